@@ -1,0 +1,282 @@
+// pcap-agent: `interfaces`, `capture`, and the seed's PCA server mode (ENABLE_PCA=true).
+import * as fs from 'node:fs';
+import { type RawBinding, type RawInterface, loadBinding } from '../native/capture.js';
+import { parseFilter } from '../packet/filter.js';
+import { CaptureSession } from './capture-session.js';
+import { AgentError, exitStatus, toAgentError } from './errors.js';
+import { EventLog, type StopReason } from './events.js';
+import { type CaptureOptions, type PcaOptions, USAGE, parseCaptureArgs, parseInterfacesArgs, parsePcaEnv } from './options.js';
+import { StreamSink, TcpServerSink } from './sinks.js';
+import { VERSION } from './version.js';
+
+const STATS_INTERVAL_MS = 1000;
+const ISB_INTERVAL_MS = 60_000; // long captures report drops in-band; Wireshark shows drops only from a single ISB, so not more often
+const INTERFACE_POLL_MS = 2000;
+
+function listInterfaces(binding: RawBinding, netns: string | undefined): RawInterface[] {
+  if (netns !== undefined && !fs.existsSync(netns)) {
+    throw new AgentError('E_NO_NETNS', `network namespace ${netns} does not exist (see "ip netns list")`);
+  }
+  try {
+    return binding.listInterfaces(netns);
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    if (netns !== undefined && err.message.includes('network namespace')) {
+      throw new AgentError(err.code === 'EPERM' ? 'E_PRIVILEGE' : 'E_NO_NETNS', err.message.split('\n')[0]);
+    }
+    throw toAgentError(e);
+  }
+}
+
+function runInterfaces(argv: string[]): number {
+  const opts = parseInterfacesArgs(argv);
+  const list = listInterfaces(loadBinding(), opts.netns);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+    return 0;
+  }
+  for (const i of list) {
+    const state = [i.up ? 'up' : 'down', i.loopback ? 'loopback' : ''].filter(Boolean).join(',');
+    const addrs = i.addresses.map((a) => `${a.address}/${a.prefix}`).join(' ');
+    process.stdout.write(`${i.index}.${i.name} [${state}]${addrs ? ' ' + addrs : ''}\n`);
+  }
+  return 0;
+}
+
+function pickInterfaces(available: RawInterface[], wanted: string[], netns: string | undefined): RawInterface[] {
+  if (wanted.includes('any')) return available;
+  return wanted.map((name) => {
+    const found = available.find((i) => i.name === name);
+    if (!found) {
+      const where = netns ? ` in ${netns}` : '';
+      throw new AgentError('E_NO_INTERFACE', `no interface "${name}"${where}; available: ${available.map((i) => i.name).join(', ')}`);
+    }
+    return found;
+  });
+}
+
+function openOutput(path: string): fs.WriteStream {
+  try {
+    // Open synchronously so an unwritable path fails before anything is attached.
+    const fd = fs.openSync(path, 'w');
+    return fs.createWriteStream(path, { fd });
+  } catch (e) {
+    throw new AgentError('E_OUTPUT', `cannot write ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`);
+  }
+}
+
+/** True when stdin is a pipe or socket whose end means "stop": our callers' stop signal. */
+function stdinIsStopChannel(): boolean {
+  try {
+    const st = fs.fstatSync(0);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+async function runCapture(argv: string[], events: EventLog): Promise<number> {
+  const opts: CaptureOptions = parseCaptureArgs(argv);
+  events = new EventLog(opts.eventsJson);
+  const rules = parseFilter(opts.filter);
+  if (opts.write === '-' && process.stdout.isTTY) {
+    throw new AgentError('E_OUTPUT', 'refusing to write a binary capture to a terminal: use -w FILE, or pipe it (| wireshark -k -i -)');
+  }
+  const binding = loadBinding();
+  const chosen = pickInterfaces(listInterfaces(binding, opts.netns), opts.interfaces, opts.netns);
+  const output = opts.write === undefined ? undefined : opts.write === '-' ? process.stdout : openOutput(opts.write);
+
+  const session = new CaptureSession(
+    binding,
+    {
+      format: opts.format,
+      nanosecondPcap: opts.nanosecondPcap,
+      rules,
+      filterText: opts.filter,
+      snaplen: opts.snaplen,
+      directions: opts.directions,
+      ringBytes: opts.ringBytes,
+      netns: opts.netns,
+      forceClsact: opts.attachMode === 'clsact',
+      count: opts.count,
+      maxBytes: opts.maxBytes,
+      statsIntervalMs: opts.eventsJson ? STATS_INTERVAL_MS : 0,
+      isbIntervalMs: ISB_INTERVAL_MS,
+    },
+    events,
+  );
+  for (const iface of chosen) session.register(iface);
+
+  let finish!: (reason: StopReason) => void;
+  const stopped = new Promise<StopReason>((resolve) => (finish = resolve));
+  session.onStop = finish;
+
+  if (output) {
+    const sink = new StreamSink(output, (error) => {
+      if (error) events.emit({ event: 'error', code: 'E_OUTPUT', message: `output failed: ${error.message}` });
+      finish('output-closed');
+    });
+    sink.write(session.encoder.header(), 0);
+    session.addSink(sink);
+  }
+  if (opts.listen) {
+    let server: TcpServerSink;
+    try {
+      server = await TcpServerSink.listen(opts.listen, () => session.encoder.header(), opts.token, (count) =>
+        events.emit({ event: 'clients', count }),
+      );
+    } catch (e) {
+      throw new AgentError('E_LISTEN', `cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(e as Error).message}`);
+    }
+    session.addSink(server);
+  }
+
+  session.start();
+  try {
+    for (const iface of chosen) session.attach(iface);
+  } catch (e) {
+    await session.stop('error');
+    throw e;
+  }
+  events.emit({
+    event: 'started',
+    interfaces: session.attachedInterfaces.map((a) => ({ name: a.name, ifindex: a.ifindex, mode: a.mode })),
+    filter: opts.filter,
+    snaplen: opts.snaplen,
+    format: opts.format,
+  });
+
+  if (opts.durationMs !== undefined) setTimeout(() => finish('duration'), opts.durationMs).unref();
+  onSignals(() => finish('signal'));
+  if (stdinIsStopChannel()) {
+    process.stdin.on('end', () => finish('stdin-closed')).on('error', () => finish('stdin-closed')).resume();
+  }
+  const reason = await stopped;
+  await session.stop(reason);
+  return 0;
+}
+
+function onSignals(handler: () => void): void {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, handler);
+  process.on('SIGPIPE', () => {}); // a closed stdout is handled as an EPIPE write error
+}
+
+/**
+ * The seed's Packet Capture Agent: classic pcap to every TCP client; the kernel hooks are attached
+ * while at least one client is connected; new interfaces are picked up as they appear.
+ */
+async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<number> {
+  const opts: PcaOptions = parsePcaEnv(env);
+  const rules = parseFilter(opts.filter);
+  const binding = loadBinding();
+  const wanted = (i: RawInterface) =>
+    (opts.include.length === 0 || opts.include.some((m) => m(i.name))) && !opts.exclude.some((m) => m(i.name));
+  listInterfaces(binding, undefined);
+
+  const session = new CaptureSession(
+    binding,
+    {
+      format: 'pcap',
+      nanosecondPcap: false,
+      rules,
+      filterText: opts.filter,
+      snaplen: opts.snaplen,
+      directions: ['in', 'out'],
+      ringBytes: opts.ringBytes,
+      forceClsact: false,
+      statsIntervalMs: 0,
+      isbIntervalMs: 0,
+    },
+    events,
+  );
+  let clients = 0;
+  const sync = () => {
+    const present = binding.listInterfaces();
+    if (clients === 0) {
+      session.detachAll();
+      return;
+    }
+    for (const gone of session.attachedInterfaces.filter((a) => !present.some((p) => p.index === a.ifindex))) {
+      session.detach(gone.ifindex);
+    }
+    const attached = new Set(session.attachedInterfaces.map((a) => a.ifindex));
+    for (const iface of present.filter((i) => wanted(i) && !attached.has(i.index))) {
+      try {
+        const a = session.attach(iface);
+        events.emit({ event: 'attached', interface: { name: a.name, ifindex: a.ifindex, mode: a.mode } });
+      } catch (e) {
+        const err = toAgentError(e);
+        events.emit({ event: 'error', code: err.code, message: err.message });
+      }
+    }
+  };
+  let server: TcpServerSink;
+  try {
+    server = await TcpServerSink.listen(opts.listen, () => session.encoder.header(), opts.token, (count) => {
+      clients = count;
+      events.emit({ event: 'clients', count });
+      sync();
+    });
+  } catch (e) {
+    throw new AgentError('E_LISTEN', `cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(e as Error).message}`);
+  }
+  session.addSink(server);
+  session.start();
+  const poll = setInterval(sync, INTERFACE_POLL_MS);
+  process.stderr.write(`pcap-agent: serving pcap on ${opts.listen.host}:${server.port}` +
+    (opts.filter ? `, filter "${opts.filter}"` : '') + '\n');
+  const reason = await new Promise<StopReason>((resolve) => onSignals(() => resolve('signal')));
+  clearInterval(poll);
+  await session.stop(reason);
+  return 0;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command, ...rest] = argv;
+  let events = new EventLog(rest.includes('--events') && rest[rest.indexOf('--events') + 1] === 'json');
+  try {
+    switch (command) {
+      case 'interfaces':
+        return runInterfaces(rest);
+      case 'capture':
+        return await runCapture(rest, events);
+      case '--version':
+        process.stdout.write(`pcap-agent ${VERSION}\n`);
+        return 0;
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(USAGE + '\n');
+        return 0;
+      case undefined:
+        if (env.ENABLE_PCA === 'true') {
+          events = new EventLog(false);
+          return await runPca(env, events);
+        }
+        throw new AgentError('E_USAGE', `no command given\n${USAGE}`);
+      default:
+        throw new AgentError('E_USAGE', `unknown command "${command}"\n${USAGE}`);
+    }
+  } catch (e) {
+    const err = toAgentError(e);
+    events.emit({ event: 'error', code: err.code, message: err.message });
+    return exitStatus(err.code);
+  }
+}
+
+/** Runs the CLI with this process's arguments and exits with its status. */
+export function cli(): void {
+  main(process.argv.slice(2), process.env).then(
+    (status) => {
+      process.exitCode = status;
+      // Nothing else should keep us alive once the work is done (stdin, timers, the server).
+      setImmediate(() => process.exit(status));
+    },
+    (e) => {
+      process.stderr.write(`pcap-agent: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) cli();

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Packet capture at TC ingress and egress (tcx links, or clsact as a fallback).
+ * Each packet is matched against the active rule bank; a match is copied, up to the snaplen,
+ * into an exact-size ring-buffer record. Wakeups are batched: see docs on ring-buffer costs. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "capture.h"
+
+#define ETH_HLEN_ 14
+#define VLAN_HLEN_ 4
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_AUTH 51
+#define NEXTHDR_DEST 60
+
+/* Scratch space for assembling one record: header, room for a re-inserted VLAN tag, snaplen. */
+struct cap_scratch {
+	struct cap_record hdr;
+	__u8 data[CAP_MAX_SNAPLEN + VLAN_HLEN_];
+};
+
+/* key: 0; value: the live configuration (rule bank, snaplen, directions, wakeup threshold). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cap_config);
+} cap_config_map SEC(".maps");
+
+/* key: bank * CAP_MAX_RULES + index; value: one rule. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * CAP_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct cap_rule);
+} cap_rules SEC(".maps");
+
+/* key: ifindex; value: how to find L3 on that interface. Written before attaching. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct cap_iface);
+} cap_ifaces SEC(".maps");
+
+/* key: ifindex; value: per-CPU counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct cap_stats);
+} cap_stats_map SEC(".maps");
+
+/* key: CPU id; value: record assembly area (too large for a per-CPU array). max_entries is
+ * set to the number of possible CPUs by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cap_scratch);
+} cap_scratch_map SEC(".maps");
+
+/* Records for user space; size set by user space before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} cap_ring SEC(".maps");
+
+/* key: IP fragment series; value: unused. A series whose first fragment matched: its later
+ * fragments (which carry no ports) match too. LRU, so abandoned series age out. */
+struct cap_frag_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 id;
+	__u8 family;
+	__u8 l4proto;
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct cap_frag_key);
+	__type(value, __u8);
+} cap_frags SEC(".maps");
+
+/* What the matcher needs to know about a packet. */
+struct pkt_meta {
+	__u16 ethertype;
+	__u8 family;      /* 0, 4 or 6 */
+	__u8 l4proto;
+	__u8 has_ports;
+	__u8 frag_first;  /* first fragment of a series that has more */
+	__u8 frag_later;  /* non-first fragment: no L4 header */
+	__u8 direction;
+	__u16 sport, dport;
+	__u32 frag_id;
+	__u32 saddr[4];
+	__u32 daddr[4];
+};
+
+static __always_inline int is_ports_proto(__u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+static __always_inline void parse_ipv4(struct __sk_buff *skb, __u32 off, struct pkt_meta *m)
+{
+	struct {
+		__u8 ver_ihl, tos;
+		__be16 tot_len, id, frag_off;
+		__u8 ttl, protocol;
+		__be16 check;
+		__be32 saddr, daddr;
+	} ip;
+
+	if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0 || (ip.ver_ihl >> 4) != 4)
+		return;
+	m->family = 4;
+	m->l4proto = ip.protocol;
+	m->saddr[0] = ip.saddr;
+	m->daddr[0] = ip.daddr;
+
+	__u16 frag = bpf_ntohs(ip.frag_off);
+	m->frag_id = bpf_ntohs(ip.id);
+	if (frag & IP_OFFSET) {
+		m->frag_later = 1;
+		return;
+	}
+	m->frag_first = !!(frag & IP_MF);
+	if (is_ports_proto(ip.protocol)) {
+		__be16 ports[2];
+		if (bpf_skb_load_bytes(skb, off + (ip.ver_ihl & 0xf) * 4, ports, sizeof(ports)) == 0) {
+			m->sport = bpf_ntohs(ports[0]);
+			m->dport = bpf_ntohs(ports[1]);
+			m->has_ports = 1;
+		}
+	}
+}
+
+static __always_inline void parse_ipv6(struct __sk_buff *skb, __u32 off, struct pkt_meta *m)
+{
+	struct {
+		__be32 ver_tc_flow;
+		__be16 payload_len;
+		__u8 nexthdr, hop_limit;
+		__u32 saddr[4], daddr[4];
+	} ip6;
+
+	if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0 || (bpf_ntohl(ip6.ver_tc_flow) >> 28) != 6)
+		return;
+	m->family = 6;
+	__builtin_memcpy(m->saddr, ip6.saddr, 16);
+	__builtin_memcpy(m->daddr, ip6.daddr, 16);
+
+	__u8 next = ip6.nexthdr;
+	off += sizeof(ip6);
+	for (int i = 0; i < CAP_MAX_IPV6_EXT; i++) {
+		struct {
+			__u8 next, len;
+			__be16 frag_off;
+			__be32 id;
+		} ext;
+
+		if (next != NEXTHDR_HOP && next != NEXTHDR_ROUTING && next != NEXTHDR_DEST &&
+		    next != NEXTHDR_AUTH && next != NEXTHDR_FRAGMENT)
+			break;
+		if (bpf_skb_load_bytes(skb, off, &ext, sizeof(ext)) < 0)
+			return;
+		if (next == NEXTHDR_FRAGMENT) {
+			__u16 frag = bpf_ntohs(ext.frag_off);
+			m->frag_id = bpf_ntohl(ext.id);
+			if (frag & 0xfff8) {
+				m->l4proto = ext.next;
+				m->frag_later = 1;
+				return;
+			}
+			m->frag_first = frag & 1;
+			off += 8;
+		} else if (next == NEXTHDR_AUTH) {
+			off += ((__u32)ext.len + 2) * 4;
+		} else {
+			off += ((__u32)ext.len + 1) * 8;
+		}
+		next = ext.next;
+	}
+	m->l4proto = next;
+	if (is_ports_proto(next)) {
+		__be16 ports[2];
+		if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)) == 0) {
+			m->sport = bpf_ntohs(ports[0]);
+			m->dport = bpf_ntohs(ports[1]);
+			m->has_ports = 1;
+		}
+	}
+}
+
+static __always_inline void parse_packet(struct __sk_buff *skb, __u32 l2_len, struct pkt_meta *m)
+{
+	__u32 off = 0;
+	__be16 proto = skb->protocol;
+
+	if (l2_len == ETH_HLEN_) {
+		if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) < 0)
+			return;
+		off = ETH_HLEN_;
+		for (int i = 0; i < CAP_MAX_VLAN_DEPTH; i++) {
+			if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+				break;
+			if (bpf_skb_load_bytes(skb, off + 2, &proto, sizeof(proto)) < 0)
+				return;
+			off += VLAN_HLEN_;
+		}
+	}
+	m->ethertype = bpf_ntohs(proto);
+	if (m->ethertype == ETH_P_IP)
+		parse_ipv4(skb, off, m);
+	else if (m->ethertype == ETH_P_IPV6)
+		parse_ipv6(skb, off, m);
+}
+
+static __always_inline int in_range(__u16 v, __u16 lo, __u16 hi)
+{
+	return v >= lo && v <= hi;
+}
+
+static __always_inline int addr_match(const struct cap_addr *a, const struct pkt_meta *m, const __u32 *pkt)
+{
+	const __u32 *addr = (const __u32 *)a->addr, *mask = (const __u32 *)a->mask;
+
+	if (a->family != m->family)
+		return 0;
+	if ((pkt[0] & mask[0]) != addr[0])
+		return 0;
+	if (a->family == 4)
+		return 1;
+	return (pkt[1] & mask[1]) == addr[1] && (pkt[2] & mask[2]) == addr[2] &&
+	       (pkt[3] & mask[3]) == addr[3];
+}
+
+static __always_inline int rule_match(const struct cap_rule *r, const struct pkt_meta *m)
+{
+	__u32 want = r->match;
+
+	if ((want & CAP_M_DIRECTION) && r->direction != m->direction)
+		return 0;
+	if ((want & CAP_M_ETHERTYPE) && r->ethertype != m->ethertype)
+		return 0;
+	if ((want & CAP_M_L4PROTO) && (!m->family || r->l4proto != m->l4proto))
+		return 0;
+	if (want & (CAP_M_SPORT | CAP_M_DPORT | CAP_M_PORT)) {
+		if (!m->has_ports)
+			return 0;
+		if ((want & CAP_M_SPORT) && !in_range(m->sport, r->sport_lo, r->sport_hi))
+			return 0;
+		if ((want & CAP_M_DPORT) && !in_range(m->dport, r->dport_lo, r->dport_hi))
+			return 0;
+		if ((want & CAP_M_PORT) && !in_range(m->sport, r->port_lo, r->port_hi) &&
+		    !in_range(m->dport, r->port_lo, r->port_hi))
+			return 0;
+	}
+	if ((want & CAP_M_SADDR) && !addr_match(&r->saddr, m, m->saddr))
+		return 0;
+	if ((want & CAP_M_DADDR) && !addr_match(&r->daddr, m, m->daddr))
+		return 0;
+	if ((want & CAP_M_ADDR) && !addr_match(&r->addr, m, m->saddr) && !addr_match(&r->addr, m, m->daddr))
+		return 0;
+	return 1;
+}
+
+static __always_inline void frag_key(struct cap_frag_key *k, const struct pkt_meta *m)
+{
+	__builtin_memcpy(k->saddr, m->saddr, 16);
+	__builtin_memcpy(k->daddr, m->daddr, 16);
+	k->id = m->frag_id;
+	k->family = m->family;
+	k->l4proto = m->l4proto;
+	k->pad = 0;
+}
+
+static __always_inline int filter_match(const struct cap_config *cfg, struct pkt_meta *m)
+{
+	__u32 bank = cfg->active_bank & 1;
+	__u32 n = cfg->nrules[bank];
+	struct cap_frag_key key = {};
+
+	if (n == 0)
+		return 1;
+	for (__u32 i = 0; i < CAP_MAX_RULES; i++) {
+		if (i >= n)
+			break;
+		__u32 k = bank * CAP_MAX_RULES + i;
+		const struct cap_rule *r = bpf_map_lookup_elem(&cap_rules, &k);
+		if (r && rule_match(r, m)) {
+			if (m->frag_first) {
+				__u8 one = 1;
+				frag_key(&key, m);
+				bpf_map_update_elem(&cap_frags, &key, &one, BPF_ANY);
+			}
+			return 1;
+		}
+	}
+	if (m->frag_later) {
+		frag_key(&key, m);
+		return bpf_map_lookup_elem(&cap_frags, &key) != NULL;
+	}
+	return 0;
+}
+
+static __always_inline struct cap_stats *stats_for(__u32 ifindex)
+{
+	struct cap_stats *s = bpf_map_lookup_elem(&cap_stats_map, &ifindex);
+	if (s)
+		return s;
+	struct cap_stats zero = {};
+	bpf_map_update_elem(&cap_stats_map, &ifindex, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&cap_stats_map, &ifindex);
+}
+
+/* Copies the packet (re-inserting an offloaded VLAN tag, as AF_PACKET readers show it) and
+ * submits it. Returns 0 on success, -1 when the ring is full. */
+static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *cfg, __u8 dir,
+				__u32 l2_len)
+{
+	__u32 key = bpf_get_smp_processor_id();
+	struct cap_scratch *s = bpf_map_lookup_elem(&cap_scratch_map, &key);
+	if (!s)
+		return -1;
+
+	__u32 vlan = (l2_len == ETH_HLEN_ && skb->vlan_present) ? VLAN_HLEN_ : 0;
+	__u64 orig = (__u64)skb->len + vlan;
+	__u64 snap = cfg->snaplen;
+	__u64 cap = orig < snap ? orig : snap;
+	if (cap > CAP_MAX_SNAPLEN)
+		cap = CAP_MAX_SNAPLEN;
+
+	s->hdr.version = CAP_RECORD_VERSION;
+	s->hdr.direction = dir;
+	s->hdr.hdr_len = sizeof(struct cap_record);
+	s->hdr.ifindex = skb->ifindex;
+	s->hdr.ts_boot_ns = bpf_ktime_get_boot_ns();
+	s->hdr.orig_len = orig;
+
+	if (vlan && cap >= 2 * ETH_ALEN + VLAN_HLEN_) {
+		__be16 tag[2] = { (__be16)skb->vlan_proto, bpf_htons(skb->vlan_tci) };
+		if (bpf_skb_load_bytes(skb, 0, s->data, 2 * ETH_ALEN) < 0)
+			return -1;
+		__builtin_memcpy(s->data + 2 * ETH_ALEN, tag, sizeof(tag));
+		__u64 rest = cap - (2 * ETH_ALEN + VLAN_HLEN_);
+		barrier_var(rest);
+		if (rest > CAP_MAX_SNAPLEN - 2 * ETH_ALEN)
+			return -1;
+		if (rest > 0 &&
+		    bpf_skb_load_bytes(skb, 2 * ETH_ALEN, s->data + 2 * ETH_ALEN + VLAN_HLEN_, rest) < 0)
+			return -1;
+	} else {
+		if (cap > skb->len)
+			cap = skb->len;
+		barrier_var(cap);
+		if (cap > CAP_MAX_SNAPLEN)
+			return -1;
+		if (cap > 0 && bpf_skb_load_bytes(skb, 0, s->data, cap) < 0)
+			return -1;
+	}
+	s->hdr.cap_len = cap;
+
+	__u64 size = sizeof(struct cap_record) + cap;
+	barrier_var(size);
+	if (size > sizeof(*s))
+		return -1;
+	__u64 pending = bpf_ringbuf_query(&cap_ring, BPF_RB_AVAIL_DATA);
+	__u64 flags = pending + size >= cfg->wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_output(&cap_ring, s, size, flags) == 0 ? 0 : -1;
+}
+
+static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
+{
+	__u32 key = 0;
+	const struct cap_config *cfg = bpf_map_lookup_elem(&cap_config_map, &key);
+	__u32 ifindex = skb->ifindex;
+	const struct cap_iface *iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
+	struct cap_stats *st = stats_for(ifindex);
+
+	if (!cfg || !iface || !st)
+		return TC_ACT_UNSPEC;
+	st->seen++;
+	if (!(cfg->directions & (1u << dir)))
+		return TC_ACT_UNSPEC;
+
+	struct pkt_meta m = { .direction = dir };
+	parse_packet(skb, iface->l2_len, &m);
+	if (!filter_match(cfg, &m))
+		return TC_ACT_UNSPEC;
+	st->matched++;
+	if (emit(skb, cfg, dir, iface->l2_len) == 0) {
+		st->captured++;
+		st->captured_bytes += skb->len;
+	} else {
+		st->dropped++;
+	}
+	return TC_ACT_UNSPEC; /* == TCX_NEXT: never alter the packet's fate */
+}
+
+SEC("tc")
+int cap_ingress(struct __sk_buff *skb)
+{
+	return capture(skb, CAP_DIR_IN);
+}
+
+SEC("tc")
+int cap_egress(struct __sk_buff *skb)
+{
+	return capture(skb, CAP_DIR_OUT);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

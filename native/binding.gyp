@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "pcap_capture",
+      "sources": ["src/capture.cc", "src/interfaces.cc", "src/netns.cc", "src/errors.cc"],
+      "include_dirs": [
+        "<(module_root_dir)/deps/include",
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": [
+        "<(module_root_dir)/deps/lib/libbpf.a",
+        "<(module_root_dir)/deps/lib/libelf.a",
+        "<(module_root_dir)/deps/lib/libz.a"
+      ],
+      "ldflags": ["-Wl,--exclude-libs,ALL", "-static-libstdc++", "-static-libgcc"]
+    }
+  ]
+}

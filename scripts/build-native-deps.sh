@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Build position-independent static libbpf, libelf (elfutils) and zlib from
+# Debian bookworm's source packages, for linking into the native addon.
+#
+# Outputs (relative to the repo root):
+#   native/deps/lib/{libbpf.a,libelf.a,libz.a}
+#   native/deps/include/{bpf/*.h,libelf.h,gelf.h,nlist.h,elf.h,zlib.h,zconf.h}
+# Scratch (sources, objects, logs) lives under native/deps/ too (gitignored).
+#
+# Idempotent: a stamp file records the Debian source versions and this
+# script's hash; when it matches and the outputs exist, the script exits at once.
+#
+# Usage: scripts/build-native-deps.sh [--force]
+#   --force   rebuild even if the stamp says the outputs are up to date
+# Env: JOBS (make parallelism, default 2)
+set -euo pipefail
+
+SCRIPT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+REPO_ROOT="$(cd "$(dirname "$SCRIPT_PATH")/.." && pwd)"
+DEPS="$REPO_ROOT/native/deps"
+SRC="$DEPS/src"          # apt-get source downloads + unpacked trees
+BUILD="$DEPS/build"      # out-of-tree objects, staging area, link test
+LOGS="$DEPS/logs"
+STAMP="$DEPS/.build-stamp"
+JOBS="${JOBS:-2}"
+PKGS=(libbpf elfutils zlib)
+
+OUTPUTS=(
+  lib/libbpf.a lib/libelf.a lib/libz.a
+  include/bpf/bpf.h include/bpf/libbpf.h include/bpf/btf.h
+  include/bpf/libbpf_common.h include/bpf/libbpf_legacy.h
+  include/bpf/libbpf_version.h include/bpf/bpf_helpers.h
+  include/libelf.h include/gelf.h include/nlist.h include/elf.h
+  include/zlib.h include/zconf.h
+)
+
+FORCE=0
+case "${1:-}" in
+  --force) FORCE=1 ;;
+  "") ;;
+  -h|--help) sed -n '2,16p' "$SCRIPT_PATH" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: $0 [--force]" >&2; exit 2 ;;
+esac
+
+say() { echo "build-native-deps: $*" >&2; }
+die() { echo "build-native-deps: ERROR: $*" >&2; exit 1; }
+
+# run STEP CMD...: run CMD with output appended to $LOGS/STEP.log; on failure
+# show the log's tail and name the step.
+run() {
+  local step="$1"; shift
+  local log="$LOGS/$step.log"
+  { printf '\n$ (cd %q &&' "$PWD"; printf ' %q' "$@"; printf ')\n'; } >>"$log"
+  if ! "$@" >>"$log" 2>&1; then
+    echo "build-native-deps: ERROR: step '$step' failed: $*" >&2
+    echo "----- last 40 lines of $log -----" >&2
+    tail -n 40 "$log" >&2
+    echo "-----" >&2
+    exit 1
+  fi
+}
+
+# Highest version of each source package known to apt (needs deb-src lists).
+# Prints "name=version" lines; prints nothing for a package apt doesn't know.
+source_versions() {
+  local name best v
+  for name in "${PKGS[@]}"; do
+    best=""
+    while read -r v; do
+      [[ -z "$v" ]] && continue
+      if [[ -z "$best" ]] || dpkg --compare-versions "$v" gt "$best"; then best="$v"; fi
+    done < <(apt-cache showsrc --only-source "$name" 2>/dev/null | awk '/^Version:/{print $2}')
+    [[ -n "$best" ]] && echo "$name=$best"
+  done
+  return 0
+}
+
+script_hash() { sha256sum "$SCRIPT_PATH" | cut -d' ' -f1; }
+
+outputs_present() {
+  local f
+  for f in "${OUTPUTS[@]}"; do [[ -s "$DEPS/$f" ]] || return 1; done
+}
+
+# Up to date = stamp + outputs exist, the stamp's script hash matches, and the
+# recorded versions match what apt currently offers (if apt knows; without
+# deb-src lists, e.g. on a machine whose lists were cleared, trust the stamp).
+up_to_date() {
+  [[ -f "$STAMP" ]] && outputs_present || return 1
+  grep -qx "script=$(script_hash)" "$STAMP" || return 1
+  local cur; cur="$(source_versions)"
+  if [[ "$(wc -l <<<"$cur")" -eq "${#PKGS[@]}" ]]; then
+    [[ "$cur" == "$(grep -E "^($(IFS='|'; echo "${PKGS[*]}"))=" "$STAMP")" ]] || return 1
+  fi
+  return 0
+}
+
+if [[ $FORCE -eq 0 ]] && up_to_date; then
+  say "native deps up to date ($(grep -E '^(libbpf|elfutils|zlib)=' "$STAMP" | paste -sd' '))"
+  exit 0
+fi
+
+mkdir -p "$DEPS"
+exec 9>"$DEPS/.lock"
+flock 9   # serialise concurrent runs; re-check once we hold the lock
+if [[ $FORCE -eq 0 ]] && up_to_date; then say "native deps up to date"; exit 0; fi
+
+SUDO=()
+if [[ $EUID -ne 0 ]]; then
+  command -v sudo >/dev/null || die "need root (or sudo) for apt-get"
+  SUDO=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+APT=("${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+
+rm -f "$STAMP"
+rm -rf "$LOGS" "$BUILD"
+mkdir -p "$SRC" "$BUILD" "$LOGS"
+START=$SECONDS
+
+# --- 1. deb-src for bookworm -------------------------------------------------
+SRC_LIST=/etc/apt/sources.list.d/debian-src.sources
+have_debsrc() {
+  grep -Eqs '^[[:space:]]*deb-src[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list && return 0
+  grep -Eqs '^Types:.*\bdeb-src\b' /etc/apt/sources.list.d/*.sources
+}
+if ! have_debsrc; then
+  say "adding deb-src entries ($SRC_LIST)..."
+  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+    sed -E 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources
+  else
+    printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
+      'Suites: bookworm bookworm-updates' 'Components: main' \
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' '' \
+      'Types: deb-src' 'URIs: http://deb.debian.org/debian-security' \
+      'Suites: bookworm-security' 'Components: main' \
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
+  fi | "${SUDO[@]}" tee "$SRC_LIST" >/dev/null
+fi
+
+say "apt-get update..."
+run apt-update "${APT[@]}" update
+
+# --- 2. build prerequisites --------------------------------------------------
+# build-essential: gcc/g++/make/libc6-dev. dpkg-dev: apt-get source unpacking
+# (brings patch, bzip2, xz-utils). Nothing else is needed: elfutils' configure
+# runs without maintainer mode (no autotools/flex/bison/gawk/gettext), and
+# libbpf builds with NO_PKG_CONFIG against our own headers.
+say "installing build prerequisites (build-essential dpkg-dev)..."
+run apt-install "${APT[@]}" install -y --no-install-recommends build-essential dpkg-dev
+
+# --- 3. sources ----------------------------------------------------------------
+VERSIONS="$(source_versions)"
+[[ "$(wc -l <<<"$VERSIONS")" -eq "${#PKGS[@]}" ]] \
+  || die "apt does not know all source packages (${PKGS[*]}); got: ${VERSIONS:-nothing}"
+ver() { sed -n "s/^$1=//p" <<<"$VERSIONS"; }
+upstream() { local v="${1#*:}"; echo "${v%-*}"; }   # strip epoch and Debian revision
+
+say "fetching sources: $(paste -sd' ' <<<"$VERSIONS")..."
+cd "$SRC"
+# Fresh unpack every build (keeps downloaded files; apt skips re-downloading them).
+find "$SRC" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+run apt-source "${APT[@]}" -o APT::Sandbox::User=root source --only-source \
+  "libbpf=$(ver libbpf)" "elfutils=$(ver elfutils)" "zlib=$(ver zlib)"
+srcdir() {
+  local d
+  d="$SRC/$1-$(upstream "$2")"
+  [[ -d "$d" ]] || die "expected unpacked source at $d"
+  echo "$d"
+}
+ZLIB_DIR="$(srcdir zlib "$(ver zlib)")"
+ELF_DIR="$(srcdir elfutils "$(ver elfutils)")"
+BPF_DIR="$(srcdir libbpf "$(ver libbpf)")"
+
+STAGE="$BUILD/stage"
+mkdir -p "$STAGE/lib" "$STAGE/include"
+
+# --- 4. zlib -------------------------------------------------------------------
+say "building zlib $(ver zlib)..."
+cd "$ZLIB_DIR"
+run zlib env CFLAGS="-O2 -fPIC" ./configure --static --prefix="$STAGE"
+run zlib make -j"$JOBS" libz.a
+cp libz.a "$STAGE/lib/"
+cp zlib.h zconf.h "$STAGE/include/"
+
+# --- 5. libelf (elfutils) ------------------------------------------------------
+# Only libelf/ is built. Its libelf.a gets -fPIC from CFLAGS; libelf_pic.a is
+# not what we want (built with -DSHARED, i.e. with .symver directives meant for
+# libelf.so's version script). libelf.a needs nothing from lib/libeu.a.
+# -Wno-error: Debian's disable_werror.patch edits config/eu.am, but the
+# shipped Makefile.in files still carry -Werror (we don't rerun automake).
+say "building libelf (elfutils $(ver elfutils))..."
+cd "$ELF_DIR"
+run elfutils env CFLAGS="-O2 -fPIC -Wno-error" CPPFLAGS="-I$STAGE/include" LDFLAGS="-L$STAGE/lib" \
+  ./configure --prefix="$STAGE" \
+    --disable-debuginfod --disable-libdebuginfod \
+    --without-bzlib --without-lzma --without-zstd \
+    --disable-nls --disable-dependency-tracking --disable-silent-rules
+run elfutils make -j"$JOBS" -C libelf libelf.a
+cp libelf/libelf.a "$STAGE/lib/"
+cp libelf/libelf.h libelf/gelf.h libelf/nlist.h libelf/elf.h "$STAGE/include/"
+
+# --- 6. libbpf -----------------------------------------------------------------
+say "building libbpf $(ver libbpf)..."
+cd "$BPF_DIR/src"
+BPF_MAKE=(make BUILD_STATIC_ONLY=1 NO_PKG_CONFIG=1 OBJDIR="$BUILD/libbpf"
+          EXTRA_CFLAGS="-fPIC -I$STAGE/include")
+mkdir -p "$BUILD/libbpf"
+run libbpf "${BPF_MAKE[@]}" -j"$JOBS"
+run libbpf "${BPF_MAKE[@]}" INCLUDEDIR="$STAGE/include" install_headers
+cp "$BUILD/libbpf/libbpf.a" "$STAGE/lib/"
+
+# --- 7. checks -----------------------------------------------------------------
+say "checking..."
+hdr_ver="$(awk '/#define LIBBPF_(MAJOR|MINOR)_VERSION/{printf "%s%s", sep, $3; sep="."}' \
+  "$STAGE/include/bpf/libbpf_version.h")"
+[[ "$(upstream "$(ver libbpf)")" == "$hdr_ver".* ]] \
+  || die "libbpf_version.h says $hdr_ver, Debian source is $(ver libbpf)"
+cat >"$BUILD/linktest.c" <<'EOF'
+#include <bpf/libbpf.h>
+#include <libelf.h>
+#include <zlib.h>
+int linktest(const char *p) {
+  struct bpf_object *o = bpf_object__open_file(p, NULL);
+  if (o) bpf_object__close(o);
+  return (int)(elf_version(EV_CURRENT) + crc32(0L, (const unsigned char *)p, 1));
+}
+EOF
+run linktest cc -shared -fPIC -O2 -I"$STAGE/include" "$BUILD/linktest.c" -o "$BUILD/linktest.so" \
+  -Wl,--no-undefined "$STAGE/lib/libbpf.a" "$STAGE/lib/libelf.a" "$STAGE/lib/libz.a"
+if readelf -d "$BUILD/linktest.so" | grep NEEDED | grep -Eq 'lib(bpf|elf|z)\.so'; then
+  readelf -d "$BUILD/linktest.so" | grep NEEDED >&2
+  die "link test: result still depends on a shared libbpf/libelf/libz"
+fi
+
+# --- 8. install into native/deps and stamp -------------------------------------
+rm -rf "${DEPS:?}/lib" "${DEPS:?}/include"
+mv "$STAGE/lib" "$STAGE/include" "$DEPS/"
+outputs_present || die "some expected outputs are missing under $DEPS"
+{ echo "$VERSIONS"; echo "script=$(script_hash)"; } >"$STAMP"
+say "done in $((SECONDS - START))s: $DEPS/lib/{libbpf.a,libelf.a,libz.a}, $DEPS/include (libbpf $(upstream "$(ver libbpf)"))"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One build: the BPF object (clang), the addon (node-gyp, libbpf/libelf/zlib static), the TS
+# runtimes (esbuild), and the type check (tsc). Output in dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+mkdir -p dist/agent
+arch=$(uname -m)
+case "$arch" in x86_64) target_arch=x86 ;; aarch64) target_arch=arm64 ;; *) target_arch=$arch ;; esac
+
+step "bpf: capture.bpf.o"
+clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_"$target_arch" \
+  -I/usr/include/"$(gcc -dumpmachine)" -Ibpf -c bpf/capture.bpf.c -o dist/agent/capture.bpf.o
+
+step "native: static libbpf, libelf, zlib"
+bash scripts/build-native-deps.sh
+
+step "native: pcap_capture.node"
+(cd native && npx --no-install node-gyp rebuild --nodedir=/usr --silent >/dev/null) \
+  || { echo "native addon build failed; rerun: (cd native && npx node-gyp rebuild --nodedir=/usr)" >&2; exit 1; }
+cp native/build/Release/pcap_capture.node dist/agent/pcap_capture.node
+
+step "esbuild: agent"
+version=$(node -p "require('./package.json').version")
+npx --no-install esbuild agent/main.ts --bundle --platform=node --target=node18 --format=cjs \
+  --define:AGENT_VERSION="\"$version\"" --outfile=dist/agent/pcap-agent.js --log-level=warning
+
+step "tsc --noEmit"
+npx --no-install tsc --noEmit -p .
