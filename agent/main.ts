@@ -1,32 +1,18 @@
 // pcap-agent: `interfaces`, `capture`, and the seed's PCA server mode (ENABLE_PCA=true).
 import * as fs from 'node:fs';
-import { type RawBinding, type RawInterface, loadBinding } from '../native/capture.js';
+import { type RawInterface, loadBinding } from '../native/capture.js';
 import { parseFilter } from '../packet/filter.js';
 import { CaptureSession } from './capture-session.js';
 import { AgentError, exitStatus, toAgentError } from './errors.js';
 import { EventLog, type StopReason } from './events.js';
-import { type CaptureOptions, type PcaOptions, USAGE, parseCaptureArgs, parseInterfacesArgs, parsePcaEnv } from './options.js';
+import { type CaptureOptions, USAGE, parseCaptureArgs, parseInterfacesArgs } from './options.js';
+import { listInterfaces, onSignals } from './host.js';
+import { runPca } from './pca.js';
 import { StreamSink, TcpServerSink } from './sinks.js';
 import { VERSION } from './version.js';
 
 const STATS_INTERVAL_MS = 1000;
 const ISB_INTERVAL_MS = 60_000; // long captures report drops in-band; Wireshark shows drops only from a single ISB, so not more often
-const INTERFACE_POLL_MS = 2000;
-
-function listInterfaces(binding: RawBinding, netns: string | undefined): RawInterface[] {
-  if (netns !== undefined && !fs.existsSync(netns)) {
-    throw new AgentError('E_NO_NETNS', `network namespace ${netns} does not exist (see "ip netns list")`);
-  }
-  try {
-    return binding.listInterfaces(netns);
-  } catch (e) {
-    const err = e as { code?: string; message: string };
-    if (netns !== undefined && err.message.includes('network namespace')) {
-      throw new AgentError(err.code === 'EPERM' ? 'E_PRIVILEGE' : 'E_NO_NETNS', err.message.split('\n')[0]);
-    }
-    throw toAgentError(e);
-  }
-}
 
 function runInterfaces(argv: string[]): number {
   const opts = parseInterfacesArgs(argv);
@@ -156,80 +142,6 @@ async function runCapture(argv: string[], events: EventLog): Promise<number> {
   return 0;
 }
 
-function onSignals(handler: () => void): void {
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, handler);
-  process.on('SIGPIPE', () => {}); // a closed stdout is handled as an EPIPE write error
-}
-
-/**
- * The seed's Packet Capture Agent: classic pcap to every TCP client; the kernel hooks are attached
- * while at least one client is connected; new interfaces are picked up as they appear.
- */
-async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<number> {
-  const opts: PcaOptions = parsePcaEnv(env);
-  const rules = parseFilter(opts.filter);
-  const binding = loadBinding();
-  const wanted = (i: RawInterface) =>
-    (opts.include.length === 0 || opts.include.some((m) => m(i.name))) && !opts.exclude.some((m) => m(i.name));
-  listInterfaces(binding, undefined);
-
-  const session = new CaptureSession(
-    binding,
-    {
-      format: 'pcap',
-      nanosecondPcap: false,
-      rules,
-      filterText: opts.filter,
-      snaplen: opts.snaplen,
-      directions: ['in', 'out'],
-      ringBytes: opts.ringBytes,
-      forceClsact: false,
-      statsIntervalMs: 0,
-      isbIntervalMs: 0,
-    },
-    events,
-  );
-  let clients = 0;
-  const sync = () => {
-    const present = binding.listInterfaces();
-    if (clients === 0) {
-      session.detachAll();
-      return;
-    }
-    for (const gone of session.attachedInterfaces.filter((a) => !present.some((p) => p.index === a.ifindex))) {
-      session.detach(gone.ifindex);
-    }
-    const attached = new Set(session.attachedInterfaces.map((a) => a.ifindex));
-    for (const iface of present.filter((i) => wanted(i) && !attached.has(i.index))) {
-      try {
-        const a = session.attach(iface);
-        events.emit({ event: 'attached', interface: { name: a.name, ifindex: a.ifindex, mode: a.mode } });
-      } catch (e) {
-        const err = toAgentError(e);
-        events.emit({ event: 'error', code: err.code, message: err.message });
-      }
-    }
-  };
-  let server: TcpServerSink;
-  try {
-    server = await TcpServerSink.listen(opts.listen, () => session.encoder.header(), opts.token, (count) => {
-      clients = count;
-      events.emit({ event: 'clients', count });
-      sync();
-    });
-  } catch (e) {
-    throw new AgentError('E_LISTEN', `cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(e as Error).message}`);
-  }
-  session.addSink(server);
-  session.start();
-  const poll = setInterval(sync, INTERFACE_POLL_MS);
-  process.stderr.write(`pcap-agent: serving pcap on ${opts.listen.host}:${server.port}` +
-    (opts.filter ? `, filter "${opts.filter}"` : '') + '\n');
-  const reason = await new Promise<StopReason>((resolve) => onSignals(() => resolve('signal')));
-  clearInterval(poll);
-  await session.stop(reason);
-  return 0;
-}
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
