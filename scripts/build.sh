@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 mkdir -p dist/agent
+# One build at a time: node-gyp rebuilds native/build/ in place.
+exec 9>dist/.build.lock
+flock 9
 arch=$(uname -m)
 case "$arch" in x86_64) target_arch=x86 ;; aarch64) target_arch=arm64 ;; *) target_arch=$arch ;; esac
 
@@ -25,6 +28,10 @@ step "esbuild: agent"
 version=$(node -p "require('./package.json').version")
 npx --no-install esbuild agent/main.ts --bundle --platform=node --target=node18 --format=cjs \
   --define:AGENT_VERSION="\"$version\"" --outfile=dist/agent/pcap-agent.js --log-level=warning
+
+step "esbuild: extension"
+npx --no-install esbuild extension/extension.ts --bundle --platform=node --target=node18 --format=cjs \
+  --external:vscode --outfile=dist/extension/extension.js --log-level=warning
 
 step "tsc --noEmit"
 npx --no-install tsc --noEmit -p .
