@@ -57,6 +57,11 @@ export type CaptureStatus = 'idle' | 'starting' | 'capturing' | 'stopping' | 'st
 export interface CounterUpdate {
   /** Rows in the current view (after the display filter). */
   rows: number;
+  /** Changes whenever row indices shift (display filter applied, oldest packets evicted):
+   *  rows cached under another generation are stale. Appending rows keeps the generation. */
+  generation: number;
+  /** True while the display filter is still being applied to the packets held. */
+  filtering: boolean;
   /** Packets held in the store. */
   held: number;
   /** Packets received since the capture started (held + evicted). */
