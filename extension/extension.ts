@@ -1,26 +1,48 @@
-// Extension entry point. The capture panel arrives with the panel issue; today the extension
-// offers what the agent already provides: the local interfaces a capture can use.
+// Extension entry point: commands, the capture-file editor, and the capture manager.
 import * as vscode from 'vscode';
-import { listLocalInterfaces } from './agent-process.js';
+import { CaptureManager } from './capture-manager.js';
+import { CAPTURE_EDITOR_VIEW_TYPE, CaptureFileEditorProvider } from './editor/capture-file-editor.js';
 
-export function activate(context: vscode.ExtensionContext): void {
+export interface PacketCaptureApi {
+  manager: CaptureManager;
+}
+
+export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
+  const manager = new CaptureManager(context);
+  const command = (id: string, run: (...args: unknown[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(`packetCapture.${id}`, run));
+
   context.subscriptions.push(
-    vscode.commands.registerCommand('packetCapture.listInterfaces', async () => {
-      try {
-        const interfaces = await listLocalInterfaces(context.extensionPath);
-        await vscode.window.showQuickPick(
-          interfaces.map((i) => ({
-            label: i.name,
-            description: i.up ? 'up' : 'down',
-            detail: i.addresses.map((a) => `${a.address}/${a.prefix}`).join('  ') || undefined,
-          })),
-          { title: 'Packet Capture: interfaces on this machine' },
-        );
-      } catch (e) {
-        void vscode.window.showErrorMessage(`Packet Capture: cannot list interfaces: ${(e as Error).message}`);
-      }
+    manager,
+    vscode.window.registerCustomEditorProvider(CAPTURE_EDITOR_VIEW_TYPE, new CaptureFileEditorProvider(manager), {
+      webviewOptions: { retainContextWhenHidden: false },
+      supportsMultipleEditorsPerDocument: false,
     }),
   );
+  command('startCapture', () => manager.showLivePanel());
+  command('stopCapture', () => manager.stopCapture());
+  command('saveCaptureAs', () => manager.save());
+  command('openInWireshark', () => manager.openInWireshark());
+  command('openCaptureFile', async () => {
+    const [uri] = (await vscode.window.showOpenDialog({
+      title: 'Open Capture File',
+      canSelectMany: false,
+      filters: { 'Capture files': ['pcapng', 'pcap', 'cap'], 'All files': ['*'] },
+    })) ?? [];
+    if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, CAPTURE_EDITOR_VIEW_TYPE);
+  });
+  command('listInterfaces', async () => {
+    try {
+      const interfaces = await manager.targets()[0].listInterfaces();
+      await vscode.window.showQuickPick(
+        interfaces.map((i) => ({ label: i.name, description: i.up ? 'up' : 'down', detail: i.addresses.join('  ') || undefined })),
+        { title: 'Packet Capture: interfaces on this machine' },
+      );
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Packet Capture: cannot list interfaces: ${(e as Error).message}`);
+    }
+  });
+  return { manager };
 }
 
 export function deactivate(): void {}

@@ -32,6 +32,8 @@ npx --no-install esbuild agent/main.ts --bundle --platform=node --target=node18 
 step "esbuild: extension"
 npx --no-install esbuild extension/extension.ts --bundle --platform=node --target=node18 --format=cjs \
   --external:vscode --outfile=dist/extension/extension.js --log-level=warning
+npx --no-install esbuild extension/store/filter-worker.ts --bundle --platform=node --target=node18 --format=cjs \
+  --outfile=dist/extension/filter-worker.js --log-level=warning
 
 step "tsc --noEmit"
 npx --no-install tsc --noEmit -p .

@@ -1,0 +1,181 @@
+// Owns the panels: the live capture panel, the file panels, which one is active, the status bar,
+// saving, and the Wireshark hand-off.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
+import { CapturePanel, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
+import { LocalTarget } from './targets/local.js';
+import type { CaptureTarget } from './targets/target.js';
+import { openFileInWireshark, pipeLiveToWireshark } from './wireshark.js';
+
+const LIVE_VIEW_TYPE = 'packetCapture.panel';
+
+export class CaptureManager implements PanelHost, vscode.Disposable {
+  private livePanel?: CapturePanel;
+  private readonly panels = new Set<CapturePanel>();
+  private active?: CapturePanel;
+  private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  private readonly localTarget: LocalTarget;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.localTarget = new LocalTarget(context.extensionPath, async () =>
+      vscode.window.showInputBox({
+        title: 'Packet Capture',
+        prompt: `Capturing needs root: sudo password for ${os.userInfo().username}`,
+        password: true,
+        ignoreFocusOut: true,
+      }),
+    );
+    this.statusItem.command = 'packetCapture.startCapture';
+  }
+
+  get extensionUri(): vscode.Uri {
+    return this.context.extensionUri;
+  }
+
+  targets(): CaptureTarget[] {
+    return [this.localTarget];
+  }
+
+  settings(): PanelSettings {
+    const c = vscode.workspace.getConfiguration('packetCapture');
+    return {
+      limits: {
+        maxPackets: c.get<number>('maxPackets', 1_000_000),
+        maxBytes: c.get<number>('maxMegabytes', 512) * 1024 * 1024,
+        whenFull: c.get<string>('whenFull', 'dropOldest') === 'stop' ? 'stop' : 'drop-oldest',
+      },
+      snaplen: c.get<number>('snaplen', 262144),
+    };
+  }
+
+  /** The panel commands act on: the focused one, else the live one. */
+  get current(): CapturePanel | undefined {
+    return this.active ?? this.livePanel;
+  }
+
+  private track(panel: CapturePanel): CapturePanel {
+    this.panels.add(panel);
+    panel.webviewPanel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.active) this.active = panel;
+    });
+    this.active = panel;
+    void panel.onDidDispose.then(() => {
+      this.panels.delete(panel);
+      if (this.active === panel) this.active = undefined;
+      if (this.livePanel === panel) this.livePanel = undefined;
+      this.onDidChangeCapture(panel);
+    });
+    return panel;
+  }
+
+  showLivePanel(): CapturePanel {
+    if (this.livePanel) {
+      this.livePanel.reveal();
+      return this.livePanel;
+    }
+    const webviewPanel = vscode.window.createWebviewPanel(LIVE_VIEW_TYPE, 'Packet Capture', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')],
+    });
+    this.livePanel = this.track(new CapturePanel(webviewPanel, this, 'live', 'Packet Capture'));
+    return this.livePanel;
+  }
+
+  createFilePanel(webviewPanel: vscode.WebviewPanel, uri: vscode.Uri): CapturePanel {
+    const panel = this.track(new CapturePanel(webviewPanel, this, 'file', path.basename(uri.path)));
+    panel.file = uri;
+    return panel;
+  }
+
+  async stopCapture(): Promise<void> {
+    const panel = this.livePanel;
+    if (!panel?.live || (panel.status !== 'capturing' && panel.status !== 'starting')) {
+      void vscode.window.showInformationMessage('Packet Capture: no capture is running.');
+      return;
+    }
+    await panel.stop();
+  }
+
+  async save(panel: CapturePanel | undefined = this.current, format?: 'pcapng' | 'pcap'): Promise<void> {
+    if (!panel || panel.store.held === 0) {
+      void vscode.window.showInformationMessage('Packet Capture: there are no packets to save.');
+      return;
+    }
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+    const defaultUri = vscode.Uri.file(path.join(
+      vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
+      `capture-${stamp}.${format ?? 'pcapng'}`,
+    ));
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri,
+      title: 'Save Capture As',
+      filters: format === 'pcap' ? { 'pcap': ['pcap'] } : { 'pcapng': ['pcapng'], 'pcap (classic)': ['pcap'] },
+    });
+    if (!uri) return;
+    const chosen: FileFormat = format ?? (uri.fsPath.endsWith('.pcap') ? 'pcap' : 'pcapng');
+    await this.saveTo(panel, uri, chosen);
+  }
+
+  async saveTo(panel: CapturePanel, uri: vscode.Uri, format: FileFormat): Promise<void> {
+    try {
+      const count = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Saving ${path.basename(uri.fsPath)}` },
+        (p) => {
+          let reported = 0;
+          return writeCaptureFile(panel.store, uri.fsPath, format, (fraction) => {
+            const pct = Math.min(100, Math.floor(fraction * 100));
+            if (pct > reported) p.report({ increment: pct - reported });
+            reported = Math.max(reported, pct);
+          });
+        },
+      );
+      if (panel.status !== 'capturing') panel.file = uri;
+      void vscode.window.showInformationMessage(`Saved ${count.toLocaleString()} packets to ${uri.fsPath}.`);
+    } catch (e) {
+      const message = e instanceof CaptureWriteError ? e.message : `Could not save: ${(e as Error).message}`;
+      void vscode.window.showErrorMessage(message);
+    }
+  }
+
+  async openInWireshark(panel: CapturePanel | undefined = this.current): Promise<void> {
+    if (!panel) {
+      void vscode.window.showInformationMessage('Packet Capture: open or start a capture first.');
+      return;
+    }
+    const wireshark = vscode.workspace.getConfiguration('packetCapture').get<string>('wiresharkPath', 'wireshark');
+    try {
+      if (panel.status === 'capturing' || panel.status === 'starting') {
+        await pipeLiveToWireshark(wireshark, panel);
+      } else if (panel.file?.scheme === 'file') {
+        await openFileInWireshark(wireshark, panel.file.fsPath);
+      } else {
+        const temp = vscode.Uri.file(path.join(os.tmpdir(), `packet-capture-${process.pid}-${Date.now()}.pcapng`));
+        await writeCaptureFile(panel.store, temp.fsPath, 'pcapng');
+        await openFileInWireshark(wireshark, temp.fsPath);
+      }
+    } catch (e) {
+      const choice = await vscode.window.showErrorMessage((e as Error).message, 'Open Settings');
+      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'packetCapture.wiresharkPath');
+    }
+  }
+
+  onDidChangeCapture(_panel: CapturePanel): void {
+    const panel = this.livePanel;
+    if (!panel || panel.status === 'idle') {
+      this.statusItem.hide();
+      return;
+    }
+    const c = panel.counters();
+    const running = panel.status === 'capturing' || panel.status === 'starting';
+    this.statusItem.text = `$(${running ? 'record' : 'debug-stop'}) ${c.received.toLocaleString()} pkts${running ? ` · ${c.packetsPerSecond.toLocaleString()}/s` : ''}`;
+    this.statusItem.tooltip = `Packet Capture: ${panel.status}${c.kernelDrops ? `, ${c.kernelDrops} dropped in the kernel` : ''}`;
+    this.statusItem.show();
+  }
+
+  dispose(): void {
+    for (const p of this.panels) p.webviewPanel.dispose();
+    this.statusItem.dispose();
+  }
+}

@@ -1,0 +1,94 @@
+// The store as a capture file: pcapng (every interface, direction, true length) or classic pcap
+// (one link type). Encoded in chunks so a million packets never sit in memory twice.
+import * as fs from 'node:fs';
+import * as pcap from '../../packet/pcap.js';
+import * as pcapng from '../../packet/pcapng.js';
+import type { PacketStore, StoredPacket } from '../store/packet-store.js';
+
+export type FileFormat = 'pcapng' | 'pcap';
+
+const CHUNK_BYTES = 4 << 20;
+const APPLICATION = 'eBPF Packet Capture for VS Code';
+
+export class CaptureWriteError extends Error {}
+
+export function pcapngHeader(store: PacketStore): Uint8Array {
+  const blocks = [
+    pcapng.encodeBlock(pcapng.sectionHeaderSize, pcapng.writeSectionHeader, { userAppl: APPLICATION }),
+    ...store.interfaces.map((i) =>
+      pcapng.encodeBlock(pcapng.interfaceDescriptionSize, pcapng.writeInterfaceDescription, {
+        linkType: i.linkType,
+        snaplen: i.snaplen,
+        name: i.name,
+        description: i.description,
+        filter: i.filter,
+      }),
+    ),
+  ];
+  return Buffer.concat(blocks);
+}
+
+function pcapLinkType(store: PacketStore): number {
+  const types = [...new Set(store.interfaces.map((i) => i.linkType))];
+  if (types.length > 1) {
+    throw new CaptureWriteError(`classic pcap holds one link type and this capture has ${types.length} (${types.join(', ')}): save it as pcapng`);
+  }
+  return types[0] ?? 1;
+}
+
+/** Encodes packets [from, to] into buffers of about CHUNK_BYTES. */
+export function* encodePackets(store: PacketStore, format: FileFormat, from: number, to: number): Generator<Uint8Array> {
+  let parts: StoredPacket[] = [];
+  let size = 0;
+  const flush = () => {
+    const out = new Uint8Array(size);
+    let off = 0;
+    for (const p of parts) {
+      off = format === 'pcapng'
+        ? pcapng.writeEnhancedPacket(out, off, p.interfaceId, p.timestampNs, p.data, 0, p.data.length, p.originalLength, p.direction)
+        : pcap.writeRecord(out, off, p.timestampNs, p.data, 0, p.data.length, p.originalLength, false);
+    }
+    parts = [];
+    size = 0;
+    return out;
+  };
+  for (let n = from; n <= to; n++) {
+    const p = store.packet(n);
+    if (!p) continue;
+    parts.push(p);
+    size += format === 'pcapng' ? pcapng.enhancedPacketSize(p.data.length, p.direction) : pcap.recordSize(p.data.length);
+    if (size >= CHUNK_BYTES) yield flush();
+  }
+  if (parts.length > 0) yield flush();
+}
+
+export function fileHeader(store: PacketStore, format: FileFormat): Uint8Array {
+  if (format === 'pcapng') return pcapngHeader(store);
+  const snaplen = Math.max(65535, ...store.interfaces.map((i) => i.snaplen));
+  return pcap.encodeFileHeader({ linkType: pcapLinkType(store), snaplen, nanosecond: false });
+}
+
+/** Writes every packet held to `file`; `progress` gets the fraction done. */
+export async function writeCaptureFile(
+  store: PacketStore,
+  file: string,
+  format: FileFormat,
+  progress: (fraction: number) => void = () => {},
+): Promise<number> {
+  const header = fileHeader(store, format);
+  const from = store.firstNumber;
+  const to = store.lastNumber;
+  const out = fs.createWriteStream(file);
+  const failed = new Promise<never>((_, reject) => out.once('error', (e) => reject(new CaptureWriteError(`cannot write ${file}: ${e.message}`))));
+  const write = (bytes: Uint8Array) =>
+    Promise.race([failed, new Promise<void>((resolve) => (out.write(bytes) ? resolve() : out.once('drain', resolve)))]);
+  await write(header);
+  let written = 0;
+  for (const chunk of encodePackets(store, format, from, to)) {
+    await write(chunk);
+    written = chunk.length + written;
+    progress(to > from ? (written / Math.max(1, store.bytes)) : 1);
+  }
+  await Promise.race([failed, new Promise<void>((resolve) => out.end(resolve))]);
+  return to - from + 1;
+}

@@ -1,0 +1,147 @@
+// One running capture: the agent's pcapng stream parsed into the store, its JSON events turned
+// into status and counters. Stopping closes the agent's stdin; the agent detaches and exits.
+import { CaptureFileReader } from '../../packet/capture-file.js';
+import type { CaptureStatus } from '../../packet/protocol.js';
+import type { PacketStore } from '../store/packet-store.js';
+import type { AgentProcess, CaptureRequest, CaptureTarget } from '../targets/target.js';
+
+const STOP_GRACE_MS = 5000;
+
+export interface LiveCaptureEvents {
+  onStatus(status: CaptureStatus, message?: string): void;
+  /** Packets were appended to the store. */
+  onPackets(): void;
+}
+
+interface AgentEvent {
+  event: string;
+  code?: string;
+  message?: string;
+  reason?: string;
+  kernelDropped?: number;
+}
+
+export class LiveCapture {
+  private agent?: AgentProcess;
+  private readonly reader = new CaptureFileReader();
+  private readonly interfaceIds = new Map<number, number>(); // reader interface id → store id
+  private stderrTail = '';
+  private errorMessage?: string;
+  private stopRequested = false;
+  status: CaptureStatus = 'idle';
+  kernelDrops = 0;
+  bytesReceived = 0;
+
+  constructor(
+    private readonly target: CaptureTarget,
+    private readonly request: CaptureRequest,
+    private readonly store: PacketStore,
+    private readonly events: LiveCaptureEvents,
+  ) {}
+
+  async start(): Promise<void> {
+    this.setStatus('starting');
+    try {
+      this.agent = await this.target.startCapture(this.request);
+    } catch (e) {
+      this.setStatus('error', (e as Error).message);
+      throw e;
+    }
+    const agent = this.agent;
+    agent.stdin.on('error', () => {}); // the agent may exit first; its exit is reported below
+    agent.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    agent.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk));
+    const started = new Promise<void>((resolve, reject) => {
+      this.onStarted = resolve;
+      void agent.exited.then((code) => reject(new Error(this.exitMessage(code))));
+    });
+    void agent.exited.then((code) => this.onExit(code));
+    await started;
+  }
+
+  private onStarted: () => void = () => {};
+
+  private onData(chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
+    const packets = this.reader.push(chunk);
+    for (const i of this.reader.interfaces) {
+      if (!this.interfaceIds.has(i.id)) {
+        this.interfaceIds.set(i.id, this.store.addInterface({ name: i.name, description: i.description, linkType: i.linkType, snaplen: i.snaplen, filter: i.filter }));
+      }
+    }
+    let appended = false;
+    for (const p of packets) {
+      const ok = this.store.append({
+        interfaceId: this.interfaceIds.get(p.interfaceId) ?? 0,
+        timestampNs: p.timestampNs,
+        data: p.data,
+        originalLength: p.originalLength,
+        direction: p.direction,
+      });
+      if (!ok) {
+        void this.stop('The capture reached its limit (packets or bytes held) and was stopped.');
+        break;
+      }
+      appended = true;
+    }
+    if (appended) this.events.onPackets();
+  }
+
+  private onStderr(chunk: Buffer): void {
+    this.stderrTail += chunk.toString('utf8');
+    let end: number;
+    while ((end = this.stderrTail.indexOf('\n')) >= 0) {
+      const line = this.stderrTail.slice(0, end).trim();
+      this.stderrTail = this.stderrTail.slice(end + 1);
+      if (line) this.onEventLine(line);
+    }
+    if (this.stderrTail.length > 65536) this.stderrTail = this.stderrTail.slice(-65536);
+  }
+
+  private onEventLine(line: string): void {
+    let e: AgentEvent;
+    try {
+      e = JSON.parse(line) as AgentEvent;
+    } catch {
+      this.errorMessage = line; // sudo and the runtime speak plain text
+      return;
+    }
+    if (e.event === 'started') {
+      this.setStatus('capturing');
+      this.onStarted();
+    } else if (e.event === 'stats' || e.event === 'stopped') {
+      this.kernelDrops = e.kernelDropped ?? this.kernelDrops;
+    } else if (e.event === 'error') {
+      this.errorMessage = e.message;
+    }
+  }
+
+  private exitMessage(code: number | null): string {
+    return this.errorMessage ?? `the capture agent exited (${code === null ? 'killed' : `status ${code}`})`;
+  }
+
+  private onExit(code: number | null): void {
+    this.reader.end();
+    if (code === 0 || this.stopRequested) this.setStatus('stopped', this.stopMessage);
+    else this.setStatus('error', this.exitMessage(code));
+  }
+
+  private stopMessage?: string;
+
+  /** Closes the agent's stdin (its stop signal) and waits for it to exit, then kills it. */
+  async stop(message?: string): Promise<void> {
+    if (!this.agent || this.stopRequested) return;
+    this.stopRequested = true;
+    this.stopMessage = message;
+    this.setStatus('stopping', message);
+    this.agent.stdin.end();
+    const timer = setTimeout(() => this.agent?.kill(), STOP_GRACE_MS);
+    await this.agent.exited;
+    clearTimeout(timer);
+  }
+
+  private setStatus(status: CaptureStatus, message?: string): void {
+    this.status = status;
+    this.events.onStatus(status, message);
+  }
+}

@@ -1,0 +1,82 @@
+// .pcap / .pcapng / .cap files open in the capture panel, read-only: streamed through the reader
+// into a packet store, with progress for large files.
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { CaptureFileReader } from '../../packet/capture-file.js';
+import type { CapturePanel } from '../panel/capture-panel.js';
+
+export const CAPTURE_EDITOR_VIEW_TYPE = 'packetCapture.captureFile';
+
+export interface FilePanelFactory {
+  createFilePanel(webviewPanel: vscode.WebviewPanel, uri: vscode.Uri): CapturePanel;
+}
+
+async function* chunksOf(uri: vscode.Uri): AsyncGenerator<Uint8Array> {
+  if (uri.scheme === 'file') {
+    for await (const chunk of fs.createReadStream(uri.fsPath, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+  } else {
+    yield await vscode.workspace.fs.readFile(uri);
+  }
+}
+
+/** Reads a capture file into the panel's store; returns the reader's notes about malformed data. */
+export async function loadCaptureFile(panel: CapturePanel, uri: vscode.Uri, progress?: (fraction: number) => void): Promise<string[]> {
+  const reader = new CaptureFileReader();
+  const size = uri.scheme === 'file' ? (await fs.promises.stat(uri.fsPath)).size : 0;
+  const ids = new Map<number, number>();
+  let read = 0;
+  for await (const chunk of chunksOf(uri)) {
+    read += chunk.length;
+    const packets = reader.push(chunk);
+    for (const i of reader.interfaces) {
+      if (!ids.has(i.id)) ids.set(i.id, panel.store.addInterface({ name: i.name, description: i.description, linkType: i.linkType, snaplen: i.snaplen, filter: i.filter }));
+    }
+    for (const p of packets) {
+      if (!panel.store.append({ interfaceId: ids.get(p.interfaceId) ?? 0, timestampNs: p.timestampNs, data: p.data, originalLength: p.originalLength, direction: p.direction })) break;
+    }
+    if (panel.store.fullStop) break;
+    if (size > 0) progress?.(read / size);
+    panel.loaded();
+  }
+  reader.end();
+  panel.loaded();
+  if (reader.format === undefined && panel.store.received === 0) {
+    throw new Error(`${uri.fsPath || uri.toString()} is not a pcap or pcapng file.`);
+  }
+  return reader.errors;
+}
+
+export class CaptureFileEditorProvider implements vscode.CustomReadonlyEditorProvider {
+  constructor(private readonly factory: FilePanelFactory) {}
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => {} };
+  }
+
+  async resolveCustomEditor(document: vscode.CustomDocument, webviewPanel: vscode.WebviewPanel): Promise<void> {
+    const panel = this.factory.createFilePanel(webviewPanel, document.uri);
+    try {
+      const notes = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Reading ${document.uri.path.split('/').pop()}`, cancellable: false },
+        async (p) => {
+          let reported = 0;
+          return loadCaptureFile(panel, document.uri, (fraction) => {
+            const pct = Math.floor(fraction * 100);
+            if (pct > reported) {
+              p.report({ increment: pct - reported });
+              reported = pct;
+            }
+          });
+        },
+      );
+      if (notes.length > 0) {
+        void vscode.window.showWarningMessage(`${document.uri.path.split('/').pop()}: ${notes.length} problem(s) reading the file; the readable packets are shown. First: ${notes[0]}`);
+      }
+      if (panel.store.fullStop) {
+        void vscode.window.showWarningMessage(`Only the first ${panel.store.held.toLocaleString()} packets are shown: the file exceeds packetCapture.maxPackets / maxMegabytes.`);
+      }
+    } catch (e) {
+      void vscode.window.showErrorMessage((e as Error).message);
+    }
+  }
+}

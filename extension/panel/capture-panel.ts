@@ -1,0 +1,315 @@
+// The host side of one capture panel: a packet store, its view, optionally a live capture, and the
+// message contract with the webview (packet/protocol.ts). The host pushes small events ("count is
+// now N", a few times a second); the webview pulls the rows it shows and one packet's detail.
+import * as vscode from 'vscode';
+import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
+import { formatRules, parseFilter } from '../../packet/filter.js';
+import type {
+  CaptureStatus,
+  CounterUpdate,
+  HostEvents,
+  HostMessage,
+  PacketDetail,
+  PanelState,
+  RequestHandlers,
+  Row,
+  StartParams,
+  WebviewMessage,
+} from '../../packet/protocol.js';
+import { LiveCapture } from '../capture/live-capture.js';
+import { PacketStore, type StoreLimits } from '../store/packet-store.js';
+import { PacketView, WorkerFilterRunner } from '../store/packet-view.js';
+import type { CaptureTarget } from '../targets/target.js';
+import { conversationFilter } from './conversation.js';
+import { panelHtml, webviewRoot } from './html.js';
+
+const COUNTER_INTERVAL_MS = 250;
+const MAX_ROWS_PER_REQUEST = 1000;
+
+export interface PanelSettings {
+  limits: StoreLimits;
+  snaplen: number;
+}
+
+export interface PanelHost {
+  extensionUri: vscode.Uri;
+  targets(): CaptureTarget[];
+  settings(): PanelSettings;
+  save(panel: CapturePanel, format?: 'pcapng' | 'pcap'): Promise<void>;
+  openInWireshark(panel: CapturePanel): Promise<void>;
+  onDidChangeCapture(panel: CapturePanel): void;
+}
+
+export class CapturePanel implements vscode.Disposable {
+  store: PacketStore;
+  view: PacketView;
+  live?: LiveCapture;
+  /** The file this capture was read from or last saved to. */
+  file?: vscode.Uri;
+  private state: PanelState;
+  private ready = false;
+  private readonly queued: HostMessage[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private lastCounters = '';
+  private rate = { at: Date.now(), received: 0, perSecond: 0 };
+  private readonly packetListeners = new Set<() => void>();
+  private disposed = false;
+  readonly onDidDispose: Promise<void>;
+
+  constructor(
+    readonly webviewPanel: vscode.WebviewPanel,
+    private readonly host: PanelHost,
+    mode: PanelState['mode'],
+    title: string,
+  ) {
+    const { limits } = host.settings();
+    // A file is read from its start: keep its first packets rather than its last.
+    this.store = new PacketStore(mode === 'file' ? { ...limits, whenFull: 'stop' } : limits);
+    this.view = this.newView();
+    this.state = {
+      mode,
+      title,
+      status: 'idle',
+      targets: host.targets().map((t) => t.info),
+      displayFilter: '',
+    };
+    const webview = webviewPanel.webview;
+    webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(host.extensionUri)] };
+    webview.html = panelHtml(webview, host.extensionUri, this.state);
+    this.disposables.push(webview.onDidReceiveMessage((m: WebviewMessage) => this.onMessage(m)));
+    this.onDidDispose = new Promise((resolve) =>
+      this.disposables.push(webviewPanel.onDidDispose(() => { this.dispose(); resolve(); })),
+    );
+    this.timer = setInterval(() => this.pushCounters(), COUNTER_INTERVAL_MS);
+  }
+
+  private newView(): PacketView {
+    return new PacketView(this.store, new WorkerFilterRunner());
+  }
+
+  get title(): string {
+    return this.state.title;
+  }
+
+  get status(): CaptureStatus {
+    return this.state.status;
+  }
+
+  /** Subscribes to packet arrivals (Wireshark's live pipe); returns an unsubscribe function. */
+  onPackets(listener: () => void): () => void {
+    this.packetListeners.add(listener);
+    return () => this.packetListeners.delete(listener);
+  }
+
+  // ---- messaging
+
+  private post(message: HostMessage): void {
+    if (!this.ready) {
+      this.queued.push(message);
+      return;
+    }
+    void this.webviewPanel.webview.postMessage(message);
+  }
+
+  private emit<E extends keyof HostEvents>(name: E, data: HostEvents[E]): void {
+    this.post({ type: 'event', name, data } as HostMessage);
+  }
+
+  private async onMessage(message: WebviewMessage): Promise<void> {
+    if (message.type === 'ready') {
+      this.ready = true;
+      for (const m of this.queued.splice(0)) void this.webviewPanel.webview.postMessage(m);
+      this.emit('state', this.state);
+      this.lastCounters = '';
+      this.pushCounters();
+      return;
+    }
+    if (message.type !== 'request') return;
+    const handler = this.handlers[message.method] as (params: unknown) => unknown;
+    try {
+      const result = await handler(message.params);
+      this.post({ type: 'response', id: message.id, result: result ?? null });
+    } catch (e) {
+      const error = e as Error & { code?: string };
+      this.post({ type: 'response', id: message.id, error: { message: error.message, code: error.code } });
+    }
+  }
+
+  private readonly handlers: RequestHandlers = {
+    listInterfaces: ({ target }) => this.target(target).listInterfaces(),
+    startCapture: (params) => this.start(params),
+    stopCapture: () => this.stop(),
+    getRows: ({ start, count }) => this.rows(start, count),
+    getDetail: ({ index }) => this.detail(index),
+    setDisplayFilter: ({ text }) => this.setDisplayFilter(text),
+    followConversation: ({ index }) => {
+      const number = this.view.numberAt(index);
+      const p = number === undefined ? undefined : this.store.packet(number);
+      const conversation = p && summarizePacket(p.linkType, p.data, p.originalLength).conversation;
+      if (!conversation) throw new Error('This packet belongs to no conversation that can be followed.');
+      const filter = conversationFilter(conversation);
+      const { rows } = this.setDisplayFilter(filter);
+      this.emit('displayFilter', { text: filter });
+      return { filter, rows };
+    },
+    validateCaptureFilter: ({ filter }) => {
+      try {
+        return { ok: true, normalized: formatRules(parseFilter(filter)) };
+      } catch (e) {
+        return { ok: false, error: (e as Error).message };
+      }
+    },
+    saveCapture: ({ format }) => this.host.save(this, format),
+    openInWireshark: () => this.host.openInWireshark(this),
+  };
+
+  private target(id: string): CaptureTarget {
+    const target = this.host.targets().find((t) => t.info.id === id);
+    if (!target) throw new Error(`Unknown capture target "${id}".`);
+    return target;
+  }
+
+  // ---- rows and details
+
+  rows(start: number, count: number): Row[] {
+    const rows: Row[] = [];
+    const end = Math.min(this.view.rows, start + Math.min(count, MAX_ROWS_PER_REQUEST));
+    for (let index = Math.max(0, start); index < end; index++) {
+      const p = this.store.packet(this.view.numberAt(index)!);
+      if (!p) break;
+      const s = summarizePacket(p.linkType, p.data, p.originalLength);
+      rows.push({
+        index,
+        number: p.number,
+        time: p.time,
+        source: s.source,
+        destination: s.destination,
+        protocol: s.protocol,
+        length: p.originalLength,
+        info: s.info,
+        direction: p.direction,
+      });
+    }
+    return rows;
+  }
+
+  detail(index: number): PacketDetail {
+    const number = this.view.numberAt(index);
+    const p = number === undefined ? undefined : this.store.packet(number);
+    if (!p) throw new Error(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
+    return {
+      number: p.number,
+      time: p.time,
+      timestampNs: p.timestampNs.toString(),
+      length: p.originalLength,
+      capturedLength: p.data.length,
+      interfaceName: this.store.interfaces[p.interfaceId]?.name,
+      direction: p.direction,
+      decoded: decodePacket(p.linkType, p.data, p.originalLength),
+      bytes: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64'),
+    };
+  }
+
+  setDisplayFilter(text: string): { mode: 'expression' | 'text' | 'none'; rows: number } {
+    const mode = this.view.setFilter(text);
+    this.state.displayFilter = this.view.filterText;
+    this.pushCounters();
+    return { mode, rows: this.view.rows };
+  }
+
+  // ---- capture
+
+  /** Fills the store from packets read elsewhere (a file), then refreshes the view. */
+  loaded(): void {
+    this.view.refresh();
+    this.pushCounters();
+    for (const l of this.packetListeners) l();
+  }
+
+  async start(params: StartParams): Promise<void> {
+    if (this.live && (this.live.status === 'starting' || this.live.status === 'capturing')) {
+      throw new Error('A capture is already running in this panel: stop it first.');
+    }
+    if (params.interfaces.length === 0) throw new Error('Choose at least one interface.');
+    parseFilter(params.filter); // a FilterError reaches the panel before anything starts
+    const settings = this.host.settings();
+    this.view.dispose();
+    this.store = new PacketStore(settings.limits);
+    this.view = this.newView();
+    if (this.state.displayFilter) this.view.setFilter(this.state.displayFilter);
+    this.rate = { at: Date.now(), received: 0, perSecond: 0 };
+    this.state.capture = params;
+    const live = new LiveCapture(
+      this.target(params.target),
+      { interfaces: params.interfaces, filter: params.filter, snaplen: params.snaplen ?? settings.snaplen },
+      this.store,
+      {
+        onStatus: (status, message) => this.setStatus(status, message ?? this.limitMessage(status)),
+        onPackets: () => {
+          for (const l of this.packetListeners) l();
+        },
+      },
+    );
+    this.live = live;
+    await live.start();
+  }
+
+  private limitMessage(status: CaptureStatus): string | undefined {
+    if (status !== 'capturing' && status !== 'stopped') return undefined;
+    if (this.store.evicted > 0) return `Oldest packets are being dropped to stay within the limits (${this.store.evicted.toLocaleString()} so far).`;
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.live?.stop();
+  }
+
+  private setStatus(status: CaptureStatus, message?: string): void {
+    this.state.status = status;
+    this.state.message = message;
+    this.emit('state', this.state);
+    this.host.onDidChangeCapture(this);
+  }
+
+  counters(): CounterUpdate {
+    const now = Date.now();
+    if (now - this.rate.at >= 1000) {
+      this.rate = { at: now, received: this.store.received, perSecond: ((this.store.received - this.rate.received) * 1000) / (now - this.rate.at) };
+    }
+    return {
+      rows: this.view.rows,
+      generation: this.view.generation,
+      filtering: this.view.filtering,
+      held: this.store.held,
+      received: this.store.received,
+      bytes: this.store.bytes,
+      packetsPerSecond: Math.round(this.live?.status === 'capturing' ? this.rate.perSecond : 0),
+      kernelDrops: this.live?.kernelDrops ?? 0,
+      evicted: this.store.evicted,
+    };
+  }
+
+  private pushCounters(): void {
+    this.view.refresh();
+    const counters = this.counters();
+    const key = JSON.stringify(counters);
+    if (key === this.lastCounters) return;
+    this.lastCounters = key;
+    this.emit('counters', counters);
+    this.host.onDidChangeCapture(this);
+  }
+
+  reveal(): void {
+    this.webviewPanel.reveal();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearInterval(this.timer);
+    void this.live?.stop();
+    this.view.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

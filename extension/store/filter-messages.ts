@@ -1,0 +1,21 @@
+// Messages between the packet view (extension host) and the display-filter worker.
+import type { SegmentSnapshot } from './packet-store.js';
+
+export interface FilterJob {
+  id: number;
+  text: string;
+  /** Inclusive range of packet numbers to test. */
+  from: number;
+  to: number;
+  segments: SegmentSnapshot[];
+  linkTypes: number[];
+}
+
+export interface FilterReply {
+  id: number;
+  /** Matching packet numbers, ascending. */
+  numbers: Uint32Array;
+  /** Every number ≤ upTo has been tested. */
+  upTo: number;
+  done: boolean;
+}

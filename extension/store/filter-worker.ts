@@ -1,0 +1,49 @@
+// Display filtering off the extension host's main thread: decodes the packets of shared segments
+// and reports the numbers that match, in chunks, so the view fills progressively. A newer job
+// supersedes an older one between chunks.
+import { parentPort } from 'node:worker_threads';
+import { decodePacket } from '../../packet/decode/index.js';
+import { compileDisplayFilter } from '../../packet/display-filter.js';
+import type { FilterJob, FilterReply } from './filter-messages.js';
+
+const CHUNK = 20000;
+let latestJob = 0;
+
+function run(job: FilterJob): void {
+  latestJob = job.id;
+  const filter = compileDisplayFilter(job.text);
+  let segmentIndex = 0;
+  let number = job.from;
+
+  const step = () => {
+    if (job.id !== latestJob) return;
+    const matches: number[] = [];
+    let budget = CHUNK;
+    while (budget > 0 && number <= job.to && segmentIndex < job.segments.length) {
+      const seg = job.segments[segmentIndex];
+      const i = number - seg.firstNumber;
+      if (i < 0) {
+        number = seg.firstNumber;
+        continue;
+      }
+      if (i >= seg.count) {
+        segmentIndex++;
+        continue;
+      }
+      const start = seg.offsets[i];
+      const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]);
+      const originalLength = seg.originalLengths[i];
+      const decoded = decodePacket(job.linkTypes[seg.interfaceIds[i]] ?? 1, data, originalLength);
+      if (filter.match(decoded, { number, length: originalLength })) matches.push(number);
+      number++;
+      budget--;
+    }
+    const done = number > job.to || segmentIndex >= job.segments.length;
+    const reply: FilterReply = { id: job.id, numbers: Uint32Array.from(matches), upTo: done ? job.to : number - 1, done };
+    parentPort!.postMessage(reply, [reply.numbers.buffer as ArrayBuffer]);
+    if (!done) setImmediate(step);
+  };
+  step();
+}
+
+parentPort!.on('message', (job: FilterJob) => run(job));

@@ -1,0 +1,217 @@
+// The packets of one capture, held compactly: segments of up to SEGMENT_PACKETS packets, each with
+// one byte arena and typed arrays of per-packet metadata. Memory is shared (SharedArrayBuffer) so
+// the display-filter worker reads packets without copies. Eviction drops whole segments, oldest
+// first. Packets are addressed by number: 1-based, in arrival order, never reused.
+
+export const SEGMENT_PACKETS = 65536;
+const INITIAL_SEGMENT_BYTES = 1 << 20;
+
+export type Direction = 'in' | 'out';
+
+export interface StoredInterface {
+  name?: string;
+  description?: string;
+  linkType: number;
+  snaplen: number;
+  filter?: string;
+}
+
+export interface IncomingPacket {
+  interfaceId: number;
+  timestampNs: bigint | undefined;
+  data: Uint8Array;
+  originalLength: number;
+  direction?: Direction;
+}
+
+export interface StoredPacket {
+  number: number;
+  interfaceId: number;
+  linkType: number;
+  /** ns since the epoch; 0n when the source had no timestamp. */
+  timestampNs: bigint;
+  /** Seconds since the first packet, as Wireshark's Time column. */
+  time: number;
+  data: Uint8Array;
+  originalLength: number;
+  direction?: Direction;
+}
+
+export interface StoreLimits {
+  maxPackets: number;
+  maxBytes: number;
+  /** What to do when a limit is reached. */
+  whenFull: 'drop-oldest' | 'stop';
+}
+
+/** What a segment shares with the filter worker; all views over SharedArrayBuffers. */
+export interface SegmentSnapshot {
+  firstNumber: number;
+  count: number;
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+  capturedLengths: Uint32Array;
+  originalLengths: Uint32Array;
+  interfaceIds: Uint16Array;
+}
+
+function shared<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
+  Kind: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  length: number,
+): T {
+  return new Kind(new SharedArrayBuffer(length * Kind.BYTES_PER_ELEMENT));
+}
+
+class Segment {
+  count = 0;
+  used = 0;
+  bytes = shared(Uint8Array, INITIAL_SEGMENT_BYTES);
+  readonly offsets = shared(Uint32Array, SEGMENT_PACKETS);
+  readonly capturedLengths = shared(Uint32Array, SEGMENT_PACKETS);
+  readonly originalLengths = shared(Uint32Array, SEGMENT_PACKETS);
+  readonly interfaceIds = shared(Uint16Array, SEGMENT_PACKETS);
+  readonly directions = new Uint8Array(SEGMENT_PACKETS); // 0 unknown, 1 in, 2 out
+  /** ns relative to the store's first timestamp: exact to ~104 days as a double. */
+  readonly times = new Float64Array(SEGMENT_PACKETS);
+
+  constructor(readonly firstNumber: number) {}
+
+  get full(): boolean {
+    return this.count === SEGMENT_PACKETS;
+  }
+
+  append(p: IncomingPacket, relativeNs: number): void {
+    const need = this.used + p.data.length;
+    if (need > this.bytes.length) {
+      let size = this.bytes.length * 2;
+      while (size < need) size *= 2;
+      const grown = shared(Uint8Array, size);
+      grown.set(this.bytes.subarray(0, this.used));
+      this.bytes = grown;
+    }
+    const i = this.count;
+    this.bytes.set(p.data, this.used);
+    this.offsets[i] = this.used;
+    this.capturedLengths[i] = p.data.length;
+    this.originalLengths[i] = p.originalLength;
+    this.interfaceIds[i] = p.interfaceId;
+    this.directions[i] = p.direction === 'in' ? 1 : p.direction === 'out' ? 2 : 0;
+    this.times[i] = relativeNs;
+    this.used = need;
+    this.count = i + 1;
+  }
+
+  snapshot(): SegmentSnapshot {
+    return {
+      firstNumber: this.firstNumber,
+      count: this.count,
+      bytes: this.bytes,
+      offsets: this.offsets,
+      capturedLengths: this.capturedLengths,
+      originalLengths: this.originalLengths,
+      interfaceIds: this.interfaceIds,
+    };
+  }
+}
+
+export class PacketStore {
+  readonly interfaces: StoredInterface[] = [];
+  private segments: Segment[] = [];
+  private heldBytes = 0;
+  private firstTimestampNs?: bigint;
+  /** Packets ever appended (the last packet's number). */
+  received = 0;
+  /** Packets dropped to respect the limits. */
+  evicted = 0;
+  /** Set once the store refused a packet under whenFull 'stop'. */
+  fullStop = false;
+
+  constructor(readonly limits: StoreLimits) {}
+
+  get held(): number {
+    return this.received - this.firstNumber + 1;
+  }
+
+  /** Number of the oldest packet held (received + 1 when empty). */
+  get firstNumber(): number {
+    return this.segments.length > 0 ? this.segments[0].firstNumber : this.received + 1;
+  }
+
+  get lastNumber(): number {
+    return this.received;
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  addInterface(i: StoredInterface): number {
+    this.interfaces.push(i);
+    return this.interfaces.length - 1;
+  }
+
+  /** Appends a packet; false when the store is full and told to stop. */
+  append(p: IncomingPacket): boolean {
+    if (this.fullStop) return false;
+    if (this.held + 1 > this.limits.maxPackets || this.heldBytes + p.data.length > this.limits.maxBytes) {
+      if (this.limits.whenFull === 'stop') {
+        this.fullStop = true;
+        return false;
+      }
+      this.evictFor(p.data.length);
+    }
+    let last = this.segments[this.segments.length - 1];
+    if (!last || last.full) {
+      last = new Segment(this.received + 1);
+      this.segments.push(last);
+    }
+    const ts = p.timestampNs ?? 0n;
+    this.firstTimestampNs ??= ts;
+    last.append(p, Number(ts - this.firstTimestampNs));
+    this.received++;
+    this.heldBytes += p.data.length;
+    return true;
+  }
+
+  /** Drops whole segments, oldest first, until one more packet of `size` bytes fits. */
+  private evictFor(size: number): void {
+    while (
+      this.segments.length > 0 &&
+      (this.held + 1 > this.limits.maxPackets || this.heldBytes + size > this.limits.maxBytes)
+    ) {
+      const oldest = this.segments.shift()!;
+      this.heldBytes -= oldest.used;
+      this.evicted += oldest.count;
+    }
+  }
+
+  private locate(number: number): [Segment, number] | undefined {
+    if (number < this.firstNumber || number > this.received) return undefined;
+    const first = this.segments[0].firstNumber;
+    const seg = this.segments[Math.floor((number - first) / SEGMENT_PACKETS)];
+    return [seg, number - seg.firstNumber];
+  }
+
+  packet(number: number): StoredPacket | undefined {
+    const at = this.locate(number);
+    if (!at) return undefined;
+    const [seg, i] = at;
+    const relative = seg.times[i];
+    const iface = this.interfaces[seg.interfaceIds[i]];
+    return {
+      number,
+      interfaceId: seg.interfaceIds[i],
+      linkType: iface?.linkType ?? 1,
+      timestampNs: (this.firstTimestampNs ?? 0n) + BigInt(relative),
+      time: relative / 1e9,
+      data: seg.bytes.subarray(seg.offsets[i], seg.offsets[i] + seg.capturedLengths[i]),
+      originalLength: seg.originalLengths[i],
+      direction: seg.directions[i] === 1 ? 'in' : seg.directions[i] === 2 ? 'out' : undefined,
+    };
+  }
+
+  /** Shared views of every segment, for the filter worker; packets beyond `count` are not final. */
+  snapshots(): SegmentSnapshot[] {
+    return this.segments.map((s) => s.snapshot());
+  }
+}

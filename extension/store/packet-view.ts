@@ -1,0 +1,165 @@
+// The rows the table shows: every packet held, or those matching the display filter. Filtering
+// runs in a worker over the store's shared memory and fills the view progressively; packets that
+// arrive later are filtered as they come.
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { compileDisplayFilter } from '../../packet/display-filter.js';
+import type { FilterJob, FilterReply } from './filter-messages.js';
+import type { PacketStore } from './packet-store.js';
+
+export interface FilterRunner {
+  run(job: FilterJob, onReply: (reply: FilterReply) => void): void;
+  dispose(): void;
+}
+
+/** Runs filter jobs in a worker thread (dist/extension/filter-worker.js beside the bundle). */
+export class WorkerFilterRunner implements FilterRunner {
+  private worker?: Worker;
+  private onReply: (reply: FilterReply) => void = () => {};
+
+  constructor(
+    private readonly script = path.join(__dirname, 'filter-worker.js'),
+    private readonly execArgv: string[] = [],
+  ) {}
+
+  run(job: FilterJob, onReply: (reply: FilterReply) => void): void {
+    this.onReply = onReply;
+    if (!this.worker) {
+      this.worker = new Worker(this.script, { execArgv: this.execArgv });
+      this.worker.on('message', (reply: FilterReply) => this.onReply(reply));
+      this.worker.unref();
+    }
+    this.worker.postMessage(job);
+  }
+
+  dispose(): void {
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+}
+
+export type FilterMode = 'none' | 'expression' | 'text';
+
+export class PacketView {
+  private mode: FilterMode = 'none';
+  private text = '';
+  private numbers = new Uint32Array(4096);
+  private length = 0;
+  private head = 0; // numbers before head were evicted from the store
+  private testedUpTo = 0;
+  private jobId = 0;
+  private running = false;
+  private seenEvicted = 0;
+  /** Changes whenever row indices shift; see CounterUpdate.generation. */
+  generation = 0;
+
+  constructor(
+    private readonly store: PacketStore,
+    private readonly runner: FilterRunner,
+  ) {}
+
+  get filterText(): string {
+    return this.text;
+  }
+
+  get rows(): number {
+    return this.mode === 'none' ? this.store.held : this.length - this.head;
+  }
+
+  get filtering(): boolean {
+    return this.mode !== 'none' && (this.running || this.testedUpTo < this.store.lastNumber);
+  }
+
+  /** The packet number shown at a row index, or undefined past the end. */
+  numberAt(index: number): number | undefined {
+    if (index < 0 || index >= this.rows) return undefined;
+    return this.mode === 'none' ? this.store.firstNumber + index : this.numbers[this.head + index];
+  }
+
+  /** Row index of a packet number in this view, or -1. */
+  indexOf(number: number): number {
+    if (this.mode === 'none') return number >= this.store.firstNumber && number <= this.store.lastNumber ? number - this.store.firstNumber : -1;
+    let lo = this.head;
+    let hi = this.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.numbers[mid] === number) return mid - this.head;
+      if (this.numbers[mid] < number) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Applies a display filter to everything held. Throws DisplayFilterError for a bad expression. */
+  setFilter(text: string): FilterMode {
+    const mode = compileDisplayFilter(text).mode;
+    this.mode = mode;
+    this.text = mode === 'none' ? '' : text;
+    this.length = 0;
+    this.head = 0;
+    this.jobId++;
+    this.running = false;
+    this.generation++;
+    this.testedUpTo = this.store.firstNumber - 1;
+    this.refresh();
+    return mode;
+  }
+
+  /** Call after packets were appended or evicted: prunes and filters what is new. */
+  refresh(): void {
+    if (this.store.evicted !== this.seenEvicted) {
+      this.seenEvicted = this.store.evicted;
+      this.generation++;
+      const first = this.store.firstNumber;
+      while (this.head < this.length && this.numbers[this.head] < first) this.head++;
+      if (this.testedUpTo < first - 1) this.testedUpTo = first - 1;
+    }
+    if (this.mode === 'none' || this.running || this.testedUpTo >= this.store.lastNumber) return;
+    this.running = true;
+    const job: FilterJob = {
+      id: this.jobId,
+      text: this.text,
+      from: this.testedUpTo + 1,
+      to: this.store.lastNumber,
+      segments: this.store.snapshots(),
+      linkTypes: this.store.interfaces.map((i) => i.linkType),
+    };
+    this.runner.run(job, (reply) => this.accept(reply));
+  }
+
+  private accept(reply: FilterReply): void {
+    if (reply.id !== this.jobId) return;
+    this.append(reply.numbers);
+    this.testedUpTo = reply.upTo;
+    if (reply.done) {
+      this.running = false;
+      this.refresh();
+    }
+  }
+
+  private append(matches: Uint32Array): void {
+    const first = this.store.firstNumber;
+    let m = 0;
+    while (m < matches.length && matches[m] < first) m++; // evicted while being filtered
+    const add = matches.length - m;
+    if (add === 0) return;
+    if (this.head > 0 && this.head >= this.length / 2) {
+      this.numbers.copyWithin(0, this.head, this.length);
+      this.length -= this.head;
+      this.head = 0;
+    }
+    if (this.length + add > this.numbers.length) {
+      let size = this.numbers.length * 2;
+      while (size < this.length + add) size *= 2;
+      const grown = new Uint32Array(size);
+      grown.set(this.numbers.subarray(0, this.length));
+      this.numbers = grown;
+    }
+    this.numbers.set(matches.subarray(m), this.length);
+    this.length += add;
+  }
+
+  dispose(): void {
+    this.runner.dispose();
+  }
+}

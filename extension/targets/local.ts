@@ -1,0 +1,102 @@
+// This machine. The agent needs root: run it directly when the extension host is root, else
+// through `sudo -n`, else through `sudo -S` with a password asked in a VS Code password box and
+// written to sudo's stdin (never on a command line, never logged).
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
+import type { RawInterface } from '../../native/capture.js';
+import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from './target.js';
+
+export class CaptureStartError extends Error {}
+
+/** Asks the user for their sudo password; undefined when they cancel. */
+export type PasswordPrompt = () => Promise<string | undefined>;
+
+export function agentScript(extensionPath: string): string {
+  return path.join(extensionPath, 'dist', 'agent', 'pcap-agent.js');
+}
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export function toInterfaceInfo(i: RawInterface): InterfaceInfo {
+  return { name: i.name, up: i.up, loopback: i.loopback, addresses: i.addresses.map((a) => `${a.address}/${a.prefix}`) };
+}
+
+function wrap(child: ChildProcess): AgentProcess {
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(127));
+  });
+  return { stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, kill: () => child.kill('SIGTERM'), exited };
+}
+
+export class LocalTarget implements CaptureTarget {
+  readonly info: TargetInfo = { id: 'local', kind: 'local', label: 'Local', description: 'this machine' };
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly askPassword: PasswordPrompt,
+    /** The runtime for the agent: the extension host's own (Node, or Electron acting as Node). */
+    private readonly node = process.execPath,
+  ) {}
+
+  private get agentCommand(): string[] {
+    return [this.node, agentScript(this.extensionPath)];
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    return { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+  }
+
+  async listInterfaces(): Promise<InterfaceInfo[]> {
+    const [file, ...args] = this.agentCommand;
+    const r = await run(file, [...args, 'interfaces', '--json'], this.env);
+    if (r.code !== 0) throw new CaptureStartError(lastLine(r.stderr) || `pcap-agent interfaces exited with ${r.code}`);
+    return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
+  }
+
+  async startCapture(request: CaptureRequest): Promise<AgentProcess> {
+    const agent = [...this.agentCommand, ...captureArgs(request)];
+    if (process.getuid?.() === 0) {
+      return wrap(spawn(agent[0], agent.slice(1), { env: this.env, stdio: 'pipe' }));
+    }
+    // sudo resets the environment: pass ELECTRON_RUN_AS_NODE through env(1).
+    const elevated = ['env', 'ELECTRON_RUN_AS_NODE=1', ...agent];
+    const probe = await run('sudo', ['-n', 'true']);
+    if (probe.code === 0) return wrap(spawn('sudo', ['-n', '--', ...elevated], { stdio: 'pipe' }));
+    if (probe.code === 127 && !/password/i.test(probe.stderr)) {
+      throw new CaptureStartError('Capturing needs root, and sudo is not available: run VS Code as root, or install and configure sudo.');
+    }
+    if (!/password/i.test(probe.stderr)) {
+      throw new CaptureStartError(`Capturing needs root, and sudo refused: ${lastLine(probe.stderr)}`);
+    }
+    const password = await this.askPassword();
+    if (password === undefined) throw new CaptureStartError('Capture cancelled: no sudo password given.');
+    const child = spawn('sudo', ['-S', '-p', '', '--', ...elevated], { stdio: 'pipe' });
+    child.stdin!.write(password + '\n');
+    const agentProcess = wrap(child);
+    // A wrong password makes sudo ask again on stdin, which we keep open as the stop channel.
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (/Sorry, try again|incorrect password/i.test(chunk.toString())) child.kill('SIGTERM');
+    });
+    return agentProcess;
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
+  const last = lines[lines.length - 1] ?? '';
+  try {
+    const event = JSON.parse(last) as { message?: string };
+    return event.message ?? last;
+  } catch {
+    return last;
+  }
+}
