@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { CapturePanel, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
-import { LocalTarget } from './targets/local.js';
+import { LocalTarget, listNetns } from './targets/local.js';
 import type { CaptureTarget } from './targets/target.js';
 import { openFileInWireshark, pipeLiveToWireshark } from './wireshark.js';
 
@@ -17,16 +17,10 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   private active?: CapturePanel;
   private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly localTarget: LocalTarget;
+  private readonly netnsTargets = new Map<string, LocalTarget>();
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    this.localTarget = new LocalTarget(context.extensionPath, async () =>
-      vscode.window.showInputBox({
-        title: 'Packet Capture',
-        prompt: `Capturing needs root: sudo password for ${os.userInfo().username}`,
-        password: true,
-        ignoreFocusOut: true,
-      }),
-    );
+    this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
     this.statusItem.command = 'packetCapture.startCapture';
   }
 
@@ -34,8 +28,21 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     return this.context.extensionUri;
   }
 
+  private readonly askSudoPassword = async () =>
+    vscode.window.showInputBox({
+      title: 'Packet Capture',
+      prompt: `Capturing needs root: sudo password for ${os.userInfo().username}`,
+      password: true,
+      ignoreFocusOut: true,
+    });
+
+  /** This machine, and each of its named network namespaces. */
   targets(): CaptureTarget[] {
-    return [this.localTarget];
+    const names = listNetns();
+    for (const name of names) {
+      if (!this.netnsTargets.has(name)) this.netnsTargets.set(name, new LocalTarget(this.context.extensionPath, this.askSudoPassword, name));
+    }
+    return [this.localTarget, ...names.map((n) => this.netnsTargets.get(n)!)];
   }
 
   settings(): PanelSettings {

@@ -119,6 +119,7 @@ export class CapturePanel implements vscode.Disposable {
   private async onMessage(message: WebviewMessage): Promise<void> {
     if (message.type === 'ready') {
       this.ready = true;
+      this.refreshTargets();
       for (const m of this.queued.splice(0)) void this.webviewPanel.webview.postMessage(m);
       this.emit('state', this.state);
       this.lastCounters = '';
@@ -137,7 +138,10 @@ export class CapturePanel implements vscode.Disposable {
   }
 
   private readonly handlers: RequestHandlers = {
-    listInterfaces: ({ target }) => this.target(target).listInterfaces(),
+    listInterfaces: ({ target }) => {
+      this.refreshTargets();
+      return this.target(target).listInterfaces();
+    },
     startCapture: (params) => this.start(params),
     stopCapture: () => this.stop(),
     getRows: ({ start, count }) => this.rows(start, count),
@@ -163,6 +167,14 @@ export class CapturePanel implements vscode.Disposable {
     saveCapture: ({ format }) => this.host.save(this, format),
     openInWireshark: () => this.host.openInWireshark(this),
   };
+
+  /** Targets come and go (network namespaces): the picker shows the current ones. */
+  private refreshTargets(): void {
+    const targets = this.host.targets().map((t) => t.info);
+    if (JSON.stringify(targets) === JSON.stringify(this.state.targets)) return;
+    this.state.targets = targets;
+    if (this.ready) this.emit('state', this.state);
+  }
 
   private target(id: string): CaptureTarget {
     const target = this.host.targets().find((t) => t.info.id === id);

@@ -2,6 +2,7 @@
 // through `sudo -n`, else through `sudo -S` with a password asked in a VS Code password box and
 // written to sudo's stdin (never on a command line, never logged).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import type { RawInterface } from '../../native/capture.js';
@@ -37,15 +38,34 @@ function wrap(child: ChildProcess): AgentProcess {
   return { stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, kill: () => child.kill('SIGTERM'), exited };
 }
 
+/** Named network namespaces (`ip netns add`): each is a local target of its own. */
+export function listNetns(dir = '/run/netns'): string[] {
+  try {
+    return fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
 export class LocalTarget implements CaptureTarget {
-  readonly info: TargetInfo = { id: 'local', kind: 'local', label: 'Local', description: 'this machine' };
+  readonly info: TargetInfo;
 
   constructor(
     private readonly extensionPath: string,
     private readonly askPassword: PasswordPrompt,
+    /** A named network namespace on this machine, or the machine's own. */
+    private readonly netns?: string,
     /** The runtime for the agent: the extension host's own (Node, or Electron acting as Node). */
     private readonly node = process.execPath,
-  ) {}
+  ) {
+    this.info = netns
+      ? { id: `local:netns:${netns}`, kind: 'local', label: `Local · netns ${netns}`, description: `network namespace ${netns} on this machine` }
+      : { id: 'local', kind: 'local', label: 'Local', description: 'this machine' };
+  }
+
+  private get netnsArgs(): string[] {
+    return this.netns ? ['--netns', this.netns] : [];
+  }
 
   private get agentCommand(): string[] {
     return [this.node, agentScript(this.extensionPath)];
@@ -57,13 +77,13 @@ export class LocalTarget implements CaptureTarget {
 
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const [file, ...args] = this.agentCommand;
-    const r = await run(file, [...args, 'interfaces', '--json'], this.env);
+    const r = await run(file, [...args, 'interfaces', '--json', ...this.netnsArgs], this.env);
     if (r.code !== 0) throw new CaptureStartError(lastLine(r.stderr) || `pcap-agent interfaces exited with ${r.code}`);
     return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
   }
 
   async startCapture(request: CaptureRequest): Promise<AgentProcess> {
-    const agent = [...this.agentCommand, ...captureArgs(request)];
+    const agent = [...this.agentCommand, ...captureArgs(request), ...this.netnsArgs];
     if (process.getuid?.() === 0) {
       return wrap(spawn(agent[0], agent.slice(1), { env: this.env, stdio: 'pipe' }));
     }
