@@ -62,7 +62,16 @@ export class CaptureSession {
     this.kernel.configure({ rules: options.rules, snaplen: options.snaplen, directions: options.directions });
   }
 
-  addSink(sink: Sink): void {
+  /**
+   * Adds an output. withHeader: write the capture header (pcapng SHB + IDBs so far, or the pcap
+   * file header) to it first, counted against --max-bytes like everything written after it.
+   */
+  addSink(sink: Sink, withHeader = false): void {
+    if (withHeader) {
+      const header = this.encoder.header();
+      sink.write(header, 0);
+      this.bytes += header.length;
+    }
     this.sinks.push(sink);
   }
 
@@ -116,23 +125,26 @@ export class CaptureSession {
     };
     const encoded = this.encoder.encodeBatch(batch, budget);
     this.packets += encoded.packets;
-    this.bytes += encoded.bytes.length;
     this.broadcast(encoded.bytes, encoded.packets);
     if (encoded.exhausted || this.packets >= (this.options.count ?? Infinity)) {
       this.onStop(this.options.count !== undefined && this.packets >= this.options.count ? 'count' : 'max-bytes');
     }
   }
 
+  /** Every byte written (packets, and interface and statistics blocks) counts against --max-bytes. */
   private broadcast(bytes: Uint8Array, packets: number): void {
+    this.bytes += bytes.length;
     for (const s of this.sinks) s.write(bytes, packets);
   }
 
   private interfaceStats(): InterfaceStats[] {
-    const names = new Map(this.encoder.knownInterfaces.map((i) => [i.ifindex, i.name]));
-    return this.kernel
-      .stats()
-      .filter((s) => names.has(s.ifindex))
-      .map((s) => ({ name: names.get(s.ifindex)!, ifindex: s.ifindex, seen: s.seen, matched: s.matched, captured: s.captured, dropped: s.dropped }));
+    // Every announced interface, zeros included: the kernel creates an interface's counters with
+    // its first packet, and an idle interface must still get its statistics block (ISB).
+    const kernel = new Map(this.kernel.stats().map((s) => [s.ifindex, s]));
+    return this.encoder.knownInterfaces.map((i) => {
+      const s = kernel.get(i.ifindex);
+      return { name: i.name, ifindex: i.ifindex, seen: s?.seen ?? 0, matched: s?.matched ?? 0, captured: s?.captured ?? 0, dropped: s?.dropped ?? 0 };
+    });
   }
 
   totals() {

@@ -102,8 +102,7 @@ async function runCapture(argv: string[], events: EventLog): Promise<number> {
       if (error) events.emit({ event: 'error', code: 'E_OUTPUT', message: `output failed: ${error.message}` });
       finish('output-closed');
     });
-    sink.write(session.encoder.header(), 0);
-    session.addSink(sink);
+    session.addSink(sink, true);
   }
   if (opts.listen) {
     let server: TcpServerSink;

@@ -52,6 +52,11 @@ function usageError(message: string): AgentError {
   return new AgentError('E_USAGE', message);
 }
 
+/** node:util parseArgs explains some errors over several lines; ours are one line. */
+function parseArgsError(e: unknown): AgentError {
+  return usageError(String((e as Error).message).split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' '));
+}
+
 function wholeNumber(name: string, text: string, min: number, max: number): number {
   if (!/^\d+$/.test(text)) throw usageError(`${name} must be a whole number, got "${text}"`);
   const n = Number(text);
@@ -139,7 +144,7 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
       },
     });
   } catch (e) {
-    throw usageError((e as Error).message);
+    throw parseArgsError(e);
   }
   const v = parsed.values;
   if (!v.interface || v.interface.length === 0) throw usageError('capture needs at least one -i IFACE (see "pcap-agent interfaces")');
@@ -197,7 +202,7 @@ export function parseInterfacesArgs(argv: string[]): InterfacesOptions {
     });
     return { netns: resolveNetns(values.netns), json: values.json ?? false };
   } catch (e) {
-    throw usageError((e as Error).message);
+    throw parseArgsError(e);
   }
 }
 

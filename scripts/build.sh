@@ -22,7 +22,9 @@ bash scripts/build-native-deps.sh
 step "native: pcap_capture.node"
 (cd native && npx --no-install node-gyp rebuild --nodedir=/usr --silent >/dev/null) \
   || { echo "native addon build failed; rerun: (cd native && npx node-gyp rebuild --nodedir=/usr)" >&2; exit 1; }
-cp native/build/Release/pcap_capture.node dist/agent/pcap_capture.node
+# Replace, never overwrite in place: a running agent has the old file mapped.
+cp native/build/Release/pcap_capture.node dist/agent/.pcap_capture.node.tmp
+mv dist/agent/.pcap_capture.node.tmp dist/agent/pcap_capture.node
 
 step "esbuild: agent"
 version=$(node -p "require('./package.json').version")
@@ -34,6 +36,16 @@ npx --no-install esbuild extension/extension.ts --bundle --platform=node --targe
   --external:vscode --outfile=dist/extension/extension.js --log-level=warning
 npx --no-install esbuild extension/store/filter-worker.ts --bundle --platform=node --target=node18 --format=cjs \
   --outfile=dist/extension/filter-worker.js --log-level=warning
+
+step "esbuild: webview"
+npx --no-install esbuild webview/main.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview/panel.js --log-level=warning
+cp webview/panel.css dist/webview/panel.css
+# The dev page (the panel against a scripted fake host, for a plain browser): not shipped.
+npx --no-install esbuild webview/dev/dev-main.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview-dev/dev.js --log-level=warning
+cp webview/panel.css webview/dev/index.html webview/dev/theme.css dist/webview-dev/
+
+step "esbuild: pcap-summary"
+npx --no-install esbuild packet/cli/pcap-summary.ts --bundle --platform=node --target=node18 --format=cjs --outfile=dist/tools/pcap-summary.js --log-level=warning
 
 step "tsc --noEmit"
 npx --no-install tsc --noEmit -p .

@@ -192,6 +192,13 @@ class Capture : public Napi::ObjectWrap<Capture> {
     if (a.linkFd < 0) {  // kernel without tcx (< 6.6), or asked for clsact
       int err = AttachTc(ifindex, direction, prog, &a.createdQdisc);
       if (err) throw ErrnoError(env, what + " (clsact)", err, TakeLibbpfLog());
+      // clsact filters outlive a killed agent. Ours on this hook was just replaced (fixed handle
+      // and priority); one on the other hook would keep running into a ring nobody reads, so
+      // remove it, unless this capture holds that hook (then it is our live filter).
+      int other = direction == CAP_DIR_IN ? CAP_DIR_OUT : CAP_DIR_IN;
+      bool holdsOther = false;
+      for (const Attachment &x : attachments_) holdsOther |= x.ifindex == ifindex && x.direction == other && x.linkFd < 0;
+      if (!holdsOther) DetachTcFilter(ifindex, other);
     }
     attachments_.push_back(a);
     Napi::Object result = Napi::Object::New(env);
@@ -212,6 +219,15 @@ class Capture : public Napi::ObjectWrap<Capture> {
     return err ? -err : 0;
   }
 
+  // Removes our filter (fixed handle and priority) from one clsact hook, if there is one; in the
+  // calling thread's netns.
+  static void DetachTcFilter(unsigned ifindex, int direction) {
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex,
+                .attach_point = direction == CAP_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
+    bpf_tc_detach(&hook, &opts);
+  }
+
   static void DetachOne(const Attachment &a) {
     if (a.linkFd >= 0) {
       close(a.linkFd);
@@ -219,10 +235,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
     }
     NetnsScope scope(a.netns);
     if (scope.error()) return;
+    DetachTcFilter(a.ifindex, a.direction);
     LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)a.ifindex,
                 .attach_point = a.direction == CAP_DIR_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
-    bpf_tc_detach(&hook, &opts);
     // Only a qdisc we created is ours to remove; destroying it removes both directions.
     if (a.createdQdisc) {
       hook.attach_point = (bpf_tc_attach_point)(BPF_TC_INGRESS | BPF_TC_EGRESS);

@@ -1,0 +1,122 @@
+// Bad input fails before anything is attached: one clear line on stderr (a JSON error event with a
+// stable code under --events json), exit status 2 for what the user can fix, 3 for what the host
+// lacks (privilege), and no BPF program left on the interface.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { spawnAgent, scratchDir, within } from './helpers/agent.js';
+import { hasClsact, ourTcFilters, ourTcx } from './helpers/bpf.js';
+import { type VethPair, createVethPair, uniqueName } from './helpers/netns.js';
+
+interface Case {
+  name: string;
+  args: (ns: string, dir: string) => string[];
+  code: string;
+  status: number;
+  /** A fragment the message must contain. */
+  says: RegExp;
+  unprivileged?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'unknown interface', args: (ns) => ['--netns', ns, '-i', 'nope0'], code: 'E_NO_INTERFACE', status: 2, says: /no interface "nope0".*available: .*vA/ },
+  { name: 'unknown netns', args: () => ['--netns', uniqueName('missing'), '-i', 'lo'], code: 'E_NO_NETNS', status: 2, says: /network namespace .*pcapk-.*missing does not exist/ },
+  { name: 'PCA filter with a non-numeric port (tcp,abc)', args: (ns) => ['--netns', ns, '-i', 'vA', '-f', 'tcp,abc'], code: 'E_FILTER', status: 2, says: /invalid port "abc"/ },
+  { name: 'PCA filter with a port out of range (tcp,70000)', args: (ns) => ['--netns', ns, '-i', 'vA', '-f', 'tcp,70000'], code: 'E_FILTER', status: 2, says: /70000/ },
+  { name: 'PCA filter with an unknown protocol (foo,80)', args: (ns) => ['--netns', ns, '-i', 'vA', '-f', 'foo,80'], code: 'E_FILTER', status: 2, says: /unknown protocol "foo"/ },
+  { name: 'negation (not tcp)', args: (ns) => ['--netns', ns, '-i', 'vA', '-f', 'not tcp'], code: 'E_FILTER', status: 2, says: /negation/ },
+  { name: 'garbage filter', args: (ns) => ['--netns', ns, '-i', 'vA', '-f', 'tcp port ))) &&& 1.2.3'], code: 'E_FILTER', status: 2, says: /invalid filter/ },
+  { name: 'filter given twice', args: (ns) => ['--netns', ns, '-i', 'vA', '-f', 'tcp', 'udp'], code: 'E_USAGE', status: 2, says: /either with -f or after the options/ },
+  { name: 'output in a missing directory', args: (ns) => ['--netns', ns, '-i', 'vA', '-w', '/proc/nonexistent/x.pcapng'], code: 'E_OUTPUT', status: 2, says: /cannot write \/proc\/nonexistent\/x.pcapng/ },
+  { name: 'output is a directory', args: (ns, dir) => ['--netns', ns, '-i', 'vA', '-w', dir], code: 'E_OUTPUT', status: 2, says: /cannot write/ },
+  { name: 'output in a directory without write permission (as nobody)', args: (_ns, dir) => ['-i', 'lo', '-w', path.join(dir, 'ro', 'x.pcapng')], code: 'E_OUTPUT', status: 2, says: /permission denied/i, unprivileged: true },
+  { name: 'no privilege (as nobody)', args: () => ['-i', 'lo', '-w', '/dev/null'], code: 'E_PRIVILEGE', status: 3, says: /root|CAP_BPF/, unprivileged: true },
+  { name: 'no privilege for the namespace (as nobody)', args: (ns) => ['--netns', ns, '-i', 'vA', '-w', '/dev/null'], code: 'E_PRIVILEGE', status: 3, says: /namespace/, unprivileged: true },
+  { name: '-s not a number', args: (ns) => ['--netns', ns, '-i', 'vA', '-s', 'big'], code: 'E_USAGE', status: 2, says: /-s must be a whole number/ },
+  { name: '-s too large', args: (ns) => ['--netns', ns, '-i', 'vA', '-s', '300000'], code: 'E_USAGE', status: 2, says: /-s must be between 0 and 262144/ },
+  { name: '-c 0', args: (ns) => ['--netns', ns, '-i', 'vA', '-c', '0'], code: 'E_USAGE', status: 2, says: /-c must be between 1/ },
+  { name: '-c negative', args: (ns) => ['--netns', ns, '-i', 'vA', '-c', '-5'], code: 'E_USAGE', status: 2, says: /-c/ },
+  { name: '--direction sideways', args: (ns) => ['--netns', ns, '-i', 'vA', '--direction', 'sideways'], code: 'E_USAGE', status: 2, says: /--direction must be in, out or both/ },
+  { name: '--duration not a time', args: (ns) => ['--netns', ns, '-i', 'vA', '--duration', 'soon'], code: 'E_USAGE', status: 2, says: /--duration/ },
+  { name: '--format unknown', args: (ns) => ['--netns', ns, '-i', 'vA', '--format', 'erf'], code: 'E_USAGE', status: 2, says: /--format must be pcapng or pcap/ },
+  { name: 'no interface', args: (ns) => ['--netns', ns], code: 'E_USAGE', status: 2, says: /at least one -i/ },
+  { name: 'unknown option', args: (ns) => ['--netns', ns, '-i', 'vA', '--frobnicate'], code: 'E_USAGE', status: 2, says: /frobnicate/ },
+];
+
+describe('bad input: a clear error, the right exit status, nothing attached', () => {
+  let pair: VethPair;
+  let dir: string;
+
+  before(async () => {
+    pair = await createVethPair({ tag: 'bad' });
+    dir = scratchDir('bad');
+    fs.chmodSync(dir, 0o755);
+    fs.mkdirSync(path.join(dir, 'ro'), { mode: 0o555 });
+  });
+
+  after(() => pair?.destroy());
+
+  function assertNothingAttached() {
+    assert.deepEqual(ourTcx(pair.a.ns, pair.a.dev), [], 'no tcx program of ours on vA');
+    assert.deepEqual(ourTcFilters(pair.a.ns, pair.a.dev), [], 'no tc filter of ours on vA');
+    assert.equal(hasClsact(pair.a.ns, pair.a.dev), false, 'no clsact qdisc on vA');
+  }
+
+  /** Runs one case in both forms: human (one line) and --events json (one error event). */
+  async function run(c: Case) {
+    const args = c.args(pair.a.ns.name, dir);
+    const human = spawnAgent(['capture', ...args], { unprivileged: c.unprivileged });
+    const json = spawnAgent(['capture', ...args, '--events', 'json'], { unprivileged: c.unprivileged });
+    const [humanExit, jsonExit] = await Promise.all([
+      within(human.exited, 20_000, `${c.name}: the agent to fail`),
+      within(json.exited, 20_000, `${c.name}: the agent to fail (--events json)`),
+    ]);
+    return { human, humanExit, json, jsonExit };
+  }
+
+  // The cases fail before attaching anything, so they can run side by side.
+  const results = new Map<string, Promise<Awaited<ReturnType<typeof run>>>>();
+  before(() => {
+    const queue = [...CASES];
+    const worker = async () => {
+      for (let c = queue.shift(); c; c = queue.shift()) {
+        const p = run(c);
+        results.set(c.name, p);
+        await p.catch(() => {});
+      }
+    };
+    // Not awaited: each test awaits its own case, so one slow case never holds up the report.
+    for (let i = 0; i < 4; i++) void worker();
+  });
+
+  for (const c of CASES) {
+    test(c.name, async () => {
+      while (!results.has(c.name)) await new Promise((r) => setTimeout(r, 20));
+      const { human, humanExit, json, jsonExit } = await results.get(c.name)!;
+      // Human form: one line on stderr, nothing on stdout.
+      assert.equal(humanExit.code, c.status, human.stderr);
+      const lines = human.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, `one line on stderr, got:\n${human.stderr}`);
+      assert.match(lines[0]!, /^pcap-agent: /);
+      assert.match(lines[0]!, c.says);
+      assert.equal(Buffer.concat(human.stdout).length, 0, 'nothing on stdout');
+      // --events json: exactly one JSON error event with the stable code.
+      assert.equal(jsonExit.code, c.status, json.stderr);
+      assert.deepEqual(json.otherStderr, [], 'nothing but JSON on stderr');
+      assert.equal(json.events.length, 1, json.stderr);
+      const e = json.events[0]!;
+      assert.equal(e.event, 'error');
+      assert.equal(e.code, c.code);
+      assert.match(String(e.message), c.says);
+      assert.doesNotMatch(String(e.message), /\n/, 'one-line message');
+      assertNothingAttached();
+    });
+  }
+
+  test('an unknown command is a usage error', async () => {
+    const a = spawnAgent(['captur', '-i', 'lo']);
+    assert.equal((await a.exited).code, 2);
+    assert.match(a.stderr, /unknown command "captur"/);
+  });
+});
