@@ -62,6 +62,11 @@ export class CaptureSession {
     this.kernel.configure({ rules: options.rules, snaplen: options.snaplen, directions: options.directions });
   }
 
+  /** Swaps the kernel filter while capturing: packets from now on match the new rules. */
+  setFilter(rules: readonly CaptureRule[]): void {
+    this.kernel.configure({ rules, snaplen: this.options.snaplen, directions: this.options.directions });
+  }
+
   /**
    * Adds an output. withHeader: write the capture header (pcapng SHB + IDBs so far, or the pcap
    * file header) to it first, counted against --max-bytes like everything written after it.

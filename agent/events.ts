@@ -15,6 +15,7 @@ export type AgentEvent =
   | { event: 'attached'; interface: { name: string; ifindex: number; mode: string } }
   | { event: 'stats'; packets: number; bytes: number; kernelDropped: number; sinkDropped: number; interfaces: InterfaceStats[] }
   | { event: 'clients'; count: number }
+  | { event: 'filter'; filter: string }
   | { event: 'stopped'; reason: StopReason; packets: number; bytes: number; kernelDropped: number; sinkDropped: number }
   | { event: 'error'; code: string; message: string };
 
@@ -43,6 +44,8 @@ function humanLine(e: AgentEvent): string | undefined {
         (e.filter ? `, filter "${e.filter}"` : '') + `, snaplen ${e.snaplen}, ${e.format}`;
     case 'attached':
       return `capturing on ${e.interface.name} (${e.interface.mode})`;
+    case 'filter':
+      return `filter now "${e.filter}"`;
     case 'clients':
       return `${e.count} client${e.count === 1 ? '' : 's'} connected`;
     case 'stopped':

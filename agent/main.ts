@@ -6,6 +6,7 @@ import { CaptureSession } from './capture-session.js';
 import { AgentError, exitStatus, toAgentError } from './errors.js';
 import { EventLog, type StopReason } from './events.js';
 import { type CaptureOptions, USAGE, parseCaptureArgs, parseInterfacesArgs } from './options.js';
+import { readControl } from './control.js';
 import { listInterfaces, onSignals } from './host.js';
 import { runPca } from './pca.js';
 import { StreamSink, TcpServerSink } from './sinks.js';
@@ -134,7 +135,20 @@ async function runCapture(argv: string[], events: EventLog): Promise<number> {
   if (opts.durationMs !== undefined) setTimeout(() => finish('duration'), opts.durationMs).unref();
   onSignals(() => finish('signal'));
   if (stdinIsStopChannel()) {
-    process.stdin.on('end', () => finish('stdin-closed')).on('error', () => finish('stdin-closed')).resume();
+    readControl(process.stdin, {
+      onCommand: (c) => {
+        if (c.command === 'stop') return finish('stdin-closed');
+        try {
+          session.setFilter(parseFilter(c.filter));
+          events.emit({ event: 'filter', filter: c.filter });
+        } catch (e) {
+          const err = toAgentError(e);
+          events.emit({ event: 'error', code: err.code, message: err.message });
+        }
+      },
+      onInvalid: (line, reason) => events.emit({ event: 'error', code: 'E_USAGE', message: `ignored control line "${line}": ${reason}` }),
+      onEnd: () => finish('stdin-closed'),
+    });
   }
   const reason = await stopped;
   await session.stop(reason);

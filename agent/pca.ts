@@ -39,7 +39,11 @@ export async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<
     events,
   );
   let clients = 0;
+  let stopping = false;
   const sync = () => {
+    // Stopping closes every client's socket, and each close reports a new client count: without
+    // this guard, the count of the clients still open would re-attach to a capture being closed.
+    if (stopping) return;
     const present = binding.listInterfaces();
     if (clients === 0) {
       session.detachAll();
@@ -76,6 +80,7 @@ export async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<
     (opts.filter ? `, filter "${opts.filter}"` : '') + '\n');
   const reason = await new Promise<StopReason>((resolve) => onSignals(() => resolve('signal')));
   clearInterval(poll);
+  stopping = true;
   await session.stop(reason);
   return 0;
 }

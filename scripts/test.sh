@@ -1,21 +1,56 @@
 #!/usr/bin/env bash
-# Sets up, then runs every test: unit tests, and (as root) kernel tests against the real kernel,
-# judged by tshark and capinfos. `npm test -- unit` or `-- kernel` runs one layer.
+# Sets up, then runs every test layer, or the ones named: `npm test -- unit`, `-- kernel e2e`, …
+#   unit     test/unit/**/*.test.ts          plain Node, fast
+#   kernel   test/kernel/**/*.test.ts        as root, against the real kernel, judged by tshark/capinfos
+#   exthost  test/exthost/**/*.test.ts       mocha inside real VS Code's extension host (code-server),
+#                                            run by test/vscode/run-exthost.ts
+#   e2e      test/e2e/**/*.e2e.ts            Playwright + chromium driving real VS Code like a person
+# Every layer is node:test files (run-exthost.ts turns each mocha result into a node:test subtest),
+# so one `node --test` run prints one summary (ℹ tests / pass / fail) and its exit status covers all
+# layers. The same results go to test-results/tests.tap (TAP: `# pass N`, `# fail N` at the end).
+# exthost and e2e first install code-server, Node 24 and chromium (scripts/vscode-setup.sh, once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
 
-layers=("${@:-unit kernel}")
+layers=("${@:-unit kernel exthost e2e}")
 read -r -a layers <<<"${layers[*]}"
+vscode=0
+for layer in "${layers[@]}"; do
+  case "$layer" in
+    unit) ;;
+    kernel)
+      if [ "$(id -u)" -ne 0 ]; then
+        echo "kernel tests need root (eBPF, network namespaces): run as root, e.g. sudo npm test" >&2
+        exit 1
+      fi ;;
+    exthost | e2e) vscode=1 ;;
+    *) echo "unknown test layer '$layer' (unit, kernel, exthost, e2e)" >&2; exit 1 ;;
+  esac
+done
+
+bash scripts/setup.sh
+if [ "$vscode" = 1 ]; then
+  bash scripts/vscode-setup.sh
+fi
+
 files=()
 for layer in "${layers[@]}"; do
-  if [ "$layer" = kernel ] && [ "$(id -u)" -ne 0 ]; then
-    echo "kernel tests need root (eBPF, network namespaces): run as root, e.g. sudo npm test" >&2
-    exit 1
-  fi
-  while IFS= read -r f; do files+=("$f"); done < <(find "test/$layer" -name '*.test.ts' | sort)
+  case "$layer" in
+    unit | kernel) pattern='*.test.ts'; dir=test/$layer ;;
+    exthost) pattern='run-exthost.ts'; dir=test/vscode ;; # it runs test/exthost/**/*.test.ts
+    e2e) pattern='*.e2e.ts'; dir=test/e2e
+         bash scripts/vscode-package.sh >/dev/null ;;      # the UI tests install the packaged .vsix
+  esac
+  [ -d "$dir" ] || continue
+  while IFS= read -r f; do files+=("$f"); done < <(find "$dir" -name "$pattern" | sort)
 done
 [ ${#files[@]} -gt 0 ] || { echo "no test files found for: ${layers[*]}" >&2; exit 1; }
 
-# One file at a time: kernel tests measure exact packet counts and share the machine's 2 cores.
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+mkdir -p test-results
+# One file at a time: kernel tests measure exact packet counts, and code-server + chromium are
+# heavy; all of it shares the machine's 2 cores.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+exec node --import tsx --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination=test-results/tests.tap \
+  "${files[@]}"

@@ -144,7 +144,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     __u32 key = 0;
     cap_config cfg{};
     if (bpf_map_lookup_elem(config_, &key, &cfg) != 0) throw ErrnoError(env, "read capture config", errno);
-    __u32 bank = cfg.nrules[0] || cfg.nrules[1] ? cfg.active_bank ^ 1 : 0;
+    __u32 bank = cfg.active_bank ^ 1;  // the idle bank: the program never reads it mid-write
     __u32 n = rules.Length() / sizeof(cap_rule);
     for (__u32 i = 0; i < n; i++) {
       __u32 k = bank * CAP_MAX_RULES + i;

@@ -1,0 +1,124 @@
+// The capture panel's host side in the real extension host, with the real agent capturing real
+// traffic between two test namespaces (the local target sees them as "Local · netns NAME").
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
+import * as vscode from 'vscode';
+import type { PacketCaptureApi } from '../../extension/extension.js';
+import type { CapturePanel } from '../../extension/panel/capture-panel.js';
+import { type VethPair, createVethPair } from '../kernel/helpers/netns.js';
+
+const ID = 'ebpf-packet-capture.ebpf-packet-capture';
+const PORT = 7000;
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** COUNT datagrams of SIZE bytes from namespace `ns` to host:port, one every 2 ms. */
+function sendUdp(ns: string, host: string, port: number, count: number, size: number): void {
+  const script = `const s=require('dgram').createSocket('udp4');let n=0;const t=setInterval(()=>{const last=++n===${count};` +
+    `s.send(Buffer.alloc(${size},97),${port},'${host}',()=>{if(last)s.close()});if(last)clearInterval(t)},2);`;
+  execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeout: 15000, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+}
+
+function tcxLinks(): string {
+  return execFileSync('bpftool', ['link', 'show'], { encoding: 'utf8' });
+}
+
+suite('capture panel: local target, real agent, real kernel', () => {
+  let api: PacketCaptureApi;
+  let pair: VethPair;
+  let panel: CapturePanel;
+  let target: string;
+  const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-exthost-')), 'capture.pcapng');
+
+  suiteSetup(async () => {
+    api = (await vscode.extensions.getExtension<PacketCaptureApi>(ID)!.activate())!;
+    pair = await createVethPair({ tag: 'x' });
+    target = `local:netns:${pair.a.ns.name}`;
+  });
+
+  suiteTeardown(async () => {
+    await panel?.stop();
+    pair?.destroy();
+  });
+
+  test('"Start Capture…" opens the panel; a test namespace is a target with its own interfaces', async () => {
+    await vscode.commands.executeCommand('packetCapture.startCapture');
+    panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'));
+    const ns = api.manager.targets().find((t) => t.info.id === target);
+    assert.ok(ns, `no target ${target} among ${api.manager.targets().map((t) => t.info.id).join(', ')}`);
+    const interfaces = await ns.listInterfaces();
+    const vA = interfaces.find((i) => i.name === 'vA');
+    assert.ok(vA, `vA not in ${interfaces.map((i) => i.name).join(', ')}`);
+    assert.deepEqual(vA.addresses.filter((a) => a.includes('.')), ['198.51.100.1/24']);
+  });
+
+  test('a capture filter the agent cannot honour is refused before anything starts', async () => {
+    await assert.rejects(panel.start({ target, interfaces: ['vA'], filter: 'tcp,abc' }), /abc/);
+    assert.equal(panel.status, 'idle');
+  });
+
+  test('real packets fill the table: rows, columns, detail, display filter, follow, save', async () => {
+    await panel.start({ target, interfaces: ['vA'], filter: `udp port ${PORT}` });
+    assert.equal(panel.status, 'capturing');
+    assert.match(tcxLinks(), /tcx/);
+    sendUdp(pair.a.ns.name, pair.b.ip4, PORT, 10, 20);
+    sendUdp(pair.a.ns.name, pair.b.ip4, PORT, 10, 200);
+    sendUdp(pair.a.ns.name, pair.b.ip4, PORT + 1, 5, 20); // not captured
+    await until('20 packets', () => panel.store.held === 20);
+
+    const rows = panel.rows(0, 100);
+    assert.equal(rows.length, 20);
+    for (const r of rows) {
+      assert.equal(r.source, pair.a.ip4);
+      assert.equal(r.destination, pair.b.ip4);
+      assert.equal(r.protocol, 'UDP');
+      assert.equal(r.direction, 'out');
+    }
+    assert.deepEqual(rows.map((r) => r.length), [...Array(10).fill(14 + 20 + 8 + 20), ...Array(10).fill(14 + 20 + 8 + 200)]);
+    assert.deepEqual(rows.map((r) => r.number), Array.from({ length: 20 }, (_, i) => i + 1));
+
+    const detail = panel.detail(3);
+    assert.deepEqual(detail.decoded.layers.slice(0, 3).map((l) => l.protocol), ['eth', 'ip', 'udp']);
+    assert.equal(Buffer.from(detail.bytes, 'base64').length, 62);
+    assert.equal(detail.interfaceName, 'vA');
+
+    assert.deepEqual(panel.setDisplayFilter('frame.len > 100').mode, 'expression');
+    await until('the display filter over everything held', () => !panel.view.filtering);
+    assert.equal(panel.view.rows, 10);
+    assert.equal(panel.rows(0, 1)[0].number, 11);
+    assert.throws(() => panel.setDisplayFilter('ip.addr == '), /./);
+    panel.setDisplayFilter('');
+    assert.equal(panel.view.rows, 20);
+
+    await api.manager.saveTo(panel, vscode.Uri.file(saved), 'pcapng');
+    const fields = execFileSync('tshark', ['-r', saved, '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.dstport', '-e', 'frame.len'], { encoding: 'utf8' })
+      .trim().split('\n');
+    assert.equal(fields.length, 20);
+    assert.deepEqual(fields[0].split('\t'), [pair.a.ip4, pair.b.ip4, String(PORT), '62']);
+
+    await panel.stop();
+    assert.equal(panel.status, 'stopped');
+    await until('no tcx link left', () => !/tcx/.test(tcxLinks()), 5000);
+  });
+
+  test('a saved capture opens read-only in the same table', async () => {
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(saved), 'packetCapture.captureFile');
+    const file = await until('the file panel', () => api.manager.openPanels.find((p) => p.file?.fsPath === saved && p !== panel));
+    await until('its 20 packets', () => file.store.held === 20);
+    assert.equal(file.rows(19, 1)[0].length, 14 + 20 + 8 + 200);
+    file.webviewPanel.dispose();
+  });
+});

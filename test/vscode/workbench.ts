@@ -1,0 +1,153 @@
+// Playwright helpers for driving real VS Code (code-server) in Debian's chromium like a person.
+// Used by the UI tests (test/e2e/*.e2e.ts) and by the extension-host runner (run-exthost.ts).
+//
+//   withWorkbench(t, async ({ page }) => { ... })   a code-server with the packaged extension,
+//       a browser page on its workbench with a fresh folder open; screenshot on failure
+//       (test-results/e2e/<test name>-failure.png); everything stopped afterwards.
+//   runCommand(page, 'Packet Capture: List Interfaces')   F1, type the title, Enter (retried:
+//       right after load the palette may not list contributed commands yet).
+//   quickPickRow(page, 'lo')   a row of the open quick pick, by its label.
+//   webviewFrame(page)   the content of the active webview: iframe.webview.ready -> #active-frame.
+//   screenshot(page, name)   test-results/e2e/<name>.png.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { TestContext } from 'node:test';
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { glob } from './glob.js';
+import { CACHE, ROOT, VSIX, startCodeServer, type CodeServer, type CodeServerOptions } from './code-server.js';
+
+export const RESULTS_DIR = path.join(ROOT, 'test-results');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Headless Debian chromium with the flags that work here (no sandbox as root, no GPU, nothing
+ *  that reaches out to the network on its own), and a fresh profile of its own (Playwright's
+ *  temporary --user-data-dir, removed on close). */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run bash scripts/vscode-setup.sh`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Chromium's own config and cache (crash reports, …) in .cache/vscode/chromium, not in ~/.config.
+    env: { ...process.env, XDG_CONFIG_HOME: path.join(CACHE, 'chromium', 'config'), XDG_CACHE_HOME: path.join(CACHE, 'chromium', 'cache') },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** Packages the extension unless dist/ebpf-packet-capture.vsix is newer than everything that goes
+ *  into it (npm test packages before the run; this serves a single test file run by hand). */
+export function ensureVsix(): string {
+  const inputs = ['package.json', ...glob('dist/extension/**/*', ROOT), ...glob('dist/agent/**/*', ROOT),
+    ...glob('dist/webview/**/*', ROOT)];
+  const stamp = existsSync(VSIX) ? statSync(VSIX).mtimeMs : 0;
+  if (inputs.some((f) => statSync(path.join(ROOT, f)).mtimeMs > stamp)) {
+    execFileSync('bash', [path.join(ROOT, 'scripts', 'vscode-package.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  return VSIX;
+}
+
+/** Waits until the workbench is drawn and the remote extension host is connected. */
+export async function waitForWorkbench(page: Page, timeout = 60_000): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout });
+  await page.locator('.statusbar').waitFor({ timeout });
+}
+
+/** Runs a command from the command palette by its full title ("Category: Title"), like a person:
+ *  F1, type, wait for the row, Enter. Retries while the palette does not list it yet. */
+export async function runCommand(page: Page, title: string, { attempts = 8, rowTimeout = 5000 } = {}): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  for (let i = 0; i < attempts; i++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill('>' + title);
+    if (await row.waitFor({ timeout: rowTimeout }).then(() => true, () => false)) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+  }
+  throw new Error(`command "${title}" not found in the command palette`);
+}
+
+/** The open quick pick's row whose label is exactly `label`. */
+export function quickPickRow(page: Page, label: string): Locator {
+  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) });
+}
+
+/** The labels of the open quick pick's rendered rows (each row's first label; not its detail line). */
+export async function quickPickLabels(page: Page): Promise<string[]> {
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  const labels: string[] = [];
+  for (const row of await rows.all()) labels.push((await row.locator('.label-name').first().innerText()).trim());
+  return labels;
+}
+
+/** The document of the active webview (panel or custom editor): VS Code nests it in two iframes. */
+export function webviewFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+const fileName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+
+/** Saves a screenshot to test-results/e2e/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = path.join(RESULTS_DIR, 'e2e', fileName(name) + '.png');
+  mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file });
+  return file;
+}
+
+export interface Workbench {
+  page: Page;
+  browser: Browser;
+  server: CodeServer;
+  /** The workspace folder open in the workbench (a fresh temp folder). */
+  folder: string;
+}
+
+export interface WorkbenchOptions {
+  /** Files to create in the workspace folder before opening it: { 'a/b.txt': 'content' }. */
+  files?: Record<string, string | Uint8Array>;
+  /** Passed to startCodeServer; by default the packaged extension is installed (ensureVsix). */
+  server?: CodeServerOptions;
+  viewport?: { width: number; height: number };
+}
+
+/** Starts code-server with the packaged extension, opens a page on its workbench with a fresh folder,
+ *  runs `fn`, and stops everything (also on failure). On failure it leaves a screenshot and
+ *  code-server's log in test-results/e2e/. */
+export async function withWorkbench<T>(t: TestContext, fn: (wb: Workbench) => Promise<T>, opts: WorkbenchOptions = {}): Promise<T> {
+  const folder = mkdtempSync(path.join(tmpdir(), 'pcap-e2e-workspace-'));
+  for (const [rel, content] of Object.entries(opts.files ?? {})) {
+    mkdirSync(path.dirname(path.join(folder, rel)), { recursive: true });
+    writeFileSync(path.join(folder, rel), content);
+  }
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await startCodeServer({ vsix: ensureVsix(), ...opts.server });
+    browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
+    page.on('pageerror', (e) => t.diagnostic(`page error: ${e.message.slice(0, 300)}`));
+    await page.goto(server.workbenchUrl(folder));
+    await waitForWorkbench(page);
+    try {
+      return await fn({ page, browser, server, folder });
+    } catch (e) {
+      const shot = await screenshot(page, `${t.name}-failure`).catch(() => undefined);
+      if (shot) t.diagnostic(`screenshot: ${path.relative(ROOT, shot)}`);
+      const log = path.join(RESULTS_DIR, 'e2e', fileName(`${t.name}-code-server`) + '.log');
+      copyFileSync(server.logFile, log);
+      t.diagnostic(`code-server log: ${path.relative(ROOT, log)}`);
+      throw e;
+    }
+  } finally {
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
