@@ -57,6 +57,11 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     };
   }
 
+  /** Every open panel (live and files). */
+  get openPanels(): CapturePanel[] {
+    return [...this.panels];
+  }
+
   /** The panel commands act on: the focused one, else the live one. */
   get current(): CapturePanel | undefined {
     return this.active ?? this.livePanel;
