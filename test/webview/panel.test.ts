@@ -1,0 +1,538 @@
+// The capture panel in a real browser (headless Chromium), against the scripted fake host of
+// webview/dev: virtualization at a million rows, jumps, frame times while 100k rows/s arrive, the
+// tree / hex / highlighting, display filters, the capture form, and packet data that looks like
+// markup staying text. Builds the dev page from the current sources into a temporary directory.
+//
+//   node --import tsx --test test/webview/panel.test.ts
+//
+// Needs /usr/bin/chromium (apt-get install chromium) and playwright-core; skips without them.
+// Screenshots and measurements go to test-results/webview/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ROOT = resolve(__dirname, '../..');
+const RESULTS = join(ROOT, 'test-results', 'webview');
+const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install chromium)`;
+
+let dir = '';
+let server: Server | undefined;
+let browser: Browser | undefined;
+let base = '';
+const report: Record<string, unknown> = {};
+
+interface PageWatch {
+  page: Page;
+  problems: string[];
+  dialogs: string[];
+}
+
+before(async () => {
+  if (skip) return;
+  mkdirSync(RESULTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'webview-dev-'));
+  await build({
+    entryPoints: [join(ROOT, 'webview/dev/dev-main.ts')],
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    outfile: join(dir, 'dev.js'),
+    logLevel: 'warning',
+  });
+  for (const [from, to] of [
+    ['webview/dev/index.html', 'index.html'],
+    ['webview/dev/theme.css', 'theme.css'],
+    ['webview/panel.css', 'panel.css'],
+  ] as const) copyFileSync(join(ROOT, from), join(dir, to));
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+  server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const file = join(dir, path === '/' ? 'index.html' : path.replace(/^\/+/, ''));
+    if (!file.startsWith(dir) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (Object.keys(report).length > 0) {
+    writeFileSync(join(RESULTS, 'measurements.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`webview measurements: ${JSON.stringify(report)}`);
+  }
+});
+
+/** Opens the dev page; records page errors, console errors, CSP violations and dialogs. */
+async function open(query: string, viewport = { width: 1400, height: 900 }): Promise<PageWatch> {
+  const context = await browser!.newContext({ viewport });
+  const page = await context.newPage();
+  const watch: PageWatch = { page, problems: [], dialogs: [] };
+  page.on('pageerror', (e) => watch.problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') watch.problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('dialog', (d) => {
+    watch.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  // tsx compiles this file with esbuild's keepNames: functions passed to the page call __name().
+  await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await page.goto(`${base}?${query}`);
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+    return (rows.length > 0 && rows.every((r) => !r.classList.contains('loading'))) || document.querySelector('.pt-empty:not([hidden])');
+  });
+  return watch;
+}
+
+async function close(watch: PageWatch): Promise<void> {
+  await watch.page.context().close();
+}
+
+interface ShownRow {
+  index: number;
+  number: number | undefined;
+  loading: boolean;
+  y: number;
+  info: string;
+  protocol: string;
+}
+
+/** The rows the table shows, top to bottom, read from the DOM. */
+function shownRows(page: Page): Promise<ShownRow[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('.pt-row:not([hidden])'))
+      .map((el) => ({
+        index: Number(el.getAttribute('aria-rowindex')) - 2,
+        number: el.classList.contains('loading') ? undefined : Number(el.querySelector('.c-number')!.textContent),
+        loading: el.classList.contains('loading'),
+        y: el.getBoundingClientRect().top,
+        info: el.querySelector('.c-info')!.textContent ?? '',
+        protocol: el.querySelector('.c-protocol')!.textContent ?? '',
+      }))
+      .sort((a, b) => a.y - b.y),
+  );
+}
+
+/** In the page: waits (by animation frames) until the visible rows start near `index` and are loaded. */
+function timeUntilShown(page: Page, index: number, action: string): Promise<number> {
+  return page.evaluate(
+    async ({ index, action }) => {
+      const dev = (window as unknown as { __dev: { panel: { table: { scrollToIndex(i: number): void; focus(): void } } } }).__dev;
+      const t0 = performance.now();
+      if (action === 'scroll') dev.panel.table.scrollToIndex(index);
+      else document.querySelector('.packet-table')!.dispatchEvent(new KeyboardEvent('keydown', { key: action, bubbles: true }));
+      for (;;) {
+        await new Promise(requestAnimationFrame);
+        const rows = Array.from(document.querySelectorAll<HTMLElement>('.pt-row:not([hidden])'));
+        const indices = rows.map((r) => Number(r.getAttribute('aria-rowindex')) - 2);
+        const near = indices.some((i) => Math.abs(i - index) <= 1);
+        if (near && rows.length > 0 && rows.every((r) => !r.classList.contains('loading'))) return performance.now() - t0;
+        if (performance.now() - t0 > 5000) throw new Error(`rows near ${index} not shown after 5 s`);
+      }
+    },
+    { index, action },
+  );
+}
+
+/** Scrolls so that row `index` is at the top, and waits until the rows there are loaded. */
+async function scrollTo(page: Page, index: number): Promise<void> {
+  await page.evaluate((i) => (window as unknown as { __dev: { panel: { table: { scrollToIndex(i: number): void } } } }).__dev.panel.table.scrollToIndex(i), index);
+  await page.waitForFunction((i) => {
+    const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+    const near = rows.some((r) => Math.abs(Number(r.getAttribute('aria-rowindex')) - 2 - i) <= 1);
+    return near && rows.every((r) => !r.classList.contains('loading'));
+  }, index);
+}
+
+function stats(values: number[]): { p50: number; p95: number; max: number; n: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return { p50: round(at(0.5)), p95: round(at(0.95)), max: round(sorted.at(-1) ?? 0), n: values.length };
+}
+
+test('a million rows: the DOM holds only the visible rows, following the tail', { skip }, async () => {
+  const w = await open('rows=1000000');
+  const { page } = w;
+  const table = await page.evaluate(() => (window as unknown as { __dev: { table(): { visible: number; rowElements: number; total: number; following: boolean } } }).__dev.table());
+  assert.equal(table.total, 1_000_000);
+  assert.ok(table.rowElements <= table.visible + 2, `${table.rowElements} row elements for ${table.visible} visible rows`);
+  assert.ok(table.following, 'starts at the tail');
+  const rows = await shownRows(page);
+  assert.equal(rows.at(-1)!.number, 1_000_000, 'the last row is in view');
+  assert.ok(rows.every((r) => !r.loading));
+  assert.equal(await page.locator('.pt-row').count(), table.rowElements);
+  assert.deepEqual(w.problems, []);
+  report.rowElements = table.rowElements;
+  await close(w);
+});
+
+test('jumps: scroll to row 900,000, drag the scrollbar, Home and End', { skip }, async () => {
+  const w = await open('rows=1000000');
+  const { page } = w;
+  const scroll = await timeUntilShown(page, 900_000, 'scroll');
+  const rows = await shownRows(page);
+  assert.equal(rows[0]!.index, 900_000);
+  assert.equal(rows[0]!.number, 900_001);
+
+  const home = await timeUntilShown(page, 0, 'Home');
+  assert.equal((await shownRows(page))[0]!.number, 1);
+
+  // Drag the thumb from the top to 90% of the track.
+  const track = (await page.locator('.pt-track').boundingBox())!;
+  const thumb = (await page.locator('.pt-thumb').boundingBox())!;
+  await page.evaluate(() => document.addEventListener('pointerup', () => ((window as unknown as { pointerUpAt: number }).pointerUpAt = performance.now()), { capture: true }));
+  await page.mouse.move(thumb.x + thumb.width / 2, thumb.y + thumb.height / 2);
+  await page.mouse.down();
+  const targetY = thumb.y + thumb.height / 2 + 0.9 * (track.height - thumb.height);
+  await page.mouse.move(thumb.x + thumb.width / 2, targetY, { steps: 8 });
+  await page.mouse.up();
+  // From the pointerup to the frame that shows the rows there, loaded.
+  const drag = await page.evaluate(async () => {
+    for (;;) {
+      const t = await new Promise<number>(requestAnimationFrame);
+      const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+      if (rows.length > 0 && rows.every((r) => !r.classList.contains('loading')) && Number(rows[0]!.getAttribute('aria-rowindex')) > 850_000) {
+        return t - (window as unknown as { pointerUpAt: number }).pointerUpAt;
+      }
+    }
+  });
+  const first = (await shownRows(page))[0]!;
+  assert.ok(Math.abs(first.index - 900_000) < 2_000, `the drag to 90% shows row ${first.index}`);
+
+  const end = await timeUntilShown(page, 999_999, 'End');
+  assert.equal((await shownRows(page)).at(-1)!.number, 1_000_000);
+  report.jumpMs = { scrollTo900k: Math.round(scroll), home: Math.round(home), dragTo90pctAfterPointerUp: Math.round(drag), end: Math.round(end) };
+  assert.ok(scroll < 500, `row 900,000 took ${scroll} ms`);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('frame times while 100k rows/s arrive (following the tail, with evictions)', { skip }, async () => {
+  const w = await open('rows=1000000&status=capturing&rate=100000&limit=1200000&tick=100');
+  const { page } = w;
+  const measured = await page.evaluate(async () => {
+    const dev = (window as unknown as { __dev: { renderTimes(): number[]; fake: { counters(): { received: number; evicted: number } } } }).__dev;
+    const deltas: number[] = [];
+    let longTasks = 0;
+    let blankFrames = 0;
+    new PerformanceObserver((list) => (longTasks += list.getEntries().length)).observe({ type: 'longtask' });
+    const before = dev.fake.counters().received;
+    const renderBefore = dev.renderTimes().length;
+    await new Promise<void>((done) => {
+      let last = performance.now();
+      const end = last + 5000;
+      const frame = (t: number) => {
+        if (document.querySelector('.pt-row.loading:not([hidden])')) blankFrames++;
+        deltas.push(t - last);
+        last = t;
+        if (t < end) requestAnimationFrame(frame);
+        else done();
+      };
+      requestAnimationFrame(frame);
+    });
+    const c = dev.fake.counters();
+    return { deltas, renders: dev.renderTimes().slice(renderBefore), appended: c.received - before, evicted: c.evicted, longTasks, blankFrames };
+  });
+  const rows = await shownRows(page);
+  const received = await page.evaluate(() => (window as unknown as { __dev: { fake: { counters(): { received: number } } } }).__dev.fake.counters().received);
+  assert.ok(measured.appended > 300_000, `appended ${measured.appended}`);
+  assert.ok(measured.evicted > 0, 'evictions happened');
+  const lag = received - rows.at(-1)!.number!;
+  assert.ok(lag < 100_000, `the tail is in view (last shown ${rows.at(-1)!.number}, received ${received})`);
+  const frames = stats(measured.deltas.slice(1));
+  const renders = stats(measured.renders);
+  report.loadAverageDuringLiveAppend = loadavg().map((x) => Math.round(x * 10) / 10);
+  report.liveAppend = { appendedRows: measured.appended, frameDeltaMs: frames, renderMs: renders, longTasks: measured.longTasks, framesWithBlankRows: measured.blankFrames, tailLagRows: lag };
+  // The goal is 16 ms frames; the bound here is loose because the machine may be shared (the
+  // measurements file has the numbers and the load average). What the panel controls is strict:
+  // its own work per frame, and no frame with empty rows at the tail.
+  assert.ok(frames.p95 < 100, `frame p95 ${frames.p95} ms`);
+  assert.ok(renders.p95 < 8, `render p95 ${renders.p95} ms`);
+  assert.equal(measured.blankFrames, 0, 'frames that showed rows still loading');
+  await page.screenshot({ path: join(RESULTS, 'live-dark.png') });
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('wheel and keyboard scrolling stay on time at a million rows', { skip }, async () => {
+  const w = await open('rows=1000000');
+  const { page } = w;
+  await scrollTo(page, 500_000);
+  const box = (await page.locator('.pt-viewport').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const measured = await page.evaluate(async () => {
+    const deltas: number[] = [];
+    const viewport = document.querySelector('.pt-viewport')!;
+    let last = performance.now();
+    for (let i = 0; i < 120; i++) {
+      viewport.dispatchEvent(new WheelEvent('wheel', { deltaY: 120, bubbles: true, cancelable: true }));
+      const t = await new Promise<number>(requestAnimationFrame);
+      deltas.push(t - last);
+      last = t;
+    }
+    return deltas;
+  });
+  const rows = await shownRows(page);
+  assert.ok(rows[0]!.index > 500_000 + 500, `wheel scrolled to ${rows[0]!.index}`);
+  report.wheelFrameDeltaMs = stats(measured.slice(1));
+
+  await page.locator('.packet-table').focus();
+  await page.keyboard.press('ArrowDown');
+  const selected = await page.evaluate(() => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected);
+  assert.ok(selected >= rows[0]!.index, 'ArrowDown selects a row in view');
+  await page.keyboard.press('PageDown');
+  const paged = await page.evaluate(() => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected);
+  assert.ok(paged > selected + 5, `PageDown moved the selection (${selected} → ${paged})`);
+  assert.equal(await page.locator('.pt-row.selected').getAttribute('aria-selected'), 'true');
+  assert.ok(await page.locator('.packet-table[aria-activedescendant]').count());
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+async function selectRow(page: Page, protocol: string, info = ''): Promise<ShownRow> {
+  const rows = await shownRows(page);
+  const row = rows.find((r) => r.protocol === protocol && r.info.includes(info));
+  assert.ok(row, `a ${protocol} row in view (${info})`);
+  await page.locator(`.pt-row[aria-rowindex="${row.index + 2}"]`).click();
+  await page.waitForFunction(() => document.querySelectorAll('vscode-tree > vscode-tree-item').length > 1);
+  return row;
+}
+
+test('a selected packet: tree, hex, highlighting both ways', { skip }, async () => {
+  const w = await open('rows=1000');
+  const { page } = w;
+  await scrollTo(page, 0);
+  await selectRow(page, 'DNS');
+  const layers = await page.locator('vscode-tree > vscode-tree-item > .dt-label').allTextContents();
+  assert.match(layers[0]!, /^Frame \d+: \d+ bytes on wire/);
+  assert.deepEqual(layers.slice(1).map((l) => l.split(/[ ,]/)[0]), ['Ethernet', 'Internet', 'User', 'Domain']);
+  assert.equal(await page.locator('.pt-row.selected').count(), 1);
+  assert.equal(await page.locator('.packet-table .pt-row.selected').getAttribute('aria-selected'), 'true');
+  assert.equal(await page.locator('vscode-tree').getAttribute('role'), 'tree');
+  assert.equal(await page.locator('vscode-tree-item').first().getAttribute('role'), 'treeitem');
+
+  // Hex: 16 bytes a line, offsets, ASCII with dots.
+  const firstLine = await page.locator('.hx-line:not([hidden])').first().evaluate((el) => ({
+    offset: el.querySelector('.hx-off')!.textContent,
+    bytes: Array.from(el.querySelectorAll('.hx-b')).map((b) => b.textContent),
+    ascii: Array.from(el.querySelectorAll('.hx-c')).map((c) => c.textContent).join(''),
+  }));
+  assert.equal(firstLine.offset, '0000');
+  assert.equal(firstLine.bytes.length, 16);
+  assert.ok(firstLine.bytes.every((b) => /^[0-9a-f]{2}$/.test(b ?? '')));
+  assert.equal(firstLine.ascii.length, 16);
+  assert.match(firstLine.ascii, /\./);
+
+  // A layer highlights its bytes: IPv4 is bytes 14..33.
+  await page.locator('vscode-tree > vscode-tree-item', { hasText: 'Internet Protocol Version 4' }).locator('.dt-label').first().click();
+  const ipRange = await page.evaluate(() => (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange());
+  assert.deepEqual(ipRange, { start: 14, end: 34 });
+  assert.equal(await page.locator('.hx-b.hl').count(), 20);
+  assert.equal(await page.locator('.hx-c.hl').count(), 20);
+
+  // Open the layer (double click), select a field: its 4 bytes light up.
+  const ip = page.locator('vscode-tree > vscode-tree-item', { hasText: 'Internet Protocol Version 4' });
+  await ip.locator('.dt-label').first().dblclick();
+  await page.locator('vscode-tree-item .dt-label', { hasText: 'Source Address: ' }).click();
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange()), { start: 26, end: 30 });
+  assert.match((await page.locator('.field-info').textContent()) ?? '', /ip\.src · bytes 26–29 \(4 bytes\)/);
+
+  // A click on a hex byte selects the deepest field holding it: byte 0x1f is in ip.dst.
+  await page.locator('.hx-line:not([hidden])', { has: page.locator('.hx-off', { hasText: '0010' }) }).locator('.hx-b').nth(15).click();
+  const selected = await page.locator('vscode-tree-item[selected]').last().locator('.dt-label').first().textContent();
+  assert.match(selected ?? '', /^Destination Address: /);
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange()), { start: 30, end: 34 });
+
+  // The selected field is remembered by name on the next packet of the same kind.
+  await page.locator('.packet-table').focus();
+  const before = await page.evaluate(() => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected);
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction((b) => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected === b + 1, before);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.tagName === 'VSCODE-TREE-ITEM');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('packet data that looks like markup stays text', { skip }, async () => {
+  const w = await open('rows=1000');
+  const { page } = w;
+  await scrollTo(page, 0);
+  const rows = await shownRows(page);
+  assert.ok(rows.some((r) => r.info.includes('<img src=x onerror=alert(1)>')), 'the DNS info shows the markup as text');
+  assert.ok(rows.some((r) => r.info.includes('<script>alert(2)</script>')));
+  await selectRow(page, 'HTTP', '200 OK');
+  const http = page.locator('vscode-tree > vscode-tree-item', { hasText: 'Hypertext Transfer Protocol' });
+  await http.locator('.dt-label').first().dblclick();
+  await page.locator('vscode-tree-item .dt-label', { hasText: 'File Data' }).dblclick();
+  assert.ok(await page.locator('vscode-tree-item .dt-label', { hasText: '<img src=x onerror=alert(4)>hello world' }).count());
+  assert.ok(await page.locator('.cf-if-row', { hasText: 'veth' }).count(), 'the interface with markup in its name is listed');
+  // No element came from packet data: no <img>, no <script> but the page's own, no <b>.
+  const elements = await page.evaluate(() => {
+    const all: Element[] = [];
+    const walk = (root: Document | ShadowRoot) => {
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        all.push(el);
+        if (el.shadowRoot) walk(el.shadowRoot);
+      }
+    };
+    walk(document);
+    return { img: all.filter((e) => e.tagName === 'IMG').length, script: all.filter((e) => e.tagName === 'SCRIPT').length, b: all.filter((e) => e.tagName === 'B').length };
+  });
+  assert.deepEqual(elements, { img: 0, script: 1, b: 0 });
+  await page.waitForTimeout(200);
+  assert.deepEqual(w.dialogs, [], 'no alert() ran');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('display filter: expression, text search, error; follow conversation', { skip }, async () => {
+  const w = await open('rows=100000');
+  const { page } = w;
+  const filter = page.locator('vscode-textfield.tb-filter input');
+  await filter.fill('dns');
+  await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'expression');
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('.pt-row:not([hidden])')).every((r) => r.querySelector('.c-protocol')?.textContent === 'DNS'));
+  assert.equal(await page.locator('.sb-item', { hasText: 'Shown' }).locator('.sb-value').textContent(), '16,667');
+
+  await filter.fill('Client Hello');
+  await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'text search');
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('.pt-row:not([hidden])')).every((r) => r.querySelector('.c-info')?.textContent?.includes('Client Hello')));
+
+  await filter.fill('tcp.port == ');
+  await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'error');
+  assert.match((await page.locator('.tb-message').textContent()) ?? '', /near column/);
+  assert.ok(await page.locator('vscode-textfield.tb-filter[invalid]').count());
+  await page.screenshot({ path: join(RESULTS, 'filter-error-dark.png') });
+
+  await filter.fill('');
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('.tb-mode')?.hidden === true);
+  await scrollTo(page, 1200);
+  const row = await selectRow(page, 'TLSv1.3');
+  await page.locator('vscode-button', { hasText: 'Follow Conversation' }).click();
+  await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('vscode-textfield.tb-filter')!.value ?? '').startsWith('tcp && (('));
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+    return rows.length > 0 && rows.every((r) => !r.classList.contains('loading'));
+  });
+  await page.waitForFunction(() => {
+    const badge = document.querySelector<HTMLElement>('.tb-mode');
+    return badge !== null && !badge.hidden && badge.textContent === 'expression';
+  });
+  const conv = await shownRows(page);
+  const addresses = new Set(conv.flatMap((r) => [r.info.match(/\d+ → \d+|Client Hello/)?.[0] ?? '']));
+  assert.ok(conv.length >= 4 && addresses.size <= 4, `one conversation: ${JSON.stringify(conv.slice(0, 4))}`);
+  assert.ok(conv.every((r) => ['TCP', 'TLSv1.3'].includes(r.protocol)));
+  assert.ok(conv.some((r) => r.number === row.number), 'the followed packet is in the conversation');
+  await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === String(n), row.number);
+
+  // Context menu: Follow Conversation is there too.
+  await page.locator('.pt-row:not([hidden])').first().click({ button: 'right' });
+  await page.waitForFunction(() => document.querySelector('vscode-context-menu')?.show === true);
+  await page.keyboard.press('Escape');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('capture form: the builder writes the filter, validation inline, start and stop', { skip }, async () => {
+  const w = await open('rows=0');
+  const { page } = w;
+  assert.match((await page.locator('.pt-empty').textContent()) ?? '', /press Start/);
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
+  const setSelect = (cls: string, value: string) =>
+    page.evaluate(({ cls, value }) => {
+      const el = document.querySelectorAll<HTMLElement & { value: string }>('.cf-builder vscode-single-select')[cls === 'protocol' ? 0 : 1]!;
+      el.value = value;
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    }, { cls, value });
+  await setSelect('protocol', 'tcp');
+  await page.locator('vscode-textfield.cf-port input').fill('443');
+  await page.locator('.cf-grow vscode-textfield input').fill('10.0.0.0/8');
+  await setSelect('direction', 'in');
+  const text = () => page.evaluate(() => document.querySelector<HTMLElement & { value: string }>('vscode-textfield.cf-filter')!.value);
+  assert.equal(await text(), 'tcp and port 443 and net 10.0.0.0/8 and inbound');
+  await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('ok'));
+  assert.match((await page.locator('.cf-message').textContent()) ?? '', /^✓ /);
+
+  // Typing an expression the builder can read sets the builder; a wrong one shows the error inline.
+  await page.locator('vscode-textfield.cf-filter input').fill('udp and port 53');
+  await page.waitForFunction(() => document.querySelector<HTMLElement & { value: string }>('vscode-textfield.cf-port')!.value === '53');
+  await page.locator('vscode-textfield.cf-filter input').fill('tcp and bogus 1');
+  await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('error'));
+  assert.match((await page.locator('.cf-message').textContent()) ?? '', /Unexpected "bogus"/);
+  assert.ok(await page.locator('vscode-button', { hasText: 'Start' }).evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), 'Start waits for a valid filter');
+  await page.screenshot({ path: join(RESULTS, 'form-error-dark.png') });
+
+  await page.locator('vscode-textfield.cf-filter input').fill('tcp,443');
+  await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('ok'));
+  const start = page.locator('vscode-button', { hasText: 'Start' });
+  const stop = page.locator('vscode-button', { hasText: 'Stop' });
+  assert.equal(await start.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), false);
+  assert.equal(await stop.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
+  await start.click();
+  await page.waitForFunction(() => document.querySelector('.sb-status')?.textContent === 'Capturing');
+  await page.waitForFunction(() => Number(document.querySelector('.sb-item .sb-value')?.textContent?.replace(/,/g, '')) > 0);
+  assert.equal(await start.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
+  assert.ok(await page.locator('vscode-textfield.cf-filter[disabled]').count(), 'the form is locked while capturing');
+  await stop.click();
+  await page.waitForFunction(() => document.querySelector('.sb-status')?.textContent === 'Stopped');
+  assert.match((await page.locator('.sb-message').textContent()) ?? '', /Stopped by the user/);
+
+  // Errors from the host reach the user.
+  await page.locator('vscode-button', { hasText: 'Open in Wireshark' }).click();
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('.notice')?.hidden === false);
+  assert.match((await page.locator('.notice-text').textContent()) ?? '', /Wireshark was not found/);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('file mode hides the capture form', { skip }, async () => {
+  const w = await open('rows=5000&mode=file');
+  const { page } = w;
+  assert.equal(await page.locator('.capture-form').isHidden(), true);
+  assert.equal(await page.locator('vscode-button', { hasText: 'Start' }).isHidden(), true);
+  assert.equal(await page.locator('.sb-status').textContent(), 'capture.pcapng');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+for (const theme of ['dark', 'light'] as const) {
+  test(`screenshot, ${theme} theme`, { skip }, async () => {
+    const w = await open(`rows=1000000&theme=${theme}&status=stopped`);
+    const { page } = w;
+    await scrollTo(page, 123_450);
+    await selectRow(page, 'HTTP', 'GET');
+    const http = page.locator('vscode-tree > vscode-tree-item', { hasText: 'Hypertext Transfer Protocol' });
+    await http.locator('.dt-label').first().dblclick();
+    await page.locator('vscode-tree-item .dt-label', { hasText: 'Host: ' }).click();
+    await page.locator('.packet-table').focus();
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: join(RESULTS, `panel-${theme}.png`) });
+    assert.deepEqual(w.problems, []);
+    await close(w);
+  });
+}

@@ -1,0 +1,36 @@
+// The dev page: the panel against the scripted fake host, in a plain browser. URL parameters:
+// rows (held at load), rate (packets/s appended while capturing), status, mode (live|file),
+// latency (ms per request), limit (most packets held), tick (ms between counter pushes),
+// theme (dark|light).
+import { mountPanel } from '../panel.js';
+import { MemoryUiStore } from '../transport.js';
+import { DEFAULT_OPTIONS, FakeHost, type FakeOptions } from './fake-host.js';
+
+const params = new URLSearchParams(location.search);
+const num = (name: keyof FakeOptions): number | undefined => (params.has(name) ? Number(params.get(name)) : undefined);
+const options: Partial<FakeOptions> = {};
+for (const key of ['rows', 'rate', 'latency', 'limit', 'tick'] as const) {
+  const value = num(key);
+  if (value !== undefined && Number.isFinite(value)) options[key] = value;
+}
+const status = params.get('status');
+if (status) options.status = status as FakeOptions['status'];
+if (params.get('mode') === 'file') options.mode = 'file';
+
+document.body.classList.add(params.get('theme') === 'light' ? 'vscode-light' : 'vscode-dark');
+
+const fake = new FakeHost({ ...DEFAULT_OPTIONS, ...options });
+const root = document.getElementById('app')!;
+const panel = mountPanel(root, fake, fake.initialState(), new MemoryUiStore());
+
+/** Handles for the checks (test/webview) and for poking at the page from devtools. */
+Object.assign(window, {
+  __dev: {
+    fake,
+    panel,
+    table: () => panel.table.debugState(),
+    hexRange: () => panel.hex.range,
+    renderTimes: () => [...panel.table.renderTimes],
+    rowRequests: () => panel.cache.requests,
+  },
+});

@@ -1,0 +1,319 @@
+// A scripted extension host for running the panel in a plain browser: the same HostTransport the
+// real one implements, a store of N synthetic packets (a pure function of the packet number, so a
+// million rows cost nothing), growing at a given rate to simulate a live capture, with evictions
+// beyond a limit, display filters, conversations, and requests that answer after a latency and
+// through structuredClone, as postMessage would.
+import type { CaptureStatus, CounterUpdate, HostEvents, InterfaceInfo, PanelState, Requests, RequestName, Row, StartParams } from '../../packet/protocol.js';
+import { EventHub, HostError, type EventListener, type EventName, type HostTransport } from '../transport.js';
+import { CLIENTS, TEMPLATES, TEMPLATE_PROTOCOLS, clientIp, clientPort, detail, flowOf, row, searchableText } from './packets.js';
+
+export interface FakeOptions {
+  /** Packets held at load. */
+  rows: number;
+  /** Packets appended per second while capturing. */
+  rate: number;
+  status: CaptureStatus;
+  mode: 'live' | 'file';
+  /** Milliseconds before a request is answered. */
+  latency: number;
+  /** Most packets held; older ones are evicted. */
+  limit: number;
+  /** Milliseconds between counter pushes. */
+  tick: number;
+}
+
+export const DEFAULT_OPTIONS: FakeOptions = { rows: 1_000_000, rate: 0, status: 'idle', mode: 'live', latency: 2, limit: 5_000_000, tick: 100 };
+
+/** The packets a filter keeps: ordinals whose (ordinal mod period) is in `offsets` (sorted). */
+interface Periodic {
+  period: number;
+  offsets: number[];
+}
+
+const EVERYTHING: Periodic = { period: 1, offsets: [0] };
+
+function count(p: Periodic, n: number): number {
+  const rest = n % p.period;
+  let k = 0;
+  while (k < p.offsets.length && p.offsets[k]! < rest) k++;
+  return Math.floor(n / p.period) * p.offsets.length + k;
+}
+
+function nth(p: Periodic, j: number): number {
+  return Math.floor(j / p.offsets.length) * p.period + p.offsets[j % p.offsets.length]!;
+}
+
+const INTERFACES: InterfaceInfo[] = [
+  { name: 'eth0', up: true, loopback: false, addresses: ['10.1.0.5/24', 'fe80::a00:27ff:fe4e:66a1/64'] },
+  { name: 'lo', up: true, loopback: true, addresses: ['127.0.0.1/8', '::1/128'] },
+  { name: 'docker0', up: false, loopback: false, addresses: ['172.17.0.1/16'] },
+  { name: 'veth<img src=x onerror=alert(5)>', up: true, loopback: false, addresses: [] },
+];
+
+const CAPTURE_WORDS = new Set(['tcp', 'udp', 'sctp', 'icmp', 'icmp6', 'and', 'or', 'not', 'inbound', 'outbound', '(', ')']);
+
+export class FakeHost implements HostTransport {
+  private readonly events = new EventHub();
+  readonly options: FakeOptions;
+  private state: PanelState;
+  private received: number;
+  private evicted = 0;
+  private generation = 1;
+  private filter: Periodic = EVERYTHING;
+  private filtering = false;
+  private readonly conversations = new Map<string, Periodic>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private lastTick = 0;
+  private carry = 0;
+  /** Requests answered, by method (the dev page shows them). */
+  readonly calls: Partial<Record<RequestName, number>> = {};
+
+  constructor(options: Partial<FakeOptions> = {}) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.received = this.options.rows;
+    this.evicted = Math.max(0, this.received - this.options.limit);
+    this.state = {
+      mode: this.options.mode,
+      title: this.options.mode === 'file' ? 'capture.pcapng' : 'Packet Capture',
+      status: this.options.mode === 'file' ? 'stopped' : this.options.status,
+      targets: [{ id: 'local', kind: 'local', label: 'Local', description: 'this machine' }],
+      displayFilter: '',
+      ...(this.options.status === 'capturing' ? { capture: { target: 'local', interfaces: ['eth0'], filter: 'tcp and port 443' } } : {}),
+    };
+  }
+
+  /** What the real host puts in the page's data-state attribute. */
+  initialState(): PanelState {
+    return structuredClone(this.state);
+  }
+
+  // ---- HostTransport
+
+  request<M extends RequestName>(method: M, params: Requests[M]['params']): Promise<Requests[M]['result']> {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+    const handler = this.handlers[method] as (p: Requests[M]['params']) => Requests[M]['result'];
+    return new Promise((resolve, reject) => {
+      setTimeout(() => {
+        try {
+          resolve(structuredClone(handler(params)));
+        } catch (e) {
+          reject(e instanceof HostError ? e : new HostError(e instanceof Error ? e.message : String(e)));
+        }
+      }, this.options.latency);
+    });
+  }
+
+  onEvent<E extends EventName>(name: E, listener: EventListener<E>): () => void {
+    return this.events.on(name, listener);
+  }
+
+  ready(): void {
+    this.emit('state', this.state);
+    this.pushCounters();
+    if (this.state.status === 'capturing') this.run();
+  }
+
+  // ---- scripting (the dev page and the checks call these)
+
+  /** Appends packets at `rate` per second (0 stops appending, the status stays). */
+  setRate(rate: number): void {
+    this.options.rate = rate;
+    if (rate > 0) this.run();
+  }
+
+  setStatus(status: CaptureStatus, message?: string): void {
+    this.state = { ...this.state, status, ...(message ? { message } : {}) };
+    if (!message) delete this.state.message;
+    this.emit('state', this.state);
+  }
+
+  emitDisplayFilter(text: string): void {
+    this.applyFilter(text);
+    this.state.displayFilter = text;
+    this.emit('displayFilter', { text });
+    this.pushCounters();
+  }
+
+  counters(): CounterUpdate {
+    const held = this.received - this.evicted;
+    return {
+      rows: this.rows(),
+      generation: this.generation,
+      filtering: this.filtering,
+      held,
+      received: this.received,
+      bytes: this.received * 231,
+      packetsPerSecond: this.state.status === 'capturing' ? this.options.rate : 0,
+      kernelDrops: this.state.status === 'capturing' && this.received > 2_000_000 ? Math.floor((this.received - 2_000_000) / 50_000) : 0,
+      evicted: this.evicted,
+    };
+  }
+
+  // ---- the store
+
+  private rows(): number {
+    return count(this.filter, this.received) - count(this.filter, this.evicted);
+  }
+
+  private ordinal(index: number): number | undefined {
+    if (index < 0 || index >= this.rows()) return undefined;
+    return nth(this.filter, count(this.filter, this.evicted) + index);
+  }
+
+  private run(): void {
+    if (this.timer) return;
+    this.lastTick = performance.now();
+    this.timer = setInterval(() => this.tick(), this.options.tick);
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const dt = (now - this.lastTick) / 1000;
+    this.lastTick = now;
+    if (this.state.status === 'capturing' && this.options.rate > 0) {
+      this.carry += this.options.rate * dt;
+      const add = Math.floor(this.carry);
+      this.carry -= add;
+      this.received += add;
+      const evicted = Math.max(0, this.received - this.options.limit);
+      if (evicted !== this.evicted) {
+        this.evicted = evicted;
+        this.generation++;
+      }
+    }
+    this.filtering = false;
+    this.pushCounters();
+    if (this.state.status !== 'capturing' && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private pushCounters(): void {
+    this.emit('counters', this.counters());
+  }
+
+  private emit<E extends keyof HostEvents>(name: E, data: HostEvents[E]): void {
+    const copy = structuredClone(data);
+    setTimeout(() => this.events.emit(name, copy), 0);
+  }
+
+  private applyFilter(text: string): 'expression' | 'text' | 'none' {
+    const t = text.trim();
+    let mode: 'expression' | 'text' | 'none';
+    if (t === '') {
+      this.filter = EVERYTHING;
+      mode = 'none';
+    } else if (this.conversations.has(t)) {
+      this.filter = this.conversations.get(t)!;
+      mode = 'expression';
+    } else if (/^[a-z0-9]+$/i.test(t) && TEMPLATE_PROTOCOLS.some((p) => p.includes(t.toLowerCase()))) {
+      const offsets = TEMPLATE_PROTOCOLS.flatMap((p, slot) => (p.includes(t.toLowerCase()) ? [slot] : []));
+      this.filter = { period: TEMPLATES, offsets };
+      mode = 'expression';
+    } else if (/^tcp\.port\s*==\s*(\d+)$/.test(t)) {
+      const port = Number(/(\d+)$/.exec(t)![1]);
+      const offsets = [0, 1, 2, 5, 6, 9].filter((slot) => flowOf(slot)?.port === port);
+      this.filter = { period: TEMPLATES, offsets };
+      mode = 'expression';
+    } else if (/[=!<>&|()]/.test(t) || /^[a-z]+\.[a-z_.]+/i.test(t)) {
+      const at = t.search(/[=!<>&|()]/);
+      throw new HostError(`"${t}" is neither a field this filter knows nor valid syntax (near column ${Math.max(1, at + 1)}).`, 'EFILTER');
+    } else {
+      const needle = t.toLowerCase();
+      const offsets: number[] = [];
+      for (let slot = 0; slot < TEMPLATES; slot++) if (searchableText(slot).includes(needle)) offsets.push(slot);
+      this.filter = { period: TEMPLATES, offsets };
+      mode = 'text';
+    }
+    this.generation++;
+    // As the real host's worker: "filtering" for a moment, then a counter update without it.
+    this.filtering = true;
+    setTimeout(() => {
+      this.filtering = false;
+      this.pushCounters();
+    }, 150);
+    this.state.displayFilter = t;
+    return mode;
+  }
+
+  private readonly handlers: { [M in RequestName]: (params: Requests[M]['params']) => Requests[M]['result'] } = {
+    listInterfaces: ({ target }) => {
+      if (target !== 'local') throw new HostError(`Unknown capture target "${target}".`);
+      return INTERFACES;
+    },
+    startCapture: (params: StartParams) => {
+      if (this.state.status === 'capturing' || this.state.status === 'starting') throw new HostError('A capture is already running in this panel: stop it first.');
+      if (params.interfaces.length === 0) throw new HostError('Choose at least one interface.');
+      this.received = 0;
+      this.evicted = 0;
+      this.carry = 0;
+      this.generation++;
+      this.state.capture = params;
+      this.setStatus('starting');
+      this.pushCounters();
+      setTimeout(() => {
+        if (this.options.rate === 0) this.options.rate = 20_000;
+        this.setStatus('capturing');
+        this.run();
+      }, 300);
+    },
+    stopCapture: () => {
+      this.setStatus('stopping');
+      setTimeout(() => this.setStatus('stopped', `Stopped by the user after ${this.received.toLocaleString('en-US')} packets.`), 200);
+    },
+    getRows: ({ start, count: n }) => {
+      const rows: Row[] = [];
+      const end = Math.min(this.rows(), start + Math.min(n, 1000));
+      for (let index = Math.max(0, start); index < end; index++) rows.push(row(this.ordinal(index)!, index));
+      return rows;
+    },
+    getDetail: ({ index }) => {
+      const n = this.ordinal(index);
+      if (n === undefined) throw new HostError(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
+      return detail(n);
+    },
+    setDisplayFilter: ({ text }) => {
+      const mode = this.applyFilter(text);
+      this.pushCounters();
+      return { mode, rows: this.rows() };
+    },
+    followConversation: ({ index }) => {
+      const n = this.ordinal(index);
+      if (n === undefined) throw new HostError(`No packet at row ${index + 1}.`);
+      const slot = n % TEMPLATES;
+      const flow = flowOf(slot);
+      if (!flow || flow.protocol === 'icmpv6') throw new HostError('This packet belongs to no conversation that can be followed.');
+      const c = Math.floor(n / TEMPLATES) % CLIENTS;
+      const client = clientIp(c);
+      const side = (a: string, b: string, pa: number, pb: number) =>
+        flow.port ? `ip.src == ${a} && ip.dst == ${b} && ${flow.protocol}.srcport == ${pa} && ${flow.protocol}.dstport == ${pb}` : `ip.src == ${a} && ip.dst == ${b}`;
+      const port = clientPort(c, slot);
+      const filter = `${flow.protocol} && ((${side(client, flow.server, port, flow.port)}) || (${side(flow.server, client, flow.port, port)}))`;
+      this.conversations.set(filter, { period: TEMPLATES * CLIENTS, offsets: flow.slots.map((s) => c * TEMPLATES + s).sort((a, b) => a - b) });
+      this.applyFilter(filter);
+      this.pushCounters();
+      this.emit('displayFilter', { text: filter });
+      return { filter, rows: this.rows() };
+    },
+    validateCaptureFilter: ({ filter }) => {
+      const pca = /^\s*(tcp|udp|sctp)\s*,\s*(\d{1,5})\s*$/i.exec(filter);
+      if (pca) return { ok: true, normalized: `${pca[1]!.toLowerCase()} port ${pca[2]}` };
+      const tokens = filter.toLowerCase().replace(/([()])/g, ' $1 ').split(/\s+/).filter(Boolean);
+      for (let i = 0; i < tokens.length; i++) {
+        const t = tokens[i]!;
+        if (CAPTURE_WORDS.has(t)) continue;
+        if ((t === 'port' && /^\d{1,5}$/.test(tokens[i + 1] ?? '') && Number(tokens[i + 1]) <= 65535) || ((t === 'host' || t === 'net') && tokens[i + 1])) {
+          i++;
+          continue;
+        }
+        return { ok: false, error: `Unexpected "${t}" (token ${i + 1}): expected a protocol, port N, host ADDR, net CIDR, inbound or outbound.` };
+      }
+      return { ok: true, normalized: tokens.join(' ') };
+    },
+    saveCapture: () => undefined,
+    openInWireshark: () => {
+      throw new HostError('Wireshark was not found on PATH (fake host).', 'ENOENT');
+    },
+  };
+}

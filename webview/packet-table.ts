@@ -1,0 +1,610 @@
+// The packet list: a virtualized grid for millions of rows. Fixed row height; only the rows in view
+// exist in the DOM (a pool of row elements, reused by index modulo the pool size, so scrolling by a
+// few rows rewrites only the rows that came into view). The scrollbar is drawn here: a native one
+// over a tall spacer breaks at millions of rows (browsers cap an element's height), as
+// microsoft/vscode-hexeditor found. Data comes from the RowCache; the table only says what it shows.
+import type { Row } from '../packet/protocol.js';
+import { h } from './dom.js';
+import type { RowCache } from './row-cache.js';
+
+interface Column {
+  id: 'number' | 'time' | 'source' | 'destination' | 'protocol' | 'length' | 'info';
+  title: string;
+  width: number;
+  numeric?: boolean;
+}
+
+export const COLUMNS: readonly Column[] = [
+  { id: 'number', title: 'No.', width: 96, numeric: true },
+  { id: 'time', title: 'Time', width: 104, numeric: true },
+  { id: 'source', title: 'Source', width: 168 },
+  { id: 'destination', title: 'Destination', width: 168 },
+  { id: 'protocol', title: 'Protocol', width: 84 },
+  { id: 'length', title: 'Length', width: 64, numeric: true },
+  { id: 'info', title: 'Info', width: 0 },
+];
+
+const MIN_COLUMN = 36;
+/** Rows fetched beyond the visible ones, each side (data only: the DOM holds the visible rows). */
+const OVERSCAN_ROWS = 48;
+/** While following the tail, the last complete screen stays this long while new rows load. */
+const FOLLOW_WAIT_MS = 1000;
+
+export interface TableEvents {
+  select(index: number, how: 'pointer' | 'keyboard'): void;
+  open(index: number): void;
+  contextMenu(index: number, x: number, y: number): void;
+  followChange(following: boolean): void;
+  /** The selected packet moved to another index (or left: -1) after the rows changed. */
+  selectionMoved(index: number): void;
+  columnsChange(widths: number[]): void;
+}
+
+interface Slot {
+  el: HTMLElement;
+  cells: HTMLElement[];
+  index: number;
+  row: Row | undefined | null; // null: never filled
+  y: number;
+  selected: boolean;
+  hidden: boolean;
+}
+
+const protocolClasses = new Map<string, string>();
+const PROTOCOL_FAMILY = /^(tcp|udp|sctp|dns|mdns|llmnr|http|tls|ssl|quic|icmp|arp|dhcp|ntp|ssh|igmp|stp|lldp)/;
+
+/** A CSS class per protocol family, for the light, theme-derived row colors. */
+export function protocolClass(protocol: string): string {
+  let cls = protocolClasses.get(protocol);
+  if (cls === undefined) {
+    const family = PROTOCOL_FAMILY.exec(protocol.toLowerCase())?.[1] ?? 'other';
+    const alias: Record<string, string> = { mdns: 'dns', llmnr: 'dns', ssl: 'tls', igmp: 'icmp', stp: 'arp', lldp: 'arp', ssh: 'tls' };
+    cls = `p-${alias[family] ?? family}`;
+    if (protocolClasses.size < 1000) protocolClasses.set(protocol, cls);
+  }
+  return cls;
+}
+
+function formatTime(seconds: number): string {
+  return Number.isFinite(seconds) ? seconds.toFixed(6) : '';
+}
+
+export class PacketTable {
+  readonly element: HTMLElement;
+  private readonly viewport: HTMLElement;
+  private readonly rowsLayer: HTMLElement;
+  private readonly track: HTMLElement;
+  private readonly thumb: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly headerCells: HTMLElement[] = [];
+  private slots: Slot[] = [];
+  private widths: number[];
+
+  private rowHeight = 22;
+  private viewHeight = 0;
+  private scrollY = 0;
+  private total = 0;
+  private frame = 0;
+  private followWaitSince = 0;
+  /** The last complete screen while following: its scroll position and the row count then. */
+  private shownFollowY = -1;
+  private shownFollowTotal = 0;
+  private emptyText = 'No packets.';
+
+  following = true;
+  selected = -1;
+  /** The selected packet's number: after the rows changed, the selection follows the packet. */
+  private selectedNumber: number | undefined;
+  private selectionUnsure = false;
+  /** Frame costs of render(), for the dev page's statistics. */
+  readonly renderTimes: number[] = [];
+
+  constructor(
+    private readonly cache: RowCache,
+    private readonly events: TableEvents,
+    widths?: number[],
+  ) {
+    this.widths = COLUMNS.slice(0, -1).map((c, i) => Math.max(MIN_COLUMN, widths?.[i] ?? c.width));
+
+    const header = h('div', { class: 'pt-header', attrs: { role: 'row', 'aria-rowindex': '1' } });
+    COLUMNS.forEach((column, i) => {
+      const cell = h('div', {
+        class: `pt-th c-${column.id}${column.numeric ? ' num' : ''}`,
+        attrs: { role: 'columnheader', 'aria-colindex': String(i + 1) },
+      }, h('span', { class: 'pt-th-label', text: column.title }));
+      if (i < COLUMNS.length - 1) {
+        const grip = h('div', { class: 'pt-resize', attrs: { 'aria-hidden': 'true' } });
+        this.bindResize(grip, i);
+        cell.append(grip);
+      }
+      this.headerCells.push(cell);
+      header.append(cell);
+    });
+
+    this.rowsLayer = h('div', { class: 'pt-rows', attrs: { role: 'rowgroup' } });
+    this.thumb = h('div', { class: 'pt-thumb' });
+    this.track = h('div', { class: 'pt-track', attrs: { 'aria-hidden': 'true' } }, this.thumb);
+    this.empty = h('div', { class: 'pt-empty', text: this.emptyText });
+    this.viewport = h('div', { class: 'pt-viewport' }, this.rowsLayer, this.empty, this.track);
+    this.element = h('div', {
+      class: 'packet-table',
+      attrs: { role: 'grid', tabindex: '0', 'aria-label': 'Packets', 'aria-colcount': String(COLUMNS.length), 'aria-rowcount': '1' },
+    }, h('div', { class: 'pt-head', attrs: { role: 'rowgroup' } }, header), this.viewport);
+    this.applyColumns();
+
+    this.viewport.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
+    this.rowsLayer.addEventListener('pointerdown', (e) => this.onRowPointer(e));
+    this.rowsLayer.addEventListener('dblclick', (e) => {
+      const index = this.indexAt(e);
+      if (index >= 0) this.events.open(index);
+    });
+    this.rowsLayer.addEventListener('contextmenu', (e) => {
+      const index = this.indexAt(e);
+      if (index < 0) return;
+      e.preventDefault();
+      this.setSelected(index);
+      this.events.select(index, 'pointer');
+      this.events.contextMenu(index, e.clientX, e.clientY);
+    });
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
+    this.bindScrollbar();
+    new ResizeObserver(() => this.measure()).observe(this.viewport);
+  }
+
+  // ---- public API
+
+  get rowCount(): number {
+    return this.total;
+  }
+
+  /** The index of the first row in view. */
+  get firstVisible(): number {
+    return Math.floor(this.scrollY / this.rowHeight);
+  }
+
+  setRowCount(total: number): void {
+    if (total === this.total) return;
+    this.total = total;
+    this.cache.setRowCount(total);
+    if (this.selected >= total) {
+      if (this.selectionUnsure) this.selected = -1; // still looked for by number
+      else this.setSelected(-1);
+    }
+    this.element.setAttribute('aria-rowcount', String(total + 1));
+    this.schedule();
+  }
+
+  /** `removed` rows left the top of the view (evicted): keep showing the same packets. */
+  shift(removed: number): void {
+    if (removed <= 0) return;
+    if (!this.following) this.scrollY = Math.max(0, this.scrollY - removed * this.rowHeight);
+    // Following: the screen shown last holds the same packets, `removed` rows higher.
+    else if (this.shownFollowY >= 0) {
+      this.shownFollowY = Math.max(0, this.shownFollowY - removed * this.rowHeight);
+      this.shownFollowTotal = Math.max(0, this.shownFollowTotal - removed);
+    }
+    if (this.selected >= 0) {
+      const number = this.selectedNumber;
+      this.setSelected(this.selected - removed >= 0 ? this.selected - removed : -1);
+      if (this.selected >= 0) this.selectedNumber = number;
+    }
+    this.schedule();
+  }
+
+  /** Rows changed (new page loaded, view invalidated): redraw. */
+  refresh(): void {
+    this.schedule();
+  }
+
+  scrollToTop(): void {
+    this.setScroll(0);
+  }
+
+  setFollowing(following: boolean): void {
+    if (following) this.scrollY = this.maxScroll();
+    if (this.following !== following) {
+      this.following = following;
+      this.events.followChange(following);
+    }
+    this.schedule();
+  }
+
+  setSelected(index: number): void {
+    this.selected = index;
+    this.selectedNumber = index >= 0 ? this.cache.row(index)?.number : undefined;
+    this.selectionUnsure = false;
+    this.schedule();
+  }
+
+  /** The rows changed (filter, evictions): keep the selection on its packet if it is in view. */
+  reselect(): void {
+    if (this.selectedNumber === undefined) {
+      this.setSelected(-1);
+      return;
+    }
+    this.selectionUnsure = true;
+    this.schedule();
+  }
+
+  private resolveSelection(first: number, count: number): void {
+    let loaded = true;
+    for (let i = first; i < first + count; i++) {
+      const row = this.cache.has(i) ? this.cache.row(i) : undefined;
+      if (!row) {
+        loaded = false;
+        continue;
+      }
+      if (row.number === this.selectedNumber) {
+        this.selectionUnsure = false;
+        if (i !== this.selected) {
+          this.selected = i;
+          this.events.selectionMoved(i);
+        }
+        return;
+      }
+    }
+    if (loaded && this.selected !== -1) {
+      // Not in view: the old index means another packet now. The packet stays selected by number
+      // and is highlighted again when it scrolls into view (as Wireshark keeps its selection).
+      this.selected = -1;
+      this.events.selectionMoved(-1);
+    }
+  }
+
+  /** Selects and scrolls the row into view, as a keyboard move does. */
+  selectAndReveal(index: number, how: 'pointer' | 'keyboard' = 'keyboard'): void {
+    if (this.total === 0) return;
+    index = Math.max(0, Math.min(this.total - 1, index));
+    this.setSelected(index);
+    this.reveal(index);
+    this.events.select(index, how);
+  }
+
+  reveal(index: number): void {
+    const top = index * this.rowHeight;
+    if (top < this.scrollY) this.setScroll(top);
+    else if (top + this.rowHeight > this.scrollY + this.viewHeight) this.setScroll(top + this.rowHeight - this.viewHeight);
+  }
+
+  /** Scrolls so that row `index` is at the top (or as near as the end allows). */
+  scrollToIndex(index: number): void {
+    this.setScroll(index * this.rowHeight);
+  }
+
+  setEmptyText(text: string): void {
+    this.emptyText = text;
+    this.empty.textContent = text;
+  }
+
+  focus(): void {
+    this.element.focus({ preventScroll: true });
+  }
+
+  /** What the table shows, for the dev page's checks. */
+  debugState(): { first: number; visible: number; rowElements: number; scrollY: number; following: boolean; total: number } {
+    return {
+      first: this.firstVisible,
+      visible: Math.ceil(this.viewHeight / this.rowHeight),
+      rowElements: this.rowsLayer.querySelectorAll('.pt-row').length,
+      scrollY: this.scrollY,
+      following: this.following,
+      total: this.total,
+    };
+  }
+
+  // ---- layout
+
+  private measure(): void {
+    const fontSize = parseFloat(getComputedStyle(this.element).fontSize) || 13;
+    const rowHeight = Math.max(20, Math.round(fontSize * 1.65));
+    if (rowHeight !== this.rowHeight) {
+      const anchor = this.scrollY / this.rowHeight;
+      this.rowHeight = rowHeight;
+      this.scrollY = anchor * rowHeight;
+    }
+    this.element.style.setProperty('--row-height', `${this.rowHeight}px`);
+    this.viewHeight = this.viewport.clientHeight;
+    const needed = Math.ceil(this.viewHeight / this.rowHeight) + 1;
+    if (needed !== this.slots.length) this.buildPool(needed);
+    this.schedule();
+  }
+
+  private buildPool(size: number): void {
+    this.rowsLayer.replaceChildren();
+    this.slots = [];
+    for (let k = 0; k < size; k++) {
+      // The direction mark is the number cell's ::before (CSS): one element less per row.
+      const cells = COLUMNS.map((column, i) =>
+        h('div', { class: `pt-cell${column.numeric ? ' num' : ''} c-${column.id}`, attrs: { role: 'gridcell', 'aria-colindex': String(i + 1) } }),
+      );
+      const el = h('div', { class: 'pt-row', attrs: { role: 'row', id: `pt-row-${k}`, 'aria-selected': 'false' } }, ...cells);
+      el.hidden = true;
+      this.rowsLayer.append(el);
+      this.slots.push({ el, cells, index: -1, row: null, y: NaN, selected: false, hidden: true });
+    }
+  }
+
+  private applyColumns(): void {
+    this.widths.forEach((w, i) => this.element.style.setProperty(`--pt-w${i}`, `${w}px`));
+  }
+
+  private maxScroll(): number {
+    return Math.max(0, this.total * this.rowHeight - this.viewHeight);
+  }
+
+  private setScroll(y: number): void {
+    const max = this.maxScroll();
+    this.scrollY = Math.max(0, Math.min(max, y));
+    const atBottom = this.scrollY >= max - 0.5;
+    if (atBottom !== this.following) {
+      this.following = atBottom;
+      this.events.followChange(atBottom);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.render());
+  }
+
+  // ---- rendering
+
+  private render(): void {
+    this.frame = 0;
+    const t0 = performance.now();
+    const rowHeight = this.rowHeight;
+    const max = this.maxScroll();
+    const visibleRows = Math.ceil(this.viewHeight / rowHeight) + 1;
+    let limit = this.total;
+    if (this.following) {
+      this.scrollY = max;
+      // Live tail: keep showing the last complete screen until the new rows arrive (one round trip),
+      // rather than flashing empty rows at every counter update.
+      const lastRow = this.total - 1;
+      const firstTarget = Math.floor(max / rowHeight);
+      this.cache.ensure(firstTarget - OVERSCAN_ROWS, lastRow);
+      if (lastRow >= 0 && !this.cache.has(lastRow) && this.shownFollowY >= 0 && this.shownFollowY <= max) {
+        const now = performance.now();
+        if (this.followWaitSince === 0) {
+          this.followWaitSince = now;
+          setTimeout(() => this.schedule(), FOLLOW_WAIT_MS + 1); // give up waiting then
+        }
+        if (now - this.followWaitSince < FOLLOW_WAIT_MS) {
+          this.scrollY = this.shownFollowY;
+          limit = Math.min(limit, this.shownFollowTotal);
+        }
+      } else {
+        this.followWaitSince = 0;
+      }
+    } else {
+      this.followWaitSince = 0;
+    }
+    this.scrollY = Math.max(0, Math.min(max, this.scrollY));
+    const first = Math.floor(this.scrollY / rowHeight);
+    const offset = this.scrollY - first * rowHeight;
+    const count = Math.max(0, Math.min(visibleRows, limit - first));
+    this.cache.ensure(first - OVERSCAN_ROWS, first + count + OVERSCAN_ROWS);
+    if (this.selectionUnsure) this.resolveSelection(first, count);
+
+    let complete = true;
+    const pool = this.slots.length;
+    let active = '';
+    for (let n = 0; n < pool; n++) {
+      const i = first + n;
+      const slot = this.slots[i % pool]!;
+      if (n >= count) {
+        if (!slot.hidden) {
+          slot.el.hidden = true;
+          slot.hidden = true;
+          slot.index = -1;
+        }
+        continue;
+      }
+      const row = this.cache.row(i);
+      if (!row) complete = false;
+      if (slot.index !== i || slot.row !== row) this.fill(slot, i, row);
+      const y = n * rowHeight - offset;
+      if (slot.y !== y) {
+        slot.el.style.transform = `translateY(${y}px)`;
+        slot.y = y;
+      }
+      const selected = i === this.selected && !this.selectionUnsure;
+      if (slot.selected !== selected) {
+        slot.selected = selected;
+        slot.el.classList.toggle('selected', selected);
+        slot.el.setAttribute('aria-selected', String(selected));
+      }
+      if (selected) active = slot.el.id;
+      if (slot.hidden) {
+        slot.el.hidden = false;
+        slot.hidden = false;
+      }
+    }
+    if (active) this.element.setAttribute('aria-activedescendant', active);
+    else this.element.removeAttribute('aria-activedescendant');
+    if (this.following && complete) {
+      this.shownFollowY = this.scrollY;
+      this.shownFollowTotal = limit;
+    }
+
+    this.empty.hidden = this.total > 0;
+    this.renderScrollbar(max);
+    const spent = performance.now() - t0;
+    if (this.renderTimes.length >= 600) this.renderTimes.shift();
+    this.renderTimes.push(spent);
+  }
+
+  private fill(slot: Slot, index: number, row: Row | undefined): void {
+    slot.index = index;
+    slot.row = row;
+    slot.el.setAttribute('aria-rowindex', String(index + 2));
+    const c = slot.cells;
+    if (!row) {
+      slot.el.className = 'pt-row loading';
+      for (const cell of c) cell.textContent = '';
+    } else {
+      slot.el.className = `pt-row ${protocolClass(row.protocol)}${row.direction ? ` d-${row.direction}` : ''}`;
+      c[0]!.textContent = String(row.number);
+      c[1]!.textContent = formatTime(row.time);
+      c[2]!.textContent = row.source;
+      c[3]!.textContent = row.destination;
+      c[4]!.textContent = row.protocol;
+      c[5]!.textContent = String(row.length);
+      c[6]!.textContent = row.info;
+    }
+    // The className reset dropped `selected`: render() applies it again.
+    slot.selected = false;
+    slot.el.setAttribute('aria-selected', 'false');
+  }
+
+  private renderScrollbar(max: number): void {
+    const content = this.total * this.rowHeight;
+    const trackHeight = this.viewHeight;
+    if (content <= trackHeight || trackHeight <= 0) {
+      this.track.hidden = true;
+      return;
+    }
+    this.track.hidden = false;
+    const thumbHeight = Math.max(24, Math.min(trackHeight, (trackHeight * trackHeight) / content));
+    const top = max > 0 ? (this.scrollY / max) * (trackHeight - thumbHeight) : 0;
+    this.thumb.style.height = `${thumbHeight}px`;
+    this.thumb.style.transform = `translateY(${top}px)`;
+  }
+
+  // ---- input
+
+  private onWheel(e: WheelEvent): void {
+    if (e.ctrlKey) return; // zoom
+    const dy = e.deltaMode === 1 ? e.deltaY * this.rowHeight : e.deltaMode === 2 ? e.deltaY * this.viewHeight : e.deltaY;
+    if (dy === 0) return;
+    e.preventDefault();
+    this.setScroll(this.scrollY + dy);
+  }
+
+  private indexAt(e: Event): number {
+    const rowEl = (e.target as Element | null)?.closest('.pt-row');
+    const slot = rowEl ? this.slots.find((s) => s.el === rowEl) : undefined;
+    return slot && slot.index >= 0 && slot.index < this.total ? slot.index : -1;
+  }
+
+  private onRowPointer(e: PointerEvent): void {
+    if (e.button !== 0) return;
+    const index = this.indexAt(e);
+    if (index < 0) return;
+    this.focus();
+    e.preventDefault(); // keep focus on the grid, not on a cell
+    this.setSelected(index);
+    this.events.select(index, 'pointer');
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.target !== this.element) return;
+    const page = Math.max(1, Math.floor(this.viewHeight / this.rowHeight) - 1);
+    const from = this.selected >= 0 ? this.selected : -1;
+    const firstFull = Math.ceil(this.scrollY / this.rowHeight);
+    let target: number | undefined;
+    switch (e.key) {
+      case 'ArrowDown':
+        target = from < 0 ? firstFull : from + 1;
+        break;
+      case 'ArrowUp':
+        target = from < 0 ? firstFull : from - 1;
+        break;
+      case 'PageDown':
+        target = (from < 0 ? firstFull : from) + page;
+        break;
+      case 'PageUp':
+        target = (from < 0 ? firstFull : from) - page;
+        break;
+      case 'Home':
+        target = 0;
+        break;
+      case 'End':
+        target = this.total - 1;
+        break;
+      case 'Enter':
+        if (this.selected >= 0) this.events.open(this.selected);
+        e.preventDefault();
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (this.total === 0) return;
+    this.selectAndReveal(target, 'keyboard');
+    if (e.key === 'End') this.setFollowing(true);
+  }
+
+  private bindScrollbar(): void {
+    let drag: { pointer: number; startY: number; startScroll: number } | undefined;
+    const ratio = () => {
+      const trackHeight = this.viewHeight;
+      const thumbHeight = this.thumb.getBoundingClientRect().height;
+      const room = trackHeight - thumbHeight;
+      return room > 0 ? this.maxScroll() / room : 0;
+    };
+    this.thumb.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.thumb.setPointerCapture(e.pointerId);
+      drag = { pointer: e.pointerId, startY: e.clientY, startScroll: this.scrollY };
+      this.track.classList.add('active');
+    });
+    this.thumb.addEventListener('pointermove', (e) => {
+      if (!drag || e.pointerId !== drag.pointer) return;
+      this.setScroll(drag.startScroll + (e.clientY - drag.startY) * ratio());
+    });
+    const end = (e: PointerEvent) => {
+      if (!drag || e.pointerId !== drag.pointer) return;
+      drag = undefined;
+      this.track.classList.remove('active');
+    };
+    this.thumb.addEventListener('pointerup', end);
+    this.thumb.addEventListener('pointercancel', end);
+    // A click on the track moves the thumb's middle there (as VS Code's scrollbars), then drags on.
+    this.track.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0 || e.target !== this.track) return;
+      e.preventDefault();
+      const rect = this.track.getBoundingClientRect();
+      const thumbHeight = this.thumb.getBoundingClientRect().height;
+      const room = rect.height - thumbHeight;
+      const fraction = room > 0 ? (e.clientY - rect.top - thumbHeight / 2) / room : 0;
+      this.setScroll(Math.max(0, Math.min(1, fraction)) * this.maxScroll());
+      this.thumb.setPointerCapture(e.pointerId);
+      drag = { pointer: e.pointerId, startY: e.clientY, startScroll: this.scrollY };
+      this.track.classList.add('active');
+    });
+  }
+
+  private bindResize(grip: HTMLElement, column: number): void {
+    let start: { x: number; width: number; pointer: number } | undefined;
+    grip.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      e.stopPropagation();
+      grip.setPointerCapture(e.pointerId);
+      start = { x: e.clientX, width: this.widths[column]!, pointer: e.pointerId };
+      grip.classList.add('active');
+    });
+    grip.addEventListener('pointermove', (e) => {
+      if (!start || e.pointerId !== start.pointer) return;
+      this.widths[column] = Math.max(MIN_COLUMN, Math.round(start.width + e.clientX - start.x));
+      this.applyColumns();
+    });
+    const end = (e: PointerEvent) => {
+      if (!start || e.pointerId !== start.pointer) return;
+      start = undefined;
+      grip.classList.remove('active');
+      this.events.columnsChange([...this.widths]);
+    };
+    grip.addEventListener('pointerup', end);
+    grip.addEventListener('pointercancel', end);
+    grip.addEventListener('dblclick', (e) => {
+      e.stopPropagation();
+      this.widths[column] = COLUMNS[column]!.width;
+      this.applyColumns();
+      this.events.columnsChange([...this.widths]);
+    });
+  }
+}

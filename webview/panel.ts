@@ -1,0 +1,570 @@
+// The capture panel: the capture form (live mode), the status and counters, the display filter,
+// the packet table, and the selected packet's tree and bytes. Written against HostTransport only.
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-context-menu/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { CounterUpdate, PacketDetail, PanelState, Row } from '../packet/protocol.js';
+import { CaptureForm } from './capture-form.js';
+import { DetailTree, type TreeNode } from './detail-tree.js';
+import { debounce, formatBytes, formatCount, h, messageOf } from './dom.js';
+import { HexView } from './hex-view.js';
+import { PacketTable } from './packet-table.js';
+import { RowCache } from './row-cache.js';
+import type { HostTransport, UiState, UiStore } from './transport.js';
+
+const DISPLAY_FILTER_DELAY_MS = 300;
+const KEYBOARD_DETAIL_DELAY_MS = 80;
+
+type Button = HTMLElementTagNameMap['vscode-button'];
+
+function button(text: string, title: string, onClick: () => void, secondary = true): Button {
+  const b = document.createElement('vscode-button');
+  b.textContent = text;
+  b.title = title;
+  b.secondary = secondary;
+  b.addEventListener('click', () => {
+    if (!b.disabled) onClick();
+  });
+  return b;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const STATUS_TEXT: Record<PanelState['status'], string> = {
+  idle: 'Ready',
+  starting: 'Starting…',
+  capturing: 'Capturing',
+  stopping: 'Stopping…',
+  stopped: 'Stopped',
+  error: 'Error',
+};
+
+export class Panel {
+  readonly element: HTMLElement;
+  private state: PanelState;
+  private counters: CounterUpdate | undefined;
+  private readonly ui: UiState;
+  readonly cache: RowCache;
+  readonly table: PacketTable;
+  readonly tree: DetailTree;
+  readonly hex: HexView;
+  private readonly form: CaptureForm;
+
+  private readonly startButton: Button;
+  private readonly stopButton: Button;
+  private readonly statusDot: HTMLElement;
+  private readonly statusText: HTMLElement;
+  private readonly statusMessage: HTMLElement;
+  private readonly liveCounters: HTMLElement[];
+  private readonly counterEls: Record<'packets' | 'shown' | 'bytes' | 'rate' | 'drops' | 'evicted', HTMLElement>;
+  private readonly filterField: HTMLElementTagNameMap['vscode-textfield'];
+  private readonly filterMode: HTMLElementTagNameMap['vscode-badge'];
+  private readonly filterBusy: HTMLElement;
+  private readonly filterMessage: HTMLElement;
+  private readonly followButton: Button;
+  private readonly autoScroll: HTMLElementTagNameMap['vscode-checkbox'];
+  private readonly fieldInfo: HTMLElement;
+  private readonly notice: HTMLElement;
+  private readonly noticeText: HTMLElement;
+  private readonly menu: HTMLElementTagNameMap['vscode-context-menu'];
+  private readonly menuHost: HTMLElement;
+
+  private filterSeq = 0;
+  private appliedFilter: string;
+  private detailSeq = 0;
+  private detail: PacketDetail | undefined;
+  private menuIndex = -1;
+
+  constructor(
+    private readonly transport: HostTransport,
+    initial: PanelState,
+    private readonly store: UiStore,
+  ) {
+    this.state = initial;
+    this.appliedFilter = initial.displayFilter;
+    this.ui = store.load();
+    const saveUi = debounce(() => this.store.save(this.ui), 200);
+
+    this.cache = new RowCache(
+      (start, count) => this.transport.request('getRows', { start, count }),
+      () => this.table.refresh(),
+      (e) => this.showNotice(`Could not load rows: ${messageOf(e)}`),
+    );
+    this.table = new PacketTable(this.cache, {
+      select: (index, how) => this.rowSelected(index, how),
+      open: (index) => void this.openDetail(index),
+      contextMenu: (index, x, y) => this.openMenu(index, x, y),
+      followChange: (following) => {
+        this.autoScroll.checked = following;
+      },
+      selectionMoved: (index) => {
+        if (this.detailIndex >= 0) this.detailIndex = index;
+        this.updateFollowButton();
+      },
+      columnsChange: (widths) => {
+        this.ui.columns = widths;
+        saveUi();
+      },
+    }, this.ui.columns);
+
+    this.hex = new HexView();
+    this.tree = new DetailTree(this.ui.expanded ?? (this.ui.expanded = {}), {
+      select: (node) => this.fieldSelected(node),
+      expandedChange: () => saveUi(),
+    });
+    this.tree.selectedKey = this.ui.selectedField;
+    this.hex.onByteClick = (offset) => {
+      if (!this.tree.selectAt(offset)) this.hex.setRange(offset, 1, false);
+    };
+
+    // ---- capture form and status bar
+    this.form = new CaptureForm(transport, this.ui.formOpen ?? true, (open) => {
+      this.ui.formOpen = open;
+      saveUi();
+    });
+    this.form.onChange = () => this.updateButtons();
+    this.startButton = button('Start', 'Start capturing', () => void this.start(), false);
+    this.stopButton = button('Stop', 'Stop capturing', () => void this.stop());
+    this.statusDot = h('span', { class: 'sb-dot', attrs: { 'aria-hidden': 'true' } });
+    this.statusText = h('span', { class: 'sb-status' });
+    this.statusMessage = h('span', { class: 'sb-message' });
+    const counter = (label: string, title: string) => {
+      const value = h('span', { class: 'sb-value', text: '0' });
+      const item = h('span', { class: 'sb-item', attrs: { title } }, h('span', { class: 'sb-label', text: label }), value);
+      return { item, value };
+    };
+    const packets = counter('Packets', 'Packets received since the capture started');
+    const shown = counter('Shown', 'Rows in the table (after the display filter)');
+    const bytes = counter('Bytes', 'Bytes received');
+    const rate = counter('Rate', 'Packets per second');
+    const drops = counter('Drops', 'Packets the kernel dropped (the capture could not keep up)');
+    const evicted = counter('Evicted', 'Oldest packets dropped to respect the capture’s limits');
+    this.counterEls = { packets: packets.value, shown: shown.value, bytes: bytes.value, rate: rate.value, drops: drops.value, evicted: evicted.value };
+    // Live-only counters: a file has no rate, drops or evictions.
+    this.liveCounters = [rate.item, drops.item, evicted.item];
+    const statusBar = h('div', { class: 'status-bar', attrs: { role: 'status', 'aria-live': 'polite' } },
+      h('span', { class: 'sb-buttons' }, this.startButton, this.stopButton),
+      h('span', { class: 'sb-state' }, this.statusDot, this.statusText),
+      h('span', { class: 'sb-counters' }, packets.item, shown.item, bytes.item, rate.item, drops.item, evicted.item),
+      this.statusMessage,
+    );
+
+    // ---- display filter toolbar
+    this.filterField = document.createElement('vscode-textfield');
+    this.filterField.placeholder = 'Display filter: tcp.port == 443, ip.addr == 10.0.0.1 … or text to search';
+    this.filterField.setAttribute('aria-label', 'Display filter');
+    this.filterField.value = initial.displayFilter;
+    this.filterField.classList.add('tb-filter');
+    this.filterMode = document.createElement('vscode-badge');
+    this.filterMode.classList.add('tb-mode');
+    this.filterMode.hidden = true;
+    this.filterBusy = h('span', { class: 'tb-busy', text: 'Filtering…' });
+    this.filterBusy.prepend(document.createElement('vscode-progress-ring'));
+    this.filterBusy.hidden = true;
+    this.filterMessage = h('div', { class: 'tb-message', attrs: { role: 'alert' } });
+    this.filterMessage.hidden = true;
+    const applyLater = debounce(() => void this.applyFilter(this.filterField.value), DISPLAY_FILTER_DELAY_MS);
+    this.filterField.addEventListener('input', () => applyLater());
+    this.filterField.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') applyLater.flush();
+      else if (e.key === 'Escape' && this.filterField.value !== '') {
+        this.filterField.value = '';
+        applyLater();
+        applyLater.flush();
+      } else if (e.key === 'ArrowDown') this.table.focus();
+    });
+    this.followButton = button('Follow Conversation', 'Show only the selected packet’s conversation', () => void this.followConversation());
+    this.autoScroll = document.createElement('vscode-checkbox');
+    this.autoScroll.toggle = true;
+    this.autoScroll.label = 'Auto-scroll';
+    this.autoScroll.title = 'Keep the newest packets in view (scroll back to the bottom to resume)';
+    this.autoScroll.checked = true;
+    this.autoScroll.addEventListener('change', () => this.table.setFollowing(this.autoScroll.checked));
+    const save = button('Save…', 'Save the packets as pcapng or pcap', () => void this.run('saveCapture', {}));
+    const wireshark = button('Open in Wireshark', 'Open the packets in Wireshark (live while capturing)', () => void this.run('openInWireshark', {}));
+    const toolbar = h('div', { class: 'toolbar' },
+      h('div', { class: 'tb-filter-box' }, this.filterField, this.filterMode, this.filterBusy),
+      this.followButton,
+      this.autoScroll,
+      h('span', { class: 'tb-spacer' }),
+      save,
+      wireshark,
+    );
+
+    // ---- table and detail, split
+    this.fieldInfo = h('div', { class: 'field-info' });
+    const treePane = h('div', { class: 'pane tree-pane' }, this.tree.element);
+    const hexPane = h('div', { class: 'pane hex-pane' }, this.hex.element, this.fieldInfo);
+    const detailSplit = document.createElement('vscode-split-layout');
+    detailSplit.split = 'vertical';
+    detailSplit.classList.add('detail-split');
+    detailSplit.initialHandlePosition = `${this.ui.detailSplit ?? 55}%`;
+    detailSplit.minStart = '120px';
+    detailSplit.minEnd = '120px';
+    treePane.slot = 'start';
+    hexPane.slot = 'end';
+    detailSplit.append(treePane, hexPane);
+    detailSplit.addEventListener('vsc-split-layout-change', (e) => {
+      this.ui.detailSplit = Math.round((e as CustomEvent<{ positionInPercentage: number }>).detail.positionInPercentage);
+      saveUi();
+    });
+    const mainSplit = document.createElement('vscode-split-layout');
+    mainSplit.split = 'horizontal';
+    mainSplit.classList.add('main-split');
+    mainSplit.initialHandlePosition = `${this.ui.tableSplit ?? 58}%`;
+    mainSplit.minStart = '80px';
+    mainSplit.minEnd = '60px';
+    const tablePane = h('div', { class: 'pane table-pane' }, this.table.element);
+    tablePane.slot = 'start';
+    detailSplit.slot = 'end';
+    mainSplit.append(tablePane, detailSplit);
+    mainSplit.addEventListener('vsc-split-layout-change', (e) => {
+      if (e.target !== mainSplit) return;
+      this.ui.tableSplit = Math.round((e as CustomEvent<{ positionInPercentage: number }>).detail.positionInPercentage);
+      saveUi();
+    });
+
+    // ---- context menu and notices
+    this.menu = document.createElement('vscode-context-menu');
+    this.menu.data = [
+      { label: 'Follow Conversation', value: 'follow' },
+      { label: 'Show Packet Details', value: 'details', keybinding: 'Enter' },
+      { separator: true },
+      { label: 'Copy Row as Text', value: 'copy' },
+    ];
+    this.menu.addEventListener('vsc-context-menu-select', (e) => this.menuSelected((e as CustomEvent<{ value: string }>).detail.value));
+    this.menuHost = h('div', { class: 'menu-host' }, this.menu);
+    this.noticeText = h('span', { class: 'notice-text' });
+    const dismiss = h('button', { class: 'notice-close', text: '×', attrs: { type: 'button', 'aria-label': 'Dismiss' } });
+    dismiss.addEventListener('click', () => (this.notice.hidden = true));
+    this.notice = h('div', { class: 'notice', attrs: { role: 'alert' } }, this.noticeText, dismiss);
+    this.notice.hidden = true;
+
+    this.element = h('div', { class: 'panel' },
+      this.form.element,
+      statusBar,
+      toolbar,
+      this.filterMessage,
+      mainSplit,
+      this.notice,
+      this.menuHost,
+    );
+
+    transport.onEvent('state', (state) => this.setState(state));
+    transport.onEvent('counters', (c) => this.setCounters(c));
+    transport.onEvent('displayFilter', ({ text }) => this.hostFilter(text));
+    this.setState(initial);
+    this.updateFollowButton();
+  }
+
+  // ---- host events
+
+  private setState(state: PanelState): void {
+    const previous = this.state.status;
+    this.state = state;
+    const live = state.mode === 'live';
+    this.element.dataset.mode = state.mode;
+    this.form.element.hidden = !live;
+    this.startButton.hidden = this.stopButton.hidden = !live;
+    for (const item of this.liveCounters) item.hidden = !live;
+    this.autoScroll.hidden = !live;
+    this.form.setState(state);
+    this.element.dataset.status = state.status;
+    this.statusText.textContent = live ? STATUS_TEXT[state.status] : state.title;
+    this.statusMessage.textContent = state.message ?? '';
+    this.statusMessage.classList.toggle('error', state.status === 'error');
+    if (state.status === 'starting' && previous !== 'starting') this.newCapture();
+    if (state.displayFilter !== this.appliedFilter && document.activeElement !== this.filterField) this.hostFilter(state.displayFilter);
+    this.updateButtons();
+    this.table.setEmptyText(this.emptyText());
+  }
+
+  private setCounters(c: CounterUpdate): void {
+    const prev = this.counters;
+    this.counters = c;
+    if (prev) {
+      if (c.generation !== prev.generation) {
+        const evicted = c.evicted - prev.evicted;
+        // Unfiltered view (every held packet is a row): eviction moved every index by `evicted`.
+        if (evicted > 0 && prev.rows === prev.held && c.rows === c.held && c.received >= prev.received) {
+          this.cache.shift(evicted);
+          this.table.shift(evicted);
+        } else {
+          this.cache.invalidate();
+          this.table.reselect();
+        }
+      } else if (c.rows < prev.rows || c.received < prev.received) {
+        // Rows only grow within a generation: a new store (a new capture) started over.
+        this.cache.invalidate();
+        this.table.setSelected(-1);
+      }
+    }
+    this.table.setRowCount(c.rows);
+    this.table.refresh();
+    const e = this.counterEls;
+    e.packets.textContent = formatCount(c.received);
+    e.shown.textContent = formatCount(c.rows);
+    e.bytes.textContent = formatBytes(c.bytes);
+    e.rate.textContent = `${formatCount(c.packetsPerSecond)}/s`;
+    e.drops.textContent = formatCount(c.kernelDrops);
+    e.evicted.textContent = formatCount(c.evicted);
+    e.drops.parentElement!.classList.toggle('warn', c.kernelDrops > 0);
+    e.evicted.parentElement!.classList.toggle('warn', c.evicted > 0);
+    this.filterBusy.hidden = !c.filtering;
+    this.table.setEmptyText(this.emptyText());
+  }
+
+  /** The host set the display filter (a command, or Follow Conversation). */
+  private hostFilter(text: string): void {
+    this.filterSeq++;
+    if (this.filterField.value !== text) this.filterField.value = text;
+    if (text === this.appliedFilter) return;
+    this.appliedFilter = text;
+    this.filterField.invalid = false;
+    this.filterMessage.hidden = true;
+    this.filterMode.hidden = true;
+    this.viewChanged();
+  }
+
+  private newCapture(): void {
+    this.cache.invalidate();
+    this.table.setSelected(-1);
+    this.table.setFollowing(true);
+    this.detail = undefined;
+    this.tree.clear();
+    this.hex.setBytes(new Uint8Array(0));
+    this.fieldInfo.textContent = '';
+    this.updateFollowButton();
+  }
+
+  // ---- capture
+
+  private updateButtons(): void {
+    const status = this.state.status;
+    const canStart = status === 'idle' || status === 'stopped' || status === 'error';
+    const params = this.form.params();
+    this.startButton.disabled = !canStart || typeof params === 'string';
+    this.startButton.title = !canStart ? 'A capture is running' : typeof params === 'string' ? params : 'Start capturing';
+    this.stopButton.disabled = !(status === 'starting' || status === 'capturing');
+  }
+
+  private async start(): Promise<void> {
+    const params = this.form.params();
+    if (typeof params === 'string') {
+      this.showNotice(params);
+      return;
+    }
+    this.startButton.disabled = true;
+    try {
+      await this.transport.request('startCapture', params);
+      this.form.collapse(); // room for the packets; the header still says what is captured
+    } catch (e) {
+      this.showNotice(`Could not start: ${messageOf(e)}`);
+    }
+    this.updateButtons();
+  }
+
+  private async stop(): Promise<void> {
+    this.stopButton.disabled = true;
+    try {
+      await this.transport.request('stopCapture', {});
+    } catch (e) {
+      this.showNotice(`Could not stop: ${messageOf(e)}`);
+    }
+    this.updateButtons();
+  }
+
+  private async run(method: 'saveCapture' | 'openInWireshark', params: Record<string, never>): Promise<void> {
+    try {
+      await this.transport.request(method, params);
+    } catch (e) {
+      this.showNotice(messageOf(e));
+    }
+  }
+
+  // ---- display filter
+
+  private async applyFilter(text: string): Promise<void> {
+    const seq = ++this.filterSeq;
+    const previous = this.appliedFilter;
+    this.appliedFilter = text;
+    this.viewChanged();
+    try {
+      const result = await this.transport.request('setDisplayFilter', { text });
+      if (seq !== this.filterSeq) return;
+      this.filterField.invalid = false;
+      this.filterMessage.hidden = true;
+      this.filterMode.hidden = result.mode === 'none';
+      this.filterMode.classList.remove('error');
+      this.filterMode.textContent = result.mode === 'expression' ? 'expression' : 'text search';
+      this.filterMode.title = result.mode === 'expression' ? 'Read as a display filter expression' : 'Not an expression: rows containing this text';
+      // Rows fetched while the host applied the filter may belong to either view: forget them.
+      this.viewChanged(result.rows);
+    } catch (e) {
+      if (seq !== this.filterSeq) return;
+      this.appliedFilter = previous; // the host kept the filter it had
+      this.filterField.invalid = true;
+      this.filterMode.hidden = false;
+      this.filterMode.classList.add('error');
+      this.filterMode.textContent = 'error';
+      this.filterMessage.textContent = messageOf(e);
+      this.filterMessage.hidden = false;
+    }
+  }
+
+  private async followConversation(index = this.table.selected): Promise<void> {
+    if (index < 0) return;
+    const seq = ++this.filterSeq;
+    try {
+      const result = await this.transport.request('followConversation', { index });
+      // The host also announces the filter as an event, which may come first: that is fine.
+      if (seq !== this.filterSeq && this.appliedFilter !== result.filter) return;
+      this.filterField.value = result.filter;
+      this.appliedFilter = result.filter;
+      this.filterField.invalid = false;
+      this.filterMessage.hidden = true;
+      this.filterMode.hidden = false;
+      this.filterMode.classList.remove('error');
+      this.filterMode.textContent = 'expression';
+      this.table.setFollowing(false);
+      this.viewChanged(result.rows);
+    } catch (e) {
+      this.showNotice(messageOf(e));
+    }
+  }
+
+  /** The view's rows are different now: forget cached rows, the selection, place the scroll. */
+  private viewChanged(rows?: number): void {
+    this.cache.invalidate();
+    this.table.reselect();
+    if (rows !== undefined) this.table.setRowCount(rows);
+    if (!this.table.following) this.table.scrollToTop();
+    this.table.refresh();
+    this.updateFollowButton();
+    this.table.setEmptyText(this.emptyText());
+  }
+
+  // ---- selection and detail
+
+  private detailIndex = -1;
+  private readonly loadDetail = debounce((index: number) => void this.fetchDetail(index), KEYBOARD_DETAIL_DELAY_MS);
+
+  private rowSelected(index: number, how: 'pointer' | 'keyboard'): void {
+    this.updateFollowButton();
+    if (how === 'pointer') {
+      this.loadDetail.cancel();
+      void this.fetchDetail(index);
+    } else {
+      this.loadDetail(index);
+    }
+  }
+
+  /** Enter or a double click: the packet's detail, with the keyboard in its tree. */
+  private async openDetail(index: number): Promise<void> {
+    this.loadDetail.cancel();
+    if (this.detail === undefined || this.detailIndex !== index) await this.fetchDetail(index);
+    if (this.table.selected === index) this.tree.focus();
+  }
+
+  private async fetchDetail(index: number): Promise<void> {
+    const seq = ++this.detailSeq;
+    this.detailIndex = index;
+    try {
+      const detail = await this.transport.request('getDetail', { index });
+      if (seq !== this.detailSeq) return;
+      this.detail = detail;
+      this.hex.setBytes(decodeBase64(detail.bytes));
+      this.fieldInfo.textContent = '';
+      this.tree.show(detail);
+    } catch (e) {
+      if (seq !== this.detailSeq) return;
+      this.detail = undefined;
+      this.tree.clear(messageOf(e));
+      this.hex.setBytes(new Uint8Array(0), '');
+      this.fieldInfo.textContent = '';
+    }
+  }
+
+  private fieldSelected(node: TreeNode | undefined): void {
+    this.ui.selectedField = node?.key;
+    if (!node) {
+      this.hex.setRange(0, 0);
+      this.fieldInfo.textContent = '';
+      return;
+    }
+    this.hex.setRange(node.offset, node.length);
+    const name = node.key.includes('/') ? node.key.slice(node.key.indexOf('/') + 1).replace(/#\d+$/, '') : node.key;
+    const bytes = node.length === 0 ? 'no bytes' : node.length === 1 ? `byte ${node.offset} (1 byte)` : `bytes ${node.offset}–${node.offset + node.length - 1} (${node.length} bytes)`;
+    this.fieldInfo.textContent = `${name} · ${bytes}`;
+  }
+
+  private updateFollowButton(): void {
+    this.followButton.disabled = this.table.selected < 0;
+  }
+
+  // ---- context menu
+
+  private openMenu(index: number, x: number, y: number): void {
+    this.menuIndex = index;
+    const rect = this.element.getBoundingClientRect();
+    const left = Math.min(x - rect.left, rect.width - 220);
+    const top = Math.min(y - rect.top, rect.height - 120);
+    this.menuHost.style.left = `${Math.max(0, left)}px`;
+    this.menuHost.style.top = `${Math.max(0, top)}px`;
+    this.menu.show = true;
+  }
+
+  private menuSelected(value: string): void {
+    const index = this.menuIndex;
+    this.menu.show = false;
+    this.table.focus();
+    if (index < 0) return;
+    if (value === 'follow') void this.followConversation(index);
+    else if (value === 'details') void this.openDetail(index);
+    else if (value === 'copy') {
+      const row = this.cache.row(index);
+      if (row) void navigator.clipboard?.writeText(rowText(row)).catch((e: unknown) => this.showNotice(`Could not copy: ${messageOf(e)}`));
+    }
+  }
+
+  private showNotice(text: string): void {
+    this.noticeText.textContent = text;
+    this.notice.hidden = false;
+  }
+
+  private emptyText(): string {
+    if (this.counters?.filtering) return 'Applying the display filter…';
+    if (this.appliedFilter && (this.counters?.held ?? 0) > 0) return 'No packets match the display filter.';
+    if (this.state.mode === 'file') return 'The file holds no packets.';
+    switch (this.state.status) {
+      case 'starting':
+        return 'Starting the capture…';
+      case 'capturing':
+        return 'Waiting for packets…';
+      case 'error':
+        return 'The capture failed: see the message above.';
+      default:
+        return 'No packets yet: choose interfaces and press Start.';
+    }
+  }
+}
+
+function rowText(row: Row): string {
+  return [row.number, row.time.toFixed(6), row.source, row.destination, row.protocol, row.length, row.info].join('\t');
+}
+
+export function mountPanel(root: HTMLElement, transport: HostTransport, initial: PanelState, store: UiStore): Panel {
+  const panel = new Panel(transport, initial, store);
+  root.replaceChildren(panel.element);
+  transport.ready();
+  return panel;
+}
