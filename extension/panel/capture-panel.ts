@@ -55,6 +55,8 @@ export class CapturePanel implements vscode.Disposable {
   private rate = { at: Date.now(), received: 0, perSecond: 0 };
   private readonly packetListeners = new Set<() => void>();
   private disposed = false;
+  /** Generations of the views this panel had before the current one: never reused. */
+  private generationBase = 0;
   readonly onDidDispose: Promise<void>;
 
   constructor(
@@ -246,6 +248,7 @@ export class CapturePanel implements vscode.Disposable {
     if (params.interfaces.length === 0) throw new Error('Choose at least one interface.');
     parseFilter(params.filter); // a FilterError reaches the panel before anything starts
     const settings = this.host.settings();
+    this.generationBase += this.view.generation + 1;
     this.view.dispose();
     this.store = new PacketStore(settings.limits);
     this.view = this.newView();
@@ -291,7 +294,7 @@ export class CapturePanel implements vscode.Disposable {
     }
     return {
       rows: this.view.rows,
-      generation: this.view.generation,
+      generation: this.generationBase + this.view.generation,
       filtering: this.view.filtering,
       held: this.store.held,
       received: this.store.received,

@@ -10,6 +10,7 @@ import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
+import { OUR_PROGRAMS, links, programs } from '../kernel/helpers/bpf.js';
 import { type VethPair, createVethPair } from '../kernel/helpers/netns.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
@@ -32,8 +33,10 @@ function sendUdp(ns: string, host: string, port: number, count: number, size: nu
   execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeout: 15000, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
 }
 
-function tcxLinks(): string {
-  return execFileSync('bpftool', ['link', 'show'], { encoding: 'utf8' });
+/** Links whose program is one of the agent's (cap_ingress / cap_egress). */
+function agentLinks(): number {
+  const names = programs();
+  return [...links().values()].filter((prog) => OUR_PROGRAMS.includes(names.get(prog) ?? '')).length;
 }
 
 suite('capture panel: local target, real agent, real kernel', () => {
@@ -73,7 +76,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
   test('real packets fill the table: rows, columns, detail, display filter, follow, save', async () => {
     await panel.start({ target, interfaces: ['vA'], filter: `udp port ${PORT}` });
     assert.equal(panel.status, 'capturing');
-    assert.match(tcxLinks(), /tcx/);
+    assert.equal(agentLinks(), 2, 'the ingress and egress hooks on vA');
     sendUdp(pair.a.ns.name, pair.b.ip4, PORT, 10, 20);
     sendUdp(pair.a.ns.name, pair.b.ip4, PORT, 10, 200);
     sendUdp(pair.a.ns.name, pair.b.ip4, PORT + 1, 5, 20); // not captured
@@ -111,7 +114,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
 
     await panel.stop();
     assert.equal(panel.status, 'stopped');
-    await until('no tcx link left', () => !/tcx/.test(tcxLinks()), 5000);
+    await until('no agent link left', () => agentLinks() === 0, 5000);
   });
 
   test('a saved capture opens read-only in the same table', async () => {
