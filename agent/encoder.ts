@@ -1,6 +1,6 @@
 // Kernel record batches → pcapng or classic pcap bytes, one buffer per batch.
 import * as os from 'node:os';
-import { type CaptureRecord, decodeRecords } from '../packet/capture-abi.js';
+import { LAYOUT, recordLength } from '../packet/capture-abi.js';
 import * as pcap from '../packet/pcap.js';
 import * as pcapng from '../packet/pcapng.js';
 import type { OutputFormat } from './options.js';
@@ -38,10 +38,14 @@ export interface InterfaceCounters {
 }
 
 const ETH_HEADER = 14;
+const NS_PER_SECOND = 1_000_000_000n;
+const R = LAYOUT.record;
+/** epb_flags (8 bytes) and opt_endofopt (4): what every EPB the agent writes carries. */
+const EPB_FLAGS_OPTION = 12;
 
 /** A raw-IP packet gets a zero-MAC Ethernet header in classic pcap, which has one link type. */
-function syntheticEthertype(data: Uint8Array): number {
-  return data.length > 0 && data[0] >> 4 === 6 ? 0x86dd : 0x0800;
+function syntheticEthertype(firstByte: number | undefined): number {
+  return firstByte !== undefined && firstByte >> 4 === 6 ? 0x86dd : 0x0800;
 }
 
 export class PacketEncoder {
@@ -79,46 +83,87 @@ export class PacketEncoder {
     return this.interfaces;
   }
 
+  /**
+   * Encodes a batch in two passes over the record headers (sizes, then bytes) with no per-packet
+   * objects or BigInt: this is the agent's hot path, tens of thousands of packets a second.
+   */
   encodeBatch(batch: Buffer, budget: Budget): EncodedBatch {
-    const records: CaptureRecord[] = [];
+    const src = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    const accepted = this.accepted;
+    accepted.length = 0;
     let size = 0;
     let exhausted = false;
-    for (const r of decodeRecords(batch)) {
-      if (!this.ids.has(r.ifindex)) continue; // an interface detached while its records were in flight
-      const n = this.recordSize(r);
-      if (records.length >= budget.packets || size + n > budget.bytes) {
-        exhausted = true;
-        break;
+    for (let off = 0; off < batch.length; ) {
+      const capLen = recordLength(batch, src, off);
+      const next = off + src.getUint16(off + R.hdr_len, true) + capLen;
+      const ifindex = src.getUint32(off + R.ifindex, true);
+      const id = this.ids.get(ifindex);
+      if (id !== undefined) { // else an interface detached while its records were in flight
+        const n = this.format === 'pcapng'
+          ? pcapng.BLOCK.epb.min + EPB_FLAGS_OPTION + ((capLen + 3) & ~3)
+          : pcap.PCAP.record.size + capLen + (this.raw.has(ifindex) ? ETH_HEADER : 0);
+        if (accepted.length / 3 >= budget.packets || size + n > budget.bytes) {
+          exhausted = true;
+          break;
+        }
+        accepted.push(off, id, n);
+        size += n;
       }
-      records.push(r);
-      size += n;
+      off = next;
     }
     const out = new Uint8Array(size);
-    let off = 0;
-    for (const r of records) off = this.writeRecord(out, off, r);
-    return { bytes: out, packets: records.length, exhausted };
+    const count = accepted.length / 3;
+    if (count > 0) {
+      const clock = new BatchClock(src, accepted[0], this.options.wallOffsetNs);
+      const dst = new DataView(out.buffer);
+      let o = 0;
+      for (let i = 0; i < accepted.length; i += 3) {
+        if (this.format === 'pcapng') this.writeEpb(batch, src, accepted[i], accepted[i + 1], accepted[i + 2], out, dst, o, clock);
+        else this.writePcap(batch, src, accepted[i], out, dst, o, clock);
+        o += accepted[i + 2];
+      }
+    }
+    return { bytes: out, packets: count, exhausted };
   }
 
-  private recordSize(r: CaptureRecord): number {
-    if (this.format === 'pcapng') return pcapng.enhancedPacketSize(r.data.length, r.direction);
-    return pcap.recordSize(r.data.length + (this.raw.has(r.ifindex) ? ETH_HEADER : 0));
+  /** Per accepted record: its offset in the batch, its interface id, its encoded size. */
+  private readonly accepted: number[] = [];
+
+  /** One Enhanced Packet Block, laid out as pcapng.writeEnhancedPacket writes it (with epb_flags). */
+  private writeEpb(batch: Buffer, src: DataView, off: number, id: number, total: number, out: Uint8Array, dst: DataView, o: number, clock: BatchClock): void {
+    const E = pcapng.BLOCK.epb;
+    const hdrLen = src.getUint16(off + R.hdr_len, true);
+    const capLen = src.getUint32(off + R.cap_len, true);
+    clock.setPcapng(off);
+    dst.setUint32(o, E.type, true);
+    dst.setUint32(o + 4, total, true);
+    dst.setUint32(o + E.interfaceId, id, true);
+    dst.setUint32(o + E.tsHigh, clock.high, true);
+    dst.setUint32(o + E.tsLow, clock.low, true);
+    dst.setUint32(o + E.capturedLength, capLen, true);
+    dst.setUint32(o + E.originalLength, src.getUint32(off + R.orig_len, true), true);
+    out.set(new Uint8Array(batch.buffer, batch.byteOffset + off + hdrLen, capLen), o + E.data); // padding stays zero
+    const opt = o + E.data + ((capLen + 3) & ~3);
+    dst.setUint16(opt, pcapng.OPT.epb.flags, true);
+    dst.setUint16(opt + 2, 4, true);
+    dst.setUint32(opt + 4, batch[off + R.direction] === 0 ? pcapng.EPB_FLAGS_INBOUND : pcapng.EPB_FLAGS_OUTBOUND, true);
+    // then opt_endofopt (zero already) and the trailing length
+    dst.setUint32(o + total - 4, total, true);
   }
 
-  private writeRecord(out: Uint8Array, off: number, r: CaptureRecord): number {
-    const ts = r.tsBootNs + this.options.wallOffsetNs;
-    if (this.format === 'pcapng') {
-      const id = this.ids.get(r.ifindex)!;
-      return pcapng.writeEnhancedPacket(out, off, id, ts, r.data, 0, r.data.length, r.origLen, r.direction);
-    }
-    if (!this.raw.has(r.ifindex)) {
-      return pcap.writeRecord(out, off, ts, r.data, 0, r.data.length, r.origLen, this.options.nanosecondPcap);
-    }
-    const framed = new Uint8Array(ETH_HEADER + r.data.length);
-    const type = syntheticEthertype(r.data);
-    framed[12] = type >> 8;
-    framed[13] = type & 0xff;
-    framed.set(r.data, ETH_HEADER);
-    return pcap.writeRecord(out, off, ts, framed, 0, framed.length, r.origLen + ETH_HEADER, this.options.nanosecondPcap);
+  /** One classic pcap record; raw-IP packets get a zero-MAC Ethernet header (one link type). */
+  private writePcap(batch: Buffer, src: DataView, off: number, out: Uint8Array, dst: DataView, o: number, clock: BatchClock): void {
+    const P = pcap.PCAP.record;
+    const hdrLen = src.getUint16(off + R.hdr_len, true);
+    const capLen = src.getUint32(off + R.cap_len, true);
+    const framing = this.raw.has(src.getUint32(off + R.ifindex, true)) ? ETH_HEADER : 0;
+    clock.setPcap(off);
+    dst.setUint32(o + P.tsSec, clock.seconds, true);
+    dst.setUint32(o + P.tsFrac, this.options.nanosecondPcap ? clock.nanoseconds : Math.floor(clock.nanoseconds / 1000), true);
+    dst.setUint32(o + P.capturedLength, capLen + framing, true);
+    dst.setUint32(o + P.originalLength, src.getUint32(off + R.orig_len, true) + framing, true);
+    if (framing) dst.setUint16(o + P.size + 12, syntheticEthertype(batch[off + hdrLen]), false);
+    out.set(new Uint8Array(batch.buffer, batch.byteOffset + off + hdrLen, capLen), o + P.size + framing);
   }
 
   /** pcapng Interface Statistics Blocks for the counters given (nothing for classic pcap). */
@@ -138,6 +183,55 @@ export class PacketEncoder {
       blocks.push(pcapng.encodeBlock(pcapng.interfaceStatisticsSize, pcapng.writeInterfaceStatistics, isb));
     }
     return concat(blocks);
+  }
+}
+
+/**
+ * Wall-clock time of records in one batch without BigInt per packet: the first record's time is
+ * split once, and the others (nanoseconds to seconds later) are exact offsets from it.
+ */
+class BatchClock {
+  private readonly baseHigh: number;
+  private readonly baseLow: number;
+  private readonly baseSeconds: number;
+  private readonly baseNanos: number;
+  private readonly offsetHigh: number;
+  private readonly offsetLow: number;
+  high = 0;
+  low = 0;
+  seconds = 0;
+  nanoseconds = 0;
+
+  constructor(
+    private readonly src: DataView,
+    firstRecord: number,
+    wallOffsetNs: bigint,
+  ) {
+    this.baseLow = src.getUint32(firstRecord + R.ts_boot_ns, true);
+    this.baseHigh = src.getUint32(firstRecord + R.ts_boot_ns + 4, true);
+    const wall = src.getBigUint64(firstRecord + R.ts_boot_ns, true) + wallOffsetNs;
+    this.baseSeconds = Number(wall / NS_PER_SECOND);
+    this.baseNanos = Number(wall % NS_PER_SECOND);
+    this.offsetLow = Number(BigInt.asUintN(32, wallOffsetNs));
+    this.offsetHigh = Number(BigInt.asUintN(32, wallOffsetNs >> 32n));
+  }
+
+  /** pcapng's two u32 halves of the wall-clock ns. */
+  setPcapng(record: number): void {
+    const sum = this.src.getUint32(record + R.ts_boot_ns, true) + this.offsetLow;
+    const carry = sum >= 0x100000000 ? 1 : 0;
+    this.low = sum - carry * 0x100000000;
+    this.high = (this.src.getUint32(record + R.ts_boot_ns + 4, true) + this.offsetHigh + carry) >>> 0;
+  }
+
+  /** pcap's seconds and nanoseconds, as an exact offset from the batch's first record. */
+  setPcap(record: number): void {
+    const low = this.src.getUint32(record + R.ts_boot_ns, true);
+    const high = this.src.getUint32(record + R.ts_boot_ns + 4, true);
+    const nanos = this.baseNanos + (high - this.baseHigh) * 0x100000000 + (low - this.baseLow);
+    const carrySeconds = Math.floor(nanos / 1e9);
+    this.seconds = (this.baseSeconds + carrySeconds) >>> 0;
+    this.nanoseconds = nanos - carrySeconds * 1e9;
   }
 }
 

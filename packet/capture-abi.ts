@@ -113,25 +113,37 @@ export interface CaptureRecord {
 
 export class RecordFormatError extends Error {}
 
-/** Walks a batch: records back to back, each a cap_record header followed by cap_len bytes. */
-export function* decodeRecords(batch: Buffer): Generator<CaptureRecord> {
+/**
+ * Checks the record at `off` (version, framing) and returns its captured length; malformed
+ * framing throws. Lets hot paths walk a batch without allocating.
+ */
+export function recordLength(batch: Uint8Array, view: DataView, off: number): number {
   const L = LAYOUT.record;
-  let off = 0;
-  while (off < batch.length) {
-    if (batch.length - off < L.size) throw new RecordFormatError(`truncated record header at ${off}`);
-    const version = batch.readUInt8(off + L.version);
-    if (version !== CAP_RECORD_VERSION) throw new RecordFormatError(`record version ${version}, expected ${CAP_RECORD_VERSION}`);
-    const hdrLen = batch.readUInt16LE(off + L.hdr_len);
-    const capLen = batch.readUInt32LE(off + L.cap_len);
-    const end = off + hdrLen + capLen;
-    if (hdrLen < L.size || end > batch.length) throw new RecordFormatError(`record at ${off} overruns its batch`);
-    yield {
+  if (batch.length - off < L.size) throw new RecordFormatError(`truncated record header at ${off}`);
+  const version = batch[off + L.version];
+  if (version !== CAP_RECORD_VERSION) throw new RecordFormatError(`record version ${version}, expected ${CAP_RECORD_VERSION}`);
+  const hdrLen = view.getUint16(off + L.hdr_len, true);
+  const capLen = view.getUint32(off + L.cap_len, true);
+  if (hdrLen < L.size || off + hdrLen + capLen > batch.length) throw new RecordFormatError(`record at ${off} overruns its batch`);
+  return capLen;
+}
+
+/** The records of a batch as objects (tests, tools; the agent's hot path uses walkRecords). */
+export function decodeRecords(batch: Buffer): CaptureRecord[] {
+  const L = LAYOUT.record;
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  const records: CaptureRecord[] = [];
+  for (let off = 0; off < batch.length; ) {
+    const capLen = recordLength(batch, view, off);
+    const start = off + batch.readUInt16LE(off + L.hdr_len);
+    records.push({
       direction: batch.readUInt8(off + L.direction) === 0 ? 'in' : 'out',
       ifindex: batch.readUInt32LE(off + L.ifindex),
       tsBootNs: batch.readBigUInt64LE(off + L.ts_boot_ns),
       origLen: batch.readUInt32LE(off + L.orig_len),
-      data: batch.subarray(off + hdrLen, end),
-    };
-    off = end;
+      data: batch.subarray(start, start + capLen),
+    });
+    off = start + capLen;
   }
+  return records;
 }

@@ -3,6 +3,8 @@
 #include <bpf/libbpf.h>
 #include <net/if.h>
 #include <napi.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -111,7 +113,13 @@ class Capture : public Napi::ObjectWrap<Capture> {
       Cleanup();
       throw ErrnoError(env, "size ring buffer to " + std::to_string(ringBytes) + " bytes", -err);
     }
+    // The verifier gives up with EAGAIN when a signal is pending (profilers send many): keep
+    // signals away from this thread while it runs.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
     err = bpf_object__load(obj_);
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     if (err) {
       std::string log = TakeLibbpfLog();
       Cleanup();

@@ -94,7 +94,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
     assert.deepEqual(rows.map((r) => r.number), Array.from({ length: 20 }, (_, i) => i + 1));
 
     const detail = panel.detail(3);
-    assert.deepEqual(detail.decoded.layers.slice(0, 3).map((l) => l.protocol), ['eth', 'ip', 'udp']);
+    assert.deepEqual(detail.decoded.layers.slice(0, 4).map((l) => l.protocol), ['frame', 'eth', 'ip', 'udp']);
     assert.equal(Buffer.from(detail.bytes, 'base64').length, 62);
     assert.equal(detail.interfaceName, 'vA');
 
