@@ -124,7 +124,11 @@ export class DetailTree {
     const on = detail.interfaceName ? ` on interface ${detail.interfaceName}` : '';
     items.push(this.layerItem('frame', `Frame ${detail.number}: ${detail.length} bytes on wire (${detail.length * 8} bits), ${detail.capturedLength} bytes captured (${detail.capturedLength * 8} bits)${on}`, 0, detail.capturedLength, frameFields));
 
-    for (const layer of detail.decoded.layers) {
+    // The decoder's own frame layer (filterable fields such as frame.protocols) joins this one.
+    const [first, ...rest] = detail.decoded.layers;
+    const decodedFrame = first?.protocol === 'frame' ? first : undefined;
+    for (const f of decodedFrame?.fields ?? []) if (!frameFields.some((x) => x.name === f.name)) frameFields.push(f);
+    for (const layer of decodedFrame ? rest : detail.decoded.layers) {
       items.push(this.layerItem(layer.protocol, layer.label, layer.offset, layer.length, layer.fields));
     }
     if (detail.decoded.problems.length > 0) {

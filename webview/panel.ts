@@ -207,7 +207,7 @@ export class Panel {
     const detailSplit = document.createElement('vscode-split-layout');
     detailSplit.split = 'vertical';
     detailSplit.classList.add('detail-split');
-    detailSplit.initialHandlePosition = `${this.ui.detailSplit ?? 55}%`;
+    detailSplit.initialHandlePosition = `${this.ui.detailSplit ?? 40}%`; // the hex pane needs ~70 columns
     detailSplit.minStart = '120px';
     detailSplit.minEnd = '120px';
     treePane.slot = 'start';
