@@ -1,0 +1,102 @@
+// Packet decoding for the capture table and the detail view.
+//
+//   decodePacket(linkType, bytes, originalLength)    → the detail tree (layers, fields with byte
+//                                                       ranges), columns, problems, conversation
+//   summarizePacket(linkType, bytes, originalLength) → the columns and the conversation only:
+//                                                       the same decoders without building the tree
+//
+// Both run the same layer decoders (one file per layer, dispatch tables in registry.ts/tables.ts),
+// so a summary always equals the full decode's summary. Neither throws: malformed or truncated
+// bytes end the decode with what it had and a note in `problems`.
+//
+// Runs in Node and in the browser: Uint8Array only.
+
+import { Dissection, SharedFields, field } from './dissection.js';
+import { LINK_TYPES } from './registry.js';
+import { LINK_TYPE_NAMES } from './tables.js';
+import type { Conversation, DecodedPacket, PacketSummary } from './types.js';
+
+export type { Conversation, DecodedPacket, Field, Layer, PacketSummary } from './types.js';
+
+export type SummaryWithConversation = PacketSummary & { conversation?: Conversation };
+
+function run(d: Dissection, linkType: number): void {
+  const f = LINK_TYPES.get(linkType);
+  if (!f) {
+    d.protocol = 'Unknown';
+    d.info = `Link type ${linkType} is not supported`;
+    d.note(d.info);
+    if (d.tree && d.length > 0) d.dataLayer(0, d.length);
+    return;
+  }
+  try {
+    f(d, 0, d.length, d.wireLength);
+  } catch (e) {
+    // A decoder bug must not take the table down: the row shows what was decoded before it.
+    d.note(`internal decoder error: ${e instanceof Error ? e.message : String(e)}`);
+    d.info += '[Decoder error]';
+  }
+}
+
+/**
+ * Decodes one packet into its detail tree. `originalLength` is the length on the wire (defaults
+ * to the captured length); when larger, running out of bytes is reported as truncation by the
+ * capture rather than as a malformed packet.
+ */
+export function decodePacket(linkType: number, data: Uint8Array, originalLength?: number): DecodedPacket {
+  const d = new Dissection(data, originalLength ?? data.length, true);
+  const wire = d.wireLength;
+  const cap = d.length;
+  const frame = d.layer('frame', '', 0, cap);
+  run(d, linkType);
+  let protocols = '';
+  for (let i = 1; i < d.layers.length; i++) {
+    const p = d.layers[i]!.protocol;
+    if (p.charCodeAt(0) !== 0x5f) protocols = protocols ? protocols + ':' + p : p; // skip "_ws…"
+  }
+  frame.label = `Frame: ${wire} bytes on wire (${wire * 8} bits), ${cap} bytes captured (${cap * 8} bits)`;
+  frame.fields.push(
+    frameFields.get(linkType, () => field('frame.encap_type', `Encapsulation type: ${LINK_TYPE_NAMES.get(linkType) ?? 'Unknown'} (${linkType})`, 0, 0, linkType)),
+    frameFields.get(1e6 + wire, () => field('frame.len', `Frame Length: ${wire} bytes (${wire * 8} bits)`, 0, 0, wire)),
+    frameFields.get(2e6 + cap, () => field('frame.cap_len', `Capture Length: ${cap} bytes (${cap * 8} bits)`, 0, 0, cap)),
+    field('frame.protocols', `[Protocols in frame: ${protocols}]`, 0, 0, protocols),
+  );
+  const out: DecodedPacket = {
+    summary: { source: d.src, destination: d.dst, protocol: d.protocol, info: d.info },
+    layers: d.layers,
+    problems: d.problems ?? [],
+  };
+  const c = d.conversation();
+  if (c) out.conversation = c;
+  return out;
+}
+
+const frameFields = new SharedFields();
+
+/** One Dissection reused by every summary: no per-packet decoder state on the table's hot path. */
+const scratch = new Dissection(new Uint8Array(0), 0, false);
+
+/** The table row's columns (and conversation) without building the detail tree. */
+export function summarizePacket(linkType: number, data: Uint8Array, originalLength?: number): SummaryWithConversation {
+  const d = scratch;
+  d.reset(data, originalLength ?? data.length);
+  run(d, linkType);
+  const out: SummaryWithConversation = { source: d.src, destination: d.dst, protocol: d.protocol, info: d.info };
+  if (d.convProto !== undefined) out.conversation = d.conversation();
+  return out;
+}
+
+/**
+ * The columns only, written into `out` (no conversation, no allocation beyond the column
+ * strings): for tools that print millions of rows.
+ */
+export function summarizeInto(linkType: number, data: Uint8Array, originalLength: number, out: PacketSummary): PacketSummary {
+  const d = scratch;
+  d.reset(data, originalLength);
+  run(d, linkType);
+  out.source = d.src;
+  out.destination = d.dst;
+  out.protocol = d.protocol;
+  out.info = d.info;
+  return out;
+}

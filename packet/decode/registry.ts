@@ -1,0 +1,82 @@
+// Dispatch tables: link type → L2, ethertype → L3, IP protocol → L4, port → L7, like node_pcap's
+// decoders and Wireshark's dissector tables. The tables are filled in tables.ts (which imports
+// every layer); a layer reaches the next one through them. The few direct calls are where
+// Wireshark does the same: IPv4 hands a version-6 header to IPv6, raw IP picks IPv4 or IPv6 by
+// version, IPv6 decodes AH among its extension headers, ICMPv6 quotes like ICMP.
+
+import { type Dissection, type Dissector, MAX_DEPTH } from './dissection.js';
+import { hex16 } from './format.js';
+
+/**
+ * An application-layer decoder tried on a transport payload; returns false, having changed
+ * nothing, when the bytes are not its protocol (the transport then stays the top layer).
+ */
+export type PayloadDissector = (d: Dissection, off: number, end: number, rend: number, sport: number, dport: number) => boolean;
+
+export interface EtherTypeEntry { name: string; dissect?: Dissector }
+
+export const LINK_TYPES = new Map<number, Dissector>();
+export const ETHER_TYPES = new Map<number, EtherTypeEntry>();
+export const IP_PROTOCOLS = new Map<number, Dissector>();
+export const TCP_PORTS = new Map<number, PayloadDissector>();
+export const UDP_PORTS = new Map<number, PayloadDissector>();
+/** Tried in order when no port matched, as Wireshark's enabled heuristic dissectors. */
+export const TCP_HEURISTICS: PayloadDissector[] = [];
+export const UDP_HEURISTICS: PayloadDissector[] = [];
+/** 802.3 frames (length field instead of an ethertype). */
+export const LLC: { dissect?: Dissector } = {};
+
+export function etherTypeName(type: number): string {
+  return ETHER_TYPES.get(type)?.name ?? 'Unknown';
+}
+
+/** Guards recursion (tunnels, tag stacks); false when the decode must stop. */
+export function enter(d: Dissection, protocol: string): boolean {
+  if (++d.depth > MAX_DEPTH) {
+    d.malformed(undefined, protocol, `more than ${MAX_DEPTH} nested headers`);
+    return false;
+  }
+  return true;
+}
+
+export function dispatchEtherType(d: Dissection, type: number, off: number, end: number, rend: number): void {
+  if (type <= 1500) {
+    LLC.dissect?.(d, off, end, rend);
+    return;
+  }
+  const e = ETHER_TYPES.get(type);
+  if (e?.dissect) {
+    if (enter(d, e.name)) e.dissect(d, off, end, rend);
+    return;
+  }
+  // Wireshark: the ethertype in hex as the protocol, its name (if it has one) as the info.
+  d.protocol = hex16(type);
+  if (e) d.info = e.name;
+  if (d.tree && off < end) d.dataLayer(off, end);
+}
+
+export function dispatchIpProto(d: Dissection, proto: number, off: number, end: number, rend: number): boolean {
+  const f = IP_PROTOCOLS.get(proto);
+  if (!f) return false;
+  if (enter(d, 'ip')) f(d, off, end, rend);
+  return true;
+}
+
+/** Lower port first, then the higher one (Wireshark's order), then the heuristics. */
+export function dispatchPorts(
+  d: Dissection, table: Map<number, PayloadDissector>, heuristics: readonly PayloadDissector[],
+  off: number, end: number, rend: number, sport: number, dport: number,
+): boolean {
+  if (off >= rend) return false;
+  const lo = sport < dport ? sport : dport;
+  const hi = sport < dport ? dport : sport;
+  // Port 0 is never looked up (Wireshark uses it to mean "no port").
+  let f = lo !== 0 ? table.get(lo) : undefined;
+  if (f && f(d, off, end, rend, sport, dport)) return true;
+  if (hi !== lo) {
+    f = table.get(hi);
+    if (f && f(d, off, end, rend, sport, dport)) return true;
+  }
+  for (const h of heuristics) if (h(d, off, end, rend, sport, dport)) return true;
+  return false;
+}
