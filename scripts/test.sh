@@ -4,6 +4,7 @@
 #   kernel   test/kernel/**/*.test.ts        as root, against the real kernel, judged by tshark/capinfos
 #   exthost  test/exthost/**/*.test.ts       mocha inside real VS Code's extension host (code-server),
 #                                            run by test/vscode/run-exthost.ts
+#   webview  test/webview/**/*.test.ts       the panel in plain chromium against a scripted fake host
 #   e2e      test/e2e/**/*.e2e.ts            Playwright + chromium driving real VS Code like a person
 # Every layer is node:test files (run-exthost.ts turns each mocha result into a node:test subtest),
 # so one `node --test` run prints one summary (ℹ tests / pass / fail) and its exit status covers all
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-layers=("${@:-unit kernel exthost e2e}")
+layers=("${@:-unit kernel webview exthost e2e}")
 read -r -a layers <<<"${layers[*]}"
 vscode=0
 for layer in "${layers[@]}"; do
@@ -23,8 +24,8 @@ for layer in "${layers[@]}"; do
         echo "kernel tests need root (eBPF, network namespaces): run as root, e.g. sudo npm test" >&2
         exit 1
       fi ;;
-    exthost | e2e) vscode=1 ;;
-    *) echo "unknown test layer '$layer' (unit, kernel, exthost, e2e)" >&2; exit 1 ;;
+    webview | exthost | e2e) vscode=1 ;;
+    *) echo "unknown test layer '$layer' (unit, kernel, webview, exthost, e2e)" >&2; exit 1 ;;
   esac
 done
 
@@ -36,7 +37,7 @@ fi
 files=()
 for layer in "${layers[@]}"; do
   case "$layer" in
-    unit | kernel) pattern='*.test.ts'; dir=test/$layer ;;
+    unit | kernel | webview) pattern='*.test.ts'; dir=test/$layer ;;
     exthost) pattern='run-exthost.ts'; dir=test/vscode ;; # it runs test/exthost/**/*.test.ts
     e2e) pattern='*.e2e.ts'; dir=test/e2e
          bash scripts/vscode-package.sh >/dev/null ;;      # the UI tests install the packaged .vsix

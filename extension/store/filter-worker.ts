@@ -2,7 +2,8 @@
 // and reports the numbers that match, in chunks, so the view fills progressively. A newer job
 // supersedes an older one between chunks.
 import { parentPort } from 'node:worker_threads';
-import { decodePacket } from '../../packet/decode/index.js';
+import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
+import type { DecodedPacket } from '../../packet/decode/types.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
 
@@ -33,7 +34,11 @@ function run(job: FilterJob): void {
       const start = seg.offsets[i];
       const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]);
       const originalLength = seg.originalLengths[i];
-      const decoded = decodePacket(job.linkTypes[seg.interfaceIds[i]] ?? 1, data, originalLength);
+      const linkType = job.linkTypes[seg.interfaceIds[i]] ?? 1;
+      // Filters on the columns alone (text search, info, frame.len) need no field tree.
+      const decoded: DecodedPacket = filter.needsTree
+        ? decodePacket(linkType, data, originalLength)
+        : { summary: summarizePacket(linkType, data, originalLength), layers: [], problems: [] };
       if (filter.match(decoded, { number, length: originalLength })) matches.push(number);
       number++;
       budget--;
