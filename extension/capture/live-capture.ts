@@ -28,6 +28,9 @@ export class LiveCapture {
   private stderrTail = '';
   private errorMessage?: string;
   private stopRequested = false;
+  private stopMessage?: string;
+  /** Resolves start() once the agent reports its hooks attached. */
+  private onStarted: () => void = () => {};
   status: CaptureStatus = 'idle';
   kernelDrops = 0;
   bytesReceived = 0;
@@ -58,8 +61,6 @@ export class LiveCapture {
     void agent.exited.then((code) => this.onExit(code));
     await started;
   }
-
-  private onStarted: () => void = () => {};
 
   private onData(chunk: Buffer): void {
     this.bytesReceived += chunk.length;
@@ -125,8 +126,6 @@ export class LiveCapture {
     if (code === 0 || this.stopRequested) this.setStatus('stopped', this.stopMessage);
     else this.setStatus('error', this.exitMessage(code));
   }
-
-  private stopMessage?: string;
 
   /** Closes the agent's stdin (its stop signal) and waits for it to exit, then kills it. */
   async stop(message?: string): Promise<void> {

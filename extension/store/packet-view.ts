@@ -76,20 +76,6 @@ export class PacketView {
     return this.mode === 'none' ? this.store.firstNumber + index : this.numbers[this.head + index];
   }
 
-  /** Row index of a packet number in this view, or -1. */
-  indexOf(number: number): number {
-    if (this.mode === 'none') return number >= this.store.firstNumber && number <= this.store.lastNumber ? number - this.store.firstNumber : -1;
-    let lo = this.head;
-    let hi = this.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.numbers[mid] === number) return mid - this.head;
-      if (this.numbers[mid] < number) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  }
-
   /** Applies a display filter to everything held. Throws DisplayFilterError for a bad expression. */
   setFilter(text: string): FilterMode {
     const mode = compileDisplayFilter(text).mode;

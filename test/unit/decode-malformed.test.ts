@@ -9,16 +9,8 @@ import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import { LT, decode } from './fixtures/decode-helpers.js';
 import { EDGE_LINK_TYPES, edgePackets } from './fixtures/edge.js';
 import { MIX_LINK_TYPES, mixPackets } from './fixtures/mix.js';
+import { rng } from './fixtures/rng.js';
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const mix = mixPackets(0).map((p) => ({ linkType: MIX_LINK_TYPES[p.iface ?? 0]!, data: p.data, originalLength: p.originalLength ?? p.data.length }));
 const edge = edgePackets().map((p) => ({ linkType: EDGE_LINK_TYPES[p.iface ?? 0]!, data: p.data, originalLength: p.originalLength ?? p.data.length }));

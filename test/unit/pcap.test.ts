@@ -7,16 +7,8 @@ import { after, describe, it } from 'node:test';
 
 import { CaptureFileReader, type CapturedPacket } from '../../packet/capture-file.js';
 import * as pcap from '../../packet/pcap.js';
+import { rng } from './fixtures/rng.js';
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function readChunked(bytes: Uint8Array, size: () => number) {
   const reader = new CaptureFileReader();

@@ -8,19 +8,11 @@ import { after, describe, it } from 'node:test';
 import type { Direction } from '../../packet/capture-abi.js';
 import { CaptureFileReader, type CapturedPacket } from '../../packet/capture-file.js';
 import * as ng from '../../packet/pcapng.js';
+import { rng } from './fixtures/rng.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Feeds `bytes` in chunks chosen by `size` and collects everything the reader says. */
 function readChunked(bytes: Uint8Array, size: (remaining: number) => number) {
