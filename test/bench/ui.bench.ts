@@ -18,6 +18,8 @@ import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-vie
 import { benchCapture } from '../unit/fixtures/bench-decode.js';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** The bundled worker, as the extension runs it (npm run build). */
+const WORKER = path.join(ROOT, 'dist/extension/filter-worker.js');
 const N = Number(process.env.BENCH_PACKETS ?? 1_000_000);
 const RATE = 100_000;
 const INGEST_SECONDS = 5;
@@ -40,7 +42,7 @@ function decodeVersusTshark(file: string): void {
 /** Feeds the file's bytes at RATE packets/s, as the agent's stream would arrive, for INGEST_SECONDS. */
 async function ingest(bytes: Uint8Array): Promise<PacketStore> {
   const store = new PacketStore({ maxPackets: 2_000_000, maxBytes: 2 ** 31, whenFull: 'drop-oldest' });
-  const view = new PacketView(store, new WorkerFilterRunner(path.join(ROOT, 'extension/store/filter-worker.ts'), ['--import', 'tsx']));
+  const view = new PacketView(store, new WorkerFilterRunner(WORKER));
   const reader = new CaptureFileReader();
   const ids = new Map<number, number>();
   const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -91,7 +93,7 @@ async function displayFilter(bytes: Uint8Array): Promise<void> {
     for (const i of reader.interfaces) if (!ids.has(i.id)) ids.set(i.id, store.addInterface({ linkType: i.linkType, snaplen: i.snaplen }));
     store.append({ interfaceId: ids.get(p.interfaceId)!, timestampNs: p.timestampNs, data: p.data, originalLength: p.originalLength });
   }
-  const view = new PacketView(store, new WorkerFilterRunner(path.join(ROOT, 'extension/store/filter-worker.ts'), ['--import', 'tsx']));
+  const view = new PacketView(store, new WorkerFilterRunner(WORKER));
   for (const filter of ['dns', 'tcp.port == 443 || udp.port == 53', 'example']) {
     const t0 = performance.now();
     view.setFilter(filter);
