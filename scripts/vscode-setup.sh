@@ -49,7 +49,11 @@ if [ ! -f "$stamp" ] || [ ! -x "$CACHE/code-server/node_modules/.bin/code-server
   rm -rf "$CACHE/code-server" && mkdir -p "$CACHE/code-server"
   echo '{"private":true}' > "$CACHE/code-server/package.json"
   log=$CACHE_ABS/code-server-install.log
-  if ! (cd "$CACHE/code-server" && PATH=$N24/bin:$PATH npm_config_nodedir=$N24 npm_config_dangerously_allow_all_scripts=true \
+  # Under `npm test` / `npm start` the environment carries the outer npm's npm_* settings, among
+  # them npm_config_user_agent naming Node 20, which code-server's postinstall reads as the Node
+  # in use: this install starts from none of them.
+  if ! (cd "$CACHE/code-server" && for v in $(compgen -e | grep -i '^npm_'); do unset "$v"; done &&
+        PATH=$N24/bin:$PATH npm_config_nodedir=$N24 npm_config_dangerously_allow_all_scripts=true \
         npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >"$log" 2>&1); then
     tail -40 "$log" >&2
     echo "vscode-setup: code-server install failed; full log: $log" >&2
