@@ -89,6 +89,8 @@ export interface Requests {
   listInterfaces: { params: { target: string }; result: InterfaceInfo[] };
   startCapture: { params: StartParams; result: void };
   stopCapture: { params: Record<string, never>; result: void };
+  /** Changes the capture filter of the running capture, in the kernel, without restarting it. */
+  setCaptureFilter: { params: { filter: string }; result: void };
   getRows: { params: { start: number; count: number }; result: Row[] };
   getDetail: { params: { index: number }; result: PacketDetail };
   /** Applies to everything held; the result says whether it was read as an expression or as text. */

@@ -57,6 +57,10 @@ export class CaptureForm {
   private readonly ifList: HTMLElement;
   private readonly ifStatus: HTMLElement;
   private readonly refresh: HTMLElementTagNameMap['vscode-button'];
+  /** While capturing: sends the edited filter to the running capture (the kernel swaps it). */
+  private readonly apply: HTMLElementTagNameMap['vscode-button'];
+  /** The filter of the running capture, while one runs. */
+  private running?: string;
   private readonly protocol: Select;
   private readonly port: TextField;
   private readonly host: TextField;
@@ -111,6 +115,11 @@ export class CaptureForm {
     this.filter.classList.add('cf-filter');
     this.filterMessage = h('div', { class: 'cf-message', attrs: { 'aria-live': 'polite' } });
     this.filter.addEventListener('input', () => this.filterTyped());
+    this.apply = document.createElement('vscode-button');
+    this.apply.textContent = 'Apply to running capture';
+    this.apply.title = 'Change the filter of the running capture, in the kernel, without restarting it';
+    this.apply.hidden = true;
+    this.apply.addEventListener('click', () => void this.applyFilter());
 
     const builder = h('div', { class: 'cf-builder', attrs: { role: 'group', 'aria-label': 'Filter builder' } },
       field('Protocol', this.protocol),
@@ -137,7 +146,7 @@ export class CaptureForm {
         h('div', { class: 'cf-field cf-filter-field' },
           h('span', { class: 'cf-label', text: 'Capture filter' }),
           this.filter,
-          this.filterMessage,
+          h('div', { class: 'cf-filter-actions' }, this.filterMessage, this.apply),
         ),
       ),
     );
@@ -167,9 +176,14 @@ export class CaptureForm {
       this.filterTyped();
     }
     this.locked = state.status === 'starting' || state.status === 'capturing' || state.status === 'stopping';
-    for (const el of [this.target, this.protocol, this.port, this.host, this.direction, this.filter, this.refresh]) el.disabled = this.locked;
+    // While capturing, only the filter can change: the kernel swaps it without a restart.
+    this.running = state.status === 'capturing' ? state.capture?.filter ?? '' : undefined;
+    const filterLocked = this.locked && this.running === undefined;
+    for (const el of [this.target, this.refresh]) el.disabled = this.locked;
+    for (const el of [this.protocol, this.port, this.host, this.direction, this.filter]) el.disabled = filterLocked;
+    this.updateApply();
     for (const box of Array.from(this.ifList.querySelectorAll('vscode-checkbox'))) box.disabled = this.locked;
-    this.port.disabled = this.locked || !protocolHasPorts(this.protocol.value as BuilderProtocol);
+    this.port.disabled = filterLocked || !protocolHasPorts(this.protocol.value as BuilderProtocol);
     if (wanted !== this.targetId || !this.initialized) {
       this.targetId = wanted;
       this.target.value = wanted;
@@ -279,6 +293,7 @@ export class CaptureForm {
     this.filterMessage.textContent = '';
     this.filterMessage.className = 'cf-message pending';
     this.validation = undefined;
+    this.updateApply();
     this.validateLater(text.trim());
     this.updateSummary();
     this.onChange();
@@ -301,6 +316,7 @@ export class CaptureForm {
       this.filter.invalid = false;
       this.filterMessage.className = 'cf-message';
       this.filterMessage.textContent = 'No filter: every packet is captured.';
+      this.updateApply();
       this.onChange();
       return;
     }
@@ -317,7 +333,28 @@ export class CaptureForm {
       this.filterMessage.className = 'cf-message error';
       this.filterMessage.textContent = `Could not check the filter: ${messageOf(e)}`;
     }
+    this.updateApply();
     this.onChange();
+  }
+
+  private updateApply(): void {
+    const text = this.filter.value.trim();
+    this.apply.hidden = this.running === undefined;
+    this.apply.disabled = this.running === undefined || text === this.running.trim() || this.validation?.text !== text || !this.validation.ok;
+  }
+
+  private async applyFilter(): Promise<void> {
+    const filter = this.filter.value.trim();
+    this.apply.disabled = true;
+    try {
+      await this.transport.request('setCaptureFilter', { filter });
+      this.filterMessage.className = 'cf-message ok';
+      this.filterMessage.textContent = `✓ applied to the running capture: ${filter || 'every packet'}`;
+    } catch (e) {
+      this.filterMessage.className = 'cf-message error';
+      this.filterMessage.textContent = `Not applied: ${messageOf(e)}`;
+      this.updateApply();
+    }
   }
 
   private updateSummary(): void {

@@ -31,6 +31,8 @@ export class LiveCapture {
   private stopMessage?: string;
   /** Resolves start() once the agent reports its hooks attached. */
   private onStarted: () => void = () => {};
+  /** The pending set-filter request: the agent answers with a 'filter' or an 'error' event. */
+  private filterReply?: { resolve: () => void; reject: (e: Error) => void };
   status: CaptureStatus = 'idle';
   kernelDrops = 0;
   bytesReceived = 0;
@@ -112,8 +114,11 @@ export class LiveCapture {
       this.onStarted();
     } else if (e.event === 'stats' || e.event === 'stopped') {
       this.kernelDrops = e.kernelDropped ?? this.kernelDrops;
+    } else if (e.event === 'filter') {
+      this.filterReply?.resolve();
     } else if (e.event === 'error') {
-      this.errorMessage = e.message;
+      if (this.filterReply && e.code === 'E_FILTER') this.filterReply.reject(new Error(e.message ?? 'the agent refused the filter'));
+      else this.errorMessage = e.message;
     }
   }
 
@@ -125,6 +130,23 @@ export class LiveCapture {
     this.reader.end();
     if (code === 0 || this.stopRequested) this.setStatus('stopped', this.stopMessage);
     else this.setStatus('error', this.exitMessage(code));
+  }
+
+  /** Swaps the kernel filter of the running capture (the agent's stdin control channel). */
+  async setFilter(filter: string): Promise<void> {
+    if (!this.agent || this.status !== 'capturing') throw new Error('No capture is running.');
+    const agent = this.agent;
+    const reply = new Promise<void>((resolve, reject) => {
+      this.filterReply = { resolve, reject };
+      setTimeout(() => reject(new Error('the agent did not answer the filter change')), 5000);
+      void agent.exited.then(() => reject(new Error(this.exitMessage(null))));
+    });
+    agent.stdin.write(JSON.stringify({ command: 'set-filter', filter }) + '\n');
+    try {
+      await reply;
+    } finally {
+      this.filterReply = undefined;
+    }
   }
 
   /** Closes the agent's stdin (its stop signal) and waits for it to exit, then kills it. */

@@ -146,6 +146,13 @@ export class CapturePanel implements vscode.Disposable {
     },
     startCapture: (params) => this.start(params),
     stopCapture: () => this.stop(),
+    setCaptureFilter: async ({ filter }) => {
+      parseFilter(filter); // a FilterError reaches the panel before the agent is asked
+      if (!this.live) throw new Error('No capture is running.');
+      await this.live.setFilter(filter);
+      if (this.state.capture) this.state.capture = { ...this.state.capture, filter };
+      this.emit('state', this.state);
+    },
     getRows: ({ start, count }) => this.rows(start, count),
     getDetail: ({ index }) => this.detail(index),
     setDisplayFilter: ({ text }) => this.setDisplayFilter(text),

@@ -112,6 +112,15 @@ suite('capture panel: local target, real agent, real kernel', () => {
     assert.equal(fields.length, 20);
     assert.deepEqual(fields[0].split('\t'), [pair.a.ip4, pair.b.ip4, String(PORT), '62']);
 
+    // The filter of the running capture changes in the kernel, without a restart.
+    await assert.rejects(panel.live!.setFilter('udp port 70000'), /70000/);
+    await panel.live!.setFilter(`udp port ${PORT + 1}`);
+    sendUdp(pair.a.ns.name, pair.b.ip4, PORT, 4, 20); // no longer captured
+    sendUdp(pair.a.ns.name, pair.b.ip4, PORT + 1, 3, 20);
+    await until('3 more packets, of the new filter', () => panel.store.held === 23);
+    await sleep(300);
+    assert.equal(panel.store.held, 23);
+
     await panel.stop();
     assert.equal(panel.status, 'stopped');
     await until('no agent link left', () => agentLinks() === 0, 5000);

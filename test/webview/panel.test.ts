@@ -497,7 +497,18 @@ test('capture form: the builder writes the filter, validation inline, start and 
   await page.waitForFunction(() => document.querySelector('.sb-status')?.textContent === 'Capturing');
   await page.waitForFunction(() => Number(document.querySelector('.sb-item .sb-value')?.textContent?.replace(/,/g, '')) > 0);
   assert.equal(await start.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
-  assert.ok(await page.locator('vscode-textfield.cf-filter[disabled]').count(), 'the form is locked while capturing');
+  assert.ok(await page.locator('vscode-single-select[aria-label="Capture target"][disabled]').count(), 'the target is locked while capturing');
+  // The filter stays editable: "Apply to running capture" sends it to the running capture.
+  const apply = page.locator('vscode-button', { hasText: 'Apply to running capture' });
+  assert.equal(await page.locator('vscode-textfield.cf-filter[disabled]').count(), 0, 'the filter is editable while capturing');
+  await page.locator('vscode-collapsible').first().evaluate((c) => { (c as HTMLElement & { open: boolean }).open = true; }); // Start folded it
+  assert.equal(await apply.isVisible(), true);
+  assert.equal(await apply.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true, 'nothing to apply yet');
+  await page.locator('vscode-textfield.cf-filter input').fill('udp,53');
+  await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('ok'));
+  await page.waitForFunction(() => !(document.querySelector('.cf-filter-actions vscode-button') as HTMLElement & { disabled: boolean })?.disabled);
+  await apply.click();
+  await page.waitForFunction(() => /applied to the running capture/.test(document.querySelector('.cf-message')?.textContent ?? ''));
   await stop.click();
   await page.waitForFunction(() => document.querySelector('.sb-status')?.textContent === 'Stopped');
   assert.match((await page.locator('.sb-message').textContent()) ?? '', /Stopped by the user/);

@@ -258,6 +258,11 @@ export class FakeHost implements HostTransport {
         this.run();
       }, 300);
     },
+    setCaptureFilter: ({ filter }) => {
+      if (this.state.status !== 'capturing' || !this.state.capture) throw new HostError('No capture is running.');
+      this.state.capture = { ...this.state.capture, filter };
+      this.setStatus('capturing');
+    },
     stopCapture: () => {
       this.setStatus('stopping');
       setTimeout(() => this.setStatus('stopped', `Stopped by the user after ${this.received.toLocaleString('en-US')} packets.`), 200);
