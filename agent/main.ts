@@ -62,9 +62,9 @@ function stdinIsStopChannel(): boolean {
   }
 }
 
-async function runCapture(argv: string[], events: EventLog): Promise<number> {
+async function runCapture(argv: string[]): Promise<number> {
   const opts: CaptureOptions = parseCaptureArgs(argv);
-  events = new EventLog(opts.eventsJson);
+  const events = new EventLog(opts.eventsJson);
   const rules = parseFilter(opts.filter);
   if (opts.write === '-' && process.stdout.isTTY) {
     throw new AgentError('E_OUTPUT', 'refusing to write a binary capture to a terminal: use -w FILE, or pipe it (| wireshark -k -i -)');
@@ -158,13 +158,14 @@ async function runCapture(argv: string[], events: EventLog): Promise<number> {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
-  let events = new EventLog(rest.includes('--events') && rest[rest.indexOf('--events') + 1] === 'json');
+  // For errors before a command has parsed its own options (e.g. a usage error).
+  const events = new EventLog(rest.includes('--events') && rest[rest.indexOf('--events') + 1] === 'json');
   try {
     switch (command) {
       case 'interfaces':
         return runInterfaces(rest);
       case 'capture':
-        return await runCapture(rest, events);
+        return await runCapture(rest);
       case '--version':
         process.stdout.write(`pcap-agent ${VERSION}\n`);
         return 0;
@@ -174,10 +175,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         process.stdout.write(USAGE + '\n');
         return 0;
       case undefined:
-        if (env.ENABLE_PCA === 'true') {
-          events = new EventLog(false);
-          return await runPca(env, events);
-        }
+        if (env.ENABLE_PCA === 'true') return await runPca(env, events);
         throw new AgentError('E_USAGE', `no command given\n${USAGE}`);
       default:
         throw new AgentError('E_USAGE', `unknown command "${command}"\n${USAGE}`);

@@ -1,8 +1,8 @@
 // One running capture: the agent's pcapng stream parsed into the store, its JSON events turned
 // into status and counters. Stopping closes the agent's stdin; the agent detaches and exits.
-import { CaptureFileReader } from '../../packet/capture-file.js';
 import type { CaptureStatus } from '../../packet/protocol.js';
 import type { PacketStore } from '../store/packet-store.js';
+import { StoreIngest } from '../store/store-ingest.js';
 import type { AgentProcess, CaptureRequest, CaptureTarget } from '../targets/target.js';
 
 const STOP_GRACE_MS = 5000;
@@ -23,8 +23,7 @@ interface AgentEvent {
 
 export class LiveCapture {
   private agent?: AgentProcess;
-  private readonly reader = new CaptureFileReader();
-  private readonly interfaceIds = new Map<number, number>(); // reader interface id → store id
+  private readonly ingest: StoreIngest;
   private stderrTail = '';
   private errorMessage?: string;
   private stopRequested = false;
@@ -42,7 +41,9 @@ export class LiveCapture {
     private readonly request: CaptureRequest,
     private readonly store: PacketStore,
     private readonly events: LiveCaptureEvents,
-  ) {}
+  ) {
+    this.ingest = new StoreIngest(store);
+  }
 
   async start(): Promise<void> {
     this.setStatus('starting');
@@ -66,28 +67,9 @@ export class LiveCapture {
 
   private onData(chunk: Buffer): void {
     this.bytesReceived += chunk.length;
-    const packets = this.reader.push(chunk);
-    for (const i of this.reader.interfaces) {
-      if (!this.interfaceIds.has(i.id)) {
-        this.interfaceIds.set(i.id, this.store.addInterface({ name: i.name, description: i.description, linkType: i.linkType, snaplen: i.snaplen, filter: i.filter }));
-      }
-    }
-    let appended = false;
-    for (const p of packets) {
-      const ok = this.store.append({
-        interfaceId: this.interfaceIds.get(p.interfaceId) ?? 0,
-        timestampNs: p.timestampNs,
-        data: p.data,
-        originalLength: p.originalLength,
-        direction: p.direction,
-      });
-      if (!ok) {
-        void this.stop('The capture reached its limit (packets or bytes held) and was stopped.');
-        break;
-      }
-      appended = true;
-    }
-    if (appended) this.events.onPackets();
+    const appended = this.ingest.push(chunk);
+    if (this.store.fullStop) void this.stop('The capture reached its limit (packets or bytes held) and was stopped.');
+    if (appended > 0) this.events.onPackets();
   }
 
   private onStderr(chunk: Buffer): void {
@@ -127,7 +109,7 @@ export class LiveCapture {
   }
 
   private onExit(code: number | null): void {
-    this.reader.end();
+    this.ingest.end();
     if (code === 0 || this.stopRequested) this.setStatus('stopped', this.stopMessage);
     else this.setStatus('error', this.exitMessage(code));
   }

@@ -2,7 +2,7 @@
 // into a packet store, with progress for large files.
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { CaptureFileReader } from '../../packet/capture-file.js';
+import { StoreIngest } from '../store/store-ingest.js';
 import type { CapturePanel } from '../panel/capture-panel.js';
 
 export const CAPTURE_EDITOR_VIEW_TYPE = 'packetCapture.captureFile';
@@ -21,29 +21,22 @@ async function* chunksOf(uri: vscode.Uri): AsyncGenerator<Uint8Array> {
 
 /** Reads a capture file into the panel's store; returns the reader's notes about malformed data. */
 export async function loadCaptureFile(panel: CapturePanel, uri: vscode.Uri, progress?: (fraction: number) => void): Promise<string[]> {
-  const reader = new CaptureFileReader();
+  const ingest = new StoreIngest(panel.store);
   const size = uri.scheme === 'file' ? (await fs.promises.stat(uri.fsPath)).size : 0;
-  const ids = new Map<number, number>();
   let read = 0;
   for await (const chunk of chunksOf(uri)) {
     read += chunk.length;
-    const packets = reader.push(chunk);
-    for (const i of reader.interfaces) {
-      if (!ids.has(i.id)) ids.set(i.id, panel.store.addInterface({ name: i.name, description: i.description, linkType: i.linkType, snaplen: i.snaplen, filter: i.filter }));
-    }
-    for (const p of packets) {
-      if (!panel.store.append({ interfaceId: ids.get(p.interfaceId) ?? 0, timestampNs: p.timestampNs, data: p.data, originalLength: p.originalLength, direction: p.direction })) break;
-    }
+    ingest.push(chunk);
     if (panel.store.fullStop) break;
     if (size > 0) progress?.(read / size);
     panel.loaded();
   }
-  reader.end();
+  ingest.end();
   panel.loaded();
-  if (reader.format === undefined && panel.store.received === 0) {
+  if (ingest.reader.format === undefined && panel.store.received === 0) {
     throw new Error(`${uri.fsPath || uri.toString()} is not a pcap or pcapng file.`);
   }
-  return reader.errors;
+  return ingest.reader.errors;
 }
 
 export class CaptureFileEditorProvider implements vscode.CustomReadonlyEditorProvider {

@@ -11,10 +11,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CaptureFileReader } from '../../packet/capture-file.js';
 import { summarizePacket } from '../../packet/decode/index.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
+import { StoreIngest } from '../../extension/store/store-ingest.js';
 import { benchCapture } from '../unit/fixtures/bench-decode.js';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -43,8 +43,7 @@ function decodeVersusTshark(file: string): void {
 async function ingest(bytes: Uint8Array): Promise<PacketStore> {
   const store = new PacketStore({ maxPackets: 2_000_000, maxBytes: 2 ** 31, whenFull: 'drop-oldest' });
   const view = new PacketView(store, new WorkerFilterRunner(WORKER));
-  const reader = new CaptureFileReader();
-  const ids = new Map<number, number>();
+  const ingest = new StoreIngest(store);
   const delay = monitorEventLoopDelay({ resolution: 5 });
   const cpu0 = process.cpuUsage();
   delay.enable();
@@ -64,10 +63,7 @@ async function ingest(bytes: Uint8Array): Promise<PacketStore> {
   while (store.received < target && off < bytes.length) {
     const due = Math.min(target, Math.floor(((performance.now() - t0) / 1000) * RATE));
     while (store.received < due && off < bytes.length) {
-      for (const p of reader.push(bytes.subarray(off, off + chunk))) {
-        for (const i of reader.interfaces) if (!ids.has(i.id)) ids.set(i.id, store.addInterface({ linkType: i.linkType, snaplen: i.snaplen }));
-        store.append({ interfaceId: ids.get(p.interfaceId)!, timestampNs: p.timestampNs, data: p.data, originalLength: p.originalLength, direction: p.direction });
-      }
+      ingest.push(bytes.subarray(off, off + chunk));
       off += chunk;
     }
     maxBacklog = Math.max(maxBacklog, due - store.received);
@@ -87,12 +83,7 @@ async function ingest(bytes: Uint8Array): Promise<PacketStore> {
 
 async function displayFilter(bytes: Uint8Array): Promise<void> {
   const store = new PacketStore({ maxPackets: 2_000_000, maxBytes: 2 ** 31, whenFull: 'drop-oldest' });
-  const reader = new CaptureFileReader();
-  const ids = new Map<number, number>();
-  for (const p of reader.push(bytes)) {
-    for (const i of reader.interfaces) if (!ids.has(i.id)) ids.set(i.id, store.addInterface({ linkType: i.linkType, snaplen: i.snaplen }));
-    store.append({ interfaceId: ids.get(p.interfaceId)!, timestampNs: p.timestampNs, data: p.data, originalLength: p.originalLength });
-  }
+  new StoreIngest(store).push(bytes);
   const view = new PacketView(store, new WorkerFilterRunner(WORKER));
   for (const filter of ['dns', 'tcp.port == 443 || udp.port == 53', 'example']) {
     const t0 = performance.now();
