@@ -19,6 +19,9 @@ export interface SessionOptions {
   format: OutputFormat;
   nanosecondPcap: boolean;
   rules: readonly CaptureRule[];
+  /** Never captured, whatever `rules` say; kept across setFilter. */
+  exclusions?: readonly CaptureRule[];
+  /** The effective filter (exclusion included) as pcapng if_filter shows it. */
   filterText: string;
   snaplen: number;
   directions: readonly Direction[];
@@ -59,12 +62,13 @@ export class CaptureSession {
       snaplen: options.snaplen,
     });
     this.kernel = new KernelCapture(binding, { ringBytes: options.ringBytes });
-    this.kernel.configure({ rules: options.rules, snaplen: options.snaplen, directions: options.directions });
+    this.setFilter(options.rules);
   }
 
-  /** Swaps the kernel filter while capturing: packets from now on match the new rules. */
+  /** Swaps the kernel filter while capturing: packets from now on match the new rules; the exclusion stays. */
   setFilter(rules: readonly CaptureRule[]): void {
-    this.kernel.configure({ rules, snaplen: this.options.snaplen, directions: this.options.directions });
+    const { exclusions, snaplen, directions } = this.options;
+    this.kernel.configure({ rules, exclusions, snaplen, directions });
   }
 
   /**

@@ -1,6 +1,6 @@
 // stdin as the caller's control channel: JSON lines, one command each; the end of stdin stops the
 // capture. This is how the extension changes the filter of a running capture without restarting
-// it (the kernel swaps rule banks atomically).
+// it (the kernel swaps rule banks atomically). set-filter replaces -f only: --exclude stays.
 
 export type ControlCommand = { command: 'set-filter'; filter: string } | { command: 'stop' };
 

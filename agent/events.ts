@@ -11,7 +11,8 @@ export interface InterfaceStats {
 }
 
 export type AgentEvent =
-  | { event: 'started'; interfaces: { name: string; ifindex: number; mode: string }[]; filter: string; snaplen: number; format: string }
+  // filter: the effective filter, exclusion included; exclude: the --exclude text, when given.
+  | { event: 'started'; interfaces: { name: string; ifindex: number; mode: string }[]; filter: string; exclude?: string; snaplen: number; format: string }
   | { event: 'attached'; interface: { name: string; ifindex: number; mode: string } }
   | { event: 'stats'; packets: number; bytes: number; kernelDropped: number; sinkDropped: number; interfaces: InterfaceStats[] }
   | { event: 'clients'; count: number }

@@ -1,12 +1,12 @@
 // pcap-agent: `interfaces`, `capture`, and the seed's PCA server mode (ENABLE_PCA=true).
 import * as fs from 'node:fs';
 import { type RawInterface, loadBinding } from '../native/capture.js';
-import { parseFilter } from '../packet/filter.js';
 import { CaptureSession } from './capture-session.js';
 import { AgentError, exitStatus, toAgentError } from './errors.js';
 import { EventLog, type StopReason } from './events.js';
 import { type CaptureOptions, USAGE, parseCaptureArgs, parseInterfacesArgs } from './options.js';
 import { readControl } from './control.js';
+import { compileKernelFilter, parseExclusion } from './kernel-filter.js';
 import { listInterfaces, onSignals } from './host.js';
 import { runPca } from './pca.js';
 import { StreamSink, TcpServerSink } from './sinks.js';
@@ -65,7 +65,8 @@ function stdinIsStopChannel(): boolean {
 async function runCapture(argv: string[]): Promise<number> {
   const opts: CaptureOptions = parseCaptureArgs(argv);
   const events = new EventLog(opts.eventsJson);
-  const rules = parseFilter(opts.filter);
+  const exclusion = parseExclusion(opts.exclude);
+  const filter = compileKernelFilter(opts.filter, exclusion);
   if (opts.write === '-' && process.stdout.isTTY) {
     throw new AgentError('E_OUTPUT', 'refusing to write a binary capture to a terminal: use -w FILE, or pipe it (| wireshark -k -i -)');
   }
@@ -78,8 +79,9 @@ async function runCapture(argv: string[]): Promise<number> {
     {
       format: opts.format,
       nanosecondPcap: opts.nanosecondPcap,
-      rules,
-      filterText: opts.filter,
+      rules: filter.rules,
+      exclusions: filter.exclusions,
+      filterText: filter.description,
       snaplen: opts.snaplen,
       directions: opts.directions,
       ringBytes: opts.ringBytes,
@@ -127,7 +129,8 @@ async function runCapture(argv: string[]): Promise<number> {
   events.emit({
     event: 'started',
     interfaces: session.attachedInterfaces.map((a) => ({ name: a.name, ifindex: a.ifindex, mode: a.mode })),
-    filter: opts.filter,
+    filter: filter.description,
+    ...(exclusion.text !== '' ? { exclude: exclusion.text } : {}),
     snaplen: opts.snaplen,
     format: opts.format,
   });
@@ -139,8 +142,9 @@ async function runCapture(argv: string[]): Promise<number> {
       onCommand: (c) => {
         if (c.command === 'stop') return finish('stdin-closed');
         try {
-          session.setFilter(parseFilter(c.filter));
-          events.emit({ event: 'filter', filter: c.filter });
+          const next = compileKernelFilter(c.filter, exclusion);
+          session.setFilter(next.rules);
+          events.emit({ event: 'filter', filter: next.description });
         } catch (e) {
           const err = toAgentError(e);
           events.emit({ event: 'error', code: err.code, message: err.message });

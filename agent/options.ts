@@ -17,6 +17,8 @@ export interface CaptureOptions {
   interfaces: string[];
   netns?: string; // a path: NAME is resolved to /run/netns/NAME
   filter: string;
+  /** --exclude: packets it matches are never captured, whatever the filter (e.g. our own SSH session). */
+  exclude: string;
   snaplen: number;
   directions: Direction[];
   count?: number;
@@ -41,12 +43,14 @@ const DEFAULT_RING_KIB = 16 * 1024;
 
 export const USAGE = `usage:
   pcap-agent interfaces [--netns NAME|PATH] [--json]
-  pcap-agent capture -i IFACE [-i IFACE…] [--netns NAME|PATH] [-f FILTER | FILTER…] [-s SNAPLEN]
-                     [--direction in|out|both] [-c COUNT] [--max-bytes N] [--duration SECONDS]
-                     [--format pcapng|pcap] [--nano] [-w FILE|-] [--listen HOST:PORT] [--token T]
-                     [-B KIB] [--events json]
+  pcap-agent capture -i IFACE [-i IFACE…] [--netns NAME|PATH] [-f FILTER | FILTER…]
+                     [--exclude FILTER] [-s SNAPLEN] [--direction in|out|both] [-c COUNT]
+                     [--max-bytes N] [--duration SECONDS] [--format pcapng|pcap] [--nano]
+                     [-w FILE|-] [--listen HOST:PORT] [--token T] [-B KIB] [--events json]
   ENABLE_PCA=true PCA_SERVER_PORT=N [PCA_FILTER=PROTO,PORT] pcap-agent
-FILTER is PROTO,PORT (tcp,443) or a tcpdump-style expression (tcp port 443 or udp port 53).`;
+FILTER is PROTO,PORT (tcp,443) or a tcpdump-style expression (tcp port 443 or udp port 53).
+--exclude FILTER: packets it matches are never captured, whatever -f says (e.g. the SSH session
+the capture runs over); -f and --exclude share the kernel's 32 rules.`;
 
 function usageError(message: string): AgentError {
   return new AgentError('E_USAGE', message);
@@ -128,6 +132,7 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
         interface: { type: 'string', short: 'i', multiple: true },
         netns: { type: 'string' },
         filter: { type: 'string', short: 'f' },
+        exclude: { type: 'string' },
         snaplen: { type: 'string', short: 's' },
         direction: { type: 'string' },
         count: { type: 'string', short: 'c' },
@@ -163,6 +168,7 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     interfaces: [...new Set(v.interface)],
     netns: resolveNetns(v.netns),
     filter: v.filter ?? parsed.positionals.join(' '),
+    exclude: v.exclude ?? '',
     snaplen: v.snaplen !== undefined ? snaplenOf(v.snaplen) : CAP_MAX_SNAPLEN,
     directions: parseDirection(v.direction ?? 'both'),
     count: v.count !== undefined ? wholeNumber('-c', v.count, 1, Number.MAX_SAFE_INTEGER) : undefined,

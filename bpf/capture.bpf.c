@@ -75,8 +75,9 @@ struct {
 	__uint(max_entries, 16 << 20);
 } cap_ring SEC(".maps");
 
-/* key: IP fragment series; value: unused. A series whose first fragment matched: its later
- * fragments (which carry no ports) match too. LRU, so abandoned series age out. */
+/* key: IP fragment series; value: enum frag_verdict, the verdict on its first fragment, which
+ * its later fragments (they carry no ports) follow: captured or excluded with it. LRU, so
+ * abandoned series age out. */
 struct cap_frag_key {
 	__u8 saddr[16];
 	__u8 daddr[16];
@@ -84,6 +85,11 @@ struct cap_frag_key {
 	__u8 family;
 	__u8 l4proto;
 	__u16 pad;
+};
+
+enum frag_verdict {
+	FRAG_CAPTURED = 1,
+	FRAG_EXCLUDED = 2,
 };
 
 struct {
@@ -293,33 +299,55 @@ static __always_inline void frag_key(struct cap_frag_key *k, const struct pkt_me
 	k->pad = 0;
 }
 
-static __always_inline int filter_match(const struct cap_config *cfg, struct pkt_meta *m)
+enum verdict {
+	VERDICT_NO_MATCH,  /* include rules exist and none matched */
+	VERDICT_CAPTURE,
+	VERDICT_EXCLUDE,
+};
+
+/* The active bank's verdict on a packet's own headers. Exclusion rules come first (capture.h), so
+ * the first matching rule decides; with no include rules, what is not excluded is captured. */
+static __always_inline int rules_verdict(const struct cap_config *cfg, const struct pkt_meta *m)
 {
 	__u32 bank = cfg->active_bank & 1;
 	__u32 n = cfg->nrules[bank];
-	struct cap_frag_key key = {};
+	int has_include = 0;
 
-	if (n == 0)
-		return 1;
 	for (__u32 i = 0; i < CAP_MAX_RULES; i++) {
 		if (i >= n)
 			break;
 		__u32 k = bank * CAP_MAX_RULES + i;
 		const struct cap_rule *r = bpf_map_lookup_elem(&cap_rules, &k);
-		if (r && rule_match(r, m)) {
-			if (m->frag_first) {
-				__u8 one = 1;
-				frag_key(&key, m);
-				bpf_map_update_elem(&cap_frags, &key, &one, BPF_ANY);
-			}
-			return 1;
-		}
+		if (!r)
+			continue;
+		int exclude = (r->match & CAP_M_EXCLUDE) != 0;
+		has_include |= !exclude;
+		if (rule_match(r, m))
+			return exclude ? VERDICT_EXCLUDE : VERDICT_CAPTURE;
 	}
-	if (m->frag_later) {
+	return has_include ? VERDICT_NO_MATCH : VERDICT_CAPTURE;
+}
+
+/* Whether to capture. A first fragment records its verdict for its series; a later fragment
+ * follows the recorded verdict, or, when its series is unknown, its own headers' verdict. */
+static __always_inline int filter_match(const struct cap_config *cfg, struct pkt_meta *m)
+{
+	struct cap_frag_key key = {};
+
+	if (cfg->nrules[cfg->active_bank & 1] == 0)
+		return 1;
+	int verdict = rules_verdict(cfg, m);
+	if (m->frag_first && verdict != VERDICT_NO_MATCH) {
+		__u8 v = verdict == VERDICT_CAPTURE ? FRAG_CAPTURED : FRAG_EXCLUDED;
 		frag_key(&key, m);
-		return bpf_map_lookup_elem(&cap_frags, &key) != NULL;
+		bpf_map_update_elem(&cap_frags, &key, &v, BPF_ANY);
+	} else if (m->frag_later) {
+		frag_key(&key, m);
+		const __u8 *series = bpf_map_lookup_elem(&cap_frags, &key);
+		if (series)
+			return *series == FRAG_CAPTURED;
 	}
-	return 0;
+	return verdict == VERDICT_CAPTURE;
 }
 
 static __always_inline struct cap_stats *stats_for(__u32 ifindex)

@@ -8,7 +8,7 @@
 #endif
 
 #define CAP_RECORD_VERSION 1
-#define CAP_MAX_RULES 32         /* rules per bank; a filter is the OR of its rules */
+#define CAP_MAX_RULES 32         /* rules per bank (exclusions + filter); a filter is the OR of its rules */
 #define CAP_MAX_SNAPLEN 262144   /* tcpdump's default and our ceiling */
 #define CAP_MAX_VLAN_DEPTH 2     /* 802.1ad outer + 802.1Q inner */
 #define CAP_MAX_IPV6_EXT 6       /* extension headers walked before giving up on L4 */
@@ -40,6 +40,10 @@ struct cap_record {
 #define CAP_M_DADDR      (1u << 6)  /* destination in daddr/dmask */
 #define CAP_M_ADDR       (1u << 7)  /* source or destination in addr/mask */
 #define CAP_M_DIRECTION  (1u << 8)  /* record direction == rule.direction */
+/* Not a condition: a packet matching this rule is not captured, whatever the other rules say
+ * (e.g. the SSH session a remote capture runs over). Exclusion rules come first in a bank: the
+ * program stops at the first matching rule, so an include rule must never precede one. */
+#define CAP_M_EXCLUDE    (1u << 9)
 
 /* Address conditions carry a family: 4 compares the first 4 bytes against IPv4 packets only,
  * 6 compares 16 bytes against IPv6 packets only. Ports are host byte order. */
@@ -68,7 +72,8 @@ struct cap_rule {
  * bank that is not active, then flips active_bank, so a filter change is never half-seen. */
 struct cap_config {
 	__u32 active_bank;  /* 0 or 1 */
-	__u32 nrules[2];    /* rules in each bank; 0 = match everything */
+	__u32 nrules[2];    /* rules in each bank: exclusions, then include rules; no include rule =
+	                     * capture everything not excluded */
 	__u32 snaplen;      /* 1..CAP_MAX_SNAPLEN */
 	__u32 directions;   /* bit CAP_DIR_IN / CAP_DIR_OUT set = capture that direction */
 	__u32 wakeup_bytes; /* wake the reader once this much is pending (batched wakeups) */

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { CapturePanel, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { LocalTarget, listNetns } from './targets/local.js';
+import { type Connector, PcapOverTcpTarget, directConnector, formatEndpoint, parseEndpoint } from './targets/pcap-over-tcp.js';
+import { SshTargets } from './targets/ssh-targets.js';
 import type { CaptureTarget } from './targets/target.js';
 import { openFileInWireshark, pipeLiveToWireshark } from './wireshark.js';
 
@@ -18,9 +20,14 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly localTarget: LocalTarget;
   private readonly netnsTargets = new Map<string, LocalTarget>();
+  /** PCAP-over-TCP endpoints connected to in this window. */
+  private readonly endpointTargets = new Map<string, PcapOverTcpTarget>();
+  readonly output = vscode.window.createOutputChannel('Packet Capture');
+  readonly ssh: SshTargets;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
+    this.ssh = new SshTargets(context, this.output);
     this.statusItem.command = 'packetCapture.startCapture';
   }
 
@@ -36,13 +43,60 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
       ignoreFocusOut: true,
     });
 
-  /** This machine, and each of its named network namespaces. */
+  /** This machine, each of its named network namespaces, the SSH hosts, the PCAP-over-TCP endpoints. */
   targets(): CaptureTarget[] {
     const names = listNetns();
     for (const name of names) {
       if (!this.netnsTargets.has(name)) this.netnsTargets.set(name, new LocalTarget(this.context.extensionPath, this.askSudoPassword, name));
     }
-    return [this.localTarget, ...names.map((n) => this.netnsTargets.get(n)!)];
+    return [this.localTarget, ...names.map((n) => this.netnsTargets.get(n)!), ...this.ssh.list(), ...this.endpointTargets.values()];
+  }
+
+  /** Packet Capture: Connect to PCAP-over-TCP endpoint… — directly, or through an SSH host's local forward. */
+  async connectPcapOverTcp(): Promise<void> {
+    const local = { label: 'This machine', description: 'connect directly' };
+    const viaSsh = { label: '$(remote) Through an SSH host…', description: 'an SSH local forward (ssh -L)' };
+    const route = await vscode.window.showQuickPick([local, viaSsh], { title: 'Packet Capture: Connect to PCAP-over-TCP endpoint', placeHolder: 'Where is the endpoint reachable from?' });
+    if (!route) return;
+    let via = 'this machine';
+    let connector: Connector = directConnector;
+    if (route === viaSsh) {
+      const host = await this.ssh.pick('Packet Capture: Connect to PCAP-over-TCP endpoint through');
+      if (!host) return;
+      via = host.info.label;
+      connector = async (e) => (await host.connection()).forwardOut(e.host, e.port);
+    }
+    const text = await vscode.window.showInputBox({
+      title: 'Packet Capture: Connect to PCAP-over-TCP endpoint',
+      prompt: `HOST:PORT serving a pcap stream, as seen from ${via} (e.g. the agent's PCA_SERVER_PORT)`,
+      value: '127.0.0.1:',
+      ignoreFocusOut: true,
+      validateInput: (v) => {
+        try {
+          parseEndpoint(v);
+          return undefined;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+    });
+    if (!text) return;
+    await this.startEndpointCapture(new PcapOverTcpTarget(parseEndpoint(text), connector, via));
+  }
+
+  /** Shows the live panel reading from the endpoint. */
+  async startEndpointCapture(target: PcapOverTcpTarget): Promise<void> {
+    this.endpointTargets.set(target.info.id, target);
+    const panel = this.showLivePanel();
+    try {
+      await panel.start({ target: target.info.id, interfaces: [], filter: '' });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Packet Capture: ${formatEndpoint(target.endpoint)}: ${(e as Error).message}`);
+    }
+  }
+
+  addSshHost(): Promise<CaptureTarget | undefined> {
+    return this.ssh.addHost();
   }
 
   settings(): PanelSettings {
@@ -189,5 +243,7 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   dispose(): void {
     for (const p of this.panels) p.webviewPanel.dispose();
     this.statusItem.dispose();
+    this.ssh.dispose();
+    this.output.dispose();
   }
 }

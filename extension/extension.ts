@@ -31,6 +31,9 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
     })) ?? [];
     if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, CAPTURE_EDITOR_VIEW_TYPE);
   });
+  command('addSshHost', () => manager.ssh.addHost());
+  command('removeAgentFromHost', () => manager.ssh.removeAgent());
+  command('connectPcapOverTcp', () => manager.connectPcapOverTcp());
   command('listInterfaces', async () => {
     try {
       const interfaces = await manager.targets()[0].listInterfaces();

@@ -114,6 +114,8 @@ export function isRawIp(hatype: number): boolean {
 
 export interface CaptureSettings {
   rules: readonly CaptureRule[];
+  /** Never captured, whatever `rules` say (see encodeRules). */
+  exclusions?: readonly CaptureRule[];
   snaplen: number;
   directions: readonly Direction[];
   /** Pending bytes that wake the reader; smaller = lower latency, more wakeups. */
@@ -153,7 +155,7 @@ export class KernelCapture {
     const mask = settings.directions.reduce((m, d) => m | (d === 'in' ? 1 : 2), 0);
     try {
       this.raw.configure({
-        rules: encodeRules(settings.rules),
+        rules: encodeRules(settings.rules, settings.exclusions),
         snaplen: settings.snaplen,
         directions: mask,
         wakeupBytes: settings.wakeupBytes ?? DEFAULT_WAKEUP_BYTES,

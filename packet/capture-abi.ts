@@ -43,6 +43,7 @@ export const MATCH = {
   DADDR: 1 << 6,
   ADDR: 1 << 7,
   DIRECTION: 1 << 8,
+  EXCLUDE: 1 << 9, // not a condition: a packet matching the rule is not captured
 } as const;
 
 /** Byte offsets of the C structs; the layout test compiles capture.h and compares. */
@@ -78,27 +79,36 @@ function writeRange(buf: Buffer, off: number, r: PortRange): void {
   buf.writeUInt16LE(r.hi, off + 2);
 }
 
-/** Encodes rules as the kernel reads them (little-endian host: x86_64 and aarch64). */
-export function encodeRules(rules: readonly CaptureRule[]): Buffer {
-  if (rules.length > CAP_MAX_RULES) {
-    throw new RangeError(`filter expands to ${rules.length} rules; the kernel filter holds at most ${CAP_MAX_RULES}`);
-  }
+function writeRule(buf: Buffer, off: number, rule: CaptureRule, flags: number): void {
   const R = LAYOUT.rule;
-  const buf = Buffer.alloc(rules.length * R.size);
-  rules.forEach((rule, i) => {
-    const off = i * R.size;
-    let match = 0;
-    if (rule.ethertype !== undefined) { match |= MATCH.ETHERTYPE; buf.writeUInt16LE(rule.ethertype, off + R.ethertype); }
-    if (rule.l4proto !== undefined) { match |= MATCH.L4PROTO; buf.writeUInt8(rule.l4proto, off + R.l4proto); }
-    if (rule.direction !== undefined) { match |= MATCH.DIRECTION; buf.writeUInt8(DIRECTION_CODE[rule.direction], off + R.direction); }
-    if (rule.sport) { match |= MATCH.SPORT; writeRange(buf, off + R.sport_lo, rule.sport); }
-    if (rule.dport) { match |= MATCH.DPORT; writeRange(buf, off + R.dport_lo, rule.dport); }
-    if (rule.port) { match |= MATCH.PORT; writeRange(buf, off + R.port_lo, rule.port); }
-    if (rule.saddr) { match |= MATCH.SADDR; writeAddr(buf, off + R.saddr, rule.saddr); }
-    if (rule.daddr) { match |= MATCH.DADDR; writeAddr(buf, off + R.daddr, rule.daddr); }
-    if (rule.addr) { match |= MATCH.ADDR; writeAddr(buf, off + R.addr, rule.addr); }
-    buf.writeUInt32LE(match, off + R.match);
-  });
+  let match = flags;
+  if (rule.ethertype !== undefined) { match |= MATCH.ETHERTYPE; buf.writeUInt16LE(rule.ethertype, off + R.ethertype); }
+  if (rule.l4proto !== undefined) { match |= MATCH.L4PROTO; buf.writeUInt8(rule.l4proto, off + R.l4proto); }
+  if (rule.direction !== undefined) { match |= MATCH.DIRECTION; buf.writeUInt8(DIRECTION_CODE[rule.direction], off + R.direction); }
+  if (rule.sport) { match |= MATCH.SPORT; writeRange(buf, off + R.sport_lo, rule.sport); }
+  if (rule.dport) { match |= MATCH.DPORT; writeRange(buf, off + R.dport_lo, rule.dport); }
+  if (rule.port) { match |= MATCH.PORT; writeRange(buf, off + R.port_lo, rule.port); }
+  if (rule.saddr) { match |= MATCH.SADDR; writeAddr(buf, off + R.saddr, rule.saddr); }
+  if (rule.daddr) { match |= MATCH.DADDR; writeAddr(buf, off + R.daddr, rule.daddr); }
+  if (rule.addr) { match |= MATCH.ADDR; writeAddr(buf, off + R.addr, rule.addr); }
+  buf.writeUInt32LE(match, off + R.match);
+}
+
+/**
+ * Encodes one rule bank as the kernel reads it (little-endian host: x86_64 and aarch64): the
+ * exclusions first, flagged EXCLUDE (the program relies on that order), then the include rules.
+ * A packet is captured iff it matches no exclusion and, when there are include rules, one of them.
+ */
+export function encodeRules(rules: readonly CaptureRule[], exclusions: readonly CaptureRule[] = []): Buffer {
+  const total = exclusions.length + rules.length;
+  if (total > CAP_MAX_RULES) {
+    const what = exclusions.length > 0 ? `filter and exclusion expand to ${rules.length} + ${exclusions.length} rules` : `filter expands to ${rules.length} rules`;
+    throw new RangeError(`${what}; the kernel filter holds at most ${CAP_MAX_RULES}`);
+  }
+  const size = LAYOUT.rule.size;
+  const buf = Buffer.alloc(total * size);
+  exclusions.forEach((rule, i) => writeRule(buf, i * size, rule, MATCH.EXCLUDE));
+  rules.forEach((rule, i) => writeRule(buf, (exclusions.length + i) * size, rule, 0));
   return buf;
 }
 

@@ -709,3 +709,20 @@ export function formatRules(rules: readonly CaptureRule[]): string {
   if (terms.length === 1) return terms[0]!.join(' and ');
   return terms.map((t) => (t.length === 1 ? t[0]! : `(${t.join(' and ')})`)).join(' or ');
 }
+
+/** A filter as a tcpdump expression: the PCA form (tcp,80) becomes its equivalent (tcp port 80). */
+function asExpression(text: string): string {
+  return text.includes(',') ? formatRules(parsePca(text)) : text.trim();
+}
+
+/**
+ * The effective filter of a capture with an exclusion, as one pcap-filter(7) expression (for
+ * people and pcapng if_filter; our own parser refuses "not"): "(FILTER) and not (EXCLUSION)",
+ * or "not (EXCLUSION)" when FILTER is empty; FILTER unchanged without an exclusion. FILTER is
+ * parenthesised: pcap gives and/or equal precedence, most readers (and Wireshark) do not.
+ */
+export function describeWithExclusion(filter: string, exclusion: string): string {
+  if (exclusion.trim() === '') return filter;
+  const not = `not (${asExpression(exclusion)})`;
+  return filter.trim() === '' ? not : `(${asExpression(filter)}) and ${not}`;
+}

@@ -88,6 +88,8 @@ export interface PanelState {
 export interface Requests {
   listInterfaces: { params: { target: string }; result: InterfaceInfo[] };
   startCapture: { params: StartParams; result: void };
+  /** Asks the user for an SSH host (user@host[:port]); null when they cancel. */
+  addSshHost: { params: Record<string, never>; result: TargetInfo | null };
   stopCapture: { params: Record<string, never>; result: void };
   /** Changes the capture filter of the running capture, in the kernel, without restarting it. */
   setCaptureFilter: { params: { filter: string }; result: void };

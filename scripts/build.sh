@@ -32,8 +32,9 @@ npx --no-install esbuild agent/main.ts --bundle --platform=node --target=node18 
   --define:AGENT_VERSION="\"$version\"" --outfile=dist/agent/pcap-agent.js --log-level=warning
 
 step "esbuild: extension"
+# ssh2 tries optional native speed-ups (cpu-features, sshcrypto.node) and falls back to plain JS.
 npx --no-install esbuild extension/extension.ts --bundle --platform=node --target=node18 --format=cjs \
-  --external:vscode --outfile=dist/extension/extension.js --log-level=warning
+  --external:vscode --external:cpu-features --external:'*.node' --outfile=dist/extension/extension.js --log-level=warning
 npx --no-install esbuild extension/store/filter-worker.ts --bundle --platform=node --target=node18 --format=cjs \
   --outfile=dist/extension/filter-worker.js --log-level=warning
 

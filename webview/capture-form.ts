@@ -26,6 +26,8 @@ type TextField = HTMLElementTagNameMap['vscode-textfield'];
 type Checkbox = HTMLElementTagNameMap['vscode-checkbox'];
 
 const VALIDATE_DELAY_MS = 300;
+/** The picker's last entry: not a target, it asks the host for a new SSH host. */
+const ADD_SSH_HOST = 'add-ssh-host';
 
 function select(label: string, options: [value: string, text: string][]): Select {
   const el = document.createElement('vscode-single-select');
@@ -86,6 +88,11 @@ export class CaptureForm {
   ) {
     this.target = select('Capture target', []);
     this.target.addEventListener('change', () => {
+      if (this.target.value === ADD_SSH_HOST) {
+        this.target.value = this.targetId;
+        void this.addSshHost();
+        return;
+      }
       this.targetId = this.target.value;
       void this.loadInterfaces();
     });
@@ -158,9 +165,9 @@ export class CaptureForm {
     const targets = state.targets;
     const known = new Set(targets.map((t) => t.id));
     const options = Array.from(this.target.querySelectorAll('vscode-option')).map((o) => o.value).join('\n');
-    if (options !== targets.map((t) => t.id).join('\n')) {
+    if (options !== [...targets.map((t) => t.id), ADD_SSH_HOST].join('\n')) {
       this.target.replaceChildren(
-        ...targets.map((t) => {
+        ...[...targets, { id: ADD_SSH_HOST, label: 'Add SSH host…', description: 'user@host[:port]' }].map((t) => {
           const option = document.createElement('vscode-option');
           option.value = t.id;
           option.textContent = t.label;
@@ -191,6 +198,20 @@ export class CaptureForm {
     }
     this.initialized = true;
     this.updateSummary();
+  }
+
+  /** Asks the host for a new SSH target and selects it. */
+  private async addSshHost(): Promise<void> {
+    try {
+      const added = await this.transport.request('addSshHost', {});
+      if (!added) return;
+      this.targetId = added.id;
+      this.target.value = added.id;
+      await this.loadInterfaces();
+    } catch (e) {
+      this.ifStatus.textContent = messageOf(e);
+      this.ifStatus.classList.add('error');
+    }
   }
 
   collapse(): void {

@@ -62,6 +62,10 @@ export class LiveCapture {
       void agent.exited.then((code) => reject(new Error(this.exitMessage(code))));
     });
     void agent.exited.then((code) => this.onExit(code));
+    if (agent.reportsEvents === false) {
+      this.setStatus('capturing');
+      this.onStarted();
+    }
     await started;
   }
 
@@ -105,7 +109,7 @@ export class LiveCapture {
   }
 
   private exitMessage(code: number | null): string {
-    return this.errorMessage ?? `the capture agent exited (${code === null ? 'killed' : `status ${code}`})`;
+    return this.errorMessage ?? this.agent?.exitReason?.() ?? `the capture agent exited (${code === null ? 'killed' : `status ${code}`})`;
   }
 
   private onExit(code: number | null): void {

@@ -34,6 +34,8 @@ export interface PanelSettings {
 export interface PanelHost {
   extensionUri: vscode.Uri;
   targets(): CaptureTarget[];
+  /** Asks for user@host[:port]; the new target, or undefined when cancelled. */
+  addSshHost(): Promise<CaptureTarget | undefined>;
   settings(): PanelSettings;
   save(panel: CapturePanel, format?: 'pcapng' | 'pcap'): Promise<void>;
   openInWireshark(panel: CapturePanel): Promise<void>;
@@ -145,6 +147,11 @@ export class CapturePanel implements vscode.Disposable {
       return this.target(target).listInterfaces();
     },
     startCapture: (params) => this.start(params),
+    addSshHost: async () => {
+      const target = await this.host.addSshHost();
+      this.refreshTargets();
+      return target?.info ?? null;
+    },
     stopCapture: () => this.stop(),
     setCaptureFilter: async ({ filter }) => {
       parseFilter(filter); // a FilterError reaches the panel before the agent is asked
@@ -252,7 +259,8 @@ export class CapturePanel implements vscode.Disposable {
     if (this.live && (this.live.status === 'starting' || this.live.status === 'capturing')) {
       throw new Error('A capture is already running in this panel: stop it first.');
     }
-    if (params.interfaces.length === 0) throw new Error('Choose at least one interface.');
+    const target = this.target(params.target);
+    if (params.interfaces.length === 0 && target.info.kind !== 'tcp') throw new Error('Choose at least one interface.');
     parseFilter(params.filter); // a FilterError reaches the panel before anything starts
     const settings = this.host.settings();
     this.generationBase += this.view.generation + 1;
@@ -263,7 +271,7 @@ export class CapturePanel implements vscode.Disposable {
     this.rate = { at: Date.now(), received: 0, perSecond: 0 };
     this.state.capture = params;
     const live = new LiveCapture(
-      this.target(params.target),
+      target,
       { interfaces: params.interfaces, filter: params.filter, snaplen: params.snaplen ?? settings.snaplen },
       this.store,
       {

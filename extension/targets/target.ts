@@ -1,5 +1,5 @@
 // A place where packets can be captured. The panel only ever talks to this interface: the local
-// machine today, SSH hosts and Kubernetes nodes next, each giving interfaces and a capture stream.
+// machine, SSH hosts, Kubernetes nodes next, each giving interfaces and a capture stream.
 import type { Readable, Writable } from 'node:stream';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 
@@ -7,6 +7,8 @@ export interface CaptureRequest {
   interfaces: string[];
   filter: string;
   snaplen: number;
+  /** Traffic never captured, whatever the filter says (the capture's own SSH connection). */
+  exclude?: string;
 }
 
 /** The agent as a process anywhere: a child process, an `ssh exec` or `kubectl exec` channel. */
@@ -19,6 +21,10 @@ export interface AgentProcess {
   kill(): void;
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>;
+  /** Why it ended, when the exit code cannot say (a dropped connection). */
+  exitReason?(): string | undefined;
+  /** false for a plain pcap stream (PCAP-over-TCP): no JSON events, capturing from the start. */
+  readonly reportsEvents?: boolean;
 }
 
 export interface CaptureTarget {
@@ -33,5 +39,6 @@ export function captureArgs(request: CaptureRequest): string[] {
   const args = ['capture', '--events', 'json', '--format', 'pcapng', '-w', '-', '-s', String(request.snaplen)];
   for (const name of request.interfaces) args.push('-i', name);
   if (request.filter.trim() !== '') args.push('-f', request.filter);
+  if (request.exclude) args.push('--exclude', request.exclude);
   return args;
 }

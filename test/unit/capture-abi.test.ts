@@ -35,7 +35,8 @@ const FIELDS: Record<string, { c: string; fields: string[] }> = {
   stats: { c: 'cap_stats', fields: ['seen', 'matched', 'captured', 'dropped', 'captured_bytes'] },
 };
 const CONSTANTS = ['CAP_RECORD_VERSION', 'CAP_MAX_RULES', 'CAP_MAX_SNAPLEN', 'CAP_DIR_IN', 'CAP_DIR_OUT',
-  'CAP_M_ETHERTYPE', 'CAP_M_L4PROTO', 'CAP_M_SPORT', 'CAP_M_DPORT', 'CAP_M_PORT', 'CAP_M_SADDR', 'CAP_M_DADDR', 'CAP_M_ADDR', 'CAP_M_DIRECTION'];
+  'CAP_M_ETHERTYPE', 'CAP_M_L4PROTO', 'CAP_M_SPORT', 'CAP_M_DPORT', 'CAP_M_PORT', 'CAP_M_SADDR', 'CAP_M_DADDR', 'CAP_M_ADDR', 'CAP_M_DIRECTION',
+  'CAP_M_EXCLUDE'];
 
 function program(): string {
   const layout = Object.entries(FIELDS).map(([key, { c, fields }]) => {
@@ -115,8 +116,8 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
   }
 
   /** encodeRules() bytes, read back through the C struct definitions. */
-  function viaC(rules: CaptureRule[]) {
-    return JSON.parse(execFileSync(exe, ['rules'], { input: encodeRules(rules), encoding: 'utf8' })) as {
+  function viaC(rules: CaptureRule[], exclusions: CaptureRule[] = []) {
+    return JSON.parse(execFileSync(exe, ['rules'], { input: encodeRules(rules, exclusions), encoding: 'utf8' })) as {
       match: number; ethertype: number; l4proto: number; direction: number;
       sport: number[]; dport: number[]; port: number[];
       saddr: { family: number; addr: string; mask: string };
@@ -169,6 +170,30 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
     assert.equal(encodeRules([]).length, 0);
     assert.equal(encodeRules(Array(CAP_MAX_RULES).fill({ l4proto: 6 })).length, CAP_MAX_RULES * LAYOUT.rule.size);
     assert.throws(() => encodeRules(Array(CAP_MAX_RULES + 1).fill({ l4proto: 6 })), RangeError);
+  });
+
+  test('encodeRules: exclusions come first, flagged CAP_M_EXCLUDE, then the include rules unflagged', () => {
+    const ssh = (a: number, ap: number, b: number, bp: number): CaptureRule => ({
+      l4proto: 6, sport: { lo: ap, hi: ap }, dport: { lo: bp, hi: bp },
+      saddr: { family: 4, addr: Uint8Array.from([198, 51, 100, a]), prefix: 32 },
+      daddr: { family: 4, addr: Uint8Array.from([198, 51, 100, b]), prefix: 32 },
+    });
+    const rules = viaC([{ l4proto: 17 }, { l4proto: 6 }], [ssh(1, 51234, 2, 22), ssh(2, 22, 1, 51234)]);
+    const tuple = MATCH.L4PROTO | MATCH.SPORT | MATCH.DPORT | MATCH.SADDR | MATCH.DADDR;
+    assert.deepEqual(rules.map((r) => r.match), [MATCH.EXCLUDE | tuple, MATCH.EXCLUDE | tuple, MATCH.L4PROTO, MATCH.L4PROTO]);
+    assert.deepEqual(rules.map((r) => r.l4proto), [6, 6, 17, 6]);
+    assert.deepEqual([rules[0]!.sport, rules[0]!.dport, rules[1]!.sport, rules[1]!.dport], [[51234, 51234], [22, 22], [22, 22], [51234, 51234]]);
+    assert.equal(rules[0]!.saddr.addr, 'c6336401' + '00'.repeat(12));
+    assert.equal(rules[1]!.daddr.addr, 'c6336401' + '00'.repeat(12));
+    // An exclusion with an empty filter: the bank holds exclusions only.
+    assert.deepEqual(viaC([], [ssh(1, 51234, 2, 22)]).map((r) => r.match), [MATCH.EXCLUDE | tuple]);
+  });
+
+  test('encodeRules: exclusions and include rules share CAP_MAX_RULES', () => {
+    const half = Array(CAP_MAX_RULES / 2).fill({ l4proto: 6 });
+    assert.equal(encodeRules(half, half).length, CAP_MAX_RULES * LAYOUT.rule.size);
+    assert.throws(() => encodeRules([...half, { l4proto: 17 }], half), /filter and exclusion expand to 17 \+ 16 rules; the kernel filter holds at most 32/);
+    assert.throws(() => encodeRules([], Array(CAP_MAX_RULES + 1).fill({ l4proto: 6 })), RangeError);
   });
 
   test('decodeRecords reads records laid out as struct cap_record', () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAP_MAX_RULES, type AddrMatch, type CaptureRule, type PortRange } from '../../packet/capture-abi.js';
-import { FilterError, formatRules, parseFilter } from '../../packet/filter.js';
+import { FilterError, describeWithExclusion, formatRules, parseFilter } from '../../packet/filter.js';
 
 // Expected values are spelled out byte by byte so the tests do not reuse the parser's address code.
 const v4 = (dotted: string, prefix = 32): AddrMatch => ({ family: 4, addr: Uint8Array.from(dotted.split('.').map(Number)), prefix });
@@ -339,6 +339,33 @@ test('rule limit: the DNF may not exceed CAP_MAX_RULES', () => {
   assert.throws(() => parseFilter(`(port ${ports(40)}) and (host ${hosts})`), /too complex/);
 });
 
+test('an SSH session\'s 5-tuple, both directions, is two rules (what --exclude gets)', () => {
+  const tuple = (c: string, s: string) =>
+    `tcp and ((src host ${c} and src port 51234 and dst host ${s} and dst port 22) or (src host ${s} and src port 22 and dst host ${c} and dst port 51234))`;
+  assert.deepEqual(parseFilter(tuple('198.51.100.1', '198.51.100.2')), [
+    { l4proto: 6, sport: p(51234), dport: p(22), saddr: v4('198.51.100.1'), daddr: v4('198.51.100.2') },
+    { l4proto: 6, sport: p(22), dport: p(51234), saddr: v4('198.51.100.2'), daddr: v4('198.51.100.1') },
+  ]);
+  const c6 = v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
+  const s6 = v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 2]);
+  assert.deepEqual(parseFilter(tuple('2001:db8::1', '2001:db8::2')), [
+    { l4proto: 6, sport: p(51234), dport: p(22), saddr: c6, daddr: s6 },
+    { l4proto: 6, sport: p(22), dport: p(51234), saddr: s6, daddr: c6 },
+  ]);
+});
+
+test('describeWithExclusion: the effective filter as one pcap expression', () => {
+  const x = 'tcp and host 10.0.0.1 and port 22';
+  assert.equal(describeWithExclusion('', x), `not (${x})`);
+  assert.equal(describeWithExclusion('udp or tcp', x), `(udp or tcp) and not (${x})`);
+  assert.equal(describeWithExclusion('udp or tcp', ''), 'udp or tcp'); // no exclusion: the filter as given
+  assert.equal(describeWithExclusion('tcp,80', '  '), 'tcp,80');
+  assert.equal(describeWithExclusion('  ', ''), '  ');
+  // The PCA form has no place inside an expression: its tcpdump equivalent stands in.
+  assert.equal(describeWithExclusion('tcp,80', 'udp,53'), '(tcp and port 80) and not (udp and port 53)');
+  assert.equal(describeWithExclusion(' udp ', ` ${x} `), `(udp) and not (${x})`);
+});
+
 test('formatRules writes canonical tcpdump expressions', () => {
   assert.equal(formatRules([{ l4proto: 6, port: p(80) }, { l4proto: 17, dport: p(53) }]), '(tcp and port 80) or (udp and dst port 53)');
   assert.equal(formatRules([{ l4proto: 6, port: p(80) }]), 'tcp and port 80');
@@ -486,4 +513,12 @@ test('pcap groups and/or and abbreviations the way we do', { skip: pcap ? false 
   same('host 10.0.0.1 or 10.0.0.2 and tcp', '(host 10.0.0.1 or host 10.0.0.2) and tcp');
   same('port 80 or (host 10.0.0.1) or 81', 'port 80 or (host 10.0.0.1) or port 81');
   assert.notEqual(pcap!('tcp or udp and port 53').program, pcap!('tcp or (udp and port 53)').program);
+});
+
+test('pcap accepts the effective filter descriptions (pcapng if_filter)', { skip: pcap ? false : 'tcpdump not installed' }, () => {
+  const ssh = 'tcp and ((src host 198.51.100.1 and src port 51234 and dst host 198.51.100.2 and dst port 22) or (src host 198.51.100.2 and src port 22 and dst host 198.51.100.1 and dst port 51234))';
+  for (const [filter, exclusion] of [['', ssh], ['tcp or udp', ssh], ['tcp,80', 'udp,53'], ['port 53 or 5353', 'host 2001:db8::1']]) {
+    const text = describeWithExclusion(filter!, exclusion!);
+    assert.ok(pcap!(text).ok, `pcap rejects ${text}`);
+  }
 });

@@ -34,6 +34,8 @@ export interface CodeServerOptions {
   folder?: string;
   /** Extra environment for code-server and its extension host. */
   env?: Record<string, string>;
+  /** User settings for a new profile, on top of DEFAULT_SETTINGS. */
+  settings?: Record<string, unknown>;
   /** Copy code-server's output to this process's stderr (npm start) besides the log file. */
   echo?: boolean;
 }
@@ -118,7 +120,7 @@ function commonArgs(profileDir: string): string[] {
   return ['--config', p.config, '--user-data-dir', p.userData, '--extensions-dir', p.extensions];
 }
 
-function prepareProfile(profileDir: string): void {
+function prepareProfile(profileDir: string, extraSettings: Record<string, unknown> = {}): void {
   const p = profilePaths(profileDir);
   for (const d of [p.userData, p.extensions, p.xdgConfig, p.xdgData]) mkdirSync(d, { recursive: true });
   // Only what the command line does not say; code-server would otherwise write one to ~/.config.
@@ -129,7 +131,7 @@ function prepareProfile(profileDir: string): void {
   const settings = path.join(p.userData, 'User', 'settings.json');
   if (!existsSync(settings)) {
     mkdirSync(path.dirname(settings), { recursive: true });
-    writeFileSync(settings, JSON.stringify(DEFAULT_SETTINGS, null, 2) + '\n');
+    writeFileSync(settings, JSON.stringify({ ...DEFAULT_SETTINGS, ...extraSettings }, null, 2) + '\n');
   }
 }
 
@@ -208,7 +210,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   assertInstalled();
   const ownProfile = !opts.profileDir;
   const profileDir = opts.profileDir ?? mkdtempSync(path.join(tmpdir(), 'pcap-code-server-'));
-  prepareProfile(profileDir);
+  prepareProfile(profileDir, opts.settings);
   const p = profilePaths(profileDir);
   const port = opts.port ?? (await freePort());
   await assertPortFree(port);

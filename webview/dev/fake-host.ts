@@ -239,8 +239,15 @@ export class FakeHost implements HostTransport {
 
   private readonly handlers: { [M in RequestName]: (params: Requests[M]['params']) => Requests[M]['result'] } = {
     listInterfaces: ({ target }) => {
-      if (target !== 'local') throw new HostError(`Unknown capture target "${target}".`);
+      if (!this.state.targets.some((t) => t.id === target)) throw new HostError(`Unknown capture target "${target}".`);
       return INTERFACES;
+    },
+    // As if the user typed dev@build.example.test in the host's input box.
+    addSshHost: () => {
+      const added = { id: 'ssh:dev@build.example.test', kind: 'ssh' as const, label: 'dev@build.example.test', description: 'SSH host' };
+      if (!this.state.targets.some((t) => t.id === added.id)) this.state.targets = [...this.state.targets, added];
+      this.emit('state', this.state);
+      return added;
     },
     startCapture: (params: StartParams) => {
       if (this.state.status === 'capturing' || this.state.status === 'starting') throw new HostError('A capture is already running in this panel: stop it first.');

@@ -1,0 +1,176 @@
+// A host reached over SSH. The first use connects, checks what the agent needs (OS, architecture,
+// kernel, Node, sudo), uploads the agent bundle if the host does not have it yet, and keeps the
+// connection for the interface list and the captures. The capture runs over an exec channel: its
+// stdout is the pcapng stream, its stderr the JSON events, its stdin the stop signal. When the
+// connection drops, sshd closes the agent's stdin, which stops it.
+import type { ClientChannel } from 'ssh2';
+import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
+import type { RawInterface } from '../../native/capture.js';
+import { type AgentBundle, type DeployedAgent, deployAgent } from '../ssh/agent-deploy.js';
+import { type HostFacts, PROBE_SCRIPT, missingPrerequisites, parseProbe, pickNode } from '../ssh/remote-host.js';
+import { shellCommand } from '../ssh/remote-shell.js';
+import type { Destination, ResolveOptions } from '../ssh/ssh-config.js';
+import { type SshPrompts, SshSession } from '../ssh/ssh-session.js';
+import { CaptureStartError, toInterfaceInfo } from './local.js';
+import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from './target.js';
+
+export interface SshTargetHooks {
+  prompts: SshPrompts & {
+    /** The user's sudo password on the host; undefined = cancel. */
+    sudoPassword(user: string, host: string, retry: boolean): Promise<string | undefined>;
+  };
+  /** Runs long work under a progress notification. */
+  withProgress<T>(title: string, task: (report: (message: string, fraction?: number) => void) => Promise<T>): Promise<T>;
+  log(message: string): void;
+  /** Where ~/.ssh/config and friends are (tests and the setting point elsewhere). */
+  resolveOptions(): ResolveOptions;
+  /** Leave out the capture's own SSH connection (on by default). */
+  excludeOwnConnection(): boolean;
+  agentBundle(): AgentBundle;
+}
+
+/** A connected, checked host with the agent in place. */
+interface PreparedHost {
+  session: SshSession;
+  facts: HostFacts;
+  node: string;
+  agent: DeployedAgent;
+  /** Kept in memory for this connection only, when sudo asks for one. */
+  sudoPassword?: string;
+}
+
+export class SshTarget implements CaptureTarget {
+  readonly info: TargetInfo;
+  private session?: Promise<SshSession>;
+  private prepared?: Promise<PreparedHost>;
+
+  constructor(readonly destination: Destination, private readonly hooks: SshTargetHooks, description = 'SSH host') {
+    const d = destination;
+    const text = `${d.user ? `${d.user}@` : ''}${d.host.includes(':') ? `[${d.host}]` : d.host}${d.port ? `:${d.port}` : ''}`;
+    this.info = { id: `ssh:${text}`, kind: 'ssh', label: text, description };
+  }
+
+  /** The connection, opened on first use and again after it closed. */
+  connection(): Promise<SshSession> {
+    if (!this.session) {
+      const attempt = SshSession.connect(this.destination, {
+        ...this.hooks.resolveOptions(),
+        prompts: this.hooks.prompts,
+        log: (m) => this.hooks.log(m),
+      });
+      this.session = attempt;
+      const forget = () => {
+        if (this.session === attempt) this.session = undefined;
+        if (this.session === undefined) this.prepared = undefined;
+      };
+      attempt.then((s) => void s.onClose.then(forget), forget);
+    }
+    return this.session;
+  }
+
+  /** Connects, checks the host and deploys the agent, once per connection. */
+  prepare(): Promise<PreparedHost> {
+    if (!this.prepared) {
+      const attempt = this.hooks.withProgress(`Packet Capture: preparing ${this.info.label}`, (report) => this.checkAndDeploy(report));
+      this.prepared = attempt;
+      attempt.catch(() => { if (this.prepared === attempt) this.prepared = undefined; });
+    }
+    return this.prepared;
+  }
+
+  private async checkAndDeploy(report: (message: string, fraction?: number) => void): Promise<PreparedHost> {
+    report('Connecting');
+    const session = await this.connection();
+    report('Checking the host');
+    const probe = await session.run('/bin/sh -s', PROBE_SCRIPT);
+    const facts = parseProbe(probe.stdout);
+    this.hooks.log(`${session.label}: ${facts.os} ${facts.arch}, kernel ${facts.kernel}, BTF ${facts.btf ? 'yes' : 'no'}, ` +
+      `glibc ${facts.glibc ?? '?'}, node ${facts.nodes.map((n) => `${n.version} (${n.path})`).join(', ') || 'none'}, sudo ${facts.sudo}`);
+    const bundle = this.hooks.agentBundle();
+    const problems = missingPrerequisites(session.label, facts, [bundle.arch]);
+    if (problems.length > 0) throw new CaptureStartError(problems.join(' '));
+    const sudoPassword = facts.sudo === 'password' ? await this.checkSudo(session, facts) : undefined;
+    const node = pickNode(facts)!.path;
+    const agent = await deployAgent(session, facts.home, node, bundle, (message, fraction) => report(message, fraction));
+    this.hooks.log(`${session.label}: agent ${agent.reused ? 'already in' : 'uploaded to'} ${agent.dir}`);
+    return { session, facts, node, agent, sudoPassword };
+  }
+
+  /** Asks for the sudo password until sudo accepts it (three tries, as sudo itself allows). */
+  private async checkSudo(session: SshSession, facts: HostFacts): Promise<string> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const password = await this.hooks.prompts.sudoPassword(facts.user, session.config.hostname, attempt > 0);
+      if (password === undefined) throw new CaptureStartError('Capture cancelled: no sudo password given.');
+      const r = await session.run("sudo -S -p '' -v", password + '\n');
+      if (r.code === 0) return password;
+      if (/not in the sudoers|not allowed|may not run sudo/i.test(r.stderr)) {
+        throw new CaptureStartError(
+          `${facts.user} may not use sudo on ${session.label}, and capturing needs root (eBPF): ask an administrator to allow it, or connect as a user who may. Nothing was installed on the host.`,
+        );
+      }
+      if (!/incorrect password|Sorry, try again/i.test(r.stderr)) throw new CaptureStartError(`sudo on ${session.label} failed: ${r.stderr.trim()}`);
+    }
+    throw new CaptureStartError(`sudo on ${session.label}: three incorrect password attempts.`);
+  }
+
+  private agentArgv(host: PreparedHost, args: string[]): string[] {
+    return [host.node, host.agent.script, ...args];
+  }
+
+  async listInterfaces(): Promise<InterfaceInfo[]> {
+    const host = await this.prepare();
+    const r = await host.session.run(shellCommand(this.agentArgv(host, ['interfaces', '--json'])));
+    if (r.code !== 0) throw new CaptureStartError(`pcap-agent interfaces on ${host.session.label}: ${r.stderr.trim() || `status ${r.code}`}`);
+    return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
+  }
+
+  /** The filter that leaves out this SSH connection, as the host sees it, in both directions. */
+  ownConnectionExclusion(facts: HostFacts): string | undefined {
+    const c = facts.sshConnection;
+    if (!c) return undefined;
+    const client = c.clientAddress.replace(/%.*$/, '');
+    const server = c.serverAddress.replace(/%.*$/, '');
+    const way = (a: string, ap: number, b: string, bp: number) => `(src host ${a} and src port ${ap} and dst host ${b} and dst port ${bp})`;
+    return `tcp and (${way(client, c.clientPort, server, c.serverPort)} or ${way(server, c.serverPort, client, c.clientPort)})`;
+  }
+
+  async startCapture(request: CaptureRequest): Promise<AgentProcess> {
+    const host = await this.prepare();
+    const exclude = this.hooks.excludeOwnConnection() ? this.ownConnectionExclusion(host.facts) : undefined;
+    if (exclude) this.hooks.log(`${host.session.label}: leaving out this SSH connection: ${exclude}`);
+    const agent = this.agentArgv(host, captureArgs({ ...request, exclude }));
+    const sudo = host.facts.sudo === 'root' ? [] : host.sudoPassword !== undefined ? ['sudo', '-S', '-p', '', '--'] : ['sudo', '-n', '--'];
+    const channel = await host.session.exec(shellCommand([...sudo, ...agent]));
+    if (host.sudoPassword !== undefined) channel.write(host.sudoPassword + '\n');
+    return channelProcess(channel, host.session);
+  }
+
+  /** Closes the connection (the agent stops if one runs). */
+  dispose(): void {
+    void this.session?.then((s) => s.close(), () => {});
+    this.session = undefined;
+    this.prepared = undefined;
+  }
+}
+
+/** An exec channel as an AgentProcess: the channel is both the agent's stdin and its stdout. */
+function channelProcess(channel: ClientChannel, session: SshSession): AgentProcess {
+  let exitCode: number | null = null;
+  let exitSeen = false;
+  channel.on('exit', (code: number | null) => {
+    exitSeen = true;
+    exitCode = typeof code === 'number' ? code : null;
+  });
+  const exited = new Promise<number | null>((resolve) => channel.once('close', () => resolve(exitCode)));
+  return {
+    stdin: channel,
+    stdout: channel,
+    stderr: channel.stderr,
+    kill: () => {
+      channel.signal('KILL');
+      channel.close();
+    },
+    exited,
+    exitReason: () => (exitSeen ? undefined : `the SSH connection to ${session.label} closed before the agent exited`),
+  };
+}

@@ -1,0 +1,101 @@
+// An SSH host as a capture target, in the real extension host: the host from the SSH config
+// (packetCapture.ssh.configFile) appears among the targets, the agent is deployed over SFTP, and a
+// capture on the remote host's interface fills the panel's table over the SSH channel. The remote
+// host is a real sshd in a network namespace (test/ssh/helpers/sshd.ts).
+import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
+import * as vscode from 'vscode';
+import type { PacketCaptureApi } from '../../extension/extension.js';
+import type { CapturePanel } from '../../extension/panel/capture-panel.js';
+import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
+
+const ID = 'ebpf-packet-capture.ebpf-packet-capture';
+const PORT = 5555;
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function sendUdp(to: string, port: number, count: number): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '198.51.100.1', resolve));
+  for (let i = 0; i < count; i++) {
+    await new Promise<void>((resolve, reject) => socket.send(Buffer.from(`ssh ${i}`), port, to, (e) => (e ? reject(e) : resolve())));
+    await sleep(5);
+  }
+  socket.close();
+}
+
+function remoteAgents(fixture: SshFixture): string {
+  return fixture.exec('sh', ['-c', 'pgrep -af "pcap-agent[.]js" || true']).trim();
+}
+
+suite('SSH target: real sshd, real agent on the "remote" host', () => {
+  let api: PacketCaptureApi;
+  let fixture: SshFixture;
+  let panel: CapturePanel;
+  const target = 'ssh:pcap-remote';
+
+  suiteSetup(async function () {
+    this.timeout(120_000);
+    api = (await vscode.extensions.getExtension<PacketCaptureApi>(ID)!.activate())!;
+    fixture = await startSshFixture();
+    fixture.trustHostKeys();
+    await vscode.workspace.getConfiguration('packetCapture.ssh').update('configFile', fixture.configFile, vscode.ConfigurationTarget.Global);
+  });
+
+  suiteTeardown(async function () {
+    this.timeout(60_000);
+    await panel?.stop();
+    await vscode.workspace.getConfiguration('packetCapture.ssh').update('configFile', undefined, vscode.ConfigurationTarget.Global);
+    await fixture?.stop();
+  });
+
+  test('the Host entries of the SSH config are targets; wildcard-free ones only', () => {
+    const ids = api.manager.targets().map((t) => t.info.id);
+    for (const alias of ['pcap-remote', 'pcap-remote-plain', 'pcap-remote-jump', 'pcap-jump']) assert.ok(ids.includes(`ssh:${alias}`), `ssh:${alias} in ${ids.join(', ')}`);
+    assert.ok(!ids.some((id) => id.includes('*')));
+  });
+
+  test('the remote host\'s interfaces, after deploying the agent over SFTP', async function () {
+    this.timeout(120_000);
+    const ssh = api.manager.targets().find((t) => t.info.id === target)!;
+    const names = (await ssh.listInterfaces()).map((i) => i.name);
+    assert.ok(names.includes(fixture.remoteDev), names.join(', '));
+    assert.ok(!names.includes(fixture.localDev));
+  });
+
+  test('a capture over SSH fills the table; Stop ends the agent on the host', async function () {
+    this.timeout(120_000);
+    await vscode.commands.executeCommand('packetCapture.startCapture');
+    panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'));
+    await panel.start({ target, interfaces: [fixture.remoteDev], filter: `udp port ${PORT}` });
+    assert.equal(panel.status, 'capturing');
+    await sendUdp(fixture.address, PORT, 20);
+    await until('20 rows', () => panel.counters().rows >= 20);
+    const rows = panel.rows(0, 100);
+    assert.equal(rows.length, 20);
+    for (const row of rows) {
+      assert.equal(row.source, '198.51.100.1');
+      assert.equal(row.destination, fixture.address);
+      assert.equal(row.protocol, 'UDP');
+    }
+    assert.ok(remoteAgents(fixture) !== '', 'the agent runs on the remote host');
+    await panel.stop();
+    assert.equal(panel.status, 'stopped');
+    await until('the agent to be gone from the host', () => remoteAgents(fixture) === '', 10_000);
+  });
+
+  test('the new commands are registered', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const c of ['packetCapture.addSshHost', 'packetCapture.connectPcapOverTcp', 'packetCapture.removeAgentFromHost']) assert.ok(commands.includes(c), c);
+  });
+});

@@ -1,0 +1,385 @@
+// The SSH target against a real OpenSSH server: sshd in a network namespace (the "remote host"),
+// real users with and without sudo, real host keys and a scratch known_hosts. The extension's SSH
+// code runs here in plain Node with scripted answers to its prompts; the VS Code prompts and the
+// panel are covered by test/exthost and test/e2e.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ourTcx } from '../kernel/helpers/bpf.js';
+import { registerCleanup } from '../kernel/helpers/cleanup.js';
+import { count } from '../kernel/helpers/judge.js';
+import { REPO, within } from '../kernel/helpers/agent.js';
+import { type SshFixture, startSshFixture } from './helpers/sshd.js';
+import { localAgentBundle, removeDeployedAgents, REMOTE_CACHE_DIR } from '../../extension/ssh/agent-deploy.js';
+import type { HostKeyQuestion, SshPrompts } from '../../extension/ssh/ssh-session.js';
+import { SshSession } from '../../extension/ssh/ssh-session.js';
+import { SshTarget, type SshTargetHooks } from '../../extension/targets/ssh.js';
+import { PcapOverTcpTarget } from '../../extension/targets/pcap-over-tcp.js';
+import type { AgentProcess } from '../../extension/targets/target.js';
+import { LiveCapture } from '../../extension/capture/live-capture.js';
+import { PacketStore } from '../../extension/store/packet-store.js';
+import { parseDestination } from '../../extension/ssh/ssh-config.js';
+import { checkHostKey } from '../../extension/ssh/known-hosts.js';
+
+const BUNDLE = localAgentBundle(path.join(REPO, 'dist', 'agent'), 'test');
+const UDP_PORT = 5555;
+
+interface Recorder {
+  hooks: SshTargetHooks;
+  questions: HostKeyQuestion[];
+  logs: string[];
+  progress: string[];
+  sudoAsked: number;
+}
+
+/** Hooks as the extension's, with scripted answers instead of VS Code's boxes. */
+function recorder(fixture: SshFixture, answers: Partial<SshPrompts> & { trust?: boolean; sudoPassword?: string; exclude?: boolean; configFile?: string } = {}): Recorder {
+  const r: Recorder = { questions: [], logs: [], progress: [], sudoAsked: 0, hooks: undefined as unknown as SshTargetHooks };
+  r.hooks = {
+    prompts: {
+      confirmHostKey: async (q) => {
+        r.questions.push(q);
+        return answers.trust ?? false;
+      },
+      passphrase: answers.passphrase ?? (async () => undefined),
+      password: answers.password ?? (async () => undefined),
+      keyboardInteractive: answers.keyboardInteractive ?? (async () => undefined),
+      sudoPassword: async () => {
+        r.sudoAsked++;
+        return answers.sudoPassword;
+      },
+    },
+    withProgress: (_title, task) => task((message) => r.progress.push(message)),
+    log: (m) => r.logs.push(m),
+    resolveOptions: () => ({ configFile: answers.configFile ?? fixture.configFile, systemConfigFile: '' }),
+    excludeOwnConnection: () => answers.exclude ?? true,
+    agentBundle: () => BUNDLE,
+  };
+  return r;
+}
+
+function knownHostsLines(fixture: SshFixture): string[] {
+  return fs.readFileSync(fixture.knownHostsFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
+}
+
+/** `count` UDP datagrams from the root side of the veth to the remote host. */
+async function sendUdp(fixture: SshFixture, port: number, n: number): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '198.51.100.1', resolve));
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) => socket.send(Buffer.from(`packet ${i}`), port, fixture.address, (e) => (e ? reject(e) : resolve())));
+    await sleep(5);
+  }
+  socket.close();
+}
+
+/** Pipes the agent's pcapng stream into a file; resolves when the agent has exited. */
+function toFile(agent: AgentProcess, file: string): { started: Promise<void>; done: Promise<number | null>; stderr: () => string } {
+  const out = fs.createWriteStream(file);
+  agent.stdout.pipe(out);
+  let stderr = '';
+  let onStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => { onStarted = resolve; });
+  agent.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.includes('"event":"started"')) onStarted();
+  });
+  const done = agent.exited.then(async (code) => {
+    if (!out.writableFinished) await new Promise<void>((r) => out.once('finish', () => r()));
+    return code;
+  });
+  return { started: within(started, 30_000, `the agent to start (stderr: ${stderr})`), done, stderr: () => stderr };
+}
+
+function remoteAgentProcesses(fixture: SshFixture): string[] {
+  return fixture.exec('sh', ['-c', 'pgrep -af "pcap-agent[.]js" || true']).split('\n').filter((l) => l.trim() !== '');
+}
+
+async function waitUntil(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
+  let fixture: SshFixture;
+  let scratch: string;
+
+  before(async () => {
+    fixture = await startSshFixture();
+    scratch = fs.mkdtempSync(path.join(fixture.dir, 'out-'));
+  });
+  after(async () => {
+    await fixture?.stop();
+  });
+
+  test('an unknown host key is refused without consent, and nothing is recorded', async () => {
+    const r = recorder(fixture, { trust: false });
+    const target = new SshTarget(parseDestination('pcap-remote'), r.hooks);
+    await assert.rejects(target.listInterfaces(), /Host key of 198\.51\.100\.2 not accepted/);
+    assert.equal(r.questions.length, 1);
+    assert.equal(r.questions[0].fingerprint, fixture.hostFingerprint, 'the prompt shows the SHA256 fingerprint ssh-keygen prints');
+    assert.equal(r.questions[0].keyType, fixture.hostKeyType);
+    assert.deepEqual(knownHostsLines(fixture), []);
+  });
+
+  test('an accepted host key is written in OpenSSH format, and OpenSSH then trusts it', async () => {
+    const r = recorder(fixture, { trust: true });
+    const session = await SshSession.connect(parseDestination('pcap-remote'), { configFile: fixture.configFile, systemConfigFile: '', prompts: r.hooks.prompts });
+    session.close();
+    assert.equal(r.questions.length, 1);
+    assert.equal(knownHostsLines(fixture).length, 1);
+    const strict = fixture.ssh('pcap-remote', 'true', ['StrictHostKeyChecking=yes']);
+    assert.equal(strict.code, 0, `ssh -o StrictHostKeyChecking=yes accepts the recorded key: ${strict.stderr}`);
+  });
+
+  test('deploys the agent with progress, lists the remote host\'s interfaces, and reuses the upload', async () => {
+    fixture.trustHostKeys();
+    const first = recorder(fixture);
+    const target = new SshTarget(parseDestination('pcap-remote'), first.hooks);
+    const interfaces = await target.listInterfaces();
+    const names = interfaces.map((i) => i.name);
+    assert.ok(names.includes(fixture.remoteDev), `the namespace's veth is listed: ${names.join(', ')}`);
+    assert.ok(!names.includes(fixture.localDev), 'the root namespace\'s interfaces are not');
+    assert.ok(first.progress.some((m) => m.startsWith('Uploading')), `progress reported the upload: ${first.progress.join(' | ')}`);
+    assert.ok(first.logs.some((l) => /uploaded to/.test(l)));
+    const dir = path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR, BUNDLE.id);
+    for (const f of BUNDLE.files) assert.equal(fs.statSync(path.join(dir, f.name)).size, f.size, `${f.name} uploaded whole`);
+    target.dispose();
+
+    const second = recorder(fixture);
+    const again = new SshTarget(parseDestination('pcap-remote'), second.hooks);
+    await again.listInterfaces();
+    assert.ok(second.logs.some((l) => /already in/.test(l)), `second deploy reuses the cache: ${second.logs.join(' | ')}`);
+    assert.ok(!second.progress.some((m) => m.startsWith('Uploading')), 'nothing uploaded the second time');
+    again.dispose();
+  });
+
+  test('captures over the SSH channel: the right packets, stop closes stdin and the agent exits', async () => {
+    fixture.trustHostKeys();
+    const r = recorder(fixture);
+    const target = new SshTarget(parseDestination('pcap-remote'), r.hooks);
+    try {
+      const agent = await target.startCapture({ interfaces: [fixture.remoteDev], filter: `udp port ${UDP_PORT}`, snaplen: 262144 });
+      const file = path.join(scratch, 'over-ssh.pcapng');
+      const run = toFile(agent, file);
+      await run.started;
+      await sendUdp(fixture, UDP_PORT, 20);
+      await sendUdp(fixture, UDP_PORT + 1, 5);
+      await sleep(300);
+      agent.stdin.end();
+      assert.equal(await within(run.done, 15_000, 'the agent to exit after stdin closed'), 0, run.stderr());
+      assert.match(run.stderr(), /"event":"stopped"/);
+      assert.equal(count(file, `udp.dstport == ${UDP_PORT} && !icmp`), 20);
+      assert.equal(count(file), 20, 'only what the filter asked for');
+      assert.deepEqual(remoteAgentProcesses(fixture), []);
+      assert.deepEqual(ourTcx(fixture.remote, fixture.remoteDev), [], 'no BPF link left on the host');
+    } finally {
+      target.dispose();
+    }
+  });
+
+  test('the capture leaves out its own SSH connection unless told not to', async () => {
+    fixture.trustHostKeys();
+    for (const exclude of [true, false]) {
+      const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture, { exclude }).hooks);
+      try {
+        const agent = await target.startCapture({ interfaces: [fixture.remoteDev], filter: '', snaplen: 262144 });
+        const file = path.join(scratch, `exclude-${exclude}.pcapng`);
+        const run = toFile(agent, file);
+        await run.started;
+        await sendUdp(fixture, UDP_PORT, 10);
+        await sleep(300);
+        agent.stdin.end();
+        assert.equal(await within(run.done, 15_000, 'the agent to exit'), 0, run.stderr());
+        assert.equal(count(file, `udp.dstport == ${UDP_PORT} && !icmp`), 10);
+        const sshPackets = count(file, 'tcp.port == 22');
+        if (exclude) assert.equal(sshPackets, 0, 'no packet of the SSH session itself');
+        else assert.ok(sshPackets > 0, 'with the exclusion off, the SSH session shows');
+      } finally {
+        target.dispose();
+      }
+    }
+  });
+
+  test('into the packet store through LiveCapture, as the panel does', async () => {
+    fixture.trustHostKeys();
+    const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture).hooks);
+    const store = new PacketStore({ maxPackets: 10_000, maxBytes: 64 << 20, whenFull: 'stop' });
+    const statuses: string[] = [];
+    const live = new LiveCapture(target, { interfaces: [fixture.remoteDev], filter: `udp port ${UDP_PORT}`, snaplen: 262144 }, store, {
+      onStatus: (s, m) => statuses.push(m ? `${s}: ${m}` : s),
+      onPackets: () => {},
+    });
+    try {
+      await within(live.start(), 30_000, 'the capture to start');
+      await sendUdp(fixture, UDP_PORT, 15);
+      await waitUntil('15 packets in the store', () => store.received >= 15);
+      await live.stop();
+      assert.equal(store.received, 15);
+      assert.equal(live.status, 'stopped', statuses.join(' | '));
+    } finally {
+      target.dispose();
+    }
+  });
+
+  test('a dropped SSH connection stops the agent: no process and no BPF link remain on the host', async () => {
+    fixture.trustHostKeys();
+    const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture).hooks);
+    try {
+      const agent = await target.startCapture({ interfaces: [fixture.remoteDev], filter: '', snaplen: 262144 });
+      const run = toFile(agent, path.join(scratch, 'killed.pcapng'));
+      await run.started;
+      assert.equal(remoteAgentProcesses(fixture).length > 0, true, 'the agent runs on the host');
+      assert.ok(ourTcx(fixture.remote, fixture.remoteDev).length > 0, 'and is attached');
+      fixture.killConnections();
+      await within(run.done, 15_000, 'the channel to close');
+      assert.match(agent.exitReason?.() ?? '', /SSH connection .* closed/);
+      await waitUntil('the agent to exit on the host', () => remoteAgentProcesses(fixture).length === 0);
+      await waitUntil('the BPF links to go', () => ourTcx(fixture.remote, fixture.remoteDev).length === 0);
+    } finally {
+      target.dispose();
+    }
+  });
+
+  test('a user without sudo gets a clear message, and nothing is left on the host', async () => {
+    fixture.trustHostKeys();
+    const r = recorder(fixture, { sudoPassword: fixture.plainUser.password });
+    const target = new SshTarget(parseDestination('pcap-remote-plain'), r.hooks);
+    try {
+      await assert.rejects(target.listInterfaces(), (e: Error) => {
+        assert.match(e.message, new RegExp(`${fixture.plainUser.name} may not use sudo on .*capturing needs root`));
+        return true;
+      });
+      assert.equal(r.sudoAsked, 1, 'asked for the sudo password once');
+      assert.equal(fs.existsSync(path.join(fixture.plainUser.home, REMOTE_CACHE_DIR)), false, 'no agent uploaded');
+    } finally {
+      target.dispose();
+    }
+  });
+
+  test('ProxyJump: through the jump host to the remote host', async () => {
+    fixture.trustHostKeys();
+    const target = new SshTarget(parseDestination('pcap-remote-jump'), recorder(fixture).hooks);
+    try {
+      const names = (await target.listInterfaces()).map((i) => i.name);
+      assert.ok(names.includes(fixture.remoteDev), names.join(', '));
+    } finally {
+      target.dispose();
+    }
+  });
+
+  test('an encrypted identity file: the passphrase is asked, a wrong one is asked again', async () => {
+    fixture.trustHostKeys();
+    const config = path.join(scratch, 'encrypted-key.config');
+    fs.writeFileSync(config, [
+      'Host enc',
+      `  HostName ${fixture.address}`,
+      `  User ${fixture.sudoUser.name}`,
+      `  IdentityFile ${fixture.sudoUser.encryptedKeyFile}`,
+      '  IdentitiesOnly yes',
+      '  PasswordAuthentication no',
+      `  UserKnownHostsFile ${fixture.knownHostsFile}`,
+      '',
+    ].join('\n'));
+    const answers = ['wrong', fixture.sudoUser.keyPassphrase];
+    const asked: string[] = [];
+    const session = await SshSession.connect(parseDestination('enc'), {
+      configFile: config,
+      systemConfigFile: '',
+      prompts: { ...recorder(fixture).hooks.prompts, passphrase: async (file) => { asked.push(file); return answers.shift(); } },
+    });
+    try {
+      assert.equal((await session.run('id -un')).stdout.trim(), fixture.sudoUser.name);
+      assert.deepEqual(asked, [fixture.sudoUser.encryptedKeyFile, fixture.sudoUser.encryptedKeyFile]);
+    } finally {
+      session.close();
+    }
+  });
+
+  test('password authentication as the last resort; a wrong password is "Permission denied"', async () => {
+    fixture.trustHostKeys();
+    const connect = (password: string) => SshSession.connect(
+      { host: fixture.address, user: fixture.plainUser.name },
+      {
+        configFile: emptyConfig,
+        systemConfigFile: '',
+        prompts: { ...recorder(fixture).hooks.prompts, password: async () => password },
+        // known_hosts of the fixture, as a user's own file would be
+        homeDir: fixture.dir,
+      },
+    ).catch((e: Error) => e);
+    const emptyConfig = path.join(scratch, 'empty.config');
+    fs.writeFileSync(emptyConfig, '');
+    fs.mkdirSync(path.join(fixture.dir, '.ssh'), { recursive: true });
+    fs.copyFileSync(fixture.knownHostsFile, path.join(fixture.dir, '.ssh', 'known_hosts'));
+    const denied = await connect('not the password');
+    assert.ok(denied instanceof Error);
+    assert.match(denied.message, new RegExp(`Permission denied for ${fixture.plainUser.name}@${fixture.address.replace(/\./g, '\\.')} \\(tried: .*password`));
+    const ok = await connect(fixture.plainUser.password);
+    assert.ok(ok instanceof SshSession, String(ok));
+    assert.equal((await ok.run('id -un')).stdout.trim(), fixture.plainUser.name);
+    ok.close();
+  });
+
+  test('PCAP-over-TCP through an SSH local forward: the agent in PCA mode on the host\'s loopback', async () => {
+    fixture.trustHostKeys();
+    const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture).hooks);
+    const pcaPort = 19_990;
+    // The agent in PCA mode, as a service on the remote host would run it (loopback only).
+    const pca = spawn('ip', ['netns', 'exec', fixture.remote.name, process.execPath, path.join(REPO, 'dist', 'agent', 'pcap-agent.js')], {
+      env: { ...process.env, ENABLE_PCA: 'true', PCA_SERVER_PORT: String(pcaPort), PCA_FILTER: `udp,${UDP_PORT}`, INTERFACES: fixture.remoteDev },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const undo = registerCleanup(() => pca.kill('SIGKILL'));
+    try {
+      await waitUntil('the PCA server to listen', () => fixture.exec('sh', ['-c', `ss -ltn 'sport = :${pcaPort}' | tail -n +2`]).trim() !== '');
+      const endpoint = new PcapOverTcpTarget({ host: '127.0.0.1', port: pcaPort }, async (e) => (await target.connection()).forwardOut(e.host, e.port), 'pcap-remote');
+      const store = new PacketStore({ maxPackets: 10_000, maxBytes: 64 << 20, whenFull: 'stop' });
+      const live = new LiveCapture(endpoint, { interfaces: [], filter: '', snaplen: 262144 }, store, { onStatus: () => {}, onPackets: () => {} });
+      await within(live.start(), 15_000, 'the stream to open');
+      await sleep(500); // the PCA agent attaches when its first client connects
+      await sendUdp(fixture, UDP_PORT, 12);
+      await waitUntil('12 packets through the forward', () => store.received >= 12);
+      await live.stop();
+      assert.equal(store.received, 12);
+      assert.equal(live.status, 'stopped');
+    } finally {
+      pca.kill();
+      undo();
+      target.dispose();
+    }
+  });
+
+  test('a changed host key is refused with a warning, and known_hosts is not touched', async () => {
+    fixture.trustHostKeys();
+    const before = fs.readFileSync(fixture.knownHostsFile, 'utf8');
+    await fixture.rotateHostKey();
+    const r = recorder(fixture, { trust: true });
+    const target = new SshTarget(parseDestination('pcap-remote'), r.hooks);
+    await assert.rejects(target.listInterfaces(), /host key of 198\.51\.100\.2 has changed/);
+    assert.equal(r.questions.length, 0, 'never offered to accept it');
+    assert.equal(fs.readFileSync(fixture.knownHostsFile, 'utf8'), before);
+    assert.equal(checkHostKey({ user: [fixture.knownHostsFile], global: [] }, fixture.address, 22, Buffer.from(fixture.hostPublicKey, 'base64')).status, 'changed');
+    fixture.trustHostKeys();
+  });
+
+  test('Remove Agent from Host deletes what was deployed', async () => {
+    fixture.trustHostKeys();
+    const session = await SshSession.connect(parseDestination('pcap-remote'), { configFile: fixture.configFile, systemConfigFile: '', prompts: recorder(fixture).hooks.prompts });
+    try {
+      const removed = await removeDeployedAgents(session, fixture.sudoUser.home);
+      assert.deepEqual(removed.map((d) => path.basename(d)), [BUNDLE.id]);
+      assert.equal(fs.existsSync(path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR)), false);
+      assert.deepEqual(await removeDeployedAgents(session, fixture.sudoUser.home), []);
+    } finally {
+      session.close();
+    }
+  });
+});
