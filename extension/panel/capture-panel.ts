@@ -259,6 +259,7 @@ export class CapturePanel implements vscode.Disposable {
     if (this.live && (this.live.status === 'starting' || this.live.status === 'capturing')) {
       throw new Error('A capture is already running in this panel: stop it first.');
     }
+    this.refreshTargets(); // an endpoint target may be new: the picker shows what is captured
     const target = this.target(params.target);
     if (params.interfaces.length === 0 && target.info.kind !== 'tcp') throw new Error('Choose at least one interface.');
     parseFilter(params.filter); // a FilterError reaches the panel before anything starts

@@ -456,7 +456,7 @@ function includedFiles(line: ConfigLine, userConfig: boolean, env: Environment):
     if (arg === '') throw lineError(line, 'empty include path');
     if (arg.startsWith('~') && !userConfig) throw lineError(line, `bad include path ${arg} (~ is only allowed in user configuration)`);
     // Relative includes live in ~/.ssh for user configs and /etc/ssh for system ones.
-    const anchored = arg.startsWith('/') || arg.startsWith('~') ? arg : `${userConfig ? '~/.ssh' : '/etc/ssh'}/${arg}`;
+    const anchored = path.isAbsolute(arg) || arg.startsWith('~') ? arg : `${userConfig ? '~/.ssh' : '/etc/ssh'}/${arg}`;
     const pattern = expandGlobTilde(anchored, env);
     return pattern === undefined ? [] : globFiles(pattern);
   });

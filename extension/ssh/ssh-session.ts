@@ -69,12 +69,12 @@ export class SshSession {
 
   /** Connects to an alias from the SSH config, or to user@host[:port]. */
   static async connect(destination: Destination, options: ConnectOptions): Promise<SshSession> {
-    const config = applyDestination(resolveHost(destination.host, options), destination);
+    const config = resolveDestination(destination, options);
     const hops: Client[] = [];
     try {
       let sock: Readable | undefined;
       for (const jump of config.proxyJump ? parseProxyJump(config.proxyJump) : []) {
-        const hopConfig = applyDestination(resolveHost(jump.host, options), jump);
+        const hopConfig = resolveDestination(jump, options);
         options.log?.(`Connecting to jump host ${hopConfig.user}@${hopConfig.hostname}:${hopConfig.port}`);
         const hop = await connectClient(hopConfig, sock, options);
         hops.push(hop);
@@ -132,8 +132,9 @@ export class SshSession {
   }
 }
 
-function applyDestination(config: SshHostConfig, d: Destination): SshHostConfig {
-  return { ...config, user: d.user ?? config.user, port: d.port ?? config.port };
+/** As `ssh [user@]host [-p port]`: the given user and port win over the config's. */
+function resolveDestination(d: Destination, options: ResolveOptions): SshHostConfig {
+  return resolveHost(d.host, { ...options, user: d.user, port: d.port });
 }
 
 function forward(hop: Client, hopConfig: SshHostConfig, next: SshHostConfig): Promise<Readable> {

@@ -694,7 +694,8 @@ Host zeta
   it('reads ~/.ssh/config by default and lists nothing when it is missing', () => {
     const home = mkdtempSync(join(tempDir, 'list-home-'));
     assert.deepEqual(listConfiguredHosts({ homeDir: home, localUser }), []);
-    writeFile('Host from-default\n', join(home.slice(tempDir.length + 1), '.ssh', 'config'));
+    mkdirSync(join(home, '.ssh'));
+    writeFileSync(join(home, '.ssh', 'config'), 'Host from-default\n');
     assert.deepEqual(listConfiguredHosts({ homeDir: home, localUser }), ['from-default']);
   });
 });

@@ -34,7 +34,7 @@ export interface CodeServerOptions {
   folder?: string;
   /** Extra environment for code-server and its extension host. */
   env?: Record<string, string>;
-  /** User settings for a new profile, on top of DEFAULT_SETTINGS. */
+  /** Settings for the profile (written as code-server's Machine settings, so machine-scoped ones apply). */
   settings?: Record<string, unknown>;
   /** Copy code-server's output to this process's stderr (npm start) besides the log file. */
   echo?: boolean;
@@ -131,7 +131,13 @@ function prepareProfile(profileDir: string, extraSettings: Record<string, unknow
   const settings = path.join(p.userData, 'User', 'settings.json');
   if (!existsSync(settings)) {
     mkdirSync(path.dirname(settings), { recursive: true });
-    writeFileSync(settings, JSON.stringify({ ...DEFAULT_SETTINGS, ...extraSettings }, null, 2) + '\n');
+    writeFileSync(settings, JSON.stringify(DEFAULT_SETTINGS, null, 2) + '\n');
+  }
+  // code-server is the "remote": machine-scoped settings are read from its Machine settings only.
+  if (Object.keys(extraSettings).length > 0) {
+    const machine = path.join(p.userData, 'Machine', 'settings.json');
+    mkdirSync(path.dirname(machine), { recursive: true });
+    writeFileSync(machine, JSON.stringify(extraSettings, null, 2) + '\n');
   }
 }
 
