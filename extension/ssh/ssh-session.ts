@@ -39,6 +39,7 @@ interface ExecResult {
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
+const DEFAULT_KEEPALIVE_SECONDS = 15;
 
 export class SshSession {
   private closed = false;
@@ -163,7 +164,8 @@ function connectClient(config: SshHostConfig, sock: Readable | undefined, option
       sock,
       username: config.user,
       readyTimeout: (config.connectTimeoutSeconds ?? 0) * 1000 || DEFAULT_READY_TIMEOUT_MS,
-      keepaliveInterval: config.serverAliveIntervalSeconds * 1000,
+      // OpenSSH sends none by default; a live capture wants to learn of a dead link within a minute.
+      keepaliveInterval: (config.serverAliveIntervalSeconds || DEFAULT_KEEPALIVE_SECONDS) * 1000,
       algorithms: { serverHostKey: preferKnownHostKeyTypes(config) },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         void verifyHostKey(config, key, options).then(

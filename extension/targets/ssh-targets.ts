@@ -45,11 +45,10 @@ export class SshTargets implements vscode.Disposable {
     } catch {
       return undefined;
     }
-    const probe = new SshTarget(destination, this.hooks, description);
-    const existing = this.targets.get(probe.info.id);
-    if (existing) return existing;
-    this.targets.set(probe.info.id, probe);
-    return probe;
+    const id = SshTarget.idOf(destination);
+    let target = this.targets.get(id);
+    if (!target) this.targets.set(id, (target = new SshTarget(destination, this.hooks, description)));
+    return target;
   }
 
   /** Asks for user@host[:port], remembers it, and returns its target. */

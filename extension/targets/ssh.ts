@@ -45,9 +45,12 @@ export class SshTarget implements CaptureTarget {
   private prepared?: Promise<PreparedHost>;
 
   constructor(readonly destination: Destination, private readonly hooks: SshTargetHooks, description = 'SSH host') {
-    const d = destination;
-    const text = `${d.user ? `${d.user}@` : ''}${d.host.includes(':') ? `[${d.host}]` : d.host}${d.port ? `:${d.port}` : ''}`;
-    this.info = { id: `ssh:${text}`, kind: 'ssh', label: text, description };
+    const text = destinationText(destination);
+    this.info = { id: SshTarget.idOf(destination), kind: 'ssh', label: text, description };
+  }
+
+  static idOf(destination: Destination): string {
+    return `ssh:${destinationText(destination)}`;
   }
 
   /** The connection, opened on first use and again after it closed. */
@@ -151,6 +154,11 @@ export class SshTarget implements CaptureTarget {
     this.session = undefined;
     this.prepared = undefined;
   }
+}
+
+/** user@host:port as typed, with brackets around an IPv6 address. */
+function destinationText(d: Destination): string {
+  return `${d.user ? `${d.user}@` : ''}${d.host.includes(':') ? `[${d.host}]` : d.host}${d.port ? `:${d.port}` : ''}`;
 }
 
 /** An exec channel as an AgentProcess: the channel is both the agent's stdin and its stdout. */
