@@ -150,7 +150,8 @@ async function runCapture(argv: string[]): Promise<number> {
           events.emit({ event: 'error', code: err.code, message: err.message });
         }
       },
-      onInvalid: (line, reason) => events.emit({ event: 'error', code: 'E_USAGE', message: `ignored control line "${line}": ${reason}` }),
+      // Never echo the line: a sudo password meant for sudo could land here, and events are shown.
+      onInvalid: (line, reason) => events.emit({ event: 'error', code: 'E_USAGE', message: `ignored a control line of ${line.length} characters: ${reason}` }),
       onEnd: () => finish('stdin-closed'),
     });
   }

@@ -64,10 +64,6 @@ export class SshSession {
     return `${c.user}@${c.hostname}${c.port === 22 ? '' : `:${c.port}`}`;
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Connects to an alias from the SSH config, or to user@host[:port]. */
   static async connect(destination: Destination, options: ConnectOptions): Promise<SshSession> {
     const config = resolveDestination(destination, options);
@@ -152,7 +148,9 @@ function connectClient(config: SshHostConfig, sock: Readable | undefined, option
   const auth = new AuthSequence(config, options);
   return new Promise((resolve, reject) => {
     client.once('ready', () => resolve(client));
-    client.once('error', (e: Error & { level?: string; code?: string }) => {
+    // Also after 'ready' (a keepalive timeout): the connection closes and its users see 'close'.
+    client.on('error', (e: Error & { level?: string; code?: string }) => {
+      options.log?.(`${where}: ${e.message}`);
       client.end();
       if (hostKeyProblem) reject(new SshError(hostKeyProblem));
       else if (e.level === 'client-authentication') reject(new SshError(auth.failureMessage()));

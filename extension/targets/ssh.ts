@@ -62,9 +62,11 @@ export class SshTarget implements CaptureTarget {
         log: (m) => this.hooks.log(m),
       });
       this.session = attempt;
+      // A closed or failed connection is forgotten with what was prepared on it.
       const forget = () => {
-        if (this.session === attempt) this.session = undefined;
-        if (this.session === undefined) this.prepared = undefined;
+        if (this.session !== attempt) return;
+        this.session = undefined;
+        this.prepared = undefined;
       };
       attempt.then((s) => void s.onClose.then(forget), forget);
     }
@@ -104,7 +106,7 @@ export class SshTarget implements CaptureTarget {
     for (let attempt = 0; attempt < 3; attempt++) {
       const password = await this.hooks.prompts.sudoPassword(facts.user, session.config.hostname, attempt > 0);
       if (password === undefined) throw new CaptureStartError('Capture cancelled: no sudo password given.');
-      const r = await session.run("sudo -S -p '' -v", password + '\n');
+      const r = await session.run("sudo -k -S -p '' true", password + '\n');
       if (r.code === 0) return password;
       if (/not in the sudoers|not allowed|may not run sudo/i.test(r.stderr)) {
         throw new CaptureStartError(
@@ -142,7 +144,8 @@ export class SshTarget implements CaptureTarget {
     const exclude = this.hooks.excludeOwnConnection() ? this.ownConnectionExclusion(host.facts) : undefined;
     if (exclude) this.hooks.log(`${host.session.label}: leaving out this SSH connection: ${exclude}`);
     const agent = this.agentArgv(host, captureArgs({ ...request, exclude }));
-    const sudo = host.facts.sudo === 'root' ? [] : host.sudoPassword !== undefined ? ['sudo', '-S', '-p', '', '--'] : ['sudo', '-n', '--'];
+    // -k: sudo always reads the password line, even with cached credentials, so it never reaches the agent.
+    const sudo = host.facts.sudo === 'root' ? [] : host.sudoPassword !== undefined ? ['sudo', '-k', '-S', '-p', '', '--'] : ['sudo', '-n', '--'];
     const channel = await host.session.exec(shellCommand([...sudo, ...agent]));
     if (host.sudoPassword !== undefined) channel.write(host.sudoPassword + '\n');
     return channelProcess(channel, host.session);

@@ -37,7 +37,7 @@ interface Recorder {
 }
 
 /** Hooks as the extension's, with scripted answers instead of VS Code's boxes. */
-function recorder(fixture: SshFixture, answers: Partial<SshPrompts> & { trust?: boolean; sudoPassword?: string; exclude?: boolean; configFile?: string } = {}): Recorder {
+function recorder(fixture: SshFixture, answers: Partial<SshPrompts> & { trust?: boolean; sudoPassword?: string | (() => string | undefined); exclude?: boolean; configFile?: string } = {}): Recorder {
   const r: Recorder = { questions: [], logs: [], progress: [], sudoAsked: 0, hooks: undefined as unknown as SshTargetHooks };
   r.hooks = {
     prompts: {
@@ -50,7 +50,7 @@ function recorder(fixture: SshFixture, answers: Partial<SshPrompts> & { trust?: 
       keyboardInteractive: answers.keyboardInteractive ?? (async () => undefined),
       sudoPassword: async () => {
         r.sudoAsked++;
-        return answers.sudoPassword;
+        return typeof answers.sudoPassword === 'function' ? answers.sudoPassword() : answers.sudoPassword;
       },
     },
     withProgress: (_title, task) => task((message) => r.progress.push(message)),
@@ -261,6 +261,36 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       assert.equal(fs.existsSync(path.join(fixture.plainUser.home, REMOTE_CACHE_DIR)), false, 'no agent uploaded');
     } finally {
       target.dispose();
+    }
+  });
+
+  test('sudo that asks for a password: asked again after a wrong one, passed on stdin, never shown', async () => {
+    fixture.trustHostKeys();
+    const user = fixture.plainUser;
+    // For this test only, the plain user may sudo with their password.
+    const dropIn = `/etc/sudoers.d/pcap-test-password-${process.pid}`;
+    fs.writeFileSync(dropIn, `${user.name} ALL=(ALL) ALL\nDefaults:${user.name} !mail_badpass, !mail_no_user, !lecture\n`, { mode: 0o440 });
+    const undo = registerCleanup(() => fs.rmSync(dropIn, { force: true }));
+    const answers = ['not the password', user.password];
+    const r = recorder(fixture, { sudoPassword: () => answers.shift() });
+    const target = new SshTarget(parseDestination('pcap-remote-plain'), r.hooks);
+    try {
+      const agent = await target.startCapture({ interfaces: [fixture.remoteDev], filter: `udp port ${UDP_PORT}`, snaplen: 262144 });
+      const file = path.join(scratch, 'sudo-password.pcapng');
+      const run = toFile(agent, file);
+      await run.started;
+      await sendUdp(fixture, UDP_PORT, 5);
+      await sleep(300);
+      agent.stdin.end();
+      assert.equal(await within(run.done, 15_000, 'the agent to exit'), 0, run.stderr());
+      assert.equal(count(file), 5);
+      assert.equal(r.sudoAsked, 2, 'asked once more after the wrong password, then not again for the capture');
+      assert.ok(!run.stderr().includes(user.password) && !r.logs.join('\n').includes(user.password), 'the password shows nowhere');
+      assert.deepEqual(remoteAgentProcesses(fixture), []);
+    } finally {
+      target.dispose();
+      undo();
+      fs.rmSync(path.join(user.home, REMOTE_CACHE_DIR), { recursive: true, force: true });
     }
   });
 
