@@ -521,6 +521,24 @@ test('capture form: the builder writes the filter, validation inline, start and 
   await close(w);
 });
 
+test('target picker: "Add SSH host…" asks the host, then selects the new target', { skip }, async () => {
+  const w = await open('rows=0');
+  const { page } = w;
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
+  const options = () => page.evaluate(() => Array.from(document.querySelectorAll('vscode-single-select[aria-label="Capture target"] vscode-option')).map((o) => o.textContent));
+  assert.deepEqual(await options(), ['Local', 'Add SSH host…'], 'the last entry adds a host');
+  const select = page.locator('vscode-single-select[aria-label="Capture target"]');
+  await select.click();
+  await select.locator('.options [role=option]', { hasText: 'Add SSH host…' }).click();
+  await page.waitForFunction(() => document.querySelector<HTMLElement & { value: string }>('vscode-single-select[aria-label="Capture target"]')?.value === 'ssh:dev@build.example.test');
+  assert.deepEqual(await options(), ['Local', 'dev@build.example.test', 'Add SSH host…']);
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4, undefined, { timeout: 5000 });
+  const summary = await page.locator('.capture-form vscode-collapsible').evaluate((c) => (c as HTMLElement & { description: string }).description);
+  assert.match(summary, /^dev@build\.example\.test · /, 'the form summary names the new target');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('file mode hides the capture form', { skip }, async () => {
   const w = await open('rows=5000&mode=file');
   const { page } = w;
