@@ -63,7 +63,7 @@ export class LiveCapture {
     });
     void agent.exited.then((code) => this.onExit(code));
     if (agent.reportsEvents === false) {
-      this.setStatus('capturing');
+      this.setStatus('capturing', agent.note);
       this.onStarted();
     }
     await started;
@@ -96,7 +96,7 @@ export class LiveCapture {
       return;
     }
     if (e.event === 'started') {
-      this.setStatus('capturing');
+      this.setStatus('capturing', this.agent?.note);
       this.onStarted();
     } else if (e.event === 'stats' || e.event === 'stopped') {
       this.kernelDrops = e.kernelDropped ?? this.kernelDrops;

@@ -148,7 +148,11 @@ export class SshTarget implements CaptureTarget {
     const sudo = host.facts.sudo === 'root' ? [] : host.sudoPassword !== undefined ? ['sudo', '-k', '-S', '-p', '', '--'] : ['sudo', '-n', '--'];
     const channel = await host.session.exec(shellCommand([...sudo, ...agent]));
     if (host.sudoPassword !== undefined) channel.write(host.sudoPassword + '\n');
-    return channelProcess(channel, host.session);
+    const c = host.facts.sshConnection;
+    const note = exclude && c
+      ? `Leaving out this SSH connection (${c.clientAddress} port ${c.clientPort} ↔ ${c.serverAddress} port ${c.serverPort}): setting packetCapture.ssh.excludeOwnConnection.`
+      : undefined;
+    return { ...channelProcess(channel, host.session), note };
   }
 
   /** Closes the connection (the agent stops if one runs). */

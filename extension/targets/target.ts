@@ -23,6 +23,8 @@ export interface AgentProcess {
   readonly exited: Promise<number | null>;
   /** Why it ended, when the exit code cannot say (a dropped connection). */
   exitReason?(): string | undefined;
+  /** What the user should know while it captures (shown in the panel). */
+  readonly note?: string;
   /** false for a plain pcap stream (PCAP-over-TCP): no JSON events, capturing from the start. */
   readonly reportsEvents?: boolean;
 }

@@ -224,6 +224,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       await live.stop();
       assert.equal(store.received, 15);
       assert.equal(live.status, 'stopped', statuses.join(' | '));
+      assert.ok(statuses.some((st) => /^capturing: Leaving out this SSH connection \(198\.51\.100\.1 port \d+ ↔ 198\.51\.100\.2 port 22\)/.test(st)), statuses.join(' | '));
     } finally {
       target.dispose();
     }
