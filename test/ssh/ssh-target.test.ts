@@ -3,7 +3,7 @@
 // code runs here in plain Node with scripted answers to its prompts; the VS Code prompts and the
 // panel are covered by test/exthost and test/e2e.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -331,6 +331,38 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       assert.deepEqual(asked, [fixture.sudoUser.encryptedKeyFile, fixture.sudoUser.encryptedKeyFile]);
     } finally {
       session.close();
+    }
+  });
+
+  test('ssh-agent: the key it holds logs in, with no identity file at hand', async () => {
+    fixture.trustHostKeys();
+    const socket = path.join(scratch, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    const undo = registerCleanup(() => agent.kill('SIGKILL'));
+    try {
+      await waitUntil('ssh-agent to listen', () => fs.existsSync(socket));
+      const added = spawnSync('ssh-add', [fixture.sudoUser.privateKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8', timeout: 10_000 });
+      assert.equal(added.status, 0, added.stderr);
+      const config = path.join(scratch, 'agent.config');
+      fs.writeFileSync(config, [
+        'Host via-agent',
+        `  HostName ${fixture.address}`,
+        `  User ${fixture.sudoUser.name}`,
+        `  IdentityAgent ${socket}`,
+        `  IdentityFile ${path.join(scratch, 'no-such-key')}`,
+        '  PasswordAuthentication no',
+        `  UserKnownHostsFile ${fixture.knownHostsFile}`,
+        '',
+      ].join('\n'));
+      const session = await SshSession.connect(parseDestination('via-agent'), { configFile: config, systemConfigFile: '', prompts: recorder(fixture).hooks.prompts });
+      try {
+        assert.equal((await session.run('id -un')).stdout.trim(), fixture.sudoUser.name);
+      } finally {
+        session.close();
+      }
+    } finally {
+      agent.kill();
+      undo();
     }
   });
 
