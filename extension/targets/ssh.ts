@@ -129,30 +129,29 @@ export class SshTarget implements CaptureTarget {
     return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
   }
 
-  /** The filter that leaves out this SSH connection, as the host sees it, in both directions. */
-  ownConnectionExclusion(facts: HostFacts): string | undefined {
+  /** This SSH connection as the host sees it: the filter that leaves it out, both ways, and a note. */
+  private ownConnection(facts: HostFacts): { filter: string; note: string } | undefined {
     const c = facts.sshConnection;
     if (!c) return undefined;
-    const client = c.clientAddress.replace(/%.*$/, '');
+    const client = c.clientAddress.replace(/%.*$/, ''); // no zone index in a filter
     const server = c.serverAddress.replace(/%.*$/, '');
     const way = (a: string, ap: number, b: string, bp: number) => `(src host ${a} and src port ${ap} and dst host ${b} and dst port ${bp})`;
-    return `tcp and (${way(client, c.clientPort, server, c.serverPort)} or ${way(server, c.serverPort, client, c.clientPort)})`;
+    return {
+      filter: `tcp and (${way(client, c.clientPort, server, c.serverPort)} or ${way(server, c.serverPort, client, c.clientPort)})`,
+      note: `Leaving out this SSH connection (${client} port ${c.clientPort} ↔ ${server} port ${c.serverPort}): setting packetCapture.ssh.excludeOwnConnection.`,
+    };
   }
 
   async startCapture(request: CaptureRequest): Promise<AgentProcess> {
     const host = await this.prepare();
-    const exclude = this.hooks.excludeOwnConnection() ? this.ownConnectionExclusion(host.facts) : undefined;
-    if (exclude) this.hooks.log(`${host.session.label}: leaving out this SSH connection: ${exclude}`);
-    const agent = this.agentArgv(host, captureArgs({ ...request, exclude }));
+    const own = this.hooks.excludeOwnConnection() ? this.ownConnection(host.facts) : undefined;
+    if (own) this.hooks.log(`${host.session.label}: leaving out this SSH connection: ${own.filter}`);
+    const agent = this.agentArgv(host, captureArgs({ ...request, exclude: own?.filter }));
     // -k: sudo always reads the password line, even with cached credentials, so it never reaches the agent.
     const sudo = host.facts.sudo === 'root' ? [] : host.sudoPassword !== undefined ? ['sudo', '-k', '-S', '-p', '', '--'] : ['sudo', '-n', '--'];
     const channel = await host.session.exec(shellCommand([...sudo, ...agent]));
     if (host.sudoPassword !== undefined) channel.write(host.sudoPassword + '\n');
-    const c = host.facts.sshConnection;
-    const note = exclude && c
-      ? `Leaving out this SSH connection (${c.clientAddress} port ${c.clientPort} ↔ ${c.serverAddress} port ${c.serverPort}): setting packetCapture.ssh.excludeOwnConnection.`
-      : undefined;
-    return { ...channelProcess(channel, host.session), note };
+    return { ...channelProcess(channel, host.session), note: own?.note };
   }
 
   /** Closes the connection (the agent stops if one runs). */
