@@ -283,6 +283,7 @@ export class CapturePanel implements vscode.Disposable {
       },
     );
     this.live = live;
+    this.pushCounters(); // the table empties now, not at the next tick
     await live.start();
   }
 

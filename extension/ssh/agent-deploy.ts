@@ -70,7 +70,7 @@ const CHECKSUM_JS =
 
 async function remoteChecksums(session: SshSession, node: string, paths: string[]): Promise<string[]> {
   const r = await session.run(shellCommand([node, '-e', CHECKSUM_JS, ...paths]));
-  if (r.code !== 0) throw new DeployError(`Could not check the agent files on ${session.label}: ${r.stderr.trim() || `status ${r.code}`}`);
+  if (r.code !== 0) throw new DeployError(`Could not check the agent files on ${session.label}: ${r.stderr.trim() || r.ending}`);
   return r.stdout.trim().split('\n');
 }
 
@@ -104,7 +104,7 @@ export async function deployAgent(session: SshSession, home: string, node: strin
       throw new DeployError(`The agent uploaded to ${session.label} does not match its checksums (disk full or a transfer error?). Try again.`);
     }
     const r = await session.run(shellCommand(['sh', '-c', 'rm -rf -- "$2" && mv -- "$1" "$2"', 'sh', staging, dir]));
-    if (r.code !== 0) throw new DeployError(`Could not install the agent on ${session.label}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new DeployError(`Could not install the agent on ${session.label}: ${r.stderr.trim() || r.ending}`);
     return { dir, script, reused: false };
   } catch (e) {
     await session.run(shellCommand(['rm', '-rf', '--', staging])).catch(() => {});
@@ -116,7 +116,7 @@ export async function deployAgent(session: SshSession, home: string, node: strin
 
 async function mkdirs(session: SshSession, dirs: string[]): Promise<void> {
   const r = await session.run(shellCommand(['mkdir', '-p', '-m', '700', '--', ...dirs]));
-  if (r.code !== 0) throw new DeployError(`Could not create ${dirs.join(', ')} on ${session.label}: ${r.stderr.trim()}`);
+  if (r.code !== 0) throw new DeployError(`Could not create ${dirs.join(', ')} on ${session.label}: ${r.stderr.trim() || r.ending}`);
 }
 
 function put(sftp: SFTPWrapper, localPath: string, remotePath: string, onBytes: (sent: number) => void): Promise<void> {
@@ -132,6 +132,6 @@ export async function removeDeployedAgents(session: SshSession, home: string): P
   const list = await session.run(shellCommand(['sh', '-c', 'cd -- "$1" 2>/dev/null && for d in *; do [ -e "$d" ] && echo "$d"; done; exit 0', 'sh', root]));
   const found = list.stdout.split('\n').filter((l) => l !== '');
   const r = await session.run(shellCommand(['rm', '-rf', '--', root]));
-  if (r.code !== 0) throw new DeployError(`Could not remove ${root} on ${session.label}: ${r.stderr.trim()}`);
+  if (r.code !== 0) throw new DeployError(`Could not remove ${root} on ${session.label}: ${r.stderr.trim() || r.ending}`);
   return found.map((name) => path.posix.join(root, name));
 }

@@ -32,8 +32,21 @@ export interface ConnectOptions extends ResolveOptions {
   log?: (message: string) => void;
 }
 
-interface ExecResult {
+/** How a remote command ended. */
+export interface CommandEnd {
+  /** null when the command reported no exit status (killed by a signal, or the channel closed). */
   code: number | null;
+  /** For messages: "status 1", "signal TERM", "no exit status". */
+  ending: string;
+}
+
+export interface RemoteCommand {
+  channel: ClientChannel;
+  /** Resolves when the channel has closed. */
+  ended: Promise<CommandEnd>;
+}
+
+interface ExecResult extends CommandEnd {
   stdout: string;
   stderr: string;
 }
@@ -88,25 +101,34 @@ export class SshSession {
 
   /** Runs a command; stdin (if given) is written and closed. */
   async run(command: string, stdin?: string): Promise<ExecResult> {
-    const channel = await this.exec(command);
-    return new Promise((resolve, reject) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let code: number | null = null;
-      channel.on('data', (d: Buffer) => out.push(d));
-      channel.stderr.on('data', (d: Buffer) => err.push(d));
-      channel.on('exit', (c: number | null) => { code = c; });
-      channel.on('error', reject);
-      channel.on('close', () => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-      if (stdin !== undefined) channel.end(stdin);
-      else channel.end();
-    });
+    const { channel, ended } = await this.exec(command);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    channel.on('data', (d: Buffer) => out.push(d));
+    channel.stderr.on('data', (d: Buffer) => err.push(d));
+    if (stdin !== undefined) channel.end(stdin);
+    else channel.end();
+    const end = await ended;
+    return { ...end, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
   }
 
-  exec(command: string): Promise<ClientChannel> {
+  /** Starts a command. Its output stays buffered in the channel until read. */
+  exec(command: string): Promise<RemoteCommand> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new SshError(`The connection to ${this.label} is closed.`));
-      this.client.exec(command, (err, channel) => (err ? reject(new SshError(`${this.label}: ${err.message}`)) : resolve(channel)));
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(new SshError(`${this.label}: ${err.message}`));
+        // Listen at once: ssh2 can emit 'exit' while parsing the same packet batch as this reply,
+        // before any code awaiting this promise runs.
+        const ended = new Promise<CommandEnd>((done) => {
+          let end: CommandEnd = { code: null, ending: 'no exit status' };
+          channel.once('exit', (code: number | null, signal?: string) => {
+            end = typeof code === 'number' ? { code, ending: `status ${code}` } : { code: null, ending: `signal ${signal ?? '?'}` };
+          });
+          channel.once('close', () => done(end));
+        });
+        resolve({ channel, ended });
+      });
     });
   }
 

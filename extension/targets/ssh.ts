@@ -3,14 +3,13 @@
 // connection for the interface list and the captures. The capture runs over an exec channel: its
 // stdout is the pcapng stream, its stderr the JSON events, its stdin the stop signal. When the
 // connection drops, sshd closes the agent's stdin, which stops it.
-import type { ClientChannel } from 'ssh2';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import type { RawInterface } from '../../native/capture.js';
 import { type AgentBundle, type DeployedAgent, deployAgent } from '../ssh/agent-deploy.js';
 import { type HostFacts, PROBE_SCRIPT, missingPrerequisites, parseProbe, pickNode } from '../ssh/remote-host.js';
 import { shellCommand } from '../ssh/remote-shell.js';
 import type { Destination, ResolveOptions } from '../ssh/ssh-config.js';
-import { type SshPrompts, SshSession } from '../ssh/ssh-session.js';
+import { type CommandEnd, type RemoteCommand, type SshPrompts, SshSession } from '../ssh/ssh-session.js';
 import { CaptureStartError, toInterfaceInfo } from './local.js';
 import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from './target.js';
 
@@ -125,7 +124,7 @@ export class SshTarget implements CaptureTarget {
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const host = await this.prepare();
     const r = await host.session.run(shellCommand(this.agentArgv(host, ['interfaces', '--json'])));
-    if (r.code !== 0) throw new CaptureStartError(`pcap-agent interfaces on ${host.session.label}: ${r.stderr.trim() || `status ${r.code}`}`);
+    if (r.code !== 0) throw new CaptureStartError(`pcap-agent interfaces on ${host.session.label}: ${r.stderr.trim() || r.ending}`);
     return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
   }
 
@@ -149,9 +148,9 @@ export class SshTarget implements CaptureTarget {
     const agent = this.agentArgv(host, captureArgs({ ...request, exclude: own?.filter }));
     // -k: sudo always reads the password line, even with cached credentials, so it never reaches the agent.
     const sudo = host.facts.sudo === 'root' ? [] : host.sudoPassword !== undefined ? ['sudo', '-k', '-S', '-p', '', '--'] : ['sudo', '-n', '--'];
-    const channel = await host.session.exec(shellCommand([...sudo, ...agent]));
-    if (host.sudoPassword !== undefined) channel.write(host.sudoPassword + '\n');
-    return { ...channelProcess(channel, host.session), note: own?.note };
+    const command = await host.session.exec(shellCommand([...sudo, ...agent]));
+    if (host.sudoPassword !== undefined) command.channel.write(host.sudoPassword + '\n');
+    return { ...commandProcess(command, host.session), note: own?.note };
   }
 
   /** Closes the connection (the agent stops if one runs). */
@@ -167,15 +166,13 @@ function destinationText(d: Destination): string {
   return `${d.user ? `${d.user}@` : ''}${d.host.includes(':') ? `[${d.host}]` : d.host}${d.port ? `:${d.port}` : ''}`;
 }
 
-/** An exec channel as an AgentProcess: the channel is both the agent's stdin and its stdout. */
-function channelProcess(channel: ClientChannel, session: SshSession): AgentProcess {
-  let exitCode: number | null = null;
-  let exitSeen = false;
-  channel.on('exit', (code: number | null) => {
-    exitSeen = true;
-    exitCode = typeof code === 'number' ? code : null;
+/** A remote command as an AgentProcess: its channel is both the agent's stdin and its stdout. */
+function commandProcess({ channel, ended }: RemoteCommand, session: SshSession): AgentProcess {
+  let end: CommandEnd | undefined;
+  const exited = ended.then((e) => {
+    end = e;
+    return e.code;
   });
-  const exited = new Promise<number | null>((resolve) => channel.once('close', () => resolve(exitCode)));
   return {
     stdin: channel,
     stdout: channel,
@@ -185,6 +182,6 @@ function channelProcess(channel: ClientChannel, session: SshSession): AgentProce
       channel.close();
     },
     exited,
-    exitReason: () => (exitSeen ? undefined : `the SSH connection to ${session.label} closed before the agent exited`),
+    exitReason: () => (end && end.ending === 'no exit status' ? `the SSH connection to ${session.label} closed before the agent exited` : undefined),
   };
 }

@@ -90,7 +90,10 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
       await frame.locator('vscode-button', { hasText: 'Save' }).click();
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ timeout: 15_000 });
+      // The dialog fills in its default path a moment after it opens: type ours after that.
+      await page.waitForFunction(() => /capture-.*\.pcapng$/.test(document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value ?? ''), undefined, { timeout: 15_000 });
       await input.fill(saved);
+      assert.equal(await input.inputValue(), saved);
       await input.press('Enter');
       const deadline = Date.now() + 20_000;
       while (!fs.existsSync(saved) || fs.statSync(saved).size === 0) {

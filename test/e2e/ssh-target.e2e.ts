@@ -110,6 +110,7 @@ test('capture on an SSH host from the panel\'s target picker', { timeout: 400_00
         await input.fill(`127.0.0.1:${PCA_PORT}`);
         await input.press('Enter');
         await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 30_000 });
+        await frame.locator('.pt-row[aria-rowindex]').first().waitFor({ state: 'detached', timeout: 10_000 }); // a new capture, an empty table
         await sleep(500); // the PCA agent attaches once its first client is there
         await sendUdp(fixture.address, PORT, 4);
         await frame.locator('.pt-row[aria-rowindex] .c-number', { hasText: /^4$/ }).waitFor({ timeout: 30_000 });
@@ -129,6 +130,9 @@ test('capture on an SSH host from the panel\'s target picker', { timeout: 400_00
       assert.equal(fs.existsSync(cache), false);
     }, { server: { settings: { 'packetCapture.ssh.configFile': fixture.configFile } } });
   } finally {
+    // sshd's own account of the sessions, for when something above went wrong
+    fs.mkdirSync(path.join(REPO, 'test-results', 'e2e'), { recursive: true });
+    fs.copyFileSync(path.join(fixture.dir, 'sshd-remote.log'), path.join(REPO, 'test-results', 'e2e', 'ssh-target-sshd.log'));
     await fixture.stop();
   }
 });
