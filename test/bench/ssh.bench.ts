@@ -29,6 +29,7 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 
 interface Result {
   readyMs: number;
+  sentPerSecond: number;
   kept: number;
   localCpuSeconds: number;
   leftOnHost: number;
@@ -46,8 +47,14 @@ function hooks(fixture: SshFixture): SshTargetHooks {
   };
 }
 
-/** PACKETS datagrams as fast as one Node process sends them, from the remote host to the root side. */
-function burst(fixture: SshFixture): Promise<void> {
+/** PACKETS datagrams as fast as one Node process sends them, from the remote host to the root side; resolves with the rate. */
+async function burst(fixture: SshFixture): Promise<number> {
+  const t0 = performance.now();
+  await send(fixture);
+  return PACKETS / ((performance.now() - t0) / 1000);
+}
+
+function send(fixture: SshFixture): Promise<void> {
   const script = `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(${PAYLOAD},97);let n=0;` +
     `const next=()=>{if(n===${PACKETS})return s.close();n++;s.send(b,${PORT},'198.51.100.1',next)};next();`;
   const child = spawn('ip', ['netns', 'exec', fixture.remote.name, process.execPath, '-e', script], { stdio: 'ignore', timeout: 60_000 });
@@ -74,7 +81,7 @@ async function ours(fixture: SshFixture, file: string): Promise<Result> {
   await new Promise<void>((resolve) => agent.stderr.on('data', (d: Buffer) => { if (d.toString().includes('"event":"started"')) resolve(); }));
   const readyMs = performance.now() - t0;
   const cpu0 = process.cpuUsage();
-  await burst(fixture);
+  const sentPerSecond = await burst(fixture);
   await sleep(1000);
   agent.stdin.end();
   await agent.exited;
@@ -82,7 +89,7 @@ async function ours(fixture: SshFixture, file: string): Promise<Result> {
   const used = process.cpuUsage(cpu0);
   target.dispose();
   await sleep(1000);
-  return { readyMs, kept: capinfosCount(file), localCpuSeconds: (used.user + used.system) / 1e6, leftOnHost: processesOnHost(fixture, 'pcap-agent[.]js') };
+  return { readyMs, sentPerSecond, kept: capinfosCount(file), localCpuSeconds: (used.user + used.system) / 1e6, leftOnHost: processesOnHost(fixture, 'pcap-agent[.]js') };
 }
 
 async function tcpdumpOverSsh(fixture: SshFixture, file: string): Promise<Result> {
@@ -93,7 +100,7 @@ async function tcpdumpOverSsh(fixture: SshFixture, file: string): Promise<Result
   await new Promise<void>((resolve) => ssh.stderr!.on('data', (d: Buffer) => { if (/listening on/.test(d.toString())) resolve(); }));
   const readyMs = performance.now() - t0;
   const cpu0 = cpuSecondsOf(ssh.pid!);
-  await burst(fixture);
+  const sentPerSecond = await burst(fixture);
   await sleep(1000);
   const localCpuSeconds = cpuSecondsOf(ssh.pid!) - cpu0;
   ssh.kill('SIGTERM'); // what Ctrl-C in a terminal without a pty amounts to
@@ -102,11 +109,11 @@ async function tcpdumpOverSsh(fixture: SshFixture, file: string): Promise<Result
   await sleep(1000);
   const leftOnHost = processesOnHost(fixture, `[t]cpdump -i ${fixture.remoteDev}`);
   fixture.exec('sh', ['-c', `pkill -f '[t]cpdump -i ${fixture.remoteDev}' || true`]);
-  return { readyMs, kept: capinfosCount(file), localCpuSeconds, leftOnHost };
+  return { readyMs, sentPerSecond, kept: capinfosCount(file), localCpuSeconds, leftOnHost };
 }
 
 function row(name: string, r: Result): string {
-  return `${name.padEnd(28)} ${r.readyMs.toFixed(0).padStart(8)} ms  ${String(r.kept).padStart(7)}/${PACKETS} (${((100 * r.kept) / PACKETS).toFixed(1).padStart(5)}%)  ` +
+  return `${name.padEnd(28)} ${r.readyMs.toFixed(0).padStart(8)} ms  ${(r.sentPerSecond / 1000).toFixed(0).padStart(5)}k/s  ${String(r.kept).padStart(7)}/${PACKETS} (${((100 * r.kept) / PACKETS).toFixed(1).padStart(5)}%)  ` +
     `${r.localCpuSeconds.toFixed(2).padStart(6)} s  ${String(r.leftOnHost).padStart(3)}`;
 }
 
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
     fixture.trustHostKeys();
     await new SshTarget(parseDestination('pcap-remote'), hooks(fixture)).prepare().then((h) => h.session.close()); // the agent deployed once
     console.log(`${PACKETS.toLocaleString()} UDP datagrams of ${PAYLOAD} bytes, captured on the SSH host's interface, streamed back over SSH\n`);
-    console.log(`${'tool'.padEnd(28)} ${'ready'.padStart(11)}  ${'kept'.padStart(23)}  ${'local CPU'.padStart(8)}  left on host`);
+    console.log(`${'tool'.padEnd(28)} ${'ready'.padStart(11)}  ${'sent'.padStart(7)}  ${'kept'.padStart(23)}  ${'local CPU'.padStart(8)}  left on host`);
     for (let run = 1; run <= RUNS; run++) {
       const a = await ours(fixture, path.join(dir, `ours-${run}.pcapng`));
       console.log(row(`agent over ssh2, run ${run}`, a));
