@@ -6,13 +6,13 @@
 // in a network namespace (test/ssh/helpers/sshd.ts).
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FrameLocator, Page } from 'playwright-core';
 import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
+import { sendUdp } from '../ssh/helpers/udp.js';
 import { registerCleanup } from '../kernel/helpers/cleanup.js';
 import { REPO } from '../kernel/helpers/agent.js';
 import { quickPickRow, runCommand, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
@@ -28,16 +28,6 @@ function startPcaAgent(fixture: SshFixture): { stop(): void } {
   });
   const undo = registerCleanup(() => child.kill('SIGKILL'));
   return { stop: () => { child.kill(); undo(); } };
-}
-
-async function sendUdp(to: string, port: number, count: number): Promise<void> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '198.51.100.1', resolve));
-  for (let i = 0; i < count; i++) {
-    await new Promise<void>((resolve, reject) => socket.send(Buffer.from(`over ssh ${i}`), port, to, (e) => (e ? reject(e) : resolve())));
-    await sleep(5);
-  }
-  socket.close();
 }
 
 async function chooseTarget(frame: FrameLocator, label: string): Promise<void> {

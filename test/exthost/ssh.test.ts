@@ -3,13 +3,13 @@
 // capture on the remote host's interface fills the panel's table over the SSH channel. The remote
 // host is a real sshd in a network namespace (test/ssh/helpers/sshd.ts).
 import * as assert from 'node:assert/strict';
-import * as dgram from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
 import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
+import { sendUdp } from '../ssh/helpers/udp.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
 const PORT = 5555;
@@ -22,16 +22,6 @@ async function until<T>(what: string, probe: () => T | undefined | false, timeou
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
-}
-
-async function sendUdp(to: string, port: number, count: number): Promise<void> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '198.51.100.1', resolve));
-  for (let i = 0; i < count; i++) {
-    await new Promise<void>((resolve, reject) => socket.send(Buffer.from(`ssh ${i}`), port, to, (e) => (e ? reject(e) : resolve())));
-    await sleep(5);
-  }
-  socket.close();
 }
 
 function remoteAgents(fixture: SshFixture): string {

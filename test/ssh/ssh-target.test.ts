@@ -4,7 +4,6 @@
 // panel are covered by test/exthost and test/e2e.
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,9 +13,9 @@ import { registerCleanup } from '../kernel/helpers/cleanup.js';
 import { count } from '../kernel/helpers/judge.js';
 import { REPO, within } from '../kernel/helpers/agent.js';
 import { type SshFixture, startSshFixture } from './helpers/sshd.js';
+import { sendUdp } from './helpers/udp.js';
 import { localAgentBundle, removeDeployedAgents, REMOTE_CACHE_DIR } from '../../extension/ssh/agent-deploy.js';
-import type { HostKeyQuestion, SshPrompts } from '../../extension/ssh/ssh-session.js';
-import { SshSession } from '../../extension/ssh/ssh-session.js';
+import { type HostKeyQuestion, type SshPrompts, SshSession } from '../../extension/ssh/ssh-session.js';
 import { SshTarget, type SshTargetHooks } from '../../extension/targets/ssh.js';
 import { PcapOverTcpTarget } from '../../extension/targets/pcap-over-tcp.js';
 import type { AgentProcess } from '../../extension/targets/target.js';
@@ -64,17 +63,6 @@ function recorder(fixture: SshFixture, answers: Partial<SshPrompts> & { trust?: 
 
 function knownHostsLines(fixture: SshFixture): string[] {
   return fs.readFileSync(fixture.knownHostsFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
-}
-
-/** `count` UDP datagrams from the root side of the veth to the remote host. */
-async function sendUdp(fixture: SshFixture, port: number, n: number): Promise<void> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '198.51.100.1', resolve));
-  for (let i = 0; i < n; i++) {
-    await new Promise<void>((resolve, reject) => socket.send(Buffer.from(`packet ${i}`), port, fixture.address, (e) => (e ? reject(e) : resolve())));
-    await sleep(5);
-  }
-  socket.close();
 }
 
 /** Pipes the agent's pcapng stream into a file; resolves when the agent has exited. */
@@ -170,8 +158,8 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       const file = path.join(scratch, 'over-ssh.pcapng');
       const run = toFile(agent, file);
       await run.started;
-      await sendUdp(fixture, UDP_PORT, 20);
-      await sendUdp(fixture, UDP_PORT + 1, 5);
+      await sendUdp(fixture.address, UDP_PORT, 20);
+      await sendUdp(fixture.address, UDP_PORT + 1, 5);
       await sleep(300);
       agent.stdin.end();
       assert.equal(await within(run.done, 15_000, 'the agent to exit after stdin closed'), 0, run.stderr());
@@ -194,7 +182,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
         const file = path.join(scratch, `exclude-${exclude}.pcapng`);
         const run = toFile(agent, file);
         await run.started;
-        await sendUdp(fixture, UDP_PORT, 10);
+        await sendUdp(fixture.address, UDP_PORT, 10);
         await sleep(300);
         agent.stdin.end();
         assert.equal(await within(run.done, 15_000, 'the agent to exit'), 0, run.stderr());
@@ -219,7 +207,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     });
     try {
       await within(live.start(), 30_000, 'the capture to start');
-      await sendUdp(fixture, UDP_PORT, 15);
+      await sendUdp(fixture.address, UDP_PORT, 15);
       await waitUntil('15 packets in the store', () => store.received >= 15);
       await live.stop();
       assert.equal(store.received, 15);
@@ -280,7 +268,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       const file = path.join(scratch, 'sudo-password.pcapng');
       const run = toFile(agent, file);
       await run.started;
-      await sendUdp(fixture, UDP_PORT, 5);
+      await sendUdp(fixture.address, UDP_PORT, 5);
       await sleep(300);
       agent.stdin.end();
       assert.equal(await within(run.done, 15_000, 'the agent to exit'), 0, run.stderr());
@@ -408,7 +396,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       const live = new LiveCapture(endpoint, { interfaces: [], filter: '', snaplen: 262144 }, store, { onStatus: () => {}, onPackets: () => {} });
       await within(live.start(), 15_000, 'the stream to open');
       await sleep(500); // the PCA agent attaches when its first client connects
-      await sendUdp(fixture, UDP_PORT, 12);
+      await sendUdp(fixture.address, UDP_PORT, 12);
       await waitUntil('12 packets through the forward', () => store.received >= 12);
       await live.stop();
       assert.equal(store.received, 12);
