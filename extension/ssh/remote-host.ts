@@ -75,26 +75,22 @@ function parseSshConnection(value: string): HostFacts['sshConnection'] {
   return { clientAddress, clientPort: Number(clientPort), serverAddress, serverPort: Number(serverPort) };
 }
 
-/** The kernel's release as [major, minor]. */
-function kernelVersion(release: string): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
-}
-
-function atLeast(version: string, major: number, minor = 0): boolean {
-  const [a, b] = version.replace(/^v/, '').split('.').map(Number);
-  return a > major || (a === major && (b ?? 0) >= minor);
+/** "v20.11.1", "6.1.0-18-amd64" or "2.36" against "18", "5.8" or "2.33": major, then minor. */
+function atLeast(version: string, minimum: string): boolean {
+  const [major, minor] = version.replace(/^v/, '').split('.').map((part) => parseInt(part, 10));
+  const [wantMajor, wantMinor = 0] = minimum.split('.').map(Number);
+  return major > wantMajor || (major === wantMajor && (minor || 0) >= wantMinor);
 }
 
 export const MIN_NODE_MAJOR = 18;
 /** The BPF ring buffer arrived in 5.8. */
-export const MIN_KERNEL: [number, number] = [5, 8];
+export const MIN_KERNEL = '5.8';
 /** The addon is linked against glibc 2.33 symbols at most. */
 export const MIN_GLIBC = '2.33';
 
 /** The agent's runtime on the host: the first Node ≥ 18 found. */
 export function pickNode(facts: HostFacts): { path: string; version: string } | undefined {
-  return facts.nodes.find((n) => atLeast(n.version, MIN_NODE_MAJOR));
+  return facts.nodes.find((n) => atLeast(n.version, String(MIN_NODE_MAJOR)));
 }
 
 /** Every missing prerequisite, each a sentence telling the user what to do. Empty = ready. */
@@ -107,11 +103,10 @@ export function missingPrerequisites(host: string, facts: HostFacts, bundledArch
   if (!bundledArchs.includes(facts.arch)) {
     problems.push(`${host} is ${facts.arch}; this build of the extension carries the capture agent for ${bundledArchs.join(', ')} only.`);
   }
-  const [major, minor] = kernelVersion(facts.kernel);
-  if (major < MIN_KERNEL[0] || (major === MIN_KERNEL[0] && minor < MIN_KERNEL[1])) {
-    problems.push(`${host} runs Linux ${facts.kernel}; eBPF capture needs ${MIN_KERNEL.join('.')} or later (BPF ring buffer).`);
+  if (!atLeast(facts.kernel, MIN_KERNEL)) {
+    problems.push(`${host} runs Linux ${facts.kernel}; eBPF capture needs ${MIN_KERNEL} or later (BPF ring buffer).`);
   }
-  if (facts.glibc !== undefined && !atLeast(facts.glibc, ...(MIN_GLIBC.split('.').map(Number) as [number, number]))) {
+  if (facts.glibc !== undefined && !atLeast(facts.glibc, MIN_GLIBC)) {
     problems.push(`${host} has glibc ${facts.glibc}; the capture agent needs glibc ${MIN_GLIBC} or later (Debian 12, Ubuntu 22.04, RHEL 9 or newer).`);
   }
   if (!pickNode(facts)) {

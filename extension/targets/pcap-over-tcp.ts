@@ -31,11 +31,12 @@ export type Connector = (endpoint: Endpoint) => Promise<Duplex>;
 export const directConnector: Connector = (e) =>
   new Promise((resolve, reject) => {
     const socket = net.connect(e.port, e.host);
+    const refused = (err: Error) => reject(new Error(`Could not connect to ${formatEndpoint(e)}: ${err.message}`));
+    socket.once('error', refused);
     socket.once('connect', () => {
-      socket.off('error', reject);
+      socket.off('error', refused); // later errors end the stream, reported by streamProcess
       resolve(socket);
     });
-    socket.once('error', (err) => reject(new Error(`Could not connect to ${formatEndpoint(e)}: ${err.message}`)));
   });
 
 export class PcapOverTcpTarget implements CaptureTarget {

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FrameLocator, Page } from 'playwright-core';
 import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
-import { sendUdp } from '../ssh/helpers/udp.js';
+import { sendUdp } from '../ssh/helpers/remote.js';
 import { registerCleanup } from '../kernel/helpers/cleanup.js';
 import { REPO } from '../kernel/helpers/agent.js';
 import { quickPickRow, runCommand, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';

@@ -12,19 +12,10 @@ import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
 import { OUR_PROGRAMS, links, programs } from '../kernel/helpers/bpf.js';
 import { type VethPair, createVethPair } from '../kernel/helpers/netns.js';
+import { until } from './helpers/until.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
 const PORT = 7000;
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** COUNT datagrams of SIZE bytes from namespace `ns` to host:port, one every 2 ms. */
 function sendUdp(ns: string, host: string, port: number, count: number, size: number): void {

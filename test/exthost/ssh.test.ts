@@ -3,30 +3,16 @@
 // capture on the remote host's interface fills the panel's table over the SSH channel. The remote
 // host is a real sshd in a network namespace (test/ssh/helpers/sshd.ts).
 import * as assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
 import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
-import { sendUdp } from '../ssh/helpers/udp.js';
+import { remoteAgentProcesses, sendUdp } from '../ssh/helpers/remote.js';
+import { until } from './helpers/until.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
 const PORT = 5555;
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function remoteAgents(fixture: SshFixture): string {
-  return fixture.exec('sh', ['-c', 'pgrep -af "pcap-agent[.]js" || true']).trim();
-}
 
 suite('SSH target: real sshd, real agent on the "remote" host', () => {
   let api: PacketCaptureApi;
@@ -66,11 +52,11 @@ suite('SSH target: real sshd, real agent on the "remote" host', () => {
   test('a capture over SSH fills the table; Stop ends the agent on the host', async function () {
     this.timeout(120_000);
     await vscode.commands.executeCommand('packetCapture.startCapture');
-    panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'));
+    panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'), 30_000);
     await panel.start({ target, interfaces: [fixture.remoteDev], filter: `udp port ${PORT}` });
     assert.equal(panel.status, 'capturing');
     await sendUdp(fixture.address, PORT, 20);
-    await until('20 rows', () => panel.counters().rows >= 20);
+    await until('20 rows', () => panel.counters().rows >= 20, 30_000);
     const rows = panel.rows(0, 100);
     assert.equal(rows.length, 20);
     for (const row of rows) {
@@ -78,10 +64,10 @@ suite('SSH target: real sshd, real agent on the "remote" host', () => {
       assert.equal(row.destination, fixture.address);
       assert.equal(row.protocol, 'UDP');
     }
-    assert.ok(remoteAgents(fixture) !== '', 'the agent runs on the remote host');
+    assert.ok(remoteAgentProcesses(fixture).length > 0, 'the agent runs on the remote host');
     await panel.stop();
     assert.equal(panel.status, 'stopped');
-    await until('the agent to be gone from the host', () => remoteAgents(fixture) === '', 10_000);
+    await until('the agent to be gone from the host', () => remoteAgentProcesses(fixture).length === 0, 10_000);
   });
 
   test('the new commands are registered', async () => {

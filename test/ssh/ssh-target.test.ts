@@ -13,7 +13,7 @@ import { registerCleanup } from '../kernel/helpers/cleanup.js';
 import { count } from '../kernel/helpers/judge.js';
 import { REPO, within } from '../kernel/helpers/agent.js';
 import { type SshFixture, startSshFixture } from './helpers/sshd.js';
-import { sendUdp } from './helpers/udp.js';
+import { remoteAgentProcesses, sendUdp } from './helpers/remote.js';
 import { localAgentBundle, removeDeployedAgents, REMOTE_CACHE_DIR } from '../../extension/ssh/agent-deploy.js';
 import { type HostKeyQuestion, type SshPrompts, SshSession } from '../../extension/ssh/ssh-session.js';
 import { SshTarget, type SshTargetHooks } from '../../extension/targets/ssh.js';
@@ -81,10 +81,6 @@ function toFile(agent: AgentProcess, file: string): { started: Promise<void>; do
     return code;
   });
   return { started: within(started, 30_000, `the agent to start (stderr: ${stderr})`), done, stderr: () => stderr };
-}
-
-function remoteAgentProcesses(fixture: SshFixture): string[] {
-  return fixture.exec('sh', ['-c', 'pgrep -af "pcap-agent[.]js" || true']).split('\n').filter((l) => l.trim() !== '');
 }
 
 async function waitUntil(what: string, check: () => boolean, ms = 10_000): Promise<void> {

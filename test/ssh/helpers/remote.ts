@@ -1,7 +1,8 @@
-// Test traffic for the SSH fixture's remote host: bounded UDP datagrams from the root side of its
-// veth (198.51.100.1) to it, one every 5 ms.
+// What SSH tests do to and see on the fixture's remote host: bounded UDP datagrams from the root
+// side of its veth (198.51.100.1), one every 5 ms; the capture agents running there.
 import * as dgram from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SshFixture } from './sshd.js';
 
 export const ROOT_SIDE = '198.51.100.1';
 
@@ -17,4 +18,9 @@ export async function sendUdp(address: string, port: number, count: number): Pro
   } finally {
     socket.close();
   }
+}
+
+/** The agent processes running on the remote host (pgrep -af lines). */
+export function remoteAgentProcesses(fixture: SshFixture): string[] {
+  return fixture.exec('sh', ['-c', 'pgrep -af "pcap-agent[.]js" || true']).split('\n').filter((l) => l.trim() !== '');
 }
