@@ -30,7 +30,7 @@ export class EventLog {
 
   emit(e: AgentEvent): void {
     if (this.json) {
-      this.out.write(JSON.stringify({ ...e, time: new Date().toISOString() }) + '\n');
+      this.out.write(`${JSON.stringify({ ...e, time: new Date().toISOString() })}\n`);
       return;
     }
     const line = humanLine(e);

@@ -19,13 +19,13 @@ function runInterfaces(argv: string[]): number {
   const opts = parseInterfacesArgs(argv);
   const list = listInterfaces(loadBinding(), opts.netns);
   if (opts.json) {
-    process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     return 0;
   }
   for (const i of list) {
     const state = [i.up ? 'up' : 'down', i.loopback ? 'loopback' : ''].filter(Boolean).join(',');
     const addrs = i.addresses.map((a) => `${a.address}/${a.prefix}`).join(' ');
-    process.stdout.write(`${i.index}.${i.name} [${state}]${addrs ? ' ' + addrs : ''}\n`);
+    process.stdout.write(`${i.index}.${i.name} [${state}]${addrs ? ` ${addrs}` : ''}\n`);
   }
   return 0;
 }
@@ -177,7 +177,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       case '--help':
       case '-h':
       case 'help':
-        process.stdout.write(USAGE + '\n');
+        process.stdout.write(`${USAGE}\n`);
         return 0;
       case undefined:
         if (env.ENABLE_PCA === 'true') return await runPca(env, events);

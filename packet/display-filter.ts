@@ -108,7 +108,7 @@ const WORD_OPS: ReadonlyMap<string, string> = new Map([
 ]);
 
 function isWordChar(c: string): boolean {
-  return /[A-Za-z0-9_.:\/\-]/.test(c);
+  return /[A-Za-z0-9_.:/-]/.test(c);
 }
 
 function tokenize(text: string): Token[] {
@@ -320,7 +320,7 @@ function parseIpv6(s: string): Uint8Array | undefined {
   if (s.indexOf('.', lastColon) > 0) {
     tail4 = parseIpv4(s.slice(lastColon + 1));
     if (tail4 === undefined) return undefined;
-    text = s.slice(0, lastColon + 1) + '0:0';
+    text = `${s.slice(0, lastColon + 1)}0:0`;
   }
   const halves = text.split('::');
   if (halves.length > 2) return undefined;

@@ -382,7 +382,7 @@ function parseIPv6(s: string): Uint8Array | null {
     const v4 = parseIPv4(s.slice(tailStart));
     if (v4 === null || v4.parts !== 4) return null;
     groups = [(v4.bytes[0]! << 8) | v4.bytes[1]!, (v4.bytes[2]! << 8) | v4.bytes[3]!];
-    text = s.endsWith('::' + s.slice(tailStart)) ? s.slice(0, tailStart) : s.slice(0, tailStart - 1);
+    text = s.endsWith(`::${s.slice(tailStart)}`) ? s.slice(0, tailStart) : s.slice(0, tailStart - 1);
   }
   const halves = text.split('::');
   if (halves.length > 2) return null;

@@ -127,7 +127,7 @@ export class LiveCapture {
       setTimeout(() => reject(new Error('the agent did not answer the filter change')), 5000);
       void agent.exited.then(() => reject(new Error(this.exitMessage(null))));
     });
-    agent.stdin.write(JSON.stringify({ command: 'set-filter', filter }) + '\n');
+    agent.stdin.write(`${JSON.stringify({ command: 'set-filter', filter })}\n`);
     try {
       await reply;
     } finally {

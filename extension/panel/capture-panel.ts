@@ -1,7 +1,7 @@
 // The host side of one capture panel: a packet store, its view, optionally a live capture, and the
 // message contract with the webview (packet/protocol.ts). The host pushes small events ("count is
 // now N", a few times a second); the webview pulls the rows it shows and one packet's detail.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import { formatRules, parseFilter } from '../../packet/filter.js';
 import type {

@@ -75,7 +75,7 @@ function checkPlainKeyFields(key: Buffer, offset: number): void {
 }
 
 export function fingerprintSha256(key: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
 // ---------------------------------------------------------------- names and patterns

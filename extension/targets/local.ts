@@ -101,7 +101,7 @@ export class LocalTarget implements CaptureTarget {
     if (password === undefined) throw new CaptureStartError('Capture cancelled: no sudo password given.');
     // -k: sudo always reads the password line, even with cached credentials, so it never reaches the agent.
     const child = spawn('sudo', ['-k', '-S', '-p', '', '--', ...elevated], { stdio: 'pipe' });
-    child.stdin!.write(password + '\n');
+    child.stdin!.write(`${password}\n`);
     const agentProcess = wrap(child);
     // A wrong password makes sudo ask again on stdin, which we keep open as the stop channel.
     child.stderr!.on('data', (chunk: Buffer) => {

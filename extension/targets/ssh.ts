@@ -105,7 +105,7 @@ export class SshTarget implements CaptureTarget {
     for (let attempt = 0; attempt < 3; attempt++) {
       const password = await this.hooks.prompts.sudoPassword(facts.user, session.config.hostname, attempt > 0);
       if (password === undefined) throw new CaptureStartError('Capture cancelled: no sudo password given.');
-      const r = await session.run("sudo -k -S -p '' true", password + '\n');
+      const r = await session.run("sudo -k -S -p '' true", `${password}\n`);
       if (r.code === 0) return password;
       if (/not in the sudoers|not allowed|may not run sudo/i.test(r.stderr)) {
         throw new CaptureStartError(
@@ -149,7 +149,7 @@ export class SshTarget implements CaptureTarget {
     // -k: sudo always reads the password line, even with cached credentials, so it never reaches the agent.
     const sudo = host.facts.sudo === 'root' ? [] : host.sudoPassword !== undefined ? ['sudo', '-k', '-S', '-p', '', '--'] : ['sudo', '-n', '--'];
     const command = await host.session.exec(shellCommand([...sudo, ...agent]));
-    if (host.sudoPassword !== undefined) command.channel.write(host.sudoPassword + '\n');
+    if (host.sudoPassword !== undefined) command.channel.write(`${host.sudoPassword}\n`);
     return { ...commandProcess(command, host.session), note: own?.note };
   }
 

@@ -103,7 +103,7 @@ export class Dissection {
   constructor(data: Uint8Array, wireLength: number, tree: boolean, depth = 0) {
     this.data = data;
     this.length = data.length;
-    this.wireLength = wireLength > data.length ? wireLength : data.length;
+    this.wireLength = Math.max(wireLength , data.length);
     this.tree = tree;
     this.depth = depth;
   }
@@ -112,7 +112,7 @@ export class Dissection {
   reset(data: Uint8Array, wireLength: number): void {
     this.data = data;
     this.length = data.length;
-    this.wireLength = wireLength > data.length ? wireLength : data.length;
+    this.wireLength = Math.max(wireLength , data.length);
     this.problems = undefined;
     this.failed = false;
     this.depth = 0;
@@ -224,11 +224,11 @@ export class Dissection {
     }
     if (pa >= 0) {
       if (this.netV6) {
-        a = '[' + a + ']:' + pa;
-        b = '[' + b + ']:' + pb;
+        a = `[${a}]:${pa}`;
+        b = `[${b}]:${pb}`;
       } else {
-        a = a + ':' + pa;
-        b = b + ':' + pb;
+        a = `${a}:${pa}`;
+        b = `${b}:${pb}`;
       }
     }
     return { protocol: p, a, b };

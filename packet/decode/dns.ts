@@ -109,7 +109,7 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
   const opcode = (flags >> 11) & 15;
   const rcode = flags & 15;
   m.info = (OPCODES[opcode] ?? `Unknown operation (${opcode})`) + (response ? ' response ' : ' ') + hex16(id);
-  if (response && rcode !== 0) m.info += ' ' + (RCODES[rcode] ?? `Unknown error (${rcode})`);
+  if (response && rcode !== 0) m.info += ` ${RCODES[rcode] ?? `Unknown error (${rcode})`}`;
   if (L) {
     L.label += response ? ' (response)' : ' (query)';
     L.fields.push(field('dns.id', `Transaction ID: ${hex16(id)}`, off, 2, id), flagsField(flags, off + 2, response));
@@ -158,7 +158,7 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
 
 /** Ends the decode after a problem: keeps what the section had and the Info built so far. */
 function finish(m: Msg, kids: Field[] | undefined, _key: string, title: string): void {
-  if (m.L && kids && kids.length) m.L.fields.push(field('dns.section', title, kids[0]!.offset, 0, undefined, kids));
+  if (m.L && kids?.length) m.L.fields.push(field('dns.section', title, kids[0]!.offset, 0, undefined, kids));
   const problem = m.d.info; // short()/malformed() appended their mark to Info already
   m.d.info = m.info + problem;
 }
@@ -261,7 +261,7 @@ function question(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined):
   }
   const type = u16(b, p);
   const cls = u16(b, p + 2);
-  appendInfo(m, ' ' + typeName(type) + ' ' + name);
+  appendInfo(m, ` ${typeName(type)} ${name}`);
   if (m.mdns) appendInfo(m, cls & 0x8000 ? ', "QU" question' : ', "QM" question');
   if (kids) {
     const c = m.mdns ? cls & 0x7fff : cls;
@@ -283,7 +283,7 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
   const name = nr.name;
   const p = nr.next;
   if (p + 10 > m.end) {
-    if (p + 2 <= m.end) appendInfo(m, ' ' + typeName(u16(b, p)));
+    if (p + 2 <= m.end) appendInfo(m, ` ${typeName(u16(b, p))}`);
     short(m, 'resource record', p + 10, m.end);
     return -1;
   }
@@ -295,7 +295,7 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
   const rdEnd = rd + rdlen;
   const tname = typeName(type);
   const flush = m.mdns && type !== 41 && (cls & 0x8000) !== 0;
-  appendInfo(m, ' ' + tname + (flush ? ', cache flush' : ''));
+  appendInfo(m, ` ${tname}${flush ? ', cache flush' : ''}`);
   const c = m.mdns && type !== 41 ? cls & 0x7fff : cls;
   const k: Field[] | undefined = kids ? [field('dns.resp.name', `Name: ${name}`, o, p - o, name), field('dns.resp.type', `Type: ${tname} (${type})`, p, 2, type)] : undefined;
   if (k) {
@@ -324,23 +324,23 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
     case 1:
       if (rdlen !== 4) return badRdata(m, tname, rd, rdlen);
       desc = ipv4(b, rd);
-      appendInfo(m, ' ' + desc);
+      appendInfo(m, ` ${desc}`);
       k?.push(field('dns.a', `Address: ${desc}`, rd, 4, desc));
-      desc = 'addr ' + desc;
+      desc = `addr ${desc}`;
       break;
     case 28:
       if (rdlen !== 16) return badRdata(m, tname, rd, rdlen);
       desc = ipv6(b, rd);
-      appendInfo(m, ' ' + desc);
+      appendInfo(m, ` ${desc}`);
       k?.push(field('dns.aaaa', `AAAA Address: ${desc}`, rd, 16, desc));
-      desc = 'addr ' + desc;
+      desc = `addr ${desc}`;
       break;
     case 2:
     case 5:
     case 12:
     case 39: {
       if (!rdataName(m, rd, rdEnd, nr)) return -1;
-      appendInfo(m, ' ' + nr.name);
+      appendInfo(m, ` ${nr.name}`);
       const [key, label, short] = type === 2 ? ['dns.ns', 'Name Server', 'ns'] : type === 5 ? ['dns.cname', 'CNAME', 'cname'] : type === 12 ? ['dns.ptr.domain_name', 'Domain Name', 'domain name'] : ['dns.dname', 'DNAME', 'dname'];
       k?.push(field(key, `${label}: ${nr.name}`, rd, rdlen, nr.name));
       desc = `${short} ${nr.name}`;
@@ -350,7 +350,7 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
       if (rdlen < 3) return badRdata(m, tname, rd, rdlen);
       const pref = u16(b, rd);
       if (!rdataName(m, rd + 2, rdEnd, nr)) return -1;
-      appendInfo(m, ' ' + pref + ' ' + nr.name);
+      appendInfo(m, ` ${pref} ${nr.name}`);
       k?.push(field('dns.mx.preference', `Preference: ${pref}`, rd, 2, pref), field('dns.mx.mail_exchange', `Mail Exchange: ${nr.name}`, rd + 2, rdlen - 2, nr.name));
       desc = `preference ${pref}, mx ${nr.name}`;
       break;
@@ -358,7 +358,7 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
     case 6: {
       if (!rdataName(m, rd, rdEnd, nr)) return -1;
       const mname = nr.name;
-      appendInfo(m, ' ' + mname);
+      appendInfo(m, ` ${mname}`);
       const r2 = nr.next;
       if (!rdataName(m, r2, rdEnd, nr)) return -1;
       const rname = nr.name;
@@ -382,7 +382,7 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
       const weight = u16(b, rd + 2);
       const port = u16(b, rd + 4);
       if (!rdataName(m, rd + 6, rdEnd, nr)) return -1;
-      appendInfo(m, ' ' + prio + ' ' + weight + ' ' + port + ' ' + nr.name);
+      appendInfo(m, ` ${prio} ${weight} ${port} ${nr.name}`);
       k?.push(
         field('dns.srv.priority', `Priority: ${prio}`, rd, 2, prio),
         field('dns.srv.weight', `Weight: ${weight}`, rd + 2, 2, weight),

@@ -36,7 +36,7 @@ export function ipv4(b: Uint8Array, o: number): string {
   const k = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   const h = (k ^ (k >>> 10) ^ (k >>> 20)) & (CACHE - 1);
   if (v4Keys[h] === k) return v4Text[h]!;
-  const s = DEC[b[o]!] + '.' + DEC[b[o + 1]!] + '.' + DEC[b[o + 2]!] + '.' + DEC[b[o + 3]!];
+  const s = `${DEC[b[o]!]}.${DEC[b[o + 1]!]}.${DEC[b[o + 2]!]}.${DEC[b[o + 3]!]}`;
   v4Keys[h] = k;
   v4Text[h] = s;
   return s;
@@ -48,7 +48,7 @@ export function mac(b: Uint8Array, o: number): string {
   const k = hi * 4294967296 + lo;
   const h = (lo ^ (lo >>> 10) ^ hi) & (CACHE - 1);
   if (macKeys[h] === k) return macText[h]!;
-  const s = HEX2[b[o]!] + ':' + HEX2[b[o + 1]!] + ':' + HEX2[b[o + 2]!] + ':' + HEX2[b[o + 3]!] + ':' + HEX2[b[o + 4]!] + ':' + HEX2[b[o + 5]!];
+  const s = `${HEX2[b[o]!]}:${HEX2[b[o + 1]!]}:${HEX2[b[o + 2]!]}:${HEX2[b[o + 3]!]}:${HEX2[b[o + 4]!]}:${HEX2[b[o + 5]!]}`;
   macKeys[h] = k;
   macText[h] = s;
   return s;
@@ -90,7 +90,7 @@ function ipv6Text(b: Uint8Array, o: number): string {
   // IPv4-mapped (::ffff:a.b.c.d), shown with the dotted quad as Wireshark and inet_ntop do.
   let zeros10 = true;
   for (let i = 0; i < 10; i++) if (b[o + i] !== 0) { zeros10 = false; break; }
-  if (zeros10 && b[o + 10] === 0xff && b[o + 11] === 0xff) return '::ffff:' + ipv4(b, o + 12);
+  if (zeros10 && b[o + 10] === 0xff && b[o + 11] === 0xff) return `::ffff:${ipv4(b, o + 12)}`;
   let bestStart = -1;
   let bestLen = 1;
   let runStart = -1;
@@ -121,15 +121,15 @@ function ipv6Text(b: Uint8Array, o: number): string {
 }
 
 export function hex16(v: number): string {
-  return '0x' + HEX2[(v >>> 8) & 0xff] + HEX2[v & 0xff];
+  return `0x${HEX2[(v >>> 8) & 0xff]}${HEX2[v & 0xff]}`;
 }
 
 export function hex8(v: number): string {
-  return '0x' + HEX2[v & 0xff];
+  return `0x${HEX2[v & 0xff]}`;
 }
 
 export function hex32(v: number): string {
-  return '0x' + HEX2[(v >>> 24) & 0xff] + HEX2[(v >>> 16) & 0xff] + HEX2[(v >>> 8) & 0xff] + HEX2[v & 0xff];
+  return `0x${HEX2[(v >>> 24) & 0xff]}${HEX2[(v >>> 16) & 0xff]}${HEX2[(v >>> 8) & 0xff]}${HEX2[v & 0xff]}`;
 }
 
 /**

@@ -97,7 +97,7 @@ function http(d: Dissection, off: number, end: number, methodLen: number): void 
   const request = methodLen > 0;
   const le = lineEnd(b, off, Math.min(end, off + MAX_LINE));
   const line = escapeBytes(b, off, le, MAX_LINE);
-  let info = line + ' ';
+  let info = `${line} `;
   if (L) {
     const kids: Field[] = [];
     if (request) {
@@ -161,7 +161,7 @@ function http(d: Dissection, off: number, end: number, methodLen: number): void 
     } else if (media === 'application/xml' || media === 'text/xml') {
       d.protocol = 'HTTP/XML';
     } else {
-      info += ' (' + media + ')';
+      info += ` (${media})`;
     }
   }
   if (L && headersDone && o < end) L.fields.push(field('http.file_data', `File Data: ${end - o} bytes`, o, end - o));

@@ -52,7 +52,7 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
   const codes = CODES.get(type);
   const codeName = codes ? codes[code] ?? 'Unknown code' : type === 9 ? (code === 0 ? 'Normal router advertisement' : code === 16 ? 'Does not route common traffic' : '') : '';
   let info = pad20(typeName);
-  if (codeName) info += ' (' + codeName + ')';
+  if (codeName) info += ` (${codeName})`;
   if (L) {
     L.fields.push(
       field('icmp.type', `Type: ${type} (${typeName})`, off, 1, type),
@@ -69,8 +69,8 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
     const id = u16(b, off + 4);
     const seq = u16(b, off + 6);
     const seqLe = ((seq & 0xff) << 8) | (seq >> 8);
-    info += ' id=0x' + HEX2[id >> 8] + HEX2[id & 0xff] + ', seq=' + seq + '/' + seqLe;
-    if (d.ttl >= 0) info += ', ttl=' + d.ttl;
+    info += ` id=0x${HEX2[id >> 8]}${HEX2[id & 0xff]}, seq=${seq}/${seqLe}`;
+    if (d.ttl >= 0) info += `, ttl=${d.ttl}`;
     if (L) {
       L.fields.push(
         field('icmp.ident', `Identifier (BE): ${id} (${hex16(id)})`, off + 4, 2, id),

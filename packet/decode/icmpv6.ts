@@ -53,7 +53,7 @@ export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
   const codes = CODES.get(type);
   const codeName = codes ? codes[code] ?? 'Unknown' : '';
   let info = typeName;
-  if (codeName) info += ' (' + codeName + ')';
+  if (codeName) info += ` (${codeName})`;
   if (L) {
     L.fields.push(
       field('icmpv6.type', `Type: ${typeName} (${type})`, off, 1, type),
@@ -69,8 +69,8 @@ export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
     }
     const id = u16(b, off + 4);
     const seq = u16(b, off + 6);
-    info += ' id=0x' + HEX2[id >> 8] + HEX2[id & 0xff] + ', seq=' + seq;
-    if (d.ttl >= 0) info += ', hop limit=' + d.ttl;
+    info += ` id=0x${HEX2[id >> 8]}${HEX2[id & 0xff]}, seq=${seq}`;
+    if (d.ttl >= 0) info += `, hop limit=${d.ttl}`;
     if (L) {
       L.fields.push(
         field('icmpv6.echo.identifier', `Identifier: ${hex16(id)}`, off + 4, 2, id),
@@ -121,19 +121,19 @@ export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
       return;
     }
     if (type === 135) {
-      info += ' for ' + target;
-      if (lla.src) info += ' from ' + lla.src;
+      info += ` for ${target}`;
+      if (lla.src) info += ` from ${lla.src}`;
     } else if (type === 136) {
       const f = b[off + 4]!;
       let fl = '';
       if (f & 0x80) fl += 'rtr';
-      if (f & 0x40) fl += (fl ? ', ' : '') + 'sol';
-      if (f & 0x20) fl += (fl ? ', ' : '') + 'ovr';
-      info += ' ' + target;
-      if (fl) info += ' (' + fl + ')';
-      if (lla.tgt) info += ' is at ' + lla.tgt;
+      if (f & 0x40) fl += `${fl ? ', ' : ''}sol`;
+      if (f & 0x20) fl += `${fl ? ', ' : ''}ovr`;
+      info += ` ${target}`;
+      if (fl) info += ` (${fl})`;
+      if (lla.tgt) info += ` is at ${lla.tgt}`;
     } else if ((type === 133 || type === 134) && lla.src) {
-      info += ' from ' + lla.src;
+      info += ` from ${lla.src}`;
     }
     d.info = info;
     return;

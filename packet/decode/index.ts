@@ -52,7 +52,7 @@ export function decodePacket(linkType: number, data: Uint8Array, originalLength?
   let protocols = '';
   for (let i = 1; i < d.layers.length; i++) {
     const p = d.layers[i]!.protocol;
-    if (p.charCodeAt(0) !== 0x5f) protocols = protocols ? protocols + ':' + p : p; // skip "_ws…"
+    if (p.charCodeAt(0) !== 0x5f) protocols = protocols ? `${protocols}:${p}` : p; // skip "_ws…"
   }
   frame.label = `Frame: ${wire} bytes on wire (${wire * 8} bits), ${cap} bytes captured (${cap * 8} bits)`;
   frame.fields.push(

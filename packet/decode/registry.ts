@@ -68,14 +68,14 @@ export function dispatchPorts(
   off: number, end: number, rend: number, sport: number, dport: number,
 ): boolean {
   if (off >= rend) return false;
-  const lo = sport < dport ? sport : dport;
-  const hi = sport < dport ? dport : sport;
+  const lo = Math.min(sport , dport);
+  const hi = Math.max(sport , dport);
   // Port 0 is never looked up (Wireshark uses it to mean "no port").
   let f = lo !== 0 ? table.get(lo) : undefined;
-  if (f && f(d, off, end, rend, sport, dport)) return true;
+  if (f?.(d, off, end, rend, sport, dport)) return true;
   if (hi !== lo) {
     f = table.get(hi);
-    if (f && f(d, off, end, rend, sport, dport)) return true;
+    if (f?.(d, off, end, rend, sport, dport)) return true;
   }
   for (const h of heuristics) if (h(d, off, end, rend, sport, dport)) return true;
   return false;

@@ -54,7 +54,7 @@ export function dissectSctp(d: Dissection, off: number, end: number, rend: numbe
     const flags = b[o + 1]!;
     const len = u16(b, o + 2);
     const name = CHUNKS.get(type) ?? 'RESERVED';
-    info += name + ' ';
+    info += `${name} `;
     if (len < 4) {
       d.info = info;
       d.malformed(L, 'SCTP', `chunk length ${len} is less than 4`, o + 2, 2);
@@ -72,7 +72,7 @@ export function dissectSctp(d: Dissection, off: number, end: number, rend: numbe
     ] : undefined;
     if ((type === 0 || type === 64) && len >= 16) {
       const tsn = u32(b, o + 4);
-      info = info.slice(0, -1) + ` (TSN=${tsn}) `;
+      info = `${info.slice(0, -1)} (TSN=${tsn}) `;
       if (kids) {
         kids.push(field('sctp.data_tsn', `Transmission sequence number (relative): ${tsn}`, o + 4, 4, tsn));
         if (type === 0) {
@@ -87,7 +87,7 @@ export function dissectSctp(d: Dissection, off: number, end: number, rend: numbe
     } else if (type === 3 && len >= 12) {
       const cum = u32(b, o + 4);
       const arwnd = u32(b, o + 8);
-      info = info.slice(0, -1) + ` (Ack=${cum}, Arwnd=${arwnd}) `;
+      info = `${info.slice(0, -1)} (Ack=${cum}, Arwnd=${arwnd}) `;
       kids?.push(
         field('sctp.sack_cumulative_tsn_ack', `Cumulative TSN ACK: ${cum}`, o + 4, 4, cum),
         field('sctp.sack_a_rwnd', `Advertised receiver window credit (a_rwnd): ${arwnd}`, o + 8, 4, arwnd),

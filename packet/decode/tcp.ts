@@ -18,7 +18,7 @@ export function tcpFlagsText(flags: number): string {
   if (hit !== undefined) return hit;
   let s = '';
   for (let i = 0; i < 9; i++) if (flags & (1 << i)) s += (s ? ', ' : '') + FLAG_NAMES[i];
-  if (flags & 0xe00) s += (s ? ', ' : '') + 'Reserved';
+  if (flags & 0xe00) s += `${s ? ', ' : ''}Reserved`;
   if (s === '') s = '<None>';
   flagCache[flags] = s;
   return s;
@@ -42,7 +42,7 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   const sport = u16(b, off);
   const dport = u16(b, off + 2);
   d.setPorts('tcp', sport, dport);
-  let info = sport + ' → ' + dport;
+  let info = `${sport} → ${dport}`;
   if (L) {
     L.label = `Transmission Control Protocol, Src Port: ${sport}, Dst Port: ${dport}`;
     L.fields.push(
@@ -61,10 +61,10 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   const flags = u16(b, off + 12) & 0xfff;
   const win = u16(b, off + 14);
   const urg = u16(b, off + 18);
-  info += ' [' + tcpFlagsText(flags) + '] Seq=' + seq;
-  if (flags & 0x10) info += ' Ack=' + ack;
-  info += ' Win=' + win;
-  if (flags & 0x20) info += ' Urg=' + urg;
+  info += ` [${tcpFlagsText(flags)}] Seq=${seq}`;
+  if (flags & 0x10) info += ` Ack=${ack}`;
+  info += ` Win=${win}`;
+  if (flags & 0x20) info += ` Urg=${urg}`;
   if (L) {
     L.fields.push(
       field('tcp.seq', `Sequence Number (raw): ${seq}`, off + 4, 4, seq),
@@ -77,7 +77,7 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
     );
   }
   if (hl < 20) {
-    d.info = info + `, bogus TCP header length (${hl}, must be at least 20)`;
+    d.info = `${info}, bogus TCP header length (${hl}, must be at least 20)`;
     d.malformed(L, 'TCP', `bogus header length ${hl}`, off + 12, 1, false);
     return;
   }
@@ -87,7 +87,7 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
     d.malformed(L, 'TCP', `header length ${hl} exceeds the segment (${rend - off} bytes)`, off + 12, 1);
     return;
   }
-  info += ' Len=' + seglen;
+  info += ` Len=${seglen}`;
   if (L) {
     L.length = Math.min(hl, avail);
     L.label += `, Seq: ${seq}${flags & 0x10 ? `, Ack: ${ack}` : ''}, Len: ${seglen}`;
@@ -124,14 +124,14 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
       let kid: Field | undefined;
       if (kind === 2 && len === 4) {
         const mss = u16(b, o + 2);
-        info += ' MSS=' + mss;
+        info += ` MSS=${mss}`;
         if (kids) kid = sharedField('tcp.options.mss', o * 65536 + mss, () => option(o, kind, len, 'tcp.options.mss', `Maximum segment size: ${mss} bytes`, [
           field('tcp.options.mss_val', `MSS Value: ${mss}`, o + 2, 2, mss),
         ]));
       } else if (kind === 3 && len === 3) {
         const shift = b[o + 2]!;
-        const mult = 1 << (shift > 14 ? 14 : shift);
-        info += ' WS=' + mult;
+        const mult = 1 << (Math.min(shift , 14));
+        info += ` WS=${mult}`;
         if (kids) kid = sharedField('tcp.options.wscale', o * 256 + shift, () => option(o, kind, len, 'tcp.options.wscale', `Window scale: ${shift} (multiply by ${mult})`, [
           field('tcp.options.wscale.shift', `Shift count: ${shift}`, o + 2, 1, shift),
           field('tcp.options.wscale.multiplier', `[Multiplier: ${mult}]`, o + 2, 1, mult),
@@ -145,9 +145,9 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
         for (let e = o + 2; e + 8 <= o + len; e += 8) {
           const le = u32(b, e);
           const re = u32(b, e + 4);
-          info += ' SLE=' + le + ' SRE=' + re;
+          info += ` SLE=${le} SRE=${re}`;
           if (kids) {
-            edges += (edges ? ' ' : '') + le + '-' + re;
+            edges += `${(edges ? ' ' : '') + le}-${re}`;
             sk.push(field('tcp.options.sack_le', `left edge = ${le}`, e, 4, le), field('tcp.options.sack_re', `right edge = ${re}`, e + 4, 4, re));
           }
         }
@@ -155,7 +155,7 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
       } else if (kind === 8 && len === 10) {
         const tsval = u32(b, o + 2);
         const tsecr = u32(b, o + 6);
-        info += ' TSval=' + tsval + ' TSecr=' + tsecr;
+        info += ` TSval=${tsval} TSecr=${tsecr}`;
         if (kids) kid = option(o, kind, len, 'tcp.options.timestamp', `Timestamps: TSval ${tsval}, TSecr ${tsecr}`, [
           field('tcp.options.timestamp.tsval', `Timestamp value: ${tsval}`, o + 2, 4, tsval),
           field('tcp.options.timestamp.tsecr', `Timestamp echo reply: ${tsecr}`, o + 6, 4, tsecr),

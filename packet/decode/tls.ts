@@ -176,7 +176,7 @@ function handshakes(d: Dissection, kids: Field[] | undefined, o: number, end: nu
     const name = HANDSHAKE.get(type);
     // After ChangeCipherSpec the handshake is encrypted: what looks like a header is noise.
     if (name === undefined || o + 4 + len > recordEnd) {
-      desc += (desc ? ', ' : '') + 'Encrypted Handshake Message';
+      desc += `${desc ? ', ' : ''}Encrypted Handshake Message`;
       kids?.push(field('tls.handshake.encrypted', 'Handshake Protocol: Encrypted Handshake Message', o, end - o));
       return desc;
     }

@@ -18,7 +18,7 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
   const sport = u16(b, off);
   const dport = u16(b, off + 2);
   d.setPorts('udp', sport, dport);
-  let info = sport + ' → ' + dport;
+  let info = `${sport} → ${dport}`;
   if (L) {
     L.label = `User Datagram Protocol, Src Port: ${sport}, Dst Port: ${dport}`;
     L.fields.push(
@@ -27,7 +27,7 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
     );
   }
   if (avail < 8) {
-    if (avail >= 6) info += ' Len=' + (u16(b, off + 4) - 8);
+    if (avail >= 6) info += ` Len=${u16(b, off + 4) - 8}`;
     d.info = info;
     d.short(L, 'UDP', 'UDP header', off + 8, end);
     return;
@@ -41,7 +41,7 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
     );
   }
   if (ulen < 8) {
-    d.info = info + ` [BAD UDP LENGTH ${ulen} < 8]`;
+    d.info = `${info} [BAD UDP LENGTH ${ulen} < 8]`;
     d.malformed(L, 'UDP', `length ${ulen} is less than the 8-byte header`, off + 4, 2, false);
     return;
   }
@@ -55,7 +55,7 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
     }
     pRend = rend;
   }
-  info += ' Len=' + (ulen - 8);
+  info += ` Len=${ulen - 8}`;
   d.info = info;
   const pEnd = Math.min(end, pRend);
   if (dispatchPorts(d, UDP_PORTS, UDP_HEURISTICS, off + 8, pEnd, pRend, sport, dport)) return;

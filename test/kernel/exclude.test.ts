@@ -152,7 +152,7 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
     /** Sends set-filter; resolves with the effective filter the agent's 'filter' reply gives. */
     const setFilter = async (filter: string): Promise<unknown> => {
       const seen = agent.events.length;
-      agent.child.stdin!.write(JSON.stringify({ command: 'set-filter', filter }) + '\n');
+      agent.child.stdin!.write(`${JSON.stringify({ command: 'set-filter', filter })}\n`);
       const deadline = Date.now() + 10_000;
       for (;;) {
         const reply = agent.events.slice(seen).find((e) => e.event === 'filter' || e.event === 'error');

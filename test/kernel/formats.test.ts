@@ -59,11 +59,11 @@ describe('output formats', () => {
     assert.equal(info.info['Capture application'], `pcap-agent ${VERSION}`);
     assert.equal(info.interfaces.length, 1);
     const idb = info.interfaces[0]!;
-    assert.equal(idb['Name'], pair.a.dev);
+    assert.equal(idb.Name, pair.a.dev);
     assert.equal(idb['Filter string'], FILTER);
     assert.equal(idb['Time precision'], 'nanoseconds (9)');
     assert.equal(idb['Capture length'], '262144');
-    assert.equal(idb['Encapsulation'], 'Ethernet (1 - ether)');
+    assert.equal(idb.Encapsulation, 'Ethernet (1 - ether)');
     const { reader } = readFile(f);
     assert.equal(reader.sections[0]!.userAppl, `pcap-agent ${VERSION}`);
     assert.equal(reader.interfaces[0]!.tsresol, 9);

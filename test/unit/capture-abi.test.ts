@@ -147,7 +147,7 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
     assert.equal(r!.l4proto, 6);
     assert.equal(r!.direction, 1);
     assert.deepEqual([r!.sport, r!.dport, r!.port], [[1024, 65535], [443, 443], [0, 0]]);
-    assert.deepEqual(r!.saddr, { family: 4, addr: 'c6336440' + '00'.repeat(12), mask: 'ffffffc0' + '00'.repeat(12) });
+    assert.deepEqual(r!.saddr, { family: 4, addr: `c6336440${'00'.repeat(12)}`, mask: `ffffffc0${'00'.repeat(12)}` });
     assert.deepEqual([r!.daddr, r!.addr], [ZERO, ZERO]);
   });
 
@@ -159,9 +159,9 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
       { saddr: { family: 6, addr: v6(0xff), prefix: 0 } },
     ]);
     assert.equal(rules.length, 3);
-    assert.deepEqual(rules[0]!.addr, { family: 6, addr: '20010db80100' + '00'.repeat(9) + '40', mask: 'ff'.repeat(15) + 'c0' });
+    assert.deepEqual(rules[0]!.addr, { family: 6, addr: `20010db80100${'00'.repeat(9)}40`, mask: `${'ff'.repeat(15)}c0` });
     assert.equal(rules[0]!.match, MATCH.ADDR);
-    assert.deepEqual(rules[1]!.daddr, { family: 6, addr: '20010db80100' + '00'.repeat(9) + '02', mask: 'ff'.repeat(16) });
+    assert.deepEqual(rules[1]!.daddr, { family: 6, addr: `20010db80100${'00'.repeat(9)}02`, mask: 'ff'.repeat(16) });
     assert.equal(rules[1]!.match, MATCH.DADDR | MATCH.L4PROTO);
     assert.deepEqual(rules[2]!.saddr, { family: 6, addr: '00'.repeat(16), mask: '00'.repeat(16) });
   });
@@ -183,8 +183,8 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
     assert.deepEqual(rules.map((r) => r.match), [MATCH.EXCLUDE | tuple, MATCH.EXCLUDE | tuple, MATCH.L4PROTO, MATCH.L4PROTO]);
     assert.deepEqual(rules.map((r) => r.l4proto), [6, 6, 17, 6]);
     assert.deepEqual([rules[0]!.sport, rules[0]!.dport, rules[1]!.sport, rules[1]!.dport], [[51234, 51234], [22, 22], [22, 22], [51234, 51234]]);
-    assert.equal(rules[0]!.saddr.addr, 'c6336401' + '00'.repeat(12));
-    assert.equal(rules[1]!.daddr.addr, 'c6336401' + '00'.repeat(12));
+    assert.equal(rules[0]!.saddr.addr, `c6336401${'00'.repeat(12)}`);
+    assert.equal(rules[1]!.daddr.addr, `c6336401${'00'.repeat(12)}`);
     // An exclusion with an empty filter: the bank holds exclusions only.
     assert.deepEqual(viaC([], [ssh(1, 51234, 2, 22)]).map((r) => r.match), [MATCH.EXCLUDE | tuple]);
   });

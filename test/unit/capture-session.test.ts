@@ -66,9 +66,7 @@ class FakeCapture implements RawCapture {
 
 function fakeBinding(capture: FakeCapture): RawBinding {
   return {
-    Capture: function () {
-      return capture;
-    } as unknown as RawBinding['Capture'],
+    Capture: (() => capture) as unknown as RawBinding['Capture'],
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: BOOT_TO_WALL + 5n, boottimeNs: 5n }),
     libbpfVersion: () => 'fake',

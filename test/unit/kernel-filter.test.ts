@@ -68,7 +68,7 @@ function fakeBinding(banks: number[][]): RawBinding {
     },
   };
   return {
-    Capture: function () { return capture; } as unknown as RawBinding['Capture'],
+    Capture: (() => capture) as unknown as RawBinding['Capture'],
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: 10n, boottimeNs: 5n }),
     libbpfVersion: () => 'fake',

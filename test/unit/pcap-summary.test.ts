@@ -72,7 +72,7 @@ describe('pcap-summary', () => {
     assert.equal(lines[0], '    1 0.000000     10.1.0.1 → 10.1.0.2     TCP 74 40000 → 80 [SYN] Seq=7919 Win=64240 Len=0 MSS=1460 SACK_PERM TSval=1001 TSecr=0 WS=128');
     assert.equal(lines[1], '    2 0.001000     10.1.0.2 → 10.1.0.1     TCP 74 80 → 40000 [SYN, ACK] Seq=104729 Ack=7920 Win=65160 Len=0 MSS=1460 SACK_PERM TSval=1001 TSecr=0 WS=128');
     assert.ok(lines.some((l) => /^ {3}\d\d 0\.\d{6} 02:00:00:00:00:01 → ff:ff:ff:ff:ff:ff ARP 42 Who has 10\.1\.0\.2\? Tell 10\.1\.0\.1$/.test(l)));
-    assert.ok(lines.some((l) => / 2001:db8::1 → 2001:db8::2  ICMPv6 /.test(l)));
+    assert.ok(lines.some((l) => / 2001:db8::1 → 2001:db8::2 {2}ICMPv6 /.test(l)));
     assert.equal(lines.at(-1), '', 'ends with a newline');
   });
 

@@ -54,7 +54,7 @@ export interface CodeServer {
 }
 
 /** `vscode-remote://remote/<abs path>`: how a workbench URL names a path on the code-server host. */
-export const remoteUri = (p: string): string => 'vscode-remote://remote' + path.resolve(p);
+export const remoteUri = (p: string): string => `vscode-remote://remote${path.resolve(p)}`;
 
 /** Is the VS Code toolchain installed (scripts/vscode-setup.sh)? Throws with the fix if not. */
 export function assertInstalled(): void {
@@ -131,13 +131,13 @@ function prepareProfile(profileDir: string, extraSettings: Record<string, unknow
   const settings = path.join(p.userData, 'User', 'settings.json');
   if (!existsSync(settings)) {
     mkdirSync(path.dirname(settings), { recursive: true });
-    writeFileSync(settings, JSON.stringify(DEFAULT_SETTINGS, null, 2) + '\n');
+    writeFileSync(settings, `${JSON.stringify(DEFAULT_SETTINGS, null, 2)}\n`);
   }
   // code-server is the "remote": machine-scoped settings are read from its Machine settings only.
   if (Object.keys(extraSettings).length > 0) {
     const machine = path.join(p.userData, 'Machine', 'settings.json');
     mkdirSync(path.dirname(machine), { recursive: true });
-    writeFileSync(machine, JSON.stringify(extraSettings, null, 2) + '\n');
+    writeFileSync(machine, `${JSON.stringify(extraSettings, null, 2)}\n`);
   }
 }
 
@@ -273,7 +273,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
       await stop();
       throw new Error(`code-server exited before it was ready:\n${tail}`);
     }
-    const ok = await fetch(url + 'healthz').then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}healthz`).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() - t0 > 60_000) {
       await stop();

@@ -5,9 +5,9 @@ import * as path from 'node:path';
 
 export function glob(pattern: string, root: string): string[] {
   const base = pattern.split('/').filter((_, i, parts) => !/[*?]/.test(parts.slice(0, i + 1).join('/'))).join('/');
-  const re = new RegExp('^' + pattern.split(/(\*\*\/|\*|\?)/).map((part) =>
+  const re = new RegExp(`^${pattern.split(/(\*\*\/|\*|\?)/).map((part) =>
     part === '**/' ? '(?:.*/)?' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
-  ).join('') + '$');
+  ).join('')}$`);
   if (!existsSync(path.join(root, base))) return [];
   return (readdirSync(path.join(root, base), { recursive: true }) as string[])
     .map((f) => path.posix.join(base, f))

@@ -74,7 +74,7 @@ export interface ExthostRun {
 
 export async function runExthostTests({
   timeoutMs = +(process.env.EXTHOST_TIMEOUT_MS ?? 300_000),
-  log = (s: string): void => { process.stderr.write(s + '\n'); },
+  log = (s: string): void => { process.stderr.write(`${s}\n`); },
 } = {}): Promise<ExthostRun> {
   const t0 = Date.now();
   const config = await loadConfig();
@@ -120,7 +120,7 @@ export async function runExthostTests({
   } finally {
     await server.stop();
     rmSync(folder, { recursive: true, force: true });
-    writeFileSync(WORKBENCH_LOG, workbenchLog.join('\n') + '\n');
+    writeFileSync(WORKBENCH_LOG, `${workbenchLog.join('\n')}\n`);
   }
   const saved = existsSync(RESULTS)
     ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { results: ExthostResult[]; loadError?: string })

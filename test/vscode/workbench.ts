@@ -63,7 +63,7 @@ export async function runCommand(page: Page, title: string, { attempts = 8, rowT
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill('>' + title);
+    await input.fill(`>${title}`);
     if (await row.waitFor({ timeout: rowTimeout }).then(() => true, () => false)) {
       await page.keyboard.press('Enter');
       return;
@@ -95,7 +95,7 @@ const fileName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(
 
 /** Saves a screenshot to test-results/e2e/<name>.png and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  const file = path.join(RESULTS_DIR, 'e2e', fileName(name) + '.png');
+  const file = path.join(RESULTS_DIR, 'e2e', `${fileName(name)}.png`);
   mkdirSync(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file });
   return file;
@@ -140,7 +140,7 @@ export async function withWorkbench<T>(t: TestContext, fn: (wb: Workbench) => Pr
     } catch (e) {
       const shot = await screenshot(page, `${t.name}-failure`).catch(() => undefined);
       if (shot) t.diagnostic(`screenshot: ${path.relative(ROOT, shot)}`);
-      const log = path.join(RESULTS_DIR, 'e2e', fileName(`${t.name}-code-server`) + '.log');
+      const log = path.join(RESULTS_DIR, 'e2e', `${fileName(`${t.name}-code-server`)}.log`);
       copyFileSync(server.logFile, log);
       t.diagnostic(`code-server log: ${path.relative(ROOT, log)}`);
       throw e;

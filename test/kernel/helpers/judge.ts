@@ -2,7 +2,7 @@
 // print, the project's own reader, packet/capture-file.ts).
 import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { type CapturedPacket, CaptureFileReader, readCaptureFile } from '../../../packet/capture-file.js';
+import { type CapturedPacket, type CaptureFileReader, readCaptureFile } from '../../../packet/capture-file.js';
 
 /** tshark always says this when run as root; anything else on stderr is a complaint about the file. */
 const ROOT_NOTICE = /^Running as user "root" and group "root"\. This could be dangerous\.$/;

@@ -34,7 +34,7 @@ function fail(message) {
 }
 
 function finish(result, ok) {
-  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(ok ? 0 : 1));
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(ok ? 0 : 1));
 }
 
 function limit(ms, onTimeout) {

@@ -65,12 +65,12 @@ function parse() {
   buf = buf.subarray(off);
 }
 
-const emit = (event) => process.stdout.write(JSON.stringify({ event, ...st }) + '\n');
+const emit = (event) => process.stdout.write(`${JSON.stringify({ event, ...st })}\n`);
 const sock = net.connect(Number(portText), host);
 sock.on('connect', () => {
-  if (line !== undefined) sock.write(line + '\n');
+  if (line !== undefined) sock.write(`${line}\n`);
   if (noRead) sock.pause();
-  process.stdout.write(JSON.stringify({ event: 'connected' }) + '\n');
+  process.stdout.write(`${JSON.stringify({ event: 'connected' })}\n`);
 });
 sock.on('data', (chunk) => {
   st.bytes += chunk.length;

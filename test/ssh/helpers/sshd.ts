@@ -155,7 +155,7 @@ class Janitor {
       .filter(([, s]) => s.shell)
       .map(([, s]) => `{ ${s.shell}; } 2>/dev/null`);
     try {
-      fs.writeFileSync(this.manifest, MANIFEST_HEAD + lines.join('\n') + '\n');
+      fs.writeFileSync(this.manifest, `${MANIFEST_HEAD + lines.join('\n')}\n`);
     } catch {
       // dir already removed (last step)
     }
