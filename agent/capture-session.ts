@@ -101,7 +101,9 @@ export class CaptureSession {
   start(): void {
     this.kernel.start((batch) => this.onBatch(batch));
     if (this.options.statsIntervalMs > 0) {
-      this.timers.push(setInterval(() => this.events.emit({ event: 'stats', ...this.totals() }), this.options.statsIntervalMs));
+      this.timers.push(
+        setInterval(() => this.events.emit({ event: 'stats', ...this.totals() }), this.options.statsIntervalMs),
+      );
     }
     if (this.options.format === 'pcapng' && this.options.isbIntervalMs > 0) {
       this.timers.push(setInterval(() => this.broadcast(this.statisticsBlocks(), 0), this.options.isbIntervalMs));
@@ -152,7 +154,14 @@ export class CaptureSession {
     const kernel = new Map(this.kernel.stats().map((s) => [s.ifindex, s]));
     return this.encoder.knownInterfaces.map((i) => {
       const s = kernel.get(i.ifindex);
-      return { name: i.name, ifindex: i.ifindex, seen: s?.seen ?? 0, matched: s?.matched ?? 0, captured: s?.captured ?? 0, dropped: s?.dropped ?? 0 };
+      return {
+        name: i.name,
+        ifindex: i.ifindex,
+        seen: s?.seen ?? 0,
+        matched: s?.matched ?? 0,
+        captured: s?.captured ?? 0,
+        dropped: s?.dropped ?? 0,
+      };
     });
   }
 
@@ -182,7 +191,12 @@ export class CaptureSession {
       this.kernel.close();
       await Promise.all(this.sinks.map((s) => s.close()));
       const { interfaces: _, ...summary } = totals;
-      this.events.emit({ event: 'stopped', reason, ...summary, sinkDropped: this.sinks.reduce((n, s) => n + s.dropped, 0) });
+      this.events.emit({
+        event: 'stopped',
+        reason,
+        ...summary,
+        sinkDropped: this.sinks.reduce((n, s) => n + s.dropped, 0),
+      });
     })();
     return this.stopping;
   }

@@ -68,7 +68,10 @@ export class PacketEncoder {
       });
     }
     const shb: pcapng.SectionHeader = { userAppl: this.options.application, os: `Linux ${os.release()}` };
-    return concat([pcapng.encodeBlock(pcapng.sectionHeaderSize, pcapng.writeSectionHeader, shb), ...this.interfaces.map(idb)]);
+    return concat([
+      pcapng.encodeBlock(pcapng.sectionHeaderSize, pcapng.writeSectionHeader, shb),
+      ...this.interfaces.map(idb),
+    ]);
   }
 
   /** Registers an interface; returns the block announcing it (empty for classic pcap). */
@@ -98,10 +101,12 @@ export class PacketEncoder {
       const next = off + src.getUint16(off + R.hdr_len, true) + capLen;
       const ifindex = src.getUint32(off + R.ifindex, true);
       const id = this.ids.get(ifindex);
-      if (id !== undefined) { // else an interface detached while its records were in flight
-        const n = this.format === 'pcapng'
-          ? pcapng.BLOCK.epb.min + EPB_FLAGS_OPTION + ((capLen + 3) & ~3)
-          : pcap.PCAP.record.size + capLen + (this.raw.has(ifindex) ? ETH_HEADER : 0);
+      if (id !== undefined) {
+        // else an interface detached while its records were in flight
+        const n =
+          this.format === 'pcapng'
+            ? pcapng.BLOCK.epb.min + EPB_FLAGS_OPTION + ((capLen + 3) & ~3)
+            : pcap.PCAP.record.size + capLen + (this.raw.has(ifindex) ? ETH_HEADER : 0);
         if (accepted.length / 3 >= budget.packets || size + n > budget.bytes) {
           exhausted = true;
           break;
@@ -118,7 +123,8 @@ export class PacketEncoder {
       const dst = new DataView(out.buffer);
       let o = 0;
       for (let i = 0; i < accepted.length; i += 3) {
-        if (this.format === 'pcapng') this.writeEpb(batch, src, accepted[i], accepted[i + 1], accepted[i + 2], out, dst, o, clock);
+        if (this.format === 'pcapng')
+          this.writeEpb(batch, src, accepted[i], accepted[i + 1], accepted[i + 2], out, dst, o, clock);
         else this.writePcap(batch, src, accepted[i], out, dst, o, clock);
         o += accepted[i + 2];
       }
@@ -130,7 +136,17 @@ export class PacketEncoder {
   private readonly accepted: number[] = [];
 
   /** One Enhanced Packet Block, laid out as pcapng.writeEnhancedPacket writes it (with epb_flags). */
-  private writeEpb(batch: Buffer, src: DataView, off: number, id: number, total: number, out: Uint8Array, dst: DataView, o: number, clock: BatchClock): void {
+  private writeEpb(
+    batch: Buffer,
+    src: DataView,
+    off: number,
+    id: number,
+    total: number,
+    out: Uint8Array,
+    dst: DataView,
+    o: number,
+    clock: BatchClock,
+  ): void {
     const E = pcapng.BLOCK.epb;
     const hdrLen = src.getUint16(off + R.hdr_len, true);
     const capLen = src.getUint32(off + R.cap_len, true);
@@ -152,14 +168,26 @@ export class PacketEncoder {
   }
 
   /** One classic pcap record; raw-IP packets get a zero-MAC Ethernet header (one link type). */
-  private writePcap(batch: Buffer, src: DataView, off: number, out: Uint8Array, dst: DataView, o: number, clock: BatchClock): void {
+  private writePcap(
+    batch: Buffer,
+    src: DataView,
+    off: number,
+    out: Uint8Array,
+    dst: DataView,
+    o: number,
+    clock: BatchClock,
+  ): void {
     const P = pcap.PCAP.record;
     const hdrLen = src.getUint16(off + R.hdr_len, true);
     const capLen = src.getUint32(off + R.cap_len, true);
     const framing = this.raw.has(src.getUint32(off + R.ifindex, true)) ? ETH_HEADER : 0;
     clock.setPcap(off);
     dst.setUint32(o + P.tsSec, clock.seconds, true);
-    dst.setUint32(o + P.tsFrac, this.options.nanosecondPcap ? clock.nanoseconds : Math.floor(clock.nanoseconds / 1000), true);
+    dst.setUint32(
+      o + P.tsFrac,
+      this.options.nanosecondPcap ? clock.nanoseconds : Math.floor(clock.nanoseconds / 1000),
+      true,
+    );
     dst.setUint32(o + P.capturedLength, capLen + framing, true);
     dst.setUint32(o + P.originalLength, src.getUint32(off + R.orig_len, true) + framing, true);
     if (framing) dst.setUint16(o + P.size + 12, syntheticEthertype(batch[off + hdrLen]), false);

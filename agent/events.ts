@@ -12,9 +12,23 @@ export interface InterfaceStats {
 
 export type AgentEvent =
   // filter: the effective filter, exclusion included; exclude: the --exclude text, when given.
-  | { event: 'started'; interfaces: { name: string; ifindex: number; mode: string }[]; filter: string; exclude?: string; snaplen: number; format: string }
+  | {
+      event: 'started';
+      interfaces: { name: string; ifindex: number; mode: string }[];
+      filter: string;
+      exclude?: string;
+      snaplen: number;
+      format: string;
+    }
   | { event: 'attached'; interface: { name: string; ifindex: number; mode: string } }
-  | { event: 'stats'; packets: number; bytes: number; kernelDropped: number; sinkDropped: number; interfaces: InterfaceStats[] }
+  | {
+      event: 'stats';
+      packets: number;
+      bytes: number;
+      kernelDropped: number;
+      sinkDropped: number;
+      interfaces: InterfaceStats[];
+    }
   | { event: 'clients'; count: number }
   | { event: 'filter'; filter: string }
   | { event: 'stopped'; reason: StopReason; packets: number; bytes: number; kernelDropped: number; sinkDropped: number }
@@ -41,8 +55,11 @@ export class EventLog {
 function humanLine(e: AgentEvent): string | undefined {
   switch (e.event) {
     case 'started':
-      return `capturing on ${e.interfaces.map((i) => `${i.name} (${i.mode})`).join(', ')}` +
-        (e.filter ? `, filter "${e.filter}"` : '') + `, snaplen ${e.snaplen}, ${e.format}`;
+      return (
+        `capturing on ${e.interfaces.map((i) => `${i.name} (${i.mode})`).join(', ')}` +
+        (e.filter ? `, filter "${e.filter}"` : '') +
+        `, snaplen ${e.snaplen}, ${e.format}`
+      );
     case 'attached':
       return `capturing on ${e.interface.name} (${e.interface.mode})`;
     case 'filter':
@@ -50,8 +67,10 @@ function humanLine(e: AgentEvent): string | undefined {
     case 'clients':
       return `${e.count} client${e.count === 1 ? '' : 's'} connected`;
     case 'stopped':
-      return `stopped (${e.reason}): ${e.packets} packets, ${e.bytes} bytes written; ` +
-        `${e.kernelDropped} dropped in the kernel (ring full), ${e.sinkDropped} dropped for slow readers`;
+      return (
+        `stopped (${e.reason}): ${e.packets} packets, ${e.bytes} bytes written; ` +
+        `${e.kernelDropped} dropped in the kernel (ring full), ${e.sinkDropped} dropped for slow readers`
+      );
     case 'error':
       return e.message;
     case 'stats':

@@ -36,7 +36,10 @@ function pickInterfaces(available: RawInterface[], wanted: string[], netns: stri
     const found = available.find((i) => i.name === name);
     if (!found) {
       const where = netns ? ` in ${netns}` : '';
-      throw new AgentError('E_NO_INTERFACE', `no interface "${name}"${where}; available: ${available.map((i) => i.name).join(', ')}`);
+      throw new AgentError(
+        'E_NO_INTERFACE',
+        `no interface "${name}"${where}; available: ${available.map((i) => i.name).join(', ')}`,
+      );
     }
     return found;
   });
@@ -68,7 +71,10 @@ async function runCapture(argv: string[]): Promise<number> {
   const exclusion = parseExclusion(opts.exclude);
   const filter = compileKernelFilter(opts.filter, exclusion);
   if (opts.write === '-' && process.stdout.isTTY) {
-    throw new AgentError('E_OUTPUT', 'refusing to write a binary capture to a terminal: use -w FILE, or pipe it (| wireshark -k -i -)');
+    throw new AgentError(
+      'E_OUTPUT',
+      'refusing to write a binary capture to a terminal: use -w FILE, or pipe it (| wireshark -k -i -)',
+    );
   }
   const binding = loadBinding();
   const chosen = pickInterfaces(listInterfaces(binding, opts.netns), opts.interfaces, opts.netns);
@@ -110,11 +116,17 @@ async function runCapture(argv: string[]): Promise<number> {
   if (opts.listen) {
     let server: TcpServerSink;
     try {
-      server = await TcpServerSink.listen(opts.listen, () => session.encoder.header(), opts.token, (count) =>
-        events.emit({ event: 'clients', count }),
+      server = await TcpServerSink.listen(
+        opts.listen,
+        () => session.encoder.header(),
+        opts.token,
+        (count) => events.emit({ event: 'clients', count }),
       );
     } catch (e) {
-      throw new AgentError('E_LISTEN', `cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(e as Error).message}`);
+      throw new AgentError(
+        'E_LISTEN',
+        `cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(e as Error).message}`,
+      );
     }
     session.addSink(server);
   }
@@ -151,7 +163,12 @@ async function runCapture(argv: string[]): Promise<number> {
         }
       },
       // Never echo the line: a sudo password meant for sudo could land here, and events are shown.
-      onInvalid: (line, reason) => events.emit({ event: 'error', code: 'E_USAGE', message: `ignored a control line of ${line.length} characters: ${reason}` }),
+      onInvalid: (line, reason) =>
+        events.emit({
+          event: 'error',
+          code: 'E_USAGE',
+          message: `ignored a control line of ${line.length} characters: ${reason}`,
+        }),
       onEnd: () => finish('stdin-closed'),
     });
   }
@@ -159,7 +176,6 @@ async function runCapture(argv: string[]): Promise<number> {
   await session.stop(reason);
   return 0;
 }
-
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;

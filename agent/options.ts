@@ -58,7 +58,13 @@ function usageError(message: string): AgentError {
 
 /** node:util parseArgs explains some errors over several lines; ours are one line. */
 function parseArgsError(e: unknown): AgentError {
-  return usageError(String((e as Error).message).split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' '));
+  return usageError(
+    String((e as Error).message)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .join(' '),
+  );
 }
 
 function wholeNumber(name: string, text: string, min: number, max: number): number {
@@ -152,15 +158,19 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     throw parseArgsError(e);
   }
   const v = parsed.values;
-  if (!v.interface || v.interface.length === 0) throw usageError('capture needs at least one -i IFACE (see "pcap-agent interfaces")');
+  if (!v.interface || v.interface.length === 0)
+    throw usageError('capture needs at least one -i IFACE (see "pcap-agent interfaces")');
   if (v.filter !== undefined && parsed.positionals.length > 0) {
-    throw usageError(`give the filter either with -f or after the options, not both (extra: "${parsed.positionals.join(' ')}")`);
+    throw usageError(
+      `give the filter either with -f or after the options, not both (extra: "${parsed.positionals.join(' ')}")`,
+    );
   }
   const format = v.format ?? 'pcapng';
   if (format !== 'pcapng' && format !== 'pcap') throw usageError(`--format must be pcapng or pcap, got "${format}"`);
   if (v.events !== undefined && v.events !== 'json') throw usageError(`--events takes "json", got "${v.events}"`);
   const attachMode = v['attach-mode'] ?? 'auto';
-  if (attachMode !== 'auto' && attachMode !== 'clsact') throw usageError(`--attach-mode must be auto or clsact, got "${attachMode}"`);
+  if (attachMode !== 'auto' && attachMode !== 'clsact')
+    throw usageError(`--attach-mode must be auto or clsact, got "${attachMode}"`);
   const listen = v.listen !== undefined ? parseListen(v.listen) : undefined;
   const token = v.token ?? process.env.PCAP_AGENT_TOKEN;
   if (listen) requireTokenOffLoopback(listen, token, '--token or PCAP_AGENT_TOKEN');
@@ -172,7 +182,8 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     snaplen: v.snaplen !== undefined ? snaplenOf(v.snaplen) : CAP_MAX_SNAPLEN,
     directions: parseDirection(v.direction ?? 'both'),
     count: v.count !== undefined ? wholeNumber('-c', v.count, 1, Number.MAX_SAFE_INTEGER) : undefined,
-    maxBytes: v['max-bytes'] !== undefined ? wholeNumber('--max-bytes', v['max-bytes'], 1, Number.MAX_SAFE_INTEGER) : undefined,
+    maxBytes:
+      v['max-bytes'] !== undefined ? wholeNumber('--max-bytes', v['max-bytes'], 1, Number.MAX_SAFE_INTEGER) : undefined,
     durationMs: v.duration !== undefined ? parseDuration(v.duration) : undefined,
     format,
     nanosecondPcap: v.nano ?? false,

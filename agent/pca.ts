@@ -65,23 +65,33 @@ export async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<
   };
   let server: TcpServerSink;
   try {
-    server = await TcpServerSink.listen(opts.listen, () => session.encoder.header(), opts.token, (count) => {
-      clients = count;
-      events.emit({ event: 'clients', count });
-      sync();
-    });
+    server = await TcpServerSink.listen(
+      opts.listen,
+      () => session.encoder.header(),
+      opts.token,
+      (count) => {
+        clients = count;
+        events.emit({ event: 'clients', count });
+        sync();
+      },
+    );
   } catch (e) {
-    throw new AgentError('E_LISTEN', `cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(e as Error).message}`);
+    throw new AgentError(
+      'E_LISTEN',
+      `cannot listen on ${opts.listen.host}:${opts.listen.port}: ${(e as Error).message}`,
+    );
   }
   session.addSink(server);
   session.start();
   const poll = setInterval(sync, INTERFACE_POLL_MS);
-  process.stderr.write(`pcap-agent: serving pcap on ${opts.listen.host}:${server.port}` +
-    (opts.filter ? `, filter "${opts.filter}"` : '') + '\n');
+  process.stderr.write(
+    `pcap-agent: serving pcap on ${opts.listen.host}:${server.port}` +
+      (opts.filter ? `, filter "${opts.filter}"` : '') +
+      '\n',
+  );
   const reason = await new Promise<StopReason>((resolve) => onSignals(() => resolve('signal')));
   clearInterval(poll);
   stopping = true;
   await session.stop(reason);
   return 0;
 }
-

@@ -156,11 +156,12 @@ export class TcpServerSink implements Sink {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all(
       [...this.clients].map(
-        (c) => new Promise<void>((resolve) => {
-          c.socket.once('close', () => resolve());
-          c.socket.end();
-          setTimeout(() => c.socket.destroy(), 2000).unref();
-        }),
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.socket.once('close', () => resolve());
+            c.socket.end();
+            setTimeout(() => c.socket.destroy(), 2000).unref();
+          }),
       ),
     );
     await closed;

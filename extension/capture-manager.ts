@@ -6,7 +6,13 @@ import * as vscode from 'vscode';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { CapturePanel, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { LocalTarget, listNetns } from './targets/local.js';
-import { type Connector, PcapOverTcpTarget, directConnector, formatEndpoint, parseEndpoint } from './targets/pcap-over-tcp.js';
+import {
+  type Connector,
+  PcapOverTcpTarget,
+  directConnector,
+  formatEndpoint,
+  parseEndpoint,
+} from './targets/pcap-over-tcp.js';
 import { SshTargets } from './targets/ssh-targets.js';
 import type { CaptureTarget } from './targets/target.js';
 import { openFileInWireshark, pipeLiveToWireshark } from './wireshark.js';
@@ -47,16 +53,25 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   targets(): CaptureTarget[] {
     const names = listNetns();
     for (const name of names) {
-      if (!this.netnsTargets.has(name)) this.netnsTargets.set(name, new LocalTarget(this.context.extensionPath, this.askSudoPassword, name));
+      if (!this.netnsTargets.has(name))
+        this.netnsTargets.set(name, new LocalTarget(this.context.extensionPath, this.askSudoPassword, name));
     }
-    return [this.localTarget, ...names.map((n) => this.netnsTargets.get(n)!), ...this.ssh.list(), ...this.endpointTargets.values()];
+    return [
+      this.localTarget,
+      ...names.map((n) => this.netnsTargets.get(n)!),
+      ...this.ssh.list(),
+      ...this.endpointTargets.values(),
+    ];
   }
 
   /** Packet Capture: Connect to PCAP-over-TCP endpoint… — directly, or through an SSH host's local forward. */
   async connectPcapOverTcp(): Promise<void> {
     const local = { label: 'This machine', description: 'connect directly' };
     const viaSsh = { label: '$(remote) Through an SSH host…', description: 'an SSH local forward (ssh -L)' };
-    const route = await vscode.window.showQuickPick([local, viaSsh], { title: 'Packet Capture: Connect to PCAP-over-TCP endpoint', placeHolder: 'Where is the endpoint reachable from?' });
+    const route = await vscode.window.showQuickPick([local, viaSsh], {
+      title: 'Packet Capture: Connect to PCAP-over-TCP endpoint',
+      placeHolder: 'Where is the endpoint reachable from?',
+    });
     if (!route) return;
     let via = 'this machine';
     let connector: Connector = directConnector;
@@ -91,7 +106,9 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     try {
       await panel.start({ target: target.info.id, interfaces: [], filter: '' });
     } catch (e) {
-      void vscode.window.showErrorMessage(`Packet Capture: ${formatEndpoint(target.endpoint)}: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(
+        `Packet Capture: ${formatEndpoint(target.endpoint)}: ${(e as Error).message}`,
+      );
     }
   }
 
@@ -170,14 +187,16 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
       return;
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    const defaultUri = vscode.Uri.file(path.join(
-      vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
-      `capture-${stamp}.${format ?? 'pcapng'}`,
-    ));
+    const defaultUri = vscode.Uri.file(
+      path.join(
+        vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
+        `capture-${stamp}.${format ?? 'pcapng'}`,
+      ),
+    );
     const uri = await vscode.window.showSaveDialog({
       defaultUri,
       title: 'Save Capture As',
-      filters: format === 'pcap' ? { 'pcap': ['pcap'] } : { 'pcapng': ['pcapng'], 'pcap (classic)': ['pcap'] },
+      filters: format === 'pcap' ? { pcap: ['pcap'] } : { pcapng: ['pcapng'], 'pcap (classic)': ['pcap'] },
     });
     if (!uri) return;
     const chosen: FileFormat = format ?? (uri.fsPath.endsWith('.pcap') ? 'pcap' : 'pcapng');

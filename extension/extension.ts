@@ -24,11 +24,12 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('saveCaptureAs', () => manager.save());
   command('openInWireshark', () => manager.openInWireshark());
   command('openCaptureFile', async () => {
-    const [uri] = (await vscode.window.showOpenDialog({
-      title: 'Open Capture File',
-      canSelectMany: false,
-      filters: { 'Capture files': ['pcapng', 'pcap', 'cap'], 'All files': ['*'] },
-    })) ?? [];
+    const [uri] =
+      (await vscode.window.showOpenDialog({
+        title: 'Open Capture File',
+        canSelectMany: false,
+        filters: { 'Capture files': ['pcapng', 'pcap', 'cap'], 'All files': ['*'] },
+      })) ?? [];
     if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, CAPTURE_EDITOR_VIEW_TYPE);
   });
   command('addSshHost', () => manager.ssh.addHost());
@@ -38,7 +39,11 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
     try {
       const interfaces = await manager.targets()[0].listInterfaces();
       await vscode.window.showQuickPick(
-        interfaces.map((i) => ({ label: i.name, description: i.up ? 'up' : 'down', detail: i.addresses.join('  ') || undefined })),
+        interfaces.map((i) => ({
+          label: i.name,
+          description: i.up ? 'up' : 'down',
+          detail: i.addresses.join('  ') || undefined,
+        })),
         { title: 'Packet Capture: interfaces on this machine' },
       );
     } catch (e) {

@@ -6,7 +6,9 @@ import type { CapturePanel } from './panel/capture-panel.js';
 
 export class WiresharkMissingError extends Error {
   constructor(readonly path: string) {
-    super(`Wireshark was not found at "${path}". Install it (e.g. apt install wireshark) or set packetCapture.wiresharkPath.`);
+    super(
+      `Wireshark was not found at "${path}". Install it (e.g. apt install wireshark) or set packetCapture.wiresharkPath.`,
+    );
   }
 }
 
@@ -14,7 +16,9 @@ function launch(path: string, args: string[]): Promise<import('node:child_proces
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
     child.once('spawn', () => resolve(child));
-    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new WiresharkMissingError(path) : e));
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new WiresharkMissingError(path) : e),
+    );
   });
 }
 
@@ -33,7 +37,8 @@ export async function pipeLiveToWireshark(path: string, panel: CapturePanel): Pr
   const pump = () => {
     if (!open) return;
     const last = panel.store.lastNumber;
-    for (const chunk of encodePackets(panel.store, 'pcapng', Math.max(next, panel.store.firstNumber), last)) stdin.write(chunk);
+    for (const chunk of encodePackets(panel.store, 'pcapng', Math.max(next, panel.store.firstNumber), last))
+      stdin.write(chunk);
     next = last + 1;
     if (panel.status !== 'capturing' && panel.status !== 'starting') finish();
   };

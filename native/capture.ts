@@ -96,7 +96,11 @@ export function toCaptureError(e: unknown, fallback: CaptureErrorCode): CaptureE
   const errno = errnoOf(e);
   const message = firstLine(e);
   if (errno === 'EPERM' || errno === 'EACCES') {
-    return new CaptureError('E_PRIVILEGE', `${message} (capturing needs root, or CAP_BPF + CAP_NET_ADMIN + CAP_PERFMON)`, errno);
+    return new CaptureError(
+      'E_PRIVILEGE',
+      `${message} (capturing needs root, or CAP_BPF + CAP_NET_ADMIN + CAP_PERFMON)`,
+      errno,
+    );
   }
   if (errno === 'ENOSYS') return new CaptureError('E_NO_BPF', `${message} (this kernel has no BPF support)`, errno);
   if (errno === 'ENODEV' || errno === 'ENXIO') return new CaptureError('E_NO_INTERFACE', message, errno);

@@ -51,9 +51,20 @@ export const LAYOUT = {
   record: { size: 24, version: 0, direction: 1, hdr_len: 2, ifindex: 4, ts_boot_ns: 8, orig_len: 16, cap_len: 20 },
   addr: { size: 36, family: 0, addr: 4, mask: 20 },
   rule: {
-    size: 132, match: 0, ethertype: 4, l4proto: 6, direction: 7,
-    sport_lo: 8, sport_hi: 10, dport_lo: 12, dport_hi: 14, port_lo: 16, port_hi: 18,
-    saddr: 24, daddr: 60, addr: 96,
+    size: 132,
+    match: 0,
+    ethertype: 4,
+    l4proto: 6,
+    direction: 7,
+    sport_lo: 8,
+    sport_hi: 10,
+    dport_lo: 12,
+    dport_hi: 14,
+    port_lo: 16,
+    port_hi: 18,
+    saddr: 24,
+    daddr: 60,
+    addr: 96,
   },
   config: { size: 24, active_bank: 0, nrules: 4, snaplen: 12, directions: 16, wakeup_bytes: 20 },
   iface: { size: 8, l2_len: 0 },
@@ -82,15 +93,42 @@ function writeRange(buf: Buffer, off: number, r: PortRange): void {
 function writeRule(buf: Buffer, off: number, rule: CaptureRule, flags: number): void {
   const R = LAYOUT.rule;
   let match = flags;
-  if (rule.ethertype !== undefined) { match |= MATCH.ETHERTYPE; buf.writeUInt16LE(rule.ethertype, off + R.ethertype); }
-  if (rule.l4proto !== undefined) { match |= MATCH.L4PROTO; buf.writeUInt8(rule.l4proto, off + R.l4proto); }
-  if (rule.direction !== undefined) { match |= MATCH.DIRECTION; buf.writeUInt8(DIRECTION_CODE[rule.direction], off + R.direction); }
-  if (rule.sport) { match |= MATCH.SPORT; writeRange(buf, off + R.sport_lo, rule.sport); }
-  if (rule.dport) { match |= MATCH.DPORT; writeRange(buf, off + R.dport_lo, rule.dport); }
-  if (rule.port) { match |= MATCH.PORT; writeRange(buf, off + R.port_lo, rule.port); }
-  if (rule.saddr) { match |= MATCH.SADDR; writeAddr(buf, off + R.saddr, rule.saddr); }
-  if (rule.daddr) { match |= MATCH.DADDR; writeAddr(buf, off + R.daddr, rule.daddr); }
-  if (rule.addr) { match |= MATCH.ADDR; writeAddr(buf, off + R.addr, rule.addr); }
+  if (rule.ethertype !== undefined) {
+    match |= MATCH.ETHERTYPE;
+    buf.writeUInt16LE(rule.ethertype, off + R.ethertype);
+  }
+  if (rule.l4proto !== undefined) {
+    match |= MATCH.L4PROTO;
+    buf.writeUInt8(rule.l4proto, off + R.l4proto);
+  }
+  if (rule.direction !== undefined) {
+    match |= MATCH.DIRECTION;
+    buf.writeUInt8(DIRECTION_CODE[rule.direction], off + R.direction);
+  }
+  if (rule.sport) {
+    match |= MATCH.SPORT;
+    writeRange(buf, off + R.sport_lo, rule.sport);
+  }
+  if (rule.dport) {
+    match |= MATCH.DPORT;
+    writeRange(buf, off + R.dport_lo, rule.dport);
+  }
+  if (rule.port) {
+    match |= MATCH.PORT;
+    writeRange(buf, off + R.port_lo, rule.port);
+  }
+  if (rule.saddr) {
+    match |= MATCH.SADDR;
+    writeAddr(buf, off + R.saddr, rule.saddr);
+  }
+  if (rule.daddr) {
+    match |= MATCH.DADDR;
+    writeAddr(buf, off + R.daddr, rule.daddr);
+  }
+  if (rule.addr) {
+    match |= MATCH.ADDR;
+    writeAddr(buf, off + R.addr, rule.addr);
+  }
   buf.writeUInt32LE(match, off + R.match);
 }
 
@@ -102,7 +140,10 @@ function writeRule(buf: Buffer, off: number, rule: CaptureRule, flags: number): 
 export function encodeRules(rules: readonly CaptureRule[], exclusions: readonly CaptureRule[] = []): Buffer {
   const total = exclusions.length + rules.length;
   if (total > CAP_MAX_RULES) {
-    const what = exclusions.length > 0 ? `filter and exclusion expand to ${rules.length} + ${exclusions.length} rules` : `filter expands to ${rules.length} rules`;
+    const what =
+      exclusions.length > 0
+        ? `filter and exclusion expand to ${rules.length} + ${exclusions.length} rules`
+        : `filter expands to ${rules.length} rules`;
     throw new RangeError(`${what}; the kernel filter holds at most ${CAP_MAX_RULES}`);
   }
   const size = LAYOUT.rule.size;
@@ -131,10 +172,12 @@ export function recordLength(batch: Uint8Array, view: DataView, off: number): nu
   const L = LAYOUT.record;
   if (batch.length - off < L.size) throw new RecordFormatError(`truncated record header at ${off}`);
   const version = batch[off + L.version];
-  if (version !== CAP_RECORD_VERSION) throw new RecordFormatError(`record version ${version}, expected ${CAP_RECORD_VERSION}`);
+  if (version !== CAP_RECORD_VERSION)
+    throw new RecordFormatError(`record version ${version}, expected ${CAP_RECORD_VERSION}`);
   const hdrLen = view.getUint16(off + L.hdr_len, true);
   const capLen = view.getUint32(off + L.cap_len, true);
-  if (hdrLen < L.size || off + hdrLen + capLen > batch.length) throw new RecordFormatError(`record at ${off} overruns its batch`);
+  if (hdrLen < L.size || off + hdrLen + capLen > batch.length)
+    throw new RecordFormatError(`record at ${off} overruns its batch`);
   return capLen;
 }
 

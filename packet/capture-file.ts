@@ -197,7 +197,12 @@ export class CaptureFileReader {
   end(): CapturedPacket[] {
     if (!this.stopped) {
       if (this.carry !== undefined) {
-        const unit = this.format === 'pcapng' ? 'a pcapng block' : this.format === 'pcap' ? 'a pcap header or record' : 'the format magic';
+        const unit =
+          this.format === 'pcapng'
+            ? 'a pcapng block'
+            : this.format === 'pcap'
+              ? 'a pcap header or record'
+              : 'the format magic';
         this.note(this.parsed, `stream ends inside ${unit}: have ${this.carryLen} of ${this.carryNeed} bytes`);
       } else if (this.bytesIn === 0) {
         this.note(0, 'empty stream');

@@ -79,11 +79,23 @@ const ALIASES: ReadonlyMap<string, readonly string[]> = new Map([
 /** Values that come from the table row rather than the tree. */
 type Column = 'info' | 'protocol' | 'source' | 'destination' | 'number' | 'length';
 const COLUMNS: ReadonlyMap<string, Column> = new Map([
-  ['_ws.col.info', 'info'], ['info', 'info'], ['_ws.col.protocol', 'protocol'], ['_ws.col.source', 'source'], ['_ws.col.def_src', 'source'],
-  ['_ws.col.destination', 'destination'], ['_ws.col.def_dst', 'destination'], ['frame.number', 'number'], ['frame.len', 'length'],
+  ['_ws.col.info', 'info'],
+  ['info', 'info'],
+  ['_ws.col.protocol', 'protocol'],
+  ['_ws.col.source', 'source'],
+  ['_ws.col.def_src', 'source'],
+  ['_ws.col.destination', 'destination'],
+  ['_ws.col.def_dst', 'destination'],
+  ['frame.number', 'number'],
+  ['frame.len', 'length'],
 ]);
 
-const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([['ssl', 'tls'], ['ipv4', 'ip'], ['ethernet', 'eth'], ['dot1q', 'vlan']]);
+const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['ssl', 'tls'],
+  ['ipv4', 'ip'],
+  ['ethernet', 'eth'],
+  ['dot1q', 'vlan'],
+]);
 
 function kindOf(name: string): FieldKind | undefined {
   const k = FIELD_KINDS.get(name);
@@ -99,12 +111,29 @@ function kindOf(name: string): FieldKind | undefined {
 // Tokens
 
 type TokKind = 'word' | 'string' | 'op' | 'end';
-interface Token { kind: TokKind; text: string; pos: number; len: number }
+interface Token {
+  kind: TokKind;
+  text: string;
+  pos: number;
+  len: number;
+}
 
 const OPS = ['===', '!==', '==', '!=', '<=', '>=', '&&', '||', '~=', '..', '<', '>', '!', '(', ')', '{', '}', ',', '~'];
 const WORD_OPS: ReadonlyMap<string, string> = new Map([
-  ['and', '&&'], ['or', '||'], ['not', '!'], ['eq', '=='], ['ne', '!='], ['lt', '<'], ['gt', '>'], ['le', '<='], ['ge', '>='],
-  ['contains', 'contains'], ['matches', 'matches'], ['in', 'in'], ['any_eq', '=='], ['all_ne', '!='],
+  ['and', '&&'],
+  ['or', '||'],
+  ['not', '!'],
+  ['eq', '=='],
+  ['ne', '!='],
+  ['lt', '<'],
+  ['gt', '>'],
+  ['le', '<='],
+  ['ge', '>='],
+  ['contains', 'contains'],
+  ['matches', 'matches'],
+  ['in', 'in'],
+  ['any_eq', '=='],
+  ['all_ne', '!='],
 ]);
 
 function isWordChar(c: string): boolean {
@@ -164,7 +193,11 @@ function tokenize(text: string): Token[] {
       }
       const w = text.slice(start, i);
       const mapped = WORD_OPS.get(w.toLowerCase());
-      out.push(mapped ? { kind: 'op', text: mapped, pos: start, len: i - start } : { kind: 'word', text: w, pos: start, len: i - start });
+      out.push(
+        mapped
+          ? { kind: 'op', text: mapped, pos: start, len: i - start }
+          : { kind: 'word', text: w, pos: start, len: i - start },
+      );
       continue;
     }
     throw new DisplayFilterError(`unexpected character "${c}"`, i);
@@ -177,14 +210,22 @@ function tokenize(text: string): Token[] {
 function unescape(text: string, i: number): [string, number] {
   const n = text[i + 1];
   switch (n) {
-    case undefined: throw new DisplayFilterError('unterminated string', i);
-    case 'n': return ['\n', 2];
-    case 'r': return ['\r', 2];
-    case 't': return ['\t', 2];
-    case 'a': return ['\x07', 2];
-    case 'b': return ['\b', 2];
-    case 'f': return ['\f', 2];
-    case 'v': return ['\v', 2];
+    case undefined:
+      throw new DisplayFilterError('unterminated string', i);
+    case 'n':
+      return ['\n', 2];
+    case 'r':
+      return ['\r', 2];
+    case 't':
+      return ['\t', 2];
+    case 'a':
+      return ['\x07', 2];
+    case 'b':
+      return ['\b', 2];
+    case 'f':
+      return ['\f', 2];
+    case 'v':
+      return ['\v', 2];
     case 'x': {
       const h = /^[0-9a-fA-F]{1,2}/.exec(text.slice(i + 2, i + 4));
       if (!h) throw new DisplayFilterError('bad \\x escape', i, 2);
@@ -223,12 +264,18 @@ function hasField(fields: readonly Field[], names: readonly string[]): boolean {
 
 function columnValue(p: DecodedPacket, meta: FilterMeta, c: Column): string | number {
   switch (c) {
-    case 'info': return p.summary.info;
-    case 'protocol': return p.summary.protocol;
-    case 'source': return p.summary.source;
-    case 'destination': return p.summary.destination;
-    case 'number': return meta.number;
-    case 'length': return meta.length;
+    case 'info':
+      return p.summary.info;
+    case 'protocol':
+      return p.summary.protocol;
+    case 'source':
+      return p.summary.source;
+    case 'destination':
+      return p.summary.destination;
+    case 'number':
+      return meta.number;
+    case 'length':
+      return meta.length;
   }
 }
 
@@ -252,7 +299,10 @@ function makeRef(text: string, tok: Token): Ref {
   const kind = kindOf(name);
   if (col) {
     return {
-      name, kind: kind!, protocol: false, column: true,
+      name,
+      kind: kind!,
+      protocol: false,
+      column: true,
       present: () => true,
       any: (test) => (p, meta) => test(columnValue(p, meta, col)),
       none: (test) => (p, meta) => !test(columnValue(p, meta, col)),
@@ -260,9 +310,13 @@ function makeRef(text: string, tok: Token): Ref {
   }
   const protocol = PROTOCOL_ALIASES.get(name) ?? name;
   if (kind === undefined) {
-    if (!PROTOCOL_NAMES.has(protocol)) throw new DisplayFilterError(`"${name}" is neither a field nor a protocol name`, tok.pos, tok.len);
+    if (!PROTOCOL_NAMES.has(protocol))
+      throw new DisplayFilterError(`"${name}" is neither a field nor a protocol name`, tok.pos, tok.len);
     return {
-      name, kind: 'none', protocol: true, column: false,
+      name,
+      kind: 'none',
+      protocol: true,
+      column: false,
       present: (p) => {
         const layers = p.layers;
         for (let i = 0; i < layers.length; i++) {
@@ -273,23 +327,34 @@ function makeRef(text: string, tok: Token): Ref {
         }
         return false;
       },
-      any: () => { throw new DisplayFilterError(`"${name}" is a protocol and cannot be compared`, tok.pos, tok.len); },
-      none: () => { throw new DisplayFilterError(`"${name}" is a protocol and cannot be compared`, tok.pos, tok.len); },
+      any: () => {
+        throw new DisplayFilterError(`"${name}" is a protocol and cannot be compared`, tok.pos, tok.len);
+      },
+      none: () => {
+        throw new DisplayFilterError(`"${name}" is a protocol and cannot be compared`, tok.pos, tok.len);
+      },
     };
   }
   const names = ALIASES.get(name) ?? [name];
-  const any = (test: ValueTest): Pred => (p) => {
-    const layers = p.layers;
-    for (let i = 0; i < layers.length; i++) if (anyField(layers[i]!.fields, names, test)) return true;
-    return false;
-  };
+  const any =
+    (test: ValueTest): Pred =>
+    (p) => {
+      const layers = p.layers;
+      for (let i = 0; i < layers.length; i++) if (anyField(layers[i]!.fields, names, test)) return true;
+      return false;
+    };
   const present: Pred = (p) => {
     const layers = p.layers;
     for (let i = 0; i < layers.length; i++) if (hasField(layers[i]!.fields, names)) return true;
     return false;
   };
   return {
-    name, kind, protocol: false, column: false, present, any,
+    name,
+    kind,
+    protocol: false,
+    column: false,
+    present,
+    any,
     none: (test) => {
       const hit = any(test);
       return (p, meta) => present(p, meta) && !hit(p, meta);
@@ -349,14 +414,16 @@ function parseIpv6(s: string): Uint8Array | undefined {
 function parseMac(s: string): string | undefined {
   const parts = s.split(/[:\-.]/);
   let hex: string;
-  if (parts.length === 6 && parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) hex = parts.map((p) => p.padStart(2, '0')).join('');
+  if (parts.length === 6 && parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p)))
+    hex = parts.map((p) => p.padStart(2, '0')).join('');
   else if (parts.length === 3 && parts.every((p) => /^[0-9a-fA-F]{4}$/.test(p))) hex = parts.join('');
   else return undefined;
   return hex.toLowerCase().replace(/(..)(?!$)/g, '$1:');
 }
 
 function parseNumber(s: string): number | undefined {
-  if (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s)) return s.length > 1 && s[0] === '0' && /^0[0-7]+$/.test(s) ? parseInt(s, 8) : Number(s);
+  if (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s))
+    return s.length > 1 && s[0] === '0' && /^0[0-7]+$/.test(s) ? parseInt(s, 8) : Number(s);
   if (/^0[xX][0-9a-fA-F]+$/.test(s)) return parseInt(s.slice(2), 16);
   if (/^0[bB][01]+$/.test(s)) return parseInt(s.slice(2), 2);
   return undefined;
@@ -373,11 +440,17 @@ type Rel = '==' | '!=' | '<' | '>' | '<=' | '>=';
 
 function order(rel: Rel, c: number): boolean {
   switch (rel) {
-    case '==': case '!=': return c === 0;
-    case '<': return c < 0;
-    case '>': return c > 0;
-    case '<=': return c <= 0;
-    case '>=': return c >= 0;
+    case '==':
+    case '!=':
+      return c === 0;
+    case '<':
+      return c < 0;
+    case '>':
+      return c > 0;
+    case '<=':
+      return c <= 0;
+    case '>=':
+      return c >= 0;
   }
 }
 
@@ -465,7 +538,9 @@ type Inst =
   | { op: 'char'; test: CharTest }
   | { op: 'split'; x: number; y: number }
   | { op: 'jmp'; x: number }
-  | { op: 'bol' } | { op: 'eol' } | { op: 'wordb'; not: boolean }
+  | { op: 'bol' }
+  | { op: 'eol' }
+  | { op: 'wordb'; not: boolean }
   | { op: 'match' };
 
 type Node =
@@ -473,7 +548,9 @@ type Node =
   | { t: 'seq'; items: Node[] }
   | { t: 'alt'; items: Node[] }
   | { t: 'rep'; node: Node; min: number; max: number }
-  | { t: 'bol' } | { t: 'eol' } | { t: 'wordb'; not: boolean };
+  | { t: 'bol' }
+  | { t: 'eol' }
+  | { t: 'wordb'; not: boolean };
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isWord = (c: number) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
@@ -487,10 +564,18 @@ function fold(c: number): number {
 
 class RegexParser {
   private i = 0;
-  constructor(private readonly src: string, private readonly icase: boolean, private readonly at: Token) {}
+  constructor(
+    private readonly src: string,
+    private readonly icase: boolean,
+    private readonly at: Token,
+  ) {}
 
   fail(msg: string): never {
-    throw new DisplayFilterError(`bad regular expression: ${msg} at offset ${this.i} of the pattern`, this.at.pos, this.at.len);
+    throw new DisplayFilterError(
+      `bad regular expression: ${msg} at offset ${this.i} of the pattern`,
+      this.at.pos,
+      this.at.len,
+    );
   }
 
   parse(): Node {
@@ -510,7 +595,8 @@ class RegexParser {
 
   private seq(): Node {
     const items: Node[] = [];
-    while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') items.push(this.quantified());
+    while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')')
+      items.push(this.quantified());
     return { t: 'seq', items };
   }
 
@@ -520,14 +606,24 @@ class RegexParser {
       const c = this.src[this.i];
       let min: number;
       let max: number;
-      if (c === '*') { min = 0; max = Infinity; this.i++; }
-      else if (c === '+') { min = 1; max = Infinity; this.i++; }
-      else if (c === '?') { min = 0; max = 1; this.i++; }
-      else if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) {
+      if (c === '*') {
+        min = 0;
+        max = Infinity;
+        this.i++;
+      } else if (c === '+') {
+        min = 1;
+        max = Infinity;
+        this.i++;
+      } else if (c === '?') {
+        min = 0;
+        max = 1;
+        this.i++;
+      } else if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) {
         const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.i))!;
         min = Number(m[1]);
         max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
-        if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT) || max < min) this.fail(`repetition {${m[1]}${m[2] ?? ''}} out of range (at most ${MAX_REPEAT})`);
+        if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT) || max < min)
+          this.fail(`repetition {${m[1]}${m[2] ?? ''}} out of range (at most ${MAX_REPEAT})`);
         this.i += m[0].length;
       } else return node;
       if (node.t === 'bol' || node.t === 'eol' || node.t === 'wordb') this.fail('nothing to repeat');
@@ -547,14 +643,24 @@ class RegexParser {
         this.i++;
         return n;
       }
-      case '.': return { t: 'char', test: (x) => x !== 10 };
-      case '^': return { t: 'bol' };
-      case '$': return { t: 'eol' };
-      case '[': return { t: 'char', test: this.cls() };
-      case '\\': return this.escape(false) as Node;
-      case '*': case '+': case '?': return this.fail('nothing to repeat');
-      case undefined: return this.fail('unexpected end');
-      default: return { t: 'char', test: this.lit(c.charCodeAt(0)) };
+      case '.':
+        return { t: 'char', test: (x) => x !== 10 };
+      case '^':
+        return { t: 'bol' };
+      case '$':
+        return { t: 'eol' };
+      case '[':
+        return { t: 'char', test: this.cls() };
+      case '\\':
+        return this.escape(false) as Node;
+      case '*':
+      case '+':
+      case '?':
+        return this.fail('nothing to repeat');
+      case undefined:
+        return this.fail('unexpected end');
+      default:
+        return { t: 'char', test: this.lit(c.charCodeAt(0)) };
     }
   }
 
@@ -569,23 +675,34 @@ class RegexParser {
     const c = this.src[this.i++];
     const wrap = (test: CharTest): Node | CharTest => (inClass ? test : { t: 'char', test });
     switch (c) {
-      case undefined: return this.fail('trailing backslash');
-      case 'd': return wrap(isDigit);
-      case 'D': return wrap((x) => !isDigit(x));
-      case 'w': return wrap(isWord);
-      case 'W': return wrap((x) => !isWord(x));
-      case 's': return wrap(isSpace);
-      case 'S': return wrap((x) => !isSpace(x));
-      case 'n': return wrap(this.lit(10));
-      case 'r': return wrap(this.lit(13));
-      case 't': return wrap(this.lit(9));
+      case undefined:
+        return this.fail('trailing backslash');
+      case 'd':
+        return wrap(isDigit);
+      case 'D':
+        return wrap((x) => !isDigit(x));
+      case 'w':
+        return wrap(isWord);
+      case 'W':
+        return wrap((x) => !isWord(x));
+      case 's':
+        return wrap(isSpace);
+      case 'S':
+        return wrap((x) => !isSpace(x));
+      case 'n':
+        return wrap(this.lit(10));
+      case 'r':
+        return wrap(this.lit(13));
+      case 't':
+        return wrap(this.lit(9));
       case 'x': {
         const h = /^[0-9a-fA-F]{2}/.exec(this.src.slice(this.i));
         if (!h) return this.fail('bad \\x escape');
         this.i += 2;
         return wrap(this.lit(parseInt(h[0], 16)));
       }
-      case 'b': case 'B':
+      case 'b':
+      case 'B':
         if (inClass) return this.lit(8);
         return { t: 'wordb', not: c === 'B' };
       default:
@@ -621,8 +738,11 @@ class RegexParser {
           continue;
         }
         lo = this.src.charCodeAt(this.i - 1);
-        if (probe === 'n') lo = 10; else if (probe === 'r') lo = 13; else if (probe === 't') lo = 9;
-        else if (/^[0-9a-fA-F]{2}$/.test(this.src.slice(this.i - 2, this.i)) && this.src[this.i - 3] === 'x') lo = parseInt(this.src.slice(this.i - 2, this.i), 16);
+        if (probe === 'n') lo = 10;
+        else if (probe === 'r') lo = 13;
+        else if (probe === 't') lo = 9;
+        else if (/^[0-9a-fA-F]{2}$/.test(this.src.slice(this.i - 2, this.i)) && this.src[this.i - 3] === 'x')
+          lo = parseInt(this.src.slice(this.i - 2, this.i), 16);
       } else lo = c.charCodeAt(0);
       if (this.src[this.i] === '-' && this.src[this.i + 1] !== ']' && this.i + 1 < this.src.length) {
         this.i++;
@@ -651,7 +771,8 @@ class RegexParser {
 }
 
 function compileRegex(pattern: string, at: Token): Inst[] {
-  if (pattern.length > MAX_PATTERN) throw new DisplayFilterError(`regular expression longer than ${MAX_PATTERN} characters`, at.pos, at.len);
+  if (pattern.length > MAX_PATTERN)
+    throw new DisplayFilterError(`regular expression longer than ${MAX_PATTERN} characters`, at.pos, at.len);
   let icase = true; // Wireshark's "matches" is case-insensitive by default
   let src = pattern;
   const flags = /^\(\?(-?)i\)/.exec(src);
@@ -662,13 +783,24 @@ function compileRegex(pattern: string, at: Token): Inst[] {
   const ast = new RegexParser(src, icase, at).parse();
   const prog: Inst[] = [];
   const emit = (n: Node): void => {
-    if (prog.length > MAX_PROGRAM) throw new DisplayFilterError(`regular expression too large (more than ${MAX_PROGRAM} steps)`, at.pos, at.len);
+    if (prog.length > MAX_PROGRAM)
+      throw new DisplayFilterError(`regular expression too large (more than ${MAX_PROGRAM} steps)`, at.pos, at.len);
     switch (n.t) {
-      case 'char': prog.push({ op: 'char', test: n.test }); break;
-      case 'bol': prog.push({ op: 'bol' }); break;
-      case 'eol': prog.push({ op: 'eol' }); break;
-      case 'wordb': prog.push({ op: 'wordb', not: n.not }); break;
-      case 'seq': for (const x of n.items) emit(x); break;
+      case 'char':
+        prog.push({ op: 'char', test: n.test });
+        break;
+      case 'bol':
+        prog.push({ op: 'bol' });
+        break;
+      case 'eol':
+        prog.push({ op: 'eol' });
+        break;
+      case 'wordb':
+        prog.push({ op: 'wordb', not: n.not });
+        break;
+      case 'seq':
+        for (const x of n.items) emit(x);
+        break;
       case 'alt': {
         const jumps: Inst[] = [];
         for (let k = 0; k < n.items.length - 1; k++) {
@@ -732,17 +864,27 @@ function pikeSearch(prog: readonly Inst[], s: string): boolean {
       mark[pc] = gen;
       const inst = prog[pc]!;
       switch (inst.op) {
-        case 'jmp': stack[sp++] = inst.x; break;
-        case 'split': stack[sp++] = inst.y; stack[sp++] = inst.x; break;
-        case 'bol': if (pos === 0) stack[sp++] = pc + 1; break;
-        case 'eol': if (pos === n) stack[sp++] = pc + 1; break;
+        case 'jmp':
+          stack[sp++] = inst.x;
+          break;
+        case 'split':
+          stack[sp++] = inst.y;
+          stack[sp++] = inst.x;
+          break;
+        case 'bol':
+          if (pos === 0) stack[sp++] = pc + 1;
+          break;
+        case 'eol':
+          if (pos === n) stack[sp++] = pc + 1;
+          break;
         case 'wordb': {
           const before = pos > 0 && isWord(s.charCodeAt(pos - 1));
           const after = pos < n && isWord(s.charCodeAt(pos));
           if ((before !== after) !== inst.not) stack[sp++] = pc + 1;
           break;
         }
-        default: list[count++] = pc;
+        default:
+          list[count++] = pc;
       }
     }
     return count;
@@ -762,7 +904,9 @@ function pikeSearch(prog: readonly Inst[], s: string): boolean {
     }
     // Unanchored: a new attempt starts at every position.
     if (pos < n) ncount = add(nlist, ncount, 0, pos + 1);
-    const t = clist; clist = nlist; nlist = t;
+    const t = clist;
+    clist = nlist;
+    nlist = t;
     ccount = ncount;
   }
   return false;
@@ -792,7 +936,11 @@ class Parser {
 
   private unexpected(t: Token, expected: string): never {
     if (t.kind === 'end') throw new DisplayFilterError(`unexpected end of filter, expected ${expected}`, t.pos, 0);
-    throw new DisplayFilterError(`unexpected "${t.kind === 'string' ? `"${t.text}"` : t.text}", expected ${expected}`, t.pos, t.len);
+    throw new DisplayFilterError(
+      `unexpected "${t.kind === 'string' ? `"${t.text}"` : t.text}", expected ${expected}`,
+      t.pos,
+      t.len,
+    );
   }
 
   parse(): Pred {
@@ -847,10 +995,18 @@ class Parser {
     const op = this.peek();
     if (op.kind !== 'op') return ref.present;
     switch (op.text) {
-      case '==': case '!=': case '<': case '>': case '<=': case '>=': case '===': case '!==': {
+      case '==':
+      case '!=':
+      case '<':
+      case '>':
+      case '<=':
+      case '>=':
+      case '===':
+      case '!==': {
         this.next();
         const rel = (op.text === '===' ? '==' : op.text === '!==' ? '!=' : op.text) as Rel;
-        if (ref.protocol) throw new DisplayFilterError(`"${t.text}" is a protocol and cannot be compared`, t.pos, t.len);
+        if (ref.protocol)
+          throw new DisplayFilterError(`"${t.text}" is a protocol and cannot be compared`, t.pos, t.len);
         if (ref.kind === 'none') throw new DisplayFilterError(`"${t.text}" has no value to compare`, t.pos, t.len);
         const lit = this.literal();
         const test = valueTest(ref.kind, rel, lit);
@@ -862,7 +1018,8 @@ class Parser {
         const needle = lit.text;
         return ref.any((v) => String(v).includes(needle));
       }
-      case 'matches': case '~': {
+      case 'matches':
+      case '~': {
         this.next();
         const lit = this.literal();
         const prog = compileRegex(lit.text, lit);

@@ -18,9 +18,21 @@ const ETH_IP = 0x0800;
 const ETH_IP6 = 0x86dd;
 const ETH_ARP = 0x0806;
 const ETH_RARP = 0x8035;
-const PROTO_NUMBERS = new Map([['icmp', 1], ['tcp', 6], ['udp', 17], ['icmp6', 58], ['icmpv6', 58], ['sctp', 132]]);
+const PROTO_NUMBERS = new Map([
+  ['icmp', 1],
+  ['tcp', 6],
+  ['udp', 17],
+  ['icmp6', 58],
+  ['icmpv6', 58],
+  ['sctp', 132],
+]);
 const PORT_PROTOS = new Set([6, 17, 132]); // the kernel extracts ports only for these
-const PORT_NAMES = new Map([['http', 80], ['https', 443], ['domain', 53], ['ssh', 22]]);
+const PORT_NAMES = new Map([
+  ['http', 80],
+  ['https', 443],
+  ['domain', 53],
+  ['ssh', 22],
+]);
 // Bounds the work spent on intermediate DNF terms; the final limit is CAP_MAX_RULES.
 const MAX_TERMS = 256;
 
@@ -40,10 +52,21 @@ function tokenize(text: string): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const two = text.slice(i, i + 2);
-    if (two === '&&' || two === '||') { out.push({ kind: 'op', text: two, pos: i }); i += 2; continue; }
-    if ('()!/'.includes(c)) { out.push({ kind: 'op', text: c, pos: i }); i++; continue; }
+    if (two === '&&' || two === '||') {
+      out.push({ kind: 'op', text: two, pos: i });
+      i += 2;
+      continue;
+    }
+    if ('()!/'.includes(c)) {
+      out.push({ kind: 'op', text: c, pos: i });
+      i++;
+      continue;
+    }
     const escaped = c === '\\';
     let j = escaped ? i + 1 : i;
     while (j < text.length && WORD_CHAR.test(text[j]!)) j++;
@@ -70,15 +93,84 @@ function key(t: Token): string {
 
 const PROTO_QUALS = new Set(['ip', 'ip6', 'arp', 'tcp', 'udp', 'sctp', 'icmp', 'icmp6', 'icmpv6', 'ether']);
 const KEYWORDS = new Set([
-  ...PROTO_QUALS, 'and', 'or', 'not', 'proto', 'src', 'dst', 'host', 'net', 'mask', 'port', 'portrange', 'inbound', 'outbound',
+  ...PROTO_QUALS,
+  'and',
+  'or',
+  'not',
+  'proto',
+  'src',
+  'dst',
+  'host',
+  'net',
+  'mask',
+  'port',
+  'portrange',
+  'inbound',
+  'outbound',
 ]);
 // pcap-filter keywords with no kernel equivalent: named so the error says "unsupported", not "unknown".
 const UNSUPPORTED = new Set([
-  'rarp', 'decnet', 'atalk', 'aarp', 'iso', 'esis', 'isis', 'clnp', 'stp', 'ipx', 'netbeui', 'lat', 'moprc', 'mopdl',
-  'sca', 'igmp', 'igrp', 'pim', 'vrrp', 'carp', 'ah', 'esp', 'fddi', 'tr', 'wlan', 'ppp', 'slip', 'link', 'gateway',
-  'broadcast', 'multicast', 'less', 'greater', 'len', 'vlan', 'mpls', 'pppoed', 'pppoes', 'geneve', 'vxlan',
-  'protochain', 'type', 'subtype', 'dir', 'ra', 'ta', 'addr1', 'addr2', 'addr3', 'addr4', 'ifname', 'on', 'rnr',
-  'rulenum', 'reason', 'rset', 'srnr', 'subrulenum', 'action', 'llc', 'hsrp',
+  'rarp',
+  'decnet',
+  'atalk',
+  'aarp',
+  'iso',
+  'esis',
+  'isis',
+  'clnp',
+  'stp',
+  'ipx',
+  'netbeui',
+  'lat',
+  'moprc',
+  'mopdl',
+  'sca',
+  'igmp',
+  'igrp',
+  'pim',
+  'vrrp',
+  'carp',
+  'ah',
+  'esp',
+  'fddi',
+  'tr',
+  'wlan',
+  'ppp',
+  'slip',
+  'link',
+  'gateway',
+  'broadcast',
+  'multicast',
+  'less',
+  'greater',
+  'len',
+  'vlan',
+  'mpls',
+  'pppoed',
+  'pppoes',
+  'geneve',
+  'vxlan',
+  'protochain',
+  'type',
+  'subtype',
+  'dir',
+  'ra',
+  'ta',
+  'addr1',
+  'addr2',
+  'addr3',
+  'addr4',
+  'ifname',
+  'on',
+  'rnr',
+  'rulenum',
+  'reason',
+  'rset',
+  'srnr',
+  'subrulenum',
+  'action',
+  'llc',
+  'hsrp',
 ]);
 
 /** A value (address, number, name) rather than the start of a primitive: pcap's "id". */
@@ -104,11 +196,19 @@ type Node = { op: 'and' | 'or'; a: Node; b: Node } | { op: 'atoms'; atoms: Atom[
 type DirQual = 'src' | 'dst' | 'either' | 'both';
 type Kind = 'host' | 'net' | 'port' | 'portrange' | 'proto' | 'default';
 /** A primitive's qualifiers, which a bare value after and/or repeats (pcap-filter(7) abbreviation). */
-interface Qual { proto?: string; dir?: DirQual; kind: Kind }
+interface Qual {
+  proto?: string;
+  dir?: DirQual;
+  kind: Kind;
+}
 
 const EXPECTED: Record<Kind, string> = {
-  host: 'an address', default: 'an address', net: 'a network (e.g. 10.0.0.0/8)', port: 'a port number',
-  portrange: 'a port range (e.g. 1-1024)', proto: 'a protocol number or name',
+  host: 'an address',
+  default: 'an address',
+  net: 'a network (e.g. 10.0.0.0/8)',
+  port: 'a port number',
+  portrange: 'a port range (e.g. 1-1024)',
+  proto: 'a protocol number or name',
 };
 
 class Parser {
@@ -117,14 +217,23 @@ class Parser {
   private qual: Qual | null = null;
   constructor(private readonly toks: Token[]) {}
 
-  private peek(k = 0): Token { return this.toks[Math.min(this.i + k, this.toks.length - 1)]!; }
-  private next(): Token { const t = this.peek(); if (t.kind !== 'end') this.i++; return t; }
+  private peek(k = 0): Token {
+    return this.toks[Math.min(this.i + k, this.toks.length - 1)]!;
+  }
+  private next(): Token {
+    const t = this.peek();
+    if (t.kind !== 'end') this.i++;
+    return t;
+  }
 
   parse(): Node {
     const n = this.expr();
     const t = this.peek();
     if (t.kind !== 'end') {
-      throw new FilterError(key(t) === ')' ? `unmatched ")" at ${t.pos}` : `expected "and" or "or" before ${describe(t)} at ${t.pos}`, t.pos);
+      throw new FilterError(
+        key(t) === ')' ? `unmatched ")" at ${t.pos}` : `expected "and" or "or" before ${describe(t)} at ${t.pos}`,
+        t.pos,
+      );
     }
     return n;
   }
@@ -145,7 +254,10 @@ class Parser {
     const t = this.peek();
     const k = key(t);
     if (k === 'not') {
-      throw new FilterError(`"${t.text}" cannot be evaluated by the kernel filter; rewrite the filter without negation`, t.pos);
+      throw new FilterError(
+        `"${t.text}" cannot be evaluated by the kernel filter; rewrite the filter without negation`,
+        t.pos,
+      );
     }
     if (k !== '(') return this.primitive();
     this.next();
@@ -153,7 +265,11 @@ class Parser {
     const saved = this.qual;
     const e = this.expr();
     const close = this.peek();
-    if (key(close) !== ')') throw new FilterError(`expected ")" to close "(" at ${t.pos}, found ${describe(close)} at ${close.pos}`, close.pos);
+    if (key(close) !== ')')
+      throw new FilterError(
+        `expected ")" to close "(" at ${t.pos}, found ${describe(close)} at ${close.pos}`,
+        close.pos,
+      );
     this.next();
     this.qual = saved;
     return e;
@@ -162,7 +278,10 @@ class Parser {
   private inherited(): Node {
     const t = this.peek();
     if (this.qual === null) {
-      throw new FilterError(`"${t.text}" at ${t.pos} needs a keyword such as host, net or port (there is no preceding host, net, port or proto primitive to abbreviate)`, t.pos);
+      throw new FilterError(
+        `"${t.text}" at ${t.pos} needs a keyword such as host, net or port (there is no preceding host, net, port or proto primitive to abbreviate)`,
+        t.pos,
+      );
     }
     return this.value(this.qual, this.toks[this.i - 1]!);
   }
@@ -170,18 +289,31 @@ class Parser {
   private primitive(): Node {
     const first = this.peek();
     let proto: string | undefined;
-    if (PROTO_QUALS.has(key(first))) { proto = key(first) === 'icmpv6' ? 'icmp6' : key(first); this.next(); }
+    if (PROTO_QUALS.has(key(first))) {
+      proto = key(first) === 'icmpv6' ? 'icmp6' : key(first);
+      this.next();
+    }
     if (key(this.peek()) === 'proto') return this.value({ proto, kind: 'proto' }, this.next());
     const dir = this.dirQual();
     const k = key(this.peek());
     let kind: Kind = 'default';
-    if (k === 'host' || k === 'net' || k === 'port' || k === 'portrange') { kind = k; this.next(); }
+    if (k === 'host' || k === 'net' || k === 'port' || k === 'portrange') {
+      kind = k;
+      this.next();
+    }
     if (dir === undefined && kind === 'default') {
-      if (proto !== undefined) { this.qual = null; return leaf(protoAbbrev(proto, first)); }
+      if (proto !== undefined) {
+        this.qual = null;
+        return leaf(protoAbbrev(proto, first));
+      }
       return this.other();
     }
     const after = this.toks[this.i - 1]!;
-    if (proto === 'ether') throw new FilterError(`"ether ${after.text}" is not supported: the kernel filter has no MAC address conditions`, first.pos);
+    if (proto === 'ether')
+      throw new FilterError(
+        `"ether ${after.text}" is not supported: the kernel filter has no MAC address conditions`,
+        first.pos,
+      );
     return this.value({ proto, dir, kind }, after);
   }
 
@@ -190,15 +322,22 @@ class Parser {
     const prev = this.toks[this.i - 1];
     const t = this.next();
     const k = key(t);
-    if (k === 'inbound' || k === 'outbound') { this.qual = null; return leaf([{ k: 'dir', v: k === 'inbound' ? 'in' : 'out' }]); }
+    if (k === 'inbound' || k === 'outbound') {
+      this.qual = null;
+      return leaf([{ k: 'dir', v: k === 'inbound' ? 'in' : 'out' }]);
+    }
     if (UNSUPPORTED.has(k)) throw new FilterError(`"${t.text}" is not supported by the kernel filter`, t.pos);
-    if (t.kind === 'end') throw new FilterError(`expected a filter primitive${prev ? ` after "${prev.text}"` : ''} at ${t.pos}`, t.pos);
+    if (t.kind === 'end')
+      throw new FilterError(`expected a filter primitive${prev ? ` after "${prev.text}"` : ''} at ${t.pos}`, t.pos);
     if (t.kind === 'word' && /^[0-9.:]+$/.test(t.text)) {
       const example = /^\d+$/.test(t.text) ? `port ${t.text}` : `host ${t.text}`;
       throw new FilterError(`"${t.text}" at ${t.pos} needs a keyword before it, e.g. "${example}"`, t.pos);
     }
     if (t.kind === 'word' && !KEYWORDS.has(k)) {
-      throw new FilterError(`unknown keyword "${t.text}" at ${t.pos} (expected tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, host, net, port, portrange, proto, src, dst, inbound or outbound)`, t.pos);
+      throw new FilterError(
+        `unknown keyword "${t.text}" at ${t.pos} (expected tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, host, net, port, portrange, proto, src, dst, inbound or outbound)`,
+        t.pos,
+      );
     }
     throw new FilterError(`unexpected ${describe(t)} at ${t.pos}`, t.pos);
   }
@@ -233,7 +372,11 @@ class Parser {
       atoms = slots(q.dir).map((slot): Atom => ({ k: 'port', slot, v: range }));
       if (q.proto !== undefined) atoms.unshift({ k: 'l4', v: PROTO_NUMBERS.get(q.proto)! });
     } else {
-      if (q.proto === 'arp') throw new FilterError(`"arp" address conditions are not supported: the kernel filter matches addresses in IP headers only`, t.pos);
+      if (q.proto === 'arp')
+        throw new FilterError(
+          `"arp" address conditions are not supported: the kernel filter matches addresses in IP headers only`,
+          t.pos,
+        );
       if (q.proto !== undefined && q.proto !== 'ip' && q.proto !== 'ip6') {
         throw new FilterError(`"${q.proto}" cannot qualify an address (only ip or ip6 can)`, t.pos);
       }
@@ -255,7 +398,10 @@ class Parser {
     }
     const k = key(this.peek());
     if (k === '/' || k === 'mask') {
-      throw new FilterError(`a ${k === '/' ? 'prefix length' : 'mask'} needs "net" (e.g. net 10.0.0.0/8) at ${this.peek().pos}`, this.peek().pos);
+      throw new FilterError(
+        `a ${k === '/' ? 'prefix length' : 'mask'} needs "net" (e.g. net 10.0.0.0/8) at ${this.peek().pos}`,
+        this.peek().pos,
+      );
     }
     return m;
   }
@@ -268,14 +414,17 @@ class Parser {
     if (k === '/') {
       this.next();
       const p = this.next();
-      if (p.kind !== 'word' || !/^\d+$/.test(p.text)) throw new FilterError(`expected a prefix length after "/" at ${p.pos}`, p.pos);
+      if (p.kind !== 'word' || !/^\d+$/.test(p.text))
+        throw new FilterError(`expected a prefix length after "/" at ${p.pos}`, p.pos);
       m.prefix = Number(p.text);
-      if (m.prefix > width) throw new FilterError(`prefix /${p.text} is out of range for IPv${m.family} (0-${width})`, p.pos);
+      if (m.prefix > width)
+        throw new FilterError(`prefix /${p.text} is out of range for IPv${m.family} (0-${width})`, p.pos);
       shown = `${t.text}/${p.text}`;
     } else if (k === 'mask') {
       this.next();
       const p = this.next();
-      if (m.family !== 4) throw new FilterError(`"mask" applies to IPv4 networks only; write ${t.text}/LENGTH at ${p.pos}`, p.pos);
+      if (m.family !== 4)
+        throw new FilterError(`"mask" applies to IPv4 networks only; write ${t.text}/LENGTH at ${p.pos}`, p.pos);
       const mask = p.kind === 'word' ? parseIPv4(p.text) : null;
       if (mask === null) throw new FilterError(`expected an IPv4 netmask after "mask" at ${p.pos}`, p.pos);
       m.prefix = maskPrefix(mask.bytes, p);
@@ -283,7 +432,8 @@ class Parser {
     } else if (m.family === 4 && /^\d+$/.test(t.text)) {
       // pcap reads a lone number as a class-A-style network only in this range (0 and >255 mean other things).
       const n = Number(t.text);
-      if (n < 1 || n > 255) throw new FilterError(`network "${t.text}" is ambiguous; write it as a prefix, e.g. 10.0.0.0/8`, t.pos);
+      if (n < 1 || n > 255)
+        throw new FilterError(`network "${t.text}" is ambiguous; write it as a prefix, e.g. 10.0.0.0/8`, t.pos);
     }
     for (let bit = m.prefix; bit < width; bit++) {
       if (m.addr[bit >> 3]! & (0x80 >> (bit & 7))) throw new FilterError(`non-network bits set in "${shown}"`, t.pos);
@@ -303,22 +453,40 @@ function slots(dir: DirQual | undefined): Slot[] {
 
 function protoAbbrev(proto: string, t: Token): Atom[] {
   switch (proto) {
-    case 'ip': return [{ k: 'eth', v: ETH_IP }];
-    case 'ip6': return [{ k: 'eth', v: ETH_IP6 }];
-    case 'arp': return [{ k: 'eth', v: ETH_ARP }];
-    case 'icmp': return [{ k: 'eth', v: ETH_IP }, { k: 'l4', v: 1 }];
-    case 'icmp6': return [{ k: 'eth', v: ETH_IP6 }, { k: 'l4', v: 58 }];
-    case 'ether': throw new FilterError(`"ether" needs "proto" here (e.g. ether proto 0x88cc) at ${t.pos}`, t.pos);
-    default: return [{ k: 'l4', v: PROTO_NUMBERS.get(proto)! }];
+    case 'ip':
+      return [{ k: 'eth', v: ETH_IP }];
+    case 'ip6':
+      return [{ k: 'eth', v: ETH_IP6 }];
+    case 'arp':
+      return [{ k: 'eth', v: ETH_ARP }];
+    case 'icmp':
+      return [
+        { k: 'eth', v: ETH_IP },
+        { k: 'l4', v: 1 },
+      ];
+    case 'icmp6':
+      return [
+        { k: 'eth', v: ETH_IP6 },
+        { k: 'l4', v: 58 },
+      ];
+    case 'ether':
+      throw new FilterError(`"ether" needs "proto" here (e.g. ether proto 0x88cc) at ${t.pos}`, t.pos);
+    default:
+      return [{ k: 'l4', v: PROTO_NUMBERS.get(proto)! }];
   }
 }
 
 function protoValue(proto: string | undefined, t: Token): Atom[] {
   const name = t.text.toLowerCase();
   if (proto === 'ether') {
-    const named = new Map([['ip', ETH_IP], ['ip6', ETH_IP6], ['arp', ETH_ARP]]);
+    const named = new Map([
+      ['ip', ETH_IP],
+      ['ip6', ETH_IP6],
+      ['arp', ETH_ARP],
+    ]);
     const v = named.get(name) ?? (/^(\d+|0x[0-9a-f]+)$/.test(name) ? Number(name) : NaN);
-    if (Number.isNaN(v)) throw new FilterError(`unknown ethertype "${t.text}" (expected ip, ip6, arp or a number such as 0x88cc)`, t.pos);
+    if (Number.isNaN(v))
+      throw new FilterError(`unknown ethertype "${t.text}" (expected ip, ip6, arp or a number such as 0x88cc)`, t.pos);
     // pcap treats values up to 1500 as 802.3 lengths with LLC semantics, which the kernel does not model.
     if (v < 0x600 || v > 0xffff) throw new FilterError(`ethertype ${t.text} is out of range (0x0600-0xffff)`, t.pos);
     return [{ k: 'eth', v }];
@@ -333,7 +501,10 @@ function protoValue(proto: string | undefined, t: Token): Atom[] {
   } else if (PROTO_NUMBERS.has(name)) {
     v = PROTO_NUMBERS.get(name)!;
   } else {
-    throw new FilterError(`unknown protocol "${t.text}" (expected tcp, udp, sctp, icmp, icmp6, or a number 0-255)`, t.pos);
+    throw new FilterError(
+      `unknown protocol "${t.text}" (expected tcp, udp, sctp, icmp, icmp6, or a number 0-255)`,
+      t.pos,
+    );
   }
   const atoms: Atom[] = [{ k: 'l4', v }];
   if (proto !== undefined) atoms.unshift({ k: 'eth', v: proto === 'ip' ? ETH_IP : ETH_IP6 });
@@ -351,7 +522,10 @@ function parsePort(t: Token, text = t.text): number {
   const named = PORT_NAMES.get(text.toLowerCase());
   if (named !== undefined) return named;
   if (/^\d+-\d+$/.test(text)) throw new FilterError(`"${text}" is a range; write "portrange ${text}"`, t.pos);
-  throw new FilterError(`unknown port "${text}" (give a number; the only names accepted are http, https, domain and ssh)`, t.pos);
+  throw new FilterError(
+    `unknown port "${text}" (give a number; the only names accepted are http, https, domain and ssh)`,
+    t.pos,
+  );
 }
 
 function parsePortRange(t: Token): PortRange {
@@ -370,7 +544,9 @@ function parseIPv4(s: string): { bytes: Uint8Array; parts: number } | null {
   const parts = s.split('.');
   if (parts.length > 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
   const bytes = new Uint8Array(4);
-  parts.forEach((p, i) => { bytes[i] = Number(p); });
+  parts.forEach((p, i) => {
+    bytes[i] = Number(p);
+  });
   return { bytes, parts: parts.length };
 }
 
@@ -392,9 +568,17 @@ function parseIPv6(s: string): Uint8Array | null {
   if ([...left, ...right].some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
   const given = left.length + right.length + groups.length;
   if (halves.length === 2 ? given > 7 : given !== 8) return null;
-  const all = [...left.map((g) => parseInt(g, 16)), ...Array(8 - given).fill(0), ...right.map((g) => parseInt(g, 16)), ...groups];
+  const all = [
+    ...left.map((g) => parseInt(g, 16)),
+    ...Array(8 - given).fill(0),
+    ...right.map((g) => parseInt(g, 16)),
+    ...groups,
+  ];
   const bytes = new Uint8Array(16);
-  all.forEach((g, i) => { bytes[2 * i] = g >> 8; bytes[2 * i + 1] = g & 0xff; });
+  all.forEach((g, i) => {
+    bytes[2 * i] = g >> 8;
+    bytes[2 * i + 1] = g & 0xff;
+  });
   return bytes;
 }
 
@@ -435,12 +619,14 @@ function parsePca(text: string): CaptureRule[] {
   if (protoText === '') throw new FilterError(`expected a protocol before "," at ${comma}`, comma);
   const protoPos = text.indexOf(protoText);
   const portPos = comma + 1 + text.slice(comma + 1).indexOf(portText);
-  if (portText === '') throw new FilterError(`expected a port number after "${protoText}," at ${text.length}`, text.length);
+  if (portText === '')
+    throw new FilterError(`expected a port number after "${protoText}," at ${text.length}`, text.length);
   const proto = protoText.toLowerCase();
   if (!['tcp', 'udp', 'sctp', 'icmp', 'icmp6'].includes(proto)) {
     throw new FilterError(`unknown protocol "${protoText}" (expected tcp, udp, sctp, icmp or icmp6)`, protoPos);
   }
-  if (proto === 'icmp' || proto === 'icmp6') throw new FilterError(`${proto} has no ports; write "${proto}" alone`, portPos);
+  if (proto === 'icmp' || proto === 'icmp6')
+    throw new FilterError(`${proto} has no ports; write "${proto}" alone`, portPos);
   if (!/^\d+$/.test(portText)) throw new FilterError(`invalid port "${portText}" (expected a number 0-65535)`, portPos);
   const port = parsePort({ kind: 'word', text: portText, pos: portPos });
   return [{ l4proto: PROTO_NUMBERS.get(proto)!, port: { lo: port, hi: port } }];
@@ -480,7 +666,13 @@ const CIDRS: SlotOps<AddrMatch> = {
 
 type SlotAtom<T> = { slot: Slot; v: T };
 /** never: cannot match (why); split: an either condition to expand; otherwise the folded s/d/e values. */
-interface Resolved<T> { never?: string; split?: SlotAtom<T>; s?: T; d?: T; e?: T }
+interface Resolved<T> {
+  never?: string;
+  split?: SlotAtom<T>;
+  s?: T;
+  d?: T;
+  e?: T;
+}
 
 /**
  * Folds the conditions on one source/destination/either slot family. The rule has a single "either"
@@ -506,7 +698,7 @@ function resolveSlots<T>(atoms: SlotAtom<T>[], ops: SlotOps<T>): Resolved<T> {
   let either = atoms.filter((x) => x.slot === 'e');
   // An either condition met by the source (or destination) is implied; one the source cannot meet
   // must hold on the destination (and vice versa).
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; ) {
     changed = false;
     for (const a of either) {
       const sIn = s !== undefined && ops.within(s, a.v);
@@ -525,20 +717,25 @@ function resolveSlots<T>(atoms: SlotAtom<T>[], ops: SlotOps<T>): Resolved<T> {
     }
   }
   // "either A and either B" with A inside B is just "either A".
-  either = either.filter((a, i) => !either.some((b, j) => j !== i && ops.within(b.v, a.v) && (!ops.within(a.v, b.v) || j < i)));
+  either = either.filter(
+    (a, i) => !either.some((b, j) => j !== i && ops.within(b.v, a.v) && (!ops.within(a.v, b.v) || j < i)),
+  );
   if (either.length > 1) return { split: either[0]! };
   return { s, d, e: either[0]?.v };
 }
 
 const ETH_NAMES: Record<number, string> = { [ETH_IP]: 'ip', [ETH_IP6]: 'ip6', [ETH_ARP]: 'arp' };
 const ethName = (v: number) => ETH_NAMES[v] ?? `ether proto 0x${v.toString(16).padStart(4, '0')}`;
-const protoName = (v: number) => ({ 6: 'tcp', 17: 'udp', 132: 'sctp' } as Record<number, string>)[v] ?? `proto ${v}`;
+const protoName = (v: number) => (({ 6: 'tcp', 17: 'udp', 132: 'sctp' }) as Record<number, string>)[v] ?? `proto ${v}`;
 // For messages only: formatRules must not write icmp for l4proto 1 alone, since icmp also means IPv4.
 const protoLabel = (v: number) => (v === 1 ? 'icmp' : v === 58 ? 'icmp6' : protoName(v));
 
 /** One conjunction of atoms → the rules (usually one, none if it cannot match) that express it exactly. */
 function normalise(atoms: Atom[], why: string[]): CaptureRule[] {
-  const never = (reason: string): CaptureRule[] => { why.push(reason); return []; };
+  const never = (reason: string): CaptureRule[] => {
+    why.push(reason);
+    return [];
+  };
   const single = <T>(k: 'eth' | 'l4' | 'dir', show: (v: T) => string): { v?: T; clash?: string } => {
     const vs = [...new Set(atoms.filter((a) => a.k === k).map((a) => a.v as T))];
     return vs.length > 1 ? { clash: `${show(vs[0]!)} and ${show(vs[1]!)} exclude each other` } : { v: vs[0] };
@@ -558,15 +755,20 @@ function normalise(atoms: Atom[], why: string[]): CaptureRule[] {
   if (family !== undefined && ethertype !== undefined) {
     if (ethertype === ETH_ARP || ethertype === ETH_RARP) {
       // pcap would match the addresses inside ARP payloads; the kernel cannot, so refuse rather than drop.
-      throw new FilterError(`address conditions cannot be combined with ${ethName(ethertype)}: the kernel filter matches addresses in IP headers only`);
+      throw new FilterError(
+        `address conditions cannot be combined with ${ethName(ethertype)}: the kernel filter matches addresses in IP headers only`,
+      );
     }
-    if (ethertype !== (family === 4 ? ETH_IP : ETH_IP6)) return never(`${ethName(ethertype)} packets have no IPv${family} addresses`);
+    if (ethertype !== (family === 4 ? ETH_IP : ETH_IP6))
+      return never(`${ethName(ethertype)} packets have no IPv${family} addresses`);
     ethertype = undefined; // implied: an IPv4 address condition matches IPv4 packets only
   }
   const isIp = ethertype === undefined || ethertype === ETH_IP || ethertype === ETH_IP6;
   if (l4.v !== undefined && !isIp) return never(`${ethName(ethertype!)} packets carry no IP protocol`);
   if (ports.length > 0 && (!isIp || (l4.v !== undefined && !PORT_PROTOS.has(l4.v)))) {
-    return never(`ports exist only for tcp, udp and sctp, not ${l4.v !== undefined ? protoLabel(l4.v) : ethName(ethertype!)}`);
+    return never(
+      `ports exist only for tcp, udp and sctp, not ${l4.v !== undefined ? protoLabel(l4.v) : ethName(ethertype!)}`,
+    );
   }
 
   const p = resolveSlots(ports, RANGES);
@@ -611,24 +813,35 @@ function implies(a: CaptureRule, b: CaptureRule): boolean {
   const eth = a.ethertype ?? (family === 4 ? ETH_IP : family === 6 ? ETH_IP6 : undefined);
   const inside = <T>(ops: SlotOps<T>, want: T | undefined, ...have: (T | undefined)[]) =>
     want === undefined || have.some((h) => h !== undefined && ops.within(h, want));
-  return (b.ethertype === undefined || b.ethertype === eth)
-    && (b.l4proto === undefined || b.l4proto === a.l4proto)
-    && (b.direction === undefined || b.direction === a.direction)
-    && inside(RANGES, b.sport, a.sport) && inside(RANGES, b.dport, a.dport) && inside(RANGES, b.port, a.port, a.sport, a.dport)
-    && inside(CIDRS, b.saddr, a.saddr) && inside(CIDRS, b.daddr, a.daddr) && inside(CIDRS, b.addr, a.addr, a.saddr, a.daddr);
+  return (
+    (b.ethertype === undefined || b.ethertype === eth) &&
+    (b.l4proto === undefined || b.l4proto === a.l4proto) &&
+    (b.direction === undefined || b.direction === a.direction) &&
+    inside(RANGES, b.sport, a.sport) &&
+    inside(RANGES, b.dport, a.dport) &&
+    inside(RANGES, b.port, a.port, a.sport, a.dport) &&
+    inside(CIDRS, b.saddr, a.saddr) &&
+    inside(CIDRS, b.daddr, a.daddr) &&
+    inside(CIDRS, b.addr, a.addr, a.saddr, a.daddr)
+  );
 }
 
 /** Adds r to an OR of rules unless a rule already covers it; drops the rules r covers (dedup included). */
 function addRule(rules: CaptureRule[], r: CaptureRule): void {
   if (rules.some((x) => implies(r, x))) return;
   const at = rules.findIndex((x) => implies(x, r));
-  if (at < 0) { rules.push(r); return; }
+  if (at < 0) {
+    rules.push(r);
+    return;
+  }
   rules[at] = r;
   for (let i = rules.length - 1; i > at; i--) if (implies(rules[i]!, r)) rules.splice(i, 1);
 }
 
 function tooComplex(): FilterError {
-  return new FilterError(`filter is too complex: it expands to more than ${MAX_TERMS} alternatives before simplification (the kernel filter holds at most ${CAP_MAX_RULES} rules)`);
+  return new FilterError(
+    `filter is too complex: it expands to more than ${MAX_TERMS} alternatives before simplification (the kernel filter holds at most ${CAP_MAX_RULES} rules)`,
+  );
 }
 
 /** Disjunctive normal form: and distributes over or; every term is normalised as soon as it is formed. */
@@ -645,7 +858,8 @@ function dnf(n: Node, why: string[]): CaptureRule[] {
     for (const r of b) addRule(out, r);
   } else {
     if (a.length * b.length > MAX_TERMS) throw tooComplex();
-    for (const x of a) for (const y of b) for (const r of normalise([...ruleAtoms(x), ...ruleAtoms(y)], why)) addRule(out, r);
+    for (const x of a)
+      for (const y of b) for (const r of normalise([...ruleAtoms(x), ...ruleAtoms(y)], why)) addRule(out, r);
   }
   if (out.length > MAX_TERMS) throw tooComplex();
   return out;
@@ -656,9 +870,12 @@ export function parseFilter(text: string): CaptureRule[] {
   if (text.includes(',')) return parsePca(text);
   const why: string[] = [];
   const rules = dnf(new Parser(tokenize(text)).parse(), why);
-  if (rules.length === 0) throw new FilterError(`the filter can never match any packet: ${why[0] ?? 'its conditions contradict each other'}`);
+  if (rules.length === 0)
+    throw new FilterError(`the filter can never match any packet: ${why[0] ?? 'its conditions contradict each other'}`);
   if (rules.length > CAP_MAX_RULES) {
-    throw new FilterError(`the filter needs ${rules.length} kernel rules but at most ${CAP_MAX_RULES} are available; use portrange or net instead of listing values, or split the expression`);
+    throw new FilterError(
+      `the filter needs ${rules.length} kernel rules but at most ${CAP_MAX_RULES} are available; use portrange or net instead of listing values, or split the expression`,
+    );
   }
   return rules;
 }
@@ -673,10 +890,14 @@ function formatIPv6(b: Uint8Array): string {
   for (let i = 0; i < 8; i++) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
   }
   const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${Array.from(b.subarray(12)).join('.')}`;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
+    return `::ffff:${Array.from(b.subarray(12)).join('.')}`;
   return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
 }
 
@@ -695,7 +916,11 @@ function formatRule(r: CaptureRule): string[] {
     if (r.ethertype !== undefined) parts.push(ethName(r.ethertype));
     if (r.l4proto !== undefined) parts.push(protoName(r.l4proto));
   }
-  const slots = [['src ', r.saddr, r.sport], ['dst ', r.daddr, r.dport], ['', r.addr, r.port]] as const;
+  const slots = [
+    ['src ', r.saddr, r.sport],
+    ['dst ', r.daddr, r.dport],
+    ['', r.addr, r.port],
+  ] as const;
   for (const [prefix, addr] of slots) if (addr) parts.push(prefix + formatAddr(addr));
   for (const [prefix, , port] of slots) if (port) parts.push(prefix + RANGES.show(port));
   if (r.direction !== undefined) parts.push(r.direction === 'in' ? 'inbound' : 'outbound');

@@ -10,7 +10,17 @@ const SPEC = 'https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html';
 /** Layouts as byte offsets. */
 export const PCAP = {
   /** §4 File Header. */
-  fileHeader: { spec: `${SPEC}#section-4`, magic: 0, versionMajor: 4, versionMinor: 6, thiszone: 8, sigfigs: 12, snaplen: 16, linkType: 20, size: 24 },
+  fileHeader: {
+    spec: `${SPEC}#section-4`,
+    magic: 0,
+    versionMajor: 4,
+    versionMinor: 6,
+    thiszone: 8,
+    sigfigs: 12,
+    snaplen: 16,
+    linkType: 20,
+    size: 24,
+  },
   /** §5 Packet Record. */
   record: { spec: `${SPEC}#section-5`, tsSec: 0, tsFrac: 4, capturedLength: 8, originalLength: 12, size: 16 },
   /**
@@ -112,14 +122,21 @@ const NS_PER_SEC = 1_000_000_000n;
  * to microseconds. Timestamps before 1970 or after 2106 do not fit the u32 seconds field and wrap.
  */
 export function writeRecord(
-  out: Uint8Array, off: number, timestampNs: bigint,
-  src: Uint8Array, srcStart: number, capturedLength: number, originalLength: number,
+  out: Uint8Array,
+  off: number,
+  timestampNs: bigint,
+  src: Uint8Array,
+  srcStart: number,
+  capturedLength: number,
+  originalLength: number,
   nanosecond: boolean,
 ): number {
   const L = PCAP.record;
   checkRoom(out, off, L.size + capturedLength);
   if (srcStart < 0 || srcStart + capturedLength > src.length) {
-    throw new RangeError(`pcap writer: packet bytes [${srcStart}, ${srcStart + capturedLength}) outside a source of ${src.length}`);
+    throw new RangeError(
+      `pcap writer: packet bytes [${srcStart}, ${srcStart + capturedLength}) outside a source of ${src.length}`,
+    );
   }
   const sec = timestampNs / NS_PER_SEC;
   const ns = Number(timestampNs - sec * NS_PER_SEC);
@@ -128,7 +145,10 @@ export function writeRecord(
   put32(out, off + L.capturedLength, capturedLength);
   put32(out, off + L.originalLength, originalLength);
   // A whole-array source needs no subarray view: no allocation on the common path.
-  out.set(srcStart === 0 && capturedLength === src.length ? src : src.subarray(srcStart, srcStart + capturedLength), off + L.size);
+  out.set(
+    srcStart === 0 && capturedLength === src.length ? src : src.subarray(srcStart, srcStart + capturedLength),
+    off + L.size,
+  );
   return off + L.size + capturedLength;
 }
 
@@ -144,9 +164,12 @@ interface Magic {
 function magicOf(dv: DataView, off: number): Magic | undefined {
   for (const le of [true, false]) {
     switch (dv.getUint32(off, le)) {
-      case PCAP_MAGIC_USEC: return { le, nanosecond: false, modified: false };
-      case PCAP_MAGIC_NSEC: return { le, nanosecond: true, modified: false };
-      case PCAP_MAGIC_MODIFIED: return { le, nanosecond: false, modified: true };
+      case PCAP_MAGIC_USEC:
+        return { le, nanosecond: false, modified: false };
+      case PCAP_MAGIC_NSEC:
+        return { le, nanosecond: true, modified: false };
+      case PCAP_MAGIC_MODIFIED:
+        return { le, nanosecond: false, modified: true };
     }
   }
   return undefined;
@@ -196,7 +219,10 @@ export class PcapDecoder {
     let orig = dv.getUint32(off + L.originalLength, le);
     if (this.lengths === 'swapped' || (this.lengths === 'maybe' && caplen > orig)) [caplen, orig] = [orig, caplen];
     if (caplen > this.maxCaplen) {
-      this.sink.note(streamOffset, `pcap: record claims ${caplen} captured bytes, more than the ${this.maxCaplen} allowed for link type ${this.iface.linkType}; stopping`);
+      this.sink.note(
+        streamOffset,
+        `pcap: record claims ${caplen} captured bytes, more than the ${this.maxCaplen} allowed for link type ${this.iface.linkType}; stopping`,
+      );
       return 0;
     }
     const total = this.recordSize + caplen;
@@ -204,18 +230,27 @@ export class PcapDecoder {
     const snaplen = this.iface.snaplen;
     if (!this.notedOverSnaplen && snaplen !== 0 && caplen > snaplen) {
       this.notedOverSnaplen = true;
-      this.sink.note(streamOffset, `pcap: record has ${caplen} captured bytes, more than the file's snaplen ${snaplen}; kept as recorded (noted once)`);
+      this.sink.note(
+        streamOffset,
+        `pcap: record has ${caplen} captured bytes, more than the file's snaplen ${snaplen}; kept as recorded (noted once)`,
+      );
     }
     if (!this.notedOverOriginal && caplen > orig) {
       this.notedOverOriginal = true;
-      this.sink.note(streamOffset, `pcap: record has ${caplen} captured bytes but an original length of ${orig} (noted once)`);
+      this.sink.note(
+        streamOffset,
+        `pcap: record has ${caplen} captured bytes but an original length of ${orig} (noted once)`,
+      );
     }
     const sec = dv.getUint32(off + L.tsSec, le);
     const frac = dv.getUint32(off + L.tsFrac, le);
     if (!this.notedFraction && frac >= (this.magic!.nanosecond ? 1e9 : 1e6)) {
       // Wireshark keeps such a fraction unnormalised (and prints odd times); adding it is exact.
       this.notedFraction = true;
-      this.sink.note(streamOffset, `pcap: timestamp fraction ${frac} is a second or more; added to the seconds (noted once)`);
+      this.sink.note(
+        streamOffset,
+        `pcap: timestamp fraction ${frac} is a second or more; added to the seconds (noted once)`,
+      );
     }
     // sec * 1e9 + frac stays below 2^53 only until 1970 + 104 days, so this needs BigInt.
     const ns = BigInt(sec) * NS_PER_SEC + BigInt(this.magic!.nanosecond ? frac : frac * 1000);

@@ -19,15 +19,29 @@ export const BLOCK = {
   common: { spec: `${SPEC}#section-3.1`, type: 0, totalLength: 4, body: 8, trailer: 4, min: 12 },
   /** §4.1 Section Header Block. */
   shb: {
-    spec: `${SPEC}#section-4.1`, type: 0x0a0d0d0a,
-    byteOrderMagic: 8, majorVersion: 12, minorVersion: 14, sectionLength: 16, options: 24, min: 28,
+    spec: `${SPEC}#section-4.1`,
+    type: 0x0a0d0d0a,
+    byteOrderMagic: 8,
+    majorVersion: 12,
+    minorVersion: 14,
+    sectionLength: 16,
+    options: 24,
+    min: 28,
   },
   /** §4.2 Interface Description Block. */
   idb: { spec: `${SPEC}#section-4.2`, type: 0x00000001, linkType: 8, reserved: 10, snaplen: 12, options: 16, min: 20 },
   /** Appendix A, Packet Block (obsolete; still read). */
   pb: {
-    spec: `${SPEC}#appendix-A`, type: 0x00000002,
-    interfaceId: 8, dropsCount: 10, tsHigh: 12, tsLow: 16, capturedLength: 20, originalLength: 24, data: 28, min: 32,
+    spec: `${SPEC}#appendix-A`,
+    type: 0x00000002,
+    interfaceId: 8,
+    dropsCount: 10,
+    tsHigh: 12,
+    tsLow: 16,
+    capturedLength: 20,
+    originalLength: 24,
+    data: 28,
+    min: 32,
   },
   /** §4.4 Simple Packet Block: packets of interface 0, no timestamp. */
   spb: { spec: `${SPEC}#section-4.4`, type: 0x00000003, originalLength: 8, data: 12, min: 16 },
@@ -37,8 +51,15 @@ export const BLOCK = {
   isb: { spec: `${SPEC}#section-4.6`, type: 0x00000005, interfaceId: 8, tsHigh: 12, tsLow: 16, options: 20, min: 24 },
   /** §4.3 Enhanced Packet Block. */
   epb: {
-    spec: `${SPEC}#section-4.3`, type: 0x00000006,
-    interfaceId: 8, tsHigh: 12, tsLow: 16, capturedLength: 20, originalLength: 24, data: 28, min: 32,
+    spec: `${SPEC}#section-4.3`,
+    type: 0x00000006,
+    interfaceId: 8,
+    tsHigh: 12,
+    tsLow: 16,
+    capturedLength: 20,
+    originalLength: 24,
+    data: 28,
+    min: 32,
   },
 } as const;
 
@@ -49,7 +70,22 @@ export const OPT = {
   endofopt: 0,
   comment: 1,
   shb: { hardware: 2, os: 3, userappl: 4 },
-  idb: { name: 2, description: 3, ipv4addr: 4, ipv6addr: 5, macaddr: 6, euiaddr: 7, speed: 8, tsresol: 9, tzone: 10, filter: 11, os: 12, fcslen: 13, tsoffset: 14, hardware: 15 },
+  idb: {
+    name: 2,
+    description: 3,
+    ipv4addr: 4,
+    ipv6addr: 5,
+    macaddr: 6,
+    euiaddr: 7,
+    speed: 8,
+    tsresol: 9,
+    tzone: 10,
+    filter: 11,
+    os: 12,
+    fcslen: 13,
+    tsoffset: 14,
+    hardware: 15,
+  },
   epb: { flags: 2, hash: 3, dropcount: 4, packetid: 5, queue: 6, verdict: 7 },
   pb: { flags: 2, hash: 3 },
   isb: { starttime: 2, endtime: 3, ifrecv: 4, ifdrop: 5, filteraccept: 6, osdrop: 7, usrdeliv: 8 },
@@ -152,7 +188,8 @@ export function writeOptions(out: Uint8Array, off: number, options: readonly Pca
   if (options.length === 0) return off;
   checkRoom(out, off, optionsSize(options));
   for (const o of options) {
-    if (o.value.length > 0xffff) throw new RangeError(`pcapng option ${o.code}: value of ${o.value.length} bytes exceeds 65535`);
+    if (o.value.length > 0xffff)
+      throw new RangeError(`pcapng option ${o.code}: value of ${o.value.length} bytes exceeds 65535`);
     put16(out, off, o.code);
     put16(out, off + 2, o.value.length);
     out.set(o.value, off + 4);
@@ -166,7 +203,11 @@ export function writeOptions(out: Uint8Array, off: number, options: readonly Pca
 
 /** Frames a body of options: type, length, fixed fields via `fixed`, options, trailing length. */
 function writeOptionBlock(
-  out: Uint8Array, off: number, type: number, fixedSize: number, options: readonly PcapngOption[],
+  out: Uint8Array,
+  off: number,
+  type: number,
+  fixedSize: number,
+  options: readonly PcapngOption[],
   fixed: (out: Uint8Array, off: number) => void,
 ): number {
   const total = fixedSize + optionsSize(options) + 4;
@@ -274,16 +315,24 @@ export function enhancedPacketSize(capturedLength: number, direction?: Direction
  * `originalLength` is the length on the wire and may exceed `capturedLength`.
  */
 export function writeEnhancedPacket(
-  out: Uint8Array, off: number,
-  interfaceId: number, timestampNs: bigint,
-  src: Uint8Array, srcStart: number, capturedLength: number, originalLength: number,
-  direction?: Direction, dropCount?: number | bigint,
+  out: Uint8Array,
+  off: number,
+  interfaceId: number,
+  timestampNs: bigint,
+  src: Uint8Array,
+  srcStart: number,
+  capturedLength: number,
+  originalLength: number,
+  direction?: Direction,
+  dropCount?: number | bigint,
 ): number {
   const L = BLOCK.epb;
   const total = enhancedPacketSize(capturedLength, direction, dropCount);
   checkRoom(out, off, total);
   if (srcStart < 0 || srcStart + capturedLength > src.length) {
-    throw new RangeError(`pcapng writer: packet bytes [${srcStart}, ${srcStart + capturedLength}) outside a source of ${src.length}`);
+    throw new RangeError(
+      `pcapng writer: packet bytes [${srcStart}, ${srcStart + capturedLength}) outside a source of ${src.length}`,
+    );
   }
   put32(out, off, L.type);
   put32(out, off + 4, total);
@@ -355,7 +404,9 @@ export interface AgentCounters {
  *   too), and writing the same drops twice would let a reader add them up.
  * - captured → isb_usrdeliv: "packets delivered to the user" — what reached this file.
  */
-export function isbCountersFromAgent(c: AgentCounters): Pick<InterfaceStatisticsInit, 'ifRecv' | 'filterAccept' | 'ifDrop' | 'usrDeliv'> {
+export function isbCountersFromAgent(
+  c: AgentCounters,
+): Pick<InterfaceStatisticsInit, 'ifRecv' | 'filterAccept' | 'ifDrop' | 'usrDeliv'> {
   return { ifRecv: c.seen, filterAccept: c.matched, ifDrop: c.dropped, usrDeliv: c.captured };
 }
 
@@ -385,7 +436,11 @@ export function writeInterfaceStatistics(out: Uint8Array, off: number, s: Interf
 }
 
 /** Convenience for cold paths (headers, tests): one block in a fresh array. */
-export function encodeBlock<T>(size: (v: T) => number, write: (out: Uint8Array, off: number, v: T) => number, v: T): Uint8Array {
+export function encodeBlock<T>(
+  size: (v: T) => number,
+  write: (out: Uint8Array, off: number, v: T) => number,
+  v: T,
+): Uint8Array {
   const out = new Uint8Array(size(v));
   write(out, 0, v);
   return out;
@@ -449,25 +504,47 @@ export class PcapngDecoder {
     const total = dv.getUint32(off + 4, le);
     const min = minBlockSize(blockType);
     if (total < min || total % 4 !== 0 || total > MAX_BLOCK_SIZE) {
-      const why = total < min ? `shorter than the ${min}-byte minimum` : total % 4 !== 0 ? 'not a multiple of 4' : `larger than the ${MAX_BLOCK_SIZE}-byte cap`;
-      this.sink.note(streamOffset, `pcapng: block type 0x${hex(blockType)} has total length ${total}, ${why}; stopping`);
+      const why =
+        total < min
+          ? `shorter than the ${min}-byte minimum`
+          : total % 4 !== 0
+            ? 'not a multiple of 4'
+            : `larger than the ${MAX_BLOCK_SIZE}-byte cap`;
+      this.sink.note(
+        streamOffset,
+        `pcapng: block type 0x${hex(blockType)} has total length ${total}, ${why}; stopping`,
+      );
       return 0;
     }
     if (avail < total) return -total;
     const trailer = dv.getUint32(off + total - 4, le);
     if (trailer !== total) {
-      this.sink.note(streamOffset, `pcapng: block type 0x${hex(blockType)} length ${total} but trailing length ${trailer}; stopping`);
+      this.sink.note(
+        streamOffset,
+        `pcapng: block type 0x${hex(blockType)} length ${total} but trailing length ${trailer}; stopping`,
+      );
       return 0;
     }
     if (blockType === BLOCK.shb.type) return this.sectionHeader(buf, dv, off, total, streamOffset);
     if (this.skipSection) return total;
     switch (blockType) {
-      case BLOCK.idb.type: this.interfaceDescription(buf, dv, off, total, streamOffset); break;
-      case BLOCK.epb.type: this.enhancedPacket(buf, dv, off, total, streamOffset); break;
-      case BLOCK.spb.type: this.simplePacket(buf, dv, off, total, streamOffset); break;
-      case BLOCK.pb.type: this.obsoletePacket(buf, dv, off, total, streamOffset); break;
-      case BLOCK.isb.type: this.statistics(dv, off, total, streamOffset); break;
-      default: break; // NRB, DSB, journal, custom and unknown blocks carry nothing we show (§3.1: skip)
+      case BLOCK.idb.type:
+        this.interfaceDescription(buf, dv, off, total, streamOffset);
+        break;
+      case BLOCK.epb.type:
+        this.enhancedPacket(buf, dv, off, total, streamOffset);
+        break;
+      case BLOCK.spb.type:
+        this.simplePacket(buf, dv, off, total, streamOffset);
+        break;
+      case BLOCK.pb.type:
+        this.obsoletePacket(buf, dv, off, total, streamOffset);
+        break;
+      case BLOCK.isb.type:
+        this.statistics(dv, off, total, streamOffset);
+        break;
+      default:
+        break; // NRB, DSB, journal, custom and unknown blocks carry nothing we show (§3.1: skip)
     }
     return total;
   }
@@ -496,10 +573,18 @@ export class PcapngDecoder {
     this.skipSection = false;
     forEachOption(dv, this.le, off + L.options, off + total - 4, at, this.sink, (code, vo, len) => {
       switch (code) {
-        case OPT.comment: section.comment = text(buf, vo, len); break;
-        case OPT.shb.hardware: section.hardware = text(buf, vo, len); break;
-        case OPT.shb.os: section.os = text(buf, vo, len); break;
-        case OPT.shb.userappl: section.userAppl = text(buf, vo, len); break;
+        case OPT.comment:
+          section.comment = text(buf, vo, len);
+          break;
+        case OPT.shb.hardware:
+          section.hardware = text(buf, vo, len);
+          break;
+        case OPT.shb.os:
+          section.os = text(buf, vo, len);
+          break;
+        case OPT.shb.userappl:
+          section.userAppl = text(buf, vo, len);
+          break;
       }
     });
     return total;
@@ -521,10 +606,18 @@ export class PcapngDecoder {
     let offsetSec = 0n;
     forEachOption(dv, le, off + L.options, off + total - 4, at, this.sink, (code, vo, len) => {
       switch (code) {
-        case OPT.idb.name: iface.name = text(buf, vo, len); break;
-        case OPT.idb.description: iface.description = text(buf, vo, len); break;
-        case OPT.idb.os: iface.os = text(buf, vo, len); break;
-        case OPT.idb.hardware: iface.hardware = text(buf, vo, len); break;
+        case OPT.idb.name:
+          iface.name = text(buf, vo, len);
+          break;
+        case OPT.idb.description:
+          iface.description = text(buf, vo, len);
+          break;
+        case OPT.idb.os:
+          iface.os = text(buf, vo, len);
+          break;
+        case OPT.idb.hardware:
+          iface.hardware = text(buf, vo, len);
+          break;
         case OPT.idb.filter:
           if (len >= 1 && buf[vo] === 0) iface.filter = text(buf, vo + 1, len - 1);
           break;
@@ -558,7 +651,10 @@ export class PcapngDecoder {
   private iface(localId: number, at: number, what: string): SectionInterface | undefined {
     const i = this.ifaces[localId];
     if (i === undefined) {
-      this.sink.note(at, `pcapng: ${what} refers to interface ${localId}, but the section describes ${this.ifaces.length}; block skipped`);
+      this.sink.note(
+        at,
+        `pcapng: ${what} refers to interface ${localId}, but the section describes ${this.ifaces.length}; block skipped`,
+      );
     }
     return i;
   }
@@ -571,19 +667,25 @@ export class PcapngDecoder {
     const caplen = dv.getUint32(off + L.capturedLength, le);
     const room = total - L.min;
     if (caplen > room) {
-      this.sink.note(at, `pcapng: enhanced packet block claims ${caplen} captured bytes but holds at most ${room}; block skipped`);
+      this.sink.note(
+        at,
+        `pcapng: enhanced packet block claims ${caplen} captured bytes but holds at most ${room}; block skipped`,
+      );
       return;
     }
     let direction: Direction | undefined;
     let dropCount: bigint | undefined;
     // The per-packet option walk is inlined (no closure) because this runs for every packet.
     const blockEnd = off + total - 4;
-    for (let o = off + L.data + pad4(caplen); o + 4 <= blockEnd;) {
+    for (let o = off + L.data + pad4(caplen); o + 4 <= blockEnd; ) {
       const code = dv.getUint16(o, le);
       const len = dv.getUint16(o + 2, le);
       if (code === OPT.endofopt) break;
       if (o + 4 + len > blockEnd) {
-        this.sink.note(at, `pcapng: option ${code} of ${len} bytes runs past the end of its block; remaining options ignored`);
+        this.sink.note(
+          at,
+          `pcapng: option ${code} of ${len} bytes runs past the end of its block; remaining options ignored`,
+        );
         break;
       }
       if (code === OPT.epb.flags && len >= 4) direction = directionOf(dv.getUint32(o + 4, le));
@@ -633,7 +735,10 @@ export class PcapngDecoder {
     const caplen = dv.getUint32(off + L.capturedLength, le);
     const room = total - L.min;
     if (caplen > room) {
-      this.sink.note(at, `pcapng: packet block claims ${caplen} captured bytes but holds at most ${room}; block skipped`);
+      this.sink.note(
+        at,
+        `pcapng: packet block claims ${caplen} captured bytes but holds at most ${room}; block skipped`,
+      );
       return;
     }
     let direction: Direction | undefined;
@@ -670,13 +775,27 @@ export class PcapngDecoder {
     forEachOption(dv, le, off + L.options, off + total - 4, at, this.sink, (code, vo, len) => {
       if (len < 8) return;
       switch (code) {
-        case OPT.isb.starttime: s.startTimeNs = toNs(i.ts, dv.getUint32(vo, le), dv.getUint32(vo + 4, le)); break;
-        case OPT.isb.endtime: s.endTimeNs = toNs(i.ts, dv.getUint32(vo, le), dv.getUint32(vo + 4, le)); break;
-        case OPT.isb.ifrecv: s.ifRecv = readU64(dv, vo, le); break;
-        case OPT.isb.ifdrop: s.ifDrop = readU64(dv, vo, le); break;
-        case OPT.isb.filteraccept: s.filterAccept = readU64(dv, vo, le); break;
-        case OPT.isb.osdrop: s.osDrop = readU64(dv, vo, le); break;
-        case OPT.isb.usrdeliv: s.usrDeliv = readU64(dv, vo, le); break;
+        case OPT.isb.starttime:
+          s.startTimeNs = toNs(i.ts, dv.getUint32(vo, le), dv.getUint32(vo + 4, le));
+          break;
+        case OPT.isb.endtime:
+          s.endTimeNs = toNs(i.ts, dv.getUint32(vo, le), dv.getUint32(vo + 4, le));
+          break;
+        case OPT.isb.ifrecv:
+          s.ifRecv = readU64(dv, vo, le);
+          break;
+        case OPT.isb.ifdrop:
+          s.ifDrop = readU64(dv, vo, le);
+          break;
+        case OPT.isb.filteraccept:
+          s.filterAccept = readU64(dv, vo, le);
+          break;
+        case OPT.isb.osdrop:
+          s.osDrop = readU64(dv, vo, le);
+          break;
+        case OPT.isb.usrdeliv:
+          s.usrDeliv = readU64(dv, vo, le);
+          break;
       }
     });
     this.sink.interfaces[i.global]!.statistics = s;
@@ -685,13 +804,20 @@ export class PcapngDecoder {
 
 function minBlockSize(type: number): number {
   switch (type) {
-    case BLOCK.shb.type: return BLOCK.shb.min;
-    case BLOCK.idb.type: return BLOCK.idb.min;
-    case BLOCK.epb.type: return BLOCK.epb.min;
-    case BLOCK.spb.type: return BLOCK.spb.min;
-    case BLOCK.pb.type: return BLOCK.pb.min;
-    case BLOCK.isb.type: return BLOCK.isb.min;
-    default: return BLOCK.common.min;
+    case BLOCK.shb.type:
+      return BLOCK.shb.min;
+    case BLOCK.idb.type:
+      return BLOCK.idb.min;
+    case BLOCK.epb.type:
+      return BLOCK.epb.min;
+    case BLOCK.spb.type:
+      return BLOCK.spb.min;
+    case BLOCK.pb.type:
+      return BLOCK.pb.min;
+    case BLOCK.isb.type:
+      return BLOCK.isb.min;
+    default:
+      return BLOCK.common.min;
   }
 }
 
@@ -700,7 +826,12 @@ function minBlockSize(type: number): number {
  * fixed fields are still used, as Wireshark's "malformed option" handling is not worth copying.
  */
 function forEachOption(
-  dv: DataView, le: boolean, start: number, end: number, at: number, sink: DecoderSink,
+  dv: DataView,
+  le: boolean,
+  start: number,
+  end: number,
+  at: number,
+  sink: DecoderSink,
   visit: (code: number, valueOffset: number, length: number) => void,
 ): void {
   let o = start;
@@ -719,9 +850,12 @@ function forEachOption(
 
 function directionOf(flags: number): Direction | undefined {
   switch (flags & 3) {
-    case EPB_FLAGS_INBOUND: return 'in';
-    case EPB_FLAGS_OUTBOUND: return 'out';
-    default: return undefined;
+    case EPB_FLAGS_INBOUND:
+      return 'in';
+    case EPB_FLAGS_OUTBOUND:
+      return 'out';
+    default:
+      return undefined;
   }
 }
 
@@ -738,7 +872,12 @@ function toNs(ts: TsConv, hi: number, lo: number): bigint {
   const ticks = hi < 0x200000 ? BigInt(hi * 4294967296 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
   const u = ts.unitsPerSecond;
   // Finer than ns (e.g. ps) is truncated toward zero.
-  const ns = u === NS_PER_SEC ? ticks : u < NS_PER_SEC && NS_PER_SEC % u === 0n ? ticks * (NS_PER_SEC / u) : (ticks * NS_PER_SEC) / u;
+  const ns =
+    u === NS_PER_SEC
+      ? ticks
+      : u < NS_PER_SEC && NS_PER_SEC % u === 0n
+        ? ticks * (NS_PER_SEC / u)
+        : (ticks * NS_PER_SEC) / u;
   return ts.offsetNs === 0n ? ns : ns + ts.offsetNs;
 }
 

@@ -99,7 +99,10 @@ export interface Requests {
   setDisplayFilter: { params: { text: string }; result: { mode: 'expression' | 'text' | 'none'; rows: number } };
   /** The display filter for the row's conversation (also applied). */
   followConversation: { params: { index: number }; result: { filter: string; rows: number } };
-  validateCaptureFilter: { params: { filter: string }; result: { ok: true; normalized: string } | { ok: false; error: string } };
+  validateCaptureFilter: {
+    params: { filter: string };
+    result: { ok: true; normalized: string } | { ok: false; error: string };
+  };
   saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: void };
   openInWireshark: { params: Record<string, never>; result: void };
 }

@@ -30,14 +30,18 @@ async function main(): Promise<void> {
   try {
     await assertPortFree(port);
   } catch (e) {
-    console.error(`npm start: ${(e as Error).message}. Stop whatever listens there, or pick another port: PORT=8081 npm start`);
+    console.error(
+      `npm start: ${(e as Error).message}. Stop whatever listens there, or pick another port: PORT=8081 npm start`,
+    );
     process.exit(1);
   }
   const workspace = path.join(ROOT, '.cache', 'workspace');
   mkdirSync(workspace, { recursive: true });
   writeFileSync(path.join(workspace, 'README.md'), WORKSPACE_README);
   const profileDir = path.join(CACHE, 'start-profile');
-  console.error(`==> code-server on 127.0.0.1:${port}, extension ${path.relative(ROOT, VSIX)}, profile ${path.relative(ROOT, profileDir)}`);
+  console.error(
+    `==> code-server on 127.0.0.1:${port}, extension ${path.relative(ROOT, VSIX)}, profile ${path.relative(ROOT, profileDir)}`,
+  );
   const t0 = Date.now();
   const server = await startCodeServer({ port, profileDir, vsix: VSIX, folder: workspace });
   const url = server.workbenchUrl(workspace);

@@ -105,7 +105,10 @@ export class CaptureForm {
     this.ifStatus = h('span', { class: 'cf-if-status' });
     this.ifList = h('div', { class: 'cf-if-list', attrs: { role: 'group', 'aria-label': 'Interfaces' } });
 
-    this.protocol = select('Protocol', PROTOCOLS.map((p) => [p, p === 'any' ? 'any' : p]));
+    this.protocol = select(
+      'Protocol',
+      PROTOCOLS.map((p) => [p, p === 'any' ? 'any' : p]),
+    );
     this.port = textField('Port', 'any');
     this.port.classList.add('cf-port');
     this.host = textField('Host or CIDR', 'any, e.g. 10.0.0.1 or 10.0.0.0/8');
@@ -128,7 +131,9 @@ export class CaptureForm {
     this.apply.hidden = true;
     this.apply.addEventListener('click', () => void this.applyFilter());
 
-    const builder = h('div', { class: 'cf-builder', attrs: { role: 'group', 'aria-label': 'Filter builder' } },
+    const builder = h(
+      'div',
+      { class: 'cf-builder', attrs: { role: 'group', 'aria-label': 'Filter builder' } },
       field('Protocol', this.protocol),
       field('Port', this.port),
       field('Host / CIDR', this.host, 'cf-grow'),
@@ -139,18 +144,28 @@ export class CaptureForm {
     this.section = document.createElement('vscode-collapsible');
     this.section.heading = 'Capture';
     this.section.open = open;
-    this.section.addEventListener('vsc-collapsible-toggle', (e) => onOpenChange(Boolean((e as CustomEvent<{ open: boolean }>).detail?.open)));
+    this.section.addEventListener('vsc-collapsible-toggle', (e) =>
+      onOpenChange(Boolean((e as CustomEvent<{ open: boolean }>).detail?.open)),
+    );
     this.section.append(
-      h('div', { class: 'cf-body' },
-        h('div', { class: 'cf-row' },
+      h(
+        'div',
+        { class: 'cf-body' },
+        h(
+          'div',
+          { class: 'cf-row' },
           field('Target', this.target, 'cf-target'),
-          h('div', { class: 'cf-field cf-ifaces' },
+          h(
+            'div',
+            { class: 'cf-field cf-ifaces' },
             h('span', { class: 'cf-label' }, 'Interfaces ', this.ifStatus),
             h('div', { class: 'cf-if-box' }, this.ifList, this.refresh),
           ),
         ),
         builder,
-        h('div', { class: 'cf-field cf-filter-field' },
+        h(
+          'div',
+          { class: 'cf-field cf-filter-field' },
           h('span', { class: 'cf-label', text: 'Capture filter' }),
           this.filter,
           h('div', { class: 'cf-filter-actions' }, this.filterMessage, this.apply),
@@ -164,7 +179,9 @@ export class CaptureForm {
   setState(state: PanelState): void {
     const targets = state.targets;
     const known = new Set(targets.map((t) => t.id));
-    const options = Array.from(this.target.querySelectorAll('vscode-option')).map((o) => o.value).join('\n');
+    const options = Array.from(this.target.querySelectorAll('vscode-option'))
+      .map((o) => o.value)
+      .join('\n');
     if (options !== [...targets.map((t) => t.id), ADD_SSH_HOST].join('\n')) {
       this.target.replaceChildren(
         ...[...targets, { id: ADD_SSH_HOST, label: 'Add SSH host…', description: 'user@host[:port]' }].map((t) => {
@@ -176,7 +193,12 @@ export class CaptureForm {
         }),
       );
     }
-    const wanted = state.capture && known.has(state.capture.target) ? state.capture.target : known.has(this.targetId) ? this.targetId : targets[0]?.id ?? '';
+    const wanted =
+      state.capture && known.has(state.capture.target)
+        ? state.capture.target
+        : known.has(this.targetId)
+          ? this.targetId
+          : (targets[0]?.id ?? '');
     if (!this.initialized && state.capture) {
       this.checked = new Set(state.capture.interfaces);
       this.filter.value = state.capture.filter;
@@ -184,7 +206,7 @@ export class CaptureForm {
     }
     this.locked = state.status === 'starting' || state.status === 'capturing' || state.status === 'stopping';
     // While capturing, only the filter can change: the kernel swaps it without a restart.
-    this.running = state.status === 'capturing' ? state.capture?.filter ?? '' : undefined;
+    this.running = state.status === 'capturing' ? (state.capture?.filter ?? '') : undefined;
     const filterLocked = this.locked && this.running === undefined;
     for (const el of [this.target, this.refresh]) el.disabled = this.locked;
     for (const el of [this.protocol, this.port, this.host, this.direction, this.filter]) el.disabled = filterLocked;
@@ -224,7 +246,8 @@ export class CaptureForm {
     const interfaces = this.interfaces.filter((i) => this.checked.has(i.name)).map((i) => i.name);
     if (interfaces.length === 0) return 'Choose at least one interface.';
     const filter = this.filter.value.trim();
-    if (this.validation && this.validation.text === filter && !this.validation.ok) return 'Fix the capture filter first.';
+    if (this.validation && this.validation.text === filter && !this.validation.ok)
+      return 'Fix the capture filter first.';
     return { target: this.targetId, interfaces, filter };
   }
 
@@ -361,7 +384,11 @@ export class CaptureForm {
   private updateApply(): void {
     const text = this.filter.value.trim();
     this.apply.hidden = this.running === undefined;
-    this.apply.disabled = this.running === undefined || text === this.running.trim() || this.validation?.text !== text || !this.validation.ok;
+    this.apply.disabled =
+      this.running === undefined ||
+      text === this.running.trim() ||
+      this.validation?.text !== text ||
+      !this.validation.ok;
   }
 
   private async applyFilter(): Promise<void> {
@@ -379,9 +406,13 @@ export class CaptureForm {
   }
 
   private updateSummary(): void {
-    const target = Array.from(this.target.querySelectorAll('vscode-option')).find((o) => o.value === this.targetId)?.textContent ?? '';
+    const target =
+      Array.from(this.target.querySelectorAll('vscode-option')).find((o) => o.value === this.targetId)?.textContent ??
+      '';
     const interfaces = this.interfaces.filter((i) => this.checked.has(i.name)).map((i) => i.name);
     const filter = this.filter.value.trim();
-    this.section.description = [target, interfaces.join(', ') || 'no interface', filter || 'no filter'].filter(Boolean).join(' · ');
+    this.section.description = [target, interfaces.join(', ') || 'no interface', filter || 'no filter']
+      .filter(Boolean)
+      .join(' · ');
   }
 }

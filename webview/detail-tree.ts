@@ -61,7 +61,9 @@ export class DetailTree {
 
     this.tree.addEventListener('vsc-tree-select', (e) => {
       const detail = (e as CustomEvent).detail as unknown;
-      const items = Array.isArray(detail) ? detail : (detail as { selectedItems?: unknown[] } | null)?.selectedItems ?? [];
+      const items = Array.isArray(detail)
+        ? detail
+        : ((detail as { selectedItems?: unknown[] } | null)?.selectedItems ?? []);
       const node = items.length > 0 ? this.byItem.get(items[0] as Element) : undefined;
       if (node) this.choose(node, false);
     });
@@ -116,13 +118,48 @@ export class DetailTree {
     const frameFields: Field[] = [];
     const arrival = formatArrival(detail.timestampNs);
     if (arrival) frameFields.push({ name: 'frame.time', label: `Arrival Time: ${arrival}`, offset: 0, length: 0 });
-    frameFields.push({ name: 'frame.time_relative', label: `Time since first packet: ${detail.time.toFixed(9)} seconds`, offset: 0, length: 0 });
-    if (detail.interfaceName) frameFields.push({ name: 'frame.interface_name', label: `Interface: ${detail.interfaceName}`, offset: 0, length: 0 });
-    if (detail.direction) frameFields.push({ name: 'frame.direction', label: `Direction: ${detail.direction === 'in' ? 'Inbound' : 'Outbound'}`, offset: 0, length: 0 });
-    frameFields.push({ name: 'frame.len', label: `Frame Length: ${detail.length} bytes (${detail.length * 8} bits)`, offset: 0, length: 0 });
-    frameFields.push({ name: 'frame.cap_len', label: `Capture Length: ${detail.capturedLength} bytes (${detail.capturedLength * 8} bits)`, offset: 0, length: 0 });
+    frameFields.push({
+      name: 'frame.time_relative',
+      label: `Time since first packet: ${detail.time.toFixed(9)} seconds`,
+      offset: 0,
+      length: 0,
+    });
+    if (detail.interfaceName)
+      frameFields.push({
+        name: 'frame.interface_name',
+        label: `Interface: ${detail.interfaceName}`,
+        offset: 0,
+        length: 0,
+      });
+    if (detail.direction)
+      frameFields.push({
+        name: 'frame.direction',
+        label: `Direction: ${detail.direction === 'in' ? 'Inbound' : 'Outbound'}`,
+        offset: 0,
+        length: 0,
+      });
+    frameFields.push({
+      name: 'frame.len',
+      label: `Frame Length: ${detail.length} bytes (${detail.length * 8} bits)`,
+      offset: 0,
+      length: 0,
+    });
+    frameFields.push({
+      name: 'frame.cap_len',
+      label: `Capture Length: ${detail.capturedLength} bytes (${detail.capturedLength * 8} bits)`,
+      offset: 0,
+      length: 0,
+    });
     const on = detail.interfaceName ? ` on interface ${detail.interfaceName}` : '';
-    items.push(this.layerItem('frame', `Frame ${detail.number}: ${detail.length} bytes on wire (${detail.length * 8} bits), ${detail.capturedLength} bytes captured (${detail.capturedLength * 8} bits)${on}`, 0, detail.capturedLength, frameFields));
+    items.push(
+      this.layerItem(
+        'frame',
+        `Frame ${detail.number}: ${detail.length} bytes on wire (${detail.length * 8} bits), ${detail.capturedLength} bytes captured (${detail.capturedLength * 8} bits)${on}`,
+        0,
+        detail.capturedLength,
+        frameFields,
+      ),
+    );
 
     // The decoder's own frame layer (filterable fields such as frame.protocols) joins this one.
     const [first, ...rest] = detail.decoded.layers;
@@ -132,7 +169,9 @@ export class DetailTree {
       items.push(this.layerItem(layer.protocol, layer.label, layer.offset, layer.length, layer.fields));
     }
     if (detail.decoded.problems.length > 0) {
-      const problems = detail.decoded.problems.map((p, i): Field => ({ name: `problem.${i}`, label: p, offset: 0, length: 0 }));
+      const problems = detail.decoded.problems.map(
+        (p, i): Field => ({ name: `problem.${i}`, label: p, offset: 0, length: 0 }),
+      );
       const item = this.layerItem('_ws.malformed', `[Problems: ${detail.decoded.problems.length}]`, 0, 0, problems);
       item.classList.add('dt-problem');
       items.push(item);
@@ -191,7 +230,14 @@ export class DetailTree {
   }
 
   private fieldItem(field: Field, protocol: string, parent: TreeNode): TreeItem {
-    const node = this.node(`${protocol}/${field.name}`, field.label, field.offset, field.length, parent.depth + 1, parent);
+    const node = this.node(
+      `${protocol}/${field.name}`,
+      field.label,
+      field.offset,
+      field.length,
+      parent.depth + 1,
+      parent,
+    );
     node.item.slot = 'children';
     const children = field.children ?? [];
     for (const child of children) node.item.append(this.fieldItem(child, protocol, node));
@@ -199,7 +245,14 @@ export class DetailTree {
     return node.item;
   }
 
-  private node(key: string, label: string, offset: number, length: number, depth: number, parent: TreeNode | undefined): TreeNode {
+  private node(
+    key: string,
+    label: string,
+    offset: number,
+    length: number,
+    depth: number,
+    parent: TreeNode | undefined,
+  ): TreeNode {
     const item = document.createElement('vscode-tree-item');
     item.append(h('span', { class: 'dt-label', text: label }));
     // Field names repeat (e.g. two VLAN tags): the first keeps the name, the others get a suffix.

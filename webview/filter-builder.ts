@@ -50,7 +50,12 @@ export function parseBuiltFilter(text: string): BuilderState | undefined {
     } else if (words.length === 2 && key === 'port' && value !== undefined && /^\d{1,5}$/.test(value)) {
       state.port = value;
       slot = 'port';
-    } else if (words.length === 2 && (key === 'host' || key === 'net') && value !== undefined && (key === 'net') === value.includes('/')) {
+    } else if (
+      words.length === 2 &&
+      (key === 'host' || key === 'net') &&
+      value !== undefined &&
+      (key === 'net') === value.includes('/')
+    ) {
       state.host = value;
       slot = 'host';
     } else {
@@ -66,7 +71,8 @@ export function parseBuiltFilter(text: string): BuilderState | undefined {
 /** A quick local check of the builder's own fields (the host checks the whole expression). */
 export function builderProblem(state: BuilderState): string | undefined {
   const port = state.port.trim();
-  if (port && (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)) return 'Port: a number from 1 to 65535.';
+  if (port && (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535))
+    return 'Port: a number from 1 to 65535.';
   const host = state.host.trim();
   if (host && /\s/.test(host)) return 'Host: one address or CIDR, without spaces.';
   return undefined;

@@ -43,7 +43,13 @@ export class HexView {
     this.spacer = h('div', { class: 'hx-spacer' });
     this.layer = h('div', { class: 'hx-lines' });
     this.empty = h('div', { class: 'hx-empty', text: 'No packet selected.' });
-    this.element = h('div', { class: 'hex-view', attrs: { role: 'region', 'aria-label': 'Packet bytes', tabindex: '-1' } }, this.spacer, this.layer, this.empty);
+    this.element = h(
+      'div',
+      { class: 'hex-view', attrs: { role: 'region', 'aria-label': 'Packet bytes', tabindex: '-1' } },
+      this.spacer,
+      this.layer,
+      this.empty,
+    );
     this.element.addEventListener('scroll', () => this.schedule(), { passive: true });
     this.layer.addEventListener('pointerover', (e) => {
       const offset = this.offsetAt(e.target);
@@ -141,7 +147,13 @@ export class HexView {
         c.dataset.k = String(k);
         ascii.push(c);
       }
-      const el = h('div', { class: 'hx-line' }, offset, h('span', { class: 'hx-hex' }, ...hex), h('span', { class: 'hx-ascii' }, ...ascii));
+      const el = h(
+        'div',
+        { class: 'hx-line' },
+        offset,
+        h('span', { class: 'hx-hex' }, ...hex),
+        h('span', { class: 'hx-ascii' }, ...ascii),
+      );
       el.hidden = true;
       this.layer.append(el);
       this.slots.push({ el, offset, hex, ascii, line: -1, version: -1, marks: '', y: NaN });

@@ -5,7 +5,13 @@ import { mountPanel } from './panel.js';
 import { VsCodeTransport, VsCodeUiStore } from './transport.js';
 
 function initialState(root: HTMLElement): PanelState {
-  const fallback: PanelState = { mode: 'live', title: 'Packet Capture', status: 'idle', targets: [], displayFilter: '' };
+  const fallback: PanelState = {
+    mode: 'live',
+    title: 'Packet Capture',
+    status: 'idle',
+    targets: [],
+    displayFilter: '',
+  };
   try {
     const state = JSON.parse(root.dataset.state ?? '') as Partial<PanelState>;
     return { ...fallback, ...state };

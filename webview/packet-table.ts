@@ -58,7 +58,15 @@ export function protocolClass(protocol: string): string {
   let cls = protocolClasses.get(protocol);
   if (cls === undefined) {
     const family = PROTOCOL_FAMILY.exec(protocol.toLowerCase())?.[1] ?? 'other';
-    const alias: Record<string, string> = { mdns: 'dns', llmnr: 'dns', ssl: 'tls', igmp: 'icmp', stp: 'arp', lldp: 'arp', ssh: 'tls' };
+    const alias: Record<string, string> = {
+      mdns: 'dns',
+      llmnr: 'dns',
+      ssl: 'tls',
+      igmp: 'icmp',
+      stp: 'arp',
+      lldp: 'arp',
+      ssh: 'tls',
+    };
     cls = `p-${alias[family] ?? family}`;
     if (protocolClasses.size < 1000) protocolClasses.set(protocol, cls);
   }
@@ -108,10 +116,14 @@ export class PacketTable {
 
     const header = h('div', { class: 'pt-header', attrs: { role: 'row', 'aria-rowindex': '1' } });
     COLUMNS.forEach((column, i) => {
-      const cell = h('div', {
-        class: `pt-th c-${column.id}${column.numeric ? ' num' : ''}`,
-        attrs: { role: 'columnheader', 'aria-colindex': String(i + 1) },
-      }, h('span', { class: 'pt-th-label', text: column.title }));
+      const cell = h(
+        'div',
+        {
+          class: `pt-th c-${column.id}${column.numeric ? ' num' : ''}`,
+          attrs: { role: 'columnheader', 'aria-colindex': String(i + 1) },
+        },
+        h('span', { class: 'pt-th-label', text: column.title }),
+      );
       if (i < COLUMNS.length - 1) {
         const grip = h('div', { class: 'pt-resize', attrs: { 'aria-hidden': 'true' } });
         this.bindResize(grip, i);
@@ -126,10 +138,21 @@ export class PacketTable {
     this.track = h('div', { class: 'pt-track', attrs: { 'aria-hidden': 'true' } }, this.thumb);
     this.empty = h('div', { class: 'pt-empty', text: this.emptyText });
     this.viewport = h('div', { class: 'pt-viewport' }, this.rowsLayer, this.empty, this.track);
-    this.element = h('div', {
-      class: 'packet-table',
-      attrs: { role: 'grid', tabindex: '0', 'aria-label': 'Packets', 'aria-colcount': String(COLUMNS.length), 'aria-rowcount': '1' },
-    }, h('div', { class: 'pt-head', attrs: { role: 'rowgroup' } }, header), this.viewport);
+    this.element = h(
+      'div',
+      {
+        class: 'packet-table',
+        attrs: {
+          role: 'grid',
+          tabindex: '0',
+          'aria-label': 'Packets',
+          'aria-colcount': String(COLUMNS.length),
+          'aria-rowcount': '1',
+        },
+      },
+      h('div', { class: 'pt-head', attrs: { role: 'rowgroup' } }, header),
+      this.viewport,
+    );
     this.applyColumns();
 
     this.viewport.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
@@ -167,7 +190,8 @@ export class PacketTable {
     this.total = total;
     this.cache.setRowCount(total);
     if (this.selected >= total) {
-      if (this.selectionUnsure) this.selected = -1; // still looked for by number
+      if (this.selectionUnsure)
+        this.selected = -1; // still looked for by number
       else this.setSelected(-1);
     }
     this.element.setAttribute('aria-rowcount', String(total + 1));
@@ -263,7 +287,8 @@ export class PacketTable {
   reveal(index: number): void {
     const top = index * this.rowHeight;
     if (top < this.scrollY) this.setScroll(top);
-    else if (top + this.rowHeight > this.scrollY + this.viewHeight) this.setScroll(top + this.rowHeight - this.viewHeight);
+    else if (top + this.rowHeight > this.scrollY + this.viewHeight)
+      this.setScroll(top + this.rowHeight - this.viewHeight);
   }
 
   /** Scrolls so that row `index` is at the top (or as near as the end allows). */
@@ -281,7 +306,14 @@ export class PacketTable {
   }
 
   /** What the table shows, for the dev page's checks. */
-  debugState(): { first: number; visible: number; rowElements: number; scrollY: number; following: boolean; total: number } {
+  debugState(): {
+    first: number;
+    visible: number;
+    rowElements: number;
+    scrollY: number;
+    following: boolean;
+    total: number;
+  } {
     return {
       first: this.firstVisible,
       visible: Math.ceil(this.viewHeight / this.rowHeight),
@@ -315,9 +347,16 @@ export class PacketTable {
     for (let k = 0; k < size; k++) {
       // The direction mark is the number cell's ::before (CSS): one element less per row.
       const cells = COLUMNS.map((column, i) =>
-        h('div', { class: `pt-cell${column.numeric ? ' num' : ''} c-${column.id}`, attrs: { role: 'gridcell', 'aria-colindex': String(i + 1) } }),
+        h('div', {
+          class: `pt-cell${column.numeric ? ' num' : ''} c-${column.id}`,
+          attrs: { role: 'gridcell', 'aria-colindex': String(i + 1) },
+        }),
       );
-      const el = h('div', { class: 'pt-row', attrs: { role: 'row', id: `pt-row-${k}`, 'aria-selected': 'false' } }, ...cells);
+      const el = h(
+        'div',
+        { class: 'pt-row', attrs: { role: 'row', id: `pt-row-${k}`, 'aria-selected': 'false' } },
+        ...cells,
+      );
       el.hidden = true;
       this.rowsLayer.append(el);
       this.slots.push({ el, cells, index: -1, row: null, y: NaN, selected: false, hidden: true });
@@ -475,7 +514,8 @@ export class PacketTable {
 
   private onWheel(e: WheelEvent): void {
     if (e.ctrlKey) return; // zoom
-    const dy = e.deltaMode === 1 ? e.deltaY * this.rowHeight : e.deltaMode === 2 ? e.deltaY * this.viewHeight : e.deltaY;
+    const dy =
+      e.deltaMode === 1 ? e.deltaY * this.rowHeight : e.deltaMode === 2 ? e.deltaY * this.viewHeight : e.deltaY;
     if (dy === 0) return;
     e.preventDefault();
     this.setScroll(this.scrollY + dy);

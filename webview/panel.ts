@@ -99,22 +99,26 @@ export class Panel {
       () => this.table.refresh(),
       (e) => this.showNotice(`Could not load rows: ${messageOf(e)}`),
     );
-    this.table = new PacketTable(this.cache, {
-      select: (index, how) => this.rowSelected(index, how),
-      open: (index) => void this.openDetail(index),
-      contextMenu: (index, x, y) => this.openMenu(index, x, y),
-      followChange: (following) => {
-        this.autoScroll.checked = following;
+    this.table = new PacketTable(
+      this.cache,
+      {
+        select: (index, how) => this.rowSelected(index, how),
+        open: (index) => void this.openDetail(index),
+        contextMenu: (index, x, y) => this.openMenu(index, x, y),
+        followChange: (following) => {
+          this.autoScroll.checked = following;
+        },
+        selectionMoved: (index) => {
+          if (this.detailIndex >= 0) this.detailIndex = index;
+          this.updateFollowButton();
+        },
+        columnsChange: (widths) => {
+          this.ui.columns = widths;
+          saveUi();
+        },
       },
-      selectionMoved: (index) => {
-        if (this.detailIndex >= 0) this.detailIndex = index;
-        this.updateFollowButton();
-      },
-      columnsChange: (widths) => {
-        this.ui.columns = widths;
-        saveUi();
-      },
-    }, this.ui.columns);
+      this.ui.columns,
+    );
 
     this.hex = new HexView();
     this.tree = new DetailTree(this.ui.expanded ?? (this.ui.expanded = {}), {
@@ -139,7 +143,12 @@ export class Panel {
     this.statusMessage = h('span', { class: 'sb-message' });
     const counter = (label: string, title: string) => {
       const value = h('span', { class: 'sb-value', text: '0' });
-      const item = h('span', { class: 'sb-item', attrs: { title } }, h('span', { class: 'sb-label', text: label }), value);
+      const item = h(
+        'span',
+        { class: 'sb-item', attrs: { title } },
+        h('span', { class: 'sb-label', text: label }),
+        value,
+      );
       return { item, value };
     };
     const packets = counter('Packets', 'Packets received since the capture started');
@@ -148,10 +157,19 @@ export class Panel {
     const rate = counter('Rate', 'Packets per second');
     const drops = counter('Drops', 'Packets the kernel dropped (the capture could not keep up)');
     const evicted = counter('Evicted', 'Oldest packets dropped to respect the capture’s limits');
-    this.counterEls = { packets: packets.value, shown: shown.value, bytes: bytes.value, rate: rate.value, drops: drops.value, evicted: evicted.value };
+    this.counterEls = {
+      packets: packets.value,
+      shown: shown.value,
+      bytes: bytes.value,
+      rate: rate.value,
+      drops: drops.value,
+      evicted: evicted.value,
+    };
     // Live-only counters: a file has no rate, drops or evictions.
     this.liveCounters = [rate.item, drops.item, evicted.item];
-    const statusBar = h('div', { class: 'status-bar', attrs: { role: 'status', 'aria-live': 'polite' } },
+    const statusBar = h(
+      'div',
+      { class: 'status-bar', attrs: { role: 'status', 'aria-live': 'polite' } },
       h('span', { class: 'sb-buttons' }, this.startButton, this.stopButton),
       h('span', { class: 'sb-state' }, this.statusDot, this.statusText),
       h('span', { class: 'sb-counters' }, packets.item, shown.item, bytes.item, rate.item, drops.item, evicted.item),
@@ -182,7 +200,11 @@ export class Panel {
         applyLater.flush();
       } else if (e.key === 'ArrowDown') this.table.focus();
     });
-    this.followButton = button('Follow Conversation', 'Show only the selected packet’s conversation', () => void this.followConversation());
+    this.followButton = button(
+      'Follow Conversation',
+      'Show only the selected packet’s conversation',
+      () => void this.followConversation(),
+    );
     this.autoScroll = document.createElement('vscode-checkbox');
     this.autoScroll.toggle = true;
     this.autoScroll.label = 'Auto-scroll';
@@ -190,8 +212,14 @@ export class Panel {
     this.autoScroll.checked = true;
     this.autoScroll.addEventListener('change', () => this.table.setFollowing(this.autoScroll.checked));
     const save = button('Save…', 'Save the packets as pcapng or pcap', () => void this.run('saveCapture', {}));
-    const wireshark = button('Open in Wireshark', 'Open the packets in Wireshark (live while capturing)', () => void this.run('openInWireshark', {}));
-    const toolbar = h('div', { class: 'toolbar' },
+    const wireshark = button(
+      'Open in Wireshark',
+      'Open the packets in Wireshark (live while capturing)',
+      () => void this.run('openInWireshark', {}),
+    );
+    const toolbar = h(
+      'div',
+      { class: 'toolbar' },
       h('div', { class: 'tb-filter-box' }, this.filterField, this.filterMode, this.filterBusy),
       this.followButton,
       this.autoScroll,
@@ -214,7 +242,9 @@ export class Panel {
     hexPane.slot = 'end';
     detailSplit.append(treePane, hexPane);
     detailSplit.addEventListener('vsc-split-layout-change', (e) => {
-      this.ui.detailSplit = Math.round((e as CustomEvent<{ positionInPercentage: number }>).detail.positionInPercentage);
+      this.ui.detailSplit = Math.round(
+        (e as CustomEvent<{ positionInPercentage: number }>).detail.positionInPercentage,
+      );
       saveUi();
     });
     const mainSplit = document.createElement('vscode-split-layout');
@@ -241,15 +271,23 @@ export class Panel {
       { separator: true },
       { label: 'Copy Row as Text', value: 'copy' },
     ];
-    this.menu.addEventListener('vsc-context-menu-select', (e) => this.menuSelected((e as CustomEvent<{ value: string }>).detail.value));
+    this.menu.addEventListener('vsc-context-menu-select', (e) =>
+      this.menuSelected((e as CustomEvent<{ value: string }>).detail.value),
+    );
     this.menuHost = h('div', { class: 'menu-host' }, this.menu);
     this.noticeText = h('span', { class: 'notice-text' });
-    const dismiss = h('button', { class: 'notice-close', text: '×', attrs: { type: 'button', 'aria-label': 'Dismiss' } });
+    const dismiss = h('button', {
+      class: 'notice-close',
+      text: '×',
+      attrs: { type: 'button', 'aria-label': 'Dismiss' },
+    });
     dismiss.addEventListener('click', () => (this.notice.hidden = true));
     this.notice = h('div', { class: 'notice', attrs: { role: 'alert' } }, this.noticeText, dismiss);
     this.notice.hidden = true;
 
-    this.element = h('div', { class: 'panel' },
+    this.element = h(
+      'div',
+      { class: 'panel' },
       this.form.element,
       statusBar,
       toolbar,
@@ -283,7 +321,8 @@ export class Panel {
     this.statusMessage.textContent = state.message ?? '';
     this.statusMessage.classList.toggle('error', state.status === 'error');
     if (state.status === 'starting' && previous !== 'starting') this.newCapture();
-    if (state.displayFilter !== this.appliedFilter && document.activeElement !== this.filterField) this.hostFilter(state.displayFilter);
+    if (state.displayFilter !== this.appliedFilter && document.activeElement !== this.filterField)
+      this.hostFilter(state.displayFilter);
     this.updateButtons();
     this.table.setEmptyText(this.emptyText());
   }
@@ -353,7 +392,11 @@ export class Panel {
     const canStart = status === 'idle' || status === 'stopped' || status === 'error';
     const params = this.form.params();
     this.startButton.disabled = !canStart || typeof params === 'string';
-    this.startButton.title = !canStart ? 'A capture is running' : typeof params === 'string' ? params : 'Start capturing';
+    this.startButton.title = !canStart
+      ? 'A capture is running'
+      : typeof params === 'string'
+        ? params
+        : 'Start capturing';
     this.stopButton.disabled = !(status === 'starting' || status === 'capturing');
   }
 
@@ -406,7 +449,10 @@ export class Panel {
       this.filterMode.hidden = result.mode === 'none';
       this.filterMode.classList.remove('error');
       this.filterMode.textContent = result.mode === 'expression' ? 'expression' : 'text search';
-      this.filterMode.title = result.mode === 'expression' ? 'Read as a display filter expression' : 'Not an expression: rows containing this text';
+      this.filterMode.title =
+        result.mode === 'expression'
+          ? 'Read as a display filter expression'
+          : 'Not an expression: rows containing this text';
       // Rows fetched while the host applied the filter may belong to either view: forget them.
       this.viewChanged(result.rows);
     } catch (e) {
@@ -503,7 +549,12 @@ export class Panel {
     }
     this.hex.setRange(node.offset, node.length);
     const name = node.key.includes('/') ? node.key.slice(node.key.indexOf('/') + 1).replace(/#\d+$/, '') : node.key;
-    const bytes = node.length === 0 ? 'no bytes' : node.length === 1 ? `byte ${node.offset} (1 byte)` : `bytes ${node.offset}–${node.offset + node.length - 1} (${node.length} bytes)`;
+    const bytes =
+      node.length === 0
+        ? 'no bytes'
+        : node.length === 1
+          ? `byte ${node.offset} (1 byte)`
+          : `bytes ${node.offset}–${node.offset + node.length - 1} (${node.length} bytes)`;
     this.fieldInfo.textContent = `${name} · ${bytes}`;
   }
 
@@ -532,7 +583,10 @@ export class Panel {
     else if (value === 'details') void this.openDetail(index);
     else if (value === 'copy') {
       const row = this.cache.row(index);
-      if (row) void navigator.clipboard?.writeText(rowText(row)).catch((e: unknown) => this.showNotice(`Could not copy: ${messageOf(e)}`));
+      if (row)
+        void navigator.clipboard
+          ?.writeText(rowText(row))
+          .catch((e: unknown) => this.showNotice(`Could not copy: ${messageOf(e)}`));
     }
   }
 

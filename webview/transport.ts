@@ -112,7 +112,8 @@ export class VsCodeTransport implements HostTransport {
     const pending = this.pending.get(data.id);
     if (!pending) return;
     this.pending.delete(data.id);
-    if ('error' in data) pending.reject(new HostError(data.error?.message ?? 'The extension host failed.', data.error?.code));
+    if ('error' in data)
+      pending.reject(new HostError(data.error?.message ?? 'The extension host failed.', data.error?.code));
     else pending.resolve(data.result);
   }
 }

@@ -31,22 +31,40 @@ export function pcapngHeader(store: PacketStore): Uint8Array {
 function pcapLinkType(store: PacketStore): number {
   const types = [...new Set(store.interfaces.map((i) => i.linkType))];
   if (types.length > 1) {
-    throw new CaptureWriteError(`classic pcap holds one link type and this capture has ${types.length} (${types.join(', ')}): save it as pcapng`);
+    throw new CaptureWriteError(
+      `classic pcap holds one link type and this capture has ${types.length} (${types.join(', ')}): save it as pcapng`,
+    );
   }
   return types[0] ?? 1;
 }
 
 /** Encodes packets [from, to] into buffers of about CHUNK_BYTES. */
-export function* encodePackets(store: PacketStore, format: FileFormat, from: number, to: number): Generator<Uint8Array> {
+export function* encodePackets(
+  store: PacketStore,
+  format: FileFormat,
+  from: number,
+  to: number,
+): Generator<Uint8Array> {
   let parts: StoredPacket[] = [];
   let size = 0;
   const flush = () => {
     const out = new Uint8Array(size);
     let off = 0;
     for (const p of parts) {
-      off = format === 'pcapng'
-        ? pcapng.writeEnhancedPacket(out, off, p.interfaceId, p.timestampNs, p.data, 0, p.data.length, p.originalLength, p.direction)
-        : pcap.writeRecord(out, off, p.timestampNs, p.data, 0, p.data.length, p.originalLength, false);
+      off =
+        format === 'pcapng'
+          ? pcapng.writeEnhancedPacket(
+              out,
+              off,
+              p.interfaceId,
+              p.timestampNs,
+              p.data,
+              0,
+              p.data.length,
+              p.originalLength,
+              p.direction,
+            )
+          : pcap.writeRecord(out, off, p.timestampNs, p.data, 0, p.data.length, p.originalLength, false);
     }
     parts = [];
     size = 0;
@@ -56,7 +74,8 @@ export function* encodePackets(store: PacketStore, format: FileFormat, from: num
     const p = store.packet(n);
     if (!p) continue;
     parts.push(p);
-    size += format === 'pcapng' ? pcapng.enhancedPacketSize(p.data.length, p.direction) : pcap.recordSize(p.data.length);
+    size +=
+      format === 'pcapng' ? pcapng.enhancedPacketSize(p.data.length, p.direction) : pcap.recordSize(p.data.length);
     if (size >= CHUNK_BYTES) yield flush();
   }
   if (parts.length > 0) yield flush();
@@ -79,7 +98,9 @@ export async function writeCaptureFile(
   const from = store.firstNumber;
   const to = store.lastNumber;
   const out = fs.createWriteStream(file);
-  const failed = new Promise<never>((_, reject) => out.once('error', (e) => reject(new CaptureWriteError(`cannot write ${file}: ${e.message}`))));
+  const failed = new Promise<never>((_, reject) =>
+    out.once('error', (e) => reject(new CaptureWriteError(`cannot write ${file}: ${e.message}`))),
+  );
   const write = (bytes: Uint8Array) =>
     Promise.race([failed, new Promise<void>((resolve) => (out.write(bytes) ? resolve() : out.once('drain', resolve)))]);
   await write(header);

@@ -103,13 +103,18 @@ export class LiveCapture {
     } else if (e.event === 'filter') {
       this.filterReply?.resolve();
     } else if (e.event === 'error') {
-      if (this.filterReply && e.code === 'E_FILTER') this.filterReply.reject(new Error(e.message ?? 'the agent refused the filter'));
+      if (this.filterReply && e.code === 'E_FILTER')
+        this.filterReply.reject(new Error(e.message ?? 'the agent refused the filter'));
       else this.errorMessage = e.message;
     }
   }
 
   private exitMessage(code: number | null): string {
-    return this.errorMessage ?? this.agent?.exitReason?.() ?? `the capture agent exited (${code === null ? 'killed' : `status ${code}`})`;
+    return (
+      this.errorMessage ??
+      this.agent?.exitReason?.() ??
+      `the capture agent exited (${code === null ? 'killed' : `status ${code}`})`
+    );
   }
 
   private onExit(code: number | null): void {

@@ -20,7 +20,11 @@ async function* chunksOf(uri: vscode.Uri): AsyncGenerator<Uint8Array> {
 }
 
 /** Reads a capture file into the panel's store; returns the reader's notes about malformed data. */
-export async function loadCaptureFile(panel: CapturePanel, uri: vscode.Uri, progress?: (fraction: number) => void): Promise<string[]> {
+export async function loadCaptureFile(
+  panel: CapturePanel,
+  uri: vscode.Uri,
+  progress?: (fraction: number) => void,
+): Promise<string[]> {
   const ingest = new StoreIngest(panel.store);
   const size = uri.scheme === 'file' ? (await fs.promises.stat(uri.fsPath)).size : 0;
   let read = 0;
@@ -50,7 +54,11 @@ export class CaptureFileEditorProvider implements vscode.CustomReadonlyEditorPro
     const panel = this.factory.createFilePanel(webviewPanel, document.uri);
     try {
       const notes = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Reading ${document.uri.path.split('/').pop()}`, cancellable: false },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Reading ${document.uri.path.split('/').pop()}`,
+          cancellable: false,
+        },
         async (p) => {
           let reported = 0;
           return loadCaptureFile(panel, document.uri, (fraction) => {
@@ -63,10 +71,14 @@ export class CaptureFileEditorProvider implements vscode.CustomReadonlyEditorPro
         },
       );
       if (notes.length > 0) {
-        void vscode.window.showWarningMessage(`${document.uri.path.split('/').pop()}: ${notes.length} problem(s) reading the file; the readable packets are shown. First: ${notes[0]}`);
+        void vscode.window.showWarningMessage(
+          `${document.uri.path.split('/').pop()}: ${notes.length} problem(s) reading the file; the readable packets are shown. First: ${notes[0]}`,
+        );
       }
       if (panel.store.fullStop) {
-        void vscode.window.showWarningMessage(`Only the first ${panel.store.held.toLocaleString()} packets are shown: the file exceeds packetCapture.maxPackets / maxMegabytes.`);
+        void vscode.window.showWarningMessage(
+          `Only the first ${panel.store.held.toLocaleString()} packets are shown: the file exceeds packetCapture.maxPackets / maxMegabytes.`,
+        );
       }
     } catch (e) {
       void vscode.window.showErrorMessage((e as Error).message);

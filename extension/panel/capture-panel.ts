@@ -83,7 +83,12 @@ export class CapturePanel implements vscode.Disposable {
     webview.html = panelHtml(webview, host.extensionUri, this.state);
     this.disposables.push(webview.onDidReceiveMessage((m: WebviewMessage) => this.onMessage(m)));
     this.onDidDispose = new Promise((resolve) =>
-      this.disposables.push(webviewPanel.onDidDispose(() => { this.dispose(); resolve(); })),
+      this.disposables.push(
+        webviewPanel.onDidDispose(() => {
+          this.dispose();
+          resolve();
+        }),
+      ),
     );
     this.timer = setInterval(() => this.pushCounters(), COUNTER_INTERVAL_MS);
   }
@@ -289,7 +294,8 @@ export class CapturePanel implements vscode.Disposable {
 
   private limitMessage(status: CaptureStatus): string | undefined {
     if (status !== 'capturing' && status !== 'stopped') return undefined;
-    if (this.store.evicted > 0) return `Oldest packets are being dropped to stay within the limits (${this.store.evicted.toLocaleString()} so far).`;
+    if (this.store.evicted > 0)
+      return `Oldest packets are being dropped to stay within the limits (${this.store.evicted.toLocaleString()} so far).`;
     return undefined;
   }
 
@@ -307,7 +313,11 @@ export class CapturePanel implements vscode.Disposable {
   counters(): CounterUpdate {
     const now = Date.now();
     if (now - this.rate.at >= 1000) {
-      this.rate = { at: now, received: this.store.received, perSecond: ((this.store.received - this.rate.received) * 1000) / (now - this.rate.at) };
+      this.rate = {
+        at: now,
+        received: this.store.received,
+        perSecond: ((this.store.received - this.rate.received) * 1000) / (now - this.rate.at),
+      };
     }
     return {
       rows: this.view.rows,

@@ -51,11 +51,15 @@ export function localAgentBundle(agentDir: string, version: string, arch = uname
     try {
       data = fs.readFileSync(localPath);
     } catch (e) {
-      throw new DeployError(`The extension's agent bundle is incomplete (${localPath}: ${(e as NodeJS.ErrnoException).code}). Rebuild or reinstall the extension.`);
+      throw new DeployError(
+        `The extension's agent bundle is incomplete (${localPath}: ${(e as NodeJS.ErrnoException).code}). Rebuild or reinstall the extension.`,
+      );
     }
     return { name, localPath, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
   });
-  const digest = createHash('sha256').update(files.map((f) => `${f.name} ${f.sha256}\n`).join('')).digest('hex');
+  const digest = createHash('sha256')
+    .update(files.map((f) => `${f.name} ${f.sha256}\n`).join(''))
+    .digest('hex');
   return { version, arch, files, id: `agent-${version}-${arch}-${digest.slice(0, 12)}` };
 }
 
@@ -70,19 +74,30 @@ const CHECKSUM_JS =
 
 async function remoteChecksums(session: SshSession, node: string, paths: string[]): Promise<string[]> {
   const r = await session.run(shellCommand([node, '-e', CHECKSUM_JS, ...paths]));
-  if (r.code !== 0) throw new DeployError(`Could not check the agent files on ${session.label}: ${r.stderr.trim() || r.ending}`);
+  if (r.code !== 0)
+    throw new DeployError(`Could not check the agent files on ${session.label}: ${r.stderr.trim() || r.ending}`);
   return r.stdout.trim().split('\n');
 }
 
 async function matches(session: SshSession, node: string, dir: string, bundle: AgentBundle): Promise<boolean> {
-  const sums = await remoteChecksums(session, node, bundle.files.map((f) => path.posix.join(dir, f.name)));
+  const sums = await remoteChecksums(
+    session,
+    node,
+    bundle.files.map((f) => path.posix.join(dir, f.name)),
+  );
   return bundle.files.every((f, i) => sums[i] === f.sha256);
 }
 
 type Progress = (message: string, fraction?: number) => void;
 
 /** Makes the bundle present and verified on the host; reuses an earlier upload. */
-export async function deployAgent(session: SshSession, home: string, node: string, bundle: AgentBundle, progress: Progress): Promise<DeployedAgent> {
+export async function deployAgent(
+  session: SshSession,
+  home: string,
+  node: string,
+  bundle: AgentBundle,
+  progress: Progress,
+): Promise<DeployedAgent> {
   const dir = path.posix.join(remoteCacheDir(home), bundle.id);
   const script = path.posix.join(dir, AGENT_SCRIPT);
   progress('Checking for an earlier upload');
@@ -96,15 +111,20 @@ export async function deployAgent(session: SshSession, home: string, node: strin
     let done = 0;
     for (const f of bundle.files) {
       progress(`Uploading ${f.name}`, done / total);
-      await put(sftp, f.localPath, path.posix.join(staging, f.name), (sent) => progress(`Uploading ${f.name}`, (done + sent) / total));
+      await put(sftp, f.localPath, path.posix.join(staging, f.name), (sent) =>
+        progress(`Uploading ${f.name}`, (done + sent) / total),
+      );
       done += f.size;
     }
     progress('Verifying the upload', 1);
     if (!(await matches(session, node, staging, bundle))) {
-      throw new DeployError(`The agent uploaded to ${session.label} does not match its checksums (disk full or a transfer error?). Try again.`);
+      throw new DeployError(
+        `The agent uploaded to ${session.label} does not match its checksums (disk full or a transfer error?). Try again.`,
+      );
     }
     const r = await session.run(shellCommand(['sh', '-c', 'rm -rf -- "$2" && mv -- "$1" "$2"', 'sh', staging, dir]));
-    if (r.code !== 0) throw new DeployError(`Could not install the agent on ${session.label}: ${r.stderr.trim() || r.ending}`);
+    if (r.code !== 0)
+      throw new DeployError(`Could not install the agent on ${session.label}: ${r.stderr.trim() || r.ending}`);
     return { dir, script, reused: false };
   } catch (e) {
     await session.run(shellCommand(['rm', '-rf', '--', staging])).catch(() => {});
@@ -116,22 +136,35 @@ export async function deployAgent(session: SshSession, home: string, node: strin
 
 async function mkdirs(session: SshSession, dirs: string[]): Promise<void> {
   const r = await session.run(shellCommand(['mkdir', '-p', '-m', '700', '--', ...dirs]));
-  if (r.code !== 0) throw new DeployError(`Could not create ${dirs.join(', ')} on ${session.label}: ${r.stderr.trim() || r.ending}`);
+  if (r.code !== 0)
+    throw new DeployError(`Could not create ${dirs.join(', ')} on ${session.label}: ${r.stderr.trim() || r.ending}`);
 }
 
 function put(sftp: SFTPWrapper, localPath: string, remotePath: string, onBytes: (sent: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     sftp.fastPut(localPath, remotePath, { mode: 0o600, step: (sent) => onBytes(sent) }, (err) =>
-      err ? reject(new DeployError(`Upload of ${path.basename(localPath)} to ${remotePath} failed: ${err.message}`)) : resolve());
+      err
+        ? reject(new DeployError(`Upload of ${path.basename(localPath)} to ${remotePath} failed: ${err.message}`))
+        : resolve(),
+    );
   });
 }
 
 /** Deletes everything this extension put on the host; returns the folders that were removed. */
 export async function removeDeployedAgents(session: SshSession, home: string): Promise<string[]> {
   const root = remoteCacheDir(home);
-  const list = await session.run(shellCommand(['sh', '-c', 'cd -- "$1" 2>/dev/null && for d in *; do [ -e "$d" ] && echo "$d"; done; exit 0', 'sh', root]));
+  const list = await session.run(
+    shellCommand([
+      'sh',
+      '-c',
+      'cd -- "$1" 2>/dev/null && for d in *; do [ -e "$d" ] && echo "$d"; done; exit 0',
+      'sh',
+      root,
+    ]),
+  );
   const found = list.stdout.split('\n').filter((l) => l !== '');
   const r = await session.run(shellCommand(['rm', '-rf', '--', root]));
-  if (r.code !== 0) throw new DeployError(`Could not remove ${root} on ${session.label}: ${r.stderr.trim() || r.ending}`);
+  if (r.code !== 0)
+    throw new DeployError(`Could not remove ${root} on ${session.label}: ${r.stderr.trim() || r.ending}`);
   return found.map((name) => path.posix.join(root, name));
 }

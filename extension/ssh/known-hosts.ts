@@ -15,7 +15,10 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export interface KnownHostsFiles { user: string[]; global: string[] }
+export interface KnownHostsFiles {
+  user: string[];
+  global: string[];
+}
 
 export type HostKeyVerdict =
   | { status: 'known'; file: string; line: number }
@@ -160,7 +163,10 @@ function parseMarker(word: string): Marker | null {
 
 /** Parses one line; null for blanks, comments and anything malformed (skipped, as OpenSSH does). */
 function parseLine(text: string, file: string, line: number): Entry | null {
-  const fields = text.replace(/\r$/, '').split(/[ \t]+/).filter((f) => f !== '');
+  const fields = text
+    .replace(/\r$/, '')
+    .split(/[ \t]+/)
+    .filter((f) => f !== '');
   if (fields.length === 0 || fields[0].startsWith('#')) return null;
   let marker: Marker = 'none';
   if (fields[0].startsWith('@')) {
@@ -203,9 +209,7 @@ function readEntries(file: string): Entry[] {
 /** Entries for this host/port across all user files, then all global files, in file order. */
 function matchingEntries(files: KnownHostsFiles, host: string, port: number): Entry[] {
   const name = lookupName(host, port);
-  return [...files.user, ...files.global]
-    .flatMap(readEntries)
-    .filter((e) => hostsMatch(name, e.hosts));
+  return [...files.user, ...files.global].flatMap(readEntries).filter((e) => hostsMatch(name, e.hosts));
 }
 
 // ---------------------------------------------------------------- public checks
@@ -239,7 +243,13 @@ function distinctTypes(entries: Entry[]): string[] {
 
 // ---------------------------------------------------------------- appending
 
-export function appendKnownHost(file: string, host: string, port: number, key: Buffer, options: { hash: boolean }): void {
+export function appendKnownHost(
+  file: string,
+  host: string,
+  port: number,
+  key: Buffer,
+  options: { hash: boolean },
+): void {
   // Whitespace, commas or a leading marker/hash character would corrupt or change the meaning of the line.
   if (host === '' || /[\s,]/.test(host) || /^[@|!#]/.test(host)) {
     throw new KnownHostsError(`cannot record host name ${JSON.stringify(host)} in known_hosts`);

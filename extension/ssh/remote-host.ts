@@ -43,23 +43,53 @@ else echo "sudo=password"; fi
 `;
 
 export function parseProbe(output: string): HostFacts {
-  const facts: HostFacts = { os: '', arch: '', kernel: '', uid: -1, user: '', home: '', btf: false, nodes: [], sudo: 'missing' };
+  const facts: HostFacts = {
+    os: '',
+    arch: '',
+    kernel: '',
+    uid: -1,
+    user: '',
+    home: '',
+    btf: false,
+    nodes: [],
+    sudo: 'missing',
+  };
   for (const line of output.split('\n')) {
     const eq = line.indexOf('=');
     if (eq < 0) continue;
     const key = line.slice(0, eq);
     const value = line.slice(eq + 1).trim();
     switch (key) {
-      case 'os': facts.os = value; break;
-      case 'arch': facts.arch = value; break;
-      case 'kernel': facts.kernel = value; break;
-      case 'uid': facts.uid = Number(value); break;
-      case 'user': facts.user = value; break;
-      case 'home': facts.home = value; break;
-      case 'btf': facts.btf = value === 'yes'; break;
-      case 'glibc': facts.glibc = /([\d.]+)/.exec(value)?.[1]; break;
-      case 'sudo': facts.sudo = value as HostFacts['sudo']; break;
-      case 'ssh_connection': facts.sshConnection = parseSshConnection(value); break;
+      case 'os':
+        facts.os = value;
+        break;
+      case 'arch':
+        facts.arch = value;
+        break;
+      case 'kernel':
+        facts.kernel = value;
+        break;
+      case 'uid':
+        facts.uid = Number(value);
+        break;
+      case 'user':
+        facts.user = value;
+        break;
+      case 'home':
+        facts.home = value;
+        break;
+      case 'btf':
+        facts.btf = value === 'yes';
+        break;
+      case 'glibc':
+        facts.glibc = /([\d.]+)/.exec(value)?.[1];
+        break;
+      case 'sudo':
+        facts.sudo = value as HostFacts['sudo'];
+        break;
+      case 'ssh_connection':
+        facts.sshConnection = parseSshConnection(value);
+        break;
       case 'node': {
         const m = /^(v\d+\.\d+\.\d+)\s+(.+)$/.exec(value);
         if (m && !facts.nodes.some((n) => n.path === m[2])) facts.nodes.push({ version: m[1], path: m[2] });
@@ -77,7 +107,10 @@ function parseSshConnection(value: string): HostFacts['sshConnection'] {
 
 /** "v20.11.1", "6.1.0-18-amd64" or "2.36" against "18", "5.8" or "2.33": major, then minor. */
 function atLeast(version: string, minimum: string): boolean {
-  const [major, minor] = version.replace(/^v/, '').split('.').map((part) => parseInt(part, 10));
+  const [major, minor] = version
+    .replace(/^v/, '')
+    .split('.')
+    .map((part) => parseInt(part, 10));
   const [wantMajor, wantMinor = 0] = minimum.split('.').map(Number);
   return major > wantMajor || (major === wantMajor && (minor || 0) >= wantMinor);
 }
@@ -101,23 +134,30 @@ export function missingPrerequisites(host: string, facts: HostFacts, bundledArch
     return problems;
   }
   if (!bundledArchs.includes(facts.arch)) {
-    problems.push(`${host} is ${facts.arch}; this build of the extension carries the capture agent for ${bundledArchs.join(', ')} only.`);
+    problems.push(
+      `${host} is ${facts.arch}; this build of the extension carries the capture agent for ${bundledArchs.join(', ')} only.`,
+    );
   }
   if (!atLeast(facts.kernel, MIN_KERNEL)) {
     problems.push(`${host} runs Linux ${facts.kernel}; eBPF capture needs ${MIN_KERNEL} or later (BPF ring buffer).`);
   }
   if (facts.glibc !== undefined && !atLeast(facts.glibc, MIN_GLIBC)) {
-    problems.push(`${host} has glibc ${facts.glibc}; the capture agent needs glibc ${MIN_GLIBC} or later (Debian 12, Ubuntu 22.04, RHEL 9 or newer).`);
+    problems.push(
+      `${host} has glibc ${facts.glibc}; the capture agent needs glibc ${MIN_GLIBC} or later (Debian 12, Ubuntu 22.04, RHEL 9 or newer).`,
+    );
   }
   if (!pickNode(facts)) {
-    const found = facts.nodes.length > 0 ? ` (found only ${facts.nodes.map((n) => `${n.version} at ${n.path}`).join(', ')})` : '';
+    const found =
+      facts.nodes.length > 0 ? ` (found only ${facts.nodes.map((n) => `${n.version} at ${n.path}`).join(', ')})` : '';
     problems.push(
       `${host} has no Node.js ${MIN_NODE_MAJOR} or later on PATH${found}: install one (e.g. "sudo apt install nodejs" on Debian 12 / Ubuntu 24.04), ` +
-      `or connect once with VS Code Remote-SSH, whose server brings its own.`,
+        `or connect once with VS Code Remote-SSH, whose server brings its own.`,
     );
   }
   if (facts.sudo === 'missing') {
-    problems.push(`sudo is not installed on ${host}, and capturing needs root: install sudo and allow ${facts.user || 'your user'} to use it, or connect as root.`);
+    problems.push(
+      `sudo is not installed on ${host}, and capturing needs root: install sudo and allow ${facts.user || 'your user'} to use it, or connect as root.`,
+    );
   }
   return problems;
 }

@@ -87,7 +87,15 @@ const MAX_IDENTITY_FILES = 100;
 const MAX_KNOWN_HOSTS_FILES = 32;
 const MAX_SECONDS = 2 ** 31 - 1;
 const DEFAULT_SYSTEM_CONFIG = '/etc/ssh/ssh_config';
-const DEFAULT_IDENTITY_FILES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((name) => `~/.ssh/${name}`);
+const DEFAULT_IDENTITY_FILES = [
+  'id_rsa',
+  'id_ecdsa',
+  'id_ecdsa_sk',
+  'id_ed25519',
+  'id_ed25519_sk',
+  'id_xmss',
+  'id_dsa',
+].map((name) => `~/.ssh/${name}`);
 const DEFAULT_USER_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
 const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 
@@ -134,8 +142,11 @@ function parseJumpHosts(spec: string, strict: boolean): Destination[] {
 }
 
 function parseHostSpec(text: string, strict: boolean): Destination {
-  const destination = text.startsWith('ssh://') ? parseSshUri(text.slice('ssh://'.length), strict) : parseUserHostPort(text, strict);
-  if (strict && !isValidHostname(destination.host)) throw new Error(`host name "${destination.host}" contains characters ssh refuses`);
+  const destination = text.startsWith('ssh://')
+    ? parseSshUri(text.slice('ssh://'.length), strict)
+    : parseUserHostPort(text, strict);
+  if (strict && !isValidHostname(destination.host))
+    throw new Error(`host name "${destination.host}" contains characters ssh refuses`);
   if (strict && destination.user !== undefined && !isValidRemoteUser(destination.user)) {
     throw new Error(`user name "${destination.user}" contains characters ssh refuses`);
   }
@@ -427,16 +438,22 @@ function readConfigText(file: string): string | undefined {
 function tokenizeFile(file: string, text: string): ConfigLine[] {
   const lines: ConfigLine[] = [];
   // ssh refuses a byte-order mark; as we skip unknown keywords, it would silently drop the first line.
-  text.replace(/^\uFEFF/, '').split('\n').forEach((raw, index) => {
-    const line = tokenizeLine(raw, file, index + 1);
-    if (line) lines.push(line);
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .forEach((raw, index) => {
+      const line = tokenizeLine(raw, file, index + 1);
+      if (line) lines.push(line);
+    });
   return lines;
 }
 
 function userConfigPath(options: ResolveOptions, env: Environment): { file: string; required: boolean } {
   if (options.configFile === undefined) return { file: path.join(env.homeDir, '.ssh', 'config'), required: false };
-  return { file: options.configFile.startsWith('~') ? expandTilde(options.configFile, env) : options.configFile, required: true };
+  return {
+    file: options.configFile.startsWith('~') ? expandTilde(options.configFile, env) : options.configFile,
+    required: true,
+  };
 }
 
 function readTopLevelConfig(file: string, required: boolean): ConfigLine[] {
@@ -446,7 +463,8 @@ function readTopLevelConfig(file: string, required: boolean): ConfigLine[] {
 }
 
 function assertIncludeDepth(line: ConfigLine, depth: number): void {
-  if (depth > MAX_INCLUDE_DEPTH) throw lineError(line, `too many recursive configuration includes (more than ${MAX_INCLUDE_DEPTH})`);
+  if (depth > MAX_INCLUDE_DEPTH)
+    throw lineError(line, `too many recursive configuration includes (more than ${MAX_INCLUDE_DEPTH})`);
 }
 
 /** The files an Include line names, each argument globbed and sorted as glob(3) does. */
@@ -454,7 +472,8 @@ function includedFiles(line: ConfigLine, userConfig: boolean, env: Environment):
   if (line.args.length === 0) throw lineError(line, 'missing argument for include');
   return line.args.flatMap((arg) => {
     if (arg === '') throw lineError(line, 'empty include path');
-    if (arg.startsWith('~') && !userConfig) throw lineError(line, `bad include path ${arg} (~ is only allowed in user configuration)`);
+    if (arg.startsWith('~') && !userConfig)
+      throw lineError(line, `bad include path ${arg} (~ is only allowed in user configuration)`);
     // Relative includes live in ~/.ssh for user configs and /etc/ssh for system ones.
     const anchored = path.isAbsolute(arg) || arg.startsWith('~') ? arg : `${userConfig ? '~/.ssh' : '/etc/ssh'}/${arg}`;
     const pattern = expandGlobTilde(anchored, env);
@@ -481,9 +500,15 @@ function globFiles(pattern: string): string[] {
       continue;
     }
     const matches = globSegmentMatcher(segment);
-    candidates = candidates.flatMap((dir) => listDirectory(dir).filter(matches).map((name) => joinWithoutNormalizing(dir, name)));
+    candidates = candidates.flatMap((dir) =>
+      listDirectory(dir)
+        .filter(matches)
+        .map((name) => joinWithoutNormalizing(dir, name)),
+    );
   }
-  return candidates.filter((file) => fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return candidates
+    .filter((file) => fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 // Lexical normalisation would resolve "a/../b" even when "a" is missing; the kernel does not.
@@ -552,7 +577,10 @@ function homeDirectoryOf(userName: string, env: Environment): string {
   } catch {
     // No passwd file: the user is unknown.
   }
-  const entry = passwd.split('\n').map((line) => line.split(':')).find((fields) => fields[0] === userName);
+  const entry = passwd
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((fields) => fields[0] === userName);
   const home = entry?.[5];
   if (home === undefined) throw new SshConfigError(`~${userName}: no such user`);
   return home;
@@ -586,7 +614,8 @@ function expandValue(value: string, tokens: Tokens | undefined, what: string, al
       if (key === '%') out += '%';
       else {
         const token = tokens.get(key);
-        if (!token) throw fail(`unknown token %${key} (allowed here: ${[...tokens.keys()].map((k) => `%${k}`).join(' ')} %%)`);
+        if (!token)
+          throw fail(`unknown token %${key} (allowed here: ${[...tokens.keys()].map((k) => `%${k}`).join(' ')} %%)`);
         out += token();
       }
     }
@@ -618,11 +647,14 @@ function connectionTokens(connection: Connection, env: Environment): Tokens {
   return new Map<string, () => string>([
     ['C', () => createHash('sha1').update(`${env.localHostname}${hostname}${portText}${user}`).digest('hex')],
     ['L', () => env.localHostname.split('.')[0] ?? ''],
-    ['i', () => {
-      const uid = process.getuid?.();
-      if (uid === undefined) throw new SshConfigError('%i (local user id) is not available on this platform');
-      return String(uid);
-    }],
+    [
+      'i',
+      () => {
+        const uid = process.getuid?.();
+        if (uid === undefined) throw new SshConfigError('%i (local user id) is not available on this platform');
+        return String(uid);
+      },
+    ],
     ['k', () => connection.hostKeyAlias ?? alias],
     ['l', () => env.localHostname],
     ['n', () => alias],
@@ -682,9 +714,24 @@ function choice<T>(choices: Record<string, T>): (line: ConfigLine) => T {
 }
 
 const parseFlag = choice({ yes: true, true: true, no: false, false: false });
-const parsePubkeyAuthentication = choice({ yes: true, true: true, no: false, false: false, unbound: true, 'host-bound': true });
+const parsePubkeyAuthentication = choice({
+  yes: true,
+  true: true,
+  no: false,
+  false: false,
+  unbound: true,
+  'host-bound': true,
+});
 const parseCanonicalizeHostname = choice({ yes: true, true: true, always: true, no: false, false: false });
-const parseStrictHostKeyChecking = choice<StrictHostKeyChecking>({ yes: 'yes', true: 'yes', no: 'no', false: 'no', off: 'no', ask: 'ask', 'accept-new': 'accept-new' });
+const parseStrictHostKeyChecking = choice<StrictHostKeyChecking>({
+  yes: 'yes',
+  true: 'yes',
+  no: 'no',
+  false: 'no',
+  off: 'no',
+  ask: 'ask',
+  'accept-new': 'accept-new',
+});
 
 type SettingOfType<T> = { [K in keyof Settings]-?: Settings[K] extends T | undefined ? K : never }[keyof Settings];
 
@@ -711,8 +758,10 @@ function knownHostsOption(key: 'userKnownHostsFiles' | 'globalKnownHostsFiles'):
   return (line, settings, active) => {
     if (line.args.length === 0) throw lineError(line, `missing argument for ${line.keyword}`);
     if (line.args.includes('')) throw lineError(line, `keyword ${line.keyword} empty argument`);
-    if (line.args.length > 1 && line.args.some(isNone)) throw lineError(line, `keyword ${line.keyword} "none" argument must appear alone`);
-    if (line.args.length > MAX_KNOWN_HOSTS_FILES) throw lineError(line, `too many known hosts files (max ${MAX_KNOWN_HOSTS_FILES})`);
+    if (line.args.length > 1 && line.args.some(isNone))
+      throw lineError(line, `keyword ${line.keyword} "none" argument must appear alone`);
+    if (line.args.length > MAX_KNOWN_HOSTS_FILES)
+      throw lineError(line, `too many known hosts files (max ${MAX_KNOWN_HOSTS_FILES})`);
     setFirst(settings, key, [...line.args], active);
   };
 }
@@ -720,7 +769,8 @@ function knownHostsOption(key: 'userKnownHostsFiles' | 'globalKnownHostsFiles'):
 const addIdentityFile: KeywordHandler = (line, settings, active, fromUserConfig) => {
   const file = singleArgument(line);
   if (!active) return;
-  if (settings.identityFiles.length >= MAX_IDENTITY_FILES) throw lineError(line, `too many identity files specified (max ${MAX_IDENTITY_FILES})`);
+  if (settings.identityFiles.length >= MAX_IDENTITY_FILES)
+    throw lineError(line, `too many identity files specified (max ${MAX_IDENTITY_FILES})`);
   if (settings.identityFiles.some((entry) => entry.fromUserConfig === fromUserConfig && entry.path === file)) return;
   settings.identityFiles.push({ path: file, fromUserConfig });
 };
@@ -739,7 +789,8 @@ const setIdentityAgent: KeywordHandler = (line, settings, active) => {
   } catch (error) {
     throw lineError(line, `invalid environment expansion: ${reason(error)}`);
   }
-  if (value.startsWith('$') && value[1] !== '{' && !/^[A-Za-z0-9_]+$/.test(value.slice(1))) throw lineError(line, `invalid environment name ${value}`);
+  if (value.startsWith('$') && value[1] !== '{' && !/^[A-Za-z0-9_]+$/.test(value.slice(1)))
+    throw lineError(line, `invalid environment name ${value}`);
   setFirst(settings, 'identityAgent', value, active);
 };
 
@@ -778,7 +829,10 @@ const KEYWORDS = new Map<string, KeywordHandler>([
   ['proxycommand', setProxyCommand],
   ['userknownhostsfile', knownHostsOption('userKnownHostsFiles')],
   ['globalknownhostsfile', knownHostsOption('globalKnownHostsFiles')],
-  ['stricthostkeychecking', (line, settings, active) => setFirst(settings, 'strictHostKeyChecking', parseStrictHostKeyChecking(line), active)],
+  [
+    'stricthostkeychecking',
+    (line, settings, active) => setFirst(settings, 'strictHostKeyChecking', parseStrictHostKeyChecking(line), active),
+  ],
   ['hashknownhosts', flagOption('hashKnownHosts')],
   ['connecttimeout', timeOption('connectTimeoutSeconds')],
   ['serveraliveinterval', timeOption('serverAliveIntervalSeconds')],
@@ -831,12 +885,13 @@ function matchLineMatches(line: ConfigLine, pass: Pass): boolean {
   const args = line.args;
   let result = true;
   let attributes = 0;
-  for (let i = 0; i < args.length;) {
+  for (let i = 0; i < args.length; ) {
     const word = args[i++] as string;
     const negated = word.startsWith('!');
     const criterion = (negated ? word.slice(1) : word).toLowerCase();
     if (criterion === 'all') {
-      if (attributes > 1 || i < args.length) throw lineError(line, `'${word}' cannot be combined with other Match attributes`);
+      if (attributes > 1 || i < args.length)
+        throw lineError(line, `'${word}' cannot be combined with other Match attributes`);
       return result && !negated;
     }
     attributes++;
@@ -876,7 +931,14 @@ function hostForMatch(pass: Pass): string {
   return pass.final ? hostname : expandHostName(hostname, pass.alias);
 }
 
-function applyConfigLines(pass: Pass, lines: ConfigLine[], fromUserConfig: boolean, block: BlockState, neverMatch: boolean, depth: number): void {
+function applyConfigLines(
+  pass: Pass,
+  lines: ConfigLine[],
+  fromUserConfig: boolean,
+  block: BlockState,
+  neverMatch: boolean,
+  depth: number,
+): void {
   for (const line of lines) {
     switch (line.keyword) {
       case 'host':
@@ -895,7 +957,14 @@ function applyConfigLines(pass: Pass, lines: ConfigLine[], fromUserConfig: boole
 }
 
 /** An Include in an inactive block is still parsed (and validated) but none of its blocks can match. */
-function applyIncludes(pass: Pass, line: ConfigLine, fromUserConfig: boolean, block: BlockState, neverMatch: boolean, depth: number): void {
+function applyIncludes(
+  pass: Pass,
+  line: ConfigLine,
+  fromUserConfig: boolean,
+  block: BlockState,
+  neverMatch: boolean,
+  depth: number,
+): void {
   for (const file of includedFiles(line, fromUserConfig, pass.env)) {
     const text = readConfigText(file);
     if (text === undefined) continue;
@@ -911,7 +980,8 @@ function applyAllConfigFiles(pass: Pass, options: ResolveOptions): void {
   const user = userConfigPath(options, pass.env);
   applyConfigLines(pass, readTopLevelConfig(user.file, user.required), true, { active: true }, false, 0);
   const systemFile = options.systemConfigFile ?? DEFAULT_SYSTEM_CONFIG;
-  if (systemFile !== '') applyConfigLines(pass, readTopLevelConfig(systemFile, false), false, { active: true }, false, 0);
+  if (systemFile !== '')
+    applyConfigLines(pass, readTopLevelConfig(systemFile, false), false, { active: true }, false, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -932,7 +1002,10 @@ export function resolveHost(alias: string, options: ResolveOptions = {}): SshHos
   // first-obtained values stay, so this pass can only fill in what is still unset.
   if (firstPass.wantsFinalPass || settings.canonicalizeHostname) {
     settings.hostname = hostname;
-    applyAllConfigFiles({ env, settings, alias, hostForHostLines: hostname, final: true, wantsFinalPass: false }, options);
+    applyAllConfigFiles(
+      { env, settings, alias, hostForHostLines: hostname, final: true, wantsFinalPass: false },
+      options,
+    );
   }
   return finalConfig(alias, hostname, settings, env);
 }
@@ -963,9 +1036,14 @@ function collectHostNames(lines: ConfigLine[], env: Environment, names: Set<stri
 }
 
 function validateCommandLine(alias: string, options: ResolveOptions): void {
-  if (!isValidHostname(alias)) throw new SshConfigError(`Host name "${alias}" is empty or contains characters ssh refuses`);
-  if (options.user !== undefined && !isValidRemoteUser(options.user)) throw new SshConfigError(`User name "${options.user}" contains characters ssh refuses`);
-  if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 1 && options.port <= MAX_PORT)) {
+  if (!isValidHostname(alias))
+    throw new SshConfigError(`Host name "${alias}" is empty or contains characters ssh refuses`);
+  if (options.user !== undefined && !isValidRemoteUser(options.user))
+    throw new SshConfigError(`User name "${options.user}" contains characters ssh refuses`);
+  if (
+    options.port !== undefined &&
+    !(Number.isInteger(options.port) && options.port >= 1 && options.port <= MAX_PORT)
+  ) {
     throw new SshConfigError(`Bad port ${options.port} (expected 1-${MAX_PORT})`);
   }
 }
@@ -979,9 +1057,13 @@ function finalConfig(alias: string, hostname: string, settings: Settings, env: E
   const user = settings.user ?? env.localUser;
   const port = settings.port ?? DEFAULT_PORT;
   // ssh lower-cases HostKeyAlias before using it for %k.
-  const tokens = connectionTokens({ alias, hostname, user, port, hostKeyAlias: settings.hostKeyAlias?.toLowerCase() }, env);
+  const tokens = connectionTokens(
+    { alias, hostname, user, port, hostKeyAlias: settings.hostKeyAlias?.toLowerCase() },
+    env,
+  );
   const expand = (what: string) => (value: string) => expandPath(value, tokens, what, env);
-  const identityFiles = settings.identityFiles.length > 0 ? settings.identityFiles.map((entry) => entry.path) : DEFAULT_IDENTITY_FILES;
+  const identityFiles =
+    settings.identityFiles.length > 0 ? settings.identityFiles.map((entry) => entry.path) : DEFAULT_IDENTITY_FILES;
   const config: SshHostConfig = {
     alias,
     hostname,
@@ -989,7 +1071,9 @@ function finalConfig(alias: string, hostname: string, settings: Settings, env: E
     port,
     identityFiles: identityFiles.map(expand('IdentityFile')),
     identitiesOnly: settings.identitiesOnly ?? false,
-    userKnownHostsFiles: withoutNone(settings.userKnownHostsFiles ?? DEFAULT_USER_KNOWN_HOSTS).map(expand('UserKnownHostsFile')),
+    userKnownHostsFiles: withoutNone(settings.userKnownHostsFiles ?? DEFAULT_USER_KNOWN_HOSTS).map(
+      expand('UserKnownHostsFile'),
+    ),
     globalKnownHostsFiles: withoutNone(settings.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS),
     strictHostKeyChecking: settings.strictHostKeyChecking ?? 'ask',
     hashKnownHosts: settings.hashKnownHosts ?? false,

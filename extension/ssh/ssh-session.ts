@@ -4,9 +4,30 @@
 // and ssh2; nothing here logs them.
 import * as fs from 'node:fs';
 import type { Duplex, Readable } from 'node:stream';
-import { Client, type ClientChannel, type ConnectConfig, type ParsedKey, type ServerHostKeyAlgorithm, type SFTPWrapper, utils } from 'ssh2';
-import { type HostKeyVerdict, appendKnownHost, checkHostKey, fingerprintSha256, keyTypeOf, knownKeyTypes } from './known-hosts.js';
-import { type Destination, type ResolveOptions, type SshHostConfig, parseProxyJump, resolveHost } from './ssh-config.js';
+import {
+  Client,
+  type ClientChannel,
+  type ConnectConfig,
+  type ParsedKey,
+  type ServerHostKeyAlgorithm,
+  type SFTPWrapper,
+  utils,
+} from 'ssh2';
+import {
+  type HostKeyVerdict,
+  appendKnownHost,
+  checkHostKey,
+  fingerprintSha256,
+  keyTypeOf,
+  knownKeyTypes,
+} from './known-hosts.js';
+import {
+  type Destination,
+  type ResolveOptions,
+  type SshHostConfig,
+  parseProxyJump,
+  resolveHost,
+} from './ssh-config.js';
 
 export class SshError extends Error {}
 
@@ -23,7 +44,12 @@ export interface SshPrompts {
   confirmHostKey(question: HostKeyQuestion): Promise<boolean>;
   passphrase(keyFile: string): Promise<string | undefined>;
   password(user: string, host: string): Promise<string | undefined>;
-  keyboardInteractive(user: string, host: string, instructions: string, prompts: { prompt: string; echo: boolean }[]): Promise<string[] | undefined>;
+  keyboardInteractive(
+    user: string,
+    host: string,
+    instructions: string,
+    prompts: { prompt: string; echo: boolean }[],
+  ): Promise<string[] | undefined>;
 }
 
 export interface ConnectOptions extends ResolveOptions {
@@ -64,11 +90,13 @@ export class SshSession {
     private readonly hops: Client[],
     readonly config: SshHostConfig,
   ) {
-    this.onClose = new Promise((resolve) => client.once('close', () => {
-      this.closed = true;
-      for (const hop of this.hops) hop.end();
-      resolve();
-    }));
+    this.onClose = new Promise((resolve) =>
+      client.once('close', () => {
+        this.closed = true;
+        for (const hop of this.hops) hop.end();
+        resolve();
+      }),
+    );
   }
 
   /** user@host:port as the user knows it. */
@@ -123,7 +151,10 @@ export class SshSession {
         const ended = new Promise<CommandEnd>((done) => {
           let end: CommandEnd = { code: null, ending: 'no exit status' };
           channel.once('exit', (code: number | null, signal?: string) => {
-            end = typeof code === 'number' ? { code, ending: `status ${code}` } : { code: null, ending: `signal ${signal ?? '?'}` };
+            end =
+              typeof code === 'number'
+                ? { code, ending: `status ${code}` }
+                : { code: null, ending: `signal ${signal ?? '?'}` };
           });
           channel.once('close', () => done(end));
         });
@@ -134,7 +165,9 @@ export class SshSession {
 
   sftp(): Promise<SFTPWrapper> {
     return new Promise((resolve, reject) => {
-      this.client.sftp((err, sftp) => (err ? reject(new SshError(`${this.label}: SFTP is not available: ${err.message}`)) : resolve(sftp)));
+      this.client.sftp((err, sftp) =>
+        err ? reject(new SshError(`${this.label}: SFTP is not available: ${err.message}`)) : resolve(sftp),
+      );
     });
   }
 
@@ -142,7 +175,10 @@ export class SshSession {
   forwardOut(host: string, port: number): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       this.client.forwardOut('127.0.0.1', 0, host, port, (err, channel) =>
-        err ? reject(new SshError(`${this.label} could not connect to ${host}:${port}: ${err.message}`)) : resolve(channel));
+        err
+          ? reject(new SshError(`${this.label} could not connect to ${host}:${port}: ${err.message}`))
+          : resolve(channel),
+      );
     });
   }
 
@@ -159,7 +195,14 @@ function resolveDestination(d: Destination, options: ResolveOptions): SshHostCon
 function forward(hop: Client, hopConfig: SshHostConfig, next: SshHostConfig): Promise<Readable> {
   return new Promise((resolve, reject) => {
     hop.forwardOut('127.0.0.1', 0, next.hostname, next.port, (err, channel) =>
-      err ? reject(new SshError(`Jump host ${hopConfig.hostname} could not reach ${next.hostname}:${next.port}: ${err.message}`)) : resolve(channel));
+      err
+        ? reject(
+            new SshError(
+              `Jump host ${hopConfig.hostname} could not reach ${next.hostname}:${next.port}: ${err.message}`,
+            ),
+          )
+        : resolve(channel),
+    );
   });
 }
 
@@ -197,10 +240,13 @@ function connectClient(config: SshHostConfig, sock: Readable | undefined, option
         );
       },
       authHandler: (methodsLeft, _partial, next) => {
-        void auth.next(methodsLeft).then((method) => next(method ?? (false as never)), (e: Error) => {
-          auth.cancelled = e.message;
-          next(false as never);
-        });
+        void auth.next(methodsLeft).then(
+          (method) => next(method ?? (false as never)),
+          (e: Error) => {
+            auth.cancelled = e.message;
+            next(false as never);
+          },
+        );
       },
     };
     client.connect(connectConfig);
@@ -209,17 +255,32 @@ function connectClient(config: SshHostConfig, sock: Readable | undefined, option
 
 function connectionErrorMessage(e: Error & { code?: string }, where: string): string {
   switch (e.code) {
-    case 'ECONNREFUSED': return `Could not connect to ${where}: connection refused (is sshd running there?).`;
-    case 'ENOTFOUND': case 'EAI_AGAIN': return `Could not resolve the host name of ${where}.`;
-    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': return `Could not reach ${where}: ${e.message}.`;
+    case 'ECONNREFUSED':
+      return `Could not connect to ${where}: connection refused (is sshd running there?).`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `Could not resolve the host name of ${where}.`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `Could not reach ${where}: ${e.message}.`;
   }
-  if (/Timed out while waiting for handshake/.test(e.message)) return `Connection to ${where} timed out during the SSH handshake.`;
+  if (/Timed out while waiting for handshake/.test(e.message))
+    return `Connection to ${where} timed out during the SSH handshake.`;
   return `SSH connection to ${where} failed: ${e.message}`;
 }
 
 /** ssh2's default host key algorithms, with the types known_hosts holds for this host first. */
 function preferKnownHostKeyTypes(config: SshHostConfig): ServerHostKeyAlgorithm[] {
-  const all: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  const all: ServerHostKeyAlgorithm[] = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ];
   const known = knownKeyTypes(knownHostsFiles(config), config.hostname, config.port);
   const isKnown = (alg: string) => known.includes(alg.startsWith('rsa-sha2-') ? 'ssh-rsa' : alg);
   return [...all.filter(isKnown), ...all.filter((a) => !isKnown(a))];
@@ -238,13 +299,15 @@ async function verifyHostKey(config: SshHostConfig, key: Buffer, options: Connec
   const fingerprint = fingerprintSha256(key);
   if (verdict.status === 'known') return;
   if (verdict.status === 'revoked') {
-    throw new SshError(`The ${keyType} host key of ${where} is marked as revoked in ${verdict.file}:${verdict.line}. Refusing to connect.`);
+    throw new SshError(
+      `The ${keyType} host key of ${where} is marked as revoked in ${verdict.file}:${verdict.line}. Refusing to connect.`,
+    );
   }
   if (verdict.status === 'changed') {
     throw new SshError(
       `WARNING: the host key of ${where} has changed. Someone could be intercepting the connection, or the host was reinstalled. ` +
-      `It now presents ${keyType} ${fingerprint}; ${verdict.file}:${verdict.line} holds a different key. ` +
-      `Refusing to connect. If the change is expected, remove the old key (ssh-keygen -R "${where}") and try again.`,
+        `It now presents ${keyType} ${fingerprint}; ${verdict.file}:${verdict.line} holds a different key. ` +
+        `Refusing to connect. If the change is expected, remove the old key (ssh-keygen -R "${where}") and try again.`,
     );
   }
   // We asked for the known types first, so a server offering none of them is treated as OpenSSH
@@ -252,7 +315,7 @@ async function verifyHostKey(config: SshHostConfig, key: Buffer, options: Connec
   if (verdict.otherTypesKnown.length > 0) {
     throw new SshError(
       `WARNING: ${where} presents a ${keyType} host key (${fingerprint}), but known_hosts holds only ${verdict.otherTypesKnown.join(', ')} keys for it. ` +
-      `Refusing to connect. If the host was reinstalled, remove the old key (ssh-keygen -R "${where}") and try again.`,
+        `Refusing to connect. If the host was reinstalled, remove the old key (ssh-keygen -R "${where}") and try again.`,
     );
   }
   const record = () => {
@@ -263,7 +326,9 @@ async function verifyHostKey(config: SshHostConfig, key: Buffer, options: Connec
   };
   switch (config.strictHostKeyChecking) {
     case 'yes':
-      throw new SshError(`The host key of ${where} (${keyType} ${fingerprint}) is not in known_hosts, and StrictHostKeyChecking is yes. Refusing to connect.`);
+      throw new SshError(
+        `The host key of ${where} (${keyType} ${fingerprint}) is not in known_hosts, and StrictHostKeyChecking is yes. Refusing to connect.`,
+      );
     case 'no':
     case 'accept-new':
       record();
@@ -279,7 +344,17 @@ async function verifyHostKey(config: SshHostConfig, key: Buffer, options: Connec
 type AuthMethod =
   | { type: 'agent'; username: string; agent: string }
   | { type: 'publickey'; username: string; key: ParsedKey }
-  | { type: 'keyboard-interactive'; username: string; prompt: (name: string, instructions: string, lang: string, prompts: { prompt: string; echo: boolean }[], finish: (answers: string[]) => void) => void }
+  | {
+      type: 'keyboard-interactive';
+      username: string;
+      prompt: (
+        name: string,
+        instructions: string,
+        lang: string,
+        prompts: { prompt: string; echo: boolean }[],
+        finish: (answers: string[]) => void,
+      ) => void;
+    }
   | { type: 'password'; username: string; password: string };
 
 /** The order OpenSSH uses; each method is tried only if the server still offers it. */
@@ -288,7 +363,10 @@ class AuthSequence {
   private readonly tried = new Set<string>();
   cancelled?: string;
 
-  constructor(private readonly config: SshHostConfig, private readonly options: ConnectOptions) {
+  constructor(
+    private readonly config: SshHostConfig,
+    private readonly options: ConnectOptions,
+  ) {
     const user = config.user;
     const agent = agentSocket(config);
     if (agent && config.pubkeyAuthentication) {
@@ -324,7 +402,10 @@ class AuthSequence {
   failureMessage(): string {
     if (this.cancelled) return this.cancelled;
     const c = this.config;
-    const tried = this.tried.size > 0 ? [...this.tried].join(', ') : 'no method was available: no ssh-agent, no identity file, password authentication off';
+    const tried =
+      this.tried.size > 0
+        ? [...this.tried].join(', ')
+        : 'no method was available: no ssh-agent, no identity file, password authentication off';
     return `Permission denied for ${c.user}@${c.hostname} (tried: ${tried}).`;
   }
 
@@ -337,7 +418,11 @@ class AuthSequence {
       return undefined;
     }
     let parsed = utils.parseKey(data);
-    for (let attempt = 0; parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message) && attempt < 3; attempt++) {
+    for (
+      let attempt = 0;
+      parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message) && attempt < 3;
+      attempt++
+    ) {
       const passphrase = await this.options.prompts.passphrase(file);
       if (passphrase === undefined) throw new Error(`Cancelled: no passphrase given for ${file}.`);
       parsed = utils.parseKey(data, passphrase);

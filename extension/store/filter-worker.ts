@@ -44,7 +44,12 @@ function run(job: FilterJob): void {
       budget--;
     }
     const done = number > job.to || segmentIndex >= job.segments.length;
-    const reply: FilterReply = { id: job.id, numbers: Uint32Array.from(matches), upTo: done ? job.to : number - 1, done };
+    const reply: FilterReply = {
+      id: job.id,
+      numbers: Uint32Array.from(matches),
+      upTo: done ? job.to : number - 1,
+      done,
+    };
     parentPort!.postMessage(reply, [reply.numbers.buffer as ArrayBuffer]);
     if (!done) setImmediate(step);
   };

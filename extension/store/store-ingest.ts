@@ -14,7 +14,16 @@ export class StoreIngest {
     const packets = this.reader.push(chunk);
     for (const i of this.reader.interfaces) {
       if (!this.interfaceIds.has(i.id)) {
-        this.interfaceIds.set(i.id, this.store.addInterface({ name: i.name, description: i.description, linkType: i.linkType, snaplen: i.snaplen, filter: i.filter }));
+        this.interfaceIds.set(
+          i.id,
+          this.store.addInterface({
+            name: i.name,
+            description: i.description,
+            linkType: i.linkType,
+            snaplen: i.snaplen,
+            filter: i.filter,
+          }),
+        );
       }
     }
     let appended = 0;

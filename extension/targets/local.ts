@@ -17,7 +17,11 @@ export function agentScript(extensionPath: string): string {
   return path.join(extensionPath, 'dist', 'agent', 'pcap-agent.js');
 }
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
@@ -27,7 +31,12 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 export function toInterfaceInfo(i: RawInterface): InterfaceInfo {
-  return { name: i.name, up: i.up, loopback: i.loopback, addresses: i.addresses.map((a) => `${a.address}/${a.prefix}`) };
+  return {
+    name: i.name,
+    up: i.up,
+    loopback: i.loopback,
+    addresses: i.addresses.map((a) => `${a.address}/${a.prefix}`),
+  };
 }
 
 function wrap(child: ChildProcess): AgentProcess {
@@ -35,7 +44,13 @@ function wrap(child: ChildProcess): AgentProcess {
     child.once('exit', (code) => resolve(code));
     child.once('error', () => resolve(127));
   });
-  return { stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, kill: () => child.kill('SIGTERM'), exited };
+  return {
+    stdin: child.stdin!,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    kill: () => child.kill('SIGTERM'),
+    exited,
+  };
 }
 
 /** Named network namespaces (`ip netns add`): each is a local target of its own. */
@@ -59,7 +74,12 @@ export class LocalTarget implements CaptureTarget {
     private readonly node = process.execPath,
   ) {
     this.info = netns
-      ? { id: `local:netns:${netns}`, kind: 'local', label: `Local · netns ${netns}`, description: `network namespace ${netns} on this machine` }
+      ? {
+          id: `local:netns:${netns}`,
+          kind: 'local',
+          label: `Local · netns ${netns}`,
+          description: `network namespace ${netns} on this machine`,
+        }
       : { id: 'local', kind: 'local', label: 'Local', description: 'this machine' };
   }
 
@@ -92,7 +112,9 @@ export class LocalTarget implements CaptureTarget {
     const probe = await run('sudo', ['-n', 'true']);
     if (probe.code === 0) return wrap(spawn('sudo', ['-n', '--', ...elevated], { stdio: 'pipe' }));
     if (probe.code === 127 && !/password/i.test(probe.stderr)) {
-      throw new CaptureStartError('Capturing needs root, and sudo is not available: run VS Code as root, or install and configure sudo.');
+      throw new CaptureStartError(
+        'Capturing needs root, and sudo is not available: run VS Code as root, or install and configure sudo.',
+      );
     }
     if (!/password/i.test(probe.stderr)) {
       throw new CaptureStartError(`Capturing needs root, and sudo refused: ${lastLine(probe.stderr)}`);
@@ -112,7 +134,10 @@ export class LocalTarget implements CaptureTarget {
 }
 
 function lastLine(text: string): string {
-  const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const last = lines[lines.length - 1] ?? '';
   try {
     const event = JSON.parse(last) as { message?: string };

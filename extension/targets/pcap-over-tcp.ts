@@ -42,9 +42,18 @@ export const directConnector: Connector = (e) =>
 export class PcapOverTcpTarget implements CaptureTarget {
   readonly info: TargetInfo;
 
-  constructor(readonly endpoint: Endpoint, private readonly connect: Connector, via: string) {
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly connect: Connector,
+    via: string,
+  ) {
     const where = formatEndpoint(endpoint);
-    this.info = { id: `tcp:${via}:${where}`, kind: 'tcp', label: `${where} via ${via}`, description: 'PCAP-over-TCP endpoint' };
+    this.info = {
+      id: `tcp:${via}:${where}`,
+      kind: 'tcp',
+      label: `${where} via ${via}`,
+      description: 'PCAP-over-TCP endpoint',
+    };
   }
 
   async listInterfaces(): Promise<InterfaceInfo[]> {
@@ -59,7 +68,9 @@ export class PcapOverTcpTarget implements CaptureTarget {
 /** A TCP stream as an AgentProcess: stopping closes the connection; the server keeps running. */
 function streamProcess(stream: Duplex, where: string): AgentProcess {
   let failure: string | undefined;
-  stream.on('error', (e) => { failure = `the connection to ${where} failed: ${e.message}`; });
+  stream.on('error', (e) => {
+    failure = `the connection to ${where} failed: ${e.message}`;
+  });
   const exited = new Promise<number | null>((resolve) => stream.once('close', () => resolve(failure ? 1 : 0)));
   const stdin = new Writable({
     write: (_chunk, _encoding, done) => done(), // the server reads nothing from us
@@ -70,5 +81,13 @@ function streamProcess(stream: Duplex, where: string): AgentProcess {
   });
   const stderr = new PassThrough();
   void exited.then(() => stderr.end());
-  return { stdin, stdout: stream, stderr, kill: () => stream.destroy(), exited, exitReason: () => failure, reportsEvents: false };
+  return {
+    stdin,
+    stdout: stream,
+    stderr,
+    kill: () => stream.destroy(),
+    exited,
+    exitReason: () => failure,
+    reportsEvents: false,
+  };
 }

@@ -15,7 +15,10 @@ export class SshTargets implements vscode.Disposable {
   private readonly targets = new Map<string, SshTarget>();
   private bundle?: AgentBundle;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly output: vscode.OutputChannel) {}
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.OutputChannel,
+  ) {}
 
   private get settings(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration('packetCapture.ssh');
@@ -28,10 +31,16 @@ export class SshTargets implements vscode.Disposable {
 
   /** Hosts from the SSH config (no wildcards), then the ones added with Add SSH Host…. */
   list(): SshTarget[] {
-    const fromConfig = safeList(() => listConfiguredHosts(this.resolveOptions()), (m) => this.log(m));
+    const fromConfig = safeList(
+      () => listConfiguredHosts(this.resolveOptions()),
+      (m) => this.log(m),
+    );
     const added = this.context.globalState.get<string[]>(ADDED_HOSTS_KEY, []);
     const result: SshTarget[] = [];
-    for (const [text, description] of [...fromConfig.map((h) => [h, 'SSH config'] as const), ...added.map((h) => [h, 'SSH host'] as const)]) {
+    for (const [text, description] of [
+      ...fromConfig.map((h) => [h, 'SSH config'] as const),
+      ...added.map((h) => [h, 'SSH host'] as const),
+    ]) {
       const target = this.target(text, description);
       if (target && !result.includes(target)) result.push(target);
     }
@@ -76,7 +85,14 @@ export class SshTargets implements vscode.Disposable {
   /** Picks an SSH host (or adds one); undefined when the user cancels. */
   async pick(title: string): Promise<SshTarget | undefined> {
     const add = { label: '$(add) Add SSH Host…', target: undefined as SshTarget | undefined };
-    const items = [...this.list().map((t) => ({ label: t.info.label, description: t.info.description, target: t as SshTarget | undefined })), add];
+    const items = [
+      ...this.list().map((t) => ({
+        label: t.info.label,
+        description: t.info.description,
+        target: t as SshTarget | undefined,
+      })),
+      add,
+    ];
     const choice = await vscode.window.showQuickPick(items, { title, placeHolder: 'SSH host' });
     if (!choice) return undefined;
     return choice === add ? this.addHost() : choice.target;
@@ -88,10 +104,17 @@ export class SshTargets implements vscode.Disposable {
     if (!target) return;
     try {
       const removed = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Packet Capture: removing the agent from ${target.info.label}` },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Packet Capture: removing the agent from ${target.info.label}`,
+        },
         async () => {
           target.dispose(); // a running capture there stops with its connection
-          const session = await SshSession.connect(target.destination, { ...this.resolveOptions(), prompts: this.hooks.prompts, log: (m) => this.log(m) });
+          const session = await SshSession.connect(target.destination, {
+            ...this.resolveOptions(),
+            prompts: this.hooks.prompts,
+            log: (m) => this.log(m),
+          });
           try {
             const home = (await session.run('printf %s "$HOME"')).stdout;
             return await removeDeployedAgents(session, home);
@@ -100,9 +123,10 @@ export class SshTargets implements vscode.Disposable {
           }
         },
       );
-      const message = removed.length > 0
-        ? `Removed the capture agent from ${target.info.label} (${removed.map((d) => path.posix.basename(d)).join(', ')}).`
-        : `There was no capture agent on ${target.info.label}.`;
+      const message =
+        removed.length > 0
+          ? `Removed the capture agent from ${target.info.label} (${removed.map((d) => path.posix.basename(d)).join(', ')}).`
+          : `There was no capture agent on ${target.info.label}.`;
       this.log(message);
       void vscode.window.showInformationMessage(message);
     } catch (e) {
@@ -133,7 +157,8 @@ export class SshTargets implements vscode.Disposable {
         }
         return answers;
       },
-      sudoPassword: (user, host, retry) => secret(`${retry ? 'Sorry, try again. ' : ''}Capturing needs root: sudo password for ${user} on ${host}`),
+      sudoPassword: (user, host, retry) =>
+        secret(`${retry ? 'Sorry, try again. ' : ''}Capturing needs root: sudo password for ${user} on ${host}`),
     },
     withProgress: async (title, task) =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, (progress) => {
@@ -147,7 +172,11 @@ export class SshTargets implements vscode.Disposable {
     log: (m) => this.log(m),
     resolveOptions: () => this.resolveOptions(),
     excludeOwnConnection: () => this.settings.get<boolean>('excludeOwnConnection', true),
-    agentBundle: () => (this.bundle ??= localAgentBundle(path.join(this.context.extensionPath, 'dist', 'agent'), this.context.extension.packageJSON.version as string)),
+    agentBundle: () =>
+      (this.bundle ??= localAgentBundle(
+        path.join(this.context.extensionPath, 'dist', 'agent'),
+        this.context.extension.packageJSON.version as string,
+      )),
   };
 
   dispose(): void {

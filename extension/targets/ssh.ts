@@ -19,7 +19,10 @@ export interface SshTargetHooks {
     sudoPassword(user: string, host: string, retry: boolean): Promise<string | undefined>;
   };
   /** Runs long work under a progress notification. */
-  withProgress<T>(title: string, task: (report: (message: string, fraction?: number) => void) => Promise<T>): Promise<T>;
+  withProgress<T>(
+    title: string,
+    task: (report: (message: string, fraction?: number) => void) => Promise<T>,
+  ): Promise<T>;
   log(message: string): void;
   /** Where ~/.ssh/config and friends are (tests and the setting point elsewhere). */
   resolveOptions(): ResolveOptions;
@@ -43,7 +46,11 @@ export class SshTarget implements CaptureTarget {
   private session?: Promise<SshSession>;
   private prepared?: Promise<PreparedHost>;
 
-  constructor(readonly destination: Destination, private readonly hooks: SshTargetHooks, description = 'SSH host') {
+  constructor(
+    readonly destination: Destination,
+    private readonly hooks: SshTargetHooks,
+    description = 'SSH host',
+  ) {
     const text = destinationText(destination);
     this.info = { id: SshTarget.idOf(destination), kind: 'ssh', label: text, description };
   }
@@ -75,9 +82,13 @@ export class SshTarget implements CaptureTarget {
   /** Connects, checks the host and deploys the agent, once per connection. */
   prepare(): Promise<PreparedHost> {
     if (!this.prepared) {
-      const attempt = this.hooks.withProgress(`Packet Capture: preparing ${this.info.label}`, (report) => this.checkAndDeploy(report));
+      const attempt = this.hooks.withProgress(`Packet Capture: preparing ${this.info.label}`, (report) =>
+        this.checkAndDeploy(report),
+      );
       this.prepared = attempt;
-      attempt.catch(() => { if (this.prepared === attempt) this.prepared = undefined; });
+      attempt.catch(() => {
+        if (this.prepared === attempt) this.prepared = undefined;
+      });
     }
     return this.prepared;
   }
@@ -88,14 +99,18 @@ export class SshTarget implements CaptureTarget {
     report('Checking the host');
     const probe = await session.run('/bin/sh -s', PROBE_SCRIPT);
     const facts = parseProbe(probe.stdout);
-    this.hooks.log(`${session.label}: ${facts.os} ${facts.arch}, kernel ${facts.kernel}, BTF ${facts.btf ? 'yes' : 'no'}, ` +
-      `glibc ${facts.glibc ?? '?'}, node ${facts.nodes.map((n) => `${n.version} (${n.path})`).join(', ') || 'none'}, sudo ${facts.sudo}`);
+    this.hooks.log(
+      `${session.label}: ${facts.os} ${facts.arch}, kernel ${facts.kernel}, BTF ${facts.btf ? 'yes' : 'no'}, ` +
+        `glibc ${facts.glibc ?? '?'}, node ${facts.nodes.map((n) => `${n.version} (${n.path})`).join(', ') || 'none'}, sudo ${facts.sudo}`,
+    );
     const bundle = this.hooks.agentBundle();
     const problems = missingPrerequisites(session.label, facts, [bundle.arch]);
     if (problems.length > 0) throw new CaptureStartError(problems.join(' '));
     const sudoPassword = facts.sudo === 'password' ? await this.checkSudo(session, facts) : undefined;
     const node = pickNode(facts)!.path;
-    const agent = await deployAgent(session, facts.home, node, bundle, (message, fraction) => report(message, fraction));
+    const agent = await deployAgent(session, facts.home, node, bundle, (message, fraction) =>
+      report(message, fraction),
+    );
     this.hooks.log(`${session.label}: agent ${agent.reused ? 'already in' : 'uploaded to'} ${agent.dir}`);
     return { session, facts, node, agent, sudoPassword };
   }
@@ -112,7 +127,8 @@ export class SshTarget implements CaptureTarget {
           `${facts.user} may not use sudo on ${session.label}, and capturing needs root (eBPF): ask an administrator to allow it, or connect as a user who may. Nothing was installed on the host.`,
         );
       }
-      if (!/incorrect password|Sorry, try again/i.test(r.stderr)) throw new CaptureStartError(`sudo on ${session.label} failed: ${r.stderr.trim()}`);
+      if (!/incorrect password|Sorry, try again/i.test(r.stderr))
+        throw new CaptureStartError(`sudo on ${session.label} failed: ${r.stderr.trim()}`);
     }
     throw new CaptureStartError(`sudo on ${session.label}: three incorrect password attempts.`);
   }
@@ -124,7 +140,8 @@ export class SshTarget implements CaptureTarget {
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const host = await this.prepare();
     const r = await host.session.run(shellCommand(this.agentArgv(host, ['interfaces', '--json'])));
-    if (r.code !== 0) throw new CaptureStartError(`pcap-agent interfaces on ${host.session.label}: ${r.stderr.trim() || r.ending}`);
+    if (r.code !== 0)
+      throw new CaptureStartError(`pcap-agent interfaces on ${host.session.label}: ${r.stderr.trim() || r.ending}`);
     return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
   }
 
@@ -134,7 +151,8 @@ export class SshTarget implements CaptureTarget {
     if (!c) return undefined;
     const client = c.clientAddress.replace(/%.*$/, ''); // no zone index in a filter
     const server = c.serverAddress.replace(/%.*$/, '');
-    const way = (a: string, ap: number, b: string, bp: number) => `(src host ${a} and src port ${ap} and dst host ${b} and dst port ${bp})`;
+    const way = (a: string, ap: number, b: string, bp: number) =>
+      `(src host ${a} and src port ${ap} and dst host ${b} and dst port ${bp})`;
     return {
       filter: `tcp and (${way(client, c.clientPort, server, c.serverPort)} or ${way(server, c.serverPort, client, c.clientPort)})`,
       note: `Leaving out this SSH connection (${client} port ${c.clientPort} ↔ ${server} port ${c.serverPort}): setting packetCapture.ssh.excludeOwnConnection.`,
@@ -147,7 +165,12 @@ export class SshTarget implements CaptureTarget {
     if (own) this.hooks.log(`${host.session.label}: leaving out this SSH connection: ${own.filter}`);
     const agent = this.agentArgv(host, captureArgs({ ...request, exclude: own?.filter }));
     // -k: sudo always reads the password line, even with cached credentials, so it never reaches the agent.
-    const sudo = host.facts.sudo === 'root' ? [] : host.sudoPassword !== undefined ? ['sudo', '-k', '-S', '-p', '', '--'] : ['sudo', '-n', '--'];
+    const sudo =
+      host.facts.sudo === 'root'
+        ? []
+        : host.sudoPassword !== undefined
+          ? ['sudo', '-k', '-S', '-p', '', '--']
+          : ['sudo', '-n', '--'];
     const command = await host.session.exec(shellCommand([...sudo, ...agent]));
     if (host.sudoPassword !== undefined) command.channel.write(`${host.sudoPassword}\n`);
     return { ...commandProcess(command, host.session), note: own?.note };
@@ -155,7 +178,10 @@ export class SshTarget implements CaptureTarget {
 
   /** Closes the connection (the agent stops if one runs). */
   dispose(): void {
-    void this.session?.then((s) => s.close(), () => {});
+    void this.session?.then(
+      (s) => s.close(),
+      () => {},
+    );
     this.session = undefined;
     this.prepared = undefined;
   }
@@ -182,6 +208,9 @@ function commandProcess({ channel, ended }: RemoteCommand, session: SshSession):
       channel.close();
     },
     exited,
-    exitReason: () => (end && end.ending === 'no exit status' ? `the SSH connection to ${session.label} closed before the agent exited` : undefined),
+    exitReason: () =>
+      end && end.ending === 'no exit status'
+        ? `the SSH connection to ${session.label} closed before the agent exited`
+        : undefined,
   };
 }

@@ -29,8 +29,16 @@ export interface CliIo {
 type NativeWrite = (this: Buffer, s: string, offset: number) => number;
 /** Buffer's own writers skip write()'s argument checks; write() where they are missing. */
 const proto = Buffer.prototype as unknown as { utf8Write?: NativeWrite; latin1Write?: NativeWrite };
-const utf8Write: NativeWrite = proto.utf8Write ?? function (this: Buffer, s: string, o: number) { return this.write(s, o, 'utf8'); };
-const latin1Write: NativeWrite = proto.latin1Write ?? function (this: Buffer, s: string, o: number) { return this.write(s, o, 'latin1'); };
+const utf8Write: NativeWrite =
+  proto.utf8Write ??
+  function (this: Buffer, s: string, o: number) {
+    return this.write(s, o, 'utf8');
+  };
+const latin1Write: NativeWrite =
+  proto.latin1Write ??
+  function (this: Buffer, s: string, o: number) {
+    return this.write(s, o, 'latin1');
+  };
 
 const NEEDS_JSON_ESCAPE = /["\\\x00-\x1f]/;
 /** Room a row needs beyond its strings' UTF-8. */
@@ -79,7 +87,11 @@ class RowWriter {
     b[p++] = 0x20;
     for (let k = src.length; k < 12; k++) b[p++] = 0x20;
     p = ascii(b, p, src);
-    b[p++] = 0x20; b[p++] = 0xe2; b[p++] = 0x86; b[p++] = 0x92; b[p++] = 0x20; // " → "
+    b[p++] = 0x20;
+    b[p++] = 0xe2;
+    b[p++] = 0x86;
+    b[p++] = 0x92;
+    b[p++] = 0x20; // " → "
     p = ascii(b, p, dst);
     for (let k = dst.length; k < 12; k++) b[p++] = 0x20;
     b[p++] = 0x20;
@@ -93,7 +105,9 @@ class RowWriter {
   }
 
   jsonRow(number: number, relNs: number, s: PacketSummary, length: number): void {
-    const b = this.room(s.source.length * 6 + s.destination.length * 6 + s.protocol.length * 6 + s.info.length * 6 + ROW_SLACK);
+    const b = this.room(
+      s.source.length * 6 + s.destination.length * 6 + s.protocol.length * 6 + s.info.length * 6 + ROW_SLACK,
+    );
     let p = this.pos;
     p += latin1Write.call(b, '{"number":', p);
     p = digits(b, p, number, 0);
@@ -204,13 +218,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     fd = file === '-' ? 0 : openSync(file, 'r');
   } catch (e) {
-    io.stderr.write(`pcap-summary: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+    io.stderr.write(
+      `pcap-summary: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`,
+    );
     return 1;
   }
   const reader = new CaptureFileReader();
   const out = io.stdout;
   let broken = false;
-  const onError = () => { broken = true; };
+  const onError = () => {
+    broken = true;
+  };
   out.on('error', onError);
   let pending: Promise<unknown> | undefined;
   const w = new RowWriter((bytes) => {

@@ -6,12 +6,19 @@ import { hex16, hexColon, ipv4, mac } from './format.js';
 import { etherTypeName } from './registry.js';
 
 const OPCODES: ReadonlyMap<number, string> = new Map([
-  [1, 'request'], [2, 'reply'], [3, 'reverse request'], [4, 'reverse reply'], [8, 'inverse request'], [9, 'inverse reply'],
+  [1, 'request'],
+  [2, 'reply'],
+  [3, 'reverse request'],
+  [4, 'reverse reply'],
+  [8, 'inverse request'],
+  [9, 'inverse reply'],
 ]);
 
 export function dissectArp(d: Dissection, off: number, end: number): void {
   const b = d.data;
-  const L = d.tree ? d.layer('arp', 'Address Resolution Protocol', off, Math.max(Math.min(end - off, 28), 0)) : undefined;
+  const L = d.tree
+    ? d.layer('arp', 'Address Resolution Protocol', off, Math.max(Math.min(end - off, 28), 0))
+    : undefined;
   d.protocol = 'ARP';
   d.info = '';
   if (end - off < 8) {
@@ -54,7 +61,11 @@ export function dissectArp(d: Dissection, off: number, end: number): void {
   const tHw = hw(tha);
   const tPa = pa(tpa);
   let zeroTha = true;
-  for (let i = 0; i < hlen; i++) if (b[tha + i] !== 0) { zeroTha = false; break; }
+  for (let i = 0; i < hlen; i++)
+    if (b[tha + i] !== 0) {
+      zeroTha = false;
+      break;
+    }
   let sameIp = plen > 0;
   let zeroSpa = true;
   for (let i = 0; i < plen; i++) {

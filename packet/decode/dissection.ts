@@ -23,7 +23,14 @@ export type Dissector = (d: Dissection, off: number, end: number, rend: number) 
 /** Layers nested deeper than this (tunnels in tunnels, tag stacks) end the decode. */
 export const MAX_DEPTH = 32;
 
-export function field(name: string, label: string, offset: number, length: number, value?: string | number | boolean, children?: Field[]): Field {
+export function field(
+  name: string,
+  label: string,
+  offset: number,
+  length: number,
+  value?: string | number | boolean,
+  children?: Field[],
+): Field {
   const f: Field = { name, label, offset, length };
   if (value !== undefined) f.value = value;
   if (children !== undefined) f.children = children;
@@ -103,7 +110,7 @@ export class Dissection {
   constructor(data: Uint8Array, wireLength: number, tree: boolean, depth = 0) {
     this.data = data;
     this.length = data.length;
-    this.wireLength = Math.max(wireLength , data.length);
+    this.wireLength = Math.max(wireLength, data.length);
     this.tree = tree;
     this.depth = depth;
   }
@@ -112,7 +119,7 @@ export class Dissection {
   reset(data: Uint8Array, wireLength: number): void {
     this.data = data;
     this.length = data.length;
-    this.wireLength = Math.max(wireLength , data.length);
+    this.wireLength = Math.max(wireLength, data.length);
     this.problems = undefined;
     this.failed = false;
     this.depth = 0;
@@ -155,7 +162,14 @@ export class Dissection {
    * The bytes cannot be what they claim to be. Marks the row like Wireshark ("[Malformed
    * Packet]" appended to Info) and the layer with a "[Malformed Packet: …]" field.
    */
-  malformed(layer: Layer | undefined, protocol: string, message: string, offset = 0, length = 0, markInfo = true): void {
+  malformed(
+    layer: Layer | undefined,
+    protocol: string,
+    message: string,
+    offset = 0,
+    length = 0,
+    markInfo = true,
+  ): void {
     this.failed = true;
     this.note(`${protocol}: ${message}`);
     if (markInfo) this.info += '[Malformed Packet]';
@@ -169,11 +183,26 @@ export class Dissection {
   short(layer: Layer | undefined, protocol: string, what: string, need: number, end: number): void {
     if (end >= this.length && this.length < this.wireLength && need <= this.wireLength) {
       this.failed = true;
-      this.note(`${protocol}: ${what} truncated by the capture: needs ${need} bytes, ${this.length} of ${this.wireLength} captured`);
+      this.note(
+        `${protocol}: ${what} truncated by the capture: needs ${need} bytes, ${this.length} of ${this.wireLength} captured`,
+      );
       this.info += '[Packet size limited during capture]';
-      if (this.tree) this.mark(layer, '_ws.short', `[Packet size limited during capture: ${protocol} truncated]`, Math.min(end, this.length), 0);
+      if (this.tree)
+        this.mark(
+          layer,
+          '_ws.short',
+          `[Packet size limited during capture: ${protocol} truncated]`,
+          Math.min(end, this.length),
+          0,
+        );
     } else {
-      this.malformed(layer, protocol, `${what} truncated: needs ${need - Math.min(need, end)} more bytes`, Math.min(end, this.length), 0);
+      this.malformed(
+        layer,
+        protocol,
+        `${what} truncated: needs ${need - Math.min(need, end)} more bytes`,
+        Math.min(end, this.length),
+        0,
+      );
     }
   }
 
@@ -198,7 +227,10 @@ export class Dissection {
   dataLayer(off: number, end: number): void {
     const n = end - off;
     const l = this.layer('data', `Data (${n} byte${n === 1 ? '' : 's'})`, off, n);
-    l.fields.push(field('data.data', `Data: ${n} byte${n === 1 ? '' : 's'}`, off, n), field('data.len', `[Length: ${n}]`, off, 0, n));
+    l.fields.push(
+      field('data.data', `Data: ${n} byte${n === 1 ? '' : 's'}`, off, n),
+      field('data.len', `[Length: ${n}]`, off, 0, n),
+    );
   }
 
   private mark(layer: Layer | undefined, name: string, label: string, offset: number, length: number): void {
@@ -219,8 +251,12 @@ export class Dissection {
     let pa = this.sport;
     let pb = this.dport;
     if (a > b || (a === b && pa > pb)) {
-      const t = a; a = b; b = t;
-      const tp = pa; pa = pb; pb = tp;
+      const t = a;
+      a = b;
+      b = t;
+      const tp = pa;
+      pa = pb;
+      pb = tp;
     }
     if (pa >= 0) {
       if (this.netV6) {

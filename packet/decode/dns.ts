@@ -18,24 +18,128 @@ const MAX_POINTERS = 64;
 /** Info stops growing past this length (Wireshark's column limit is of this order). */
 const MAX_INFO = 4096;
 
-const OPCODES = ['Standard query', 'Inverse query', 'Server status request', 'Unknown operation (3)', 'Zone change notification', 'Dynamic update', 'DNS Stateful operation'];
-const RCODES = ['No error', 'Format error', 'Server failure', 'No such name', 'Not implemented', 'Refused', 'Name exists', 'RRset exists',
-  'RRset does not exist', 'Not authoritative', 'Name out of zone'];
+const OPCODES = [
+  'Standard query',
+  'Inverse query',
+  'Server status request',
+  'Unknown operation (3)',
+  'Zone change notification',
+  'Dynamic update',
+  'DNS Stateful operation',
+];
+const RCODES = [
+  'No error',
+  'Format error',
+  'Server failure',
+  'No such name',
+  'Not implemented',
+  'Refused',
+  'Name exists',
+  'RRset exists',
+  'RRset does not exist',
+  'Not authoritative',
+  'Name out of zone',
+];
 
 const TYPES: ReadonlyMap<number, string> = new Map([
-  [1, 'A'], [2, 'NS'], [3, 'MD'], [4, 'MF'], [5, 'CNAME'], [6, 'SOA'], [7, 'MB'], [8, 'MG'], [9, 'MR'], [10, 'NULL'], [11, 'WKS'], [12, 'PTR'],
-  [13, 'HINFO'], [14, 'MINFO'], [15, 'MX'], [16, 'TXT'], [17, 'RP'], [18, 'AFSDB'], [19, 'X25'], [20, 'ISDN'], [21, 'RT'], [22, 'NSAP'],
-  [23, 'NSAP-PTR'], [24, 'SIG'], [25, 'KEY'], [26, 'PX'], [27, 'GPOS'], [28, 'AAAA'], [29, 'LOC'], [30, 'NXT'], [31, 'EID'], [32, 'NIMLOC'],
-  [33, 'SRV'], [34, 'ATMA'], [35, 'NAPTR'], [36, 'KX'], [37, 'CERT'], [38, 'A6'], [39, 'DNAME'], [40, 'SINK'], [41, 'OPT'], [42, 'APL'],
-  [43, 'DS'], [44, 'SSHFP'], [45, 'IPSECKEY'], [46, 'RRSIG'], [47, 'NSEC'], [48, 'DNSKEY'], [49, 'DHCID'], [50, 'NSEC3'], [51, 'NSEC3PARAM'],
-  [52, 'TLSA'], [53, 'SMIMEA'], [55, 'HIP'], [56, 'NINFO'], [57, 'RKEY'], [58, 'TALINK'], [59, 'CDS'], [60, 'CDNSKEY'], [61, 'OPENPGPKEY'],
-  [62, 'CSYNC'], [63, 'ZONEMD'], [64, 'SVCB'], [65, 'HTTPS'], [99, 'SPF'], [100, 'UINFO'], [101, 'UID'], [102, 'GID'], [103, 'UNSPEC'],
-  [104, 'NID'], [105, 'L32'], [106, 'L64'], [107, 'LP'], [108, 'EUI48'], [109, 'EUI64'], [249, 'TKEY'], [250, 'TSIG'], [251, 'IXFR'],
-  [252, 'AXFR'], [253, 'MAILB'], [254, 'MAILA'], [255, 'ANY'], [256, 'URI'], [257, 'CAA'], [258, 'AVC'], [259, 'DOA'], [260, 'AMTRELAY'],
-  [32768, 'TA'], [32769, 'DLV'],
+  [1, 'A'],
+  [2, 'NS'],
+  [3, 'MD'],
+  [4, 'MF'],
+  [5, 'CNAME'],
+  [6, 'SOA'],
+  [7, 'MB'],
+  [8, 'MG'],
+  [9, 'MR'],
+  [10, 'NULL'],
+  [11, 'WKS'],
+  [12, 'PTR'],
+  [13, 'HINFO'],
+  [14, 'MINFO'],
+  [15, 'MX'],
+  [16, 'TXT'],
+  [17, 'RP'],
+  [18, 'AFSDB'],
+  [19, 'X25'],
+  [20, 'ISDN'],
+  [21, 'RT'],
+  [22, 'NSAP'],
+  [23, 'NSAP-PTR'],
+  [24, 'SIG'],
+  [25, 'KEY'],
+  [26, 'PX'],
+  [27, 'GPOS'],
+  [28, 'AAAA'],
+  [29, 'LOC'],
+  [30, 'NXT'],
+  [31, 'EID'],
+  [32, 'NIMLOC'],
+  [33, 'SRV'],
+  [34, 'ATMA'],
+  [35, 'NAPTR'],
+  [36, 'KX'],
+  [37, 'CERT'],
+  [38, 'A6'],
+  [39, 'DNAME'],
+  [40, 'SINK'],
+  [41, 'OPT'],
+  [42, 'APL'],
+  [43, 'DS'],
+  [44, 'SSHFP'],
+  [45, 'IPSECKEY'],
+  [46, 'RRSIG'],
+  [47, 'NSEC'],
+  [48, 'DNSKEY'],
+  [49, 'DHCID'],
+  [50, 'NSEC3'],
+  [51, 'NSEC3PARAM'],
+  [52, 'TLSA'],
+  [53, 'SMIMEA'],
+  [55, 'HIP'],
+  [56, 'NINFO'],
+  [57, 'RKEY'],
+  [58, 'TALINK'],
+  [59, 'CDS'],
+  [60, 'CDNSKEY'],
+  [61, 'OPENPGPKEY'],
+  [62, 'CSYNC'],
+  [63, 'ZONEMD'],
+  [64, 'SVCB'],
+  [65, 'HTTPS'],
+  [99, 'SPF'],
+  [100, 'UINFO'],
+  [101, 'UID'],
+  [102, 'GID'],
+  [103, 'UNSPEC'],
+  [104, 'NID'],
+  [105, 'L32'],
+  [106, 'L64'],
+  [107, 'LP'],
+  [108, 'EUI48'],
+  [109, 'EUI64'],
+  [249, 'TKEY'],
+  [250, 'TSIG'],
+  [251, 'IXFR'],
+  [252, 'AXFR'],
+  [253, 'MAILB'],
+  [254, 'MAILA'],
+  [255, 'ANY'],
+  [256, 'URI'],
+  [257, 'CAA'],
+  [258, 'AVC'],
+  [259, 'DOA'],
+  [260, 'AMTRELAY'],
+  [32768, 'TA'],
+  [32769, 'DLV'],
 ]);
 
-const CLASSES: ReadonlyMap<number, string> = new Map([[1, 'IN'], [3, 'CH'], [4, 'HS'], [254, 'NONE'], [255, 'ANY']]);
+const CLASSES: ReadonlyMap<number, string> = new Map([
+  [1, 'IN'],
+  [3, 'CH'],
+  [4, 'HS'],
+  [254, 'NONE'],
+  [255, 'ANY'],
+]);
 
 function typeName(t: number): string {
   return TYPES.get(t) ?? `Unknown (${t})`;
@@ -62,7 +166,11 @@ interface Msg {
 }
 
 /** What readName returns (one object reused per message). */
-interface NameResult { name: string; next: number; wire: number }
+interface NameResult {
+  name: string;
+  next: number;
+  wire: number;
+}
 
 export function dissectDnsUdp(d: Dissection, off: number, end: number, rend: number): boolean {
   dns(d, off, end, rend, false, false);
@@ -85,7 +193,14 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
   const proto = mdns ? 'MDNS' : 'DNS';
   d.protocol = proto;
   d.info = '';
-  const L = d.tree ? d.layer(mdns ? 'mdns' : 'dns', mdns ? 'Multicast Domain Name System' : 'Domain Name System', off, Math.max(end - off, 0)) : undefined;
+  const L = d.tree
+    ? d.layer(
+        mdns ? 'mdns' : 'dns',
+        mdns ? 'Multicast Domain Name System' : 'Domain Name System',
+        off,
+        Math.max(end - off, 0),
+      )
+    : undefined;
   if (tcp) {
     if (end - off < 2) {
       d.short(L, proto, 'DNS length', off + 2, end);
@@ -125,7 +240,13 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
   const ar = u16(b, off + 10);
   L?.fields.push(
     field('dns.count.queries', `Questions: ${qd}`, off + 4, 2, qd),
-    field(opcode === 5 ? 'dns.count.prerequisites' : 'dns.count.answers', `${opcode === 5 ? 'Prerequisites' : 'Answer RRs'}: ${an}`, off + 6, 2, an),
+    field(
+      opcode === 5 ? 'dns.count.prerequisites' : 'dns.count.answers',
+      `${opcode === 5 ? 'Prerequisites' : 'Answer RRs'}: ${an}`,
+      off + 6,
+      2,
+      an,
+    ),
     field('dns.count.auth_rr', `Authority RRs: ${ns}`, off + 8, 2, ns),
     field('dns.count.add_rr', `Additional RRs: ${ar}`, off + 10, 2, ar),
   );
@@ -140,7 +261,11 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
     if (m.bad) return finish(m, kids, 'dns.qry', 'Queries');
   }
   if (kids && qd) L!.fields.push(field('dns.queries', 'Queries', off + 12, o - off - 12, undefined, kids));
-  const sections: [number, string, string][] = [[an, 'dns.answers', 'Answers'], [ns, 'dns.authorities', 'Authoritative nameservers'], [ar, 'dns.additionals', 'Additional records']];
+  const sections: [number, string, string][] = [
+    [an, 'dns.answers', 'Answers'],
+    [ns, 'dns.authorities', 'Authoritative nameservers'],
+    [ar, 'dns.additionals', 'Additional records'],
+  ];
   for (const [count, key, title] of sections) {
     kids = L ? [] : undefined;
     const s0 = o;
@@ -206,7 +331,12 @@ function readName(m: Msg, o: number, limitEnd: number, out: NameResult): boolean
       }
       if (ptr >= limit || ++hops > MAX_POINTERS) {
         const forward = ptr > o - m.start && hops <= MAX_POINTERS;
-        const why = hops > MAX_POINTERS ? 'too many compression pointers' : forward ? `compression pointer ${ptr} points forward` : `compression pointer ${ptr} loops`;
+        const why =
+          hops > MAX_POINTERS
+            ? 'too many compression pointers'
+            : forward
+              ? `compression pointer ${ptr} points forward`
+              : `compression pointer ${ptr} loops`;
         out.name = forward ? '<Name contains a forward pointer>' : '<Name contains a pointer that loops>';
         out.next = next;
         out.wire = wire;
@@ -271,8 +401,19 @@ function question(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined):
       field('dns.qry.type', `Type: ${typeName(type)} (${type})`, p, 2, type),
       field('dns.qry.class', `Class: ${className(c)}`, p + 2, 2, c),
     ];
-    if (m.mdns) k.push(field('dns.qry.qu', `"${cls & 0x8000 ? 'QU' : 'QM'}" question: ${cls & 0x8000 ? 'True' : 'False'}`, p + 2, 2, (cls & 0x8000) !== 0));
-    kids.push(field('dns.qry', `${name}: type ${typeName(type)}, class ${CLASSES.get(c) ?? c}`, o, p + 4 - o, undefined, k));
+    if (m.mdns)
+      k.push(
+        field(
+          'dns.qry.qu',
+          `"${cls & 0x8000 ? 'QU' : 'QM'}" question: ${cls & 0x8000 ? 'True' : 'False'}`,
+          p + 2,
+          2,
+          (cls & 0x8000) !== 0,
+        ),
+      );
+    kids.push(
+      field('dns.qry', `${name}: type ${typeName(type)}, class ${CLASSES.get(c) ?? c}`, o, p + 4 - o, undefined, k),
+    );
   }
   return p + 4;
 }
@@ -297,7 +438,12 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
   const flush = m.mdns && type !== 41 && (cls & 0x8000) !== 0;
   appendInfo(m, ` ${tname}${flush ? ', cache flush' : ''}`);
   const c = m.mdns && type !== 41 ? cls & 0x7fff : cls;
-  const k: Field[] | undefined = kids ? [field('dns.resp.name', `Name: ${name}`, o, p - o, name), field('dns.resp.type', `Type: ${tname} (${type})`, p, 2, type)] : undefined;
+  const k: Field[] | undefined = kids
+    ? [
+        field('dns.resp.name', `Name: ${name}`, o, p - o, name),
+        field('dns.resp.type', `Type: ${tname} (${type})`, p, 2, type),
+      ]
+    : undefined;
   if (k) {
     if (type === 41) {
       k.push(
@@ -305,7 +451,13 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
         field('dns.resp.ext_rcode', `Higher bits in extended RCODE: ${hex8(ttl >>> 24)}`, p + 4, 1, ttl >>> 24),
         field('dns.resp.edns0_version', `EDNS0 version: ${(ttl >>> 16) & 0xff}`, p + 5, 1, (ttl >>> 16) & 0xff),
         field('dns.resp.z', `Z: ${hex16(ttl & 0xffff)}`, p + 6, 2, ttl & 0xffff, [
-          field('dns.resp.z.do', `${bits(ttl & 0xffff, 15, 1)} = DO bit: ${ttl & 0x8000 ? 'Accepts DNSSEC security RRs' : 'Cannot handle DNSSEC security RRs'}`, p + 6, 2, (ttl & 0x8000) !== 0),
+          field(
+            'dns.resp.z.do',
+            `${bits(ttl & 0xffff, 15, 1)} = DO bit: ${ttl & 0x8000 ? 'Accepts DNSSEC security RRs' : 'Cannot handle DNSSEC security RRs'}`,
+            p + 6,
+            2,
+            (ttl & 0x8000) !== 0,
+          ),
         ]),
       );
     } else {
@@ -341,7 +493,14 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
     case 39: {
       if (!rdataName(m, rd, rdEnd, nr)) return -1;
       appendInfo(m, ` ${nr.name}`);
-      const [key, label, short] = type === 2 ? ['dns.ns', 'Name Server', 'ns'] : type === 5 ? ['dns.cname', 'CNAME', 'cname'] : type === 12 ? ['dns.ptr.domain_name', 'Domain Name', 'domain name'] : ['dns.dname', 'DNAME', 'dname'];
+      const [key, label, short] =
+        type === 2
+          ? ['dns.ns', 'Name Server', 'ns']
+          : type === 5
+            ? ['dns.cname', 'CNAME', 'cname']
+            : type === 12
+              ? ['dns.ptr.domain_name', 'Domain Name', 'domain name']
+              : ['dns.dname', 'DNAME', 'dname'];
       k?.push(field(key, `${label}: ${nr.name}`, rd, rdlen, nr.name));
       desc = `${short} ${nr.name}`;
       break;
@@ -351,7 +510,10 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
       const pref = u16(b, rd);
       if (!rdataName(m, rd + 2, rdEnd, nr)) return -1;
       appendInfo(m, ` ${pref} ${nr.name}`);
-      k?.push(field('dns.mx.preference', `Preference: ${pref}`, rd, 2, pref), field('dns.mx.mail_exchange', `Mail Exchange: ${nr.name}`, rd + 2, rdlen - 2, nr.name));
+      k?.push(
+        field('dns.mx.preference', `Preference: ${pref}`, rd, 2, pref),
+        field('dns.mx.mail_exchange', `Mail Exchange: ${nr.name}`, rd + 2, rdlen - 2, nr.name),
+      );
       desc = `preference ${pref}, mx ${nr.name}`;
       break;
     }
@@ -394,7 +556,7 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
     }
     case 16:
       if (k) {
-        for (let t = rd; t < rdEnd;) {
+        for (let t = rd; t < rdEnd; ) {
           const n = b[t]!;
           if (t + 1 + n > rdEnd) {
             k.push(field('_ws.expert', '[TXT string runs past the record data]', t, rdEnd - t));
@@ -408,24 +570,35 @@ function record(m: Msg, o: number, nr: NameResult, kids: Field[] | undefined): n
       break;
     case 41:
       if (k) {
-        for (let t = rd; t + 4 <= rdEnd;) {
+        for (let t = rd; t + 4 <= rdEnd; ) {
           const code = u16(b, t);
           const len = u16(b, t + 2);
           if (t + 4 + len > rdEnd) break;
-          k.push(field('dns.opt', `Option: ${code}, ${len} bytes`, t, 4 + len, code, [
-            field('dns.opt.code', `Option Code: ${code}`, t, 2, code),
-            field('dns.opt.len', `Option Length: ${len}`, t + 2, 2, len),
-            field('dns.opt.data', `Option Data: ${hexBytes(b, t + 4, Math.min(len, 64))}${len > 64 ? '…' : ''}`, t + 4, len),
-          ]));
+          k.push(
+            field('dns.opt', `Option: ${code}, ${len} bytes`, t, 4 + len, code, [
+              field('dns.opt.code', `Option Code: ${code}`, t, 2, code),
+              field('dns.opt.len', `Option Length: ${len}`, t + 2, 2, len),
+              field(
+                'dns.opt.data',
+                `Option Data: ${hexBytes(b, t + 4, Math.min(len, 64))}${len > 64 ? '…' : ''}`,
+                t + 4,
+                len,
+              ),
+            ]),
+          );
           t += 4 + len;
         }
       }
       break;
     default:
-      if (k && rdlen) k.push(field('dns.data', `Data: ${hexBytes(b, rd, Math.min(rdlen, 64))}${rdlen > 64 ? '…' : ''}`, rd, rdlen));
+      if (k && rdlen)
+        k.push(field('dns.data', `Data: ${hexBytes(b, rd, Math.min(rdlen, 64))}${rdlen > 64 ? '…' : ''}`, rd, rdlen));
   }
   if (kids && k) {
-    const head = type === 41 ? `${name}: type OPT` : `${name}: type ${tname}, class ${CLASSES.get(c) ?? c}${flush ? ', cache flush' : ''}`;
+    const head =
+      type === 41
+        ? `${name}: type OPT`
+        : `${name}: type ${tname}, class ${CLASSES.get(c) ?? c}${flush ? ', cache flush' : ''}`;
     kids.push(field('dns.resp', desc ? `${head}, ${desc}` : head, o, rdEnd - o, undefined, k));
   }
   return rdEnd;
@@ -451,21 +624,63 @@ function flagsTree(flags: number, o: number, response: boolean): Field {
   const opcode = (flags >> 11) & 15;
   const rcode = flags & 15;
   const bit = (n: number, key: string, text: string, on: string, offText: string) =>
-    field(`dns.flags.${key}`, `${bits(flags, n, 1)} = ${text}: ${(flags >> n) & 1 ? on : offText}`, o, 2, ((flags >> n) & 1) === 1);
+    field(
+      `dns.flags.${key}`,
+      `${bits(flags, n, 1)} = ${text}: ${(flags >> n) & 1 ? on : offText}`,
+      o,
+      2,
+      ((flags >> n) & 1) === 1,
+    );
   const kids: Field[] = [
     bit(15, 'response', 'Response', 'Message is a response', 'Message is a query'),
-    field('dns.flags.opcode', `${bits(flags, 14, 4)} = Opcode: ${OPCODES[opcode] ?? 'Unknown'} (${opcode})`, o, 2, opcode),
+    field(
+      'dns.flags.opcode',
+      `${bits(flags, 14, 4)} = Opcode: ${OPCODES[opcode] ?? 'Unknown'} (${opcode})`,
+      o,
+      2,
+      opcode,
+    ),
   ];
-  if (response) kids.push(bit(10, 'authoritative', 'Authoritative', 'Server is an authority for domain', 'Server is not an authority for domain'));
+  if (response)
+    kids.push(
+      bit(
+        10,
+        'authoritative',
+        'Authoritative',
+        'Server is an authority for domain',
+        'Server is not an authority for domain',
+      ),
+    );
   kids.push(
     bit(9, 'truncated', 'Truncated', 'Message is truncated', 'Message is not truncated'),
-    bit(8, 'recdesired', 'Recursion desired', 'Do query recursively', 'Don\'t do query recursively'),
+    bit(8, 'recdesired', 'Recursion desired', 'Do query recursively', "Don't do query recursively"),
   );
-  if (response) kids.push(bit(7, 'recavail', 'Recursion available', 'Server can do recursive queries', 'Server can\'t do recursive queries'));
+  if (response)
+    kids.push(
+      bit(7, 'recavail', 'Recursion available', 'Server can do recursive queries', "Server can't do recursive queries"),
+    );
   kids.push(bit(6, 'z', 'Z', 'reserved (1)', 'reserved (0)'));
-  if (response) kids.push(bit(5, 'authenticated', 'Answer authenticated', 'Answer/authority portion was authenticated by the server', 'Answer/authority portion was not authenticated by the server'));
+  if (response)
+    kids.push(
+      bit(
+        5,
+        'authenticated',
+        'Answer authenticated',
+        'Answer/authority portion was authenticated by the server',
+        'Answer/authority portion was not authenticated by the server',
+      ),
+    );
   kids.push(bit(4, 'checkdisable', 'Non-authenticated data', 'Acceptable', 'Unacceptable'));
-  if (response) kids.push(field('dns.flags.rcode', `${bits(flags, 3, 4)} = Reply code: ${RCODES[rcode] ?? 'Unknown'} (${rcode})`, o, 2, rcode));
+  if (response)
+    kids.push(
+      field(
+        'dns.flags.rcode',
+        `${bits(flags, 3, 4)} = Reply code: ${RCODES[rcode] ?? 'Unknown'} (${rcode})`,
+        o,
+        2,
+        rcode,
+      ),
+    );
   const summary = `${OPCODES[opcode] ?? 'Unknown operation'}${response ? ' response' : ''}${response && rcode ? `, ${RCODES[rcode] ?? 'Unknown error'}` : response ? ', No error' : ''}`;
   return field('dns.flags', `Flags: ${hex16(flags)} ${summary}`, o, 2, flags, kids);
 }

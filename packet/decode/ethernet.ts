@@ -47,9 +47,13 @@ const macFields = [new SharedFields(), new SharedFields()];
 function macField(name: string, what: string, b: Uint8Array, o: number): Field {
   // Key: the 48-bit address and the offset (< 2^5 distinct in practice, < 2^16 always) fit 2^53
   // only without the offset's high bits, so the offset picks the cache and the address the key.
-  const key = ((b[o]! << 8) | b[o + 1]!) * 4294967296 + (((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0);
+  const key =
+    ((b[o]! << 8) | b[o + 1]!) * 4294967296 +
+    (((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0);
   const cache = macFields[name === 'eth.dst' ? 0 : 1]!;
-  return o < 64 ? cache.get(key * 64 + o, () => macTree(name, what, mac(b, o), b, o)) : macTree(name, what, mac(b, o), b, o);
+  return o < 64
+    ? cache.get(key * 64 + o, () => macTree(name, what, mac(b, o), b, o))
+    : macTree(name, what, mac(b, o), b, o);
 }
 
 function macTree(name: string, what: string, a: string, b: Uint8Array, o: number): Field {
@@ -57,8 +61,20 @@ function macTree(name: string, what: string, a: string, b: Uint8Array, o: number
   const ig = (b[o]! & 1) !== 0;
   return field(name, `${what}: ${a}`, o, 6, a, [
     field(`${name}_resolved`, `Address: ${a}`, o, 6, a),
-    field(`${name.slice(0, 3)}.lg`, `.... ..${lg ? 1 : 0}. .... .... .... .... = LG bit: ${lg ? 'Locally administered address (this is NOT the factory default)' : 'Globally unique address (factory default)'}`, o, 1, lg),
-    field(`${name.slice(0, 3)}.ig`, `.... ...${ig ? 1 : 0} .... .... .... .... = IG bit: ${ig ? 'Group address (multicast/broadcast)' : 'Individual address (unicast)'}`, o, 1, ig),
+    field(
+      `${name.slice(0, 3)}.lg`,
+      `.... ..${lg ? 1 : 0}. .... .... .... .... = LG bit: ${lg ? 'Locally administered address (this is NOT the factory default)' : 'Globally unique address (factory default)'}`,
+      o,
+      1,
+      lg,
+    ),
+    field(
+      `${name.slice(0, 3)}.ig`,
+      `.... ...${ig ? 1 : 0} .... .... .... .... = IG bit: ${ig ? 'Group address (multicast/broadcast)' : 'Individual address (unicast)'}`,
+      o,
+      1,
+      ig,
+    ),
   ]);
 }
 
@@ -73,7 +89,14 @@ export function dissectQinq(d: Dissection, off: number, end: number, rend: numbe
 
 function vlan(d: Dissection, off: number, end: number, rend: number, qinq: boolean): void {
   const b = d.data;
-  const L = d.tree ? d.layer('vlan', qinq ? '802.1ad Provider Bridge (Q-in-Q)' : '802.1Q Virtual LAN', off, Math.min(4, Math.max(end - off, 0))) : undefined;
+  const L = d.tree
+    ? d.layer(
+        'vlan',
+        qinq ? '802.1ad Provider Bridge (Q-in-Q)' : '802.1Q Virtual LAN',
+        off,
+        Math.min(4, Math.max(end - off, 0)),
+      )
+    : undefined;
   d.protocol = 'VLAN';
   if (end - off < 2) {
     d.short(L, 'VLAN', 'VLAN tag', off + 4, end);

@@ -76,7 +76,11 @@ export function ipv6(b: Uint8Array, o: number): string {
   if (v6Used[h]) {
     const base = h * 16;
     let same = true;
-    for (let i = 0; i < 16; i++) if (v6Keys[base + i] !== b[o + i]) { same = false; break; }
+    for (let i = 0; i < 16; i++)
+      if (v6Keys[base + i] !== b[o + i]) {
+        same = false;
+        break;
+      }
     if (same) return v6Text[h]!;
   }
   const s = ipv6Text(b, o);
@@ -89,7 +93,11 @@ export function ipv6(b: Uint8Array, o: number): string {
 function ipv6Text(b: Uint8Array, o: number): string {
   // IPv4-mapped (::ffff:a.b.c.d), shown with the dotted quad as Wireshark and inet_ntop do.
   let zeros10 = true;
-  for (let i = 0; i < 10; i++) if (b[o + i] !== 0) { zeros10 = false; break; }
+  for (let i = 0; i < 10; i++)
+    if (b[o + i] !== 0) {
+      zeros10 = false;
+      break;
+    }
   if (zeros10 && b[o + 10] === 0xff && b[o + 11] === 0xff) return `::ffff:${ipv4(b, o + 12)}`;
   let bestStart = -1;
   let bestLen = 1;
@@ -203,7 +211,8 @@ function utf8Sequence(b: Uint8Array, i: number, stop: number): number {
 /** Code points shown as themselves: not C1 controls, not invisible format or bidi controls. */
 function visible(cp: number): boolean {
   if (cp < 0xa0) return false;
-  if (cp === 0xad || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f)) return false;
+  if (cp === 0xad || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f))
+    return false;
   if (cp === 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb)) return false;
   return true;
 }

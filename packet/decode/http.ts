@@ -13,8 +13,32 @@ const MAX_LINE = 4096;
 const MAX_HEADERS = 200;
 
 const METHODS = [
-  'GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PATCH', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE',
-  'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'MKACTIVITY', 'CHECKOUT', 'MERGE', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'M-SEARCH', 'PURGE',
+  'GET',
+  'POST',
+  'PUT',
+  'HEAD',
+  'DELETE',
+  'OPTIONS',
+  'TRACE',
+  'CONNECT',
+  'PATCH',
+  'PROPFIND',
+  'PROPPATCH',
+  'MKCOL',
+  'COPY',
+  'MOVE',
+  'LOCK',
+  'UNLOCK',
+  'SEARCH',
+  'REPORT',
+  'MKACTIVITY',
+  'CHECKOUT',
+  'MERGE',
+  'NOTIFY',
+  'SUBSCRIBE',
+  'UNSUBSCRIBE',
+  'M-SEARCH',
+  'PURGE',
 ];
 /** Methods as byte arrays, grouped by first letter for a quick check. */
 const BY_FIRST = new Map<number, Uint8Array[]>();
@@ -26,12 +50,27 @@ for (const m of METHODS) {
 }
 
 const HEADER_FIELDS: ReadonlyMap<string, string> = new Map([
-  ['host', 'http.host'], ['user-agent', 'http.user_agent'], ['accept', 'http.accept'], ['accept-encoding', 'http.accept_encoding'],
-  ['accept-language', 'http.accept_language'], ['content-type', 'http.content_type'], ['content-length', 'http.content_length_header'],
-  ['content-encoding', 'http.content_encoding'], ['transfer-encoding', 'http.transfer_encoding'], ['connection', 'http.connection'],
-  ['cookie', 'http.cookie'], ['set-cookie', 'http.set_cookie'], ['location', 'http.location'], ['referer', 'http.referer'],
-  ['server', 'http.server'], ['authorization', 'http.authorization'], ['cache-control', 'http.cache_control'], ['date', 'http.date'],
-  ['last-modified', 'http.last_modified'], ['upgrade', 'http.upgrade'], ['x-forwarded-for', 'http.x_forwarded_for'],
+  ['host', 'http.host'],
+  ['user-agent', 'http.user_agent'],
+  ['accept', 'http.accept'],
+  ['accept-encoding', 'http.accept_encoding'],
+  ['accept-language', 'http.accept_language'],
+  ['content-type', 'http.content_type'],
+  ['content-length', 'http.content_length_header'],
+  ['content-encoding', 'http.content_encoding'],
+  ['transfer-encoding', 'http.transfer_encoding'],
+  ['connection', 'http.connection'],
+  ['cookie', 'http.cookie'],
+  ['set-cookie', 'http.set_cookie'],
+  ['location', 'http.location'],
+  ['referer', 'http.referer'],
+  ['server', 'http.server'],
+  ['authorization', 'http.authorization'],
+  ['cache-control', 'http.cache_control'],
+  ['date', 'http.date'],
+  ['last-modified', 'http.last_modified'],
+  ['upgrade', 'http.upgrade'],
+  ['x-forwarded-for', 'http.x_forwarded_for'],
 ]);
 
 /** Length of the method at `off` followed by a space, or 0. */
@@ -48,8 +87,19 @@ function methodLength(b: Uint8Array, off: number, end: number): number {
 
 /** "HTTP/1." followed by a digit and a space. */
 function isStatusLine(b: Uint8Array, off: number, end: number): boolean {
-  return end - off >= 9 && b[off] === 0x48 && b[off + 1] === 0x54 && b[off + 2] === 0x54 && b[off + 3] === 0x50 && b[off + 4] === 0x2f &&
-    b[off + 5] === 0x31 && b[off + 6] === 0x2e && b[off + 7]! >= 0x30 && b[off + 7]! <= 0x39 && b[off + 8] === 0x20;
+  return (
+    end - off >= 9 &&
+    b[off] === 0x48 &&
+    b[off + 1] === 0x54 &&
+    b[off + 2] === 0x54 &&
+    b[off + 3] === 0x50 &&
+    b[off + 4] === 0x2f &&
+    b[off + 5] === 0x31 &&
+    b[off + 6] === 0x2e &&
+    b[off + 7]! >= 0x30 &&
+    b[off + 7]! <= 0x39 &&
+    b[off + 8] === 0x20
+  );
 }
 
 /** End of the line starting at `o` (index of "\r\n" or "\n", or `end`). */
@@ -83,8 +133,19 @@ export function dissectHttpHeuristic(d: Dissection, off: number, end: number): b
     const le = lineEnd(b, off, Math.min(end, off + MAX_LINE));
     if (le - off < m + 10) return false;
     const v = le - 9;
-    if (!(b[v] === 0x20 && b[v + 1] === 0x48 && b[v + 2] === 0x54 && b[v + 3] === 0x54 && b[v + 4] === 0x50 && b[v + 5] === 0x2f &&
-      b[v + 6] === 0x31 && b[v + 7] === 0x2e)) return false;
+    if (
+      !(
+        b[v] === 0x20 &&
+        b[v + 1] === 0x48 &&
+        b[v + 2] === 0x54 &&
+        b[v + 3] === 0x54 &&
+        b[v + 4] === 0x50 &&
+        b[v + 5] === 0x2f &&
+        b[v + 6] === 0x31 &&
+        b[v + 7] === 0x2e
+      )
+    )
+      return false;
   }
   http(d, off, end, m);
   return true;
@@ -102,11 +163,17 @@ function http(d: Dissection, off: number, end: number, methodLen: number): void 
     const kids: Field[] = [];
     if (request) {
       let uriEnd = le;
-      for (let i = le - 1; i > off + methodLen; i--) if (b[i] === 0x20) { uriEnd = i; break; }
+      for (let i = le - 1; i > off + methodLen; i--)
+        if (b[i] === 0x20) {
+          uriEnd = i;
+          break;
+        }
       const method = escapeBytes(b, off, off + methodLen);
       const uri = escapeBytes(b, off + methodLen + 1, uriEnd, MAX_LINE);
       kids.push(field('http.request.method', `Request Method: ${method}`, off, methodLen, method));
-      kids.push(field('http.request.uri', `Request URI: ${uri}`, off + methodLen + 1, uriEnd - off - methodLen - 1, uri));
+      kids.push(
+        field('http.request.uri', `Request URI: ${uri}`, off + methodLen + 1, uriEnd - off - methodLen - 1, uri),
+      );
       if (uriEnd < le) {
         const version = escapeBytes(b, uriEnd + 1, le);
         kids.push(field('http.request.version', `Request Version: ${version}`, uriEnd + 1, le - uriEnd - 1, version));
@@ -117,8 +184,17 @@ function http(d: Dissection, off: number, end: number, methodLen: number): void 
       const code = Number.parseInt(escapeBytes(b, off + 9, codeEnd), 10);
       const phrase = codeEnd < le ? escapeBytes(b, codeEnd + 1, le, MAX_LINE) : '';
       kids.push(field('http.response.version', `Response Version: ${version}`, off, 8, version));
-      if (Number.isFinite(code)) kids.push(field('http.response.code', `Status Code: ${code}`, off + 9, codeEnd - off - 9, code));
-      kids.push(field('http.response.phrase', `Response Phrase: ${phrase}`, Math.min(codeEnd + 1, le), Math.max(le - codeEnd - 1, 0), phrase));
+      if (Number.isFinite(code))
+        kids.push(field('http.response.code', `Status Code: ${code}`, off + 9, codeEnd - off - 9, code));
+      kids.push(
+        field(
+          'http.response.phrase',
+          `Response Phrase: ${phrase}`,
+          Math.min(codeEnd + 1, le),
+          Math.max(le - codeEnd - 1, 0),
+          phrase,
+        ),
+      );
     }
     L.fields.push(field(request ? 'http.request' : 'http.response', `${line}\\r\\n`, off, le - off, true, kids));
   }
@@ -145,10 +221,25 @@ function http(d: Dissection, off: number, end: number, methodLen: number): void 
         const name = lower(b, o, nameLen);
         const value = headerValue(b, o + nameLen + 1, e);
         const key = HEADER_FIELDS.get(name) ?? (request ? 'http.request.line' : 'http.response.line');
-        L.fields.push(field(key, `${escapeBytes(b, o, e, MAX_LINE)}\\r\\n`, o, e - o, key.endsWith('.line') ? escapeBytes(b, o, e, MAX_LINE) : value));
+        L.fields.push(
+          field(
+            key,
+            `${escapeBytes(b, o, e, MAX_LINE)}\\r\\n`,
+            o,
+            e - o,
+            key.endsWith('.line') ? escapeBytes(b, o, e, MAX_LINE) : value,
+          ),
+        );
       }
     } else if (L && n < MAX_HEADERS) {
-      L.fields.push(field(request ? 'http.request.line' : 'http.response.line', `${escapeBytes(b, o, e, MAX_LINE)}\\r\\n`, o, e - o));
+      L.fields.push(
+        field(
+          request ? 'http.request.line' : 'http.response.line',
+          `${escapeBytes(b, o, e, MAX_LINE)}\\r\\n`,
+          o,
+          e - o,
+        ),
+      );
     }
     n++;
     o = nextLine(b, e, end);

@@ -10,17 +10,49 @@ import type { Field, Layer } from './types.js';
 
 const TYPES: readonly (string | undefined)[] = [];
 for (const [k, v] of [
-  [0, 'Echo (ping) reply'], [3, 'Destination unreachable'], [4, 'Source quench (flow control)'], [5, 'Redirect'], [8, 'Echo (ping) request'],
-  [9, 'Router advertisement'], [10, 'Router solicitation'], [11, 'Time-to-live exceeded'], [12, 'Parameter problem'], [13, 'Timestamp request'],
-  [14, 'Timestamp reply'], [15, 'Information request'], [16, 'Information reply'], [17, 'Address mask request'], [18, 'Address mask reply'],
-  [30, 'Traceroute'], [42, 'Extended Echo request'], [43, 'Extended Echo reply'],
-] as const) (TYPES as (string | undefined)[])[k] = v;
+  [0, 'Echo (ping) reply'],
+  [3, 'Destination unreachable'],
+  [4, 'Source quench (flow control)'],
+  [5, 'Redirect'],
+  [8, 'Echo (ping) request'],
+  [9, 'Router advertisement'],
+  [10, 'Router solicitation'],
+  [11, 'Time-to-live exceeded'],
+  [12, 'Parameter problem'],
+  [13, 'Timestamp request'],
+  [14, 'Timestamp reply'],
+  [15, 'Information request'],
+  [16, 'Information reply'],
+  [17, 'Address mask request'],
+  [18, 'Address mask reply'],
+  [30, 'Traceroute'],
+  [42, 'Extended Echo request'],
+  [43, 'Extended Echo reply'],
+] as const)
+  (TYPES as (string | undefined)[])[k] = v;
 
 const CODES: ReadonlyMap<number, readonly string[]> = new Map([
-  [3, ['Network unreachable', 'Host unreachable', 'Protocol unreachable', 'Port unreachable', 'Fragmentation needed', 'Source route failed',
-    'Destination network unknown', 'Destination host unknown', 'Source host isolated', 'Network administratively prohibited',
-    'Host administratively prohibited', 'Network unreachable for TOS', 'Host unreachable for TOS', 'Communication administratively filtered',
-    'Host precedence violation', 'Precedence cutoff in effect']],
+  [
+    3,
+    [
+      'Network unreachable',
+      'Host unreachable',
+      'Protocol unreachable',
+      'Port unreachable',
+      'Fragmentation needed',
+      'Source route failed',
+      'Destination network unknown',
+      'Destination host unknown',
+      'Source host isolated',
+      'Network administratively prohibited',
+      'Host administratively prohibited',
+      'Network unreachable for TOS',
+      'Host unreachable for TOS',
+      'Communication administratively filtered',
+      'Host precedence violation',
+      'Precedence cutoff in effect',
+    ],
+  ],
   [5, ['Redirect for network', 'Redirect for host', 'Redirect for TOS and network', 'Redirect for TOS and host']],
   [11, ['Time to live exceeded in transit', 'Fragment reassembly time exceeded']],
   [12, ['Pointer indicates the error', 'Required option missing', 'Bad length']],
@@ -50,7 +82,15 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
   const code = b[off + 1]!;
   const typeName = TYPES[type] ?? 'Unknown ICMP (obsolete or malformed?)';
   const codes = CODES.get(type);
-  const codeName = codes ? codes[code] ?? 'Unknown code' : type === 9 ? (code === 0 ? 'Normal router advertisement' : code === 16 ? 'Does not route common traffic' : '') : '';
+  const codeName = codes
+    ? (codes[code] ?? 'Unknown code')
+    : type === 9
+      ? code === 0
+        ? 'Normal router advertisement'
+        : code === 16
+          ? 'Does not route common traffic'
+          : ''
+      : '';
   let info = pad20(typeName);
   if (codeName) info += ` (${codeName})`;
   if (L) {
@@ -80,9 +120,19 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
       if (end > off + 8) L.fields.push(field('icmp.data', `Data (${end - off - 8} bytes)`, off + 8, end - off - 8));
     }
   } else if (L && avail >= 8) {
-    if (type === 5) L.fields.push(field('icmp.redir_gw', `Gateway Address: ${ipv4(b, off + 4)}`, off + 4, 4, ipv4(b, off + 4)));
-    else if (type === 3 && code === 4) L.fields.push(field('icmp.mtu', `MTU of next hop: ${u16(b, off + 6)}`, off + 6, 2, u16(b, off + 6)));
-    else L.fields.push(field('icmp.unused', `Unused: ${HEX2[b[off + 4]!]}${HEX2[b[off + 5]!]}${HEX2[b[off + 6]!]}${HEX2[b[off + 7]!]}`, off + 4, 4));
+    if (type === 5)
+      L.fields.push(field('icmp.redir_gw', `Gateway Address: ${ipv4(b, off + 4)}`, off + 4, 4, ipv4(b, off + 4)));
+    else if (type === 3 && code === 4)
+      L.fields.push(field('icmp.mtu', `MTU of next hop: ${u16(b, off + 6)}`, off + 6, 2, u16(b, off + 6)));
+    else
+      L.fields.push(
+        field(
+          'icmp.unused',
+          `Unused: ${HEX2[b[off + 4]!]}${HEX2[b[off + 5]!]}${HEX2[b[off + 6]!]}${HEX2[b[off + 7]!]}`,
+          off + 4,
+          4,
+        ),
+      );
     if (ERRORS.has(type) && end > off + 8) quoted(d, L, 0x0800, off + 8, end);
   }
   d.info = info;

@@ -7,34 +7,88 @@ import { quoted } from './icmp.js';
 import type { Field, Layer } from './types.js';
 
 const TYPES: ReadonlyMap<number, string> = new Map([
-  [1, 'Destination Unreachable'], [2, 'Packet Too Big'], [3, 'Time Exceeded'], [4, 'Parameter Problem'], [100, 'Private experimentation'],
-  [101, 'Private experimentation'], [128, 'Echo (ping) request'], [129, 'Echo (ping) reply'], [130, 'Multicast Listener Query'],
-  [131, 'Multicast Listener Report'], [132, 'Multicast Listener Done'], [133, 'Router Solicitation'], [134, 'Router Advertisement'],
-  [135, 'Neighbor Solicitation'], [136, 'Neighbor Advertisement'], [137, 'Redirect'], [138, 'Router Renumbering'],
-  [139, 'ICMP Node Information Query'], [140, 'ICMP Node Information Response'], [141, 'Inverse Neighbor Discovery Solicitation Message'],
-  [142, 'Inverse Neighbor Discovery Advertisement Message'], [143, 'Multicast Listener Report Message v2'], [144, 'Home Agent Address Discovery Request Message'],
-  [145, 'Home Agent Address Discovery Reply Message'], [146, 'Mobile Prefix Solicitation'], [147, 'Mobile Prefix Advertisement'],
-  [148, 'Certification Path Solicitation Message'], [149, 'Certification Path Advertisement Message'], [151, 'Multicast Router Advertisement'],
-  [152, 'Multicast Router Solicitation'], [153, 'Multicast Router Termination'], [155, 'RPL Control Message'],
+  [1, 'Destination Unreachable'],
+  [2, 'Packet Too Big'],
+  [3, 'Time Exceeded'],
+  [4, 'Parameter Problem'],
+  [100, 'Private experimentation'],
+  [101, 'Private experimentation'],
+  [128, 'Echo (ping) request'],
+  [129, 'Echo (ping) reply'],
+  [130, 'Multicast Listener Query'],
+  [131, 'Multicast Listener Report'],
+  [132, 'Multicast Listener Done'],
+  [133, 'Router Solicitation'],
+  [134, 'Router Advertisement'],
+  [135, 'Neighbor Solicitation'],
+  [136, 'Neighbor Advertisement'],
+  [137, 'Redirect'],
+  [138, 'Router Renumbering'],
+  [139, 'ICMP Node Information Query'],
+  [140, 'ICMP Node Information Response'],
+  [141, 'Inverse Neighbor Discovery Solicitation Message'],
+  [142, 'Inverse Neighbor Discovery Advertisement Message'],
+  [143, 'Multicast Listener Report Message v2'],
+  [144, 'Home Agent Address Discovery Request Message'],
+  [145, 'Home Agent Address Discovery Reply Message'],
+  [146, 'Mobile Prefix Solicitation'],
+  [147, 'Mobile Prefix Advertisement'],
+  [148, 'Certification Path Solicitation Message'],
+  [149, 'Certification Path Advertisement Message'],
+  [151, 'Multicast Router Advertisement'],
+  [152, 'Multicast Router Solicitation'],
+  [153, 'Multicast Router Termination'],
+  [155, 'RPL Control Message'],
 ]);
 
 const CODES: ReadonlyMap<number, readonly string[]> = new Map([
-  [1, ['no route to destination', 'communication with destination administratively prohibited', 'beyond scope of source address',
-    'address unreachable', 'Port unreachable', 'source address failed ingress/egress policy', 'reject route to destination',
-    'Error in Source Routing Header']],
+  [
+    1,
+    [
+      'no route to destination',
+      'communication with destination administratively prohibited',
+      'beyond scope of source address',
+      'address unreachable',
+      'Port unreachable',
+      'source address failed ingress/egress policy',
+      'reject route to destination',
+      'Error in Source Routing Header',
+    ],
+  ],
   [3, ['hop limit exceeded in transit', 'fragment reassembly time exceeded']],
-  [4, ['erroneous header field encountered', 'unrecognized Next Header type encountered', 'unrecognized IPv6 option encountered',
-    'IPv6 First Fragment has incomplete IPv6 Header Chain']],
+  [
+    4,
+    [
+      'erroneous header field encountered',
+      'unrecognized Next Header type encountered',
+      'unrecognized IPv6 option encountered',
+      'IPv6 First Fragment has incomplete IPv6 Header Chain',
+    ],
+  ],
 ]);
 
 const OPTIONS: ReadonlyMap<number, string> = new Map([
-  [1, 'Source link-layer address'], [2, 'Target link-layer address'], [3, 'Prefix information'], [4, 'Redirected header'], [5, 'MTU'],
-  [7, 'Advertisement Interval'], [8, 'Home Agent Information'], [14, 'Nonce'], [24, 'Route Information'], [25, 'Recursive DNS Server'],
+  [1, 'Source link-layer address'],
+  [2, 'Target link-layer address'],
+  [3, 'Prefix information'],
+  [4, 'Redirected header'],
+  [5, 'MTU'],
+  [7, 'Advertisement Interval'],
+  [8, 'Home Agent Information'],
+  [14, 'Nonce'],
+  [24, 'Route Information'],
+  [25, 'Recursive DNS Server'],
   [31, 'DNS Search List'],
 ]);
 
 /** Fixed part after type/code/checksum, per ND message type (the options follow). */
-const ND_FIXED: ReadonlyMap<number, number> = new Map([[133, 4], [134, 12], [135, 20], [136, 20], [137, 36]]);
+const ND_FIXED: ReadonlyMap<number, number> = new Map([
+  [133, 4],
+  [134, 12],
+  [135, 20],
+  [136, 20],
+  [137, 36],
+]);
 
 export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
   const b = d.data;
@@ -51,7 +105,7 @@ export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
   const code = b[off + 1]!;
   const typeName = TYPES.get(type) ?? `Unknown (${type})`;
   const codes = CODES.get(type);
-  const codeName = codes ? codes[code] ?? 'Unknown' : '';
+  const codeName = codes ? (codes[code] ?? 'Unknown') : '';
   let info = typeName;
   if (codeName) info += ` (${codeName})`;
   if (L) {
@@ -102,9 +156,27 @@ export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
     if (type === 136 && kids) {
       const f = u32(b, off + 4);
       kids.push(
-        field('icmpv6.nd.na.flag.r', `Router: ${f & 0x80000000 ? 'Set' : 'Not set'}`, off + 4, 4, (f & 0x80000000) !== 0),
-        field('icmpv6.nd.na.flag.s', `Solicited: ${f & 0x40000000 ? 'Set' : 'Not set'}`, off + 4, 4, (f & 0x40000000) !== 0),
-        field('icmpv6.nd.na.flag.o', `Override: ${f & 0x20000000 ? 'Set' : 'Not set'}`, off + 4, 4, (f & 0x20000000) !== 0),
+        field(
+          'icmpv6.nd.na.flag.r',
+          `Router: ${f & 0x80000000 ? 'Set' : 'Not set'}`,
+          off + 4,
+          4,
+          (f & 0x80000000) !== 0,
+        ),
+        field(
+          'icmpv6.nd.na.flag.s',
+          `Solicited: ${f & 0x40000000 ? 'Set' : 'Not set'}`,
+          off + 4,
+          4,
+          (f & 0x40000000) !== 0,
+        ),
+        field(
+          'icmpv6.nd.na.flag.o',
+          `Override: ${f & 0x20000000 ? 'Set' : 'Not set'}`,
+          off + 4,
+          4,
+          (f & 0x20000000) !== 0,
+        ),
       );
     }
     if (type === 134 && kids) {
@@ -164,10 +236,12 @@ function options(d: Dissection, L: Layer | undefined, o: number, end: number): {
       d.short(L, 'ICMPv6', `option ${name}`, o + len, end);
       return null;
     }
-    const kids: Field[] | undefined = L ? [
-      field('icmpv6.opt.type', `Type: ${name} (${type})`, o, 1, type),
-      field('icmpv6.opt.length', `Length: ${b[o + 1]!} (${len} bytes)`, o + 1, 1, b[o + 1]!),
-    ] : undefined;
+    const kids: Field[] | undefined = L
+      ? [
+          field('icmpv6.opt.type', `Type: ${name} (${type})`, o, 1, type),
+          field('icmpv6.opt.length', `Length: ${b[o + 1]!} (${len} bytes)`, o + 1, 1, b[o + 1]!),
+        ]
+      : undefined;
     let label = `ICMPv6 Option (${name})`;
     if ((type === 1 || type === 2) && len >= 8) {
       const a = len === 8 ? mac(b, o + 2) : hexColon(b, o + 2, len - 2);

@@ -56,9 +56,19 @@ export function decodePacket(linkType: number, data: Uint8Array, originalLength?
   }
   frame.label = `Frame: ${wire} bytes on wire (${wire * 8} bits), ${cap} bytes captured (${cap * 8} bits)`;
   frame.fields.push(
-    frameFields.get(linkType, () => field('frame.encap_type', `Encapsulation type: ${LINK_TYPE_NAMES.get(linkType) ?? 'Unknown'} (${linkType})`, 0, 0, linkType)),
+    frameFields.get(linkType, () =>
+      field(
+        'frame.encap_type',
+        `Encapsulation type: ${LINK_TYPE_NAMES.get(linkType) ?? 'Unknown'} (${linkType})`,
+        0,
+        0,
+        linkType,
+      ),
+    ),
     frameFields.get(1e6 + wire, () => field('frame.len', `Frame Length: ${wire} bytes (${wire * 8} bits)`, 0, 0, wire)),
-    frameFields.get(2e6 + cap, () => field('frame.cap_len', `Capture Length: ${cap} bytes (${cap * 8} bits)`, 0, 0, cap)),
+    frameFields.get(2e6 + cap, () =>
+      field('frame.cap_len', `Capture Length: ${cap} bytes (${cap * 8} bits)`, 0, 0, cap),
+    ),
     field('frame.protocols', `[Protocols in frame: ${protocols}]`, 0, 0, protocols),
   );
   const out: DecodedPacket = {
@@ -90,7 +100,12 @@ export function summarizePacket(linkType: number, data: Uint8Array, originalLeng
  * The columns only, written into `out` (no conversation, no allocation beyond the column
  * strings): for tools that print millions of rows.
  */
-export function summarizeInto(linkType: number, data: Uint8Array, originalLength: number, out: PacketSummary): PacketSummary {
+export function summarizeInto(
+  linkType: number,
+  data: Uint8Array,
+  originalLength: number,
+  out: PacketSummary,
+): PacketSummary {
   const d = scratch;
   d.reset(data, originalLength);
   run(d, linkType);

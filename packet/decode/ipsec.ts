@@ -27,7 +27,8 @@ export function parseAh(d: Dissection, off: number, end: number): number {
       field('ah.spi', `AH SPI: ${hex32(spi)}`, off + 4, 4, spi),
       field('ah.sequence', `AH Sequence: ${seq}`, off + 8, 4, seq),
     );
-    if (len > 12 && off + len <= end) L.fields.push(field('ah.icv', `AH ICV: ${hexBytes(b, off + 12, len - 12)}`, off + 12, len - 12));
+    if (len > 12 && off + len <= end)
+      L.fields.push(field('ah.icv', `AH ICV: ${hexBytes(b, off + 12, len - 12)}`, off + 12, len - 12));
   }
   if (len < 12 || off + len > end) {
     if (len < 12) d.malformed(L, 'AH', `bad length ${len}`, off + 1, 1);
@@ -65,6 +66,7 @@ export function dissectEsp(d: Dissection, off: number, end: number): void {
       field('esp.spi', `ESP SPI: ${hex32(spi)} (${spi})`, off, 4, spi),
       field('esp.sequence', `ESP Sequence: ${seq}`, off + 4, 4, seq),
     );
-    if (end > off + 8) L.fields.push(field('esp.encrypted_data', `Encrypted Data: ${end - off - 8} bytes`, off + 8, end - off - 8));
+    if (end > off + 8)
+      L.fields.push(field('esp.encrypted_data', `Encrypted Data: ${end - off - 8} bytes`, off + 8, end - off - 8));
   }
 }

@@ -12,9 +12,17 @@ import { dispatchIpProto } from './registry.js';
 import type { Field, Layer } from './types.js';
 
 const OPTIONS: ReadonlyMap<number, string> = new Map([
-  [0, 'End of Options List (EOL)'], [1, 'No-Operation (NOP)'], [7, 'Record Route (RR)'], [68, 'Time Stamp (TS)'], [130, 'Security (SEC)'],
-  [131, 'Loose Source Route (LSR)'], [133, 'Extended Security (E-SEC)'], [134, 'Commercial IP Security (CIPSO)'], [136, 'Stream ID (SID)'],
-  [137, 'Strict Source Route (SSR)'], [148, 'Router Alert (RTRALT)'],
+  [0, 'End of Options List (EOL)'],
+  [1, 'No-Operation (NOP)'],
+  [7, 'Record Route (RR)'],
+  [68, 'Time Stamp (TS)'],
+  [130, 'Security (SEC)'],
+  [131, 'Loose Source Route (LSR)'],
+  [133, 'Extended Security (E-SEC)'],
+  [134, 'Commercial IP Security (CIPSO)'],
+  [136, 'Stream ID (SID)'],
+  [137, 'Strict Source Route (SSR)'],
+  [148, 'Router Alert (RTRALT)'],
 ]);
 
 export function dissectIpv4(d: Dissection, off: number, end: number, rend: number): void {
@@ -32,8 +40,12 @@ export function dissectIpv4(d: Dissection, off: number, end: number, rend: numbe
   if (L) {
     const k = off * 256 + b[off]!;
     L.fields.push(
-      sharedField('ip.version', k, () => field('ip.version', `${bits(b[off]!, 7, 4, 8)} = Version: ${ver}`, off, 1, ver)),
-      sharedField('ip.hdr_len', k, () => field('ip.hdr_len', `${bits(b[off]!, 3, 4, 8)} = Header Length: ${hl} bytes (${hl >> 2})`, off, 1, hl)),
+      sharedField('ip.version', k, () =>
+        field('ip.version', `${bits(b[off]!, 7, 4, 8)} = Version: ${ver}`, off, 1, ver),
+      ),
+      sharedField('ip.hdr_len', k, () =>
+        field('ip.hdr_len', `${bits(b[off]!, 3, 4, 8)} = Header Length: ${hl} bytes (${hl >> 2})`, off, 1, hl),
+      ),
     );
   }
   if (ver === 6) {
@@ -71,24 +83,65 @@ export function dissectIpv4(d: Dissection, off: number, end: number, rend: numbe
   if (L) {
     L.label = `Internet Protocol Version 4, Src: ${src}, Dst: ${dst}`;
     const fl = flags >>> 13;
-    const flagText = fl & 2 ? ', Don\'t fragment' : fl & 1 ? ', More fragments' : '';
+    const flagText = fl & 2 ? ", Don't fragment" : fl & 1 ? ', More fragments' : '';
     const ck = u16(b, off + 10);
     const raw = onesSum(b, off, off + Math.min(hl, avail));
     L.fields.push(
       dsField('ip.dsfield', 'Differentiated Services Field', b[off + 1]!, off + 1, 1),
       field('ip.len', `Total Length: ${tso ? `0 (TSO: ${total})` : total}`, off + 2, 2, total),
       field('ip.id', `Identification: ${hex16(id)} (${id})`, off + 4, 2, id),
-      sharedField('ip.flags', (off + 6) * 256 + b[off + 6]!, () => field('ip.flags', `${bits(b[off + 6]!, 7, 3, 8)} = Flags: ${hex8(b[off + 6]! & 0xe0)}${flagText}`, off + 6, 1, fl, [
-        field('ip.flags.rb', `${bits(b[off + 6]!, 7, 1, 8)} = Reserved bit: ${fl & 4 ? 'Set' : 'Not set'}`, off + 6, 1, (fl & 4) !== 0),
-        field('ip.flags.df', `${bits(b[off + 6]!, 6, 1, 8)} = Don't fragment: ${fl & 2 ? 'Set' : 'Not set'}`, off + 6, 1, (fl & 2) !== 0),
-        field('ip.flags.mf', `${bits(b[off + 6]!, 5, 1, 8)} = More fragments: ${fl & 1 ? 'Set' : 'Not set'}`, off + 6, 1, (fl & 1) !== 0),
-      ])),
-      sharedField('ip.frag_offset', (off + 6) * 65536 + flags, () => field('ip.frag_offset', `${bits(flags, 12, 13)} = Fragment Offset: ${(flags & 0x1fff) * 8}`, off + 6, 2, (flags & 0x1fff) * 8)),
+      sharedField('ip.flags', (off + 6) * 256 + b[off + 6]!, () =>
+        field(
+          'ip.flags',
+          `${bits(b[off + 6]!, 7, 3, 8)} = Flags: ${hex8(b[off + 6]! & 0xe0)}${flagText}`,
+          off + 6,
+          1,
+          fl,
+          [
+            field(
+              'ip.flags.rb',
+              `${bits(b[off + 6]!, 7, 1, 8)} = Reserved bit: ${fl & 4 ? 'Set' : 'Not set'}`,
+              off + 6,
+              1,
+              (fl & 4) !== 0,
+            ),
+            field(
+              'ip.flags.df',
+              `${bits(b[off + 6]!, 6, 1, 8)} = Don't fragment: ${fl & 2 ? 'Set' : 'Not set'}`,
+              off + 6,
+              1,
+              (fl & 2) !== 0,
+            ),
+            field(
+              'ip.flags.mf',
+              `${bits(b[off + 6]!, 5, 1, 8)} = More fragments: ${fl & 1 ? 'Set' : 'Not set'}`,
+              off + 6,
+              1,
+              (fl & 1) !== 0,
+            ),
+          ],
+        ),
+      ),
+      sharedField('ip.frag_offset', (off + 6) * 65536 + flags, () =>
+        field(
+          'ip.frag_offset',
+          `${bits(flags, 12, 13)} = Fragment Offset: ${(flags & 0x1fff) * 8}`,
+          off + 6,
+          2,
+          (flags & 0x1fff) * 8,
+        ),
+      ),
       sharedField('ip.ttl', (off + 8) * 256 + ttl, () => field('ip.ttl', `Time to Live: ${ttl}`, off + 8, 1, ttl)),
-      sharedField('ip.proto', (off + 9) * 256 + proto, () => field('ip.proto', `Protocol: ${ipProtoName(proto)} (${proto})`, off + 9, 1, proto)),
+      sharedField('ip.proto', (off + 9) * 256 + proto, () =>
+        field('ip.proto', `Protocol: ${ipProtoName(proto)} (${proto})`, off + 9, 1, proto),
+      ),
       field('ip.checksum', `Header Checksum: ${hex16(ck)} ${checksumStatus(raw, ck)}`, off + 10, 2, ck),
-      sharedField('ip.src', (off + 12) * 4294967296 + u32(b, off + 12), () => field('ip.src', `Source Address: ${src}`, off + 12, 4, src)),
-      sharedField('ip.dst', (off + 16) * 4294967296 + u32(b, off + 16), () => field('ip.dst', `Destination Address: ${dst}`, off + 16, 4, dst)),
+      sharedField('ip.src', (off + 12) * 4294967296 + u32(b, off + 12), () =>
+        field('ip.src', `Source Address: ${src}`, off + 12, 4, src),
+      ),
+      sharedField('ip.dst', (off + 16) * 4294967296 + u32(b, off + 16), () =>
+        field('ip.dst', `Destination Address: ${dst}`, off + 16, 4, dst),
+      ),
     );
   }
   if (total < hl) {
@@ -149,10 +202,12 @@ function options(d: Dissection, L: Layer, o: number, end: number): void {
       kids.push(field('_ws.expert', `[IP Option - ${name}: bad length ${len}]`, o, end - o));
       break;
     }
-    kids.push(field('ip.opt.type', `IP Option - ${name} (${len} bytes)`, o, len, type, [
-      field('ip.opt.type', `Type: ${type}`, o, 1, type),
-      field('ip.opt.len', `Length: ${len}`, o + 1, 1, len),
-    ]));
+    kids.push(
+      field('ip.opt.type', `IP Option - ${name} (${len} bytes)`, o, len, type, [
+        field('ip.opt.type', `Type: ${type}`, o, 1, type),
+        field('ip.opt.len', `Length: ${len}`, o + 1, 1, len),
+      ]),
+    );
     o += len;
   }
   L.fields.push(field('ip.options', `Options: (${end - start} bytes)`, start, end - start, undefined, kids));

@@ -11,12 +11,26 @@ import { dispatchIpProto } from './registry.js';
 import type { Field } from './types.js';
 
 const OPTION_NAMES: ReadonlyMap<number, string> = new Map([
-  [0x00, 'Pad1'], [0x01, 'PadN'], [0x04, 'Tunnel Encapsulation Limit'], [0x05, 'Router Alert'], [0x07, 'CALIPSO'], [0x26, 'Quick-Start'],
-  [0x31, 'SMF_DPD'], [0x63, 'RPL Option'], [0x6d, 'MPL Option'], [0x8b, 'ILNP Nonce'], [0xc2, 'Jumbo Payload'], [0xc9, 'Home Address'],
+  [0x00, 'Pad1'],
+  [0x01, 'PadN'],
+  [0x04, 'Tunnel Encapsulation Limit'],
+  [0x05, 'Router Alert'],
+  [0x07, 'CALIPSO'],
+  [0x26, 'Quick-Start'],
+  [0x31, 'SMF_DPD'],
+  [0x63, 'RPL Option'],
+  [0x6d, 'MPL Option'],
+  [0x8b, 'ILNP Nonce'],
+  [0xc2, 'Jumbo Payload'],
+  [0xc9, 'Home Address'],
 ]);
 
 const ROUTING_TYPES: ReadonlyMap<number, string> = new Map([
-  [0, 'Source Route'], [1, 'Nimrod'], [2, 'Type 2 Routing'], [3, 'RPL Source Route'], [4, 'Segment Routing'],
+  [0, 'Source Route'],
+  [1, 'Nimrod'],
+  [2, 'Type 2 Routing'],
+  [3, 'RPL Source Route'],
+  [4, 'Segment Routing'],
 ]);
 
 /** IPv6 by ethertype (Ethernet, VLAN, SLL…): bytes that are not IPv6 are left as data. */
@@ -41,14 +55,17 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
     return;
   }
   if (avail < 40 || b[off]! >> 4 !== 6) {
-    if (direct || avail < 40 && end >= d.length && d.length < d.wireLength) {
+    if (direct || (avail < 40 && end >= d.length && d.length < d.wireLength)) {
       d.short(L, 'IPv6', 'IPv6 header', off + 40, end);
       return;
     }
     // Wireshark's IPv6 decoder refuses such bytes; the row then shows the bare ethertype.
     d.protocol = '0x86dd';
     d.info = 'IPv6';
-    const why = avail < 40 ? `header needs 40 bytes, ${Math.max(avail, 0)} present` : `bogus IP version (${b[off]! >> 4}, must be 6)`;
+    const why =
+      avail < 40
+        ? `header needs 40 bytes, ${Math.max(avail, 0)} present`
+        : `bogus IP version (${b[off]! >> 4}, must be 6)`;
     d.malformed(L, 'IPv6', why, off, Math.max(Math.min(avail, 40), 0), false);
     return;
   }
@@ -68,7 +85,13 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
     L.fields.push(
       field('ipv6.version', `0110 .... = Version: 6`, off, 1, 6),
       tcf,
-      field('ipv6.flow', `.... ${bits(flow, 19, 20, 20)} = Flow Label: 0x${flow.toString(16).padStart(5, '0')}`, off + 1, 3, flow),
+      field(
+        'ipv6.flow',
+        `.... ${bits(flow, 19, 20, 20)} = Flow Label: 0x${flow.toString(16).padStart(5, '0')}`,
+        off + 1,
+        3,
+        flow,
+      ),
       field('ipv6.plen', `Payload Length: ${plen}`, off + 4, 2, plen),
       field('ipv6.nxt', `Next Header: ${ipProtoName(nxt)} (${nxt})`, off + 6, 1, nxt),
       field('ipv6.hlim', `Hop Limit: ${hlim}`, off + 7, 1, hlim),
@@ -96,7 +119,8 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
   for (;;) {
     if (nxt === 0 || nxt === 60 || nxt === 43) {
       const name = nxt === 0 ? 'hopopts' : nxt === 60 ? 'dstopts' : 'routing';
-      const title = nxt === 0 ? 'IPv6 Hop-by-Hop Option' : nxt === 60 ? 'Destination Options for IPv6' : 'Routing Header for IPv6';
+      const title =
+        nxt === 0 ? 'IPv6 Hop-by-Hop Option' : nxt === 60 ? 'Destination Options for IPv6' : 'Routing Header for IPv6';
       if (pEnd - o < 2) {
         d.short(L, 'IPv6', title, o + 8, pEnd);
         return;
@@ -121,9 +145,11 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
             field('ipv6.routing.segleft', `Segments Left: ${b[o + 3]!}`, o + 3, 1, b[o + 3]!),
           );
           if (type === 0 || type === 2) {
-            for (let a = o + 8; a + 16 <= o + len; a += 16) kids.push(field('ipv6.routing.src.addr', `Address: ${ipv6(b, a)}`, a, 16, ipv6(b, a)));
+            for (let a = o + 8; a + 16 <= o + len; a += 16)
+              kids.push(field('ipv6.routing.src.addr', `Address: ${ipv6(b, a)}`, a, 16, ipv6(b, a)));
           } else if (type === 4) {
-            for (let a = o + 8; a + 16 <= o + len && a < o + 8 + 16 * (b[o + 4]! + 1); a += 16) kids.push(field('ipv6.routing.srh.addr', `Address: ${ipv6(b, a)}`, a, 16, ipv6(b, a)));
+            for (let a = o + 8; a + 16 <= o + len && a < o + 8 + 16 * (b[o + 4]! + 1); a += 16)
+              kids.push(field('ipv6.routing.srh.addr', `Address: ${ipv6(b, a)}`, a, 16, ipv6(b, a)));
           }
         } else {
           options(d, kids, o + 2, o + len);
@@ -145,12 +171,14 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
       const more = (w & 1) !== 0;
       const id = u32(b, o + 4);
       if (L) {
-        L.fields.push(field('ipv6.fraghdr', 'Fragment Header for IPv6', o, 8, undefined, [
-          field('ipv6.fraghdr.nxt', `Next header: ${ipProtoName(next)} (${next})`, o, 1, next),
-          field('ipv6.fraghdr.offset', `${bits(w, 15, 13)} = Offset: ${fo >> 3} (${fo} bytes)`, o + 2, 2, fo),
-          field('ipv6.fraghdr.more', `${bits(w, 0, 1)} = More Fragments: ${more ? 'Yes' : 'No'}`, o + 2, 2, more),
-          field('ipv6.fraghdr.ident', `Identification: ${hex32(id)}`, o + 4, 4, id),
-        ]));
+        L.fields.push(
+          field('ipv6.fraghdr', 'Fragment Header for IPv6', o, 8, undefined, [
+            field('ipv6.fraghdr.nxt', `Next header: ${ipProtoName(next)} (${next})`, o, 1, next),
+            field('ipv6.fraghdr.offset', `${bits(w, 15, 13)} = Offset: ${fo >> 3} (${fo} bytes)`, o + 2, 2, fo),
+            field('ipv6.fraghdr.more', `${bits(w, 0, 1)} = More Fragments: ${more ? 'Yes' : 'No'}`, o + 2, 2, more),
+            field('ipv6.fraghdr.ident', `Identification: ${hex32(id)}`, o + 4, 4, id),
+          ]),
+        );
       }
       o += 8;
       if (fo !== 0) {
@@ -202,7 +230,8 @@ function options(d: Dissection, kids: Field[], o: number, end: number): void {
       field('ipv6.opt.type', `Type: ${name} (${type})`, o, 1, type),
       field('ipv6.opt.length', `Length: ${len}`, o + 1, 1, len),
     ]);
-    if (type === 5 && len === 2) kid.children!.push(field('ipv6.opt.router_alert', `Router Alert: ${u16(b, o + 2)}`, o + 2, 2, u16(b, o + 2)));
+    if (type === 5 && len === 2)
+      kid.children!.push(field('ipv6.opt.router_alert', `Router Alert: ${u16(b, o + 2)}`, o + 2, 2, u16(b, o + 2)));
     kids.push(kid);
     o += 2 + len;
   }
@@ -227,9 +256,12 @@ function finalDestination(d: Dissection, o: number, len: number): void {
 function jumboLength(b: Uint8Array, o: number, end: number): number {
   if (o + 2 > end) return -1;
   const stop = Math.min(end, o + (b[o + 1]! + 1) * 8);
-  for (let p = o + 2; p < stop;) {
+  for (let p = o + 2; p < stop; ) {
     const type = b[p]!;
-    if (type === 0) { p++; continue; }
+    if (type === 0) {
+      p++;
+      continue;
+    }
     if (p + 2 > stop) return -1;
     const len = b[p + 1]!;
     if (type === 0xc2 && len === 4 && p + 6 <= stop) return u32(b, p + 2);

@@ -7,7 +7,14 @@ import { hex16, hex8 } from './format.js';
 import { dispatchEtherType, etherTypeName } from './registry.js';
 
 const SAPS: ReadonlyMap<number, string> = new Map([
-  [0x00, 'NULL LSAP'], [0x06, 'TCP/IP'], [0x42, 'Spanning Tree BPDU'], [0xaa, 'SNAP'], [0xe0, 'NetWare'], [0xf0, 'NetBIOS'], [0xfe, 'ISO Network Layer'], [0xff, 'Global LSAP'],
+  [0x00, 'NULL LSAP'],
+  [0x06, 'TCP/IP'],
+  [0x42, 'Spanning Tree BPDU'],
+  [0xaa, 'SNAP'],
+  [0xe0, 'NetWare'],
+  [0xf0, 'NetBIOS'],
+  [0xfe, 'ISO Network Layer'],
+  [0xff, 'Global LSAP'],
 ]);
 
 export function dissectLlc(d: Dissection, off: number, end: number, rend: number): void {
@@ -41,7 +48,13 @@ export function dissectLlc(d: Dissection, off: number, end: number, rend: number
     if (L) {
       L.length = 8;
       L.fields.push(
-        field('llc.oui', `Organization Code: ${oui === 0 ? 'Encapsulated Ethernet' : 'Unknown'} (0x${oui.toString(16).padStart(6, '0')})`, off + 3, 3, oui),
+        field(
+          'llc.oui',
+          `Organization Code: ${oui === 0 ? 'Encapsulated Ethernet' : 'Unknown'} (0x${oui.toString(16).padStart(6, '0')})`,
+          off + 3,
+          3,
+          oui,
+        ),
         field('llc.type', `Type: ${etherTypeName(pid)} (${hex16(pid)})`, off + 6, 2, pid),
       );
     }

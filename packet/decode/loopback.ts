@@ -8,7 +8,14 @@ import { dissectIpv6Direct } from './ipv6.js';
 import { dispatchEtherType, enter } from './registry.js';
 
 /** BSD AF_ values that mean IP (AF_INET6 is 24, 28 or 30 depending on the BSD). */
-const FAMILIES: ReadonlyMap<number, string> = new Map([[2, 'IP'], [7, 'OSI'], [23, 'IPX'], [24, 'IPv6'], [28, 'IPv6'], [30, 'IPv6']]);
+const FAMILIES: ReadonlyMap<number, string> = new Map([
+  [2, 'IP'],
+  [7, 'OSI'],
+  [23, 'IPX'],
+  [24, 'IPv6'],
+  [28, 'IPv6'],
+  [30, 'IPv6'],
+]);
 
 export function dissectNull(d: Dissection, off: number, end: number, rend: number): void {
   loop(d, off, end, rend, false);
@@ -29,11 +36,12 @@ function loop(d: Dissection, off: number, end: number, rend: number, network: bo
   let family = u32(d.data, off);
   // DLT_NULL is in the writer's byte order: a family is small, so high bits set mean swapped.
   if (!network && (family & 0xffff0000) !== 0) {
-    family = ((family & 0xff) << 24 | (family & 0xff00) << 8 | (family >>> 8) & 0xff00 | family >>> 24) >>> 0;
+    family = (((family & 0xff) << 24) | ((family & 0xff00) << 8) | ((family >>> 8) & 0xff00) | (family >>> 24)) >>> 0;
   }
   if (L) {
     if (family > 1500 && family <= 0xffff) L.fields.push(field('null.type', `Type: ${hex32(family)}`, off, 4, family));
-    else L.fields.push(field('null.family', `Family: ${FAMILIES.get(family) ?? 'Unknown'} (${family})`, off, 4, family));
+    else
+      L.fields.push(field('null.family', `Family: ${FAMILIES.get(family) ?? 'Unknown'} (${family})`, off, 4, family));
   }
   // Some writers put an ethertype there instead of an address family.
   if (family > 1500 && family <= 0xffff) {
@@ -51,8 +59,7 @@ export function dissectRawIp(d: Dissection, off: number, end: number, rend: numb
   if (v === 4) dispatchEtherType(d, 0x0800, off, end, rend);
   else if (v === 6) {
     if (enter(d, 'IPv6')) dissectIpv6Direct(d, off, end, rend);
-  }
-  else {
+  } else {
     d.protocol = 'Raw';
     d.info = 'Raw packet data';
     const L = d.tree ? d.layer('raw', 'Raw packet data', off, Math.max(end - off, 0)) : undefined;

@@ -7,9 +7,15 @@ import { hex16 } from './format.js';
 import { dispatchEtherType } from './registry.js';
 
 const PPP_PROTOCOLS: ReadonlyMap<number, [string, number?]> = new Map([
-  [0x0021, ['Internet Protocol version 4', 0x0800]], [0x0057, ['Internet Protocol version 6', 0x86dd]], [0x0281, ['MPLS', 0x8847]],
-  [0x8021, ['Internet Protocol Control Protocol']], [0x8057, ['IPv6 Control Protocol']], [0xc021, ['Link Control Protocol']],
-  [0xc023, ['Password Authentication Protocol']], [0xc223, ['Challenge Handshake Authentication Protocol']], [0x80fd, ['Compression Control Protocol']],
+  [0x0021, ['Internet Protocol version 4', 0x0800]],
+  [0x0057, ['Internet Protocol version 6', 0x86dd]],
+  [0x0281, ['MPLS', 0x8847]],
+  [0x8021, ['Internet Protocol Control Protocol']],
+  [0x8057, ['IPv6 Control Protocol']],
+  [0xc021, ['Link Control Protocol']],
+  [0xc023, ['Password Authentication Protocol']],
+  [0xc223, ['Challenge Handshake Authentication Protocol']],
+  [0x80fd, ['Compression Control Protocol']],
 ]);
 
 export function dissectPpp(d: Dissection, off: number, end: number, rend: number): void {
@@ -18,7 +24,10 @@ export function dissectPpp(d: Dissection, off: number, end: number, rend: number
   d.protocol = 'PPP';
   let o = off;
   if (end - o >= 2 && b[o] === 0xff && b[o + 1] === 0x03) {
-    L?.fields.push(field('ppp.address', 'Address: 0xff', o, 1, 0xff), field('ppp.control', 'Control: 0x03', o + 1, 1, 3));
+    L?.fields.push(
+      field('ppp.address', 'Address: 0xff', o, 1, 0xff),
+      field('ppp.control', 'Control: 0x03', o + 1, 1, 3),
+    );
     o += 2;
   }
   if (end - o < 1 || (!(b[o]! & 1) && end - o < 2)) {
@@ -49,7 +58,13 @@ export function dissectCiscoHdlc(d: Dissection, off: number, end: number, rend: 
   }
   const type = u16(b, off + 2);
   L?.fields.push(
-    field('chdlc.address', `Address: ${b[off] === 0x8f ? 'Multicast' : 'Unicast'} (0x${b[off]!.toString(16)})`, off, 1, b[off]!),
+    field(
+      'chdlc.address',
+      `Address: ${b[off] === 0x8f ? 'Multicast' : 'Unicast'} (0x${b[off]!.toString(16)})`,
+      off,
+      1,
+      b[off]!,
+    ),
     field('chdlc.protocol', `Protocol: ${hex16(type)}`, off + 2, 2, type),
   );
   dispatchEtherType(d, type, off + 4, end, rend);

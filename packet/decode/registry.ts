@@ -11,9 +11,19 @@ import { hex16 } from './format.js';
  * An application-layer decoder tried on a transport payload; returns false, having changed
  * nothing, when the bytes are not its protocol (the transport then stays the top layer).
  */
-export type PayloadDissector = (d: Dissection, off: number, end: number, rend: number, sport: number, dport: number) => boolean;
+export type PayloadDissector = (
+  d: Dissection,
+  off: number,
+  end: number,
+  rend: number,
+  sport: number,
+  dport: number,
+) => boolean;
 
-export interface EtherTypeEntry { name: string; dissect?: Dissector }
+export interface EtherTypeEntry {
+  name: string;
+  dissect?: Dissector;
+}
 
 export const LINK_TYPES = new Map<number, Dissector>();
 export const ETHER_TYPES = new Map<number, EtherTypeEntry>();
@@ -64,12 +74,18 @@ export function dispatchIpProto(d: Dissection, proto: number, off: number, end: 
 
 /** Lower port first, then the higher one (Wireshark's order), then the heuristics. */
 export function dispatchPorts(
-  d: Dissection, table: Map<number, PayloadDissector>, heuristics: readonly PayloadDissector[],
-  off: number, end: number, rend: number, sport: number, dport: number,
+  d: Dissection,
+  table: Map<number, PayloadDissector>,
+  heuristics: readonly PayloadDissector[],
+  off: number,
+  end: number,
+  rend: number,
+  sport: number,
+  dport: number,
 ): boolean {
   if (off >= rend) return false;
-  const lo = Math.min(sport , dport);
-  const hi = Math.max(sport , dport);
+  const lo = Math.min(sport, dport);
+  const hi = Math.max(sport, dport);
   // Port 0 is never looked up (Wireshark uses it to mean "no port").
   let f = lo !== 0 ? table.get(lo) : undefined;
   if (f?.(d, off, end, rend, sport, dport)) return true;

@@ -10,8 +10,16 @@ import type { Layer } from './types.js';
 const PACKET_TYPES = ['Unicast to us', 'Broadcast', 'Multicast', 'Unicast to another host', 'Sent by us'];
 
 const ARPHRD: ReadonlyMap<number, string> = new Map([
-  [1, 'Ethernet'], [24, 'IEEE 1394'], [32, 'InfiniBand'], [512, 'PPP'], [772, 'Loopback'], [776, 'IPv6-in-IPv4'],
-  [778, 'GRE'], [801, 'IEEE 802.11'], [824, 'Netlink'], [65534, 'None'],
+  [1, 'Ethernet'],
+  [24, 'IEEE 1394'],
+  [32, 'InfiniBand'],
+  [512, 'PPP'],
+  [772, 'Loopback'],
+  [776, 'IPv6-in-IPv4'],
+  [778, 'GRE'],
+  [801, 'IEEE 802.11'],
+  [824, 'Netlink'],
+  [65534, 'None'],
 ]);
 
 function packetType(t: number): string {
@@ -36,7 +44,13 @@ export function dissectSll(d: Dissection, off: number, end: number, rend: number
   if (L) {
     L.fields.push(
       field('sll.pkttype', `Packet type: ${packetType(pkttype)} (${pkttype})`, off, 2, pkttype),
-      field('sll.hatype', `Link-layer address type: ${ARPHRD.get(hatype) ?? 'Unknown'} (${hatype})`, off + 2, 2, hatype),
+      field(
+        'sll.hatype',
+        `Link-layer address type: ${ARPHRD.get(hatype) ?? 'Unknown'} (${hatype})`,
+        off + 2,
+        2,
+        hatype,
+      ),
       field('sll.halen', `Link-layer address length: ${halen}`, off + 4, 2, halen),
     );
     addressField(d, L, off + 6, halen, hatype);
@@ -66,7 +80,13 @@ export function dissectSll2(d: Dissection, off: number, end: number, rend: numbe
       protocolField(proto, off),
       field('sll.reserved', `Reserved: ${hex16(u16(b, off + 2))}`, off + 2, 2, u16(b, off + 2)),
       field('sll.ifindex', `Interface index: ${ifindex}`, off + 4, 4, ifindex),
-      field('sll.hatype', `Link-layer address type: ${ARPHRD.get(hatype) ?? 'Unknown'} (${hatype})`, off + 8, 2, hatype),
+      field(
+        'sll.hatype',
+        `Link-layer address type: ${ARPHRD.get(hatype) ?? 'Unknown'} (${hatype})`,
+        off + 8,
+        2,
+        hatype,
+      ),
       field('sll.pkttype', `Packet type: ${packetType(pkttype)} (${pkttype})`, off + 10, 1, pkttype),
       field('sll.halen', `Link-layer address length: ${halen}`, off + 11, 1, halen),
     );
@@ -83,8 +103,10 @@ function setSource(d: Dissection, o: number, halen: number, hatype: number): voi
 
 function addressField(d: Dissection, L: Layer, o: number, halen: number, hatype: number): void {
   const n = Math.min(halen, 8);
-  if (n === 6 && hatype !== 65534) L.fields.push(field('sll.src.eth', `Source: ${mac(d.data, o)}`, o, 6, mac(d.data, o)));
-  else if (n > 0) L.fields.push(field('sll.src.other', `Source: ${hexColon(d.data, o, n)}`, o, n, hexColon(d.data, o, n)));
+  if (n === 6 && hatype !== 65534)
+    L.fields.push(field('sll.src.eth', `Source: ${mac(d.data, o)}`, o, 6, mac(d.data, o)));
+  else if (n > 0)
+    L.fields.push(field('sll.src.other', `Source: ${hexColon(d.data, o, n)}`, o, n, hexColon(d.data, o, n)));
   if (n < 8) L.fields.push(field('sll.unused', `Unused: ${hexColon(d.data, o + n, 8 - n)}`, o + n, 8 - n));
 }
 

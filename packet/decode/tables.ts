@@ -21,8 +21,19 @@ import { dissectUdp } from './udp.js';
 
 /** Link types (https://www.tcpdump.org/linktypes.html) → L2. */
 export const LINK_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
-  [0, 'NULL'], [1, 'ETHERNET'], [9, 'PPP'], [12, 'RAW'], [14, 'RAW'], [50, 'PPP_HDLC'], [101, 'RAW'], [104, 'C_HDLC'], [108, 'LOOP'],
-  [113, 'LINUX_SLL'], [228, 'IPV4'], [229, 'IPV6'], [276, 'LINUX_SLL2'],
+  [0, 'NULL'],
+  [1, 'ETHERNET'],
+  [9, 'PPP'],
+  [12, 'RAW'],
+  [14, 'RAW'],
+  [50, 'PPP_HDLC'],
+  [101, 'RAW'],
+  [104, 'C_HDLC'],
+  [108, 'LOOP'],
+  [113, 'LINUX_SLL'],
+  [228, 'IPV4'],
+  [229, 'IPV6'],
+  [276, 'LINUX_SLL2'],
 ]);
 
 LINK_TYPES.set(0, dissectNull);
@@ -48,14 +59,36 @@ const ethertypes: [number, string, ((...a: Parameters<typeof dissectIpv4>) => vo
   [0x8100, '802.1Q Virtual LAN', dissectVlan],
   [0x88a8, '802.1ad Provider Bridge (Q-in-Q)', dissectQinq],
   [0x9100, 'QinQ: old non-standard 802.1ad', dissectQinq],
-  [0x0842, 'Wake on LAN'], [0x22f0, 'AVTP'], [0x22f3, 'TRILL'], [0x6003, 'DEC DNA Routing'], [0x809b, 'AppleTalk'], [0x80f3, 'AARP'],
-  [0x8137, 'Netware IPX/SPX'], [0x8808, 'MAC Control'], [0x8809, 'Slow Protocols'], [0x8847, 'MPLS label switched packet'],
-  [0x8848, 'MPLS multicast label switched packet'], [0x8863, 'PPPoE Discovery'], [0x8864, 'PPPoE Session'], [0x886d, 'Intel ANS probe'],
-  [0x888e, '802.1X Authentication'], [0x8892, 'PROFINET'], [0x889a, 'HyperSCSI'], [0x88a2, 'ATA over Ethernet'], [0x88a4, 'EtherCAT frame'],
-  [0x88b5, 'Local Experimental Ethertype 1'], [0x88b6, 'Local Experimental Ethertype 2'], [0x88b7, 'IEEE 802a OUI Extended Ethertype'],
-  [0x88cc, '802.1 Link Layer Discovery Protocol (LLDP)'], [0x88e5, '802.1AE (MACsec)'], [0x88e7, '802.1ah Provider Backbone Bridge (mac-in-mac)'],
-  [0x88f7, 'PTPv2 over Ethernet (IEEE1588)'], [0x8902, 'IEEE 802.1ag Connectivity Fault Management (CFM) protocol'],
-  [0x8906, 'Fibre Channel over Ethernet'], [0x8914, 'FCoE Initialization Protocol'], [0x9000, 'Configuration Test Protocol (loopback)'],
+  [0x0842, 'Wake on LAN'],
+  [0x22f0, 'AVTP'],
+  [0x22f3, 'TRILL'],
+  [0x6003, 'DEC DNA Routing'],
+  [0x809b, 'AppleTalk'],
+  [0x80f3, 'AARP'],
+  [0x8137, 'Netware IPX/SPX'],
+  [0x8808, 'MAC Control'],
+  [0x8809, 'Slow Protocols'],
+  [0x8847, 'MPLS label switched packet'],
+  [0x8848, 'MPLS multicast label switched packet'],
+  [0x8863, 'PPPoE Discovery'],
+  [0x8864, 'PPPoE Session'],
+  [0x886d, 'Intel ANS probe'],
+  [0x888e, '802.1X Authentication'],
+  [0x8892, 'PROFINET'],
+  [0x889a, 'HyperSCSI'],
+  [0x88a2, 'ATA over Ethernet'],
+  [0x88a4, 'EtherCAT frame'],
+  [0x88b5, 'Local Experimental Ethertype 1'],
+  [0x88b6, 'Local Experimental Ethertype 2'],
+  [0x88b7, 'IEEE 802a OUI Extended Ethertype'],
+  [0x88cc, '802.1 Link Layer Discovery Protocol (LLDP)'],
+  [0x88e5, '802.1AE (MACsec)'],
+  [0x88e7, '802.1ah Provider Backbone Bridge (mac-in-mac)'],
+  [0x88f7, 'PTPv2 over Ethernet (IEEE1588)'],
+  [0x8902, 'IEEE 802.1ag Connectivity Fault Management (CFM) protocol'],
+  [0x8906, 'Fibre Channel over Ethernet'],
+  [0x8914, 'FCoE Initialization Protocol'],
+  [0x9000, 'Configuration Test Protocol (loopback)'],
 ];
 for (const [type, name, dissect] of ethertypes) ETHER_TYPES.set(type, dissect ? { name, dissect } : { name });
 LLC.dissect = dissectLlc;
@@ -77,14 +110,19 @@ UDP_PORTS.set(53, dissectDnsUdp);
 UDP_PORTS.set(5353, dissectMdns);
 // IPsec NAT traversal (RFC 3948): ESP in UDP unless the non-ESP marker (4 zero bytes) says IKE.
 UDP_PORTS.set(4500, (d, off, end) => {
-  if (end - off >= 4 && d.data[off] === 0 && d.data[off + 1] === 0 && d.data[off + 2] === 0 && d.data[off + 3] === 0) return false;
+  if (end - off >= 4 && d.data[off] === 0 && d.data[off + 1] === 0 && d.data[off + 2] === 0 && d.data[off + 3] === 0)
+    return false;
   dissectEsp(d, off, end);
   return true;
 });
 TCP_PORTS.set(53, dissectDnsTcp);
 TCP_PORTS.set(5353, dissectDnsTcp);
-for (const p of [80, 1900, 2710, 2869, 3128, 3132, 5985, 8080, 8088, 11371]) TCP_PORTS.set(p, (d, off, end) => dissectHttp(d, off, end));
-for (const p of [324, 443, 465, 636, 802, 853, 993, 995, 1300, 2221, 2443, 3249, 3250, 3251, 3252, 3496, 5061, 5671, 5684, 5868, 8883, 11207, 19999, 27017]) {
+for (const p of [80, 1900, 2710, 2869, 3128, 3132, 5985, 8080, 8088, 11371])
+  TCP_PORTS.set(p, (d, off, end) => dissectHttp(d, off, end));
+for (const p of [
+  324, 443, 465, 636, 802, 853, 993, 995, 1300, 2221, 2443, 3249, 3250, 3251, 3252, 3496, 5061, 5671, 5684, 5868, 8883,
+  11207, 19999, 27017,
+]) {
   TCP_PORTS.set(p, dissectTls);
 }
 TCP_HEURISTICS.push((d, off, end) => dissectHttpHeuristic(d, off, end));

@@ -25,8 +25,18 @@ export function tcpFlagsText(flags: number): string {
 }
 
 const OPTION_NAMES: ReadonlyMap<number, string> = new Map([
-  [0, 'End of Option List (EOL)'], [1, 'No-Operation (NOP)'], [2, 'Maximum segment size'], [3, 'Window scale'], [4, 'SACK permitted'],
-  [5, 'SACK'], [8, 'Timestamps'], [19, 'MD5 signature'], [28, 'User Timeout'], [29, 'TCP-AO'], [30, 'Multipath TCP'], [34, 'TCP Fast Open Cookie'],
+  [0, 'End of Option List (EOL)'],
+  [1, 'No-Operation (NOP)'],
+  [2, 'Maximum segment size'],
+  [3, 'Window scale'],
+  [4, 'SACK permitted'],
+  [5, 'SACK'],
+  [8, 'Timestamps'],
+  [19, 'MD5 signature'],
+  [28, 'User Timeout'],
+  [29, 'TCP-AO'],
+  [30, 'Multipath TCP'],
+  [34, 'TCP Fast Open Cookie'],
 ]);
 
 export function dissectTcp(d: Dissection, off: number, end: number, rend: number): void {
@@ -46,8 +56,12 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   if (L) {
     L.label = `Transmission Control Protocol, Src Port: ${sport}, Dst Port: ${dport}`;
     L.fields.push(
-      sharedField('tcp.srcport', off * 65536 + sport, () => field('tcp.srcport', `Source Port: ${sport}`, off, 2, sport)),
-      sharedField('tcp.dstport', (off + 2) * 65536 + dport, () => field('tcp.dstport', `Destination Port: ${dport}`, off + 2, 2, dport)),
+      sharedField('tcp.srcport', off * 65536 + sport, () =>
+        field('tcp.srcport', `Source Port: ${sport}`, off, 2, sport),
+      ),
+      sharedField('tcp.dstport', (off + 2) * 65536 + dport, () =>
+        field('tcp.dstport', `Destination Port: ${dport}`, off + 2, 2, dport),
+      ),
     );
   }
   if (avail < 20) {
@@ -69,11 +83,23 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
     L.fields.push(
       field('tcp.seq', `Sequence Number (raw): ${seq}`, off + 4, 4, seq),
       field('tcp.ack', `Acknowledgment Number (raw): ${ack}`, off + 8, 4, ack),
-      sharedField('tcp.hdr_len', (off + 12) * 256 + b[off + 12]!, () => field('tcp.hdr_len', `${bits(b[off + 12]!, 7, 4, 8)} .... = Header Length: ${hl} bytes (${hl >> 2})`, off + 12, 1, hl)),
+      sharedField('tcp.hdr_len', (off + 12) * 256 + b[off + 12]!, () =>
+        field(
+          'tcp.hdr_len',
+          `${bits(b[off + 12]!, 7, 4, 8)} .... = Header Length: ${hl} bytes (${hl >> 2})`,
+          off + 12,
+          1,
+          hl,
+        ),
+      ),
       flagsField(flags, off + 12),
-      sharedField('tcp.window_size_value', (off + 14) * 65536 + win, () => field('tcp.window_size_value', `Window: ${win}`, off + 14, 2, win)),
+      sharedField('tcp.window_size_value', (off + 14) * 65536 + win, () =>
+        field('tcp.window_size_value', `Window: ${win}`, off + 14, 2, win),
+      ),
       field('tcp.checksum', `Checksum: ${hex16(u16(b, off + 16))} [unverified]`, off + 16, 2, u16(b, off + 16)),
-      sharedField('tcp.urgent_pointer', (off + 18) * 65536 + urg, () => field('tcp.urgent_pointer', `Urgent Pointer: ${urg}`, off + 18, 2, urg)),
+      sharedField('tcp.urgent_pointer', (off + 18) * 65536 + urg, () =>
+        field('tcp.urgent_pointer', `Urgent Pointer: ${urg}`, off + 18, 2, urg),
+      ),
     );
   }
   if (hl < 20) {
@@ -99,14 +125,25 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
     let o = off + 20;
     let cut = false;
     while (o < oend) {
-      if (o >= end) { cut = true; break; }
+      if (o >= end) {
+        cut = true;
+        break;
+      }
       const kind = b[o]!;
       if (kind === 0) {
-        kids?.push(sharedField('tcp.options.eol', o, () => field('tcp.option_kind', `TCP Option - ${OPTION_NAMES.get(0)}`, o, 1, 0)));
+        kids?.push(
+          sharedField('tcp.options.eol', o, () =>
+            field('tcp.option_kind', `TCP Option - ${OPTION_NAMES.get(0)}`, o, 1, 0),
+          ),
+        );
         break;
       }
       if (kind === 1) {
-        kids?.push(sharedField('tcp.options.nop', o, () => field('tcp.options.nop', `TCP Option - ${OPTION_NAMES.get(1)}`, o, 1, 1)));
+        kids?.push(
+          sharedField('tcp.options.nop', o, () =>
+            field('tcp.options.nop', `TCP Option - ${OPTION_NAMES.get(1)}`, o, 1, 1),
+          ),
+        );
         o++;
         continue;
       }
@@ -114,31 +151,46 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
         kids?.push(field('_ws.expert', `[TCP Option kind ${kind}: length byte missing]`, o, 1));
         break;
       }
-      if (o + 1 >= end) { cut = true; break; }
+      if (o + 1 >= end) {
+        cut = true;
+        break;
+      }
       const len = b[o + 1]!;
       if (len < 2 || o + len > oend) {
         kids?.push(field('_ws.expert', `[TCP Option kind ${kind}: bad length ${len}]`, o, Math.min(oend, end) - o));
         break;
       }
-      if (o + len > end) { cut = true; break; }
+      if (o + len > end) {
+        cut = true;
+        break;
+      }
       let kid: Field | undefined;
       if (kind === 2 && len === 4) {
         const mss = u16(b, o + 2);
         info += ` MSS=${mss}`;
-        if (kids) kid = sharedField('tcp.options.mss', o * 65536 + mss, () => option(o, kind, len, 'tcp.options.mss', `Maximum segment size: ${mss} bytes`, [
-          field('tcp.options.mss_val', `MSS Value: ${mss}`, o + 2, 2, mss),
-        ]));
+        if (kids)
+          kid = sharedField('tcp.options.mss', o * 65536 + mss, () =>
+            option(o, kind, len, 'tcp.options.mss', `Maximum segment size: ${mss} bytes`, [
+              field('tcp.options.mss_val', `MSS Value: ${mss}`, o + 2, 2, mss),
+            ]),
+          );
       } else if (kind === 3 && len === 3) {
         const shift = b[o + 2]!;
-        const mult = 1 << (Math.min(shift , 14));
+        const mult = 1 << Math.min(shift, 14);
         info += ` WS=${mult}`;
-        if (kids) kid = sharedField('tcp.options.wscale', o * 256 + shift, () => option(o, kind, len, 'tcp.options.wscale', `Window scale: ${shift} (multiply by ${mult})`, [
-          field('tcp.options.wscale.shift', `Shift count: ${shift}`, o + 2, 1, shift),
-          field('tcp.options.wscale.multiplier', `[Multiplier: ${mult}]`, o + 2, 1, mult),
-        ]));
+        if (kids)
+          kid = sharedField('tcp.options.wscale', o * 256 + shift, () =>
+            option(o, kind, len, 'tcp.options.wscale', `Window scale: ${shift} (multiply by ${mult})`, [
+              field('tcp.options.wscale.shift', `Shift count: ${shift}`, o + 2, 1, shift),
+              field('tcp.options.wscale.multiplier', `[Multiplier: ${mult}]`, o + 2, 1, mult),
+            ]),
+          );
       } else if (kind === 4 && len === 2) {
         info += ' SACK_PERM';
-        if (kids) kid = sharedField('tcp.options.sack_perm', o, () => option(o, kind, len, 'tcp.options.sack_perm', 'SACK permitted', [], true));
+        if (kids)
+          kid = sharedField('tcp.options.sack_perm', o, () =>
+            option(o, kind, len, 'tcp.options.sack_perm', 'SACK permitted', [], true),
+          );
       } else if (kind === 5 && len >= 2) {
         const sk: Field[] = [];
         let edges = '';
@@ -148,7 +200,10 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
           info += ` SLE=${le} SRE=${re}`;
           if (kids) {
             edges += `${(edges ? ' ' : '') + le}-${re}`;
-            sk.push(field('tcp.options.sack_le', `left edge = ${le}`, e, 4, le), field('tcp.options.sack_re', `right edge = ${re}`, e + 4, 4, re));
+            sk.push(
+              field('tcp.options.sack_le', `left edge = ${le}`, e, 4, le),
+              field('tcp.options.sack_re', `right edge = ${re}`, e + 4, 4, re),
+            );
           }
         }
         if (kids) kid = option(o, kind, len, 'tcp.options.sack', `SACK ${edges}`, sk);
@@ -156,17 +211,21 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
         const tsval = u32(b, o + 2);
         const tsecr = u32(b, o + 6);
         info += ` TSval=${tsval} TSecr=${tsecr}`;
-        if (kids) kid = option(o, kind, len, 'tcp.options.timestamp', `Timestamps: TSval ${tsval}, TSecr ${tsecr}`, [
-          field('tcp.options.timestamp.tsval', `Timestamp value: ${tsval}`, o + 2, 4, tsval),
-          field('tcp.options.timestamp.tsecr', `Timestamp echo reply: ${tsecr}`, o + 6, 4, tsecr),
-        ]);
+        if (kids)
+          kid = option(o, kind, len, 'tcp.options.timestamp', `Timestamps: TSval ${tsval}, TSecr ${tsecr}`, [
+            field('tcp.options.timestamp.tsval', `Timestamp value: ${tsval}`, o + 2, 4, tsval),
+            field('tcp.options.timestamp.tsecr', `Timestamp echo reply: ${tsecr}`, o + 6, 4, tsecr),
+          ]);
       } else if (kids) {
         kid = option(o, kind, len, 'tcp.option_kind', OPTION_NAMES.get(kind) ?? `Unknown (${kind})`, [], kind);
       }
       if (kid) kids!.push(kid);
       o += len;
     }
-    if (L && kids) L.fields.push(field('tcp.options', `Options: (${hl - 20} bytes)`, off + 20, Math.min(hl, avail) - 20, undefined, kids));
+    if (L && kids)
+      L.fields.push(
+        field('tcp.options', `Options: (${hl - 20} bytes)`, off + 20, Math.min(hl, avail) - 20, undefined, kids),
+      );
     if (cut) {
       d.info = info;
       d.short(L, 'TCP', 'TCP options', oend, end);
@@ -177,14 +236,25 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   const poff = off + hl;
   if (seglen > 0) {
     if (dispatchPorts(d, TCP_PORTS, TCP_HEURISTICS, poff, end, rend, sport, dport)) return;
-    if (L && end > poff) L.fields.push(field('tcp.payload', `TCP payload (${end - poff} byte${end - poff === 1 ? '' : 's'})`, poff, end - poff));
+    if (L && end > poff)
+      L.fields.push(
+        field('tcp.payload', `TCP payload (${end - poff} byte${end - poff === 1 ? '' : 's'})`, poff, end - poff),
+      );
   }
 }
 
 const flagFields = new SharedFields();
 
 /** One option's subtree: kind and length first, then what the option holds. */
-function option(o: number, kind: number, len: number, name: string, text: string, kids: Field[], value?: string | number | boolean): Field {
+function option(
+  o: number,
+  kind: number,
+  len: number,
+  name: string,
+  text: string,
+  kids: Field[],
+  value?: string | number | boolean,
+): Field {
   const kindName = OPTION_NAMES.get(kind) ?? `Unknown (${kind})`;
   return field(name, `TCP Option - ${text}`, o, len, value, [
     field('tcp.option_kind', `Kind: ${kindName} (${kind})`, o, 1, kind),
@@ -202,9 +272,18 @@ function flagsTree(flags: number, o: number): Field {
     const set = (flags >> n) & 1;
     return field(`tcp.flags.${key}`, `${bits(flags, n, 1, 12)} = ${name}: ${set ? 'Set' : 'Not set'}`, o, 2, set === 1);
   };
-  const str = ['F', 'S', 'R', 'P', 'A', 'U', 'E', 'C', 'N'].map((c, i) => (flags & (1 << i) ? c : '·')).reverse().join('');
+  const str = ['F', 'S', 'R', 'P', 'A', 'U', 'E', 'C', 'N']
+    .map((c, i) => (flags & (1 << i) ? c : '·'))
+    .reverse()
+    .join('');
   return field('tcp.flags', `Flags: 0x${flags.toString(16).padStart(3, '0')} (${tcpFlagsText(flags)})`, o, 2, flags, [
-    field('tcp.flags.res', `${bits(flags, 11, 3, 12)} = Reserved: ${flags & 0xe00 ? 'Set' : 'Not set'}`, o, 2, (flags & 0xe00) !== 0),
+    field(
+      'tcp.flags.res',
+      `${bits(flags, 11, 3, 12)} = Reserved: ${flags & 0xe00 ? 'Set' : 'Not set'}`,
+      o,
+      2,
+      (flags & 0xe00) !== 0,
+    ),
     bit(8, 'Accurate ECN', 'ae'),
     bit(7, 'Congestion Window Reduced (CWR)', 'cwr'),
     bit(6, 'ECN-Echo', 'ece'),

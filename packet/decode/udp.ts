@@ -22,8 +22,12 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
   if (L) {
     L.label = `User Datagram Protocol, Src Port: ${sport}, Dst Port: ${dport}`;
     L.fields.push(
-      sharedField('udp.srcport', off * 65536 + sport, () => field('udp.srcport', `Source Port: ${sport}`, off, 2, sport)),
-      sharedField('udp.dstport', (off + 2) * 65536 + dport, () => field('udp.dstport', `Destination Port: ${dport}`, off + 2, 2, dport)),
+      sharedField('udp.srcport', off * 65536 + sport, () =>
+        field('udp.srcport', `Source Port: ${sport}`, off, 2, sport),
+      ),
+      sharedField('udp.dstport', (off + 2) * 65536 + dport, () =>
+        field('udp.dstport', `Destination Port: ${dport}`, off + 2, 2, dport),
+      ),
     );
   }
   if (avail < 8) {
@@ -37,7 +41,13 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
   if (L) {
     L.fields.push(
       field('udp.length', `Length: ${ulen}`, off + 4, 2, ulen),
-      field('udp.checksum', `Checksum: ${hex16(ck)} ${ck === 0 ? '[zero-value ignored]' : '[unverified]'}`, off + 6, 2, ck),
+      field(
+        'udp.checksum',
+        `Checksum: ${hex16(ck)} ${ck === 0 ? '[zero-value ignored]' : '[unverified]'}`,
+        off + 6,
+        2,
+        ck,
+      ),
     );
   }
   if (ulen < 8) {
@@ -59,5 +69,6 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
   d.info = info;
   const pEnd = Math.min(end, pRend);
   if (dispatchPorts(d, UDP_PORTS, UDP_HEURISTICS, off + 8, pEnd, pRend, sport, dport)) return;
-  if (L && pEnd > off + 8) L.fields.push(field('udp.payload', `UDP payload (${pEnd - off - 8} bytes)`, off + 8, pEnd - off - 8));
+  if (L && pEnd > off + 8)
+    L.fields.push(field('udp.payload', `UDP payload (${pEnd - off - 8} bytes)`, off + 8, pEnd - off - 8));
 }

@@ -82,24 +82,45 @@ function setup(): void {
   A = sb.netns('a');
   B = sb.netns('b');
   // No IPv6 on the link: its neighbour discovery would only add packets nobody offered.
-  for (const ns of [A, B]) sb.exec(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  for (const ns of [A, B])
+    sb.exec(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
   sb.veth(A, 'vA', B, 'vB', ['198.18.0.1/24'], ['198.18.0.2/24']);
   shm = fs.mkdtempSync('/dev/shm/pcapp-bench-');
   // One iperf3 server for the whole benchmark (bounded by timeout like everything else).
-  sb.spawn(B, ['timeout', '900', 'taskset', '-c', '1', 'iperf3', '-s', '-B', '198.18.0.2', '-p', String(IPERF_PORT)], { stdio: 'ignore' });
+  sb.spawn(B, ['timeout', '900', 'taskset', '-c', '1', 'iperf3', '-s', '-B', '198.18.0.2', '-p', String(IPERF_PORT)], {
+    stdio: 'ignore',
+  });
 }
 
 /** A bounded flood from A: `limit` is ['-t', SECONDS] or ['-k', PACKETS]. */
 async function flood(limit: string[], payload = PAYLOAD): Promise<FloodResult> {
   for (let attempt = 1; ; attempt++) {
     const child = sb.spawn(A, [
-      'timeout', '60', 'taskset', '-c', '0',
-      'iperf3', '-c', '198.18.0.2', '-p', String(IPERF_PORT), '-u', '-b', '0', '-l', String(payload), ...limit, '--json',
+      'timeout',
+      '60',
+      'taskset',
+      '-c',
+      '0',
+      'iperf3',
+      '-c',
+      '198.18.0.2',
+      '-p',
+      String(IPERF_PORT),
+      '-u',
+      '-b',
+      '0',
+      '-l',
+      String(payload),
+      ...limit,
+      '--json',
     ]);
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (t: string) => (out += t));
     const e = await exited(child);
-    let json: { error?: string; end?: { sum_sent?: { packets: number; seconds: number }; cpu_utilization_percent?: { host_total: number } } } = {};
+    let json: {
+      error?: string;
+      end?: { sum_sent?: { packets: number; seconds: number }; cpu_utilization_percent?: { host_total: number } };
+    } = {};
     try {
       json = JSON.parse(out);
     } catch {
@@ -109,11 +130,17 @@ async function flood(limit: string[], payload = PAYLOAD): Promise<FloodResult> {
     if (e.code === 0 && sum) {
       await sleep(300); // the server is ready for the next test
       const cpu = (json.end!.cpu_utilization_percent?.host_total ?? NaN) / 100;
-      return { packets: sum.packets, seconds: sum.seconds, pps: sum.packets / sum.seconds, senderUsPerPacket: (cpu * sum.seconds * 1e6) / sum.packets };
+      return {
+        packets: sum.packets,
+        seconds: sum.seconds,
+        pps: sum.packets / sum.seconds,
+        senderUsPerPacket: (cpu * sum.seconds * 1e6) / sum.packets,
+      };
     }
     // The server may still be starting, or finishing the previous test.
     const why = json.error ?? out.slice(0, 300);
-    if (attempt === 3 || !/unable to connect|busy|Connection refused/i.test(why)) throw new Error(`iperf3 failed (${e.code ?? e.signal}): ${why}`);
+    if (attempt === 3 || !/unable to connect|busy|Connection refused/i.test(why))
+      throw new Error(`iperf3 failed (${e.code ?? e.signal}): ${why}`);
     await sleep(1000);
   }
 }
@@ -149,7 +176,21 @@ let fileNo = 0;
 
 async function startAgent(filter?: string): Promise<Running> {
   const file = path.join(shm, `agent-${fileNo++}.pcapng`);
-  const args = ['capture', '-i', 'vA', '--direction', 'out', '-s', String(SNAPLEN), '-B', String(BUFFER_KIB), '-w', file, '--events', 'json'];
+  const args = [
+    'capture',
+    '-i',
+    'vA',
+    '--direction',
+    'out',
+    '-s',
+    String(SNAPLEN),
+    '-B',
+    String(BUFFER_KIB),
+    '-w',
+    file,
+    '--events',
+    'json',
+  ];
   if (filter) args.push('-f', filter);
   const child = sb.spawn(A, [AGENT, ...args]);
   const err = stderrOf(child);
@@ -170,7 +211,22 @@ async function startAgent(filter?: string): Promise<Running> {
 async function startTcpdump(filter?: string): Promise<Running> {
   const file = path.join(shm, `tcpdump-${fileNo++}.pcap`);
   // -Z root: tcpdump would otherwise drop to its own user before opening the output file.
-  const args = ['tcpdump', '-i', 'vA', '-Q', 'out', '-s', String(SNAPLEN), '-B', String(BUFFER_KIB), '-n', '-Z', 'root', '-w', file];
+  const args = [
+    'tcpdump',
+    '-i',
+    'vA',
+    '-Q',
+    'out',
+    '-s',
+    String(SNAPLEN),
+    '-B',
+    String(BUFFER_KIB),
+    '-n',
+    '-Z',
+    'root',
+    '-w',
+    file,
+  ];
   if (filter) args.push(...filter.split(' '));
   const child = sb.spawn(A, args);
   const err = stderrOf(child);
@@ -215,7 +271,8 @@ function countDatagrams(file: string, payload = PAYLOAD): number {
       if (buf.readUInt32LE(off) === 6) check(off + 28, buf.readUInt32LE(off + 20));
     }
   } else {
-    for (let off = 24; off + 16 <= buf.length; off += 16 + buf.readUInt32LE(off + 8)) check(off + 16, buf.readUInt32LE(off + 8));
+    for (let off = 24; off + 16 <= buf.length; off += 16 + buf.readUInt32LE(off + 8))
+      check(off + 16, buf.readUInt32LE(off + 8));
   }
   return n;
 }
@@ -231,7 +288,15 @@ async function rateCase(kind: Kind, filter?: string): Promise<CaseResult> {
     await sleep(1200);
     const cpu = cpuSeconds(cap.pid) - cpu0;
     const { dropped } = await cap.stop();
-    return { flood: f, captured: capinfosCount(cap.file), datagrams: countDatagrams(cap.file), dropped, cpuSeconds: cpu, noCapturePps: NaN, noCaptureUsPerPacket: NaN };
+    return {
+      flood: f,
+      captured: capinfosCount(cap.file),
+      datagrams: countDatagrams(cap.file),
+      dropped,
+      cpuSeconds: cpu,
+      noCapturePps: NaN,
+      noCaptureUsPerPacket: NaN,
+    };
   } finally {
     fs.rmSync(cap.file, { force: true });
   }
@@ -251,7 +316,12 @@ async function overloadCase(kind: Kind, payload: number): Promise<OverloadResult
     }
     await sleep(1500); // drain what the buffer kept
     const own = await cap.stop();
-    const result: OverloadResult = { sent: f.packets, kept: countDatagrams(cap.file, payload), captured: capinfosCount(cap.file), dropped: own.dropped };
+    const result: OverloadResult = {
+      sent: f.packets,
+      kept: countDatagrams(cap.file, payload),
+      captured: capinfosCount(cap.file),
+      dropped: own.dropped,
+    };
     if (kind === 'agent') {
       // Honest counting: the interface statistics block says captured + dropped = matched.
       const stats = readCaptureFile(fs.readFileSync(cap.file)).reader.interfaces[0]?.statistics;
@@ -311,7 +381,12 @@ async function oneRun(i: number): Promise<Run> {
     log(`${k}, reader stopped, ${OVERLOAD_PACKETS} packets of 64-byte frames`);
     overloadSmall[k] = await overloadCase(k, SMALL_PAYLOAD);
   }
-  return { baseline, ...(rates as Record<RateCase, CaseResult>), overload: overload as Record<Kind, OverloadResult>, overloadSmall: overloadSmall as Record<Kind, OverloadResult> };
+  return {
+    baseline,
+    ...(rates as Record<RateCase, CaseResult>),
+    overload: overload as Record<Kind, OverloadResult>,
+    overloadSmall: overloadSmall as Record<Kind, OverloadResult>,
+  };
 }
 
 // ---- report ----
@@ -330,35 +405,88 @@ function report(runs: Run[]): string {
   const us = (n: number) => `${n.toFixed(2)} µs`;
   const perPacket = (c: CaseResult) => `${((c.cpuSeconds / c.captured) * 1e6).toFixed(2)} µs`;
   const rows: [string, (r: Run) => string, string][] = [
-    ['no capture: sender pkt/s (min–max of the run)', (r) => `${fmt.int(Math.min(...r.baseline.map((b) => b.pps)))}–${fmt.int(Math.max(...r.baseline.map((b) => b.pps)))}`, ''],
+    [
+      'no capture: sender pkt/s (min–max of the run)',
+      (r) =>
+        `${fmt.int(Math.min(...r.baseline.map((b) => b.pps)))}–${fmt.int(Math.max(...r.baseline.map((b) => b.pps)))}`,
+      '',
+    ],
     ['sender ratio, agent', (r) => fmt.ratio(sender(r.agent)), '≥ 0.95 and ≥ tcpdump'],
     ['sender ratio, tcpdump', (r) => fmt.ratio(sender(r.tcpdump)), ''],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(sender(r.agent) / sender(r.tcpdump)), '≥ 1'],
-    ['sender CPU per packet: none / agent / tcpdump', (r) => `${us(r.agent.noCaptureUsPerPacket)} / ${us(r.agent.flood.senderUsPerPacket)} / ${us(r.tcpdump.flood.senderUsPerPacket)}`, ''],
+    [
+      'sender CPU per packet: none / agent / tcpdump',
+      (r) =>
+        `${us(r.agent.noCaptureUsPerPacket)} / ${us(r.agent.flood.senderUsPerPacket)} / ${us(r.tcpdump.flood.senderUsPerPacket)}`,
+      '',
+    ],
     ['sender cost ratio (CPU/pkt without ÷ with capture), agent', (r) => fmt.ratio(cost(r.agent)), '(≥ 0.95)'],
     ['sender cost ratio, tcpdump', (r) => fmt.ratio(cost(r.tcpdump)), ''],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(cost(r.agent) / cost(r.tcpdump)), '(≥ 1)'],
-    ['captured/offered, agent', (r) => `${fmt.pct(keptShare(r.agent))} (${fmt.int(r.agent.datagrams)}/${fmt.int(r.agent.flood.packets)})`, '100%'],
-    ['captured/offered, tcpdump', (r) => `${fmt.pct(keptShare(r.tcpdump))} (${fmt.int(r.tcpdump.datagrams)}/${fmt.int(r.tcpdump.flood.packets)})`, ''],
+    [
+      'captured/offered, agent',
+      (r) => `${fmt.pct(keptShare(r.agent))} (${fmt.int(r.agent.datagrams)}/${fmt.int(r.agent.flood.packets)})`,
+      '100%',
+    ],
+    [
+      'captured/offered, tcpdump',
+      (r) => `${fmt.pct(keptShare(r.tcpdump))} (${fmt.int(r.tcpdump.datagrams)}/${fmt.int(r.tcpdump.flood.packets)})`,
+      '',
+    ],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(keptShare(r.agent) / keptShare(r.tcpdump)), ''],
     ['drops, agent / tcpdump', (r) => `${fmt.int(r.agent.dropped)} / ${fmt.int(r.tcpdump.dropped)}`, '0'],
     ['capturer CPU during the flood, agent', (r) => `${fmt.s(r.agent.cpuSeconds)} (${perPacket(r.agent)}/pkt)`, ''],
-    ['capturer CPU during the flood, tcpdump', (r) => `${fmt.s(r.tcpdump.cpuSeconds)} (${perPacket(r.tcpdump)}/pkt)`, ''],
+    [
+      'capturer CPU during the flood, tcpdump',
+      (r) => `${fmt.s(r.tcpdump.cpuSeconds)} (${perPacket(r.tcpdump)}/pkt)`,
+      '',
+    ],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(r.agent.cpuSeconds / r.tcpdump.cpuSeconds), ''],
     [`sender ratio, "${NO_MATCH_FILTER}", agent`, (r) => fmt.ratio(sender(r.agentNoMatch)), '≥ 0.98'],
     [`sender ratio, "${NO_MATCH_FILTER}", tcpdump`, (r) => fmt.ratio(sender(r.tcpdumpNoMatch)), ''],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(sender(r.agentNoMatch) / sender(r.tcpdumpNoMatch)), ''],
-    [`sender cost ratio, "${NO_MATCH_FILTER}", agent / tcpdump`, (r) => `${fmt.ratio(cost(r.agentNoMatch))} / ${fmt.ratio(cost(r.tcpdumpNoMatch))}`, '(≥ 0.98)'],
-    [`CPU with "${NO_MATCH_FILTER}", agent / tcpdump`, (r) => `${fmt.s(r.agentNoMatch.cpuSeconds)} / ${fmt.s(r.tcpdumpNoMatch.cpuSeconds)}`, ''],
-    [`overload (${fmt.int(OVERLOAD_PACKETS)} sent, reader stopped), 106-byte frames: kept, agent`, (r) => fmt.int(r.overload.agent.kept), ''],
+    [
+      `sender cost ratio, "${NO_MATCH_FILTER}", agent / tcpdump`,
+      (r) => `${fmt.ratio(cost(r.agentNoMatch))} / ${fmt.ratio(cost(r.tcpdumpNoMatch))}`,
+      '(≥ 0.98)',
+    ],
+    [
+      `CPU with "${NO_MATCH_FILTER}", agent / tcpdump`,
+      (r) => `${fmt.s(r.agentNoMatch.cpuSeconds)} / ${fmt.s(r.tcpdumpNoMatch.cpuSeconds)}`,
+      '',
+    ],
+    [
+      `overload (${fmt.int(OVERLOAD_PACKETS)} sent, reader stopped), 106-byte frames: kept, agent`,
+      (r) => fmt.int(r.overload.agent.kept),
+      '',
+    ],
     ['overload, 106-byte frames: kept, tcpdump', (r) => fmt.int(r.overload.tcpdump.kept), ''],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(r.overload.agent.kept / r.overload.tcpdump.kept), '≥ 1.5'],
-    ['overload, 64-byte frames: kept, agent / tcpdump', (r) => `${fmt.int(r.overloadSmall.agent.kept)} / ${fmt.int(r.overloadSmall.tcpdump.kept)}`, ''],
+    [
+      'overload, 64-byte frames: kept, agent / tcpdump',
+      (r) => `${fmt.int(r.overloadSmall.agent.kept)} / ${fmt.int(r.overloadSmall.tcpdump.kept)}`,
+      '',
+    ],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(r.overloadSmall.agent.kept / r.overloadSmall.tcpdump.kept), '≥ 1.5'],
-    ['overload, agent: captured + dropped = matched (106 B; 64 B frames)', (r) => [r.overload.agent, r.overloadSmall.agent].map((o) =>
-      `${fmt.int(o.captured)} + ${fmt.int(o.dropped)} ${o.captured + o.dropped === o.matched ? '=' : '≠'} ${fmt.int(o.matched ?? NaN)}`).join('; '), 'equal'],
-    ['overload, tcpdump: captured / received by filter / dropped (106 B; 64 B frames)', (r) => [r.overload.tcpdump, r.overloadSmall.tcpdump].map((o) =>
-      `${fmt.int(o.captured)} / ${fmt.int(o.matched ?? NaN)} / ${fmt.int(o.dropped)}`).join('; '), ''],
+    [
+      'overload, agent: captured + dropped = matched (106 B; 64 B frames)',
+      (r) =>
+        [r.overload.agent, r.overloadSmall.agent]
+          .map(
+            (o) =>
+              `${fmt.int(o.captured)} + ${fmt.int(o.dropped)} ${o.captured + o.dropped === o.matched ? '=' : '≠'} ${fmt.int(o.matched ?? NaN)}`,
+          )
+          .join('; '),
+      'equal',
+    ],
+    [
+      'overload, tcpdump: captured / received by filter / dropped (106 B; 64 B frames)',
+      (r) =>
+        [r.overload.tcpdump, r.overloadSmall.tcpdump]
+          .map((o) => `${fmt.int(o.captured)} / ${fmt.int(o.matched ?? NaN)} / ${fmt.int(o.dropped)}`)
+          .join('; '),
+      '',
+    ],
   ];
   const head = `| metric | ${runs.map((_, i) => `run ${i + 1}`).join(' | ')} | target |`;
   const sep = `|---|${runs.map(() => '---').join('|')}|---|`;
@@ -390,7 +518,8 @@ async function main(): Promise<void> {
         `Sender cost ratio = the same from the sender's CPU time per packet, which holds up when other work shares the CPUs. ` +
         `CPU = the capturer's CPU seconds from just before the flood to 1.2 s after it. ` +
         `Load average at start / end: ${load0} / ${os.loadavg()[0]!.toFixed(1)} (other work on the machine skews rates).\n\n` +
-        report(runs) + `\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+        report(runs) +
+        `\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
     );
     process.stdout.write(`\nraw: ${JSON.stringify(runs)}\n`);
   } finally {

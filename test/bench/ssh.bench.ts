@@ -38,7 +38,13 @@ interface Result {
 function hooks(fixture: SshFixture): SshTargetHooks {
   const no = async () => undefined;
   return {
-    prompts: { confirmHostKey: async () => false, passphrase: no, password: no, keyboardInteractive: no, sudoPassword: no },
+    prompts: {
+      confirmHostKey: async () => false,
+      passphrase: no,
+      password: no,
+      keyboardInteractive: no,
+      sudoPassword: no,
+    },
     withProgress: (_title, task) => task(() => {}),
     log: () => {},
     resolveOptions: () => ({ configFile: fixture.configFile, systemConfigFile: '' }),
@@ -55,10 +61,16 @@ async function burst(fixture: SshFixture): Promise<number> {
 }
 
 function send(fixture: SshFixture): Promise<void> {
-  const script = `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(${PAYLOAD},97);let n=0;` +
+  const script =
+    `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(${PAYLOAD},97);let n=0;` +
     `const next=()=>{if(n===${PACKETS})return s.close();n++;s.send(b,${PORT},'198.51.100.1',next)};next();`;
-  const child = spawn('ip', ['netns', 'exec', fixture.remote.name, process.execPath, '-e', script], { stdio: 'ignore', timeout: 60_000 });
-  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`burst exited ${code}`)))));
+  const child = spawn('ip', ['netns', 'exec', fixture.remote.name, process.execPath, '-e', script], {
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`burst exited ${code}`)))),
+  );
 }
 
 function cpuSecondsOf(pid: number): number {
@@ -75,10 +87,18 @@ async function ours(fixture: SshFixture, file: string): Promise<Result> {
   // From nothing, as ssh + tcpdump: connect, check the host and the agent's cache, start.
   const t0 = performance.now();
   const target = new SshTarget(parseDestination('pcap-remote'), hooks(fixture));
-  const agent = await target.startCapture({ interfaces: [fixture.remoteDev], filter: `udp port ${PORT}`, snaplen: 262144 });
+  const agent = await target.startCapture({
+    interfaces: [fixture.remoteDev],
+    filter: `udp port ${PORT}`,
+    snaplen: 262144,
+  });
   const out = fs.createWriteStream(file);
   agent.stdout.pipe(out);
-  await new Promise<void>((resolve) => agent.stderr.on('data', (d: Buffer) => { if (d.toString().includes('"event":"started"')) resolve(); }));
+  await new Promise<void>((resolve) =>
+    agent.stderr.on('data', (d: Buffer) => {
+      if (d.toString().includes('"event":"started"')) resolve();
+    }),
+  );
   const readyMs = performance.now() - t0;
   const cpu0 = process.cpuUsage();
   const sentPerSecond = await burst(fixture);
@@ -89,15 +109,35 @@ async function ours(fixture: SshFixture, file: string): Promise<Result> {
   const used = process.cpuUsage(cpu0);
   target.dispose();
   await sleep(1000);
-  return { readyMs, sentPerSecond, kept: capinfosCount(file), localCpuSeconds: (used.user + used.system) / 1e6, leftOnHost: processesOnHost(fixture, 'pcap-agent[.]js') };
+  return {
+    readyMs,
+    sentPerSecond,
+    kept: capinfosCount(file),
+    localCpuSeconds: (used.user + used.system) / 1e6,
+    leftOnHost: processesOnHost(fixture, 'pcap-agent[.]js'),
+  };
 }
 
 async function tcpdumpOverSsh(fixture: SshFixture, file: string): Promise<Result> {
   const t0 = performance.now();
   const out = fs.openSync(file, 'w');
-  const ssh: ChildProcess = spawn('ssh', ['-F', fixture.configFile, '-o', 'BatchMode=yes', 'pcap-remote',
-    `sudo -n tcpdump -i ${fixture.remoteDev} -U -w - udp port ${PORT}`], { stdio: ['pipe', out, 'pipe'] });
-  await new Promise<void>((resolve) => ssh.stderr!.on('data', (d: Buffer) => { if (/listening on/.test(d.toString())) resolve(); }));
+  const ssh: ChildProcess = spawn(
+    'ssh',
+    [
+      '-F',
+      fixture.configFile,
+      '-o',
+      'BatchMode=yes',
+      'pcap-remote',
+      `sudo -n tcpdump -i ${fixture.remoteDev} -U -w - udp port ${PORT}`,
+    ],
+    { stdio: ['pipe', out, 'pipe'] },
+  );
+  await new Promise<void>((resolve) =>
+    ssh.stderr!.on('data', (d: Buffer) => {
+      if (/listening on/.test(d.toString())) resolve();
+    }),
+  );
   const readyMs = performance.now() - t0;
   const cpu0 = cpuSecondsOf(ssh.pid!);
   const sentPerSecond = await burst(fixture);
@@ -113,8 +153,10 @@ async function tcpdumpOverSsh(fixture: SshFixture, file: string): Promise<Result
 }
 
 function row(name: string, r: Result): string {
-  return `${name.padEnd(28)} ${r.readyMs.toFixed(0).padStart(8)} ms  ${(r.sentPerSecond / 1000).toFixed(0).padStart(5)}k/s  ${String(r.kept).padStart(7)}/${PACKETS} (${((100 * r.kept) / PACKETS).toFixed(1).padStart(5)}%)  ` +
-    `${r.localCpuSeconds.toFixed(2).padStart(6)} s  ${String(r.leftOnHost).padStart(3)}`;
+  return (
+    `${name.padEnd(28)} ${r.readyMs.toFixed(0).padStart(8)} ms  ${(r.sentPerSecond / 1000).toFixed(0).padStart(5)}k/s  ${String(r.kept).padStart(7)}/${PACKETS} (${((100 * r.kept) / PACKETS).toFixed(1).padStart(5)}%)  ` +
+    `${r.localCpuSeconds.toFixed(2).padStart(6)} s  ${String(r.leftOnHost).padStart(3)}`
+  );
 }
 
 async function main(): Promise<void> {
@@ -123,14 +165,20 @@ async function main(): Promise<void> {
   try {
     fixture.trustHostKeys();
     await new SshTarget(parseDestination('pcap-remote'), hooks(fixture)).prepare().then((h) => h.session.close()); // the agent deployed once
-    console.log(`${PACKETS.toLocaleString()} UDP datagrams of ${PAYLOAD} bytes, captured on the SSH host's interface, streamed back over SSH\n`);
-    console.log(`${'tool'.padEnd(28)} ${'ready'.padStart(11)}  ${'sent'.padStart(7)}  ${'kept'.padStart(23)}  ${'local CPU'.padStart(8)}  left on host`);
+    console.log(
+      `${PACKETS.toLocaleString()} UDP datagrams of ${PAYLOAD} bytes, captured on the SSH host's interface, streamed back over SSH\n`,
+    );
+    console.log(
+      `${'tool'.padEnd(28)} ${'ready'.padStart(11)}  ${'sent'.padStart(7)}  ${'kept'.padStart(23)}  ${'local CPU'.padStart(8)}  left on host`,
+    );
     for (let run = 1; run <= RUNS; run++) {
       const a = await ours(fixture, path.join(dir, `ours-${run}.pcapng`));
       console.log(row(`agent over ssh2, run ${run}`, a));
       const b = await tcpdumpOverSsh(fixture, path.join(dir, `tcpdump-${run}.pcap`));
       console.log(row(`ssh + sudo tcpdump, run ${run}`, b));
-      console.log(`  kept ratio agent/tcpdump ${(a.kept / Math.max(1, b.kept)).toFixed(2)}, local CPU ratio ${(a.localCpuSeconds / Math.max(0.001, b.localCpuSeconds)).toFixed(2)}`);
+      console.log(
+        `  kept ratio agent/tcpdump ${(a.kept / Math.max(1, b.kept)).toFixed(2)}, local CPU ratio ${(a.localCpuSeconds / Math.max(0.001, b.localCpuSeconds)).toFixed(2)}`,
+      );
     }
   } finally {
     await fixture.stop();

@@ -33,10 +33,31 @@ function wall(cmd: string, args: string[]): number {
 
 function decodeVersusTshark(file: string): void {
   const ours = wall('node', ['dist/tools/pcap-summary.js', file]);
-  const tshark = wall('tshark', ['-r', file, '-n', '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_relative',
-    '-e', '_ws.col.Source', '-e', '_ws.col.Destination', '-e', '_ws.col.Protocol', '-e', 'frame.len', '-e', '_ws.col.Info']);
-  console.log(`1. summary decode of ${N.toLocaleString()} packets: pcap-summary ${ours.toFixed(2)} s, tshark -T fields ${tshark.toFixed(2)} s` +
-    ` → ${(tshark / ours).toFixed(1)}× faster (goal ≥ 10×)`);
+  const tshark = wall('tshark', [
+    '-r',
+    file,
+    '-n',
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+    '-e',
+    'frame.time_relative',
+    '-e',
+    '_ws.col.Source',
+    '-e',
+    '_ws.col.Destination',
+    '-e',
+    '_ws.col.Protocol',
+    '-e',
+    'frame.len',
+    '-e',
+    '_ws.col.Info',
+  ]);
+  console.log(
+    `1. summary decode of ${N.toLocaleString()} packets: pcap-summary ${ours.toFixed(2)} s, tshark -T fields ${tshark.toFixed(2)} s` +
+      ` → ${(tshark / ours).toFixed(1)}× faster (goal ≥ 10×)`,
+  );
 }
 
 /** Feeds the file's bytes at RATE packets/s, as the agent's stream would arrive, for INGEST_SECONDS. */
@@ -74,9 +95,11 @@ async function ingest(bytes: Uint8Array): Promise<PacketStore> {
   clearInterval(rows);
   delay.disable();
   const cpu = process.cpuUsage(cpu0);
-  console.log(`2. live ingest: ${store.received.toLocaleString()} packets in ${seconds.toFixed(2)} s (${Math.round(store.received / seconds).toLocaleString()}/s offered at ${RATE.toLocaleString()}/s);` +
-    ` largest backlog ${maxBacklog.toLocaleString()} packets; event-loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms,` +
-    ` p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms; main-thread CPU ${((cpu.user + cpu.system) / 1e6 / seconds * 100).toFixed(0)}%`);
+  console.log(
+    `2. live ingest: ${store.received.toLocaleString()} packets in ${seconds.toFixed(2)} s (${Math.round(store.received / seconds).toLocaleString()}/s offered at ${RATE.toLocaleString()}/s);` +
+      ` largest backlog ${maxBacklog.toLocaleString()} packets; event-loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms,` +
+      ` p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms; main-thread CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}%`,
+  );
   view.dispose();
   return store;
 }
@@ -89,26 +112,39 @@ async function displayFilter(bytes: Uint8Array): Promise<void> {
     const t0 = performance.now();
     view.setFilter(filter);
     while (view.filtering) await sleep(20);
-    console.log(`3. display filter "${filter}" over ${store.held.toLocaleString()} packets: ${((performance.now() - t0) / 1000).toFixed(2)} s in the worker, ${view.rows.toLocaleString()} rows`);
+    console.log(
+      `3. display filter "${filter}" over ${store.held.toLocaleString()} packets: ${((performance.now() - t0) / 1000).toFixed(2)} s in the worker, ${view.rows.toLocaleString()} rows`,
+    );
   }
   view.dispose();
 }
 
 function webview(): void {
-  const r = spawnSync('node', ['--import', 'tsx', '--test', 'test/webview/panel.test.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync('node', ['--import', 'tsx', '--test', 'test/webview/panel.test.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
   const file = path.join(ROOT, 'test-results/webview/measurements.json');
   if (r.status !== 0 || !fs.existsSync(file)) {
     console.log(`4. webview: the browser measurement did not run (${r.status}): ${r.stdout.slice(-400)}`);
     return;
   }
   const m = JSON.parse(fs.readFileSync(file, 'utf8'));
-  console.log(`4. webview at 1M rows: jump to row 900,000 in ${m.jumpMs.scrollTo900k} ms; rows appended at 100k/s: frame p50 ${m.liveAppend.frameDeltaMs.p50} ms,` +
-    ` p95 ${m.liveAppend.frameDeltaMs.p95} ms (goal < 16 ms), the panel's own work per frame p50 ${m.liveAppend.renderMs.p50} ms,` +
-    ` p95 ${m.liveAppend.renderMs.p95} ms; ${m.rowElements} row elements in the DOM; load average ${m.loadAverageDuringLiveAppend.join(' ')}`);
+  console.log(
+    `4. webview at 1M rows: jump to row 900,000 in ${m.jumpMs.scrollTo900k} ms; rows appended at 100k/s: frame p50 ${m.liveAppend.frameDeltaMs.p50} ms,` +
+      ` p95 ${m.liveAppend.frameDeltaMs.p95} ms (goal < 16 ms), the panel's own work per frame p50 ${m.liveAppend.renderMs.p50} ms,` +
+      ` p95 ${m.liveAppend.renderMs.p95} ms; ${m.rowElements} row elements in the DOM; load average ${m.loadAverageDuringLiveAppend.join(' ')}`,
+  );
 }
 
 async function main(): Promise<void> {
-  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `machine: ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const file = path.join(os.tmpdir(), `pcap-ui-bench-${N}.pcapng`);
   if (!fs.existsSync(file)) fs.writeFileSync(file, benchCapture(N));
   const bytes = new Uint8Array(fs.readFileSync(file));

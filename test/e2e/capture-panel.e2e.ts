@@ -15,13 +15,16 @@ const XSS = [`<img src=x onerror="document.title='pwned'">`, '<script>alert(1)</
 
 /** UDP datagrams with these payloads from namespace `ns` to host:port, in order. */
 function sendUdp(ns: string, host: string, port: number, payloads: string[]): void {
-  const script = `const s=require('dgram').createSocket('udp4');const p=${JSON.stringify(payloads)};let i=0;` +
+  const script =
+    `const s=require('dgram').createSocket('udp4');const p=${JSON.stringify(payloads)};let i=0;` +
     `const next=()=>{if(i===p.length)return s.close();s.send(Buffer.from(p[i++]),${port},'${host}',()=>setTimeout(next,5))};next();`;
   execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeout: 15_000 });
 }
 
 async function chooseOption(frame: FrameLocator, selectLabel: string, optionText: string): Promise<void> {
-  const select = frame.locator(`vscode-single-select[aria-label="${selectLabel}"], vscode-single-select[label="${selectLabel}"]`).first();
+  const select = frame
+    .locator(`vscode-single-select[aria-label="${selectLabel}"], vscode-single-select[label="${selectLabel}"]`)
+    .first();
   await select.click();
   // The open dropdown lives in the select's shadow root (Playwright's CSS pierces it).
   await select.locator('.options [role=option]', { hasText: optionText }).first().click();
@@ -73,14 +76,21 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
 
       // The packet carrying HTML: its bytes are data in the hex view, nothing else.
       await frame.locator('.pt-row[aria-rowindex]').nth(3).click();
-      await frame.locator('vscode-tree-item .dt-label', { hasText: 'User Datagram Protocol' }).first().waitFor({ timeout: 10_000 });
+      await frame
+        .locator('vscode-tree-item .dt-label', { hasText: 'User Datagram Protocol' })
+        .first()
+        .waitFor({ timeout: 10_000 });
       await frame.locator('.hx-ascii').first().waitFor({ timeout: 10_000 });
       const hex = (await frame.locator('.hx-ascii').allInnerTexts()).join('');
       assert.ok(hex.includes('<img src=x'), `the payload shows as text in the hex view: ${hex.slice(0, 200)}`);
       await frame.locator('.pt-row[aria-rowindex]').nth(4).click();
       await frame.locator('vscode-tree-item .dt-label', { hasText: 'User Datagram Protocol' }).first().waitFor();
       assert.equal(await frame.locator('img').count(), 0, 'no <img> element from packet bytes');
-      assert.equal(await frame.locator('script', { hasText: 'alert(1)' }).count(), 0, 'no script element from packet bytes');
+      assert.equal(
+        await frame.locator('script', { hasText: 'alert(1)' }).count(),
+        0,
+        'no script element from packet bytes',
+      );
       assert.notEqual(await page.title(), 'pwned');
       assert.deepEqual(dialogs, [], 'no dialog opened by packet bytes');
       t.diagnostic(`screenshot: ${await screenshot(page, 'capture-panel')}`);
@@ -91,7 +101,14 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ timeout: 15_000 });
       // The dialog fills in its default path a moment after it opens: type ours after that.
-      await page.waitForFunction(() => /capture-.*\.pcapng$/.test(document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value ?? ''), undefined, { timeout: 15_000 });
+      await page.waitForFunction(
+        () =>
+          /capture-.*\.pcapng$/.test(
+            document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value ?? '',
+          ),
+        undefined,
+        { timeout: 15_000 },
+      );
       await input.fill(saved);
       assert.equal(await input.inputValue(), saved);
       await input.press('Enter');
@@ -101,7 +118,11 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
         await new Promise((r) => setTimeout(r, 200));
       }
       await new Promise((r) => setTimeout(r, 500)); // the write finishes after the file appears
-      const read = execFileSync('tshark', ['-r', saved, '-T', 'fields', '-e', 'ip.src', '-e', 'udp.dstport'], { encoding: 'utf8' }).trim().split('\n');
+      const read = execFileSync('tshark', ['-r', saved, '-T', 'fields', '-e', 'ip.src', '-e', 'udp.dstport'], {
+        encoding: 'utf8',
+      })
+        .trim()
+        .split('\n');
       assert.deepEqual(read, Array(5).fill(`${a.ip4}\t${PORT}`));
 
       await frame.locator('vscode-button', { hasText: 'Stop' }).click();

@@ -9,8 +9,12 @@ test('Packet Capture: List Interfaces shows lo in a quick pick', { timeout: 180_
     await runCommand(page, 'Packet Capture: List Interfaces');
     const lo = quickPickRow(page, 'lo');
     await lo.waitFor({ timeout: 30_000 });
-    await assert.doesNotReject(page.locator('.quick-input-widget .quick-input-title', { hasText: 'interfaces on this machine' })
-      .waitFor({ timeout: 5000 }), 'quick pick title');
+    await assert.doesNotReject(
+      page
+        .locator('.quick-input-widget .quick-input-title', { hasText: 'interfaces on this machine' })
+        .waitFor({ timeout: 5000 }),
+      'quick pick title',
+    );
     assert.match(await lo.innerText(), /127\.0\.0\.1/, 'lo shows its address');
     t.diagnostic(`interfaces: ${(await quickPickLabels(page)).join(', ')}`);
     t.diagnostic(`screenshot: ${await screenshot(page, 'list-interfaces')}`);

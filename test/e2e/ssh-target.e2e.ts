@@ -22,12 +22,27 @@ const PCA_PORT = 19_990;
 
 /** The agent as a PCA service on the remote host: loopback only, capturing udp/PORT on its veth. */
 function startPcaAgent(fixture: SshFixture): { stop(): void } {
-  const child = spawn('ip', ['netns', 'exec', fixture.remote.name, process.execPath, path.join(REPO, 'dist', 'agent', 'pcap-agent.js')], {
-    env: { ...process.env, ENABLE_PCA: 'true', PCA_SERVER_PORT: String(PCA_PORT), PCA_FILTER: `udp,${PORT}`, INTERFACES: fixture.remoteDev },
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', fixture.remote.name, process.execPath, path.join(REPO, 'dist', 'agent', 'pcap-agent.js')],
+    {
+      env: {
+        ...process.env,
+        ENABLE_PCA: 'true',
+        PCA_SERVER_PORT: String(PCA_PORT),
+        PCA_FILTER: `udp,${PORT}`,
+        INTERFACES: fixture.remoteDev,
+      },
+      stdio: 'ignore',
+    },
+  );
   const undo = registerCleanup(() => child.kill('SIGKILL'));
-  return { stop: () => { child.kill(); undo(); } };
+  return {
+    stop: () => {
+      child.kill();
+      undo();
+    },
+  };
 }
 
 async function chooseTarget(frame: FrameLocator, label: string): Promise<void> {
@@ -51,78 +66,102 @@ async function trustHostKey(page: Page, fixture: SshFixture): Promise<void> {
   await dialog.getByRole('button', { name: 'Trust and Connect' }).click();
 }
 
-test('capture on an SSH host from the panel\'s target picker', { timeout: 400_000 }, async (t) => {
+test("capture on an SSH host from the panel's target picker", { timeout: 400_000 }, async (t) => {
   const fixture = await startSshFixture();
   try {
-    await withWorkbench(t, async ({ page }) => {
-      await runCommand(page, 'Packet Capture: Start Capture…');
-      const frame = webviewFrame(page);
-      await frame.locator('vscode-collapsible').first().waitFor({ timeout: 30_000 });
+    await withWorkbench(
+      t,
+      async ({ page }) => {
+        await runCommand(page, 'Packet Capture: Start Capture…');
+        const frame = webviewFrame(page);
+        await frame.locator('vscode-collapsible').first().waitFor({ timeout: 30_000 });
 
-      await chooseTarget(frame, 'pcap-remote');
-      await trustHostKey(page, fixture);
-      await checkInterface(frame, fixture.address);
-      assert.equal(fs.readFileSync(fixture.knownHostsFile, 'utf8').trim().split('\n').length, 1, 'the accepted key was recorded');
-      assert.equal(fixture.ssh('pcap-remote', 'true', ['StrictHostKeyChecking=yes']).code, 0, 'and OpenSSH trusts it');
+        await chooseTarget(frame, 'pcap-remote');
+        await trustHostKey(page, fixture);
+        await checkInterface(frame, fixture.address);
+        assert.equal(
+          fs.readFileSync(fixture.knownHostsFile, 'utf8').trim().split('\n').length,
+          1,
+          'the accepted key was recorded',
+        );
+        assert.equal(
+          fixture.ssh('pcap-remote', 'true', ['StrictHostKeyChecking=yes']).code,
+          0,
+          'and OpenSSH trusts it',
+        );
 
-      await frame.locator('vscode-textfield.cf-filter input').fill(`udp port ${PORT}`);
-      await frame.locator('.cf-message.ok').waitFor({ timeout: 10_000 });
-      await frame.locator('vscode-button', { hasText: 'Start' }).click();
-      await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 60_000 });
-      await sendUdp(fixture.address, PORT, 6);
-      await frame.locator('.pt-row[aria-rowindex] .c-number', { hasText: /^6$/ }).waitFor({ timeout: 30_000 });
-      assert.equal(await frame.locator('.pt-row[aria-rowindex]').count(), 6);
-      const cells = (await frame.locator('.pt-row[aria-rowindex]').first().locator('[role=gridcell]').allInnerTexts()).map((c) => c.trim());
-      assert.ok(cells.includes('198.51.100.1') && cells.includes(fixture.address) && cells.includes('UDP'), cells.join(' | '));
-      t.diagnostic(`screenshot: ${await screenshot(page, 'ssh-capture')}`);
-      await frame.locator('vscode-button', { hasText: 'Stop' }).click();
-      await frame.locator('.sb-status', { hasText: /Stopped/i }).waitFor({ timeout: 30_000 });
-
-      // Add SSH host…: a user@host typed by hand becomes a target of its own.
-      const destination = `${fixture.sudoUser.name}@pcap-remote`;
-      await frame.locator('vscode-collapsible .collapsible-header').first().click(); // the form folds away while capturing
-      await chooseTarget(frame, 'Add SSH host…');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ timeout: 15_000 });
-      await input.fill(destination);
-      await input.press('Enter');
-      await frame.locator('vscode-single-select[aria-label="Capture target"]', { hasText: destination }).waitFor({ timeout: 30_000 });
-      await checkInterface(frame, fixture.address);
-
-      // Connect to PCAP-over-TCP endpoint…: the agent in PCA mode on the host's loopback, read through
-      // an SSH local forward.
-      const pca = startPcaAgent(fixture);
-      try {
-        await runCommand(page, 'Packet Capture: Connect to PCAP-over-TCP endpoint…');
-        await quickPickRow(page, 'Through an SSH host…').click();
-        await quickPickRow(page, 'pcap-remote').click();
-        await input.waitFor({ timeout: 15_000 });
-        await input.fill(`127.0.0.1:${PCA_PORT}`);
-        await input.press('Enter');
-        await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 30_000 });
-        await frame.locator('.pt-row[aria-rowindex]').first().waitFor({ state: 'detached', timeout: 10_000 }); // a new capture, an empty table
-        await sleep(500); // the PCA agent attaches once its first client is there
-        await sendUdp(fixture.address, PORT, 4);
-        await frame.locator('.pt-row[aria-rowindex] .c-number', { hasText: /^4$/ }).waitFor({ timeout: 30_000 });
-        assert.equal(await frame.locator('.pt-row[aria-rowindex]').count(), 4);
+        await frame.locator('vscode-textfield.cf-filter input').fill(`udp port ${PORT}`);
+        await frame.locator('.cf-message.ok').waitFor({ timeout: 10_000 });
+        await frame.locator('vscode-button', { hasText: 'Start' }).click();
+        await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 60_000 });
+        await sendUdp(fixture.address, PORT, 6);
+        await frame.locator('.pt-row[aria-rowindex] .c-number', { hasText: /^6$/ }).waitFor({ timeout: 30_000 });
+        assert.equal(await frame.locator('.pt-row[aria-rowindex]').count(), 6);
+        const cells = (
+          await frame.locator('.pt-row[aria-rowindex]').first().locator('[role=gridcell]').allInnerTexts()
+        ).map((c) => c.trim());
+        assert.ok(
+          cells.includes('198.51.100.1') && cells.includes(fixture.address) && cells.includes('UDP'),
+          cells.join(' | '),
+        );
+        t.diagnostic(`screenshot: ${await screenshot(page, 'ssh-capture')}`);
         await frame.locator('vscode-button', { hasText: 'Stop' }).click();
         await frame.locator('.sb-status', { hasText: /Stopped/i }).waitFor({ timeout: 30_000 });
-      } finally {
-        pca.stop();
-      }
 
-      // Remove Agent from Host…
-      const cache = path.join(fixture.sudoUser.home, '.cache', 'ebpf-packet-capture');
-      assert.ok(fs.existsSync(cache), 'the agent was deployed');
-      await runCommand(page, 'Packet Capture: Remove Agent from Host…');
-      await quickPickRow(page, 'pcap-remote').click();
-      await page.locator('.notification-toast', { hasText: 'Removed the capture agent from pcap-remote' }).waitFor({ timeout: 30_000 });
-      assert.equal(fs.existsSync(cache), false);
-    }, { server: { settings: { 'packetCapture.ssh.configFile': fixture.configFile } } });
+        // Add SSH host…: a user@host typed by hand becomes a target of its own.
+        const destination = `${fixture.sudoUser.name}@pcap-remote`;
+        await frame.locator('vscode-collapsible .collapsible-header').first().click(); // the form folds away while capturing
+        await chooseTarget(frame, 'Add SSH host…');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ timeout: 15_000 });
+        await input.fill(destination);
+        await input.press('Enter');
+        await frame
+          .locator('vscode-single-select[aria-label="Capture target"]', { hasText: destination })
+          .waitFor({ timeout: 30_000 });
+        await checkInterface(frame, fixture.address);
+
+        // Connect to PCAP-over-TCP endpoint…: the agent in PCA mode on the host's loopback, read through
+        // an SSH local forward.
+        const pca = startPcaAgent(fixture);
+        try {
+          await runCommand(page, 'Packet Capture: Connect to PCAP-over-TCP endpoint…');
+          await quickPickRow(page, 'Through an SSH host…').click();
+          await quickPickRow(page, 'pcap-remote').click();
+          await input.waitFor({ timeout: 15_000 });
+          await input.fill(`127.0.0.1:${PCA_PORT}`);
+          await input.press('Enter');
+          await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 30_000 });
+          await frame.locator('.pt-row[aria-rowindex]').first().waitFor({ state: 'detached', timeout: 10_000 }); // a new capture, an empty table
+          await sleep(500); // the PCA agent attaches once its first client is there
+          await sendUdp(fixture.address, PORT, 4);
+          await frame.locator('.pt-row[aria-rowindex] .c-number', { hasText: /^4$/ }).waitFor({ timeout: 30_000 });
+          assert.equal(await frame.locator('.pt-row[aria-rowindex]').count(), 4);
+          await frame.locator('vscode-button', { hasText: 'Stop' }).click();
+          await frame.locator('.sb-status', { hasText: /Stopped/i }).waitFor({ timeout: 30_000 });
+        } finally {
+          pca.stop();
+        }
+
+        // Remove Agent from Host…
+        const cache = path.join(fixture.sudoUser.home, '.cache', 'ebpf-packet-capture');
+        assert.ok(fs.existsSync(cache), 'the agent was deployed');
+        await runCommand(page, 'Packet Capture: Remove Agent from Host…');
+        await quickPickRow(page, 'pcap-remote').click();
+        await page
+          .locator('.notification-toast', { hasText: 'Removed the capture agent from pcap-remote' })
+          .waitFor({ timeout: 30_000 });
+        assert.equal(fs.existsSync(cache), false);
+      },
+      { server: { settings: { 'packetCapture.ssh.configFile': fixture.configFile } } },
+    );
   } finally {
     // sshd's own account of the sessions, for when something above went wrong
     fs.mkdirSync(path.join(REPO, 'test-results', 'e2e'), { recursive: true });
-    fs.copyFileSync(path.join(fixture.dir, 'sshd-remote.log'), path.join(REPO, 'test-results', 'e2e', 'ssh-target-sshd.log'));
+    fs.copyFileSync(
+      path.join(fixture.dir, 'sshd-remote.log'),
+      path.join(REPO, 'test-results', 'e2e', 'ssh-target-sshd.log'),
+    );
     await fixture.stop();
   }
 });

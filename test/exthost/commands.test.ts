@@ -26,17 +26,23 @@ suite('extension: activation and commands', () => {
   test('registers packetCapture.listInterfaces', async () => {
     const commands = await vscode.commands.getCommands(true);
     assert.ok(commands.includes('packetCapture.listInterfaces'), 'packetCapture.listInterfaces not registered');
-    const contributed = (extension().packageJSON as { contributes: { commands: { command: string; title: string; category: string }[] } })
-      .contributes.commands.find((c) => c.command === 'packetCapture.listInterfaces');
+    const contributed = (
+      extension().packageJSON as { contributes: { commands: { command: string; title: string; category: string }[] } }
+    ).contributes.commands.find((c) => c.command === 'packetCapture.listInterfaces');
     assert.deepEqual(contributed && `${contributed.category}: ${contributed.title}`, 'Packet Capture: List Interfaces');
   });
 
-  test('the bundled agent lists this machine\'s interfaces, lo among them', async () => {
+  test("the bundled agent lists this machine's interfaces, lo among them", async () => {
     // As the extension runs it: the extension host's own runtime (Node 24 under code-server).
     const agent = path.join(extension().extensionPath, 'dist', 'agent', 'pcap-agent.js');
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [agent, 'interfaces', '--json'], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
-        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out))));
+      execFile(
+        process.execPath,
+        [agent, 'interfaces', '--json'],
+        { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+      ),
+    );
     const interfaces = JSON.parse(stdout) as { name: string; loopback: boolean; up: boolean }[];
     const lo = interfaces.find((i) => i.name === 'lo');
     assert.ok(lo, `no lo in ${interfaces.map((i) => i.name).join(', ')}`);

@@ -42,7 +42,8 @@ export function run(): Promise<void> {
       runner.on('pass', (t) => results.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration }));
       runner.on('pending', (t) => results.push({ title: t.fullTitle(), state: 'pending' }));
       runner.on('fail', (t, err: Error) =>
-        results.push({ title: t.fullTitle(), state: 'failed', error: String(err?.message ?? err), stack: err?.stack }));
+        results.push({ title: t.fullTitle(), state: 'failed', error: String(err?.message ?? err), stack: err?.stack }),
+      );
     } catch (e) {
       save({ loadError: String((e as Error).stack ?? e) });
       reject(e as Error);

@@ -19,9 +19,13 @@ const PORT = 7000;
 
 /** COUNT datagrams of SIZE bytes from namespace `ns` to host:port, one every 2 ms. */
 function sendUdp(ns: string, host: string, port: number, count: number, size: number): void {
-  const script = `const s=require('dgram').createSocket('udp4');let n=0;const t=setInterval(()=>{const last=++n===${count};` +
+  const script =
+    `const s=require('dgram').createSocket('udp4');let n=0;const t=setInterval(()=>{const last=++n===${count};` +
     `s.send(Buffer.alloc(${size},97),${port},'${host}',()=>{if(last)s.close()});if(last)clearInterval(t)},2);`;
-  execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeout: 15000, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], {
+    timeout: 15000,
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
 }
 
 /** Links whose program is one of the agent's (cap_ingress / cap_egress). */
@@ -50,13 +54,24 @@ suite('capture panel: local target, real agent, real kernel', () => {
 
   test('"Start Capture…" opens the panel; a test namespace is a target with its own interfaces', async () => {
     await vscode.commands.executeCommand('packetCapture.startCapture');
-    panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'));
+    panel = await until('the live panel', () =>
+      api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'),
+    );
     const ns = api.manager.targets().find((t) => t.info.id === target);
-    assert.ok(ns, `no target ${target} among ${api.manager.targets().map((t) => t.info.id).join(', ')}`);
+    assert.ok(
+      ns,
+      `no target ${target} among ${api.manager
+        .targets()
+        .map((t) => t.info.id)
+        .join(', ')}`,
+    );
     const interfaces = await ns.listInterfaces();
     const vA = interfaces.find((i) => i.name === 'vA');
     assert.ok(vA, `vA not in ${interfaces.map((i) => i.name).join(', ')}`);
-    assert.deepEqual(vA.addresses.filter((a) => a.includes('.')), ['198.51.100.1/24']);
+    assert.deepEqual(
+      vA.addresses.filter((a) => a.includes('.')),
+      ['198.51.100.1/24'],
+    );
   });
 
   test('a capture filter the agent cannot honour is refused before anything starts', async () => {
@@ -81,11 +96,20 @@ suite('capture panel: local target, real agent, real kernel', () => {
       assert.equal(r.protocol, 'UDP');
       assert.equal(r.direction, 'out');
     }
-    assert.deepEqual(rows.map((r) => r.length), [...Array(10).fill(14 + 20 + 8 + 20), ...Array(10).fill(14 + 20 + 8 + 200)]);
-    assert.deepEqual(rows.map((r) => r.number), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      rows.map((r) => r.length),
+      [...Array(10).fill(14 + 20 + 8 + 20), ...Array(10).fill(14 + 20 + 8 + 200)],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.number),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
 
     const detail = panel.detail(3);
-    assert.deepEqual(detail.decoded.layers.slice(0, 4).map((l) => l.protocol), ['frame', 'eth', 'ip', 'udp']);
+    assert.deepEqual(
+      detail.decoded.layers.slice(0, 4).map((l) => l.protocol),
+      ['frame', 'eth', 'ip', 'udp'],
+    );
     assert.equal(Buffer.from(detail.bytes, 'base64').length, 62);
     assert.equal(detail.interfaceName, 'vA');
 
@@ -98,8 +122,13 @@ suite('capture panel: local target, real agent, real kernel', () => {
     assert.equal(panel.view.rows, 20);
 
     await api.manager.saveTo(panel, vscode.Uri.file(saved), 'pcapng');
-    const fields = execFileSync('tshark', ['-r', saved, '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.dstport', '-e', 'frame.len'], { encoding: 'utf8' })
-      .trim().split('\n');
+    const fields = execFileSync(
+      'tshark',
+      ['-r', saved, '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.dstport', '-e', 'frame.len'],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n');
     assert.equal(fields.length, 20);
     assert.deepEqual(fields[0].split('\t'), [pair.a.ip4, pair.b.ip4, String(PORT), '62']);
 
@@ -119,7 +148,9 @@ suite('capture panel: local target, real agent, real kernel', () => {
 
   test('a saved capture opens read-only in the same table', async () => {
     await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(saved), 'packetCapture.captureFile');
-    const file = await until('the file panel', () => api.manager.openPanels.find((p) => p.file?.fsPath === saved && p !== panel));
+    const file = await until('the file panel', () =>
+      api.manager.openPanels.find((p) => p.file?.fsPath === saved && p !== panel),
+    );
     await until('its 20 packets', () => file.store.held === 20);
     assert.equal(file.rows(19, 1)[0].length, 14 + 20 + 8 + 200);
     file.webviewPanel.dispose();

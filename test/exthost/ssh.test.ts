@@ -25,23 +25,28 @@ suite('SSH target: real sshd, real agent on the "remote" host', () => {
     api = (await vscode.extensions.getExtension<PacketCaptureApi>(ID)!.activate())!;
     fixture = await startSshFixture();
     fixture.trustHostKeys();
-    await vscode.workspace.getConfiguration('packetCapture.ssh').update('configFile', fixture.configFile, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('packetCapture.ssh')
+      .update('configFile', fixture.configFile, vscode.ConfigurationTarget.Global);
   });
 
   suiteTeardown(async function () {
     this.timeout(60_000);
     await panel?.stop();
-    await vscode.workspace.getConfiguration('packetCapture.ssh').update('configFile', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('packetCapture.ssh')
+      .update('configFile', undefined, vscode.ConfigurationTarget.Global);
     await fixture?.stop();
   });
 
   test('the Host entries of the SSH config are targets; wildcard-free ones only', () => {
     const ids = api.manager.targets().map((t) => t.info.id);
-    for (const alias of ['pcap-remote', 'pcap-remote-plain', 'pcap-remote-jump', 'pcap-jump']) assert.ok(ids.includes(`ssh:${alias}`), `ssh:${alias} in ${ids.join(', ')}`);
+    for (const alias of ['pcap-remote', 'pcap-remote-plain', 'pcap-remote-jump', 'pcap-jump'])
+      assert.ok(ids.includes(`ssh:${alias}`), `ssh:${alias} in ${ids.join(', ')}`);
     assert.ok(!ids.some((id) => id.includes('*')));
   });
 
-  test('the remote host\'s interfaces, after deploying the agent over SFTP', async function () {
+  test("the remote host's interfaces, after deploying the agent over SFTP", async function () {
     this.timeout(120_000);
     const ssh = api.manager.targets().find((t) => t.info.id === target)!;
     const names = (await ssh.listInterfaces()).map((i) => i.name);
@@ -52,7 +57,11 @@ suite('SSH target: real sshd, real agent on the "remote" host', () => {
   test('a capture over SSH fills the table; Stop ends the agent on the host', async function () {
     this.timeout(120_000);
     await vscode.commands.executeCommand('packetCapture.startCapture');
-    panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'), 30_000);
+    panel = await until(
+      'the live panel',
+      () => api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'),
+      30_000,
+    );
     await panel.start({ target, interfaces: [fixture.remoteDev], filter: `udp port ${PORT}` });
     assert.equal(panel.status, 'capturing');
     await sendUdp(fixture.address, PORT, 20);
@@ -72,6 +81,11 @@ suite('SSH target: real sshd, real agent on the "remote" host', () => {
 
   test('the new commands are registered', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['packetCapture.addSshHost', 'packetCapture.connectPcapOverTcp', 'packetCapture.removeAgentFromHost']) assert.ok(commands.includes(c), c);
+    for (const c of [
+      'packetCapture.addSshHost',
+      'packetCapture.connectPcapOverTcp',
+      'packetCapture.removeAgentFromHost',
+    ])
+      assert.ok(commands.includes(c), c);
   });
 });

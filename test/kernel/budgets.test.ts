@@ -31,7 +31,20 @@ describe('budgets', () => {
   /** Starts an agent on vA with these extra arguments; returns it once attached. */
   async function start(name: string, extra: string[]): Promise<{ agent: Agent; file: string }> {
     const file = path.join(dir, name);
-    const agent = spawnAgent(['capture', '--netns', pair.a.ns.name, '-i', pair.a.dev, '-B', '1024', '-w', file, '--events', 'json', ...extra]);
+    const agent = spawnAgent([
+      'capture',
+      '--netns',
+      pair.a.ns.name,
+      '-i',
+      pair.a.dev,
+      '-B',
+      '1024',
+      '-w',
+      file,
+      '--events',
+      'json',
+      ...extra,
+    ]);
     await agent.started();
     return { agent, file };
   }
@@ -53,7 +66,10 @@ describe('budgets', () => {
     assertClean(file);
     assert.equal(capinfosCount(file), 5);
     // The first five, in order.
-    assert.deepEqual(fields(file, ['data.data']).map(([d]) => d!.slice(0, 8)), ['00000000', '00000001', '00000002', '00000003', '00000004']);
+    assert.deepEqual(
+      fields(file, ['data.data']).map(([d]) => d!.slice(0, 8)),
+      ['00000000', '00000001', '00000002', '00000003', '00000004'],
+    );
   });
 
   test('-c 3 in classic pcap', async () => {
@@ -79,7 +95,10 @@ describe('budgets', () => {
       assert.ok(packets >= 1 && packets < 20, `${packets} packets`);
       // Not stopping early either: one more packet (a 342-byte frame in its block or record) would not have fit.
       const perPacket = format === 'pcapng' ? enhancedPacketSize(342, 'out') : 16 + 342;
-      assert.ok(size - trailer + perPacket > limit, `stopped with room for another packet (${size - trailer} of ${limit})`);
+      assert.ok(
+        size - trailer + perPacket > limit,
+        `stopped with room for another packet (${size - trailer} of ${limit})`,
+      );
       assert.equal(stopped.packets, packets);
     });
   }

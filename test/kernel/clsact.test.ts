@@ -22,7 +22,19 @@ describe('clsact fallback', () => {
 
   after(() => pair?.destroy());
 
-  const args = (extra: string[] = []) => ['--netns', pair.a.ns.name, '-i', pair.a.dev, '-B', '1024', '--attach-mode', 'clsact', '-f', 'udp port 7000', ...extra];
+  const args = (extra: string[] = []) => [
+    '--netns',
+    pair.a.ns.name,
+    '-i',
+    pair.a.dev,
+    '-B',
+    '1024',
+    '--attach-mode',
+    'clsact',
+    '-f',
+    'udp port 7000',
+    ...extra,
+  ];
 
   /** 6 matching packets (3 echo exchanges) and 2 that do not match. */
   async function traffic() {
@@ -38,11 +50,18 @@ describe('clsact fallback', () => {
   test('captures the same exact counts as tcx; a clean stop removes our filters and our qdisc', async () => {
     assert.equal(hasClsact(pair.a.ns, pair.a.dev), false);
     let during: string[] = [];
-    const run = await capture(args(), async () => {
-      during = filtersOnA();
-      await traffic();
-    }, { dir, name: 'clsact.pcapng' });
-    assert.deepEqual((run.started.interfaces as { mode: string }[]).map((i) => i.mode), ['clsact']);
+    const run = await capture(
+      args(),
+      async () => {
+        during = filtersOnA();
+        await traffic();
+      },
+      { dir, name: 'clsact.pcapng' },
+    );
+    assert.deepEqual(
+      (run.started.interfaces as { mode: string }[]).map((i) => i.mode),
+      ['clsact'],
+    );
     assert.equal(during.length, 2, `one filter per direction while running:\n${during.join('\n')}`);
     assert.ok(during.some((l) => l.startsWith('ingress:')) && during.some((l) => l.startsWith('egress:')));
     assert.deepEqual(ourTcx(pair.a.ns, pair.a.dev), [], 'no tcx link in clsact mode');
@@ -57,7 +76,22 @@ describe('clsact fallback', () => {
     a.ns.exec('tc', ['qdisc', 'add', 'dev', a.dev, 'clsact']);
     try {
       // Their filter, after ours in priority order (a match-all u32 filter that lets packets pass).
-      a.ns.exec('tc', ['filter', 'add', 'dev', a.dev, 'ingress', 'prio', '65000', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0']);
+      a.ns.exec('tc', [
+        'filter',
+        'add',
+        'dev',
+        a.dev,
+        'ingress',
+        'prio',
+        '65000',
+        'protocol',
+        'all',
+        'u32',
+        'match',
+        'u32',
+        '0',
+        '0',
+      ]);
       const theirs = tcFilters(a.ns, a.dev);
       const run = await capture(args(), traffic, { dir, name: 'foreign-qdisc.pcapng' });
       assert.equal(count(run.file), 6);
@@ -80,11 +114,19 @@ describe('clsact fallback', () => {
     assert.deepEqual(filtersOnA(), before, 'known limitation: clsact filters outlive a killed agent');
 
     let during: string[] = [];
-    const second = await capture(args(), async () => {
-      during = filtersOnA();
-      await traffic();
-    }, { dir, name: 'after-kill.pcapng' });
-    assert.equal(during.length, 2, `still one filter per direction (replaced, not added):\n${tcFilters(a.ns, a.dev).join('\n')}`);
+    const second = await capture(
+      args(),
+      async () => {
+        during = filtersOnA();
+        await traffic();
+      },
+      { dir, name: 'after-kill.pcapng' },
+    );
+    assert.equal(
+      during.length,
+      2,
+      `still one filter per direction (replaced, not added):\n${tcFilters(a.ns, a.dev).join('\n')}`,
+    );
     assert.notDeepEqual(during, before, 'the stale filters were replaced by the new program');
     assert.equal(count(second.file), 6, 'each packet once');
     assert.deepEqual(filtersOnA(), [], 'the new capture removed its filters on a clean stop');

@@ -42,19 +42,29 @@ describe('capture directions', () => {
   after(() => pair?.destroy());
 
   /** [direction flag, source MAC, UDP destination port] per packet. */
-  const packets = (name: string) => fields(runs.get(name)!.file, ['frame.packet_flags_direction', 'eth.src', 'udp.dstport']);
+  const packets = (name: string) =>
+    fields(runs.get(name)!.file, ['frame.packet_flags_direction', 'eth.src', 'udp.dstport']);
 
   test('--direction in: exactly the 9 packets vA received, all flagged inbound', () => {
     const p = packets('in');
     assert.equal(p.length, 9);
-    assert.ok(p.every(([flag, src]) => flag === INBOUND && src !== A_MAC), JSON.stringify(p));
-    assert.deepEqual(p.map((x) => x[2]).filter((port) => port === '7002'), ['7002', '7002']);
+    assert.ok(
+      p.every(([flag, src]) => flag === INBOUND && src !== A_MAC),
+      JSON.stringify(p),
+    );
+    assert.deepEqual(
+      p.map((x) => x[2]).filter((port) => port === '7002'),
+      ['7002', '7002'],
+    );
   });
 
   test('--direction out: exactly the 10 packets vA sent, all flagged outbound', () => {
     const p = packets('out');
     assert.equal(p.length, 10);
-    assert.ok(p.every(([flag, src]) => flag === OUTBOUND && src === A_MAC), JSON.stringify(p));
+    assert.ok(
+      p.every(([flag, src]) => flag === OUTBOUND && src === A_MAC),
+      JSON.stringify(p),
+    );
     assert.equal(p.filter((x) => x[2] === '7000').length, 5);
     assert.equal(p.filter((x) => x[2] === '7001').length, 3);
   });
@@ -67,16 +77,23 @@ describe('capture directions', () => {
       assert.equal(p.filter(([flag]) => flag === OUTBOUND).length, 10);
       // The echo exchange alternates strictly: request out, reply in.
       const echo = p.slice(0, 10).map(([flag]) => flag);
-      assert.deepEqual(echo, Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? OUTBOUND : INBOUND)));
+      assert.deepEqual(
+        echo,
+        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? OUTBOUND : INBOUND)),
+      );
     });
   }
 
   test('loopback inside a namespace: --direction both captures each packet once', async () => {
     const { a } = pair;
-    const run = await capture(['--netns', a.ns.name, '-i', 'lo', '-B', '1024', '-f', 'udp'], async () => {
-      await udpEcho(a.ns, a.ns, '127.0.0.1', 7100, 3, 100);
-      await udpOneWay(a.ns, a.ns, '::1', 7101, 2, 100);
-    }, { dir, name: 'lo.pcapng' });
+    const run = await capture(
+      ['--netns', a.ns.name, '-i', 'lo', '-B', '1024', '-f', 'udp'],
+      async () => {
+        await udpEcho(a.ns, a.ns, '127.0.0.1', 7100, 3, 100);
+        await udpOneWay(a.ns, a.ns, '::1', 7101, 2, 100);
+      },
+      { dir, name: 'lo.pcapng' },
+    );
     const p = fields(run.file, ['udp.dstport']);
     assert.equal(p.length, 8, 'three requests, three replies, two one-way datagrams, each once');
   });

@@ -15,8 +15,10 @@ import { GENERATOR_TIMEOUT_MS, Tcpdump, node, python, tcpExchange, udpEcho, udpO
 
 /** Both directions of one connection, as the extension would exclude its SSH session. */
 function fiveTuple(proto: 'tcp' | 'udp', client: string, cport: number, server: string, sport: number): string {
-  return `${proto} and ((src host ${client} and src port ${cport} and dst host ${server} and dst port ${sport}) or ` +
-    `(src host ${server} and src port ${sport} and dst host ${client} and dst port ${cport}))`;
+  return (
+    `${proto} and ((src host ${client} and src port ${cport} and dst host ${server} and dst port ${sport}) or ` +
+    `(src host ${server} and src port ${sport} and dst host ${client} and dst port ${cport}))`
+  );
 }
 
 // The mix: the "SSH sessions" E4/E6 and, to the same server ports, the flows K4/K6 that must stay.
@@ -52,17 +54,21 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
       const tcpdump = new Tcpdump(a.ns, a.dev, refFile);
       try {
         await tcpdump.listening;
-        runs = await captureMany([
-          { name: 'empty-ex4.pcapng', args: [...base(), '--exclude', ssh4] },
-          { name: 'incl-ex4.pcapng', args: [...base(), '-f', 'tcp port 2222 or udp port 7000', '--exclude', ssh4] },
-          { name: 'empty-ex6.pcapng', args: [...base(), '--exclude', ssh6] },
-        ], async () => {
-          await tcpExchange(a.ns, b.ns, b.ip4, 2222, 5000, 3000, 40022); // E4
-          await tcpExchange(a.ns, b.ns, b.ip4, 2222, 5000, 3000, 40023); // K4
-          await tcpExchange(a.ns, b.ns, b.ip6, 2224, 5000, 3000, 40024); // E6
-          await tcpExchange(a.ns, b.ns, b.ip6, 2224, 5000, 3000, 40025); // K6
-          await udpEcho(a.ns, b.ns, b.ip4, 7000, 3, 100, 40001); // 6
-        }, dir);
+        runs = await captureMany(
+          [
+            { name: 'empty-ex4.pcapng', args: [...base(), '--exclude', ssh4] },
+            { name: 'incl-ex4.pcapng', args: [...base(), '-f', 'tcp port 2222 or udp port 7000', '--exclude', ssh4] },
+            { name: 'empty-ex6.pcapng', args: [...base(), '--exclude', ssh6] },
+          ],
+          async () => {
+            await tcpExchange(a.ns, b.ns, b.ip4, 2222, 5000, 3000, 40022); // E4
+            await tcpExchange(a.ns, b.ns, b.ip4, 2222, 5000, 3000, 40023); // K4
+            await tcpExchange(a.ns, b.ns, b.ip6, 2224, 5000, 3000, 40024); // E6
+            await tcpExchange(a.ns, b.ns, b.ip6, 2224, 5000, 3000, 40025); // K6
+            await udpEcho(a.ns, b.ns, b.ip4, 7000, 3, 100, 40001); // 6
+          },
+          dir,
+        );
       } finally {
         await tcpdump.stop();
       }
@@ -122,25 +128,41 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
   test('every fragment of an excluded series is left out (IPv4 and IPv6), the others captured whole', async () => {
     const { a, b } = pair;
     const base = ['--netns', a.ns.name, '-i', a.dev, '-B', '1024', '--exclude', 'udp dst port 7000'];
-    const runs = await captureMany([
-      { name: 'frag-empty.pcapng', args: base },
-      { name: 'frag-udp.pcapng', args: [...base, '-f', 'udp'] },
-    ], async () => {
-      const sinks = [node(b.ns, 'udp-sink', b.ip4, 7000, 2, GENERATOR_TIMEOUT_MS), node(b.ns, 'udp-sink', b.ip4, 7001, 1, GENERATOR_TIMEOUT_MS),
-        node(b.ns, 'udp-sink', b.ip6, 7000, 2, GENERATOR_TIMEOUT_MS), node(b.ns, 'udp-sink', b.ip6, 7001, 2, GENERATOR_TIMEOUT_MS)];
-      await Promise.all(sinks.map((s) => s.ready));
-      await python(a.ns, 'udpbig', b.ip4, 7000, 2, 3000).expectOk(); // 3 fragments each
-      await python(a.ns, 'udpbig', b.ip4, 7001, 1, 3000).expectOk();
-      await python(a.ns, 'udpbig', b.ip6, 7000, 2, 3000).expectOk();
-      await python(a.ns, 'udpbig', b.ip6, 7001, 2, 3000).expectOk();
-      await Promise.all(sinks.map((s) => s.expectOk()));
-    }, dir);
+    const runs = await captureMany(
+      [
+        { name: 'frag-empty.pcapng', args: base },
+        { name: 'frag-udp.pcapng', args: [...base, '-f', 'udp'] },
+      ],
+      async () => {
+        const sinks = [
+          node(b.ns, 'udp-sink', b.ip4, 7000, 2, GENERATOR_TIMEOUT_MS),
+          node(b.ns, 'udp-sink', b.ip4, 7001, 1, GENERATOR_TIMEOUT_MS),
+          node(b.ns, 'udp-sink', b.ip6, 7000, 2, GENERATOR_TIMEOUT_MS),
+          node(b.ns, 'udp-sink', b.ip6, 7001, 2, GENERATOR_TIMEOUT_MS),
+        ];
+        await Promise.all(sinks.map((s) => s.ready));
+        await python(a.ns, 'udpbig', b.ip4, 7000, 2, 3000).expectOk(); // 3 fragments each
+        await python(a.ns, 'udpbig', b.ip4, 7001, 1, 3000).expectOk();
+        await python(a.ns, 'udpbig', b.ip6, 7000, 2, 3000).expectOk();
+        await python(a.ns, 'udpbig', b.ip6, 7001, 2, 3000).expectOk();
+        await Promise.all(sinks.map((s) => s.expectOk()));
+      },
+      dir,
+    );
     for (const run of runs.values()) {
       assertClean(run.file);
       // 3 datagrams to 7001, 3 fragments each, every one a fragment; tshark reassembles all three.
-      assert.deepEqual(counts(run.file, ['frame', 'ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fraghdr']), [9, 9], run.file);
+      assert.deepEqual(
+        counts(run.file, ['frame', 'ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fraghdr']),
+        [9, 9],
+        run.file,
+      );
       const whole = fields(run.file, ['udp.dstport', 'ip.fragment.count', 'ipv6.fragment.count'], 'udp.length == 3008');
-      assert.deepEqual(whole.map((r) => [r[0], r[1] || r[2]]), Array(3).fill(['7001', '3']), `${run.file}: each from its 3 fragments`);
+      assert.deepEqual(
+        whole.map((r) => [r[0], r[1] || r[2]]),
+        Array(3).fill(['7001', '3']),
+        `${run.file}: each from its 3 fragments`,
+      );
     }
   });
 
@@ -148,7 +170,23 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
     const { a, b } = pair;
     const ex = fiveTuple('udp', a.ip4, 40001, b.ip4, 7000);
     const file = path.join(dir, 'live.pcapng');
-    const agent = spawnAgent(['capture', '--netns', a.ns.name, '-i', a.dev, '-B', '1024', '-f', 'udp port 7000', '--exclude', ex, '-w', file, '--events', 'json']);
+    const agent = spawnAgent([
+      'capture',
+      '--netns',
+      a.ns.name,
+      '-i',
+      a.dev,
+      '-B',
+      '1024',
+      '-f',
+      'udp port 7000',
+      '--exclude',
+      ex,
+      '-w',
+      file,
+      '--events',
+      'json',
+    ]);
     /** Sends set-filter; resolves with the effective filter the agent's 'filter' reply gives. */
     const setFilter = async (filter: string): Promise<unknown> => {
       const seen = agent.events.length;
@@ -186,7 +224,11 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
 
   describe('a bad --exclude fails before anything is attached (exit 2)', () => {
     const cases: { name: string; args: () => string[]; says: RegExp }[] = [
-      { name: 'out-of-range port', args: () => ['--exclude', 'tcp port 70000'], says: /^invalid --exclude filter: .*70000/ },
+      {
+        name: 'out-of-range port',
+        args: () => ['--exclude', 'tcp port 70000'],
+        says: /^invalid --exclude filter: .*70000/,
+      },
       { name: 'negation', args: () => ['--exclude', 'not tcp port 22'], says: /^invalid --exclude filter: .*negation/ },
       {
         name: '-f and --exclude over the 32-rule budget',
@@ -196,14 +238,29 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
     ];
     for (const c of cases) {
       test(c.name, async () => {
-        const args = ['capture', '--netns', pair.a.ns.name, '-i', pair.a.dev, '-w', path.join(dir, 'never.pcapng'), ...c.args()];
+        const args = [
+          'capture',
+          '--netns',
+          pair.a.ns.name,
+          '-i',
+          pair.a.dev,
+          '-w',
+          path.join(dir, 'never.pcapng'),
+          ...c.args(),
+        ];
         const [human, json] = [spawnAgent(args), spawnAgent([...args, '--events', 'json'])];
-        const [humanExit, jsonExit] = await Promise.all([within(human.exited, 20_000, 'the agent to fail'), within(json.exited, 20_000, 'the agent to fail')]);
+        const [humanExit, jsonExit] = await Promise.all([
+          within(human.exited, 20_000, 'the agent to fail'),
+          within(json.exited, 20_000, 'the agent to fail'),
+        ]);
         assert.equal(humanExit.code, 2, human.stderr);
         assert.equal(human.stderr.trimEnd().split('\n').length, 1, `one line: ${human.stderr}`);
         assert.match(human.stderr.replace(/^pcap-agent: /, '').trimEnd(), c.says);
         assert.equal(jsonExit.code, 2, json.stderr);
-        assert.deepEqual(json.events.map((e) => [e.event, e.code]), [['error', 'E_FILTER']]);
+        assert.deepEqual(
+          json.events.map((e) => [e.event, e.code]),
+          [['error', 'E_FILTER']],
+        );
         assert.match(String(json.events[0]!.message), c.says);
         assert.deepEqual(ourTcx(pair.a.ns, pair.a.dev), [], 'no tcx program of ours on vA');
         assert.deepEqual(ourTcFilters(pair.a.ns, pair.a.dev), [], 'no tc filter of ours on vA');

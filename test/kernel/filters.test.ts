@@ -51,8 +51,15 @@ const BATCHES: Case[][] = [
     { filter: 'outbound', display: `eth.src == ${A_MAC}` },
     // Several OR-ed kernel rules.
     { filter: 'udp port 7001 or icmp or arp', display: 'udp.port == 7001 || icmp || arp', exact: 10 },
-    { filter: `host ${B4_2} or host ${B6_2} or (tcp and dst port 8001)`, display: `ip.addr == ${B4_2} || ipv6.addr == ${B6_2} || tcp.dstport == 8001` },
-    { filter: 'udp and (port 7000 or port 7002) and outbound', display: `(udp.port == 7000 || udp.port == 7002) && eth.src == ${A_MAC}`, exact: 7 },
+    {
+      filter: `host ${B4_2} or host ${B6_2} or (tcp and dst port 8001)`,
+      display: `ip.addr == ${B4_2} || ipv6.addr == ${B6_2} || tcp.dstport == 8001`,
+    },
+    {
+      filter: 'udp and (port 7000 or port 7002) and outbound',
+      display: `(udp.port == 7000 || udp.port == 7002) && eth.src == ${A_MAC}`,
+      exact: 7,
+    },
   ],
 ];
 
@@ -99,17 +106,23 @@ describe('capture filters (exact counts, judged by tshark against tcpdump)', () 
     for (const [i, batch] of BATCHES.entries()) {
       const ref = path.join(dir, `ref${i}.pcap`);
       const tcpdump = new Tcpdump(a.ns, a.dev, ref);
-      const runs = batch.map((c, j) => ({ name: `b${i}-${j}.pcapng`, args: ['--netns', a.ns.name, '-i', a.dev, '-B', '1024', '-f', c.filter] }));
+      const runs = batch.map((c, j) => ({
+        name: `b${i}-${j}.pcapng`,
+        args: ['--netns', a.ns.name, '-i', a.dev, '-B', '1024', '-f', c.filter],
+      }));
       try {
         await tcpdump.listening;
         const done = await captureMany(runs, mix, dir);
         await tcpdump.stop();
         // One tshark pass per file: the reference against every display filter, each agent file
         // against its own.
-        const [refCounts, ...fileCounts] = await pool([
-          () => countsAsync(ref, ['frame', ...batch.map((c) => c.display)]),
-          ...batch.map((c, j) => () => countsAsync(done.get(runs[j]!.name)!.file, ['frame', c.display])),
-        ], 2);
+        const [refCounts, ...fileCounts] = await pool(
+          [
+            () => countsAsync(ref, ['frame', ...batch.map((c) => c.display)]),
+            ...batch.map((c, j) => () => countsAsync(done.get(runs[j]!.name)!.file, ['frame', c.display])),
+          ],
+          2,
+        );
         const judged: Judged[] = batch.map((_, j) => ({
           run: done.get(runs[j]!.name)!,
           refTotal: refCounts![0]!,
@@ -122,7 +135,11 @@ describe('capture filters (exact counts, judged by tshark against tcpdump)', () 
         await tcpdump.stop();
       }
       // The mix is what the cases assume: nothing else on the wire, no ICMP errors.
-      const [all, noise, known] = counts(ref, ['frame', 'icmp.type == 3 || icmpv6.type == 1 || icmpv6.type == 135 || icmpv6.type == 143', 'tcp || udp || icmp || icmpv6 || arp']);
+      const [all, noise, known] = counts(ref, [
+        'frame',
+        'icmp.type == 3 || icmpv6.type == 1 || icmpv6.type == 135 || icmpv6.type == 143',
+        'tcp || udp || icmp || icmpv6 || arp',
+      ]);
       assert.equal(noise, 0, 'reference holds no ICMP errors, ND or MLD');
       assert.equal(known, all, 'reference holds only generated traffic');
     }
@@ -135,7 +152,10 @@ describe('capture filters (exact counts, judged by tshark against tcpdump)', () 
       const r = results.get(c.filter);
       assert.ok(r, 'capture ran');
       const expected = r.expected;
-      assert.ok(expected > 0 && expected < r.refTotal, `the traffic has matching (${expected}) and non-matching (${r.refTotal - expected}) packets`);
+      assert.ok(
+        expected > 0 && expected < r.refTotal,
+        `the traffic has matching (${expected}) and non-matching (${r.refTotal - expected}) packets`,
+      );
       if (c.exact !== undefined) assert.equal(expected, c.exact, 'reference count equals what the generators sent');
       assert.equal(r.got, expected, 'packets in the agent file');
       assert.equal(r.gotMatching, r.got, 'every packet in the agent file passes the display filter');

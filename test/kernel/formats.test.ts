@@ -67,7 +67,10 @@ describe('output formats', () => {
     const { reader } = readFile(f);
     assert.equal(reader.sections[0]!.userAppl, `pcap-agent ${VERSION}`);
     assert.equal(reader.interfaces[0]!.tsresol, 9);
-    assert.deepEqual(fields(f, ['frame.packet_flags_direction']).map((r) => r[0]), Array(3).fill(['0x00000002', '0x00000001']).flat());
+    assert.deepEqual(
+      fields(f, ['frame.packet_flags_direction']).map((r) => r[0]),
+      Array(3).fill(['0x00000002', '0x00000001']).flat(),
+    );
   });
 
   test('pcapng: the last block is an interface statistics block with the kernel counters', () => {
@@ -84,7 +87,10 @@ describe('output formats', () => {
     assert.equal(info['Number of stat entries'], '1');
   });
 
-  for (const [name, precision] of [['us.pcap', 'microseconds (6)'], ['ns.pcap', 'nanoseconds (9)']] as const) {
+  for (const [name, precision] of [
+    ['us.pcap', 'microseconds (6)'],
+    ['ns.pcap', 'nanoseconds (9)'],
+  ] as const) {
     test(`pcap ${name === 'ns.pcap' ? '--nano' : '(µs)'}: clean, ${precision}, timestamps are wall-clock time`, () => {
       const f = runs.get(name)!.file;
       const info = assertClean(f);
@@ -108,7 +114,11 @@ describe('output formats', () => {
 
   test('-w - writes pcapng to stdout, nothing else', async () => {
     const { a, b } = pair;
-    const run = await capture(['--netns', a.ns.name, '-i', a.dev, '-B', '1024', '-f', FILTER], () => udpEcho(a.ns, b.ns, b.ip4, 7000, 2, 100), { dir, name: '-' });
+    const run = await capture(
+      ['--netns', a.ns.name, '-i', a.dev, '-B', '1024', '-f', FILTER],
+      () => udpEcho(a.ns, b.ns, b.ip4, 7000, 2, 100),
+      { dir, name: '-' },
+    );
     const out = path.join(dir, 'stdout.pcapng');
     fs.writeFileSync(out, Buffer.concat(run.agent.stdout));
     assert.equal(assertClean(out).info['File type'], 'pcapng');
@@ -117,7 +127,10 @@ describe('output formats', () => {
   });
 
   test('an interface that saw nothing still gets its statistics block (zeros)', async () => {
-    const run = await capture(['--netns', pair.b.ns.name, '-i', 'lo', '-B', '1024'], async () => {}, { dir, name: 'idle.pcapng' });
+    const run = await capture(['--netns', pair.b.ns.name, '-i', 'lo', '-B', '1024'], async () => {}, {
+      dir,
+      name: 'idle.pcapng',
+    });
     assertClean(run.file);
     const stats = readFile(run.file).reader.interfaces[0]!.statistics;
     assert.ok(stats, 'ISB present');

@@ -48,14 +48,17 @@ describe('IPv6 extension headers and IP fragments', () => {
 
   test('the traffic is what the cases assume (unfiltered capture)', () => {
     const f = runs.get('all')!.file;
-    assert.deepEqual(counts(f, [
-      'frame',
-      'ipv6.hopopts && !ipv6.dstopts',
-      'ipv6.dstopts && !ipv6.hopopts',
-      'ipv6.hopopts && ipv6.dstopts',
-      'ip.flags.mf == 1 || ip.frag_offset > 0',
-      'ipv6.fraghdr',
-    ]), [8 + 9 + 12, 2, 2, 4, 9, 12]);
+    assert.deepEqual(
+      counts(f, [
+        'frame',
+        'ipv6.hopopts && !ipv6.dstopts',
+        'ipv6.dstopts && !ipv6.hopopts',
+        'ipv6.hopopts && ipv6.dstopts',
+        'ip.flags.mf == 1 || ip.frag_offset > 0',
+        'ipv6.fraghdr',
+      ]),
+      [8 + 9 + 12, 2, 2, 4, 9, 12],
+    );
   });
 
   test('udp port 7000 matches behind hop-by-hop and destination options headers', () => {
@@ -69,7 +72,11 @@ describe('IPv6 extension headers and IP fragments', () => {
     assert.deepEqual(counts(f, ['frame', 'ip.flags.mf == 1 || ip.frag_offset > 0', 'ipv6.fraghdr']), [6 + 6 + 6, 6, 6]);
     // tshark reassembled all four datagrams from what the agent wrote.
     const whole = fields(f, ['udp.dstport', 'ip.fragment.count', 'ipv6.fragment.count'], 'udp.length == 3008');
-    assert.deepEqual(whole.map((r) => [r[0], r[1] || r[2]]), Array(4).fill(['7000', '3']), 'each from its 3 fragments');
+    assert.deepEqual(
+      whole.map((r) => [r[0], r[1] || r[2]]),
+      Array(4).fill(['7000', '3']),
+      'each from its 3 fragments',
+    );
     assert.equal(runs.get('port')!.stopped.packets, 18);
   });
 

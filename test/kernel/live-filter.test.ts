@@ -21,7 +21,19 @@ describe('live filter change', () => {
 
   test('set-filter applies from the next packet; a bad filter is refused and the old one kept', async () => {
     const file = path.join(dir, 'live.pcapng');
-    const agent = spawnAgent(['capture', '--netns', pair.a.ns.name, '-i', pair.a.dev, '-f', 'udp port 7001', '-w', file, '--events', 'json']);
+    const agent = spawnAgent([
+      'capture',
+      '--netns',
+      pair.a.ns.name,
+      '-i',
+      pair.a.dev,
+      '-f',
+      'udp port 7001',
+      '-w',
+      file,
+      '--events',
+      'json',
+    ]);
     await agent.started();
     const { a, b } = pair;
     await udpOneWay(a.ns, b.ns, b.ip4, 7001, 3, 10);

@@ -54,12 +54,19 @@ describe('network namespaces', () => {
     test(`capture --netns ${how}: exact counts from inside the namespace`, async () => {
       const { a, b } = pair;
       const netns = how === 'NAME' ? a.ns.name : pidPath;
-      const run = await capture(['--netns', netns, '-i', a.dev, '-B', '1024', '-f', 'udp port 7000'], () => udpEcho(a.ns, b.ns, b.ip4, 7000, 4, 100), {
-        dir: scratchDir('ns'),
-        name: `ns-${how === 'NAME' ? 'name' : 'pid'}.pcapng`,
-      });
+      const run = await capture(
+        ['--netns', netns, '-i', a.dev, '-B', '1024', '-f', 'udp port 7000'],
+        () => udpEcho(a.ns, b.ns, b.ip4, 7000, 4, 100),
+        {
+          dir: scratchDir('ns'),
+          name: `ns-${how === 'NAME' ? 'name' : 'pid'}.pcapng`,
+        },
+      );
       assert.equal(fields(run.file, ['frame.number']).length, 8);
-      assert.deepEqual(fields(run.file, ['frame.interface_name', 'frame.interface_description'])[0], [a.dev, `${a.dev} in ${how === 'NAME' ? a.ns.path : pidPath}`]);
+      assert.deepEqual(fields(run.file, ['frame.interface_name', 'frame.interface_description'])[0], [
+        a.dev,
+        `${a.dev} in ${how === 'NAME' ? a.ns.path : pidPath}`,
+      ]);
     });
   }
 
@@ -74,7 +81,10 @@ describe('network namespaces', () => {
       assert.equal(vA.index, a.ns.link('vA').ifindex);
       assert.equal(vA.mac, a.mac);
       assert.equal(vA.up, true);
-      assert.deepEqual(vA.addresses.map((x) => `${x.address}/${x.prefix}`).sort(), ['198.51.100.1/24', '2001:db8:100::1/64']);
+      assert.deepEqual(vA.addresses.map((x) => `${x.address}/${x.prefix}`).sort(), [
+        '198.51.100.1/24',
+        '2001:db8:100::1/64',
+      ]);
       const lo = list.find((i) => i.name === 'lo')!;
       assert.equal(lo.loopback, true);
       assert.ok(lo.addresses.some((x) => x.address === '127.0.0.1' && x.prefix === 8));

@@ -30,7 +30,10 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
 
   before(() => {
     assert.equal(process.getuid?.(), 0, 'kernel tests run as root');
-    assert.ok(fs.existsSync(path.join(path.dirname(AGENT), '../dist/agent/pcap-agent.js')), 'build first: bash scripts/build.sh');
+    assert.ok(
+      fs.existsSync(path.join(path.dirname(AGENT), '../dist/agent/pcap-agent.js')),
+      'build first: bash scripts/build.sh',
+    );
     A = sb.netns('a');
     B = sb.netns('b');
     sb.veth(A, 'vA', B, 'vB', ['198.18.0.1/25', '2001:db8:200::1/64'], ['198.18.0.2/25', '2001:db8:200::2/64']);
@@ -48,7 +51,9 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     assert.deepEqual(e, { code: 0, signal: null }, agent.stderr);
     const stopped = agent.lines.find((l) => /stopped \(signal\)/.test(l));
     assert.ok(stopped, `no "stopped" line:\n${agent.stderr}`);
-    const unexpected = agent.lines.filter((l) => !/serving pcap on|clients? connected|capturing on|stopped \(signal\)/.test(l));
+    const unexpected = agent.lines.filter(
+      (l) => !/serving pcap on|clients? connected|capturing on|stopped \(signal\)/.test(l),
+    );
     assert.deepEqual(unexpected, [], 'only the expected lines on stderr');
     return stopped;
   }
@@ -91,7 +96,14 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     await agent.attachedNames(names, ['vA']);
     const links = agent.tcxLinks();
     assert.deepEqual(links.map((l) => l.attach).sort(), ['egress', 'ingress']);
-    assert.deepEqual(agent.bpftoolLinks().map((l) => l.id).sort(), links.map((l) => l.linkId).sort(), 'bpftool shows the same links');
+    assert.deepEqual(
+      agent
+        .bpftoolLinks()
+        .map((l) => l.id)
+        .sort(),
+      links.map((l) => l.linkId).sort(),
+      'bpftool shows the same links',
+    );
 
     const c2 = new RawClient(sb, A, p);
     let mark = agent.mark();
@@ -101,7 +113,14 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     mark = agent.mark();
     await c1.end();
     await agent.waitFor(/1 client connected/, mark);
-    assert.deepEqual(agent.tcxLinks().map((l) => l.linkId).sort(), links.map((l) => l.linkId).sort(), 'capture goes on for the other client');
+    assert.deepEqual(
+      agent
+        .tcxLinks()
+        .map((l) => l.linkId)
+        .sort(),
+      links.map((l) => l.linkId).sort(),
+      'capture goes on for the other client',
+    );
     mark = agent.mark();
     await c2.end();
     await agent.waitFor(/0 clients connected/, mark);
@@ -115,7 +134,11 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     const s = await c3.waitForMatching(10);
     assert.deepEqual(s.seqs, range(0, 10));
     await stopCleanly(agent);
-    assert.deepEqual(bpftoolLinks().filter((l) => links.some((k) => k.linkId === l.id)), [], 'links gone after SIGTERM');
+    assert.deepEqual(
+      bpftoolLinks().filter((l) => links.some((k) => k.linkId === l.id)),
+      [],
+      'links gone after SIGTERM',
+    );
   });
 
   it('gives two tshark clients every packet; one leaving stops neither the agent nor the other', async () => {
@@ -144,8 +167,16 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     const first = readWithTshark(f1);
     const second = readWithTshark(f2);
     assert.ok(first.every((x) => x.dport === 7000) && second.every((x) => x.dport === 7000), 'only udp port 7000');
-    assert.deepEqual(first.map((x) => x.seq), range(0, 100), 'client 1: every packet, in order');
-    assert.deepEqual(second.map((x) => x.seq), range(0, 250), 'client 2: every packet, in order, also after client 1 left');
+    assert.deepEqual(
+      first.map((x) => x.seq),
+      range(0, 100),
+      'client 1: every packet, in order',
+    );
+    assert.deepEqual(
+      second.map((x) => x.seq),
+      range(0, 250),
+      'client 2: every packet, in order, also after client 1 left',
+    );
     await stopCleanly(agent);
   });
 
@@ -223,9 +254,13 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     ];
     await Promise.all(
       cases.map(async ([env, message], i) => {
-        const vars = Object.entries({ ...PCA, PCA_SERVER_PORT: String(17_000 + i), ...env }).map(([k, v]) => `${k}=${v}`);
+        const vars = Object.entries({ ...PCA, PCA_SERVER_PORT: String(17_000 + i), ...env }).map(
+          ([k, v]) => `${k}=${v}`,
+        );
         const trace = path.join(tmp, `bad-${i}.strace`);
-        const argv = strace ? ['strace', '-f', '-qq', '-e', 'trace=bpf', '-o', trace, 'env', ...vars, AGENT] : ['env', ...vars, AGENT];
+        const argv = strace
+          ? ['strace', '-f', '-qq', '-e', 'trace=bpf', '-o', trace, 'env', ...vars, AGENT]
+          : ['env', ...vars, AGENT];
         const child = sb.spawn(A, ['timeout', '20', ...argv]);
         let err = '';
         child.stderr!.setEncoding('utf8').on('data', (t: string) => (err += t));
@@ -243,7 +278,13 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     const holder = Agent.start(sb, A, { ...PCA, PCA_SERVER_PORT: String(p) });
     await holder.ready();
     const trace = path.join(tmp, 'in-use.strace');
-    const second = Agent.start(sb, A, { ...PCA, PCA_SERVER_PORT: String(p) }, [], strace ? ['strace', '-f', '-qq', '-e', 'trace=bpf', '-o', trace] : []);
+    const second = Agent.start(
+      sb,
+      A,
+      { ...PCA, PCA_SERVER_PORT: String(p) },
+      [],
+      strace ? ['strace', '-f', '-qq', '-e', 'trace=bpf', '-o', trace] : [],
+    );
     const e = await second.exit;
     assert.equal(e.code, 2, second.stderr);
     assert.match(second.stderr, /^pcap-agent: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
@@ -255,7 +296,12 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
 
   it('off loopback with PCA_TOKEN, serves only clients that send the token line first', async () => {
     const p = port();
-    const agent = Agent.start(sb, A, { ...PCA, PCA_SERVER_PORT: String(p), PCA_SERVER_HOST: A_ADDR, PCA_TOKEN: 's3cret' });
+    const agent = Agent.start(sb, A, {
+      ...PCA,
+      PCA_SERVER_PORT: String(p),
+      PCA_SERVER_HOST: A_ADDR,
+      PCA_TOKEN: 's3cret',
+    });
     await agent.ready();
     // Clients on the peer host, over the veth (TCP; the filter leaves it out).
     const silent = new RawClient(sb, B, p, { host: A_ADDR });
@@ -301,7 +347,23 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     // The rate is capped so that the fast client, on a busy 2-CPU machine, can keep up with it.
     const server = sb.spawn(A, ['timeout', '40', 'iperf3', '-s', '-1', '-B', A_ADDR, '-p', '7000']);
     await sleep(300);
-    const client = sb.spawn(B, ['timeout', '30', 'iperf3', '-c', A_ADDR, '-p', '7000', '-u', '-b', '270M', '-l', '1400', '-n', '170M', '--json']);
+    const client = sb.spawn(B, [
+      'timeout',
+      '30',
+      'iperf3',
+      '-c',
+      A_ADDR,
+      '-p',
+      '7000',
+      '-u',
+      '-b',
+      '270M',
+      '-l',
+      '1400',
+      '-n',
+      '170M',
+      '--json',
+    ]);
     let json = '';
     client.stdout!.setEncoding('utf8').on('data', (t: string) => (json += t));
     let rssMax = rssBefore;
@@ -314,7 +376,11 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     } finally {
       clearInterval(sampler);
     }
-    assert.equal(agent.child.exitCode ?? agent.child.signalCode, null, `the agent survives the flood; stderr:\n${agent.stderr}`);
+    assert.equal(
+      agent.child.exitCode ?? agent.child.signalCode,
+      null,
+      `the agent survives the flood; stderr:\n${agent.stderr}`,
+    );
     const sent = (JSON.parse(json) as { end: { sum: { packets: number } } }).end.sum.packets;
 
     // Let the fast client catch up, then stop: the agent's summary says how many it wrote.
@@ -324,12 +390,16 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
       await sleep(300);
     }
     const stopped = await stopCleanly(agent);
-    const m = /stopped \(signal\): (\d+) packets, \d+ bytes written; (\d+) dropped in the kernel \(ring full\), (\d+) dropped for slow readers/.exec(stopped);
+    const m =
+      /stopped \(signal\): (\d+) packets, \d+ bytes written; (\d+) dropped in the kernel \(ring full\), (\d+) dropped for slow readers/.exec(
+        stopped,
+      );
     assert.ok(m, stopped);
     const [written, kernelDropped, slowDropped] = [Number(m[1]), Number(m[2]), Number(m[3])];
     const f = await fast.closed;
     const growthMiB = (rssMax - rssBefore) / 1024;
-    const diag = `sent ${sent}, written ${written}, kernel drops ${kernelDropped}, dropped for the stalled client ${slowDropped}, ` +
+    const diag =
+      `sent ${sent}, written ${written}, kernel drops ${kernelDropped}, dropped for the stalled client ${slowDropped}, ` +
       `fast client ${f.packets} (${(f.bytes / 2 ** 20).toFixed(0)} MiB), RSS ${(rssBefore / 1024).toFixed(0)} → max ${(rssMax / 1024).toFixed(0)} MiB`;
     t.diagnostic(diag);
     assert.deepEqual(f.errors, [], diag);
@@ -359,10 +429,16 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     const links = agent.tcxLinks().map((l) => l.linkId);
     await stopCleanly(agent);
     await done; // tshark ends on its own at the end of the stream
-    assert.deepEqual(readWithTshark(file).map((x) => x.seq), range(0, 10));
+    assert.deepEqual(
+      readWithTshark(file).map((x) => x.seq),
+      range(0, 10),
+    );
     assert.deepEqual((await raw.closed).seqs, range(0, 10));
     assert.deepEqual((await raw2.closed).seqs, range(0, 10));
-    assert.deepEqual(bpftoolLinks().filter((l) => links.includes(l.id)), []);
+    assert.deepEqual(
+      bpftoolLinks().filter((l) => links.includes(l.id)),
+      [],
+    );
   });
 });
 
@@ -379,7 +455,17 @@ describe('pcap-agent capture --listen (pcapng over TCP)', { timeout: 60_000 }, (
     const B = sb.netns('b');
     sb.veth(A, 'vA', B, 'vB', ['198.18.0.1/24'], ['198.18.0.2/24']);
     const p = port();
-    const agent = Agent.start(sb, A, {}, ['capture', '-i', 'vA', '-f', 'udp port 7000', '--listen', `127.0.0.1:${p}`, '--events', 'json']);
+    const agent = Agent.start(sb, A, {}, [
+      'capture',
+      '-i',
+      'vA',
+      '-f',
+      'udp port 7000',
+      '--listen',
+      `127.0.0.1:${p}`,
+      '--events',
+      'json',
+    ]);
     await agent.waitFor(/"event":"started"/);
     const raw = new RawClient(sb, A, p);
     const file = path.join(tmp, 'listen.pcapng');
@@ -388,8 +474,13 @@ describe('pcap-agent capture --listen (pcapng over TCP)', { timeout: 60_000 }, (
     await agent.waitFor(/"event":"clients","count":2/, mark, 15_000);
     await sendUdp(sb, B, '198.18.0.1', 7000, 40, 0, 7001);
     await done;
-    assert.deepEqual(readWithTshark(file).map((x) => x.seq), range(0, 40));
-    const info = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_name', '-c', '1'], { encoding: 'utf8' });
+    assert.deepEqual(
+      readWithTshark(file).map((x) => x.seq),
+      range(0, 40),
+    );
+    const info = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_name', '-c', '1'], {
+      encoding: 'utf8',
+    });
     assert.equal(info.stdout.trim(), 'vA', 'the interface description reaches the client');
     const s = await raw.stats();
     assert.equal(s.header.slice(0, 8), '0a0d0d0a', 'a pcapng section header first');

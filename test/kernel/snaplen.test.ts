@@ -42,30 +42,43 @@ describe('snap length and original length', () => {
       const f = runs.get(format)!.file;
       assert.deepEqual(tsharkComplaints(f), []);
       const rows = fields(f, ['frame.cap_len', 'frame.len', 'ip.version', 'ipv6.version']);
-      assert.deepEqual(rows.map(([cap, len]) => [cap, len]), [
-        ...Array(6).fill(['100', String(14 + 20 + 8 + 1000)]),
-        ...Array(4).fill(['100', String(14 + 40 + 8 + 1000)]),
-      ]);
+      assert.deepEqual(
+        rows.map(([cap, len]) => [cap, len]),
+        [...Array(6).fill(['100', String(14 + 20 + 8 + 1000)]), ...Array(4).fill(['100', String(14 + 40 + 8 + 1000)])],
+      );
       if (format === 'pcapng') assert.equal(capinfos(f).interfaces[0]!['Capture length'], '100');
     });
   }
 
-  for (const [name, where] of [['gso-veth', 'veth'], ['gso-lo', 'loopback']] as const) {
+  for (const [name, where] of [
+    ['gso-veth', 'veth'],
+    ['gso-lo', 'loopback'],
+  ] as const) {
     test(`GSO on ${where}: super-packets keep their true length, tshark reads them cleanly`, () => {
       const f = runs.get(name)!.file;
       assert.deepEqual(tsharkComplaints(f), []);
-      const rows = fields(f, ['frame.cap_len', 'frame.len', 'ip.len', 'tcp.len', 'tcp.dstport']).map((r) => r.map(Number));
+      const rows = fields(f, ['frame.cap_len', 'frame.len', 'ip.len', 'tcp.len', 'tcp.dstport']).map((r) =>
+        r.map(Number),
+      );
       assert.ok(rows.length > 0);
       for (const [cap, len, ipLen] of rows) {
         assert.equal(len, 14 + ipLen!, 'frame.len is the Ethernet header plus the IP total length');
         assert.equal(cap, Math.min(200, len!));
       }
       const mtu = where === 'veth' ? 1500 : 65536;
-      if (where === 'veth') assert.ok(rows.some(([, len]) => len! > 14 + mtu), 'some packets are GSO super-packets larger than the MTU');
+      if (where === 'veth')
+        assert.ok(
+          rows.some(([, len]) => len! > 14 + mtu),
+          'some packets are GSO super-packets larger than the MTU',
+        );
       // The client's data, by sequence number (a loaded machine may retransmit a segment).
       const port = where === 'veth' ? 8000 : 8001;
       const data = fields(f, ['tcp.seq', 'tcp.len'], `tcp.dstport == ${port} && tcp.len > 0`).map((r) => r.map(Number));
-      assert.equal(Math.max(...data.map(([seq, len]) => seq! + len!)) - 1, TCP_BYTES, 'the client data reaches exactly the bytes sent');
+      assert.equal(
+        Math.max(...data.map(([seq, len]) => seq! + len!)) - 1,
+        TCP_BYTES,
+        'the client data reaches exactly the bytes sent',
+      );
       assert.ok(data.reduce((n, [, len]) => n + len!, 0) >= TCP_BYTES);
     });
   }

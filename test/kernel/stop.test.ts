@@ -24,16 +24,34 @@ describe('stopping a capture', () => {
   /** An attached agent on vA, and the tcx links it holds (checked against the kernel's view). */
   async function start(name: string): Promise<{ agent: Agent; file: string; linkIds: number[] }> {
     const file = path.join(dir, name);
-    const agent = spawnAgent(['capture', '--netns', pair.a.ns.name, '-i', pair.a.dev, '-B', '1024', '-w', file, '--events', 'json']);
+    const agent = spawnAgent([
+      'capture',
+      '--netns',
+      pair.a.ns.name,
+      '-i',
+      pair.a.dev,
+      '-B',
+      '1024',
+      '-w',
+      file,
+      '--events',
+      'json',
+    ]);
     const started = await agent.started();
-    assert.deepEqual(started.interfaces, [{ name: pair.a.dev, ifindex: pair.a.ns.link(pair.a.dev).ifindex, mode: 'tcx' }]);
+    assert.deepEqual(started.interfaces, [
+      { name: pair.a.dev, ifindex: pair.a.ns.link(pair.a.dev).ifindex, mode: 'tcx' },
+    ]);
     const held = heldBy(agent.pid).links;
     assert.deepEqual(held.map((l) => [l.type, l.ifindex, l.attachType]).sort(), [
       ['tcx', pair.a.ns.link(pair.a.dev).ifindex, '46 (ingress)'],
       ['tcx', pair.a.ns.link(pair.a.dev).ifindex, '47 (egress)'],
     ]);
     const attached = ourTcx(pair.a.ns, pair.a.dev);
-    assert.deepEqual(attached.map((x) => x.link).sort(), held.map((l) => l.id).sort(), 'the kernel shows exactly these links on vA');
+    assert.deepEqual(
+      attached.map((x) => x.link).sort(),
+      held.map((l) => l.id).sort(),
+      'the kernel shows exactly these links on vA',
+    );
     return { agent, file, linkIds: held.map((l) => l.id) };
   }
 
@@ -83,7 +101,10 @@ describe('stopping a capture', () => {
 
   test('stdin of /dev/null is not a stop signal: the agent runs until told', async () => {
     const file = path.join(dir, 'devnull.pcapng');
-    const agent = spawnAgent(['capture', '--netns', pair.a.ns.name, '-i', pair.a.dev, '-B', '1024', '-w', file, '--events', 'json'], { stdin: 'ignore' });
+    const agent = spawnAgent(
+      ['capture', '--netns', pair.a.ns.name, '-i', pair.a.dev, '-B', '1024', '-w', file, '--events', 'json'],
+      { stdin: 'ignore' },
+    );
     await agent.started();
     await udpOneWay(pair.a.ns, pair.b.ns, pair.b.ip4, 7000, 2, 100);
     assert.equal(agent.child.exitCode, null, 'still running');

@@ -46,7 +46,10 @@ describe('VLAN tags (802.1Q, QinQ) in band and out of band', () => {
 
   after(() => pair?.destroy());
 
-  for (const [name, where] of [['a-port', 'vA egress (tags in band)'], ['b-port', 'vB ingress (outer tag out of band)']] as const) {
+  for (const [name, where] of [
+    ['a-port', 'vA egress (tags in band)'],
+    ['b-port', 'vB ingress (outer tag out of band)'],
+  ] as const) {
     test(`udp port 7000 on ${where}: exact counts, every tag in place`, () => {
       const f = runs.get(name)!.file;
       assert.deepEqual(counts(f, ['frame', 'udp.port == 7001']), [7, 0]);
@@ -63,7 +66,10 @@ describe('VLAN tags (802.1Q, QinQ) in band and out of band', () => {
 
   test('unfiltered on vB: all 10 frames, each with its tags', () => {
     const f = runs.get('b-all')!.file;
-    assert.deepEqual(counts(f, ['frame', 'vlan.id == 100 && !ieee8021ad', 'ieee8021ad.id == 200 && vlan.id == 300']), [10, 7, 3]);
+    assert.deepEqual(
+      counts(f, ['frame', 'vlan.id == 100 && !ieee8021ad', 'ieee8021ad.id == 200 && vlan.id == 300']),
+      [10, 7, 3],
+    );
   });
 
   test('-s 64: the snap includes the re-inserted tag; frame.len is the true length', () => {
@@ -71,6 +77,10 @@ describe('VLAN tags (802.1Q, QinQ) in band and out of band', () => {
     assert.equal(rows.length, 7);
     const lengths = rows.map(([cap, len, outer]) => [cap, Number(len) - (outer ? 8 : 4)]);
     // Ethernet 14 + tags + IPv4 20 / IPv6 40 + UDP 8 + 100.
-    assert.deepEqual(lengths, [...Array(3).fill(['64', 142]), ...Array(2).fill(['64', 162]), ...Array(2).fill(['64', 142])]);
+    assert.deepEqual(lengths, [
+      ...Array(3).fill(['64', 142]),
+      ...Array(2).fill(['64', 162]),
+      ...Array(2).fill(['64', 142]),
+    ]);
   });
 });

@@ -36,8 +36,22 @@ interface Recorder {
 }
 
 /** Hooks as the extension's, with scripted answers instead of VS Code's boxes. */
-function recorder(fixture: SshFixture, answers: Partial<SshPrompts> & { trust?: boolean; sudoPassword?: string | (() => string | undefined); exclude?: boolean; configFile?: string } = {}): Recorder {
-  const r: Recorder = { questions: [], logs: [], progress: [], sudoAsked: 0, hooks: undefined as unknown as SshTargetHooks };
+function recorder(
+  fixture: SshFixture,
+  answers: Partial<SshPrompts> & {
+    trust?: boolean;
+    sudoPassword?: string | (() => string | undefined);
+    exclude?: boolean;
+    configFile?: string;
+  } = {},
+): Recorder {
+  const r: Recorder = {
+    questions: [],
+    logs: [],
+    progress: [],
+    sudoAsked: 0,
+    hooks: undefined as unknown as SshTargetHooks,
+  };
   r.hooks = {
     prompts: {
       confirmHostKey: async (q) => {
@@ -62,16 +76,24 @@ function recorder(fixture: SshFixture, answers: Partial<SshPrompts> & { trust?: 
 }
 
 function knownHostsLines(fixture: SshFixture): string[] {
-  return fs.readFileSync(fixture.knownHostsFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return fs
+    .readFileSync(fixture.knownHostsFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 /** Pipes the agent's pcapng stream into a file; resolves when the agent has exited. */
-function toFile(agent: AgentProcess, file: string): { started: Promise<void>; done: Promise<number | null>; stderr: () => string } {
+function toFile(
+  agent: AgentProcess,
+  file: string,
+): { started: Promise<void>; done: Promise<number | null>; stderr: () => string } {
   const out = fs.createWriteStream(file);
   agent.stdout.pipe(out);
   let stderr = '';
   let onStarted: () => void = () => {};
-  const started = new Promise<void>((resolve) => { onStarted = resolve; });
+  const started = new Promise<void>((resolve) => {
+    onStarted = resolve;
+  });
   agent.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (stderr.includes('"event":"started"')) onStarted();
@@ -108,14 +130,22 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     const target = new SshTarget(parseDestination('pcap-remote'), r.hooks);
     await assert.rejects(target.listInterfaces(), /Host key of 198\.51\.100\.2 not accepted/);
     assert.equal(r.questions.length, 1);
-    assert.equal(r.questions[0].fingerprint, fixture.hostFingerprint, 'the prompt shows the SHA256 fingerprint ssh-keygen prints');
+    assert.equal(
+      r.questions[0].fingerprint,
+      fixture.hostFingerprint,
+      'the prompt shows the SHA256 fingerprint ssh-keygen prints',
+    );
     assert.equal(r.questions[0].keyType, fixture.hostKeyType);
     assert.deepEqual(knownHostsLines(fixture), []);
   });
 
   test('an accepted host key is written in OpenSSH format, and OpenSSH then trusts it', async () => {
     const r = recorder(fixture, { trust: true });
-    const session = await SshSession.connect(parseDestination('pcap-remote'), { configFile: fixture.configFile, systemConfigFile: '', prompts: r.hooks.prompts });
+    const session = await SshSession.connect(parseDestination('pcap-remote'), {
+      configFile: fixture.configFile,
+      systemConfigFile: '',
+      prompts: r.hooks.prompts,
+    });
     session.close();
     assert.equal(r.questions.length, 1);
     assert.equal(knownHostsLines(fixture).length, 1);
@@ -123,24 +153,31 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     assert.equal(strict.code, 0, `ssh -o StrictHostKeyChecking=yes accepts the recorded key: ${strict.stderr}`);
   });
 
-  test('deploys the agent with progress, lists the remote host\'s interfaces, and reuses the upload', async () => {
+  test("deploys the agent with progress, lists the remote host's interfaces, and reuses the upload", async () => {
     fixture.trustHostKeys();
     const first = recorder(fixture);
     const target = new SshTarget(parseDestination('pcap-remote'), first.hooks);
     const interfaces = await target.listInterfaces();
     const names = interfaces.map((i) => i.name);
     assert.ok(names.includes(fixture.remoteDev), `the namespace's veth is listed: ${names.join(', ')}`);
-    assert.ok(!names.includes(fixture.localDev), 'the root namespace\'s interfaces are not');
-    assert.ok(first.progress.some((m) => m.startsWith('Uploading')), `progress reported the upload: ${first.progress.join(' | ')}`);
+    assert.ok(!names.includes(fixture.localDev), "the root namespace's interfaces are not");
+    assert.ok(
+      first.progress.some((m) => m.startsWith('Uploading')),
+      `progress reported the upload: ${first.progress.join(' | ')}`,
+    );
     assert.ok(first.logs.some((l) => /uploaded to/.test(l)));
     const dir = path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR, BUNDLE.id);
-    for (const f of BUNDLE.files) assert.equal(fs.statSync(path.join(dir, f.name)).size, f.size, `${f.name} uploaded whole`);
+    for (const f of BUNDLE.files)
+      assert.equal(fs.statSync(path.join(dir, f.name)).size, f.size, `${f.name} uploaded whole`);
     target.dispose();
 
     const second = recorder(fixture);
     const again = new SshTarget(parseDestination('pcap-remote'), second.hooks);
     await again.listInterfaces();
-    assert.ok(second.logs.some((l) => /already in/.test(l)), `second deploy reuses the cache: ${second.logs.join(' | ')}`);
+    assert.ok(
+      second.logs.some((l) => /already in/.test(l)),
+      `second deploy reuses the cache: ${second.logs.join(' | ')}`,
+    );
     assert.ok(!second.progress.some((m) => m.startsWith('Uploading')), 'nothing uploaded the second time');
     again.dispose();
   });
@@ -150,7 +187,11 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     const r = recorder(fixture);
     const target = new SshTarget(parseDestination('pcap-remote'), r.hooks);
     try {
-      const agent = await target.startCapture({ interfaces: [fixture.remoteDev], filter: `udp port ${UDP_PORT}`, snaplen: 262144 });
+      const agent = await target.startCapture({
+        interfaces: [fixture.remoteDev],
+        filter: `udp port ${UDP_PORT}`,
+        snaplen: 262144,
+      });
       const file = path.join(scratch, 'over-ssh.pcapng');
       const run = toFile(agent, file);
       await run.started;
@@ -197,10 +238,15 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture).hooks);
     const store = new PacketStore({ maxPackets: 10_000, maxBytes: 64 << 20, whenFull: 'stop' });
     const statuses: string[] = [];
-    const live = new LiveCapture(target, { interfaces: [fixture.remoteDev], filter: `udp port ${UDP_PORT}`, snaplen: 262144 }, store, {
-      onStatus: (s, m) => statuses.push(m ? `${s}: ${m}` : s),
-      onPackets: () => {},
-    });
+    const live = new LiveCapture(
+      target,
+      { interfaces: [fixture.remoteDev], filter: `udp port ${UDP_PORT}`, snaplen: 262144 },
+      store,
+      {
+        onStatus: (s, m) => statuses.push(m ? `${s}: ${m}` : s),
+        onPackets: () => {},
+      },
+    );
     try {
       await within(live.start(), 30_000, 'the capture to start');
       await sendUdp(fixture.address, UDP_PORT, 15);
@@ -208,7 +254,12 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       await live.stop();
       assert.equal(store.received, 15);
       assert.equal(live.status, 'stopped', statuses.join(' | '));
-      assert.ok(statuses.some((st) => /^capturing: Leaving out this SSH connection \(198\.51\.100\.1 port \d+ ↔ 198\.51\.100\.2 port 22\)/.test(st)), statuses.join(' | '));
+      assert.ok(
+        statuses.some((st) =>
+          /^capturing: Leaving out this SSH connection \(198\.51\.100\.1 port \d+ ↔ 198\.51\.100\.2 port 22\)/.test(st),
+        ),
+        statuses.join(' | '),
+      );
     } finally {
       target.dispose();
     }
@@ -254,13 +305,21 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     const user = fixture.plainUser;
     // For this test only, the plain user may sudo with their password.
     const dropIn = `/etc/sudoers.d/pcap-test-password-${process.pid}`;
-    fs.writeFileSync(dropIn, `${user.name} ALL=(ALL) ALL\nDefaults:${user.name} !mail_badpass, !mail_no_user, !lecture\n`, { mode: 0o440 });
+    fs.writeFileSync(
+      dropIn,
+      `${user.name} ALL=(ALL) ALL\nDefaults:${user.name} !mail_badpass, !mail_no_user, !lecture\n`,
+      { mode: 0o440 },
+    );
     const undo = registerCleanup(() => fs.rmSync(dropIn, { force: true }));
     const answers = ['not the password', user.password];
     const r = recorder(fixture, { sudoPassword: () => answers.shift() });
     const target = new SshTarget(parseDestination('pcap-remote-plain'), r.hooks);
     try {
-      const agent = await target.startCapture({ interfaces: [fixture.remoteDev], filter: `udp port ${UDP_PORT}`, snaplen: 262144 });
+      const agent = await target.startCapture({
+        interfaces: [fixture.remoteDev],
+        filter: `udp port ${UDP_PORT}`,
+        snaplen: 262144,
+      });
       const file = path.join(scratch, 'sudo-password.pcapng');
       const run = toFile(agent, file);
       await run.started;
@@ -270,7 +329,10 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       assert.equal(await within(run.done, 15_000, 'the agent to exit'), 0, run.stderr());
       assert.equal(count(file), 5);
       assert.equal(r.sudoAsked, 2, 'asked once more after the wrong password, then not again for the capture');
-      assert.ok(!run.stderr().includes(user.password) && !r.logs.join('\n').includes(user.password), 'the password shows nowhere');
+      assert.ok(
+        !run.stderr().includes(user.password) && !r.logs.join('\n').includes(user.password),
+        'the password shows nowhere',
+      );
       assert.deepEqual(remoteAgentProcesses(fixture), []);
     } finally {
       target.dispose();
@@ -293,22 +355,31 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
   test('an encrypted identity file: the passphrase is asked, a wrong one is asked again', async () => {
     fixture.trustHostKeys();
     const config = path.join(scratch, 'encrypted-key.config');
-    fs.writeFileSync(config, [
-      'Host enc',
-      `  HostName ${fixture.address}`,
-      `  User ${fixture.sudoUser.name}`,
-      `  IdentityFile ${fixture.sudoUser.encryptedKeyFile}`,
-      '  IdentitiesOnly yes',
-      '  PasswordAuthentication no',
-      `  UserKnownHostsFile ${fixture.knownHostsFile}`,
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      config,
+      [
+        'Host enc',
+        `  HostName ${fixture.address}`,
+        `  User ${fixture.sudoUser.name}`,
+        `  IdentityFile ${fixture.sudoUser.encryptedKeyFile}`,
+        '  IdentitiesOnly yes',
+        '  PasswordAuthentication no',
+        `  UserKnownHostsFile ${fixture.knownHostsFile}`,
+        '',
+      ].join('\n'),
+    );
     const answers = ['wrong', fixture.sudoUser.keyPassphrase];
     const asked: string[] = [];
     const session = await SshSession.connect(parseDestination('enc'), {
       configFile: config,
       systemConfigFile: '',
-      prompts: { ...recorder(fixture).hooks.prompts, passphrase: async (file) => { asked.push(file); return answers.shift(); } },
+      prompts: {
+        ...recorder(fixture).hooks.prompts,
+        passphrase: async (file) => {
+          asked.push(file);
+          return answers.shift();
+        },
+      },
     });
     try {
       assert.equal((await session.run('id -un')).stdout.trim(), fixture.sudoUser.name);
@@ -325,20 +396,31 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     const undo = registerCleanup(() => agent.kill('SIGKILL'));
     try {
       await waitUntil('ssh-agent to listen', () => fs.existsSync(socket));
-      const added = spawnSync('ssh-add', [fixture.sudoUser.privateKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8', timeout: 10_000 });
+      const added = spawnSync('ssh-add', [fixture.sudoUser.privateKeyFile], {
+        env: { ...process.env, SSH_AUTH_SOCK: socket },
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
       assert.equal(added.status, 0, added.stderr);
       const config = path.join(scratch, 'agent.config');
-      fs.writeFileSync(config, [
-        'Host via-agent',
-        `  HostName ${fixture.address}`,
-        `  User ${fixture.sudoUser.name}`,
-        `  IdentityAgent ${socket}`,
-        `  IdentityFile ${path.join(scratch, 'no-such-key')}`,
-        '  PasswordAuthentication no',
-        `  UserKnownHostsFile ${fixture.knownHostsFile}`,
-        '',
-      ].join('\n'));
-      const session = await SshSession.connect(parseDestination('via-agent'), { configFile: config, systemConfigFile: '', prompts: recorder(fixture).hooks.prompts });
+      fs.writeFileSync(
+        config,
+        [
+          'Host via-agent',
+          `  HostName ${fixture.address}`,
+          `  User ${fixture.sudoUser.name}`,
+          `  IdentityAgent ${socket}`,
+          `  IdentityFile ${path.join(scratch, 'no-such-key')}`,
+          '  PasswordAuthentication no',
+          `  UserKnownHostsFile ${fixture.knownHostsFile}`,
+          '',
+        ].join('\n'),
+      );
+      const session = await SshSession.connect(parseDestination('via-agent'), {
+        configFile: config,
+        systemConfigFile: '',
+        prompts: recorder(fixture).hooks.prompts,
+      });
       try {
         assert.equal((await session.run('id -un')).stdout.trim(), fixture.sudoUser.name);
       } finally {
@@ -352,44 +434,70 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
 
   test('password authentication as the last resort; a wrong password is "Permission denied"', async () => {
     fixture.trustHostKeys();
-    const connect = (password: string) => SshSession.connect(
-      { host: fixture.address, user: fixture.plainUser.name },
-      {
-        configFile: emptyConfig,
-        systemConfigFile: '',
-        prompts: { ...recorder(fixture).hooks.prompts, password: async () => password },
-        // known_hosts of the fixture, as a user's own file would be
-        homeDir: fixture.dir,
-      },
-    ).catch((e: Error) => e);
+    const connect = (password: string) =>
+      SshSession.connect(
+        { host: fixture.address, user: fixture.plainUser.name },
+        {
+          configFile: emptyConfig,
+          systemConfigFile: '',
+          prompts: { ...recorder(fixture).hooks.prompts, password: async () => password },
+          // known_hosts of the fixture, as a user's own file would be
+          homeDir: fixture.dir,
+        },
+      ).catch((e: Error) => e);
     const emptyConfig = path.join(scratch, 'empty.config');
     fs.writeFileSync(emptyConfig, '');
     fs.mkdirSync(path.join(fixture.dir, '.ssh'), { recursive: true });
     fs.copyFileSync(fixture.knownHostsFile, path.join(fixture.dir, '.ssh', 'known_hosts'));
     const denied = await connect('not the password');
     assert.ok(denied instanceof Error);
-    assert.match(denied.message, new RegExp(`Permission denied for ${fixture.plainUser.name}@${fixture.address.replace(/\./g, '\\.')} \\(tried: .*password`));
+    assert.match(
+      denied.message,
+      new RegExp(
+        `Permission denied for ${fixture.plainUser.name}@${fixture.address.replace(/\./g, '\\.')} \\(tried: .*password`,
+      ),
+    );
     const ok = await connect(fixture.plainUser.password);
     assert.ok(ok instanceof SshSession, String(ok));
     assert.equal((await ok.run('id -un')).stdout.trim(), fixture.plainUser.name);
     ok.close();
   });
 
-  test('PCAP-over-TCP through an SSH local forward: the agent in PCA mode on the host\'s loopback', async () => {
+  test("PCAP-over-TCP through an SSH local forward: the agent in PCA mode on the host's loopback", async () => {
     fixture.trustHostKeys();
     const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture).hooks);
     const pcaPort = 19_990;
     // The agent in PCA mode, as a service on the remote host would run it (loopback only).
-    const pca = spawn('ip', ['netns', 'exec', fixture.remote.name, process.execPath, path.join(REPO, 'dist', 'agent', 'pcap-agent.js')], {
-      env: { ...process.env, ENABLE_PCA: 'true', PCA_SERVER_PORT: String(pcaPort), PCA_FILTER: `udp,${UDP_PORT}`, INTERFACES: fixture.remoteDev },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const pca = spawn(
+      'ip',
+      ['netns', 'exec', fixture.remote.name, process.execPath, path.join(REPO, 'dist', 'agent', 'pcap-agent.js')],
+      {
+        env: {
+          ...process.env,
+          ENABLE_PCA: 'true',
+          PCA_SERVER_PORT: String(pcaPort),
+          PCA_FILTER: `udp,${UDP_PORT}`,
+          INTERFACES: fixture.remoteDev,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     const undo = registerCleanup(() => pca.kill('SIGKILL'));
     try {
-      await waitUntil('the PCA server to listen', () => fixture.exec('sh', ['-c', `ss -ltn 'sport = :${pcaPort}' | tail -n +2`]).trim() !== '');
-      const endpoint = new PcapOverTcpTarget({ host: '127.0.0.1', port: pcaPort }, async (e) => (await target.connection()).forwardOut(e.host, e.port), 'pcap-remote');
+      await waitUntil(
+        'the PCA server to listen',
+        () => fixture.exec('sh', ['-c', `ss -ltn 'sport = :${pcaPort}' | tail -n +2`]).trim() !== '',
+      );
+      const endpoint = new PcapOverTcpTarget(
+        { host: '127.0.0.1', port: pcaPort },
+        async (e) => (await target.connection()).forwardOut(e.host, e.port),
+        'pcap-remote',
+      );
       const store = new PacketStore({ maxPackets: 10_000, maxBytes: 64 << 20, whenFull: 'stop' });
-      const live = new LiveCapture(endpoint, { interfaces: [], filter: '', snaplen: 262144 }, store, { onStatus: () => {}, onPackets: () => {} });
+      const live = new LiveCapture(endpoint, { interfaces: [], filter: '', snaplen: 262144 }, store, {
+        onStatus: () => {},
+        onPackets: () => {},
+      });
       await within(live.start(), 15_000, 'the stream to open');
       await sleep(500); // the PCA agent attaches when its first client connects
       await sendUdp(fixture.address, UDP_PORT, 12);
@@ -413,16 +521,31 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     await assert.rejects(target.listInterfaces(), /host key of 198\.51\.100\.2 has changed/);
     assert.equal(r.questions.length, 0, 'never offered to accept it');
     assert.equal(fs.readFileSync(fixture.knownHostsFile, 'utf8'), before);
-    assert.equal(checkHostKey({ user: [fixture.knownHostsFile], global: [] }, fixture.address, 22, Buffer.from(fixture.hostPublicKey, 'base64')).status, 'changed');
+    assert.equal(
+      checkHostKey(
+        { user: [fixture.knownHostsFile], global: [] },
+        fixture.address,
+        22,
+        Buffer.from(fixture.hostPublicKey, 'base64'),
+      ).status,
+      'changed',
+    );
     fixture.trustHostKeys();
   });
 
   test('Remove Agent from Host deletes what was deployed', async () => {
     fixture.trustHostKeys();
-    const session = await SshSession.connect(parseDestination('pcap-remote'), { configFile: fixture.configFile, systemConfigFile: '', prompts: recorder(fixture).hooks.prompts });
+    const session = await SshSession.connect(parseDestination('pcap-remote'), {
+      configFile: fixture.configFile,
+      systemConfigFile: '',
+      prompts: recorder(fixture).hooks.prompts,
+    });
     try {
       const removed = await removeDeployedAgents(session, fixture.sudoUser.home);
-      assert.deepEqual(removed.map((d) => path.basename(d)), [BUNDLE.id]);
+      assert.deepEqual(
+        removed.map((d) => path.basename(d)),
+        [BUNDLE.id],
+      );
       assert.equal(fs.existsSync(path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR)), false);
       assert.deepEqual(await removeDeployedAgents(session, fixture.sudoUser.home), []);
     } finally {

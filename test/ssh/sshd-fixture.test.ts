@@ -50,7 +50,14 @@ interface Footprint {
 
 function footprint(fx: SshFixture): Footprint {
   const users = [fx.sudoUser.name, fx.plainUser.name];
-  return { dir: fx.dir, ns: fx.remote.name, localDev: fx.localDev, users, uids: users.map(uidOf), jumpPort: fx.jump.port };
+  return {
+    dir: fx.dir,
+    ns: fx.remote.name,
+    localDev: fx.localDev,
+    users,
+    uids: users.map(uidOf),
+    jumpPort: fx.jump.port,
+  };
 }
 
 /** Everything of a fixture still present; [] when it cleaned up completely. */
@@ -65,7 +72,8 @@ function leftovers(f: Footprint): string[] {
   }
   if (fs.existsSync(f.dir)) left.push(`dir ${f.dir}`);
   left.push(...processesUsing(f.dir).map((p) => `process ${p}`));
-  for (const p of processes()) if (f.uids.includes(p.uid) && p.state !== 'Z') left.push(`process ${p.pid} (${p.comm}) of uid ${p.uid}`);
+  for (const p of processes())
+    if (f.uids.includes(p.uid) && p.state !== 'Z') left.push(`process ${p.pid} (${p.comm}) of uid ${p.uid}`);
   return left;
 }
 
@@ -86,14 +94,32 @@ function askpass(dir: string): string {
 }
 
 /** OpenSSH without the fixture's config: explicit options only, the secret through askpass. */
-function sshWithSecret(fx: SshFixture, user: string, secret: string, options: string[]): { code: number | null; stdout: string; stderr: string } {
+function sshWithSecret(
+  fx: SshFixture,
+  user: string,
+  secret: string,
+  options: string[],
+): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(
     'ssh',
     [
-      '-F', '/dev/null',
-      '-o', `UserKnownHostsFile=${fx.knownHostsFile}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', '-o', 'IdentityAgent=none',
-      ...options, '-l', user, fx.address, 'id -un',
+      '-F',
+      '/dev/null',
+      '-o',
+      `UserKnownHostsFile=${fx.knownHostsFile}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'ConnectTimeout=5',
+      '-o',
+      'IdentityAgent=none',
+      ...options,
+      '-l',
+      user,
+      fx.address,
+      'id -un',
     ],
     {
       encoding: 'utf8',
@@ -125,12 +151,18 @@ describe('sshd fixture', { timeout: 120_000 }, () => {
 
   it('logs the sudo user in to the namespace, with passwordless sudo, node and the advertised host key', () => {
     fx.trustHostKeys();
-    const r = fx.ssh('pcap-remote', 'id -un; sudo -n true && echo SUDO_OK; ip -o link; command -v node sudo', [...STRICT, '-v']);
+    const r = fx.ssh('pcap-remote', 'id -un; sudo -n true && echo SUDO_OK; ip -o link; command -v node sudo', [
+      ...STRICT,
+      '-v',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines[0], fx.sudoUser.name);
     assert.ok(lines.includes('SUDO_OK'), r.stdout);
-    assert.ok(lines.some((l) => l.startsWith(`2: ${fx.remoteDev}@`)), r.stdout); // the namespace's veth
+    assert.ok(
+      lines.some((l) => l.startsWith(`2: ${fx.remoteDev}@`)),
+      r.stdout,
+    ); // the namespace's veth
     assert.ok(!r.stdout.includes(fx.localDev), r.stdout); // not the root namespace's
     assert.ok(lines.includes('/usr/bin/node') && lines.includes('/usr/bin/sudo'), r.stdout);
     assert.ok(r.stderr.includes(`Server host key: ${fx.hostKeyType} ${fx.hostFingerprint}`), r.stderr);
@@ -142,8 +174,15 @@ describe('sshd fixture', { timeout: 120_000 }, () => {
     assert.deepEqual(r.stdout.trim().split('\n'), [fx.plainUser.name, 'SUDO_DENIED']);
   });
 
-  it('accepts the plain user\'s password, and only that', () => {
-    const opts = ['-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=1'];
+  it("accepts the plain user's password, and only that", () => {
+    const opts = [
+      '-o',
+      'PubkeyAuthentication=no',
+      '-o',
+      'PreferredAuthentications=password',
+      '-o',
+      'NumberOfPasswordPrompts=1',
+    ];
     const ok = sshWithSecret(fx, fx.plainUser.name, fx.plainUser.password, opts);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout.trim(), fx.plainUser.name);
@@ -154,11 +193,23 @@ describe('sshd fixture', { timeout: 120_000 }, () => {
 
   it('accepts the encrypted key with its passphrase', () => {
     const key = fx.sudoUser.encryptedKeyFile;
-    const r = sshWithSecret(fx, fx.sudoUser.name, fx.sudoUser.keyPassphrase, ['-o', 'IdentitiesOnly=yes', '-i', key, '-o', 'PreferredAuthentications=publickey']);
+    const r = sshWithSecret(fx, fx.sudoUser.name, fx.sudoUser.keyPassphrase, [
+      '-o',
+      'IdentitiesOnly=yes',
+      '-i',
+      key,
+      '-o',
+      'PreferredAuthentications=publickey',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), fx.sudoUser.name);
     const fp = execFileSync('ssh-keygen', ['-lf', `${key}.pub`], { encoding: 'utf8' }).split(' ')[1];
-    assert.ok(fs.readFileSync(path.join(fx.dir, 'sshd-remote.log'), 'utf8').includes(`Accepted publickey for ${fx.sudoUser.name} from 198.51.100.1`), 'remote log');
+    assert.ok(
+      fs
+        .readFileSync(path.join(fx.dir, 'sshd-remote.log'), 'utf8')
+        .includes(`Accepted publickey for ${fx.sudoUser.name} from 198.51.100.1`),
+      'remote log',
+    );
     assert.ok(fs.readFileSync(path.join(fx.dir, 'sshd-remote.log'), 'utf8').includes(fp), `remote log names ${fp}`);
   });
 
@@ -173,8 +224,15 @@ describe('sshd fixture', { timeout: 120_000 }, () => {
 
   it('killConnections() drops a running session at once', async () => {
     const uid = uidOf(fx.sudoUser.name);
-    const sleeps = (): number[] => processes().filter((p) => p.uid === uid && p.comm === 'sleep' && p.state !== 'Z').map((p) => p.pid);
-    const client = spawn('ssh', ['-F', fx.configFile, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 'pcap-remote', 'sleep 30'], { stdio: 'ignore' });
+    const sleeps = (): number[] =>
+      processes()
+        .filter((p) => p.uid === uid && p.comm === 'sleep' && p.state !== 'Z')
+        .map((p) => p.pid);
+    const client = spawn(
+      'ssh',
+      ['-F', fx.configFile, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 'pcap-remote', 'sleep 30'],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise<number | null>((resolve) => client.once('exit', (code) => resolve(code)));
     try {
       assert.ok(await until(() => sleeps().length > 0, 10_000), 'the remote sleep 30 never started');

@@ -24,23 +24,57 @@ const HEADER = path.resolve(__dirname, '../../bpf/capture.h');
 // Every field of every struct in capture.h: [struct, field]. Pads are listed too, so a field added
 // to the C side without a place here fails the size check rather than passing silently.
 const FIELDS: Record<string, { c: string; fields: string[] }> = {
-  record: { c: 'cap_record', fields: ['version', 'direction', 'hdr_len', 'ifindex', 'ts_boot_ns', 'orig_len', 'cap_len'] },
+  record: {
+    c: 'cap_record',
+    fields: ['version', 'direction', 'hdr_len', 'ifindex', 'ts_boot_ns', 'orig_len', 'cap_len'],
+  },
   addr: { c: 'cap_addr', fields: ['family', 'pad', 'addr', 'mask'] },
   rule: {
     c: 'cap_rule',
-    fields: ['match', 'ethertype', 'l4proto', 'direction', 'sport_lo', 'sport_hi', 'dport_lo', 'dport_hi', 'port_lo', 'port_hi', 'pad', 'saddr', 'daddr', 'addr'],
+    fields: [
+      'match',
+      'ethertype',
+      'l4proto',
+      'direction',
+      'sport_lo',
+      'sport_hi',
+      'dport_lo',
+      'dport_hi',
+      'port_lo',
+      'port_hi',
+      'pad',
+      'saddr',
+      'daddr',
+      'addr',
+    ],
   },
   config: { c: 'cap_config', fields: ['active_bank', 'nrules', 'snaplen', 'directions', 'wakeup_bytes'] },
   iface: { c: 'cap_iface', fields: ['l2_len', 'pad'] },
   stats: { c: 'cap_stats', fields: ['seen', 'matched', 'captured', 'dropped', 'captured_bytes'] },
 };
-const CONSTANTS = ['CAP_RECORD_VERSION', 'CAP_MAX_RULES', 'CAP_MAX_SNAPLEN', 'CAP_DIR_IN', 'CAP_DIR_OUT',
-  'CAP_M_ETHERTYPE', 'CAP_M_L4PROTO', 'CAP_M_SPORT', 'CAP_M_DPORT', 'CAP_M_PORT', 'CAP_M_SADDR', 'CAP_M_DADDR', 'CAP_M_ADDR', 'CAP_M_DIRECTION',
-  'CAP_M_EXCLUDE'];
+const CONSTANTS = [
+  'CAP_RECORD_VERSION',
+  'CAP_MAX_RULES',
+  'CAP_MAX_SNAPLEN',
+  'CAP_DIR_IN',
+  'CAP_DIR_OUT',
+  'CAP_M_ETHERTYPE',
+  'CAP_M_L4PROTO',
+  'CAP_M_SPORT',
+  'CAP_M_DPORT',
+  'CAP_M_PORT',
+  'CAP_M_SADDR',
+  'CAP_M_DADDR',
+  'CAP_M_ADDR',
+  'CAP_M_DIRECTION',
+  'CAP_M_EXCLUDE',
+];
 
 function program(): string {
   const layout = Object.entries(FIELDS).map(([key, { c, fields }]) => {
-    const parts = fields.map((f) => `printf("\\"${f}\\":[%zu,%zu],", offsetof(struct ${c}, ${f}), sizeof(((struct ${c} *)0)->${f}));`);
+    const parts = fields.map(
+      (f) => `printf("\\"${f}\\":[%zu,%zu],", offsetof(struct ${c}, ${f}), sizeof(((struct ${c} *)0)->${f}));`,
+    );
     return `printf("\\"${key}\\":{"); ${parts.join(' ')} printf("\\"size\\":%zu},", sizeof(struct ${c}));`;
   });
   const constants = CONSTANTS.map((k) => `printf("\\"${k}\\":%llu,", (unsigned long long)(${k}));`);
@@ -83,7 +117,9 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capture-abi-'));
     exe = path.join(dir, 'abi');
     fs.writeFileSync(path.join(dir, 'abi.c'), program());
-    execFileSync('cc', ['-std=c11', '-Wall', '-Werror', '-o', exe, path.join(dir, 'abi.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('cc', ['-std=c11', '-Wall', '-Werror', '-o', exe, path.join(dir, 'abi.c')], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     c = JSON.parse(execFileSync(exe, { encoding: 'utf8' }));
   });
 
@@ -118,8 +154,13 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
   /** encodeRules() bytes, read back through the C struct definitions. */
   function viaC(rules: CaptureRule[], exclusions: CaptureRule[] = []) {
     return JSON.parse(execFileSync(exe, ['rules'], { input: encodeRules(rules, exclusions), encoding: 'utf8' })) as {
-      match: number; ethertype: number; l4proto: number; direction: number;
-      sport: number[]; dport: number[]; port: number[];
+      match: number;
+      ethertype: number;
+      l4proto: number;
+      direction: number;
+      sport: number[];
+      dport: number[];
+      port: number[];
       saddr: { family: number; addr: string; mask: string };
       daddr: { family: number; addr: string; mask: string };
       addr: { family: number; addr: string; mask: string };
@@ -131,22 +172,42 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
   test('encodeRules: a PCA rule (udp,7000)', () => {
     const [r] = viaC([{ l4proto: 17, port: { lo: 7000, hi: 7000 } }]);
     assert.deepEqual(r, {
-      match: MATCH.L4PROTO | MATCH.PORT, ethertype: 0, l4proto: 17, direction: 0,
-      sport: [0, 0], dport: [0, 0], port: [7000, 7000], saddr: ZERO, daddr: ZERO, addr: ZERO,
+      match: MATCH.L4PROTO | MATCH.PORT,
+      ethertype: 0,
+      l4proto: 17,
+      direction: 0,
+      sport: [0, 0],
+      dport: [0, 0],
+      port: [7000, 7000],
+      saddr: ZERO,
+      daddr: ZERO,
+      addr: ZERO,
     });
   });
 
   test('encodeRules: IPv4 prefix, port ranges, direction, ethertype', () => {
-    const [r] = viaC([{
-      ethertype: 0x0800, l4proto: 6, direction: 'out',
-      sport: { lo: 1024, hi: 65535 }, dport: { lo: 443, hi: 443 },
-      saddr: { family: 4, addr: Uint8Array.from([198, 51, 100, 77]), prefix: 26 }, // pre-masked to .64
-    }]);
+    const [r] = viaC([
+      {
+        ethertype: 0x0800,
+        l4proto: 6,
+        direction: 'out',
+        sport: { lo: 1024, hi: 65535 },
+        dport: { lo: 443, hi: 443 },
+        saddr: { family: 4, addr: Uint8Array.from([198, 51, 100, 77]), prefix: 26 }, // pre-masked to .64
+      },
+    ]);
     assert.equal(r!.match, MATCH.ETHERTYPE | MATCH.L4PROTO | MATCH.DIRECTION | MATCH.SPORT | MATCH.DPORT | MATCH.SADDR);
     assert.equal(r!.ethertype, 0x0800);
     assert.equal(r!.l4proto, 6);
     assert.equal(r!.direction, 1);
-    assert.deepEqual([r!.sport, r!.dport, r!.port], [[1024, 65535], [443, 443], [0, 0]]);
+    assert.deepEqual(
+      [r!.sport, r!.dport, r!.port],
+      [
+        [1024, 65535],
+        [443, 443],
+        [0, 0],
+      ],
+    );
     assert.deepEqual(r!.saddr, { family: 4, addr: `c6336440${'00'.repeat(12)}`, mask: `ffffffc0${'00'.repeat(12)}` });
     assert.deepEqual([r!.daddr, r!.addr], [ZERO, ZERO]);
   });
@@ -159,7 +220,11 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
       { saddr: { family: 6, addr: v6(0xff), prefix: 0 } },
     ]);
     assert.equal(rules.length, 3);
-    assert.deepEqual(rules[0]!.addr, { family: 6, addr: `20010db80100${'00'.repeat(9)}40`, mask: `${'ff'.repeat(15)}c0` });
+    assert.deepEqual(rules[0]!.addr, {
+      family: 6,
+      addr: `20010db80100${'00'.repeat(9)}40`,
+      mask: `${'ff'.repeat(15)}c0`,
+    });
     assert.equal(rules[0]!.match, MATCH.ADDR);
     assert.deepEqual(rules[1]!.daddr, { family: 6, addr: `20010db80100${'00'.repeat(9)}02`, mask: 'ff'.repeat(16) });
     assert.equal(rules[1]!.match, MATCH.DADDR | MATCH.L4PROTO);
@@ -174,25 +239,47 @@ describe('capture ABI: packet/capture-abi.ts against bpf/capture.h', () => {
 
   test('encodeRules: exclusions come first, flagged CAP_M_EXCLUDE, then the include rules unflagged', () => {
     const ssh = (a: number, ap: number, b: number, bp: number): CaptureRule => ({
-      l4proto: 6, sport: { lo: ap, hi: ap }, dport: { lo: bp, hi: bp },
+      l4proto: 6,
+      sport: { lo: ap, hi: ap },
+      dport: { lo: bp, hi: bp },
       saddr: { family: 4, addr: Uint8Array.from([198, 51, 100, a]), prefix: 32 },
       daddr: { family: 4, addr: Uint8Array.from([198, 51, 100, b]), prefix: 32 },
     });
     const rules = viaC([{ l4proto: 17 }, { l4proto: 6 }], [ssh(1, 51234, 2, 22), ssh(2, 22, 1, 51234)]);
     const tuple = MATCH.L4PROTO | MATCH.SPORT | MATCH.DPORT | MATCH.SADDR | MATCH.DADDR;
-    assert.deepEqual(rules.map((r) => r.match), [MATCH.EXCLUDE | tuple, MATCH.EXCLUDE | tuple, MATCH.L4PROTO, MATCH.L4PROTO]);
-    assert.deepEqual(rules.map((r) => r.l4proto), [6, 6, 17, 6]);
-    assert.deepEqual([rules[0]!.sport, rules[0]!.dport, rules[1]!.sport, rules[1]!.dport], [[51234, 51234], [22, 22], [22, 22], [51234, 51234]]);
+    assert.deepEqual(
+      rules.map((r) => r.match),
+      [MATCH.EXCLUDE | tuple, MATCH.EXCLUDE | tuple, MATCH.L4PROTO, MATCH.L4PROTO],
+    );
+    assert.deepEqual(
+      rules.map((r) => r.l4proto),
+      [6, 6, 17, 6],
+    );
+    assert.deepEqual(
+      [rules[0]!.sport, rules[0]!.dport, rules[1]!.sport, rules[1]!.dport],
+      [
+        [51234, 51234],
+        [22, 22],
+        [22, 22],
+        [51234, 51234],
+      ],
+    );
     assert.equal(rules[0]!.saddr.addr, `c6336401${'00'.repeat(12)}`);
     assert.equal(rules[1]!.daddr.addr, `c6336401${'00'.repeat(12)}`);
     // An exclusion with an empty filter: the bank holds exclusions only.
-    assert.deepEqual(viaC([], [ssh(1, 51234, 2, 22)]).map((r) => r.match), [MATCH.EXCLUDE | tuple]);
+    assert.deepEqual(
+      viaC([], [ssh(1, 51234, 2, 22)]).map((r) => r.match),
+      [MATCH.EXCLUDE | tuple],
+    );
   });
 
   test('encodeRules: exclusions and include rules share CAP_MAX_RULES', () => {
     const half = Array(CAP_MAX_RULES / 2).fill({ l4proto: 6 });
     assert.equal(encodeRules(half, half).length, CAP_MAX_RULES * LAYOUT.rule.size);
-    assert.throws(() => encodeRules([...half, { l4proto: 17 }], half), /filter and exclusion expand to 17 \+ 16 rules; the kernel filter holds at most 32/);
+    assert.throws(
+      () => encodeRules([...half, { l4proto: 17 }], half),
+      /filter and exclusion expand to 17 \+ 16 rules; the kernel filter holds at most 32/,
+    );
     assert.throws(() => encodeRules([], Array(CAP_MAX_RULES + 1).fill({ l4proto: 6 })), RangeError);
   });
 

@@ -43,7 +43,14 @@ class FakeCapture implements RawCapture {
   attached = new Set<number>(); // one entry per interface, whatever the hooks
   configured: Parameters<RawCapture['configure']>[0][] = [];
   stats(): RawStats[] {
-    return [...this.attached].map((ifindex) => ({ ifindex, seen: 10, matched: 5, captured: 4, dropped: 1, capturedBytes: 400 }));
+    return [...this.attached].map((ifindex) => ({
+      ifindex,
+      seen: 10,
+      matched: 5,
+      captured: 4,
+      dropped: 1,
+      capturedBytes: 400,
+    }));
   }
   configure(o: Parameters<RawCapture['configure']>[0]): void {
     this.configured.push(o);
@@ -90,18 +97,38 @@ class MemorySink implements Sink {
 }
 
 const eth0: RawInterface = {
-  name: 'eth0', index: 2, up: true, running: true, loopback: false, hatype: 1, mac: '', rxPackets: 0, txPackets: 0, addresses: [],
+  name: 'eth0',
+  index: 2,
+  up: true,
+  running: true,
+  loopback: false,
+  hatype: 1,
+  mac: '',
+  rxPackets: 0,
+  txPackets: 0,
+  addresses: [],
 };
 const tun0: RawInterface = { ...eth0, name: 'tun0', index: 3, hatype: 0xfffe };
 
 function session(options: Partial<SessionOptions>, capture = new FakeCapture()) {
   const events: AgentEvent[] = [];
-  const log = new EventLog(true, { write: (line: string) => events.push(JSON.parse(line)) } as unknown as NodeJS.WritableStream);
+  const log = new EventLog(true, {
+    write: (line: string) => events.push(JSON.parse(line)),
+  } as unknown as NodeJS.WritableStream);
   const s = new CaptureSession(
     fakeBinding(capture),
     {
-      format: 'pcapng', nanosecondPcap: false, rules: [], filterText: 'udp', snaplen: 1000, directions: ['in', 'out'],
-      ringBytes: 1 << 20, forceClsact: false, statsIntervalMs: 0, isbIntervalMs: 0, ...options,
+      format: 'pcapng',
+      nanosecondPcap: false,
+      rules: [],
+      filterText: 'udp',
+      snaplen: 1000,
+      directions: ['in', 'out'],
+      ringBytes: 1 << 20,
+      forceClsact: false,
+      statsIntervalMs: 0,
+      isbIntervalMs: 0,
+      ...options,
     },
     log,
   );
@@ -126,10 +153,13 @@ test('records become pcapng packets with wall-clock ns, true length, direction a
 
   const file = readCaptureFile(sink.bytes());
   assert.deepEqual(file.reader.errors, []);
-  assert.deepEqual(file.reader.interfaces.map((i) => [i.name, i.linkType, i.filter, i.snaplen]), [
-    ['eth0', 1, 'udp', 1000],
-    ['tun0', 101, 'udp', 1000],
-  ]);
+  assert.deepEqual(
+    file.reader.interfaces.map((i) => [i.name, i.linkType, i.filter, i.snaplen]),
+    [
+      ['eth0', 1, 'udp', 1000],
+      ['tun0', 101, 'udp', 1000],
+    ],
+  );
   assert.deepEqual(
     file.packets.map((p) => [p.interfaceId, p.direction, p.timestampNs, p.originalLength, p.capturedLength, p.data[0]]),
     [

@@ -18,7 +18,11 @@ const TIME_BOUND_MS = 2000;
 const haveCorpus = existsSync(CORPUS);
 const haveTools = spawnSync('capinfos', ['-v']).status === 0 && spawnSync('tshark', ['-v']).status === 0;
 
-interface ToolRun { status: number | null; stdout: string; stderr: string }
+interface ToolRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * Runs `cmd args… file` for every file with a small pool, caching results in the temp dir keyed
@@ -28,11 +32,17 @@ async function runAll(cmd: string, args: string[], files: string[]): Promise<Map
   const version = spawnSync(cmd, ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0];
   const key = (f: string) => {
     const s = statSync(f);
-    return createHash('sha256').update(JSON.stringify([version, cmd, args, f, s.size, s.mtimeMs])).digest('hex');
+    return createHash('sha256')
+      .update(JSON.stringify([version, cmd, args, f, s.size, s.mtimeMs]))
+      .digest('hex');
   };
   const cacheFile = join(tmpdir(), `pcap-corpus-${cmd}-cache.json`);
   let cache: Record<string, ToolRun> = {};
-  try { cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, ToolRun>; } catch { /* first run */ }
+  try {
+    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, ToolRun>;
+  } catch {
+    /* first run */
+  }
   const out = new Map<string, ToolRun>();
   const todo = files.filter((f) => {
     const hit = cache[key(f)];
@@ -46,7 +56,14 @@ async function runAll(cmd: string, args: string[], files: string[]): Promise<Map
         execFile(cmd, [...args, file], { encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
           const status = err ? (typeof err.code === 'number' ? err.code : null) : 0;
           // tshark warns about running as root on stderr; that is not about the file.
-          resolve({ status, stdout, stderr: stderr.split('\n').filter((l) => l.trim() && !/^Running as user "root"/.test(l)).join('\n') });
+          resolve({
+            status,
+            stdout,
+            stderr: stderr
+              .split('\n')
+              .filter((l) => l.trim() && !/^Running as user "root"/.test(l))
+              .join('\n'),
+          });
         });
       });
       out.set(file, run);
@@ -54,7 +71,11 @@ async function runAll(cmd: string, args: string[], files: string[]): Promise<Map
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, availableParallelism()) }, worker));
-  try { writeFileSync(cacheFile, JSON.stringify(cache)); } catch { /* cache is an optimisation */ }
+  try {
+    writeFileSync(cacheFile, JSON.stringify(cache));
+  } catch {
+    /* cache is an optimisation */
+  }
   return out;
 }
 
@@ -80,8 +101,15 @@ function epoch(ns: bigint): string {
   return `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
 }
 
-describe('tcpdump test corpus', { skip: (!haveCorpus && `no corpus at ${CORPUS}`) || (!haveTools && 'capinfos/tshark not installed') }, () => {
-  const files = haveCorpus ? readdirSync(CORPUS).sort().map((f) => join(CORPUS, f)).filter((f) => statSync(f).isFile()) : [];
+describe('tcpdump test corpus', {
+  skip: (!haveCorpus && `no corpus at ${CORPUS}`) || (!haveTools && 'capinfos/tshark not installed'),
+}, () => {
+  const files = haveCorpus
+    ? readdirSync(CORPUS)
+        .sort()
+        .map((f) => join(CORPUS, f))
+        .filter((f) => statSync(f).isFile())
+    : [];
   const results = new Map<string, ReturnType<typeof read>>();
   let capinfos = new Map<string, ToolRun>();
 
@@ -127,7 +155,11 @@ describe('tcpdump test corpus', { skip: (!haveCorpus && `no corpus at ${CORPUS}`
     for (const f of rejected) {
       const c = capinfos.get(f)!;
       const r = results.get(f) ?? read(new Uint8Array(readFileSync(f)), 1 << 30);
-      const why = c.stderr.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+      const why = c.stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ');
       const said = `${r.reader.format ?? 'unrecognised'}, ${r.packets.length} packets, link type ${r.reader.interfaces[0]?.linkType ?? '-'}, notes: ${JSON.stringify(r.reader.errors)}`;
       t.diagnostic(`capinfos rejects ${f.slice(CORPUS.length + 1)}: ${why}`);
       t.diagnostic(`  reader: ${said}`);
@@ -138,7 +170,10 @@ describe('tcpdump test corpus', { skip: (!haveCorpus && `no corpus at ${CORPUS}`
         assert.equal(r.reader.format, 'pcap', f);
         assert.equal(r.reader.interfaces[0]!.linkType, Number(network[1]) & 0xffff, f);
         assert.ok(r.packets.length > 0, f);
-        assert.ok(r.reader.errors.every((e) => /noted once/.test(e)), `${f}: ${r.reader.errors.join('; ')}`);
+        assert.ok(
+          r.reader.errors.every((e) => /noted once/.test(e)),
+          `${f}: ${r.reader.errors.join('; ')}`,
+        );
       } else if (/isn't a capture file in a format capinfos understands/.test(why)) {
         assert.equal(r.reader.format, undefined, f);
         assert.match(r.reader.errors[0] ?? '', /not a pcap or pcapng stream/, f);
@@ -152,19 +187,50 @@ describe('tcpdump test corpus', { skip: (!haveCorpus && `no corpus at ${CORPUS}`
   it('pcapng files: every packet as tshark shows it (lengths, ns timestamps, interfaces, directions)', async (t) => {
     const pcapng = files.filter((f) => results.get(f)?.reader.format === 'pcapng');
     assert.ok(pcapng.length > 0);
-    const tshark = await runAll('tshark', ['-T', 'fields', '-E', 'separator=/t', '-e', 'frame.len', '-e', 'frame.cap_len', '-e', 'frame.time_epoch',
-      '-e', 'frame.interface_id', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction', '-r'], pcapng);
+    const tshark = await runAll(
+      'tshark',
+      [
+        '-T',
+        'fields',
+        '-E',
+        'separator=/t',
+        '-e',
+        'frame.len',
+        '-e',
+        'frame.cap_len',
+        '-e',
+        'frame.time_epoch',
+        '-e',
+        'frame.interface_id',
+        '-e',
+        'frame.interface_name',
+        '-e',
+        'frame.packet_flags_direction',
+        '-r',
+      ],
+      pcapng,
+    );
     for (const f of pcapng) {
       const t = tshark.get(f)!;
       assert.equal(t.stderr, '', f);
-      const rows = t.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+      const rows = t.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t'));
       const r = results.get(f)!;
-      assert.deepEqual(rows, r.packets.map((p) => [
-        String(p.originalLength), String(p.capturedLength), p.timestampNs === undefined ? '' : epoch(p.timestampNs),
-        // tshark shows "unknown" for an interface without if_name.
-        String(p.interfaceId), r.reader.interfaces[p.interfaceId]!.name ?? 'unknown',
-        p.direction === 'in' ? '0x00000001' : p.direction === 'out' ? '0x00000002' : '',
-      ]), f);
+      assert.deepEqual(
+        rows,
+        r.packets.map((p) => [
+          String(p.originalLength),
+          String(p.capturedLength),
+          p.timestampNs === undefined ? '' : epoch(p.timestampNs),
+          // tshark shows "unknown" for an interface without if_name.
+          String(p.interfaceId),
+          r.reader.interfaces[p.interfaceId]!.name ?? 'unknown',
+          p.direction === 'in' ? '0x00000001' : p.direction === 'out' ? '0x00000002' : '',
+        ]),
+        f,
+      );
     }
     t.diagnostic(`${pcapng.length} pcapng files agree with tshark packet by packet`);
   });

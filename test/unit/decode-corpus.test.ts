@@ -33,7 +33,9 @@ describe('decoders on the tcpdump corpus', { skip: !existsSync(CORPUS) && `no co
       if (ms > slowest.ms) slowest = { file: f, ms };
       assert.ok(ms < TIME_BOUND_MS, `${f}: ${ms.toFixed(0)} ms`);
     }
-    t.diagnostic(`${files.length} files, ${packets} packets; ${withProblems.size} files have packets with problem notes; slowest: ${slowest.file} ${slowest.ms.toFixed(1)} ms`);
+    t.diagnostic(
+      `${files.length} files, ${packets} packets; ${withProblems.size} files have packets with problem notes; slowest: ${slowest.file} ${slowest.ms.toFixed(1)} ms`,
+    );
     assert.ok(files.length >= 400 && packets > 2000);
   });
 });

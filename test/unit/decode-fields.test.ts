@@ -37,7 +37,15 @@ describe('field list', () => {
         for (const p of packets) add(reader.interfaces[p.interfaceId]!.linkType, p.data, p.originalLength);
       }
     }
-    const expected: Record<string, string> = { number: 'number', string: 'string', boolean: 'boolean', ipv4: 'string', ipv6: 'string', mac: 'string', none: 'undefined' };
+    const expected: Record<string, string> = {
+      number: 'number',
+      string: 'string',
+      boolean: 'boolean',
+      ipv4: 'string',
+      ipv6: 'string',
+      mac: 'string',
+      none: 'undefined',
+    };
     const missing: string[] = [];
     for (const [name, kinds] of seen) {
       if (name.startsWith('_ws.') || PROTOCOL_NAMES.has(name)) continue; // experts; layers quoted by ICMP errors
@@ -52,6 +60,7 @@ describe('field list', () => {
   });
 
   it('every listed field and protocol compiles as a filter', () => {
-    for (const name of [...FIELD_KINDS.keys(), ...PROTOCOL_NAMES]) assert.equal(compileDisplayFilter(name).mode, 'expression', name);
+    for (const name of [...FIELD_KINDS.keys(), ...PROTOCOL_NAMES])
+      assert.equal(compileDisplayFilter(name).mode, 'expression', name);
   });
 });

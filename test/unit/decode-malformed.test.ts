@@ -11,9 +11,16 @@ import { EDGE_LINK_TYPES, edgePackets } from './fixtures/edge.js';
 import { MIX_LINK_TYPES, mixPackets } from './fixtures/mix.js';
 import { rng } from './fixtures/rng.js';
 
-
-const mix = mixPackets(0).map((p) => ({ linkType: MIX_LINK_TYPES[p.iface ?? 0]!, data: p.data, originalLength: p.originalLength ?? p.data.length }));
-const edge = edgePackets().map((p) => ({ linkType: EDGE_LINK_TYPES[p.iface ?? 0]!, data: p.data, originalLength: p.originalLength ?? p.data.length }));
+const mix = mixPackets(0).map((p) => ({
+  linkType: MIX_LINK_TYPES[p.iface ?? 0]!,
+  data: p.data,
+  originalLength: p.originalLength ?? p.data.length,
+}));
+const edge = edgePackets().map((p) => ({
+  linkType: EDGE_LINK_TYPES[p.iface ?? 0]!,
+  data: p.data,
+  originalLength: p.originalLength ?? p.data.length,
+}));
 
 describe('truncation at every length', () => {
   it('every mix packet cut at 0..N bytes: no throw, and a problem noted whenever it is cut', () => {
@@ -29,7 +36,11 @@ describe('truncation at every length', () => {
         for (const orig of [len, p.originalLength]) {
           const d = decode(p.linkType, cut, orig);
           checked++;
-          if (len < complete) assert.ok(d.problems.length > 0, `mix #${k + 1} (${full.summary.info}) cut at ${len}/${n} (orig ${orig}) has no problem note`);
+          if (len < complete)
+            assert.ok(
+              d.problems.length > 0,
+              `mix #${k + 1} (${full.summary.info}) cut at ${len}/${n} (orig ${orig}) has no problem note`,
+            );
         }
       }
     }
@@ -48,7 +59,8 @@ describe('truncation at every length', () => {
 
 /** Where the packet's own lengths say it ends (Ethernet/IPv4 with padding), else its length. */
 function meaningfulLength(linkType: number, b: Uint8Array): number {
-  if (linkType === LT.ethernet && b.length >= 34 && b[12] === 0x08 && b[13] === 0x00) return 14 + ((b[16]! << 8) | b[17]!);
+  if (linkType === LT.ethernet && b.length >= 34 && b[12] === 0x08 && b[13] === 0x00)
+    return 14 + ((b[16]! << 8) | b[17]!);
   return b.length;
 }
 
@@ -83,7 +95,11 @@ describe('mutation', () => {
         for (let k = 0; k < b.length; k++) b[k] = Math.floor(rand() * 256);
         // Steer half of them into IP so the deeper layers see garbage too.
         if (i % 2 && b.length > 20) {
-          if (lt === 1) { b[12] = 0x08; b[13] = 0x00; b[14] = 0x45; }
+          if (lt === 1) {
+            b[12] = 0x08;
+            b[13] = 0x00;
+            b[14] = 0x45;
+          }
           if (lt === 101 || lt === 228) b[0] = 0x45;
         }
         decode(lt, b);

@@ -34,7 +34,8 @@ describe('agreement with tshark', { skip: !haveTshark && 'tshark not installed' 
       const ts = theirs[i]!;
       const mine = { source: s.source, destination: s.destination, protocol: s.protocol, length: p.originalLength };
       const want = { source: ts.source, destination: ts.destination, protocol: ts.protocol, length: ts.length };
-      if (JSON.stringify(mine) !== JSON.stringify(want)) columnDiffs.push(`#${i + 1}: tshark ${JSON.stringify(want)} ours ${JSON.stringify(mine)}`);
+      if (JSON.stringify(mine) !== JSON.stringify(want))
+        columnDiffs.push(`#${i + 1}: tshark ${JSON.stringify(want)} ours ${JSON.stringify(mine)}`);
       let a = ts.info;
       let b = s.info;
       for (const n of NORMALIZE) {
@@ -44,9 +45,12 @@ describe('agreement with tshark', { skip: !haveTshark && 'tshark not installed' 
         a = a2;
         b = b2;
       }
-      if (a !== b) infoDiffs.push(`#${i + 1} ${ts.protocol}: tshark ${JSON.stringify(ts.info)} ours ${JSON.stringify(s.info)}`);
+      if (a !== b)
+        infoDiffs.push(`#${i + 1} ${ts.protocol}: tshark ${JSON.stringify(ts.info)} ours ${JSON.stringify(s.info)}`);
     });
-    t.diagnostic(`${packets.length} rows; rows whose Info needed a normalization: ${[...used].map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`);
+    t.diagnostic(
+      `${packets.length} rows; rows whose Info needed a normalization: ${[...used].map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`,
+    );
     assert.deepEqual(columnDiffs, [], 'Source/Destination/Protocol/Length');
     assert.deepEqual(infoDiffs, [], 'Info');
   });

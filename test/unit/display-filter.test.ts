@@ -7,29 +7,147 @@ import { decodePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
 import { DisplayFilterError, compileDisplayFilter } from '../../packet/display-filter.js';
 import {
-  DNS_TYPE, ETH, PROTO, TCP, arp, concat, dns, dnsPtr, eth, http, icmpEcho, icmpv6, ip4, ip6, ipv4, ipv6, mac, sctp, tcp,
-  tlsClientHello, u32, udp, vlanTag,
+  DNS_TYPE,
+  ETH,
+  PROTO,
+  TCP,
+  arp,
+  concat,
+  dns,
+  dnsPtr,
+  eth,
+  http,
+  icmpEcho,
+  icmpv6,
+  ip4,
+  ip6,
+  ipv4,
+  ipv6,
+  mac,
+  sctp,
+  tcp,
+  tlsClientHello,
+  u32,
+  udp,
+  vlanTag,
 } from './fixtures/packets.js';
 
 const frames: [string, Uint8Array][] = [
-  ['syn', eth({ type: ETH.ipv4 }, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.tcp }, tcp({ sport: 40000, dport: 80, flags: TCP.SYN })))],
-  ['get', eth({ type: ETH.ipv4 }, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.tcp }, tcp({ sport: 40000, dport: 80, flags: TCP.PSH | TCP.ACK },
-    http('GET /index.html HTTP/1.1\r\nHost: www.Example.com\r\n\r\n'))))],
-  ['query', eth({ type: ETH.ipv4 }, ipv4({ src: '192.168.1.5', dst: '8.8.8.8', proto: PROTO.udp }, udp({ sport: 40001, dport: 53 },
-    dns({ id: 0x10, questions: [{ name: 'www.example.org', type: DNS_TYPE.A }] }))))],
-  ['answer', eth({ type: ETH.ipv4 }, ipv4({ src: '8.8.8.8', dst: '192.168.1.5', proto: PROTO.udp, ttl: 120 }, udp({ sport: 53, dport: 40001 },
-    dns({ id: 0x10, response: true, questions: [{ name: 'www.example.org', type: DNS_TYPE.A }], answers: [{ name: dnsPtr(12), type: DNS_TYPE.A, data: ip4('93.184.216.34') }] }))))],
-  ['ping', eth({ type: ETH.ipv4 }, ipv4({ src: '10.0.0.1', dst: '172.16.0.1', proto: PROTO.icmp }, icmpEcho(true, 1, 1)))],
-  ['arp', eth({ src: '02:00:00:00:00:0a', dst: 'ff:ff:ff:ff:ff:ff', type: ETH.arp }, arp({ op: 1, sha: '02:00:00:00:00:0a', spa: '10.0.0.1', tha: '00:00:00:00:00:00', tpa: '10.0.0.9' }))],
-  ['udp6', eth({ type: ETH.ipv6 }, ipv6({ src: '2001:db8::1', dst: '2001:db8:1::2', next: PROTO.udp }, udp({ sport: 50000, dport: 443 }, new Uint8Array(1200))))],
-  ['tls', eth({ type: ETH.ipv4 }, ipv4({ src: '10.0.0.1', dst: '10.0.0.3', proto: PROTO.tcp }, tcp({ sport: 40002, dport: 443, flags: TCP.PSH | TCP.ACK },
-    tlsClientHello({ sni: 'api.example.com' }))))],
-  ['vlan', eth({ type: ETH.vlan }, vlanTag({ id: 100, type: ETH.ipv4 }, ipv4({ src: '10.9.0.1', dst: '10.9.0.2', proto: PROTO.udp }, udp({ sport: 7, dport: 9 }))))],
-  ['sctp', eth({ type: ETH.ipv4 }, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.sctp }, sctp({ sport: 2000, dport: 3000 }, { type: 1, value: new Uint8Array(16) })))],
-  ['ns', eth({ type: ETH.ipv6 }, ipv6({ src: 'fe80::1', dst: 'ff02::1:ff00:2', next: PROTO.icmpv6 },
-    icmpv6({ type: 135 }, concat(u32(0), ip6('fe80::2'), [1, 1], mac('02:00:00:00:00:01')))))],
+  [
+    'syn',
+    eth(
+      { type: ETH.ipv4 },
+      ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.tcp }, tcp({ sport: 40000, dport: 80, flags: TCP.SYN })),
+    ),
+  ],
+  [
+    'get',
+    eth(
+      { type: ETH.ipv4 },
+      ipv4(
+        { src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.tcp },
+        tcp(
+          { sport: 40000, dport: 80, flags: TCP.PSH | TCP.ACK },
+          http('GET /index.html HTTP/1.1\r\nHost: www.Example.com\r\n\r\n'),
+        ),
+      ),
+    ),
+  ],
+  [
+    'query',
+    eth(
+      { type: ETH.ipv4 },
+      ipv4(
+        { src: '192.168.1.5', dst: '8.8.8.8', proto: PROTO.udp },
+        udp({ sport: 40001, dport: 53 }, dns({ id: 0x10, questions: [{ name: 'www.example.org', type: DNS_TYPE.A }] })),
+      ),
+    ),
+  ],
+  [
+    'answer',
+    eth(
+      { type: ETH.ipv4 },
+      ipv4(
+        { src: '8.8.8.8', dst: '192.168.1.5', proto: PROTO.udp, ttl: 120 },
+        udp(
+          { sport: 53, dport: 40001 },
+          dns({
+            id: 0x10,
+            response: true,
+            questions: [{ name: 'www.example.org', type: DNS_TYPE.A }],
+            answers: [{ name: dnsPtr(12), type: DNS_TYPE.A, data: ip4('93.184.216.34') }],
+          }),
+        ),
+      ),
+    ),
+  ],
+  [
+    'ping',
+    eth({ type: ETH.ipv4 }, ipv4({ src: '10.0.0.1', dst: '172.16.0.1', proto: PROTO.icmp }, icmpEcho(true, 1, 1))),
+  ],
+  [
+    'arp',
+    eth(
+      { src: '02:00:00:00:00:0a', dst: 'ff:ff:ff:ff:ff:ff', type: ETH.arp },
+      arp({ op: 1, sha: '02:00:00:00:00:0a', spa: '10.0.0.1', tha: '00:00:00:00:00:00', tpa: '10.0.0.9' }),
+    ),
+  ],
+  [
+    'udp6',
+    eth(
+      { type: ETH.ipv6 },
+      ipv6(
+        { src: '2001:db8::1', dst: '2001:db8:1::2', next: PROTO.udp },
+        udp({ sport: 50000, dport: 443 }, new Uint8Array(1200)),
+      ),
+    ),
+  ],
+  [
+    'tls',
+    eth(
+      { type: ETH.ipv4 },
+      ipv4(
+        { src: '10.0.0.1', dst: '10.0.0.3', proto: PROTO.tcp },
+        tcp({ sport: 40002, dport: 443, flags: TCP.PSH | TCP.ACK }, tlsClientHello({ sni: 'api.example.com' })),
+      ),
+    ),
+  ],
+  [
+    'vlan',
+    eth(
+      { type: ETH.vlan },
+      vlanTag(
+        { id: 100, type: ETH.ipv4 },
+        ipv4({ src: '10.9.0.1', dst: '10.9.0.2', proto: PROTO.udp }, udp({ sport: 7, dport: 9 })),
+      ),
+    ),
+  ],
+  [
+    'sctp',
+    eth(
+      { type: ETH.ipv4 },
+      ipv4(
+        { src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.sctp },
+        sctp({ sport: 2000, dport: 3000 }, { type: 1, value: new Uint8Array(16) }),
+      ),
+    ),
+  ],
+  [
+    'ns',
+    eth(
+      { type: ETH.ipv6 },
+      ipv6(
+        { src: 'fe80::1', dst: 'ff02::1:ff00:2', next: PROTO.icmpv6 },
+        icmpv6({ type: 135 }, concat(u32(0), ip6('fe80::2'), [1, 1], mac('02:00:00:00:00:01'))),
+      ),
+    ),
+  ],
 ];
-const packets: { name: string; p: DecodedPacket; length: number }[] = frames.map(([name, b]) => ({ name, p: decodePacket(1, b), length: b.length }));
+const packets: { name: string; p: DecodedPacket; length: number }[] = frames.map(([name, b]) => ({
+  name,
+  p: decodePacket(1, b),
+  length: b.length,
+}));
 
 function matching(filter: string): string[] {
   const f = compileDisplayFilter(filter);
@@ -131,7 +249,10 @@ describe('display filter: expressions', () => {
     assert.deepEqual(matching('icmp || arp'), ['ping', 'arp']);
     assert.deepEqual(matching('not ip and not ipv6'), ['arp']);
     assert.deepEqual(matching('!(ip || ipv6)'), ['arp']);
-    assert.deepEqual(matching('icmp or udp and ip.ttl > 64'), ['answer', 'ping'].sort((a, b) => names.indexOf(a) - names.indexOf(b)));
+    assert.deepEqual(
+      matching('icmp or udp and ip.ttl > 64'),
+      ['answer', 'ping'].sort((a, b) => names.indexOf(a) - names.indexOf(b)),
+    );
     assert.deepEqual(matching('(icmp or udp) and ip.ttl > 64'), ['answer']);
     assert.deepEqual(matching('not tcp.port == 80 and tcp'), ['tls']);
     assert.deepEqual(matching('!!tcp'), ['syn', 'get', 'tls']);
@@ -154,8 +275,13 @@ describe('display filter: expressions', () => {
 
   it('a field inside an ICMP error quote matches, as in Wireshark', () => {
     const quoted = ipv4({ src: '10.0.0.2', dst: '10.5.5.5', proto: PROTO.udp }, udp({ sport: 1, dport: 33434 }));
-    const p = decodePacket(1, eth({ type: ETH.ipv4 }, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.icmp },
-      concat([3, 3, 0, 0, 0, 0, 0, 0], quoted))));
+    const p = decodePacket(
+      1,
+      eth(
+        { type: ETH.ipv4 },
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO.icmp }, concat([3, 3, 0, 0, 0, 0, 0, 0], quoted)),
+      ),
+    );
     assert.equal(compileDisplayFilter('udp.dstport == 33434').match(p, { number: 1, length: 1 }), true);
     assert.equal(compileDisplayFilter('udp').match(p, { number: 1, length: 1 }), true);
   });
@@ -189,15 +315,26 @@ describe('display filter: text and none', () => {
 
 describe('display filter: what it needs', () => {
   it('needsTree is false when the summary and the meta are enough', () => {
-    for (const f of ['', 'GET /x', 'info contains "GET"', 'frame.len > 10 && frame.number < 5', '_ws.col.protocol == "DNS"']) assert.equal(compileDisplayFilter(f).needsTree, false, f);
-    for (const f of ['tcp', 'ip.addr == 10.0.0.1', 'frame.len > 10 && udp']) assert.equal(compileDisplayFilter(f).needsTree, true, f);
+    for (const f of [
+      '',
+      'GET /x',
+      'info contains "GET"',
+      'frame.len > 10 && frame.number < 5',
+      '_ws.col.protocol == "DNS"',
+    ])
+      assert.equal(compileDisplayFilter(f).needsTree, false, f);
+    for (const f of ['tcp', 'ip.addr == 10.0.0.1', 'frame.len > 10 && udp'])
+      assert.equal(compileDisplayFilter(f).needsTree, true, f);
   });
 
   it('a summary-only packet gives the same answer as the full decode for such filters', () => {
     const f = compileDisplayFilter('info contains "Standard" and frame.len < 200');
     for (const [i, x] of packets.entries()) {
       const slim = { summary: x.p.summary, layers: [], problems: [] };
-      assert.equal(f.match(slim, { number: i + 1, length: x.length }), f.match(x.p, { number: i + 1, length: x.length }));
+      assert.equal(
+        f.match(slim, { number: i + 1, length: x.length }),
+        f.match(x.p, { number: i + 1, length: x.length }),
+      );
     }
   });
 });
@@ -251,7 +388,11 @@ describe('display filter: regular expressions run in linear time', () => {
   });
 
   it('features: classes, anchors, alternation, counted repetition, escapes', () => {
-    const info = (s: string, re: string) => compileDisplayFilter(`info matches "${re}"`).match({ ...p, summary: { ...p.summary, info: s } }, { number: 1, length: 1 });
+    const info = (s: string, re: string) =>
+      compileDisplayFilter(`info matches "${re}"`).match(
+        { ...p, summary: { ...p.summary, info: s } },
+        { number: 1, length: 1 },
+      );
     assert.equal(info('GET /index.html HTTP/1.1', '^get /[a-z]+\\\\.html'), true);
     assert.equal(info('port 8080', 'port \\\\d{2,4}$'), true);
     assert.equal(info('port 8', 'port \\\\d{2,4}$'), false);

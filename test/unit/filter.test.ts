@@ -8,7 +8,11 @@ import { CAP_MAX_RULES, type AddrMatch, type CaptureRule, type PortRange } from 
 import { FilterError, describeWithExclusion, formatRules, parseFilter } from '../../packet/filter.js';
 
 // Expected values are spelled out byte by byte so the tests do not reuse the parser's address code.
-const v4 = (dotted: string, prefix = 32): AddrMatch => ({ family: 4, addr: Uint8Array.from(dotted.split('.').map(Number)), prefix });
+const v4 = (dotted: string, prefix = 32): AddrMatch => ({
+  family: 4,
+  addr: Uint8Array.from(dotted.split('.').map(Number)),
+  prefix,
+});
 const v6 = (groups: number[], prefix = 128): AddrMatch => ({
   family: 6,
   addr: Uint8Array.from(groups.flatMap((g) => [g >> 8, g & 0xff])),
@@ -51,7 +55,10 @@ const VALID: [string, CaptureRule[], boolean?][] = [
   ['TCP', [{ l4proto: 6 }], false],
   // hosts
   ['host 10.0.0.1', [{ addr: v4('10.0.0.1') }]],
-  ['host 10.0.0.3 and host 10.0.0.3 or 10.0.0.1 or host 10.0.0.2', [{ addr: v4('10.0.0.3') }, { addr: v4('10.0.0.1') }, { addr: v4('10.0.0.2') }]],
+  [
+    'host 10.0.0.3 and host 10.0.0.3 or 10.0.0.1 or host 10.0.0.2',
+    [{ addr: v4('10.0.0.3') }, { addr: v4('10.0.0.1') }, { addr: v4('10.0.0.2') }],
+  ],
   ['src host 10.0.0.1', [{ saddr: v4('10.0.0.1') }]],
   ['dst 10.0.0.1', [{ daddr: v4('10.0.0.1') }]],
   ['src 192.168.1.1', [{ saddr: v4('192.168.1.1') }]],
@@ -74,7 +81,10 @@ const VALID: [string, CaptureRule[], boolean?][] = [
   ['net 10.1/16', [{ addr: v4('10.1.0.0', 16) }]],
   ['src net 10.0.0.0 mask 255.0.0.0', [{ saddr: v4('10.0.0.0', 8) }]],
   ['net 172.16 mask 255.240.0.0', [{ addr: v4('172.16.0.0', 12) }]],
-  ['net 10.0.0.0 mask 255.0.0.0 or 11.0.0.0 mask 255.0.0.0', [{ addr: v4('10.0.0.0', 8) }, { addr: v4('11.0.0.0', 8) }]],
+  [
+    'net 10.0.0.0 mask 255.0.0.0 or 11.0.0.0 mask 255.0.0.0',
+    [{ addr: v4('10.0.0.0', 8) }, { addr: v4('11.0.0.0', 8) }],
+  ],
   ['net 0.0.0.0/0', [{ addr: v4('0.0.0.0', 0) }]],
   ['net 10.1.2.3', [{ addr: v4('10.1.2.3') }]],
   ['dst net 2001:db8::/32', [{ daddr: v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32) }]],
@@ -100,29 +110,73 @@ const VALID: [string, CaptureRule[], boolean?][] = [
   ['outbound and tcp', [{ l4proto: 6, direction: 'out' }], false],
   // operators and precedence: and/or are equal and left-associative
   ['tcp && port 80 || udp', [{ l4proto: 6, port: p(80) }, { l4proto: 17 }]],
-  ['tcp or udp and port 53', [{ l4proto: 6, port: p(53) }, { l4proto: 17, port: p(53) }]],
+  [
+    'tcp or udp and port 53',
+    [
+      { l4proto: 6, port: p(53) },
+      { l4proto: 17, port: p(53) },
+    ],
+  ],
   ['tcp or (udp and port 53)', [{ l4proto: 6 }, { l4proto: 17, port: p(53) }]],
   ['port 53 and udp or tcp', [{ l4proto: 17, port: p(53) }, { l4proto: 6 }]],
   ['((tcp))', [{ l4proto: 6 }]],
-  ['(tcp or udp) and (src host 10.0.0.1 or dst host 10.0.0.2)', [
-    { l4proto: 6, saddr: v4('10.0.0.1') }, { l4proto: 6, daddr: v4('10.0.0.2') },
-    { l4proto: 17, saddr: v4('10.0.0.1') }, { l4proto: 17, daddr: v4('10.0.0.2') },
-  ]],
+  [
+    '(tcp or udp) and (src host 10.0.0.1 or dst host 10.0.0.2)',
+    [
+      { l4proto: 6, saddr: v4('10.0.0.1') },
+      { l4proto: 6, daddr: v4('10.0.0.2') },
+      { l4proto: 17, saddr: v4('10.0.0.1') },
+      { l4proto: 17, daddr: v4('10.0.0.2') },
+    ],
+  ],
   // abbreviation: a bare value repeats the previous primitive's qualifiers
   ['port 53 or 5353', [{ port: p(53) }, { port: p(5353) }]],
   ['host 10.0.0.1 or 10.0.0.2', [{ addr: v4('10.0.0.1') }, { addr: v4('10.0.0.2') }]],
-  ['tcp port 80 or 443', [{ l4proto: 6, port: p(80) }, { l4proto: 6, port: p(443) }]],
-  ['tcp dst port http or https or domain', [{ l4proto: 6, dport: p(80) }, { l4proto: 6, dport: p(443) }, { l4proto: 6, dport: p(53) }]],
-  ['tcp src portrange 1-1024 or 2000-3000', [{ l4proto: 6, sport: p(1, 1024) }, { l4proto: 6, sport: p(2000, 3000) }]],
-  ['src and dst host 1.2.3.4 or 1.2.3.5', [
-    { saddr: v4('1.2.3.4'), daddr: v4('1.2.3.4') }, { saddr: v4('1.2.3.5'), daddr: v4('1.2.3.5') },
-  ]],
-  ['src 10.0.0.1 or 10.0.0.2 and dst 10.0.0.3', [
-    { saddr: v4('10.0.0.1'), daddr: v4('10.0.0.3') }, { saddr: v4('10.0.0.2'), daddr: v4('10.0.0.3') },
-  ]],
+  [
+    'tcp port 80 or 443',
+    [
+      { l4proto: 6, port: p(80) },
+      { l4proto: 6, port: p(443) },
+    ],
+  ],
+  [
+    'tcp dst port http or https or domain',
+    [
+      { l4proto: 6, dport: p(80) },
+      { l4proto: 6, dport: p(443) },
+      { l4proto: 6, dport: p(53) },
+    ],
+  ],
+  [
+    'tcp src portrange 1-1024 or 2000-3000',
+    [
+      { l4proto: 6, sport: p(1, 1024) },
+      { l4proto: 6, sport: p(2000, 3000) },
+    ],
+  ],
+  [
+    'src and dst host 1.2.3.4 or 1.2.3.5',
+    [
+      { saddr: v4('1.2.3.4'), daddr: v4('1.2.3.4') },
+      { saddr: v4('1.2.3.5'), daddr: v4('1.2.3.5') },
+    ],
+  ],
+  [
+    'src 10.0.0.1 or 10.0.0.2 and dst 10.0.0.3',
+    [
+      { saddr: v4('10.0.0.1'), daddr: v4('10.0.0.3') },
+      { saddr: v4('10.0.0.2'), daddr: v4('10.0.0.3') },
+    ],
+  ],
   ['net 10 or 11', [{ addr: v4('10.0.0.0', 8) }, { addr: v4('11.0.0.0', 8) }]],
   ['proto 6 or \\udp', [{ l4proto: 6 }, { l4proto: 17 }]],
-  ['port 80 and 443', [{ sport: p(80), dport: p(443) }, { sport: p(443), dport: p(80) }]],
+  [
+    'port 80 and 443',
+    [
+      { sport: p(80), dport: p(443) },
+      { sport: p(443), dport: p(80) },
+    ],
+  ],
   // pcap quirk: after ")" the qualifiers from before "(" are inherited
   ['port 80 or (host 10.0.0.1) or 81', [{ port: p(80) }, { addr: v4('10.0.0.1') }, { port: p(81) }]],
   // merging within a term
@@ -142,16 +196,35 @@ const VALID: [string, CaptureRule[], boolean?][] = [
   ['ip and tcp and dst port 22', [{ ethertype: IP, l4proto: 6, dport: p(22) }]],
   ['tcp and tcp', [{ l4proto: 6 }]],
   // DNF expansion of two "either" conditions
-  ['host 10.0.0.1 and host 10.0.0.2', [
-    { saddr: v4('10.0.0.1'), daddr: v4('10.0.0.2') }, { saddr: v4('10.0.0.2'), daddr: v4('10.0.0.1') },
-  ]],
-  ['port 1 and port 2', [{ sport: p(1), dport: p(2) }, { sport: p(2), dport: p(1) }]],
-  ['portrange 1-100 and portrange 50-200', [{ sport: p(1, 100), port: p(50, 200) }, { dport: p(1, 100), port: p(50, 200) }]],
+  [
+    'host 10.0.0.1 and host 10.0.0.2',
+    [
+      { saddr: v4('10.0.0.1'), daddr: v4('10.0.0.2') },
+      { saddr: v4('10.0.0.2'), daddr: v4('10.0.0.1') },
+    ],
+  ],
+  [
+    'port 1 and port 2',
+    [
+      { sport: p(1), dport: p(2) },
+      { sport: p(2), dport: p(1) },
+    ],
+  ],
+  [
+    'portrange 1-100 and portrange 50-200',
+    [
+      { sport: p(1, 100), port: p(50, 200) },
+      { dport: p(1, 100), port: p(50, 200) },
+    ],
+  ],
   ['host 10.0.0.1 and host ::1 or tcp', [{ l4proto: 6 }]],
-  ['tcp and port 80 and (host 10.0.0.1 and host 10.0.0.2)', [
-    { l4proto: 6, port: p(80), saddr: v4('10.0.0.1'), daddr: v4('10.0.0.2') },
-    { l4proto: 6, port: p(80), saddr: v4('10.0.0.2'), daddr: v4('10.0.0.1') },
-  ]],
+  [
+    'tcp and port 80 and (host 10.0.0.1 and host 10.0.0.2)',
+    [
+      { l4proto: 6, port: p(80), saddr: v4('10.0.0.1'), daddr: v4('10.0.0.2') },
+      { l4proto: 6, port: p(80), saddr: v4('10.0.0.2'), daddr: v4('10.0.0.1') },
+    ],
+  ],
   // impossible terms are dropped; covered and identical terms are deduplicated
   ['tcp and udp or sctp', [{ l4proto: 132 }]],
   ['arp and tcp or arp', [{ ethertype: ARP }]],
@@ -245,7 +318,11 @@ const INVALID: [string, RegExp, number?][] = [
   ['tcp)', /unmatched "\)" at 3/, 3],
   ['()', /unexpected "\)" at 1/, 1],
   ['tcp and', /expected a filter primitive after "and" at 7/, 7],
-  ['tcp[13] & 2 != 0', /unexpected character "\[" at 3 \(packet-data and arithmetic expressions are not supported\)/, 3],
+  [
+    'tcp[13] & 2 != 0',
+    /unexpected character "\[" at 3 \(packet-data and arithmetic expressions are not supported\)/,
+    3,
+  ],
   ['less 100', /"less" is not supported/],
   ['src or port 80', /expected an address after "src" at 4/],
   ['\\', /expected a name after "\\"/],
@@ -281,13 +358,17 @@ test('valid filters compile to the expected rules', () => {
 
 test('invalid filters throw FilterError with a precise message and position', () => {
   for (const [expr, message, position] of INVALID) {
-    assert.throws(() => parseFilter(expr), (err: unknown) => {
-      assert.ok(err instanceof FilterError, `${expr}: ${String(err)}`);
-      assert.match(err.message, message, expr);
-      assert.ok(!err.message.includes('\n'), `${expr}: one line`);
-      if (position !== undefined) assert.equal(err.position, position, `${expr}: position`);
-      return true;
-    }, expr);
+    assert.throws(
+      () => parseFilter(expr),
+      (err: unknown) => {
+        assert.ok(err instanceof FilterError, `${expr}: ${String(err)}`);
+        assert.match(err.message, message, expr);
+        assert.ok(!err.message.includes('\n'), `${expr}: one line`);
+        if (position !== undefined) assert.equal(err.position, position, `${expr}: position`);
+        return true;
+      },
+      expr,
+    );
   }
 });
 
@@ -307,7 +388,10 @@ test('and/or have equal precedence and group left to right (pcap-filter(7))', ()
 });
 
 test('abbreviated values repeat the previous qualifiers', () => {
-  assert.deepEqual(parseFilter('tcp dst port 80 or 443 or 53'), parseFilter('tcp dst port 80 or tcp dst port 443 or tcp dst port 53'));
+  assert.deepEqual(
+    parseFilter('tcp dst port 80 or 443 or 53'),
+    parseFilter('tcp dst port 80 or tcp dst port 443 or tcp dst port 53'),
+  );
   assert.deepEqual(parseFilter('host 10.0.0.1 and 10.0.0.2'), parseFilter('host 10.0.0.1 and host 10.0.0.2'));
   assert.deepEqual(parseFilter('ip proto 6 or 17'), parseFilter('ip proto 6 or ip proto 17'));
   // a keyword after "or" starts a fresh primitive instead ("tcp" covers "ip proto 6", so one rule remains)
@@ -323,13 +407,19 @@ test('the PCA form and the tcpdump form agree', () => {
 test('rule limit: the DNF may not exceed CAP_MAX_RULES', () => {
   const ports = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(' or ');
   assert.equal(parseFilter(`port ${ports(CAP_MAX_RULES)}`).length, CAP_MAX_RULES);
-  assert.throws(() => parseFilter(`port ${ports(CAP_MAX_RULES + 1)}`),
-    /the filter needs 33 kernel rules but at most 32 are available/);
+  assert.throws(
+    () => parseFilter(`port ${ports(CAP_MAX_RULES + 1)}`),
+    /the filter needs 33 kernel rules but at most 32 are available/,
+  );
   // 6 ports × 6 hosts = 36 rules, each term keeping one either-port and one either-host
-  assert.throws(() => parseFilter(`(port ${ports(6)}) and (host 10.0.0.1 or 10.0.0.2 or 10.0.0.3 or 10.0.0.4 or 10.0.0.5 or 10.0.0.6)`),
-    /needs 36 kernel rules but at most 32/);
+  assert.throws(
+    () =>
+      parseFilter(`(port ${ports(6)}) and (host 10.0.0.1 or 10.0.0.2 or 10.0.0.3 or 10.0.0.4 or 10.0.0.5 or 10.0.0.6)`),
+    /needs 36 kernel rules but at most 32/,
+  );
   // each "host A and host B" expands to two rules: 16 pairs fit exactly, 17 do not
-  const pairs = (n: number) => Array.from({ length: n }, (_, i) => `(host 10.0.0.${i + 1} and host 10.1.0.${i + 1})`).join(' or ');
+  const pairs = (n: number) =>
+    Array.from({ length: n }, (_, i) => `(host 10.0.0.${i + 1} and host 10.1.0.${i + 1})`).join(' or ');
   assert.equal(parseFilter(pairs(16)).length, 32);
   assert.throws(() => parseFilter(pairs(17)), /needs 34 kernel rules/);
   // intermediate terms may exceed the limit when later conditions prune them
@@ -339,7 +429,7 @@ test('rule limit: the DNF may not exceed CAP_MAX_RULES', () => {
   assert.throws(() => parseFilter(`(port ${ports(40)}) and (host ${hosts})`), /too complex/);
 });
 
-test('an SSH session\'s 5-tuple, both directions, is two rules (what --exclude gets)', () => {
+test("an SSH session's 5-tuple, both directions, is two rules (what --exclude gets)", () => {
   const tuple = (c: string, s: string) =>
     `tcp and ((src host ${c} and src port 51234 and dst host ${s} and dst port 22) or (src host ${s} and src port 22 and dst host ${c} and dst port 51234))`;
   assert.deepEqual(parseFilter(tuple('198.51.100.1', '198.51.100.2')), [
@@ -367,10 +457,19 @@ test('describeWithExclusion: the effective filter as one pcap expression', () =>
 });
 
 test('formatRules writes canonical tcpdump expressions', () => {
-  assert.equal(formatRules([{ l4proto: 6, port: p(80) }, { l4proto: 17, dport: p(53) }]), '(tcp and port 80) or (udp and dst port 53)');
+  assert.equal(
+    formatRules([
+      { l4proto: 6, port: p(80) },
+      { l4proto: 17, dport: p(53) },
+    ]),
+    '(tcp and port 80) or (udp and dst port 53)',
+  );
   assert.equal(formatRules([{ l4proto: 6, port: p(80) }]), 'tcp and port 80');
   assert.equal(formatRules([{ ethertype: IP, l4proto: 1 }, { ethertype: ARP }]), 'icmp or arp');
-  assert.equal(formatRules([{ saddr: v4('10.0.0.0', 8), dport: p(1, 1024), direction: 'in' }]), 'src net 10.0.0.0/8 and dst portrange 1-1024 and inbound');
+  assert.equal(
+    formatRules([{ saddr: v4('10.0.0.0', 8), dport: p(1, 1024), direction: 'in' }]),
+    'src net 10.0.0.0/8 and dst portrange 1-1024 and inbound',
+  );
   assert.equal(formatRules([{ addr: v6([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1]) }]), 'host 2001:db8::1:0:0:1');
   assert.equal(formatRules([{ ethertype: IP6, l4proto: 47 }]), 'ip6 and proto 47');
   assert.equal(formatRules([{ ethertype: 0x88cc }]), 'ether proto 0x88cc');
@@ -386,37 +485,69 @@ test('round trip: parseFilter(formatRules(rules)) gives the same rules', () => {
 
 // ---- Semantics: compiled rules against a direct evaluation of the expression ----
 
-interface Packet { eth: number; l4?: number; sport?: number; dport?: number; src?: number[]; dst?: number[]; dir: 'in' | 'out' }
+interface Packet {
+  eth: number;
+  l4?: number;
+  sport?: number;
+  dport?: number;
+  src?: number[];
+  dst?: number[];
+  dir: 'in' | 'out';
+}
 
 /** What the kernel does with one rule set (ports exist only for tcp/udp/sctp; an address matches its own family). */
 function kernelMatches(rules: CaptureRule[], pkt: Packet): boolean {
   const ports = pkt.l4 === 6 || pkt.l4 === 17 || pkt.l4 === 132;
   const inRange = (r: PortRange, v?: number) => ports && v !== undefined && v >= r.lo && v <= r.hi;
-  const inNet = (m: AddrMatch, a?: number[]) => a !== undefined && a.length === (m.family === 4 ? 4 : 16)
-    && Array.from({ length: m.prefix }, (_, i) => 0x80 >> (i & 7)).every((bit, i) => (a[i >> 3]! & bit) === (m.addr[i >> 3]! & bit));
-  return rules.length === 0 || rules.some((r) =>
-    (r.ethertype === undefined || r.ethertype === pkt.eth) && (r.l4proto === undefined || r.l4proto === pkt.l4)
-    && (r.direction === undefined || r.direction === pkt.dir)
-    && (!r.sport || inRange(r.sport, pkt.sport)) && (!r.dport || inRange(r.dport, pkt.dport))
-    && (!r.port || inRange(r.port, pkt.sport) || inRange(r.port, pkt.dport))
-    && (!r.saddr || inNet(r.saddr, pkt.src)) && (!r.daddr || inNet(r.daddr, pkt.dst))
-    && (!r.addr || inNet(r.addr, pkt.src) || inNet(r.addr, pkt.dst)));
+  const inNet = (m: AddrMatch, a?: number[]) =>
+    a !== undefined &&
+    a.length === (m.family === 4 ? 4 : 16) &&
+    Array.from({ length: m.prefix }, (_, i) => 0x80 >> (i & 7)).every(
+      (bit, i) => (a[i >> 3]! & bit) === (m.addr[i >> 3]! & bit),
+    );
+  return (
+    rules.length === 0 ||
+    rules.some(
+      (r) =>
+        (r.ethertype === undefined || r.ethertype === pkt.eth) &&
+        (r.l4proto === undefined || r.l4proto === pkt.l4) &&
+        (r.direction === undefined || r.direction === pkt.dir) &&
+        (!r.sport || inRange(r.sport, pkt.sport)) &&
+        (!r.dport || inRange(r.dport, pkt.dport)) &&
+        (!r.port || inRange(r.port, pkt.sport) || inRange(r.port, pkt.dport)) &&
+        (!r.saddr || inNet(r.saddr, pkt.src)) &&
+        (!r.daddr || inNet(r.daddr, pkt.dst)) &&
+        (!r.addr || inNet(r.addr, pkt.src) || inNet(r.addr, pkt.dst)),
+    )
+  );
 }
 
 test('compiled rules match exactly the packets the expression describes (seeded random expressions)', () => {
   let seed = 42;
-  const rand = () => { seed = (seed + 0x6d2b79f5) | 0; let t = Math.imul(seed ^ (seed >>> 15), 1 | seed); t ^= t + Math.imul(t ^ (t >>> 7), 61 | t); return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32; };
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const hasPorts = (p: Packet) => p.l4 === 6 || p.l4 === 17 || p.l4 === 132;
   const eq = (a: number[] | undefined, b: string) => a !== undefined && a.join('.') === b;
   const PRIMS: [string, (p: Packet) => boolean][] = [
-    ['tcp', (p) => p.l4 === 6], ['udp', (p) => p.l4 === 17], ['icmp', (p) => p.eth === IP && p.l4 === 1],
-    ['ip', (p) => p.eth === IP], ['ip6', (p) => p.eth === IP6], ['arp', (p) => p.eth === ARP], ['proto 47', (p) => p.l4 === 47],
-    ['port 80', (p) => hasPorts(p) && (p.sport === 80 || p.dport === 80)], ['src port 80', (p) => hasPorts(p) && p.sport === 80],
+    ['tcp', (p) => p.l4 === 6],
+    ['udp', (p) => p.l4 === 17],
+    ['icmp', (p) => p.eth === IP && p.l4 === 1],
+    ['ip', (p) => p.eth === IP],
+    ['ip6', (p) => p.eth === IP6],
+    ['arp', (p) => p.eth === ARP],
+    ['proto 47', (p) => p.l4 === 47],
+    ['port 80', (p) => hasPorts(p) && (p.sport === 80 || p.dport === 80)],
+    ['src port 80', (p) => hasPorts(p) && p.sport === 80],
     ['port 443', (p) => hasPorts(p) && (p.sport === 443 || p.dport === 443)],
     ['portrange 50-200', (p) => hasPorts(p) && [p.sport!, p.dport!].some((v) => v >= 50 && v <= 200)],
     ['dst portrange 1-100', (p) => hasPorts(p) && p.dport! >= 1 && p.dport! <= 100],
-    ['host 10.0.0.1', (p) => eq(p.src, '10.0.0.1') || eq(p.dst, '10.0.0.1')], ['src host 10.0.0.2', (p) => eq(p.src, '10.0.0.2')],
+    ['host 10.0.0.1', (p) => eq(p.src, '10.0.0.1') || eq(p.dst, '10.0.0.1')],
+    ['src host 10.0.0.2', (p) => eq(p.src, '10.0.0.2')],
     ['net 10.1.0.0/16', (p) => p.src?.slice(0, 2).join('.') === '10.1' || p.dst?.slice(0, 2).join('.') === '10.1'],
     ['src and dst net 10.0.0.0/8', (p) => p.eth === IP && p.src![0] === 10 && p.dst![0] === 10],
     ['host ::1', (p) => p.src?.length === 16 && (p.src.at(-1) === 1 || p.dst!.at(-1) === 1)],
@@ -426,9 +557,29 @@ test('compiled rules match exactly the packets the expression describes (seeded 
     const eth = pick([IP, IP, IP6, ARP]);
     const dir = pick(['in', 'out'] as const);
     if (eth === ARP) return { eth, dir };
-    const addrs = eth === IP ? [[10, 0, 0, 1], [10, 0, 0, 2], [10, 1, 0, 5], [11, 0, 0, 1]] : [[...Array(15).fill(0), 1], [...Array(15).fill(0), 2]];
-    const pkt: Packet = { eth, dir, l4: pick(eth === IP ? [6, 17, 1, 47, 132] : [6, 17, 58, 47]), src: pick(addrs), dst: pick(addrs) };
-    if (hasPorts(pkt)) { pkt.sport = pick([22, 80, 443, 60, 150, 1000]); pkt.dport = pick([22, 80, 443, 5, 60, 150]); }
+    const addrs =
+      eth === IP
+        ? [
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            [10, 1, 0, 5],
+            [11, 0, 0, 1],
+          ]
+        : [
+            [...Array(15).fill(0), 1],
+            [...Array(15).fill(0), 2],
+          ];
+    const pkt: Packet = {
+      eth,
+      dir,
+      l4: pick(eth === IP ? [6, 17, 1, 47, 132] : [6, 17, 58, 47]),
+      src: pick(addrs),
+      dst: pick(addrs),
+    };
+    if (hasPorts(pkt)) {
+      pkt.sport = pick([22, 80, 443, 60, 150, 1000]);
+      pkt.dport = pick([22, 80, 443, 5, 60, 150]);
+    }
     return pkt;
   };
   let compiled = 0;
@@ -448,7 +599,11 @@ test('compiled rules match exactly the packets the expression describes (seeded 
       rules = parseFilter(text);
     } catch (err) {
       assert.ok(err instanceof FilterError, `${text}: ${String(err)}`);
-      if (/never match/.test(err.message)) for (let k = 0; k < 100; k++) { const pkt = packet(); assert.ok(!match(pkt), `${text} matches ${JSON.stringify(pkt)}`); }
+      if (/never match/.test(err.message))
+        for (let k = 0; k < 100; k++) {
+          const pkt = packet();
+          assert.ok(!match(pkt), `${text} matches ${JSON.stringify(pkt)}`);
+        }
       continue;
     }
     compiled++;
@@ -490,10 +645,29 @@ test('pcap accepts the expressions we accept in pcap syntax', { skip: pcap ? fal
 
 test('pcap rejects what we reject for the same reason', { skip: pcap ? false : 'tcpdump not installed' }, () => {
   const bothReject = [
-    'not-a-keyword', 'ip host ::1', 'ip6 host 10.0.0.1', 'tcp host 1.1.1.1', 'ip port 80', 'port 70000',
-    'net 10.0.0.1/8', 'net 10.0.0.0/33', 'host 10.0.0.0/8', 'src 10.0.0.0/8', 'tcp or 80', '(host 10.0.0.1) or 10.0.0.2',
-    'tcp and (port 80) or 81', '10.0.0.1', 'tcp udp', '(tcp', 'tcp)', 'tcp and udp', 'icmp and port 80', 'ip and arp',
-    'ip and host ::1', 'net ::1 mask ffff::', 'ip6 proto tcp' /* pcap needs \tcp; we accept it, checked below */,
+    'not-a-keyword',
+    'ip host ::1',
+    'ip6 host 10.0.0.1',
+    'tcp host 1.1.1.1',
+    'ip port 80',
+    'port 70000',
+    'net 10.0.0.1/8',
+    'net 10.0.0.0/33',
+    'host 10.0.0.0/8',
+    'src 10.0.0.0/8',
+    'tcp or 80',
+    '(host 10.0.0.1) or 10.0.0.2',
+    'tcp and (port 80) or 81',
+    '10.0.0.1',
+    'tcp udp',
+    '(tcp',
+    'tcp)',
+    'tcp and udp',
+    'icmp and port 80',
+    'ip and arp',
+    'ip and host ::1',
+    'net ::1 mask ffff::',
+    'ip6 proto tcp' /* pcap needs \tcp; we accept it, checked below */,
   ];
   for (const expr of bothReject) {
     assert.equal(pcap!(expr).ok, false, `pcap accepts ${expr}`);
@@ -515,9 +689,17 @@ test('pcap groups and/or and abbreviations the way we do', { skip: pcap ? false 
   assert.notEqual(pcap!('tcp or udp and port 53').program, pcap!('tcp or (udp and port 53)').program);
 });
 
-test('pcap accepts the effective filter descriptions (pcapng if_filter)', { skip: pcap ? false : 'tcpdump not installed' }, () => {
-  const ssh = 'tcp and ((src host 198.51.100.1 and src port 51234 and dst host 198.51.100.2 and dst port 22) or (src host 198.51.100.2 and src port 22 and dst host 198.51.100.1 and dst port 51234))';
-  for (const [filter, exclusion] of [['', ssh], ['tcp or udp', ssh], ['tcp,80', 'udp,53'], ['port 53 or 5353', 'host 2001:db8::1']]) {
+test('pcap accepts the effective filter descriptions (pcapng if_filter)', {
+  skip: pcap ? false : 'tcpdump not installed',
+}, () => {
+  const ssh =
+    'tcp and ((src host 198.51.100.1 and src port 51234 and dst host 198.51.100.2 and dst port 22) or (src host 198.51.100.2 and src port 22 and dst host 198.51.100.1 and dst port 51234))';
+  for (const [filter, exclusion] of [
+    ['', ssh],
+    ['tcp or udp', ssh],
+    ['tcp,80', 'udp,53'],
+    ['port 53 or 5353', 'host 2001:db8::1'],
+  ]) {
     const text = describeWithExclusion(filter!, exclusion!);
     assert.ok(pcap!(text).ok, `pcap rejects ${text}`);
   }

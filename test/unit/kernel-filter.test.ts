@@ -10,7 +10,8 @@ import { USAGE, parseCaptureArgs } from '../../agent/options.js';
 import type { RawBinding, RawCapture } from '../../native/capture.js';
 import { CAP_MAX_RULES, LAYOUT, MATCH } from '../../packet/capture-abi.js';
 
-const SSH = 'tcp and ((src host 198.51.100.1 and src port 51234 and dst host 198.51.100.2 and dst port 22) or (src host 198.51.100.2 and src port 22 and dst host 198.51.100.1 and dst port 51234))';
+const SSH =
+  'tcp and ((src host 198.51.100.1 and src port 51234 and dst host 198.51.100.2 and dst port 22) or (src host 198.51.100.2 and src port 22 and dst host 198.51.100.1 and dst port 51234))';
 
 test('--exclude is read as one string beside -f (default: none)', () => {
   const o = parseCaptureArgs(['-i', 'eth0', '-f', 'tcp', '--exclude', SSH]);
@@ -22,18 +23,24 @@ test('--exclude is read as one string beside -f (default: none)', () => {
 });
 
 test('a bad --exclude is an E_FILTER error that names the option', () => {
-  assert.throws(() => parseExclusion('tcp port 70000'), (e: unknown) => {
-    assert.ok(e instanceof AgentError);
-    assert.equal(e.code, 'E_FILTER');
-    assert.match(e.message, /^invalid --exclude filter: .*70000/);
-    return true;
-  });
+  assert.throws(
+    () => parseExclusion('tcp port 70000'),
+    (e: unknown) => {
+      assert.ok(e instanceof AgentError);
+      assert.equal(e.code, 'E_FILTER');
+      assert.match(e.message, /^invalid --exclude filter: .*70000/);
+      return true;
+    },
+  );
   assert.throws(() => parseExclusion('not tcp'), /invalid --exclude filter: .*negation/);
   // A bad -f keeps its own wording.
-  assert.throws(() => compileKernelFilter('tcp port 70000', parseExclusion(SSH)), (e: unknown) => {
-    assert.match(toAgentError(e).message, /^invalid filter: /);
-    return true;
-  });
+  assert.throws(
+    () => compileKernelFilter('tcp port 70000', parseExclusion(SSH)),
+    (e: unknown) => {
+      assert.match(toAgentError(e).message, /^invalid filter: /);
+      return true;
+    },
+  );
 });
 
 test('the filter and the exclusion share CAP_MAX_RULES', () => {
@@ -41,12 +48,18 @@ test('the filter and the exclusion share CAP_MAX_RULES', () => {
   const exclusion = parseExclusion(SSH);
   assert.equal(exclusion.rules.length, 2);
   assert.equal(compileKernelFilter(ports(CAP_MAX_RULES - 2), exclusion).rules.length, CAP_MAX_RULES - 2);
-  assert.throws(() => compileKernelFilter(ports(CAP_MAX_RULES - 1), exclusion), (e: unknown) => {
-    assert.ok(e instanceof AgentError);
-    assert.equal(e.code, 'E_FILTER');
-    assert.equal(e.message, 'the filter needs 31 kernel rules and --exclude 2: 33 in all, but at most 32 are available');
-    return true;
-  });
+  assert.throws(
+    () => compileKernelFilter(ports(CAP_MAX_RULES - 1), exclusion),
+    (e: unknown) => {
+      assert.ok(e instanceof AgentError);
+      assert.equal(e.code, 'E_FILTER');
+      assert.equal(
+        e.message,
+        'the filter needs 31 kernel rules and --exclude 2: 33 in all, but at most 32 are available',
+      );
+      return true;
+    },
+  );
   assert.equal(compileKernelFilter(ports(CAP_MAX_RULES), NO_EXCLUSION).rules.length, CAP_MAX_RULES);
 });
 
@@ -80,14 +93,32 @@ test('a session configures the exclusion first and keeps it when the filter chan
   const banks: number[][] = [];
   const exclusion = parseExclusion(SSH);
   const filter = compileKernelFilter('', exclusion);
-  const session = new CaptureSession(fakeBinding(banks), {
-    format: 'pcapng', nanosecondPcap: false, rules: filter.rules, exclusions: filter.exclusions, filterText: filter.description,
-    snaplen: 100, directions: ['in', 'out'], ringBytes: 4096, forceClsact: false, statsIntervalMs: 0, isbIntervalMs: 0,
-  }, new EventLog(true, { write: () => true } as unknown as NodeJS.WritableStream));
+  const session = new CaptureSession(
+    fakeBinding(banks),
+    {
+      format: 'pcapng',
+      nanosecondPcap: false,
+      rules: filter.rules,
+      exclusions: filter.exclusions,
+      filterText: filter.description,
+      snaplen: 100,
+      directions: ['in', 'out'],
+      ringBytes: 4096,
+      forceClsact: false,
+      statsIntervalMs: 0,
+      isbIntervalMs: 0,
+    },
+    new EventLog(true, { write: () => true } as unknown as NodeJS.WritableStream),
+  );
   const tuple = MATCH.L4PROTO | MATCH.SPORT | MATCH.DPORT | MATCH.SADDR | MATCH.DADDR;
   assert.deepEqual(banks, [[MATCH.EXCLUDE | tuple, MATCH.EXCLUDE | tuple]]);
   session.setFilter(compileKernelFilter('udp or icmp', exclusion).rules);
-  assert.deepEqual(banks[1], [MATCH.EXCLUDE | tuple, MATCH.EXCLUDE | tuple, MATCH.L4PROTO, MATCH.ETHERTYPE | MATCH.L4PROTO]);
+  assert.deepEqual(banks[1], [
+    MATCH.EXCLUDE | tuple,
+    MATCH.EXCLUDE | tuple,
+    MATCH.L4PROTO,
+    MATCH.ETHERTYPE | MATCH.L4PROTO,
+  ]);
   session.setFilter([]);
   assert.deepEqual(banks[2], [MATCH.EXCLUDE | tuple, MATCH.EXCLUDE | tuple]);
 });

@@ -26,7 +26,13 @@ function sshKeygen(args: string[]): { status: number | null; stdout: string; std
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface TestKey { file: string; type: string; b64: string; blob: Buffer; text: string }
+interface TestKey {
+  file: string;
+  type: string;
+  b64: string;
+  blob: Buffer;
+  text: string;
+}
 
 function makeKey(name: string, args: string[]): TestKey {
   const file = join(dir, name);
@@ -92,19 +98,28 @@ describe('checkHostKey', () => {
     const file = knownHosts(['# comment', '', `other.example ${ed2.text}`, `foo.example ${ed1.text} a comment`]);
     assert.deepEqual(opensshFinds(file, 'foo.example'), [4]);
     assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed1.blob), { status: 'known', file, line: 4 });
-    assert.deepEqual(checkHostKey(only(file), 'nope.example', 22, ed1.blob), { status: 'unknown', otherTypesKnown: [] });
+    assert.deepEqual(checkHostKey(only(file), 'nope.example', 22, ed1.blob), {
+      status: 'unknown',
+      otherTypesKnown: [],
+    });
   });
 
   it('reports a different key of the same type as changed', () => {
     const file = knownHosts([`foo.example ${ed2.text}`]);
-    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed1.blob),
-      { status: 'changed', file, line: 1, keyType: 'ssh-ed25519' });
+    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed1.blob), {
+      status: 'changed',
+      file,
+      line: 1,
+      keyType: 'ssh-ed25519',
+    });
   });
 
   it('reports unknown with the other key types when only other types are known', () => {
     const file = knownHosts([`foo.example ${rsa.text}`, `foo.example ${ec.text}`, `foo.example ${rsa.text}`]);
-    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed1.blob),
-      { status: 'unknown', otherTypesKnown: ['ssh-rsa', 'ecdsa-sha2-nistp256'] });
+    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed1.blob), {
+      status: 'unknown',
+      otherTypesKnown: ['ssh-rsa', 'ecdsa-sha2-nistp256'],
+    });
     assert.deepEqual(knownKeyTypes(only(file), 'foo.example', 22), ['ssh-rsa', 'ecdsa-sha2-nistp256']);
     assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, rsa.blob), { status: 'known', file, line: 1 });
   });
@@ -114,8 +129,12 @@ describe('checkHostKey', () => {
     assert.deepEqual(opensshFinds(file, '[foo.example]:2222'), [2]);
     assert.deepEqual(opensshFinds(file, '[foo.example]:2200'), []);
     assert.deepEqual(checkHostKey(only(file), 'foo.example', 2222, ed2.blob), { status: 'known', file, line: 2 });
-    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed2.blob),
-      { status: 'changed', file, line: 1, keyType: 'ssh-ed25519' });
+    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed2.blob), {
+      status: 'changed',
+      file,
+      line: 1,
+      keyType: 'ssh-ed25519',
+    });
     assert.equal(checkHostKey(only(file), 'foo.example', 2200, ed1.blob).status, 'unknown');
   });
 
@@ -159,17 +178,28 @@ describe('checkHostKey', () => {
     ]);
     assert.equal(sshKeygen(['-H', '-f', file]).status, 0);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    assert.ok(lines.every((l) => l.startsWith('|1|')), 'every name hashed');
-    for (const [host, port, key] of [['foo.example', 22, ed1], ['foo.example', 2222, ed2],
-      ['bar.example', 22, ec], ['10.1.2.3', 22, ec]] as const) {
+    assert.ok(
+      lines.every((l) => l.startsWith('|1|')),
+      'every name hashed',
+    );
+    for (const [host, port, key] of [
+      ['foo.example', 22, ed1],
+      ['foo.example', 2222, ed2],
+      ['bar.example', 22, ec],
+      ['10.1.2.3', 22, ec],
+    ] as const) {
       const [line] = opensshFinds(file, lookupName(host, port));
       assert.ok(line, `OpenSSH finds ${host}:${port}`);
       assert.deepEqual(checkHostKey(only(file), host, port, key.blob), { status: 'known', file, line });
     }
     assert.equal(checkHostKey(only(file), 'foo.example', 2200, ed1.blob).status, 'unknown');
     assert.equal(checkHostKey(only(file), 'baz.example', 22, ec.blob).status, 'unknown');
-    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed2.blob),
-      { status: 'changed', file, line: opensshFinds(file, 'foo.example')[0], keyType: 'ssh-ed25519' });
+    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed2.blob), {
+      status: 'changed',
+      file,
+      line: opensshFinds(file, 'foo.example')[0],
+      keyType: 'ssh-ed25519',
+    });
   });
 
   it('lets @revoked win over everything, from any file', () => {
@@ -214,11 +244,23 @@ describe('checkHostKey', () => {
     assert.equal(checkHostKey(only(judged), 'foo.example', 22, ed2.blob).status, 'unknown');
     assert.deepEqual(knownKeyTypes(only(judged), 'foo.example', 22), []);
 
-    const file = knownHosts([...garbage, `@bogus foo.example ${ed2.text}`, `@revoked@revoked foo.example ${ed1.text}`,
-      `foo.example ${ed1.text}`]);
-    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed1.blob), { status: 'known', file, line: garbage.length + 3 });
-    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed2.blob),
-      { status: 'changed', file, line: garbage.length + 3, keyType: 'ssh-ed25519' });
+    const file = knownHosts([
+      ...garbage,
+      `@bogus foo.example ${ed2.text}`,
+      `@revoked@revoked foo.example ${ed1.text}`,
+      `foo.example ${ed1.text}`,
+    ]);
+    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed1.blob), {
+      status: 'known',
+      file,
+      line: garbage.length + 3,
+    });
+    assert.deepEqual(checkHostKey(only(file), 'foo.example', 22, ed2.blob), {
+      status: 'changed',
+      file,
+      line: garbage.length + 3,
+      keyType: 'ssh-ed25519',
+    });
   });
 
   it('reads user files before global files, preferring known over changed', () => {
@@ -226,16 +268,26 @@ describe('checkHostKey', () => {
     const global = knownHosts([`foo.example ${ed1.text}`]);
     const files = { user: [join(dir, 'absent'), user], global: [global] };
     assert.deepEqual(checkHostKey(files, 'foo.example', 22, ed1.blob), { status: 'known', file: global, line: 1 });
-    assert.deepEqual(checkHostKey(files, 'foo.example', 22, ec.blob), { status: 'unknown', otherTypesKnown: ['ssh-ed25519'] });
+    assert.deepEqual(checkHostKey(files, 'foo.example', 22, ec.blob), {
+      status: 'unknown',
+      otherTypesKnown: ['ssh-ed25519'],
+    });
     const copy = knownHosts([`foo.example ${ed1.text}`]);
     const twice = { user: [copy], global: [global] };
     assert.deepEqual(checkHostKey(twice, 'foo.example', 22, ed1.blob), { status: 'known', file: copy, line: 1 });
-    assert.deepEqual(checkHostKey({ user: [], global: [user] }, 'foo.example', 22, ed1.blob),
-      { status: 'changed', file: user, line: 1, keyType: 'ssh-ed25519' });
+    assert.deepEqual(checkHostKey({ user: [], global: [user] }, 'foo.example', 22, ed1.blob), {
+      status: 'changed',
+      file: user,
+      line: 1,
+      keyType: 'ssh-ed25519',
+    });
   });
 
   it('throws KnownHostsError for a malformed presented key', () => {
-    assert.throws(() => checkHostKey(only(join(dir, 'absent')), 'foo.example', 22, Buffer.from('junk')), KnownHostsError);
+    assert.throws(
+      () => checkHostKey(only(join(dir, 'absent')), 'foo.example', 22, Buffer.from('junk')),
+      KnownHostsError,
+    );
   });
 });
 
@@ -287,8 +339,15 @@ describe('appendKnownHost', () => {
   it('refuses host names that would corrupt the line, and malformed keys', () => {
     const file = join(dir, 'refused', 'known_hosts');
     for (const host of ['', 'a b', 'a,b', 'a\nb', '@revoked', '|1|x', '!foo']) {
-      assert.throws(() => appendKnownHost(file, host, 22, ed1.blob, { hash: false }), KnownHostsError, JSON.stringify(host));
+      assert.throws(
+        () => appendKnownHost(file, host, 22, ed1.blob, { hash: false }),
+        KnownHostsError,
+        JSON.stringify(host),
+      );
     }
-    assert.throws(() => appendKnownHost(file, 'foo.example', 22, Buffer.from('junk'), { hash: false }), KnownHostsError);
+    assert.throws(
+      () => appendKnownHost(file, 'foo.example', 22, Buffer.from('junk'), { hash: false }),
+      KnownHostsError,
+    );
   });
 });

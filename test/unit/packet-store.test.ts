@@ -5,7 +5,13 @@ import { PacketStore, SEGMENT_PACKETS } from '../../extension/store/packet-store
 function fill(store: PacketStore, n: number, size = 100, t0 = 1_000_000_000_000n): void {
   for (let i = 0; i < n; i++) {
     const data = new Uint8Array(size).fill(i & 0xff);
-    store.append({ interfaceId: 0, timestampNs: t0 + BigInt(i) * 1000n, data, originalLength: size + 10, direction: i % 2 ? 'out' : 'in' });
+    store.append({
+      interfaceId: 0,
+      timestampNs: t0 + BigInt(i) * 1000n,
+      data,
+      originalLength: size + 10,
+      direction: i % 2 ? 'out' : 'in',
+    });
   }
 }
 

@@ -45,23 +45,36 @@ describe('pcap-summary', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('rows agree with tshark -r -T fields (number, time, Source, Destination, Protocol, Length)', { skip: !haveTshark && 'no tshark' }, async () => {
+  it('rows agree with tshark -r -T fields (number, time, Source, Destination, Protocol, Length)', {
+    skip: !haveTshark && 'no tshark',
+  }, async () => {
     const { code, stdout, stderr } = await summary([file, '--json']);
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
-    const ours = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ours = stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const theirs = tsharkRows(file);
     assert.equal(ours.length, theirs.length);
-    const times = spawnSync('tshark', ['-r', file, ...TSHARK_OPTIONS, '-T', 'fields', '-e', 'frame.time_relative'], { encoding: 'utf8' })
-      .stdout.trim().split('\n');
+    const times = spawnSync('tshark', ['-r', file, ...TSHARK_OPTIONS, '-T', 'fields', '-e', 'frame.time_relative'], {
+      encoding: 'utf8',
+    })
+      .stdout.trim()
+      .split('\n');
     ours.forEach((row, i) => {
       const t = theirs[i]!;
       assert.deepEqual(
         [row.number, row.source, row.destination, row.protocol, row.length],
-        [t.number, t.source, t.destination, t.protocol, t.length], `row ${i + 1}`,
+        [t.number, t.source, t.destination, t.protocol, t.length],
+        `row ${i + 1}`,
       );
       // tshark prints ns; we print µs (truncated).
-      assert.equal((row.time as number).toFixed(6), times[i]!.slice(0, times[i]!.indexOf('.') + 7), `row ${i + 1} time`);
+      assert.equal(
+        (row.time as number).toFixed(6),
+        times[i]!.slice(0, times[i]!.indexOf('.') + 7),
+        `row ${i + 1} time`,
+      );
     });
   });
 
@@ -69,15 +82,30 @@ describe('pcap-summary', () => {
     const { code, stdout } = await summary([file]);
     assert.equal(code, 0);
     const lines = stdout.split('\n');
-    assert.equal(lines[0], '    1 0.000000     10.1.0.1 → 10.1.0.2     TCP 74 40000 → 80 [SYN] Seq=7919 Win=64240 Len=0 MSS=1460 SACK_PERM TSval=1001 TSecr=0 WS=128');
-    assert.equal(lines[1], '    2 0.001000     10.1.0.2 → 10.1.0.1     TCP 74 80 → 40000 [SYN, ACK] Seq=104729 Ack=7920 Win=65160 Len=0 MSS=1460 SACK_PERM TSval=1001 TSecr=0 WS=128');
-    assert.ok(lines.some((l) => /^ {3}\d\d 0\.\d{6} 02:00:00:00:00:01 → ff:ff:ff:ff:ff:ff ARP 42 Who has 10\.1\.0\.2\? Tell 10\.1\.0\.1$/.test(l)));
+    assert.equal(
+      lines[0],
+      '    1 0.000000     10.1.0.1 → 10.1.0.2     TCP 74 40000 → 80 [SYN] Seq=7919 Win=64240 Len=0 MSS=1460 SACK_PERM TSval=1001 TSecr=0 WS=128',
+    );
+    assert.equal(
+      lines[1],
+      '    2 0.001000     10.1.0.2 → 10.1.0.1     TCP 74 80 → 40000 [SYN, ACK] Seq=104729 Ack=7920 Win=65160 Len=0 MSS=1460 SACK_PERM TSval=1001 TSecr=0 WS=128',
+    );
+    assert.ok(
+      lines.some((l) =>
+        /^ {3}\d\d 0\.\d{6} 02:00:00:00:00:01 → ff:ff:ff:ff:ff:ff ARP 42 Who has 10\.1\.0\.2\? Tell 10\.1\.0\.1$/.test(
+          l,
+        ),
+      ),
+    );
     assert.ok(lines.some((l) => / 2001:db8::1 → 2001:db8::2 {2}ICMPv6 /.test(l)));
     assert.equal(lines.at(-1), '', 'ends with a newline');
   });
 
   it('formats the time as seconds with 6 decimals, truncated', () => {
-    assert.deepEqual([formatSeconds(0), formatSeconds(1_999), formatSeconds(1_234_567_890), formatSeconds(-5_000)], ['0.000000', '0.000001', '1.234567', '-0.000005']);
+    assert.deepEqual(
+      [formatSeconds(0), formatSeconds(1_999), formatSeconds(1_234_567_890), formatSeconds(-5_000)],
+      ['0.000000', '0.000001', '1.234567', '-0.000005'],
+    );
   });
 
   it('JSON rows escape what packets carry', async () => {
@@ -87,7 +115,9 @@ describe('pcap-summary', () => {
   });
 
   it('classic pcap, read in chunks (a 5 MB file streams through a 4 MiB buffer)', async () => {
-    const frames = mixPackets(3).filter((p) => (p.iface ?? 0) === 0).map((p) => p.data);
+    const frames = mixPackets(3)
+      .filter((p) => (p.iface ?? 0) === 0)
+      .map((p) => p.data);
     const records: Uint8Array[] = [encodeFileHeader({ snaplen: 65535, linkType: 1, nanosecond: false })];
     let n = 0;
     for (let size = 0; size < 5_000_000; n++) {
@@ -152,7 +182,9 @@ describe('pcap-summary', () => {
     assert.ok(written >= 1);
   });
 
-  it('the built bundle prints the same as the module', { skip: !existsSync(BUNDLE) && 'not built (npm run build)' }, async () => {
+  it('the built bundle prints the same as the module', {
+    skip: !existsSync(BUNDLE) && 'not built (npm run build)',
+  }, async () => {
     const r = spawnSync(process.execPath, [BUNDLE, file], { encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, (await summary([file])).stdout);

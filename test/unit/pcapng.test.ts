@@ -13,12 +13,11 @@ import { rng } from './fixtures/rng.js';
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-
 /** Feeds `bytes` in chunks chosen by `size` and collects everything the reader says. */
 function readChunked(bytes: Uint8Array, size: (remaining: number) => number) {
   const reader = new CaptureFileReader();
   const packets: CapturedPacket[] = [];
-  for (let o = 0; o < bytes.length;) {
+  for (let o = 0; o < bytes.length; ) {
     const n = Math.max(1, Math.min(size(bytes.length - o), bytes.length - o));
     // A copy per chunk, as a socket would deliver it: packets must not depend on adjacent chunks.
     packets.push(...reader.push(bytes.slice(o, o + n)));
@@ -60,7 +59,10 @@ function epoch(ns: bigint | undefined): string {
 class Bytes {
   private readonly parts: number[] = [];
   constructor(readonly le: boolean) {}
-  u8(v: number) { this.parts.push(v & 0xff); return this; }
+  u8(v: number) {
+    this.parts.push(v & 0xff);
+    return this;
+  }
   u16(v: number) {
     const b = [v & 0xff, (v >>> 8) & 0xff];
     this.parts.push(...(this.le ? b : b.reverse()));
@@ -72,18 +74,31 @@ class Bytes {
     return this;
   }
   u64(v: bigint) {
-    const hi = Number(v >> 32n), lo = Number(v & 0xffffffffn);
+    const hi = Number(v >> 32n),
+      lo = Number(v & 0xffffffffn);
     return this.le ? this.u32(lo).u32(hi) : this.u32(hi).u32(lo);
   }
   /** pcapng timestamps: high word first in either byte order (not a u64). */
-  ts(v: bigint) { return this.u32(Number(v >> 32n)).u32(Number(v & 0xffffffffn)); }
-  bytes(b: ArrayLike<number>) { this.parts.push(...Array.from(b)); return this; }
-  pad() { while (this.parts.length % 4) this.parts.push(0); return this; }
+  ts(v: bigint) {
+    return this.u32(Number(v >> 32n)).u32(Number(v & 0xffffffffn));
+  }
+  bytes(b: ArrayLike<number>) {
+    this.parts.push(...Array.from(b));
+    return this;
+  }
+  pad() {
+    while (this.parts.length % 4) this.parts.push(0);
+    return this;
+  }
   option(code: number, value: ArrayLike<number>) {
     return this.u16(code).u16(value.length).bytes(value).pad();
   }
-  get length() { return this.parts.length; }
-  toArray() { return Uint8Array.from(this.parts); }
+  get length() {
+    return this.parts.length;
+  }
+  toArray() {
+    return Uint8Array.from(this.parts);
+  }
 }
 
 function block(le: boolean, type: number, body: (b: Bytes) => void): Uint8Array {
@@ -96,7 +111,10 @@ function block(le: boolean, type: number, body: (b: Bytes) => void): Uint8Array 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -168,7 +186,18 @@ function writeSample(packets: readonly SamplePacket[]): Uint8Array {
   let o = ng.writeSectionHeader(out, 0, SHB);
   for (const d of IDBS) o = ng.writeInterfaceDescription(out, o, d);
   for (const p of packets) {
-    o = ng.writeEnhancedPacket(out, o, p.interfaceId, p.timestampNs, p.data, 0, p.data.length, p.originalLength, p.direction, p.dropCount);
+    o = ng.writeEnhancedPacket(
+      out,
+      o,
+      p.interfaceId,
+      p.timestampNs,
+      p.data,
+      0,
+      p.data.length,
+      p.originalLength,
+      p.direction,
+      p.dropCount,
+    );
   }
   for (const s of isbs) o = ng.writeInterfaceStatistics(out, o, s);
   assert.equal(o, size, 'size functions agree with writers');
@@ -178,7 +207,17 @@ function writeSample(packets: readonly SamplePacket[]): Uint8Array {
 function assertSampleRead(r: ReturnType<typeof summary>, packets: readonly SamplePacket[]) {
   assert.deepEqual(r.errors, []);
   assert.equal(r.stopped, true);
-  assert.deepEqual(r.sections, [{ offset: 0, littleEndian: true, majorVersion: 1, minorVersion: 0, hardware: SHB.hardware, os: SHB.os, userAppl: SHB.userAppl }]);
+  assert.deepEqual(r.sections, [
+    {
+      offset: 0,
+      littleEndian: true,
+      majorVersion: 1,
+      minorVersion: 0,
+      hardware: SHB.hardware,
+      os: SHB.os,
+      userAppl: SHB.userAppl,
+    },
+  ]);
   assert.equal(r.interfaces.length, IDBS.length);
   r.interfaces.forEach((iface, i) => {
     const d = IDBS[i]!;
@@ -218,8 +257,14 @@ function assertSampleRead(r: ReturnType<typeof summary>, packets: readonly Sampl
 describe('pcapng writers', () => {
   it('round-trips every field, whole and in 1-byte and random chunks', () => {
     const packets = samplePackets(60, 7);
-    assert.ok(packets.some((p) => p.originalLength > p.data.length), 'sample has snaplen-truncated packets');
-    assert.ok(packets.some((p) => p.data.length % 4 !== 0), 'sample needs padding');
+    assert.ok(
+      packets.some((p) => p.originalLength > p.data.length),
+      'sample has snaplen-truncated packets',
+    );
+    assert.ok(
+      packets.some((p) => p.data.length % 4 !== 0),
+      'sample needs padding',
+    );
     const bytes = writeSample(packets);
     const read = assertChunkingInvariant(bytes);
     assertSampleRead(read, packets);
@@ -230,10 +275,16 @@ describe('pcapng writers', () => {
     assert.deepEqual(summary(readWhole(host.subarray(3, 3 + bytes.length))), read);
 
     // Re-encode what was decoded: the same bytes.
-    const again = writeSample(read.packets.map((p) => ({
-      interfaceId: p.interfaceId, timestampNs: p.timestampNs!, data: Uint8Array.from(p.data),
-      originalLength: p.originalLength, direction: p.direction, dropCount: p.dropCount === undefined ? undefined : Number(p.dropCount),
-    })));
+    const again = writeSample(
+      read.packets.map((p) => ({
+        interfaceId: p.interfaceId,
+        timestampNs: p.timestampNs!,
+        data: Uint8Array.from(p.data),
+        originalLength: p.originalLength,
+        direction: p.direction,
+        dropCount: p.dropCount === undefined ? undefined : Number(p.dropCount),
+      })),
+    );
     assert.deepEqual(again, bytes);
   });
 
@@ -247,7 +298,10 @@ describe('pcapng writers', () => {
     assert.deepEqual(Array.from(out.subarray(0, 7)), new Array(7).fill(0xee), 'bytes before untouched');
     assert.deepEqual(Array.from(out.subarray(end)), new Array(5).fill(0xee), 'bytes after untouched');
     assert.deepEqual(Array.from(out.subarray(7 + 28, 7 + 32)), [2, 3, 4, 0], 'data from srcStart, zero padding');
-    assert.throws(() => ng.writeEnhancedPacket(new Uint8Array(ng.enhancedPacketSize(3) - 1), 0, 0, 0n, data, 0, 3, 3), RangeError);
+    assert.throws(
+      () => ng.writeEnhancedPacket(new Uint8Array(ng.enhancedPacketSize(3) - 1), 0, 0, 0n, data, 0, 3, 3),
+      RangeError,
+    );
     assert.throws(() => ng.writeEnhancedPacket(new Uint8Array(64), 0, 0, 0n, data, 4, 3, 3), RangeError);
   });
 
@@ -263,7 +317,11 @@ describe('pcapng writers', () => {
     assert.equal(dv.getUint32(20, true), 1);
     assert.equal(dv.getUint32(24, true), 1500);
     assert.deepEqual(Array.from(out.subarray(28, 32)), [0xaa, 0, 0, 0]);
-    assert.deepEqual([dv.getUint16(32, true), dv.getUint16(34, true), dv.getUint32(36, true)], [2, 4, 1], 'epb_flags inbound');
+    assert.deepEqual(
+      [dv.getUint16(32, true), dv.getUint16(34, true), dv.getUint32(36, true)],
+      [2, 4, 1],
+      'epb_flags inbound',
+    );
     assert.equal(dv.getUint32(40, true), 0, 'opt_endofopt');
     assert.equal(dv.getUint32(out.length - 4, true), out.length);
     // No options at all when neither direction nor drop count is known.
@@ -271,21 +329,29 @@ describe('pcapng writers', () => {
   });
 
   it('encodes a generic option list with padding and opt_endofopt (§3.5)', () => {
-    const opts = [ng.stringOption(1, 'abcde'), ng.u8Option(9, 9), ng.u64Option(4, 2n ** 63n + 1n), { code: 42, value: new Uint8Array(0) }];
+    const opts = [
+      ng.stringOption(1, 'abcde'),
+      ng.u8Option(9, 9),
+      ng.u64Option(4, 2n ** 63n + 1n),
+      { code: 42, value: new Uint8Array(0) },
+    ];
     assert.equal(ng.optionsSize(opts), 12 + 8 + 12 + 4 + 4);
     assert.equal(ng.optionsSize([]), 0);
     const out = new Uint8Array(ng.optionsSize(opts) + 2).fill(0xee);
     const end = ng.writeOptions(out, 1, opts);
     assert.equal(end, 1 + ng.optionsSize(opts));
-    assert.deepEqual(Array.from(out.subarray(1, end)), [
-      1, 0, 5, 0, 97, 98, 99, 100, 101, 0, 0, 0,
-      9, 0, 1, 0, 9, 0, 0, 0,
-      4, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0x80,
-      42, 0, 0, 0,
-      0, 0, 0, 0,
-    ]);
+    assert.deepEqual(
+      Array.from(out.subarray(1, end)),
+      [
+        1, 0, 5, 0, 97, 98, 99, 100, 101, 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 4, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0x80, 42, 0,
+        0, 0, 0, 0, 0, 0,
+      ],
+    );
     assert.equal(out[end], 0xee);
-    assert.throws(() => ng.writeOptions(new Uint8Array(100000), 0, [{ code: 1, value: new Uint8Array(70000) }]), RangeError);
+    assert.throws(
+      () => ng.writeOptions(new Uint8Array(100000), 0, [{ code: 1, value: new Uint8Array(70000) }]),
+      RangeError,
+    );
   });
 
   it('writes if_filter in string form: a 0 byte, then the expression', () => {
@@ -307,10 +373,23 @@ describe('pcapng writers', () => {
 describe('pcapng reader on hand-made input', () => {
   const SHB_T = ng.BLOCK.shb.type;
   const shb = (le: boolean, opts?: (b: Bytes) => void) =>
-    block(le, SHB_T, (b) => { b.u32(0x1a2b3c4d).u16(1).u16(0).u64(0xffffffffffffffffn); opts?.(b); });
+    block(le, SHB_T, (b) => {
+      b.u32(0x1a2b3c4d).u16(1).u16(0).u64(0xffffffffffffffffn);
+      opts?.(b);
+    });
   const idb = (le: boolean, linkType: number, snaplen: number, opts?: (b: Bytes) => void) =>
-    block(le, 1, (b) => { b.u16(linkType).u16(0).u32(snaplen); opts?.(b); });
-  const epb = (le: boolean, iface: number, ticks: bigint, data: number[], orig = data.length, opts?: (b: Bytes) => void) =>
+    block(le, 1, (b) => {
+      b.u16(linkType).u16(0).u32(snaplen);
+      opts?.(b);
+    });
+  const epb = (
+    le: boolean,
+    iface: number,
+    ticks: bigint,
+    data: number[],
+    orig = data.length,
+    opts?: (b: Bytes) => void,
+  ) =>
     block(le, 6, (b) => {
       b.u32(iface).ts(ticks).u32(data.length).u32(orig).bytes(data).pad();
       opts?.(b);
@@ -319,13 +398,23 @@ describe('pcapng reader on hand-made input', () => {
   // Two sections: big-endian with if_tsresol 2^-20 and 10^-3 + if_tsoffset, SPB, obsolete PB,
   // custom/NRB/unknown blocks, ISB; then a little-endian one.
   function exotic(): Uint8Array {
-    const BE = false, LE = true;
+    const BE = false,
+      LE = true;
     return concat([
       shb(BE, (b) => b.option(4, text('hand-made')).u32(0)),
-      idb(BE, 1, 0, (b) => b.option(2, text('be0')).option(9, [0x80 | 20]).u32(0)),
-      idb(BE, 101, 4, (b) => b.option(2, text('be1')).option(9, [3]).option(14, new Bytes(BE).u64(1000n).toArray()).u32(0)),
+      idb(BE, 1, 0, (b) =>
+        b
+          .option(2, text('be0'))
+          .option(9, [0x80 | 20])
+          .u32(0),
+      ),
+      idb(BE, 101, 4, (b) =>
+        b.option(2, text('be1')).option(9, [3]).option(14, new Bytes(BE).u64(1000n).toArray()).u32(0),
+      ),
       // 2^-20 s ticks: 1_700_000_000 s and 0.5 s
-      epb(BE, 0, (1_700_000_000n << 20n) + (1n << 19n), [1, 2, 3], 60, (b) => b.option(2, new Bytes(BE).u32(2).toArray()).u32(0)),
+      epb(BE, 0, (1_700_000_000n << 20n) + (1n << 19n), [1, 2, 3], 60, (b) =>
+        b.option(2, new Bytes(BE).u32(2).toArray()).u32(0),
+      ),
       block(BE, 0x00000bad, (b) => b.u32(32473).bytes([1, 2, 3, 4])), // custom block: skipped
       block(BE, 4, (b) => b.u16(0).u16(0)), // NRB with only nrb_record_end: skipped
       block(BE, 0x7777, (b) => b.bytes([9, 9, 9, 9])), // unknown: skipped
@@ -336,53 +425,93 @@ describe('pcapng reader on hand-made input', () => {
       }),
       // Simple Packet Block: interface 0 (snaplen 0: everything captured)
       block(BE, 3, (b) => b.u32(5).bytes([0xa, 0xb, 0xc, 0xd, 0xe]).pad()),
-      block(BE, 5, (b) => b.u32(1).ts(1_700_000_001_000n).option(4, new Bytes(BE).u64(77n).toArray()).option(7, new Bytes(BE).u64(3n).toArray()).u32(0)),
+      block(BE, 5, (b) =>
+        b
+          .u32(1)
+          .ts(1_700_000_001_000n)
+          .option(4, new Bytes(BE).u64(77n).toArray())
+          .option(7, new Bytes(BE).u64(3n).toArray())
+          .u32(0),
+      ),
       shb(LE),
       idb(LE, 1, 0, (b) => b.option(2, text('le0')).option(9, [9]).u32(0)),
-      epb(LE, 0, 1_700_000_002_000_000_001n, [7, 7, 7, 7, 7], 5, (b) => b.option(2, new Bytes(LE).u32(1).toArray()).u32(0)),
+      epb(LE, 0, 1_700_000_002_000_000_001n, [7, 7, 7, 7, 7], 5, (b) =>
+        b.option(2, new Bytes(LE).u32(1).toArray()).u32(0),
+      ),
     ]);
   }
 
   it('reads both byte orders, several sections, tsresol/tsoffset, SPB, PB, ISB; skips other blocks', () => {
     const r = assertChunkingInvariant(exotic());
     assert.deepEqual(r.errors, []);
-    assert.deepEqual(r.sections.map((s) => [s.littleEndian, s.userAppl]), [[false, 'hand-made'], [true, undefined]]);
-    assert.deepEqual(r.interfaces.map((i) => [i.id, i.section, i.sectionInterfaceId, i.name, i.linkType, i.tsresol, i.tsoffset]), [
-      [0, 0, 0, 'be0', 1, 0x80 | 20, undefined],
-      [1, 0, 1, 'be1', 101, 3, 1000],
-      [2, 1, 0, 'le0', 1, 9, undefined],
-    ]);
+    assert.deepEqual(
+      r.sections.map((s) => [s.littleEndian, s.userAppl]),
+      [
+        [false, 'hand-made'],
+        [true, undefined],
+      ],
+    );
+    assert.deepEqual(
+      r.interfaces.map((i) => [i.id, i.section, i.sectionInterfaceId, i.name, i.linkType, i.tsresol, i.tsoffset]),
+      [
+        [0, 0, 0, 'be0', 1, 0x80 | 20, undefined],
+        [1, 0, 1, 'be1', 101, 3, 1000],
+        [2, 1, 0, 'le0', 1, 9, undefined],
+      ],
+    );
     assert.deepEqual(r.interfaces[1]!.statistics, { timestampNs: 1_700_001_001_000_000_000n, ifRecv: 77n, osDrop: 3n });
-    assert.deepEqual(r.packets.map((p) => [p.interfaceId, p.timestampNs, p.capturedLength, p.originalLength, p.direction, p.dropCount, p.data]), [
-      [0, 1_700_000_000_500_000_000n, 3, 60, 'out', undefined, [1, 2, 3]],
-      [1, 1_700_001_000_250_000_000n, 6, 9, 'in', 5n, [6, 5, 4, 3, 2, 1]],
-      [0, undefined, 5, 5, undefined, undefined, [0xa, 0xb, 0xc, 0xd, 0xe]],
-      [2, 1_700_000_002_000_000_001n, 5, 5, 'in', undefined, [7, 7, 7, 7, 7]],
-    ]);
+    assert.deepEqual(
+      r.packets.map((p) => [
+        p.interfaceId,
+        p.timestampNs,
+        p.capturedLength,
+        p.originalLength,
+        p.direction,
+        p.dropCount,
+        p.data,
+      ]),
+      [
+        [0, 1_700_000_000_500_000_000n, 3, 60, 'out', undefined, [1, 2, 3]],
+        [1, 1_700_001_000_250_000_000n, 6, 9, 'in', 5n, [6, 5, 4, 3, 2, 1]],
+        [0, undefined, 5, 5, undefined, undefined, [0xa, 0xb, 0xc, 0xd, 0xe]],
+        [2, 1_700_000_002_000_000_001n, 5, 5, 'in', undefined, [7, 7, 7, 7, 7]],
+      ],
+    );
   });
 
   it('caps a Simple Packet Block at the interface snaplen', () => {
     const bytes = concat([shb(true), idb(true, 1, 2), block(true, 3, (b) => b.u32(100).bytes([1, 2]).pad())]);
     const r = assertChunkingInvariant(bytes);
     assert.deepEqual(r.errors, []);
-    assert.deepEqual(r.packets.map((p) => [p.capturedLength, p.originalLength, p.data]), [[2, 100, [1, 2]]]);
+    assert.deepEqual(
+      r.packets.map((p) => [p.capturedLength, p.originalLength, p.data]),
+      [[2, 100, [1, 2]]],
+    );
   });
 
   it('converts resolutions finer than a nanosecond by truncation', () => {
-    const bytes = concat([shb(true), idb(true, 1, 0, (b) => b.option(9, [12]).u32(0)), epb(true, 0, 1_700_000_123_456_789_999n, [1])]);
+    const bytes = concat([
+      shb(true),
+      idb(true, 1, 0, (b) => b.option(9, [12]).u32(0)),
+      epb(true, 0, 1_700_000_123_456_789_999n, [1]),
+    ]);
     assert.equal(assertChunkingInvariant(bytes).packets[0]!.timestampNs, 1_700_000_123_456_789n);
   });
 
   it('skips a well-framed block with bad contents and goes on', () => {
     const bytes = concat([
-      shb(true), idb(true, 1, 0),
+      shb(true),
+      idb(true, 1, 0),
       epb(true, 3, 1n, [1]), // no interface 3
       block(true, 6, (b) => b.u32(0).u32(0).u32(0).u32(400).u32(400).bytes([1, 2, 3, 4])), // caplen beyond block
       epb(true, 0, 2n, [2], 1, (b) => b.u16(2).u16(40).u32(1)), // option overruns: packet kept
       epb(true, 0, 3n, [3]),
     ]);
     const r = assertChunkingInvariant(bytes);
-    assert.deepEqual(r.packets.map((p) => p.data), [[2], [3]]);
+    assert.deepEqual(
+      r.packets.map((p) => p.data),
+      [[2], [3]],
+    );
     assert.equal(r.errors.length, 3);
     assert.match(r.errors[0]!, /^offset 48: .*interface 3/);
     assert.match(r.errors[1]!, /claims 400 captured bytes/);
@@ -396,8 +525,16 @@ describe('pcapng reader on hand-made input', () => {
       ['below the minimum', new Bytes(true).u32(6).u32(28).toArray(), /shorter than the 32-byte minimum/],
       ['below 12', new Bytes(true).u32(0x1234).u32(8).toArray(), /shorter than the 12-byte minimum/],
       ['beyond the cap', new Bytes(true).u32(6).u32(0xfffffffc).toArray(), /larger than the 67108864-byte cap/],
-      ['trailer mismatch', block(true, 6, (b) => b.u32(0).u32(0).u32(0).u32(0).u32(0)).map((v, i, a) => (i === a.length - 4 ? 99 : v)), /trailing length/],
-      ['bad byte-order magic', new Bytes(true).u32(ng.BLOCK.shb.type).u32(28).u32(0x11223344).toArray(), /byte-order magic/],
+      [
+        'trailer mismatch',
+        block(true, 6, (b) => b.u32(0).u32(0).u32(0).u32(0).u32(0)).map((v, i, a) => (i === a.length - 4 ? 99 : v)),
+        /trailing length/,
+      ],
+      [
+        'bad byte-order magic',
+        new Bytes(true).u32(ng.BLOCK.shb.type).u32(28).u32(0x11223344).toArray(),
+        /byte-order magic/,
+      ],
     ];
     for (const [name, tail, re] of cases) {
       const bytes = concat([head, tail, epb(true, 0, 2n, [2])]);
@@ -430,9 +567,19 @@ describe('pcapng reader on hand-made input', () => {
 
   it('skips a section with an unknown major version', () => {
     const v2 = block(true, ng.BLOCK.shb.type, (b) => b.u32(0x1a2b3c4d).u16(2).u16(0).u64(0n));
-    const bytes = concat([v2, idb(true, 1, 0), epb(true, 0, 1n, [1]), shb(true), idb(true, 1, 0), epb(true, 0, 2n, [2])]);
+    const bytes = concat([
+      v2,
+      idb(true, 1, 0),
+      epb(true, 0, 1n, [1]),
+      shb(true),
+      idb(true, 1, 0),
+      epb(true, 0, 2n, [2]),
+    ]);
     const r = assertChunkingInvariant(bytes);
-    assert.deepEqual(r.packets.map((p) => [p.interfaceId, p.data]), [[0, [2]]]);
+    assert.deepEqual(
+      r.packets.map((p) => [p.interfaceId, p.data]),
+      [[0, [2]]],
+    );
     assert.match(r.errors[0]!, /version 2\.0 not understood/);
   });
 
@@ -463,7 +610,10 @@ const haveTools = spawnSync('tshark', ['-v']).status === 0 && spawnSync('capinfo
 
 /** tshark prints this when run as root; it is not about the file. */
 function toolStderr(s: string): string {
-  return s.split('\n').filter((l) => l.trim() !== '' && !/^Running as user "root"/.test(l)).join('\n');
+  return s
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^Running as user "root"/.test(l))
+    .join('\n');
 }
 
 function tool(cmd: string, args: string[]): string {
@@ -476,12 +626,17 @@ function tool(cmd: string, args: string[]): string {
 function fields(file: string, names: string[], extra: string[] = []): string[][] {
   const args = ['-r', file, ...extra, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=|'];
   for (const n of names) args.push('-e', n);
-  return tool('tshark', args).split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  return tool('tshark', args)
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
 }
 
 describe('pcapng as tshark and capinfos read it', { skip: !haveTools && 'tshark/capinfos not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'pcapng-test-'));
-  after(() => { if (!process.env.KEEP_TEST_FILES) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (!process.env.KEEP_TEST_FILES) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('agrees on every packet: lengths, ns timestamps, interfaces, directions, drop counts', () => {
     const packets = samplePackets(60, 11);
@@ -489,15 +644,28 @@ describe('pcapng as tshark and capinfos read it', { skip: !haveTools && 'tshark/
     writeFileSync(file, writeSample(packets));
     assert.equal(tool('capinfos', ['-c', '-M', file]).match(/Number of packets:\s+(\d+)/)?.[1], String(packets.length));
     const rows = fields(file, [
-      'frame.len', 'frame.cap_len', 'frame.time_epoch', 'frame.interface_id', 'frame.interface_name',
-      'frame.interface_description', 'frame.packet_flags_direction', 'frame.drop_count',
+      'frame.len',
+      'frame.cap_len',
+      'frame.time_epoch',
+      'frame.interface_id',
+      'frame.interface_name',
+      'frame.interface_description',
+      'frame.packet_flags_direction',
+      'frame.drop_count',
     ]);
-    assert.deepEqual(rows, packets.map((p) => [
-      String(p.originalLength), String(p.data.length), epoch(p.timestampNs), String(p.interfaceId), IDBS[p.interfaceId]!.name!,
-      IDBS[p.interfaceId]!.description ?? '',
-      p.direction === 'in' ? '0x00000001' : p.direction === 'out' ? '0x00000002' : '',
-      p.dropCount === undefined ? '' : String(p.dropCount),
-    ]));
+    assert.deepEqual(
+      rows,
+      packets.map((p) => [
+        String(p.originalLength),
+        String(p.data.length),
+        epoch(p.timestampNs),
+        String(p.interfaceId),
+        IDBS[p.interfaceId]!.name!,
+        IDBS[p.interfaceId]!.description ?? '',
+        p.direction === 'in' ? '0x00000001' : p.direction === 'out' ? '0x00000002' : '',
+        p.dropCount === undefined ? '' : String(p.dropCount),
+      ]),
+    );
   });
 
   it('agrees on the section, interfaces, filters and statistics', () => {
@@ -522,17 +690,35 @@ describe('pcapng as tshark and capinfos read it', { skip: !haveTools && 'tshark/
     // The file-format dissector shows the options themselves.
     const mime = ['-X', 'read_format:MIME Files Format'];
     // The whole file is one "frame" here; repeated fields come joined by the aggregator.
-    const filters = fields(file, ['pcapng.options.option.data.interface.filter.string'], mime).flat().join('|').split('|').filter((s) => s !== '');
-    assert.deepEqual(filters, IDBS.flatMap((d) => (d.filter ? [d.filter] : [])));
-    const counters = fields(file, [
-      'pcapng.options.option.data.interface.received', 'pcapng.options.option.data.interface.accepted_by_filter',
-      'pcapng.options.option.data.interface.dropped', 'pcapng.options.option.data.interface.delivered_to_user',
-      'pcapng.options.option.data.interface.dropped_by_os',
-    ], mime);
-    assert.deepEqual(counters, [[
-      STATS.map((c) => c.seen).join('|'), STATS.map((c) => c.matched).join('|'),
-      STATS.map((c) => c.dropped).join('|'), STATS.map((c) => c.captured).join('|'), '',
-    ]]);
+    const filters = fields(file, ['pcapng.options.option.data.interface.filter.string'], mime)
+      .flat()
+      .join('|')
+      .split('|')
+      .filter((s) => s !== '');
+    assert.deepEqual(
+      filters,
+      IDBS.flatMap((d) => (d.filter ? [d.filter] : [])),
+    );
+    const counters = fields(
+      file,
+      [
+        'pcapng.options.option.data.interface.received',
+        'pcapng.options.option.data.interface.accepted_by_filter',
+        'pcapng.options.option.data.interface.dropped',
+        'pcapng.options.option.data.interface.delivered_to_user',
+        'pcapng.options.option.data.interface.dropped_by_os',
+      ],
+      mime,
+    );
+    assert.deepEqual(counters, [
+      [
+        STATS.map((c) => c.seen).join('|'),
+        STATS.map((c) => c.matched).join('|'),
+        STATS.map((c) => c.dropped).join('|'),
+        STATS.map((c) => c.captured).join('|'),
+        '',
+      ],
+    ]);
   });
 
   it('agrees on hand-made big-endian, multi-section input with SPB, PB and other resolutions', () => {
@@ -540,10 +726,46 @@ describe('pcapng as tshark and capinfos read it', { skip: !haveTools && 'tshark/
     const b = (type: number, body: (b: Bytes) => void) => block(BE, type, body);
     const bytes = concat([
       b(ng.BLOCK.shb.type, (x) => x.u32(0x1a2b3c4d).u16(1).u16(0).u64(0xffffffffffffffffn)),
-      b(1, (x) => x.u16(1).u16(0).u32(0).option(2, text('be0')).option(9, [0x80 | 20]).u32(0)),
-      b(1, (x) => x.u16(1).u16(0).u32(0).option(2, text('be1')).option(9, [3]).option(14, new Bytes(BE).u64(1000n).toArray()).u32(0)),
-      b(6, (x) => x.u32(0).ts((1_700_000_000n << 20n) + (3n << 18n)).u32(3).u32(60).bytes([1, 2, 3]).pad()),
-      b(2, (x) => x.u16(1).u16(5).ts(1_700_000_000_250n).u32(6).u32(9).bytes([6, 5, 4, 3, 2, 1]).pad().option(2, new Bytes(BE).u32(1).toArray()).u32(0)),
+      b(1, (x) =>
+        x
+          .u16(1)
+          .u16(0)
+          .u32(0)
+          .option(2, text('be0'))
+          .option(9, [0x80 | 20])
+          .u32(0),
+      ),
+      b(1, (x) =>
+        x
+          .u16(1)
+          .u16(0)
+          .u32(0)
+          .option(2, text('be1'))
+          .option(9, [3])
+          .option(14, new Bytes(BE).u64(1000n).toArray())
+          .u32(0),
+      ),
+      b(6, (x) =>
+        x
+          .u32(0)
+          .ts((1_700_000_000n << 20n) + (3n << 18n))
+          .u32(3)
+          .u32(60)
+          .bytes([1, 2, 3])
+          .pad(),
+      ),
+      b(2, (x) =>
+        x
+          .u16(1)
+          .u16(5)
+          .ts(1_700_000_000_250n)
+          .u32(6)
+          .u32(9)
+          .bytes([6, 5, 4, 3, 2, 1])
+          .pad()
+          .option(2, new Bytes(BE).u32(1).toArray())
+          .u32(0),
+      ),
       b(3, (x) => x.u32(5).bytes([0xa, 0xb, 0xc, 0xd, 0xe]).pad()),
       block(true, ng.BLOCK.shb.type, (x) => x.u32(0x1a2b3c4d).u16(1).u16(0).u64(0xffffffffffffffffn)),
       block(true, 1, (x) => x.u16(1).u16(0).u32(0).option(2, text('le0')).option(9, [9]).u32(0)),
@@ -553,7 +775,14 @@ describe('pcapng as tshark and capinfos read it', { skip: !haveTools && 'tshark/
     writeFileSync(file, bytes);
     const { packets, reader } = readWhole(bytes);
     assert.deepEqual(reader.errors, []);
-    const rows = fields(file, ['frame.len', 'frame.cap_len', 'frame.time_epoch', 'frame.interface_id', 'frame.interface_name', 'frame.packet_flags_direction']);
+    const rows = fields(file, [
+      'frame.len',
+      'frame.cap_len',
+      'frame.time_epoch',
+      'frame.interface_id',
+      'frame.interface_name',
+      'frame.packet_flags_direction',
+    ]);
     assert.deepEqual(rows.length, packets.length);
     packets.forEach((p, i) => {
       const [len, cap, time, id, name, dir] = rows[i]!;
@@ -585,8 +814,15 @@ describe('pcapng writer throughput', () => {
     assert.equal(o, out.length);
     // Generous bound: catches an accidental per-packet allocation storm, not a benchmark.
     assert.ok(ms < 2000, `${ms.toFixed(0)} ms`);
-    const read = readWhole(concat([ng.encodeBlock(ng.sectionHeaderSize, ng.writeSectionHeader, {}),
-      ...[0, 1, 2, 3].map(() => ng.encodeBlock(ng.interfaceDescriptionSize, ng.writeInterfaceDescription, { linkType: 1, snaplen: 0 })), out]));
+    const read = readWhole(
+      concat([
+        ng.encodeBlock(ng.sectionHeaderSize, ng.writeSectionHeader, {}),
+        ...[0, 1, 2, 3].map(() =>
+          ng.encodeBlock(ng.interfaceDescriptionSize, ng.writeInterfaceDescription, { linkType: 1, snaplen: 0 }),
+        ),
+        out,
+      ]),
+    );
     assert.equal(read.packets.length, n);
     assert.deepEqual(read.reader.errors, []);
   });

@@ -64,7 +64,8 @@ function sshG(args: string[], env?: NodeJS.ProcessEnv): Map<string, string[]> {
   const options = new Map<string, string[]>();
   for (const line of result.stdout.split('\n')) {
     const space = line.indexOf(' ');
-    if (space > 0) options.set(line.slice(0, space), [...(options.get(line.slice(0, space)) ?? []), line.slice(space + 1)]);
+    if (space > 0)
+      options.set(line.slice(0, space), [...(options.get(line.slice(0, space)) ?? []), line.slice(space + 1)]);
   }
   return options;
 }
@@ -83,7 +84,10 @@ function single(options: Map<string, string[]>, key: string): string {
 function expandLikeSsh(paths: string[], configFile: string, call: Call): string[] {
   const quote = (p: string) => `"${p.replace(/[\\"]/g, '\\$&')}"`;
   const probe = (option: string, values: string[]) =>
-    single(sshG(sshArgs(writeFile(`${option} ${values.map(quote).join(' ')}\nInclude ${configFile}\n`), call), call.env), option.toLowerCase());
+    single(
+      sshG(sshArgs(writeFile(`${option} ${values.map(quote).join(' ')}\nInclude ${configFile}\n`), call), call.env),
+      option.toLowerCase(),
+    );
   if (paths.length === 0) return [];
   // The known-hosts list comes back space-separated, so paths with spaces go one by one.
   if (paths.some((p) => /\s/.test(p))) return paths.map((p) => probe('ControlPath', [p]));
@@ -172,11 +176,19 @@ function resolveLikeSshG(configFile: string, call: Call): SshHostConfig {
 }
 
 /** Resolves with both and asserts they agree (on `fields`, default all); returns ours. */
-function assertSameAsSsh(configFile: string, target: string | Call, fields?: readonly (keyof Comparable)[]): SshHostConfig {
+function assertSameAsSsh(
+  configFile: string,
+  target: string | Call,
+  fields?: readonly (keyof Comparable)[],
+): SshHostConfig {
   const call = typeof target === 'string' ? { alias: target } : target;
   const ours = resolveLikeSshG(configFile, call);
   const theirs = fromSsh(sshG(sshArgs(configFile, call), call.env), (raw) => expandLikeSsh(raw, configFile, call));
-  assert.deepEqual(pick(fromResolver(ours), fields), pick(theirs, fields), `resolveHost and ssh -G disagree on ${call.alias}`);
+  assert.deepEqual(
+    pick(fromResolver(ours), fields),
+    pick(theirs, fields),
+    `resolveHost and ssh -G disagree on ${call.alias}`,
+  );
   return ours;
 }
 
@@ -318,7 +330,10 @@ Match final host real.example.org
     IdentityFile ~/.ssh/final
 `);
     const resolved = assertSameAsSsh(withFinal, 'alias1');
-    assert.deepEqual([resolved.user, resolved.port, resolved.identityFiles], ['from-final-pass', 2201, [sshKey('final')]]);
+    assert.deepEqual(
+      [resolved.user, resolved.port, resolved.identityFiles],
+      ['from-final-pass', 2201, [sshKey('final')]],
+    );
 
     const canonicalOnly = writeFile(`
 Host alias1
@@ -346,7 +361,10 @@ Host real.example.org
     writeFile('Host inc\n    Port 2002\n    User from-second\n', 'fake-home/.ssh/conf.d/20-second.conf');
     writeFile('Host inc\n    User from-hidden-file\n', 'fake-home/.ssh/conf.d/.hidden.conf');
     writeFile('Host inc\n    User from-txt\n', 'fake-home/.ssh/conf.d/notes.txt');
-    const config = writeFile('Include conf.d/*.conf conf.d/missing-*.conf\nHost *\n    User fallback\n', 'fake-home/.ssh/config');
+    const config = writeFile(
+      'Include conf.d/*.conf conf.d/missing-*.conf\nHost *\n    User fallback\n',
+      'fake-home/.ssh/config',
+    );
     // ssh expands "~/.ssh/..." in Include with $HOME, so both sides get the fake home; ~ in other
     // options uses the passwd entry instead, so only the fields that do not depend on it are compared.
     const call = { alias: 'inc', env: { ...process.env, HOME: home }, homeDir: home };
@@ -355,14 +373,17 @@ Host real.example.org
   });
 
   it('applies an Include inside a Host block only when the block matches', () => {
-    const block = writeFile(`
+    const block = writeFile(
+      `
 IdentityFile ~/.ssh/inherits-the-block
 Host *
     IdentityFile ~/.ssh/included-star
 Match all
     User included-match
 Host no-such-host
-`, 'inc/block.conf');
+`,
+      'inc/block.conf',
+    );
     const config = writeFile(`
 Host inner
     Include ${block}
@@ -396,7 +417,10 @@ Host # only a comment: a Host line without patterns matches nothing
     IdentityFile ~/.ssh/not-applied
 `);
     const eq = assertSameAsSsh(config, 'eq');
-    assert.deepEqual([eq.hostname, eq.port, eq.user, eq.proxyJump, eq.hashKnownHosts], ['eq.example', 2345, 'user', 'jump1', true]);
+    assert.deepEqual(
+      [eq.hostname, eq.port, eq.user, eq.proxyJump, eq.hashKnownHosts],
+      ['eq.example', 2345, 'user', 'jump1', true],
+    );
     assert.deepEqual(eq.identityFiles, ['key with space', 'single quoted', 'escaped space'].map(sshKey));
   });
 
@@ -445,7 +469,14 @@ Host kh*
 
   it('maps every StrictHostKeyChecking and HashKnownHosts spelling', () => {
     const cases = [
-      ['yes', 'yes'], ['no', 'no'], ['ask', 'yes'], ['accept-new', 'no'], ['off', 'true'], ['true', 'false'], ['false', 'Yes'], ['ACCEPT-NEW', 'NO'],
+      ['yes', 'yes'],
+      ['no', 'no'],
+      ['ask', 'yes'],
+      ['accept-new', 'no'],
+      ['off', 'true'],
+      ['true', 'false'],
+      ['false', 'Yes'],
+      ['ACCEPT-NEW', 'NO'],
     ] as const;
     for (const [strict, hash] of cases) {
       const config = writeFile(`Host *\n    StrictHostKeyChecking ${strict}\n    HashKnownHosts ${hash}\n`);
@@ -459,14 +490,26 @@ Host kh*
     assert.deepEqual(
       { ...plain, identityFiles: plain.identityFiles.length },
       {
-        alias: 'plain.example.net', hostname: 'plain.example.net', user: localUser, port: 22, identityFiles: 7, identitiesOnly: false,
+        alias: 'plain.example.net',
+        hostname: 'plain.example.net',
+        user: localUser,
+        port: 22,
+        identityFiles: 7,
+        identitiesOnly: false,
         userKnownHostsFiles: [sshKey('known_hosts'), sshKey('known_hosts2')],
         globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
-        strictHostKeyChecking: 'ask', hashKnownHosts: false, passwordAuthentication: true, kbdInteractiveAuthentication: true,
-        pubkeyAuthentication: true, serverAliveIntervalSeconds: 0,
+        strictHostKeyChecking: 'ask',
+        hashKnownHosts: false,
+        passwordAuthentication: true,
+        kbdInteractiveAuthentication: true,
+        pubkeyAuthentication: true,
+        serverAliveIntervalSeconds: 0,
       },
     );
-    assert.deepEqual(plain.identityFiles, ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map(sshKey));
+    assert.deepEqual(
+      plain.identityFiles,
+      ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map(sshKey),
+    );
   });
 
   it('keeps a multi-hop ProxyJump, and lets ProxyJump and ProxyCommand exclude each other', () => {
@@ -483,7 +526,10 @@ Host pc pj-after
     ProxyJump ignored-after-proxycommand
 `);
     const multi = assertSameAsSsh(config, 'multi');
-    assert.equal(multi.proxyJump, 'ops@jump1.example.com:2222,[2001:db8::1]:2200,ssh://admin@jump3.example.com:22,jump4');
+    assert.equal(
+      multi.proxyJump,
+      'ops@jump1.example.com:2222,[2001:db8::1]:2200,ssh://admin@jump3.example.com:22,jump4',
+    );
     assert.deepEqual(parseProxyJump(multi.proxyJump ?? ''), [
       { user: 'ops', host: 'jump1.example.com', port: 2222 },
       { host: '2001:db8::1', port: 2200 },
@@ -519,7 +565,10 @@ Match originalhost upper
     Port 2100
 `);
     const upper = assertSameAsSsh(config, 'UPPER');
-    assert.deepEqual([upper.alias, upper.hostname, upper.user, upper.port], ['UPPER', 'mixed.case.example', localUser, 2100]);
+    assert.deepEqual(
+      [upper.alias, upper.hostname, upper.user, upper.port],
+      ['UPPER', 'mixed.case.example', localUser, 2100],
+    );
     assertSameAsSsh(config, 'upper');
   });
 
@@ -539,7 +588,15 @@ Host t*
     ConnectTimeout 7
 `);
     const t1 = assertSameAsSsh(config, 't1');
-    assert.deepEqual([t1.connectTimeoutSeconds, t1.serverAliveIntervalSeconds, t1.passwordAuthentication, t1.kbdInteractiveAuthentication], [90, 15, false, false]);
+    assert.deepEqual(
+      [
+        t1.connectTimeoutSeconds,
+        t1.serverAliveIntervalSeconds,
+        t1.passwordAuthentication,
+        t1.kbdInteractiveAuthentication,
+      ],
+      [90, 15, false, false],
+    );
     // "none" leaves ConnectTimeout unset in OpenSSH, so a later block still sets it.
     assert.equal(assertSameAsSsh(config, 't2').connectTimeoutSeconds, 7);
   });
@@ -564,7 +621,10 @@ Host t*
     for (const [text, pattern] of cases) {
       const config = writeFile(text);
       assert.notEqual(runSshG(sshArgs(config, { alias: 'a' })).status, 0, `ssh accepted ${JSON.stringify(text)}`);
-      assertConfigError(() => resolveLikeSshG(config, { alias: 'a' }), new RegExp(`${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ${pattern.source}`));
+      assertConfigError(
+        () => resolveLikeSshG(config, { alias: 'a' }),
+        new RegExp(`${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ${pattern.source}`),
+      );
     }
     const loop = join(tempDir, 'include-loop');
     writeFile(`Include ${loop}\n`, 'include-loop');
@@ -579,7 +639,9 @@ Host t*
 
 describe('resolveHost where it deliberately differs from ssh', () => {
   it('never runs Match exec: such a line does not match, negated or not', () => {
-    const config = writeFile('Match exec "true"\n    User from-exec\nMatch !exec "false"\n    Port 2022\nMatch host a exec "true"\n    IdentityFile ~/.ssh/exec\n');
+    const config = writeFile(
+      'Match exec "true"\n    User from-exec\nMatch !exec "false"\n    Port 2022\nMatch host a exec "true"\n    IdentityFile ~/.ssh/exec\n',
+    );
     const a = resolveLikeSshG(config, { alias: 'a' });
     assert.deepEqual([a.user, a.port, a.identityFiles.length], [localUser, 22, 7]);
   });
@@ -593,13 +655,21 @@ describe('resolveHost where it deliberately differs from ssh', () => {
   it('treats a missing default ~/.ssh/config as empty but a missing explicit config file as an error', () => {
     const emptyHome = mkdtempSync(join(tempDir, 'empty-home-'));
     const resolved = resolveHost('h', { homeDir: emptyHome, localUser, systemConfigFile: '' });
-    assert.deepEqual([resolved.user, resolved.port, resolved.identityFiles[0]], [localUser, 22, join(emptyHome, '.ssh', 'id_rsa')]);
-    assertConfigError(() => resolveHost('h', { configFile: join(emptyHome, 'nope'), systemConfigFile: '' }), /Can't open SSH config file .*nope/);
+    assert.deepEqual(
+      [resolved.user, resolved.port, resolved.identityFiles[0]],
+      [localUser, 22, join(emptyHome, '.ssh', 'id_rsa')],
+    );
+    assertConfigError(
+      () => resolveHost('h', { configFile: join(emptyHome, 'nope'), systemConfigFile: '' }),
+      /Can't open SSH config file .*nope/,
+    );
   });
 
   it('reads the system config after the user config', () => {
     const user = writeFile('Host *\n    User from-user\n    IdentityFile ~/.ssh/user-key\n');
-    const system = writeFile('Host *\n    User from-system\n    Port 2022\n    IdentityFile ~/.ssh/user-key\n    IdentityFile ~/.ssh/system-key\n');
+    const system = writeFile(
+      'Host *\n    User from-system\n    Port 2022\n    IdentityFile ~/.ssh/user-key\n    IdentityFile ~/.ssh/system-key\n',
+    );
     const resolved = resolveHost('h', { configFile: user, systemConfigFile: system, homeDir, localUser });
     assert.deepEqual([resolved.user, resolved.port], ['from-user', 2022]);
     // ssh only de-duplicates identity files within the user or the system configuration.
@@ -649,7 +719,12 @@ describe('parseDestination', () => {
       ['a/b', /"\/" is not allowed/],
     ];
     for (const [text, pattern] of cases) {
-      assertConfigError(() => parseDestination(text), new RegExp(`Invalid SSH destination "${text.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": .*${pattern.source}`));
+      assertConfigError(
+        () => parseDestination(text),
+        new RegExp(
+          `Invalid SSH destination "${text.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": .*${pattern.source}`,
+        ),
+      );
     }
   });
 });
@@ -658,14 +733,25 @@ describe('parseProxyJump', () => {
   it('splits hops in order and treats none as no hops', () => {
     assert.deepEqual(parseProxyJump('none'), []);
     assert.deepEqual(parseProxyJump('NONE'), []);
-    assert.deepEqual(parseProxyJump('user@jump1:2222,jump2'), [{ user: 'user', host: 'jump1', port: 2222 }, { host: 'jump2' }]);
+    assert.deepEqual(parseProxyJump('user@jump1:2222,jump2'), [
+      { user: 'user', host: 'jump1', port: 2222 },
+      { host: 'jump2' },
+    ]);
     assert.deepEqual(parseProxyJump('a,ssh://b@c:3 # comment'), [{ host: 'a' }, { user: 'b', host: 'c', port: 3 }]);
     assertConfigError(() => parseProxyJump('a,,b'), /Invalid ProxyJump "a,,b": missing host name/);
     assertConfigError(() => parseProxyJump('u@'), /Invalid ProxyJump/);
   });
 
   it('reads ssh -J specs as ssh does', skipWithoutSsh, () => {
-    for (const spec of ['jump', 'u@jump:2200', 'a,b@c:3', 'u@[2001:db8::1]:22', 'ssh://u@h:2222', 'x@y,ssh://u@h', 'u@10.1.2.3']) {
+    for (const spec of [
+      'jump',
+      'u@jump:2200',
+      'a,b@c:3',
+      'u@[2001:db8::1]:22',
+      'ssh://u@h:2222',
+      'x@y,ssh://u@h',
+      'u@10.1.2.3',
+    ]) {
       const printed = single(sshG(['-F', '/dev/null', '-J', spec, 'target']), 'proxyjump');
       assert.deepEqual(parseProxyJump(printed), parseProxyJump(spec), spec);
     }
@@ -688,7 +774,16 @@ Host "with space"
 Host zeta
     Include ${inner}
 `);
-    assert.deepEqual(listConfiguredHosts({ configFile: config, homeDir, localUser }), ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'eta', 'zeta', 'theta']);
+    assert.deepEqual(listConfiguredHosts({ configFile: config, homeDir, localUser }), [
+      'alpha',
+      'beta',
+      'gamma',
+      'delta',
+      'epsilon',
+      'eta',
+      'zeta',
+      'theta',
+    ]);
   });
 
   it('reads ~/.ssh/config by default and lists nothing when it is missing', () => {

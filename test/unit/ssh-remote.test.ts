@@ -12,14 +12,31 @@ import { shellCommand, shellQuote } from '../../extension/ssh/remote-shell.js';
 import { parseEndpoint } from '../../extension/targets/pcap-over-tcp.js';
 
 test('shellQuote: sh reads back exactly the argv we meant, whatever it holds', () => {
-  const argv = ['plain', 'with space', "it's", '$(touch /tmp/pwned)', '`id`', 'a;b|c&d', '"dq"', '*', '~', '', 'new\nline', 'tcp and (port 22)'];
+  const argv = [
+    'plain',
+    'with space',
+    "it's",
+    '$(touch /tmp/pwned)',
+    '`id`',
+    'a;b|c&d',
+    '"dq"',
+    '*',
+    '~',
+    '',
+    'new\nline',
+    'tcp and (port 22)',
+  ];
   const out = execFileSync('sh', ['-c', `printf '%s\\0' ${shellCommand(argv)}`], { encoding: 'utf8' });
   assert.deepEqual(out.split('\0').slice(0, -1), argv);
   assert.equal(shellQuote('/usr/bin/node'), '/usr/bin/node', 'safe words stay readable');
 });
 
 test('the probe script runs under sh and parses into facts about this machine', () => {
-  const out = execFileSync('/bin/sh', ['-s'], { input: PROBE_SCRIPT, encoding: 'utf8', env: { ...process.env, SSH_CONNECTION: '198.51.100.1 51234 198.51.100.2 22' } });
+  const out = execFileSync('/bin/sh', ['-s'], {
+    input: PROBE_SCRIPT,
+    encoding: 'utf8',
+    env: { ...process.env, SSH_CONNECTION: '198.51.100.1 51234 198.51.100.2 22' },
+  });
   const facts = parseProbe(out);
   assert.equal(facts.os, 'Linux');
   assert.equal(facts.arch, unameMachine());
@@ -28,33 +45,69 @@ test('the probe script runs under sh and parses into facts about this machine', 
   assert.equal(facts.home, os.homedir());
   assert.equal(facts.btf, fs.existsSync('/sys/kernel/btf/vmlinux'));
   assert.match(facts.glibc ?? '', /^2\.\d+$/);
-  assert.ok(facts.nodes.some((n) => n.version === process.version), JSON.stringify(facts.nodes));
-  assert.deepEqual(facts.sshConnection, { clientAddress: '198.51.100.1', clientPort: 51234, serverAddress: '198.51.100.2', serverPort: 22 });
+  assert.ok(
+    facts.nodes.some((n) => n.version === process.version),
+    JSON.stringify(facts.nodes),
+  );
+  assert.deepEqual(facts.sshConnection, {
+    clientAddress: '198.51.100.1',
+    clientPort: 51234,
+    serverAddress: '198.51.100.2',
+    serverPort: 22,
+  });
   assert.equal(facts.sudo, process.getuid!() === 0 ? 'root' : facts.sudo);
   assert.deepEqual(missingPrerequisites('this machine', facts, [unameMachine()]), []);
 });
 
-const READY = parseProbe([
-  'os=Linux', 'arch=x86_64', 'kernel=6.1.0-18-amd64', 'uid=1000', 'user=dev', 'home=/home/dev', 'btf=yes', 'glibc=glibc 2.36',
-  'node=v20.11.1 /usr/bin/node', 'sudo=nopasswd', 'ssh_connection=',
-].join('\n'));
+const READY = parseProbe(
+  [
+    'os=Linux',
+    'arch=x86_64',
+    'kernel=6.1.0-18-amd64',
+    'uid=1000',
+    'user=dev',
+    'home=/home/dev',
+    'btf=yes',
+    'glibc=glibc 2.36',
+    'node=v20.11.1 /usr/bin/node',
+    'sudo=nopasswd',
+    'ssh_connection=',
+  ].join('\n'),
+);
 
 test('each missing prerequisite is one precise sentence', () => {
-  const problems = (change: Partial<typeof READY>) => missingPrerequisites('dev@box', { ...READY, ...change }, ['x86_64']);
+  const problems = (change: Partial<typeof READY>) =>
+    missingPrerequisites('dev@box', { ...READY, ...change }, ['x86_64']);
   assert.deepEqual(problems({}), []);
   assert.match(problems({ os: 'Darwin' }).join(), /dev@box runs Darwin; the capture agent needs Linux/);
   assert.match(problems({ arch: 'aarch64' }).join(), /dev@box is aarch64; this build .* for x86_64 only/);
-  assert.match(problems({ kernel: '5.4.0-150-generic' }).join(), /Linux 5\.4\.0-150-generic; eBPF capture needs 5\.8 or later/);
+  assert.match(
+    problems({ kernel: '5.4.0-150-generic' }).join(),
+    /Linux 5\.4\.0-150-generic; eBPF capture needs 5\.8 or later/,
+  );
   assert.match(problems({ glibc: '2.31' }).join(), /glibc 2\.31; the capture agent needs glibc 2\.33 or later/);
-  assert.match(problems({ nodes: [] }).join(), /no Node\.js 18 or later on PATH: install one .* or connect once with VS Code Remote-SSH/);
-  assert.match(problems({ nodes: [{ path: '/usr/bin/node', version: 'v12.22.9' }] }).join(), /found only v12\.22\.9 at \/usr\/bin\/node/);
+  assert.match(
+    problems({ nodes: [] }).join(),
+    /no Node\.js 18 or later on PATH: install one .* or connect once with VS Code Remote-SSH/,
+  );
+  assert.match(
+    problems({ nodes: [{ path: '/usr/bin/node', version: 'v12.22.9' }] }).join(),
+    /found only v12\.22\.9 at \/usr\/bin\/node/,
+  );
   assert.match(problems({ sudo: 'missing' }).join(), /sudo is not installed on dev@box/);
-  assert.equal(problems({ kernel: '4.19.0', nodes: [], sudo: 'missing' }).length, 3, 'all of them at once, not one per attempt');
+  assert.equal(
+    problems({ kernel: '4.19.0', nodes: [], sudo: 'missing' }).length,
+    3,
+    'all of them at once, not one per attempt',
+  );
 });
 
-test('pickNode: PATH first, else a VS Code server\'s Node, never one older than 18', () => {
+test("pickNode: PATH first, else a VS Code server's Node, never one older than 18", () => {
   const vscodeNode = { path: '/home/dev/.vscode-server/cli/servers/Stable-abc/server/node', version: 'v20.18.2' };
-  assert.equal(pickNode({ ...READY, nodes: [{ path: '/usr/bin/node', version: 'v16.20.0' }, vscodeNode] })?.path, vscodeNode.path);
+  assert.equal(
+    pickNode({ ...READY, nodes: [{ path: '/usr/bin/node', version: 'v16.20.0' }, vscodeNode] })?.path,
+    vscodeNode.path,
+  );
   assert.equal(pickNode({ ...READY, nodes: [{ path: '/usr/bin/node', version: 'v16.20.0' }] }), undefined);
 });
 
@@ -64,7 +117,11 @@ test('the probe finds the Node a VS Code server left in the home folder', () => 
     const server = path.join(home, '.vscode-server', 'cli', 'servers', 'Stable-0123', 'server');
     fs.mkdirSync(server, { recursive: true });
     fs.symlinkSync(process.execPath, path.join(server, 'node'));
-    const out = execFileSync('/bin/sh', ['-s'], { input: PROBE_SCRIPT, encoding: 'utf8', env: { PATH: '/usr/sbin:/sbin', HOME: home } });
+    const out = execFileSync('/bin/sh', ['-s'], {
+      input: PROBE_SCRIPT,
+      encoding: 'utf8',
+      env: { PATH: '/usr/sbin:/sbin', HOME: home },
+    });
     assert.deepEqual(parseProbe(out).nodes, [{ path: path.join(server, 'node'), version: process.version }]);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });

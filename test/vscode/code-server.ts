@@ -6,7 +6,17 @@
 // leader). stop() kills the whole group (TERM, then KILL); so does this process's exit, and the
 // watchdog does it by itself when this process disappears without cleaning up (SIGKILL, crash).
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -79,7 +89,12 @@ export function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use` : `port ${port}: ${e.message}`)));
+      reject(
+        new Error(
+          e.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use` : `port ${port}: ${e.message}`,
+        ),
+      ),
+    );
     s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
   });
 }
@@ -159,13 +174,18 @@ export const DEFAULT_SETTINGS = {
 /** Installs a .vsix into a profile's extensions dir with code-server's own CLI. */
 export function installVsix(profileDir: string, vsix: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(CODE_SERVER, [...commonArgs(profileDir), '--install-extension', vsix, '--force'],
+    execFile(
+      CODE_SERVER,
+      [...commonArgs(profileDir), '--install-extension', vsix, '--force'],
       { env: serverEnv(profileDir), timeout: 120_000 },
       (error, stdout, stderr) => {
         if (error || !/successfully installed/i.test(stdout + stderr)) {
-          reject(new Error(`code-server --install-extension ${vsix} failed: ${(stderr || stdout || String(error)).trim()}`));
+          reject(
+            new Error(`code-server --install-extension ${vsix} failed: ${(stderr || stdout || String(error)).trim()}`),
+          );
         } else resolve();
-      });
+      },
+    );
   });
 }
 
@@ -183,12 +203,15 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // 'exit' runs synchronously on every normal exit, also process.exit() and uncaught exceptions.
-  process.on('exit', () => { for (const g of live.keys()) killGroupNow(g, 'SIGKILL'); });
+  process.on('exit', () => {
+    for (const g of live.keys()) killGroupNow(g, 'SIGKILL');
+  });
   // A signal stops every group (TERM, then KILL after 5 s), then exits as the signal would have.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
-      void Promise.allSettled([...live.values()].map((stop) => stop()))
-        .finally(() => process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const)[sig]));
+      void Promise.allSettled([...live.values()].map((stop) => stop())).finally(() =>
+        process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const)[sig]),
+      );
     });
   }
 }
@@ -224,12 +247,15 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
 
   const args = [
     ...commonArgs(profileDir),
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
-    '--reconnection-grace-time', '5',
+    '--reconnection-grace-time',
+    '5',
     ...(opts.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ...(opts.folder ? [opts.folder] : []),
   ];
@@ -243,13 +269,18 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   if (opts.echo) {
     const out = openSync(p.log, 'a');
     for (const s of [child.stdout!, child.stderr!]) {
-      s.on('data', (b: Buffer) => { process.stderr.write(b); writeSync(out, b); });
+      s.on('data', (b: Buffer) => {
+        process.stderr.write(b);
+        writeSync(out, b);
+      });
     }
   }
   const pgid = child.pid!;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let leaderExited = false;
-  void exited.then(() => { leaderExited = true; });
+  void exited.then(() => {
+    leaderExited = true;
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= stopGroup());
@@ -273,7 +304,10 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
       await stop();
       throw new Error(`code-server exited before it was ready:\n${tail}`);
     }
-    const ok = await fetch(`${url}healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() - t0 > 60_000) {
       await stop();

@@ -4,14 +4,27 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 export function glob(pattern: string, root: string): string[] {
-  const base = pattern.split('/').filter((_, i, parts) => !/[*?]/.test(parts.slice(0, i + 1).join('/'))).join('/');
-  const re = new RegExp(`^${pattern.split(/(\*\*\/|\*|\?)/).map((part) =>
-    part === '**/' ? '(?:.*/)?' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
-  ).join('')}$`);
+  const base = pattern
+    .split('/')
+    .filter((_, i, parts) => !/[*?]/.test(parts.slice(0, i + 1).join('/')))
+    .join('/');
+  const re = new RegExp(
+    `^${pattern
+      .split(/(\*\*\/|\*|\?)/)
+      .map((part) =>
+        part === '**/'
+          ? '(?:.*/)?'
+          : part === '*'
+            ? '[^/]*'
+            : part === '?'
+              ? '[^/]'
+              : part.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+      )
+      .join('')}$`,
+  );
   if (!existsSync(path.join(root, base))) return [];
   return (readdirSync(path.join(root, base), { recursive: true }) as string[])
     .map((f) => path.posix.join(base, f))
     .filter((f) => re.test(f))
     .sort();
 }
-

@@ -39,7 +39,8 @@ const RESULTS = path.join(ROOT, 'test-results', 'exthost-results.json');
 /** Everything the workbench logged (the extension host's console included), kept after each run. */
 const WORKBENCH_LOG = path.join(ROOT, 'test-results', 'exthost-workbench.log');
 /** Workbench messages that are expected here (no internet, no GitHub sign-in) and only add noise. */
-const NOISE = /ENOTFOUND|authentication provider|^(Resolv|Creating a socket|Updating additional builtin|Creation of workbench contribution|Canceled)|^\s*$/;
+const NOISE =
+  /ENOTFOUND|authentication provider|^(Resolv|Creating a socket|Updating additional builtin|Creation of workbench contribution|Canceled)|^\s*$/;
 
 async function loadConfig(): Promise<ExthostConfig> {
   const mod = (await import(pathToFileURL(path.join(ROOT, '.vscode-test.mjs')).href)) as { default: ExthostConfig };
@@ -74,7 +75,9 @@ export interface ExthostRun {
 
 export async function runExthostTests({
   timeoutMs = +(process.env.EXTHOST_TIMEOUT_MS ?? 300_000),
-  log = (s: string): void => { process.stderr.write(`${s}\n`); },
+  log = (s: string): void => {
+    process.stderr.write(`${s}\n`);
+  },
 } = {}): Promise<ExthostRun> {
   const t0 = Date.now();
   const config = await loadConfig();
@@ -94,7 +97,9 @@ export async function runExthostTests({
     try {
       const page = await browser.newPage();
       let exit!: (c: number) => void;
-      const exited = new Promise<number>((resolve) => { exit = resolve; });
+      const exited = new Promise<number>((resolve) => {
+        exit = resolve;
+      });
       await page.exposeFunction('codeAutomationLog', (_type: string, args: unknown[]) => {
         const text = util.format(...args);
         workbenchLog.push(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${text}`);
@@ -111,7 +116,9 @@ export async function runExthostTests({
       let timer: NodeJS.Timeout | undefined;
       code = await Promise.race([
         exited,
-        new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); }),
+        new Promise<'timeout'>((r) => {
+          timer = setTimeout(() => r('timeout'), timeoutMs);
+        }),
       ]);
       clearTimeout(timer);
     } finally {
@@ -142,7 +149,11 @@ test('extension host (code-server): test/exthost/**/*.test.ts', { timeout: 600_0
   }
   if (run.loadError) throw new Error(`extension-host tests did not load:\n${run.loadError}`);
   if (run.code !== 0 && !run.results.some((r) => r.state === 'failed')) {
-    throw new Error(run.code === 'timeout' ? 'extension-host tests timed out (EXTHOST_TIMEOUT_MS)' : `extension host exited with ${run.code}`);
+    throw new Error(
+      run.code === 'timeout'
+        ? 'extension-host tests timed out (EXTHOST_TIMEOUT_MS)'
+        : `extension host exited with ${run.code}`,
+    );
   }
   if (run.results.length === 0) throw new Error('no extension-host test ran');
 });

@@ -30,17 +30,33 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     // Chromium's own config and cache (crash reports, …) in .cache/vscode/chromium, not in ~/.config.
-    env: { ...process.env, XDG_CONFIG_HOME: path.join(CACHE, 'chromium', 'config'), XDG_CACHE_HOME: path.join(CACHE, 'chromium', 'cache') },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    env: {
+      ...process.env,
+      XDG_CONFIG_HOME: path.join(CACHE, 'chromium', 'config'),
+      XDG_CACHE_HOME: path.join(CACHE, 'chromium', 'cache'),
+    },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
 /** Packages the extension unless dist/ebpf-packet-capture.vsix is newer than everything that goes
  *  into it (npm test packages before the run; this serves a single test file run by hand). */
 export function ensureVsix(): string {
-  const inputs = ['package.json', ...glob('dist/extension/**/*', ROOT), ...glob('dist/agent/**/*', ROOT),
-    ...glob('dist/webview/**/*', ROOT)];
+  const inputs = [
+    'package.json',
+    ...glob('dist/extension/**/*', ROOT),
+    ...glob('dist/agent/**/*', ROOT),
+    ...glob('dist/webview/**/*', ROOT),
+  ];
   const stamp = existsSync(VSIX) ? statSync(VSIX).mtimeMs : 0;
   if (inputs.some((f) => statSync(path.join(ROOT, f)).mtimeMs > stamp)) {
     execFileSync('bash', [path.join(ROOT, 'scripts', 'vscode-package.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -64,7 +80,12 @@ export async function runCommand(page: Page, title: string, { attempts = 8, rowT
     await page.keyboard.press('F1');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(`>${title}`);
-    if (await row.waitFor({ timeout: rowTimeout }).then(() => true, () => false)) {
+    if (
+      await row.waitFor({ timeout: rowTimeout }).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await page.keyboard.press('Enter');
       return;
     }
@@ -74,8 +95,13 @@ export async function runCommand(page: Page, title: string, { attempts = 8, rowT
 
 /** The open quick pick's row whose label is exactly `label`. */
 export function quickPickRow(page: Page, label: string): Locator {
-  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) });
+  return page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({
+      has: page.locator('.label-name', {
+        hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`),
+      }),
+    });
 }
 
 /** The labels of the open quick pick's rendered rows (each row's first label; not its detail line). */
@@ -120,7 +146,11 @@ export interface WorkbenchOptions {
 /** Starts code-server with the packaged extension, opens a page on its workbench with a fresh folder,
  *  runs `fn`, and stops everything (also on failure). On failure it leaves a screenshot and
  *  code-server's log in test-results/e2e/. */
-export async function withWorkbench<T>(t: TestContext, fn: (wb: Workbench) => Promise<T>, opts: WorkbenchOptions = {}): Promise<T> {
+export async function withWorkbench<T>(
+  t: TestContext,
+  fn: (wb: Workbench) => Promise<T>,
+  opts: WorkbenchOptions = {},
+): Promise<T> {
   const folder = mkdtempSync(path.join(tmpdir(), 'pcap-e2e-workspace-'));
   for (const [rel, content] of Object.entries(opts.files ?? {})) {
     mkdirSync(path.dirname(path.join(folder, rel)), { recursive: true });

@@ -4,10 +4,23 @@ import { EMPTY_BUILDER, buildFilter, builderProblem, parseBuiltFilter } from '..
 
 test('the builder writes tcpdump-style expressions', () => {
   assert.equal(buildFilter(EMPTY_BUILDER), '');
-  assert.equal(buildFilter({ protocol: 'tcp', port: '443', host: '10.0.0.1', direction: 'both' }), 'tcp and port 443 and host 10.0.0.1');
-  assert.equal(buildFilter({ protocol: 'any', port: '', host: '10.0.0.0/8', direction: 'in' }), 'net 10.0.0.0/8 and inbound');
-  assert.equal(buildFilter({ protocol: 'icmp', port: '53', host: '', direction: 'out' }), 'icmp and outbound', 'ICMP has no ports');
-  assert.equal(buildFilter({ protocol: 'udp', port: ' 53 ', host: ' fe80::1 ', direction: 'both' }), 'udp and port 53 and host fe80::1');
+  assert.equal(
+    buildFilter({ protocol: 'tcp', port: '443', host: '10.0.0.1', direction: 'both' }),
+    'tcp and port 443 and host 10.0.0.1',
+  );
+  assert.equal(
+    buildFilter({ protocol: 'any', port: '', host: '10.0.0.0/8', direction: 'in' }),
+    'net 10.0.0.0/8 and inbound',
+  );
+  assert.equal(
+    buildFilter({ protocol: 'icmp', port: '53', host: '', direction: 'out' }),
+    'icmp and outbound',
+    'ICMP has no ports',
+  );
+  assert.equal(
+    buildFilter({ protocol: 'udp', port: ' 53 ', host: ' fe80::1 ', direction: 'both' }),
+    'udp and port 53 and host fe80::1',
+  );
 });
 
 test('expressions the builder could have written come back as builder fields', () => {
@@ -20,7 +33,16 @@ test('expressions the builder could have written come back as builder fields', (
     assert.deepEqual(parseBuiltFilter(buildFilter(state)), state);
   }
   assert.deepEqual(parseBuiltFilter('PORT 22 AND Tcp'), { protocol: 'tcp', port: '22', host: '', direction: 'both' });
-  for (const custom of ['tcp or udp', 'not port 22', 'tcp and tcp', 'host 10.0.0.0/8', 'net 10.0.0.1', 'icmp and port 1', 'tcp,80', 'src host 1.2.3.4']) {
+  for (const custom of [
+    'tcp or udp',
+    'not port 22',
+    'tcp and tcp',
+    'host 10.0.0.0/8',
+    'net 10.0.0.1',
+    'icmp and port 1',
+    'tcp,80',
+    'src host 1.2.3.4',
+  ]) {
     assert.equal(parseBuiltFilter(custom), undefined, custom);
   }
 });

@@ -51,7 +51,8 @@ before(async () => {
     ['webview/dev/index.html', 'index.html'],
     ['webview/dev/theme.css', 'theme.css'],
     ['webview/panel.css', 'panel.css'],
-  ] as const) copyFileSync(join(ROOT, from), join(dir, to));
+  ] as const)
+    copyFileSync(join(ROOT, from), join(dir, to));
   const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
   server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
@@ -60,14 +61,25 @@ before(async () => {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': types[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
     res.end(readFileSync(file));
   });
   await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -97,12 +109,17 @@ async function open(query: string, viewport = { width: 1400, height: 900 }): Pro
   // tsx compiles this file with esbuild's keepNames: functions passed to the page call __name().
   await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   await page.goto(`${base}?${query}`);
   await page.waitForFunction(() => {
     const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
-    return (rows.length > 0 && rows.every((r) => !r.classList.contains('loading'))) || document.querySelector('.pt-empty:not([hidden])');
+    return (
+      (rows.length > 0 && rows.every((r) => !r.classList.contains('loading'))) ||
+      document.querySelector('.pt-empty:not([hidden])')
+    );
   });
   return watch;
 }
@@ -140,16 +157,22 @@ function shownRows(page: Page): Promise<ShownRow[]> {
 function timeUntilShown(page: Page, index: number, action: string): Promise<number> {
   return page.evaluate(
     async ({ index, action }) => {
-      const dev = (window as unknown as { __dev: { panel: { table: { scrollToIndex(i: number): void; focus(): void } } } }).__dev;
+      const dev = (
+        window as unknown as { __dev: { panel: { table: { scrollToIndex(i: number): void; focus(): void } } } }
+      ).__dev;
       const t0 = performance.now();
       if (action === 'scroll') dev.panel.table.scrollToIndex(index);
-      else document.querySelector('.packet-table')!.dispatchEvent(new KeyboardEvent('keydown', { key: action, bubbles: true }));
+      else
+        document
+          .querySelector('.packet-table')!
+          .dispatchEvent(new KeyboardEvent('keydown', { key: action, bubbles: true }));
       for (;;) {
         await new Promise(requestAnimationFrame);
         const rows = Array.from(document.querySelectorAll<HTMLElement>('.pt-row:not([hidden])'));
         const indices = rows.map((r) => Number(r.getAttribute('aria-rowindex')) - 2);
         const near = indices.some((i) => Math.abs(i - index) <= 1);
-        if (near && rows.length > 0 && rows.every((r) => !r.classList.contains('loading'))) return performance.now() - t0;
+        if (near && rows.length > 0 && rows.every((r) => !r.classList.contains('loading')))
+          return performance.now() - t0;
         if (performance.now() - t0 > 5000) throw new Error(`rows near ${index} not shown after 5 s`);
       }
     },
@@ -159,7 +182,13 @@ function timeUntilShown(page: Page, index: number, action: string): Promise<numb
 
 /** Scrolls so that row `index` is at the top, and waits until the rows there are loaded. */
 async function scrollTo(page: Page, index: number): Promise<void> {
-  await page.evaluate((i) => (window as unknown as { __dev: { panel: { table: { scrollToIndex(i: number): void } } } }).__dev.panel.table.scrollToIndex(i), index);
+  await page.evaluate(
+    (i) =>
+      (
+        window as unknown as { __dev: { panel: { table: { scrollToIndex(i: number): void } } } }
+      ).__dev.panel.table.scrollToIndex(i),
+    index,
+  );
   await page.waitForFunction((i) => {
     const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
     const near = rows.some((r) => Math.abs(Number(r.getAttribute('aria-rowindex')) - 2 - i) <= 1);
@@ -177,9 +206,18 @@ function stats(values: number[]): { p50: number; p95: number; max: number; n: nu
 test('a million rows: the DOM holds only the visible rows, following the tail', { skip }, async () => {
   const w = await open('rows=1000000');
   const { page } = w;
-  const table = await page.evaluate(() => (window as unknown as { __dev: { table(): { visible: number; rowElements: number; total: number; following: boolean } } }).__dev.table());
+  const table = await page.evaluate(() =>
+    (
+      window as unknown as {
+        __dev: { table(): { visible: number; rowElements: number; total: number; following: boolean } };
+      }
+    ).__dev.table(),
+  );
   assert.equal(table.total, 1_000_000);
-  assert.ok(table.rowElements <= table.visible + 2, `${table.rowElements} row elements for ${table.visible} visible rows`);
+  assert.ok(
+    table.rowElements <= table.visible + 2,
+    `${table.rowElements} row elements for ${table.visible} visible rows`,
+  );
   assert.ok(table.following, 'starts at the tail');
   const rows = await shownRows(page);
   assert.equal(rows.at(-1)!.number, 1_000_000, 'the last row is in view');
@@ -204,7 +242,13 @@ test('jumps: scroll to row 900,000, drag the scrollbar, Home and End', { skip },
   // Drag the thumb from the top to 90% of the track.
   const track = (await page.locator('.pt-track').boundingBox())!;
   const thumb = (await page.locator('.pt-thumb').boundingBox())!;
-  await page.evaluate(() => document.addEventListener('pointerup', () => ((window as unknown as { pointerUpAt: number }).pointerUpAt = performance.now()), { capture: true }));
+  await page.evaluate(() =>
+    document.addEventListener(
+      'pointerup',
+      () => ((window as unknown as { pointerUpAt: number }).pointerUpAt = performance.now()),
+      { capture: true },
+    ),
+  );
   await page.mouse.move(thumb.x + thumb.width / 2, thumb.y + thumb.height / 2);
   await page.mouse.down();
   const targetY = thumb.y + thumb.height / 2 + 0.9 * (track.height - thumb.height);
@@ -215,7 +259,11 @@ test('jumps: scroll to row 900,000, drag the scrollbar, Home and End', { skip },
     for (;;) {
       const t = await new Promise<number>(requestAnimationFrame);
       const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
-      if (rows.length > 0 && rows.every((r) => !r.classList.contains('loading')) && Number(rows[0]!.getAttribute('aria-rowindex')) > 850_000) {
+      if (
+        rows.length > 0 &&
+        rows.every((r) => !r.classList.contains('loading')) &&
+        Number(rows[0]!.getAttribute('aria-rowindex')) > 850_000
+      ) {
         return t - (window as unknown as { pointerUpAt: number }).pointerUpAt;
       }
     }
@@ -225,7 +273,12 @@ test('jumps: scroll to row 900,000, drag the scrollbar, Home and End', { skip },
 
   const end = await timeUntilShown(page, 999_999, 'End');
   assert.equal((await shownRows(page)).at(-1)!.number, 1_000_000);
-  report.jumpMs = { scrollTo900k: Math.round(scroll), home: Math.round(home), dragTo90pctAfterPointerUp: Math.round(drag), end: Math.round(end) };
+  report.jumpMs = {
+    scrollTo900k: Math.round(scroll),
+    home: Math.round(home),
+    dragTo90pctAfterPointerUp: Math.round(drag),
+    end: Math.round(end),
+  };
   assert.ok(scroll < 500, `row 900,000 took ${scroll} ms`);
   assert.deepEqual(w.problems, []);
   await close(w);
@@ -235,7 +288,11 @@ test('frame times while 100k rows/s arrive (following the tail, with evictions)'
   const w = await open('rows=1000000&status=capturing&rate=100000&limit=1200000&tick=100');
   const { page } = w;
   const measured = await page.evaluate(async () => {
-    const dev = (window as unknown as { __dev: { renderTimes(): number[]; fake: { counters(): { received: number; evicted: number } } } }).__dev;
+    const dev = (
+      window as unknown as {
+        __dev: { renderTimes(): number[]; fake: { counters(): { received: number; evicted: number } } };
+      }
+    ).__dev;
     const deltas: number[] = [];
     let longTasks = 0;
     let blankFrames = 0;
@@ -255,10 +312,20 @@ test('frame times while 100k rows/s arrive (following the tail, with evictions)'
       requestAnimationFrame(frame);
     });
     const c = dev.fake.counters();
-    return { deltas, renders: dev.renderTimes().slice(renderBefore), appended: c.received - before, evicted: c.evicted, longTasks, blankFrames };
+    return {
+      deltas,
+      renders: dev.renderTimes().slice(renderBefore),
+      appended: c.received - before,
+      evicted: c.evicted,
+      longTasks,
+      blankFrames,
+    };
   });
   const rows = await shownRows(page);
-  const received = await page.evaluate(() => (window as unknown as { __dev: { fake: { counters(): { received: number } } } }).__dev.fake.counters().received);
+  const received = await page.evaluate(
+    () =>
+      (window as unknown as { __dev: { fake: { counters(): { received: number } } } }).__dev.fake.counters().received,
+  );
   assert.ok(measured.appended > 300_000, `appended ${measured.appended}`);
   assert.ok(measured.evicted > 0, 'evictions happened');
   const lag = received - rows.at(-1)!.number!;
@@ -266,7 +333,14 @@ test('frame times while 100k rows/s arrive (following the tail, with evictions)'
   const frames = stats(measured.deltas.slice(1));
   const renders = stats(measured.renders);
   report.loadAverageDuringLiveAppend = loadavg().map((x) => Math.round(x * 10) / 10);
-  report.liveAppend = { appendedRows: measured.appended, frameDeltaMs: frames, renderMs: renders, longTasks: measured.longTasks, framesWithBlankRows: measured.blankFrames, tailLagRows: lag };
+  report.liveAppend = {
+    appendedRows: measured.appended,
+    frameDeltaMs: frames,
+    renderMs: renders,
+    longTasks: measured.longTasks,
+    framesWithBlankRows: measured.blankFrames,
+    tailLagRows: lag,
+  };
   // The goal is 16 ms frames; the bound here is loose because the machine may be shared (the
   // measurements file has the numbers and the load average). What the panel controls is strict:
   // its own work per frame, and no frame with empty rows at the tail.
@@ -302,10 +376,14 @@ test('wheel and keyboard scrolling stay on time at a million rows', { skip }, as
 
   await page.locator('.packet-table').focus();
   await page.keyboard.press('ArrowDown');
-  const selected = await page.evaluate(() => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected);
+  const selected = await page.evaluate(
+    () => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected,
+  );
   assert.ok(selected >= rows[0]!.index, 'ArrowDown selects a row in view');
   await page.keyboard.press('PageDown');
-  const paged = await page.evaluate(() => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected);
+  const paged = await page.evaluate(
+    () => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected,
+  );
   assert.ok(paged > selected + 5, `PageDown moved the selection (${selected} → ${paged})`);
   assert.equal(await page.locator('.pt-row.selected').getAttribute('aria-selected'), 'true');
   assert.ok(await page.locator('.packet-table[aria-activedescendant]').count());
@@ -329,18 +407,26 @@ test('a selected packet: tree, hex, highlighting both ways', { skip }, async () 
   await selectRow(page, 'DNS');
   const layers = await page.locator('vscode-tree > vscode-tree-item > .dt-label').allTextContents();
   assert.match(layers[0]!, /^Frame \d+: \d+ bytes on wire/);
-  assert.deepEqual(layers.slice(1).map((l) => l.split(/[ ,]/)[0]), ['Ethernet', 'Internet', 'User', 'Domain']);
+  assert.deepEqual(
+    layers.slice(1).map((l) => l.split(/[ ,]/)[0]),
+    ['Ethernet', 'Internet', 'User', 'Domain'],
+  );
   assert.equal(await page.locator('.pt-row.selected').count(), 1);
   assert.equal(await page.locator('.packet-table .pt-row.selected').getAttribute('aria-selected'), 'true');
   assert.equal(await page.locator('vscode-tree').getAttribute('role'), 'tree');
   assert.equal(await page.locator('vscode-tree-item').first().getAttribute('role'), 'treeitem');
 
   // Hex: 16 bytes a line, offsets, ASCII with dots.
-  const firstLine = await page.locator('.hx-line:not([hidden])').first().evaluate((el) => ({
-    offset: el.querySelector('.hx-off')!.textContent,
-    bytes: Array.from(el.querySelectorAll('.hx-b')).map((b) => b.textContent),
-    ascii: Array.from(el.querySelectorAll('.hx-c')).map((c) => c.textContent).join(''),
-  }));
+  const firstLine = await page
+    .locator('.hx-line:not([hidden])')
+    .first()
+    .evaluate((el) => ({
+      offset: el.querySelector('.hx-off')!.textContent,
+      bytes: Array.from(el.querySelectorAll('.hx-b')).map((b) => b.textContent),
+      ascii: Array.from(el.querySelectorAll('.hx-c'))
+        .map((c) => c.textContent)
+        .join(''),
+    }));
   assert.equal(firstLine.offset, '0000');
   assert.equal(firstLine.bytes.length, 16);
   assert.ok(firstLine.bytes.every((b) => /^[0-9a-f]{2}$/.test(b ?? '')));
@@ -348,8 +434,14 @@ test('a selected packet: tree, hex, highlighting both ways', { skip }, async () 
   assert.match(firstLine.ascii, /\./);
 
   // A layer highlights its bytes: IPv4 is bytes 14..33.
-  await page.locator('vscode-tree > vscode-tree-item', { hasText: 'Internet Protocol Version 4' }).locator('.dt-label').first().click();
-  const ipRange = await page.evaluate(() => (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange());
+  await page
+    .locator('vscode-tree > vscode-tree-item', { hasText: 'Internet Protocol Version 4' })
+    .locator('.dt-label')
+    .first()
+    .click();
+  const ipRange = await page.evaluate(() =>
+    (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange(),
+  );
   assert.deepEqual(ipRange, { start: 14, end: 34 });
   assert.equal(await page.locator('.hx-b.hl').count(), 20);
   assert.equal(await page.locator('.hx-c.hl').count(), 20);
@@ -358,20 +450,40 @@ test('a selected packet: tree, hex, highlighting both ways', { skip }, async () 
   const ip = page.locator('vscode-tree > vscode-tree-item', { hasText: 'Internet Protocol Version 4' });
   await ip.locator('.dt-label').first().dblclick();
   await page.locator('vscode-tree-item .dt-label', { hasText: 'Source Address: ' }).click();
-  assert.deepEqual(await page.evaluate(() => (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange()), { start: 26, end: 30 });
+  assert.deepEqual(
+    await page.evaluate(() =>
+      (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange(),
+    ),
+    { start: 26, end: 30 },
+  );
   assert.match((await page.locator('.field-info').textContent()) ?? '', /ip\.src · bytes 26–29 \(4 bytes\)/);
 
   // A click on a hex byte selects the deepest field holding it: byte 0x1f is in ip.dst.
-  await page.locator('.hx-line:not([hidden])', { has: page.locator('.hx-off', { hasText: '0010' }) }).locator('.hx-b').nth(15).click();
+  await page
+    .locator('.hx-line:not([hidden])', { has: page.locator('.hx-off', { hasText: '0010' }) })
+    .locator('.hx-b')
+    .nth(15)
+    .click();
   const selected = await page.locator('vscode-tree-item[selected]').last().locator('.dt-label').first().textContent();
   assert.match(selected ?? '', /^Destination Address: /);
-  assert.deepEqual(await page.evaluate(() => (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange()), { start: 30, end: 34 });
+  assert.deepEqual(
+    await page.evaluate(() =>
+      (window as unknown as { __dev: { hexRange(): { start: number; end: number } } }).__dev.hexRange(),
+    ),
+    { start: 30, end: 34 },
+  );
 
   // The selected field is remembered by name on the next packet of the same kind.
   await page.locator('.packet-table').focus();
-  const before = await page.evaluate(() => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected);
+  const before = await page.evaluate(
+    () => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected,
+  );
   await page.keyboard.press('ArrowDown');
-  await page.waitForFunction((b) => (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected === b + 1, before);
+  await page.waitForFunction(
+    (b) =>
+      (window as unknown as { __dev: { panel: { table: { selected: number } } } }).__dev.panel.table.selected === b + 1,
+    before,
+  );
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.activeElement?.tagName === 'VSCODE-TREE-ITEM');
   assert.deepEqual(w.problems, []);
@@ -383,14 +495,22 @@ test('packet data that looks like markup stays text', { skip }, async () => {
   const { page } = w;
   await scrollTo(page, 0);
   const rows = await shownRows(page);
-  assert.ok(rows.some((r) => r.info.includes('<img src=x onerror=alert(1)>')), 'the DNS info shows the markup as text');
+  assert.ok(
+    rows.some((r) => r.info.includes('<img src=x onerror=alert(1)>')),
+    'the DNS info shows the markup as text',
+  );
   assert.ok(rows.some((r) => r.info.includes('<script>alert(2)</script>')));
   await selectRow(page, 'HTTP', '200 OK');
   const http = page.locator('vscode-tree > vscode-tree-item', { hasText: 'Hypertext Transfer Protocol' });
   await http.locator('.dt-label').first().dblclick();
   await page.locator('vscode-tree-item .dt-label', { hasText: 'File Data' }).dblclick();
-  assert.ok(await page.locator('vscode-tree-item .dt-label', { hasText: '<img src=x onerror=alert(4)>hello world' }).count());
-  assert.ok(await page.locator('.cf-if-row', { hasText: 'veth' }).count(), 'the interface with markup in its name is listed');
+  assert.ok(
+    await page.locator('vscode-tree-item .dt-label', { hasText: '<img src=x onerror=alert(4)>hello world' }).count(),
+  );
+  assert.ok(
+    await page.locator('.cf-if-row', { hasText: 'veth' }).count(),
+    'the interface with markup in its name is listed',
+  );
   // No element came from packet data: no <img>, no <script> but the page's own, no <b>.
   const elements = await page.evaluate(() => {
     const all: Element[] = [];
@@ -401,7 +521,11 @@ test('packet data that looks like markup stays text', { skip }, async () => {
       }
     };
     walk(document);
-    return { img: all.filter((e) => e.tagName === 'IMG').length, script: all.filter((e) => e.tagName === 'SCRIPT').length, b: all.filter((e) => e.tagName === 'B').length };
+    return {
+      img: all.filter((e) => e.tagName === 'IMG').length,
+      script: all.filter((e) => e.tagName === 'SCRIPT').length,
+      b: all.filter((e) => e.tagName === 'B').length,
+    };
   });
   assert.deepEqual(elements, { img: 0, script: 1, b: 0 });
   await page.waitForTimeout(200);
@@ -416,12 +540,20 @@ test('display filter: expression, text search, error; follow conversation', { sk
   const filter = page.locator('vscode-textfield.tb-filter input');
   await filter.fill('dns');
   await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'expression');
-  await page.waitForFunction(() => Array.from(document.querySelectorAll('.pt-row:not([hidden])')).every((r) => r.querySelector('.c-protocol')?.textContent === 'DNS'));
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll('.pt-row:not([hidden])')).every(
+      (r) => r.querySelector('.c-protocol')?.textContent === 'DNS',
+    ),
+  );
   assert.equal(await page.locator('.sb-item', { hasText: 'Shown' }).locator('.sb-value').textContent(), '16,667');
 
   await filter.fill('Client Hello');
   await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'text search');
-  await page.waitForFunction(() => Array.from(document.querySelectorAll('.pt-row:not([hidden])')).every((r) => r.querySelector('.c-info')?.textContent?.includes('Client Hello')));
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll('.pt-row:not([hidden])')).every((r) =>
+      r.querySelector('.c-info')?.textContent?.includes('Client Hello'),
+    ),
+  );
 
   await filter.fill('tcp.port == ');
   await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'error');
@@ -434,7 +566,9 @@ test('display filter: expression, text search, error; follow conversation', { sk
   await scrollTo(page, 1200);
   const row = await selectRow(page, 'TLSv1.3');
   await page.locator('vscode-button', { hasText: 'Follow Conversation' }).click();
-  await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('vscode-textfield.tb-filter')!.value ?? '').startsWith('tcp && (('));
+  await page.waitForFunction(() =>
+    (document.querySelector<HTMLInputElement>('vscode-textfield.tb-filter')!.value ?? '').startsWith('tcp && (('),
+  );
   await page.waitForFunction(() => {
     const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
     return rows.length > 0 && rows.every((r) => !r.classList.contains('loading'));
@@ -447,8 +581,14 @@ test('display filter: expression, text search, error; follow conversation', { sk
   const addresses = new Set(conv.flatMap((r) => [r.info.match(/\d+ → \d+|Client Hello/)?.[0] ?? '']));
   assert.ok(conv.length >= 4 && addresses.size <= 4, `one conversation: ${JSON.stringify(conv.slice(0, 4))}`);
   assert.ok(conv.every((r) => ['TCP', 'TLSv1.3'].includes(r.protocol)));
-  assert.ok(conv.some((r) => r.number === row.number), 'the followed packet is in the conversation');
-  await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === String(n), row.number);
+  assert.ok(
+    conv.some((r) => r.number === row.number),
+    'the followed packet is in the conversation',
+  );
+  await page.waitForFunction(
+    (n) => document.querySelector('.pt-row.selected .c-number')?.textContent === String(n),
+    row.number,
+  );
 
   // Context menu: Follow Conversation is there too.
   await page.locator('.pt-row:not([hidden])').first().click({ button: 'right' });
@@ -464,27 +604,40 @@ test('capture form: the builder writes the filter, validation inline, start and 
   assert.match((await page.locator('.pt-empty').textContent()) ?? '', /press Start/);
   await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
   const setSelect = (cls: string, value: string) =>
-    page.evaluate(({ cls, value }) => {
-      const el = document.querySelectorAll<HTMLElement & { value: string }>('.cf-builder vscode-single-select')[cls === 'protocol' ? 0 : 1]!;
-      el.value = value;
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    }, { cls, value });
+    page.evaluate(
+      ({ cls, value }) => {
+        const el = document.querySelectorAll<HTMLElement & { value: string }>('.cf-builder vscode-single-select')[
+          cls === 'protocol' ? 0 : 1
+        ]!;
+        el.value = value;
+        el.dispatchEvent(new Event('change', { bubbles: true }));
+      },
+      { cls, value },
+    );
   await setSelect('protocol', 'tcp');
   await page.locator('vscode-textfield.cf-port input').fill('443');
   await page.locator('.cf-grow vscode-textfield input').fill('10.0.0.0/8');
   await setSelect('direction', 'in');
-  const text = () => page.evaluate(() => document.querySelector<HTMLElement & { value: string }>('vscode-textfield.cf-filter')!.value);
+  const text = () =>
+    page.evaluate(() => document.querySelector<HTMLElement & { value: string }>('vscode-textfield.cf-filter')!.value);
   assert.equal(await text(), 'tcp and port 443 and net 10.0.0.0/8 and inbound');
   await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('ok'));
   assert.match((await page.locator('.cf-message').textContent()) ?? '', /^✓ /);
 
   // Typing an expression the builder can read sets the builder; a wrong one shows the error inline.
   await page.locator('vscode-textfield.cf-filter input').fill('udp and port 53');
-  await page.waitForFunction(() => document.querySelector<HTMLElement & { value: string }>('vscode-textfield.cf-port')!.value === '53');
+  await page.waitForFunction(
+    () => document.querySelector<HTMLElement & { value: string }>('vscode-textfield.cf-port')!.value === '53',
+  );
   await page.locator('vscode-textfield.cf-filter input').fill('tcp and bogus 1');
   await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('error'));
   assert.match((await page.locator('.cf-message').textContent()) ?? '', /Unexpected "bogus"/);
-  assert.ok(await page.locator('vscode-button', { hasText: 'Start' }).evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), 'Start waits for a valid filter');
+  assert.ok(
+    await page
+      .locator('vscode-button', { hasText: 'Start' })
+      .evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled),
+    'Start waits for a valid filter',
+  );
   await page.screenshot({ path: join(RESULTS, 'form-error-dark.png') });
 
   await page.locator('vscode-textfield.cf-filter input').fill('tcp,443');
@@ -495,20 +648,43 @@ test('capture form: the builder writes the filter, validation inline, start and 
   assert.equal(await stop.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
   await start.click();
   await page.waitForFunction(() => document.querySelector('.sb-status')?.textContent === 'Capturing');
-  await page.waitForFunction(() => Number(document.querySelector('.sb-item .sb-value')?.textContent?.replace(/,/g, '')) > 0);
+  await page.waitForFunction(
+    () => Number(document.querySelector('.sb-item .sb-value')?.textContent?.replace(/,/g, '')) > 0,
+  );
   assert.equal(await start.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
-  assert.ok(await page.locator('vscode-single-select[aria-label="Capture target"][disabled]').count(), 'the target is locked while capturing');
+  assert.ok(
+    await page.locator('vscode-single-select[aria-label="Capture target"][disabled]').count(),
+    'the target is locked while capturing',
+  );
   // The filter stays editable: "Apply to running capture" sends it to the running capture.
   const apply = page.locator('vscode-button', { hasText: 'Apply to running capture' });
-  assert.equal(await page.locator('vscode-textfield.cf-filter[disabled]').count(), 0, 'the filter is editable while capturing');
-  await page.locator('vscode-collapsible').first().evaluate((c) => { (c as HTMLElement & { open: boolean }).open = true; }); // Start folded it
+  assert.equal(
+    await page.locator('vscode-textfield.cf-filter[disabled]').count(),
+    0,
+    'the filter is editable while capturing',
+  );
+  await page
+    .locator('vscode-collapsible')
+    .first()
+    .evaluate((c) => {
+      (c as HTMLElement & { open: boolean }).open = true;
+    }); // Start folded it
   assert.equal(await apply.isVisible(), true);
-  assert.equal(await apply.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true, 'nothing to apply yet');
+  assert.equal(
+    await apply.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled),
+    true,
+    'nothing to apply yet',
+  );
   await page.locator('vscode-textfield.cf-filter input').fill('udp,53');
   await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('ok'));
-  await page.waitForFunction(() => !(document.querySelector('.cf-filter-actions vscode-button') as HTMLElement & { disabled: boolean })?.disabled);
+  await page.waitForFunction(
+    () =>
+      !(document.querySelector('.cf-filter-actions vscode-button') as HTMLElement & { disabled: boolean })?.disabled,
+  );
   await apply.click();
-  await page.waitForFunction(() => /applied to the running capture/.test(document.querySelector('.cf-message')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /applied to the running capture/.test(document.querySelector('.cf-message')?.textContent ?? ''),
+  );
   await stop.click();
   await page.waitForFunction(() => document.querySelector('.sb-status')?.textContent === 'Stopped');
   assert.match((await page.locator('.sb-message').textContent()) ?? '', /Stopped by the user/);
@@ -525,15 +701,26 @@ test('target picker: "Add SSH host…" asks the host, then selects the new targe
   const w = await open('rows=0');
   const { page } = w;
   await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
-  const options = () => page.evaluate(() => Array.from(document.querySelectorAll('vscode-single-select[aria-label="Capture target"] vscode-option')).map((o) => o.textContent));
+  const options = () =>
+    page.evaluate(() =>
+      Array.from(document.querySelectorAll('vscode-single-select[aria-label="Capture target"] vscode-option')).map(
+        (o) => o.textContent,
+      ),
+    );
   assert.deepEqual(await options(), ['Local', 'Add SSH host…'], 'the last entry adds a host');
   const select = page.locator('vscode-single-select[aria-label="Capture target"]');
   await select.click();
   await select.locator('.options [role=option]', { hasText: 'Add SSH host…' }).click();
-  await page.waitForFunction(() => document.querySelector<HTMLElement & { value: string }>('vscode-single-select[aria-label="Capture target"]')?.value === 'ssh:dev@build.example.test');
+  await page.waitForFunction(
+    () =>
+      document.querySelector<HTMLElement & { value: string }>('vscode-single-select[aria-label="Capture target"]')
+        ?.value === 'ssh:dev@build.example.test',
+  );
   assert.deepEqual(await options(), ['Local', 'dev@build.example.test', 'Add SSH host…']);
   await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4, undefined, { timeout: 5000 });
-  const summary = await page.locator('.capture-form vscode-collapsible').evaluate((c) => (c as HTMLElement & { description: string }).description);
+  const summary = await page
+    .locator('.capture-form vscode-collapsible')
+    .evaluate((c) => (c as HTMLElement & { description: string }).description);
   assert.match(summary, /^dev@build\.example\.test · /, 'the form summary names the new target');
   assert.deepEqual(w.problems, []);
   await close(w);

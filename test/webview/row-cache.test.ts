@@ -15,7 +15,16 @@ function fakeHost() {
         release: () => {
           const rows: Row[] = [];
           for (let i = start; i < Math.min(state.total, start + count); i++) {
-            rows.push({ index: i, number: state.base + i + 1, time: 0, source: '', destination: '', protocol: 'TCP', length: 60, info: '' });
+            rows.push({
+              index: i,
+              number: state.base + i + 1,
+              time: 0,
+              source: '',
+              destination: '',
+              protocol: 'TCP',
+              length: 60,
+              info: '',
+            });
           }
           resolve(rows);
         },
@@ -29,11 +38,20 @@ const settle = () => new Promise((r) => setImmediate(r));
 test('asks only for the pages in view, once, nearest first, a few at a time', async () => {
   const host = fakeHost();
   let changes = 0;
-  const cache = new RowCache(host.fetch, () => changes++, (e) => assert.fail(String(e)), { pageSize: 100, maxInFlight: 2 });
+  const cache = new RowCache(
+    host.fetch,
+    () => changes++,
+    (e) => assert.fail(String(e)),
+    { pageSize: 100, maxInFlight: 2 },
+  );
   host.state.total = 1_000_000;
   cache.setRowCount(1_000_000);
   cache.ensure(900_050, 900_350);
-  assert.deepEqual(host.calls.map((c) => c.start), [900_100, 900_200], 'the middle pages first, two in flight');
+  assert.deepEqual(
+    host.calls.map((c) => c.start),
+    [900_100, 900_200],
+    'the middle pages first, two in flight',
+  );
   cache.ensure(900_050, 900_350);
   assert.equal(host.calls.length, 2, 'nothing asked twice');
   host.calls[0]!.release();
@@ -42,12 +60,20 @@ test('asks only for the pages in view, once, nearest first, a few at a time', as
   assert.equal(cache.row(900_150)!.number, 900_151);
   assert.equal(cache.row(900_050), undefined);
   cache.ensure(900_050, 900_350);
-  assert.deepEqual(host.calls.map((c) => c.start), [900_100, 900_200, 900_000]);
+  assert.deepEqual(
+    host.calls.map((c) => c.start),
+    [900_100, 900_200, 900_000],
+  );
 });
 
 test('a short tail page is asked again only after the row count grew', async () => {
   const host = fakeHost();
-  const cache = new RowCache(host.fetch, () => {}, (e) => assert.fail(String(e)), { pageSize: 100 });
+  const cache = new RowCache(
+    host.fetch,
+    () => {},
+    (e) => assert.fail(String(e)),
+    { pageSize: 100 },
+  );
   host.state.total = 150;
   cache.setRowCount(150);
   cache.ensure(100, 149);
@@ -65,7 +91,12 @@ test('a short tail page is asked again only after the row count grew', async () 
 
 test('invalidate drops rows and ignores answers to older requests; shift keeps old rows re-indexed', async () => {
   const host = fakeHost();
-  const cache = new RowCache(host.fetch, () => {}, (e) => assert.fail(String(e)), { pageSize: 100 });
+  const cache = new RowCache(
+    host.fetch,
+    () => {},
+    (e) => assert.fail(String(e)),
+    { pageSize: 100 },
+  );
   host.state.total = 1000;
   cache.setRowCount(1000);
   cache.ensure(0, 99);

@@ -3,9 +3,29 @@
 // million rows cost nothing), growing at a given rate to simulate a live capture, with evictions
 // beyond a limit, display filters, conversations, and requests that answer after a latency and
 // through structuredClone, as postMessage would.
-import type { CaptureStatus, CounterUpdate, HostEvents, InterfaceInfo, PanelState, Requests, RequestName, Row, StartParams } from '../../packet/protocol.js';
+import type {
+  CaptureStatus,
+  CounterUpdate,
+  HostEvents,
+  InterfaceInfo,
+  PanelState,
+  Requests,
+  RequestName,
+  Row,
+  StartParams,
+} from '../../packet/protocol.js';
 import { EventHub, HostError, type EventListener, type EventName, type HostTransport } from '../transport.js';
-import { CLIENTS, TEMPLATES, TEMPLATE_PROTOCOLS, clientIp, clientPort, detail, flowOf, row, searchableText } from './packets.js';
+import {
+  CLIENTS,
+  TEMPLATES,
+  TEMPLATE_PROTOCOLS,
+  clientIp,
+  clientPort,
+  detail,
+  flowOf,
+  row,
+  searchableText,
+} from './packets.js';
 
 export interface FakeOptions {
   /** Packets held at load. */
@@ -22,7 +42,15 @@ export interface FakeOptions {
   tick: number;
 }
 
-export const DEFAULT_OPTIONS: FakeOptions = { rows: 1_000_000, rate: 0, status: 'idle', mode: 'live', latency: 2, limit: 5_000_000, tick: 100 };
+export const DEFAULT_OPTIONS: FakeOptions = {
+  rows: 1_000_000,
+  rate: 0,
+  status: 'idle',
+  mode: 'live',
+  latency: 2,
+  limit: 5_000_000,
+  tick: 100,
+};
 
 /** The packets a filter keeps: ordinals whose (ordinal mod period) is in `offsets` (sorted). */
 interface Periodic {
@@ -50,7 +78,20 @@ const INTERFACES: InterfaceInfo[] = [
   { name: 'veth<img src=x onerror=alert(5)>', up: true, loopback: false, addresses: [] },
 ];
 
-const CAPTURE_WORDS = new Set(['tcp', 'udp', 'sctp', 'icmp', 'icmp6', 'and', 'or', 'not', 'inbound', 'outbound', '(', ')']);
+const CAPTURE_WORDS = new Set([
+  'tcp',
+  'udp',
+  'sctp',
+  'icmp',
+  'icmp6',
+  'and',
+  'or',
+  'not',
+  'inbound',
+  'outbound',
+  '(',
+  ')',
+]);
 
 export class FakeHost implements HostTransport {
   private readonly events = new EventHub();
@@ -78,7 +119,9 @@ export class FakeHost implements HostTransport {
       status: this.options.mode === 'file' ? 'stopped' : this.options.status,
       targets: [{ id: 'local', kind: 'local', label: 'Local', description: 'this machine' }],
       displayFilter: '',
-      ...(this.options.status === 'capturing' ? { capture: { target: 'local', interfaces: ['eth0'], filter: 'tcp and port 443' } } : {}),
+      ...(this.options.status === 'capturing'
+        ? { capture: { target: 'local', interfaces: ['eth0'], filter: 'tcp and port 443' } }
+        : {}),
     };
   }
 
@@ -144,7 +187,10 @@ export class FakeHost implements HostTransport {
       received: this.received,
       bytes: this.received * 231,
       packetsPerSecond: this.state.status === 'capturing' ? this.options.rate : 0,
-      kernelDrops: this.state.status === 'capturing' && this.received > 2_000_000 ? Math.floor((this.received - 2_000_000) / 50_000) : 0,
+      kernelDrops:
+        this.state.status === 'capturing' && this.received > 2_000_000
+          ? Math.floor((this.received - 2_000_000) / 50_000)
+          : 0,
       evicted: this.evicted,
     };
   }
@@ -218,7 +264,10 @@ export class FakeHost implements HostTransport {
       mode = 'expression';
     } else if (/[=!<>&|()]/.test(t) || /^[a-z]+\.[a-z_.]+/i.test(t)) {
       const at = t.search(/[=!<>&|()]/);
-      throw new HostError(`"${t}" is neither a field this filter knows nor valid syntax (near column ${Math.max(1, at + 1)}).`, 'EFILTER');
+      throw new HostError(
+        `"${t}" is neither a field this filter knows nor valid syntax (near column ${Math.max(1, at + 1)}).`,
+        'EFILTER',
+      );
     } else {
       const needle = t.toLowerCase();
       const offsets: number[] = [];
@@ -244,13 +293,19 @@ export class FakeHost implements HostTransport {
     },
     // As if the user typed dev@build.example.test in the host's input box.
     addSshHost: () => {
-      const added = { id: 'ssh:dev@build.example.test', kind: 'ssh' as const, label: 'dev@build.example.test', description: 'SSH host' };
+      const added = {
+        id: 'ssh:dev@build.example.test',
+        kind: 'ssh' as const,
+        label: 'dev@build.example.test',
+        description: 'SSH host',
+      };
       if (!this.state.targets.some((t) => t.id === added.id)) this.state.targets = [...this.state.targets, added];
       this.emit('state', this.state);
       return added;
     },
     startCapture: (params: StartParams) => {
-      if (this.state.status === 'capturing' || this.state.status === 'starting') throw new HostError('A capture is already running in this panel: stop it first.');
+      if (this.state.status === 'capturing' || this.state.status === 'starting')
+        throw new HostError('A capture is already running in this panel: stop it first.');
       if (params.interfaces.length === 0) throw new HostError('Choose at least one interface.');
       this.received = 0;
       this.evicted = 0;
@@ -272,7 +327,10 @@ export class FakeHost implements HostTransport {
     },
     stopCapture: () => {
       this.setStatus('stopping');
-      setTimeout(() => this.setStatus('stopped', `Stopped by the user after ${this.received.toLocaleString('en-US')} packets.`), 200);
+      setTimeout(
+        () => this.setStatus('stopped', `Stopped by the user after ${this.received.toLocaleString('en-US')} packets.`),
+        200,
+      );
     },
     getRows: ({ start, count: n }) => {
       const rows: Row[] = [];
@@ -282,7 +340,8 @@ export class FakeHost implements HostTransport {
     },
     getDetail: ({ index }) => {
       const n = this.ordinal(index);
-      if (n === undefined) throw new HostError(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
+      if (n === undefined)
+        throw new HostError(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
       return detail(n);
     },
     setDisplayFilter: ({ text }) => {
@@ -295,14 +354,20 @@ export class FakeHost implements HostTransport {
       if (n === undefined) throw new HostError(`No packet at row ${index + 1}.`);
       const slot = n % TEMPLATES;
       const flow = flowOf(slot);
-      if (!flow || flow.protocol === 'icmpv6') throw new HostError('This packet belongs to no conversation that can be followed.');
+      if (!flow || flow.protocol === 'icmpv6')
+        throw new HostError('This packet belongs to no conversation that can be followed.');
       const c = Math.floor(n / TEMPLATES) % CLIENTS;
       const client = clientIp(c);
       const side = (a: string, b: string, pa: number, pb: number) =>
-        flow.port ? `ip.src == ${a} && ip.dst == ${b} && ${flow.protocol}.srcport == ${pa} && ${flow.protocol}.dstport == ${pb}` : `ip.src == ${a} && ip.dst == ${b}`;
+        flow.port
+          ? `ip.src == ${a} && ip.dst == ${b} && ${flow.protocol}.srcport == ${pa} && ${flow.protocol}.dstport == ${pb}`
+          : `ip.src == ${a} && ip.dst == ${b}`;
       const port = clientPort(c, slot);
       const filter = `${flow.protocol} && ((${side(client, flow.server, port, flow.port)}) || (${side(flow.server, client, flow.port, port)}))`;
-      this.conversations.set(filter, { period: TEMPLATES * CLIENTS, offsets: flow.slots.map((s) => c * TEMPLATES + s).sort((a, b) => a - b) });
+      this.conversations.set(filter, {
+        period: TEMPLATES * CLIENTS,
+        offsets: flow.slots.map((s) => c * TEMPLATES + s).sort((a, b) => a - b),
+      });
       this.applyFilter(filter);
       this.pushCounters();
       this.emit('displayFilter', { text: filter });
@@ -311,15 +376,25 @@ export class FakeHost implements HostTransport {
     validateCaptureFilter: ({ filter }) => {
       const pca = /^\s*(tcp|udp|sctp)\s*,\s*(\d{1,5})\s*$/i.exec(filter);
       if (pca) return { ok: true, normalized: `${pca[1]!.toLowerCase()} port ${pca[2]}` };
-      const tokens = filter.toLowerCase().replace(/([()])/g, ' $1 ').split(/\s+/).filter(Boolean);
+      const tokens = filter
+        .toLowerCase()
+        .replace(/([()])/g, ' $1 ')
+        .split(/\s+/)
+        .filter(Boolean);
       for (let i = 0; i < tokens.length; i++) {
         const t = tokens[i]!;
         if (CAPTURE_WORDS.has(t)) continue;
-        if ((t === 'port' && /^\d{1,5}$/.test(tokens[i + 1] ?? '') && Number(tokens[i + 1]) <= 65535) || ((t === 'host' || t === 'net') && tokens[i + 1])) {
+        if (
+          (t === 'port' && /^\d{1,5}$/.test(tokens[i + 1] ?? '') && Number(tokens[i + 1]) <= 65535) ||
+          ((t === 'host' || t === 'net') && tokens[i + 1])
+        ) {
           i++;
           continue;
         }
-        return { ok: false, error: `Unexpected "${t}" (token ${i + 1}): expected a protocol, port N, host ADDR, net CIDR, inbound or outbound.` };
+        return {
+          ok: false,
+          error: `Unexpected "${t}" (token ${i + 1}): expected a protocol, port N, host ADDR, net CIDR, inbound or outbound.`,
+        };
       }
       return { ok: true, normalized: tokens.join(' ') };
     },

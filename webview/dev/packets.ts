@@ -75,9 +75,23 @@ function placeholder(slot: number, c: number): Omit<Summary, 'length'> {
   const flow = flowOf(slot);
   const ip = clientIp(c);
   const out = [0, 2, 3, 5, 7, 10].includes(slot);
-  if (slot === 8) return { source: `08:00:27:4e:66:${(c + 16).toString(16)}`, destination: 'Broadcast', protocol: 'ARP', info: '', direction: 'in' };
-  if (slot === 11) return { source: clientV6(c), destination: 'ff02::1:ff00:1', protocol: 'ICMPv6', info: '', direction: 'in' };
-  return { source: out ? ip : flow!.server, destination: out ? flow!.server : ip, protocol: '', info: '', direction: out ? 'out' : 'in' };
+  if (slot === 8)
+    return {
+      source: `08:00:27:4e:66:${(c + 16).toString(16)}`,
+      destination: 'Broadcast',
+      protocol: 'ARP',
+      info: '',
+      direction: 'in',
+    };
+  if (slot === 11)
+    return { source: clientV6(c), destination: 'ff02::1:ff00:1', protocol: 'ICMPv6', info: '', direction: 'in' };
+  return {
+    source: out ? ip : flow!.server,
+    destination: out ? flow!.server : ip,
+    protocol: '',
+    info: '',
+    direction: out ? 'out' : 'in',
+  };
 }
 
 /** What each template's row says (cheap: no bytes built). */
@@ -89,8 +103,22 @@ export function summary(n: number): Summary {
   const flow = flowOf(slot);
   const sport = clientPort(c, slot);
   const length = frameLength(slot);
-  const out = (protocol: string, info: string): Summary => ({ source: ip, destination: flow!.server, protocol, info, length, direction: 'out' });
-  const inn = (protocol: string, info: string): Summary => ({ source: flow!.server, destination: ip, protocol, info, length, direction: 'in' });
+  const out = (protocol: string, info: string): Summary => ({
+    source: ip,
+    destination: flow!.server,
+    protocol,
+    info,
+    length,
+    direction: 'out',
+  });
+  const inn = (protocol: string, info: string): Summary => ({
+    source: flow!.server,
+    destination: ip,
+    protocol,
+    info,
+    length,
+    direction: 'in',
+  });
   const seq = r % 100000;
   switch (slot) {
     case 0:
@@ -102,28 +130,58 @@ export function summary(n: number): Summary {
     case 3:
       return out('DNS', `Standard query 0x${(r & 0xffff).toString(16).padStart(4, '0')} A ${XSS_NAME}`);
     case 4:
-      return inn('DNS', `Standard query response 0x${(r & 0xffff).toString(16).padStart(4, '0')} A ${XSS_NAME} A 192.0.2.${r & 255}`);
+      return inn(
+        'DNS',
+        `Standard query response 0x${(r & 0xffff).toString(16).padStart(4, '0')} A ${XSS_NAME} A 192.0.2.${r & 255}`,
+      );
     case 5:
       return out('HTTP', `GET ${XSS_PATH} HTTP/1.1`);
     case 6:
       return inn('HTTP', 'HTTP/1.1 200 OK  (text/html)');
     case 7:
-      return out('ICMP', `Echo (ping) request  id=0x${(c + 1).toString(16).padStart(4, '0')}, seq=${seq % 65536}/${((seq % 256) << 8) | ((seq >> 8) & 255)}, ttl=64`);
+      return out(
+        'ICMP',
+        `Echo (ping) request  id=0x${(c + 1).toString(16).padStart(4, '0')}, seq=${seq % 65536}/${((seq % 256) << 8) | ((seq >> 8) & 255)}, ttl=64`,
+      );
     case 8:
-      return { source: `08:00:27:4e:66:${(c + 16).toString(16)}`, destination: 'Broadcast', protocol: 'ARP', info: `Who has 10.1.0.1? Tell ${ip}`, length, direction: 'in' };
+      return {
+        source: `08:00:27:4e:66:${(c + 16).toString(16)}`,
+        destination: 'Broadcast',
+        protocol: 'ARP',
+        info: `Who has 10.1.0.1? Tell ${ip}`,
+        length,
+        direction: 'in',
+      };
     case 9:
       return inn('TCP', `443 → ${sport} [ACK] Seq=1 Ack=${seq + 1} Win=501 Len=0`);
     case 10:
       return out('QUIC', `Initial, DCID=${r.toString(16).padStart(8, '0')}, PKN: 0, CRYPTO, PADDING`);
     default:
-      return { source: clientV6(c), destination: 'ff02::1:ff00:1', protocol: 'ICMPv6', info: 'Neighbor Solicitation for fe80::1 from 08:00:27:4e:66:01', length, direction: 'in' };
+      return {
+        source: clientV6(c),
+        destination: 'ff02::1:ff00:1',
+        protocol: 'ICMPv6',
+        info: 'Neighbor Solicitation for fe80::1 from 08:00:27:4e:66:01',
+        length,
+        direction: 'in',
+      };
   }
 }
 
 export function row(n: number, index: number): Row {
   const s = summary(n);
   const jitter = (hash(n) % 1000) * 1e-9;
-  return { index, number: n + 1, time: n * SECONDS_PER_PACKET + jitter, source: s.source, destination: s.destination, protocol: s.protocol, length: s.length, info: s.info, direction: s.direction };
+  return {
+    index,
+    number: n + 1,
+    time: n * SECONDS_PER_PACKET + jitter,
+    source: s.source,
+    destination: s.destination,
+    protocol: s.protocol,
+    length: s.length,
+    info: s.info,
+    direction: s.direction,
+  };
 }
 
 /** Text the dev page's text search looks at, per template. */
@@ -192,7 +250,14 @@ class Writer {
   }
 }
 
-function f(name: string, label: string, offset: number, length: number, children?: Field[], value?: string | number | boolean): Field {
+function f(
+  name: string,
+  label: string,
+  offset: number,
+  length: number,
+  children?: Field[],
+  value?: string | number | boolean,
+): Field {
   const field: Field = { name, label, offset, length };
   if (value !== undefined) field.value = value;
   if (children) field.children = children;
@@ -267,9 +332,9 @@ function ipv4(w: Writer, src: string, dst: string, proto: number, id: number): {
         f('ip.dsfield', 'Differentiated Services Field: 0x00 (DSCP: CS0, ECN: Not-ECT)', start + 1, 1),
         f('ip.len', `Total Length: ${total}`, len, 2, undefined, total),
         f('ip.id', `Identification: 0x${(id & 0xffff).toString(16).padStart(4, '0')} (${id & 0xffff})`, start + 4, 2),
-        f('ip.flags', '010. .... = Flags: 0x2, Don\'t fragment', start + 6, 2, [
+        f('ip.flags', "010. .... = Flags: 0x2, Don't fragment", start + 6, 2, [
           f('ip.flags.rb', '0... .... = Reserved bit: Not set', start + 6, 1, undefined, false),
-          f('ip.flags.df', '.1.. .... = Don\'t fragment: Set', start + 6, 1, undefined, true),
+          f('ip.flags.df', ".1.. .... = Don't fragment: Set", start + 6, 1, undefined, true),
           f('ip.flags.mf', '..0. .... = More fragments: Not set', start + 6, 1, undefined, false),
           f('ip.frag_offset', '...0 0000 0000 0000 = Fragment Offset: 0', start + 6, 2, undefined, 0),
         ]),
@@ -291,7 +356,17 @@ const TCP_FLAGS: [number, string, string][] = [
   [0x01, 'FIN', 'tcp.flags.fin'],
 ];
 
-function tcp(w: Writer, sport: number, dport: number, seq: number, ack: number, flags: number, win: number, mss: boolean, payloadLength: number): Layer {
+function tcp(
+  w: Writer,
+  sport: number,
+  dport: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  win: number,
+  mss: boolean,
+  payloadLength: number,
+): Layer {
   const start = w.pos;
   const headerLength = mss ? 24 : 20;
   w.u16(sport);
@@ -310,9 +385,23 @@ function tcp(w: Writer, sport: number, dport: number, seq: number, ack: number, 
     f('tcp.dstport', `Destination Port: ${dport}`, start + 2, 2, undefined, dport),
     f('tcp.seq', `Sequence Number: ${seq}    (relative sequence number)`, start + 4, 4, undefined, seq),
     f('tcp.ack', `Acknowledgment Number: ${ack}    (relative ack number)`, start + 8, 4, undefined, ack),
-    f('tcp.hdr_len', `${(headerLength / 4).toString(2).padStart(4, '0')} .... = Header Length: ${headerLength} bytes (${headerLength / 4})`, start + 12, 1, undefined, headerLength),
-    f('tcp.flags', `Flags: 0x${flags.toString(16).padStart(3, '0')} (${names.join(', ')})`, start + 12, 2,
-      TCP_FLAGS.map(([bit, name, fname]) => f(fname, `${name}: ${flags & bit ? 'Set' : 'Not set'}`, start + 13, 1, undefined, Boolean(flags & bit)))),
+    f(
+      'tcp.hdr_len',
+      `${(headerLength / 4).toString(2).padStart(4, '0')} .... = Header Length: ${headerLength} bytes (${headerLength / 4})`,
+      start + 12,
+      1,
+      undefined,
+      headerLength,
+    ),
+    f(
+      'tcp.flags',
+      `Flags: 0x${flags.toString(16).padStart(3, '0')} (${names.join(', ')})`,
+      start + 12,
+      2,
+      TCP_FLAGS.map(([bit, name, fname]) =>
+        f(fname, `${name}: ${flags & bit ? 'Set' : 'Not set'}`, start + 13, 1, undefined, Boolean(flags & bit)),
+      ),
+    ),
     f('tcp.window_size_value', `Window: ${win}`, start + 14, 2, undefined, win),
     f('tcp.checksum', 'Checksum: 0x3c2a [unverified]', start + 16, 2),
     f('tcp.urgent_pointer', 'Urgent Pointer: 0', start + 18, 2, undefined, 0),
@@ -322,11 +411,13 @@ function tcp(w: Writer, sport: number, dport: number, seq: number, ack: number, 
     w.u8(2);
     w.u8(4);
     w.u16(1460);
-    fields.push(f('tcp.options', 'Options: (4 bytes), Maximum segment size', o, 4, [
-      f('tcp.option_kind', 'Kind: Maximum Segment Size (2)', o, 1, undefined, 2),
-      f('tcp.option_len', 'Length: 4', o + 1, 1, undefined, 4),
-      f('tcp.options.mss_val', 'MSS Value: 1460', o + 2, 2, undefined, 1460),
-    ]));
+    fields.push(
+      f('tcp.options', 'Options: (4 bytes), Maximum segment size', o, 4, [
+        f('tcp.option_kind', 'Kind: Maximum Segment Size (2)', o, 1, undefined, 2),
+        f('tcp.option_len', 'Length: 4', o + 1, 1, undefined, 4),
+        f('tcp.options.mss_val', 'MSS Value: 1460', o + 2, 2, undefined, 1460),
+      ]),
+    );
   }
   return {
     protocol: 'tcp',
@@ -383,10 +474,30 @@ function dns(w: Writer, id: number, response: boolean, answer: string): Layer {
   w.u16(1);
   const fields: Field[] = [
     f('dns.id', `Transaction ID: 0x${id.toString(16).padStart(4, '0')}`, start, 2, undefined, id),
-    f('dns.flags', `Flags: 0x${(response ? 0x8180 : 0x0100).toString(16).padStart(4, '0')} Standard query${response ? ' response, No error' : ''}`, start + 2, 2, [
-      f('dns.flags.response', `${response ? 1 : 0}... .... .... .... = Response: Message is a ${response ? 'response' : 'query'}`, start + 2, 2, undefined, response),
-      f('dns.flags.recdesired', '.... ...1 .... .... = Recursion desired: Do query recursively', start + 2, 2, undefined, true),
-    ]),
+    f(
+      'dns.flags',
+      `Flags: 0x${(response ? 0x8180 : 0x0100).toString(16).padStart(4, '0')} Standard query${response ? ' response, No error' : ''}`,
+      start + 2,
+      2,
+      [
+        f(
+          'dns.flags.response',
+          `${response ? 1 : 0}... .... .... .... = Response: Message is a ${response ? 'response' : 'query'}`,
+          start + 2,
+          2,
+          undefined,
+          response,
+        ),
+        f(
+          'dns.flags.recdesired',
+          '.... ...1 .... .... = Recursion desired: Do query recursively',
+          start + 2,
+          2,
+          undefined,
+          true,
+        ),
+      ],
+    ),
     f('dns.count.queries', 'Questions: 1', start + 4, 2, undefined, 1),
     f('dns.count.answers', `Answer RRs: ${response ? 1 : 0}`, start + 6, 2, undefined, response ? 1 : 0),
     f('dns.count.auth_rr', 'Authority RRs: 0', start + 8, 2, undefined, 0),
@@ -407,15 +518,23 @@ function dns(w: Writer, id: number, response: boolean, answer: string): Layer {
     w.u32(300);
     w.u16(4);
     const addr = w.raw(ipBytes(answer));
-    fields.push(f('dns.answers', 'Answers', a, 16, [
-      f('dns.resp', `${XSS_NAME}: type A, class IN, addr ${answer}`, a, 16, [
-        f('dns.resp.name', `Name: ${XSS_NAME}`, a, 2, undefined, XSS_NAME),
-        f('dns.resp.ttl', 'Time to live: 300 (5 minutes)', a + 6, 4, undefined, 300),
-        f('dns.a', `Address: ${answer}`, addr, 4, undefined, answer),
+    fields.push(
+      f('dns.answers', 'Answers', a, 16, [
+        f('dns.resp', `${XSS_NAME}: type A, class IN, addr ${answer}`, a, 16, [
+          f('dns.resp.name', `Name: ${XSS_NAME}`, a, 2, undefined, XSS_NAME),
+          f('dns.resp.ttl', 'Time to live: 300 (5 minutes)', a + 6, 4, undefined, 300),
+          f('dns.a', `Address: ${answer}`, addr, 4, undefined, answer),
+        ]),
       ]),
-    ]));
+    );
   }
-  return { protocol: 'dns', label: `Domain Name System (${response ? 'response' : 'query'})`, offset: start, length: w.pos - start, fields };
+  return {
+    protocol: 'dns',
+    label: `Domain Name System (${response ? 'response' : 'query'})`,
+    offset: start,
+    length: w.pos - start,
+    fields,
+  };
 }
 
 function http(w: Writer, text: string): Layer {
@@ -427,13 +546,23 @@ function http(w: Writer, text: string): Layer {
   const lines = head.split('\r\n');
   lines.forEach((line, i) => {
     const length = new TextEncoder().encode(`${line}\r\n`).length;
-    const name = i === 0 ? (line.startsWith('HTTP/') ? 'http.response.line' : 'http.request.line') : `http.header.${line.split(':')[0]!.toLowerCase()}`;
+    const name =
+      i === 0
+        ? line.startsWith('HTTP/')
+          ? 'http.response.line'
+          : 'http.request.line'
+        : `http.header.${line.split(':')[0]!.toLowerCase()}`;
     fields.push(f(name, `${line}\\r\\n`, at, length, undefined, line));
     at += length;
   });
   fields.push(f('http.blank', '\\r\\n', at, 2));
   at += 2;
-  if (body) fields.push(f('http.file_data', `File Data: ${body.length} bytes`, at, body.length, [f('text', body, at, body.length, undefined, body)]));
+  if (body)
+    fields.push(
+      f('http.file_data', `File Data: ${body.length} bytes`, at, body.length, [
+        f('text', body, at, body.length, undefined, body),
+      ]),
+    );
   return { protocol: 'http', label: 'Hypertext Transfer Protocol', offset: start, length: w.pos - start, fields };
 }
 
@@ -556,7 +685,19 @@ export function detail(n: number, withSummary = true): PacketDetail {
       ipv4Packet(6, () => {
         const [a, b] = tcpPorts();
         const flags = slot === 0 ? 0x02 : slot === 1 ? 0x12 : 0x10;
-        return [tcp(w, a, b, slot === 9 ? 1 : 0, slot === 0 ? 0 : 1 + (slot === 9 ? r % 100000 : 0), flags, slot === 9 ? 501 : 64240, slot === 0, 0)];
+        return [
+          tcp(
+            w,
+            a,
+            b,
+            slot === 9 ? 1 : 0,
+            slot === 0 ? 0 : 1 + (slot === 9 ? r % 100000 : 0),
+            flags,
+            slot === 9 ? 501 : 64240,
+            slot === 0,
+            0,
+          ),
+        ];
       });
       break;
     case 2:
@@ -604,20 +745,30 @@ export function detail(n: number, withSummary = true): PacketDetail {
         w.u32(r);
         w.u32(hash(r));
         for (let i = 0; i < 10; i++) w.u8(hash(r + i + 100));
-        return [u, {
-          protocol: 'quic',
-          label: 'QUIC IETF',
-          offset: q,
-          length: w.pos - q,
-          fields: [
-            f('quic.header_form', '1... .... = Header Form: Long Header (1)', q, 1, undefined, true),
-            f('quic.version', 'Version: 1 (0x00000001)', q + 1, 4, undefined, 1),
-            f('quic.dcil', 'Destination Connection ID Length: 8', q + 5, 1, undefined, 8),
-            f('quic.dcid', `Destination Connection ID: ${r.toString(16).padStart(8, '0')}${hash(r).toString(16).padStart(8, '0')}`, q + 6, 8),
-          ],
-        }];
+        return [
+          u,
+          {
+            protocol: 'quic',
+            label: 'QUIC IETF',
+            offset: q,
+            length: w.pos - q,
+            fields: [
+              f('quic.header_form', '1... .... = Header Form: Long Header (1)', q, 1, undefined, true),
+              f('quic.version', 'Version: 1 (0x00000001)', q + 1, 4, undefined, 1),
+              f('quic.dcil', 'Destination Connection ID Length: 8', q + 5, 1, undefined, 8),
+              f(
+                'quic.dcid',
+                `Destination Connection ID: ${r.toString(16).padStart(8, '0')}${hash(r).toString(16).padStart(8, '0')}`,
+                q + 6,
+                8,
+              ),
+            ],
+          },
+        ];
       });
-      problems.push(`QUIC: the packet was cut at ${w.pos} of ${QUIC_LENGTH} bytes (snaplen): the payload is not decoded.`);
+      problems.push(
+        `QUIC: the packet was cut at ${w.pos} of ${QUIC_LENGTH} bytes (snaplen): the payload is not decoded.`,
+      );
       break;
     }
     default: {
@@ -670,9 +821,14 @@ export function detail(n: number, withSummary = true): PacketDetail {
   const bytes = Uint8Array.from(w.data);
   let binary = '';
   for (const b of bytes) binary += String.fromCharCode(b);
-  const conversation = flow && flow.protocol !== 'icmpv6'
-    ? { protocol: flow.protocol, a: `${clientIp(c)}${flow.port ? `:${sport}` : ''}`, b: `${flow.server}${flow.port ? `:${flow.port}` : ''}` }
-    : undefined;
+  const conversation =
+    flow && flow.protocol !== 'icmpv6'
+      ? {
+          protocol: flow.protocol,
+          a: `${clientIp(c)}${flow.port ? `:${sport}` : ''}`,
+          b: `${flow.server}${flow.port ? `:${flow.port}` : ''}`,
+        }
+      : undefined;
   return {
     number: n + 1,
     time: n * SECONDS_PER_PACKET,

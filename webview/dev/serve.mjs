@@ -19,6 +19,9 @@ createServer((req, res) => {
     res.writeHead(404).end();
     return;
   }
-  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': types[extname(file)] ?? 'application/octet-stream',
+    'cache-control': 'no-store',
+  });
   res.end(readFileSync(file));
 }).listen(port, '127.0.0.1', () => console.log(`http://127.0.0.1:${port}/?rows=1000000&rate=100000&status=capturing`));

@@ -47,9 +47,15 @@ export class Agent {
   readonly exited: Promise<AgentExit>;
   private readonly waiters: { event: string; resolve: (e: AgentEvent) => void }[] = [];
 
-  constructor(readonly args: readonly string[], options: SpawnOptions = {}) {
+  constructor(
+    readonly args: readonly string[],
+    options: SpawnOptions = {},
+  ) {
     const [cmd, argv] = options.unprivileged
-      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, AGENT, ...args]]
+      ? [
+          'setpriv',
+          ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, AGENT, ...args],
+        ]
       : [process.execPath, [AGENT, ...args]];
     this.child = spawn(cmd, argv, {
       stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
@@ -161,7 +167,11 @@ export interface CaptureRun {
  * Starts a capture (-w FILE --events json, plus `args`; name "-" writes to stdout), waits for 'started', runs `traffic`,
  * lets it settle, stops by closing stdin, and checks the agent exited 0 with a 'stopped' event.
  */
-export async function capture(args: readonly string[], traffic: () => Promise<void>, options: { dir: string; name: string }): Promise<CaptureRun> {
+export async function capture(
+  args: readonly string[],
+  traffic: () => Promise<void>,
+  options: { dir: string; name: string },
+): Promise<CaptureRun> {
   // name "-": the capture goes to stdout (collected in agent.stdout).
   const file = options.name === '-' ? '-' : path.join(options.dir, options.name);
   const agent = spawnAgent(['capture', ...args, '-w', file, '--events', 'json']);
@@ -188,7 +198,11 @@ export async function captureMany(
   traffic: () => Promise<void>,
   dir: string,
 ): Promise<Map<string, CaptureRun>> {
-  const agents = runs.map((r) => ({ ...r, file: path.join(dir, r.name), agent: spawnAgent(['capture', ...r.args, '-w', path.join(dir, r.name), '--events', 'json']) }));
+  const agents = runs.map((r) => ({
+    ...r,
+    file: path.join(dir, r.name),
+    agent: spawnAgent(['capture', ...r.args, '-w', path.join(dir, r.name), '--events', 'json']),
+  }));
   try {
     const started = await Promise.all(agents.map((a) => a.agent.started(20_000)));
     await traffic();
@@ -197,7 +211,8 @@ export async function captureMany(
     const out = new Map<string, CaptureRun>();
     agents.forEach((a, i) => {
       const exit = exits[i]!;
-      if (exit.code !== 0) throw new Error(`agent ${a.name} exited ${exit.code ?? exit.signal}; stderr:\n${a.agent.stderr}`);
+      if (exit.code !== 0)
+        throw new Error(`agent ${a.name} exited ${exit.code ?? exit.signal}; stderr:\n${a.agent.stderr}`);
       const stopped = a.agent.event('stopped');
       if (!stopped) throw new Error(`agent ${a.name}: no "stopped" event; stderr:\n${a.agent.stderr}`);
       out.set(a.name, { agent: a.agent, file: a.file, started: started[i]!, stopped, exit });

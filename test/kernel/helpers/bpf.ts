@@ -29,7 +29,10 @@ export function links(): Map<number, number> {
 
 /** The tcx programs attached to an interface in a namespace, per direction. */
 export function tcx(ns: Netns, dev: string): { ingress: TcxAttachment[]; egress: TcxAttachment[] } {
-  const raw = JSON.parse(ns.exec('python3', [TCXQUERY, dev])) as Record<'ingress' | 'egress', { prog: number; link: number }[]>;
+  const raw = JSON.parse(ns.exec('python3', [TCXQUERY, dev])) as Record<
+    'ingress' | 'egress',
+    { prog: number; link: number }[]
+  >;
   if (raw.ingress.length + raw.egress.length === 0) return { ingress: [], egress: [] };
   const names = programs();
   const named = (xs: { prog: number; link: number }[]) => xs.map((x) => ({ ...x, name: names.get(x.prog) ?? '?' }));

@@ -24,7 +24,10 @@ export function fields(file: string, names: readonly string[], displayFilter?: s
   if (r.status !== 0 || complaints(r.stderr).length > 0) {
     throw new Error(`tshark ${args.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
   }
-  return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
 }
 
 function fieldArgs(file: string, names: readonly string[], displayFilter?: string): string[] {
@@ -43,7 +46,12 @@ export function fieldsAsync(file: string, names: readonly string[], displayFilte
         reject(new Error(`tshark ${args.join(' ')} failed: ${stderr.trim() || err?.message}`));
         return;
       }
-      resolve(stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t')));
+      resolve(
+        stdout
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => l.split('\t')),
+      );
     });
   });
 }
@@ -86,7 +94,8 @@ export interface CapInfo {
 /** `capinfos -M FILE` (exact numbers); throws when capinfos fails or complains. */
 export function capinfos(file: string): CapInfo {
   const r = run('capinfos', ['-M', file]);
-  if (r.status !== 0 || complaints(r.stderr).length > 0) throw new Error(`capinfos ${file} failed (${r.status}): ${r.stderr.trim()}`);
+  if (r.status !== 0 || complaints(r.stderr).length > 0)
+    throw new Error(`capinfos ${file} failed (${r.status}): ${r.stderr.trim()}`);
   const info: Record<string, string> = {};
   const interfaces: Record<string, string>[] = [];
   let current: Record<string, string> | undefined;
@@ -133,7 +142,10 @@ function parseIoStat(stdout: string, n: number): number[] {
   // The data row: "| 0.000 <> 1.234 |  frames |  bytes |  frames |  bytes | …"; none for an empty file.
   const row = stdout.split('\n').find((l) => /^\|\s*[\d.]+\s*<>\s*(?:[\d.]+|Dur)\s*\|/.test(l));
   if (!row) return Array(n).fill(0);
-  const cells = row.split('|').slice(2, -1).map((c) => Number(c.trim()));
+  const cells = row
+    .split('|')
+    .slice(2, -1)
+    .map((c) => Number(c.trim()));
   return Array.from({ length: n }, (_, i) => cells[2 * i]!);
 }
 
@@ -144,7 +156,8 @@ function parseIoStat(stdout: string, n: number): number[] {
 export function counts(file: string, displayFilters: readonly string[]): number[] {
   const args = ioStatArgs(file, displayFilters);
   const r = run('tshark', args);
-  if (r.status !== 0 || complaints(r.stderr).length > 0) throw new Error(`tshark ${args.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
+  if (r.status !== 0 || complaints(r.stderr).length > 0)
+    throw new Error(`tshark ${args.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
   return parseIoStat(r.stdout, displayFilters.length);
 }
 

@@ -26,7 +26,9 @@ export function sh(cmd: string, args: readonly string[], options: { input?: stri
     });
   } catch (e) {
     const err = e as { stderr?: string; status?: number; message: string };
-    throw new CommandError(`${cmd} ${args.join(' ')} failed (status ${err.status}): ${err.stderr?.trim() || err.message}`);
+    throw new CommandError(
+      `${cmd} ${args.join(' ')} failed (status ${err.status}): ${err.stderr?.trim() || err.message}`,
+    );
   }
 }
 
@@ -129,7 +131,10 @@ export async function settle(devices: readonly { ns: Netns; dev: string }[], tim
 
 /** Permanent neighbour entries both ways, so neither side ever sends ARP or neighbour solicitations. */
 export function addNeighbours(x: Host, y: Host): void {
-  for (const [from, to] of [[x, y], [y, x]] as const) {
+  for (const [from, to] of [
+    [x, y],
+    [y, x],
+  ] as const) {
     from.ns.ip('neigh', 'replace', to.ip4, 'lladdr', to.mac, 'dev', from.dev, 'nud', 'permanent');
     from.ns.ip('neigh', 'replace', to.ip6, 'lladdr', to.mac, 'dev', from.dev, 'nud', 'permanent');
   }
@@ -153,7 +158,24 @@ export async function createVethPair(options: VethOptions = {}): Promise<VethPai
     nsB = new Netns(uniqueName(`${tag}b`));
     const a: Host = { ns: nsA, dev: 'vA', mac: '02:00:00:00:00:0a', ip4: `${NET4}.1`, ip6: `${NET6}:1` };
     const b: Host = { ns: nsB, dev: 'vB', mac: '02:00:00:00:00:0b', ip4: `${NET4}.2`, ip6: `${NET6}:2` };
-    sh('ip', ['link', 'add', a.dev, 'netns', nsA.name, 'address', a.mac, 'type', 'veth', 'peer', 'name', b.dev, 'netns', nsB.name, 'address', b.mac]);
+    sh('ip', [
+      'link',
+      'add',
+      a.dev,
+      'netns',
+      nsA.name,
+      'address',
+      a.mac,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      b.dev,
+      'netns',
+      nsB.name,
+      'address',
+      b.mac,
+    ]);
     for (const h of [a, b]) {
       if (options.mtu) h.ns.ip('link', 'set', h.dev, 'mtu', String(options.mtu));
       if (options.addresses !== false) addAddresses(h);
@@ -161,7 +183,14 @@ export async function createVethPair(options: VethOptions = {}): Promise<VethPai
     if (options.addresses !== false) addNeighbours(a, b);
     for (const h of [a, b]) h.ns.ip('link', 'set', h.dev, 'up');
     await settle([a, b]);
-    const pair = { a, b, destroy: () => { nsA.destroy(); nsB!.destroy(); } };
+    const pair = {
+      a,
+      b,
+      destroy: () => {
+        nsA.destroy();
+        nsB!.destroy();
+      },
+    };
     return pair;
   } catch (e) {
     nsB?.destroy();
@@ -171,5 +200,7 @@ export async function createVethPair(options: VethOptions = {}): Promise<VethPai
 }
 
 export function namespaceExists(name: string): boolean {
-  return sh('ip', ['netns', 'list']).split('\n').some((l) => l.split(' ')[0] === name);
+  return sh('ip', ['netns', 'list'])
+    .split('\n')
+    .some((l) => l.split(' ')[0] === name);
 }

@@ -149,11 +149,24 @@ function tcpClient() {
 
 if (!host || !Number.isInteger(port)) fail('usage: traffic.cjs MODE HOST PORT …');
 switch (mode) {
-  case 'udp-send': udpSend(); break;
-  case 'udp-sink': udpServer(false); break;
-  case 'udp-echo': udpServer(true); break;
-  case 'udp-ping': udpPing(); break;
-  case 'tcp-server': tcpServer(); break;
-  case 'tcp-client': tcpClient(); break;
-  default: fail(`unknown mode ${mode}`);
+  case 'udp-send':
+    udpSend();
+    break;
+  case 'udp-sink':
+    udpServer(false);
+    break;
+  case 'udp-echo':
+    udpServer(true);
+    break;
+  case 'udp-ping':
+    udpPing();
+    break;
+  case 'tcp-server':
+    tcpServer();
+    break;
+  case 'tcp-client':
+    tcpClient();
+    break;
+  default:
+    fail(`unknown mode ${mode}`);
 }

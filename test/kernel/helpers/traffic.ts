@@ -47,7 +47,12 @@ export class Generator {
       child.on('close', (code) => {
         unregister();
         notReady(new Error(`${cmd} ${args.join(' ')} exited (${code}) before it was ready: ${err.trim()}`));
-        const last = out.replace(/^ready\n/, '').trim().split('\n').at(-1) ?? '';
+        const last =
+          out
+            .replace(/^ready\n/, '')
+            .trim()
+            .split('\n')
+            .at(-1) ?? '';
         let result: Record<string, number> = {};
         try {
           result = JSON.parse(last);
@@ -76,7 +81,15 @@ export function python(ns: Netns, ...args: (string | number)[]): Generator {
 }
 
 /** COUNT datagrams of SIZE bytes from ns to host:port, received by a sink in `to` (so all arrived). */
-export async function udpOneWay(from: Netns, to: Netns, host: string, port: number, count: number, size: number, sport?: number): Promise<void> {
+export async function udpOneWay(
+  from: Netns,
+  to: Netns,
+  host: string,
+  port: number,
+  count: number,
+  size: number,
+  sport?: number,
+): Promise<void> {
   const sink = node(to, 'udp-sink', host, port, count, GENERATOR_TIMEOUT_MS);
   await sink.ready;
   await node(from, 'udp-send', host, port, count, size, ...(sport ? [sport] : [])).expectOk();
@@ -84,7 +97,15 @@ export async function udpOneWay(from: Netns, to: Netns, host: string, port: numb
 }
 
 /** COUNT request/response pairs: `from` sends, a udp-echo server in `to` answers each. */
-export async function udpEcho(from: Netns, to: Netns, host: string, port: number, count: number, size: number, sport?: number): Promise<void> {
+export async function udpEcho(
+  from: Netns,
+  to: Netns,
+  host: string,
+  port: number,
+  count: number,
+  size: number,
+  sport?: number,
+): Promise<void> {
   const server = node(to, 'udp-echo', host, port, count, GENERATOR_TIMEOUT_MS);
   await server.ready;
   await node(from, 'udp-ping', host, port, count, size, GENERATOR_TIMEOUT_MS, ...(sport ? [sport] : [])).expectOk();
@@ -92,7 +113,15 @@ export async function udpEcho(from: Netns, to: Netns, host: string, port: number
 }
 
 /** One TCP connection: the client in `from` sends `bytes`, the server in `to` replies with `reply` bytes. */
-export async function tcpExchange(from: Netns, to: Netns, host: string, port: number, bytes: number, reply: number, sport?: number): Promise<void> {
+export async function tcpExchange(
+  from: Netns,
+  to: Netns,
+  host: string,
+  port: number,
+  bytes: number,
+  reply: number,
+  sport?: number,
+): Promise<void> {
   const server = node(to, 'tcp-server', host, port, reply, GENERATOR_TIMEOUT_MS);
   await server.ready;
   await node(from, 'tcp-client', host, port, bytes, GENERATOR_TIMEOUT_MS, ...(sport ? [sport] : [])).expectOk();
@@ -110,10 +139,19 @@ export class Tcpdump {
   readonly listening: Promise<void>;
   private stderr = '';
 
-  constructor(ns: Netns, dev: string, readonly file: string, extra: readonly string[] = []) {
-    this.child = spawn('ip', ['netns', 'exec', ns.name, 'tcpdump', '-n', '-U', '--immediate-mode', '-i', dev, '-w', file, ...extra], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+  constructor(
+    ns: Netns,
+    dev: string,
+    readonly file: string,
+    extra: readonly string[] = [],
+  ) {
+    this.child = spawn(
+      'ip',
+      ['netns', 'exec', ns.name, 'tcpdump', '-n', '-U', '--immediate-mode', '-i', dev, '-w', file, ...extra],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     const child = this.child;
     const unregister = registerCleanup(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

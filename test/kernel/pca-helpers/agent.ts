@@ -36,7 +36,13 @@ export class Agent {
   }
 
   /** `ip netns exec NS [WRAPPER…] env VARS… bin/pcap-agent ARGS…` */
-  static start(sb: Sandbox, ns: string, env: Record<string, string>, args: string[] = [], wrapper: string[] = []): Agent {
+  static start(
+    sb: Sandbox,
+    ns: string,
+    env: Record<string, string>,
+    args: string[] = [],
+    wrapper: string[] = [],
+  ): Agent {
     const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
     return new Agent(sb.spawn(ns, [...wrapper, 'env', ...vars, AGENT, ...args]));
   }
@@ -61,7 +67,9 @@ export class Agent {
       const hit = this.lines.slice(from).find((l) => re.test(l));
       if (hit !== undefined) return hit;
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`agent exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${re}; stderr:\n${this.stderr}`);
+        throw new Error(
+          `agent exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${re}; stderr:\n${this.stderr}`,
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${re} on the agent's stderr:\n${this.stderr}`);
@@ -86,7 +94,8 @@ export class Agent {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const e = await this.exit;
     clearTimeout(timer);
-    if (e.signal === 'SIGKILL') throw new Error(`agent did not stop within ${timeoutMs} ms of SIGTERM; stderr:\n${this.stderr}`);
+    if (e.signal === 'SIGKILL')
+      throw new Error(`agent did not stop within ${timeoutMs} ms of SIGTERM; stderr:\n${this.stderr}`);
     return e;
   }
 
@@ -101,12 +110,21 @@ export class Agent {
   tcxLinks(): TcxLink[] {
     return fdinfos(this.pid)
       .filter((f) => f.link_type === 'tcx')
-      .map((f) => ({ linkId: Number(f.link_id), progId: Number(f.prog_id), ifindex: Number(f.ifindex), attach: f.attach_type.includes('ingress') ? 'ingress' as const : 'egress' as const }));
+      .map((f) => ({
+        linkId: Number(f.link_id),
+        progId: Number(f.prog_id),
+        ifindex: Number(f.ifindex),
+        attach: f.attach_type.includes('ingress') ? ('ingress' as const) : ('egress' as const),
+      }));
   }
 
   /** `bpftool link show` entries that run one of this agent's programs. */
   bpftoolLinks(): { id: number; prog_id: number }[] {
-    const progs = new Set(fdinfos(this.pid).filter((f) => f.prog_type !== undefined).map((f) => Number(f.prog_id)));
+    const progs = new Set(
+      fdinfos(this.pid)
+        .filter((f) => f.prog_type !== undefined)
+        .map((f) => Number(f.prog_id)),
+    );
     return bpftoolLinks().filter((l) => progs.has(l.prog_id));
   }
 

@@ -55,7 +55,8 @@ export class RawClient {
       const check = () => {
         const c = this.reports.find((r) => r.event === 'closed');
         if (c) resolve(c);
-        else if (gone) reject(new Error(`raw client exited ${this.child.exitCode ?? this.child.signalCode} without a report`));
+        else if (gone)
+          reject(new Error(`raw client exited ${this.child.exitCode ?? this.child.signalCode} without a report`));
         else this.waiters.push(check);
       };
       this.child.once('close', () => {
@@ -114,8 +115,28 @@ export class RawClient {
  * `tshark -i TCP@HOST:PORT -c COUNT -a duration:SECONDS -w FILE` inside `ns`: it stops after COUNT
  * packets (or SECONDS), and closes its connection when it does.
  */
-export function tsharkClient(sb: Sandbox, ns: string, port: number, file: string, count: number, seconds = 20): ChildProcess {
-  return sb.spawn(ns, ['timeout', String(seconds + 10), 'tshark', '-q', '-i', `TCP@127.0.0.1:${port}`, '-c', String(count), '-a', `duration:${seconds}`, '-w', file]);
+export function tsharkClient(
+  sb: Sandbox,
+  ns: string,
+  port: number,
+  file: string,
+  count: number,
+  seconds = 20,
+): ChildProcess {
+  return sb.spawn(ns, [
+    'timeout',
+    String(seconds + 10),
+    'tshark',
+    '-q',
+    '-i',
+    `TCP@127.0.0.1:${port}`,
+    '-c',
+    String(count),
+    '-a',
+    `duration:${seconds}`,
+    '-w',
+    file,
+  ]);
 }
 
 export async function tsharkDone(child: ChildProcess): Promise<void> {
@@ -132,20 +153,40 @@ export interface FilePacket {
 
 /** The packets of a capture file as tshark reads them: UDP destination port and our sequence number. */
 export function readWithTshark(file: string): FilePacket[] {
-  const out = run('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=/t', '-e', 'udp.dstport', '-e', 'udp.payload']);
+  const out = run('tshark', [
+    '-r',
+    file,
+    '-T',
+    'fields',
+    '-E',
+    'separator=/t',
+    '-e',
+    'udp.dstport',
+    '-e',
+    'udp.payload',
+  ]);
   return out
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => {
       const [dport, payload] = l.split('\t');
       const bytes = Buffer.from((payload ?? '').replace(/:/g, ''), 'hex');
-      const seq = bytes.length >= 9 && bytes.subarray(0, 5).toString('latin1') === 'pcapp' ? bytes.readUInt32BE(5) : undefined;
+      const seq =
+        bytes.length >= 9 && bytes.subarray(0, 5).toString('latin1') === 'pcapp' ? bytes.readUInt32BE(5) : undefined;
       return { dport: Number(dport), seq };
     });
 }
 
 /** Sends `count` numbered datagrams from `ns` to host:port (see udp-send.mjs); resolves when sent. */
-export async function sendUdp(sb: Sandbox, ns: string, host: string, port: number, count: number, first = 0, otherPort?: number): Promise<void> {
+export async function sendUdp(
+  sb: Sandbox,
+  ns: string,
+  host: string,
+  port: number,
+  count: number,
+  first = 0,
+  otherPort?: number,
+): Promise<void> {
   const args = ['timeout', '20', 'node', UDP_SEND, host, String(port), String(count), String(first)];
   if (otherPort !== undefined) args.push('--other', String(otherPort));
   const child = sb.spawn(ns, args);

@@ -57,7 +57,8 @@ function parse() {
       if (p.length >= l4 + 8 && p.readUInt16BE(l4 + 2) === interest) {
         st.matching++;
         const payload = p.subarray(l4 + 8);
-        if (payload.length >= 9 && payload.subarray(0, 5).toString('latin1') === 'pcapp') st.seqs.push(payload.readUInt32BE(5));
+        if (payload.length >= 9 && payload.subarray(0, 5).toString('latin1') === 'pcapp')
+          st.seqs.push(payload.readUInt32BE(5));
       }
     }
     off += 16 + capLen;

@@ -14,7 +14,11 @@ process.on('exit', () => {
 });
 // A signal (the test runner's timeout, `timeout`, Ctrl-C) skips 'exit' hooks: clean up first,
 // then end as the signal would have, unless someone else handles it too.
-for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+for (const [sig, n] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+  ['SIGHUP', 1],
+] as const) {
   process.on(sig, () => {
     for (const sb of live) sb.cleanupSync();
     if (process.listenerCount(sig) === 1) process.exit(128 + n);
@@ -52,7 +56,10 @@ export class Sandbox {
   veth(nsA: string, nameA: string, nsB: string, nameB: string, addrA: string[] = [], addrB: string[] = []): Veth {
     if (nsA === nsB) run('ip', ['-n', nsA, 'link', 'add', nameA, 'type', 'veth', 'peer', 'name', nameB]);
     else run('ip', ['link', 'add', nameA, 'netns', nsA, 'type', 'veth', 'peer', 'name', nameB, 'netns', nsB]);
-    for (const [ns, dev, addrs] of [[nsA, nameA, addrA], [nsB, nameB, addrB]] as const) {
+    for (const [ns, dev, addrs] of [
+      [nsA, nameA, addrA],
+      [nsB, nameB, addrB],
+    ] as const) {
       // IPv6 addresses must not wait for duplicate address detection before traffic flows.
       for (const a of addrs) run('ip', ['-n', ns, 'addr', 'add', a, 'dev', dev, ...(a.includes(':') ? ['nodad'] : [])]);
       run('ip', ['-n', ns, 'link', 'set', dev, 'up']);
@@ -102,7 +109,8 @@ export class Sandbox {
     for (const p of this.processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     for (const ns of this.namespaces.splice(0)) {
       // Whatever still runs inside (a grandchild we never saw) dies with its namespace's end.
-      const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split(/\s+/).filter(Boolean) ?? [];
+      const pids =
+        spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split(/\s+/).filter(Boolean) ?? [];
       for (const pid of pids) {
         try {
           process.kill(Number(pid), 'SIGKILL');

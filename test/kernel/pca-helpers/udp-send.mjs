@@ -17,7 +17,8 @@ const first = Number(firstText ?? 0);
 const other = rest[0] === '--other' ? Number(rest[1]) : undefined;
 const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
 
-const send = (p, payload) => new Promise((resolve, reject) => sock.send(payload, p, host, (e) => (e ? reject(e) : resolve())));
+const send = (p, payload) =>
+  new Promise((resolve, reject) => sock.send(payload, p, host, (e) => (e ? reject(e) : resolve())));
 for (let i = 0; i < count; i++) {
   const payload = Buffer.alloc(32);
   payload.write('pcapp', 0, 'latin1');

@@ -12,7 +12,9 @@ export async function sendUdp(address: string, port: number, count: number): Pro
   try {
     await new Promise<void>((resolve) => socket.bind(0, ROOT_SIDE, resolve));
     for (let i = 0; i < count; i++) {
-      await new Promise<void>((resolve, reject) => socket.send(Buffer.from(`packet ${i}`), port, address, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        socket.send(Buffer.from(`packet ${i}`), port, address, (e) => (e ? reject(e) : resolve())),
+      );
       await sleep(5);
     }
   } finally {
@@ -22,5 +24,8 @@ export async function sendUdp(address: string, port: number, count: number): Pro
 
 /** The agent processes running on the remote host (pgrep -af lines). */
 export function remoteAgentProcesses(fixture: SshFixture): string[] {
-  return fixture.exec('sh', ['-c', 'pgrep -af "pcap-agent[.]js" || true']).split('\n').filter((l) => l.trim() !== '');
+  return fixture
+    .exec('sh', ['-c', 'pgrep -af "pcap-agent[.]js" || true'])
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }

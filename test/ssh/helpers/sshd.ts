@@ -192,7 +192,13 @@ export function processes(): Proc[] {
       // (sshd's per-user child), and status has the real uid that pgrep -U and userdel look at.
       const status = fs.readFileSync(`/proc/${name}/status`, 'utf8');
       const field = (key: string): string => status.match(new RegExp(`^${key}:\\s*(\\S+)`, 'm'))?.[1] ?? '';
-      out.push({ pid: Number(name), ppid: Number(field('PPid')), state: field('State'), uid: Number(field('Uid')), comm: field('Name') });
+      out.push({
+        pid: Number(name),
+        ppid: Number(field('PPid')),
+        state: field('State'),
+        uid: Number(field('Uid')),
+        comm: field('Name'),
+      });
     } catch {
       // exited meanwhile
     }
@@ -269,11 +275,16 @@ function assertSubnetsFree(): void {
     { family: 6 as const, net: `${NET6}:`, len: 64, ipFlag: '-6' },
   ];
   for (const n of nets) {
-    const addrs = JSON.parse(sh('ip', ['-j', n.ipFlag, 'addr'])) as { ifname: string; addr_info: { local: string; prefixlen: number }[] }[];
+    const addrs = JSON.parse(sh('ip', ['-j', n.ipFlag, 'addr'])) as {
+      ifname: string;
+      addr_info: { local: string; prefixlen: number }[];
+    }[];
     for (const link of addrs) {
       for (const a of link.addr_info) {
         if (overlaps(n.family, a.local, a.prefixlen, n.net, n.len)) {
-          throw new Error(`${n.net}/${n.len} is already in use in the root namespace (${link.ifname} has ${a.local}/${a.prefixlen}); the SSH fixture needs it for its veth`);
+          throw new Error(
+            `${n.net}/${n.len} is already in use in the root namespace (${link.ifname} has ${a.local}/${a.prefixlen}); the SSH fixture needs it for its veth`,
+          );
         }
       }
     }
@@ -282,7 +293,9 @@ function assertSubnetsFree(): void {
       if (r.dst === 'default') continue;
       const [dst, len] = r.dst.split('/');
       if (overlaps(n.family, dst, Number(len ?? (n.family === 4 ? 32 : 128)), n.net, n.len)) {
-        throw new Error(`${n.net}/${n.len} is already routed in the root namespace (${r.dst} dev ${r.dev}); the SSH fixture needs it for its veth`);
+        throw new Error(
+          `${n.net}/${n.len} is already routed in the root namespace (${r.dst} dev ${r.dev}); the SSH fixture needs it for its veth`,
+        );
       }
     }
   }
@@ -325,7 +338,10 @@ async function createRemoteHost(j: Janitor, n: number): Promise<{ remote: Netns;
   await waitUp(() => remote!.ip('-j', 'link', 'show', 'dev', REMOTE_DEV), `${REMOTE_DEV} in ${nsName}`);
 
   // The whole point: connections to the remote leave through our veth and nowhere else.
-  for (const [flag, addr] of [['-4', ADDRESS], ['-6', ADDRESS6]]) {
+  for (const [flag, addr] of [
+    ['-4', ADDRESS],
+    ['-6', ADDRESS6],
+  ]) {
     const dev = (JSON.parse(sh('ip', ['-j', flag, 'route', 'get', addr])) as { dev: string }[])[0].dev;
     if (dev !== localDev) throw new Error(`route to ${addr} goes via ${dev}, not ${localDev}`);
   }
@@ -426,16 +442,25 @@ function createUser(j: Janitor, dir: string, name: string): CreatedUser {
   sh('chpasswd', [], { input: `${name}:${password}\n` });
   const keyPassphrase = randomBytes(12).toString('base64url');
   const plain = keygen(path.join(dir, 'keys', name), `${name}@pcap-ssh-fixture`);
-  const encrypted = keygen(path.join(dir, 'keys', `${name}-encrypted`), `${name}-encrypted@pcap-ssh-fixture`, keyPassphrase);
+  const encrypted = keygen(
+    path.join(dir, 'keys', `${name}-encrypted`),
+    `${name}-encrypted@pcap-ssh-fixture`,
+    keyPassphrase,
+  );
 
   // sshd reads authorized keys with the user's privileges: the user must own (or read) the file.
   const authorized = path.join(dir, 'authorized_keys', name);
   fs.writeFileSync(authorized, `${plain.pub}\n${encrypted.pub}\n`, { mode: 0o600 });
   fs.chownSync(authorized, uid, gid);
   return {
-    name, uid, home, password,
-    privateKeyFile: plain.file, publicKey: plain.pub,
-    encryptedKeyFile: encrypted.file, keyPassphrase,
+    name,
+    uid,
+    home,
+    password,
+    privateKeyFile: plain.file,
+    publicKey: plain.pub,
+    encryptedKeyFile: encrypted.file,
+    keyPassphrase,
   };
 }
 
@@ -559,7 +584,9 @@ async function startSshd(
   for (;;) {
     if (!running()) {
       remove();
-      throw new Error(`sshd ${o.name} exited during startup (${child.exitCode ?? child.signalCode}); ${o.log}:\n${tail(o.log)}`);
+      throw new Error(
+        `sshd ${o.name} exited during startup (${child.exitCode ?? child.signalCode}); ${o.log}:\n${tail(o.log)}`,
+      );
     }
     if (await answersSsh(o.host, o.port)) break;
     if (Date.now() > deadline) {
@@ -574,7 +601,14 @@ async function startSshd(
 // ---------------------------------------------------------------------------------------------
 // Client side
 
-function sshConfig(f: { address: string; port: number; knownHostsFile: string; sudoUser: TestUser; plainUser: TestUser; jumpPort: number }): string {
+function sshConfig(f: {
+  address: string;
+  port: number;
+  knownHostsFile: string;
+  sudoUser: TestUser;
+  plainUser: TestUser;
+  jumpPort: number;
+}): string {
   const host = (alias: string, hostName: string, port: number, user: TestUser, extra: string[] = []): string =>
     [
       `Host ${alias}`,
@@ -637,7 +671,10 @@ class Fixture implements SshFixture {
   ) {}
 
   private get paths(): Paths {
-    return { dir: this.dir, hostKey: path.join(this.dir, 'hostkeys', `ssh_host_ed25519_key-${this.hostKeyGeneration}`) };
+    return {
+      dir: this.dir,
+      hostKey: path.join(this.dir, 'hostkeys', `ssh_host_ed25519_key-${this.hostKeyGeneration}`),
+    };
   }
 
   private newHostKey(): void {
@@ -652,14 +689,27 @@ class Fixture implements SshFixture {
   async startDaemons(): Promise<void> {
     const remoteConf = path.join(this.dir, 'sshd-remote.conf');
     fs.writeFileSync(remoteConf, remoteSshdConfig(this.paths, [this.sudoUser.name, this.plainUser.name]));
-    this.daemons.push(await startSshd(this.j, {
-      name: 'remote', conf: remoteConf, log: path.join(this.dir, 'sshd-remote.log'), ns: this.remote, host: ADDRESS, port: 22,
-    }));
+    this.daemons.push(
+      await startSshd(this.j, {
+        name: 'remote',
+        conf: remoteConf,
+        log: path.join(this.dir, 'sshd-remote.log'),
+        ns: this.remote,
+        host: ADDRESS,
+        port: 22,
+      }),
+    );
     const jumpConf = path.join(this.dir, 'sshd-jump.conf');
     fs.writeFileSync(jumpConf, jumpSshdConfig(this.paths, this.jump.port, this.sudoUser.name));
-    this.daemons.push(await startSshd(this.j, {
-      name: 'jump', conf: jumpConf, log: path.join(this.dir, 'sshd-jump.log'), host: '127.0.0.1', port: this.jump.port,
-    }));
+    this.daemons.push(
+      await startSshd(this.j, {
+        name: 'jump',
+        conf: jumpConf,
+        log: path.join(this.dir, 'sshd-jump.log'),
+        host: '127.0.0.1',
+        port: this.jump.port,
+      }),
+    );
   }
 
   async start(): Promise<void> {
@@ -669,7 +719,9 @@ class Fixture implements SshFixture {
 
   trustHostKeys(): void {
     const line = (host: string): string => `${host} ${this.hostKeyType} ${this.hostPublicKey}\n`;
-    fs.writeFileSync(this.knownHostsFile, line(ADDRESS) + line(ADDRESS6) + line(`[127.0.0.1]:${this.jump.port}`), { mode: 0o600 });
+    fs.writeFileSync(this.knownHostsFile, line(ADDRESS) + line(ADDRESS6) + line(`[127.0.0.1]:${this.jump.port}`), {
+      mode: 0o600,
+    });
   }
 
   async rotateHostKey(): Promise<void> {
@@ -696,7 +748,17 @@ class Fixture implements SshFixture {
   }
 
   ssh(alias: string, command: string, extraOptions: string[] = []): { code: number; stdout: string; stderr: string } {
-    const args = ['-F', this.configFile, ...sshArgs(extraOptions), '-o', 'ConnectTimeout=5', '-o', 'BatchMode=yes', alias, command];
+    const args = [
+      '-F',
+      this.configFile,
+      ...sshArgs(extraOptions),
+      '-o',
+      'ConnectTimeout=5',
+      '-o',
+      'BatchMode=yes',
+      alias,
+      command,
+    ];
     return spawnSyncText('ssh', args, SSH_TIMEOUT_MS);
   }
 
@@ -709,8 +771,17 @@ class Fixture implements SshFixture {
   }
 }
 
-function spawnSyncText(cmd: string, args: string[], timeoutMs: number): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnSyncText(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const timedOut = r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
   return {
     code: r.status ?? -1,
@@ -750,9 +821,22 @@ export async function startSshFixture(): Promise<SshFixture> {
     const configFile = path.join(dir, 'ssh_config');
     // A port that is free now; sshd failing to bind it (a race) is reported with its log.
     const jump = { address: '127.0.0.1' as const, port: await freePort() };
-    fs.writeFileSync(configFile, sshConfig({ address: ADDRESS, port: 22, knownHostsFile, sudoUser, plainUser, jumpPort: jump.port }));
+    fs.writeFileSync(
+      configFile,
+      sshConfig({ address: ADDRESS, port: 22, knownHostsFile, sudoUser, plainUser, jumpPort: jump.port }),
+    );
 
-    const fx = new Fixture(j, dir, remote, localDev, strip(sudoUser), strip(plainUser), jump, knownHostsFile, configFile);
+    const fx = new Fixture(
+      j,
+      dir,
+      remote,
+      localDev,
+      strip(sudoUser),
+      strip(plainUser),
+      jump,
+      knownHostsFile,
+      configFile,
+    );
     try {
       await fx.start();
     } catch (e) {
