@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Fast checks before any test layer: types, lint and format (TypeScript, JSON, CSS by Biome; C by
+# clang-format), and that the repository stands on its own. Seconds, not minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund --loglevel=error
+
+echo "==> types (tsc)" >&2
+node_modules/.bin/tsc --noEmit -p .
+echo "==> lint and format (biome)" >&2
+node_modules/.bin/biome check --error-on-warnings .
