@@ -10,11 +10,7 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": [
-        "<(module_root_dir)/deps/lib/libbpf.a",
-        "<(module_root_dir)/deps/lib/libelf.a",
-        "<(module_root_dir)/deps/lib/libz.a"
-      ],
+      "libraries": ["<!@(cat deps/link-flags)"],
       "ldflags": ["-Wl,--exclude-libs,ALL", "-static-libstdc++", "-static-libgcc"]
     }
   ]

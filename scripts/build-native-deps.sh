@@ -5,14 +5,22 @@
 # Outputs (relative to the repo root):
 #   native/deps/lib/{libbpf.a,libelf.a,libz.a}
 #   native/deps/include/{bpf/*.h,libelf.h,gelf.h,nlist.h,elf.h,zlib.h,zconf.h}
+#   native/deps/link-flags   what native/binding.gyp links with, one argument a line
 # Scratch (sources, objects, logs) lives under native/deps/ too (gitignored).
 #
-# Idempotent: a stamp file records the Debian source versions and this
-# script's hash; when it matches and the outputs exist, the script exits at once.
+# Each source package is taken at the newest version apt knows that the archive
+# actually serves: a version listed in the index but not downloadable (a 404 on
+# a mirror) is skipped with a note, and the next older one is tried. When no
+# version of a package can be had, the addon links dynamically against Debian's
+# libbpf/libelf/zlib packages instead, with one warning: setup goes on.
+#
+# Idempotent: a stamp file records the versions taken, the newest versions apt
+# knew then, and this script's hash; when they match, the script exits at once.
 #
 # Usage: scripts/build-native-deps.sh [--force]
 #   --force   rebuild even if the stamp says the outputs are up to date
 # Env: JOBS (make parallelism, default 2)
+#      NATIVE_DEPS=dynamic  skip the source builds and link against Debian's shared libraries
 set -euo pipefail
 
 SCRIPT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -60,17 +68,28 @@ run() {
   fi
 }
 
-# Highest version of each source package known to apt (needs deb-src lists).
-# Prints "name=version" lines; prints nothing for a package apt doesn't know.
-source_versions() {
-  local name best v
+# Every version of source package $1 that apt knows (needs deb-src lists), newest first.
+known_versions() {
+  local v sorted=() i
+  while read -r v; do
+    [[ -z "$v" ]] && continue
+    # Insertion by Debian's own ordering (epochs, ~, revisions): a handful of versions at most.
+    for ((i = ${#sorted[@]}; i > 0; i--)); do
+      dpkg --compare-versions "$v" gt "${sorted[i - 1]}" || break
+      sorted[i]="${sorted[i - 1]}"
+    done
+    sorted[i]="$v"
+  done < <(apt-cache showsrc --only-source "$1" 2>/dev/null | awk '/^Version:/{print $2}' | sort -u)
+  printf '%s\n' "${sorted[@]}"
+}
+
+# The newest version apt knows of each source package: "newest.name=version" lines, nothing for
+# a package apt doesn't know. A new entry here (a security update) means a rebuild.
+newest_versions() {
+  local name v
   for name in "${PKGS[@]}"; do
-    best=""
-    while read -r v; do
-      [[ -z "$v" ]] && continue
-      if [[ -z "$best" ]] || dpkg --compare-versions "$v" gt "$best"; then best="$v"; fi
-    done < <(apt-cache showsrc --only-source "$name" 2>/dev/null | awk '/^Version:/{print $2}')
-    [[ -n "$best" ]] && echo "$name=$best"
+    v="$(known_versions "$name" | head -n 1)"
+    [[ -n "$v" ]] && echo "newest.$name=$v"
   done
   return 0
 }
@@ -82,28 +101,32 @@ outputs_present() {
   for f in "${OUTPUTS[@]}"; do [[ -s "$DEPS/$f" ]] || return 1; done
 }
 
-# Up to date = stamp + outputs exist, the stamp's script hash matches, and the
-# recorded versions match what apt currently offers (if apt knows; without
-# deb-src lists, e.g. on a machine whose lists were cleared, trust the stamp).
+# Up to date = stamp + outputs exist, the stamp's script hash and link mode match, and the newest
+# versions apt knows are those it knew at the build (if apt knows; without deb-src lists, e.g. on a
+# machine whose lists were cleared, trust the stamp).
 up_to_date() {
-  [[ -f "$STAMP" ]] && outputs_present || return 1
+  [[ -f "$STAMP" && -s "$DEPS/link-flags" ]] || return 1
   grep -qx "script=$(script_hash)" "$STAMP" || return 1
-  local cur; cur="$(source_versions)"
+  grep -qx "mode=${NATIVE_DEPS:-static}" "$STAMP" || return 1
+  grep -qx "link=static" "$STAMP" && { outputs_present || return 1; }
+  local cur; cur="$(newest_versions)"
   if [[ "$(wc -l <<<"$cur")" -eq "${#PKGS[@]}" ]]; then
-    [[ "$cur" == "$(grep -E "^($(IFS='|'; echo "${PKGS[*]}"))=" "$STAMP")" ]] || return 1
+    [[ "$cur" == "$(grep '^newest\.' "$STAMP")" ]] || return 1
   fi
   return 0
 }
 
+describe_stamp() { grep -E '^(link|libbpf|elfutils|zlib)=' "$STAMP" | paste -sd' '; }
+
 if [[ $FORCE -eq 0 ]] && up_to_date; then
-  say "native deps up to date ($(grep -E '^(libbpf|elfutils|zlib)=' "$STAMP" | paste -sd' '))"
+  say "native deps up to date ($(describe_stamp))"
   exit 0
 fi
 
 mkdir -p "$DEPS"
 exec 9>"$DEPS/.lock"
 flock 9   # serialise concurrent runs; re-check once we hold the lock
-if [[ $FORCE -eq 0 ]] && up_to_date; then say "native deps up to date"; exit 0; fi
+if [[ $FORCE -eq 0 ]] && up_to_date; then say "native deps up to date ($(describe_stamp))"; exit 0; fi
 
 SUDO=()
 if [[ $EUID -ne 0 ]]; then
@@ -117,6 +140,19 @@ rm -f "$STAMP"
 rm -rf "$LOGS" "$BUILD"
 mkdir -p "$SRC" "$BUILD" "$LOGS"
 START=$SECONDS
+
+# Link against Debian's shared libbpf, libelf and zlib (setup installed their -dev packages). The
+# addon then needs libbpf1, libelf1 and zlib1g wherever it runs, an SSH host included.
+link_dynamically() {
+  rm -rf "${DEPS:?}/lib" "${DEPS:?}/include"
+  printf '%s\n' -lbpf -lelf -lz >"$DEPS/link-flags"
+  { echo "link=dynamic"; echo "mode=${NATIVE_DEPS:-static}"; newest_versions; echo "script=$(script_hash)"; } >"$STAMP"
+}
+if [[ "${NATIVE_DEPS:-static}" == dynamic ]]; then
+  link_dynamically
+  say "NATIVE_DEPS=dynamic: the addon links against Debian's shared libbpf, libelf and zlib"
+  exit 0
+fi
 
 # --- 1. deb-src for bookworm -------------------------------------------------
 SRC_LIST=/etc/apt/sources.list.d/debian-src.sources
@@ -150,18 +186,42 @@ say "installing build prerequisites (build-essential dpkg-dev)..."
 run apt-install "${APT[@]}" install -y --no-install-recommends build-essential dpkg-dev
 
 # --- 3. sources ----------------------------------------------------------------
-VERSIONS="$(source_versions)"
-[[ "$(wc -l <<<"$VERSIONS")" -eq "${#PKGS[@]}" ]] \
-  || die "apt does not know all source packages (${PKGS[*]}); got: ${VERSIONS:-nothing}"
-ver() { sed -n "s/^$1=//p" <<<"$VERSIONS"; }
+# fetch_source NAME: download and unpack the newest version of NAME the archive serves; prints
+# "NAME=VERSION", or nothing when no known version downloads.
+fetch_source() {
+  local name="$1" v log="$LOGS/apt-source-$1.log"
+  while read -r v; do
+    [[ -z "$v" ]] && continue
+    { printf '\n$ apt-get source --only-source %s=%s\n' "$name" "$v"; } >>"$log"
+    if "${APT[@]}" -o APT::Sandbox::User=root source --only-source "$name=$v" >>"$log" 2>&1; then
+      echo "$name=$v"
+      return 0
+    fi
+    say "source $name $v is listed but could not be downloaded ($(grep -oE "[0-9]{3} +[A-Z][A-Za-z]+( [A-Z][a-z]+)*" "$log" | tail -n 1 || true)); trying an older version"
+  done < <(known_versions "$name")
+  return 0
+}
+
 upstream() { local v="${1#*:}"; echo "${v%-*}"; }   # strip epoch and Debian revision
 
-say "fetching sources: $(paste -sd' ' <<<"$VERSIONS")..."
 cd "$SRC"
 # Fresh unpack every build (keeps downloaded files; apt skips re-downloading them).
 find "$SRC" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
-run apt-source "${APT[@]}" -o APT::Sandbox::User=root source --only-source \
-  "libbpf=$(ver libbpf)" "elfutils=$(ver elfutils)" "zlib=$(ver zlib)"
+VERSIONS=""
+for name in "${PKGS[@]}"; do
+  taken="$(fetch_source "$name")"
+  if [[ -z "$taken" ]]; then
+    link_dynamically
+    echo "build-native-deps: WARNING: no source version of $name that apt knows could be downloaded" \
+      "(see $LOGS/apt-source-$name.log); the addon links dynamically against Debian's libbpf, libelf" \
+      "and zlib instead, and needs libbpf1, libelf1 and zlib1g wherever it runs" >&2
+    exit 0
+  fi
+  say "taking source $taken"
+  VERSIONS+="$taken"$'\n'
+done
+VERSIONS="${VERSIONS%$'\n'}"
+ver() { sed -n "s/^$1=//p" <<<"$VERSIONS"; }
 srcdir() {
   local d
   d="$SRC/$1-$(upstream "$2")"
@@ -237,5 +297,6 @@ fi
 rm -rf "${DEPS:?}/lib" "${DEPS:?}/include"
 mv "$STAGE/lib" "$STAGE/include" "$DEPS/"
 outputs_present || die "some expected outputs are missing under $DEPS"
-{ echo "$VERSIONS"; echo "script=$(script_hash)"; } >"$STAMP"
+printf '%s\n' "$DEPS/lib/libbpf.a" "$DEPS/lib/libelf.a" "$DEPS/lib/libz.a" >"$DEPS/link-flags"
+{ echo "link=static"; echo "mode=${NATIVE_DEPS:-static}"; echo "$VERSIONS"; newest_versions; echo "script=$(script_hash)"; } >"$STAMP"
 say "done in $((SECONDS - START))s: $DEPS/lib/{libbpf.a,libelf.a,libz.a}, $DEPS/include (libbpf $(upstream "$(ver libbpf)"))"

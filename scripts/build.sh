@@ -48,5 +48,3 @@ cp webview/panel.css webview/dev/index.html webview/dev/theme.css dist/webview-d
 step "esbuild: pcap-summary"
 npx --no-install esbuild packet/cli/pcap-summary.ts --bundle --platform=node --target=node18 --format=cjs --outfile=dist/tools/pcap-summary.js --log-level=warning
 
-step "tsc --noEmit"
-npx --no-install tsc --noEmit -p .
