@@ -492,7 +492,11 @@ export class Panel {
   private viewChanged(rows?: number): void {
     this.cache.invalidate();
     this.table.reselect();
-    if (rows !== undefined) this.table.setRowCount(rows);
+    if (rows !== undefined) {
+      this.table.setRowCount(rows);
+      // The Shown counter and the table change together: never a filtered table beside the old count.
+      this.counterEls.shown.textContent = formatCount(rows);
+    }
     if (!this.table.following) this.table.scrollToTop();
     this.table.refresh();
     this.updateFollowButton();

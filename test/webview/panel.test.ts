@@ -7,15 +7,16 @@
 //
 // Needs /usr/bin/chromium (apt-get install chromium) and playwright-core; skips without them.
 // Screenshots and measurements go to test-results/webview/.
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = resolve(__dirname, '../..');
@@ -534,26 +535,47 @@ test('packet data that looks like markup stays text', { skip }, async () => {
   await close(w);
 });
 
+/**
+ * Waits until the filter badge says `mode` and every visible row is loaded and passes `rowTest`
+ * (protocol and info columns), all in one check of the page: checked one after another, an earlier
+ * condition could be undone by a later message (a reply that invalidates the rows) before the test
+ * reads the rows.
+ */
+async function waitForFilteredView(
+  page: Page,
+  mode: 'expression' | 'text search',
+  rowTest: { protocols?: string[]; infoIncludes?: string },
+): Promise<void> {
+  await page.waitForFunction(
+    ({ mode, protocols, infoIncludes }) => {
+      const badge = document.querySelector<HTMLElement>('.tb-mode');
+      if (!badge || badge.hidden || badge.textContent !== mode) return false;
+      const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+      return (
+        rows.length > 0 &&
+        rows.every((r) => {
+          if (r.classList.contains('loading')) return false;
+          const protocol = r.querySelector('.c-protocol')?.textContent ?? '';
+          const info = r.querySelector('.c-info')?.textContent ?? '';
+          return (!protocols || protocols.includes(protocol)) && (!infoIncludes || info.includes(infoIncludes));
+        })
+      );
+    },
+    { mode, protocols: rowTest.protocols, infoIncludes: rowTest.infoIncludes },
+  );
+}
+
 test('display filter: expression, text search, error; follow conversation', { skip }, async () => {
   const w = await open('rows=100000');
   const { page } = w;
   const filter = page.locator('vscode-textfield.tb-filter input');
   await filter.fill('dns');
-  await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'expression');
-  await page.waitForFunction(() =>
-    Array.from(document.querySelectorAll('.pt-row:not([hidden])')).every(
-      (r) => r.querySelector('.c-protocol')?.textContent === 'DNS',
-    ),
-  );
+  await waitForFilteredView(page, 'expression', { protocols: ['DNS'] });
+  // The Shown counter changes with the rows themselves, not with a later counters message.
   assert.equal(await page.locator('.sb-item', { hasText: 'Shown' }).locator('.sb-value').textContent(), '16,667');
 
   await filter.fill('Client Hello');
-  await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'text search');
-  await page.waitForFunction(() =>
-    Array.from(document.querySelectorAll('.pt-row:not([hidden])')).every((r) =>
-      r.querySelector('.c-info')?.textContent?.includes('Client Hello'),
-    ),
-  );
+  await waitForFilteredView(page, 'text search', { infoIncludes: 'Client Hello' });
 
   await filter.fill('tcp.port == ');
   await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'error');
@@ -562,21 +584,20 @@ test('display filter: expression, text search, error; follow conversation', { sk
   await page.screenshot({ path: join(RESULTS, 'filter-error-dark.png') });
 
   await filter.fill('');
-  await page.waitForFunction(() => document.querySelector<HTMLElement>('.tb-mode')?.hidden === true);
+  await page.waitForFunction(
+    () =>
+      document.querySelector<HTMLElement>('.tb-mode')?.hidden === true &&
+      Array.from(document.querySelectorAll('.sb-item')).some(
+        (item) => item.textContent?.includes('Shown') && item.querySelector('.sb-value')?.textContent === '100,000',
+      ),
+  );
   await scrollTo(page, 1200);
   const row = await selectRow(page, 'TLSv1.3');
   await page.locator('vscode-button', { hasText: 'Follow Conversation' }).click();
   await page.waitForFunction(() =>
     (document.querySelector<HTMLInputElement>('vscode-textfield.tb-filter')!.value ?? '').startsWith('tcp && (('),
   );
-  await page.waitForFunction(() => {
-    const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
-    return rows.length > 0 && rows.every((r) => !r.classList.contains('loading'));
-  });
-  await page.waitForFunction(() => {
-    const badge = document.querySelector<HTMLElement>('.tb-mode');
-    return badge !== null && !badge.hidden && badge.textContent === 'expression';
-  });
+  await waitForFilteredView(page, 'expression', { protocols: ['TCP', 'TLSv1.3'] });
   const conv = await shownRows(page);
   const addresses = new Set(conv.flatMap((r) => [r.info.match(/\d+ → \d+|Client Hello/)?.[0] ?? '']));
   assert.ok(conv.length >= 4 && addresses.size <= 4, `one conversation: ${JSON.stringify(conv.slice(0, 4))}`);
