@@ -9,3 +9,5 @@ echo "==> types (tsc)" >&2
 node_modules/.bin/tsc --noEmit -p .
 echo "==> lint and format (biome)" >&2
 node_modules/.bin/biome check --error-on-warnings .
+echo "==> C format (clang-format)" >&2
+bash scripts/clang-format.sh
