@@ -11,16 +11,16 @@
 
 #include "capture.h"
 
-#define ETH_HLEN_ 14
+#define ETH_HLEN_  14
 #define VLAN_HLEN_ 4
-#define IP_MF 0x2000
-#define IP_OFFSET 0x1fff
+#define IP_MF	   0x2000
+#define IP_OFFSET  0x1fff
 
-#define NEXTHDR_HOP 0
-#define NEXTHDR_ROUTING 43
+#define NEXTHDR_HOP	 0
+#define NEXTHDR_ROUTING	 43
 #define NEXTHDR_FRAGMENT 44
-#define NEXTHDR_AUTH 51
-#define NEXTHDR_DEST 60
+#define NEXTHDR_AUTH	 51
+#define NEXTHDR_DEST	 60
 
 /* Scratch space for assembling one record: header, room for a re-inserted VLAN tag, snaplen. */
 struct cap_scratch {
@@ -102,11 +102,11 @@ struct {
 /* What the matcher needs to know about a packet. */
 struct pkt_meta {
 	__u16 ethertype;
-	__u8 family;      /* 0, 4 or 6 */
+	__u8 family; /* 0, 4 or 6 */
 	__u8 l4proto;
 	__u8 has_ports;
-	__u8 frag_first;  /* first fragment of a series that has more */
-	__u8 frag_later;  /* non-first fragment: no L4 header */
+	__u8 frag_first; /* first fragment of a series that has more */
+	__u8 frag_later; /* non-first fragment: no L4 header */
 	__u8 direction;
 	__u16 sport, dport;
 	__u32 frag_id;
@@ -300,7 +300,7 @@ static __always_inline void frag_key(struct cap_frag_key *k, const struct pkt_me
 }
 
 enum verdict {
-	VERDICT_NO_MATCH,  /* include rules exist and none matched */
+	VERDICT_NO_MATCH, /* include rules exist and none matched */
 	VERDICT_CAPTURE,
 	VERDICT_EXCLUDE,
 };
@@ -362,8 +362,7 @@ static __always_inline struct cap_stats *stats_for(__u32 ifindex)
 
 /* Copies the packet (re-inserting an offloaded VLAN tag, as AF_PACKET readers show it) and
  * submits it. Returns 0 on success, -1 when the ring is full. */
-static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *cfg, __u8 dir,
-				__u32 l2_len)
+static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *cfg, __u8 dir, __u32 l2_len)
 {
 	__u32 key = bpf_get_smp_processor_id();
 	struct cap_scratch *s = bpf_map_lookup_elem(&cap_scratch_map, &key);
@@ -385,7 +384,7 @@ static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *
 	s->hdr.orig_len = orig;
 
 	if (vlan && cap >= 2 * ETH_ALEN + VLAN_HLEN_) {
-		__be16 tag[2] = { (__be16)skb->vlan_proto, bpf_htons(skb->vlan_tci) };
+		__be16 tag[2] = {(__be16)skb->vlan_proto, bpf_htons(skb->vlan_tci)};
 		if (bpf_skb_load_bytes(skb, 0, s->data, 2 * ETH_ALEN) < 0)
 			return -1;
 		__builtin_memcpy(s->data + 2 * ETH_ALEN, tag, sizeof(tag));
@@ -430,7 +429,7 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
 	if (!(cfg->directions & (1u << dir)))
 		return TC_ACT_UNSPEC;
 
-	struct pkt_meta m = { .direction = dir };
+	struct pkt_meta m = {.direction = dir};
 	parse_packet(skb, iface->l2_len, &m);
 	if (!filter_match(cfg, &m))
 		return TC_ACT_UNSPEC;

@@ -33,8 +33,8 @@ namespace {
 // clsact fallback: a fixed handle and priority mark our filters, so a restart replaces its own.
 constexpr __u32 kTcHandle = 0x70ca;
 constexpr __u32 kTcPriority = 0xca70;
-constexpr size_t kBatchBytes = 1 << 20;  // hand JS at most this much per call
-constexpr int kPollMs = 15;              // drain this often even without a wakeup
+constexpr size_t kBatchBytes = 1 << 20;   // hand JS at most this much per call
+constexpr int kPollMs = 15;               // drain this often even without a wakeup
 constexpr size_t kMaxQueuedBatches = 16;  // then the worker waits and the kernel ring absorbs
 
 std::mutex gLogMutex;
@@ -81,12 +81,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Capture",
-                       {InstanceMethod("configure", &Capture::Configure),
-                        InstanceMethod("attach", &Capture::Attach),
-                        InstanceMethod("detach", &Capture::Detach),
-                        InstanceMethod("start", &Capture::Start),
-                        InstanceMethod("stop", &Capture::Stop),
-                        InstanceMethod("stats", &Capture::Stats),
+                       {InstanceMethod("configure", &Capture::Configure), InstanceMethod("attach", &Capture::Attach),
+                        InstanceMethod("detach", &Capture::Detach), InstanceMethod("start", &Capture::Start),
+                        InstanceMethod("stop", &Capture::Stop), InstanceMethod("stats", &Capture::Stats),
                         InstanceMethod("close", &Capture::Close)});
   }
 
@@ -147,7 +144,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
     Napi::Object o = info[0].As<Napi::Object>();
     Napi::Buffer<uint8_t> rules = o.Get("rules").As<Napi::Buffer<uint8_t>>();
     if (rules.Length() % sizeof(cap_rule) != 0 || rules.Length() / sizeof(cap_rule) > CAP_MAX_RULES)
-      throw Napi::TypeError::New(env, "rules: a Buffer of at most " + std::to_string(CAP_MAX_RULES) + " cap_rule records");
+      throw Napi::TypeError::New(env,
+                                 "rules: a Buffer of at most " + std::to_string(CAP_MAX_RULES) + " cap_rule records");
 
     __u32 key = 0;
     cap_config cfg{};
@@ -192,9 +190,9 @@ class Capture : public Napi::ObjectWrap<Capture> {
 
     Attachment a{name, netns, ifindex, direction, -1, false};
     if (!forceTc) {
-      a.linkFd = bpf_link_create(prog, ifindex, direction == CAP_DIR_IN ? (bpf_attach_type)BPF_TCX_INGRESS
-                                                                         : (bpf_attach_type)BPF_TCX_EGRESS,
-                                 nullptr);
+      a.linkFd = bpf_link_create(
+          prog, ifindex, direction == CAP_DIR_IN ? (bpf_attach_type)BPF_TCX_INGRESS : (bpf_attach_type)BPF_TCX_EGRESS,
+          nullptr);
       if (a.linkFd < 0 && errno != EINVAL) throw ErrnoError(env, what, errno);
     }
     if (a.linkFd < 0) {  // kernel without tcx (< 6.6), or asked for clsact
@@ -205,7 +203,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
       // remove it, unless this capture holds that hook (then it is our live filter).
       int other = direction == CAP_DIR_IN ? CAP_DIR_OUT : CAP_DIR_IN;
       bool holdsOther = false;
-      for (const Attachment &x : attachments_) holdsOther |= x.ifindex == ifindex && x.direction == other && x.linkFd < 0;
+      for (const Attachment &x : attachments_)
+        holdsOther |= x.ifindex == ifindex && x.direction == other && x.linkFd < 0;
       if (!holdsOther) DetachTcFilter(ifindex, other);
     }
     attachments_.push_back(a);
@@ -260,8 +259,10 @@ class Capture : public Napi::ObjectWrap<Capture> {
     std::vector<Attachment> keep;
     // Reverse order: a created qdisc is destroyed after the other direction's filter is gone.
     for (auto it = attachments_.rbegin(); it != attachments_.rend(); ++it) {
-      if (all || it->ifindex == ifindex) DetachOne(*it);
-      else keep.insert(keep.begin(), *it);
+      if (all || it->ifindex == ifindex)
+        DetachOne(*it);
+      else
+        keep.insert(keep.begin(), *it);
     }
     attachments_.swap(keep);
     return info.Env().Undefined();
@@ -430,6 +431,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace pcap
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return pcap::Init(env, exports); }
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return pcap::Init(env, exports);
+}
 
 NODE_API_MODULE(pcap_capture, InitModule)

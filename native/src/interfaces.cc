@@ -91,9 +91,10 @@ Napi::Value ListInterfaces(const Napi::CallbackInfo &info) {
         }
       } else if (family == AF_INET || family == AF_INET6) {
         char text[INET6_ADDRSTRLEN] = {0};
-        const void *src = family == AF_INET
-                              ? static_cast<const void *>(&reinterpret_cast<const sockaddr_in *>(a->ifa_addr)->sin_addr)
-                              : static_cast<const void *>(&reinterpret_cast<const sockaddr_in6 *>(a->ifa_addr)->sin6_addr);
+        const void *src =
+            family == AF_INET
+                ? static_cast<const void *>(&reinterpret_cast<const sockaddr_in *>(a->ifa_addr)->sin_addr)
+                : static_cast<const void *>(&reinterpret_cast<const sockaddr_in6 *>(a->ifa_addr)->sin6_addr);
         inet_ntop(family, src, text, sizeof(text));
         iface.addresses.push_back({family == AF_INET ? 4 : 6, text, PrefixLength(a->ifa_netmask)});
       }
