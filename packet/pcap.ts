@@ -4,6 +4,7 @@
 // Runs in Node and in the browser: Uint8Array + DataView only.
 
 import type { CapturedPacket, CaptureInterface, DecoderSink, StepResult } from './capture-file.js';
+import { put16, put32 } from './little-endian.js';
 
 const SPEC = 'https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html';
 
@@ -70,18 +71,6 @@ export interface PcapHeader {
   linkType: number;
   /** true: magic 0xa1b23c4d, nanosecond timestamps; false: 0xa1b2c3d4, microseconds. */
   nanosecond: boolean;
-}
-
-function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v;
-  b[o + 1] = v >>> 8;
-}
-
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v;
-  b[o + 1] = v >>> 8;
-  b[o + 2] = v >>> 16;
-  b[o + 3] = v >>> 24;
 }
 
 function checkRoom(out: Uint8Array, off: number, size: number): void {

@@ -10,6 +10,7 @@
 
 import type { Direction } from './capture-abi.js';
 import type { CaptureInterface, CaptureSection, DecoderSink, InterfaceStatistics, StepResult } from './capture-file.js';
+import { put16, put32, put64 } from './little-endian.js';
 
 const SPEC = 'https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html';
 
@@ -110,30 +111,6 @@ const utf8Encoder = new TextEncoder();
 
 function pad4(n: number): number {
   return (n + 3) & ~3;
-}
-
-function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v;
-  b[o + 1] = v >>> 8;
-}
-
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v;
-  b[o + 1] = v >>> 8;
-  b[o + 2] = v >>> 16;
-  b[o + 3] = v >>> 24;
-}
-
-function put64(b: Uint8Array, o: number, v: number | bigint): void {
-  if (typeof v === 'number') {
-    // Safe integers only; the high word must not go through 32-bit bitwise operators.
-    put32(b, o, v >>> 0);
-    put32(b, o + 4, Math.floor(v / 4294967296) >>> 0);
-  } else {
-    const u = BigInt.asUintN(64, v);
-    put32(b, o, Number(u & 0xffffffffn));
-    put32(b, o + 4, Number(u >> 32n));
-  }
 }
 
 /** pcapng timestamps are two u32 words, high first, each in section byte order (not one u64). */
