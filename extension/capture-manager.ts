@@ -4,13 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
+import { TempCaptures } from './capture/temp-captures.js';
 import { CapturePanel, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
   type Connector,
-  PcapOverTcpTarget,
   directConnector,
   formatEndpoint,
+  PcapOverTcpTarget,
   parseEndpoint,
 } from './targets/pcap-over-tcp.js';
 import { SshTargets } from './targets/ssh-targets.js';
@@ -30,6 +31,8 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   private readonly endpointTargets = new Map<string, PcapOverTcpTarget>();
   readonly output = vscode.window.createOutputChannel('Packet Capture');
   readonly ssh: SshTargets;
+  /** Files written only to hand a capture to Wireshark: private, removed with their capture. */
+  readonly tempCaptures = new TempCaptures();
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
@@ -148,6 +151,7 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
       this.panels.delete(panel);
       if (this.active === panel) this.active = undefined;
       if (this.livePanel === panel) this.livePanel = undefined;
+      this.tempCaptures.release(panel);
       this.onDidChangeCapture(panel);
     });
     return panel;
@@ -209,10 +213,12 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `Saving ${path.basename(uri.fsPath)}` },
         (p) => {
           let reported = 0;
-          return writeCaptureFile(panel.store, uri.fsPath, format, (fraction) => {
-            const pct = Math.min(100, Math.floor(fraction * 100));
-            if (pct > reported) p.report({ increment: pct - reported });
-            reported = Math.max(reported, pct);
+          return writeCaptureFile(panel.store, uri.fsPath, format, {
+            progress: (fraction) => {
+              const pct = Math.min(100, Math.floor(fraction * 100));
+              if (pct > reported) p.report({ increment: pct - reported });
+              reported = Math.max(reported, pct);
+            },
           });
         },
       );
@@ -224,26 +230,35 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     }
   }
 
+  /** The Wireshark to run: a machine setting (package.json), so never a cloned workspace's choice. */
+  get wiresharkPath(): string {
+    return vscode.workspace.getConfiguration('packetCapture').get<string>('wiresharkPath', 'wireshark');
+  }
+
   async openInWireshark(panel: CapturePanel | undefined = this.current): Promise<void> {
     if (!panel) {
       void vscode.window.showInformationMessage('Packet Capture: open or start a capture first.');
       return;
     }
-    const wireshark = vscode.workspace.getConfiguration('packetCapture').get<string>('wiresharkPath', 'wireshark');
+    const wireshark = this.wiresharkPath;
     try {
       if (panel.status === 'capturing' || panel.status === 'starting') {
         await pipeLiveToWireshark(wireshark, panel);
       } else if (panel.file?.scheme === 'file') {
         await openFileInWireshark(wireshark, panel.file.fsPath);
       } else {
-        const temp = vscode.Uri.file(path.join(os.tmpdir(), `packet-capture-${process.pid}-${Date.now()}.pcapng`));
-        await writeCaptureFile(panel.store, temp.fsPath, 'pcapng');
-        await openFileInWireshark(wireshark, temp.fsPath);
+        await openFileInWireshark(wireshark, await this.tempCaptures.write(panel, panel.store));
       }
     } catch (e) {
-      const choice = await vscode.window.showErrorMessage((e as Error).message, 'Open Settings');
-      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'packetCapture.wiresharkPath');
+      // Not awaited: the command ends now, whether or not the user ever answers the notification.
+      void vscode.window.showErrorMessage((e as Error).message, 'Open Settings').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'packetCapture.wiresharkPath');
+      });
     }
+  }
+
+  log(line: string): void {
+    this.output.appendLine(`[${new Date().toISOString()}] ${line}`);
   }
 
   onDidChangeCapture(_panel: CapturePanel): void {
@@ -263,6 +278,7 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     for (const p of this.panels) p.webviewPanel.dispose();
     this.statusItem.dispose();
     this.ssh.dispose();
+    this.tempCaptures.dispose();
     this.output.dispose();
   }
 }

@@ -37,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('connectPcapOverTcp', () => manager.connectPcapOverTcp());
   command('listInterfaces', async () => {
     try {
-      const interfaces = await manager.targets()[0].listInterfaces();
+      const interfaces = await manager.targets()[0]!.listInterfaces(); // this machine is always the first target
       await vscode.window.showQuickPick(
         interfaces.map((i) => ({
           label: i.name,

@@ -21,9 +21,10 @@
 //
 // Runs in Node and in the browser.
 
-import { FIELD_KINDS, PROTOCOL_NAMES, type FieldKind } from './decode/fields.js';
+import { FIELD_KINDS, type FieldKind, PROTOCOL_NAMES } from './decode/fields.js';
 import { ipv6 as formatIpv6 } from './decode/format.js';
 import type { DecodedPacket, Field } from './decode/types.js';
+import { MAX_FILTER_NESTING, NESTED_TOO_DEEPLY } from './filter.js';
 
 export class DisplayFilterError extends Error {
   /** 0-based offset of the offending text in the filter. */
@@ -162,7 +163,7 @@ function tokenize(text: string): Token[] {
           break;
         }
         if (ch === '\\' && !raw) {
-          const [value, n] = unescape(text, i);
+          const [value, n] = unescapeAt(text, i);
           s += value;
           i += n;
           continue;
@@ -207,7 +208,7 @@ function tokenize(text: string): Token[] {
 }
 
 /** A backslash escape in a string literal at text[i]; returns [value, characters consumed]. */
-function unescape(text: string, i: number): [string, number] {
+function unescapeAt(text: string, i: number): [string, number] {
   const n = text[i + 1];
   switch (n) {
     case undefined:
@@ -919,10 +920,21 @@ class Parser {
   private k = 0;
   /** Set when a reference needs the detail tree (anything but the columns and frame meta). */
   needsTree = false;
+  /** Negations and parentheses open at the current token. */
+  private depth = 0;
   constructor(private readonly toks: Token[]) {}
 
   private peek(): Token {
     return this.toks[this.k]!;
+  }
+
+  /** Parses one nesting level deeper ("!" or "("), refusing past MAX_FILTER_NESTING. */
+  private nested<T>(at: Token, parse: () => T): T {
+    if (this.depth === MAX_FILTER_NESTING) throw new DisplayFilterError(NESTED_TOO_DEEPLY, at.pos, at.len);
+    this.depth++;
+    const result = parse();
+    this.depth--;
+    return result;
   }
 
   private next(): Token {
@@ -950,32 +962,29 @@ class Parser {
     return p;
   }
 
+  // A chain "a or b or c …" is one flat list, not a nest of closures as deep as the chain: matching
+  // recurses only as deep as the nesting, which the parser bounds.
   private or(): Pred {
-    let left = this.and();
+    const terms = [this.and()];
     while (this.isOp('||')) {
       this.next();
-      const a = left;
-      const b = this.and();
-      left = (p, m) => a(p, m) || b(p, m);
+      terms.push(this.and());
     }
-    return left;
+    return terms.length === 1 ? terms[0]! : (p, m) => terms.some((t) => t(p, m));
   }
 
   private and(): Pred {
-    let left = this.not();
+    const terms = [this.not()];
     while (this.isOp('&&')) {
       this.next();
-      const a = left;
-      const b = this.not();
-      left = (p, m) => a(p, m) && b(p, m);
+      terms.push(this.not());
     }
-    return left;
+    return terms.length === 1 ? terms[0]! : (p, m) => terms.every((t) => t(p, m));
   }
 
   private not(): Pred {
     if (this.isOp('!')) {
-      this.next();
-      const a = this.not();
+      const a = this.nested(this.next(), () => this.not());
       return (p, m) => !a(p, m);
     }
     return this.primary();
@@ -984,7 +993,7 @@ class Parser {
   private primary(): Pred {
     const t = this.next();
     if (t.kind === 'op' && t.text === '(') {
-      const inner = this.or();
+      const inner = this.nested(t, () => this.or());
       const close = this.next();
       if (close.kind !== 'op' || close.text !== ')') this.unexpected(close, '")"');
       return inner;

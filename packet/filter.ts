@@ -3,7 +3,7 @@
 // Anything the kernel cannot evaluate exactly is rejected rather than approximated, so a filter never
 // silently captures more or less than it says.
 
-import { CAP_MAX_RULES, type AddrMatch, type CaptureRule, type Direction, type PortRange } from './capture-abi.js';
+import { type AddrMatch, CAP_MAX_RULES, type CaptureRule, type Direction, type PortRange } from './capture-abi.js';
 
 export class FilterError extends Error {
   readonly position?: number;
@@ -35,6 +35,10 @@ const PORT_NAMES = new Map([
 ]);
 // Bounds the work spent on intermediate DNF terms; the final limit is CAP_MAX_RULES.
 const MAX_TERMS = 256;
+/** Deepest nesting (parentheses, negations) a capture or display filter may have: the parsers
+ *  recurse once per level, and a filter pasted or sent by anyone must be an error, not a stack overflow. */
+export const MAX_FILTER_NESTING = 100;
+export const NESTED_TOO_DEEPLY = `filter nested too deeply (more than ${MAX_FILTER_NESTING} levels)`;
 
 // ---- Tokens ----
 
@@ -215,6 +219,8 @@ class Parser {
   private i = 0;
   // Qualifiers of the latest primitive, null where pcap has none to inherit (after "tcp", "inbound", at the start).
   private qual: Qual | null = null;
+  /** Parentheses open at the current token. */
+  private depth = 0;
   constructor(private readonly toks: Token[]) {}
 
   private peek(k = 0): Token {
@@ -260,10 +266,13 @@ class Parser {
       );
     }
     if (k !== '(') return this.primitive();
+    if (this.depth === MAX_FILTER_NESTING) throw new FilterError(`${NESTED_TOO_DEEPLY} at ${t.pos}`, t.pos);
     this.next();
     // As in pcap's grammar, a parenthesised group hands on the qualifiers that preceded it, not its own.
     const saved = this.qual;
+    this.depth++;
     const e = this.expr();
+    this.depth--;
     const close = this.peek();
     if (key(close) !== ')')
       throw new FilterError(
@@ -844,17 +853,33 @@ function tooComplex(): FilterError {
   );
 }
 
-/** Disjunctive normal form: and distributes over or; every term is normalised as soon as it is formed. */
-function dnf(n: Node, why: string[]): CaptureRule[] {
-  if (n.op === 'atoms') {
-    const out: CaptureRule[] = [];
-    for (const r of normalise(n.atoms, why)) addRule(out, r);
-    return out;
+/** Disjunctive normal form: and distributes over or; every term is normalised as soon as it is formed.
+ *  A chain "a or b or c …" is a left-leaning tree as long as the chain: it is walked in a loop, so
+ *  recursion only goes as deep as the parentheses (MAX_FILTER_NESTING). */
+function dnf(root: Node, why: string[]): CaptureRule[] {
+  const spine: Exclude<Node, { op: 'atoms' }>[] = [];
+  let n = root;
+  while (n.op !== 'atoms') {
+    spine.push(n);
+    n = n.a;
   }
-  const a = dnf(n.a, why);
-  const b = dnf(n.b, why);
-  const out: CaptureRule[] = n.op === 'or' ? a : [];
-  if (n.op === 'or') {
+  let out = atomRules(n.atoms, why);
+  for (let i = spine.length - 1; i >= 0; i--) {
+    const node = spine[i]!;
+    out = combine(node.op, out, dnf(node.b, why), why);
+  }
+  return out;
+}
+
+function atomRules(atoms: Atom[], why: string[]): CaptureRule[] {
+  const out: CaptureRule[] = [];
+  for (const r of normalise(atoms, why)) addRule(out, r);
+  return out;
+}
+
+function combine(op: 'and' | 'or', a: CaptureRule[], b: CaptureRule[], why: string[]): CaptureRule[] {
+  const out: CaptureRule[] = op === 'or' ? a : [];
+  if (op === 'or') {
     for (const r of b) addRule(out, r);
   } else {
     if (a.length * b.length > MAX_TERMS) throw tooComplex();

@@ -130,3 +130,130 @@ export type HostMessage =
 export type RequestHandlers = {
   [M in RequestName]: (params: Requests[M]['params']) => Promise<Requests[M]['result']> | Requests[M]['result'];
 };
+
+// ---- What the webview sends, checked at run time
+// The types above are a promise the compiler cannot keep across postMessage: a webview is a web
+// page, and a message from it is data to check. One schema per request, beside its type (a request
+// without a schema is a compile error); anything that does not fit exactly is refused, with a
+// sentence saying why (never echoing the value, which may be huge).
+
+/** Longer than any filter, target id or interface name a person writes. */
+export const MAX_MESSAGE_TEXT = 64 * 1024;
+/** More interfaces than a host has. */
+export const MAX_MESSAGE_LIST = 4096;
+
+/** Why `value` does not fit, or undefined when it does. */
+type Check = (value: unknown) => string | undefined;
+interface Field {
+  check: Check;
+  optional: boolean;
+}
+type Schema<T> = { [K in keyof T]-?: Field };
+
+const required = (check: Check): Field => ({ check, optional: false });
+const optional = (check: Check): Field => ({ check, optional: true });
+
+const text: Check = (v) =>
+  typeof v !== 'string'
+    ? 'is not text'
+    : v.length > MAX_MESSAGE_TEXT
+      ? `is longer than ${MAX_MESSAGE_TEXT} characters`
+      : undefined;
+const wholeNumber =
+  (max = Number.MAX_SAFE_INTEGER): Check =>
+  (v) =>
+    Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max
+      ? undefined
+      : `is not a whole number 0–${max}`;
+const textList: Check = (v) => {
+  if (!Array.isArray(v)) return 'is not a list';
+  if (v.length > MAX_MESSAGE_LIST) return `has more than ${MAX_MESSAGE_LIST} entries`;
+  for (const [i, item] of v.entries()) {
+    const why = text(item);
+    if (why) return `[${i}] ${why}`;
+  }
+  return undefined;
+};
+const oneOf =
+  (...values: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? undefined : `is not one of ${values.join(', ')}`;
+
+const startParams: Schema<StartParams> = {
+  target: required(text),
+  interfaces: required(textList),
+  filter: required(text),
+  snaplen: optional(wholeNumber(262144)),
+};
+
+/** The parameters each request carries. */
+const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
+  listInterfaces: { target: required(text) },
+  startCapture: startParams,
+  addSshHost: {},
+  stopCapture: {},
+  setCaptureFilter: { filter: required(text) },
+  getRows: { start: required(wholeNumber()), count: required(wholeNumber()) },
+  getDetail: { index: required(wholeNumber()) },
+  setDisplayFilter: { text: required(text) },
+  followConversation: { index: required(wholeNumber()) },
+  validateCaptureFilter: { filter: required(text) },
+  saveCapture: { format: optional(oneOf('pcapng', 'pcap')) },
+  openInWireshark: {},
+};
+
+const MESSAGE_FIELDS = {
+  ready: { type: required(oneOf('ready')) },
+  request: {
+    type: required(oneOf('request')),
+    id: required(wholeNumber()),
+    method: required((v) =>
+      typeof v === 'string' && Object.hasOwn(REQUEST_PARAMS, v) ? undefined : 'is not a known request',
+    ),
+    params: required(() => undefined), // checked against the method's schema below
+  },
+} satisfies Record<WebviewMessage['type'], Record<string, Field>>;
+
+/** A plain object (what structured clone gives), not an array, class instance or prototype trick. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Why `value` does not have exactly the fields of `schema`, or undefined when it does. */
+function checkObject(value: unknown, schema: Record<string, Field>, where: string): string | undefined {
+  if (!isPlainObject(value)) return `${where} is not an object`;
+  // Own keys only, symbols and "__proto__" included: nothing the schema does not name gets through.
+  for (const key of Reflect.ownKeys(value)) {
+    if (typeof key !== 'string' || !Object.hasOwn(schema, key)) return `${where} has an unexpected field`;
+  }
+  for (const [key, field] of Object.entries(schema)) {
+    const present = Object.hasOwn(value, key) && value[key] !== undefined;
+    if (!present) {
+      if (field.optional) continue;
+      return `${where}.${key} is missing`;
+    }
+    const why = field.check(value[key]);
+    if (why) return `${where}.${key} ${why}`;
+  }
+  return undefined;
+}
+
+export type CheckedMessage = { ok: true; message: WebviewMessage } | { ok: false; error: string };
+
+/** Checks a message from the webview against the contract: the message, or why it was refused. */
+export function checkWebviewMessage(value: unknown): CheckedMessage {
+  const type = isPlainObject(value) && Object.hasOwn(value, 'type') ? value.type : undefined;
+  if (type !== 'ready' && type !== 'request') return { ok: false, error: 'message.type is not "ready" or "request"' };
+  const error =
+    checkObject(value, MESSAGE_FIELDS[type], 'message') ??
+    (type === 'request'
+      ? checkObject(
+          (value as Record<string, unknown>).params,
+          REQUEST_PARAMS[(value as Record<string, unknown>).method as RequestName],
+          'params',
+        )
+      : undefined);
+  return error ? { ok: false, error } : { ok: true, message: value as WebviewMessage };
+}

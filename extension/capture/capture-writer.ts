@@ -87,17 +87,40 @@ export function fileHeader(store: PacketStore, format: FileFormat): Uint8Array {
   return pcap.encodeFileHeader({ linkType: pcapLinkType(store), snaplen, nanosecond: false });
 }
 
-/** Writes every packet held to `file`; `progress` gets the fraction done. */
+/** Capture files hold secrets (tokens, cookies, DNS names): only their owner may read them. */
+const PRIVATE_FILE_MODE = 0o600;
+
+export interface WriteOptions {
+  /** Create the file, never open an existing one or follow a symlink (O_CREAT | O_EXCL). */
+  exclusive?: boolean;
+  /** Gets the fraction done. */
+  progress?: (fraction: number) => void;
+}
+
+/** Opens `file` for writing, readable by its owner only, also when it already existed. */
+async function openPrivately(file: string, exclusive: boolean): Promise<fs.promises.FileHandle> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(file, exclusive ? 'wx' : 'w', PRIVATE_FILE_MODE);
+    await handle.chmod(PRIVATE_FILE_MODE); // an existing file overwritten keeps its old mode otherwise
+    return handle;
+  } catch (e) {
+    await handle?.close();
+    throw new CaptureWriteError(`cannot write ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Writes every packet held to `file` (mode 0600); returns the number of packets written. */
 export async function writeCaptureFile(
   store: PacketStore,
   file: string,
   format: FileFormat,
-  progress: (fraction: number) => void = () => {},
+  { exclusive = false, progress = () => {} }: WriteOptions = {},
 ): Promise<number> {
   const header = fileHeader(store, format);
   const from = store.firstNumber;
   const to = store.lastNumber;
-  const out = fs.createWriteStream(file);
+  const out = fs.createWriteStream(file, { fd: await openPrivately(file, exclusive) });
   const failed = new Promise<never>((_, reject) =>
     out.once('error', (e) => reject(new CaptureWriteError(`cannot write ${file}: ${e.message}`))),
   );

@@ -4,17 +4,18 @@
 import type * as vscode from 'vscode';
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import { formatRules, parseFilter } from '../../packet/filter.js';
-import type {
-  CaptureStatus,
-  CounterUpdate,
-  HostEvents,
-  HostMessage,
-  PacketDetail,
-  PanelState,
-  RequestHandlers,
-  Row,
-  StartParams,
-  WebviewMessage,
+import {
+  type CaptureStatus,
+  type CounterUpdate,
+  checkWebviewMessage,
+  type HostEvents,
+  type HostMessage,
+  type PacketDetail,
+  type PanelState,
+  type RequestHandlers,
+  type Row,
+  type StartParams,
+  type WebviewMessage,
 } from '../../packet/protocol.js';
 import { LiveCapture } from '../capture/live-capture.js';
 import { PacketStore, type StoreLimits } from '../store/packet-store.js';
@@ -40,6 +41,8 @@ export interface PanelHost {
   save(panel: CapturePanel, format?: 'pcapng' | 'pcap'): Promise<void>;
   openInWireshark(panel: CapturePanel): Promise<void>;
   onDidChangeCapture(panel: CapturePanel): void;
+  /** A line for the Packet Capture output channel. */
+  log(line: string): void;
 }
 
 export class CapturePanel implements vscode.Disposable {
@@ -81,7 +84,7 @@ export class CapturePanel implements vscode.Disposable {
     const webview = webviewPanel.webview;
     webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(host.extensionUri)] };
     webview.html = panelHtml(webview, host.extensionUri, this.state);
-    this.disposables.push(webview.onDidReceiveMessage((m: WebviewMessage) => this.onMessage(m)));
+    this.disposables.push(webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
     this.onDidDispose = new Promise((resolve) =>
       this.disposables.push(
         webviewPanel.onDidDispose(() => {
@@ -123,6 +126,14 @@ export class CapturePanel implements vscode.Disposable {
 
   private emit<E extends keyof HostEvents>(name: E, data: HostEvents[E]): void {
     this.post({ type: 'event', name, data } as HostMessage);
+  }
+
+  /** A message from the webview is data from a web page: only what fits the contract is acted on. */
+  receive(raw: unknown): Promise<void> {
+    const checked = checkWebviewMessage(raw);
+    if (checked.ok) return this.onMessage(checked.message);
+    this.host.log(`Panel "${this.title}": dropped a message that does not fit the protocol: ${checked.error}.`);
+    return Promise.resolve();
   }
 
   private async onMessage(message: WebviewMessage): Promise<void> {

@@ -21,7 +21,7 @@ function run(job: FilterJob): void {
     const matches: number[] = [];
     let budget = CHUNK;
     while (budget > 0 && number <= job.to && segmentIndex < job.segments.length) {
-      const seg = job.segments[segmentIndex];
+      const seg = job.segments[segmentIndex]!; // segmentIndex < length: the loop's condition
       const i = number - seg.firstNumber;
       if (i < 0) {
         number = seg.firstNumber;
@@ -31,10 +31,11 @@ function run(job: FilterJob): void {
         segmentIndex++;
         continue;
       }
-      const start = seg.offsets[i];
-      const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]);
-      const originalLength = seg.originalLengths[i];
-      const linkType = job.linkTypes[seg.interfaceIds[i]] ?? 1;
+      // 0 <= i < seg.count: every per-packet array holds index i.
+      const start = seg.offsets[i]!;
+      const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
+      const originalLength = seg.originalLengths[i]!;
+      const linkType = job.linkTypes[seg.interfaceIds[i]!] ?? 1;
       // Filters on the columns alone (text search, info, frame.len) need no field tree.
       const decoded: DecodedPacket = filter.needsTree
         ? decodePacket(linkType, data, originalLength)

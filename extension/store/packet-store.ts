@@ -134,7 +134,7 @@ export class PacketStore {
 
   /** Number of the oldest packet held (received + 1 when empty). */
   get firstNumber(): number {
-    return this.segments.length > 0 ? this.segments[0].firstNumber : this.received + 1;
+    return this.segments[0]?.firstNumber ?? this.received + 1;
   }
 
   get lastNumber(): number {
@@ -187,25 +187,27 @@ export class PacketStore {
 
   private locate(number: number): [Segment, number] | undefined {
     if (number < this.firstNumber || number > this.received) return undefined;
-    const first = this.segments[0].firstNumber;
-    const seg = this.segments[Math.floor((number - first) / SEGMENT_PACKETS)];
+    // firstNumber <= number <= received: some packet is held, and its segment is found by position.
+    const first = this.segments[0]!.firstNumber;
+    const seg = this.segments[Math.floor((number - first) / SEGMENT_PACKETS)]!;
     return [seg, number - seg.firstNumber];
   }
 
   packet(number: number): StoredPacket | undefined {
     const at = this.locate(number);
     if (!at) return undefined;
-    const [seg, i] = at;
-    const relative = seg.times[i];
-    const iface = this.interfaces[seg.interfaceIds[i]];
+    const [seg, i] = at; // 0 <= i < seg.count: every per-packet array holds index i
+    const relative = seg.times[i]!;
+    const interfaceId = seg.interfaceIds[i]!;
+    const offset = seg.offsets[i]!;
     return {
       number,
-      interfaceId: seg.interfaceIds[i],
-      linkType: iface?.linkType ?? 1,
+      interfaceId,
+      linkType: this.interfaces[interfaceId]?.linkType ?? 1,
       timestampNs: (this.firstTimestampNs ?? 0n) + BigInt(relative),
       time: relative / 1e9,
-      data: seg.bytes.subarray(seg.offsets[i], seg.offsets[i] + seg.capturedLengths[i]),
-      originalLength: seg.originalLengths[i],
+      data: seg.bytes.subarray(offset, offset + seg.capturedLengths[i]!),
+      originalLength: seg.originalLengths[i]!,
       direction: seg.directions[i] === 1 ? 'in' : seg.directions[i] === 2 ? 'out' : undefined,
     };
   }

@@ -97,7 +97,7 @@ export class PacketView {
       this.seenEvicted = this.store.evicted;
       this.generation++;
       const first = this.store.firstNumber;
-      while (this.head < this.length && this.numbers[this.head] < first) this.head++;
+      while (this.head < this.length && this.numbers[this.head]! < first) this.head++;
       if (this.testedUpTo < first - 1) this.testedUpTo = first - 1;
     }
     if (this.mode === 'none' || this.running || this.testedUpTo >= this.store.lastNumber) return;
@@ -126,7 +126,7 @@ export class PacketView {
   private append(matches: Uint32Array): void {
     const first = this.store.firstNumber;
     let m = 0;
-    while (m < matches.length && matches[m] < first) m++; // evicted while being filtered
+    while (m < matches.length && matches[m]! < first) m++; // evicted while being filtered
     const add = matches.length - m;
     if (add === 0) return;
     if (this.head > 0 && this.head >= this.length / 2) {

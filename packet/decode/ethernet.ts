@@ -2,8 +2,9 @@
 // Source/Destination columns start as the MAC addresses; a network layer replaces them.
 
 import { u16 } from './bytes.js';
-import { type Dissection, SharedFields, field } from './dissection.js';
+import { type Dissection, field, SharedFields } from './dissection.js';
 import { bits, hex16, mac } from './format.js';
+import { macColumn } from './mac-names.js';
 import { dispatchEtherType, etherTypeName } from './registry.js';
 import type { Field } from './types.js';
 
@@ -11,9 +12,11 @@ export function dissectEthernet(d: Dissection, off: number, end: number, rend: n
   const b = d.data;
   const avail = end - off;
   d.protocol = 'Ethernet';
-  // Wireshark fills each column as soon as its bytes are there.
-  if (avail >= 6) d.dst = mac(b, off);
-  if (avail >= 12) d.src = mac(b, off + 6);
+  // Wireshark fills each column as soon as its bytes are there, naming well-known addresses.
+  const dst = avail >= 6 ? mac(b, off) : '';
+  const src = avail >= 12 ? mac(b, off + 6) : '';
+  if (dst) d.dst = macColumn(dst);
+  if (src) d.src = macColumn(src);
   const L = d.tree ? d.layer('eth', 'Ethernet II', off, Math.min(14, Math.max(avail, 0))) : undefined;
   if (L) {
     if (avail >= 6) L.fields.push(macField('eth.dst', 'Destination', b, off));
@@ -27,7 +30,7 @@ export function dissectEthernet(d: Dissection, off: number, end: number, rend: n
   if (type <= 1500) {
     // IEEE 802.3: a length, then LLC; the length bounds the payload (the rest is padding).
     if (L) {
-      L.label = `IEEE 802.3 Ethernet, Src: ${d.src}, Dst: ${d.dst}`;
+      L.label = `IEEE 802.3 Ethernet, Src: ${src}, Dst: ${dst}`;
       L.fields.push(field('eth.len', `Length: ${type}`, off + 12, 2, type));
     }
     const pend = Math.min(rend, off + 14 + type);
@@ -36,7 +39,7 @@ export function dissectEthernet(d: Dissection, off: number, end: number, rend: n
   }
   d.info = 'Ethernet II';
   if (L) {
-    L.label = `Ethernet II, Src: ${d.src}, Dst: ${d.dst}`;
+    L.label = `Ethernet II, Src: ${src}, Dst: ${dst}`;
     L.fields.push(field('eth.type', `Type: ${etherTypeName(type)} (${hex16(type)})`, off + 12, 2, type));
   }
   dispatchEtherType(d, type, off + 14, end, rend);

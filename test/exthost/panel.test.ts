@@ -10,8 +10,8 @@ import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
-import { OUR_PROGRAMS, links, programs } from '../kernel/helpers/bpf.js';
-import { type VethPair, createVethPair } from '../kernel/helpers/netns.js';
+import { links, OUR_PROGRAMS, programs } from '../kernel/helpers/bpf.js';
+import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
 import { until } from './helpers/until.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
@@ -116,7 +116,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
     assert.deepEqual(panel.setDisplayFilter('frame.len > 100').mode, 'expression');
     await until('the display filter over everything held', () => !panel.view.filtering);
     assert.equal(panel.view.rows, 10);
-    assert.equal(panel.rows(0, 1)[0].number, 11);
+    assert.equal(panel.rows(0, 1)[0]?.number, 11);
     assert.throws(() => panel.setDisplayFilter('ip.addr == '), /./);
     panel.setDisplayFilter('');
     assert.equal(panel.view.rows, 20);
@@ -130,7 +130,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
       .trim()
       .split('\n');
     assert.equal(fields.length, 20);
-    assert.deepEqual(fields[0].split('\t'), [pair.a.ip4, pair.b.ip4, String(PORT), '62']);
+    assert.deepEqual(fields[0]?.split('\t'), [pair.a.ip4, pair.b.ip4, String(PORT), '62']);
 
     // The filter of the running capture changes in the kernel, without a restart.
     await assert.rejects(panel.live!.setFilter('udp port 70000'), /70000/);
@@ -152,7 +152,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
       api.manager.openPanels.find((p) => p.file?.fsPath === saved && p !== panel),
     );
     await until('its 20 packets', () => file.store.held === 20);
-    assert.equal(file.rows(19, 1)[0].length, 14 + 20 + 8 + 200);
+    assert.equal(file.rows(19, 1)[0]?.length, 14 + 20 + 8 + 200);
     file.webviewPanel.dispose();
   });
 });

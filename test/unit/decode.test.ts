@@ -5,19 +5,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
-import { LT, bytesOf, decode, field, fields, layer, protocols, value } from './fixtures/decode-helpers.js';
+import { bytesOf, decode, field, fields, LT, layer, protocols, value } from './fixtures/decode-helpers.js';
 import {
-  DNS_TYPE,
-  ETH,
-  PROTO,
-  TCP,
   ah,
   arp,
   ascii,
   concat,
+  DNS_TYPE,
   dns,
   dnsName,
   dnsPtr,
+  ETH,
   eth,
   http,
   icmp,
@@ -31,9 +29,11 @@ import {
   ipv6Frag,
   mac,
   nullHdr,
+  PROTO,
   sctp,
   sll,
   sll2,
+  TCP,
   tcp,
   tcpOpt,
   tcpOptions,
@@ -75,14 +75,14 @@ describe('link layers', () => {
     assert.equal(value(p, 'frame.len'), pkt.length);
   });
 
-  it('a non-IP frame keeps the MAC addresses as Source/Destination; unknown ethertype in hex', () => {
+  it('a non-IP frame keeps the MAC addresses as Source/Destination (well-known ones named); unknown ethertype in hex', () => {
     const p = decode(
       LT.ethernet,
       eth({ src: '02:aa:bb:cc:dd:ee', dst: 'ff:ff:ff:ff:ff:ff', type: 0x1234 }, ascii('payload')),
     );
     assert.deepEqual(p.summary, {
       source: '02:aa:bb:cc:dd:ee',
-      destination: 'ff:ff:ff:ff:ff:ff',
+      destination: 'Broadcast',
       protocol: '0x1234',
       info: 'Ethernet II',
     });
@@ -219,7 +219,7 @@ describe('ARP', () => {
     it(name, () => {
       const pkt = eth({ src: sha, dst: 'ff:ff:ff:ff:ff:ff', type: ETH.arp }, arp(o));
       const p = decode(LT.ethernet, pkt);
-      assert.deepEqual(p.summary, { source: sha, destination: 'ff:ff:ff:ff:ff:ff', protocol: 'ARP', info });
+      assert.deepEqual(p.summary, { source: sha, destination: 'Broadcast', protocol: 'ARP', info });
       assert.equal(value(p, 'arp.opcode'), o.op);
       assert.deepEqual([value(p, 'arp.src.proto_ipv4'), field(p, 'arp.src.proto_ipv4').offset], [o.spa, 28]);
       assert.deepEqual([value(p, 'arp.dst.proto_ipv4'), field(p, 'arp.dst.proto_ipv4').offset], [o.tpa, 38]);
@@ -255,7 +255,7 @@ describe('IPv4', () => {
 
   it('options are listed; a bad checksum is flagged in the tree only', () => {
     const pkt = e4(PROTO.icmp, icmpEcho(true, 1, 1), { options: concat([7, 7, 4], new Uint8Array(4), [1]) });
-    pkt[24] ^= 0xff;
+    pkt[24]! ^= 0xff;
     const p = decode(LT.ethernet, pkt);
     assert.equal(value(p, 'ip.hdr_len'), 28);
     assert.deepEqual(
@@ -508,7 +508,7 @@ describe('TCP', () => {
   for (const [flags, text] of flagCases) {
     it(`flags ${text}`, () => {
       const seg = tcp({ sport: 1, dport: 2, seq: 5, ack: 6, flags: flags & 0xff, win: 10 });
-      seg[12] |= flags >> 8;
+      seg[12]! |= flags >> 8;
       const p = decode(LT.ethernet, e4(PROTO.tcp, seg));
       assert.equal(p.summary.info, `1 → 2 ${text} Seq=5${flags & TCP.ACK ? ' Ack=6' : ''} Win=10 Len=0`);
     });

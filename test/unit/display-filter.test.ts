@@ -5,16 +5,14 @@ import { describe, it } from 'node:test';
 
 import { decodePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
-import { DisplayFilterError, compileDisplayFilter } from '../../packet/display-filter.js';
+import { compileDisplayFilter, DisplayFilterError } from '../../packet/display-filter.js';
 import {
-  DNS_TYPE,
-  ETH,
-  PROTO,
-  TCP,
   arp,
   concat,
+  DNS_TYPE,
   dns,
   dnsPtr,
+  ETH,
   eth,
   http,
   icmpEcho,
@@ -24,7 +22,9 @@ import {
   ipv4,
   ipv6,
   mac,
+  PROTO,
   sctp,
+  TCP,
   tcp,
   tlsClientHello,
   u32,
@@ -371,6 +371,24 @@ describe('display filter: errors', () => {
     assert.match(error('http.host matches "a{1000}"').message, /out of range/);
     assert.match(error('http.host matches "*a"').message, /nothing to repeat/);
     assert.match(error('http.host matches "\\\\1"').message, /unsupported escape/);
+  });
+
+  it('deep nesting is an error, never a stack overflow; long flat chains still work', () => {
+    const tooDeep = /^filter nested too deeply \(more than 100 levels\)/;
+    assert.match(error(`${'('.repeat(100_000)}tcp${')'.repeat(100_000)}`).message, tooDeep);
+    assert.match(error(`${'not '.repeat(100_000)}tcp`).message, tooDeep);
+    assert.match(error(`${'!'.repeat(100_000)}tcp`).message, tooDeep);
+    assert.match(error(`${'!('.repeat(50_000)}tcp${')'.repeat(50_000)}`).message, tooDeep);
+    assert.equal(error(`${'('.repeat(101)}tcp${')'.repeat(101)}`).position, 100, 'points at the 101st "("');
+    // Exactly at the limit: still a filter.
+    assert.deepEqual(matching(`${'('.repeat(100)}tcp${')'.repeat(100)}`), ['syn', 'get', 'tls']);
+    assert.deepEqual(matching(`${'not '.repeat(100)}tcp`), ['syn', 'get', 'tls']);
+    // 100,000 alternatives are no nesting: compiled and matched without deep recursion.
+    assert.deepEqual(matching(Array(100_000).fill('tcp.port == 1').concat('tcp.port == 80').join(' or ')), [
+      'syn',
+      'get',
+    ]);
+    assert.deepEqual(matching(Array(100_000).fill('tcp').concat('tcp.port == 80').join(' and ')), ['syn', 'get']);
   });
 });
 

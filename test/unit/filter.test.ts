@@ -1,11 +1,17 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CAP_MAX_RULES, type AddrMatch, type CaptureRule, type PortRange } from '../../packet/capture-abi.js';
-import { FilterError, describeWithExclusion, formatRules, parseFilter } from '../../packet/filter.js';
+import { test } from 'node:test';
+import { type AddrMatch, CAP_MAX_RULES, type CaptureRule, type PortRange } from '../../packet/capture-abi.js';
+import {
+  describeWithExclusion,
+  FilterError,
+  formatRules,
+  MAX_FILTER_NESTING,
+  parseFilter,
+} from '../../packet/filter.js';
 
 // Expected values are spelled out byte by byte so the tests do not reuse the parser's address code.
 const v4 = (dotted: string, prefix = 32): AddrMatch => ({
@@ -703,4 +709,24 @@ test('pcap accepts the effective filter descriptions (pcapng if_filter)', {
     const text = describeWithExclusion(filter!, exclusion!);
     assert.ok(pcap!(text).ok, `pcap rejects ${text}`);
   }
+});
+
+test('deep nesting is an error, never a stack overflow; long flat chains still work', () => {
+  const tooDeep = (text: string) =>
+    assert.throws(
+      () => parseFilter(text),
+      (e: unknown) =>
+        e instanceof FilterError &&
+        /^filter nested too deeply \(more than 100 levels\) at \d+$/.test(e.message) &&
+        e.position === MAX_FILTER_NESTING,
+    );
+  tooDeep(`${'('.repeat(100_000)}tcp${')'.repeat(100_000)}`);
+  tooDeep(`${'('.repeat(MAX_FILTER_NESTING + 1)}tcp${')'.repeat(MAX_FILTER_NESTING + 1)}`);
+  assert.deepEqual(parseFilter(`${'('.repeat(MAX_FILTER_NESTING)}tcp${')'.repeat(MAX_FILTER_NESTING)}`), [
+    { l4proto: 6 },
+  ]);
+  // 100,000 alternatives (or conditions) are no nesting: they compile without deep recursion.
+  assert.deepEqual(parseFilter(Array(100_000).fill('tcp').join(' or ')), [{ l4proto: 6 }]);
+  assert.deepEqual(parseFilter(Array(100_000).fill('tcp').join(' and ')), [{ l4proto: 6 }]);
+  assert.deepEqual(parseFilter(`udp or ${Array(100_000).fill('tcp').join(' or ')}`), [{ l4proto: 17 }, { l4proto: 6 }]);
 });

@@ -59,7 +59,7 @@ test('segment arenas grow for large packets and keep earlier bytes intact', () =
   const store = new PacketStore({ maxPackets: 1e9, maxBytes: 1e12, whenFull: 'drop-oldest' });
   fill(store, 40, 65000);
   for (const n of [1, 17, 40]) assert.ok(store.packet(n)!.data.every((b) => b === ((n - 1) & 0xff)));
-  const [seg] = store.snapshots();
+  const seg = store.snapshots()[0]!;
   assert.equal(seg.count, 40);
   assert.ok(seg.bytes.buffer instanceof SharedArrayBuffer);
 });

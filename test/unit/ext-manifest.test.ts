@@ -1,0 +1,47 @@
+// The extension's manifest (package.json) as VS Code reads it: which settings a workspace may set,
+// what an untrusted workspace turns off, and where the extension runs under Remote-SSH/WSL/containers.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+interface Setting {
+  scope?: string;
+}
+interface Manifest {
+  extensionKind?: string[];
+  capabilities?: {
+    untrustedWorkspaces?: { supported: boolean | 'limited'; description?: string; restrictedConfigurations?: string[] };
+  };
+  contributes: { configuration: { properties: Record<string, Setting> } };
+}
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as Manifest;
+const settings = manifest.contributes.configuration.properties;
+
+/** Settings that name a program to run or a file to read: a cloned repository must never set them. */
+const MACHINE_ONLY = ['packetCapture.wiresharkPath', 'packetCapture.ssh.configFile'];
+
+test('settings that name a program or a file are machine settings, out of any workspace’s reach', () => {
+  for (const key of MACHINE_ONLY) {
+    assert.ok(settings[key], `${key} is contributed`);
+    assert.equal(settings[key].scope, 'machine', `${key} has scope "machine"`);
+  }
+});
+
+test('an untrusted workspace is supported in a limited way, and the description says what is off', () => {
+  const untrusted = manifest.capabilities?.untrustedWorkspaces;
+  assert.ok(untrusted, 'capabilities.untrustedWorkspaces is declared');
+  assert.equal(untrusted.supported, 'limited');
+  const restricted = untrusted.restrictedConfigurations ?? [];
+  for (const key of [...MACHINE_ONLY, 'packetCapture.ssh.excludeOwnConnection'])
+    assert.ok(restricted.includes(key), `${key} is a restricted configuration`);
+  for (const key of restricted) {
+    assert.ok(settings[key], `restricted ${key} is a contributed setting`);
+    assert.ok(untrusted.description?.includes(key), `the description names ${key}`);
+  }
+});
+
+test('the extension runs where the workspace is (Remote-SSH, WSL, dev containers)', () => {
+  assert.deepEqual(manifest.extensionKind, ['workspace']);
+});
