@@ -12,13 +12,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readCaptureFile } from '../../packet/capture-file.js';
 import { summarizePacket } from '../../packet/decode/index.js';
-import { macColumn } from '../../packet/decode/mac-names.js';
 import { arp, ETH, eth, pcapngFile } from './fixtures/packets.js';
 import { agreementCapture, haveTshark, NORMALIZE, tsharkRows } from './fixtures/tshark.js';
-
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-/** tshark -n leaves every address raw; Wireshark names the well-known ones (judged below, with -N m). */
-const named = (column: string) => (MAC.test(column) ? macColumn(column) : column);
 
 describe('agreement with tshark', { skip: !haveTshark && 'tshark not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'decode-tshark-'));
@@ -40,8 +35,8 @@ describe('agreement with tshark', { skip: !haveTshark && 'tshark not installed' 
       const ts = theirs[i]!;
       const mine = { source: s.source, destination: s.destination, protocol: s.protocol, length: p.originalLength };
       const want = {
-        source: named(ts.source),
-        destination: named(ts.destination),
+        source: ts.source,
+        destination: ts.destination,
         protocol: ts.protocol,
         length: ts.length,
       };

@@ -92,7 +92,7 @@ describe('pcap-summary', () => {
     );
     assert.ok(
       lines.some((l) =>
-        /^ {3}\d\d 0\.\d{6} 02:00:00:00:00:01 → ff:ff:ff:ff:ff:ff ARP 42 Who has 10\.1\.0\.2\? Tell 10\.1\.0\.1$/.test(
+        /^ {3}\d\d 0\.\d{6} 02:00:00:00:00:01 → Broadcast {4}ARP 42 Who has 10\.1\.0\.2\? Tell 10\.1\.0\.1$/.test(
           l,
         ),
       ),
