@@ -25,6 +25,7 @@ import { FIELD_KINDS, type FieldKind, PROTOCOL_NAMES } from './decode/fields.js'
 import { ipv6 as formatIpv6 } from './decode/format.js';
 import type { DecodedPacket, Field } from './decode/types.js';
 import { MAX_FILTER_NESTING, NESTED_TOO_DEEPLY } from './filter.js';
+import { parseIpv4, parseIpv6 } from './ip-address.js';
 
 export class DisplayFilterError extends Error {
   /** 0-based offset of the offending text in the filter. */
@@ -365,52 +366,6 @@ function makeRef(text: string, tok: Token): Ref {
 
 // ---------------------------------------------------------------------------------------------
 // Literals
-
-function parseIpv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  let v = 0;
-  for (let i = 1; i <= 4; i++) {
-    const n = Number(m[i]);
-    if (n > 255) return undefined;
-    v = v * 256 + n;
-  }
-  return v;
-}
-
-function parseIpv6(s: string): Uint8Array | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(s) || s.length > 45) return undefined;
-  let tail4: number | undefined;
-  let text = s;
-  const lastColon = s.lastIndexOf(':');
-  if (s.indexOf('.', lastColon) > 0) {
-    tail4 = parseIpv4(s.slice(lastColon + 1));
-    if (tail4 === undefined) return undefined;
-    text = `${s.slice(0, lastColon + 1)}0:0`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === '' ? [] : h.split(':'));
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  const total = head.length + tail.length;
-  if (halves.length === 1 ? total !== 8 : total > 7) return undefined;
-  const words = [...head, ...Array<string>(8 - total).fill('0'), ...tail];
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(words[i]!)) return undefined;
-    const v = parseInt(words[i]!, 16);
-    out[2 * i] = v >> 8;
-    out[2 * i + 1] = v & 0xff;
-  }
-  if (tail4 !== undefined) {
-    out[12] = tail4 >>> 24;
-    out[13] = (tail4 >>> 16) & 0xff;
-    out[14] = (tail4 >>> 8) & 0xff;
-    out[15] = tail4 & 0xff;
-  }
-  return out;
-}
 
 function parseMac(s: string): string | undefined {
   const parts = s.split(/[:\-.]/);

@@ -4,6 +4,7 @@
 // silently captures more or less than it says.
 
 import { type AddrMatch, CAP_MAX_RULES, type CaptureRule, type Direction, type PortRange } from './capture-abi.js';
+import { ipv6Text, parseIpv4Prefix, parseIpv6 } from './ip-address.js';
 
 export class FilterError extends Error {
   readonly position?: number;
@@ -434,9 +435,9 @@ class Parser {
       const p = this.next();
       if (m.family !== 4)
         throw new FilterError(`"mask" applies to IPv4 networks only; write ${t.text}/LENGTH at ${p.pos}`, p.pos);
-      const mask = p.kind === 'word' ? parseIPv4(p.text) : null;
-      if (mask === null) throw new FilterError(`expected an IPv4 netmask after "mask" at ${p.pos}`, p.pos);
-      m.prefix = maskPrefix(mask.bytes, p);
+      const mask = p.kind === 'word' ? parseIpv4Prefix(p.text) : undefined;
+      if (mask === undefined) throw new FilterError(`expected an IPv4 netmask after "mask" at ${p.pos}`, p.pos);
+      m.prefix = maskPrefix(ipv4Bytes(mask.value), p);
       shown = `${t.text} mask ${p.text}`;
     } else if (m.family === 4 && /^\d+$/.test(t.text)) {
       // pcap reads a lone number as a class-A-style network only in this range (0 and >255 mean other things).
@@ -548,62 +549,23 @@ function parsePortRange(t: Token): PortRange {
   return { lo, hi };
 }
 
-/** IPv4 with 1-4 octets (pcap's short forms: "10.1" is 10.1.0.0 with 16 significant bits). */
-function parseIPv4(s: string): { bytes: Uint8Array; parts: number } | null {
-  const parts = s.split('.');
-  if (parts.length > 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
-  const bytes = new Uint8Array(4);
-  parts.forEach((p, i) => {
-    bytes[i] = Number(p);
-  });
-  return { bytes, parts: parts.length };
-}
-
-function parseIPv6(s: string): Uint8Array | null {
-  let groups: number[] = [];
-  let text = s;
-  const tailStart = s.lastIndexOf(':') + 1;
-  if (s.slice(tailStart).includes('.')) {
-    const v4 = parseIPv4(s.slice(tailStart));
-    if (v4 === null || v4.parts !== 4) return null;
-    groups = [(v4.bytes[0]! << 8) | v4.bytes[1]!, (v4.bytes[2]! << 8) | v4.bytes[3]!];
-    text = s.endsWith(`::${s.slice(tailStart)}`) ? s.slice(0, tailStart) : s.slice(0, tailStart - 1);
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const hex = (h: string) => (h === '' ? [] : h.split(':'));
-  const left = hex(halves[0]!);
-  const right = halves.length === 2 ? hex(halves[1]!) : [];
-  if ([...left, ...right].some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
-  const given = left.length + right.length + groups.length;
-  if (halves.length === 2 ? given > 7 : given !== 8) return null;
-  const all = [
-    ...left.map((g) => parseInt(g, 16)),
-    ...Array(8 - given).fill(0),
-    ...right.map((g) => parseInt(g, 16)),
-    ...groups,
-  ];
-  const bytes = new Uint8Array(16);
-  all.forEach((g, i) => {
-    bytes[2 * i] = g >> 8;
-    bytes[2 * i + 1] = g & 0xff;
-  });
-  return bytes;
-}
-
 /** An address literal; IPv4 short forms get the prefix pcap gives them (8 bits per octet written). */
 function parseAddress(t: Token): AddrMatch {
   if (t.text.includes(':')) {
-    const addr = parseIPv6(t.text);
-    if (addr === null) throw new FilterError(`invalid IPv6 address "${t.text}"`, t.pos);
+    const addr = parseIpv6(t.text);
+    if (addr === undefined) throw new FilterError(`invalid IPv6 address "${t.text}"`, t.pos);
     return { family: 6, addr, prefix: 128 };
   }
   if (/^[\d.]+$/.test(t.text)) {
-    const v4 = parseIPv4(t.text);
-    if (v4 === null) throw new FilterError(`invalid IPv4 address "${t.text}"`, t.pos);
-    return { family: 4, addr: v4.bytes, prefix: 8 * v4.parts };
+    const v4 = parseIpv4Prefix(t.text);
+    if (v4 === undefined) throw new FilterError(`invalid IPv4 address "${t.text}"`, t.pos);
+    return { family: 4, addr: ipv4Bytes(v4.value), prefix: 8 * v4.parts };
   }
   throw new FilterError(`host names are not resolved; give an IPv4 or IPv6 address instead of "${t.text}"`, t.pos);
+}
+
+function ipv4Bytes(value: number): Uint8Array {
+  return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
 }
 
 function maskPrefix(mask: Uint8Array, t: Token): number {
@@ -907,27 +869,8 @@ export function parseFilter(text: string): CaptureRule[] {
 
 // ---- Formatting ----
 
-function formatIPv6(b: Uint8Array): string {
-  const groups = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  // RFC 5952: "::" replaces the longest run of two or more zero groups (the first, on ties).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; i++) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-  }
-  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
-    return `::ffff:${Array.from(b.subarray(12)).join('.')}`;
-  return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
-}
-
 function formatAddr(m: AddrMatch): string {
-  const text = m.family === 4 ? Array.from(m.addr.subarray(0, 4)).join('.') : formatIPv6(m.addr);
+  const text = m.family === 4 ? Array.from(m.addr.subarray(0, 4)).join('.') : ipv6Text(m.addr);
   return m.prefix === (m.family === 4 ? 32 : 128) ? `host ${text}` : `net ${text}/${m.prefix}`;
 }
 

@@ -5,6 +5,8 @@
 // writes everything else as an escape, so a label can never carry control characters, markup
 // that something might interpret, or bidirectional-override code points.
 
+import { ipv6Text } from '../ip-address.js';
+
 /** "0".."255" */
 export const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 /** "00".."ff" */
@@ -87,44 +89,6 @@ export function ipv6(b: Uint8Array, o: number): string {
   for (let i = 0; i < 16; i++) v6Keys[h * 16 + i] = b[o + i]!;
   v6Used[h] = 1;
   v6Text[h] = s;
-  return s;
-}
-
-function ipv6Text(b: Uint8Array, o: number): string {
-  // IPv4-mapped (::ffff:a.b.c.d), shown with the dotted quad as Wireshark and inet_ntop do.
-  let zeros10 = true;
-  for (let i = 0; i < 10; i++)
-    if (b[o + i] !== 0) {
-      zeros10 = false;
-      break;
-    }
-  if (zeros10 && b[o + 10] === 0xff && b[o + 11] === 0xff) return `::ffff:${ipv4(b, o + 12)}`;
-  let bestStart = -1;
-  let bestLen = 1;
-  let runStart = -1;
-  for (let g = 0; g < 8; g++) {
-    const zero = b[o + 2 * g] === 0 && b[o + 2 * g + 1] === 0;
-    if (zero) {
-      if (runStart < 0) runStart = g;
-      if (g - runStart + 1 > bestLen) {
-        bestLen = g - runStart + 1;
-        bestStart = runStart;
-      }
-    } else {
-      runStart = -1;
-    }
-  }
-  let s = '';
-  for (let g = 0; g < 8; g++) {
-    if (g === bestStart) {
-      s += g === 0 ? '::' : ':';
-      g += bestLen - 1;
-      continue;
-    }
-    const v = (b[o + 2 * g]! << 8) | b[o + 2 * g + 1]!;
-    s += v.toString(16);
-    if (g < 7) s += ':';
-  }
   return s;
 }
 
