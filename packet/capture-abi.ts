@@ -148,8 +148,8 @@ export function encodeRules(rules: readonly CaptureRule[], exclusions: readonly 
   }
   const size = LAYOUT.rule.size;
   const buf = Buffer.alloc(total * size);
-  exclusions.forEach((rule, i) => writeRule(buf, i * size, rule, MATCH.EXCLUDE));
-  rules.forEach((rule, i) => writeRule(buf, (exclusions.length + i) * size, rule, 0));
+  for (const [i, rule] of exclusions.entries()) writeRule(buf, i * size, rule, MATCH.EXCLUDE);
+  for (const [i, rule] of rules.entries()) writeRule(buf, (exclusions.length + i) * size, rule, 0);
   return buf;
 }
 

@@ -11,8 +11,8 @@
 // packets are in use.
 
 import type { Direction } from './capture-abi.js';
+import { isPcapMagic, MAX_CAPTURED_LENGTH, PCAP, PcapDecoder } from './pcap.js';
 import { BLOCK, MAX_BLOCK_SIZE, PcapngDecoder } from './pcapng.js';
-import { MAX_CAPTURED_LENGTH, PCAP, PcapDecoder, isPcapMagic } from './pcap.js';
 
 export interface CapturedPacket {
   /** Index into CaptureFileReader.interfaces, numbered across sections (pcap: always 0). */

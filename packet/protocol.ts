@@ -87,12 +87,12 @@ export interface PanelState {
 /** Webview → host requests, each answered with its result or an error. */
 export interface Requests {
   listInterfaces: { params: { target: string }; result: InterfaceInfo[] };
-  startCapture: { params: StartParams; result: void };
+  startCapture: { params: StartParams; result: undefined };
   /** Asks the user for an SSH host (user@host[:port]); null when they cancel. */
   addSshHost: { params: Record<string, never>; result: TargetInfo | null };
-  stopCapture: { params: Record<string, never>; result: void };
+  stopCapture: { params: Record<string, never>; result: undefined };
   /** Changes the capture filter of the running capture, in the kernel, without restarting it. */
-  setCaptureFilter: { params: { filter: string }; result: void };
+  setCaptureFilter: { params: { filter: string }; result: undefined };
   getRows: { params: { start: number; count: number }; result: Row[] };
   getDetail: { params: { index: number }; result: PacketDetail };
   /** Applies to everything held; the result says whether it was read as an expression or as text. */
@@ -103,8 +103,8 @@ export interface Requests {
     params: { filter: string };
     result: { ok: true; normalized: string } | { ok: false; error: string };
   };
-  saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: void };
-  openInWireshark: { params: Record<string, never>; result: void };
+  saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: undefined };
+  openInWireshark: { params: Record<string, never>; result: undefined };
 }
 
 /** Host → webview events. */

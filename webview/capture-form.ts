@@ -10,14 +10,14 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { InterfaceInfo, PanelState, StartParams } from '../packet/protocol.js';
 import { debounce, h, messageOf } from './dom.js';
 import {
-  PROTOCOLS,
-  buildFilter,
-  builderProblem,
-  parseBuiltFilter,
-  protocolHasPorts,
   type BuilderDirection,
   type BuilderProtocol,
   type BuilderState,
+  builderProblem,
+  buildFilter,
+  PROTOCOLS,
+  parseBuiltFilter,
+  protocolHasPorts,
 } from './filter-builder.js';
 import type { HostTransport } from './transport.js';
 

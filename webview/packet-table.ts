@@ -364,7 +364,7 @@ export class PacketTable {
   }
 
   private applyColumns(): void {
-    this.widths.forEach((w, i) => this.element.style.setProperty(`--pt-w${i}`, `${w}px`));
+    for (const [i, w] of this.widths.entries()) this.element.style.setProperty(`--pt-w${i}`, `${w}px`);
   }
 
   private maxScroll(): number {

@@ -121,7 +121,8 @@ export class Panel {
     );
 
     this.hex = new HexView();
-    this.tree = new DetailTree(this.ui.expanded ?? (this.ui.expanded = {}), {
+    this.ui.expanded ??= {};
+    this.tree = new DetailTree(this.ui.expanded, {
       select: (node) => this.fieldSelected(node),
       expandedChange: () => saveUi(),
     });

@@ -31,7 +31,10 @@ export class EventHub {
 
   on<E extends EventName>(name: E, listener: EventListener<E>): () => void {
     let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
     set.add(listener);
     return () => set.delete(listener);
   }

@@ -78,8 +78,7 @@ export class LiveCapture {
 
   private onStderr(chunk: Buffer): void {
     this.stderrTail += chunk.toString('utf8');
-    let end: number;
-    while ((end = this.stderrTail.indexOf('\n')) >= 0) {
+    for (let end = this.stderrTail.indexOf('\n'); end >= 0; end = this.stderrTail.indexOf('\n')) {
       const line = this.stderrTail.slice(0, end).trim();
       this.stderrTail = this.stderrTail.slice(end + 1);
       if (line) this.onEventLine(line);

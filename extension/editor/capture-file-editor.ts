@@ -2,8 +2,8 @@
 // into a packet store, with progress for large files.
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { StoreIngest } from '../store/store-ingest.js';
 import type { CapturePanel } from '../panel/capture-panel.js';
+import { StoreIngest } from '../store/store-ingest.js';
 
 export const CAPTURE_EDITOR_VIEW_TYPE = 'packetCapture.captureFile';
 

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
-import { CaptureFileReader, type CapturedPacket } from '../capture-file.js';
+import { type CapturedPacket, CaptureFileReader } from '../capture-file.js';
 import { summarizeInto } from '../decode/index.js';
 import type { PacketSummary } from '../decode/types.js';
 
@@ -40,6 +40,7 @@ const latin1Write: NativeWrite =
     return this.write(s, o, 'latin1');
   };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: exactly the characters JSON must escape
 const NEEDS_JSON_ESCAPE = /["\\\x00-\x1f]/;
 /** Room a row needs beyond its strings' UTF-8. */
 const ROW_SLACK = 256;

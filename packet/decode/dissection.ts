@@ -66,7 +66,10 @@ const byName = new Map<string, SharedFields>();
  */
 export function sharedField(name: string, key: number, make: () => Field): Field {
   let cache = byName.get(name);
-  if (cache === undefined) byName.set(name, (cache = new SharedFields()));
+  if (cache === undefined) {
+    cache = new SharedFields();
+    byName.set(name, cache);
+  }
   return cache.get(key, make);
 }
 
@@ -155,7 +158,8 @@ export class Dissection {
 
   /** A problem that does not stop the decode (the tree shows it where the decoder puts it). */
   note(problem: string): void {
-    (this.problems ??= []).push(problem);
+    this.problems ??= [];
+    this.problems.push(problem);
   }
 
   /**

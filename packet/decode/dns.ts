@@ -10,7 +10,7 @@
 
 import { u16, u32 } from './bytes.js';
 import { type Dissection, field, sharedField } from './dissection.js';
-import { bits, escapeBytes, hex16, hex8, hexBytes, ipv4, ipv6 } from './format.js';
+import { bits, escapeBytes, hex8, hex16, hexBytes, ipv4, ipv6 } from './format.js';
 import type { Field, Layer } from './types.js';
 
 const MAX_NAME_WIRE = 255;
@@ -256,9 +256,15 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
   let kids: Field[] | undefined = L ? [] : undefined;
   for (let i = 0; i < qd; i++) {
     const r = question(m, o, nr, kids);
-    if (r < 0) return finish(m, kids, 'dns.qry', 'Queries');
+    if (r < 0) {
+      finish(m, kids, 'dns.qry', 'Queries');
+      return;
+    }
     o = r;
-    if (m.bad) return finish(m, kids, 'dns.qry', 'Queries');
+    if (m.bad) {
+      finish(m, kids, 'dns.qry', 'Queries');
+      return;
+    }
   }
   if (kids && qd) L!.fields.push(field('dns.queries', 'Queries', off + 12, o - off - 12, undefined, kids));
   const sections: [number, string, string][] = [
@@ -271,9 +277,15 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
     const s0 = o;
     for (let i = 0; i < count; i++) {
       const r = record(m, o, nr, kids);
-      if (r < 0) return finish(m, kids, key, title);
+      if (r < 0) {
+        finish(m, kids, key, title);
+        return;
+      }
       o = r;
-      if (m.bad) return finish(m, kids, key, title);
+      if (m.bad) {
+        finish(m, kids, key, title);
+        return;
+      }
     }
     if (kids && count) L!.fields.push(field(key, title, s0, o - s0, undefined, kids));
   }

@@ -1,6 +1,6 @@
 // The IPv4 DS field and the IPv6 traffic class (RFC 2474, RFC 3168), shared by both decoders.
 
-import { SharedFields, field } from './dissection.js';
+import { field, SharedFields } from './dissection.js';
 import { bits, hex8 } from './format.js';
 import type { Field } from './types.js';
 

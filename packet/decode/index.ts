@@ -11,7 +11,7 @@
 //
 // Runs in Node and in the browser: Uint8Array only.
 
-import { Dissection, SharedFields, field } from './dissection.js';
+import { Dissection, field, SharedFields } from './dissection.js';
 import { LINK_TYPES } from './registry.js';
 import { LINK_TYPE_NAMES } from './tables.js';
 import type { Conversation, DecodedPacket, PacketSummary } from './types.js';

@@ -4,7 +4,7 @@
 import { checksumStatus, onesSum, u16, u32 } from './bytes.js';
 import { type Dissection, field, sharedField } from './dissection.js';
 import { dsField } from './dsfield.js';
-import { bits, DEC, hex16, hex8, ipv4 } from './format.js';
+import { bits, DEC, hex8, hex16, ipv4 } from './format.js';
 import { dissectIpv6Direct } from './ipv6.js';
 import { ipProtoName } from './names.js';
 import { dispatchIpProto } from './registry.js';

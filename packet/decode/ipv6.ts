@@ -3,8 +3,8 @@
 
 import { u16, u32 } from './bytes.js';
 import { type Dissection, field } from './dissection.js';
-import { bits, hex32, hex8, ipv6 } from './format.js';
 import { dsField } from './dsfield.js';
+import { bits, hex8, hex32, ipv6 } from './format.js';
 import { parseAh } from './ipsec.js';
 import { ipProtoName } from './names.js';
 import { dispatchIpProto } from './registry.js';

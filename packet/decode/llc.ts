@@ -3,7 +3,7 @@
 
 import { u16, u24 } from './bytes.js';
 import { type Dissection, field } from './dissection.js';
-import { hex16, hex8 } from './format.js';
+import { hex8, hex16 } from './format.js';
 import { dispatchEtherType, etherTypeName } from './registry.js';
 
 const SAPS: ReadonlyMap<number, string> = new Map([

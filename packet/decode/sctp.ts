@@ -3,7 +3,7 @@
 
 import { u16, u32 } from './bytes.js';
 import { type Dissection, field } from './dissection.js';
-import { hex16, hex32, hex8 } from './format.js';
+import { hex8, hex16, hex32 } from './format.js';
 import type { Field } from './types.js';
 
 const CHUNKS: ReadonlyMap<number, string> = new Map([

@@ -4,7 +4,7 @@
 import { u16, u32 } from './bytes.js';
 import { type Dissection, field } from './dissection.js';
 import { hex16, hexColon, mac } from './format.js';
-import { LLC, dispatchEtherType, etherTypeName } from './registry.js';
+import { dispatchEtherType, etherTypeName, LLC } from './registry.js';
 import type { Layer } from './types.js';
 
 const PACKET_TYPES = ['Unicast to us', 'Broadcast', 'Multicast', 'Unicast to another host', 'Sent by us'];

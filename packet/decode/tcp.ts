@@ -3,9 +3,9 @@
 // and sequence numbers raw (Wireshark with tcp.relative_sequence_numbers off).
 
 import { u16, u32 } from './bytes.js';
-import { type Dissection, SharedFields, field, sharedField } from './dissection.js';
+import { type Dissection, field, SharedFields, sharedField } from './dissection.js';
 import { bits, hex16 } from './format.js';
-import { TCP_HEURISTICS, TCP_PORTS, dispatchPorts } from './registry.js';
+import { dispatchPorts, TCP_HEURISTICS, TCP_PORTS } from './registry.js';
 import type { Field } from './types.js';
 
 // Bit 8 is AE (Accurate ECN, RFC 9768), formerly NS; Wireshark 4.0.17 writes AE.

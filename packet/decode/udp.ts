@@ -3,7 +3,7 @@
 import { u16 } from './bytes.js';
 import { type Dissection, field, sharedField } from './dissection.js';
 import { hex16 } from './format.js';
-import { UDP_HEURISTICS, UDP_PORTS, dispatchPorts } from './registry.js';
+import { dispatchPorts, UDP_HEURISTICS, UDP_PORTS } from './registry.js';
 
 export function dissectUdp(d: Dissection, off: number, end: number, rend: number): void {
   const b = d.data;

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import { type VethPair, createVethPair } from '../kernel/helpers/netns.js';
+import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
 import { runCommand, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
 
 const PORT = 7000;

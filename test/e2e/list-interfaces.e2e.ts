@@ -15,7 +15,7 @@ test('Packet Capture: List Interfaces shows lo in a quick pick', { timeout: 180_
         .waitFor({ timeout: 5000 }),
       'quick pick title',
     );
-    assert.match(await lo.innerText(), /127\.0\.0\.1/, 'lo shows its address');
+    assert.match((await lo.textContent()) ?? '', /127\.0\.0\.1/, 'lo shows its address');
     t.diagnostic(`interfaces: ${(await quickPickLabels(page)).join(', ')}`);
     t.diagnostic(`screenshot: ${await screenshot(page, 'list-interfaces')}`);
   });

@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FrameLocator, Page } from 'playwright-core';
-import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
-import { sendUdp } from '../ssh/helpers/remote.js';
-import { registerCleanup } from '../kernel/helpers/cleanup.js';
 import { REPO } from '../kernel/helpers/agent.js';
+import { registerCleanup } from '../kernel/helpers/cleanup.js';
+import { sendUdp } from '../ssh/helpers/remote.js';
+import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
 import { quickPickRow, runCommand, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
 
 const PORT = 5555;
@@ -60,7 +60,7 @@ async function checkInterface(frame: FrameLocator, text: string): Promise<void> 
 async function trustHostKey(page: Page, fixture: SshFixture): Promise<void> {
   const dialog = page.locator('.monaco-dialog-box');
   await dialog.waitFor({ timeout: 30_000 });
-  const text = await dialog.innerText();
+  const text = (await dialog.textContent()) ?? '';
   assert.match(text, /authenticity of host '198\.51\.100\.2' can't be established/);
   assert.ok(text.includes(fixture.hostFingerprint), `the modal shows ${fixture.hostFingerprint}: ${text}`);
   await dialog.getByRole('button', { name: 'Trust and Connect' }).click();

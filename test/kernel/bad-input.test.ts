@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { spawnAgent, scratchDir, within } from './helpers/agent.js';
+import { scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { hasClsact, ourTcFilters, ourTcx } from './helpers/bpf.js';
-import { type VethPair, createVethPair, uniqueName } from './helpers/netns.js';
+import { createVethPair, uniqueName, type VethPair } from './helpers/netns.js';
 
 interface Case {
   name: string;
@@ -177,11 +177,23 @@ describe('bad input: a clear error, the right exit status, nothing attached', ()
   let pair: VethPair;
   let dir: string;
 
+  // The cases fail before attaching anything, so they can run side by side.
+  const results = new Map<string, Promise<Awaited<ReturnType<typeof run>>>>();
   before(async () => {
     pair = await createVethPair({ tag: 'bad' });
     dir = scratchDir('bad');
     fs.chmodSync(dir, 0o755);
     fs.mkdirSync(path.join(dir, 'ro'), { mode: 0o555 });
+    const queue = [...CASES];
+    const worker = async () => {
+      for (let c = queue.shift(); c; c = queue.shift()) {
+        const p = run(c);
+        results.set(c.name, p);
+        await p.catch(() => {});
+      }
+    };
+    // Not awaited: each test awaits its own case, so one slow case never holds up the report.
+    for (let i = 0; i < 4; i++) void worker();
   });
 
   after(() => pair?.destroy());
@@ -203,21 +215,6 @@ describe('bad input: a clear error, the right exit status, nothing attached', ()
     ]);
     return { human, humanExit, json, jsonExit };
   }
-
-  // The cases fail before attaching anything, so they can run side by side.
-  const results = new Map<string, Promise<Awaited<ReturnType<typeof run>>>>();
-  before(() => {
-    const queue = [...CASES];
-    const worker = async () => {
-      for (let c = queue.shift(); c; c = queue.shift()) {
-        const p = run(c);
-        results.set(c.name, p);
-        await p.catch(() => {});
-      }
-    };
-    // Not awaited: each test awaits its own case, so one slow case never holds up the report.
-    for (let i = 0; i < 4; i++) void worker();
-  });
 
   for (const c of CASES) {
     test(c.name, async () => {

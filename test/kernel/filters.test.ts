@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CaptureRun, captureMany, scratchDir } from './helpers/agent.js';
 import { counts, countsAsync, pool } from './helpers/judge.js';
-import { type VethPair, createVethPair, settle } from './helpers/netns.js';
-import { Tcpdump, python, tcpExchange, udpEcho, udpOneWay } from './helpers/traffic.js';
+import { createVethPair, settle, type VethPair } from './helpers/netns.js';
+import { python, Tcpdump, tcpExchange, udpEcho, udpOneWay } from './helpers/traffic.js';
 
 interface Case {
   filter: string;
@@ -130,7 +130,7 @@ describe('capture filters (exact counts, judged by tshark against tcpdump)', () 
           got: fileCounts[j]![0]!,
           gotMatching: fileCounts[j]![1]!,
         }));
-        batch.forEach((c, j) => results.set(c.filter, judged[j]!));
+        for (const [j, c] of batch.entries()) results.set(c.filter, judged[j]!);
       } finally {
         await tcpdump.stop();
       }

@@ -22,8 +22,8 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import * as util from 'node:util';
 import { build } from 'esbuild';
-import { ROOT, remoteUri, startCodeServer } from './code-server.js';
 import type { ExthostResult } from '../exthost/index.js';
+import { ROOT, remoteUri, startCodeServer } from './code-server.js';
 import { glob } from './glob.js';
 import { launchBrowser } from './workbench.js';
 
@@ -48,7 +48,7 @@ async function loadConfig(): Promise<ExthostConfig> {
 }
 
 /** Bundles the entry and every test file into dist/test/exthost/ (cleaned first). */
-export async function buildExthostTests(config: ExthostConfig): Promise<string[]> {
+async function buildExthostTests(config: ExthostConfig): Promise<string[]> {
   const tests = glob(SOURCES, ROOT);
   rmSync(OUT, { recursive: true, force: true });
   await build({
@@ -66,14 +66,14 @@ export async function buildExthostTests(config: ExthostConfig): Promise<string[]
   return tests;
 }
 
-export interface ExthostRun {
+interface ExthostRun {
   code: number | 'timeout';
   results: ExthostResult[];
   loadError?: string;
   seconds: number;
 }
 
-export async function runExthostTests({
+async function runExthostTests({
   timeoutMs = +(process.env.EXTHOST_TIMEOUT_MS ?? 300_000),
   log = (s: string): void => {
     process.stderr.write(`${s}\n`);
@@ -103,7 +103,7 @@ export async function runExthostTests({
       await page.exposeFunction('codeAutomationLog', (_type: string, args: unknown[]) => {
         const text = util.format(...args);
         workbenchLog.push(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${text}`);
-        const first = text.split('\n')[0];
+        const first = text.split('\n')[0] ?? '';
         if (process.env.VERBOSE) log(`[exthost] ${text}`);
         else if (!/^\[/.test(first) && !NOISE.test(first)) log(`[exthost] ${first}`); // drops "[Component] …"
       });

@@ -14,9 +14,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
-import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { type Browser, chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { CACHE, type CodeServer, type CodeServerOptions, ROOT, startCodeServer, VSIX } from './code-server.js';
 import { glob } from './glob.js';
-import { CACHE, ROOT, VSIX, startCodeServer, type CodeServer, type CodeServerOptions } from './code-server.js';
 
 export const RESULTS_DIR = path.join(ROOT, 'test-results');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -95,20 +95,19 @@ export async function runCommand(page: Page, title: string, { attempts = 8, rowT
 
 /** The open quick pick's row whose label is exactly `label`. */
 export function quickPickRow(page: Page, label: string): Locator {
-  return page
-    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
-    .filter({
-      has: page.locator('.label-name', {
-        hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`),
-      }),
-    });
+  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({
+    has: page.locator('.label-name', {
+      hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`),
+    }),
+  });
 }
 
 /** The labels of the open quick pick's rendered rows (each row's first label; not its detail line). */
 export async function quickPickLabels(page: Page): Promise<string[]> {
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
   const labels: string[] = [];
-  for (const row of await rows.all()) labels.push((await row.locator('.label-name').first().innerText()).trim());
+  for (const row of await rows.all())
+    labels.push(((await row.locator('.label-name').first().textContent()) ?? '').trim());
   return labels;
 }
 

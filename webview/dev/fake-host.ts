@@ -9,22 +9,22 @@ import type {
   HostEvents,
   InterfaceInfo,
   PanelState,
-  Requests,
   RequestName,
+  Requests,
   Row,
   StartParams,
 } from '../../packet/protocol.js';
-import { EventHub, HostError, type EventListener, type EventName, type HostTransport } from '../transport.js';
+import { EventHub, type EventListener, type EventName, HostError, type HostTransport } from '../transport.js';
 import {
   CLIENTS,
-  TEMPLATES,
-  TEMPLATE_PROTOCOLS,
   clientIp,
   clientPort,
   detail,
   flowOf,
   row,
   searchableText,
+  TEMPLATE_PROTOCOLS,
+  TEMPLATES,
 } from './packets.js';
 
 export interface FakeOptions {

@@ -58,7 +58,8 @@ const frameLengths: number[] = [];
 /** Every template's frame has one length; found by building it once. */
 function frameLength(slot: number): number {
   if (slot === 10) return QUIC_LENGTH;
-  return (frameLengths[slot] ??= detail(slot, false).capturedLength);
+  frameLengths[slot] ??= detail(slot, false).capturedLength;
+  return frameLengths[slot];
 }
 
 interface Summary {

@@ -1,7 +1,8 @@
 // Serves the dev page (dist/webview-dev, built by scripts/build.sh) on 127.0.0.1 for a browser:
 //   node webview/dev/serve.mjs [port]   then open http://127.0.0.1:8123/?rows=1000000&rate=100000&status=capturing
-import { createServer } from 'node:http';
+
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -35,7 +35,10 @@ export class Generator {
     let err = '';
     let markReady!: () => void;
     let notReady!: (e: Error) => void;
-    this.ready = new Promise((resolve, reject) => ((markReady = resolve), (notReady = reject)));
+    this.ready = new Promise((resolve, reject) => {
+      markReady = resolve;
+      notReady = reject;
+    });
     this.ready.catch(() => {}); // clients never print ready; only awaited for servers
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
@@ -156,7 +159,12 @@ export class Tcpdump {
     const unregister = registerCleanup(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
-    this.exited = new Promise((resolve) => child.on('close', (code) => (unregister(), resolve(code))));
+    this.exited = new Promise((resolve) =>
+      child.on('close', (code) => {
+        unregister();
+        resolve(code);
+      }),
+    );
     this.listening = new Promise((resolve, reject) => {
       child.stderr!.setEncoding('utf8').on('data', (d: string) => {
         this.stderr += d;
