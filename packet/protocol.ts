@@ -84,15 +84,18 @@ export interface PanelState {
   displayFilter: string;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a request that answers nothing is handled by an async function returning Promise<void>
+type NoResult = void;
+
 /** Webview → host requests, each answered with its result or an error. */
 export interface Requests {
   listInterfaces: { params: { target: string }; result: InterfaceInfo[] };
-  startCapture: { params: StartParams; result: undefined };
+  startCapture: { params: StartParams; result: NoResult };
   /** Asks the user for an SSH host (user@host[:port]); null when they cancel. */
   addSshHost: { params: Record<string, never>; result: TargetInfo | null };
-  stopCapture: { params: Record<string, never>; result: undefined };
+  stopCapture: { params: Record<string, never>; result: NoResult };
   /** Changes the capture filter of the running capture, in the kernel, without restarting it. */
-  setCaptureFilter: { params: { filter: string }; result: undefined };
+  setCaptureFilter: { params: { filter: string }; result: NoResult };
   getRows: { params: { start: number; count: number }; result: Row[] };
   getDetail: { params: { index: number }; result: PacketDetail };
   /** Applies to everything held; the result says whether it was read as an expression or as text. */
@@ -103,8 +106,8 @@ export interface Requests {
     params: { filter: string };
     result: { ok: true; normalized: string } | { ok: false; error: string };
   };
-  saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: undefined };
-  openInWireshark: { params: Record<string, never>; result: undefined };
+  saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: NoResult };
+  openInWireshark: { params: Record<string, never>; result: NoResult };
 }
 
 /** Host → webview events. */

@@ -11,3 +11,7 @@ echo "==> lint and format (biome)" >&2
 node_modules/.bin/biome check --error-on-warnings .
 echo "==> C format (clang-format)" >&2
 bash scripts/clang-format.sh
+echo "==> third-party notices" >&2
+node --import tsx scripts/third-party-notices.ts --check
+echo "==> the repository stands on its own (paths)" >&2
+node --import tsx scripts/check-paths.ts

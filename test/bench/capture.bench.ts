@@ -3,9 +3,9 @@
 //   npm run bench:capture          (as root; builds first)
 //
 // A benchmark, not a test: it prints figures and ratios and never fails on them. Absolute rates
-// drift a lot on these VMs (a no-capture baseline ranged 133k–238k pkt/s within an hour, see
-// /work/shared/docs/ebpf-notes.md), so every figure is set against a baseline or against tcpdump
-// measured in the same run, and every case runs twice.
+// drift a lot on these VMs (a no-capture baseline ranged 133k–238k pkt/s within an hour on the
+// development VM), so every figure is set against a baseline or against tcpdump measured in the
+// same run, and every case runs twice.
 //
 // Setup: namespaces A (sender, vA 198.18.0.1) and B (receiver, vB 198.18.0.2) joined by a veth.
 // iperf3 sends from A pinned to CPU 0, the iperf3 server in B is pinned to CPU 1; the capturer
@@ -17,7 +17,7 @@ import * as path from 'node:path';
 
 import { readCaptureFile } from '../../packet/capture-file.js';
 import { AGENT } from '../kernel/pca-helpers/agent.js';
-import { Sandbox, exited, sleep } from '../kernel/pca-helpers/sandbox.js';
+import { exited, Sandbox, sleep } from '../kernel/pca-helpers/sandbox.js';
 
 const FLOOD_SECONDS = 5;
 const BUFFER_KIB = 16 * 1024;
@@ -26,8 +26,8 @@ const OVERLOAD_PACKETS = 300_000;
 const IPERF_PORT = 5201;
 const PAYLOAD = 64; // UDP payload bytes: 106-byte Ethernet frames
 // The overload case also runs with 64-byte frames (22 bytes of payload): what a buffer keeps
-// depends on the frame size, and the 1.5× figure in ebpf-notes.md (161,319 kept in 16 MiB = 104
-// bytes a record) points to 64-byte frames rather than 64 bytes of payload.
+// depends on the frame size, and the 1.5× figure measured during development (161,319 kept in
+// 16 MiB = 104 bytes a record) points to 64-byte frames rather than 64 bytes of payload.
 const SMALL_PAYLOAD = 22;
 const RUNS = 2;
 const NO_MATCH_FILTER = 'udp port 9';

@@ -2,20 +2,19 @@
 // capinfos: same packet count wherever capinfos reads the file cleanly, and for the files it
 // rejects, a specific documented reason.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { basename, join } from 'node:path';
+import { describe, it } from 'node:test';
 
-import { CaptureFileReader, type CapturedPacket } from '../../packet/capture-file.js';
+import { type CapturedPacket, CaptureFileReader } from '../../packet/capture-file.js';
+import { readCapture, tcpdumpTestCaptures } from '../fixtures/tcpdump-tests.js';
 
-const CORPUS = process.env.PCAP_CORPUS ?? '/work/shared/corpus/tcpdump-tests';
 /** Whole-file plus chunked read of one file; the largest corpus file takes a few ms. */
 const TIME_BOUND_MS = 2000;
 
-const haveCorpus = existsSync(CORPUS);
 const haveTools = spawnSync('capinfos', ['-v']).status === 0 && spawnSync('tshark', ['-v']).status === 0;
 
 interface ToolRun {
@@ -101,26 +100,24 @@ function epoch(ns: bigint): string {
   return `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
 }
 
-describe('tcpdump test corpus', {
-  skip: (!haveCorpus && `no corpus at ${CORPUS}`) || (!haveTools && 'capinfos/tshark not installed'),
-}, () => {
-  const files = haveCorpus
-    ? readdirSync(CORPUS)
-        .sort()
-        .map((f) => join(CORPUS, f))
-        .filter((f) => statSync(f).isFile())
-    : [];
+describe('tcpdump test corpus', { skip: !haveTools && 'capinfos/tshark not installed' }, () => {
+  // Loaded by the tests themselves, not the suite: missing captures then fail each test with the
+  // loader's message rather than cancelling them.
+  let files: string[] | undefined;
+  const captures = () => (files ??= tcpdumpTestCaptures());
   const results = new Map<string, ReturnType<typeof read>>();
-  let capinfos = new Map<string, ToolRun>();
+  let capinfosRuns: Promise<Map<string, ToolRun>> | undefined;
+  const capinfos = () => (capinfosRuns ??= runAll('capinfos', ['-c', '-M'], captures()));
+  const readOnce = (f: string) => {
+    const r = results.get(f) ?? read(readCapture(f), 1 << 30);
+    results.set(f, r);
+    return r;
+  };
 
-  before(async () => {
-    capinfos = await runAll('capinfos', ['-c', '-M'], files);
-  });
-
-  it(`reads all ${files.length} files: no exception, same result whole and in 1000-byte chunks, under ${TIME_BOUND_MS} ms each`, (t) => {
+  it(`reads every file: no exception, same result whole and in 1000-byte chunks, under ${TIME_BOUND_MS} ms each`, (t) => {
     let slowest = 0;
-    for (const f of files) {
-      const bytes = new Uint8Array(readFileSync(f));
+    for (const f of captures()) {
+      const bytes = readCapture(f);
       const t0 = performance.now();
       const whole = read(bytes, Math.max(1, bytes.length));
       const chunked = read(bytes, 1000);
@@ -130,38 +127,40 @@ describe('tcpdump test corpus', {
       assert.deepEqual(summary(chunked), summary(whole), f);
       results.set(f, whole);
     }
-    assert.equal(results.size, files.length);
+    assert.equal(results.size, captures().length);
     const noted = [...results].filter(([, r]) => r.reader.errors.length > 0).length;
-    t.diagnostic(`${files.length} files, slowest ${slowest.toFixed(1)} ms; ${noted} with reader notes`);
+    t.diagnostic(`${captures().length} files, slowest ${slowest.toFixed(1)} ms; ${noted} with reader notes`);
   });
 
-  it('counts the same packets as capinfos wherever capinfos reads the file cleanly', (t) => {
+  it('counts the same packets as capinfos wherever capinfos reads the file cleanly', async (t) => {
+    const byCapinfos = await capinfos();
     let compared = 0;
-    for (const f of files) {
-      const c = capinfos.get(f)!;
+    for (const f of captures()) {
+      const c = byCapinfos.get(f)!;
       if (c.status !== 0 || c.stderr !== '') continue;
       const m = /Number of packets:\s+(\d+)/.exec(c.stdout);
       assert.ok(m, `${f}: capinfos output ${c.stdout}`);
-      const r = results.get(f) ?? read(new Uint8Array(readFileSync(f)), 1 << 30);
+      const r = readOnce(f);
       assert.equal(r.packets.length, Number(m[1]), `${f}: reader notes ${r.reader.errors.join('; ')}`);
       compared++;
     }
     t.diagnostic(`packet counts agree with capinfos on ${compared} files`);
-    assert.ok(compared > files.length * 0.9, `only ${compared} files compared`);
+    assert.ok(compared > captures().length * 0.9, `only ${compared} files compared`);
   });
 
-  it('files capinfos rejects: each for a documented reason, listed with what the reader said', (t) => {
-    const rejected = files.filter((f) => capinfos.get(f)!.status !== 0 || capinfos.get(f)!.stderr !== '');
+  it('files capinfos rejects: each for a documented reason, listed with what the reader said', async (t) => {
+    const byCapinfos = await capinfos();
+    const rejected = captures().filter((f) => byCapinfos.get(f)!.status !== 0 || byCapinfos.get(f)!.stderr !== '');
     for (const f of rejected) {
-      const c = capinfos.get(f)!;
-      const r = results.get(f) ?? read(new Uint8Array(readFileSync(f)), 1 << 30);
+      const c = byCapinfos.get(f)!;
+      const r = readOnce(f);
       const why = c.stderr
         .split('\n')
         .map((l) => l.trim())
         .filter(Boolean)
         .join(' ');
       const said = `${r.reader.format ?? 'unrecognised'}, ${r.packets.length} packets, link type ${r.reader.interfaces[0]?.linkType ?? '-'}, notes: ${JSON.stringify(r.reader.errors)}`;
-      t.diagnostic(`capinfos rejects ${f.slice(CORPUS.length + 1)}: ${why}`);
+      t.diagnostic(`capinfos rejects ${basename(f)}: ${why}`);
       t.diagnostic(`  reader: ${said}`);
       const network = /\(pcap: network type (\d+) unknown or unsupported\)/.exec(why);
       if (network) {
@@ -185,7 +184,7 @@ describe('tcpdump test corpus', {
   });
 
   it('pcapng files: every packet as tshark shows it (lengths, ns timestamps, interfaces, directions)', async (t) => {
-    const pcapng = files.filter((f) => results.get(f)?.reader.format === 'pcapng');
+    const pcapng = captures().filter((f) => readOnce(f).reader.format === 'pcapng');
     assert.ok(pcapng.length > 0);
     const tshark = await runAll(
       'tshark',
@@ -217,7 +216,7 @@ describe('tcpdump test corpus', {
         .split('\n')
         .filter(Boolean)
         .map((l) => l.split('\t'));
-      const r = results.get(f)!;
+      const r = readOnce(f);
       assert.deepEqual(
         rows,
         r.packets.map((p) => [

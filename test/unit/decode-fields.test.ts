@@ -1,19 +1,16 @@
 // The display filter's field list (packet/decode/fields.ts) covers every field the decoders
 // produce, and every listed field compiles as a filter.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { readCaptureFile } from '../../packet/capture-file.js';
 import { FIELD_KINDS, PROTOCOL_NAMES } from '../../packet/decode/fields.js';
 import { decodePacket } from '../../packet/decode/index.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
+import { readCapture, tcpdumpTestCaptures } from '../fixtures/tcpdump-tests.js';
 import { walk } from './fixtures/decode-helpers.js';
 import { EDGE_LINK_TYPES, edgePackets } from './fixtures/edge.js';
 import { MIX_LINK_TYPES, mixPackets } from './fixtures/mix.js';
-
-const CORPUS = process.env.PCAP_CORPUS ?? '/work/shared/corpus/tcpdump-tests';
 
 describe('field list', () => {
   it('every decoded field name is listed with the kind of its values', () => {
@@ -31,11 +28,9 @@ describe('field list', () => {
     };
     for (const p of mixPackets(0)) add(MIX_LINK_TYPES[p.iface ?? 0]!, p.data, p.originalLength);
     for (const p of edgePackets()) add(EDGE_LINK_TYPES[p.iface ?? 0]!, p.data, p.originalLength);
-    if (existsSync(CORPUS)) {
-      for (const f of readdirSync(CORPUS)) {
-        const { reader, packets } = readCaptureFile(new Uint8Array(readFileSync(join(CORPUS, f))));
-        for (const p of packets) add(reader.interfaces[p.interfaceId]!.linkType, p.data, p.originalLength);
-      }
+    for (const f of tcpdumpTestCaptures()) {
+      const { reader, packets } = readCaptureFile(readCapture(f));
+      for (const p of packets) add(reader.interfaces[p.interfaceId]!.linkType, p.data, p.originalLength);
     }
     const expected: Record<string, string> = {
       number: 'number',
