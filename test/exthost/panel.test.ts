@@ -50,6 +50,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
   suiteTeardown(async () => {
     await panel?.stop();
     pair?.destroy();
+    fs.rmSync(path.dirname(saved), { recursive: true, force: true });
   });
 
   test('"Start Capture…" opens the panel; a test namespace is a target with its own interfaces', async () => {
@@ -155,4 +156,56 @@ suite('capture panel: local target, real agent, real kernel', () => {
     assert.equal(file.rows(19, 1)[0]?.length, 14 + 20 + 8 + 200);
     file.webviewPanel.dispose();
   });
+
+  test('"Open in Wireshark" hands over a private file (0600 in a 0700 folder), removed when the panel closes', async () => {
+    const fakeWireshark = recordingProgram();
+    const wireshark = vscode.workspace.getConfiguration('packetCapture');
+    // A machine setting: from the extension host, a Global update of it lands in code-server's
+    // Machine settings (the "remote" user settings), as the ssh tests' configFile does.
+    await wireshark.update('wiresharkPath', fakeWireshark.program, vscode.ConfigurationTarget.Global);
+    try {
+      await until('the new wiresharkPath', () => api.manager.wiresharkPath === fakeWireshark.program);
+      panel.webviewPanel.reveal();
+      await until('the stopped live panel to be the current one', () => api.manager.current === panel);
+      await vscode.commands.executeCommand('packetCapture.openInWireshark');
+      const args = await until('the program to be run', fakeWireshark.args);
+      assert.equal(args.length, 2, `arguments: ${args.join(' ')}`);
+      assert.equal(args[0], '-r');
+      const file = args[1]!;
+
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600, `${file} is readable by others`);
+      assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700, `${path.dirname(file)} is not private`);
+      assert.equal(path.dirname(path.dirname(file)), os.tmpdir());
+      assert.equal(packetsIn(file), panel.store.held, 'the whole capture');
+
+      panel.webviewPanel.dispose();
+      await until('the file to be removed with its panel', () => !fs.existsSync(file));
+    } finally {
+      await wireshark.update('wiresharkPath', undefined, vscode.ConfigurationTarget.Global);
+      fakeWireshark.remove();
+    }
+  });
 });
+
+/** A stand-in for Wireshark: a script in a private temp folder that records its arguments (one a
+ *  line, written whole by a rename) and exits 0. `args()` is undefined until it has run. */
+function recordingProgram(): { program: string; args: () => string[] | undefined; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-exthost-wireshark-'));
+  const program = path.join(dir, 'wireshark');
+  const record = path.join(dir, 'args');
+  fs.writeFileSync(program, `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}.tmp' && mv '${record}.tmp' '${record}'\n`, {
+    mode: 0o700,
+  });
+  return {
+    program,
+    args: () => (fs.existsSync(record) ? fs.readFileSync(record, 'utf8').split('\n').slice(0, -1) : undefined),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The number of packets tshark reads in `file`. */
+function packetsIn(file: string): number {
+  return execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
+    .trim()
+    .split('\n').length;
+}
