@@ -1,14 +1,15 @@
 // One capture: the kernel side (KernelCapture), the encoder, the sinks, budgets and counters.
 // Used by `pcap-agent capture` and by the PCA server mode.
-import type { CaptureRule, Direction } from '../packet/capture-abi.js';
+
 import {
   type AttachedInterface,
+  bootToWallOffsetNs,
+  isRawIp,
   KernelCapture,
   type RawBinding,
   type RawInterface,
-  bootToWallOffsetNs,
-  isRawIp,
 } from '../native/capture.js';
+import type { CaptureRule, Direction } from '../packet/capture-abi.js';
 import { type EncodedInterface, LINKTYPE_ETHERNET, LINKTYPE_RAW, PacketEncoder } from './encoder.js';
 import type { EventLog, InterfaceStats, StopReason } from './events.js';
 import type { OutputFormat } from './options.js';

@@ -31,8 +31,7 @@ export function readControl(input: NodeJS.ReadableStream, handlers: ControlHandl
   input.setEncoding('utf8');
   input.on('data', (chunk: string) => {
     pending += chunk;
-    let end: number;
-    while ((end = pending.indexOf('\n')) >= 0) {
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
       const line = pending.slice(0, end).trim();
       pending = pending.slice(end + 1);
       if (line === '') continue;

@@ -119,14 +119,15 @@ export class PacketEncoder {
     const out = new Uint8Array(size);
     const count = accepted.length / 3;
     if (count > 0) {
-      const clock = new BatchClock(src, accepted[0], this.options.wallOffsetNs);
+      const clock = new BatchClock(src, accepted[0]!, this.options.wallOffsetNs);
       const dst = new DataView(out.buffer);
       let o = 0;
+      // accepted holds (offset, id, size) triples: i, i + 1 and i + 2 are in range.
       for (let i = 0; i < accepted.length; i += 3) {
         if (this.format === 'pcapng')
-          this.writeEpb(batch, src, accepted[i], accepted[i + 1], accepted[i + 2], out, dst, o, clock);
-        else this.writePcap(batch, src, accepted[i], out, dst, o, clock);
-        o += accepted[i + 2];
+          this.writeEpb(batch, src, accepted[i]!, accepted[i + 1]!, accepted[i + 2]!, out, dst, o, clock);
+        else this.writePcap(batch, src, accepted[i]!, out, dst, o, clock);
+        o += accepted[i + 2]!;
       }
     }
     return { bytes: out, packets: count, exhausted };

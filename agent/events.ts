@@ -29,7 +29,15 @@ export type AgentEvent =
       sinkDropped: number;
       interfaces: InterfaceStats[];
     }
+  // PCA mode, at start: the interfaces chosen and those left out, each with why.
+  | {
+      event: 'interfaces';
+      chosen: { name: string; reason: string }[];
+      left: { name: string; reason: string }[];
+    }
   | { event: 'clients'; count: number }
+  | { event: 'refused'; reason: 'too-many-clients' | 'too-many-logins'; limit: number; peer: string }
+  | { event: 'warning'; code: string; message: string }
   | { event: 'filter'; filter: string }
   | { event: 'stopped'; reason: StopReason; packets: number; bytes: number; kernelDropped: number; sinkDropped: number }
   | { event: 'error'; code: string; message: string };
@@ -52,6 +60,15 @@ export class EventLog {
   }
 }
 
+/** A server without a token serves anyone who can reach it: said once, at start, where the user looks. */
+export function warnTokenless(events: EventLog, host: string, port: number, why: string): void {
+  events.emit({
+    event: 'warning',
+    code: 'W_NO_TOKEN',
+    message: `serving captures on ${host}:${port} without a token (${why}): any local user can read them`,
+  });
+}
+
 function humanLine(e: AgentEvent): string | undefined {
   switch (e.event) {
     case 'started':
@@ -66,6 +83,17 @@ function humanLine(e: AgentEvent): string | undefined {
       return `filter now "${e.filter}"`;
     case 'clients':
       return `${e.count} client${e.count === 1 ? '' : 's'} connected`;
+    case 'interfaces':
+      return (
+        `PCA interfaces: ${e.chosen.map((i) => `${i.name} (${i.reason})`).join(', ')}` +
+        (e.left.length > 0 ? `; left out: ${e.left.map((i) => `${i.name} (${i.reason})`).join(', ')}` : '')
+      );
+    case 'refused':
+      return e.reason === 'too-many-clients'
+        ? `refused a client from ${e.peer}: ${e.limit} clients are connected, the most served at once`
+        : `refused a client from ${e.peer}: ${e.limit} clients are already logging in, the most at once`;
+    case 'warning':
+      return `warning: ${e.message}`;
     case 'stopped':
       return (
         `stopped (${e.reason}): ${e.packets} packets, ${e.bytes} bytes written; ` +

@@ -12,7 +12,10 @@ export function listInterfaces(binding: RawBinding, netns: string | undefined): 
   } catch (e) {
     const err = e as { code?: string; message: string };
     if (netns !== undefined && err.message.includes('network namespace')) {
-      throw new AgentError(err.code === 'EPERM' ? 'E_PRIVILEGE' : 'E_NO_NETNS', err.message.split('\n')[0]);
+      throw new AgentError(
+        err.code === 'EPERM' ? 'E_PRIVILEGE' : 'E_NO_NETNS',
+        err.message.split('\n')[0] ?? err.message,
+      );
     }
     throw toAgentError(e);
   }

@@ -1,7 +1,7 @@
 // The kernel filter of a capture: the user's filter (-f, or set-filter on stdin) and the fixed
 // exclusion (--exclude) compiled together. Both share one rule bank of CAP_MAX_RULES rules.
 import { CAP_MAX_RULES, type CaptureRule } from '../packet/capture-abi.js';
-import { FilterError, describeWithExclusion, parseFilter } from '../packet/filter.js';
+import { describeWithExclusion, FilterError, parseFilter } from '../packet/filter.js';
 import { AgentError } from './errors.js';
 
 export interface Exclusion {

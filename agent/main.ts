@@ -1,13 +1,14 @@
 // pcap-agent: `interfaces`, `capture`, and the seed's PCA server mode (ENABLE_PCA=true).
 import * as fs from 'node:fs';
-import { type RawInterface, loadBinding } from '../native/capture.js';
+import { loadBinding, type RawInterface } from '../native/capture.js';
 import { CaptureSession } from './capture-session.js';
-import { AgentError, exitStatus, toAgentError } from './errors.js';
-import { EventLog, type StopReason } from './events.js';
-import { type CaptureOptions, USAGE, parseCaptureArgs, parseInterfacesArgs } from './options.js';
 import { readControl } from './control.js';
-import { compileKernelFilter, parseExclusion } from './kernel-filter.js';
+import { AgentError, exitStatus, toAgentError } from './errors.js';
+import { EventLog, type StopReason, warnTokenless } from './events.js';
 import { listInterfaces, onSignals } from './host.js';
+import { compileKernelFilter, parseExclusion } from './kernel-filter.js';
+import { type CaptureOptions, parseCaptureArgs, parseInterfacesArgs, USAGE } from './options.js';
+import { openCaptureFile, sudoOwner } from './output-file.js';
 import { runPca } from './pca.js';
 import { StreamSink, TcpServerSink } from './sinks.js';
 import { VERSION } from './version.js';
@@ -45,14 +46,10 @@ function pickInterfaces(available: RawInterface[], wanted: string[], netns: stri
   });
 }
 
-function openOutput(path: string): fs.WriteStream {
-  try {
-    // Open synchronously so an unwritable path fails before anything is attached.
-    const fd = fs.openSync(path, 'w');
-    return fs.createWriteStream(path, { fd });
-  } catch (e) {
-    throw new AgentError('E_OUTPUT', `cannot write ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`);
-  }
+function openOutput(path: string, overwrite: boolean): fs.WriteStream {
+  // Opened synchronously so an unwritable path fails before anything is attached.
+  const fd = openCaptureFile(path, { overwrite, owner: sudoOwner(process.env) });
+  return fs.createWriteStream(path, { fd });
 }
 
 /** True when stdin is a pipe or socket whose end means "stop": our callers' stop signal. */
@@ -78,7 +75,8 @@ async function runCapture(argv: string[]): Promise<number> {
   }
   const binding = loadBinding();
   const chosen = pickInterfaces(listInterfaces(binding, opts.netns), opts.interfaces, opts.netns);
-  const output = opts.write === undefined ? undefined : opts.write === '-' ? process.stdout : openOutput(opts.write);
+  const output =
+    opts.write === undefined ? undefined : opts.write === '-' ? process.stdout : openOutput(opts.write, opts.overwrite);
 
   const session = new CaptureSession(
     binding,
@@ -116,12 +114,11 @@ async function runCapture(argv: string[]): Promise<number> {
   if (opts.listen) {
     let server: TcpServerSink;
     try {
-      server = await TcpServerSink.listen(
-        opts.listen,
-        () => session.encoder.header(),
-        opts.token,
-        (count) => events.emit({ event: 'clients', count }),
-      );
+      server = await TcpServerSink.listen(opts.listen, () => session.encoder.header(), {
+        token: opts.token,
+        onClients: (count) => events.emit({ event: 'clients', count }),
+        onRefused: (r) => events.emit({ event: 'refused', ...r }),
+      });
     } catch (e) {
       throw new AgentError(
         'E_LISTEN',
@@ -129,6 +126,7 @@ async function runCapture(argv: string[]): Promise<number> {
       );
     }
     session.addSink(server);
+    if (opts.token === undefined) warnTokenless(events, opts.listen.host, server.port, 'asked for with --no-token');
   }
 
   session.start();

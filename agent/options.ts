@@ -1,10 +1,12 @@
 // Command-line and environment parsing. Everything here is validated before anything touches the
 // kernel, so bad input costs nothing and says precisely what is wrong.
-import { parseArgs } from 'node:util';
+
 import * as net from 'node:net';
+import { parseArgs } from 'node:util';
 import type { Direction } from '../packet/capture-abi.js';
 import { CAP_MAX_SNAPLEN } from '../packet/capture-abi.js';
 import { AgentError } from './errors.js';
+import { readTokenFile } from './token.js';
 
 export type OutputFormat = 'pcapng' | 'pcap';
 
@@ -27,8 +29,13 @@ export interface CaptureOptions {
   format: OutputFormat;
   nanosecondPcap: boolean;
   write?: string; // '-' = stdout
+  /** -w FILE may replace an existing regular file (it is refused otherwise). */
+  overwrite: boolean;
   listen?: ListenAddress;
+  /** From --token-file or PCAP_AGENT_TOKEN; never from the command line. */
   token?: string;
+  /** --no-token: the user asked for a tokenless loopback server, and is warned. */
+  noToken: boolean;
   eventsJson: boolean;
   ringBytes: number;
   attachMode: 'auto' | 'clsact';
@@ -42,15 +49,25 @@ export interface InterfacesOptions {
 const DEFAULT_RING_KIB = 16 * 1024;
 
 export const USAGE = `usage:
-  pcap-agent interfaces [--netns NAME|PATH] [--json]
-  pcap-agent capture -i IFACE [-i IFACE…] [--netns NAME|PATH] [-f FILTER | FILTER…]
+  pcap-agent interfaces [--netns NAME|/proc/PID/ns/net] [--json]
+  pcap-agent capture -i IFACE [-i IFACE…] [--netns NAME|/proc/PID/ns/net] [-f FILTER | FILTER…]
                      [--exclude FILTER] [-s SNAPLEN] [--direction in|out|both] [-c COUNT]
                      [--max-bytes N] [--duration SECONDS] [--format pcapng|pcap] [--nano]
-                     [-w FILE|-] [--listen HOST:PORT] [--token T] [-B KIB] [--events json]
-  ENABLE_PCA=true PCA_SERVER_PORT=N [PCA_FILTER=PROTO,PORT] pcap-agent
+                     [-w FILE|- [--overwrite]] [--listen HOST:PORT [--token-file FILE | --no-token]]
+                     [-B KIB] [--events json]
+  ENABLE_PCA=true PCA_SERVER_PORT=N [PCA_FILTER=PROTO,PORT] [INTERFACES=…] [EXCLUDE_INTERFACES=…] pcap-agent
 FILTER is PROTO,PORT (tcp,443) or a tcpdump-style expression (tcp port 443 or udp port 53).
 --exclude FILTER: packets it matches are never captured, whatever -f says (e.g. the SSH session
-the capture runs over); -f and --exclude share the kernel's 32 rules.`;
+the capture runs over); -f and --exclude share the kernel's 32 rules.
+--netns NAME is /run/netns/NAME (as "ip netns add" makes); the only path taken is /proc/PID/ns/net.
+-w FILE creates FILE with mode 0600, owned by the user who ran sudo; an existing file is replaced
+only with --overwrite, and a symbolic link never is.
+--listen serves clients that send the token as their first line: the token comes from
+--token-file FILE (a file only its owner can read) or PCAP_AGENT_TOKEN (sudo drops it unless
+told to keep it), never from the command line. --no-token serves loopback without one: any local
+user can then read the capture. At most 16 clients and 8 logins in progress at once.
+PCA mode serves loopback without a token (with a warning), or PCA_SERVER_HOST with PCA_TOKEN;
+an interface named in INTERFACES is captured even when EXCLUDE_INTERFACES' default (lo) matches it.`;
 
 function usageError(message: string): AgentError {
   return new AgentError('E_USAGE', message);
@@ -67,6 +84,14 @@ function parseArgsError(e: unknown): AgentError {
   );
 }
 
+function withUsageErrors<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw parseArgsError(e);
+  }
+}
+
 function wholeNumber(name: string, text: string, min: number, max: number): number {
   if (!/^\d+$/.test(text)) throw usageError(`${name} must be a whole number, got "${text}"`);
   const n = Number(text);
@@ -74,20 +99,27 @@ function wholeNumber(name: string, text: string, min: number, max: number): numb
   return n;
 }
 
+/**
+ * --netns NAME (a file under /run/netns, as `ip netns add` makes) or /proc/PID/ns/net. Nothing else:
+ * the agent runs as root, and entering whatever namespace file a path names is not for the caller.
+ */
 export function resolveNetns(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (value.includes('/')) return value;
-  return `/run/netns/${value}`;
+  if (/^\/proc\/\d+\/ns\/net$/.test(value)) return value;
+  if (!value.includes('/') && value !== '.' && value !== '..' && !value.includes('\0')) return `/run/netns/${value}`;
+  throw usageError(
+    `--netns takes a namespace name (a file in /run/netns, as "ip netns add" makes) or /proc/PID/ns/net, got "${value}"`,
+  );
 }
 
 export function parseListen(text: string, what = '--listen'): ListenAddress {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
   if (!m) throw usageError(`${what} must be HOST:PORT or PORT, got "${text}"`);
-  const host = m[1] ?? (m[2] || '127.0.0.1');
+  const host = m[1] || m[2] || '127.0.0.1'; // PORT alone: the empty groups mean loopback
   if (net.isIP(host) === 0 && host !== 'localhost') {
     throw usageError(`${what} host must be an IP address, got "${host}"`);
   }
-  return { host, port: wholeNumber(`${what} port`, m[3], 0, 65535) };
+  return { host, port: wholeNumber(`${what} port`, m[3] ?? '', 0, 65535) };
 }
 
 export function isLoopback(host: string): boolean {
@@ -128,9 +160,8 @@ function parseDuration(text: string): number {
 }
 
 export function parseCaptureArgs(argv: string[]): CaptureOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = withUsageErrors(() =>
+    parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -147,16 +178,17 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
         format: { type: 'string' },
         nano: { type: 'boolean' },
         write: { type: 'string', short: 'w' },
+        overwrite: { type: 'boolean' },
         listen: { type: 'string' },
         token: { type: 'string' },
+        'token-file': { type: 'string' },
+        'no-token': { type: 'boolean' },
         buffer: { type: 'string', short: 'B' },
         events: { type: 'string' },
         'attach-mode': { type: 'string' },
       },
-    });
-  } catch (e) {
-    throw parseArgsError(e);
-  }
+    }),
+  );
   const v = parsed.values;
   if (!v.interface || v.interface.length === 0)
     throw usageError('capture needs at least one -i IFACE (see "pcap-agent interfaces")');
@@ -172,8 +204,9 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
   if (attachMode !== 'auto' && attachMode !== 'clsact')
     throw usageError(`--attach-mode must be auto or clsact, got "${attachMode}"`);
   const listen = v.listen !== undefined ? parseListen(v.listen) : undefined;
-  const token = v.token ?? process.env.PCAP_AGENT_TOKEN;
-  if (listen) requireTokenOffLoopback(listen, token, '--token or PCAP_AGENT_TOKEN');
+  const noToken = v['no-token'] ?? false;
+  const token = listenToken(listen, v.token, v['token-file'], noToken);
+  if (v.overwrite && (v.write === undefined || v.write === '-')) throw usageError('--overwrite needs -w FILE');
   return {
     interfaces: [...new Set(v.interface)],
     netns: resolveNetns(v.netns),
@@ -188,12 +221,50 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     format,
     nanosecondPcap: v.nano ?? false,
     write: v.write ?? (listen ? undefined : '-'),
+    overwrite: v.overwrite ?? false,
     listen,
     token,
+    noToken,
     eventsJson: v.events === 'json',
     ringBytes: ringBytesOf(v.buffer ?? String(DEFAULT_RING_KIB)),
     attachMode,
   };
+}
+
+/**
+ * The token a --listen server asks of its clients. It never comes from the command line (ps and
+ * sudo's log show it there): from --token-file or PCAP_AGENT_TOKEN. Serving without one is
+ * refused unless asked for with --no-token, and then only on loopback.
+ */
+function listenToken(
+  listen: ListenAddress | undefined,
+  onCommandLine: string | undefined,
+  file: string | undefined,
+  noToken: boolean,
+): string | undefined {
+  if (onCommandLine !== undefined) {
+    throw usageError(
+      "--token is not accepted: a token on the command line is visible in ps and in sudo's log; use --token-file FILE (mode 0600) or PCAP_AGENT_TOKEN",
+    );
+  }
+  if (!listen) {
+    if (file !== undefined || noToken) throw usageError(`${noToken ? '--no-token' : '--token-file'} needs --listen`);
+    return undefined;
+  }
+  const token = file !== undefined ? readTokenFile(file) : process.env.PCAP_AGENT_TOKEN || undefined;
+  if (noToken) {
+    if (token !== undefined)
+      throw usageError('--no-token contradicts the token given (--token-file or PCAP_AGENT_TOKEN)');
+    requireTokenOffLoopback(listen, undefined, '--token-file or PCAP_AGENT_TOKEN');
+    return undefined;
+  }
+  if (token === undefined) {
+    throw new AgentError(
+      'E_LISTEN',
+      `refusing to serve captures on ${listen.host}:${listen.port} without a token: give --token-file FILE (mode 0600) or PCAP_AGENT_TOKEN, or --no-token to let any local user read them`,
+    );
+  }
+  return token;
 }
 
 /** tcpdump's rule: -s 0 means the maximum. */
@@ -227,13 +298,19 @@ export interface PcaOptions {
   filter: string;
   listen: ListenAddress;
   token?: string;
-  include: InterfaceMatcher[];
-  exclude: InterfaceMatcher[];
+  interfaces: InterfaceChoice;
   snaplen: number;
   ringBytes: number;
 }
 
-export type InterfaceMatcher = (name: string) => boolean;
+/** One entry of an INTERFACES / EXCLUDE_INTERFACES list. */
+export interface InterfaceMatcher {
+  /** The entry as written: a name, or /regex/. */
+  entry: string;
+  /** A plain name, not a regular expression: the user named this very interface. */
+  isName: boolean;
+  matches(name: string): boolean;
+}
 
 /** netobserv's list syntax: comma-separated names, `/regex/` entries as regular expressions. */
 export function interfaceMatchers(list: string | undefined, what: string): InterfaceMatcher[] {
@@ -249,10 +326,56 @@ export function interfaceMatchers(list: string | undefined, what: string): Inter
         } catch (e) {
           throw usageError(`${what}: invalid regular expression ${entry}: ${(e as Error).message}`);
         }
-        return (name: string) => re.test(name);
+        return { entry, isName: false, matches: (name: string) => re.test(name) };
       }
-      return (name: string) => name === entry;
+      return { entry, isName: true, matches: (name: string) => name === entry };
     });
+}
+
+const DEFAULT_EXCLUDED_INTERFACES = 'lo';
+
+/**
+ * Which interfaces PCA mode captures on: INTERFACES (default: all) minus EXCLUDE_INTERFACES
+ * (default: lo). An interface INTERFACES names explicitly wins over the default exclusion (the
+ * user asked for it); an exclusion the user wrote wins over everything.
+ */
+export class InterfaceChoice {
+  private readonly include: InterfaceMatcher[];
+  private readonly exclude: InterfaceMatcher[];
+  private readonly defaultExclusion: boolean;
+
+  constructor(interfaces: string | undefined, excludeInterfaces: string | undefined) {
+    this.include = interfaceMatchers(interfaces, 'INTERFACES');
+    this.defaultExclusion = excludeInterfaces === undefined;
+    this.exclude = interfaceMatchers(excludeInterfaces ?? DEFAULT_EXCLUDED_INTERFACES, 'EXCLUDE_INTERFACES');
+  }
+
+  /** Why `name` is captured on, or left out (then `chosen` is false). */
+  verdict(name: string): { chosen: boolean; reason: string } {
+    const named = this.include.some((m) => m.isName && m.matches(name));
+    if (this.include.length > 0 && !this.include.some((m) => m.matches(name))) {
+      return { chosen: false, reason: 'not in INTERFACES' };
+    }
+    if (this.exclude.some((m) => m.matches(name))) {
+      if (!this.defaultExclusion) return { chosen: false, reason: 'in EXCLUDE_INTERFACES' };
+      if (!named) {
+        return {
+          chosen: false,
+          reason: `excluded by default (EXCLUDE_INTERFACES=${DEFAULT_EXCLUDED_INTERFACES}); name it in INTERFACES to capture it`,
+        };
+      }
+      return { chosen: true, reason: 'named in INTERFACES, over the default exclusion' };
+    }
+    if (named) return { chosen: true, reason: 'named in INTERFACES' };
+    return {
+      chosen: true,
+      reason: this.include.length > 0 ? 'matches INTERFACES' : 'every interface but the excluded',
+    };
+  }
+
+  chosen(name: string): boolean {
+    return this.verdict(name).chosen;
+  }
 }
 
 /** The seed agent's environment: ENABLE_PCA, PCA_FILTER, PCA_SERVER_PORT, INTERFACES, EXCLUDE_INTERFACES. */
@@ -269,8 +392,7 @@ export function parsePcaEnv(env: NodeJS.ProcessEnv): PcaOptions {
     filter: env.PCA_FILTER ?? '',
     listen,
     token: env.PCA_TOKEN || undefined,
-    include: interfaceMatchers(env.INTERFACES, 'INTERFACES'),
-    exclude: interfaceMatchers(env.EXCLUDE_INTERFACES ?? 'lo', 'EXCLUDE_INTERFACES'),
+    interfaces: new InterfaceChoice(env.INTERFACES, env.EXCLUDE_INTERFACES),
     snaplen: env.PCA_SNAPLEN ? snaplenOf(env.PCA_SNAPLEN) : CAP_MAX_SNAPLEN,
     ringBytes: ringBytesOf(env.PCA_BUFFER_KIB ?? String(DEFAULT_RING_KIB)),
   };

@@ -1,11 +1,11 @@
 // The seed's Packet Capture Agent mode: ENABLE_PCA=true, PCA_FILTER, PCA_SERVER_PORT.
-import { type RawInterface, loadBinding } from '../native/capture.js';
+import { loadBinding, type RawInterface } from '../native/capture.js';
 import { parseFilter } from '../packet/filter.js';
 import { CaptureSession } from './capture-session.js';
 import { AgentError, toAgentError } from './errors.js';
-import type { EventLog, StopReason } from './events.js';
+import { type EventLog, type StopReason, warnTokenless } from './events.js';
 import { listInterfaces, onSignals } from './host.js';
-import { type PcaOptions, parsePcaEnv } from './options.js';
+import { type InterfaceChoice, type PcaOptions, parsePcaEnv } from './options.js';
 import { TcpServerSink } from './sinks.js';
 
 const INTERFACE_POLL_MS = 2000;
@@ -18,9 +18,9 @@ export async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<
   const opts: PcaOptions = parsePcaEnv(env);
   const rules = parseFilter(opts.filter);
   const binding = loadBinding();
-  const wanted = (i: RawInterface) =>
-    (opts.include.length === 0 || opts.include.some((m) => m(i.name))) && !opts.exclude.some((m) => m(i.name));
-  listInterfaces(binding, undefined);
+  const wanted = (i: RawInterface) => opts.interfaces.chosen(i.name);
+  // Checked before the BPF object loads: a choice that leaves nothing is an error, not a silent empty stream.
+  const choice = chooseInterfaces(opts.interfaces, listInterfaces(binding, undefined));
 
   const session = new CaptureSession(
     binding,
@@ -65,16 +65,15 @@ export async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<
   };
   let server: TcpServerSink;
   try {
-    server = await TcpServerSink.listen(
-      opts.listen,
-      () => session.encoder.header(),
-      opts.token,
-      (count) => {
+    server = await TcpServerSink.listen(opts.listen, () => session.encoder.header(), {
+      token: opts.token,
+      onClients: (count) => {
         clients = count;
         events.emit({ event: 'clients', count });
         sync();
       },
-    );
+      onRefused: (r) => events.emit({ event: 'refused', ...r }),
+    });
   } catch (e) {
     throw new AgentError(
       'E_LISTEN',
@@ -82,6 +81,10 @@ export async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<
     );
   }
   session.addSink(server);
+  events.emit({ event: 'interfaces', ...choice });
+  if (opts.token === undefined) {
+    warnTokenless(events, opts.listen.host, server.port, 'the seed-compatible PCA mode; set PCA_TOKEN to require one');
+  }
   session.start();
   const poll = setInterval(sync, INTERFACE_POLL_MS);
   process.stderr.write(
@@ -94,4 +97,26 @@ export async function runPca(env: NodeJS.ProcessEnv, events: EventLog): Promise<
   stopping = true;
   await session.stop(reason);
   return 0;
+}
+
+type Verdicts = { name: string; reason: string }[];
+
+/** The interfaces present now, split into chosen and left out, each with why; none chosen is an error. */
+export function chooseInterfaces(
+  choice: InterfaceChoice,
+  present: RawInterface[],
+): { chosen: Verdicts; left: Verdicts } {
+  const chosen: Verdicts = [];
+  const left: Verdicts = [];
+  for (const { name } of present) {
+    const v = choice.verdict(name);
+    (v.chosen ? chosen : left).push({ name, reason: v.reason });
+  }
+  if (chosen.length === 0) {
+    throw new AgentError(
+      'E_NO_INTERFACE',
+      `no interface to capture on: ${left.map((i) => `${i.name} (${i.reason})`).join(', ') || 'none present'}`,
+    );
+  }
+  return { chosen, left };
 }

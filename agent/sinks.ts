@@ -1,10 +1,10 @@
 // Where capture bytes go: a stream (stdout, a file) or every client of a TCP server. Each sink
 // holds a bounded amount in memory; past it, whole batches are dropped and counted, so a slow
 // reader never makes the agent grow without bound or holds up the other readers.
-import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import type { Writable } from 'node:stream';
 import type { ListenAddress } from './options.js';
+import { tokenMatches } from './token.js';
 
 export interface Sink {
   write(bytes: Uint8Array, packets: number): void;
@@ -15,7 +15,29 @@ export interface Sink {
 
 const STREAM_LIMIT = 64 * 1024 * 1024;
 const CLIENT_LIMIT = 8 * 1024 * 1024;
-const TOKEN_WAIT_MS = 5000;
+const MAX_TOKEN_LINE = 1024;
+
+/** Why a connection was turned away at once (the limits keep one local user from exhausting the agent). */
+export interface Refusal {
+  reason: 'too-many-clients' | 'too-many-logins';
+  limit: number;
+  peer: string;
+}
+
+export interface ServerOptions {
+  /** Clients must send it as their first line; undefined: everyone is served. */
+  token?: string;
+  onClients?: (count: number) => void;
+  onRefused?: (refusal: Refusal) => void;
+  /** Clients being served at once. */
+  maxClients?: number;
+  /** Connections that have not sent their token yet. */
+  maxPendingLogins?: number;
+  /** How long a connection has to send its token. */
+  loginTimeoutMs?: number;
+}
+
+export const SERVER_DEFAULTS = { maxClients: 16, maxPendingLogins: 8, loginTimeoutMs: 5000 } as const;
 
 export class StreamSink implements Sink {
   dropped = 0;
@@ -62,30 +84,35 @@ interface Client {
 }
 
 /**
- * Serves the capture to every client that connects. `header()` is sent first to each (it grows
- * as interfaces are added), then the live stream. With a token, a client must send it as its
- * first line before receiving anything.
+ * Serves the capture to every client that connects, up to a limit. `header()` is sent first to
+ * each (it grows as interfaces are added), then the live stream. With a token, a client must
+ * send it as its first line before receiving anything.
  */
 export class TcpServerSink implements Sink {
   private readonly clients = new Set<Client>();
   private readonly server: net.Server;
   private droppedByGone = 0;
+  private pendingLogins = 0;
+  private readonly limits: Required<Pick<ServerOptions, 'maxClients' | 'maxPendingLogins' | 'loginTimeoutMs'>>;
 
   private constructor(
     private readonly header: () => Uint8Array,
-    private readonly token: string | undefined,
-    private readonly onClients: (count: number) => void,
+    private readonly options: ServerOptions,
   ) {
+    this.limits = {
+      maxClients: options.maxClients ?? SERVER_DEFAULTS.maxClients,
+      maxPendingLogins: options.maxPendingLogins ?? SERVER_DEFAULTS.maxPendingLogins,
+      loginTimeoutMs: options.loginTimeoutMs ?? SERVER_DEFAULTS.loginTimeoutMs,
+    };
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
   static async listen(
     address: ListenAddress,
     header: () => Uint8Array,
-    token: string | undefined,
-    onClients: (count: number) => void = () => {},
+    options: ServerOptions = {},
   ): Promise<TcpServerSink> {
-    const sink = new TcpServerSink(header, token, onClients);
+    const sink = new TcpServerSink(header, options);
     await new Promise<void>((resolve, reject) => {
       sink.server.once('error', reject);
       sink.server.listen(address.port, address.host, () => {
@@ -110,25 +137,51 @@ export class TcpServerSink implements Sink {
     return n;
   }
 
+  private refuse(socket: net.Socket, reason: Refusal['reason'], limit: number): void {
+    this.options.onRefused?.({ reason, limit, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    socket.destroy();
+  }
+
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
-    if (!this.token) {
-      this.admit(socket);
-      return;
-    }
-    const timer = setTimeout(() => socket.destroy(), TOKEN_WAIT_MS);
-    let line = '';
-    const onData = (chunk: Buffer) => {
-      line += chunk.toString('latin1');
-      const end = line.indexOf('\n');
-      if (end < 0 && line.length < 1024) return;
+    const { maxClients, maxPendingLogins } = this.limits;
+    const token = this.options.token;
+    if (this.clients.size >= maxClients) this.refuse(socket, 'too-many-clients', maxClients);
+    else if (token === undefined) this.admit(socket);
+    else if (this.pendingLogins >= maxPendingLogins) this.refuse(socket, 'too-many-logins', maxPendingLogins);
+    else this.login(socket, token);
+  }
+
+  /** Waits for the token line (as bytes: the token is compared as UTF-8), then admits or closes. */
+  private login(socket: net.Socket, token: string): void {
+    this.pendingLogins++;
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      this.pendingLogins--;
       clearTimeout(timer);
       socket.off('data', onData);
-      if (end >= 0 && tokensEqual(line.slice(0, end).trim(), this.token!)) this.admit(socket);
-      else socket.destroy();
+      return true;
+    };
+    const timer = setTimeout(() => settle() && socket.destroy(), this.limits.loginTimeoutMs);
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf(0x0a);
+      if (end < 0 && received.length < MAX_TOKEN_LINE) return;
+      if (!settle()) return;
+      const line = end >= 0 ? trimLine(received.subarray(0, end)) : undefined;
+      // The limit may have been reached while this client was logging in.
+      if (line && tokenMatches(line, token)) {
+        if (this.clients.size >= this.limits.maxClients)
+          this.refuse(socket, 'too-many-clients', this.limits.maxClients);
+        else this.admit(socket);
+      } else socket.destroy();
     };
     socket.on('data', onData);
+    socket.once('close', settle);
   }
 
   private admit(socket: net.Socket): void {
@@ -139,9 +192,9 @@ export class TcpServerSink implements Sink {
     socket.on('close', () => {
       if (!this.clients.delete(client)) return;
       this.droppedByGone += client.dropped;
-      this.onClients(this.clients.size);
+      this.options.onClients?.(this.clients.size);
     });
-    this.onClients(this.clients.size);
+    this.options.onClients?.(this.clients.size);
   }
 
   write(bytes: Uint8Array, packets: number): void {
@@ -168,8 +221,12 @@ export class TcpServerSink implements Sink {
   }
 }
 
-function tokensEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
+/** The token line without the spaces, tabs and CR around it (netcat and Windows clients add some). */
+function trimLine(line: Buffer): Buffer {
+  let start = 0;
+  let end = line.length;
+  const blank = (b: number | undefined) => b === 0x20 || b === 0x09 || b === 0x0d;
+  while (start < end && blank(line[start])) start++;
+  while (end > start && blank(line[end - 1])) end--;
+  return line.subarray(start, end);
 }

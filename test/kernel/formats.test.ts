@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type CaptureRun, REPO, capture, captureMany, scratchDir } from './helpers/agent.js';
+import { type CaptureRun, capture, captureMany, REPO, scratchDir } from './helpers/agent.js';
 import { assertClean, capinfosCount, fields, readFile } from './helpers/judge.js';
-import { type VethPair, createVethPair } from './helpers/netns.js';
+import { createVethPair, type VethPair } from './helpers/netns.js';
 import { udpEcho, udpOneWay } from './helpers/traffic.js';
 
 const VERSION = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version as string;

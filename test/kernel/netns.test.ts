@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { capture, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { registerCleanup } from './helpers/cleanup.js';
 import { fields } from './helpers/judge.js';
-import { type VethPair, createVethPair, uniqueName } from './helpers/netns.js';
+import { createVethPair, uniqueName, type VethPair } from './helpers/netns.js';
 import { udpEcho } from './helpers/traffic.js';
 
 interface ListedInterface {

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { AGENT, Agent, bpftoolLinks } from './pca-helpers/agent.js';
 import { RawClient, range, readWithTshark, sendUdp, tsharkClient, tsharkDone } from './pca-helpers/clients.js';
-import { Sandbox, exited, interfaceNames, sleep } from './pca-helpers/sandbox.js';
+import { exited, interfaceNames, Sandbox, sleep } from './pca-helpers/sandbox.js';
 
 const PCA = { ENABLE_PCA: 'true', PCA_FILTER: 'udp,7000' };
 const A_ADDR = '198.18.0.1';
@@ -52,7 +52,10 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     const stopped = agent.lines.find((l) => /stopped \(signal\)/.test(l));
     assert.ok(stopped, `no "stopped" line:\n${agent.stderr}`);
     const unexpected = agent.lines.filter(
-      (l) => !/serving pcap on|clients? connected|capturing on|stopped \(signal\)/.test(l),
+      (l) =>
+        !/serving pcap on|clients? connected|capturing on|stopped \(signal\)|PCA interfaces: |warning: serving captures on [\d.]+:\d+ without a token/.test(
+          l,
+        ),
     );
     assert.deepEqual(unexpected, [], 'only the expected lines on stderr');
     return stopped;
@@ -79,6 +82,21 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     assert.deepEqual(s.errors, []);
     assert.equal(s.packets, 25, 'only udp port 7000 (udp 7001 was interleaved)');
     assert.deepEqual(s.seqs, [...range(0, 20), ...range(100, 5)]);
+    // Tokenless is the seed-compatible mode the user asked for; it says what that means.
+    assert.ok(
+      agent.lines.some((l) =>
+        /^pcap-agent: warning: serving captures on 127\.0\.0\.1:\d+ without a token \(the seed-compatible PCA mode; set PCA_TOKEN to require one\): any local user can read them$/.test(
+          l,
+        ),
+      ),
+      agent.stderr,
+    );
+    assert.ok(
+      agent.lines.includes(
+        'pcap-agent: PCA interfaces: vA (every interface but the excluded); left out: lo (excluded by default (EXCLUDE_INTERFACES=lo); name it in INTERFACES to capture it)',
+      ),
+      agent.stderr,
+    );
     await stopCleanly(agent);
     const closed = await client.closed;
     assert.equal(closed.packets, 25, 'the client sees the end of the stream');
@@ -209,21 +227,37 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     sb.veth(C, 'e0', C, 'e1');
     sb.veth(C, 'x0', C, 'x1');
     const cNames = interfaceNames(C);
-    const cases: [Record<string, string>, string[]][] = [
+    const cases: [Record<string, string>, string[], RegExp?][] = [
       [{}, ['e0', 'e1', 'x0', 'x1']], // everything but lo
       [{ INTERFACES: 'e0,x1' }, ['e0', 'x1']],
       [{ INTERFACES: '/^x/' }, ['x0', 'x1']],
       [{ EXCLUDE_INTERFACES: '/^(lo|e)/' }, ['x0', 'x1']],
       [{ INTERFACES: ' /0$/ , lo', EXCLUDE_INTERFACES: 'x0' }, ['e0', 'lo']], // an explicit exclude list replaces "lo"
       [{ INTERFACES: 'e1,/^x/', EXCLUDE_INTERFACES: '/1$/,lo' }, ['x0']],
-      [{ INTERFACES: 'lo' }, []], // lo is excluded by default
+      // Named in INTERFACES, lo wins over the default exclusion (a /regex/ does not name it), and
+      // the agent says so.
+      [
+        { INTERFACES: 'lo' },
+        ['lo'],
+        /^pcap-agent: PCA interfaces: lo \(named in INTERFACES, over the default exclusion\); left out: .*e0 \(not in INTERFACES\)/,
+      ],
+      [
+        { INTERFACES: '/^[lx]/' },
+        ['x0', 'x1'],
+        /left out: lo \(excluded by default \(EXCLUDE_INTERFACES=lo\); name it in INTERFACES to capture it\)/,
+      ],
     ];
     // One agent per case, all at once (loading the BPF object takes most of a second each).
     await Promise.all(
-      cases.map(async ([env, expected]) => {
+      cases.map(async ([env, expected, says]) => {
         const p = port();
         const agent = Agent.start(sb, C, { ...PCA, PCA_SERVER_PORT: String(p), ...env });
         await agent.ready();
+        if (says)
+          assert.ok(
+            agent.lines.some((l) => says.test(l)),
+            `${JSON.stringify(env)}: ${says}\n${agent.stderr}`,
+          );
         const mark = agent.mark();
         const client = new RawClient(sb, C, p);
         await agent.waitFor(/1 client connected/, mark);
@@ -251,6 +285,9 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
       [{ PCA_SERVER_HOST: A_ADDR, PCA_TOKEN: '' }, /without a token/],
       [{ PCA_SERVER_HOST: 'example.org' }, /PCA_SERVER_HOST must be an IP address/],
       [{ INTERFACES: '/(/' }, /INTERFACES: invalid regular expression/],
+      // Nothing to capture on is an error that says why, never a silent empty stream.
+      [{ INTERFACES: 'nope0' }, /no interface to capture on: .*vA \(not in INTERFACES\)/],
+      [{ EXCLUDE_INTERFACES: '/./' }, /no interface to capture on: .*vA \(in EXCLUDE_INTERFACES\)/],
     ];
     await Promise.all(
       cases.map(async ([env, message], i) => {
@@ -463,10 +500,15 @@ describe('pcap-agent capture --listen (pcapng over TCP)', { timeout: 60_000 }, (
       'udp port 7000',
       '--listen',
       `127.0.0.1:${p}`,
+      '--no-token', // tshark cannot send a token: asked for explicitly, and warned about
       '--events',
       'json',
     ]);
     await agent.waitFor(/"event":"started"/);
+    assert.match(
+      await agent.waitFor(/"event":"warning"/),
+      /"code":"W_NO_TOKEN","message":"serving captures on 127\.0\.0\.1:\d+ without a token \(asked for with --no-token\)/,
+    );
     const raw = new RawClient(sb, A, p);
     const file = path.join(tmp, 'listen.pcapng');
     const mark = agent.mark();
@@ -489,5 +531,39 @@ describe('pcap-agent capture --listen (pcapng over TCP)', { timeout: 60_000 }, (
     const stopped = agent.lines.find((l) => l.includes('"event":"stopped"'));
     assert.ok(stopped, agent.stderr);
     assert.equal(JSON.parse(stopped).packets, 40);
+  });
+
+  it('without --no-token, --listen needs a token, and reads it from a 0600 file, never the command line', async () => {
+    const A = sb.netns('t');
+    sb.veth(A, 'tA', A, 'tB');
+    const p = port();
+    const refused = async (args: string[], says: RegExp) => {
+      const agent = Agent.start(sb, A, {}, ['capture', '-i', 'tA', '--listen', `127.0.0.1:${p}`, ...args]);
+      const e = await agent.exit;
+      assert.equal(e.code, 2, agent.stderr);
+      assert.match(agent.stderr, says);
+    };
+    await refused([], /refusing to serve captures on 127\.0\.0\.1:\d+ without a token/);
+    await refused(['--token', 's3cret'], /--token is not accepted: a token on the command line is visible in ps/);
+    const loose = path.join(tmp, 'loose-token');
+    fs.writeFileSync(loose, 's3cret\n', { mode: 0o644 });
+    await refused(['--token-file', loose], /mode 0644 lets others read it/);
+
+    const file = path.join(tmp, 'token');
+    fs.writeFileSync(file, 'sécret-✓\n', { mode: 0o600 });
+    const agent = Agent.start(sb, A, {}, ['capture', '-i', 'tA', '--listen', `127.0.0.1:${p}`, '--token-file', file]);
+    await agent.ready();
+    assert.ok(!agent.lines.some((l) => /warning/.test(l)), 'no warning with a token');
+    const wrong = new RawClient(sb, A, p, { line: 'guess' });
+    assert.equal((await wrong.closed).bytes, 0, 'a wrong token gets nothing');
+    const good = new RawClient(sb, A, p, { line: 'sécret-✓' });
+    await good.whenConnected();
+    await agent.waitFor(/1 client connected/);
+    const deadline = Date.now() + 5000;
+    let s = await good.stats();
+    while (s.bytes === 0 && Date.now() < deadline) s = await good.stats();
+    assert.equal(s.header.slice(0, 8), '0a0d0d0a', 'the UTF-8 token is accepted: a pcapng section header');
+    await good.end();
+    assert.deepEqual(await agent.stop(), { code: 0, signal: null }, agent.stderr);
   });
 });

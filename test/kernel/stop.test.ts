@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Agent, spawnAgent, scratchDir, within } from './helpers/agent.js';
+import { type Agent, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { heldBy, links, ourTcx, waitLinksGone } from './helpers/bpf.js';
 import { assertClean, capinfosCount, readFile } from './helpers/judge.js';
-import { type VethPair, createVethPair } from './helpers/netns.js';
+import { createVethPair, type VethPair } from './helpers/netns.js';
 import { GENERATOR_TIMEOUT_MS, node, udpOneWay } from './helpers/traffic.js';
 
 describe('stopping a capture', () => {

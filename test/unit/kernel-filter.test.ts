@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import { CaptureSession } from '../../agent/capture-session.js';
 import { AgentError, toAgentError } from '../../agent/errors.js';
 import { EventLog } from '../../agent/events.js';
-import { NO_EXCLUSION, compileKernelFilter, parseExclusion } from '../../agent/kernel-filter.js';
-import { USAGE, parseCaptureArgs } from '../../agent/options.js';
+import { compileKernelFilter, NO_EXCLUSION, parseExclusion } from '../../agent/kernel-filter.js';
+import { parseCaptureArgs, USAGE } from '../../agent/options.js';
 import type { RawBinding, RawCapture } from '../../native/capture.js';
 import { CAP_MAX_RULES, LAYOUT, MATCH } from '../../packet/capture-abi.js';
 
@@ -81,7 +81,11 @@ function fakeBinding(banks: number[][]): RawBinding {
     },
   };
   return {
-    Capture: (() => capture) as unknown as RawBinding['Capture'],
+    // A function, not an arrow: the session calls it with `new`, and returning an object from a
+    // constructor hands that object back.
+    Capture: function Capture() {
+      return capture;
+    } as unknown as RawBinding['Capture'],
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: 10n, boottimeNs: 5n }),
     libbpfVersion: () => 'fake',

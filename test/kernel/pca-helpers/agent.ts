@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Sandbox, exited, run } from './sandbox.js';
+import { exited, run, type Sandbox } from './sandbox.js';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const AGENT = path.join(REPO, 'bin/pcap-agent');
@@ -114,7 +114,7 @@ export class Agent {
         linkId: Number(f.link_id),
         progId: Number(f.prog_id),
         ifindex: Number(f.ifindex),
-        attach: f.attach_type.includes('ingress') ? ('ingress' as const) : ('egress' as const),
+        attach: f.attach_type?.includes('ingress') ? ('ingress' as const) : ('egress' as const),
       }));
   }
 

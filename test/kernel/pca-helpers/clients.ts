@@ -2,7 +2,7 @@
 // tshark (the seed's real client), a raw Node socket (raw-client.mjs) and a UDP sender.
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { type Sandbox, exited, run } from './sandbox.js';
+import { exited, run, type Sandbox } from './sandbox.js';
 
 const RAW_CLIENT = path.join(__dirname, 'raw-client.mjs');
 const UDP_SEND = path.join(__dirname, 'udp-send.mjs');
@@ -91,7 +91,7 @@ export class RawClient {
       if (this.child.exitCode !== null) return this.closed;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    return this.reports[this.reports.length - 1];
+    return this.reports[this.reports.length - 1]!; // the loop above waited for one more
   }
 
   /** Closes the connection; resolves with the final counts. */

@@ -85,7 +85,11 @@ sock.on('close', () => {
 });
 readline.createInterface({ input: process.stdin }).on('line', (cmd) => {
   if (cmd === 'stats') emit('stats');
-  if (cmd === 'end') sock.destroy(), emit('closed'), process.exit(0);
+  if (cmd === 'end') {
+    sock.destroy();
+    emit('closed');
+    process.exit(0);
+  }
 });
 process.stdin.on('end', () => {
   emit('closed');
