@@ -5,7 +5,7 @@
 // started (its own process group).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CACHE, ROOT, VSIX, assertPortFree, startCodeServer } from '../test/vscode/code-server.js';
+import { assertPortFree, CACHE, ROOT, startCodeServer, VSIX } from '../test/vscode/code-server.js';
 
 const WORKSPACE_README = `# Try eBPF Packet Capture
 

@@ -11,10 +11,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { summarizePacket } from '../../packet/decode/index.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
+import { summarizePacket } from '../../packet/decode/index.js';
 import { benchCapture } from '../unit/fixtures/bench-decode.js';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Agent, spawnAgent, scratchDir, within } from './helpers/agent.js';
 import { enhancedPacketSize } from '../../packet/pcapng.js';
+import { type Agent, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { assertClean, capinfosCount, fields } from './helpers/judge.js';
-import { type VethPair, createVethPair } from './helpers/netns.js';
+import { createVethPair, type VethPair } from './helpers/netns.js';
 import { udpOneWay } from './helpers/traffic.js';
 
 /** Size of a pcapng file's last block (its total length is the file's last 4 bytes). */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type CaptureRun, capture, captureMany, scratchDir } from './helpers/agent.js';
 import { fields } from './helpers/judge.js';
-import { type VethPair, createVethPair } from './helpers/netns.js';
+import { createVethPair, type VethPair } from './helpers/netns.js';
 import { udpEcho, udpOneWay } from './helpers/traffic.js';
 
 const INBOUND = '0x00000001';

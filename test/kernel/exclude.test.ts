@@ -10,8 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaptureRun, captureMany, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { hasClsact, ourTcFilters, ourTcx } from './helpers/bpf.js';
 import { assertClean, counts, fields, readFile } from './helpers/judge.js';
-import { type VethPair, createVethPair } from './helpers/netns.js';
-import { GENERATOR_TIMEOUT_MS, Tcpdump, node, python, tcpExchange, udpEcho, udpOneWay } from './helpers/traffic.js';
+import { createVethPair, type VethPair } from './helpers/netns.js';
+import { GENERATOR_TIMEOUT_MS, node, python, Tcpdump, tcpExchange, udpEcho, udpOneWay } from './helpers/traffic.js';
 
 /** Both directions of one connection, as the extension would exclude its SSH session. */
 function fiveTuple(proto: 'tcp' | 'udp', client: string, cport: number, server: string, sport: number): string {

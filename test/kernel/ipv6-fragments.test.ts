@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type CaptureRun, captureMany, scratchDir } from './helpers/agent.js';
 import { counts, fields } from './helpers/judge.js';
-import { type VethPair, createVethPair } from './helpers/netns.js';
+import { createVethPair, type VethPair } from './helpers/netns.js';
 import { GENERATOR_TIMEOUT_MS, node, python } from './helpers/traffic.js';
 
 describe('IPv6 extension headers and IP fragments', () => {

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { spawnAgent, scratchDir } from './helpers/agent.js';
+import { scratchDir, spawnAgent } from './helpers/agent.js';
 import { assertClean, fields } from './helpers/judge.js';
-import { type VethPair, createVethPair } from './helpers/netns.js';
+import { createVethPair, type VethPair } from './helpers/netns.js';
 import { udpOneWay } from './helpers/traffic.js';
 
 describe('live filter change', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type CaptureRun, captureMany, scratchDir } from './helpers/agent.js';
 import { capinfos, fields, tsharkComplaints } from './helpers/judge.js';
-import { type VethPair, createVethPair } from './helpers/netns.js';
+import { createVethPair, type VethPair } from './helpers/netns.js';
 import { tcpExchange, udpEcho } from './helpers/traffic.js';
 
 const TCP_BYTES = 300_000;

@@ -13,10 +13,10 @@ import {
   CAP_RECORD_VERSION,
   type CaptureRule,
   DIRECTION_CODE,
-  LAYOUT,
-  MATCH,
   decodeRecords,
   encodeRules,
+  LAYOUT,
+  MATCH,
 } from '../../packet/capture-abi.js';
 
 const HEADER = path.resolve(__dirname, '../../bpf/capture.h');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
-import { LT, decode } from './fixtures/decode-helpers.js';
+import { decode, LT } from './fixtures/decode-helpers.js';
 import { EDGE_LINK_TYPES, edgePackets } from './fixtures/edge.js';
 import { MIX_LINK_TYPES, mixPackets } from './fixtures/mix.js';
 import { rng } from './fixtures/rng.js';

@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 
 import { formatSeconds, run } from '../../packet/cli/pcap-summary.js';
 import { encodeFileHeader, recordSize, writeRecord } from '../../packet/pcap.js';
-import { TSHARK_OPTIONS, agreementCapture, haveTshark, tsharkRows } from './fixtures/tshark.js';
 import { mixPackets } from './fixtures/mix.js';
 import { concat } from './fixtures/packets.js';
+import { agreementCapture, haveTshark, TSHARK_OPTIONS, tsharkRows } from './fixtures/tshark.js';
 
 class Sink extends Writable {
   chunks: Buffer[] = [];
@@ -92,9 +92,7 @@ describe('pcap-summary', () => {
     );
     assert.ok(
       lines.some((l) =>
-        /^ {3}\d\d 0\.\d{6} 02:00:00:00:00:01 → Broadcast {4}ARP 42 Who has 10\.1\.0\.2\? Tell 10\.1\.0\.1$/.test(
-          l,
-        ),
+        /^ {3}\d\d 0\.\d{6} 02:00:00:00:00:01 → Broadcast {4}ARP 42 Who has 10\.1\.0\.2\? Tell 10\.1\.0\.1$/.test(l),
       ),
     );
     assert.ok(lines.some((l) => / 2001:db8::1 → 2001:db8::2 {2}ICMPv6 /.test(l)));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { CaptureFileReader, type CapturedPacket } from '../../packet/capture-file.js';
+import { type CapturedPacket, CaptureFileReader } from '../../packet/capture-file.js';
 import * as pcap from '../../packet/pcap.js';
 import { rng } from './fixtures/rng.js';
 

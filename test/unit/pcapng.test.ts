@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import type { Direction } from '../../packet/capture-abi.js';
-import { CaptureFileReader, type CapturedPacket } from '../../packet/capture-file.js';
+import { type CapturedPacket, CaptureFileReader } from '../../packet/capture-file.js';
 import * as ng from '../../packet/pcapng.js';
 import { rng } from './fixtures/rng.js';
 
