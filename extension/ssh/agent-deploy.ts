@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
-import { shellCommand } from './remote-shell.js';
 import type { SshSession } from './ssh-session.js';
 
 export const REMOTE_CACHE_DIR = '.cache/ebpf-packet-capture';
@@ -32,9 +31,13 @@ export interface AgentBundle {
 }
 
 export interface DeployedAgent {
-  /** The remote folder holding the bundle. */
+  /** ~/.cache/ebpf-packet-capture on the host. */
+  cacheDir: string;
+  /** The remote folder holding the bundle, in cacheDir. */
   dir: string;
+  /** The agent's script in dir, and its name. */
   script: string;
+  scriptName: string;
   reused: boolean;
 }
 
@@ -73,7 +76,7 @@ const CHECKSUM_JS =
   'try{h=c.createHash("sha256").update(f.readFileSync(p)).digest("hex")}catch{}console.log(h)}';
 
 async function remoteChecksums(session: SshSession, node: string, paths: string[]): Promise<string[]> {
-  const r = await session.run(shellCommand([node, '-e', CHECKSUM_JS, ...paths]));
+  const r = await session.run([node, '-e', CHECKSUM_JS, ...paths]);
   if (r.code !== 0)
     throw new DeployError(`Could not check the agent files on ${session.label}: ${r.stderr.trim() || r.ending}`);
   return r.stdout.trim().split('\n');
@@ -98,10 +101,11 @@ export async function deployAgent(
   bundle: AgentBundle,
   progress: Progress,
 ): Promise<DeployedAgent> {
-  const dir = path.posix.join(remoteCacheDir(home), bundle.id);
-  const script = path.posix.join(dir, AGENT_SCRIPT);
+  const cacheDir = remoteCacheDir(home);
+  const dir = path.posix.join(cacheDir, bundle.id);
+  const deployed = { cacheDir, dir, script: path.posix.join(dir, AGENT_SCRIPT), scriptName: AGENT_SCRIPT };
   progress('Checking for an earlier upload');
-  if (await matches(session, node, dir, bundle)) return { dir, script, reused: true };
+  if (await matches(session, node, dir, bundle)) return { ...deployed, reused: true };
 
   const staging = `${dir}.upload-${process.pid}-${Date.now()}`;
   const sftp = await session.sftp();
@@ -122,20 +126,22 @@ export async function deployAgent(
         `The agent uploaded to ${session.label} does not match its checksums (disk full or a transfer error?). Try again.`,
       );
     }
-    const r = await session.run(shellCommand(['sh', '-c', 'rm -rf -- "$2" && mv -- "$1" "$2"', 'sh', staging, dir]));
+    const r = await session.run(['sh', '-c', 'rm -rf -- "$2" && mv -- "$1" "$2"', 'sh', staging, dir]);
     if (r.code !== 0)
       throw new DeployError(`Could not install the agent on ${session.label}: ${r.stderr.trim() || r.ending}`);
-    return { dir, script, reused: false };
+    return { ...deployed, reused: false };
   } catch (e) {
-    await session.run(shellCommand(['rm', '-rf', '--', staging])).catch(() => {});
+    await session.run(['rm', '-rf', '--', staging]).catch(() => {});
     throw e;
   } finally {
     sftp.end();
   }
 }
 
+// umask, not `mkdir -m`, which would give its mode to the last folder only: every folder made
+// here (~/.cache too, when missing) is the user's alone, as root checks before it runs the agent.
 async function mkdirs(session: SshSession, dirs: string[]): Promise<void> {
-  const r = await session.run(shellCommand(['mkdir', '-p', '-m', '700', '--', ...dirs]));
+  const r = await session.run(['sh', '-c', 'umask 077 && mkdir -p -- "$@"', 'sh', ...dirs]);
   if (r.code !== 0)
     throw new DeployError(`Could not create ${dirs.join(', ')} on ${session.label}: ${r.stderr.trim() || r.ending}`);
 }
@@ -153,17 +159,15 @@ function put(sftp: SFTPWrapper, localPath: string, remotePath: string, onBytes: 
 /** Deletes everything this extension put on the host; returns the folders that were removed. */
 export async function removeDeployedAgents(session: SshSession, home: string): Promise<string[]> {
   const root = remoteCacheDir(home);
-  const list = await session.run(
-    shellCommand([
-      'sh',
-      '-c',
-      'cd -- "$1" 2>/dev/null && for d in *; do [ -e "$d" ] && echo "$d"; done; exit 0',
-      'sh',
-      root,
-    ]),
-  );
+  const list = await session.run([
+    'sh',
+    '-c',
+    'cd -- "$1" 2>/dev/null && for d in *; do [ -e "$d" ] && echo "$d"; done; exit 0',
+    'sh',
+    root,
+  ]);
   const found = list.stdout.split('\n').filter((l) => l !== '');
-  const r = await session.run(shellCommand(['rm', '-rf', '--', root]));
+  const r = await session.run(['rm', '-rf', '--', root]);
   if (r.code !== 0)
     throw new DeployError(`Could not remove ${root} on ${session.label}: ${r.stderr.trim() || r.ending}`);
   return found.map((name) => path.posix.join(root, name));

@@ -14,6 +14,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { matchesPatterns } from './ssh-patterns.js';
 
 export interface KnownHostsFiles {
   user: string[];
@@ -89,43 +90,6 @@ function lookupName(host: string, port: number): string {
   return port === 22 ? name : `[${name}]:${port}`;
 }
 
-/** `*` and `?` glob match without regexes, so hostile patterns cannot backtrack exponentially. */
-function globMatch(text: string, pattern: string): boolean {
-  let t = 0;
-  let p = 0;
-  let starP = -1;
-  let starT = 0;
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
-      t++;
-      p++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      starP = p++;
-      starT = t;
-    } else if (starP >= 0) {
-      p = starP + 1;
-      t = ++starT;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
-}
-
-/** OpenSSH match_hostname: a negated match vetoes the whole list, otherwise any positive match wins. */
-function matchPatternList(name: string, list: string): boolean {
-  let positive = false;
-  for (const raw of list.split(',')) {
-    const negated = raw.startsWith('!');
-    const pattern = (negated ? raw.slice(1) : raw).toLowerCase();
-    if (!globMatch(name, pattern)) continue;
-    if (negated) return false;
-    positive = true;
-  }
-  return positive;
-}
-
 function hashName(name: string, salt: Buffer): string {
   const mac = createHmac('sha1', salt).update(name).digest();
   return `${HASH_MAGIC}${salt.toString('base64')}|${mac.toString('base64')}`;
@@ -143,7 +107,7 @@ function matchHashed(name: string, field: string): boolean {
 }
 
 function hostsMatch(name: string, hosts: string): boolean {
-  return hosts.startsWith('|') ? matchHashed(name, hosts) : matchPatternList(name, hosts);
+  return hosts.startsWith('|') ? matchHashed(name, hosts) : matchesPatterns(name, hosts.split(','), true);
 }
 
 // ---------------------------------------------------------------- parsing
@@ -167,10 +131,11 @@ function parseLine(text: string, file: string, line: number): Entry | null {
     .replace(/\r$/, '')
     .split(/[ \t]+/)
     .filter((f) => f !== '');
-  if (fields.length === 0 || fields[0].startsWith('#')) return null;
+  const first = fields[0];
+  if (first === undefined || first.startsWith('#')) return null;
   let marker: Marker = 'none';
-  if (fields[0].startsWith('@')) {
-    const parsed = parseMarker(fields[0]);
+  if (first.startsWith('@')) {
+    const parsed = parseMarker(first);
     if (!parsed) return null;
     marker = parsed;
     fields.shift();

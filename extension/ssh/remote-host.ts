@@ -91,8 +91,9 @@ export function parseProbe(output: string): HostFacts {
         facts.sshConnection = parseSshConnection(value);
         break;
       case 'node': {
-        const m = /^(v\d+\.\d+\.\d+)\s+(.+)$/.exec(value);
-        if (m && !facts.nodes.some((n) => n.path === m[2])) facts.nodes.push({ version: m[1], path: m[2] });
+        const [, version, nodePath] = /^(v\d+\.\d+\.\d+)\s+(.+)$/.exec(value) ?? [];
+        if (version && nodePath && !facts.nodes.some((n) => n.path === nodePath))
+          facts.nodes.push({ version, path: nodePath });
       }
     }
   }
@@ -101,17 +102,17 @@ export function parseProbe(output: string): HostFacts {
 
 function parseSshConnection(value: string): HostFacts['sshConnection'] {
   const [clientAddress, clientPort, serverAddress, serverPort] = value.split(/\s+/);
-  if (!serverPort) return undefined;
+  if (!clientAddress || !serverAddress || !serverPort) return undefined;
   return { clientAddress, clientPort: Number(clientPort), serverAddress, serverPort: Number(serverPort) };
 }
 
 /** "v20.11.1", "6.1.0-18-amd64" or "2.36" against "18", "5.8" or "2.33": major, then minor. */
 function atLeast(version: string, minimum: string): boolean {
-  const [major, minor] = version
+  const [major = Number.NaN, minor] = version
     .replace(/^v/, '')
     .split('.')
     .map((part) => parseInt(part, 10));
-  const [wantMajor, wantMinor = 0] = minimum.split('.').map(Number);
+  const [wantMajor = 0, wantMinor = 0] = minimum.split('.').map(Number);
   return major > wantMajor || (major === wantMajor && (minor || 0) >= wantMinor);
 }
 

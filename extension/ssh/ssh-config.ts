@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { matchesPatterns } from './ssh-patterns.js';
 
 export class SshConfigError extends Error {
   constructor(message: string) {
@@ -44,6 +45,13 @@ export interface ResolveOptions {
   port?: number;
 }
 
+/** A ProxyCommand line: the command as written, and where, so a refusal can point at it. */
+export interface ProxyCommandSetting {
+  command: string;
+  file: string;
+  line: number;
+}
+
 export type StrictHostKeyChecking = 'yes' | 'no' | 'ask' | 'accept-new';
 
 export interface SshHostConfig {
@@ -63,6 +71,8 @@ export interface SshHostConfig {
   identityAgent?: string;
   /** Raw ProxyJump value (comment stripped); undefined when unset or 'none'. See parseProxyJump. */
   proxyJump?: string;
+  /** A ProxyCommand in effect (not 'none', not overridden by an earlier ProxyJump), and where it was set. */
+  proxyCommand?: ProxyCommandSetting;
   /** Expanded; [] for 'none'. */
   userKnownHostsFiles: string[];
   /** Not expanded (ssh 9.2 does not either); [] for 'none'. */
@@ -382,26 +392,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-/** OpenSSH's match_pattern: `*` and `?`, case-sensitive. */
-function matchesWildcard(text: string, pattern: string): boolean {
-  const source = Array.from(pattern, (c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegExp(c))).join('');
-  return new RegExp(`^${source}$`, 'su').test(text);
-}
-
-/** OpenSSH's match_pattern_list: comma-separated, any negated match rejects the whole list. */
-function matchesPatternList(text: string, list: string, ignoreCase: boolean): boolean {
-  let matched = false;
-  for (const item of list.split(',')) {
-    const negated = item.startsWith('!');
-    const pattern = negated ? item.slice(1) : item;
-    if (matchesWildcard(text, ignoreCase ? pattern.toLowerCase() : pattern)) {
-      if (negated) return false;
-      matched = true;
-    }
-  }
-  return matched;
-}
-
 function hasWildcard(pattern: string): boolean {
   return /[*?!]/.test(pattern);
 }
@@ -684,7 +674,7 @@ interface Settings {
   identitiesOnly?: boolean;
   identityAgent?: string;
   proxyJump?: string;
-  proxyCommand?: string;
+  proxyCommand?: ProxyCommandSetting;
   userKnownHostsFiles?: string[];
   globalKnownHostsFiles?: string[];
   strictHostKeyChecking?: StrictHostKeyChecking;
@@ -805,12 +795,13 @@ const setProxyJump: KeywordHandler = (line, settings, active) => {
   }
   if (!active || settings.proxyJump !== undefined || settings.proxyCommand !== undefined) return;
   settings.proxyJump = spec;
-  if (!isNone(spec)) settings.proxyCommand = 'none';
+  if (!isNone(spec)) settings.proxyCommand = { command: 'none', file: line.file, line: line.lineNumber };
 };
 
 const setProxyCommand: KeywordHandler = (line, settings, active) => {
   if (line.args.length === 0) throw lineError(line, 'missing argument for proxycommand');
-  if (active && settings.proxyJump === undefined) setFirst(settings, 'proxyCommand', line.rest, active);
+  if (settings.proxyJump === undefined)
+    setFirst(settings, 'proxyCommand', { command: line.rest, file: line.file, line: line.lineNumber }, active);
 };
 
 const kbdInteractive = flagOption('kbdInteractiveAuthentication');
@@ -867,14 +858,7 @@ interface BlockState {
 /** Space-separated patterns; a negated match rejects the line whatever else matched. */
 function hostLineMatches(line: ConfigLine, host: string): boolean {
   if (line.args.includes('')) throw lineError(line, 'keyword host empty argument');
-  let matched = false;
-  for (const arg of line.args) {
-    const negated = arg.startsWith('!');
-    if (!matchesWildcard(host, negated ? arg.slice(1) : arg)) continue;
-    if (negated) return false;
-    matched = true;
-  }
-  return matched;
+  return matchesPatterns(host, line.args);
 }
 
 // Criteria that would need a command run (exec) or facts we do not have here; see the file header.
@@ -912,13 +896,13 @@ function matchLineMatches(line: ConfigLine, pass: Pass): boolean {
 function criterionMatches(line: ConfigLine, criterion: string, patterns: string, pass: Pass): boolean {
   switch (criterion) {
     case 'host':
-      return matchesPatternList(hostForMatch(pass).toLowerCase(), patterns, true);
+      return matchesPatterns(hostForMatch(pass).toLowerCase(), patterns.split(','), true);
     case 'originalhost':
-      return matchesPatternList(pass.alias.toLowerCase(), patterns, true);
+      return matchesPatterns(pass.alias.toLowerCase(), patterns.split(','), true);
     case 'user':
-      return matchesPatternList(pass.settings.user ?? pass.env.localUser, patterns, false);
+      return matchesPatterns(pass.settings.user ?? pass.env.localUser, patterns.split(','));
     case 'localuser':
-      return matchesPatternList(pass.env.localUser, patterns, false);
+      return matchesPatterns(pass.env.localUser, patterns.split(','));
     default:
       throw lineError(line, `unsupported Match attribute ${criterion}`);
   }
@@ -1084,6 +1068,8 @@ function finalConfig(alias: string, hostname: string, settings: Settings, env: E
   };
   if (settings.identityAgent !== undefined) config.identityAgent = expand('IdentityAgent')(settings.identityAgent);
   if (settings.proxyJump !== undefined && !isNone(settings.proxyJump)) config.proxyJump = settings.proxyJump;
+  if (settings.proxyCommand !== undefined && !isNone(settings.proxyCommand.command))
+    config.proxyCommand = settings.proxyCommand;
   if (settings.connectTimeoutSeconds !== undefined) config.connectTimeoutSeconds = settings.connectTimeoutSeconds;
   return config;
 }

@@ -14,19 +14,21 @@ import {
   utils,
 } from 'ssh2';
 import {
-  type HostKeyVerdict,
   appendKnownHost,
   checkHostKey,
   fingerprintSha256,
+  type HostKeyVerdict,
   keyTypeOf,
   knownKeyTypes,
 } from './known-hosts.js';
+import { remoteCommand } from './remote-shell.js';
 import {
   type Destination,
-  type ResolveOptions,
-  type SshHostConfig,
+  type ProxyCommandSetting,
   parseProxyJump,
+  type ResolveOptions,
   resolveHost,
+  type SshHostConfig,
 } from './ssh-config.js';
 
 export class SshError extends Error {}
@@ -127,9 +129,9 @@ export class SshSession {
     }
   }
 
-  /** Runs a command; stdin (if given) is written and closed. */
-  async run(command: string, stdin?: string): Promise<ExecResult> {
-    const { channel, ended } = await this.exec(command);
+  /** Runs argv on the host; stdin (if given) is written and closed. */
+  async run(argv: readonly string[], stdin?: string): Promise<ExecResult> {
+    const { channel, ended } = await this.exec(argv);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     channel.on('data', (d: Buffer) => out.push(d));
@@ -140,11 +142,11 @@ export class SshSession {
     return { ...end, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
   }
 
-  /** Starts a command. Its output stays buffered in the channel until read. */
-  exec(command: string): Promise<RemoteCommand> {
+  /** Starts argv on the host, under sh whatever the login shell. Its output stays buffered in the channel until read. */
+  exec(argv: readonly string[]): Promise<RemoteCommand> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new SshError(`The connection to ${this.label} is closed.`));
-      this.client.exec(command, (err, channel) => {
+      this.client.exec(remoteCommand(argv), (err, channel) => {
         if (err) return reject(new SshError(`${this.label}: ${err.message}`));
         // Listen at once: ssh2 can emit 'exit' while parsing the same packet batch as this reply,
         // before any code awaiting this promise runs.
@@ -189,7 +191,18 @@ export class SshSession {
 
 /** As `ssh [user@]host [-p port]`: the given user and port win over the config's. */
 function resolveDestination(d: Destination, options: ResolveOptions): SshHostConfig {
-  return resolveHost(d.host, { ...options, user: d.user, port: d.port });
+  const config = resolveHost(d.host, { ...options, user: d.user, port: d.port });
+  if (config.proxyCommand) throw new SshError(proxyCommandRefusal(config.alias, config.proxyCommand));
+  return config;
+}
+
+/** We never run commands from a config file, and dialling the host directly would bypass the proxy. */
+function proxyCommandRefusal(alias: string, proxy: ProxyCommandSetting): string {
+  return (
+    `${proxy.file} line ${proxy.line} sets a ProxyCommand for ${alias}. Packet Capture never runs commands from an SSH config, ` +
+    `so it cannot reach this host that way. If the command goes through another SSH server (ssh -W %h:%p JUMP), ` +
+    `use "ProxyJump JUMP" for this host instead.`
+  );
 }
 
 function forward(hop: Client, hopConfig: SshHostConfig, next: SshHostConfig): Promise<Readable> {

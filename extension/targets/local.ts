@@ -4,8 +4,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import type { RawInterface } from '../../native/capture.js';
+import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
+import { asRoot, isWrongSudoPassword } from './elevate.js';
 import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from './target.js';
 
 export class CaptureStartError extends Error {}
@@ -97,20 +98,18 @@ export class LocalTarget implements CaptureTarget {
 
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const [file, ...args] = this.agentCommand;
-    const r = await run(file, [...args, 'interfaces', '--json', ...this.netnsArgs], this.env);
+    const r = await run(file as string, [...args, 'interfaces', '--json', ...this.netnsArgs], this.env);
     if (r.code !== 0) throw new CaptureStartError(lastLine(r.stderr) || `pcap-agent interfaces exited with ${r.code}`);
     return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
   }
 
   async startCapture(request: CaptureRequest): Promise<AgentProcess> {
     const agent = [...this.agentCommand, ...captureArgs(request), ...this.netnsArgs];
-    if (process.getuid?.() === 0) {
-      return wrap(spawn(agent[0], agent.slice(1), { env: this.env, stdio: 'pipe' }));
-    }
+    if (process.getuid?.() === 0) return spawnArgv(agent, this.env);
     // sudo resets the environment: pass ELECTRON_RUN_AS_NODE through env(1).
     const elevated = ['env', 'ELECTRON_RUN_AS_NODE=1', ...agent];
     const probe = await run('sudo', ['-n', 'true']);
-    if (probe.code === 0) return wrap(spawn('sudo', ['-n', '--', ...elevated], { stdio: 'pipe' }));
+    if (probe.code === 0) return spawnArgv(asRoot(elevated, 'nopasswd'));
     if (probe.code === 127 && !/password/i.test(probe.stderr)) {
       throw new CaptureStartError(
         'Capturing needs root, and sudo is not available: run VS Code as root, or install and configure sudo.',
@@ -121,16 +120,18 @@ export class LocalTarget implements CaptureTarget {
     }
     const password = await this.askPassword();
     if (password === undefined) throw new CaptureStartError('Capture cancelled: no sudo password given.');
-    // -k: sudo always reads the password line, even with cached credentials, so it never reaches the agent.
-    const child = spawn('sudo', ['-k', '-S', '-p', '', '--', ...elevated], { stdio: 'pipe' });
-    child.stdin!.write(`${password}\n`);
-    const agentProcess = wrap(child);
+    const agentProcess = spawnArgv(asRoot(elevated, 'password'));
+    agentProcess.stdin.write(`${password}\n`);
     // A wrong password makes sudo ask again on stdin, which we keep open as the stop channel.
-    child.stderr!.on('data', (chunk: Buffer) => {
-      if (/Sorry, try again|incorrect password/i.test(chunk.toString())) child.kill('SIGTERM');
+    agentProcess.stderr.on('data', (chunk: Buffer) => {
+      if (isWrongSudoPassword(chunk.toString())) agentProcess.kill();
     });
     return agentProcess;
   }
+}
+
+function spawnArgv([file, ...args]: readonly string[], env: NodeJS.ProcessEnv = process.env): AgentProcess {
+  return wrap(spawn(file as string, args, { env, stdio: 'pipe' }));
 }
 
 function lastLine(text: string): string {

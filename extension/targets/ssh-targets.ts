@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type AgentBundle, localAgentBundle, removeDeployedAgents } from '../ssh/agent-deploy.js';
-import { type Destination, type ResolveOptions, listConfiguredHosts, parseDestination } from '../ssh/ssh-config.js';
+import { type Destination, listConfiguredHosts, parseDestination, type ResolveOptions } from '../ssh/ssh-config.js';
 import { type HostKeyQuestion, SshSession } from '../ssh/ssh-session.js';
 import { SshTarget, type SshTargetHooks } from './ssh.js';
 
@@ -56,7 +56,10 @@ export class SshTargets implements vscode.Disposable {
     }
     const id = SshTarget.idOf(destination);
     let target = this.targets.get(id);
-    if (!target) this.targets.set(id, (target = new SshTarget(destination, this.hooks, description)));
+    if (!target) {
+      target = new SshTarget(destination, this.hooks, description);
+      this.targets.set(id, target);
+    }
     return target;
   }
 
@@ -116,7 +119,7 @@ export class SshTargets implements vscode.Disposable {
             log: (m) => this.log(m),
           });
           try {
-            const home = (await session.run('printf %s "$HOME"')).stdout;
+            const home = (await session.run(['sh', '-c', 'printf %s "$HOME"'])).stdout;
             return await removeDeployedAgents(session, home);
           } finally {
             session.close();
@@ -158,7 +161,9 @@ export class SshTargets implements vscode.Disposable {
         return answers;
       },
       sudoPassword: (user, host, retry) =>
-        secret(`${retry ? 'Sorry, try again. ' : ''}Capturing needs root: sudo password for ${user} on ${host}`),
+        secret(
+          `${retry ? 'Wrong password, try again. ' : ''}Capturing needs root: sudo password for ${user} on ${host}`,
+        ),
     },
     withProgress: async (title, task) =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, (progress) => {

@@ -3,19 +3,21 @@
 // connection for the interface list and the captures. The capture runs over an exec channel: its
 // stdout is the pcapng stream, its stderr the JSON events, its stdin the stop signal. When the
 // connection drops, sshd closes the agent's stdin, which stops it.
-import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
+import { type Readable, Transform } from 'node:stream';
 import type { RawInterface } from '../../native/capture.js';
+import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import { type AgentBundle, type DeployedAgent, deployAgent } from '../ssh/agent-deploy.js';
-import { type HostFacts, PROBE_SCRIPT, missingPrerequisites, parseProbe, pickNode } from '../ssh/remote-host.js';
-import { shellCommand } from '../ssh/remote-shell.js';
+import { type HostFacts, missingPrerequisites, PROBE_SCRIPT, parseProbe, pickNode } from '../ssh/remote-host.js';
+import { verifiedAgentArgv } from '../ssh/root-launch.js';
 import type { Destination, ResolveOptions } from '../ssh/ssh-config.js';
 import { type CommandEnd, type RemoteCommand, type SshPrompts, SshSession } from '../ssh/ssh-session.js';
+import { asRoot, type Elevation, isWrongSudoPassword } from './elevate.js';
 import { CaptureStartError, toInterfaceInfo } from './local.js';
 import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from './target.js';
 
 export interface SshTargetHooks {
   prompts: SshPrompts & {
-    /** The user's sudo password on the host; undefined = cancel. */
+    /** The user's sudo password on the host; undefined = cancel. `retry`: the last one was wrong. */
     sudoPassword(user: string, host: string, retry: boolean): Promise<string | undefined>;
   };
   /** Runs long work under a progress notification. */
@@ -37,9 +39,13 @@ interface PreparedHost {
   facts: HostFacts;
   node: string;
   agent: DeployedAgent;
-  /** Kept in memory for this connection only, when sudo asks for one. */
+  bundle: AgentBundle;
+  /** Checked while preparing, kept only until the next agent starts with it. */
   sudoPassword?: string;
 }
+
+/** Tries at the sudo password: the first, and one more after sudo said it was wrong. */
+const SUDO_PASSWORD_TRIES = 2;
 
 export class SshTarget implements CaptureTarget {
   readonly info: TargetInfo;
@@ -97,7 +103,7 @@ export class SshTarget implements CaptureTarget {
     report('Connecting');
     const session = await this.connection();
     report('Checking the host');
-    const probe = await session.run('/bin/sh -s', PROBE_SCRIPT);
+    const probe = await session.run(['/bin/sh', '-s'], PROBE_SCRIPT);
     const facts = parseProbe(probe.stdout);
     this.hooks.log(
       `${session.label}: ${facts.os} ${facts.arch}, kernel ${facts.kernel}, BTF ${facts.btf ? 'yes' : 'no'}, ` +
@@ -106,31 +112,42 @@ export class SshTarget implements CaptureTarget {
     const bundle = this.hooks.agentBundle();
     const problems = missingPrerequisites(session.label, facts, [bundle.arch]);
     if (problems.length > 0) throw new CaptureStartError(problems.join(' '));
-    const sudoPassword = facts.sudo === 'password' ? await this.checkSudo(session, facts) : undefined;
+    const sudoPassword = facts.sudo === 'password' ? await this.askSudoPassword(session, facts) : undefined;
     const node = pickNode(facts)!.path;
     const agent = await deployAgent(session, facts.home, node, bundle, (message, fraction) =>
       report(message, fraction),
     );
     this.hooks.log(`${session.label}: agent ${agent.reused ? 'already in' : 'uploaded to'} ${agent.dir}`);
-    return { session, facts, node, agent, sudoPassword };
+    return { session, facts, node, agent, bundle, sudoPassword };
   }
 
-  /** Asks for the sudo password until sudo accepts it (three tries, as sudo itself allows). */
-  private async checkSudo(session: SshSession, facts: HostFacts): Promise<string> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+  /** Asks for the sudo password and has sudo check it; one more try after a wrong one, then a clear stop. */
+  private async askSudoPassword(session: SshSession, facts: HostFacts): Promise<string> {
+    for (let attempt = 0; attempt < SUDO_PASSWORD_TRIES; attempt++) {
       const password = await this.hooks.prompts.sudoPassword(facts.user, session.config.hostname, attempt > 0);
       if (password === undefined) throw new CaptureStartError('Capture cancelled: no sudo password given.');
-      const r = await session.run("sudo -k -S -p '' true", `${password}\n`);
+      const r = await session.run(asRoot(['true'], 'password'), `${password}\n`);
       if (r.code === 0) return password;
       if (/not in the sudoers|not allowed|may not run sudo/i.test(r.stderr)) {
         throw new CaptureStartError(
           `${facts.user} may not use sudo on ${session.label}, and capturing needs root (eBPF): ask an administrator to allow it, or connect as a user who may. Nothing was installed on the host.`,
         );
       }
-      if (!/incorrect password|Sorry, try again/i.test(r.stderr))
+      if (!isWrongSudoPassword(r.stderr))
         throw new CaptureStartError(`sudo on ${session.label} failed: ${r.stderr.trim()}`);
+      this.hooks.log(`${session.label}: wrong sudo password for ${facts.user}`);
     }
-    throw new CaptureStartError(`sudo on ${session.label}: three incorrect password attempts.`);
+    throw new CaptureStartError(
+      `Wrong sudo password for ${facts.user} on ${session.label}, twice: the capture was not started. Start it again to retry.`,
+    );
+  }
+
+  /** The password for this capture's sudo: the one checked while preparing, used once, else asked anew. */
+  private async sudoPasswordForCapture(host: PreparedHost): Promise<string | undefined> {
+    if (host.facts.sudo !== 'password') return undefined;
+    const checked = host.sudoPassword;
+    host.sudoPassword = undefined;
+    return checked ?? this.askSudoPassword(host.session, host.facts);
   }
 
   private agentArgv(host: PreparedHost, args: string[]): string[] {
@@ -139,7 +156,7 @@ export class SshTarget implements CaptureTarget {
 
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const host = await this.prepare();
-    const r = await host.session.run(shellCommand(this.agentArgv(host, ['interfaces', '--json'])));
+    const r = await host.session.run(this.agentArgv(host, ['interfaces', '--json']));
     if (r.code !== 0)
       throw new CaptureStartError(`pcap-agent interfaces on ${host.session.label}: ${r.stderr.trim() || r.ending}`);
     return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
@@ -163,17 +180,21 @@ export class SshTarget implements CaptureTarget {
     const host = await this.prepare();
     const own = this.hooks.excludeOwnConnection() ? this.ownConnection(host.facts) : undefined;
     if (own) this.hooks.log(`${host.session.label}: leaving out this SSH connection: ${own.filter}`);
-    const agent = this.agentArgv(host, captureArgs({ ...request, exclude: own?.filter }));
-    // -k: sudo always reads the password line, even with cached credentials, so it never reaches the agent.
-    const sudo =
-      host.facts.sudo === 'root'
-        ? []
-        : host.sudoPassword !== undefined
-          ? ['sudo', '-k', '-S', '-p', '', '--']
-          : ['sudo', '-n', '--'];
-    const command = await host.session.exec(shellCommand([...sudo, ...agent]));
-    if (host.sudoPassword !== undefined) command.channel.write(`${host.sudoPassword}\n`);
-    return { ...commandProcess(command, host.session), note: own?.note };
+    const agent = verifiedAgentArgv(
+      host.bundle,
+      host.agent,
+      host.node,
+      host.facts.uid,
+      captureArgs({ ...request, exclude: own?.filter }),
+    );
+    const password = await this.sudoPasswordForCapture(host);
+    const command = await host.session.exec(asRoot(agent, elevationOf(host.facts)));
+    const agentProcess = commandProcess(command, host.session);
+    if (password !== undefined) {
+      command.channel.write(`${password}\n`);
+      return { ...agentProcess, stderr: stopOnWrongPassword(agentProcess, host), note: own?.note };
+    }
+    return { ...agentProcess, note: own?.note };
   }
 
   /** Closes the connection (the agent stops if one runs). */
@@ -185,6 +206,29 @@ export class SshTarget implements CaptureTarget {
     this.session = undefined;
     this.prepared = undefined;
   }
+}
+
+function elevationOf(facts: HostFacts): Elevation {
+  return facts.sudo === 'root' ? 'root' : facts.sudo === 'nopasswd' ? 'nopasswd' : 'password';
+}
+
+/**
+ * sudo refusing the password asks again on stdin, which stays open as the agent's stop channel:
+ * the capture would wait forever. Stop it instead, and say why in words (the panel shows the last
+ * plain-text line of stderr).
+ */
+function stopOnWrongPassword(agent: AgentProcess, host: PreparedHost): Readable {
+  const sayWhy = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (!isWrongSudoPassword(chunk.toString('utf8'))) return done(null, chunk);
+      agent.kill();
+      done(
+        null,
+        `sudo on ${host.session.label} did not accept the password for ${host.facts.user} (wrong password, or changed since it was checked): the capture was stopped. Start it again to enter it anew.\n`,
+      );
+    },
+  });
+  return agent.stderr.pipe(sayWhy);
 }
 
 /** user@host:port as typed, with brackets around an IPv6 address. */

@@ -7,8 +7,8 @@ import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
-import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
 import { remoteAgentProcesses, sendUdp } from '../ssh/helpers/remote.js';
+import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
 import { until } from './helpers/until.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';

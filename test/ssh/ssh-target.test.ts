@@ -8,21 +8,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LiveCapture } from '../../extension/capture/live-capture.js';
+import { localAgentBundle, REMOTE_CACHE_DIR, removeDeployedAgents } from '../../extension/ssh/agent-deploy.js';
+import { checkHostKey } from '../../extension/ssh/known-hosts.js';
+import { parseDestination } from '../../extension/ssh/ssh-config.js';
+import { type HostKeyQuestion, type SshPrompts, SshSession } from '../../extension/ssh/ssh-session.js';
+import { PacketStore } from '../../extension/store/packet-store.js';
+import { PcapOverTcpTarget } from '../../extension/targets/pcap-over-tcp.js';
+import { SshTarget, type SshTargetHooks } from '../../extension/targets/ssh.js';
+import type { AgentProcess } from '../../extension/targets/target.js';
+import { REPO, within } from '../kernel/helpers/agent.js';
 import { ourTcx } from '../kernel/helpers/bpf.js';
 import { registerCleanup } from '../kernel/helpers/cleanup.js';
 import { count } from '../kernel/helpers/judge.js';
-import { REPO, within } from '../kernel/helpers/agent.js';
-import { type SshFixture, startSshFixture } from './helpers/sshd.js';
 import { remoteAgentProcesses, sendUdp } from './helpers/remote.js';
-import { localAgentBundle, removeDeployedAgents, REMOTE_CACHE_DIR } from '../../extension/ssh/agent-deploy.js';
-import { type HostKeyQuestion, type SshPrompts, SshSession } from '../../extension/ssh/ssh-session.js';
-import { SshTarget, type SshTargetHooks } from '../../extension/targets/ssh.js';
-import { PcapOverTcpTarget } from '../../extension/targets/pcap-over-tcp.js';
-import type { AgentProcess } from '../../extension/targets/target.js';
-import { LiveCapture } from '../../extension/capture/live-capture.js';
-import { PacketStore } from '../../extension/store/packet-store.js';
-import { parseDestination } from '../../extension/ssh/ssh-config.js';
-import { checkHostKey } from '../../extension/ssh/known-hosts.js';
+import { type SshFixture, startSshFixture } from './helpers/sshd.js';
 
 const BUNDLE = localAgentBundle(path.join(REPO, 'dist', 'agent'), 'test');
 const UDP_PORT = 5555;
@@ -131,11 +131,11 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     await assert.rejects(target.listInterfaces(), /Host key of 198\.51\.100\.2 not accepted/);
     assert.equal(r.questions.length, 1);
     assert.equal(
-      r.questions[0].fingerprint,
+      r.questions[0]?.fingerprint,
       fixture.hostFingerprint,
       'the prompt shows the SHA256 fingerprint ssh-keygen prints',
     );
-    assert.equal(r.questions[0].keyType, fixture.hostKeyType);
+    assert.equal(r.questions[0]?.keyType, fixture.hostKeyType);
     assert.deepEqual(knownHostsLines(fixture), []);
   });
 
@@ -284,6 +284,85 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     }
   });
 
+  /** Starts a capture as the panel does and returns the message it fails with. */
+  async function captureFailure(target: SshTarget): Promise<string> {
+    const store = new PacketStore({ maxPackets: 1000, maxBytes: 1 << 20, whenFull: 'stop' });
+    const live = new LiveCapture(target, { interfaces: [fixture.remoteDev], filter: '', snaplen: 262144 }, store, {
+      onStatus: () => {},
+      onPackets: () => {},
+    });
+    const outcome = await within(
+      live.start().then(
+        () => 'started',
+        (e: Error) => e.message,
+      ),
+      30_000,
+      'the capture to start or fail',
+    );
+    if (outcome === 'started') await live.stop();
+    return outcome;
+  }
+
+  /** Deploys to the sudo user, then lets `tamper` change the cache before root runs the agent. */
+  async function refusedAfter(tamper: (cache: string, bundleDir: string) => void): Promise<string> {
+    fixture.trustHostKeys();
+    const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture).hooks);
+    const cache = path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR);
+    try {
+      await target.listInterfaces(); // deployed and checked by the user's own process
+      tamper(cache, path.join(cache, BUNDLE.id));
+      return await captureFailure(target);
+    } finally {
+      target.dispose();
+      fs.rmSync(cache, { recursive: true, force: true });
+      fs.rmSync(`${cache}.elsewhere`, { recursive: true, force: true });
+    }
+  }
+
+  test('root runs only what root verified: a file swapped after the upload is refused', async () => {
+    const marker = path.join(scratch, 'swapped-code-ran-as');
+    const message = await refusedAfter((_cache, bundleDir) => {
+      // What another process of the user could do between the check and the run.
+      fs.appendFileSync(
+        path.join(bundleDir, 'pcap-agent.js'),
+        `\nrequire('fs').writeFileSync(${JSON.stringify(marker)}, String(process.getuid()));\n`,
+      );
+    });
+    assert.match(
+      message,
+      /Refusing to run the capture agent as root: .*pcap-agent\.js is not the file the extension uploaded/,
+    );
+    assert.equal(fs.existsSync(marker), false, 'the swapped code never ran');
+    assert.deepEqual(remoteAgentProcesses(fixture), []);
+  });
+
+  test('root refuses a cache folder that is a symbolic link', async () => {
+    const message = await refusedAfter((cache) => {
+      fs.renameSync(cache, `${cache}.elsewhere`);
+      fs.symlinkSync(`${cache}.elsewhere`, cache);
+    });
+    assert.match(message, /Refusing to run the capture agent as root: .*ebpf-packet-capture is a symbolic link/);
+  });
+
+  test('root refuses a bundle folder that others can write', async () => {
+    const message = await refusedAfter((_cache, bundleDir) => fs.chmodSync(bundleDir, 0o770));
+    assert.match(message, /Refusing to run the capture agent as root: .* can be changed by other users \(mode 770\)/);
+  });
+
+  test('the deploy makes every folder it creates private, ~/.cache included', async () => {
+    fixture.trustHostKeys();
+    const dotCache = path.join(fixture.sudoUser.home, '.cache');
+    fs.rmSync(dotCache, { recursive: true, force: true });
+    const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture).hooks);
+    try {
+      await target.listInterfaces();
+      for (const dir of [dotCache, path.join(dotCache, 'ebpf-packet-capture')])
+        assert.equal(fs.statSync(dir).mode & 0o777, 0o700, dir);
+    } finally {
+      target.dispose();
+    }
+  });
+
   test('a user without sudo gets a clear message, and nothing is left on the host', async () => {
     fixture.trustHostKeys();
     const r = recorder(fixture, { sudoPassword: fixture.plainUser.password });
@@ -334,9 +413,105 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
         'the password shows nowhere',
       );
       assert.deepEqual(remoteAgentProcesses(fixture), []);
+      // Forgotten once the agent started: the next capture on the same connection asks again.
+      answers.push(user.password);
+      const again = await target.startCapture({ interfaces: [fixture.remoteDev], filter: '', snaplen: 262144 });
+      const second = toFile(again, path.join(scratch, 'sudo-password-2.pcapng'));
+      await second.started;
+      assert.equal(r.sudoAsked, 3, 'the password was not kept after the first agent started');
+      again.stdin.end();
+      assert.equal(await within(second.done, 15_000, 'the second agent to exit'), 0, second.stderr());
     } finally {
       target.dispose();
       undo();
+      fs.rmSync(path.join(user.home, REMOTE_CACHE_DIR), { recursive: true, force: true });
+    }
+  });
+
+  /** For one test, the plain user may sudo with their password; returns the undo. */
+  function allowPasswordSudo(): () => void {
+    const user = fixture.plainUser;
+    const dropIn = `/etc/sudoers.d/pcap-test-password-${process.pid}`;
+    fs.writeFileSync(
+      dropIn,
+      `${user.name} ALL=(ALL) ALL\nDefaults:${user.name} !mail_badpass, !mail_no_user, !lecture\n`,
+      { mode: 0o440 },
+    );
+    return registerCleanup(() => {
+      fs.rmSync(dropIn, { force: true });
+      fs.rmSync(path.join(user.home, REMOTE_CACHE_DIR), { recursive: true, force: true });
+    });
+  }
+
+  test('a wrong sudo password twice stops with a clear message', async () => {
+    fixture.trustHostKeys();
+    const undo = allowPasswordSudo();
+    const answers = ['not the password', 'not it either', fixture.plainUser.password];
+    const r = recorder(fixture, { sudoPassword: () => answers.shift() });
+    const target = new SshTarget(parseDestination('pcap-remote-plain'), r.hooks);
+    try {
+      assert.match(
+        await captureFailure(target),
+        /^Wrong sudo password for pcp\d+ on .*, twice: the capture was not started/,
+      );
+      assert.equal(r.sudoAsked, 2, 'asked once more after the first wrong password, then stopped');
+    } finally {
+      target.dispose();
+      undo();
+    }
+  });
+
+  test('a password sudo no longer accepts when the capture starts stops it, instead of "starting" forever', async () => {
+    fixture.trustHostKeys();
+    const undo = allowPasswordSudo();
+    const user = fixture.plainUser;
+    const r = recorder(fixture, { sudoPassword: user.password });
+    const target = new SshTarget(parseDestination('pcap-remote-plain'), r.hooks);
+    try {
+      await target.listInterfaces(); // the password is checked here
+      spawnSync('chpasswd', { input: `${user.name}:changed-${user.password}\n` });
+      assert.match(
+        await captureFailure(target),
+        /sudo on .* did not accept the password for pcp\d+ .*the capture was stopped/,
+      );
+      await waitUntil(
+        'no sudo left waiting on the host',
+        () => fixture.exec('sh', ['-c', 'pgrep -u root -f "sudo -k -[S]" || true']).trim() === '',
+      );
+    } finally {
+      spawnSync('chpasswd', { input: `${user.name}:${user.password}\n` });
+      target.dispose();
+      undo();
+    }
+  });
+
+  test('a login shell that is not POSIX (tcsh or fish) runs every command as given', async () => {
+    const user = fixture.nonPosixShellUser;
+    assert.ok(user, 'install the Debian package tcsh (or fish): the fixture needs a non-POSIX login shell');
+    fixture.trustHostKeys();
+    const tricky = ['back\\slash', 'not !tcp', "it's", 'new\nline', '$HOME', ''];
+    const target = new SshTarget(parseDestination('pcap-remote-nonposix'), recorder(fixture).hooks);
+    try {
+      const session = await target.connection();
+      assert.equal((await session.run(['sh', '-c', 'ps -o comm= -p $PPID'])).stdout.trim(), path.basename(user.shell));
+      const echoed = await session.run(['printf', '%s\\0', ...tricky]);
+      assert.deepEqual(echoed.stdout.split('\0').slice(0, -1), tricky, echoed.stderr);
+      const names = (await target.listInterfaces()).map((i) => i.name);
+      assert.ok(names.includes(fixture.remoteDev), names.join(', '));
+      const store = new PacketStore({ maxPackets: 1000, maxBytes: 1 << 20, whenFull: 'stop' });
+      const live = new LiveCapture(
+        target,
+        { interfaces: [fixture.remoteDev], filter: `udp port ${UDP_PORT}`, snaplen: 262144 },
+        store,
+        { onStatus: () => {}, onPackets: () => {} },
+      );
+      await within(live.start(), 30_000, 'the capture to start');
+      await sendUdp(fixture.address, UDP_PORT, 5);
+      await waitUntil('5 packets', () => store.received >= 5);
+      await live.stop();
+      assert.equal(store.received, 5);
+    } finally {
+      target.dispose();
       fs.rmSync(path.join(user.home, REMOTE_CACHE_DIR), { recursive: true, force: true });
     }
   });
@@ -382,7 +557,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       },
     });
     try {
-      assert.equal((await session.run('id -un')).stdout.trim(), fixture.sudoUser.name);
+      assert.equal((await session.run(['id', '-un'])).stdout.trim(), fixture.sudoUser.name);
       assert.deepEqual(asked, [fixture.sudoUser.encryptedKeyFile, fixture.sudoUser.encryptedKeyFile]);
     } finally {
       session.close();
@@ -422,7 +597,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
         prompts: recorder(fixture).hooks.prompts,
       });
       try {
-        assert.equal((await session.run('id -un')).stdout.trim(), fixture.sudoUser.name);
+        assert.equal((await session.run(['id', '-un'])).stdout.trim(), fixture.sudoUser.name);
       } finally {
         session.close();
       }
@@ -459,7 +634,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     );
     const ok = await connect(fixture.plainUser.password);
     assert.ok(ok instanceof SshSession, String(ok));
-    assert.equal((await ok.run('id -un')).stdout.trim(), fixture.plainUser.name);
+    assert.equal((await ok.run(['id', '-un'])).stdout.trim(), fixture.plainUser.name);
     ok.close();
   });
 

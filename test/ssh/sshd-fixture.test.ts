@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { namespaceExists } from '../kernel/helpers/netns.js';
-import { processes, startSshFixture, type SshFixture } from './helpers/sshd.js';
+import { processes, type SshFixture, startSshFixture } from './helpers/sshd.js';
 
 const STRICT = ['StrictHostKeyChecking=yes'];
 
@@ -203,7 +203,7 @@ describe('sshd fixture', { timeout: 120_000 }, () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), fx.sudoUser.name);
-    const fp = execFileSync('ssh-keygen', ['-lf', `${key}.pub`], { encoding: 'utf8' }).split(' ')[1];
+    const fp = execFileSync('ssh-keygen', ['-lf', `${key}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
     assert.ok(
       fs
         .readFileSync(path.join(fx.dir, 'sshd-remote.log'), 'utf8')
@@ -294,7 +294,7 @@ describe('sshd fixture cleanup when the process dies', { timeout: 120_000 }, () 
     const line = await new Promise<string>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
-        if (out.includes('\n')) resolve(out.split('\n')[0]);
+        if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
       });
       void exited.then(() => reject(new Error(`child exited before starting the fixture: ${out}`)));
     });

@@ -9,10 +9,10 @@ import {
   appendKnownHost,
   checkHostKey,
   fingerprintSha256,
-  keyTypeOf,
-  knownKeyTypes,
   KnownHostsError,
   type KnownHostsFiles,
+  keyTypeOf,
+  knownKeyTypes,
 } from '../../extension/ssh/known-hosts.js';
 
 // OpenSSH's own ssh-keygen is the judge: it makes the keys, hashes files and looks hosts up.
@@ -38,7 +38,7 @@ function makeKey(name: string, args: string[]): TestKey {
   const file = join(dir, name);
   const r = sshKeygen(['-q', ...args, '-N', '', '-C', '', '-f', file]);
   assert.equal(r.status, 0, r.stderr);
-  const [type, b64] = readFileSync(`${file}.pub`, 'utf8').trim().split(' ');
+  const [type = '', b64 = ''] = readFileSync(`${file}.pub`, 'utf8').trim().split(' ');
   return { file: `${file}.pub`, type, b64, blob: Buffer.from(b64, 'base64'), text: `${type} ${b64}` };
 }
 
@@ -66,7 +66,7 @@ function opensshFinds(file: string, name: string): number[] {
 describe('keyTypeOf and fingerprintSha256', () => {
   it('fingerprints exactly as ssh-keygen -lf prints them', () => {
     for (const key of [ed1, ec, rsa]) {
-      const expected = sshKeygen(['-lf', key.file]).stdout.split(' ')[1];
+      const expected = sshKeygen(['-lf', key.file]).stdout.split(' ')[1] ?? '';
       assert.match(expected, /^SHA256:[A-Za-z0-9+/]{43}$/);
       assert.equal(fingerprintSha256(key.blob), expected, key.type);
     }
@@ -305,7 +305,7 @@ describe('appendKnownHost', () => {
         const lines = readFileSync(file, 'utf8').split('\n');
         assert.equal(lines.length, 3, 'two lines, newline-terminated');
         const name = lookupName('foo.example', port);
-        if (hash) assert.match(lines[0], /^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= ssh-ed25519 /);
+        if (hash) assert.match(lines[0] ?? '', /^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= ssh-ed25519 /);
         else assert.equal(lines[0], `${name} ${ed1.text}`);
 
         assert.deepEqual(opensshFinds(file, name), [1]);

@@ -10,12 +10,12 @@ import { after, before, describe, it } from 'node:test';
 
 import {
   type Destination,
-  type SshHostConfig,
-  SshConfigError,
   listConfiguredHosts,
   parseDestination,
   parseProxyJump,
   resolveHost,
+  SshConfigError,
+  type SshHostConfig,
 } from '../../extension/ssh/ssh-config.js';
 
 const homeDir = homedir();

@@ -1,4 +1,4 @@
-// The pure parts of the SSH target: quoting for the remote shell, the host probe and what it says
+// The pure parts of the SSH target: the command line for the remote login shell, the host probe and what it says
 // is missing, the agent bundle's identity, and PCAP-over-TCP endpoints.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -7,12 +7,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { localAgentBundle, unameMachine } from '../../extension/ssh/agent-deploy.js';
-import { PROBE_SCRIPT, missingPrerequisites, parseProbe, pickNode } from '../../extension/ssh/remote-host.js';
-import { shellCommand, shellQuote } from '../../extension/ssh/remote-shell.js';
+import { missingPrerequisites, PROBE_SCRIPT, parseProbe, pickNode } from '../../extension/ssh/remote-host.js';
+import { remoteCommand } from '../../extension/ssh/remote-shell.js';
 import { parseEndpoint } from '../../extension/targets/pcap-over-tcp.js';
 
-test('shellQuote: sh reads back exactly the argv we meant, whatever it holds', () => {
+// sshd hands the exec string to the user's login shell; these are the shells a user may have.
+const LOGIN_SHELLS = ['/bin/sh', '/bin/bash', '/usr/bin/fish', '/usr/bin/tcsh'];
+
+test('remoteCommand: every login shell runs exactly the argv we meant, whatever it holds', () => {
   const argv = [
+    'printf',
+    '%s\\0',
     'plain',
     'with space',
     "it's",
@@ -20,15 +25,21 @@ test('shellQuote: sh reads back exactly the argv we meant, whatever it holds', (
     '`id`',
     'a;b|c&d',
     '"dq"',
+    'back\\slash \\\\ two',
+    'not !tcp and !udp',
     '*',
     '~',
     '',
-    'new\nline',
+    'new\nline\n',
     'tcp and (port 22)',
+    'ünïcode',
   ];
-  const out = execFileSync('sh', ['-c', `printf '%s\\0' ${shellCommand(argv)}`], { encoding: 'utf8' });
-  assert.deepEqual(out.split('\0').slice(0, -1), argv);
-  assert.equal(shellQuote('/usr/bin/node'), '/usr/bin/node', 'safe words stay readable');
+  const missing = LOGIN_SHELLS.filter((shell) => !fs.existsSync(shell));
+  assert.deepEqual(missing, [], 'the Debian packages fish and tcsh provide the non-POSIX login shells');
+  for (const shell of LOGIN_SHELLS) {
+    const out = execFileSync(shell, ['-c', remoteCommand(argv)], { encoding: 'utf8' });
+    assert.deepEqual(out.split('\0').slice(0, -1), argv.slice(2), `under ${shell}`);
+  }
 });
 
 test('the probe script runs under sh and parses into facts about this machine', () => {

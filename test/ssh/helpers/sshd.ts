@@ -9,7 +9,7 @@
 // - every step is also in the kernel tests' cleanup registry (exit, SIGINT/TERM/HUP);
 // - a small detached bash watchdog runs the same steps as shell commands (DIR/cleanup.sh) when this
 //   process disappears without cleaning up (SIGKILL, crash).
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -21,6 +21,8 @@ import { NET4, NET6, Netns, sh, uniqueName } from '../../kernel/helpers/netns.js
 
 export interface TestUser {
   name: string;
+  /** Login shell: sshd runs every exec request through it. */
+  shell: string;
   home: string;
   password: string;
   privateKeyFile: string;
@@ -45,6 +47,8 @@ export interface SshFixture {
   sudoUser: TestUser;
   /** No sudo rights at all, but a password set. */
   plainUser: TestUser;
+  /** Passwordless sudo, and a login shell that is not POSIX (tcsh, else fish); undefined when neither is installed. */
+  nonPosixShellUser: TestUser | undefined;
   hostKeyType: string;
   /** Base64 blob field of the host key's .pub line. */
   hostPublicKey: string;
@@ -54,7 +58,7 @@ export interface SshFixture {
   dir: string;
   /** Scratch known_hosts, initially empty (mode 0600). */
   knownHostsFile: string;
-  /** ssh_config with Host aliases pcap-remote, pcap-remote-plain, pcap-remote-jump and pcap-jump. */
+  /** ssh_config with Host aliases pcap-remote, pcap-remote-plain, pcap-remote-jump, pcap-jump and (with nonPosixShellUser) pcap-remote-nonposix. */
   configFile: string;
   /** A second sshd in the ROOT namespace, same host key, accepting sudoUser's keys; only forwards to the remote sshd. */
   jump: { address: '127.0.0.1'; port: number };
@@ -292,7 +296,7 @@ function assertSubnetsFree(): void {
     for (const r of routes) {
       if (r.dst === 'default') continue;
       const [dst, len] = r.dst.split('/');
-      if (overlaps(n.family, dst, Number(len ?? (n.family === 4 ? 32 : 128)), n.net, n.len)) {
+      if (dst !== undefined && overlaps(n.family, dst, Number(len ?? (n.family === 4 ? 32 : 128)), n.net, n.len)) {
         throw new Error(
           `${n.net}/${n.len} is already routed in the root namespace (${r.dst} dev ${r.dev}); the SSH fixture needs it for its veth`,
         );
@@ -341,8 +345,8 @@ async function createRemoteHost(j: Janitor, n: number): Promise<{ remote: Netns;
   for (const [flag, addr] of [
     ['-4', ADDRESS],
     ['-6', ADDRESS6],
-  ]) {
-    const dev = (JSON.parse(sh('ip', ['-j', flag, 'route', 'get', addr])) as { dev: string }[])[0].dev;
+  ] as const) {
+    const dev = (JSON.parse(sh('ip', ['-j', flag, 'route', 'get', addr])) as { dev: string }[])[0]?.dev;
     if (dev !== localDev) throw new Error(`route to ${addr} goes via ${dev}, not ${localDev}`);
   }
   return { remote, localDev };
@@ -396,8 +400,11 @@ function keygen(file: string, comment: string, passphrase = ''): KeyPair {
 }
 
 function fingerprint(pubFile: string): string {
-  return sh('ssh-keygen', ['-lf', pubFile]).split(' ')[1];
+  return sh('ssh-keygen', ['-lf', pubFile]).split(' ')[1] ?? '';
 }
+
+/** Debian's tcsh or fish: login shells that parse a command line unlike sh. */
+const NON_POSIX_SHELLS = ['/usr/bin/tcsh', '/usr/bin/fish'];
 
 interface CreatedUser extends TestUser {
   uid: number;
@@ -430,10 +437,10 @@ function userExists(name: string): boolean {
 }
 
 /** A user with a home under dir, a password, and two authorized ed25519 keys (one encrypted). */
-function createUser(j: Janitor, dir: string, name: string): CreatedUser {
+function createUser(j: Janitor, dir: string, name: string, shell = '/bin/bash'): CreatedUser {
   if (userExists(name)) throw new Error(`user ${name} already exists (left by an earlier run?)`);
   const home = path.join(dir, 'home', name);
-  sh('useradd', ['-m', '-d', home, '-s', '/bin/bash', '-c', 'pcap ssh fixture', name]);
+  sh('useradd', ['-m', '-d', home, '-s', shell, '-c', 'pcap ssh fixture', name]);
   const uid = Number(sh('id', ['-u', name]).trim());
   const gid = Number(sh('id', ['-g', name]).trim());
   j.add(`killuid ${uid}; sleep 0.2; userdel -r ${q(name)}`, () => deleteUser(name, uid));
@@ -454,6 +461,7 @@ function createUser(j: Janitor, dir: string, name: string): CreatedUser {
   fs.chownSync(authorized, uid, gid);
   return {
     name,
+    shell,
     uid,
     home,
     password,
@@ -464,12 +472,12 @@ function createUser(j: Janitor, dir: string, name: string): CreatedUser {
   };
 }
 
-/** /etc/sudoers.d drop-in: NOPASSWD: ALL for sudoUser; never any mail about plainUser's attempts. */
-function grantSudo(j: Janitor, dir: string, sudoUser: string, plainUser: string, n: number): void {
+/** /etc/sudoers.d drop-in: NOPASSWD: ALL for sudoUsers; never any mail about plainUser's attempts. */
+function grantSudo(j: Janitor, dir: string, sudoUsers: string[], plainUser: string, n: number): void {
   const file = `/etc/sudoers.d/pcap-ssh-fixture-${process.pid}-${n}`; // no '.': sudo would skip it
   const text =
     `# pcap ssh test fixture (${dir}); removed when the test ends\n` +
-    `${sudoUser} ALL=(ALL:ALL) NOPASSWD: ALL\n` +
+    sudoUsers.map((user) => `${user} ALL=(ALL:ALL) NOPASSWD: ALL\n`).join('') +
     // sudo mails root about users outside sudoers; on a machine with an MTA that could leave the box.
     `Defaults:${plainUser} !mail_no_user, !mail_badpass, !lecture\n`;
   const draft = path.join(dir, 'sudoers');
@@ -563,7 +571,7 @@ async function startSshd(
   sh(SSHD, ['-t', '-f', o.conf]);
   const argv = [SSHD, '-D', '-f', o.conf, '-E', o.log];
   // `ip netns exec` execs the command in place, so child.pid is sshd's pid.
-  const [cmd, ...args] = o.ns ? ['ip', 'netns', 'exec', o.ns.name, ...argv] : argv;
+  const [cmd = SSHD, ...args] = o.ns ? ['ip', 'netns', 'exec', o.ns.name, ...argv] : argv;
   const child = spawn(cmd, args, { stdio: 'ignore' });
   if (!child.pid) throw new Error(`could not start ${cmd}`);
   const pid = child.pid;
@@ -607,6 +615,7 @@ function sshConfig(f: {
   knownHostsFile: string;
   sudoUser: TestUser;
   plainUser: TestUser;
+  nonPosixShellUser: TestUser | undefined;
   jumpPort: number;
 }): string {
   const host = (alias: string, hostName: string, port: number, user: TestUser, extra: string[] = []): string =>
@@ -628,6 +637,7 @@ function sshConfig(f: {
     host('pcap-remote-plain', f.address, f.port, f.plainUser),
     host('pcap-remote-jump', f.address, f.port, f.sudoUser, ['ProxyJump pcap-jump']),
     host('pcap-jump', '127.0.0.1', f.jumpPort, f.sudoUser),
+    f.nonPosixShellUser ? host('pcap-remote-nonposix', f.address, f.port, f.nonPosixShellUser) : '',
     // Nothing from this machine's own ssh setup: no agent, no global known hosts, no multiplexing.
     'Host *',
     '  GlobalKnownHostsFile /dev/null',
@@ -665,6 +675,7 @@ class Fixture implements SshFixture {
     readonly localDev: string,
     readonly sudoUser: TestUser,
     readonly plainUser: TestUser,
+    readonly nonPosixShellUser: TestUser | undefined,
     readonly jump: { address: '127.0.0.1'; port: number },
     readonly knownHostsFile: string,
     readonly configFile: string,
@@ -681,14 +692,15 @@ class Fixture implements SshFixture {
     const old = this.paths.hostKey;
     this.hostKeyGeneration++;
     const key = keygen(this.paths.hostKey, `pcap-ssh-fixture-host-${this.hostKeyGeneration}`);
-    this.hostPublicKey = key.pub.split(' ')[1];
+    this.hostPublicKey = key.pub.split(' ')[1] ?? '';
     this.hostFingerprint = fingerprint(`${key.file}.pub`);
     for (const f of [old, `${old}.pub`]) fs.rmSync(f, { force: true });
   }
 
   async startDaemons(): Promise<void> {
     const remoteConf = path.join(this.dir, 'sshd-remote.conf');
-    fs.writeFileSync(remoteConf, remoteSshdConfig(this.paths, [this.sudoUser.name, this.plainUser.name]));
+    const users = [this.sudoUser, this.plainUser, this.nonPosixShellUser].flatMap((u) => (u ? [u.name] : []));
+    fs.writeFileSync(remoteConf, remoteSshdConfig(this.paths, users));
     this.daemons.push(
       await startSshd(this.j, {
         name: 'remote',
@@ -736,8 +748,10 @@ class Fixture implements SshFixture {
 
   killConnections(): void {
     for (const d of this.daemons) {
+      // Each connection's sshd before what runs under it, as when the link dies: the session cannot
+      // report its command's death (an exit status) first.
       killUntilGone(
-        (ps) => ps.filter((p) => p.ppid === d.pid && p.state !== 'Z').flatMap((c) => liveSubtree(c.pid, ps)),
+        (ps) => ps.filter((p) => p.ppid === d.pid && p.state !== 'Z').flatMap((c) => liveSubtree(c.pid, ps).reverse()),
         `connections of sshd ${d.name}`,
       );
     }
@@ -814,7 +828,10 @@ export async function startSshFixture(): Promise<SshFixture> {
     const { remote, localDev } = await createRemoteHost(j, n);
     const sudoUser = createUser(j, dir, `pcs${process.pid}`);
     const plainUser = createUser(j, dir, `pcp${process.pid}`);
-    grantSudo(j, dir, sudoUser.name, plainUser.name, n);
+    const nonPosixShell = NON_POSIX_SHELLS.find((shell) => fs.existsSync(shell));
+    const nonPosixShellUser = nonPosixShell ? createUser(j, dir, `pcn${process.pid}`, nonPosixShell) : undefined;
+    const sudoUsers = [sudoUser, nonPosixShellUser].flatMap((u) => (u ? [u.name] : []));
+    grantSudo(j, dir, sudoUsers, plainUser.name, n);
 
     const knownHostsFile = path.join(dir, 'known_hosts');
     fs.writeFileSync(knownHostsFile, '', { mode: 0o600 });
@@ -823,7 +840,15 @@ export async function startSshFixture(): Promise<SshFixture> {
     const jump = { address: '127.0.0.1' as const, port: await freePort() };
     fs.writeFileSync(
       configFile,
-      sshConfig({ address: ADDRESS, port: 22, knownHostsFile, sudoUser, plainUser, jumpPort: jump.port }),
+      sshConfig({
+        address: ADDRESS,
+        port: 22,
+        knownHostsFile,
+        sudoUser,
+        plainUser,
+        nonPosixShellUser,
+        jumpPort: jump.port,
+      }),
     );
 
     const fx = new Fixture(
@@ -833,6 +858,7 @@ export async function startSshFixture(): Promise<SshFixture> {
       localDev,
       strip(sudoUser),
       strip(plainUser),
+      nonPosixShellUser && strip(nonPosixShellUser),
       jump,
       knownHostsFile,
       configFile,
