@@ -109,7 +109,7 @@ describe('output formats', () => {
   test('pcapng packet times match the pcap ones (same packets, same clock)', () => {
     const ng = fields(runs.get('default.pcapng')!.file, ['frame.time_epoch']).map(([e]) => Number(e));
     const ns = fields(runs.get('ns.pcap')!.file, ['frame.time_epoch']).map(([e]) => Number(e));
-    ng.forEach((t, i) => assert.ok(Math.abs(t - ns[i]!) < 0.001, `${t} vs ${ns[i]}`));
+    for (const [i, t] of ng.entries()) assert.ok(Math.abs(t - ns[i]!) < 0.001, `${t} vs ${ns[i]}`);
   });
 
   test('-w - writes pcapng to stdout, nothing else', async () => {

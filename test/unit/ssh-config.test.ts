@@ -424,6 +424,7 @@ Host # only a comment: a Host line without patterns matches nothing
     assert.deepEqual(eq.identityFiles, ['key with space', 'single quoted', 'escaped space'].map(sshKey));
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the test names ssh_config's own ${ENV} syntax
   it('expands %-tokens, ~ and ${ENV} in IdentityFile, UserKnownHostsFile and IdentityAgent', () => {
     process.env.SSH_CONFIG_TEST_DIR = 'from-environment';
     try {

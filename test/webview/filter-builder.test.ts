@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_BUILDER, buildFilter, builderProblem, parseBuiltFilter } from '../../webview/filter-builder.js';
+import { test } from 'node:test';
+import { builderProblem, buildFilter, EMPTY_BUILDER, parseBuiltFilter } from '../../webview/filter-builder.js';
 
 test('the builder writes tcpdump-style expressions', () => {
   assert.equal(buildFilter(EMPTY_BUILDER), '');

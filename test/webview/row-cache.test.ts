@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { Row } from '../../packet/protocol.js';
 import { RowCache } from '../../webview/row-cache.js';
 
