@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { TempCaptures } from './capture/temp-captures.js';
-import { CapturePanel, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
+import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
   type Connector,
@@ -20,6 +20,63 @@ import { openFileInWireshark, pipeLiveToWireshark } from './wireshark.js';
 
 const LIVE_VIEW_TYPE = 'packetCapture.panel';
 
+export interface ExportChoice extends vscode.QuickPickItem {
+  scope: ExportScope;
+}
+
+/** The two questions "Save Capture As…" asks; replaceable so a test can answer them. */
+export interface SavePrompts {
+  pickScope(choices: ExportChoice[]): Thenable<ExportScope | undefined>;
+  saveUri(options: vscode.SaveDialogOptions): Thenable<vscode.Uri | undefined>;
+}
+
+const windowSavePrompts: SavePrompts = {
+  pickScope: async (choices) =>
+    (
+      await vscode.window.showQuickPick(choices, {
+        title: 'Save Capture As',
+        placeHolder: 'Which packets? (as Wireshark’s Export Specified Packets)',
+      })
+    )?.scope,
+  saveUri: (options) => vscode.window.showSaveDialog(options),
+};
+
+const packetCount = (n: number) => `${n.toLocaleString('en-US')} packet${n === 1 ? '' : 's'}`;
+
+/** The confirmation after a save. */
+export function savedMessage(count: number, file: string): string {
+  return `Saved ${packetCount(count)} to ${file}.`;
+}
+
+/** A name ending in .pcap is classic pcap; anything else pcapng. */
+export function formatOfName(file: string): FileFormat {
+  return file.toLowerCase().endsWith('.pcap') ? 'pcap' : 'pcapng';
+}
+
+/** All, Displayed (N) when a display filter is set, Selected when a packet is. */
+async function exportChoices(panel: CapturePanel): Promise<ExportChoice[]> {
+  const choices: ExportChoice[] = [
+    { scope: 'all', label: `All (${panel.store.held.toLocaleString('en-US')})`, description: 'every packet held' },
+  ];
+  const filter = panel.view.filterText;
+  if (filter) {
+    const shown = (await panel.view.shownNumbers()).length;
+    choices.push({
+      scope: 'displayed',
+      label: `Displayed (${shown.toLocaleString('en-US')})`,
+      description: `display filter: ${filter}`,
+    });
+  }
+  const selected = panel.selectedPacket();
+  if (selected !== undefined)
+    choices.push({
+      scope: 'selected',
+      label: 'Selected (1)',
+      description: `packet ${selected.toLocaleString('en-US')}`,
+    });
+  return choices;
+}
+
 export class CaptureManager implements PanelHost, vscode.Disposable {
   private livePanel?: CapturePanel;
   private readonly panels = new Set<CapturePanel>();
@@ -33,6 +90,8 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   readonly ssh: SshTargets;
   /** Files written only to hand a capture to Wireshark: private, removed with their capture. */
   readonly tempCaptures = new TempCaptures();
+  /** The questions Save asks (a QuickPick, the save dialog). */
+  savePrompts: SavePrompts = windowSavePrompts;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
@@ -185,35 +244,41 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     await panel.stop();
   }
 
-  async save(panel: CapturePanel | undefined = this.current, format?: 'pcapng' | 'pcap'): Promise<void> {
+  /** Packet Capture: Save Capture As… (and the panel's Save button): which packets, where, which format. */
+  async save(panel: CapturePanel | undefined = this.current, format?: FileFormat): Promise<number | undefined> {
     if (!panel || panel.store.held === 0) {
       void vscode.window.showInformationMessage('Packet Capture: there are no packets to save.');
-      return;
+      return undefined;
     }
+    const scope = await this.savePrompts.pickScope(await exportChoices(panel));
+    if (!scope) return undefined;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    const defaultUri = vscode.Uri.file(
-      path.join(
-        vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
-        `capture-${stamp}.${format ?? 'pcapng'}`,
-      ),
-    );
-    const uri = await vscode.window.showSaveDialog({
-      defaultUri,
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
+    const uri = await this.savePrompts.saveUri({
+      defaultUri: vscode.Uri.file(path.join(folder, `capture-${stamp}.${format ?? 'pcapng'}`)),
       title: 'Save Capture As',
+      // The filter chosen gives the name its extension, and the extension decides the format.
       filters: format === 'pcap' ? { pcap: ['pcap'] } : { pcapng: ['pcapng'], 'pcap (classic)': ['pcap'] },
     });
-    if (!uri) return;
-    const chosen: FileFormat = format ?? (uri.fsPath.endsWith('.pcap') ? 'pcap' : 'pcapng');
-    await this.saveTo(panel, uri, chosen);
+    if (!uri) return undefined;
+    return this.saveTo(panel, uri, format ?? formatOfName(uri.fsPath), scope);
   }
 
-  async saveTo(panel: CapturePanel, uri: vscode.Uri, format: FileFormat): Promise<void> {
+  /** Writes the packets of `scope` to `uri`; the number written, or undefined when it failed (said to the user). */
+  async saveTo(
+    panel: CapturePanel,
+    uri: vscode.Uri,
+    format: FileFormat,
+    scope: ExportScope = 'all',
+  ): Promise<number | undefined> {
     try {
+      const numbers = await panel.exportNumbers(scope);
       const count = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Saving ${path.basename(uri.fsPath)}` },
         (p) => {
           let reported = 0;
           return writeCaptureFile(panel.store, uri.fsPath, format, {
+            numbers,
             progress: (fraction) => {
               const pct = Math.min(100, Math.floor(fraction * 100));
               if (pct > reported) p.report({ increment: pct - reported });
@@ -222,11 +287,13 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
           });
         },
       );
-      if (panel.status !== 'capturing') panel.file = uri;
-      void vscode.window.showInformationMessage(`Saved ${count.toLocaleString()} packets to ${uri.fsPath}.`);
+      if (panel.status !== 'capturing' && scope === 'all') panel.file = uri;
+      void vscode.window.showInformationMessage(savedMessage(count, uri.fsPath));
+      return count;
     } catch (e) {
       const message = e instanceof CaptureWriteError ? e.message : `Could not save: ${(e as Error).message}`;
       void vscode.window.showErrorMessage(message);
+      return undefined;
     }
   }
 

@@ -82,6 +82,8 @@ export interface PanelState {
   targets: TargetInfo[];
   capture?: StartParams;
   displayFilter: string;
+  /** True when `displayFilter` is a text search (the filter bar's toggle), not an expression. */
+  textSearch?: boolean;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a request that answers nothing is handled by an async function returning Promise<void>
@@ -98,8 +100,18 @@ export interface Requests {
   setCaptureFilter: { params: { filter: string }; result: NoResult };
   getRows: { params: { start: number; count: number }; result: Row[] };
   getDetail: { params: { index: number }; result: PacketDetail };
-  /** Applies to everything held; the result says whether it was read as an expression or as text. */
-  setDisplayFilter: { params: { text: string }; result: { mode: 'expression' | 'text' | 'none'; rows: number } };
+  /** Applies to everything held: an expression, or with `textSearch` the text to search the columns
+   *  for. A text that is not a valid expression is an error (with the likely fix), never a search. */
+  setDisplayFilter: {
+    params: { text: string; textSearch?: boolean };
+    result: { mode: 'expression' | 'text' | 'none'; rows: number };
+  };
+  /** The row showing packet `number` in the current view, answered once the display filter has
+   *  judged that packet; null when the view does not hold it (filtered out, evicted). `rows`: the
+   *  view's rows then (the row may lie past the count of the last counters message). */
+  rowOf: { params: { number: number }; result: { row: number | null; rows: number } };
+  /** Which packet the user selected (none: no `number`), for "Save Capture As…" → Selected. */
+  selectPacket: { params: { number?: number }; result: NoResult };
   /** The display filter for the row's conversation (also applied). */
   followConversation: { params: { index: number }; result: { filter: string; rows: number } };
   validateCaptureFilter: {
@@ -177,6 +189,7 @@ const textList: Check = (v) => {
   }
   return undefined;
 };
+const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'is not true or false');
 const oneOf =
   (...values: string[]): Check =>
   (v) =>
@@ -198,7 +211,9 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   setCaptureFilter: { filter: required(text) },
   getRows: { start: required(wholeNumber()), count: required(wholeNumber()) },
   getDetail: { index: required(wholeNumber()) },
-  setDisplayFilter: { text: required(text) },
+  setDisplayFilter: { text: required(text), textSearch: optional(flag) },
+  rowOf: { number: required(wholeNumber()) },
+  selectPacket: { number: optional(wholeNumber()) },
   followConversation: { index: required(wholeNumber()) },
   validateCaptureFilter: { filter: required(text) },
   saveCapture: { format: optional(oneOf('pcapng', 'pcap')) },

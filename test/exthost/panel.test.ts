@@ -187,6 +187,91 @@ suite('capture panel: local target, real agent, real kernel', () => {
   });
 });
 
+suite('capture files and "Save Capture As…"', () => {
+  let api: PacketCaptureApi;
+  let fixture: string;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-exthost-files-'));
+
+  suiteSetup(async () => {
+    const ext = vscode.extensions.getExtension<PacketCaptureApi>(ID)!;
+    api = (await ext.activate())!;
+    fixture = path.join(ext.extensionPath, 'test', 'fixtures', 'tcpdump-tests', 'eapon1.pcap'); // 114 packets, 66 UDP
+  });
+
+  suiteTeardown(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  /** Opens `file` in the capture-file editor; its panel once the file is read. */
+  async function openFile(file: string): Promise<CapturePanel> {
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), 'packetCapture.captureFile');
+    return until(`${path.basename(file)} read`, () =>
+      api.manager.openPanels.find((p) => p.file?.fsPath === file && p.status !== 'idle'),
+    );
+  }
+
+  test('a file that is not a capture says so in its editor; a damaged one keeps what it could read', async () => {
+    const garbage = path.join(scratch, 'notes.pcap');
+    fs.writeFileSync(garbage, 'These are my notes, not packets.\n');
+    const notCapture = await openFile(garbage);
+    assert.equal(notCapture.status, 'error');
+    assert.equal(notCapture.message, 'notes.pcap is not a pcap or pcapng file.');
+    notCapture.webviewPanel.dispose();
+
+    const bytes = fs.readFileSync(fixture);
+    const cut = path.join(scratch, 'cut.pcap');
+    fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const damaged = await openFile(cut);
+    assert.equal(damaged.status, 'error');
+    assert.match(
+      damaged.message ?? '',
+      /^cut\.pcap is damaged at byte [\d,]+: .* The \d+ packets that could be read are shown\.$/,
+    );
+    assert.ok(damaged.store.held > 0);
+    damaged.webviewPanel.dispose();
+  });
+
+  test('"Save Capture As…" asks which packets, offers pcapng and pcap, and writes what was chosen', async () => {
+    const panel = await openFile(fixture);
+    assert.equal(panel.status, 'stopped');
+    assert.equal(panel.message, undefined);
+    panel.setDisplayFilter('udp');
+    await until('the display filter over the file', () => !panel.view.filtering);
+    await panel.receive({ type: 'request', id: 1, method: 'selectPacket', params: { number: 5 } });
+
+    // The two questions are answered here (a QuickPick and a save dialog cannot be driven from the
+    // extension host); what they were asked is recorded.
+    const asked: { labels: string[]; filters?: Record<string, string[]> } = { labels: [] };
+    const target = path.join(scratch, 'udp.pcap');
+    const prompts = api.manager.savePrompts;
+    api.manager.savePrompts = {
+      pickScope: async (choices) => {
+        asked.labels = choices.map((c) => c.label);
+        return 'displayed';
+      },
+      saveUri: async (options) => {
+        asked.filters = options.filters;
+        return vscode.Uri.file(target);
+      },
+    };
+    try {
+      panel.webviewPanel.reveal();
+      await until('the file panel to be the current one', () => api.manager.current === panel);
+      const count = await vscode.commands.executeCommand<number | undefined>('packetCapture.saveCaptureAs');
+      assert.equal(count, 66);
+    } finally {
+      api.manager.savePrompts = prompts;
+    }
+    assert.deepEqual(asked.labels, ['All (114)', 'Displayed (66)', 'Selected (1)']);
+    assert.deepEqual(Object.values(asked.filters ?? {}), [['pcapng'], ['pcap']]);
+    assert.equal(packetsIn(target), 66);
+    assert.match(
+      execFileSync('capinfos', ['-t', target], { encoding: 'utf8' }),
+      /File type:\s+Wireshark\/tcpdump\/\.\.\. - pcap/,
+    );
+    assert.equal(fs.statSync(target).mode & 0o777, 0o600);
+    panel.webviewPanel.dispose();
+  });
+});
+
 /** A stand-in for Wireshark: a script in a private temp folder that records its arguments (one a
  *  line, written whole by a rename) and exits 0. `args()` is undefined until it has run. */
 function recordingProgram(): { program: string; args: () => string[] | undefined; remove: () => void } {

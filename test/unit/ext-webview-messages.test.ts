@@ -18,6 +18,10 @@ const VALID: unknown[] = [
   request('getRows', { start: 0, count: 200 }, 0),
   request('getDetail', { index: 41 }),
   request('setDisplayFilter', { text: 'x'.repeat(MAX_MESSAGE_TEXT) }),
+  request('setDisplayFilter', { text: 'Client Hello', textSearch: true }),
+  request('rowOf', { number: 22 }),
+  request('selectPacket', { number: 22 }),
+  request('selectPacket', {}), // nothing selected
   request('followConversation', { index: 3 }),
   request('validateCaptureFilter', { filter: 'tcp' }),
   request('saveCapture', {}),
@@ -62,6 +66,9 @@ const INVALID: [string, unknown, RegExp][] = [
   ['a field the method does not take', request('stopCapture', { force: true }), /params has an unexpected field/],
   ['a filter as an object', request('setDisplayFilter', { text: { toString: 'x' } }), /params\.text is not text/],
   ['a huge string', request('setDisplayFilter', { text: 'x'.repeat(MAX_MESSAGE_TEXT + 1) }), /longer than/],
+  ['text search as text', request('setDisplayFilter', { text: 'x', textSearch: 'yes' }), /textSearch is not true/],
+  ['a packet number that is not whole', request('rowOf', { number: 1.5 }), /params\.number/],
+  ['a packet number as text', request('selectPacket', { number: '22' }), /params\.number/],
   ['interfaces as text', request('startCapture', { target: 'l', interfaces: 'eth0', filter: '' }), /not a list/],
   ['an interface that is not text', request('startCapture', { target: 'l', interfaces: [7], filter: '' }), /\[0\]/],
   [
