@@ -10,6 +10,8 @@ export interface TargetInfo {
   kind: TargetKind;
   label: string;
   description?: string;
+  /** An SSH host added with "Add SSH host…" (not one from the SSH config): it can be removed. */
+  removable?: boolean;
 }
 
 export interface InterfaceInfo {
@@ -25,6 +27,14 @@ export interface StartParams {
   /** Capture filter, in the agent's syntax (PROTO,PORT or a tcpdump-style expression). */
   filter: string;
   snaplen?: number;
+}
+
+/** What a command chose for the next capture ("List Interfaces" → an interface). `seq` tells one
+ *  choice from the next, so choosing the same interface again selects it again. */
+export interface CaptureChoice {
+  target: string; // TargetInfo.id
+  interfaces: string[];
+  seq: number;
 }
 
 /** One table row. `index` is the row's position in the current (display-filtered) view. */
@@ -84,6 +94,8 @@ export interface PanelState {
   displayFilter: string;
   /** True when `displayFilter` is a text search (the filter bar's toggle), not an expression. */
   textSearch?: boolean;
+  /** Set by a command: the capture form selects it, ready to Start. Cleared when a capture starts. */
+  chosen?: CaptureChoice;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a request that answers nothing is handled by an async function returning Promise<void>
@@ -95,6 +107,8 @@ export interface Requests {
   startCapture: { params: StartParams; result: NoResult };
   /** Asks the user for an SSH host (user@host[:port]); null when they cancel. */
   addSshHost: { params: Record<string, never>; result: TargetInfo | null };
+  /** Forgets an SSH host added with addSshHost (a `removable` target). */
+  removeSshHost: { params: { target: string }; result: NoResult };
   stopCapture: { params: Record<string, never>; result: NoResult };
   /** Changes the capture filter of the running capture, in the kernel, without restarting it. */
   setCaptureFilter: { params: { filter: string }; result: NoResult };
@@ -207,6 +221,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   listInterfaces: { target: required(text) },
   startCapture: startParams,
   addSshHost: {},
+  removeSshHost: { target: required(text) },
   stopCapture: {},
   setCaptureFilter: { filter: required(text) },
   getRows: { start: required(wholeNumber()), count: required(wholeNumber()) },

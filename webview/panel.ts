@@ -205,19 +205,31 @@ export class Panel {
     this.filterMessage.hidden = true;
     const applyLater = debounce(() => void this.applyFilter(this.filterField.value), DISPLAY_FILTER_DELAY_MS);
     this.filterField.addEventListener('input', () => applyLater());
-    this.textToggle.addEventListener('change', () => {
-      this.textSearch = this.textToggle.checked;
+    const setTextSearch = (on: boolean) => {
+      this.textSearch = on;
       this.showTextSearch();
       applyLater();
       applyLater.flush();
-    });
+    };
+    this.textToggle.addEventListener('change', () => setTextSearch(this.textToggle.checked));
     this.filterField.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') applyLater.flush();
       else if (e.key === 'Escape' && this.filterField.value !== '') {
         this.filterField.value = '';
         applyLater();
         applyLater.flush();
-      } else if (e.key === 'ArrowDown') this.table.focus();
+      } else if (e.key === 'Escape' && this.textSearch) setTextSearch(false);
+      else if (e.key === 'ArrowDown') this.table.focus();
+    });
+    // Find packet (Ctrl+F, Cmd+F on macOS) opens the filter bar's text search: one feature, two
+    // doors. The key reaches this page because the panel's webview has no find widget
+    // (enableFindWidget off); VS Code's own script only keeps the browser from finding too.
+    document.addEventListener('keydown', (e) => {
+      if (!isFindKey(e)) return;
+      e.preventDefault();
+      if (!this.textSearch) setTextSearch(true);
+      this.filterField.focus();
+      this.filterField.wrappedElement.select(); // typing replaces what was searched before
     });
     this.followButton = button(
       'Follow Conversation',
@@ -721,6 +733,11 @@ export class Panel {
         return 'No packets yet: choose interfaces and press Start.';
     }
   }
+}
+
+/** Find (Ctrl+F, or Cmd+F on macOS): the key VS Code's webview script treats as find. */
+function isFindKey(e: KeyboardEvent): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'f';
 }
 
 function rowText(row: Row): string {

@@ -5,6 +5,7 @@ import type * as vscode from 'vscode';
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import { checkCaptureFilter, parseFilter } from '../../packet/filter.js';
 import {
+  type CaptureChoice,
   type CaptureStatus,
   type CounterUpdate,
   checkWebviewMessage,
@@ -40,6 +41,8 @@ export interface PanelHost {
   targets(): CaptureTarget[];
   /** Asks for user@host[:port]; the new target, or undefined when cancelled. */
   addSshHost(): Promise<CaptureTarget | undefined>;
+  /** Forgets an SSH host added with addSshHost; an error says why not (one from the SSH config, in use). */
+  removeSshHost(id: string): Promise<void>;
   settings(): PanelSettings;
   /** Asks which packets and where, writes them; the count written, undefined when cancelled or failed. */
   save(panel: CapturePanel, format?: 'pcapng' | 'pcap'): Promise<number | undefined>;
@@ -119,6 +122,17 @@ export class CapturePanel implements vscode.Disposable {
     return this.state.message;
   }
 
+  /** The target of the capture running in this panel, while one runs. */
+  get runningTarget(): string | undefined {
+    const running = this.status === 'starting' || this.status === 'capturing' || this.status === 'stopping';
+    return running ? this.state.capture?.target : undefined;
+  }
+
+  /** What a command chose for the next capture, until one starts. */
+  get chosen(): CaptureChoice | undefined {
+    return this.state.chosen;
+  }
+
   /** Subscribes to packet arrivals (Wireshark's live pipe); returns an unsubscribe function. */
   onPackets(listener: () => void): () => void {
     this.packetListeners.add(listener);
@@ -179,6 +193,10 @@ export class CapturePanel implements vscode.Disposable {
       this.refreshTargets();
       return target?.info ?? null;
     },
+    removeSshHost: async ({ target }) => {
+      await this.host.removeSshHost(target);
+      this.refreshTargets();
+    },
     stopCapture: () => this.stop(),
     setCaptureFilter: async ({ filter }) => {
       parseFilter(filter); // a FilterError reaches the panel before the agent is asked
@@ -214,8 +232,8 @@ export class CapturePanel implements vscode.Disposable {
     openInWireshark: () => this.host.openInWireshark(this),
   };
 
-  /** Targets come and go (network namespaces): the picker shows the current ones. */
-  private refreshTargets(): void {
+  /** Targets come and go (network namespaces, SSH hosts): the picker shows the current ones. */
+  refreshTargets(): void {
     const targets = this.host.targets().map((t) => t.info);
     if (JSON.stringify(targets) === JSON.stringify(this.state.targets)) return;
     this.state.targets = targets;
@@ -305,6 +323,18 @@ export class CapturePanel implements vscode.Disposable {
     for (const l of this.packetListeners) l();
   }
 
+  /**
+   * A command chose what to capture next ("List Interfaces" → an interface): the form selects it,
+   * ready to Start. False while a capture runs here (its form is locked).
+   */
+  choose(target: string, interfaces: string[]): boolean {
+    if (this.runningTarget !== undefined) return false;
+    this.refreshTargets();
+    this.state.chosen = { target, interfaces, seq: (this.state.chosen?.seq ?? 0) + 1 };
+    this.emit('state', this.state);
+    return true;
+  }
+
   async start(params: StartParams): Promise<void> {
     if (this.live && (this.live.status === 'starting' || this.live.status === 'capturing')) {
       throw new Error('A capture is already running in this panel: stop it first.');
@@ -322,6 +352,7 @@ export class CapturePanel implements vscode.Disposable {
     if (this.state.displayFilter) this.view.setFilter(this.state.displayFilter, this.state.textSearch);
     this.rate = { at: Date.now(), received: 0, perSecond: 0 };
     this.state.capture = params;
+    delete this.state.chosen; // the capture's own parameters say what the form shows from now on
     const live = new LiveCapture(
       target,
       { interfaces: params.interfaces, filter: params.filter, snaplen: params.snaplen ?? settings.snaplen },

@@ -167,7 +167,36 @@ suite('capture panel: local target, real agent, real kernel', () => {
       await until('the new wiresharkPath', () => api.manager.wiresharkPath === fakeWireshark.program);
       panel.webviewPanel.reveal();
       await until('the stopped live panel to be the current one', () => api.manager.current === panel);
-      await vscode.commands.executeCommand('packetCapture.openInWireshark');
+      // code-server shows this window in a browser: Wireshark would start on the extension's machine,
+      // and the command says so first (answered here: a modal cannot be driven from the extension host).
+      const asked: string[] = [];
+      const prompts = api.manager.prompts;
+      const answering = (answer: boolean) => {
+        api.manager.prompts = {
+          ...prompts,
+          confirm: async (message) => {
+            asked.push(message);
+            return answer;
+          },
+        };
+      };
+      try {
+        answering(false);
+        await vscode.commands.executeCommand('packetCapture.openInWireshark');
+        assert.equal(fakeWireshark.args(), undefined, 'Cancel: nothing started');
+        answering(true);
+        await vscode.commands.executeCommand('packetCapture.openInWireshark');
+      } finally {
+        api.manager.prompts = prompts;
+      }
+      assert.equal(asked.length, 2);
+      for (const message of asked) {
+        assert.ok(message.startsWith('Wireshark starts on '), message);
+        assert.ok(
+          message.endsWith(`${os.hostname()} (where this window's extension runs), not on this computer.`),
+          message,
+        );
+      }
       const args = await until('the program to be run', fakeWireshark.args);
       assert.equal(args.length, 2, `arguments: ${args.join(' ')}`);
       assert.equal(args[0], '-r');

@@ -13,6 +13,7 @@ const VALID: unknown[] = [
   request('startCapture', { target: 'local:netns:blue', interfaces: ['eth0', 'lo'], filter: 'tcp port 443' }),
   request('startCapture', { target: 'local', interfaces: [], filter: '', snaplen: 128 }),
   request('addSshHost', {}),
+  request('removeSshHost', { target: 'ssh:dev@build.example.test' }),
   request('stopCapture', {}),
   request('setCaptureFilter', { filter: 'udp,53' }),
   request('getRows', { start: 0, count: 200 }, 0),

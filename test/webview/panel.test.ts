@@ -831,6 +831,146 @@ test('target picker: "Add SSH host…" asks the host, then selects the new targe
   await close(w);
 });
 
+/** The picker's entries, as shown. */
+function targetOptions(page: Page): Promise<(string | null)[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('vscode-single-select[aria-label="Capture target"] vscode-option')).map(
+      (o) => o.textContent,
+    ),
+  );
+}
+
+test('target picker: an added SSH host has a Remove button; removing it selects another target', {
+  skip,
+}, async () => {
+  const w = await open('rows=0');
+  const { page } = w;
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
+  const remove = page.locator('vscode-button.cf-remove-host');
+  assert.equal(await remove.isHidden(), true, 'this machine cannot be removed');
+  const select = page.locator('vscode-single-select[aria-label="Capture target"]');
+  await select.click();
+  await select.locator('.options [role=option]', { hasText: 'Add SSH host…' }).click();
+  await remove.waitFor({ state: 'visible' });
+  assert.equal(
+    await remove.getAttribute('title'),
+    'Remove dev@build.example.test from the targets (added with “Add SSH host…”)',
+  );
+
+  await remove.click();
+  await page.waitForFunction(
+    () =>
+      document.querySelector<HTMLElement & { value: string }>('vscode-single-select[aria-label="Capture target"]')
+        ?.value === 'local',
+  );
+  assert.deepEqual(await targetOptions(page), ['Local', 'Add SSH host…']);
+  await remove.waitFor({ state: 'hidden' });
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('"List Interfaces" → an interface: the form selects it, open and ready to Start', { skip }, async () => {
+  const w = await open('rows=0');
+  const { page } = w;
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
+  const checkedInterfaces = () =>
+    page.evaluate(() =>
+      Array.from(
+        document.querySelectorAll<HTMLElement & { label: string; checked: boolean }>('.cf-if-row vscode-checkbox'),
+      )
+        .filter((b) => b.checked)
+        .map((b) => b.label),
+    );
+  assert.deepEqual(await checkedInterfaces(), ['eth0'], 'the first interface that is up, before any choice');
+  const form = page.locator('.capture-form vscode-collapsible');
+  await form.evaluate((c) => {
+    (c as HTMLElement & { open: boolean }).open = false;
+  });
+
+  // What the real host does when "List Interfaces" is answered with lo (PanelState.chosen).
+  await page.evaluate(() =>
+    (window as unknown as { __dev: { fake: { choose(t: string, i: string[]): void } } }).__dev.fake.choose('local', [
+      'lo',
+    ]),
+  );
+  await page.waitForFunction(() => {
+    const boxes = Array.from(
+      document.querySelectorAll<HTMLElement & { label: string; checked: boolean }>('.cf-if-row vscode-checkbox'),
+    );
+    return (
+      boxes.length === 4 &&
+      boxes
+        .filter((b) => b.checked)
+        .map((b) => b.label)
+        .join() === 'lo'
+    );
+  });
+  assert.equal(await form.evaluate((c) => (c as HTMLElement & { open: boolean }).open), true, 'the form opens');
+  const start = page.locator('vscode-button', { hasText: 'Start' });
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll<HTMLElement & { disabled: boolean }>('vscode-button')).some(
+      (b) => b.textContent === 'Start' && !b.disabled,
+    ),
+  );
+  await start.click();
+  await page.waitForFunction(() => document.querySelector('.panel')?.getAttribute('data-status') === 'capturing');
+  assert.deepEqual(
+    await page.evaluate(
+      () =>
+        (window as unknown as { __dev: { fake: { initialState(): { capture?: unknown } } } }).__dev.fake.initialState()
+          .capture,
+    ),
+    { target: 'local', interfaces: ['lo'], filter: '' },
+    'Start captures on the chosen interface',
+  );
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('Ctrl+F (find packet) opens the filter bar in text search; Escape in the empty field leaves it', {
+  skip,
+}, async () => {
+  const w = await open('rows=100000');
+  const { page } = w;
+  const toggled = () =>
+    page
+      .locator('vscode-toolbar-button.tb-text-toggle')
+      .evaluate((t) => (t as HTMLElement & { checked: boolean }).checked);
+  const filterFocused = () => page.evaluate(() => document.activeElement?.classList.contains('tb-filter') === true);
+  assert.equal(await toggled(), false);
+  await page.locator('.packet-table').focus();
+  await page.keyboard.press('Control+f');
+  assert.equal(await toggled(), true, 'text search is on');
+  assert.equal(await filterFocused(), true, 'the filter field has the focus');
+  await page.keyboard.type('Client Hello');
+  await waitForFilteredView(page, 'text search', { infoIncludes: 'Client Hello' });
+
+  // Again from the table: still text search, and the text is selected, so typing replaces it.
+  await page.locator('.packet-table').focus();
+  await page.keyboard.press('Control+f');
+  assert.equal(await toggled(), true);
+  await page.keyboard.type('Standard query');
+  await waitForFilteredView(page, 'text search', { protocols: ['DNS'] });
+
+  // Escape clears the field, a second Escape leaves text search.
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(
+    () => document.querySelector<HTMLElement & { value: string }>('vscode-textfield.tb-filter')?.value === '',
+  );
+  assert.equal(await toggled(), true, 'the first Escape only clears the text');
+  await page.keyboard.press('Escape');
+  assert.equal(await toggled(), false, 'the second Escape, in the empty field, leaves text search');
+  assert.match(
+    await page
+      .locator('vscode-textfield.tb-filter')
+      .evaluate((f) => (f as HTMLElement & { placeholder: string }).placeholder),
+    /^Display filter/,
+  );
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('file mode hides the capture form', { skip }, async () => {
   const w = await open('rows=5000&mode=file');
   const { page } = w;

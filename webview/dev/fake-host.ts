@@ -160,6 +160,12 @@ export class FakeHost implements HostTransport {
     this.emit('state', this.state);
   }
 
+  /** As "List Interfaces" → an interface: the form selects it, ready to Start. */
+  choose(target: string, interfaces: string[]): void {
+    this.state.chosen = { target, interfaces, seq: (this.state.chosen?.seq ?? 0) + 1 };
+    this.emit('state', this.state);
+  }
+
   emitDisplayFilter(text: string): void {
     this.applyFilter(text);
     this.state.displayFilter = text;
@@ -304,10 +310,20 @@ export class FakeHost implements HostTransport {
         kind: 'ssh' as const,
         label: 'dev@build.example.test',
         description: 'SSH host',
+        removable: true,
       };
       if (!this.state.targets.some((t) => t.id === added.id)) this.state.targets = [...this.state.targets, added];
       this.emit('state', this.state);
       return added;
+    },
+    // As the real host: only a host added by hand is forgotten; the picker gets the new list.
+    removeSshHost: ({ target }) => {
+      if (!this.state.targets.some((t) => t.id === target && t.removable))
+        throw new HostError(`${target.replace(/^ssh:/, '')} was not added with "Add SSH Host…".`);
+      if (this.state.capture?.target === target && this.state.status === 'capturing')
+        throw new HostError('A capture is running on this host: stop it before removing the host.');
+      this.state.targets = this.state.targets.filter((t) => t.id !== target);
+      this.emit('state', this.state);
     },
     startCapture: (params: StartParams) => {
       if (this.state.status === 'capturing' || this.state.status === 'starting')
@@ -319,6 +335,7 @@ export class FakeHost implements HostTransport {
       this.carry = 0;
       this.generation++;
       this.state.capture = params;
+      delete this.state.chosen;
       this.setStatus('starting');
       this.pushCounters();
       setTimeout(() => {
