@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { TempCaptures } from './capture/temp-captures.js';
-import { CapturePanel, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
+import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
   type Connector,
@@ -16,9 +16,88 @@ import {
 } from './targets/pcap-over-tcp.js';
 import { SshTargets } from './targets/ssh-targets.js';
 import type { CaptureTarget } from './targets/target.js';
-import { openFileInWireshark, pipeLiveToWireshark } from './wireshark.js';
+import { openFileInWireshark, pipeLiveToWireshark, wiresharkElsewhere } from './wireshark.js';
 
 const LIVE_VIEW_TYPE = 'packetCapture.panel';
+
+export interface ExportChoice extends vscode.QuickPickItem {
+  scope: ExportScope;
+}
+
+/** The two questions "Save Capture As…" asks; replaceable so a test can answer them. */
+export interface SavePrompts {
+  pickScope(choices: ExportChoice[]): Thenable<ExportScope | undefined>;
+  saveUri(options: vscode.SaveDialogOptions): Thenable<vscode.Uri | undefined>;
+}
+
+const windowSavePrompts: SavePrompts = {
+  pickScope: async (choices) =>
+    (
+      await vscode.window.showQuickPick(choices, {
+        title: 'Save Capture As',
+        placeHolder: 'Which packets? (as Wireshark’s Export Specified Packets)',
+      })
+    )?.scope,
+  saveUri: (options) => vscode.window.showSaveDialog(options),
+};
+
+/** The questions the commands ask (a QuickPick, a modal confirmation); replaceable so a test can answer them. */
+export interface CommandPrompts {
+  pick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Thenable<T | undefined>;
+  /** A modal question; true when the user chose `action`. */
+  confirm(message: string, detail: string, action: string): Thenable<boolean>;
+}
+
+const windowPrompts: CommandPrompts = {
+  pick: (items, options) => vscode.window.showQuickPick(items, options),
+  confirm: async (message, detail, action) =>
+    (await vscode.window.showWarningMessage(message, { modal: true, detail }, action)) === action,
+};
+
+/** The sentence before Wireshark starts on another machine than the one showing this window. */
+function wiresharkElsewhereHere(): string | undefined {
+  return wiresharkElsewhere({
+    remoteName: vscode.env.remoteName,
+    uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
+    hostname: os.hostname(),
+  });
+}
+
+const packetCount = (n: number) => `${n.toLocaleString('en-US')} packet${n === 1 ? '' : 's'}`;
+
+/** The confirmation after a save. */
+export function savedMessage(count: number, file: string): string {
+  return `Saved ${packetCount(count)} to ${file}.`;
+}
+
+/** A name ending in .pcap is classic pcap; anything else pcapng. */
+export function formatOfName(file: string): FileFormat {
+  return file.toLowerCase().endsWith('.pcap') ? 'pcap' : 'pcapng';
+}
+
+/** All, Displayed (N) when a display filter is set, Selected when a packet is. */
+async function exportChoices(panel: CapturePanel): Promise<ExportChoice[]> {
+  const choices: ExportChoice[] = [
+    { scope: 'all', label: `All (${panel.store.held.toLocaleString('en-US')})`, description: 'every packet held' },
+  ];
+  const filter = panel.view.filterText;
+  if (filter) {
+    const shown = (await panel.view.shownNumbers()).length;
+    choices.push({
+      scope: 'displayed',
+      label: `Displayed (${shown.toLocaleString('en-US')})`,
+      description: `display filter: ${filter}`,
+    });
+  }
+  const selected = panel.selectedPacket();
+  if (selected !== undefined)
+    choices.push({
+      scope: 'selected',
+      label: 'Selected (1)',
+      description: `packet ${selected.toLocaleString('en-US')}`,
+    });
+  return choices;
+}
 
 export class CaptureManager implements PanelHost, vscode.Disposable {
   private livePanel?: CapturePanel;
@@ -33,6 +112,10 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   readonly ssh: SshTargets;
   /** Files written only to hand a capture to Wireshark: private, removed with their capture. */
   readonly tempCaptures = new TempCaptures();
+  /** The questions Save asks (a QuickPick, the save dialog). */
+  savePrompts: SavePrompts = windowSavePrompts;
+  /** The questions List Interfaces, Remove SSH Host and Open in Wireshark ask. */
+  prompts: CommandPrompts = windowPrompts;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
@@ -119,6 +202,69 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     return this.ssh.addHost();
   }
 
+  /** Packet Capture: List Interfaces — this machine's; picking one opens the live panel with it selected, ready to Start. */
+  async listInterfaces(): Promise<void> {
+    const target = this.localTarget;
+    let interfaces: Awaited<ReturnType<CaptureTarget['listInterfaces']>>;
+    try {
+      interfaces = await target.listInterfaces();
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Packet Capture: cannot list interfaces: ${(e as Error).message}`);
+      return;
+    }
+    const choice = await this.prompts.pick(
+      interfaces.map((i) => ({
+        label: i.name,
+        description: i.up ? 'up' : 'down',
+        detail: i.addresses.join('  ') || undefined,
+      })),
+      { title: 'Packet Capture: interfaces on this machine', placeHolder: 'Choose one to capture on' },
+    );
+    if (!choice) return;
+    const panel = this.showLivePanel();
+    if (!panel.choose(target.info.id, [choice.label]))
+      void vscode.window.showInformationMessage(
+        `Packet Capture: a capture is running in the panel. Stop it to capture on ${choice.label}.`,
+      );
+  }
+
+  /** Forgets an SSH host added with Add SSH Host… (the panel's Remove button, Remove SSH Host…). */
+  async removeSshHost(id: string): Promise<void> {
+    if (this.livePanel?.runningTarget === id)
+      throw new Error('A capture is running on this host: stop it before removing the host.');
+    if (!(await this.ssh.forget(id)))
+      throw new Error(
+        `${id.replace(/^ssh:/, '')} was not added with "Add SSH Host…": a host from your SSH config stays in the list as long as it is in the config.`,
+      );
+    this.livePanel?.refreshTargets();
+  }
+
+  /** Packet Capture: Remove SSH Host… — a QuickPick of the hosts added with Add SSH Host…; the one removed. */
+  async removeSshHostCommand(): Promise<string | undefined> {
+    const removable = this.ssh.list().filter((t) => t.info.removable);
+    if (removable.length === 0) {
+      void vscode.window.showInformationMessage(
+        'Packet Capture: there is no SSH host to remove. Only hosts added with "Add SSH Host…" can be removed; the hosts of your SSH config (~/.ssh/config) stay as long as they are in it.',
+      );
+      return undefined;
+    }
+    const choice = await this.prompts.pick(
+      removable.map((t) => ({ label: t.info.label, description: t.info.description, id: t.info.id })),
+      {
+        title: 'Packet Capture: Remove SSH Host',
+        placeHolder: 'The host to remove from the targets (hosts of your SSH config are not listed)',
+      },
+    );
+    if (!choice) return undefined;
+    try {
+      await this.removeSshHost(choice.id);
+      return choice.id;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Packet Capture: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
   settings(): PanelSettings {
     const c = vscode.workspace.getConfiguration('packetCapture');
     return {
@@ -164,6 +310,8 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     }
     const webviewPanel = vscode.window.createWebviewPanel(LIVE_VIEW_TYPE, 'Packet Capture', vscode.ViewColumn.Active, {
       enableScripts: true,
+      // Off, so Ctrl+F reaches the page: the panel's own find is the filter bar's text search.
+      enableFindWidget: false,
       localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')],
     });
     this.livePanel = this.track(new CapturePanel(webviewPanel, this, 'live', 'Packet Capture'));
@@ -185,35 +333,41 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     await panel.stop();
   }
 
-  async save(panel: CapturePanel | undefined = this.current, format?: 'pcapng' | 'pcap'): Promise<void> {
+  /** Packet Capture: Save Capture As… (and the panel's Save button): which packets, where, which format. */
+  async save(panel: CapturePanel | undefined = this.current, format?: FileFormat): Promise<number | undefined> {
     if (!panel || panel.store.held === 0) {
       void vscode.window.showInformationMessage('Packet Capture: there are no packets to save.');
-      return;
+      return undefined;
     }
+    const scope = await this.savePrompts.pickScope(await exportChoices(panel));
+    if (!scope) return undefined;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    const defaultUri = vscode.Uri.file(
-      path.join(
-        vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
-        `capture-${stamp}.${format ?? 'pcapng'}`,
-      ),
-    );
-    const uri = await vscode.window.showSaveDialog({
-      defaultUri,
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
+    const uri = await this.savePrompts.saveUri({
+      defaultUri: vscode.Uri.file(path.join(folder, `capture-${stamp}.${format ?? 'pcapng'}`)),
       title: 'Save Capture As',
+      // The filter chosen gives the name its extension, and the extension decides the format.
       filters: format === 'pcap' ? { pcap: ['pcap'] } : { pcapng: ['pcapng'], 'pcap (classic)': ['pcap'] },
     });
-    if (!uri) return;
-    const chosen: FileFormat = format ?? (uri.fsPath.endsWith('.pcap') ? 'pcap' : 'pcapng');
-    await this.saveTo(panel, uri, chosen);
+    if (!uri) return undefined;
+    return this.saveTo(panel, uri, format ?? formatOfName(uri.fsPath), scope);
   }
 
-  async saveTo(panel: CapturePanel, uri: vscode.Uri, format: FileFormat): Promise<void> {
+  /** Writes the packets of `scope` to `uri`; the number written, or undefined when it failed (said to the user). */
+  async saveTo(
+    panel: CapturePanel,
+    uri: vscode.Uri,
+    format: FileFormat,
+    scope: ExportScope = 'all',
+  ): Promise<number | undefined> {
     try {
+      const numbers = await panel.exportNumbers(scope);
       const count = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Saving ${path.basename(uri.fsPath)}` },
         (p) => {
           let reported = 0;
           return writeCaptureFile(panel.store, uri.fsPath, format, {
+            numbers,
             progress: (fraction) => {
               const pct = Math.min(100, Math.floor(fraction * 100));
               if (pct > reported) p.report({ increment: pct - reported });
@@ -222,11 +376,13 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
           });
         },
       );
-      if (panel.status !== 'capturing') panel.file = uri;
-      void vscode.window.showInformationMessage(`Saved ${count.toLocaleString()} packets to ${uri.fsPath}.`);
+      if (panel.status !== 'capturing' && scope === 'all') panel.file = uri;
+      void vscode.window.showInformationMessage(savedMessage(count, uri.fsPath));
+      return count;
     } catch (e) {
       const message = e instanceof CaptureWriteError ? e.message : `Could not save: ${(e as Error).message}`;
       void vscode.window.showErrorMessage(message);
+      return undefined;
     }
   }
 
@@ -241,13 +397,23 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
       return;
     }
     const wireshark = this.wiresharkPath;
+    const elsewhere = wiresharkElsewhereHere();
+    if (
+      elsewhere &&
+      !(await this.prompts.confirm(
+        elsewhere,
+        'It opens on that machine’s display, if it has one. To look at the packets here, save the capture and open the file with a Wireshark on this computer.',
+        'Continue',
+      ))
+    )
+      return;
     try {
       if (panel.status === 'capturing' || panel.status === 'starting') {
-        await pipeLiveToWireshark(wireshark, panel);
+        await pipeLiveToWireshark(wireshark, panel, elsewhere);
       } else if (panel.file?.scheme === 'file') {
-        await openFileInWireshark(wireshark, panel.file.fsPath);
+        await openFileInWireshark(wireshark, panel.file.fsPath, elsewhere);
       } else {
-        await openFileInWireshark(wireshark, await this.tempCaptures.write(panel, panel.store));
+        await openFileInWireshark(wireshark, await this.tempCaptures.write(panel, panel.store), elsewhere);
       }
     } catch (e) {
       // Not awaited: the command ends now, whether or not the user ever answers the notification.

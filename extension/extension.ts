@@ -15,7 +15,8 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   context.subscriptions.push(
     manager,
     vscode.window.registerCustomEditorProvider(CAPTURE_EDITOR_VIEW_TYPE, new CaptureFileEditorProvider(manager), {
-      webviewOptions: { retainContextWhenHidden: false },
+      // enableFindWidget off, so Ctrl+F reaches the page: the panel's own find is the filter bar's text search.
+      webviewOptions: { retainContextWhenHidden: false, enableFindWidget: false },
       supportsMultipleEditorsPerDocument: false,
     }),
   );
@@ -35,21 +36,8 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('addSshHost', () => manager.ssh.addHost());
   command('removeAgentFromHost', () => manager.ssh.removeAgent());
   command('connectPcapOverTcp', () => manager.connectPcapOverTcp());
-  command('listInterfaces', async () => {
-    try {
-      const interfaces = await manager.targets()[0]!.listInterfaces(); // this machine is always the first target
-      await vscode.window.showQuickPick(
-        interfaces.map((i) => ({
-          label: i.name,
-          description: i.up ? 'up' : 'down',
-          detail: i.addresses.join('  ') || undefined,
-        })),
-        { title: 'Packet Capture: interfaces on this machine' },
-      );
-    } catch (e) {
-      void vscode.window.showErrorMessage(`Packet Capture: cannot list interfaces: ${(e as Error).message}`);
-    }
-  });
+  command('listInterfaces', () => manager.listInterfaces());
+  command('removeSshHost', () => manager.removeSshHostCommand());
   return { manager };
 }
 

@@ -1,5 +1,8 @@
-// Display filters in Wireshark's syntax, over decoded packets; anything that is not an expression
-// is a case-insensitive text search over the Source, Destination, Protocol and Info columns.
+// Display filters in Wireshark's syntax, over decoded packets; in text-search mode (the filter
+// bar's toggle) a case-insensitive text search over the Source, Destination, Protocol and Info
+// columns instead. Text that does not parse is an error, never a silent search: the error says
+// what the text looks like (a capture filter, "=" for "==", a misspelt field) or, for plain words,
+// that text search is a toggle away.
 //
 //   tcp                              protocol present
 //   tcp.port == 443                  any value equal (tcp.port: src or dst; ip.addr, udp.port, …)
@@ -25,19 +28,35 @@ import { FIELD_KINDS, type FieldKind, PROTOCOL_NAMES } from './decode/fields.js'
 import { ipv6 as formatIpv6 } from './decode/format.js';
 import type { DecodedPacket, Field } from './decode/types.js';
 import { MAX_FILTER_NESTING, NESTED_TOO_DEEPLY } from './filter.js';
+import { captureFilterAsDisplay, closestName } from './filter-hints.js';
 import { parseIpv4, parseIpv6 } from './ip-address.js';
 
 export class DisplayFilterError extends Error {
   /** 0-based offset of the offending text in the filter. */
   readonly position: number;
   readonly length: number;
+  /** What is wrong, without the column or the hint. */
+  readonly reason: string;
+  /** The likely fix, a sentence ("Did you mean frame.len?"), also at the end of the message. */
+  readonly hint?: string;
 
-  constructor(message: string, position: number, length = 1) {
-    super(`${message} (column ${position + 1})`);
+  constructor(reason: string, position: number, length = 1, hint?: string) {
+    super(`${reason} (column ${position + 1})${hint ? `. ${hint}` : ''}`);
     this.name = 'DisplayFilterError';
     this.position = position;
     this.length = length;
+    this.reason = reason;
+    if (hint) this.hint = hint;
   }
+
+  withHint(hint: string | undefined): DisplayFilterError {
+    return hint === undefined ? this : new DisplayFilterError(this.reason, this.position, this.length, hint);
+  }
+}
+
+export interface DisplayFilterOptions {
+  /** Text-search mode: the whole text is searched for in the columns, never read as an expression. */
+  textSearch?: boolean;
 }
 
 export interface FilterMeta {
@@ -98,6 +117,20 @@ const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([
   ['ethernet', 'eth'],
   ['dot1q', 'vlan'],
 ]);
+
+let names: string[] | undefined;
+
+/** Every name a filter may use, for "did you mean". */
+function knownNames(): string[] {
+  names ??= [
+    ...FIELD_KINDS.keys(),
+    ...ALIASES.keys(),
+    ...COLUMNS.keys(),
+    ...PROTOCOL_NAMES,
+    ...PROTOCOL_ALIASES.keys(),
+  ];
+  return names;
+}
 
 function kindOf(name: string): FieldKind | undefined {
   const k = FIELD_KINDS.get(name);
@@ -312,8 +345,15 @@ function makeRef(text: string, tok: Token): Ref {
   }
   const protocol = PROTOCOL_ALIASES.get(name) ?? name;
   if (kind === undefined) {
-    if (!PROTOCOL_NAMES.has(protocol))
-      throw new DisplayFilterError(`"${name}" is neither a field nor a protocol name`, tok.pos, tok.len);
+    if (!PROTOCOL_NAMES.has(protocol)) {
+      const near = closestName(name, knownNames());
+      throw new DisplayFilterError(
+        `"${name}" is neither a field nor a protocol name`,
+        tok.pos,
+        tok.len,
+        near && `Did you mean ${near}?`,
+      );
+    }
     return {
       name,
       kind: 'none',
@@ -1029,18 +1069,55 @@ class Parser {
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
-const EXPRESSION_OPS = new Set(['==', '!=', '<=', '>=', '&&', '||', '===', '!==', 'contains', 'matches', 'in']);
+const FILTER_OPERATOR = /[=!<>~]|&&|\|\||^\s*\(/;
+/** "frame.len", "a.b": a name with a dot between letters ("1.2.3.4" is a value, not a name). */
+const DOTTED_NAME = /(^|[^\w.])[A-Za-z_][\w-]*\.[A-Za-z_]/;
+const FILTER_KEYWORD = /\b(and|or|not|contains|matches|in)\b/i;
 
-/** True when the input is meant as an expression (so a parse error is an error, not a search). */
-function looksLikeExpression(toks: Token[]): boolean {
-  for (const t of toks) {
-    if (t.kind === 'op' && EXPRESSION_OPS.has(t.text)) return true;
-    if (t.kind === 'word') {
-      const w = t.text;
-      if (kindOf(w) !== undefined || PROTOCOL_NAMES.has(PROTOCOL_ALIASES.get(w) ?? w)) return true;
-    }
+/**
+ * True when `text` reads as an attempt at a filter (an operator or an opening parenthesis, a
+ * dotted field name, a filter keyword, or a known field or protocol first) rather than words to
+ * search for: its parse error
+ * then stands alone, without the suggestion to turn on text search.
+ */
+export function looksLikeFilter(text: string): boolean {
+  if (FILTER_OPERATOR.test(text) || DOTTED_NAME.test(text) || FILTER_KEYWORD.test(text)) return true;
+  const first = /^[\s(!]*([A-Za-z_][\w-]*)/.exec(text)?.[1];
+  return (
+    first !== undefined && (kindOf(first) !== undefined || PROTOCOL_NAMES.has(PROTOCOL_ALIASES.get(first) ?? first))
+  );
+}
+
+const TEXT_SEARCH_HINT = 'To search packet text, turn on text search (the Aa button).';
+
+function compiles(text: string): boolean {
+  try {
+    compileExpression(text);
+    return true;
+  } catch {
+    return false;
   }
-  return false;
+}
+
+/** The likely fix for text that failed to compile, or the error's own hint ("did you mean"). */
+function hintFor(text: string, e: DisplayFilterError): string | undefined {
+  const asDisplay = captureFilterAsDisplay(text);
+  if (asDisplay !== undefined && compiles(asDisplay))
+    return `This is a capture filter; as a display filter: ${asDisplay}`;
+  if (e.reason === 'unexpected character "="') {
+    const compared = text.replace(/(?<![=!<>~])=(?!=)/g, '==');
+    return compiles(compared)
+      ? `To compare, use "==": ${compared}`
+      : 'To compare, use "==" (a single "=" is not an operator).';
+  }
+  if (looksLikeFilter(text)) return e.hint;
+  return e.hint ? `${e.hint} ${TEXT_SEARCH_HINT}` : TEXT_SEARCH_HINT;
+}
+
+function compileExpression(text: string): CompiledDisplayFilter {
+  const parser = new Parser(tokenize(text));
+  const match = parser.parse();
+  return { mode: 'expression', needsTree: parser.needsTree, match };
 }
 
 function escapeRegExp(s: string): string {
@@ -1050,36 +1127,20 @@ function escapeRegExp(s: string): string {
 const MATCH_ALL: CompiledDisplayFilter = { mode: 'none', needsTree: false, match: () => true };
 
 /**
- * Compiles a display filter. Throws DisplayFilterError (message with the column) for input that
- * reads as an expression but is not a valid one; other input becomes a text search.
+ * Compiles a display filter: an expression, or in text-search mode the text to search for. Throws
+ * DisplayFilterError (the column, and the likely fix when there is one) for an expression that
+ * does not compile; text is never searched unless asked.
  */
-export function compileDisplayFilter(text: string): CompiledDisplayFilter {
+export function compileDisplayFilter(text: string, options: DisplayFilterOptions = {}): CompiledDisplayFilter {
   const trimmed = text.trim();
   if (trimmed === '') return MATCH_ALL;
-  let toks: Token[] | undefined;
-  let error: DisplayFilterError | undefined;
+  if (options.textSearch) return textFilter(trimmed);
   try {
-    toks = tokenize(text);
+    return compileExpression(text);
   } catch (e) {
     if (!(e instanceof DisplayFilterError)) throw e;
-    error = e;
+    throw e.withHint(hintFor(trimmed, e));
   }
-  if (toks) {
-    // A lone quoted string is a text search for exactly that text.
-    if (toks.length === 2 && toks[0]!.kind === 'string') return textFilter(toks[0]!.text);
-    try {
-      const parser = new Parser(toks);
-      const pred = parser.parse();
-      return { mode: 'expression', needsTree: parser.needsTree, match: pred };
-    } catch (e) {
-      if (!(e instanceof DisplayFilterError)) throw e;
-      if (looksLikeExpression(toks)) throw e;
-      return textFilter(trimmed);
-    }
-  }
-  // Untokenizable (a stray character): text, unless it clearly meant to be an expression.
-  if (/==|!=|&&|\|\|/.test(trimmed)) throw error!;
-  return textFilter(trimmed);
 }
 
 function textFilter(needle: string): CompiledDisplayFilter {

@@ -4,6 +4,7 @@
 // silently captures more or less than it says.
 
 import { type AddrMatch, CAP_MAX_RULES, type CaptureRule, type Direction, type PortRange } from './capture-abi.js';
+import { displayFilterAsCapture } from './filter-hints.js';
 import { ipv6Text, parseIpv4Prefix, parseIpv6 } from './ip-address.js';
 
 export class FilterError extends Error {
@@ -51,6 +52,7 @@ interface Token {
 }
 
 const WORD_CHAR = /[A-Za-z0-9_.:-]/;
+const ARITHMETIC_UNSUPPORTED = ' (packet-data and arithmetic expressions are not supported)';
 
 function tokenize(text: string): Token[] {
   const out: Token[] = [];
@@ -80,7 +82,7 @@ function tokenize(text: string): Token[] {
       throw new FilterError(`IPv6 zone index at ${i} is not supported; give the address without "%..."`, i);
     }
     if (j === i) {
-      const hint = '[]&|<>=+*%^'.includes(c) ? ' (packet-data and arithmetic expressions are not supported)' : '';
+      const hint = '[]&|<>=+*%^'.includes(c) ? ARITHMETIC_UNSUPPORTED : '';
       throw new FilterError(`unexpected character "${c}" at ${i}${hint}`, i);
     }
     out.push({ kind: 'word', text: text.slice(escaped ? i + 1 : i, j), pos: i, escaped });
@@ -852,7 +854,31 @@ function combine(op: 'and' | 'or', a: CaptureRule[], b: CaptureRule[], why: stri
   return out;
 }
 
+/** The kernel rules of a capture filter. Throws FilterError, with the capture filter to use when
+ *  `text` is a display filter ("tcp.port == 80" → "tcp port 80"). */
 export function parseFilter(text: string): CaptureRule[] {
+  try {
+    return compileRules(text);
+  } catch (e) {
+    if (!(e instanceof FilterError)) throw e;
+    throw withDisplayFilterHint(text, e);
+  }
+}
+
+function withDisplayFilterHint(text: string, e: FilterError): FilterError {
+  const capture = displayFilterAsCapture(text);
+  if (capture === undefined) return e;
+  try {
+    compileRules(capture);
+  } catch {
+    return e; // no equivalent the kernel takes ("!tcp"): the error alone
+  }
+  // The display filter's "==" is not an arithmetic expression: that aside would mislead here.
+  const reason = e.message.replace(ARITHMETIC_UNSUPPORTED, '');
+  return new FilterError(`${reason}. This is a display filter; as a capture filter: ${capture}`, e.position);
+}
+
+function compileRules(text: string): CaptureRule[] {
   if (text.trim() === '') return [];
   if (text.includes(',')) return parsePca(text);
   const why: string[] = [];
@@ -901,6 +927,16 @@ export function formatRules(rules: readonly CaptureRule[]): string {
   if (terms.length === 0 || terms.some((t) => t.length === 0)) return ''; // an empty rule matches everything
   if (terms.length === 1) return terms[0]!.join(' and ');
   return terms.map((t) => (t.length === 1 ? t[0]! : `(${t.join(' and ')})`)).join(' or ');
+}
+
+/** The capture form's check as the user types: the filter as the kernel will read it, or why not. */
+export function checkCaptureFilter(filter: string): { ok: true; normalized: string } | { ok: false; error: string } {
+  try {
+    return { ok: true, normalized: formatRules(parseFilter(filter)) };
+  } catch (e) {
+    if (!(e instanceof FilterError)) throw e;
+    return { ok: false, error: e.message };
+  }
 }
 
 /** A filter as a tcpdump expression: the PCA form (tcp,80) becomes its equivalent (tcp port 80). */

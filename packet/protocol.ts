@@ -10,6 +10,8 @@ export interface TargetInfo {
   kind: TargetKind;
   label: string;
   description?: string;
+  /** An SSH host added with "Add SSH host…" (not one from the SSH config): it can be removed. */
+  removable?: boolean;
 }
 
 export interface InterfaceInfo {
@@ -25,6 +27,14 @@ export interface StartParams {
   /** Capture filter, in the agent's syntax (PROTO,PORT or a tcpdump-style expression). */
   filter: string;
   snaplen?: number;
+}
+
+/** What a command chose for the next capture ("List Interfaces" → an interface). `seq` tells one
+ *  choice from the next, so choosing the same interface again selects it again. */
+export interface CaptureChoice {
+  target: string; // TargetInfo.id
+  interfaces: string[];
+  seq: number;
 }
 
 /** One table row. `index` is the row's position in the current (display-filtered) view. */
@@ -82,6 +92,10 @@ export interface PanelState {
   targets: TargetInfo[];
   capture?: StartParams;
   displayFilter: string;
+  /** True when `displayFilter` is a text search (the filter bar's toggle), not an expression. */
+  textSearch?: boolean;
+  /** Set by a command: the capture form selects it, ready to Start. Cleared when a capture starts. */
+  chosen?: CaptureChoice;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a request that answers nothing is handled by an async function returning Promise<void>
@@ -93,13 +107,25 @@ export interface Requests {
   startCapture: { params: StartParams; result: NoResult };
   /** Asks the user for an SSH host (user@host[:port]); null when they cancel. */
   addSshHost: { params: Record<string, never>; result: TargetInfo | null };
+  /** Forgets an SSH host added with addSshHost (a `removable` target). */
+  removeSshHost: { params: { target: string }; result: NoResult };
   stopCapture: { params: Record<string, never>; result: NoResult };
   /** Changes the capture filter of the running capture, in the kernel, without restarting it. */
   setCaptureFilter: { params: { filter: string }; result: NoResult };
   getRows: { params: { start: number; count: number }; result: Row[] };
   getDetail: { params: { index: number }; result: PacketDetail };
-  /** Applies to everything held; the result says whether it was read as an expression or as text. */
-  setDisplayFilter: { params: { text: string }; result: { mode: 'expression' | 'text' | 'none'; rows: number } };
+  /** Applies to everything held: an expression, or with `textSearch` the text to search the columns
+   *  for. A text that is not a valid expression is an error (with the likely fix), never a search. */
+  setDisplayFilter: {
+    params: { text: string; textSearch?: boolean };
+    result: { mode: 'expression' | 'text' | 'none'; rows: number };
+  };
+  /** The row showing packet `number` in the current view, answered once the display filter has
+   *  judged that packet; null when the view does not hold it (filtered out, evicted). `rows`: the
+   *  view's rows then (the row may lie past the count of the last counters message). */
+  rowOf: { params: { number: number }; result: { row: number | null; rows: number } };
+  /** Which packet the user selected (none: no `number`), for "Save Capture As…" → Selected. */
+  selectPacket: { params: { number?: number }; result: NoResult };
   /** The display filter for the row's conversation (also applied). */
   followConversation: { params: { index: number }; result: { filter: string; rows: number } };
   validateCaptureFilter: {
@@ -177,6 +203,7 @@ const textList: Check = (v) => {
   }
   return undefined;
 };
+const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'is not true or false');
 const oneOf =
   (...values: string[]): Check =>
   (v) =>
@@ -194,11 +221,14 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   listInterfaces: { target: required(text) },
   startCapture: startParams,
   addSshHost: {},
+  removeSshHost: { target: required(text) },
   stopCapture: {},
   setCaptureFilter: { filter: required(text) },
   getRows: { start: required(wholeNumber()), count: required(wholeNumber()) },
   getDetail: { index: required(wholeNumber()) },
-  setDisplayFilter: { text: required(text) },
+  setDisplayFilter: { text: required(text), textSearch: optional(flag) },
+  rowOf: { number: required(wholeNumber()) },
+  selectPacket: { number: optional(wholeNumber()) },
   followConversation: { index: required(wholeNumber()) },
   validateCaptureFilter: { filter: required(text) },
   saveCapture: { format: optional(oneOf('pcapng', 'pcap')) },

@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { InterfaceInfo, PanelState, StartParams } from '../packet/protocol.js';
+import type { InterfaceInfo, PanelState, StartParams, TargetInfo } from '../packet/protocol.js';
 import { debounce, h, messageOf } from './dom.js';
 import {
   type BuilderDirection,
@@ -59,6 +59,11 @@ export class CaptureForm {
   private readonly ifList: HTMLElement;
   private readonly ifStatus: HTMLElement;
   private readonly refresh: HTMLElementTagNameMap['vscode-button'];
+  /** Shown while the selected target is an SSH host added by hand: forgets it. */
+  private readonly removeHost: HTMLElementTagNameMap['vscode-button'];
+  private targets: TargetInfo[] = [];
+  /** The last command choice applied (PanelState.chosen.seq). */
+  private chosenSeq = 0;
   /** While capturing: sends the edited filter to the running capture (the kernel swaps it). */
   private readonly apply: HTMLElementTagNameMap['vscode-button'];
   /** The filter of the running capture, while one runs. */
@@ -94,8 +99,14 @@ export class CaptureForm {
         return;
       }
       this.targetId = this.target.value;
+      this.showRemoveHost();
       void this.loadInterfaces();
     });
+    this.removeHost = document.createElement('vscode-button');
+    this.removeHost.secondary = true;
+    this.removeHost.textContent = 'Remove';
+    this.removeHost.classList.add('cf-remove-host');
+    this.removeHost.addEventListener('click', () => void this.removeSshHost());
 
     this.refresh = document.createElement('vscode-button');
     this.refresh.secondary = true;
@@ -154,7 +165,13 @@ export class CaptureForm {
         h(
           'div',
           { class: 'cf-row' },
-          field('Target', this.target, 'cf-target'),
+          // Not a <label>: it holds two controls.
+          h(
+            'div',
+            { class: 'cf-field cf-target' },
+            h('span', { class: 'cf-label', text: 'Target' }),
+            h('div', { class: 'cf-target-box' }, this.target, this.removeHost),
+          ),
           h(
             'div',
             { class: 'cf-field cf-ifaces' },
@@ -178,6 +195,7 @@ export class CaptureForm {
   /** A new PanelState: targets, the capture's parameters, whether inputs are locked. */
   setState(state: PanelState): void {
     const targets = state.targets;
+    this.targets = targets;
     const known = new Set(targets.map((t) => t.id));
     const options = Array.from(this.target.querySelectorAll('vscode-option'))
       .map((o) => o.value)
@@ -193,9 +211,11 @@ export class CaptureForm {
         }),
       );
     }
+    // A command's choice is newer than the last capture's parameters: starting a capture clears it.
+    const preset = state.chosen ?? state.capture;
     const wanted =
-      state.capture && known.has(state.capture.target)
-        ? state.capture.target
+      preset && known.has(preset.target)
+        ? preset.target
         : known.has(this.targetId)
           ? this.targetId
           : (targets[0]?.id ?? '');
@@ -205,19 +225,28 @@ export class CaptureForm {
       this.filterTyped();
     }
     this.locked = state.status === 'starting' || state.status === 'capturing' || state.status === 'stopping';
+    const chosen = state.chosen;
+    const choose = chosen !== undefined && chosen.seq !== this.chosenSeq && !this.locked && known.has(chosen.target);
+    if (choose) {
+      // A command chose target and interfaces ("List Interfaces"): show them, ready to Start.
+      this.chosenSeq = chosen.seq;
+      this.checked = new Set(chosen.interfaces);
+      this.section.open = true;
+    }
     // While capturing, only the filter can change: the kernel swaps it without a restart.
     this.running = state.status === 'capturing' ? (state.capture?.filter ?? '') : undefined;
     const filterLocked = this.locked && this.running === undefined;
-    for (const el of [this.target, this.refresh]) el.disabled = this.locked;
+    for (const el of [this.target, this.refresh, this.removeHost]) el.disabled = this.locked;
     for (const el of [this.protocol, this.port, this.host, this.direction, this.filter]) el.disabled = filterLocked;
     this.updateApply();
     for (const box of Array.from(this.ifList.querySelectorAll('vscode-checkbox'))) box.disabled = this.locked;
     this.port.disabled = filterLocked || !protocolHasPorts(this.protocol.value as BuilderProtocol);
-    if (wanted !== this.targetId || !this.initialized) {
+    if (wanted !== this.targetId || !this.initialized || choose) {
       this.targetId = wanted;
       this.target.value = wanted;
       if (wanted) void this.loadInterfaces();
     }
+    this.showRemoveHost();
     this.initialized = true;
     this.updateSummary();
   }
@@ -230,6 +259,23 @@ export class CaptureForm {
       this.targetId = added.id;
       this.target.value = added.id;
       await this.loadInterfaces();
+    } catch (e) {
+      this.ifStatus.textContent = messageOf(e);
+      this.ifStatus.classList.add('error');
+    }
+  }
+
+  /** The Remove button is there only for a target that can be removed (an SSH host added by hand). */
+  private showRemoveHost(): void {
+    const target = this.targets.find((t) => t.id === this.targetId);
+    this.removeHost.hidden = !target?.removable;
+    this.removeHost.title = target ? `Remove ${target.label} from the targets (added with “Add SSH host…”)` : '';
+  }
+
+  /** Asks the host to forget the selected SSH host; the new state selects another target. */
+  private async removeSshHost(): Promise<void> {
+    try {
+      await this.transport.request('removeSshHost', { target: this.targetId });
     } catch (e) {
       this.ifStatus.textContent = messageOf(e);
       this.ifStatus.classList.add('error');

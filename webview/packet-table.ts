@@ -233,6 +233,20 @@ export class PacketTable {
     this.schedule();
   }
 
+  /** The selected packet's number, also while its row is out of view; undefined when none is. */
+  get selectedPacket(): number | undefined {
+    return this.selectedNumber;
+  }
+
+  /** Selects packet `number`, known to be at row `index` (loaded or not), centred in view if asked. */
+  selectPacket(index: number, number: number, reveal: boolean): void {
+    this.selected = index;
+    this.selectedNumber = number;
+    this.selectionUnsure = false;
+    if (reveal) this.setScroll(index * this.rowHeight - (this.viewHeight - this.rowHeight) / 2);
+    this.schedule();
+  }
+
   setSelected(index: number): void {
     this.selected = index;
     this.selectedNumber = index >= 0 ? this.cache.row(index)?.number : undefined;
@@ -371,13 +385,18 @@ export class PacketTable {
     return Math.max(0, this.total * this.rowHeight - this.viewHeight);
   }
 
-  private setScroll(y: number): void {
+  /**
+   * Scrolling away from the bottom stops following the tail. Only the user's own scrolling back to
+   * the bottom (`byUser`: wheel, scrollbar) resumes it, and only when there is something to scroll:
+   * a filter change, a jump to a packet or a short view never turns Auto-scroll on by itself.
+   */
+  private setScroll(y: number, byUser = false): void {
     const max = this.maxScroll();
     this.scrollY = Math.max(0, Math.min(max, y));
     const atBottom = this.scrollY >= max - 0.5;
-    if (atBottom !== this.following) {
-      this.following = atBottom;
-      this.events.followChange(atBottom);
+    if (this.following ? !atBottom : atBottom && byUser && max > 0) {
+      this.following = !this.following;
+      this.events.followChange(this.following);
     }
     this.schedule();
   }
@@ -518,7 +537,7 @@ export class PacketTable {
       e.deltaMode === 1 ? e.deltaY * this.rowHeight : e.deltaMode === 2 ? e.deltaY * this.viewHeight : e.deltaY;
     if (dy === 0) return;
     e.preventDefault();
-    this.setScroll(this.scrollY + dy);
+    this.setScroll(this.scrollY + dy, true);
   }
 
   private indexAt(e: Event): number {
@@ -593,7 +612,7 @@ export class PacketTable {
     });
     this.thumb.addEventListener('pointermove', (e) => {
       if (!drag || e.pointerId !== drag.pointer) return;
-      this.setScroll(drag.startScroll + (e.clientY - drag.startY) * ratio());
+      this.setScroll(drag.startScroll + (e.clientY - drag.startY) * ratio(), true);
     });
     const end = (e: PointerEvent) => {
       if (!drag || e.pointerId !== drag.pointer) return;
@@ -610,7 +629,7 @@ export class PacketTable {
       const thumbHeight = this.thumb.getBoundingClientRect().height;
       const room = rect.height - thumbHeight;
       const fraction = room > 0 ? (e.clientY - rect.top - thumbHeight / 2) / room : 0;
-      this.setScroll(Math.max(0, Math.min(1, fraction)) * this.maxScroll());
+      this.setScroll(Math.max(0, Math.min(1, fraction)) * this.maxScroll(), true);
       this.thumb.setPointerCapture(e.pointerId);
       drag = { pointer: e.pointerId, startY: e.clientY, startScroll: this.scrollY };
       this.track.classList.add('active');

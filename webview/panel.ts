@@ -7,6 +7,7 @@ import '@vscode-elements/elements/dist/vscode-context-menu/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import type { CounterUpdate, PacketDetail, PanelState, Row } from '../packet/protocol.js';
 import { CaptureForm } from './capture-form.js';
 import { DetailTree, type TreeNode } from './detail-tree.js';
@@ -68,6 +69,8 @@ export class Panel {
   private readonly counterEls: Record<'packets' | 'shown' | 'bytes' | 'rate' | 'drops' | 'evicted', HTMLElement>;
   private readonly filterField: HTMLElementTagNameMap['vscode-textfield'];
   private readonly filterMode: HTMLElementTagNameMap['vscode-badge'];
+  /** The text-search toggle inside the filter field, as VS Code's find widget has its options. */
+  private readonly textToggle: HTMLElementTagNameMap['vscode-toolbar-button'];
   private readonly filterBusy: HTMLElement;
   private readonly filterMessage: HTMLElement;
   private readonly followButton: Button;
@@ -80,6 +83,7 @@ export class Panel {
 
   private filterSeq = 0;
   private appliedFilter: string;
+  private textSearch: boolean;
   private detailSeq = 0;
   private detail: PacketDetail | undefined;
   private menuIndex = -1;
@@ -91,6 +95,7 @@ export class Panel {
   ) {
     this.state = initial;
     this.appliedFilter = initial.displayFilter;
+    this.textSearch = initial.textSearch === true;
     this.ui = store.load();
     const saveUi = debounce(() => this.store.save(this.ui), 200);
 
@@ -179,10 +184,17 @@ export class Panel {
 
     // ---- display filter toolbar
     this.filterField = document.createElement('vscode-textfield');
-    this.filterField.placeholder = 'Display filter: tcp.port == 443, ip.addr == 10.0.0.1 … or text to search';
-    this.filterField.setAttribute('aria-label', 'Display filter');
     this.filterField.value = initial.displayFilter;
     this.filterField.classList.add('tb-filter');
+    this.textToggle = document.createElement('vscode-toolbar-button');
+    this.textToggle.toggleable = true;
+    this.textToggle.textContent = 'Aa';
+    this.textToggle.title = 'Search packet text (Aa)';
+    this.textToggle.label = 'Search packet text';
+    this.textToggle.slot = 'content-after';
+    this.textToggle.classList.add('tb-text-toggle');
+    this.filterField.append(this.textToggle);
+    this.showTextSearch();
     this.filterMode = document.createElement('vscode-badge');
     this.filterMode.classList.add('tb-mode');
     this.filterMode.hidden = true;
@@ -193,13 +205,31 @@ export class Panel {
     this.filterMessage.hidden = true;
     const applyLater = debounce(() => void this.applyFilter(this.filterField.value), DISPLAY_FILTER_DELAY_MS);
     this.filterField.addEventListener('input', () => applyLater());
+    const setTextSearch = (on: boolean) => {
+      this.textSearch = on;
+      this.showTextSearch();
+      applyLater();
+      applyLater.flush();
+    };
+    this.textToggle.addEventListener('change', () => setTextSearch(this.textToggle.checked));
     this.filterField.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') applyLater.flush();
       else if (e.key === 'Escape' && this.filterField.value !== '') {
         this.filterField.value = '';
         applyLater();
         applyLater.flush();
-      } else if (e.key === 'ArrowDown') this.table.focus();
+      } else if (e.key === 'Escape' && this.textSearch) setTextSearch(false);
+      else if (e.key === 'ArrowDown') this.table.focus();
+    });
+    // Find packet (Ctrl+F, Cmd+F on macOS) opens the filter bar's text search: one feature, two
+    // doors. The key reaches this page because the panel's webview has no find widget
+    // (enableFindWidget off); VS Code's own script only keeps the browser from finding too.
+    document.addEventListener('keydown', (e) => {
+      if (!isFindKey(e)) return;
+      e.preventDefault();
+      if (!this.textSearch) setTextSearch(true);
+      this.filterField.focus();
+      this.filterField.wrappedElement.select(); // typing replaces what was searched before
     });
     this.followButton = button(
       'Follow Conversation',
@@ -210,7 +240,9 @@ export class Panel {
     this.autoScroll.toggle = true;
     this.autoScroll.label = 'Auto-scroll';
     this.autoScroll.title = 'Keep the newest packets in view (scroll back to the bottom to resume)';
-    this.autoScroll.checked = true;
+    // A live capture follows its tail; a file opens at its first packet.
+    this.autoScroll.checked = initial.mode === 'live';
+    this.table.setFollowing(initial.mode === 'live');
     this.autoScroll.addEventListener('change', () => this.table.setFollowing(this.autoScroll.checked));
     const save = button('Save…', 'Save the packets as pcapng or pcap', () => void this.run('saveCapture', {}));
     const wireshark = button(
@@ -319,11 +351,14 @@ export class Panel {
     this.form.setState(state);
     this.element.dataset.status = state.status;
     this.statusText.textContent = live ? STATUS_TEXT[state.status] : state.title;
-    this.statusMessage.textContent = state.message ?? '';
-    this.statusMessage.classList.toggle('error', state.status === 'error');
+    this.showStatusMessage();
     if (state.status === 'starting' && previous !== 'starting') this.newCapture();
-    if (state.displayFilter !== this.appliedFilter && document.activeElement !== this.filterField)
-      this.hostFilter(state.displayFilter);
+    const textSearch = state.textSearch === true;
+    if (
+      (state.displayFilter !== this.appliedFilter || textSearch !== this.textSearch) &&
+      document.activeElement !== this.filterField
+    )
+      this.hostFilter(state.displayFilter, textSearch);
     this.updateButtons();
     this.table.setEmptyText(this.emptyText());
   }
@@ -331,6 +366,10 @@ export class Panel {
   private setCounters(c: CounterUpdate): void {
     const prev = this.counters;
     this.counters = c;
+    // Packets 1..evicted are gone: the details of one of them go with it.
+    const selected = this.selectedPacket();
+    if (selected !== undefined && selected <= c.evicted)
+      this.clearSelection('The selected packet was dropped to respect the capture’s limits.');
     if (prev) {
       if (c.generation !== prev.generation) {
         const evicted = c.evicted - prev.evicted;
@@ -360,30 +399,28 @@ export class Panel {
     e.drops.parentElement!.classList.toggle('warn', c.kernelDrops > 0);
     e.evicted.parentElement!.classList.toggle('warn', c.evicted > 0);
     this.filterBusy.hidden = !c.filtering;
+    this.showStatusMessage();
     this.table.setEmptyText(this.emptyText());
   }
 
-  /** The host set the display filter (a command, or Follow Conversation). */
-  private hostFilter(text: string): void {
+  /** The host set the display filter (a command, or Follow Conversation: an expression). */
+  private hostFilter(text: string, textSearch = false): void {
     this.filterSeq++;
     if (this.filterField.value !== text) this.filterField.value = text;
-    if (text === this.appliedFilter) return;
+    if (text === this.appliedFilter && textSearch === this.textSearch) return;
     this.appliedFilter = text;
+    this.textSearch = textSearch;
+    this.showTextSearch();
     this.filterField.invalid = false;
     this.filterMessage.hidden = true;
     this.filterMode.hidden = true;
-    this.viewChanged();
+    this.viewChanged(undefined, true);
   }
 
   private newCapture(): void {
     this.cache.invalidate();
-    this.table.setSelected(-1);
+    this.clearSelection();
     this.table.setFollowing(true);
-    this.detail = undefined;
-    this.tree.clear();
-    this.hex.setBytes(new Uint8Array(0));
-    this.fieldInfo.textContent = '';
-    this.updateFollowButton();
   }
 
   // ---- capture
@@ -443,7 +480,7 @@ export class Panel {
     this.appliedFilter = text;
     this.viewChanged();
     try {
-      const result = await this.transport.request('setDisplayFilter', { text });
+      const result = await this.transport.request('setDisplayFilter', { text, textSearch: this.textSearch });
       if (seq !== this.filterSeq) return;
       this.filterField.invalid = false;
       this.filterMessage.hidden = true;
@@ -453,7 +490,7 @@ export class Panel {
       this.filterMode.title =
         result.mode === 'expression'
           ? 'Read as a display filter expression'
-          : 'Not an expression: rows containing this text';
+          : 'Text search: rows whose Source, Destination, Protocol or Info contain this text';
       // Rows fetched while the host applied the filter may belong to either view: forget them.
       this.viewChanged(result.rows);
     } catch (e) {
@@ -477,6 +514,8 @@ export class Panel {
       if (seq !== this.filterSeq && this.appliedFilter !== result.filter) return;
       this.filterField.value = result.filter;
       this.appliedFilter = result.filter;
+      this.textSearch = false;
+      this.showTextSearch();
       this.filterField.invalid = false;
       this.filterMessage.hidden = true;
       this.filterMode.hidden = false;
@@ -489,10 +528,23 @@ export class Panel {
     }
   }
 
-  /** The view's rows are different now: forget cached rows, the selection, place the scroll. */
-  private viewChanged(rows?: number): void {
+  /** The toggle, the placeholder and the field's name say which mode the filter bar is in. */
+  private showTextSearch(): void {
+    this.textToggle.checked = this.textSearch; // its button is a switch: aria-checked says on or off
+    this.filterField.placeholder = this.textSearch
+      ? 'Search packet text: Source, Destination, Protocol and Info'
+      : 'Display filter: tcp.port == 443, ip.addr == 10.0.0.1, dns … (Aa: search packet text)';
+    this.filterField.setAttribute('aria-label', this.textSearch ? 'Search packet text' : 'Display filter');
+  }
+
+  /**
+   * The view's rows are different now: forget cached rows, place the scroll. `applied`: the host
+   * holds the new view (its answer or event came), so the selected packet's new row can be asked.
+   */
+  private viewChanged(rows?: number, applied = rows !== undefined): void {
     this.cache.invalidate();
     this.table.reselect();
+    if (applied) void this.relocateSelection();
     if (rows !== undefined) {
       this.table.setRowCount(rows);
       // The Shown counter and the table change together: never a filtered table beside the old count.
@@ -509,7 +561,61 @@ export class Panel {
   private detailIndex = -1;
   private readonly loadDetail = debounce((index: number) => void this.fetchDetail(index), KEYBOARD_DETAIL_DELAY_MS);
 
+  private relocateSeq = 0;
+  /** The selection the host was last told of. */
+  private toldSelection: number | undefined;
+
+  /** After the view changed: the selected packet stays selected at its new row, in view unless the
+   *  table follows the tail (as Wireshark does), or, when the view no longer holds it, goes. */
+  private async relocateSelection(): Promise<void> {
+    const number = this.selectedPacket();
+    if (number === undefined) return;
+    const seq = ++this.relocateSeq;
+    try {
+      const { row, rows } = await this.transport.request('rowOf', { number });
+      if (seq !== this.relocateSeq || this.selectedPacket() !== number) return; // a newer view or selection
+      if (row === null) {
+        this.clearSelection('The selected packet is not in this view.');
+        return;
+      }
+      if (rows > this.table.rowCount) this.table.setRowCount(rows);
+      this.table.selectPacket(row, number, !this.table.following);
+      this.detailIndex = row;
+      this.updateFollowButton();
+    } catch (e) {
+      this.showNotice(`Could not find the selected packet in the new view: ${messageOf(e)}`);
+    }
+  }
+
+  private selectedPacket(): number | undefined {
+    return this.table.selectedPacket ?? this.detail?.number;
+  }
+
+  /** No packet selected: the tree and bytes say so with `placeholder` (why the packet went). */
+  private clearSelection(placeholder?: string): void {
+    this.table.setSelected(-1);
+    this.loadDetail.cancel();
+    this.detailSeq++; // a detail still on its way is for a packet no longer shown
+    this.detail = undefined;
+    this.detailIndex = -1;
+    this.tree.clear(placeholder);
+    this.hex.setBytes(new Uint8Array(0));
+    this.fieldInfo.textContent = '';
+    this.updateFollowButton();
+    this.tellSelection(undefined);
+  }
+
+  /** The host keeps the selection too: "Save Capture As…" → Selected writes it. */
+  private tellSelection(number: number | undefined): void {
+    if (number === this.toldSelection) return;
+    this.toldSelection = number;
+    this.transport
+      .request('selectPacket', number === undefined ? {} : { number })
+      .catch((e: unknown) => this.showNotice(`Could not select the packet: ${messageOf(e)}`));
+  }
+
   private rowSelected(index: number, how: 'pointer' | 'keyboard'): void {
+    this.tellSelection(this.table.selectedPacket);
     this.updateFollowButton();
     if (how === 'pointer') {
       this.loadDetail.cancel();
@@ -600,10 +706,22 @@ export class Panel {
     this.notice.hidden = false;
   }
 
+  /** A file that gave no packets says why in the empty table, where the user looks; else the status bar does. */
+  private fileMessageInTable(): boolean {
+    return this.state.mode === 'file' && this.state.message !== undefined && (this.counters?.held ?? 0) === 0;
+  }
+
+  private showStatusMessage(): void {
+    this.statusMessage.textContent = this.fileMessageInTable() ? '' : (this.state.message ?? '');
+    this.statusMessage.classList.toggle('error', this.state.status === 'error');
+  }
+
   private emptyText(): string {
     if (this.counters?.filtering) return 'Applying the display filter…';
     if (this.appliedFilter && (this.counters?.held ?? 0) > 0) return 'No packets match the display filter.';
-    if (this.state.mode === 'file') return 'The file holds no packets.';
+    if (this.fileMessageInTable()) return this.state.message ?? '';
+    if (this.state.mode === 'file')
+      return this.state.status === 'idle' ? 'Reading the file…' : 'The file holds no packets.';
     switch (this.state.status) {
       case 'starting':
         return 'Starting the capture…';
@@ -615,6 +733,11 @@ export class Panel {
         return 'No packets yet: choose interfaces and press Start.';
     }
   }
+}
+
+/** Find (Ctrl+F, or Cmd+F on macOS): the key VS Code's webview script treats as find. */
+function isFindKey(e: KeyboardEvent): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'f';
 }
 
 function rowText(row: Row): string {

@@ -38,12 +38,21 @@ function pcapLinkType(store: PacketStore): number {
   return types[0] ?? 1;
 }
 
+/** Packet numbers from..to, in order. */
+function* numberRange(from: number, to: number): Generator<number> {
+  for (let n = from; n <= to; n++) yield n;
+}
+
 /** Encodes packets [from, to] into buffers of about CHUNK_BYTES. */
-export function* encodePackets(
+export function encodePackets(store: PacketStore, format: FileFormat, from: number, to: number): Generator<Uint8Array> {
+  return encodeNumbers(store, format, numberRange(from, to));
+}
+
+/** Encodes the packets of `numbers` (those still held), in that order, into buffers of about CHUNK_BYTES. */
+export function* encodeNumbers(
   store: PacketStore,
   format: FileFormat,
-  from: number,
-  to: number,
+  numbers: Iterable<number>,
 ): Generator<Uint8Array> {
   let parts: StoredPacket[] = [];
   let size = 0;
@@ -70,7 +79,7 @@ export function* encodePackets(
     size = 0;
     return out;
   };
-  for (let n = from; n <= to; n++) {
+  for (const n of numbers) {
     const p = store.packet(n);
     if (!p) continue;
     parts.push(p);
@@ -95,6 +104,8 @@ export interface WriteOptions {
   exclusive?: boolean;
   /** Gets the fraction done. */
   progress?: (fraction: number) => void;
+  /** The packets to write, by number, in order (Export Specified Packets); every packet held when absent. */
+  numbers?: ArrayLike<number> & Iterable<number>;
 }
 
 /** Opens `file` for writing, readable by its owner only, also when it already existed. */
@@ -110,16 +121,24 @@ async function openPrivately(file: string, exclusive: boolean): Promise<fs.promi
   }
 }
 
-/** Writes every packet held to `file` (mode 0600); returns the number of packets written. */
+/** Writes the packets held (all, or those of `numbers`) to `file` (mode 0600); returns how many it wrote. */
 export async function writeCaptureFile(
   store: PacketStore,
   file: string,
   format: FileFormat,
-  { exclusive = false, progress = () => {} }: WriteOptions = {},
+  { exclusive = false, progress = () => {}, numbers }: WriteOptions = {},
 ): Promise<number> {
   const header = fileHeader(store, format);
-  const from = store.firstNumber;
-  const to = store.lastNumber;
+  const total = numbers?.length ?? store.held;
+  let count = 0;
+  // Counted as the encoder takes each number: a packet evicted meanwhile (a live capture) is skipped, not counted.
+  const held = function* (): Generator<number> {
+    for (const n of numbers ?? numberRange(store.firstNumber, store.lastNumber)) {
+      if (n < store.firstNumber || n > store.lastNumber) continue;
+      count++;
+      yield n;
+    }
+  };
   const out = fs.createWriteStream(file, { fd: await openPrivately(file, exclusive) });
   const failed = new Promise<never>((_, reject) =>
     out.once('error', (e) => reject(new CaptureWriteError(`cannot write ${file}: ${e.message}`))),
@@ -127,12 +146,10 @@ export async function writeCaptureFile(
   const write = (bytes: Uint8Array) =>
     Promise.race([failed, new Promise<void>((resolve) => (out.write(bytes) ? resolve() : out.once('drain', resolve)))]);
   await write(header);
-  let written = 0;
-  for (const chunk of encodePackets(store, format, from, to)) {
+  for (const chunk of encodeNumbers(store, format, held())) {
     await write(chunk);
-    written += chunk.length;
-    progress(Math.min(1, written / Math.max(1, store.bytes))); // blocks add a little to the bytes held
+    progress(Math.min(1, count / Math.max(1, total)));
   }
   await Promise.race([failed, new Promise<void>((resolve) => out.end(resolve))]);
-  return to - from + 1;
+  return count;
 }

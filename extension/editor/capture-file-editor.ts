@@ -1,9 +1,10 @@
 // .pcap / .pcapng / .cap files open in the capture panel, read-only: streamed through the reader
 // into a packet store, with progress for large files.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CapturePanel } from '../panel/capture-panel.js';
-import { StoreIngest } from '../store/store-ingest.js';
+import { describeFileRead, type FileOutcome, readCaptureInto } from './file-load.js';
 
 export const CAPTURE_EDITOR_VIEW_TYPE = 'packetCapture.captureFile';
 
@@ -19,28 +20,19 @@ async function* chunksOf(uri: vscode.Uri): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** Reads a capture file into the panel's store; returns the reader's notes about malformed data. */
+/** Reads a capture file into the panel's store; says how it went (the sentence the editor shows). */
 export async function loadCaptureFile(
   panel: CapturePanel,
   uri: vscode.Uri,
   progress?: (fraction: number) => void,
-): Promise<string[]> {
-  const ingest = new StoreIngest(panel.store);
+): Promise<FileOutcome> {
   const size = uri.scheme === 'file' ? (await fs.promises.stat(uri.fsPath)).size : 0;
-  let read = 0;
-  for await (const chunk of chunksOf(uri)) {
-    read += chunk.length;
-    ingest.push(chunk);
-    if (panel.store.fullStop) break;
-    if (size > 0) progress?.(read / size);
+  const read = await readCaptureInto(panel.store, chunksOf(uri), (bytes) => {
+    if (size > 0) progress?.(bytes / size);
     panel.loaded();
-  }
-  ingest.end();
+  });
   panel.loaded();
-  if (ingest.reader.format === undefined && panel.store.received === 0) {
-    throw new Error(`${uri.fsPath || uri.toString()} is not a pcap or pcapng file.`);
-  }
-  return ingest.reader.errors;
+  return describeFileRead(path.basename(uri.path), read);
 }
 
 export class CaptureFileEditorProvider implements vscode.CustomReadonlyEditorProvider {
@@ -52,11 +44,13 @@ export class CaptureFileEditorProvider implements vscode.CustomReadonlyEditorPro
 
   async resolveCustomEditor(document: vscode.CustomDocument, webviewPanel: vscode.WebviewPanel): Promise<void> {
     const panel = this.factory.createFilePanel(webviewPanel, document.uri);
+    // One message per file, in the editor itself (where the user is looking), never a notification too.
+    let outcome: FileOutcome;
     try {
-      const notes = await vscode.window.withProgress(
+      outcome = await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
-          title: `Reading ${document.uri.path.split('/').pop()}`,
+          title: `Reading ${path.basename(document.uri.path)}`,
           cancellable: false,
         },
         async (p) => {
@@ -70,18 +64,12 @@ export class CaptureFileEditorProvider implements vscode.CustomReadonlyEditorPro
           });
         },
       );
-      if (notes.length > 0) {
-        void vscode.window.showWarningMessage(
-          `${document.uri.path.split('/').pop()}: ${notes.length} problem(s) reading the file; the readable packets are shown. First: ${notes[0]}`,
-        );
-      }
-      if (panel.store.fullStop) {
-        void vscode.window.showWarningMessage(
-          `Only the first ${panel.store.held.toLocaleString()} packets are shown: the file exceeds packetCapture.maxPackets / maxMegabytes.`,
-        );
-      }
     } catch (e) {
-      void vscode.window.showErrorMessage((e as Error).message);
+      outcome = {
+        status: 'error',
+        message: `Could not read ${path.basename(document.uri.path)}: ${(e as Error).message}`,
+      };
     }
+    panel.fileRead(outcome.status, outcome.message);
   }
 }

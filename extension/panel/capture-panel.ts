@@ -3,8 +3,9 @@
 // now N", a few times a second); the webview pulls the rows it shows and one packet's detail.
 import type * as vscode from 'vscode';
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
-import { formatRules, parseFilter } from '../../packet/filter.js';
+import { checkCaptureFilter, parseFilter } from '../../packet/filter.js';
 import {
+  type CaptureChoice,
   type CaptureStatus,
   type CounterUpdate,
   checkWebviewMessage,
@@ -25,6 +26,9 @@ import { conversationFilter } from './conversation.js';
 import { panelHtml, webviewRoot } from './html.js';
 
 const COUNTER_INTERVAL_MS = 250;
+
+/** Which packets "Save Capture As…" writes, as Wireshark's Export Specified Packets. */
+export type ExportScope = 'all' | 'displayed' | 'selected';
 const MAX_ROWS_PER_REQUEST = 1000;
 
 export interface PanelSettings {
@@ -37,8 +41,11 @@ export interface PanelHost {
   targets(): CaptureTarget[];
   /** Asks for user@host[:port]; the new target, or undefined when cancelled. */
   addSshHost(): Promise<CaptureTarget | undefined>;
+  /** Forgets an SSH host added with addSshHost; an error says why not (one from the SSH config, in use). */
+  removeSshHost(id: string): Promise<void>;
   settings(): PanelSettings;
-  save(panel: CapturePanel, format?: 'pcapng' | 'pcap'): Promise<void>;
+  /** Asks which packets and where, writes them; the count written, undefined when cancelled or failed. */
+  save(panel: CapturePanel, format?: 'pcapng' | 'pcap'): Promise<number | undefined>;
   openInWireshark(panel: CapturePanel): Promise<void>;
   onDidChangeCapture(panel: CapturePanel): void;
   /** A line for the Packet Capture output channel. */
@@ -51,6 +58,8 @@ export class CapturePanel implements vscode.Disposable {
   live?: LiveCapture;
   /** The file this capture was read from or last saved to. */
   file?: vscode.Uri;
+  /** The packet selected in the webview (its number), for Save → Selected. */
+  selectedNumber?: number;
   private state: PanelState;
   private ready = false;
   private readonly queued: HostMessage[] = [];
@@ -106,6 +115,22 @@ export class CapturePanel implements vscode.Disposable {
 
   get status(): CaptureStatus {
     return this.state.status;
+  }
+
+  /** Why the capture or file is in its status (shown in the panel). */
+  get message(): string | undefined {
+    return this.state.message;
+  }
+
+  /** The target of the capture running in this panel, while one runs. */
+  get runningTarget(): string | undefined {
+    const running = this.status === 'starting' || this.status === 'capturing' || this.status === 'stopping';
+    return running ? this.state.capture?.target : undefined;
+  }
+
+  /** What a command chose for the next capture, until one starts. */
+  get chosen(): CaptureChoice | undefined {
+    return this.state.chosen;
   }
 
   /** Subscribes to packet arrivals (Wireshark's live pipe); returns an unsubscribe function. */
@@ -168,6 +193,10 @@ export class CapturePanel implements vscode.Disposable {
       this.refreshTargets();
       return target?.info ?? null;
     },
+    removeSshHost: async ({ target }) => {
+      await this.host.removeSshHost(target);
+      this.refreshTargets();
+    },
     stopCapture: () => this.stop(),
     setCaptureFilter: async ({ filter }) => {
       parseFilter(filter); // a FilterError reaches the panel before the agent is asked
@@ -178,7 +207,14 @@ export class CapturePanel implements vscode.Disposable {
     },
     getRows: ({ start, count }) => this.rows(start, count),
     getDetail: ({ index }) => this.detail(index),
-    setDisplayFilter: ({ text }) => this.setDisplayFilter(text),
+    setDisplayFilter: ({ text, textSearch }) => this.setDisplayFilter(text, textSearch),
+    rowOf: async ({ number }) => {
+      const row = (await this.view.rowOf(number)) ?? null;
+      return { row, rows: this.view.rows };
+    },
+    selectPacket: ({ number }) => {
+      this.selectedNumber = number;
+    },
     followConversation: ({ index }) => {
       const number = this.view.numberAt(index);
       const p = number === undefined ? undefined : this.store.packet(number);
@@ -189,19 +225,15 @@ export class CapturePanel implements vscode.Disposable {
       this.emit('displayFilter', { text: filter });
       return { filter, rows };
     },
-    validateCaptureFilter: ({ filter }) => {
-      try {
-        return { ok: true, normalized: formatRules(parseFilter(filter)) };
-      } catch (e) {
-        return { ok: false, error: (e as Error).message };
-      }
+    validateCaptureFilter: ({ filter }) => checkCaptureFilter(filter),
+    saveCapture: async ({ format }) => {
+      await this.host.save(this, format);
     },
-    saveCapture: ({ format }) => this.host.save(this, format),
     openInWireshark: () => this.host.openInWireshark(this),
   };
 
-  /** Targets come and go (network namespaces): the picker shows the current ones. */
-  private refreshTargets(): void {
+  /** Targets come and go (network namespaces, SSH hosts): the picker shows the current ones. */
+  refreshTargets(): void {
     const targets = this.host.targets().map((t) => t.info);
     if (JSON.stringify(targets) === JSON.stringify(this.state.targets)) return;
     this.state.targets = targets;
@@ -255,20 +287,52 @@ export class CapturePanel implements vscode.Disposable {
     };
   }
 
-  setDisplayFilter(text: string): { mode: 'expression' | 'text' | 'none'; rows: number } {
-    const mode = this.view.setFilter(text);
+  setDisplayFilter(text: string, textSearch = false): { mode: 'expression' | 'text' | 'none'; rows: number } {
+    const mode = this.view.setFilter(text, textSearch);
     this.state.displayFilter = this.view.filterText;
+    this.state.textSearch = this.view.textSearch;
     this.pushCounters();
     return { mode, rows: this.view.rows };
   }
 
   // ---- capture
 
+  /** The file is read: its status and the one sentence about it (not a capture, damaged, empty). */
+  fileRead(status: 'stopped' | 'error', message?: string): void {
+    this.setStatus(status, message);
+  }
+
+  /** The packets "Save Capture As…" writes for `scope`, by number; undefined: every packet held. */
+  async exportNumbers(scope: ExportScope): Promise<Uint32Array | undefined> {
+    if (scope === 'all') return undefined;
+    if (scope === 'displayed') return this.view.shownNumbers();
+    const selected = this.selectedPacket();
+    return Uint32Array.from(selected === undefined ? [] : [selected]);
+  }
+
+  /** The selected packet's number while the store still holds it. */
+  selectedPacket(): number | undefined {
+    const n = this.selectedNumber;
+    return n !== undefined && this.store.packet(n) ? n : undefined;
+  }
+
   /** Fills the store from packets read elsewhere (a file), then refreshes the view. */
   loaded(): void {
     this.view.refresh();
     this.pushCounters();
     for (const l of this.packetListeners) l();
+  }
+
+  /**
+   * A command chose what to capture next ("List Interfaces" → an interface): the form selects it,
+   * ready to Start. False while a capture runs here (its form is locked).
+   */
+  choose(target: string, interfaces: string[]): boolean {
+    if (this.runningTarget !== undefined) return false;
+    this.refreshTargets();
+    this.state.chosen = { target, interfaces, seq: (this.state.chosen?.seq ?? 0) + 1 };
+    this.emit('state', this.state);
+    return true;
   }
 
   async start(params: StartParams): Promise<void> {
@@ -284,9 +348,11 @@ export class CapturePanel implements vscode.Disposable {
     this.view.dispose();
     this.store = new PacketStore(settings.limits);
     this.view = this.newView();
-    if (this.state.displayFilter) this.view.setFilter(this.state.displayFilter);
+    this.selectedNumber = undefined;
+    if (this.state.displayFilter) this.view.setFilter(this.state.displayFilter, this.state.textSearch);
     this.rate = { at: Date.now(), received: 0, perSecond: 0 };
     this.state.capture = params;
+    delete this.state.chosen; // the capture's own parameters say what the form shows from now on
     const live = new LiveCapture(
       target,
       { interfaces: params.interfaces, filter: params.filter, snaplen: params.snaplen ?? settings.snaplen },

@@ -4,6 +4,8 @@ import type { SegmentSnapshot } from './packet-store.js';
 export interface FilterJob {
   id: number;
   text: string;
+  /** Search the columns for the text instead of reading it as an expression. */
+  textSearch: boolean;
   /** Inclusive range of packet numbers to test. */
   from: number;
   to: number;

@@ -12,7 +12,7 @@ let latestJob = 0;
 
 function run(job: FilterJob): void {
   latestJob = job.id;
-  const filter = compileDisplayFilter(job.text);
+  const filter = compileDisplayFilter(job.text, { textSearch: job.textSearch });
   let segmentIndex = 0;
   let number = job.from;
 

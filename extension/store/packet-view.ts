@@ -40,6 +40,13 @@ export class WorkerFilterRunner implements FilterRunner {
 
 export type FilterMode = 'none' | 'expression' | 'text';
 
+/** Someone waiting for the filter to have judged every packet up to `number`. */
+interface Waiter {
+  number: number;
+  /** true: judged under the filter that was current when asked; false: that filter was replaced. */
+  resolve(judged: boolean): void;
+}
+
 export class PacketView {
   private mode: FilterMode = 'none';
   private text = '';
@@ -50,6 +57,8 @@ export class PacketView {
   private jobId = 0;
   private running = false;
   private seenEvicted = 0;
+  private waiters: Waiter[] = [];
+  private disposed = false;
   /** Changes whenever row indices shift; see CounterUpdate.generation. */
   generation = 0;
 
@@ -60,6 +69,11 @@ export class PacketView {
 
   get filterText(): string {
     return this.text;
+  }
+
+  /** True when the filter is a text search (the filter bar's toggle), not an expression. */
+  get textSearch(): boolean {
+    return this.mode === 'text';
   }
 
   get rows(): number {
@@ -76,9 +90,56 @@ export class PacketView {
     return this.mode === 'none' ? this.store.firstNumber + index : this.numbers[this.head + index];
   }
 
-  /** Applies a display filter to everything held. Throws DisplayFilterError for a bad expression. */
-  setFilter(text: string): FilterMode {
-    const mode = compileDisplayFilter(text).mode;
+  /** The row showing packet `number` once the filter has judged it; undefined when the view does
+   *  not hold it, or when the filter was replaced before judging it (the asker's view is gone). */
+  async rowOf(number: number): Promise<number | undefined> {
+    if (number > this.store.lastNumber || !(await this.judged(number))) return undefined;
+    return this.indexOf(number);
+  }
+
+  /** The packet numbers the view shows, in order, once the filter has judged every packet held now. */
+  async shownNumbers(): Promise<Uint32Array> {
+    const last = this.store.lastNumber;
+    while (!(await this.judged(last))); // a filter replaced meanwhile: wait for the new one
+    if (this.mode !== 'none') return this.numbers.slice(this.head, this.length);
+    const first = this.store.firstNumber;
+    return Uint32Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  }
+
+  private judged(number: number): Promise<boolean> {
+    // Disposed: nothing more will be judged, the view stays as it is.
+    if (this.disposed || this.mode === 'none' || this.testedUpTo >= number) return Promise.resolve(true);
+    return new Promise((resolve) => this.waiters.push({ number, resolve }));
+  }
+
+  /** Answers the waiters the filter has now judged for, or all of them when it was replaced. */
+  private wake(replaced: boolean): void {
+    if (this.waiters.length === 0) return;
+    this.waiters = this.waiters.filter((w) => {
+      if (!replaced && this.testedUpTo < w.number) return true;
+      w.resolve(!replaced);
+      return false;
+    });
+  }
+
+  private indexOf(number: number): number | undefined {
+    if (number < this.store.firstNumber || number > this.store.lastNumber) return undefined;
+    if (this.mode === 'none') return number - this.store.firstNumber;
+    let lo = this.head;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.numbers[mid]! < number) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.length && this.numbers[lo] === number ? lo - this.head : undefined;
+  }
+
+  /** Applies a display filter (or, with `textSearch`, a text search) to everything held. Throws
+   *  DisplayFilterError for a bad expression, and then keeps the filter it had. */
+  setFilter(text: string, textSearch = false): FilterMode {
+    const mode = compileDisplayFilter(text, { textSearch }).mode;
+    this.wake(true);
     this.mode = mode;
     this.text = mode === 'none' ? '' : text;
     this.length = 0;
@@ -99,12 +160,14 @@ export class PacketView {
       const first = this.store.firstNumber;
       while (this.head < this.length && this.numbers[this.head]! < first) this.head++;
       if (this.testedUpTo < first - 1) this.testedUpTo = first - 1;
+      this.wake(false);
     }
     if (this.mode === 'none' || this.running || this.testedUpTo >= this.store.lastNumber) return;
     this.running = true;
     const job: FilterJob = {
       id: this.jobId,
       text: this.text,
+      textSearch: this.mode === 'text',
       from: this.testedUpTo + 1,
       to: this.store.lastNumber,
       segments: this.store.snapshots(),
@@ -117,6 +180,7 @@ export class PacketView {
     if (reply.id !== this.jobId) return;
     this.append(reply.numbers);
     this.testedUpTo = reply.upTo;
+    this.wake(false);
     if (reply.done) {
       this.running = false;
       this.refresh();
@@ -146,6 +210,8 @@ export class PacketView {
   }
 
   dispose(): void {
+    this.disposed = true;
+    this.wake(true);
     this.runner.dispose();
   }
 }

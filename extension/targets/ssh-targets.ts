@@ -1,6 +1,6 @@
 // The SSH side of the target picker: hosts from the user's SSH config plus the ones added by hand,
 // the VS Code prompts SSH needs (host key, passphrase, password, sudo), and the commands that
-// manage hosts: Add SSH Host…, Remove Agent from Host….
+// manage hosts: Add SSH Host…, Remove SSH Host…, Remove Agent from Host….
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -34,17 +34,42 @@ export class SshTargets implements vscode.Disposable {
     const fromConfig = safeList(
       () => listConfiguredHosts(this.resolveOptions()),
       (m) => this.log(m),
-    );
-    const added = this.context.globalState.get<string[]>(ADDED_HOSTS_KEY, []);
+    ).map((h) => this.target(h, 'SSH config'));
+    const added = this.addedHosts().map((h) => this.target(h, 'SSH host'));
     const result: SshTarget[] = [];
-    for (const [text, description] of [
-      ...fromConfig.map((h) => [h, 'SSH config'] as const),
-      ...added.map((h) => [h, 'SSH host'] as const),
-    ]) {
-      const target = this.target(text, description);
-      if (target && !result.includes(target)) result.push(target);
+    for (const target of [...fromConfig, ...added]) {
+      if (!target || result.includes(target)) continue;
+      // Only a host added here can be forgotten here: one from the SSH config comes back with the file.
+      if (fromConfig.includes(target)) delete target.info.removable;
+      else target.info.removable = true;
+      result.push(target);
     }
     return result;
+  }
+
+  /** What Add SSH Host… stored, as typed. */
+  private addedHosts(): string[] {
+    return this.context.globalState.get<string[]>(ADDED_HOSTS_KEY, []);
+  }
+
+  /** Adds `text` (user@host[:port]) to the hosts added by hand; its target. */
+  async remember(text: string): Promise<SshTarget | undefined> {
+    const added = this.addedHosts();
+    if (!added.includes(text)) await this.context.globalState.update(ADDED_HOSTS_KEY, [...added, text]);
+    return this.target(text, 'SSH host');
+  }
+
+  /** Forgets a host added with Add SSH Host… (its connection closes); false when `id` is not one. */
+  async forget(id: string): Promise<boolean> {
+    const added = this.addedHosts();
+    const kept = added.filter((text) => this.target(text, 'SSH host')?.info.id !== id);
+    if (kept.length === added.length) return false;
+    await this.context.globalState.update(ADDED_HOSTS_KEY, kept);
+    if (!this.list().some((t) => t.info.id === id)) {
+      this.targets.get(id)?.dispose();
+      this.targets.delete(id);
+    }
+    return true;
   }
 
   private target(text: string, description: string): SshTarget | undefined {
@@ -79,10 +104,7 @@ export class SshTargets implements vscode.Disposable {
         }
       },
     });
-    if (!text) return undefined;
-    const added = this.context.globalState.get<string[]>(ADDED_HOSTS_KEY, []);
-    if (!added.includes(text.trim())) await this.context.globalState.update(ADDED_HOSTS_KEY, [...added, text.trim()]);
-    return this.target(text.trim(), 'SSH host');
+    return text ? this.remember(text.trim()) : undefined;
   }
 
   /** Picks an SSH host (or adds one); undefined when the user cancels. */

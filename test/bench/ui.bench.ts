@@ -108,9 +108,15 @@ async function displayFilter(bytes: Uint8Array): Promise<void> {
   const store = new PacketStore({ maxPackets: 2_000_000, maxBytes: 2 ** 31, whenFull: 'drop-oldest' });
   new StoreIngest(store).push(bytes);
   const view = new PacketView(store, new WorkerFilterRunner(WORKER));
-  for (const filter of ['dns', 'tcp.port == 443 || udp.port == 53', 'example']) {
+  // [filter, text search (the filter bar's toggle)]
+  const filters = [
+    ['dns', false],
+    ['tcp.port == 443 || udp.port == 53', false],
+    ['example', true],
+  ] as const;
+  for (const [filter, textSearch] of filters) {
     const t0 = performance.now();
-    view.setFilter(filter);
+    view.setFilter(filter, textSearch);
     while (view.filtering) await sleep(20);
     console.log(
       `3. display filter "${filter}" over ${store.held.toLocaleString()} packets: ${((performance.now() - t0) / 1000).toFixed(2)} s in the worker, ${view.rows.toLocaleString()} rows`,

@@ -3,9 +3,11 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { suite, test } from 'mocha';
 import * as vscode from 'vscode';
+import type { CommandPrompts } from '../../extension/capture-manager.js';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import { until } from './helpers/until.js';
 
@@ -91,6 +93,103 @@ suite('settings: what a workspace may not choose', () => {
       restore();
       // Later tests capture with the default snaplen: wait until the workspace's value is gone.
       await until('the workspace settings to be forgotten', () => snaplen() !== 4242);
+    }
+  });
+});
+
+/** Answers the commands' QuickPicks with `answer`, recording what was offered, for the length of `run`. */
+async function answeringPicks<R>(
+  api: PacketCaptureApi,
+  answer: (labels: string[]) => string | undefined,
+  run: () => Thenable<R>,
+): Promise<{ result: R; asked: { title?: string; labels: string[] }[] }> {
+  const prompts = api.manager.prompts;
+  const asked: { title?: string; labels: string[] }[] = [];
+  const pick: CommandPrompts['pick'] = async (items, options) => {
+    const labels = items.map((i) => i.label);
+    asked.push({ title: options.title, labels });
+    const label = answer(labels);
+    return items.find((i) => i.label === label);
+  };
+  api.manager.prompts = { ...prompts, pick };
+  try {
+    return { result: await run(), asked };
+  } finally {
+    api.manager.prompts = prompts;
+  }
+}
+
+suite('List Interfaces and Remove SSH Host', () => {
+  test('"List Interfaces": picking an interface opens the capture panel with it chosen, ready to Start', async () => {
+    const api = (await extension().activate()) as PacketCaptureApi;
+    const { asked } = await answeringPicks(
+      api,
+      () => 'lo',
+      () => vscode.commands.executeCommand('packetCapture.listInterfaces'),
+    );
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0]?.title, 'Packet Capture: interfaces on this machine');
+    assert.ok(asked[0]?.labels.includes('lo'), `lo among ${asked[0]?.labels.join(', ')}`);
+    const panel = await until('the live panel', () =>
+      api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'),
+    );
+    assert.deepEqual(
+      { target: panel.chosen?.target, interfaces: panel.chosen?.interfaces },
+      { target: 'local', interfaces: ['lo'] },
+    );
+    // Ctrl+F reaches the page (the filter bar's text search) only while the webview has no find widget.
+    assert.notEqual(panel.webviewPanel.options.enableFindWidget, true);
+    panel.webviewPanel.dispose();
+    await panel.onDidDispose;
+  });
+
+  test('"Remove SSH Host…" offers only the hosts added by hand, and removes the one chosen', async () => {
+    const api = (await extension().activate()) as PacketCaptureApi;
+    const ssh = api.manager.ssh;
+    for (const t of ssh.list().filter((t) => t.info.removable)) await ssh.forget(t.info.id); // none added yet
+    const ids = () => api.manager.targets().map((t) => t.info.id);
+
+    // None added: the command says so (an information message) without asking anything.
+    const none = await answeringPicks(
+      api,
+      () => undefined,
+      () => vscode.commands.executeCommand<string | undefined>('packetCapture.removeSshHost'),
+    );
+    assert.equal(none.result, undefined);
+    assert.deepEqual(none.asked, []);
+
+    // A host of the SSH config, and one added with Add SSH Host…
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-exthost-sshconfig-'));
+    const configFile = path.join(scratch, 'config');
+    fs.writeFileSync(configFile, 'Host from-the-config\n  HostName 127.0.0.1\n');
+    const settings = vscode.workspace.getConfiguration('packetCapture.ssh');
+    await settings.update('configFile', configFile, vscode.ConfigurationTarget.Global);
+    try {
+      await until('the SSH config host among the targets', () => ids().includes('ssh:from-the-config'));
+      const added = await ssh.remember('tester@removable.example.test:2222');
+      assert.ok(added);
+      const id = added.info.id;
+      const listed = api.manager.targets().find((t) => t.info.id === id);
+      assert.equal(listed?.info.removable, true, 'an added host is removable');
+      assert.equal(
+        api.manager.targets().find((t) => t.info.id === 'ssh:from-the-config')?.info.removable,
+        undefined,
+        'a host of the SSH config is not',
+      );
+      await assert.rejects(api.manager.removeSshHost('ssh:from-the-config'), /was not added with "Add SSH Host…"/);
+
+      const removal = await answeringPicks(
+        api,
+        (labels) => labels[0],
+        () => vscode.commands.executeCommand<string | undefined>('packetCapture.removeSshHost'),
+      );
+      assert.deepEqual(removal.asked, [{ title: 'Packet Capture: Remove SSH Host', labels: [added.info.label] }]);
+      assert.equal(removal.result, id);
+      assert.ok(!ids().includes(id), `${id} still in ${ids().join(', ')}`);
+      assert.ok(ids().includes('ssh:from-the-config'));
+    } finally {
+      await settings.update('configFile', undefined, vscode.ConfigurationTarget.Global);
+      fs.rmSync(scratch, { recursive: true, force: true });
     }
   });
 });

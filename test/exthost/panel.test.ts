@@ -167,7 +167,36 @@ suite('capture panel: local target, real agent, real kernel', () => {
       await until('the new wiresharkPath', () => api.manager.wiresharkPath === fakeWireshark.program);
       panel.webviewPanel.reveal();
       await until('the stopped live panel to be the current one', () => api.manager.current === panel);
-      await vscode.commands.executeCommand('packetCapture.openInWireshark');
+      // code-server shows this window in a browser: Wireshark would start on the extension's machine,
+      // and the command says so first (answered here: a modal cannot be driven from the extension host).
+      const asked: string[] = [];
+      const prompts = api.manager.prompts;
+      const answering = (answer: boolean) => {
+        api.manager.prompts = {
+          ...prompts,
+          confirm: async (message) => {
+            asked.push(message);
+            return answer;
+          },
+        };
+      };
+      try {
+        answering(false);
+        await vscode.commands.executeCommand('packetCapture.openInWireshark');
+        assert.equal(fakeWireshark.args(), undefined, 'Cancel: nothing started');
+        answering(true);
+        await vscode.commands.executeCommand('packetCapture.openInWireshark');
+      } finally {
+        api.manager.prompts = prompts;
+      }
+      assert.equal(asked.length, 2);
+      for (const message of asked) {
+        assert.ok(message.startsWith('Wireshark starts on '), message);
+        assert.ok(
+          message.endsWith(`${os.hostname()} (where this window's extension runs), not on this computer.`),
+          message,
+        );
+      }
       const args = await until('the program to be run', fakeWireshark.args);
       assert.equal(args.length, 2, `arguments: ${args.join(' ')}`);
       assert.equal(args[0], '-r');
@@ -184,6 +213,91 @@ suite('capture panel: local target, real agent, real kernel', () => {
       await wireshark.update('wiresharkPath', undefined, vscode.ConfigurationTarget.Global);
       fakeWireshark.remove();
     }
+  });
+});
+
+suite('capture files and "Save Capture As…"', () => {
+  let api: PacketCaptureApi;
+  let fixture: string;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-exthost-files-'));
+
+  suiteSetup(async () => {
+    const ext = vscode.extensions.getExtension<PacketCaptureApi>(ID)!;
+    api = (await ext.activate())!;
+    fixture = path.join(ext.extensionPath, 'test', 'fixtures', 'tcpdump-tests', 'eapon1.pcap'); // 114 packets, 66 UDP
+  });
+
+  suiteTeardown(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  /** Opens `file` in the capture-file editor; its panel once the file is read. */
+  async function openFile(file: string): Promise<CapturePanel> {
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), 'packetCapture.captureFile');
+    return until(`${path.basename(file)} read`, () =>
+      api.manager.openPanels.find((p) => p.file?.fsPath === file && p.status !== 'idle'),
+    );
+  }
+
+  test('a file that is not a capture says so in its editor; a damaged one keeps what it could read', async () => {
+    const garbage = path.join(scratch, 'notes.pcap');
+    fs.writeFileSync(garbage, 'These are my notes, not packets.\n');
+    const notCapture = await openFile(garbage);
+    assert.equal(notCapture.status, 'error');
+    assert.equal(notCapture.message, 'notes.pcap is not a pcap or pcapng file.');
+    notCapture.webviewPanel.dispose();
+
+    const bytes = fs.readFileSync(fixture);
+    const cut = path.join(scratch, 'cut.pcap');
+    fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const damaged = await openFile(cut);
+    assert.equal(damaged.status, 'error');
+    assert.match(
+      damaged.message ?? '',
+      /^cut\.pcap is damaged at byte [\d,]+: .* The \d+ packets that could be read are shown\.$/,
+    );
+    assert.ok(damaged.store.held > 0);
+    damaged.webviewPanel.dispose();
+  });
+
+  test('"Save Capture As…" asks which packets, offers pcapng and pcap, and writes what was chosen', async () => {
+    const panel = await openFile(fixture);
+    assert.equal(panel.status, 'stopped');
+    assert.equal(panel.message, undefined);
+    panel.setDisplayFilter('udp');
+    await until('the display filter over the file', () => !panel.view.filtering);
+    await panel.receive({ type: 'request', id: 1, method: 'selectPacket', params: { number: 5 } });
+
+    // The two questions are answered here (a QuickPick and a save dialog cannot be driven from the
+    // extension host); what they were asked is recorded.
+    const asked: { labels: string[]; filters?: Record<string, string[]> } = { labels: [] };
+    const target = path.join(scratch, 'udp.pcap');
+    const prompts = api.manager.savePrompts;
+    api.manager.savePrompts = {
+      pickScope: async (choices) => {
+        asked.labels = choices.map((c) => c.label);
+        return 'displayed';
+      },
+      saveUri: async (options) => {
+        asked.filters = options.filters;
+        return vscode.Uri.file(target);
+      },
+    };
+    try {
+      panel.webviewPanel.reveal();
+      await until('the file panel to be the current one', () => api.manager.current === panel);
+      const count = await vscode.commands.executeCommand<number | undefined>('packetCapture.saveCaptureAs');
+      assert.equal(count, 66);
+    } finally {
+      api.manager.savePrompts = prompts;
+    }
+    assert.deepEqual(asked.labels, ['All (114)', 'Displayed (66)', 'Selected (1)']);
+    assert.deepEqual(Object.values(asked.filters ?? {}), [['pcapng'], ['pcap']]);
+    assert.equal(packetsIn(target), 66);
+    assert.match(
+      execFileSync('capinfos', ['-t', target], { encoding: 'utf8' }),
+      /File type:\s+Wireshark\/tcpdump\/\.\.\. - pcap/,
+    );
+    assert.equal(fs.statSync(target).mode & 0o777, 0o600);
+    panel.webviewPanel.dispose();
   });
 });
 

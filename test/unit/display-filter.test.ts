@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 
 import { decodePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
-import { compileDisplayFilter, DisplayFilterError } from '../../packet/display-filter.js';
+import { compileDisplayFilter, DisplayFilterError, type DisplayFilterOptions } from '../../packet/display-filter.js';
 import {
   arp,
   concat,
@@ -149,8 +149,8 @@ const packets: { name: string; p: DecodedPacket; length: number }[] = frames.map
   length: b.length,
 }));
 
-function matching(filter: string): string[] {
-  const f = compileDisplayFilter(filter);
+function matching(filter: string, options: DisplayFilterOptions = {}): string[] {
+  const f = compileDisplayFilter(filter, options);
   return packets.filter((x, i) => f.match(x.p, { number: i + 1, length: x.length })).map((x) => x.name);
 }
 
@@ -298,30 +298,39 @@ describe('display filter: text and none', () => {
     }
   });
 
-  it('free text searches Source, Destination, Protocol and Info, case-insensitively', () => {
-    assert.equal(compileDisplayFilter('GET /index').mode, 'text');
-    assert.deepEqual(matching('GET /index'), ['get']);
-    assert.deepEqual(matching('get /INDEX'), ['get']);
-    assert.equal(compileDisplayFilter('example.org').mode, 'text');
-    assert.deepEqual(matching('example.org'), ['query', 'answer']);
-    assert.deepEqual(matching('8.8.8.8'), ['query', 'answer'], 'addresses are in Source/Destination');
-    assert.deepEqual(matching('TLSv1'), ['tls'], 'protocol column');
-    assert.deepEqual(matching('Who has'), ['arp']);
-    assert.deepEqual(matching('a.b(c'), []);
-    assert.deepEqual(matching('"tcp port"'), [], 'a quoted string is a text search');
-    assert.equal(compileDisplayFilter('"tcp port"').mode, 'text');
+  const text = { textSearch: true };
+
+  it('text search searches Source, Destination, Protocol and Info, case-insensitively', () => {
+    assert.equal(compileDisplayFilter('GET /index', text).mode, 'text');
+    assert.deepEqual(matching('GET /index', text), ['get']);
+    assert.deepEqual(matching('get /INDEX', text), ['get']);
+    assert.equal(compileDisplayFilter('example.org', text).mode, 'text');
+    assert.deepEqual(matching('example.org', text), ['query', 'answer']);
+    assert.deepEqual(matching('8.8.8.8', text), ['query', 'answer'], 'addresses are in Source/Destination');
+    assert.deepEqual(matching('TLSv1', text), ['tls'], 'protocol column');
+    assert.deepEqual(matching('Who has', text), ['arp']);
+    assert.deepEqual(matching('a.b(c', text), []);
+    assert.equal(compileDisplayFilter('   ', text).mode, 'none');
+  });
+
+  it('text search takes the whole text, even one that reads as an expression', () => {
+    assert.equal(compileDisplayFilter('tcp', text).mode, 'text');
+    assert.deepEqual(matching('tcp'), ['syn', 'get', 'tls']);
+    assert.deepEqual(matching('tcp', text), ['syn'], 'the rows whose columns say TCP, not every TCP packet');
+    assert.deepEqual(matching('frame.len > 100', text), []);
+    assert.deepEqual(matching('"tcp port"', text), [], 'quotes are searched for too');
+  });
+
+  it('outside text search, text is never searched: what does not parse is an error', () => {
+    for (const s of ['GET /index', 'Client Hello', 'example.org', '"tcp port"', 'Who has', 'a.b(c'])
+      assert.throws(() => compileDisplayFilter(s), DisplayFilterError, s);
   });
 });
 
 describe('display filter: what it needs', () => {
   it('needsTree is false when the summary and the meta are enough', () => {
-    for (const f of [
-      '',
-      'GET /x',
-      'info contains "GET"',
-      'frame.len > 10 && frame.number < 5',
-      '_ws.col.protocol == "DNS"',
-    ])
+    assert.equal(compileDisplayFilter('GET /x', { textSearch: true }).needsTree, false);
+    for (const f of ['', 'info contains "GET"', 'frame.len > 10 && frame.number < 5', '_ws.col.protocol == "DNS"'])
       assert.equal(compileDisplayFilter(f).needsTree, false, f);
     for (const f of ['tcp', 'ip.addr == 10.0.0.1', 'frame.len > 10 && udp'])
       assert.equal(compileDisplayFilter(f).needsTree, true, f);
@@ -342,7 +351,7 @@ describe('display filter: what it needs', () => {
 describe('display filter: errors', () => {
   it('an unknown field, with its position', () => {
     const e = error('tcp.prot == 80');
-    assert.equal(e.message, '"tcp.prot" is neither a field nor a protocol name (column 1)');
+    assert.equal(e.message, '"tcp.prot" is neither a field nor a protocol name (column 1). Did you mean tcp.port?');
     assert.deepEqual([e.position, e.length], [0, 8]);
     assert.equal(error('tcp && tcp.prot == 80').position, 7);
   });
@@ -350,6 +359,7 @@ describe('display filter: errors', () => {
   it('syntax errors point at the token', () => {
     assert.equal(error('tcp.port == ').message, 'unexpected end of filter, expected a value (column 13)');
     assert.equal(error('(tcp').message, 'unexpected end of filter, expected ")" (column 5)');
+    assert.equal(error('!(tcp').message, 'unexpected end of filter, expected ")" (column 6)');
     assert.equal(error('tcp.port == 80 )').position, 15);
     assert.equal(error('tcp and or udp').position, 8);
     assert.equal(error('tcp.port == "80').message, 'unterminated string (column 13)');

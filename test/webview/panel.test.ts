@@ -574,12 +574,17 @@ test('display filter: expression, text search, error; follow conversation', { sk
   // The Shown counter changes with the rows themselves, not with a later counters message.
   assert.equal(await page.locator('.sb-item', { hasText: 'Shown' }).locator('.sb-value').textContent(), '16,667');
 
+  // Text search is a mode of its own: the toggle in the bar.
+  const textToggle = page.locator('vscode-toolbar-button.tb-text-toggle');
+  await textToggle.click();
   await filter.fill('Client Hello');
   await waitForFilteredView(page, 'text search', { infoIncludes: 'Client Hello' });
+  await textToggle.click();
 
   await filter.fill('tcp.port == ');
-  await page.waitForFunction(() => document.querySelector('.tb-mode')?.textContent === 'error');
-  assert.match((await page.locator('.tb-message').textContent()) ?? '', /near column/);
+  await page.waitForFunction(() => document.querySelector('.tb-message')?.textContent?.includes('(column 13)'));
+  assert.equal(await page.locator('.tb-mode').textContent(), 'error');
+  assert.match((await page.locator('.tb-message').textContent()) ?? '', /expected a value \(column 13\)/);
   assert.ok(await page.locator('vscode-textfield.tb-filter[invalid]').count());
   await page.screenshot({ path: join(RESULTS, 'filter-error-dark.png') });
 
@@ -619,6 +624,85 @@ test('display filter: expression, text search, error; follow conversation', { sk
   await close(w);
 });
 
+test('display filter: a mistyped filter turns the bar red with the likely fix; text search is a toggle', {
+  skip,
+}, async () => {
+  const w = await open('rows=100000');
+  const { page } = w;
+  const filter = page.locator('vscode-textfield.tb-filter input');
+  const textToggle = page.locator('vscode-toolbar-button.tb-text-toggle');
+  assert.equal(await textToggle.getAttribute('title'), 'Search packet text (Aa)');
+  /** Waits for the error line to match, then checks the bar is red (the theme's error background). */
+  const shownError = async (expected: RegExp) => {
+    await page.waitForFunction((source) => {
+      const message = document.querySelector<HTMLElement>('.tb-message');
+      return message?.hidden === false && new RegExp(source).test(message.textContent ?? '');
+    }, expected.source);
+    assert.equal(await page.locator('.tb-mode').textContent(), 'error');
+    const [bar, errorBackground] = await page.evaluate(() => {
+      const probe = document.createElement('div');
+      probe.style.backgroundColor = 'var(--vscode-inputValidation-errorBackground)';
+      document.body.append(probe);
+      const colors = [
+        getComputedStyle(document.querySelector('vscode-textfield.tb-filter')!).backgroundColor,
+        getComputedStyle(probe).backgroundColor,
+      ];
+      probe.remove();
+      return colors;
+    });
+    assert.equal(bar, errorBackground, 'the filter bar is red');
+  };
+
+  // What the issue saw silently searched as text: each is an error with the likely fix.
+  await filter.fill('port 80');
+  await shownError(/This is a capture filter; as a display filter: tcp\.port == 80 \|\| udp\.port == 80$/);
+  await page.screenshot({ path: join(RESULTS, 'filter-hint-dark.png') });
+  await filter.fill('rame.len > 100');
+  await shownError(/Did you mean frame\.len\?$/);
+  await filter.fill('ip.addr = 198.18.95.1');
+  await shownError(/To compare, use "==": ip\.addr == 198\.18\.95\.1$/);
+  // Plain words are no expression either: the error points at the toggle.
+  await filter.fill('Client Hello');
+  await shownError(/turn on text search/);
+
+  // The toggle: the same words are now searched for, and the bar says so.
+  await textToggle.click();
+  await waitForFilteredView(page, 'text search', { infoIncludes: 'Client Hello' });
+  assert.equal(await page.locator('.tb-message').isHidden(), true);
+  assert.equal(await page.locator('vscode-textfield.tb-filter[invalid]').count(), 0);
+  assert.equal(await textToggle.evaluate((t) => (t as HTMLElement & { checked: boolean }).checked), true);
+  assert.equal(await textToggle.locator('button').getAttribute('aria-checked'), 'true');
+  assert.match(
+    await page
+      .locator('vscode-textfield.tb-filter')
+      .evaluate((f) => (f as HTMLElement & { placeholder: string }).placeholder),
+    /^Search packet text/,
+  );
+
+  // Off again: an expression again.
+  await textToggle.click();
+  await filter.fill('dns');
+  await waitForFilteredView(page, 'expression', { protocols: ['DNS'] });
+  assert.equal(await textToggle.evaluate((t) => (t as HTMLElement & { checked: boolean }).checked), false);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('capture form: a display filter typed as a capture filter gets its capture-filter equivalent', {
+  skip,
+}, async () => {
+  const w = await open('rows=0');
+  const { page } = w;
+  await page.locator('vscode-textfield.cf-filter input').fill('tcp.port == 80');
+  await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('error'));
+  assert.match(
+    (await page.locator('.cf-message').textContent()) ?? '',
+    /This is a display filter; as a capture filter: tcp port 80$/,
+  );
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('capture form: the builder writes the filter, validation inline, start and stop', { skip }, async () => {
   const w = await open('rows=0');
   const { page } = w;
@@ -652,7 +736,7 @@ test('capture form: the builder writes the filter, validation inline, start and 
   );
   await page.locator('vscode-textfield.cf-filter input').fill('tcp and bogus 1');
   await page.waitForFunction(() => document.querySelector('.cf-message')?.classList.contains('error'));
-  assert.match((await page.locator('.cf-message').textContent()) ?? '', /Unexpected "bogus"/);
+  assert.match((await page.locator('.cf-message').textContent()) ?? '', /"bogus" at 8 needs a keyword/);
   assert.ok(
     await page
       .locator('vscode-button', { hasText: 'Start' })
@@ -747,12 +831,230 @@ test('target picker: "Add SSH host…" asks the host, then selects the new targe
   await close(w);
 });
 
+/** The picker's entries, as shown. */
+function targetOptions(page: Page): Promise<(string | null)[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('vscode-single-select[aria-label="Capture target"] vscode-option')).map(
+      (o) => o.textContent,
+    ),
+  );
+}
+
+test('target picker: an added SSH host has a Remove button; removing it selects another target', {
+  skip,
+}, async () => {
+  const w = await open('rows=0');
+  const { page } = w;
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
+  const remove = page.locator('vscode-button.cf-remove-host');
+  assert.equal(await remove.isHidden(), true, 'this machine cannot be removed');
+  const select = page.locator('vscode-single-select[aria-label="Capture target"]');
+  await select.click();
+  await select.locator('.options [role=option]', { hasText: 'Add SSH host…' }).click();
+  await remove.waitFor({ state: 'visible' });
+  assert.equal(
+    await remove.getAttribute('title'),
+    'Remove dev@build.example.test from the targets (added with “Add SSH host…”)',
+  );
+
+  await remove.click();
+  await page.waitForFunction(
+    () =>
+      document.querySelector<HTMLElement & { value: string }>('vscode-single-select[aria-label="Capture target"]')
+        ?.value === 'local',
+  );
+  assert.deepEqual(await targetOptions(page), ['Local', 'Add SSH host…']);
+  await remove.waitFor({ state: 'hidden' });
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('"List Interfaces" → an interface: the form selects it, open and ready to Start', { skip }, async () => {
+  const w = await open('rows=0');
+  const { page } = w;
+  await page.waitForFunction(() => document.querySelectorAll('.cf-if-row').length === 4);
+  const checkedInterfaces = () =>
+    page.evaluate(() =>
+      Array.from(
+        document.querySelectorAll<HTMLElement & { label: string; checked: boolean }>('.cf-if-row vscode-checkbox'),
+      )
+        .filter((b) => b.checked)
+        .map((b) => b.label),
+    );
+  assert.deepEqual(await checkedInterfaces(), ['eth0'], 'the first interface that is up, before any choice');
+  const form = page.locator('.capture-form vscode-collapsible');
+  await form.evaluate((c) => {
+    (c as HTMLElement & { open: boolean }).open = false;
+  });
+
+  // What the real host does when "List Interfaces" is answered with lo (PanelState.chosen).
+  await page.evaluate(() =>
+    (window as unknown as { __dev: { fake: { choose(t: string, i: string[]): void } } }).__dev.fake.choose('local', [
+      'lo',
+    ]),
+  );
+  await page.waitForFunction(() => {
+    const boxes = Array.from(
+      document.querySelectorAll<HTMLElement & { label: string; checked: boolean }>('.cf-if-row vscode-checkbox'),
+    );
+    return (
+      boxes.length === 4 &&
+      boxes
+        .filter((b) => b.checked)
+        .map((b) => b.label)
+        .join() === 'lo'
+    );
+  });
+  assert.equal(await form.evaluate((c) => (c as HTMLElement & { open: boolean }).open), true, 'the form opens');
+  const start = page.locator('vscode-button', { hasText: 'Start' });
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll<HTMLElement & { disabled: boolean }>('vscode-button')).some(
+      (b) => b.textContent === 'Start' && !b.disabled,
+    ),
+  );
+  await start.click();
+  await page.waitForFunction(() => document.querySelector('.panel')?.getAttribute('data-status') === 'capturing');
+  assert.deepEqual(
+    await page.evaluate(
+      () =>
+        (window as unknown as { __dev: { fake: { initialState(): { capture?: unknown } } } }).__dev.fake.initialState()
+          .capture,
+    ),
+    { target: 'local', interfaces: ['lo'], filter: '' },
+    'Start captures on the chosen interface',
+  );
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('Ctrl+F (find packet) opens the filter bar in text search; Escape in the empty field leaves it', {
+  skip,
+}, async () => {
+  const w = await open('rows=100000');
+  const { page } = w;
+  const toggled = () =>
+    page
+      .locator('vscode-toolbar-button.tb-text-toggle')
+      .evaluate((t) => (t as HTMLElement & { checked: boolean }).checked);
+  const filterFocused = () => page.evaluate(() => document.activeElement?.classList.contains('tb-filter') === true);
+  assert.equal(await toggled(), false);
+  await page.locator('.packet-table').focus();
+  await page.keyboard.press('Control+f');
+  assert.equal(await toggled(), true, 'text search is on');
+  assert.equal(await filterFocused(), true, 'the filter field has the focus');
+  await page.keyboard.type('Client Hello');
+  await waitForFilteredView(page, 'text search', { infoIncludes: 'Client Hello' });
+
+  // Again from the table: still text search, and the text is selected, so typing replaces it.
+  await page.locator('.packet-table').focus();
+  await page.keyboard.press('Control+f');
+  assert.equal(await toggled(), true);
+  await page.keyboard.type('Standard query');
+  await waitForFilteredView(page, 'text search', { protocols: ['DNS'] });
+
+  // Escape clears the field, a second Escape leaves text search.
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(
+    () => document.querySelector<HTMLElement & { value: string }>('vscode-textfield.tb-filter')?.value === '',
+  );
+  assert.equal(await toggled(), true, 'the first Escape only clears the text');
+  await page.keyboard.press('Escape');
+  assert.equal(await toggled(), false, 'the second Escape, in the empty field, leaves text search');
+  assert.match(
+    await page
+      .locator('vscode-textfield.tb-filter')
+      .evaluate((f) => (f as HTMLElement & { placeholder: string }).placeholder),
+    /^Display filter/,
+  );
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('file mode hides the capture form', { skip }, async () => {
   const w = await open('rows=5000&mode=file');
   const { page } = w;
   assert.equal(await page.locator('.capture-form').isHidden(), true);
   assert.equal(await page.locator('vscode-button', { hasText: 'Start' }).isHidden(), true);
   assert.equal(await page.locator('.sb-status').textContent(), 'capture.pcapng');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+/** Whether the table follows the tail (the Auto-scroll toggle). */
+function following(page: Page): Promise<boolean> {
+  return page.evaluate(
+    () => (window as unknown as { __dev: { table(): { following: boolean } } }).__dev.table().following,
+  );
+}
+
+/** Waits until packet `number` is the selected row and on screen, its rows loaded. */
+async function waitForSelectedInView(page: Page, number: number): Promise<void> {
+  await page.waitForFunction((n) => {
+    const row = document.querySelector<HTMLElement>('.pt-row.selected:not([hidden])');
+    const viewport = document.querySelector('.pt-viewport')!.getBoundingClientRect();
+    const box = row?.getBoundingClientRect();
+    return (
+      row?.querySelector('.c-number')?.textContent === String(n) &&
+      box !== undefined &&
+      box.top >= viewport.top &&
+      box.bottom <= viewport.bottom
+    );
+  }, number);
+}
+
+test('a file opens at its first packet, with Auto-scroll off', { skip }, async () => {
+  const w = await open('rows=91&mode=file');
+  const { page } = w;
+  const rows = await shownRows(page);
+  assert.equal(rows[0]!.number, 1, `the first row shown is packet ${rows[0]!.number}`);
+  assert.equal(await following(page), false);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('a display filter change keeps the selected packet selected and in view; Auto-scroll stays off', {
+  skip,
+}, async () => {
+  const w = await open('rows=100000&status=stopped');
+  const { page } = w;
+  await scrollTo(page, 5000);
+  assert.equal(await following(page), false, 'scrolling up stopped following');
+  const row = await selectRow(page, 'DNS');
+  const filter = page.locator('vscode-textfield.tb-filter input');
+
+  await filter.fill('dns');
+  await waitForFilteredView(page, 'expression', { protocols: ['DNS'] });
+  await waitForSelectedInView(page, row.number!);
+  assert.equal(await following(page), false, 'applying a filter left Auto-scroll off');
+  assert.match(
+    (await page.locator('vscode-tree > vscode-tree-item > .dt-label').first().textContent()) ?? '',
+    new RegExp(`^Frame ${row.number}:`),
+  );
+
+  await filter.fill('');
+  await waitForSelectedInView(page, row.number!);
+  assert.equal(await following(page), false, 'clearing the filter left Auto-scroll off');
+
+  // A view without the packet (here: no packet at all, shorter than the screen): no selection,
+  // the tree and bytes say so, and Auto-scroll is still off.
+  await filter.fill('frame.len > 100000');
+  await page.waitForFunction(() =>
+    /not in this view/.test(document.querySelector('.dt-empty:not([hidden])')?.textContent ?? ''),
+  );
+  assert.equal(await page.locator('.pt-row.selected:not([hidden])').count(), 0);
+  assert.equal(await page.locator('.hx-line:not([hidden])').count(), 0, 'no bytes left in the hex view');
+  assert.equal(await following(page), false, 'a short view did not turn Auto-scroll on');
+  assert.equal(
+    await page.evaluate(() => (window as unknown as { __dev: { fake: { selected?: number } } }).__dev.fake.selected),
+    undefined,
+    'the host knows nothing is selected',
+  );
+  await filter.fill('');
+  await page.waitForFunction(
+    () => (document.querySelector('.pt-row:not([hidden]) .c-number')?.textContent ?? '') === '1',
+  );
+  assert.equal(await following(page), false);
   assert.deepEqual(w.problems, []);
   await close(w);
 });

@@ -3,6 +3,9 @@
 // million rows cost nothing), growing at a given rate to simulate a live capture, with evictions
 // beyond a limit, display filters, conversations, and requests that answer after a latency and
 // through structuredClone, as postMessage would.
+
+import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
+import { checkCaptureFilter } from '../../packet/filter.js';
 import type {
   CaptureStatus,
   CounterUpdate,
@@ -78,21 +81,6 @@ const INTERFACES: InterfaceInfo[] = [
   { name: 'veth<img src=x onerror=alert(5)>', up: true, loopback: false, addresses: [] },
 ];
 
-const CAPTURE_WORDS = new Set([
-  'tcp',
-  'udp',
-  'sctp',
-  'icmp',
-  'icmp6',
-  'and',
-  'or',
-  'not',
-  'inbound',
-  'outbound',
-  '(',
-  ')',
-]);
-
 export class FakeHost implements HostTransport {
   private readonly events = new EventHub();
   readonly options: FakeOptions;
@@ -106,6 +94,8 @@ export class FakeHost implements HostTransport {
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastTick = 0;
   private carry = 0;
+  /** The packet the panel says is selected (Save → Selected). */
+  selected: number | undefined;
   /** Requests answered, by method (the dev page shows them). */
   readonly calls: Partial<Record<RequestName, number>> = {};
 
@@ -167,6 +157,12 @@ export class FakeHost implements HostTransport {
   setStatus(status: CaptureStatus, message?: string): void {
     this.state = { ...this.state, status, ...(message ? { message } : {}) };
     if (!message) delete this.state.message;
+    this.emit('state', this.state);
+  }
+
+  /** As "List Interfaces" → an interface: the form selects it, ready to Start. */
+  choose(target: string, interfaces: string[]): void {
+    this.state.chosen = { target, interfaces, seq: (this.state.chosen?.seq ?? 0) + 1 };
     this.emit('state', this.state);
   }
 
@@ -244,36 +240,45 @@ export class FakeHost implements HostTransport {
     setTimeout(() => this.events.emit(name, copy), 0);
   }
 
-  private applyFilter(text: string): 'expression' | 'text' | 'none' {
+  /**
+   * Judges the filter with the real engine, so modes, errors and hints are the real host's; then
+   * picks the rows: the templates' columns for a text search, the simulated conversations,
+   * protocols and ports, or for any other expression the engine itself over one period of fake
+   * packets (fields that vary beyond the period, such as sequence numbers, are approximated).
+   */
+  private applyFilter(text: string, textSearch = false): 'expression' | 'text' | 'none' {
     const t = text.trim();
-    let mode: 'expression' | 'text' | 'none';
-    if (t === '') {
+    let compiled: CompiledDisplayFilter;
+    try {
+      compiled = compileDisplayFilter(text, { textSearch }); // untrimmed: the columns in errors are the real host's
+    } catch (e) {
+      throw new HostError(e instanceof Error ? e.message : String(e));
+    }
+    const mode = compiled.mode;
+    if (mode === 'none') {
       this.filter = EVERYTHING;
-      mode = 'none';
-    } else if (this.conversations.has(t)) {
-      this.filter = this.conversations.get(t)!;
-      mode = 'expression';
-    } else if (/^[a-z0-9]+$/i.test(t) && TEMPLATE_PROTOCOLS.some((p) => p.includes(t.toLowerCase()))) {
-      const offsets = TEMPLATE_PROTOCOLS.flatMap((p, slot) => (p.includes(t.toLowerCase()) ? [slot] : []));
-      this.filter = { period: TEMPLATES, offsets };
-      mode = 'expression';
-    } else if (/^tcp\.port\s*==\s*(\d+)$/.test(t)) {
-      const port = Number(/(\d+)$/.exec(t)![1]);
-      const offsets = [0, 1, 2, 5, 6, 9].filter((slot) => flowOf(slot)?.port === port);
-      this.filter = { period: TEMPLATES, offsets };
-      mode = 'expression';
-    } else if (/[=!<>&|()]/.test(t) || /^[a-z]+\.[a-z_.]+/i.test(t)) {
-      const at = t.search(/[=!<>&|()]/);
-      throw new HostError(
-        `"${t}" is neither a field this filter knows nor valid syntax (near column ${Math.max(1, at + 1)}).`,
-        'EFILTER',
-      );
-    } else {
+    } else if (mode === 'text') {
       const needle = t.toLowerCase();
       const offsets: number[] = [];
       for (let slot = 0; slot < TEMPLATES; slot++) if (searchableText(slot).includes(needle)) offsets.push(slot);
       this.filter = { period: TEMPLATES, offsets };
-      mode = 'text';
+    } else if (this.conversations.has(t)) {
+      this.filter = this.conversations.get(t)!;
+    } else if (/^[a-z0-9]+$/i.test(t) && TEMPLATE_PROTOCOLS.some((p) => p.includes(t.toLowerCase()))) {
+      const offsets = TEMPLATE_PROTOCOLS.flatMap((p, slot) => (p.includes(t.toLowerCase()) ? [slot] : []));
+      this.filter = { period: TEMPLATES, offsets };
+    } else if (/^tcp\.port\s*==\s*(\d+)$/.test(t)) {
+      const port = Number(/(\d+)$/.exec(t)![1]);
+      const offsets = [0, 1, 2, 5, 6, 9].filter((slot) => flowOf(slot)?.port === port);
+      this.filter = { period: TEMPLATES, offsets };
+    } else {
+      const period = TEMPLATES * CLIENTS;
+      const offsets: number[] = [];
+      for (let n = 0; n < period; n++) {
+        const d = detail(n);
+        if (compiled.match(d.decoded, { number: n + 1, length: d.length })) offsets.push(n);
+      }
+      this.filter = { period, offsets };
     }
     this.generation++;
     // As the real host's worker: "filtering" for a moment, then a counter update without it.
@@ -282,8 +287,15 @@ export class FakeHost implements HostTransport {
       this.filtering = false;
       this.pushCounters();
     }, 150);
-    this.state.displayFilter = t;
+    this.state.displayFilter = mode === 'none' ? '' : text;
+    this.state.textSearch = mode === 'text';
     return mode;
+  }
+
+  /** As the real host: a capture filter the kernel cannot take is refused before anything starts. */
+  private checkCaptureFilter(filter: string): void {
+    const check = checkCaptureFilter(filter);
+    if (!check.ok) throw new HostError(check.error);
   }
 
   private readonly handlers: { [M in RequestName]: (params: Requests[M]['params']) => Requests[M]['result'] } = {
@@ -298,20 +310,32 @@ export class FakeHost implements HostTransport {
         kind: 'ssh' as const,
         label: 'dev@build.example.test',
         description: 'SSH host',
+        removable: true,
       };
       if (!this.state.targets.some((t) => t.id === added.id)) this.state.targets = [...this.state.targets, added];
       this.emit('state', this.state);
       return added;
     },
+    // As the real host: only a host added by hand is forgotten; the picker gets the new list.
+    removeSshHost: ({ target }) => {
+      if (!this.state.targets.some((t) => t.id === target && t.removable))
+        throw new HostError(`${target.replace(/^ssh:/, '')} was not added with "Add SSH Host…".`);
+      if (this.state.capture?.target === target && this.state.status === 'capturing')
+        throw new HostError('A capture is running on this host: stop it before removing the host.');
+      this.state.targets = this.state.targets.filter((t) => t.id !== target);
+      this.emit('state', this.state);
+    },
     startCapture: (params: StartParams) => {
       if (this.state.status === 'capturing' || this.state.status === 'starting')
         throw new HostError('A capture is already running in this panel: stop it first.');
       if (params.interfaces.length === 0) throw new HostError('Choose at least one interface.');
+      this.checkCaptureFilter(params.filter);
       this.received = 0;
       this.evicted = 0;
       this.carry = 0;
       this.generation++;
       this.state.capture = params;
+      delete this.state.chosen;
       this.setStatus('starting');
       this.pushCounters();
       setTimeout(() => {
@@ -321,6 +345,7 @@ export class FakeHost implements HostTransport {
       }, 300);
     },
     setCaptureFilter: ({ filter }) => {
+      this.checkCaptureFilter(filter);
       if (this.state.status !== 'capturing' || !this.state.capture) throw new HostError('No capture is running.');
       this.state.capture = { ...this.state.capture, filter };
       this.setStatus('capturing');
@@ -344,10 +369,19 @@ export class FakeHost implements HostTransport {
         throw new HostError(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
       return detail(n);
     },
-    setDisplayFilter: ({ text }) => {
-      const mode = this.applyFilter(text);
+    setDisplayFilter: ({ text, textSearch }) => {
+      const mode = this.applyFilter(text, textSearch);
       this.pushCounters();
       return { mode, rows: this.rows() };
+    },
+    // As the real host: the packet's row in the current view, or null when the view does not hold it.
+    rowOf: ({ number }) => {
+      const n = number - 1;
+      const shown = n >= this.evicted && n < this.received && count(this.filter, n + 1) > count(this.filter, n);
+      return { row: shown ? count(this.filter, n) - count(this.filter, this.evicted) : null, rows: this.rows() };
+    },
+    selectPacket: ({ number }) => {
+      this.selected = number;
     },
     followConversation: ({ index }) => {
       const n = this.ordinal(index);
@@ -373,31 +407,7 @@ export class FakeHost implements HostTransport {
       this.emit('displayFilter', { text: filter });
       return { filter, rows: this.rows() };
     },
-    validateCaptureFilter: ({ filter }) => {
-      const pca = /^\s*(tcp|udp|sctp)\s*,\s*(\d{1,5})\s*$/i.exec(filter);
-      if (pca) return { ok: true, normalized: `${pca[1]!.toLowerCase()} port ${pca[2]}` };
-      const tokens = filter
-        .toLowerCase()
-        .replace(/([()])/g, ' $1 ')
-        .split(/\s+/)
-        .filter(Boolean);
-      for (let i = 0; i < tokens.length; i++) {
-        const t = tokens[i]!;
-        if (CAPTURE_WORDS.has(t)) continue;
-        if (
-          (t === 'port' && /^\d{1,5}$/.test(tokens[i + 1] ?? '') && Number(tokens[i + 1]) <= 65535) ||
-          ((t === 'host' || t === 'net') && tokens[i + 1])
-        ) {
-          i++;
-          continue;
-        }
-        return {
-          ok: false,
-          error: `Unexpected "${t}" (token ${i + 1}): expected a protocol, port N, host ADDR, net CIDR, inbound or outbound.`,
-        };
-      }
-      return { ok: true, normalized: tokens.join(' ') };
-    },
+    validateCaptureFilter: ({ filter }) => checkCaptureFilter(filter),
     saveCapture: () => undefined,
     openInWireshark: () => {
       throw new HostError('Wireshark was not found on PATH (fake host).', 'ENOENT');
