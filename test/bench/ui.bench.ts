@@ -16,6 +16,7 @@ import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-vie
 import { StoreIngest } from '../../extension/store/store-ingest.js';
 import { summarizePacket } from '../../packet/decode/index.js';
 import { benchCapture } from '../unit/fixtures/bench-decode.js';
+import { TABLE_COLUMN_FIELDS, tsharkFieldArgs } from '../unit/fixtures/tshark.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The bundled worker, as the extension runs it (npm run build). */
@@ -33,27 +34,7 @@ function wall(cmd: string, args: string[]): number {
 
 function decodeVersusTshark(file: string): void {
   const ours = wall('node', ['dist/tools/pcap-summary.js', file]);
-  const tshark = wall('tshark', [
-    '-r',
-    file,
-    '-n',
-    '-T',
-    'fields',
-    '-e',
-    'frame.number',
-    '-e',
-    'frame.time_relative',
-    '-e',
-    '_ws.col.Source',
-    '-e',
-    '_ws.col.Destination',
-    '-e',
-    '_ws.col.Protocol',
-    '-e',
-    'frame.len',
-    '-e',
-    '_ws.col.Info',
-  ]);
+  const tshark = wall('tshark', ['-r', file, '-n', '-T', 'fields', ...tsharkFieldArgs(TABLE_COLUMN_FIELDS)]);
   console.log(
     `1. summary decode of ${N.toLocaleString()} packets: pcap-summary ${ours.toFixed(2)} s, tshark -T fields ${tshark.toFixed(2)} s` +
       ` → ${(tshark / ours).toFixed(1)}× faster (goal ≥ 10×)`,

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { enhancedPacketSize } from '../../packet/pcapng.js';
 import { type Agent, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { assertClean, capinfosCount, fields } from './helpers/judge.js';
-import { createVethPair, type VethPair } from './helpers/netns.js';
+import { captureOnSideA, createVethPair, type VethPair } from './helpers/netns.js';
 import { udpOneWay } from './helpers/traffic.js';
 
 /** Size of a pcapng file's last block (its total length is the file's last 4 bytes). */
@@ -31,20 +31,7 @@ describe('budgets', () => {
   /** Starts an agent on vA with these extra arguments; returns it once attached. */
   async function start(name: string, extra: string[]): Promise<{ agent: Agent; file: string }> {
     const file = path.join(dir, name);
-    const agent = spawnAgent([
-      'capture',
-      '--netns',
-      pair.a.ns.name,
-      '-i',
-      pair.a.dev,
-      '-B',
-      '1024',
-      '-w',
-      file,
-      '--events',
-      'json',
-      ...extra,
-    ]);
+    const agent = spawnAgent(['capture', ...captureOnSideA(pair), '-w', file, '--events', 'json', ...extra]);
     await agent.started();
     return { agent, file };
   }

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Agent, capture, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { hasClsact, ourTcFilters, ourTcx, tcFilters } from './helpers/bpf.js';
 import { assertClean, count, counts } from './helpers/judge.js';
-import { createVethPair, type VethPair } from './helpers/netns.js';
+import { captureOnSideA, createVethPair, type VethPair } from './helpers/netns.js';
 import { udpEcho, udpOneWay } from './helpers/traffic.js';
 
 describe('clsact fallback', () => {
@@ -23,12 +23,7 @@ describe('clsact fallback', () => {
   after(() => pair?.destroy());
 
   const args = (extra: string[] = []) => [
-    '--netns',
-    pair.a.ns.name,
-    '-i',
-    pair.a.dev,
-    '-B',
-    '1024',
+    ...captureOnSideA(pair),
     '--attach-mode',
     'clsact',
     '-f',

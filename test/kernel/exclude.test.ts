@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaptureRun, captureMany, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { hasClsact, ourTcFilters, ourTcx } from './helpers/bpf.js';
 import { assertClean, counts, fields, readFile } from './helpers/judge.js';
-import { createVethPair, type VethPair } from './helpers/netns.js';
+import { captureOnSideA, createVethPair, type VethPair } from './helpers/netns.js';
 import { GENERATOR_TIMEOUT_MS, node, python, Tcpdump, tcpExchange, udpEcho, udpOneWay } from './helpers/traffic.js';
 
 /** Both directions of one connection, as the extension would exclude its SSH session. */
@@ -46,7 +46,7 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
   describe('a TCP mix over IPv4 and IPv6 (judged against tcpdump)', () => {
     let runs: Map<string, CaptureRun>;
     let ref: number[];
-    const base = () => ['--netns', pair.a.ns.name, '-i', pair.a.dev, '-B', '1024'];
+    const base = () => captureOnSideA(pair);
 
     before(async () => {
       const { a, b } = pair;
@@ -127,7 +127,7 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
 
   test('every fragment of an excluded series is left out (IPv4 and IPv6), the others captured whole', async () => {
     const { a, b } = pair;
-    const base = ['--netns', a.ns.name, '-i', a.dev, '-B', '1024', '--exclude', 'udp dst port 7000'];
+    const base = [...captureOnSideA(pair), '--exclude', 'udp dst port 7000'];
     const runs = await captureMany(
       [
         { name: 'frag-empty.pcapng', args: base },
@@ -172,12 +172,7 @@ describe('--exclude: packets of an excluded 5-tuple are never captured', () => {
     const file = path.join(dir, 'live.pcapng');
     const agent = spawnAgent([
       'capture',
-      '--netns',
-      a.ns.name,
-      '-i',
-      a.dev,
-      '-B',
-      '1024',
+      ...captureOnSideA(pair),
       '-f',
       'udp port 7000',
       '--exclude',

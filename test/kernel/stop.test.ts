@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Agent, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { heldBy, links, ourTcx, waitLinksGone } from './helpers/bpf.js';
 import { assertClean, capinfosCount, readFile } from './helpers/judge.js';
-import { createVethPair, type VethPair } from './helpers/netns.js';
+import { captureOnSideA, createVethPair, type VethPair } from './helpers/netns.js';
 import { GENERATOR_TIMEOUT_MS, node, udpOneWay } from './helpers/traffic.js';
 
 describe('stopping a capture', () => {
@@ -24,19 +24,7 @@ describe('stopping a capture', () => {
   /** An attached agent on vA, and the tcx links it holds (checked against the kernel's view). */
   async function start(name: string): Promise<{ agent: Agent; file: string; linkIds: number[] }> {
     const file = path.join(dir, name);
-    const agent = spawnAgent([
-      'capture',
-      '--netns',
-      pair.a.ns.name,
-      '-i',
-      pair.a.dev,
-      '-B',
-      '1024',
-      '-w',
-      file,
-      '--events',
-      'json',
-    ]);
+    const agent = spawnAgent(['capture', ...captureOnSideA(pair), '-w', file, '--events', 'json']);
     const started = await agent.started();
     assert.deepEqual(started.interfaces, [
       { name: pair.a.dev, ifindex: pair.a.ns.link(pair.a.dev).ifindex, mode: 'tcx' },

@@ -150,6 +150,11 @@ export function addAddresses(h: Host, prefix4 = 24, prefix6 = 64): void {
  * Two namespaces joined by a veth: vA (198.51.100.1, 2001:db8:100::1, 02:00:00:00:00:0a) and
  * vB (198.51.100.2, 2001:db8:100::2, 02:00:00:00:00:0b). Destroyed by destroy(), or at exit.
  */
+/** The agent's arguments for a capture on vA of a pair, with a 1 MiB ring buffer. */
+export function captureOnSideA(pair: VethPair): string[] {
+  return ['--netns', pair.a.ns.name, '-i', pair.a.dev, '-B', '1024'];
+}
+
 export async function createVethPair(options: VethOptions = {}): Promise<VethPair> {
   const tag = options.tag ?? 'v';
   const nsA = new Netns(uniqueName(`${tag}a`));
