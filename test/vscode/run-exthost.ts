@@ -19,52 +19,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import * as util from 'node:util';
-import { build } from 'esbuild';
 import type { ExthostResult } from '../exthost/index.js';
 import { ROOT, remoteUri, startCodeServer } from './code-server.js';
-import { glob } from './glob.js';
+import { buildExthostTests, EXTHOST_BUNDLE_DIR, loadConfig } from './exthost-bundle.js';
 import { launchBrowser } from './workbench.js';
 
-interface ExthostConfig {
-  extensionDevelopmentPath: string;
-  files: string;
-  mocha: Record<string, unknown>;
-}
-
-const SOURCES = 'test/exthost/**/*.test.ts';
-const OUT = path.join(ROOT, 'dist', 'test', 'exthost');
 const RESULTS = path.join(ROOT, 'test-results', 'exthost-results.json');
 /** Everything the workbench logged (the extension host's console included), kept after each run. */
 const WORKBENCH_LOG = path.join(ROOT, 'test-results', 'exthost-workbench.log');
 /** Workbench messages that are expected here (no internet, no GitHub sign-in) and only add noise. */
 const NOISE =
   /ENOTFOUND|authentication provider|^(Resolv|Creating a socket|Updating additional builtin|Creation of workbench contribution|Canceled)|^\s*$/;
-
-async function loadConfig(): Promise<ExthostConfig> {
-  const mod = (await import(pathToFileURL(path.join(ROOT, '.vscode-test.mjs')).href)) as { default: ExthostConfig };
-  return mod.default;
-}
-
-/** Bundles the entry and every test file into dist/test/exthost/ (cleaned first). */
-async function buildExthostTests(config: ExthostConfig): Promise<string[]> {
-  const tests = glob(SOURCES, ROOT);
-  rmSync(OUT, { recursive: true, force: true });
-  await build({
-    entryPoints: ['test/exthost/index.ts', ...tests].map((f) => path.join(ROOT, f)),
-    outdir: OUT,
-    outbase: path.join(ROOT, 'test', 'exthost'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['vscode', 'mocha'],
-    define: { __EXTHOST_FILES__: JSON.stringify(config.files), __MOCHA_OPTIONS__: JSON.stringify(config.mocha) },
-    logLevel: 'warning',
-  });
-  return tests;
-}
 
 interface ExthostRun {
   code: number | 'timeout';
@@ -110,7 +76,7 @@ async function runExthostTests({
       await page.exposeFunction('codeAutomationExit', (c: number) => exit(c));
       const payload: [string, string][] = [
         ['extensionDevelopmentPath', remoteUri(devPath)],
-        ['extensionTestsPath', remoteUri(path.join(OUT, 'index.js'))],
+        ['extensionTestsPath', remoteUri(path.join(EXTHOST_BUNDLE_DIR, 'index.js'))],
       ];
       await page.goto(server.workbenchUrl(folder, payload));
       let timer: NodeJS.Timeout | undefined;
