@@ -339,7 +339,9 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
       void vscode.window.showInformationMessage('Packet Capture: there are no packets to save.');
       return undefined;
     }
-    const scope = await this.savePrompts.pickScope(await exportChoices(panel));
+    const choices = await exportChoices(panel);
+    // One choice (all packets: no display filter, nothing selected) is no question.
+    const scope = choices.length === 1 ? choices[0]!.scope : await this.savePrompts.pickScope(choices);
     if (!scope) return undefined;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();

@@ -3,15 +3,17 @@
 // and hex → Save (tshark reads the file) → Stop. A packet carrying HTML shows as text only.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
-import { runCommand, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { quickPickRow, runCommand, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
 
 const PORT = 7000;
 const XSS = [`<img src=x onerror="document.title='pwned'">`, '<script>alert(1)</script>'];
+const PAYLOADS = ['hello 1', 'hello 2', 'hello 3', ...XSS];
+/** The datagrams the capture filter lets through. */
+const PACKETS = PAYLOADS.length;
 
 /** UDP datagrams with these payloads from namespace `ns` to host:port, in order. */
 function sendUdp(ns: string, host: string, port: number, payloads: string[]): void {
@@ -61,10 +63,12 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
       await start.click();
       await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 20_000 });
 
-      sendUdp(a.ns.name, b.ip4, PORT, ['hello 1', 'hello 2', 'hello 3', ...XSS]);
+      sendUdp(a.ns.name, b.ip4, PORT, PAYLOADS);
       sendUdp(a.ns.name, b.ip4, PORT + 1, ['not captured']);
-      await frame.locator('.pt-row[aria-rowindex] .c-number', { hasText: /^5$/ }).waitFor({ timeout: 20_000 });
-      assert.equal(await rowCount(frame), 5);
+      await frame
+        .locator('.pt-row[aria-rowindex] .c-number', { hasText: new RegExp(`^${PACKETS}$`) })
+        .waitFor({ timeout: 20_000 });
+      assert.equal(await rowCount(frame), PACKETS);
 
       const first = frame.locator('.pt-row[aria-rowindex]').first();
       const cells = (await first.locator('[role=gridcell]').allInnerTexts()).map((c) => c.trim());
@@ -98,6 +102,8 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
       // Save through VS Code's own (simple) save dialog: type the path, Enter.
       const saved = path.join(folder, 'ui-capture.pcapng');
       await frame.locator('vscode-button', { hasText: 'Save' }).click();
+      // Which packets (a row is selected, so All or Selected): all of them.
+      await quickPickRow(page, `All (${PACKETS})`).click();
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ timeout: 15_000 });
       // The dialog fills in its default path a moment after it opens: type ours after that.
@@ -112,18 +118,16 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
       await input.fill(saved);
       assert.equal(await input.inputValue(), saved);
       await input.press('Enter');
-      const deadline = Date.now() + 20_000;
-      while (!fs.existsSync(saved) || fs.statSync(saved).size === 0) {
-        if (Date.now() > deadline) throw new Error(`${saved} was not written`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      await new Promise((r) => setTimeout(r, 500)); // the write finishes after the file appears
+      // The confirmation comes once the file is written and closed.
+      await page
+        .locator('.notifications-toasts', { hasText: `Saved ${PACKETS} packets to ${saved}` })
+        .waitFor({ timeout: 20_000 });
       const read = execFileSync('tshark', ['-r', saved, '-T', 'fields', '-e', 'ip.src', '-e', 'udp.dstport'], {
         encoding: 'utf8',
       })
         .trim()
         .split('\n');
-      assert.deepEqual(read, Array(5).fill(`${a.ip4}\t${PORT}`));
+      assert.deepEqual(read, Array(PACKETS).fill(`${a.ip4}\t${PORT}`));
 
       await frame.locator('vscode-button', { hasText: 'Stop' }).click();
       await frame.locator('.sb-status', { hasText: /Stopped/i }).waitFor({ timeout: 20_000 });

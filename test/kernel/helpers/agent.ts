@@ -10,6 +10,30 @@ import { registerCleanup } from './cleanup.js';
 export const REPO = path.resolve(__dirname, '../../..');
 export const AGENT = path.join(REPO, 'bin', 'pcap-agent');
 
+let agentForNobody: string | undefined;
+
+/**
+ * The built agent where `nobody` can read it. A clone inside a private folder (mktemp -d makes
+ * 0700 ones) is closed to other users, so an unprivileged run starts a copy of dist/agent/ kept in
+ * a folder everyone can read, removed at exit.
+ */
+function agentReadableByAll(): string {
+  if (agentForNobody) return agentForNobody;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-agent-for-nobody-'));
+  registerCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.chmodSync(dir, 0o755);
+  const built = path.join(REPO, 'dist', 'agent');
+  for (const entry of fs.readdirSync(built, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    fs.copyFileSync(path.join(built, entry.name), path.join(dir, entry.name));
+    fs.chmodSync(path.join(dir, entry.name), 0o644);
+  }
+  // The bundle's own entry point, as bin/pcap-agent calls it.
+  agentForNobody = path.join(dir, 'pcap-agent');
+  fs.writeFileSync(agentForNobody, "'use strict';\nrequire('./pcap-agent.js').cli();\n", { mode: 0o644 });
+  return agentForNobody;
+}
+
 export interface AgentEvent {
   event: string;
   [key: string]: unknown;
@@ -54,7 +78,15 @@ export class Agent {
     const [cmd, argv] = options.unprivileged
       ? [
           'setpriv',
-          ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, AGENT, ...args],
+          [
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            '--inh-caps=-all',
+            process.execPath,
+            agentReadableByAll(),
+            ...args,
+          ],
         ]
       : [process.execPath, [AGENT, ...args]];
     this.child = spawn(cmd, argv, {
