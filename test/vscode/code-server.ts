@@ -169,6 +169,8 @@ export const DEFAULT_SETTINGS = {
   'chat.disableAIFeatures': true,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'security.workspace.trust.enabled': false,
+  // npm start's workspace lives in .cache/ inside the clone: no question about the parent repository.
+  'git.openRepositoryInParentFolders': 'never',
 };
 
 /** Installs a .vsix into a profile's extensions dir with code-server's own CLI. */
