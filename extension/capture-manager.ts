@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { TempCaptures } from './capture/temp-captures.js';
+import { packetCount } from './counts.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
@@ -62,8 +63,6 @@ function wiresharkElsewhereHere(): string | undefined {
     hostname: os.hostname(),
   });
 }
-
-const packetCount = (n: number) => `${n.toLocaleString('en-US')} packet${n === 1 ? '' : 's'}`;
 
 /** The confirmation after a save. */
 export function savedMessage(count: number, file: string): string {

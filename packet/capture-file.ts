@@ -113,6 +113,8 @@ export class CaptureFileReader {
   readonly sections: CaptureSection[] = [];
   /** Notes about malformed input, each starting with its stream offset; at most ~200 kept. */
   readonly errors: string[] = [];
+  /** The first problem met, where it is in the stream: the damage a user is told about. */
+  firstProblem: { offset: number; message: string } | undefined;
 
   private _format: CaptureFormat | undefined;
   private _stopped = false;
@@ -264,6 +266,7 @@ export class CaptureFileReader {
   }
 
   private note(offset: number, message: string): void {
+    this.firstProblem ??= { offset, message };
     if (this.errors.length < MAX_NOTES) {
       this.errors.push(`offset ${offset}: ${message}`);
     } else if (this.suppressedNotes++ === 0) {

@@ -2,6 +2,7 @@
 // not a capture file, damaged at byte N (the packets before the damage are kept), holds no packets,
 // or cut at the store's limits. No VS Code here, so the unit tests read real files through it.
 
+import { packetCount } from '../counts.js';
 import type { PacketStore } from '../store/packet-store.js';
 import { StoreIngest } from '../store/store-ingest.js';
 
@@ -10,8 +11,9 @@ export interface FileRead {
   bytes: number;
   /** 'pcap' or 'pcapng'; undefined when the file does not start like either. */
   format: string | undefined;
-  /** The reader's notes about malformed data, each "offset N: …". */
-  problems: string[];
+  /** The first malformed part of the file (the packets before it are kept), and how many notes there are. */
+  firstProblem: { offset: number; message: string } | undefined;
+  problemCount: number;
   /** Packets kept. */
   packets: number;
   /** The store's limits stopped the reading. */
@@ -42,28 +44,22 @@ export async function readCaptureInto(
   return {
     bytes,
     format: ingest.reader.format,
-    problems: ingest.reader.errors,
+    firstProblem: ingest.reader.firstProblem,
+    problemCount: ingest.reader.errors.length,
     packets: store.held,
     full: store.fullStop,
   };
 }
 
-const NOTE = /^offset (\d+): (.*)$/s;
-
-const packetCount = (n: number) => `${n.toLocaleString('en-US')} packet${n === 1 ? '' : 's'}`;
-
 /** The sentence for a file read into the editor (`name` is the file's name). */
 export function describeFileRead(name: string, read: FileRead): FileOutcome {
-  if (read.bytes === 0 || (read.format !== undefined && read.packets === 0 && read.problems.length === 0))
+  if (read.bytes === 0 || (read.format !== undefined && read.packets === 0 && read.problemCount === 0))
     return { status: 'stopped', message: `${name} holds no packets.` };
   if (read.format === undefined) return { status: 'error', message: `${name} is not a pcap or pcapng file.` };
-  const first = read.problems[0];
+  const first = read.firstProblem;
   if (first !== undefined) {
-    const note = NOTE.exec(first);
-    const where = note
-      ? `is damaged at byte ${Number(note[1]).toLocaleString('en-US')}: ${note[2]}`
-      : `is damaged: ${first}`;
-    const more = read.problems.length > 1 ? ` (${read.problems.length - 1} more problems after it)` : '';
+    const where = `is damaged at byte ${first.offset.toLocaleString('en-US')}: ${first.message}`;
+    const more = read.problemCount > 1 ? ` (${read.problemCount - 1} more problems after it)` : '';
     const kept =
       read.packets === 0
         ? 'No packet could be read before it.'

@@ -26,10 +26,10 @@ import { conversationFilter } from './conversation.js';
 import { panelHtml, webviewRoot } from './html.js';
 
 const COUNTER_INTERVAL_MS = 250;
+const MAX_ROWS_PER_REQUEST = 1000;
 
 /** Which packets "Save Capture As…" writes, as Wireshark's Export Specified Packets. */
 export type ExportScope = 'all' | 'displayed' | 'selected';
-const MAX_ROWS_PER_REQUEST = 1000;
 
 export interface PanelSettings {
   limits: StoreLimits;
