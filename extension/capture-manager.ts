@@ -5,7 +5,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { TempCaptures } from './capture/temp-captures.js';
+import { DISCARD_ANSWER, REPLACE_QUESTION, SAVE_ANSWER } from './capture/unsaved-question.js';
 import { packetCount } from './counts.js';
+import { loadCaptureFile } from './editor/capture-file-editor.js';
+import { LIVE_CAPTURE_VIEW_TYPE, type LiveCaptureHost, liveCaptureUri } from './editor/live-capture-editor.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
@@ -18,8 +21,6 @@ import {
 import { SshTargets } from './targets/ssh-targets.js';
 import type { CaptureTarget } from './targets/target.js';
 import { openFileInWireshark, pipeLiveToWireshark, wiresharkElsewhere } from './wireshark.js';
-
-const LIVE_VIEW_TYPE = 'packetCapture.panel';
 
 export interface ExportChoice extends vscode.QuickPickItem {
   scope: ExportScope;
@@ -45,14 +46,13 @@ const windowSavePrompts: SavePrompts = {
 /** The questions the commands ask (a QuickPick, a modal confirmation); replaceable so a test can answer them. */
 export interface CommandPrompts {
   pick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Thenable<T | undefined>;
-  /** A modal question; true when the user chose `action`. */
-  confirm(message: string, detail: string, action: string): Thenable<boolean>;
+  /** A modal question; the action chosen, undefined for Cancel. */
+  ask<A extends string>(message: string, detail: string, ...actions: A[]): Thenable<A | undefined>;
 }
 
 const windowPrompts: CommandPrompts = {
   pick: (items, options) => vscode.window.showQuickPick(items, options),
-  confirm: async (message, detail, action) =>
-    (await vscode.window.showWarningMessage(message, { modal: true, detail }, action)) === action,
+  ask: (message, detail, ...actions) => vscode.window.showWarningMessage(message, { modal: true, detail }, ...actions),
 };
 
 /** The sentence before Wireshark starts on another machine than the one showing this window. */
@@ -72,6 +72,18 @@ export function savedMessage(count: number, file: string): string {
 /** A name ending in .pcap is classic pcap; anything else pcapng. */
 export function formatOfName(file: string): FileFormat {
   return file.toLowerCase().endsWith('.pcap') ? 'pcap' : 'pcapng';
+}
+
+/** The save dialog: a dated name in the workspace folder; the filter chosen gives the name its
+ *  extension, and the extension decides the format. */
+function saveDialogOptions(format?: FileFormat): vscode.SaveDialogOptions {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
+  return {
+    defaultUri: vscode.Uri.file(path.join(folder, `capture-${stamp}.${format ?? 'pcapng'}`)),
+    title: 'Save Capture As',
+    filters: format === 'pcap' ? { pcap: ['pcap'] } : { pcapng: ['pcapng'], 'pcap (classic)': ['pcap'] },
+  };
 }
 
 /** All, Displayed (N) when a display filter is set, Selected when a packet is. */
@@ -98,9 +110,14 @@ async function exportChoices(panel: CapturePanel): Promise<ExportChoice[]> {
   return choices;
 }
 
-export class CaptureManager implements PanelHost, vscode.Disposable {
-  private livePanel?: CapturePanel;
+function isRunning(panel: CapturePanel): boolean {
+  return panel.status === 'starting' || panel.status === 'capturing' || panel.status === 'stopping';
+}
+
+export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Disposable {
   private readonly panels = new Set<CapturePanel>();
+  /** Live captures by document URI: those with a panel, and those running in the background. */
+  private readonly liveCaptures = new Map<string, { uri: vscode.Uri; panel: CapturePanel }>();
   private active?: CapturePanel;
   private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly localTarget: LocalTarget;
@@ -119,7 +136,7 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext) {
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
     this.ssh = new SshTargets(context, this.output);
-    this.statusItem.command = 'packetCapture.startCapture';
+    this.statusItem.command = 'packetCapture.showCaptures';
   }
 
   get extensionUri(): vscode.Uri {
@@ -187,7 +204,7 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   /** Shows the live panel reading from the endpoint. */
   async startEndpointCapture(target: PcapOverTcpTarget): Promise<void> {
     this.endpointTargets.set(target.info.id, target);
-    const panel = this.showLivePanel();
+    const panel = await this.showLivePanel();
     try {
       await panel.start({ target: target.info.id, interfaces: [], filter: '' });
     } catch (e) {
@@ -220,7 +237,7 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
       { title: 'Packet Capture: interfaces on this machine', placeHolder: 'Choose one to capture on' },
     );
     if (!choice) return;
-    const panel = this.showLivePanel();
+    const panel = await this.showLivePanel();
     if (!panel.choose(target.info.id, [choice.label]))
       void vscode.window.showInformationMessage(
         `Packet Capture: a capture is running in the panel. Stop it to capture on ${choice.label}.`,
@@ -229,13 +246,13 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
 
   /** Forgets an SSH host added with Add SSH Host… (the panel's Remove button, Remove SSH Host…). */
   async removeSshHost(id: string): Promise<void> {
-    if (this.livePanel?.runningTarget === id)
+    if (this.liveList().some((p) => p.runningTarget === id))
       throw new Error('A capture is running on this host: stop it before removing the host.');
     if (!(await this.ssh.forget(id)))
       throw new Error(
         `${id.replace(/^ssh:/, '')} was not added with "Add SSH Host…": a host from your SSH config stays in the list as long as it is in the config.`,
       );
-    this.livePanel?.refreshTargets();
+    for (const p of this.liveList()) p.refreshTargets();
   }
 
   /** Packet Capture: Remove SSH Host… — a QuickPick of the hosts added with Add SSH Host…; the one removed. */
@@ -276,60 +293,175 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     };
   }
 
-  /** Every open panel (live and files). */
+  /** Every capture: the live ones (with a panel or in the background) and the files open. */
   get openPanels(): CapturePanel[] {
     return [...this.panels];
   }
 
-  /** The panel commands act on: the focused one, else the live one. */
+  /** The live captures, with a panel or running in the background. */
+  private liveList(): CapturePanel[] {
+    return [...this.liveCaptures.values()].map((c) => c.panel);
+  }
+
+  /** The panel commands act on: the focused one, else a live one on screen. */
   get current(): CapturePanel | undefined {
-    return this.active ?? this.livePanel;
+    return this.active ?? this.liveList().find((p) => p.webviewPanel);
   }
 
   private track(panel: CapturePanel): CapturePanel {
     this.panels.add(panel);
-    panel.webviewPanel.onDidChangeViewState((e) => {
-      if (e.webviewPanel.active) this.active = panel;
-    });
-    this.active = panel;
     void panel.onDidDispose.then(() => {
       this.panels.delete(panel);
       if (this.active === panel) this.active = undefined;
-      if (this.livePanel === panel) this.livePanel = undefined;
+      for (const [key, c] of this.liveCaptures) if (c.panel === panel) this.liveCaptures.delete(key);
       this.tempCaptures.release(panel);
-      this.onDidChangeCapture(panel);
+      this.updateStatusBar();
     });
     return panel;
   }
 
-  showLivePanel(): CapturePanel {
-    if (this.livePanel) {
-      this.livePanel.reveal();
-      return this.livePanel;
+  onDidFocusPanel(panel: CapturePanel): void {
+    this.active = panel;
+  }
+
+  onDidClosePanel(panel: CapturePanel): void {
+    if (this.active === panel) this.active = undefined;
+    // A file's panel is all there is of it. A live capture ends with its document (closeLiveCapture).
+    if (panel.mode === 'file') panel.dispose();
+    this.updateStatusBar();
+  }
+
+  /** "Start Capture…": the live panel on screen, else a new capture document. */
+  async showLivePanel(): Promise<CapturePanel> {
+    const shown = this.liveList().find((p) => p.webviewPanel);
+    if (shown) {
+      shown.webviewPanel?.reveal();
+      return shown;
     }
-    const webviewPanel = vscode.window.createWebviewPanel(LIVE_VIEW_TYPE, 'Packet Capture', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      // Off, so Ctrl+F reaches the page: the panel's own find is the filter bar's text search.
-      enableFindWidget: false,
-      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')],
-    });
-    this.livePanel = this.track(new CapturePanel(webviewPanel, this, 'live', 'Packet Capture'));
-    return this.livePanel;
+    return this.openLiveDocument(this.newCaptureUri());
+  }
+
+  /** A capture URI no tab (a capture restored by hot exit, maybe not shown yet) or background capture uses. */
+  private newCaptureUri(): vscode.Uri {
+    const taken = new Set(this.liveCaptures.keys());
+    for (const group of vscode.window.tabGroups.all)
+      for (const tab of group.tabs)
+        if (tab.input instanceof vscode.TabInputCustom && tab.input.viewType === LIVE_CAPTURE_VIEW_TYPE)
+          taken.add(tab.input.uri.toString());
+    for (let n = 1; ; n++) {
+      const uri = liveCaptureUri(n);
+      if (!taken.has(uri.toString())) return uri;
+    }
+  }
+
+  private async openLiveDocument(uri: vscode.Uri): Promise<CapturePanel> {
+    await vscode.commands.executeCommand('vscode.openWith', uri, LIVE_CAPTURE_VIEW_TYPE);
+    const panel = this.liveCaptures.get(uri.toString())?.panel;
+    if (!panel) throw new Error(`The capture panel for ${uri.path.slice(1)} did not open.`);
+    return panel;
+  }
+
+  async openLiveCapture(uri: vscode.Uri, backup: vscode.Uri | undefined): Promise<CapturePanel> {
+    const running = this.liveCaptures.get(uri.toString());
+    if (running) return running.panel; // reopened from the background
+    const keepRunning = vscode.workspace
+      .getConfiguration('packetCapture')
+      .get<boolean>('keepCapturingWhenClosed', false);
+    const panel = this.track(new CapturePanel(this, 'live', path.basename(uri.path, '.pcapng'), { keepRunning }));
+    this.liveCaptures.set(uri.toString(), { uri, panel });
+    if (backup) await this.restore(panel, backup);
+    return panel;
+  }
+
+  /** A capture VS Code backed up before it closed (hot exit): its packets, unsaved, not running. */
+  private async restore(panel: CapturePanel, backup: vscode.Uri): Promise<void> {
+    try {
+      await loadCaptureFile(panel, backup);
+      panel.unsaved = true;
+      panel.fileRead(
+        'stopped',
+        `Restored after VS Code restarted: ${packetCount(panel.store.held)}, not saved yet. The capture is not running.`,
+      );
+    } catch (e) {
+      panel.fileRead('error', `Could not restore the capture VS Code backed up: ${(e as Error).message}`);
+    }
+  }
+
+  closeLiveCapture(panel: CapturePanel): void {
+    if (panel.keepRunning && isRunning(panel)) {
+      this.log(`${panel.title} keeps running in the background (its panel closed).`);
+      this.updateStatusBar();
+      return;
+    }
+    panel.dispose();
+  }
+
+  /** Where a live capture is shown: its panel, opened again when it runs in the background. */
+  async showCapture(panel: CapturePanel): Promise<void> {
+    if (panel.webviewPanel) {
+      panel.webviewPanel.reveal();
+      return;
+    }
+    const uri = this.liveUri(panel);
+    if (uri) await this.openLiveDocument(uri);
+  }
+
+  /** The status bar item's click: the one capture it counts, or a choice among them. */
+  async showCaptures(): Promise<void> {
+    const shown = this.statusBarCaptures();
+    if (shown.length <= 1) {
+      if (shown[0]) await this.showCapture(shown[0]);
+      return;
+    }
+    const choice = await this.prompts.pick(
+      shown.map((panel) => ({ label: panel.title, description: this.describe(panel), panel })),
+      { title: 'Packet Capture: captures', placeHolder: 'The capture to show' },
+    );
+    if (choice) await this.showCapture(choice.panel);
   }
 
   createFilePanel(webviewPanel: vscode.WebviewPanel, uri: vscode.Uri): CapturePanel {
-    const panel = this.track(new CapturePanel(webviewPanel, this, 'file', path.basename(uri.path)));
+    const panel = this.track(new CapturePanel(this, 'file', path.basename(uri.path)));
     panel.file = uri;
+    panel.attach(webviewPanel);
     return panel;
   }
 
+  /** Packet Capture: Stop Capture — every capture this window started, on screen or in the background. */
   async stopCapture(): Promise<void> {
-    const panel = this.livePanel;
-    if (!panel?.live || (panel.status !== 'capturing' && panel.status !== 'starting')) {
+    const running = this.liveList().filter((p) => p.status === 'capturing' || p.status === 'starting');
+    if (running.length === 0) {
       void vscode.window.showInformationMessage('Packet Capture: no capture is running.');
       return;
     }
-    await panel.stop();
+    await Promise.all(running.map((p) => p.stop()));
+  }
+
+  /** Before a new capture replaces unsaved packets: Wireshark's question (packetCapture.askToSaveBeforeNewCapture). */
+  async confirmReplace(panel: CapturePanel): Promise<boolean> {
+    const ask = vscode.workspace.getConfiguration('packetCapture').get<boolean>('askToSaveBeforeNewCapture', true);
+    if (!ask || !panel.unsaved || panel.store.held === 0) return true;
+    const answer = await this.prompts.ask(
+      REPLACE_QUESTION,
+      `The ${packetCount(panel.store.held)} of ${panel.title} will be lost if you don't save them.`,
+      SAVE_ANSWER,
+      DISCARD_ANSWER,
+    );
+    if (answer === DISCARD_ANSWER) return true;
+    return answer === SAVE_ANSWER && (await this.saveWhole(panel));
+  }
+
+  async saveWhole(panel: CapturePanel, destination?: vscode.Uri): Promise<boolean> {
+    const uri = destination ?? (await this.savePrompts.saveUri(saveDialogOptions()));
+    if (!uri) return false;
+    // The file holds the whole capture, as Wireshark saves one: after it stopped.
+    if (isRunning(panel)) await panel.stop();
+    return (await this.saveTo(panel, uri, formatOfName(uri.fsPath))) !== undefined;
+  }
+
+  /** The live capture document showing `panel`, while it has one. */
+  private liveUri(panel: CapturePanel): vscode.Uri | undefined {
+    return [...this.liveCaptures.values()].find((c) => c.panel === panel)?.uri;
   }
 
   /** Packet Capture: Save Capture As… (and the panel's Save button): which packets, where, which format. */
@@ -342,14 +474,14 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     // One choice (all packets: no display filter, nothing selected) is no question.
     const scope = choices.length === 1 ? choices[0]!.scope : await this.savePrompts.pickScope(choices);
     if (!scope) return undefined;
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
-    const uri = await this.savePrompts.saveUri({
-      defaultUri: vscode.Uri.file(path.join(folder, `capture-${stamp}.${format ?? 'pcapng'}`)),
-      title: 'Save Capture As',
-      // The filter chosen gives the name its extension, and the extension decides the format.
-      filters: format === 'pcap' ? { pcap: ['pcap'] } : { pcapng: ['pcapng'], 'pcap (classic)': ['pcap'] },
-    });
+    const live = this.liveUri(panel);
+    // A live capture saved whole is the document saved: VS Code's Save (its dialog), after which the
+    // tab is the file and VS Code no longer counts the capture as unsaved.
+    if (scope === 'all' && live && panel.webviewPanel) {
+      const saved = await vscode.workspace.save(live);
+      return saved ? panel.store.held : undefined;
+    }
+    const uri = await this.savePrompts.saveUri(saveDialogOptions(format));
     if (!uri) return undefined;
     return this.saveTo(panel, uri, format ?? formatOfName(uri.fsPath), scope);
   }
@@ -362,6 +494,7 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     scope: ExportScope = 'all',
   ): Promise<number | undefined> {
     try {
+      const receivedBefore = panel.store.received;
       const numbers = await panel.exportNumbers(scope);
       const count = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Saving ${path.basename(uri.fsPath)}` },
@@ -377,7 +510,11 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
           });
         },
       );
-      if (panel.status !== 'capturing' && scope === 'all') panel.file = uri;
+      if (scope === 'all') {
+        panel.file = uri;
+        // Packets that arrived while it was written are not in the file.
+        if (panel.store.received === receivedBefore) panel.unsaved = false;
+      }
       void vscode.window.showInformationMessage(savedMessage(count, uri.fsPath));
       return count;
     } catch (e) {
@@ -401,17 +538,17 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
     const elsewhere = wiresharkElsewhereHere();
     if (
       elsewhere &&
-      !(await this.prompts.confirm(
+      (await this.prompts.ask(
         elsewhere,
         'It opens on that machine’s display, if it has one. To look at the packets here, save the capture and open the file with a Wireshark on this computer.',
         'Continue',
-      ))
+      )) !== 'Continue'
     )
       return;
     try {
       if (panel.status === 'capturing' || panel.status === 'starting') {
         await pipeLiveToWireshark(wireshark, panel, elsewhere);
-      } else if (panel.file?.scheme === 'file') {
+      } else if (panel.file?.scheme === 'file' && !panel.unsaved) {
         await openFileInWireshark(wireshark, panel.file.fsPath, elsewhere);
       } else {
         await openFileInWireshark(wireshark, await this.tempCaptures.write(panel, panel.store), elsewhere);
@@ -429,20 +566,41 @@ export class CaptureManager implements PanelHost, vscode.Disposable {
   }
 
   onDidChangeCapture(_panel: CapturePanel): void {
-    const panel = this.livePanel;
-    if (!panel || panel.status === 'idle') {
+    this.updateStatusBar();
+  }
+
+  /** The live captures the status bar counts: those running, and those in the background. */
+  private statusBarCaptures(): CapturePanel[] {
+    return this.liveList().filter((p) => isRunning(p) || !p.webviewPanel);
+  }
+
+  /** One line about a capture, for the status bar's tooltip and its choice of captures. */
+  private describe(panel: CapturePanel): string {
+    const c = panel.counters();
+    const where = panel.webviewPanel ? '' : ', in the background';
+    const drops = c.kernelDrops ? `, ${c.kernelDrops.toLocaleString()} dropped in the kernel` : '';
+    return `${panel.status}${where}: ${packetCount(c.received)}${drops}`;
+  }
+
+  private updateStatusBar(): void {
+    const shown = this.statusBarCaptures();
+    if (shown.length === 0) {
       this.statusItem.hide();
       return;
     }
-    const c = panel.counters();
-    const running = panel.status === 'capturing' || panel.status === 'starting';
-    this.statusItem.text = `$(${running ? 'record' : 'debug-stop'}) ${c.received.toLocaleString()} pkts${running ? ` · ${c.packetsPerSecond.toLocaleString()}/s` : ''}`;
-    this.statusItem.tooltip = `Packet Capture: ${panel.status}${c.kernelDrops ? `, ${c.kernelDrops} dropped in the kernel` : ''}`;
+    const counters = shown.map((p) => p.counters());
+    const received = counters.reduce((sum, c) => sum + c.received, 0);
+    const rate = counters.reduce((sum, c) => sum + c.packetsPerSecond, 0);
+    const icon = shown.some((p) => p.status === 'capturing' || p.status === 'starting') ? 'record' : 'debug-stop';
+    const captures = shown.length > 1 ? `${shown.length} captures · ` : '';
+    const background = shown.some((p) => !p.webviewPanel) ? ' (background)' : '';
+    this.statusItem.text = `$(${icon}) ${captures}${received.toLocaleString('en-US')} pkts · ${rate.toLocaleString('en-US')}/s${background}`;
+    this.statusItem.tooltip = shown.map((p) => `Packet Capture: ${p.title}, ${this.describe(p)}`).join('\n');
     this.statusItem.show();
   }
 
   dispose(): void {
-    for (const p of this.panels) p.webviewPanel.dispose();
+    for (const p of this.panels) p.dispose();
     this.statusItem.dispose();
     this.ssh.dispose();
     this.tempCaptures.dispose();

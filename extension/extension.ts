@@ -2,25 +2,36 @@
 import * as vscode from 'vscode';
 import { CaptureManager } from './capture-manager.js';
 import { CAPTURE_EDITOR_VIEW_TYPE, CaptureFileEditorProvider } from './editor/capture-file-editor.js';
+import { LIVE_CAPTURE_VIEW_TYPE, LiveCaptureEditorProvider } from './editor/live-capture-editor.js';
 
 export interface PacketCaptureApi {
   manager: CaptureManager;
 }
+
+// enableFindWidget off, so Ctrl+F reaches the page: the panel's own find is the filter bar's text search.
+const EDITOR_OPTIONS = {
+  webviewOptions: { retainContextWhenHidden: false, enableFindWidget: false },
+  supportsMultipleEditorsPerDocument: false,
+};
 
 export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   const manager = new CaptureManager(context);
   const command = (id: string, run: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(`packetCapture.${id}`, run));
 
+  const liveEditor = new LiveCaptureEditorProvider(manager);
   context.subscriptions.push(
     manager,
-    vscode.window.registerCustomEditorProvider(CAPTURE_EDITOR_VIEW_TYPE, new CaptureFileEditorProvider(manager), {
-      // enableFindWidget off, so Ctrl+F reaches the page: the panel's own find is the filter bar's text search.
-      webviewOptions: { retainContextWhenHidden: false, enableFindWidget: false },
-      supportsMultipleEditorsPerDocument: false,
-    }),
+    liveEditor,
+    vscode.window.registerCustomEditorProvider(
+      CAPTURE_EDITOR_VIEW_TYPE,
+      new CaptureFileEditorProvider(manager),
+      EDITOR_OPTIONS,
+    ),
+    vscode.window.registerCustomEditorProvider(LIVE_CAPTURE_VIEW_TYPE, liveEditor, EDITOR_OPTIONS),
   );
   command('startCapture', () => manager.showLivePanel());
+  command('showCaptures', () => manager.showCaptures());
   command('stopCapture', () => manager.stopCapture());
   command('saveCaptureAs', () => manager.save());
   command('openInWireshark', () => manager.openInWireshark());

@@ -96,6 +96,8 @@ export interface PanelState {
   textSearch?: boolean;
   /** Set by a command: the capture form selects it, ready to Start. Cleared when a capture starts. */
   chosen?: CaptureChoice;
+  /** A live capture only: it goes on in the background when its panel closes (the status bar shows it). */
+  keepRunning?: boolean;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a request that answers nothing is handled by an async function returning Promise<void>
@@ -110,6 +112,8 @@ export interface Requests {
   /** Forgets an SSH host added with addSshHost (a `removable` target). */
   removeSshHost: { params: { target: string }; result: NoResult };
   stopCapture: { params: Record<string, never>; result: NoResult };
+  /** Whether the capture goes on in the background when its panel closes. */
+  setKeepRunning: { params: { keep: boolean }; result: NoResult };
   /** Changes the capture filter of the running capture, in the kernel, without restarting it. */
   setCaptureFilter: { params: { filter: string }; result: NoResult };
   getRows: { params: { start: number; count: number }; result: Row[] };
@@ -223,6 +227,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   addSshHost: {},
   removeSshHost: { target: required(text) },
   stopCapture: {},
+  setKeepRunning: { keep: required(flag) },
   setCaptureFilter: { filter: required(text) },
   getRows: { start: required(wholeNumber()), count: required(wholeNumber()) },
   getDetail: { index: required(wholeNumber()) },

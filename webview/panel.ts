@@ -66,6 +66,8 @@ export class Panel {
   private readonly statusText: HTMLElement;
   private readonly statusMessage: HTMLElement;
   private readonly liveCounters: HTMLElement[];
+  /** Live only: the capture goes on in the background when the panel closes. */
+  private readonly keepRunning: HTMLElementTagNameMap['vscode-checkbox'];
   private readonly counterEls: Record<'packets' | 'shown' | 'bytes' | 'rate' | 'drops' | 'evicted', HTMLElement>;
   private readonly filterField: HTMLElementTagNameMap['vscode-textfield'];
   private readonly filterMode: HTMLElementTagNameMap['vscode-badge'];
@@ -144,6 +146,18 @@ export class Panel {
     this.form.onChange = () => this.updateButtons();
     this.startButton = button('Start', 'Start capturing', () => void this.start(), false);
     this.stopButton = button('Stop', 'Stop capturing', () => void this.stop());
+    this.keepRunning = document.createElement('vscode-checkbox');
+    this.keepRunning.toggle = true;
+    this.keepRunning.label = 'Keep running when closed';
+    this.keepRunning.title =
+      'Closing this panel leaves the capture running in the background: the status bar shows it, and “Packet Capture: Stop Capture” stops it';
+    this.keepRunning.classList.add('sb-keep');
+    this.keepRunning.checked = initial.keepRunning === true;
+    this.keepRunning.addEventListener('change', () => {
+      this.transport
+        .request('setKeepRunning', { keep: this.keepRunning.checked })
+        .catch((e: unknown) => this.showNotice(messageOf(e)));
+    });
     this.statusDot = h('span', { class: 'sb-dot', attrs: { 'aria-hidden': 'true' } });
     this.statusText = h('span', { class: 'sb-status' });
     this.statusMessage = h('span', { class: 'sb-message' });
@@ -176,7 +190,7 @@ export class Panel {
     const statusBar = h(
       'div',
       { class: 'status-bar', attrs: { role: 'status', 'aria-live': 'polite' } },
-      h('span', { class: 'sb-buttons' }, this.startButton, this.stopButton),
+      h('span', { class: 'sb-buttons' }, this.startButton, this.stopButton, this.keepRunning),
       h('span', { class: 'sb-state' }, this.statusDot, this.statusText),
       h('span', { class: 'sb-counters' }, packets.item, shown.item, bytes.item, rate.item, drops.item, evicted.item),
       this.statusMessage,
@@ -345,7 +359,8 @@ export class Panel {
     const live = state.mode === 'live';
     this.element.dataset.mode = state.mode;
     this.form.element.hidden = !live;
-    this.startButton.hidden = this.stopButton.hidden = !live;
+    this.startButton.hidden = this.stopButton.hidden = this.keepRunning.hidden = !live;
+    this.keepRunning.checked = state.keepRunning === true;
     for (const item of this.liveCounters) item.hidden = !live;
     this.autoScroll.hidden = !live;
     this.form.setState(state);

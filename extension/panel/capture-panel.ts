@@ -44,10 +44,17 @@ export interface PanelHost {
   /** Forgets an SSH host added with addSshHost; an error says why not (one from the SSH config, in use). */
   removeSshHost(id: string): Promise<void>;
   settings(): PanelSettings;
+  /** Before a new capture replaces the packets of `panel`: true to go on (saved, or the user chose to
+   *  discard them), false to keep them and not start. */
+  confirmReplace(panel: CapturePanel): Promise<boolean>;
   /** Asks which packets and where, writes them; the count written, undefined when cancelled or failed. */
   save(panel: CapturePanel, format?: 'pcapng' | 'pcap'): Promise<number | undefined>;
   openInWireshark(panel: CapturePanel): Promise<void>;
   onDidChangeCapture(panel: CapturePanel): void;
+  /** The panel's webview closed (its tab, or its window); the capture may go on without it. */
+  onDidClosePanel(panel: CapturePanel): void;
+  /** The panel's webview became the active editor. */
+  onDidFocusPanel(panel: CapturePanel): void;
   /** A line for the Packet Capture output channel. */
   log(line: string): void;
 }
@@ -56,14 +63,19 @@ export class CapturePanel implements vscode.Disposable {
   store: PacketStore;
   view: PacketView;
   live?: LiveCapture;
-  /** The file this capture was read from or last saved to. */
+  /** The file this capture was read from or last saved to (every packet held). */
   file?: vscode.Uri;
   /** The packet selected in the webview (its number), for Save → Selected. */
   selectedNumber?: number;
+  /** Packets arrived since the capture started or was last saved whole. */
+  unsaved = false;
+  /** The webview showing this capture; none while a live capture runs in the background. */
+  webviewPanel?: vscode.WebviewPanel;
   private state: PanelState;
   private ready = false;
   private readonly queued: HostMessage[] = [];
-  private readonly disposables: vscode.Disposable[] = [];
+  /** Listeners on the current webview, dropped with it. */
+  private webviewListeners: vscode.Disposable[] = [];
   private readonly timer: NodeJS.Timeout;
   private lastCounters = '';
   private rate = { at: Date.now(), received: 0, perSecond: 0 };
@@ -73,11 +85,13 @@ export class CapturePanel implements vscode.Disposable {
   private generationBase = 0;
   readonly onDidDispose: Promise<void>;
 
+  private resolveDisposed: () => void = () => {};
+
   constructor(
-    readonly webviewPanel: vscode.WebviewPanel,
     private readonly host: PanelHost,
     mode: PanelState['mode'],
     title: string,
+    options: { keepRunning?: boolean } = {},
   ) {
     const { limits } = host.settings();
     // A file is read from its start: keep its first packets rather than its last.
@@ -89,20 +103,47 @@ export class CapturePanel implements vscode.Disposable {
       status: 'idle',
       targets: host.targets().map((t) => t.info),
       displayFilter: '',
+      ...(mode === 'live' ? { keepRunning: options.keepRunning === true } : {}),
     };
-    const webview = webviewPanel.webview;
-    webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(host.extensionUri)] };
-    webview.html = panelHtml(webview, host.extensionUri, this.state);
-    this.disposables.push(webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
-    this.onDidDispose = new Promise((resolve) =>
-      this.disposables.push(
-        webviewPanel.onDidDispose(() => {
-          this.dispose();
-          resolve();
-        }),
-      ),
-    );
+    this.onDidDispose = new Promise((resolve) => (this.resolveDisposed = resolve));
     this.timer = setInterval(() => this.pushCounters(), COUNTER_INTERVAL_MS);
+  }
+
+  get mode(): PanelState['mode'] {
+    return this.state.mode;
+  }
+
+  /** Shows this capture in `webviewPanel` (a new editor, or the same capture reopened from the background). */
+  attach(webviewPanel: vscode.WebviewPanel): void {
+    this.detach();
+    this.webviewPanel = webviewPanel;
+    const webview = webviewPanel.webview;
+    webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.host.extensionUri)] };
+    webview.html = panelHtml(webview, this.host.extensionUri, this.state);
+    this.webviewListeners = [
+      webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
+      webviewPanel.onDidDispose(() => {
+        this.detach();
+        this.host.onDidClosePanel(this);
+      }),
+      webviewPanel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) this.host.onDidFocusPanel(this);
+      }),
+    ];
+    this.host.onDidFocusPanel(this);
+  }
+
+  private detach(): void {
+    for (const d of this.webviewListeners) d.dispose();
+    this.webviewListeners = [];
+    this.webviewPanel = undefined;
+    this.ready = false;
+    this.queued.length = 0; // a new webview gets the whole state when it is ready
+  }
+
+  /** Whether the capture goes on when its panel closes (the panel's switch; the setting gives the default). */
+  get keepRunning(): boolean {
+    return this.state.keepRunning === true;
   }
 
   private newView(): PacketView {
@@ -142,6 +183,7 @@ export class CapturePanel implements vscode.Disposable {
   // ---- messaging
 
   private post(message: HostMessage): void {
+    if (!this.webviewPanel) return; // nobody is looking: the next webview starts from the whole state
     if (!this.ready) {
       this.queued.push(message);
       return;
@@ -165,7 +207,7 @@ export class CapturePanel implements vscode.Disposable {
     if (message.type === 'ready') {
       this.ready = true;
       this.refreshTargets();
-      for (const m of this.queued.splice(0)) void this.webviewPanel.webview.postMessage(m);
+      for (const m of this.queued.splice(0)) void this.webviewPanel?.webview.postMessage(m);
       this.emit('state', this.state);
       this.lastCounters = '';
       this.pushCounters();
@@ -198,6 +240,11 @@ export class CapturePanel implements vscode.Disposable {
       this.refreshTargets();
     },
     stopCapture: () => this.stop(),
+    setKeepRunning: ({ keep }) => {
+      if (this.state.mode !== 'live') throw new Error('Only a live capture can keep running without its panel.');
+      this.state.keepRunning = keep;
+      this.emit('state', this.state);
+    },
     setCaptureFilter: async ({ filter }) => {
       parseFilter(filter); // a FilterError reaches the panel before the agent is asked
       if (!this.live) throw new Error('No capture is running.');
@@ -343,12 +390,15 @@ export class CapturePanel implements vscode.Disposable {
     const target = this.target(params.target);
     if (params.interfaces.length === 0 && target.info.kind !== 'tcp') throw new Error('Choose at least one interface.');
     parseFilter(params.filter); // a FilterError reaches the panel before anything starts
+    if (!(await this.host.confirmReplace(this))) return;
     const settings = this.host.settings();
     this.generationBase += this.view.generation + 1;
     this.view.dispose();
     this.store = new PacketStore(settings.limits);
     this.view = this.newView();
     this.selectedNumber = undefined;
+    this.unsaved = false;
+    this.file = undefined;
     if (this.state.displayFilter) this.view.setFilter(this.state.displayFilter, this.state.textSearch);
     this.rate = { at: Date.now(), received: 0, perSecond: 0 };
     this.state.capture = params;
@@ -360,6 +410,7 @@ export class CapturePanel implements vscode.Disposable {
       {
         onStatus: (status, message) => this.setStatus(status, message ?? this.limitMessage(status)),
         onPackets: () => {
+          this.unsaved = true;
           for (const l of this.packetListeners) l();
         },
       },
@@ -419,16 +470,14 @@ export class CapturePanel implements vscode.Disposable {
     this.host.onDidChangeCapture(this);
   }
 
-  reveal(): void {
-    this.webviewPanel.reveal();
-  }
-
+  /** Ends the capture: its agent stops, its packets are let go. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     clearInterval(this.timer);
     void this.live?.stop();
     this.view.dispose();
-    for (const d of this.disposables) d.dispose();
+    this.detach();
+    this.resolveDisposed();
   }
 }

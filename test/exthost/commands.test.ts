@@ -130,16 +130,14 @@ suite('List Interfaces and Remove SSH Host', () => {
     assert.equal(asked.length, 1);
     assert.equal(asked[0]?.title, 'Packet Capture: interfaces on this machine');
     assert.ok(asked[0]?.labels.includes('lo'), `lo among ${asked[0]?.labels.join(', ')}`);
-    const panel = await until('the live panel', () =>
-      api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'),
-    );
+    const panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.mode === 'live'));
     assert.deepEqual(
       { target: panel.chosen?.target, interfaces: panel.chosen?.interfaces },
       { target: 'local', interfaces: ['lo'] },
     );
     // Ctrl+F reaches the page (the filter bar's text search) only while the webview has no find widget.
-    assert.notEqual(panel.webviewPanel.options.enableFindWidget, true);
-    panel.webviewPanel.dispose();
+    assert.notEqual(panel.webviewPanel?.options.enableFindWidget, true);
+    panel.webviewPanel?.dispose();
     await panel.onDidDispose;
   });
 

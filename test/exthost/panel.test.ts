@@ -10,29 +10,14 @@ import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
-import { links, OUR_PROGRAMS, programs } from '../kernel/helpers/bpf.js';
+import { agentLinks } from '../kernel/helpers/bpf.js';
 import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
+import { packetsIn } from './helpers/capture-files.js';
+import { sendUdp } from './helpers/traffic.js';
 import { until } from './helpers/until.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
 const PORT = 7000;
-
-/** COUNT datagrams of SIZE bytes from namespace `ns` to host:port, one every 2 ms. */
-function sendUdp(ns: string, host: string, port: number, count: number, size: number): void {
-  const script =
-    `const s=require('dgram').createSocket('udp4');let n=0;const t=setInterval(()=>{const last=++n===${count};` +
-    `s.send(Buffer.alloc(${size},97),${port},'${host}',()=>{if(last)s.close()});if(last)clearInterval(t)},2);`;
-  execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], {
-    timeout: 15000,
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-  });
-}
-
-/** Links whose program is one of the agent's (cap_ingress / cap_egress). */
-function agentLinks(): number {
-  const names = programs();
-  return [...links().values()].filter((prog) => OUR_PROGRAMS.includes(names.get(prog) ?? '')).length;
-}
 
 suite('capture panel: local target, real agent, real kernel', () => {
   let api: PacketCaptureApi;
@@ -55,9 +40,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
 
   test('"Start Capture…" opens the panel; a test namespace is a target with its own interfaces', async () => {
     await vscode.commands.executeCommand('packetCapture.startCapture');
-    panel = await until('the live panel', () =>
-      api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'),
-    );
+    panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.mode === 'live'));
     const ns = api.manager.targets().find((t) => t.info.id === target);
     assert.ok(
       ns,
@@ -154,7 +137,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
     );
     await until('its 20 packets', () => file.store.held === 20);
     assert.equal(file.rows(19, 1)[0]?.length, 14 + 20 + 8 + 200);
-    file.webviewPanel.dispose();
+    file.webviewPanel?.dispose();
   });
 
   test('"Open in Wireshark" hands over a private file (0600 in a 0700 folder), removed when the panel closes', async () => {
@@ -165,7 +148,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
     await wireshark.update('wiresharkPath', fakeWireshark.program, vscode.ConfigurationTarget.Global);
     try {
       await until('the new wiresharkPath', () => api.manager.wiresharkPath === fakeWireshark.program);
-      panel.webviewPanel.reveal();
+      panel.webviewPanel?.reveal();
       await until('the stopped live panel to be the current one', () => api.manager.current === panel);
       // code-server shows this window in a browser: Wireshark would start on the extension's machine,
       // and the command says so first (answered here: a modal cannot be driven from the extension host).
@@ -174,9 +157,9 @@ suite('capture panel: local target, real agent, real kernel', () => {
       const answering = (answer: boolean) => {
         api.manager.prompts = {
           ...prompts,
-          confirm: async (message) => {
+          ask: async (message, _detail, ...actions) => {
             asked.push(message);
-            return answer;
+            return answer ? actions.find((a) => a === 'Continue') : undefined;
           },
         };
       };
@@ -207,7 +190,11 @@ suite('capture panel: local target, real agent, real kernel', () => {
       assert.equal(path.dirname(path.dirname(file)), os.tmpdir());
       assert.equal(packetsIn(file), panel.store.held, 'the whole capture');
 
-      panel.webviewPanel.dispose();
+      // Its packets were never saved: closing it as a person would asks Save / Don't Save (a VS Code
+      // dialog, answered in the e2e tests); here it closes as "Revert and Close Editor" does.
+      panel.webviewPanel?.reveal();
+      await until('the live panel to be active', () => api.manager.current === panel);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
       await until('the file to be removed with its panel', () => !fs.existsSync(file));
     } finally {
       await wireshark.update('wiresharkPath', undefined, vscode.ConfigurationTarget.Global);
@@ -243,7 +230,7 @@ suite('capture files and "Save Capture As…"', () => {
     const notCapture = await openFile(garbage);
     assert.equal(notCapture.status, 'error');
     assert.equal(notCapture.message, 'notes.pcap is not a pcap or pcapng file.');
-    notCapture.webviewPanel.dispose();
+    notCapture.webviewPanel?.dispose();
 
     const bytes = fs.readFileSync(fixture);
     const cut = path.join(scratch, 'cut.pcap');
@@ -255,7 +242,7 @@ suite('capture files and "Save Capture As…"', () => {
       /^cut\.pcap is damaged at byte [\d,]+: .* The \d+ packets that could be read are shown\.$/,
     );
     assert.ok(damaged.store.held > 0);
-    damaged.webviewPanel.dispose();
+    damaged.webviewPanel?.dispose();
   });
 
   test('"Save Capture As…" asks which packets, offers pcapng and pcap, and writes what was chosen', async () => {
@@ -282,7 +269,7 @@ suite('capture files and "Save Capture As…"', () => {
       },
     };
     try {
-      panel.webviewPanel.reveal();
+      panel.webviewPanel?.reveal();
       await until('the file panel to be the current one', () => api.manager.current === panel);
       const count = await vscode.commands.executeCommand<number | undefined>('packetCapture.saveCaptureAs');
       assert.equal(count, 66);
@@ -297,7 +284,7 @@ suite('capture files and "Save Capture As…"', () => {
       /File type:\s+Wireshark\/tcpdump\/\.\.\. - pcap/,
     );
     assert.equal(fs.statSync(target).mode & 0o777, 0o600);
-    panel.webviewPanel.dispose();
+    panel.webviewPanel?.dispose();
   });
 });
 
@@ -315,11 +302,4 @@ function recordingProgram(): { program: string; args: () => string[] | undefined
     args: () => (fs.existsSync(record) ? fs.readFileSync(record, 'utf8').split('\n').slice(0, -1) : undefined),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
-}
-
-/** The number of packets tshark reads in `file`. */
-function packetsIn(file: string): number {
-  return execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
-    .trim()
-    .split('\n').length;
 }

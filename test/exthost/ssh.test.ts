@@ -57,11 +57,7 @@ suite('SSH target: real sshd, real agent on the "remote" host', () => {
   test('a capture over SSH fills the table; Stop ends the agent on the host', async function () {
     this.timeout(120_000);
     await vscode.commands.executeCommand('packetCapture.startCapture');
-    panel = await until(
-      'the live panel',
-      () => api.manager.openPanels.find((p) => p.webviewPanel.viewType === 'packetCapture.panel'),
-      30_000,
-    );
+    panel = await until('the live panel', () => api.manager.openPanels.find((p) => p.mode === 'live'), 30_000);
     await panel.start({ target, interfaces: [fixture.remoteDev], filter: `udp port ${PORT}` });
     assert.equal(panel.status, 'capturing');
     await sendUdp(fixture.address, PORT, 20);

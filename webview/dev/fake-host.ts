@@ -350,6 +350,10 @@ export class FakeHost implements HostTransport {
       this.state.capture = { ...this.state.capture, filter };
       this.setStatus('capturing');
     },
+    setKeepRunning: ({ keep }) => {
+      this.state.keepRunning = keep;
+      this.emit('state', this.state);
+    },
     stopCapture: () => {
       this.setStatus('stopping');
       setTimeout(

@@ -27,6 +27,21 @@ export function links(): Map<number, number> {
   return new Map(list.map((l) => [l.id, l.prog_id]));
 }
 
+/** Links whose program is one of the agent's (cap_ingress / cap_egress), on the whole machine. */
+export function agentLinks(): number {
+  const names = programs();
+  return [...links().values()].filter((prog) => OUR_PROGRAMS.includes(names.get(prog) ?? '')).length;
+}
+
+/** The ids of the links of the agent's programs that one process holds (its fdinfo), ascending. */
+export function agentLinksHeldBy(pid: number): number[] {
+  const names = programs();
+  return heldBy(pid)
+    .links.filter((l) => OUR_PROGRAMS.includes(names.get(l.prog) ?? ''))
+    .map((l) => l.id)
+    .sort((x, y) => x - y);
+}
+
 /** The tcx programs attached to an interface in a namespace, per direction. */
 export function tcx(ns: Netns, dev: string): { ingress: TcxAttachment[]; egress: TcxAttachment[] } {
   const raw = JSON.parse(ns.exec('python3', [TCXQUERY, dev])) as Record<

@@ -1,0 +1,9 @@
+// Capture files written by the extension, judged by tshark (not by the project's own reader).
+import { execFileSync } from 'node:child_process';
+
+/** How many packets tshark reads from `file`. */
+export function packetsIn(file: string): number {
+  return execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
+    .trim()
+    .split('\n').length;
+}
