@@ -118,6 +118,8 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   private readonly panels = new Set<CapturePanel>();
   /** Live captures by document URI: those with a panel, and those running in the background. */
   private readonly liveCaptures = new Map<string, { uri: vscode.Uri; panel: CapturePanel }>();
+  /** URIs opened for a new capture, until their document opens. */
+  private readonly freshCaptures = new Set<string>();
   private active?: CapturePanel;
   private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly localTarget: LocalTarget;
@@ -338,7 +340,9 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       shown.webviewPanel?.reveal();
       return shown;
     }
-    return this.openLiveDocument(this.newCaptureUri());
+    const uri = this.newCaptureUri();
+    this.freshCaptures.add(uri.toString());
+    return this.openLiveDocument(uri);
   }
 
   /** A capture URI no tab (a capture restored by hot exit, maybe not shown yet) or background capture uses. */
@@ -348,8 +352,9 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       for (const tab of group.tabs)
         if (tab.input instanceof vscode.TabInputCustom && tab.input.viewType === LIVE_CAPTURE_VIEW_TYPE)
           taken.add(tab.input.uri.toString());
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
     for (let n = 1; ; n++) {
-      const uri = liveCaptureUri(n);
+      const uri = liveCaptureUri(n, folder);
       if (!taken.has(uri.toString())) return uri;
     }
   }
@@ -387,13 +392,18 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     }
   }
 
-  closeLiveCapture(panel: CapturePanel): void {
+  closeLiveCapture(panel: CapturePanel): 'ended' | 'background' {
     if (panel.keepRunning && isRunning(panel)) {
       this.log(`${panel.title} keeps running in the background (its panel closed).`);
       this.updateStatusBar();
-      return;
+      return 'background';
     }
     panel.dispose();
+    return 'ended';
+  }
+
+  takeFresh(uri: vscode.Uri): boolean {
+    return this.freshCaptures.delete(uri.toString());
   }
 
   /** Where a live capture is shown: its panel, opened again when it runs in the background. */

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { CaptureManager } from './capture-manager.js';
 import { CAPTURE_EDITOR_VIEW_TYPE, CaptureFileEditorProvider } from './editor/capture-file-editor.js';
-import { LIVE_CAPTURE_VIEW_TYPE, LiveCaptureEditorProvider } from './editor/live-capture-editor.js';
+import { BackupIndex, LIVE_CAPTURE_VIEW_TYPE, LiveCaptureEditorProvider } from './editor/live-capture-editor.js';
 
 export interface PacketCaptureApi {
   manager: CaptureManager;
@@ -19,7 +19,11 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   const command = (id: string, run: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(`packetCapture.${id}`, run));
 
-  const liveEditor = new LiveCaptureEditorProvider(manager);
+  const storage = context.storageUri ?? context.globalStorageUri;
+  const liveEditor = new LiveCaptureEditorProvider(
+    manager,
+    new BackupIndex(vscode.Uri.joinPath(storage, 'live-capture-backups.json')),
+  );
   context.subscriptions.push(
     manager,
     liveEditor,

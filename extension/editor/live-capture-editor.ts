@@ -13,9 +13,9 @@ import type { PacketStore } from '../store/packet-store.js';
 
 export const LIVE_CAPTURE_VIEW_TYPE = 'packetCapture.liveCapture';
 
-/** The URI of the Nth live capture of this window. */
-export function liveCaptureUri(n: number): vscode.Uri {
-  return vscode.Uri.from({ scheme: 'untitled', path: `Capture ${n}.pcapng` });
+/** The URI of the Nth live capture of this window: in `folder`, where VS Code's Save dialog starts. */
+export function liveCaptureUri(n: number, folder: string): vscode.Uri {
+  return vscode.Uri.joinPath(vscode.Uri.file(folder), `Capture ${n}.pcapng`).with({ scheme: 'untitled' });
 }
 
 /** The first change is told at once; later ones at most this often (each makes VS Code back up every packet). */
@@ -24,13 +24,16 @@ const MIN_CHANGE_INTERVAL_MS = 2000;
 const BACKUP_BYTES_PER_MS = 10_000;
 
 export interface LiveCaptureHost {
-  /** The capture under `uri`: the one running in the background under it, one restored from `backup`, or a new one. */
+  /** The capture under `uri`: the one running in the background under it, one restored from `backup`,
+   *  or a new one. */
   openLiveCapture(uri: vscode.Uri, backup: vscode.Uri | undefined): Promise<CapturePanel>;
+  /** True once for a URI the window opens for a new capture (so no old backup is restored into it). */
+  takeFresh(uri: vscode.Uri): boolean;
   /** Stops the capture and writes every packet held to `destination` (asking for it when absent);
    *  false when the user cancelled or the write failed (the user was told why). */
   saveWhole(panel: CapturePanel, destination?: vscode.Uri): Promise<boolean>;
-  /** The capture's editor is gone (its tab closed): it stops, or goes on in the background. */
-  closeLiveCapture(panel: CapturePanel): void;
+  /** The capture's editor is gone (its tab closed): it ends, or goes on in the background. */
+  closeLiveCapture(panel: CapturePanel): 'ended' | 'background';
 }
 
 /** The minimum time between two change events for a capture holding `bytes`. */
@@ -77,6 +80,57 @@ class LiveCaptureDocument implements vscode.CustomDocument {
   }
 }
 
+/**
+ * The backups this extension wrote that are still wanted, by document, in a file of the extension's
+ * storage. VS Code in a browser can bring a capture's tab back without the backup it made (its editor
+ * state was saved before the tab became dirty): the capture then finds its packets here. An entry goes
+ * when VS Code lets go of the backup, or when its capture closes for good.
+ */
+export class BackupIndex {
+  constructor(private readonly file: vscode.Uri) {}
+
+  private async entries(): Promise<Record<string, string>> {
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(this.file)).toString('utf8'));
+      return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string>) : {};
+    } catch {
+      return {}; // none yet, or unreadable: nothing to restore from
+    }
+  }
+
+  private async save(entries: Record<string, string>): Promise<void> {
+    await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(this.file, '..'));
+    await vscode.workspace.fs.writeFile(this.file, Buffer.from(JSON.stringify(entries)));
+  }
+
+  async record(document: vscode.Uri, backup: vscode.Uri): Promise<void> {
+    const entries = await this.entries();
+    const old = entries[document.toString()];
+    entries[document.toString()] = backup.toString();
+    await this.save(entries);
+    if (old && old !== backup.toString()) await deleteQuietly(vscode.Uri.parse(old));
+  }
+
+  async find(document: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const recorded = (await this.entries())[document.toString()];
+    return recorded ? vscode.Uri.parse(recorded) : undefined;
+  }
+
+  /** Drops the entry of `document` (only if it still names `backup`, when given) and its file. */
+  async forget(document: vscode.Uri, backup?: vscode.Uri): Promise<void> {
+    const entries = await this.entries();
+    const recorded = entries[document.toString()];
+    if (!recorded || (backup && recorded !== backup.toString())) return;
+    delete entries[document.toString()];
+    await this.save(entries);
+    await deleteQuietly(vscode.Uri.parse(recorded));
+  }
+}
+
+function deleteQuietly(uri: vscode.Uri): Thenable<void> {
+  return vscode.workspace.fs.delete(uri).then(undefined, () => {});
+}
+
 /** Writes a backup (pcapng, readable by its owner only) where VS Code asks for it. */
 async function writeBackup(store: PacketStore, destination: vscode.Uri): Promise<void> {
   if (destination.scheme === 'file') {
@@ -92,10 +146,14 @@ export class LiveCaptureEditorProvider implements vscode.CustomEditorProvider<Li
   private readonly changed = new vscode.EventEmitter<vscode.CustomDocumentContentChangeEvent<LiveCaptureDocument>>();
   readonly onDidChangeCustomDocument = this.changed.event;
 
-  constructor(private readonly host: LiveCaptureHost) {}
+  constructor(
+    private readonly host: LiveCaptureHost,
+    private readonly backups: BackupIndex,
+  ) {}
 
   async openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): Promise<LiveCaptureDocument> {
-    const backup = context.backupId ? vscode.Uri.parse(context.backupId) : undefined;
+    if (this.host.takeFresh(uri)) await this.backups.forget(uri); // a name reused: what it held is gone
+    const backup = context.backupId ? vscode.Uri.parse(context.backupId) : await this.backups.find(uri);
     const panel = await this.host.openLiveCapture(uri, backup);
     const changes = new ChangeSignal(
       () => this.changed.fire({ document }),
@@ -104,8 +162,11 @@ export class LiveCaptureEditorProvider implements vscode.CustomEditorProvider<Li
     const stopListening = panel.onPackets(() => changes.schedule());
     const document: LiveCaptureDocument = new LiveCaptureDocument(uri, panel, changes, () => {
       stopListening();
-      this.host.closeLiveCapture(panel);
+      if (this.host.closeLiveCapture(panel) === 'ended') void this.backups.forget(uri);
     });
+    // Restored from our own record (VS Code restored the tab without its backup): VS Code must learn
+    // that these packets are unsaved.
+    if (backup && !context.backupId) panel.unsaved = true;
     return document;
   }
 
@@ -133,9 +194,10 @@ export class LiveCaptureEditorProvider implements vscode.CustomEditorProvider<Li
     context: vscode.CustomDocumentBackupContext,
   ): Promise<vscode.CustomDocumentBackup> {
     await writeBackup(document.panel.store, context.destination);
+    await this.backups.record(document.uri, context.destination);
     return {
       id: context.destination.toString(),
-      delete: () => void vscode.workspace.fs.delete(context.destination).then(undefined, () => {}),
+      delete: () => void this.backups.forget(document.uri, context.destination),
     };
   }
 

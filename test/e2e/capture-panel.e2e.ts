@@ -1,13 +1,15 @@
 // UI end-to-end, as a person: F1 → "Packet Capture: Start Capture…" → pick a test namespace's
 // interface → filter → Start → real traffic → rows with the right columns → select one → detail
-// and hex → Save (tshark reads the file) → Stop. A packet carrying HTML shows as text only.
+// and hex → Stop → Save through VS Code's own dialog (tshark reads the file; the tab becomes the
+// file). A packet carrying HTML shows as text only.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
-import { quickPickRow, runCommand, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { quickPickRow, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { saveInDialog, startCapture } from './helpers/capture-ui.js';
 
 const PORT = 7000;
 const XSS = [`<img src=x onerror="document.title='pwned'">`, '<script>alert(1)</script>'];
@@ -21,15 +23,6 @@ function sendUdp(ns: string, host: string, port: number, payloads: string[]): vo
     `const s=require('dgram').createSocket('udp4');const p=${JSON.stringify(payloads)};let i=0;` +
     `const next=()=>{if(i===p.length)return s.close();s.send(Buffer.from(p[i++]),${port},'${host}',()=>setTimeout(next,5))};next();`;
   execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeout: 15_000 });
-}
-
-async function chooseOption(frame: FrameLocator, selectLabel: string, optionText: string): Promise<void> {
-  const select = frame
-    .locator(`vscode-single-select[aria-label="${selectLabel}"], vscode-single-select[label="${selectLabel}"]`)
-    .first();
-  await select.click();
-  // The open dropdown lives in the select's shadow root (Playwright's CSS pierces it).
-  await select.locator('.options [role=option]', { hasText: optionText }).first().click();
 }
 
 async function rowCount(frame: FrameLocator): Promise<number> {
@@ -47,21 +40,7 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
         dialogs.push(d.message());
         void d.dismiss();
       });
-      await runCommand(page, 'Packet Capture: Start Capture…');
-      const frame = webviewFrame(page);
-      await frame.locator('vscode-collapsible').first().waitFor({ timeout: 30_000 });
-
-      await chooseOption(frame, 'Capture target', `netns ${a.ns.name}`);
-      const vA = frame.locator('.cf-if-row', { hasText: a.ip4 }).locator('vscode-checkbox');
-      await vA.waitFor({ timeout: 20_000 });
-      if (!(await vA.evaluate((box) => (box as HTMLInputElement).checked))) await vA.click();
-      assert.equal(await vA.evaluate((box) => (box as HTMLInputElement).checked), true, 'vA chosen');
-      const filter = frame.locator('vscode-textfield.cf-filter input');
-      await filter.fill(`udp port ${PORT}`);
-      await frame.locator('.cf-message.ok').waitFor({ timeout: 10_000 });
-      const start = frame.locator('vscode-button', { hasText: 'Start' });
-      await start.click();
-      await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 20_000 });
+      const frame = await startCapture(page, a, { filter: `udp port ${PORT}` });
 
       sendUdp(a.ns.name, b.ip4, PORT, PAYLOADS);
       sendUdp(a.ns.name, b.ip4, PORT + 1, ['not captured']);
@@ -99,25 +78,15 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
       assert.deepEqual(dialogs, [], 'no dialog opened by packet bytes');
       t.diagnostic(`screenshot: ${await screenshot(page, 'capture-panel')}`);
 
-      // Save through VS Code's own (simple) save dialog: type the path, Enter.
+      // Wireshark's order: stop, then save. The capture is an untitled document, so saving it all is
+      // VS Code's Save (a Save As): its own (simple) save dialog, type the path, Enter.
+      await frame.locator('vscode-button', { hasText: 'Stop' }).click();
+      await frame.locator('.sb-status', { hasText: /Stopped/i }).waitFor({ timeout: 20_000 });
       const saved = path.join(folder, 'ui-capture.pcapng');
       await frame.locator('vscode-button', { hasText: 'Save' }).click();
       // Which packets (a row is selected, so All or Selected): all of them.
       await quickPickRow(page, `All (${PACKETS})`).click();
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ timeout: 15_000 });
-      // The dialog fills in its default path a moment after it opens: type ours after that.
-      await page.waitForFunction(
-        () =>
-          /capture-.*\.pcapng$/.test(
-            document.querySelector<HTMLInputElement>('.quick-input-widget input')?.value ?? '',
-          ),
-        undefined,
-        { timeout: 15_000 },
-      );
-      await input.fill(saved);
-      assert.equal(await input.inputValue(), saved);
-      await input.press('Enter');
+      t.diagnostic(`the save dialog's default: ${await saveInDialog(page, saved)}`);
       // The confirmation comes once the file is written and closed.
       await page
         .locator('.notifications-toasts', { hasText: `Saved ${PACKETS} packets to ${saved}` })
@@ -129,8 +98,15 @@ test('a capture in the panel, from the command palette to a saved file', { timeo
         .split('\n');
       assert.deepEqual(read, Array(PACKETS).fill(`${a.ip4}\t${PORT}`));
 
-      await frame.locator('vscode-button', { hasText: 'Stop' }).click();
-      await frame.locator('.sb-status', { hasText: /Stopped/i }).waitFor({ timeout: 20_000 });
+      // The tab is now the saved file, in the capture-file editor, with the same packets.
+      const tab = page.locator('.tabs-container .tab', { hasText: 'ui-capture.pcapng' });
+      await tab.waitFor({ timeout: 20_000 });
+      assert.equal(await page.locator('.tabs-container .tab', { hasText: 'Capture 1.pcapng' }).count(), 0);
+      const file = webviewFrame(page);
+      await file
+        .locator('.pt-row[aria-rowindex] .c-number', { hasText: new RegExp(`^${PACKETS}$`) })
+        .waitFor({ timeout: 20_000 });
+      assert.equal(await rowCount(file), PACKETS);
     });
   } finally {
     pair?.destroy();

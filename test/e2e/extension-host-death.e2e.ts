@@ -2,64 +2,22 @@
 // (SIGKILL, no deactivate(), no dispose). The agent must not outlive it: its stdin (the stop
 // channel) ends with the extension host, so it stops and its tcx links go with it.
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FrameLocator, Page } from 'playwright-core';
 import { agentLinksHeldBy, links, ourTcx } from '../kernel/helpers/bpf.js';
-import { createVethPair, type Host, type VethPair } from '../kernel/helpers/netns.js';
+import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
 import { udpOneWay } from '../kernel/helpers/traffic.js';
-import { descendants, type Proc, proc } from '../vscode/processes.js';
-import { runCommand, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { descendants, type Proc } from '../vscode/processes.js';
+import { withWorkbench } from '../vscode/workbench.js';
+import { agentsLeft, isCaptureAgent, startCapture, stillAgent } from './helpers/capture-ui.js';
 
 const PORT = 7000;
 const PACKETS = 5;
 /** How long the agent and its links may outlive the extension host. */
 const DEADLINE_MS = 10_000;
 
-/** A capture agent as the local target starts it: `node …/dist/agent/pcap-agent.js capture …`. */
-const isCaptureAgent = (p: Proc): boolean =>
-  p.argv.some((a) => /^pcap-agent(\.js)?$/.test(path.basename(a))) && p.argv.includes('capture');
-
-/** The process `pid` while it still runs as a capture agent (not a zombie, not a reused pid). */
-function stillAgent(pid: number): Proc | undefined {
-  const p = proc(pid);
-  return p && p.state !== 'Z' && isCaptureAgent(p) ? p : undefined;
-}
-
-/** The capture agents still running: those seen before (followed by pid: an orphan is no longer
- *  below code-server) and any below code-server now. */
-function agentsLeft(known: readonly Proc[], serverPid: number): Proc[] {
-  const left = new Map<number, Proc>();
-  for (const p of known) {
-    const now = stillAgent(p.pid);
-    if (now) left.set(p.pid, now);
-  }
-  for (const p of descendants(serverPid).filter(isCaptureAgent)) left.set(p.pid, p);
-  return [...left.values()];
-}
-
 /** VS Code's extension host: `node …/bootstrap-fork --type=extensionHost …`. */
 const isExtensionHost = (p: Proc): boolean => p.argv.includes('--type=extensionHost');
-
-/** F1 → Start Capture… → the namespace's target → its interface → Start, until "Capturing". */
-async function startCapture(page: Page, host: Host): Promise<FrameLocator> {
-  await runCommand(page, 'Packet Capture: Start Capture…');
-  const frame = webviewFrame(page);
-  const select = frame.locator('vscode-single-select[aria-label="Capture target"]').first();
-  await select.waitFor({ timeout: 30_000 });
-  await select.click();
-  await select
-    .locator('.options [role=option]', { hasText: `netns ${host.ns.name}` })
-    .first()
-    .click();
-  const box = frame.locator('.cf-if-row', { hasText: host.ip4 }).locator('vscode-checkbox');
-  await box.waitFor({ timeout: 20_000 });
-  if (!(await box.evaluate((b) => (b as HTMLInputElement).checked))) await box.click();
-  await frame.locator('vscode-button', { hasText: 'Start' }).click();
-  await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 20_000 });
-  return frame;
-}
 
 test('no capture agent outlives the extension host', { timeout: 300_000 }, async (t) => {
   let pair: VethPair | undefined;

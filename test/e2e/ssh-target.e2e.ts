@@ -131,6 +131,11 @@ test("capture on an SSH host from the panel's target picker", { timeout: 400_000
           await input.waitFor({ timeout: 15_000 });
           await input.fill(`127.0.0.1:${PCA_PORT}`);
           await input.press('Enter');
+          // The panel still holds the 6 unsaved packets: Wireshark's question, answered "Continue without Saving".
+          const question = page.locator('.monaco-dialog-box', {
+            hasText: 'Do you want to save the captured packets before starting a new capture?',
+          });
+          await question.locator('.monaco-button', { hasText: 'Continue without Saving' }).click();
           await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 30_000 });
           await frame.locator('.pt-row[aria-rowindex]').first().waitFor({ state: 'detached', timeout: 10_000 }); // a new capture, an empty table
           await sleep(500); // the PCA agent attaches once its first client is there

@@ -981,6 +981,29 @@ test('file mode hides the capture form', { skip }, async () => {
   await close(w);
 });
 
+test('"Keep running when closed": a live panel’s switch tells the host; a file has none', { skip }, async () => {
+  const w = await open('rows=50');
+  const { page } = w;
+  const keep = page.locator('vscode-checkbox.sb-keep');
+  assert.equal(await keep.isVisible(), true);
+  assert.equal(await keep.evaluate((box) => (box as HTMLInputElement).checked), false, 'off unless chosen');
+  await keep.click();
+  // The host's state says so (the fake host keeps what the panel asked for, as the extension does).
+  await page.waitForFunction(
+    () =>
+      (
+        window as unknown as { __dev: { fake: { initialState(): { keepRunning?: boolean } } } }
+      ).__dev.fake.initialState().keepRunning === true,
+  );
+  assert.equal(await keep.evaluate((box) => (box as HTMLInputElement).checked), true);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+
+  const file = await open('rows=50&mode=file');
+  assert.equal(await file.page.locator('vscode-checkbox.sb-keep').isHidden(), true);
+  await close(file);
+});
+
 /** Whether the table follows the tail (the Auto-scroll toggle). */
 function following(page: Page): Promise<boolean> {
   return page.evaluate(
