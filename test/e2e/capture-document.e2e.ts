@@ -3,11 +3,11 @@
 // dialog, answered each way; a reload (hot exit) brings the unsaved packets back.
 // Real agent, real kernel, bounded UDP inside the test's own veth pair.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { packetsIn } from '../exthost/helpers/capture-files.js';
 import { until } from '../exthost/helpers/until.js';
 import { agentLinksHeldBy, links, ourTcx } from '../kernel/helpers/bpf.js';
 import { createVethPair, type Host, type VethPair } from '../kernel/helpers/netns.js';
@@ -102,13 +102,6 @@ async function waitNothingLeft(agent: RunningAgent, serverPgid: number, host: Ho
   );
 }
 
-/** The number of packets tshark reads in a file. */
-const tsharkCount = (file: string): number =>
-  execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .filter(Boolean).length;
-
 test("closing a dirty capture's tab: Cancel keeps it running, Don't Save ends it, Save writes it", {
   timeout: 300_000,
 }, async (t) => {
@@ -152,7 +145,7 @@ test("closing a dirty capture's tab: Cancel keeps it running, Don't Save ends it
       await page
         .locator('.notifications-toasts', { hasText: `Saved 3 packets to ${saved}` })
         .waitFor({ timeout: 20_000 });
-      assert.equal(tsharkCount(saved), 3, 'the file holds the 3 packets');
+      assert.equal(packetsIn(saved), 3, 'the file holds the 3 packets');
       await tab.waitFor({ state: 'detached', timeout: 10_000 });
       await waitNothingLeft(agent, server.pgid, a);
     });
@@ -191,7 +184,7 @@ function recordedBackups(profileDir: string): string[] {
 /** tshark's packet count of a file, or undefined while it cannot read it (being written). */
 function countOrUndefined(file: string): number | undefined {
   try {
-    return tsharkCount(file);
+    return packetsIn(file);
   } catch {
     return undefined;
   }

@@ -5,5 +5,6 @@ import { execFileSync } from 'node:child_process';
 export function packetsIn(file: string): number {
   return execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
     .trim()
-    .split('\n').length;
+    .split('\n')
+    .filter(Boolean).length;
 }
