@@ -47,6 +47,11 @@ export interface RawBinding {
   clocks(): { realtimeNs: bigint; boottimeNs: bigint };
   libbpfVersion(): string;
   recordVersion: number;
+  /**
+   * Whether a capture filter will run on a link type: libpcap's own message when it refuses the
+   * expression (as tcpdump prints it), or the eBPF translation's reason. Needs no privilege.
+   */
+  compileFilter(expr: string, linkType: 'ethernet' | 'raw'): { ok: true } | { ok: false; error: string };
 }
 
 /** Stable codes the CLI and the extension act on. */

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Build position-independent static libbpf, libelf (elfutils) and zlib from
-# Debian bookworm's source packages, for linking into the native addon.
+# Build position-independent static libpcap, libbpf, libelf (elfutils) and zlib from
+# Debian bookworm's source packages, for linking into the native addon and the capture core.
 #
 # Outputs (relative to the repo root):
-#   native/deps/lib/{libbpf.a,libelf.a,libz.a}
-#   native/deps/include/{bpf/*.h,libelf.h,gelf.h,nlist.h,elf.h,zlib.h,zconf.h}
+#   native/deps/lib/{libpcap.a,libbpf.a,libelf.a,libz.a}
+#   native/deps/include/{pcap.h,pcap/*.h,bpf/*.h,libelf.h,gelf.h,nlist.h,elf.h,zlib.h,zconf.h}
 #   native/deps/link-flags   what native/binding.gyp links with, one argument a line
 # Scratch (sources, objects, logs) lives under native/deps/ too (gitignored).
 #
@@ -12,7 +12,7 @@
 # actually serves: a version listed in the index but not downloadable (a 404 on
 # a mirror) is skipped with a note, and the next older one is tried. When no
 # version of a package can be had, the addon links dynamically against Debian's
-# libbpf/libelf/zlib packages instead, with one warning: setup goes on.
+# libpcap/libbpf/libelf/zlib packages instead, with one warning: setup goes on.
 #
 # Idempotent: a stamp file records the versions taken, the newest versions apt
 # knew then, and this script's hash; when they match, the script exits at once.
@@ -31,10 +31,11 @@ BUILD="$DEPS/build"      # out-of-tree objects, staging area, link test
 LOGS="$DEPS/logs"
 STAMP="$DEPS/.build-stamp"
 JOBS="${JOBS:-2}"
-PKGS=(libbpf elfutils zlib)
+PKGS=(libpcap libbpf elfutils zlib)
 
 OUTPUTS=(
-  lib/libbpf.a lib/libelf.a lib/libz.a
+  lib/libpcap.a lib/libbpf.a lib/libelf.a lib/libz.a
+  include/pcap.h include/pcap/pcap.h include/pcap/bpf.h include/pcap/dlt.h
   include/bpf/bpf.h include/bpf/libbpf.h include/bpf/btf.h
   include/bpf/libbpf_common.h include/bpf/libbpf_legacy.h
   include/bpf/libbpf_version.h include/bpf/bpf_helpers.h
@@ -116,7 +117,7 @@ up_to_date() {
   return 0
 }
 
-describe_stamp() { grep -E '^(link|libbpf|elfutils|zlib)=' "$STAMP" | paste -sd' '; }
+describe_stamp() { grep -E '^(link|libpcap|libbpf|elfutils|zlib)=' "$STAMP" | paste -sd' '; }
 
 if [[ $FORCE -eq 0 ]] && up_to_date; then
   say "native deps up to date ($(describe_stamp))"
@@ -141,16 +142,17 @@ rm -rf "$LOGS" "$BUILD"
 mkdir -p "$SRC" "$BUILD" "$LOGS"
 START=$SECONDS
 
-# Link against Debian's shared libbpf, libelf and zlib (setup installed their -dev packages). The
-# addon then needs libbpf1, libelf1 and zlib1g wherever it runs, an SSH host included.
+# Link against Debian's shared libpcap, libbpf, libelf and zlib (setup installed their -dev
+# packages). The addon then needs libpcap0.8, libbpf1, libelf1 and zlib1g wherever it runs, an SSH
+# host included.
 link_dynamically() {
   rm -rf "${DEPS:?}/lib" "${DEPS:?}/include"
-  printf '%s\n' -lbpf -lelf -lz >"$DEPS/link-flags"
+  printf '%s\n' -lpcap -lbpf -lelf -lz >"$DEPS/link-flags"
   { echo "link=dynamic"; echo "mode=${NATIVE_DEPS:-static}"; newest_versions; echo "script=$(script_hash)"; } >"$STAMP"
 }
 if [[ "${NATIVE_DEPS:-static}" == dynamic ]]; then
   link_dynamically
-  say "NATIVE_DEPS=dynamic: the addon links against Debian's shared libbpf, libelf and zlib"
+  say "NATIVE_DEPS=dynamic: the addon links against Debian's shared libpcap, libbpf, libelf and zlib"
   exit 0
 fi
 
@@ -179,11 +181,12 @@ run apt-update "${APT[@]}" update
 
 # --- 2. build prerequisites --------------------------------------------------
 # build-essential: gcc/g++/make/libc6-dev. dpkg-dev: apt-get source unpacking
-# (brings patch, bzip2, xz-utils). Nothing else is needed: elfutils' configure
-# runs without maintainer mode (no autotools/flex/bison/gawk/gettext), and
-# libbpf builds with NO_PKG_CONFIG against our own headers.
-say "installing build prerequisites (build-essential dpkg-dev)..."
-run apt-install "${APT[@]}" install -y --no-install-recommends build-essential dpkg-dev
+# (brings patch, bzip2, xz-utils). flex, bison: libpcap's tarball ships only
+# grammar.y.in and scanner.l, not the generated parser. Nothing else is needed:
+# elfutils' configure runs without maintainer mode (no autotools/gawk/gettext),
+# and libbpf builds with NO_PKG_CONFIG against our own headers.
+say "installing build prerequisites (build-essential dpkg-dev flex bison)..."
+run apt-install "${APT[@]}" install -y --no-install-recommends build-essential dpkg-dev flex bison
 
 # --- 3. sources ----------------------------------------------------------------
 # fetch_source NAME: download and unpack the newest version of NAME the archive serves; prints
@@ -213,8 +216,8 @@ for name in "${PKGS[@]}"; do
   if [[ -z "$taken" ]]; then
     link_dynamically
     echo "build-native-deps: WARNING: no source version of $name that apt knows could be downloaded" \
-      "(see $LOGS/apt-source-$name.log); the addon links dynamically against Debian's libbpf, libelf" \
-      "and zlib instead, and needs libbpf1, libelf1 and zlib1g wherever it runs" >&2
+      "(see $LOGS/apt-source-$name.log); the addon links dynamically against Debian's libpcap, libbpf," \
+      "libelf and zlib instead, and needs libpcap0.8, libbpf1, libelf1 and zlib1g wherever it runs" >&2
     exit 0
   fi
   say "taking source $taken"
@@ -231,6 +234,7 @@ srcdir() {
 ZLIB_DIR="$(srcdir zlib "$(ver zlib)")"
 ELF_DIR="$(srcdir elfutils "$(ver elfutils)")"
 BPF_DIR="$(srcdir libbpf "$(ver libbpf)")"
+PCAP_DIR="$(srcdir libpcap "$(ver libpcap)")"
 
 STAGE="$BUILD/stage"
 mkdir -p "$STAGE/lib" "$STAGE/include"
@@ -270,33 +274,64 @@ run libbpf "${BPF_MAKE[@]}" -j"$JOBS"
 run libbpf "${BPF_MAKE[@]}" INCLUDEDIR="$STAGE/include" install_headers
 cp "$BUILD/libbpf/libbpf.a" "$STAGE/lib/"
 
-# --- 7. checks -----------------------------------------------------------------
+# --- 7. libpcap ----------------------------------------------------------------
+# Only what pcap_compile and the AF_PACKET capture need: no USB/netmap/Bluetooth/D-Bus/RDMA/
+# remote/vendor capture modules, and no libnl (so nothing beyond libc to link). The flags are
+# given explicitly (not left to detection) so the result is the same on every machine.
+say "building libpcap $(ver libpcap)..."
+cd "$PCAP_DIR"
+run libpcap env CFLAGS="-O2 -fPIC" ./configure --prefix="$STAGE" \
+  --disable-shared --disable-usb --disable-netmap --disable-bluetooth --disable-dbus \
+  --disable-rdma --without-libnl --disable-remote --without-dpdk --without-dag \
+  --without-septel --without-snf --without-turbocap
+run libpcap make -j"$JOBS" libpcap.a
+cp libpcap.a "$STAGE/lib/"
+mkdir -p "$STAGE/include/pcap"
+cp pcap.h "$STAGE/include/"
+cp pcap/*.h "$STAGE/include/pcap/"
+
+# --- 8. checks -----------------------------------------------------------------
 say "checking..."
 hdr_ver="$(awk '/#define LIBBPF_(MAJOR|MINOR)_VERSION/{printf "%s%s", sep, $3; sep="."}' \
   "$STAGE/include/bpf/libbpf_version.h")"
 [[ "$(upstream "$(ver libbpf)")" == "$hdr_ver".* ]] \
   || die "libbpf_version.h says $hdr_ver, Debian source is $(ver libbpf)"
-cat >"$BUILD/linktest.c" <<'EOF'
+# Two files: <pcap/bpf.h> and <linux/bpf.h> (via libbpf.h) each define their own struct bpf_insn.
+cat >"$BUILD/linktest-bpf.c" <<'EOF'
 #include <bpf/libbpf.h>
 #include <libelf.h>
 #include <zlib.h>
+int linktest_pcap(const char *expr);
 int linktest(const char *p) {
   struct bpf_object *o = bpf_object__open_file(p, NULL);
   if (o) bpf_object__close(o);
-  return (int)(elf_version(EV_CURRENT) + crc32(0L, (const unsigned char *)p, 1));
+  return linktest_pcap(p) + (int)(elf_version(EV_CURRENT) + crc32(0L, (const unsigned char *)p, 1));
 }
 EOF
-run linktest cc -shared -fPIC -O2 -I"$STAGE/include" "$BUILD/linktest.c" -o "$BUILD/linktest.so" \
-  -Wl,--no-undefined "$STAGE/lib/libbpf.a" "$STAGE/lib/libelf.a" "$STAGE/lib/libz.a"
-if readelf -d "$BUILD/linktest.so" | grep NEEDED | grep -Eq 'lib(bpf|elf|z)\.so'; then
+cat >"$BUILD/linktest-pcap.c" <<'EOF'
+#include <pcap/pcap.h>
+int linktest_pcap(const char *expr) {
+  pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+  struct bpf_program prog;
+  int compiled = pcap_compile(dead, &prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+  if (compiled == 0) pcap_freecode(&prog);
+  pcap_close(dead);
+  return compiled;
+}
+EOF
+run linktest cc -shared -fPIC -O2 -I"$STAGE/include" "$BUILD/linktest-bpf.c" "$BUILD/linktest-pcap.c" \
+  -o "$BUILD/linktest.so" -Wl,--no-undefined \
+  "$STAGE/lib/libpcap.a" "$STAGE/lib/libbpf.a" "$STAGE/lib/libelf.a" "$STAGE/lib/libz.a"
+if readelf -d "$BUILD/linktest.so" | grep NEEDED | grep -Eq 'lib(pcap|bpf|elf|z)\.so'; then
   readelf -d "$BUILD/linktest.so" | grep NEEDED >&2
-  die "link test: result still depends on a shared libbpf/libelf/libz"
+  die "link test: result still depends on a shared libpcap/libbpf/libelf/libz"
 fi
 
-# --- 8. install into native/deps and stamp -------------------------------------
+# --- 9. install into native/deps and stamp -------------------------------------
 rm -rf "${DEPS:?}/lib" "${DEPS:?}/include"
 mv "$STAGE/lib" "$STAGE/include" "$DEPS/"
 outputs_present || die "some expected outputs are missing under $DEPS"
-printf '%s\n' "$DEPS/lib/libbpf.a" "$DEPS/lib/libelf.a" "$DEPS/lib/libz.a" >"$DEPS/link-flags"
+printf '%s\n' "$DEPS/lib/libpcap.a" "$DEPS/lib/libbpf.a" "$DEPS/lib/libelf.a" "$DEPS/lib/libz.a" >"$DEPS/link-flags"
 { echo "link=static"; echo "mode=${NATIVE_DEPS:-static}"; echo "$VERSIONS"; newest_versions; echo "script=$(script_hash)"; } >"$STAMP"
-say "done in $((SECONDS - START))s: $DEPS/lib/{libbpf.a,libelf.a,libz.a}, $DEPS/include (libbpf $(upstream "$(ver libbpf)"))"
+say "done in $((SECONDS - START))s: $DEPS/lib/{libpcap.a,libbpf.a,libelf.a,libz.a}, $DEPS/include" \
+  "(libpcap $(upstream "$(ver libpcap)"), libbpf $(upstream "$(ver libbpf)"))"

@@ -16,7 +16,7 @@ step "bpf: capture.bpf.o"
 clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_"$target_arch" \
   -I/usr/include/"$(gcc -dumpmachine)" -Ibpf -c bpf/capture.bpf.c -o dist/agent/capture.bpf.o
 
-step "native: static libbpf, libelf, zlib"
+step "native: static libpcap, libbpf, libelf, zlib"
 bash scripts/build-native-deps.sh
 
 step "native: pcap_capture.node"

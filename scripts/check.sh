@@ -13,7 +13,7 @@ echo "==> C format (clang-format)" >&2
 bash scripts/clang-format.sh
 echo "==> third-party notices" >&2
 # They quote the copyright files of the Debian packages the addon links statically.
-bash scripts/apt-install.sh libbpf-dev libelf-dev zlib1g-dev
+bash scripts/apt-install.sh libpcap-dev libbpf-dev libelf-dev zlib1g-dev
 node --import tsx scripts/third-party-notices.ts --check
 echo "==> the repository stands on its own (paths)" >&2
 node --import tsx scripts/check-paths.ts

@@ -3,8 +3,8 @@
 //     bundles scripts/build.sh builds into the folders .vscodeignore ships (so a bundle added there
 //     is covered without editing this file); version and licence from package-lock.json, the text
 //     from the package's own licence file;
-//   - what the native addon links statically or compiles in: node-addon-api's headers, and libbpf,
-//     libelf (elfutils) and zlib from Debian's source packages, whose copyright files are
+//   - what the native addon links statically or compiles in: node-addon-api's headers, and libpcap,
+//     libbpf, libelf (elfutils) and zlib from Debian's source packages, whose copyright files are
 //     /usr/share/doc/<binary package>/copyright.
 //
 //   node --import tsx scripts/third-party-notices.ts           write the file
@@ -20,6 +20,7 @@ const REGENERATE = 'node --import tsx scripts/third-party-notices.ts';
 
 /** The Debian packages whose static libraries the addon links (scripts/build-native-deps.sh). */
 const DEBIAN_PACKAGES = [
+  { library: 'libpcap', binaryPackage: 'libpcap-dev' },
   { library: 'libbpf', binaryPackage: 'libbpf-dev' },
   { library: 'libelf', binaryPackage: 'libelf-dev' },
   { library: 'zlib', binaryPackage: 'zlib1g-dev' },
@@ -192,7 +193,7 @@ function render(bundled: NpmPackage[], native: NpmPackage[], debian: DebianPacka
     ...bundled.map(npmSection),
     '## Compiled into the native addon (dist/agent/pcap_capture.node)',
     '',
-    'The addon links libbpf, libelf and zlib statically, built from Debian source packages by',
+    'The addon links libpcap, libbpf, libelf and zlib statically, built from Debian source packages by',
     'scripts/build-native-deps.sh, and node-addon-api is compiled in from its headers. It also',
     'links libstdc++ and libgcc statically, under the GCC Runtime Library Exception.',
     '',

@@ -16,6 +16,7 @@
 
 #include "../../bpf/capture.h"
 #include "errors.h"
+#include "filter.h"
 #include "netns.h"
 
 // Debian's 6.1 UAPI headers predate tcx.
@@ -425,6 +426,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listInterfaces", Napi::Function::New(env, ListInterfaces));
   exports.Set("clocks", Napi::Function::New(env, Clocks));
   exports.Set("libbpfVersion", Napi::Function::New(env, LibbpfVersion));
+  exports.Set("compileFilter", Napi::Function::New(env, CompileFilter));
   exports.Set("recordVersion", Napi::Number::New(env, CAP_RECORD_VERSION));
   return exports;
 }

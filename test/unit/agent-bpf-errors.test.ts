@@ -26,6 +26,7 @@ function failingBinding(error: Error): RawBinding {
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: 0n, boottimeNs: 0n }),
     libbpfVersion: () => 'fake',
+    compileFilter: () => ({ ok: true }),
     recordVersion: 1,
   };
 }

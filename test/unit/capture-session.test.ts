@@ -81,6 +81,7 @@ function fakeBinding(capture: FakeCapture): RawBinding {
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: BOOT_TO_WALL + 5n, boottimeNs: 5n }),
     libbpfVersion: () => 'fake',
+    compileFilter: () => ({ ok: true }),
     recordVersion: 1,
   };
 }

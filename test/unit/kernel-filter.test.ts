@@ -89,6 +89,7 @@ function fakeBinding(banks: number[][]): RawBinding {
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: 10n, boottimeNs: 5n }),
     libbpfVersion: () => 'fake',
+    compileFilter: () => ({ ok: true }),
     recordVersion: 1,
   };
 }

@@ -1,0 +1,40 @@
+// Classic BPF (from filter-compile) translated into the body of an eBPF SCHED_CLS program.
+//
+// Where it runs (design "A" of the capture-core notes): the translated filter is a program of its
+// own, attached by tcx in front of the capture program; on a match it will hand the packet on with
+// a tail call (capture length in skb->cb), otherwise return TCX_NEXT. We chose that over patching
+// the filter into the CO-RE capture program because libbpf does not re-point jumps, calls,
+// func_info or line_info across a splice, while a program array entry swaps atomically per packet
+// (a live filter change) and leaves the capture program compiled by clang as it is. Hence all
+// accepting and rejecting paths meet in one epilogue with the verdict in R0: today that epilogue
+// returns it (what the equivalence test runs with BPF_PROG_TEST_RUN), the tail call goes there.
+#ifndef CAPTURE_CORE_FILTER_EBPF_H
+#define CAPTURE_CORE_FILTER_EBPF_H
+
+#include <linux/bpf.h>
+#include <linux/filter.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct filter_ebpf {
+  struct bpf_insn *insns;  // owned; release with filter_ebpf_free
+  unsigned int len;
+};
+
+// Translates `len` cBPF instructions. The program returns what the cBPF program returns (0 = no
+// match, otherwise the number of bytes to capture), reading packet bytes with bpf_skb_load_bytes
+// so bytes outside the linear area count as they do for tcpdump. Returns 0, or -1 with the reason
+// (naming the cBPF instruction) in `err`.
+int filter_translate(const struct sock_filter *cbpf, unsigned int len, struct filter_ebpf *out, char *err,
+                     size_t err_size);
+
+void filter_ebpf_free(struct filter_ebpf *prog);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

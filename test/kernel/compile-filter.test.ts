@@ -1,0 +1,69 @@
+// compileFilter, the addon's capture-filter validation (native/src/filter.cc over native/core):
+// an expression is accepted exactly when tcpdump accepts it for that link type, and a refused one
+// gets tcpdump's message word for word (both are libpcap's); what libpcap compiles but the eBPF
+// translation cannot run is refused with the translation's reason. Runs the built addon
+// (dist/agent/pcap_capture.node); needs no privilege.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadBinding } from '../../native/capture.js';
+import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
+
+const binding = loadBinding(path.join(__dirname, '..', '..', 'dist', 'agent', 'pcap_capture.node'));
+/** A capture of each link type, for tcpdump to compile against (`-r FILE -d EXPR`). */
+const CAPTURE = {
+  ethernet: path.join(TCPDUMP_TESTS_DIR, 'whois.pcap'),
+  raw: path.join(TCPDUMP_TESTS_DIR, 'LINKTYPE_RAW_ipv4.pcap'),
+} as const;
+
+const EXPRESSIONS = [
+  'tcp port 80',
+  'not (udp or icmp) and net 10.0.0.0/8',
+  'tcp[13] & 2 != 0',
+  'vlan 100 and udp',
+  'ether host 00:00:0c:07:ac:01',
+  'ip broadcast',
+  'tcp and udp',
+  'foo bar',
+  'port 99999',
+  'tcp port http2x',
+  'ip[0:3] = 1',
+  'portrange 10-',
+  '',
+];
+
+/** tcpdump's verdict: null when it accepts `expr`, else its message. */
+function tcpdumpSays(expr: string, link: keyof typeof CAPTURE): string | null {
+  const run = spawnSync('tcpdump', ['-r', CAPTURE[link], '-d', expr], { encoding: 'utf8' });
+  if (run.status === 0) return null;
+  const said = /^tcpdump: (.*)$/m.exec(run.stderr);
+  assert.ok(said, `tcpdump refused "${expr}" without a message: ${run.stderr}`);
+  return said[1] ?? '';
+}
+
+for (const link of ['ethernet', 'raw'] as const) {
+  test(`compileFilter accepts and refuses as tcpdump does, with its message (${link})`, () => {
+    for (const expr of EXPRESSIONS) {
+      const want = tcpdumpSays(expr, link);
+      const got = binding.compileFilter(expr, link);
+      assert.deepEqual(got, want === null ? { ok: true } : { ok: false, error: want }, `"${expr}" (${link})`);
+    }
+  });
+}
+
+test('compileFilter refuses what the translation cannot run, saying why', () => {
+  assert.equal(tcpdumpSays('protochain 6', 'ethernet'), null, 'tcpdump accepts protochain');
+  const got = binding.compileFilter('protochain 6', 'ethernet');
+  assert.equal(got.ok, false);
+  assert.match(got.ok ? '' : got.error, /a backward jump \(a loop, as `protochain` compiles to\) is not supported/);
+});
+
+test('compileFilter throws a TypeError for arguments of the wrong kind', () => {
+  assert.throws(() => binding.compileFilter('tcp', 'ppp' as 'raw'), {
+    name: 'TypeError',
+    message: "compileFilter: linkType is 'ethernet' or 'raw', not 'ppp'",
+  });
+  assert.throws(() => binding.compileFilter(42 as unknown as string, 'ethernet'), { name: 'TypeError' });
+  assert.throws(() => binding.compileFilter('tcp\0udp', 'ethernet'), /contains a NUL character/);
+});
