@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One build: the BPF object (clang), the addon (node-gyp, libbpf/libelf/zlib static), the TS
-# runtimes (esbuild), and the type check (tsc). Output in dist/.
+# One build: the BPF object (clang), the addon (node-gyp, libpcap/libbpf/libelf/zlib static), the
+# static pcap-agent for x64 and arm64 (scripts/build-agent.sh), and the TS runtimes (esbuild).
+# Output in dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -25,6 +26,10 @@ step "native: pcap_capture.node"
 # Replace, never overwrite in place: a running agent has the old file mapped.
 cp native/build/Release/pcap_capture.node dist/agent/.pcap_capture.node.tmp
 mv dist/agent/.pcap_capture.node.tmp dist/agent/pcap_capture.node
+
+step "native: static pcap-agent"
+bash scripts/build-agent.sh x64
+bash scripts/build-agent.sh arm64
 
 step "esbuild: agent"
 version=$(node -p "require('./package.json').version")

@@ -12,6 +12,15 @@ APT_PACKAGES=(
 
 bash scripts/apt-install.sh "${APT_PACKAGES[@]}"
 
+# The arm64 static agent: Debian's cross compiler and arm64 static libraries, and qemu-user to run
+# it in the tests (about 30 s to install).
+ARM64_PACKAGES=(crossbuild-essential-arm64 libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 qemu-user)
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "==> dpkg --add-architecture arm64" >&2
+  if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
+fi
+bash scripts/apt-install.sh "${ARM64_PACKAGES[@]}"
+
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error

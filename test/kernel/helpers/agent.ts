@@ -50,6 +50,8 @@ export interface SpawnOptions {
   /** stdin: a pipe (default: the stop channel), or /dev/null. */
   stdin?: 'pipe' | 'ignore';
   env?: NodeJS.ProcessEnv;
+  /** What to run instead of `node bin/pcap-agent` (e.g. the static agent under `env -i`). */
+  command?: readonly string[];
 }
 
 /** Rejects after `ms` with `what` in the message. */
@@ -88,7 +90,9 @@ export class Agent {
             ...args,
           ],
         ]
-      : [process.execPath, [AGENT, ...args]];
+      : options.command
+        ? [options.command[0]!, [...options.command.slice(1), ...args]]
+        : [process.execPath, [AGENT, ...args]];
     this.child = spawn(cmd, argv, {
       stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
       env: options.env ?? process.env,

@@ -1,0 +1,149 @@
+#define _GNU_SOURCE
+#include "events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+
+static bool use_json;
+
+void events_use_json(bool json) {
+  use_json = json;
+}
+
+// JavaScript's Date.toISOString(): UTC, milliseconds, "Z".
+static void iso_time(char *out, size_t size) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct tm tm;
+  gmtime_r(&now.tv_sec, &tm);
+  size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + n, size - n, ".%03ldZ", now.tv_nsec / 1000000);
+}
+
+// One event is assembled in memory and written with one write(2), so lines never interleave.
+static FILE *begin(const char *event, char **text, size_t *len) {
+  FILE *f = open_memstream(text, len);
+  if (f && use_json) fprintf(f, "{\"event\":\"%s\"", event);
+  if (f && !use_json) fputs("pcap-agent: ", f);
+  return f;
+}
+
+static void finish(FILE *f, char **text, size_t *len) {
+  if (!f) return;
+  if (use_json) {
+    char time[40];
+    iso_time(time, sizeof(time));
+    fprintf(f, ",\"time\":\"%s\"}", time);
+  }
+  fputc('\n', f);
+  fclose(f);
+  for (size_t off = 0; off < *len;) {
+    ssize_t n = write(STDERR_FILENO, *text + off, *len - off);
+    if (n <= 0) break;
+    off += (size_t)n;
+  }
+  free(*text);
+}
+
+static void json_field(FILE *f, const char *key, const char *value) {
+  fprintf(f, ",\"%s\":", key);
+  json_string(f, value);
+}
+
+static void json_totals(FILE *f, const struct totals *t) {
+  fprintf(f, ",\"packets\":%llu,\"bytes\":%llu,\"kernelDropped\":%llu,\"sinkDropped\":%llu",
+          (unsigned long long)t->packets, (unsigned long long)t->bytes, (unsigned long long)t->kernel_dropped,
+          (unsigned long long)t->sink_dropped);
+}
+
+void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, uint32_t snaplen,
+                   const char *format) {
+  char *text;
+  size_t len;
+  FILE *f = begin("started", &text, &len);
+  if (!f) return;
+  if (use_json) {
+    fputs(",\"interfaces\":[", f);
+    for (size_t i = 0; i < n; i++) {
+      fputs(i ? ",{\"name\":" : "{\"name\":", f);
+      json_string(f, ifaces[i].name);
+      fprintf(f, ",\"ifindex\":%u,\"mode\":\"%s\"}", ifaces[i].ifindex, ifaces[i].mode);
+    }
+    fputc(']', f);
+    json_field(f, "filter", filter);
+    fprintf(f, ",\"snaplen\":%u", snaplen);
+    json_field(f, "format", format);
+  } else {
+    fputs("capturing on ", f);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s%s (%s)", i ? ", " : "", ifaces[i].name, ifaces[i].mode);
+    if (*filter) fprintf(f, ", filter \"%s\"", filter);
+    fprintf(f, ", snaplen %u, %s", snaplen, format);
+  }
+  finish(f, &text, &len);
+}
+
+void event_stats(const struct totals *t, const struct interface_stats *ifaces, size_t n) {
+  if (!use_json) return;  // no human line for statistics
+  char *text;
+  size_t len;
+  FILE *f = begin("stats", &text, &len);
+  if (!f) return;
+  json_totals(f, t);
+  fputs(",\"interfaces\":[", f);
+  for (size_t i = 0; i < n; i++) {
+    fputs(i ? ",{\"name\":" : "{\"name\":", f);
+    json_string(f, ifaces[i].name);
+    fprintf(f, ",\"ifindex\":%u,\"seen\":%llu,\"matched\":%llu,\"captured\":%llu,\"dropped\":%llu}", ifaces[i].ifindex,
+            (unsigned long long)ifaces[i].seen, (unsigned long long)ifaces[i].matched,
+            (unsigned long long)ifaces[i].captured, (unsigned long long)ifaces[i].dropped);
+  }
+  fputc(']', f);
+  finish(f, &text, &len);
+}
+
+void event_stopped(const char *reason, const struct totals *t) {
+  char *text;
+  size_t len;
+  FILE *f = begin("stopped", &text, &len);
+  if (!f) return;
+  if (use_json) {
+    json_field(f, "reason", reason);
+    json_totals(f, t);
+  } else {
+    fprintf(f,
+            "stopped (%s): %llu packets, %llu bytes written; %llu dropped in the kernel (ring full), %llu dropped for "
+            "slow readers",
+            reason, (unsigned long long)t->packets, (unsigned long long)t->bytes, (unsigned long long)t->kernel_dropped,
+            (unsigned long long)t->sink_dropped);
+  }
+  finish(f, &text, &len);
+}
+
+void event_error(const char *code, const char *message) {
+  char *text;
+  size_t len;
+  FILE *f = begin("error", &text, &len);
+  if (!f) return;
+  if (use_json) {
+    json_field(f, "code", code);
+    json_field(f, "message", message);
+  } else {
+    fputs(message, f);
+  }
+  finish(f, &text, &len);
+}
+
+int exit_status(const char *code) {
+  static const char *const user[] = {"E_USAGE", "E_FILTER", "E_NO_INTERFACE", "E_NO_NETNS", "E_OUTPUT", "E_LISTEN"};
+  static const char *const host[] = {"E_PRIVILEGE", "E_NO_BPF", "E_ADDON"};
+  for (size_t i = 0; i < sizeof(user) / sizeof(*user); i++)
+    if (strcmp(code, user[i]) == 0) return 2;
+  for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++)
+    if (strcmp(code, host[i]) == 0) return 3;
+  return 1;
+}

@@ -1,0 +1,37 @@
+// What the agent tells its caller on stderr, as agent/events.ts does: human lines, or with
+// --events json one JSON object a line (started, stats, stopped, error), each with a "time".
+#ifndef PCAP_AGENT_EVENTS_H
+#define PCAP_AGENT_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct attached_interface {
+  char name[16];
+  unsigned ifindex;
+  const char *mode;  // "tcx" or "clsact"
+};
+
+struct interface_stats {
+  const char *name;
+  unsigned ifindex;
+  uint64_t seen, matched, captured, dropped;
+};
+
+struct totals {
+  uint64_t packets, bytes, kernel_dropped, sink_dropped;
+};
+
+void events_use_json(bool json);
+
+void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, uint32_t snaplen,
+                   const char *format);
+void event_stats(const struct totals *t, const struct interface_stats *ifaces, size_t n);
+void event_stopped(const char *reason, const struct totals *t);
+void event_error(const char *code, const char *message);
+
+// Exit statuses as agent/errors.ts: 2 for input the user can fix, 3 for what the host lacks, 1 else.
+int exit_status(const char *code);
+
+#endif

@@ -1,0 +1,13 @@
+// The capture file of `-w FILE`, opened as agent/output-file.ts opens it: the agent runs as root,
+// usually through sudo, in directories users can write to. It must not follow a link planted
+// there, must not replace a file by surprise, and must leave a file only the sudo user can read.
+#ifndef PCAP_AGENT_OUTPUT_FILE_H
+#define PCAP_AGENT_OUTPUT_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+// Returns the fd, or -1 with `message` set (an E_OUTPUT error).
+int open_capture_file(const char *path, bool overwrite, char *message, size_t size);
+
+#endif

@@ -1,0 +1,59 @@
+// One loaded capture BPF object (bpf/capture.bpf.c): configure it, attach its programs to
+// interfaces (tcx, or clsact where tcx is missing), drain its ring buffer, read its counters.
+#ifndef PCAP_CORE_CAPTURE_H
+#define PCAP_CORE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../bpf/capture.h"
+#include "error.h"
+
+struct pcore_capture;
+
+// One ring-buffer record: the header and the cap_len bytes after it. Return 0 to go on.
+typedef int (*pcore_record_fn)(void *ctx, const struct cap_record *record, const uint8_t *packet);
+
+// Opens and loads the BPF object held in memory (`object`, `size`) with a ring of `ring_bytes`
+// (a power of two of at least a page).
+int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, struct pcore_capture **out,
+                       struct pcore_error *e);
+
+// The live settings: snaplen 1..CAP_MAX_SNAPLEN; directions: bits (1 << CAP_DIR_*); pending
+// bytes that wake the reader. No rules: every packet matches (the filter arrives with libpcap).
+int pcore_capture_configure(struct pcore_capture *c, uint32_t snaplen, uint32_t directions, uint32_t wakeup_bytes,
+                            struct pcore_error *e);
+
+struct pcore_attach_request {
+  const char *name;
+  const char *netns;  // NULL: this namespace
+  int direction;      // CAP_DIR_IN or CAP_DIR_OUT
+  uint32_t l2_len;    // 14 for Ethernet-like devices, 0 for raw IP
+  bool force_clsact;
+};
+
+// Attaches one hook; *ifindex and *mode ("tcx" or "clsact") say where and how.
+int pcore_capture_attach(struct pcore_capture *c, const struct pcore_attach_request *r, unsigned *ifindex,
+                         const char **mode, struct pcore_error *e);
+
+// Detaches every hook, newest first (a qdisc we created goes after both its filters).
+void pcore_capture_detach_all(struct pcore_capture *c);
+
+// Records go to `fn` from pcore_capture_consume. Returns an fd that is readable (epoll) when
+// the kernel wakes the reader.
+int pcore_capture_start(struct pcore_capture *c, pcore_record_fn fn, void *ctx, struct pcore_error *e);
+
+// Hands every record in the ring to the callback; returns how many, or a negative errno.
+int pcore_capture_consume(struct pcore_capture *c);
+
+// The counters of one interface, summed over CPUs (zeros before its first packet).
+void pcore_capture_stats(struct pcore_capture *c, unsigned ifindex, struct cap_stats *sum);
+
+// Detaches what is still attached, frees everything.
+void pcore_capture_close(struct pcore_capture *c);
+
+// CLOCK_REALTIME - CLOCK_BOOTTIME in ns: added to record times (boot time) for Unix time.
+uint64_t pcore_boot_to_wall_ns(void);
+
+#endif
