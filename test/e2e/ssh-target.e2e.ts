@@ -9,7 +9,6 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FrameLocator, Page } from 'playwright-core';
 import { REPO } from '../kernel/helpers/agent.js';
 import { registerCleanup } from '../kernel/helpers/cleanup.js';
@@ -21,7 +20,9 @@ const PORT = 5555;
 const PCA_PORT = 19_990;
 
 /** The agent as a PCA service on the remote host: loopback only, capturing udp/PORT on its veth. */
-function startPcaAgent(fixture: SshFixture): { stop(): void } {
+/** The agent in PCA mode on the host; `attached` resolves once it has attached its hooks (it does so
+ *  when its first client connects, and says so on stderr). */
+function startPcaAgent(fixture: SshFixture): { attached: Promise<void>; stop(): void } {
   const child = spawn(
     'ip',
     ['netns', 'exec', fixture.remote.name, process.execPath, path.join(REPO, 'dist', 'agent', 'pcap-agent.js')],
@@ -33,11 +34,21 @@ function startPcaAgent(fixture: SshFixture): { stop(): void } {
         PCA_FILTER: `udp,${PORT}`,
         INTERFACES: fixture.remoteDev,
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
   const undo = registerCleanup(() => child.kill('SIGKILL'));
+  const attached = new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (/^capturing on /m.test(seen)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the PCA agent exited (${code}) before attaching: ${seen.trim()}`)));
+    setTimeout(() => reject(new Error(`the PCA agent did not attach within 30 s: ${seen.trim()}`)), 30_000).unref();
+  });
   return {
+    attached,
     stop: () => {
       child.kill();
       undo();
@@ -135,10 +146,10 @@ test("capture on an SSH host from the panel's target picker", { timeout: 400_000
           const question = page.locator('.monaco-dialog-box', {
             hasText: 'Do you want to save the captured packets before starting a new capture?',
           });
-          await question.locator('.monaco-button', { hasText: 'Continue without Saving' }).click();
+          await question.locator('.monaco-button', { hasText: 'Continue without Saving' }).click({ timeout: 15_000 });
           await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 30_000 });
           await frame.locator('.pt-row[aria-rowindex]').first().waitFor({ state: 'detached', timeout: 10_000 }); // a new capture, an empty table
-          await sleep(500); // the PCA agent attaches once its first client is there
+          await pca.attached;
           await sendUdp(fixture.address, PORT, 4);
           await frame.locator('.pt-row[aria-rowindex] .c-number', { hasText: /^4$/ }).waitFor({ timeout: 30_000 });
           assert.equal(await frame.locator('.pt-row[aria-rowindex]').count(), 4);
