@@ -42,7 +42,7 @@ function startPcaAgent(fixture: SshFixture): { attached: Promise<void>; stop(): 
     let seen = '';
     child.stderr.on('data', (chunk: Buffer) => {
       seen += chunk.toString('utf8');
-      if (/^capturing on /m.test(seen)) resolve();
+      if (/^pcap-agent: capturing on /m.test(seen)) resolve();
     });
     child.once('exit', (code) => reject(new Error(`the PCA agent exited (${code}) before attaching: ${seen.trim()}`)));
     setTimeout(() => reject(new Error(`the PCA agent did not attach within 30 s: ${seen.trim()}`)), 30_000).unref();
