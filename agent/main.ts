@@ -1,4 +1,4 @@
-// pcap-agent: `interfaces`, `capture`, and the seed's PCA server mode (ENABLE_PCA=true).
+// pcap-agent: `interfaces`, `capture`, `check-filter`, and the seed's PCA server mode (ENABLE_PCA=true).
 import * as fs from 'node:fs';
 import { loadBinding, type RawInterface } from '../native/capture.js';
 import { CaptureSession } from './capture-session.js';
@@ -7,7 +7,7 @@ import { AgentError, exitStatus, toAgentError } from './errors.js';
 import { EventLog, type StopReason, warnTokenless } from './events.js';
 import { listInterfaces, onSignals } from './host.js';
 import { compileKernelFilter, parseExclusion } from './kernel-filter.js';
-import { type CaptureOptions, parseCaptureArgs, parseInterfacesArgs, USAGE } from './options.js';
+import { type CaptureOptions, parseCaptureArgs, parseCheckFilterArgs, parseInterfacesArgs, USAGE } from './options.js';
 import { openCaptureFile, sudoOwner } from './output-file.js';
 import { runPca } from './pca.js';
 import { StreamSink, TcpServerSink } from './sinks.js';
@@ -28,6 +28,14 @@ function runInterfaces(argv: string[]): number {
     const addrs = i.addresses.map((a) => `${a.address}/${a.prefix}`).join(' ');
     process.stdout.write(`${i.index}.${i.name} [${state}]${addrs ? ` ${addrs}` : ''}\n`);
   }
+  return 0;
+}
+
+/** libpcap's verdict on a filter (the addon's compileFilter, the static agent's compile and translation). */
+function runCheckFilter(argv: string[]): number {
+  const opts = parseCheckFilterArgs(argv);
+  const verdict = loadBinding().compileFilter(opts.filter, opts.link);
+  if (!verdict.ok) throw new AgentError('E_FILTER', `invalid filter: ${verdict.error}`);
   return 0;
 }
 
@@ -185,6 +193,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         return runInterfaces(rest);
       case 'capture':
         return await runCapture(rest);
+      case 'check-filter':
+        return runCheckFilter(rest);
       case '--version':
         process.stdout.write(`pcap-agent ${VERSION}\n`);
         return 0;

@@ -55,8 +55,11 @@ export const USAGE = `usage:
                      [--max-bytes N] [--duration SECONDS] [--format pcapng|pcap] [--nano]
                      [-w FILE|- [--overwrite]] [--listen HOST:PORT [--token-file FILE | --no-token]]
                      [-B KIB] [--events json]
+  pcap-agent check-filter [--link ethernet|raw] [--events json] FILTER…
   ENABLE_PCA=true PCA_SERVER_PORT=N [PCA_FILTER=PROTO,PORT] [INTERFACES=…] [EXCLUDE_INTERFACES=…] pcap-agent
 FILTER is PROTO,PORT (tcp,443) or a tcpdump-style expression (tcp port 443 or udp port 53).
+check-filter says nothing and exits 0 when libpcap compiles FILTER for that link type and the
+kernel can run it; otherwise an E_FILTER error gives libpcap's message.
 --exclude FILTER: packets it matches are never captured, whatever -f says (e.g. the SSH session
 the capture runs over); -f and --exclude share the kernel's 32 rules.
 --netns NAME is /run/netns/NAME (as "ip netns add" makes); the only path taken is /proc/PID/ns/net.
@@ -292,6 +295,35 @@ export function parseInterfacesArgs(argv: string[]): InterfacesOptions {
   } catch (e) {
     throw parseArgsError(e);
   }
+}
+
+export interface CheckFilterOptions {
+  filter: string;
+  link: 'ethernet' | 'raw';
+  eventsJson: boolean;
+}
+
+/** PROTO,PORT (tcp,443) as the expression libpcap reads (tcp port 443), as the static agent's filter-text.c. */
+export function pcaFormAsExpression(text: string): string {
+  const m = /^\s*(tcp|udp|sctp)\s*,\s*(\d+)\s*$/i.exec(text);
+  return m && Number(m[2]) <= 65535 ? `${m[1]!.toLowerCase()} port ${Number(m[2])}` : text;
+}
+
+/** `check-filter [--link ethernet|raw] [--events json] FILTER…`: the words joined, as capture's positionals. */
+export function parseCheckFilterArgs(argv: string[]): CheckFilterOptions {
+  const { values, positionals } = withUsageErrors(() =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { link: { type: 'string' }, events: { type: 'string' } },
+    }),
+  );
+  const link = values.link ?? 'ethernet';
+  if (link !== 'ethernet' && link !== 'raw') throw usageError('--link must be ethernet or raw');
+  if (values.events !== undefined && values.events !== 'json')
+    throw usageError(`--events takes "json", got "${values.events}"`);
+  return { filter: pcaFormAsExpression(positionals.join(' ')), link, eventsJson: values.events === 'json' };
 }
 
 export interface PcaOptions {

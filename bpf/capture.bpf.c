@@ -69,6 +69,15 @@ struct {
 	__type(value, struct cap_scratch);
 } cap_scratch_map SEC(".maps");
 
+/* key: CAP_PROG_*; value: a program. The libpcap path only (capture.h): user space puts the
+ * translated filters and the two emit programs here; the rule-bank programs never use it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, CAP_PROG_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} cap_progs SEC(".maps");
+
 /* Records for user space; size set by user space before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -360,9 +369,10 @@ static __always_inline struct cap_stats *stats_for(__u32 ifindex)
 	return bpf_map_lookup_elem(&cap_stats_map, &ifindex);
 }
 
-/* Copies the packet (re-inserting an offloaded VLAN tag, as AF_PACKET readers show it) and
- * submits it. Returns 0 on success, -1 when the ring is full. */
-static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *cfg, __u8 dir, __u32 l2_len)
+/* Copies the packet, at most `limit` bytes (re-inserting an offloaded VLAN tag, as AF_PACKET
+ * readers show it) and submits it. Returns 0 on success, -1 when the ring is full. */
+static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *cfg, __u8 dir, __u32 l2_len,
+				__u64 limit)
 {
 	__u32 key = bpf_get_smp_processor_id();
 	struct cap_scratch *s = bpf_map_lookup_elem(&cap_scratch_map, &key);
@@ -371,7 +381,7 @@ static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *
 
 	__u32 vlan = (l2_len == ETH_HLEN_ && skb->vlan_present) ? VLAN_HLEN_ : 0;
 	__u64 orig = (__u64)skb->len + vlan;
-	__u64 snap = cfg->snaplen;
+	__u64 snap = cfg->snaplen < limit ? cfg->snaplen : limit;
 	__u64 cap = orig < snap ? orig : snap;
 	if (cap > CAP_MAX_SNAPLEN)
 		cap = CAP_MAX_SNAPLEN;
@@ -415,6 +425,19 @@ static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *
 	return bpf_ringbuf_output(&cap_ring, s, size, flags) == 0 ? 0 : -1;
 }
 
+/* A matched packet: counted, and copied to the ring (or counted as dropped when it is full). */
+static __always_inline void record_match(struct __sk_buff *skb, const struct cap_config *cfg,
+					 struct cap_stats *st, __u8 dir, __u32 l2_len, __u64 limit)
+{
+	st->matched++;
+	if (emit(skb, cfg, dir, l2_len, limit) == 0) {
+		st->captured++;
+		st->captured_bytes += skb->len;
+	} else {
+		st->dropped++;
+	}
+}
+
 static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
 {
 	__u32 key = 0;
@@ -433,13 +456,7 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
 	parse_packet(skb, iface->l2_len, &m);
 	if (!filter_match(cfg, &m))
 		return TC_ACT_UNSPEC;
-	st->matched++;
-	if (emit(skb, cfg, dir, iface->l2_len) == 0) {
-		st->captured++;
-		st->captured_bytes += skb->len;
-	} else {
-		st->dropped++;
-	}
+	record_match(skb, cfg, st, dir, iface->l2_len, CAP_MAX_SNAPLEN);
 	return TC_ACT_UNSPEC; /* == TCX_NEXT: never alter the packet's fate */
 }
 
@@ -453,6 +470,66 @@ SEC("tc")
 int cap_egress(struct __sk_buff *skb)
 {
 	return capture(skb, CAP_DIR_OUT);
+}
+
+/* The libpcap path (capture.h, CAP_PROG_*): every packet is counted as seen here, then judged by
+ * the translated filter of this hook's direction and link type, which hands a match on to
+ * cap_pcap_emit_in/out. The tail call returns only when the slot is empty: no filter, so the
+ * packet matches. TCX_NEXT whatever happens: later tcx programs still run. */
+static __always_inline int capture_pcap(struct __sk_buff *skb, __u8 dir)
+{
+	__u32 key = 0;
+	const struct cap_config *cfg = bpf_map_lookup_elem(&cap_config_map, &key);
+	__u32 ifindex = skb->ifindex;
+	const struct cap_iface *iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
+	struct cap_stats *st = stats_for(ifindex);
+
+	if (!cfg || !iface || !st)
+		return TC_ACT_UNSPEC;
+	st->seen++;
+	if (!(cfg->directions & (1u << dir)))
+		return TC_ACT_UNSPEC;
+	bpf_tail_call(skb, &cap_progs, CAP_PROG_FILTER(dir, iface->l2_len == 0));
+	record_match(skb, cfg, st, dir, iface->l2_len, CAP_MAX_SNAPLEN);
+	return TC_ACT_UNSPEC;
+}
+
+/* Reached from a filter that matched: skb->cb[CAP_CB_CAPLEN] holds its capture length. */
+static __always_inline int emit_filtered(struct __sk_buff *skb, __u8 dir)
+{
+	__u32 key = 0;
+	const struct cap_config *cfg = bpf_map_lookup_elem(&cap_config_map, &key);
+	__u32 ifindex = skb->ifindex;
+	const struct cap_iface *iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
+	struct cap_stats *st = stats_for(ifindex);
+
+	if (cfg && iface && st)
+		record_match(skb, cfg, st, dir, iface->l2_len, skb->cb[CAP_CB_CAPLEN]);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int cap_pcap_ingress(struct __sk_buff *skb)
+{
+	return capture_pcap(skb, CAP_DIR_IN);
+}
+
+SEC("tc")
+int cap_pcap_egress(struct __sk_buff *skb)
+{
+	return capture_pcap(skb, CAP_DIR_OUT);
+}
+
+SEC("tc")
+int cap_pcap_emit_in(struct __sk_buff *skb)
+{
+	return emit_filtered(skb, CAP_DIR_IN);
+}
+
+SEC("tc")
+int cap_pcap_emit_out(struct __sk_buff *skb)
+{
+	return emit_filtered(skb, CAP_DIR_OUT);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

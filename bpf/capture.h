@@ -18,6 +18,16 @@ enum cap_direction {
 	CAP_DIR_OUT = 1,
 };
 
+/* The libpcap path (the static agent, native/core/capture-filter.c): slots of the cap_progs
+ * program array. cap_pcap_ingress/egress tail-call the translated filter of their direction and
+ * link type; a filter that matches stores the capture length (its cBPF return value) in
+ * skb->cb[CAP_CB_CAPLEN] and tail-calls the emit program of its direction. An empty filter slot
+ * means no filter: the entry program captures the packet itself. */
+#define CAP_PROG_FILTER(dir, raw) ((raw)*2 + (dir)) /* dir: CAP_DIR_*; raw: 1 for raw-IP links */
+#define CAP_PROG_EMIT(dir)	  (4 + (dir))
+#define CAP_PROG_SLOTS		  6
+#define CAP_CB_CAPLEN		  0
+
 /* Ring-buffer record: this header, then cap_len packet bytes (no padding between records
  * inside a batch handed to JS). Times are CLOCK_BOOTTIME; user space adds the wall offset. */
 struct cap_record {

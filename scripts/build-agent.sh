@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The static pcap-agent: the capture core (native/core) and its CLI front end (native/agent),
-# linked -static (non-PIE) with libbpf, libelf and zlib, the BPF object embedded in it. No
+# linked -static (non-PIE) with libpcap, libbpf, libelf and zlib, the BPF object embedded in it. No
 # runtime dependency: `ldd` says "not a dynamic executable".
 #   scripts/build-agent.sh [x64|arm64]   -> dist/agent/linux-<arch>/pcap-agent (stripped)
 # Needs dist/agent/capture.bpf.o (scripts/build.sh builds it first). The BPF object is
@@ -11,26 +11,30 @@ cd "$(dirname "$0")/.."
 arch=${1:-x64}
 case "$arch" in
   x64)
-    # The same libbpf, libelf and zlib as the addon (scripts/build-native-deps.sh); built PIC,
-    # they serve a non-PIE executable as well.
+    # The same libpcap, libbpf, libelf and zlib as the addon (scripts/build-native-deps.sh);
+    # built PIC, they serve a non-PIE executable as well.
     cc=${CC:-cc}
     lib_dir=native/deps/lib
+    pcap_dir=native/deps/lib
     include_flags=(-Inative/deps/include)
     ;;
   arm64)
     # Debian's arm64 static libraries and their headers (libbpf-dev:arm64, libelf-dev:arm64,
-    # zlib1g-dev:arm64), with the cross compiler of crossbuild-essential-arm64.
+    # zlib1g-dev:arm64), with the cross compiler of crossbuild-essential-arm64; libpcap cross-built
+    # from Debian's source by scripts/build-native-deps.sh (Debian's libpcap.a needs D-Bus).
     cc=aarch64-linux-gnu-gcc
     lib_dir=/usr/lib/aarch64-linux-gnu
-    include_flags=()
+    pcap_dir=native/deps/linux-arm64/lib
+    include_flags=(-Inative/deps/linux-arm64/include)
     ;;
   *) echo "usage: $0 [x64|arm64]" >&2; exit 2 ;;
 esac
 
 bpf_object=dist/agent/capture.bpf.o
 [ -f "$bpf_object" ] || { echo "build-agent: $bpf_object is missing; run scripts/build.sh" >&2; exit 1; }
-for lib in libbpf.a libelf.a libz.a; do
-  [ -f "$lib_dir/$lib" ] || { echo "build-agent: $lib_dir/$lib is missing (see scripts/build-native-deps.sh)" >&2; exit 1; }
+libs=("$pcap_dir/libpcap.a" "$lib_dir/libbpf.a" "$lib_dir/libelf.a" "$lib_dir/libz.a")
+for lib in "${libs[@]}"; do
+  [ -f "$lib" ] || { echo "build-agent: $lib is missing (see scripts/build-native-deps.sh)" >&2; exit 1; }
 done
 
 gen=build/agent/linux-$arch
@@ -47,18 +51,21 @@ cat >"$gen/generated.h.tmp" <<HEADER
 HEADER
 mv "$gen/generated.h.tmp" "$gen/generated.h"
 
-core=(error netns interfaces buffer pcapng capture)
-front=(main json events options output-file netns-check interfaces-command control session capture-command)
+core=(error netns interfaces buffer pcapng capture filter-compile filter-ebpf filter-load capture-filter)
+front=(main json events options output-file netns-check interfaces-command control session capture-command
+  check-filter-command filter-text)
 sources=()
 for f in "${core[@]}"; do sources+=("native/core/$f.c"); done
 for f in "${front[@]}"; do sources+=("native/agent/$f.c"); done
 
 # Unused functions of the libraries are dropped (--gc-sections); -s strips the symbols.
+# libpcap's name lookups (host NAME, port NAME) make the linker warn that a static program needs
+# the build's glibc NSS modules at run time; numeric filters never look a name up.
 "$cc" -std=gnu11 -O2 -Wall -Wextra -Werror -static -no-pie -s \
   -ffunction-sections -fdata-sections -Wl,--gc-sections \
   "${include_flags[@]}" -I"$gen" -DBPF_OBJECT="\"$bpf_object\"" \
   "${sources[@]}" native/agent/embedded.S \
-  "$lib_dir/libbpf.a" "$lib_dir/libelf.a" "$lib_dir/libz.a" \
+  "${libs[@]}" \
   -o "$out/.pcap-agent.tmp"
 # Replace, never overwrite in place: a running agent has the old file mapped.
 mv "$out/.pcap-agent.tmp" "$out/pcap-agent"

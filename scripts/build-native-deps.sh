@@ -6,6 +6,10 @@
 #   native/deps/lib/{libpcap.a,libbpf.a,libelf.a,libz.a}
 #   native/deps/include/{pcap.h,pcap/*.h,bpf/*.h,libelf.h,gelf.h,nlist.h,elf.h,zlib.h,zconf.h}
 #   native/deps/link-flags   what native/binding.gyp links with, one argument a line
+#   native/deps/linux-arm64/{lib/libpcap.a,include/pcap.h,include/pcap/*.h}
+#                            libpcap for the arm64 static agent (scripts/build-agent.sh arm64), built
+#                            with Debian's cross compiler (aarch64-linux-gnu-gcc, which setup.sh
+#                            installs); Debian's arm64 packages serve its other libraries
 # Scratch (sources, objects, logs) lives under native/deps/ too (gitignored).
 #
 # Each source package is taken at the newest version apt knows that the archive
@@ -34,6 +38,7 @@ JOBS="${JOBS:-2}"
 PKGS=(libpcap libbpf elfutils zlib)
 
 OUTPUTS=(
+  linux-arm64/lib/libpcap.a linux-arm64/include/pcap/pcap.h
   lib/libpcap.a lib/libbpf.a lib/libelf.a lib/libz.a
   include/pcap.h include/pcap/pcap.h include/pcap/bpf.h include/pcap/dlt.h
   include/bpf/bpf.h include/bpf/libbpf.h include/bpf/btf.h
@@ -182,11 +187,13 @@ run apt-update "${APT[@]}" update
 # --- 2. build prerequisites --------------------------------------------------
 # build-essential: gcc/g++/make/libc6-dev. dpkg-dev: apt-get source unpacking
 # (brings patch, bzip2, xz-utils). flex, bison: libpcap's tarball ships only
-# grammar.y.in and scanner.l, not the generated parser. Nothing else is needed:
+# grammar.y.in and scanner.l, not the generated parser. crossbuild-essential-arm64: the
+# arm64 libpcap (needs no arm64 foreign architecture). Nothing else is needed:
 # elfutils' configure runs without maintainer mode (no autotools/gawk/gettext),
 # and libbpf builds with NO_PKG_CONFIG against our own headers.
-say "installing build prerequisites (build-essential dpkg-dev flex bison)..."
-run apt-install "${APT[@]}" install -y --no-install-recommends build-essential dpkg-dev flex bison
+say "installing build prerequisites (build-essential dpkg-dev flex bison crossbuild-essential-arm64)..."
+run apt-install "${APT[@]}" install -y --no-install-recommends build-essential dpkg-dev flex bison \
+  crossbuild-essential-arm64
 
 # --- 3. sources ----------------------------------------------------------------
 # fetch_source NAME: download and unpack the newest version of NAME the archive serves; prints
@@ -278,12 +285,29 @@ cp "$BUILD/libbpf/libbpf.a" "$STAGE/lib/"
 # Only what pcap_compile and the AF_PACKET capture need: no USB/netmap/Bluetooth/D-Bus/RDMA/
 # remote/vendor capture modules, and no libnl (so nothing beyond libc to link). The flags are
 # given explicitly (not left to detection) so the result is the same on every machine.
+PCAP_CONFIGURE=(--disable-shared --disable-usb --disable-netmap --disable-bluetooth --disable-dbus
+  --disable-rdma --without-libnl --disable-remote --without-dpdk --without-dag
+  --without-septel --without-snf --without-turbocap)
+
+# arm64 first, in a copy of the pristine tree (configure writes into the tree it runs in).
+# --with-pcap=linux: no run-time probing, which a cross build cannot do.
+say "building libpcap $(ver libpcap) for arm64..."
+PCAP_ARM64_DIR="$BUILD/libpcap-arm64"
+cp -a "$PCAP_DIR" "$PCAP_ARM64_DIR"
+cd "$PCAP_ARM64_DIR"
+run libpcap-arm64 env CFLAGS="-O2" ./configure --host=aarch64-linux-gnu CC=aarch64-linux-gnu-gcc \
+  --with-pcap=linux --prefix="$STAGE/linux-arm64" "${PCAP_CONFIGURE[@]}"
+run libpcap-arm64 make -j"$JOBS" libpcap.a
+mkdir -p "$STAGE/linux-arm64/lib" "$STAGE/linux-arm64/include/pcap"
+cp libpcap.a "$STAGE/linux-arm64/lib/"
+cp pcap.h "$STAGE/linux-arm64/include/"
+cp pcap/*.h "$STAGE/linux-arm64/include/pcap/"
+[[ "$(readelf -h "$STAGE/linux-arm64/lib/libpcap.a" | awk '/Machine:/{print $2; exit}')" == AArch64 ]] \
+  || die "the arm64 libpcap.a is not AArch64 code"
+
 say "building libpcap $(ver libpcap)..."
 cd "$PCAP_DIR"
-run libpcap env CFLAGS="-O2 -fPIC" ./configure --prefix="$STAGE" \
-  --disable-shared --disable-usb --disable-netmap --disable-bluetooth --disable-dbus \
-  --disable-rdma --without-libnl --disable-remote --without-dpdk --without-dag \
-  --without-septel --without-snf --without-turbocap
+run libpcap env CFLAGS="-O2 -fPIC" ./configure --prefix="$STAGE" "${PCAP_CONFIGURE[@]}"
 run libpcap make -j"$JOBS" libpcap.a
 cp libpcap.a "$STAGE/lib/"
 mkdir -p "$STAGE/include/pcap"
@@ -328,8 +352,8 @@ if readelf -d "$BUILD/linktest.so" | grep NEEDED | grep -Eq 'lib(pcap|bpf|elf|z)
 fi
 
 # --- 9. install into native/deps and stamp -------------------------------------
-rm -rf "${DEPS:?}/lib" "${DEPS:?}/include"
-mv "$STAGE/lib" "$STAGE/include" "$DEPS/"
+rm -rf "${DEPS:?}/lib" "${DEPS:?}/include" "${DEPS:?}/linux-arm64"
+mv "$STAGE/lib" "$STAGE/include" "$STAGE/linux-arm64" "$DEPS/"
 outputs_present || die "some expected outputs are missing under $DEPS"
 printf '%s\n' "$DEPS/lib/libpcap.a" "$DEPS/lib/libbpf.a" "$DEPS/lib/libelf.a" "$DEPS/lib/libz.a" >"$DEPS/link-flags"
 { echo "link=static"; echo "mode=${NATIVE_DEPS:-static}"; echo "$VERSIONS"; newest_versions; echo "script=$(script_hash)"; } >"$STAMP"

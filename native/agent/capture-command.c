@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "control.h"
+#include "filter-text.h"
 #include "netns-check.h"
 #include "output-file.h"
 #include "session.h"
@@ -149,11 +150,11 @@ static int report_load_error(struct pcore_error *e) {
 }
 
 static int capture_on(const struct capture_options *o, const struct pcore_interface *const *chosen, size_t n,
-                      int out_fd) {
+                      struct pcore_filter *filter, int out_fd) {
   struct session s;
   struct pcore_error e;
   struct loop l;
-  if (session_open(&s, o, chosen, n, out_fd, &e) != 0) {
+  if (session_open(&s, o, chosen, n, out_fd, filter, &e) != 0) {
     session_close(&s, "error");
     return report_load_error(&e);
   }
@@ -164,6 +165,8 @@ static int capture_on(const struct capture_options *o, const struct pcore_interf
     session_close(&s, "error");
     return report_error(e.code, e.message);
   }
+  l.control.set_filter = session_set_filter;
+  l.control.ctx = &s;
   if (session_attach(&s, chosen, n, &e) != 0) {
     session_close(&s, "error");
     close_loop(&l);
@@ -181,21 +184,25 @@ int run_capture(int argc, char **argv) {
   char message[4200];
   if (parse_capture_args(argc, argv, &o, message, sizeof(message)) != 0) return report_error("E_USAGE", message);
   events_use_json(o.events_json);
-  if (o.filter[strspn(o.filter, " \t")] != 0)
-    return report_error("E_FILTER",
-                        "capture filters are not implemented in the static agent yet (they arrive with libpcap); "
-                        "capture without one, or use the Node agent (bin/pcap-agent)");
   struct pcore_interface_list available;
   struct pcore_error e;
   if (list_interfaces_in(o.netns, &available, &e) != 0) return report_error(e.code, e.message);
   const struct pcore_interface *chosen[MAX_INTERFACES];
   size_t n;
   int status = pick_interfaces(&o, &available, chosen, &n);
+  // The filter is compiled before anything is loaded: a bad one is refused without privilege.
+  struct pcore_filter filter;
+  pcore_filter_init(&filter);
+  char pca_form[32];
+  const char *expr = filter_expression(o.filter, pca_form, sizeof(pca_form));
+  if (status == 0 && pcore_filter_compile(&filter, expr, session_links(chosen, n), o.snaplen, &e) != 0)
+    status = report_error(e.code, e.message);
   if (status == 0) {
     int out_fd = open_output(&o);
-    status = out_fd < 0 ? exit_status("E_OUTPUT") : capture_on(&o, chosen, n, out_fd);
+    status = out_fd < 0 ? exit_status("E_OUTPUT") : capture_on(&o, chosen, n, &filter, out_fd);
     if (out_fd > STDOUT_FILENO) close(out_fd);
   }
+  pcore_filter_free(&filter);
   pcore_free_interfaces(&available);
   return status;
 }

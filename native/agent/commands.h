@@ -4,6 +4,7 @@
 
 int run_interfaces(int argc, char **argv);
 int run_capture(int argc, char **argv);
+int run_check_filter(int argc, char **argv);
 
 // Reports an error event and returns its exit status.
 int report_error(const char *code, const char *message);

@@ -7,14 +7,7 @@
 #include <unistd.h>
 
 #include "events.h"
-
-// The line without its blanks (JSON allows them anywhere between tokens of these commands).
-static void squeeze(const char *in, size_t len, char *out, size_t size) {
-  size_t n = 0;
-  for (size_t i = 0; i < len && n + 1 < size; i++)
-    if (!isspace((unsigned char)in[i])) out[n++] = in[i];
-  out[n] = 0;
-}
+#include "json.h"
 
 // Never echo the line: a sudo password meant for sudo could land here, and events are shown.
 static void ignored(size_t len, const char *why) {
@@ -23,16 +16,79 @@ static void ignored(size_t len, const char *why) {
   event_error("E_USAGE", message);
 }
 
-static bool handle_line(const char *line, size_t len) {
-  char compact[128];
-  squeeze(line, len, compact, sizeof(compact));
-  if (compact[0] == 0) return false;
-  if (strcmp(compact, "{\"command\":\"stop\"}") == 0) return true;
-  if (strncmp(compact, "{\"command\":\"set-filter\"", 23) == 0) {
-    event_error("E_FILTER", "set-filter is not implemented in the static agent yet (filters arrive with libpcap)");
+static const char *skip_blanks(const char *p) {
+  while (isspace((unsigned char)*p)) p++;
+  return p;
+}
+
+static const char EXPECTED[] = "expected {\"command\":\"set-filter\",\"filter\":\"…\"} or {\"command\":\"stop\"}";
+
+struct command {
+  char name[32];  // "" when absent
+  char filter[CONTROL_MAX_LINE];
+  bool has_filter;
+};
+
+// Reads one member "key": "value" (command and filter are kept, other keys skipped). Commands have
+// string members only (agent/control.ts checks their types), so another value makes the line no
+// command. Returns the character after the member, or NULL with `why` set.
+static const char *read_member(const char *p, struct command *cmd, const char **why) {
+  static char key[CONTROL_MAX_LINE], value[CONTROL_MAX_LINE];
+  p = json_read_string(p, key, sizeof(key));
+  if (!p) return NULL;
+  p = skip_blanks(p);
+  if (*p++ != ':') return NULL;
+  p = skip_blanks(p);
+  if (*p != '"') {
+    *why = EXPECTED;
+    return NULL;
+  }
+  p = json_read_string(p, value, sizeof(value));
+  if (!p) return NULL;
+  if (strcmp(key, "command") == 0 && strlen(value) < sizeof(cmd->name)) {
+    strcpy(cmd->name, value);
+  } else if (strcmp(key, "filter") == 0) {
+    strcpy(cmd->filter, value);
+    cmd->has_filter = true;
+  }
+  return p;
+}
+
+// Parses {"key":"value",…}; returns false with `why` set when the line is not such an object.
+static bool parse_command(const char *line, struct command *cmd, const char **why) {
+  const char *p = skip_blanks(line);
+  memset(cmd, 0, sizeof(*cmd));
+  *why = "not JSON";
+  if (*p++ != '{') return false;
+  p = skip_blanks(p);
+  if (*p != '}') {
+    for (;;) {
+      p = read_member(p, cmd, why);
+      if (!p) return false;
+      p = skip_blanks(p);
+      if (*p == '}') break;
+      if (*p++ != ',') return false;
+      p = skip_blanks(p);
+    }
+  }
+  return *skip_blanks(p + 1) == 0;
+}
+
+static bool handle_line(struct control *c, char *line, size_t len) {
+  static struct command cmd;
+  const char *why;
+  line[len] = 0;
+  if (*skip_blanks(line) == 0) return false;
+  if (!parse_command(line, &cmd, &why)) {
+    ignored(len, why);
     return false;
   }
-  ignored(len, "expected {\"command\":\"set-filter\",\"filter\":\"…\"} or {\"command\":\"stop\"}");
+  if (strcmp(cmd.name, "stop") == 0) return true;
+  if (strcmp(cmd.name, "set-filter") == 0 && cmd.has_filter) {
+    if (c->set_filter) c->set_filter(c->ctx, cmd.filter);
+    return false;
+  }
+  ignored(len, EXPECTED);
   return false;
 }
 
@@ -44,7 +100,7 @@ bool control_read(struct control *c, int fd) {
   bool stop = false;
   char *start = c->line;
   for (char *nl; (nl = memchr(start, '\n', c->len - (size_t)(start - c->line))) != NULL; start = nl + 1)
-    stop |= handle_line(start, (size_t)(nl - start));
+    stop |= handle_line(c, start, (size_t)(nl - start));
   c->len -= (size_t)(start - c->line);
   memmove(c->line, start, c->len);
   if (c->len == sizeof(c->line)) {

@@ -124,6 +124,18 @@ void event_stopped(const char *reason, const struct totals *t) {
   finish(f, &text, &len);
 }
 
+void event_filter(const char *filter) {
+  char *text;
+  size_t len;
+  FILE *f = begin("filter", &text, &len);
+  if (!f) return;
+  if (use_json)
+    json_field(f, "filter", filter);
+  else
+    fprintf(f, "filter now \"%s\"", filter);
+  finish(f, &text, &len);
+}
+
 void event_error(const char *code, const char *message) {
   char *text;
   size_t len;

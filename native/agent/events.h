@@ -30,6 +30,8 @@ void event_started(const struct attached_interface *ifaces, size_t n, const char
 void event_stats(const struct totals *t, const struct interface_stats *ifaces, size_t n);
 void event_stopped(const char *reason, const struct totals *t);
 void event_error(const char *code, const char *message);
+// The filter of a running capture changed (set-filter on stdin).
+void event_filter(const char *filter);
 
 // Exit statuses as agent/errors.ts: 2 for input the user can fix, 3 for what the host lacks, 1 else.
 int exit_status(const char *code);

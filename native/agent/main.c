@@ -1,4 +1,4 @@
-// pcap-agent, the static executable: `interfaces`, `capture`, --version, --help. The capture
+// pcap-agent, the static executable: `interfaces`, `capture`, `check-filter`, --version, --help. The capture
 // itself is the core's (native/core); this front end parses, reports and loops.
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +36,7 @@ int main(int argc, char **argv) {
   if (!command) return usage_error("no command given%s", "");
   if (strcmp(command, "interfaces") == 0) return run_interfaces(argc - 2, argv + 2);
   if (strcmp(command, "capture") == 0) return run_capture(argc - 2, argv + 2);
+  if (strcmp(command, "check-filter") == 0) return run_check_filter(argc - 2, argv + 2);
   if (strcmp(command, "--version") == 0) {
     printf("pcap-agent %s\n", PCAP_AGENT_VERSION);
     return 0;

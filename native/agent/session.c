@@ -10,6 +10,7 @@
 
 #include "../core/pcapng.h"
 #include "embedded.h"
+#include "filter-text.h"
 #include "generated.h"
 
 #define WAKEUP_BYTES (256 * 1024)  // pending bytes that wake the reader (the addon's default)
@@ -92,8 +93,19 @@ static int write_header(struct session *s, const struct pcore_interface *const *
   return 0;
 }
 
+unsigned session_links(const struct pcore_interface *const *chosen, size_t n) {
+  unsigned links = 0;
+  for (size_t i = 0; i < n; i++) links |= pcore_is_raw_ip(chosen[i]->hatype) ? PCORE_LINK_RAW : PCORE_LINK_ETHERNET;
+  return links;
+}
+
+static int start_filter(struct session *s, struct pcore_filter *f, struct pcore_error *e) {
+  int progs = pcore_capture_progs_fd(s->capture);
+  return pcore_filter_load(f, progs, e) == 0 && pcore_filter_install(f, progs, e) == 0 ? 0 : -1;
+}
+
 int session_open(struct session *s, const struct capture_options *o, const struct pcore_interface *const *chosen,
-                 size_t n, int out_fd, struct pcore_error *e) {
+                 size_t n, int out_fd, struct pcore_filter *filter, struct pcore_error *e) {
   memset(s, 0, sizeof(*s));
   s->options = o;
   s->out_fd = out_fd;
@@ -102,6 +114,8 @@ int session_open(struct session *s, const struct capture_options *o, const struc
   size_t size = (size_t)(capture_bpf_object_end - capture_bpf_object);
   if (pcore_capture_open(capture_bpf_object, size, o->ring_bytes, &s->capture, e) != 0) return -1;
   if (pcore_capture_configure(s->capture, o->snaplen, o->directions, WAKEUP_BYTES, e) != 0) return -1;
+  s->links = session_links(chosen, n);
+  if (start_filter(s, filter, e) != 0) return -1;
   if (write_header(s, chosen, n) != 0) return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
   return 0;
 }
@@ -131,6 +145,23 @@ int session_attach(struct session *s, const struct pcore_interface *const *chose
     }
   }
   return 0;
+}
+
+void session_set_filter(void *session, const char *expr) {
+  struct session *s = session;
+  struct pcore_filter f;
+  struct pcore_error e;
+  pcore_filter_init(&f);
+  char pca_form[32];
+  int rc =
+      pcore_filter_compile(&f, filter_expression(expr, pca_form, sizeof(pca_form)), s->links, s->options->snaplen, &e);
+  if (rc == 0) rc = start_filter(s, &f, &e);
+  pcore_filter_free(&f);  // installed programs stay referenced by the program array
+  if (rc != 0) {
+    event_error(e.code, e.message);
+    return;
+  }
+  event_filter(expr);
 }
 
 void session_drain(struct session *s) {

@@ -37,7 +37,7 @@ struct attachment {
 
 struct pcore_capture {
   struct bpf_object *obj;
-  int ingress, egress, config, ifaces, stats;
+  int ingress, egress, config, ifaces, stats, progs;
   struct bpf_map *ring_map;
   struct ring_buffer *ring;
   pcore_record_fn on_record;
@@ -74,6 +74,25 @@ static int load_without_signals(struct bpf_object *obj) {
   return err;
 }
 
+// The core runs the libpcap path (cap_pcap_*, capture.h); the rule-bank programs are the Node
+// agent's, not worth the verifier's time here.
+static void skip_rule_bank_programs(struct bpf_object *obj) {
+  bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "cap_ingress"), false);
+  bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "cap_egress"), false);
+}
+
+// The programs a matching filter hands packets on to.
+static int install_emit_programs(struct pcore_capture *c, struct pcore_error *e) {
+  static const char *const names[] = {[CAP_DIR_IN] = "cap_pcap_emit_in", [CAP_DIR_OUT] = "cap_pcap_emit_out"};
+  for (int dir = CAP_DIR_IN; dir <= CAP_DIR_OUT; dir++) {
+    __u32 slot = CAP_PROG_EMIT(dir);
+    int fd = prog_fd(c->obj, names[dir]);
+    if (bpf_map_update_elem(c->progs, &slot, &fd, BPF_ANY) != 0)
+      return pcore_fail_errno(e, "E_INTERNAL", errno, "install %s", names[dir]);
+  }
+  return 0;
+}
+
 static int size_maps(struct pcore_capture *c, uint32_t ring_bytes, struct pcore_error *e) {
   int cpus = libbpf_num_possible_cpus();
   c->cpus = cpus > 0 ? cpus : 1;
@@ -96,6 +115,7 @@ int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, str
     free(c);
     return pcore_fail_errno(e, "E_ADDON", err, "open the embedded BPF object");
   }
+  skip_rule_bank_programs(c->obj);
   if (size_maps(c, ring_bytes, e) != 0) {
     pcore_capture_close(c);
     return -1;
@@ -106,11 +126,16 @@ int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, str
     pcore_capture_close(c);
     return -1;
   }
-  c->ingress = prog_fd(c->obj, "cap_ingress");
-  c->egress = prog_fd(c->obj, "cap_egress");
+  c->ingress = prog_fd(c->obj, "cap_pcap_ingress");
+  c->egress = prog_fd(c->obj, "cap_pcap_egress");
   c->config = map_fd(c->obj, "cap_config_map");
   c->ifaces = map_fd(c->obj, "cap_ifaces");
   c->stats = map_fd(c->obj, "cap_stats_map");
+  c->progs = map_fd(c->obj, "cap_progs");
+  if (install_emit_programs(c, e) != 0) {
+    pcore_capture_close(c);
+    return -1;
+  }
   *out = c;
   return 0;
 }
@@ -123,7 +148,7 @@ int pcore_capture_configure(struct pcore_capture *c, uint32_t snaplen, uint32_t 
   struct cap_config cfg;
   if (bpf_map_lookup_elem(c->config, &key, &cfg) != 0)
     return pcore_fail_errno(e, "E_INTERNAL", errno, "read capture config");
-  // No include rule in the active bank: capture everything.
+  // The rule bank is the Node agent's; the libpcap filter lives in cap_progs (capture-filter.h).
   cfg.nrules[cfg.active_bank] = 0;
   cfg.snaplen = snaplen;
   cfg.directions = directions;
@@ -269,6 +294,10 @@ void pcore_capture_close(struct pcore_capture *c) {
   ring_buffer__free(c->ring);
   bpf_object__close(c->obj);
   free(c);
+}
+
+int pcore_capture_progs_fd(const struct pcore_capture *c) {
+  return c->progs;
 }
 
 uint64_t pcore_boot_to_wall_ns(void) {

@@ -21,7 +21,7 @@ int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, str
                        struct pcore_error *e);
 
 // The live settings: snaplen 1..CAP_MAX_SNAPLEN; directions: bits (1 << CAP_DIR_*); pending
-// bytes that wake the reader. No rules: every packet matches (the filter arrives with libpcap).
+// bytes that wake the reader. Until a filter is installed (capture-filter.h) every packet matches.
 int pcore_capture_configure(struct pcore_capture *c, uint32_t snaplen, uint32_t directions, uint32_t wakeup_bytes,
                             struct pcore_error *e);
 
@@ -52,6 +52,9 @@ void pcore_capture_stats(struct pcore_capture *c, unsigned ifindex, struct cap_s
 
 // Detaches what is still attached, frees everything.
 void pcore_capture_close(struct pcore_capture *c);
+
+// The cap_progs program array, where capture-filter.h installs filters.
+int pcore_capture_progs_fd(const struct pcore_capture *c);
 
 // CLOCK_REALTIME - CLOCK_BOOTTIME in ns: added to record times (boot time) for Unix time.
 uint64_t pcore_boot_to_wall_ns(void);

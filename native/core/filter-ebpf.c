@@ -11,11 +11,14 @@
 // verifier refuses unreachable code.
 #include "filter-ebpf.h"
 
+#include <linux/if_packet.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../../bpf/capture.h"
 
 enum {
   REG_CTX = BPF_REG_6,
@@ -27,6 +30,7 @@ enum {
   MAX_LOAD_OFFSET = 0x7fffffff,      // bpf_skb_load_bytes refuses offsets above INT_MAX
   LABEL_FAIL = -1,                   // returns 0: a load out of the packet, a division by 0
   LABEL_EXIT = -2,                   // the epilogue, verdict in R0
+  TCX_NEXT = -1,                     // == TC_ACT_UNSPEC: let the packet go on, untouched
 };
 
 struct emitter {
@@ -35,7 +39,8 @@ struct emitter {
   unsigned int *start;   // eBPF index where each cBPF instruction begins
   unsigned int fail_at, exit_at;
   bool uses_fail;
-  unsigned int pc;  // the cBPF instruction being translated, for messages
+  unsigned int pc;                 // the cBPF instruction being translated, for messages
+  const struct filter_hook *hook;  // NULL: the epilogue returns the verdict (tests)
   char *err;
   size_t err_size;
 };
@@ -119,8 +124,13 @@ static int load_extension(struct emitter *e, __u8 dst, __u32 k) {
       emit(e, BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, 16);  // stored in network order
       return 0;
     // At egress the kernel's pkt_type is not PACKET_OUTGOING (AF_PACKET sets that on its own copy):
-    // the capture program will have to stand in the hook's direction for it.
-    case SKF_AD_PKTTYPE: load_ctx_u32(e, dst, offsetof(struct __sk_buff, pkt_type)); return 0;
+    // the hook's direction stands in for it.
+    case SKF_AD_PKTTYPE:
+      if (e->hook && e->hook->direction == CAP_DIR_OUT)
+        mov32_imm(e, dst, PACKET_OUTGOING);
+      else
+        load_ctx_u32(e, dst, offsetof(struct __sk_buff, pkt_type));
+      return 0;
     case SKF_AD_IFINDEX: load_ctx_u32(e, dst, offsetof(struct __sk_buff, ifindex)); return 0;
     case SKF_AD_VLAN_TAG: load_ctx_u32(e, dst, offsetof(struct __sk_buff, vlan_tci)); return 0;
     case SKF_AD_VLAN_TAG_PRESENT: load_ctx_u32(e, dst, offsetof(struct __sk_buff, vlan_present)); return 0;
@@ -284,6 +294,21 @@ static int mark_reachable(struct emitter *e, const struct sock_filter *cbpf, uns
   return 0;
 }
 
+// The capture path's epilogue (filter_translate_for_hook): a match stores its capture length and
+// tail-calls the emit program; no match, or an empty emit slot, returns TCX_NEXT.
+static void emit_hook_epilogue(struct emitter *e) {
+  emit(e, BPF_JMP32 | BPF_JEQ | BPF_K, BPF_REG_0, 0, 6, 0);  // skips 6: to the TCX_NEXT return
+  emit(e, BPF_STX | BPF_MEM | BPF_W, REG_CTX, BPF_REG_0,
+       (__s16)(offsetof(struct __sk_buff, cb) + CAP_CB_CAPLEN * sizeof(__u32)), 0);
+  emit(e, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, REG_CTX, 0, 0);
+  emit(e, BPF_LD | BPF_DW | BPF_IMM, BPF_REG_2, BPF_PSEUDO_MAP_FD, 0, e->hook->progs_fd);
+  emit(e, 0, 0, 0, 0, 0);  // second half of the 64-bit immediate
+  emit(e, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, (__s32)e->hook->emit_slot);
+  emit(e, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call);
+  emit(e, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, TCX_NEXT);
+  emit(e, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
 // One pass over the program; with e->out NULL it only measures.
 static int translate_pass(struct emitter *e, const struct sock_filter *cbpf, unsigned int len, const bool *reach) {
   e->n = 0;
@@ -297,13 +322,16 @@ static int translate_pass(struct emitter *e, const struct sock_filter *cbpf, uns
     mov32_imm(e, BPF_REG_0, 0);
   }
   e->exit_at = e->n;
-  emit(e, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  if (e->hook)
+    emit_hook_epilogue(e);
+  else
+    emit(e, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
   return 0;
 }
 
-int filter_translate(const struct sock_filter *cbpf, unsigned int len, struct filter_ebpf *out, char *err,
-                     size_t err_size) {
-  struct emitter e = {.err = err, .err_size = err_size};
+static int translate(const struct sock_filter *cbpf, unsigned int len, const struct filter_hook *hook,
+                     struct filter_ebpf *out, char *err, size_t err_size) {
+  struct emitter e = {.hook = hook, .err = err, .err_size = err_size};
   out->insns = NULL;
   out->len = 0;
   if (len == 0) {
@@ -331,6 +359,16 @@ int filter_translate(const struct sock_filter *cbpf, unsigned int len, struct fi
   free(reach);
   free(e.start);
   return rc;
+}
+
+int filter_translate(const struct sock_filter *cbpf, unsigned int len, struct filter_ebpf *out, char *err,
+                     size_t err_size) {
+  return translate(cbpf, len, NULL, out, err, err_size);
+}
+
+int filter_translate_for_hook(const struct sock_filter *cbpf, unsigned int len, const struct filter_hook *hook,
+                              struct filter_ebpf *out, char *err, size_t err_size) {
+  return translate(cbpf, len, hook, out, err, err_size);
 }
 
 void filter_ebpf_free(struct filter_ebpf *prog) {

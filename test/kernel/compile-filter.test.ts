@@ -8,14 +8,9 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadBinding } from '../../native/capture.js';
-import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
+import { tcpdumpSays } from './helpers/tcpdump-verdict.js';
 
 const binding = loadBinding(path.join(__dirname, '..', '..', 'dist', 'agent', 'pcap_capture.node'));
-/** A capture of each link type, for tcpdump to compile against (`-r FILE -d EXPR`). */
-const CAPTURE = {
-  ethernet: path.join(TCPDUMP_TESTS_DIR, 'whois.pcap'),
-  raw: path.join(TCPDUMP_TESTS_DIR, 'LINKTYPE_RAW_ipv4.pcap'),
-} as const;
 
 const EXPRESSIONS = [
   'tcp port 80',
@@ -32,15 +27,6 @@ const EXPRESSIONS = [
   'portrange 10-',
   '',
 ];
-
-/** tcpdump's verdict: null when it accepts `expr`, else its message. */
-function tcpdumpSays(expr: string, link: keyof typeof CAPTURE): string | null {
-  const run = spawnSync('tcpdump', ['-r', CAPTURE[link], '-d', expr], { encoding: 'utf8' });
-  if (run.status === 0) return null;
-  const said = /^tcpdump: (.*)$/m.exec(run.stderr);
-  assert.ok(said, `tcpdump refused "${expr}" without a message: ${run.stderr}`);
-  return said[1] ?? '';
-}
 
 for (const link of ['ethernet', 'raw'] as const) {
   test(`compileFilter accepts and refuses as tcpdump does, with its message (${link})`, () => {
@@ -66,4 +52,18 @@ test('compileFilter throws a TypeError for arguments of the wrong kind', () => {
   });
   assert.throws(() => binding.compileFilter(42 as unknown as string, 'ethernet'), { name: 'TypeError' });
   assert.throws(() => binding.compileFilter('tcp\0udp', 'ethernet'), /contains a NUL character/);
+});
+
+test("the Node agent's check-filter: silent and 0, or E_FILTER with libpcap's message; PROTO,PORT accepted", () => {
+  const agent = path.join(__dirname, '..', '..', 'bin', 'pcap-agent');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [agent, 'check-filter', '--events', 'json', ...args], { encoding: 'utf8' });
+  assert.deepEqual([run('tcp[13]', '&', '2', '!=', '0').status, run('tcp,443').status], [0, 0]);
+  const bad = run('--link', 'raw', 'ether host 00:00:0c:07:ac:01');
+  assert.equal(bad.status, 2);
+  const e = JSON.parse(bad.stderr);
+  assert.deepEqual(
+    [e.code, e.message],
+    ['E_FILTER', `invalid filter: ${tcpdumpSays('ether host 00:00:0c:07:ac:01', 'raw')}`],
+  );
 });

@@ -13,6 +13,7 @@ import { type Agent, REPO, scratchDir, spawnAgent, within } from './helpers/agen
 import { heldBy, links, waitLinksGone } from './helpers/bpf.js';
 import { assertClean, capinfosCount, fields } from './helpers/judge.js';
 import { captureOnSideA, createVethPair, type VethPair } from './helpers/netns.js';
+import { tcpdumpSays } from './helpers/tcpdump-verdict.js';
 import { udpEcho, udpOneWay } from './helpers/traffic.js';
 
 const BUILT = path.join(REPO, 'dist', 'agent', 'linux-x64', 'pcap-agent');
@@ -101,13 +102,25 @@ describe('the static pcap-agent', () => {
     assert.match(r.stderr, /network namespace \/run\/netns\/pcapk-no-such-namespace does not exist/);
   });
 
-  test('a filter is refused for now, with a clear error event', () => {
-    const r = run(['capture', ...captureOnSideA(pair), '-f', 'udp', '--events', 'json']);
+  test("a filter libpcap refuses: E_FILTER with libpcap's message, before anything is loaded", () => {
+    for (const expr of ['udp port 70000', 'tcp and', 'foo bar']) {
+      const r = run(['capture', ...captureOnSideA(pair), '-f', expr, '--events', 'json']);
+      assert.equal(r.status, 2, r.stderr);
+      const e = JSON.parse(r.stderr);
+      assert.deepEqual([e.event, e.code, e.message], ['error', 'E_FILTER', `invalid filter: ${tcpdumpSays(expr)}`]);
+    }
+  });
+
+  test('check-filter: silent and 0 for what libpcap compiles, E_FILTER with its message otherwise', () => {
+    assert.deepEqual(run(['check-filter', 'tcp[tcpflags] & tcp-syn != 0 and not port 22']), {
+      status: 0,
+      stdout: '',
+      stderr: '',
+    });
+    assert.equal(run(['check-filter', 'udp,53']).status, 0, 'the PROTO,PORT form');
+    const r = run(['check-filter', '--link', 'raw', '--events', 'json', 'ether host 00:00:0c:07:ac:01']);
     assert.equal(r.status, 2);
-    const e = JSON.parse(r.stderr);
-    assert.equal(e.event, 'error');
-    assert.equal(e.code, 'E_FILTER');
-    assert.match(e.message, /not implemented in the static agent yet/);
+    assert.equal(JSON.parse(r.stderr).message, `invalid filter: ${tcpdumpSays('ether host 00:00:0c:07:ac:01', 'raw')}`);
   });
 
   test('capture on a veth: pcapng with every packet and its direction; stdin EOF stops and detaches', async () => {
@@ -170,5 +183,19 @@ describe('the static pcap-agent for arm64, under qemu-aarch64', () => {
       [[0, `pcap-agent ${VERSION}\n`, '']],
     );
     assert.equal(run('--help').stdout, `${USAGE}\n`);
+  });
+
+  test("check-filter: the arm64 build's libpcap compiles and refuses as tcpdump does", () => {
+    const agent = lonelyCopy(BUILT_ARM64);
+    const check = (...args: string[]) =>
+      spawnSync('env', ['-i', 'qemu-aarch64', agent, 'check-filter', '--events', 'json', ...args], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+    const good = check('tcp[13] & 0x12 = 0x12 or (ip6 and udp portrange 5000-6000)');
+    assert.deepEqual([good.status, good.stderr], [0, '']);
+    const bad = check('udp port 70000');
+    assert.equal(bad.status, 2);
+    assert.deepEqual(JSON.parse(bad.stderr).message, `invalid filter: ${tcpdumpSays('udp port 70000')}`);
   });
 });

@@ -1,0 +1,78 @@
+#include "capture-filter.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../bpf/capture.h"
+#include "filter-ebpf.h"
+#include "filter-load.h"
+
+#define NSLOTS (sizeof(((struct pcore_filter *)0)->fds) / sizeof(int))
+
+_Static_assert(CAP_PROG_FILTER(CAP_DIR_OUT, 1) < 4, "pcore_filter.fds holds every filter slot");
+
+void pcore_filter_init(struct pcore_filter *f) {
+  memset(f, 0, sizeof(*f));
+  for (size_t i = 0; i < NSLOTS; i++) f->fds[i] = -1;
+}
+
+static bool blank(const char *expr) {
+  return expr[strspn(expr, " \t\r\n")] == 0;
+}
+
+int pcore_filter_compile(struct pcore_filter *f, const char *expr, unsigned links, uint32_t snaplen,
+                         struct pcore_error *e) {
+  if (blank(expr)) return 0;
+  for (int link = FILTER_LINK_ETHERNET; link <= FILTER_LINK_RAW; link++) {
+    if (!(links & (1u << link))) continue;
+    char err[FILTER_ERR_SIZE];
+    if (filter_compile(expr, (enum filter_link)link, snaplen, 0, &f->cbpf[link], err) != 0) {
+      // Raw-IP devices (tun, WireGuard) reject link-layer primitives such as `ether host`.
+      const char *where = link == FILTER_LINK_RAW && (links & PCORE_LINK_ETHERNET) ? " (for raw-IP interfaces)" : "";
+      return pcore_fail(e, "E_FILTER", EINVAL, "invalid filter%s: %s", where, err);
+    }
+  }
+  return 0;
+}
+
+static int load_one(struct pcore_filter *f, enum filter_link link, int direction, int progs_fd, struct pcore_error *e) {
+  struct filter_hook hook = {.direction = direction, .progs_fd = progs_fd, .emit_slot = CAP_PROG_EMIT(direction)};
+  struct filter_ebpf prog;
+  char err[1024];
+  if (filter_translate_for_hook(f->cbpf[link].insns, f->cbpf[link].len, &hook, &prog, err, sizeof(err)) != 0)
+    return pcore_fail(e, "E_FILTER", EINVAL, "the filter cannot run in the kernel: %s", err);
+  int fd = filter_ebpf_load(&prog, err, sizeof(err));
+  filter_ebpf_free(&prog);
+  if (fd < 0) return pcore_fail(e, "E_FILTER", -fd, "%s", err);
+  f->fds[CAP_PROG_FILTER(direction, link == FILTER_LINK_RAW)] = fd;
+  return 0;
+}
+
+int pcore_filter_load(struct pcore_filter *f, int progs_fd, struct pcore_error *e) {
+  for (int link = FILTER_LINK_ETHERNET; link <= FILTER_LINK_RAW; link++) {
+    if (f->cbpf[link].len == 0) continue;
+    for (int direction = CAP_DIR_IN; direction <= CAP_DIR_OUT; direction++)
+      if (load_one(f, (enum filter_link)link, direction, progs_fd, e) != 0) return -1;
+  }
+  return 0;
+}
+
+int pcore_filter_install(const struct pcore_filter *f, int progs_fd, struct pcore_error *e) {
+  for (__u32 slot = 0; slot < NSLOTS; slot++) {
+    int rc = f->fds[slot] >= 0 ? bpf_map_update_elem(progs_fd, &slot, &f->fds[slot], BPF_ANY)
+                               : bpf_map_delete_elem(progs_fd, &slot);
+    if (rc != 0 && !(f->fds[slot] < 0 && errno == ENOENT))
+      return pcore_fail_errno(e, "E_INTERNAL", errno, "install the filter in slot %u", slot);
+  }
+  return 0;
+}
+
+void pcore_filter_free(struct pcore_filter *f) {
+  for (int link = FILTER_LINK_ETHERNET; link <= FILTER_LINK_RAW; link++) filter_cbpf_free(&f->cbpf[link]);
+  for (size_t i = 0; i < NSLOTS; i++)
+    if (f->fds[i] >= 0) close(f->fds[i]);
+  pcore_filter_init(f);
+}
