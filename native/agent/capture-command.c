@@ -2,28 +2,29 @@
 // from the ring to the output until stdin ends, a signal comes, or a budget is spent.
 #define _GNU_SOURCE
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "bpf-errors.h"
 #include "commands.h"
-#include "control.h"
 #include "filter-text.h"
 #include "netns-check.h"
 #include "output-file.h"
+#include "runner.h"
 #include "session.h"
 
-#define POLL_MS 15          // drain this often even without a wakeup (wakeups are batched)
-#define STATS_INTERVAL_S 1  // a stats event a second with --events json
-
-static const char PRIVILEGE_HINT[] =
-    "capturing needs root, or CAP_BPF + CAP_NET_ADMIN + CAP_PERFMON (in a container: --cap-add BPF --cap-add "
-    "NET_ADMIN --cap-add PERFMON)";
+struct capture {
+  const struct capture_options *options;
+  struct capture_options storage;
+  const struct pcore_interface *chosen[MAX_INTERFACES];
+  size_t nchosen;
+  struct session session;
+  struct runner runner;
+  struct stream_sink stream;
+  struct server server;
+  struct pcore_filter filter;  // compiled before anything loads; installed by session_open
+};
 
 static int pick_interfaces(const struct capture_options *o, const struct pcore_interface_list *available,
                            const struct pcore_interface **chosen, size_t *n) {
@@ -49,13 +50,8 @@ static int pick_interfaces(const struct capture_options *o, const struct pcore_i
   return 0;
 }
 
-// True when stdin is a pipe or socket whose end means "stop": our callers' stop signal.
-static bool stdin_is_stop_channel(void) {
-  struct stat st;
-  return fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-}
-
 static int open_output(const struct capture_options *o) {
+  if (!o->write) return -2;  // --listen alone: no stream
   if (strcmp(o->write, "-") != 0) {
     char message[4200];
     int fd = open_capture_file(o->write, o->overwrite, message, sizeof(message));
@@ -70,139 +66,101 @@ static int open_output(const struct capture_options *o) {
   return STDOUT_FILENO;
 }
 
-static int watch(int epoll_fd, int fd) {
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-  return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-// SIGINT, SIGTERM and SIGHUP arrive on a descriptor, read by the loop; a closed stdout shows as EPIPE.
-static int signal_descriptor(void) {
-  sigset_t stops;
-  sigemptyset(&stops);
-  sigaddset(&stops, SIGINT);
-  sigaddset(&stops, SIGTERM);
-  sigaddset(&stops, SIGHUP);
-  sigprocmask(SIG_BLOCK, &stops, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  return signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-static int stats_timer(void) {
-  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-  struct itimerspec every = {.it_interval = {STATS_INTERVAL_S, 0}, .it_value = {STATS_INTERVAL_S, 0}};
-  if (fd >= 0) timerfd_settime(fd, 0, &every, NULL);
-  return fd;
-}
-
-struct loop {
-  int epoll_fd, ring_fd, signal_fd, timer_fd, stdin_fd;
-  struct control control;
-};
-
-static void on_ready(struct session *s, struct loop *l, int fd) {
-  char scratch[sizeof(struct signalfd_siginfo)];
-  if (fd == l->signal_fd) {
-    if (read(fd, scratch, sizeof(scratch)) > 0 && !s->stop_reason) s->stop_reason = "signal";
-  } else if (fd == l->timer_fd) {
-    if (read(fd, scratch, 8) == 8) session_stats(s);
-  } else if (fd == l->stdin_fd) {
-    if (control_read(&l->control, fd) && !s->stop_reason) s->stop_reason = "stdin-closed";
-  }
-}
-
-static const char *run_loop(struct session *s, struct loop *l) {
-  struct epoll_event events[4];
-  while (!s->stop_reason) {
-    int n = epoll_wait(l->epoll_fd, events, 4, POLL_MS);
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < n; i++) on_ready(s, l, events[i].data.fd);
-    session_drain(s);
-  }
-  return s->stop_reason ? s->stop_reason : "error";
-}
-
-static int setup_loop(struct loop *l, int ring_fd, bool stats) {
-  *l = (struct loop){.epoll_fd = epoll_create1(EPOLL_CLOEXEC), .ring_fd = ring_fd, .timer_fd = -1, .stdin_fd = -1};
-  l->signal_fd = signal_descriptor();
-  if (l->epoll_fd < 0 || l->signal_fd < 0) return -1;
-  if (watch(l->epoll_fd, ring_fd) != 0 || watch(l->epoll_fd, l->signal_fd) != 0) return -1;
-  if (stats && ((l->timer_fd = stats_timer()) < 0 || watch(l->epoll_fd, l->timer_fd) != 0)) return -1;
-  if (stdin_is_stop_channel()) {
-    l->stdin_fd = STDIN_FILENO;
-    if (watch(l->epoll_fd, STDIN_FILENO) != 0) return -1;
-  }
-  return 0;
-}
-
-static void close_loop(struct loop *l) {
-  int fds[] = {l->epoll_fd, l->signal_fd, l->timer_fd};
-  for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
-    if (fds[i] >= 0) close(fds[i]);
-}
-
-// A load refused for privilege says what the process lacks.
-static int report_load_error(struct pcore_error *e) {
-  if (strcmp(e->code, "E_PRIVILEGE") == 0) {
-    size_t len = strlen(e->message);
-    snprintf(e->message + len, sizeof(e->message) - len, " (%s)", PRIVILEGE_HINT);
-  }
+int report_bpf_error(struct pcore_error *e, bool load) {
+  struct bpf_host_facts facts;
+  read_bpf_host_facts(&facts);
+  explain_bpf_error(e, load, &facts);
   return report_error(e->code, e->message);
 }
 
-static int capture_on(const struct capture_options *o, const struct pcore_interface *const *chosen, size_t n,
-                      struct pcore_filter *filter, int out_fd) {
-  struct session s;
+static void on_clients(void *ctx, int count) {
+  (void)ctx;
+  event_clients(count);
+}
+
+// The server of --listen: every client gets the header so far, then the live stream.
+static int serve(struct capture *c, struct pcore_error *e) {
+  char message[512];
+  c->server.on_clients = on_clients;
+  c->server.token = c->options->has_token ? c->options->token : NULL;
+  if (server_listen(&c->server, &c->runner.loop, &c->options->listen_at, message, sizeof(message)) != 0)
+    return pcore_fail(e, "E_LISTEN", 0, "cannot listen on %s:%u: %s", c->options->listen_at.host,
+                      c->options->listen_at.port, message);
+  session_add_server(&c->session, &c->server);
+  if (!c->options->has_token) warn_tokenless(c->server.host, c->server.port, "asked for with --no-token");
+  return 0;
+}
+
+static int attach_all(struct capture *c, struct pcore_error *e) {
+  for (size_t i = 0; i < c->nchosen; i++)
+    if (!session_attach(&c->session, c->chosen[i], e)) return -1;
+  return 0;
+}
+
+static int capture_on(struct capture *c, int out_fd) {
+  struct session *s = &c->session;
   struct pcore_error e;
-  struct loop l;
-  if (session_open(&s, o, chosen, n, out_fd, filter, &e) != 0) {
-    session_close(&s, "error");
-    return report_load_error(&e);
+  const struct capture_options *o = c->options;
+  if (session_open(s, o, session_links(c->chosen, c->nchosen), &c->filter, &e) != 0) {
+    session_close(s, NULL);
+    return report_bpf_error(&e, true);
   }
-  // The ring is read from before the first hook is attached: nothing waits unread.
-  int ring_fd = pcore_capture_start(s.capture, session_record, &s, &e);
-  if (ring_fd < 0 || setup_loop(&l, ring_fd, o->events_json) != 0) {
-    if (ring_fd >= 0) pcore_fail_errno(&e, "E_INTERNAL", errno, "set up the event loop");
-    session_close(&s, "error");
-    return report_error(e.code, e.message);
+  int status = 0;
+  if (runner_open(&c->runner, s, true) != 0) {
+    pcore_fail_errno(&e, "E_INTERNAL", errno, "set up the event loop");
+    status = report_error(e.code, e.message);
   }
-  l.control.set_filter = session_set_filter;
-  l.control.ctx = &s;
-  if (session_attach(&s, chosen, n, &e) != 0) {
-    session_close(&s, "error");
-    close_loop(&l);
-    return report_error(e.code, e.message);
+  c->runner.control.set_filter = session_set_filter;
+  c->runner.control.ctx = s;
+  for (size_t i = 0; status == 0 && i < c->nchosen; i++)
+    if (!session_register(s, c->chosen[i], &e)) status = report_error(e.code, e.message);
+  if (status == 0 && out_fd >= 0) {
+    stream_sink_open(&c->stream, &c->runner.loop, out_fd);
+    session_add_stream(s, &c->stream);
   }
-  event_started(s.interfaces, s.ninterfaces, o->filter, o->snaplen, "pcapng");
-  const char *reason = run_loop(&s, &l);
-  session_close(&s, reason);
-  close_loop(&l);
+  if (status == 0 && o->listen && serve(c, &e) != 0) status = report_error(e.code, e.message);
+  if (status == 0 && runner_start(&c->runner, &e) != 0) status = report_error(e.code, e.message);
+  if (status == 0 && attach_all(c, &e) != 0) status = report_bpf_error(&e, false);
+  if (status != 0) {
+    session_close(s, NULL);
+    runner_close(&c->runner);
+    return status;
+  }
+  struct attached_interface attached[MAX_INTERFACES];
+  for (size_t i = 0; i < s->ninterfaces; i++) attached[i] = s->interfaces[i].a;
+  event_started(attached, s->ninterfaces, o->filter, o->snaplen, o->pcap_format ? "pcap" : "pcapng");
+  session_start_timers(s, o->events_json);
+  const char *reason = runner_run(&c->runner);
+  session_close(s, reason);
+  runner_close(&c->runner);
   return 0;
 }
 
 int run_capture(int argc, char **argv) {
-  struct capture_options o;
+  static struct capture c;  // large (the control line, the interfaces): not on the stack
+  struct capture_options *o = &c.storage;
   char message[4200];
-  if (parse_capture_args(argc, argv, &o, message, sizeof(message)) != 0) return report_error("E_USAGE", message);
-  events_use_json(o.events_json);
+  const char *code;
+  memset(&c, 0, sizeof(c));
+  c.options = o;
+  if (parse_capture_args(argc, argv, o, &code, message, sizeof(message)) != 0) return report_error(code, message);
+  events_use_json(o->events_json);
   struct pcore_interface_list available;
   struct pcore_error e;
-  if (list_interfaces_in(o.netns, &available, &e) != 0) return report_error(e.code, e.message);
-  const struct pcore_interface *chosen[MAX_INTERFACES];
-  size_t n;
-  int status = pick_interfaces(&o, &available, chosen, &n);
+  if (list_interfaces_in(o->netns, &available, &e) != 0) return report_error(e.code, e.message);
+  int status = pick_interfaces(o, &available, c.chosen, &c.nchosen);
   // The filter is compiled before anything is loaded: a bad one is refused without privilege.
-  struct pcore_filter filter;
-  pcore_filter_init(&filter);
+  pcore_filter_init(&c.filter);
   char pca_form[32];
-  const char *expr = filter_expression(o.filter, pca_form, sizeof(pca_form));
-  if (status == 0 && pcore_filter_compile(&filter, expr, session_links(chosen, n), o.snaplen, &e) != 0)
+  const char *expr = filter_expression(o->filter, pca_form, sizeof(pca_form));
+  if (status == 0 && pcore_filter_compile(&c.filter, expr, session_links(c.chosen, c.nchosen), o->snaplen, &e) != 0)
     status = report_error(e.code, e.message);
   if (status == 0) {
-    int out_fd = open_output(&o);
-    status = out_fd < 0 ? exit_status("E_OUTPUT") : capture_on(&o, chosen, n, &filter, out_fd);
+    int out_fd = open_output(o);
+    status = out_fd == -1 ? exit_status("E_OUTPUT") : capture_on(&c, out_fd);
     if (out_fd > STDOUT_FILENO) close(out_fd);
   }
-  pcore_filter_free(&filter);
+  pcore_filter_free(&c.filter);
   pcore_free_interfaces(&available);
   return status;
 }

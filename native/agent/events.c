@@ -61,6 +61,12 @@ static void json_totals(FILE *f, const struct totals *t) {
           (unsigned long long)t->sink_dropped);
 }
 
+static void json_interface(FILE *f, const struct attached_interface *i) {
+  fputs("{\"name\":", f);
+  json_string(f, i->name);
+  fprintf(f, ",\"ifindex\":%u,\"mode\":\"%s\"}", i->ifindex, i->mode);
+}
+
 void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, uint32_t snaplen,
                    const char *format) {
   char *text;
@@ -70,9 +76,8 @@ void event_started(const struct attached_interface *ifaces, size_t n, const char
   if (use_json) {
     fputs(",\"interfaces\":[", f);
     for (size_t i = 0; i < n; i++) {
-      fputs(i ? ",{\"name\":" : "{\"name\":", f);
-      json_string(f, ifaces[i].name);
-      fprintf(f, ",\"ifindex\":%u,\"mode\":\"%s\"}", ifaces[i].ifindex, ifaces[i].mode);
+      if (i) fputc(',', f);
+      json_interface(f, &ifaces[i]);
     }
     fputc(']', f);
     json_field(f, "filter", filter);
@@ -146,6 +151,102 @@ void event_error(const char *code, const char *message) {
     json_field(f, "message", message);
   } else {
     fputs(message, f);
+  }
+  finish(f, &text, &len);
+}
+
+void event_warning(const char *code, const char *message) {
+  char *text;
+  size_t len;
+  FILE *f = begin("warning", &text, &len);
+  if (!f) return;
+  if (use_json) {
+    json_field(f, "code", code);
+    json_field(f, "message", message);
+  } else {
+    fprintf(f, "warning: %s", message);
+  }
+  finish(f, &text, &len);
+}
+
+void warn_tokenless(const char *host, unsigned port, const char *why) {
+  char message[512];
+  snprintf(message, sizeof(message), "serving captures on %s:%u without a token (%s): any local user can read them",
+           host, port, why);
+  event_warning("W_NO_TOKEN", message);
+}
+
+void event_attached(const struct attached_interface *iface) {
+  char *text;
+  size_t len;
+  FILE *f = begin("attached", &text, &len);
+  if (!f) return;
+  if (use_json) {
+    fputs(",\"interface\":", f);
+    json_interface(f, iface);
+  } else {
+    fprintf(f, "capturing on %s (%s)", iface->name, iface->mode);
+  }
+  finish(f, &text, &len);
+}
+
+void event_clients(int count) {
+  char *text;
+  size_t len;
+  FILE *f = begin("clients", &text, &len);
+  if (!f) return;
+  if (use_json)
+    fprintf(f, ",\"count\":%d", count);
+  else
+    fprintf(f, "%d client%s connected", count, count == 1 ? "" : "s");
+  finish(f, &text, &len);
+}
+
+void event_refused(const char *reason, int limit, const char *peer) {
+  char *text;
+  size_t len;
+  FILE *f = begin("refused", &text, &len);
+  if (!f) return;
+  if (use_json) {
+    json_field(f, "reason", reason);
+    fprintf(f, ",\"limit\":%d", limit);
+    json_field(f, "peer", peer);
+  } else if (strcmp(reason, "too-many-clients") == 0) {
+    fprintf(f, "refused a client from %s: %d clients are connected, the most served at once", peer, limit);
+  } else {
+    fprintf(f, "refused a client from %s: %d clients are already logging in, the most at once", peer, limit);
+  }
+  finish(f, &text, &len);
+}
+
+static void json_verdicts(FILE *f, const char *key, const struct verdict *v, size_t n) {
+  fprintf(f, ",\"%s\":[", key);
+  for (size_t i = 0; i < n; i++) {
+    fputs(i ? ",{\"name\":" : "{\"name\":", f);
+    json_string(f, v[i].name);
+    json_field(f, "reason", v[i].reason);
+    fputc('}', f);
+  }
+  fputc(']', f);
+}
+
+static void human_verdicts(FILE *f, const struct verdict *v, size_t n) {
+  for (size_t i = 0; i < n; i++) fprintf(f, "%s%s (%s)", i ? ", " : "", v[i].name, v[i].reason);
+}
+
+void event_interfaces(const struct verdict *chosen, size_t nchosen, const struct verdict *left, size_t nleft) {
+  char *text;
+  size_t len;
+  FILE *f = begin("interfaces", &text, &len);
+  if (!f) return;
+  if (use_json) {
+    json_verdicts(f, "chosen", chosen, nchosen);
+    json_verdicts(f, "left", left, nleft);
+  } else {
+    fputs("PCA interfaces: ", f);
+    human_verdicts(f, chosen, nchosen);
+    if (nleft) fputs("; left out: ", f);
+    human_verdicts(f, left, nleft);
   }
   finish(f, &text, &len);
 }

@@ -32,6 +32,20 @@ void event_stopped(const char *reason, const struct totals *t);
 void event_error(const char *code, const char *message);
 // The filter of a running capture changed (set-filter on stdin).
 void event_filter(const char *filter);
+void event_warning(const char *code, const char *message);
+void event_attached(const struct attached_interface *iface);
+void event_clients(int count);
+void event_refused(const char *reason, int limit, const char *peer);
+
+// PCA mode, at start: the interfaces chosen and those left out, each with why.
+struct verdict {
+  const char *name;
+  const char *reason;
+};
+void event_interfaces(const struct verdict *chosen, size_t nchosen, const struct verdict *left, size_t nleft);
+
+// A server without a token serves anyone who can reach it: said once, at start.
+void warn_tokenless(const char *host, unsigned port, const char *why);
 
 // Exit statuses as agent/errors.ts: 2 for input the user can fix, 3 for what the host lacks, 1 else.
 int exit_status(const char *code);

@@ -31,8 +31,7 @@ static int usage_error(const char *what, const char *command) {
 int main(int argc, char **argv) {
   const char *command = argc > 1 ? argv[1] : NULL;
   events_use_json(argc > 2 && asks_for_json(argc - 1, argv + 1));
-  if (!command && getenv("ENABLE_PCA") && strcmp(getenv("ENABLE_PCA"), "true") == 0)
-    return report_error("E_USAGE", "the PCA server mode (ENABLE_PCA=true) is not implemented in the static agent yet");
+  if (!command && getenv("ENABLE_PCA") && strcmp(getenv("ENABLE_PCA"), "true") == 0) return run_pca();
   if (!command) return usage_error("no command given%s", "");
   if (strcmp(command, "interfaces") == 0) return run_interfaces(argc - 2, argv + 2);
   if (strcmp(command, "capture") == 0) return run_capture(argc - 2, argv + 2);

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "../../bpf/capture.h"
+#include "token.h"
 
 #define DEFAULT_RING_KIB (16 * 1024)
 
@@ -19,12 +22,13 @@ struct option_spec {
 };
 
 // Options of today's agent that this one does not implement yet: refused, not ignored.
-static const char *const not_yet[] = {"exclude", "max-bytes", "duration",   "format",  "nano",
-                                      "listen",  "token",     "token-file", "no-token"};
+// --exclude is a capture filter ("(FILTER) and not (EXCLUDE)"): it comes with libpcap's filters.
+static const char *const not_yet[] = {"exclude"};
 
 struct parser {
   char *message;
   size_t size;
+  const char *code;  // E_USAGE unless a check says otherwise
 };
 
 static int fail(struct parser *p, const char *fmt, const char *a, const char *b) {
@@ -151,6 +155,55 @@ static int whole_number(const char *name, const char *text, uint64_t min, uint64
   return 0;
 }
 
+int whole_number_of(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out, char *message,
+                    size_t size) {
+  struct parser p = {message, size, "E_USAGE"};
+  return whole_number(name, text, min, max, out, &p);
+}
+
+bool is_ip_address(const char *host) {
+  unsigned char scratch[16];
+  return inet_pton(AF_INET, host, scratch) == 1 || inet_pton(AF_INET6, host, scratch) == 1;
+}
+
+bool is_loopback(const char *host) {
+  return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0;
+}
+
+static bool all_digits(const char *s) {
+  return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+// HOST:PORT, [IPV6]:PORT or PORT (loopback), as agent/options.ts parseListen.
+int parse_listen(const char *text, const char *what, struct listen_address *out, char *message, size_t size) {
+  struct parser p = {message, size, "E_USAGE"};
+  char host[256] = "";
+  const char *port = text;
+  if (!all_digits(text)) {
+    const char *colon = text[0] == '[' ? strstr(text, "]:") : strchr(text, ':');
+    size_t start = text[0] == '[' ? 1 : 0;
+    if (!colon || (text[0] == '[' && colon == text + 1) || (size_t)(colon - text) - start >= sizeof(host))
+      return fail(&p, "%s must be HOST:PORT or PORT, got \"%s\"", what, text);
+    memcpy(host, text + start, (size_t)(colon - text) - start);
+    host[(size_t)(colon - text) - start] = 0;
+    port = colon + (text[0] == '[' ? 2 : 1);
+    if (!all_digits(port) || (text[0] != '[' && strchr(host, ':')))
+      return fail(&p, "%s must be HOST:PORT or PORT, got \"%s\"", what, text);
+  }
+  if (!*host) snprintf(host, sizeof(host), "127.0.0.1");  // PORT alone: loopback
+  if (!is_ip_address(host) && strcmp(host, "localhost") != 0) {
+    snprintf(message, size, "%s host must be an IP address, got \"%s\"", what, host);
+    return -1;
+  }
+  char name[80];
+  snprintf(name, sizeof(name), "%s port", what);
+  uint64_t n;
+  if (whole_number(name, port, 0, 65535, &n, &p) != 0) return -1;
+  snprintf(out->host, sizeof(out->host), "%s", host);
+  out->port = (unsigned)n;
+  return 0;
+}
+
 static int interfaces_option(void *target, const struct option_spec *spec, const char *value, struct parser *p) {
   struct interfaces_options *o = target;
   if (strcmp(spec->name, "json") == 0) {
@@ -162,7 +215,7 @@ static int interfaces_option(void *target, const struct option_spec *spec, const
 
 int parse_interfaces_args(int argc, char **argv, struct interfaces_options *o, char *message, size_t size) {
   static const struct option_spec specs[] = {{"netns", 0, VALUE}, {"json", 0, FLAG}, {NULL, 0, 0}};
-  struct parser p = {message, size};
+  struct parser p = {message, size, "E_USAGE"};
   memset(o, 0, sizeof(*o));
   return parse(argc, argv, specs, interfaces_option, NULL, o, &p);
 }
@@ -171,7 +224,9 @@ struct capture_parse {
   struct capture_options *o;
   bool filter_option;
   bool positional_filter;
+  bool no_token;
   const char *direction, *buffer, *snaplen, *count, *events, *attach_mode;
+  const char *format, *max_bytes, *duration, *listen, *token, *token_file;
 };
 
 static int capture_positional(void *target, const char *value, struct parser *p) {
@@ -184,13 +239,30 @@ static int capture_positional(void *target, const char *value, struct parser *p)
   return 0;
 }
 
+// Where the text of a value option waits until every option has been read.
+static const char **value_slot(struct capture_parse *c, const char *name) {
+  struct {
+    const char *name;
+    const char **slot;
+  } slots[] = {{"snaplen", &c->snaplen}, {"direction", &c->direction}, {"count", &c->count},
+               {"buffer", &c->buffer},   {"events", &c->events},       {"attach-mode", &c->attach_mode},
+               {"format", &c->format},   {"max-bytes", &c->max_bytes}, {"duration", &c->duration},
+               {"listen", &c->listen},   {"token", &c->token},         {"token-file", &c->token_file}};
+  for (size_t i = 0; i < sizeof(slots) / sizeof(*slots); i++)
+    if (strcmp(slots[i].name, name) == 0) return slots[i].slot;
+  return &c->attach_mode;  // unreachable: every value option is listed above
+}
+
 static int capture_option(void *target, const struct option_spec *spec, const char *value, struct parser *p) {
   struct capture_parse *c = target;
   struct capture_options *o = c->o;
   const char *n = spec->name;
   for (size_t i = 0; i < sizeof(not_yet) / sizeof(*not_yet); i++)
     if (strcmp(n, not_yet[i]) == 0)
-      return fail(p, "--%s is not implemented in the static agent yet; use the Node agent (bin/pcap-agent)%s", n, "");
+      return fail(p,
+                  "--%s is not implemented in the static agent yet (it is a capture filter, and filters arrive with "
+                  "libpcap); use the Node agent (bin/pcap-agent)%s",
+                  n, "");
   if (strcmp(n, "interface") == 0) {
     for (size_t i = 0; i < o->ninterfaces; i++)
       if (strcmp(o->interfaces[i], value) == 0) return 0;  // named twice: captured once
@@ -205,14 +277,12 @@ static int capture_option(void *target, const struct option_spec *spec, const ch
     o->write = value;
   } else if (strcmp(n, "overwrite") == 0) {
     o->overwrite = true;
+  } else if (strcmp(n, "nano") == 0) {
+    o->nanosecond_pcap = true;
+  } else if (strcmp(n, "no-token") == 0) {
+    c->no_token = true;
   } else {
-    const char **slot = strcmp(n, "snaplen") == 0     ? &c->snaplen
-                        : strcmp(n, "direction") == 0 ? &c->direction
-                        : strcmp(n, "count") == 0     ? &c->count
-                        : strcmp(n, "buffer") == 0    ? &c->buffer
-                        : strcmp(n, "events") == 0    ? &c->events
-                                                      : &c->attach_mode;
-    *slot = value;
+    *value_slot(c, n) = value;
   }
   return 0;
 }
@@ -239,14 +309,107 @@ static int ring_bytes_of(const char *text, uint32_t *out, struct parser *p) {
   return 0;
 }
 
+int ring_bytes_from_kib(const char *text, uint32_t *out, char *message, size_t size) {
+  struct parser p = {message, size, "E_USAGE"};
+  return ring_bytes_of(text, out, &p);
+}
+
+int snaplen_of(const char *name, const char *text, uint32_t *out, char *message, size_t size) {
+  struct parser p = {message, size, "E_USAGE"};
+  uint64_t n;
+  if (whole_number(name, text, 0, CAP_MAX_SNAPLEN, &n, &p) != 0) return -1;
+  *out = n == 0 ? CAP_MAX_SNAPLEN : (uint32_t)n;
+  return 0;
+}
+
+static int parse_duration(const char *text, uint64_t *ms, struct parser *p) {
+  char *end;
+  size_t digits = strspn(text, "0123456789");
+  // NUMBER[.DIGITS] then ms, s or m (seconds when none), as /^(\d+(?:\.\d+)?)(ms|s|m)?$/.
+  size_t len = digits;
+  if (digits && text[len] == '.') {
+    size_t fraction = strspn(text + len + 1, "0123456789");
+    len = fraction ? len + 1 + fraction : 0;
+  }
+  const char *unit = text + len;
+  double scale = strcmp(unit, "ms") == 0 ? 1 : strcmp(unit, "m") == 0 ? 60000 : 1000;
+  if (!digits || !len || (*unit && strcmp(unit, "ms") != 0 && strcmp(unit, "s") != 0 && strcmp(unit, "m") != 0))
+    return fail(p, "--duration must be seconds (e.g. 5, 1.5, 500ms, 2m), got \"%s\"%s", text, "");
+  double value = strtod(text, &end) * scale;
+  if (value <= 0) return fail(p, "--duration must be positive%s%s", "", "");
+  *ms = value < 1 ? 1 : (uint64_t)value;
+  return 0;
+}
+
+static int listen_fail(struct parser *p, const char *code, const char *fmt, const char *a, const char *b) {
+  p->code = code;
+  return fail(p, fmt, a, b);
+}
+
+// The token a --listen server asks of its clients: from --token-file or PCAP_AGENT_TOKEN, never
+// the command line (ps and sudo's log show it there). Serving without one is refused unless
+// asked for with --no-token, and then only on loopback.
+static int listen_token(struct capture_parse *c, struct parser *p) {
+  struct capture_options *o = c->o;
+  if (c->token)
+    return fail(p,
+                "--token is not accepted: a token on the command line is visible in ps and in sudo's log; use "
+                "--token-file FILE (mode 0600) or PCAP_AGENT_TOKEN%s%s",
+                "", "");
+  if (!o->listen) {
+    if (c->token_file || c->no_token)
+      return fail(p, "%s needs --listen%s", c->no_token ? "--no-token" : "--token-file", "");
+    return 0;
+  }
+  const char *env = getenv("PCAP_AGENT_TOKEN");
+  if (c->token_file) {
+    if (read_token_file(c->token_file, o->token, sizeof(o->token), p->message, p->size) != 0) return -1;
+    o->has_token = true;
+  } else if (env && *env) {
+    snprintf(o->token, sizeof(o->token), "%s", env);
+    o->has_token = true;
+  }
+  char where[96];
+  snprintf(where, sizeof(where), "%s:%u", o->listen_at.host, o->listen_at.port);
+  if (c->no_token) {
+    if (o->has_token)
+      return fail(p, "--no-token contradicts the token given (--token-file or PCAP_AGENT_TOKEN)%s%s", "", "");
+    if (!is_loopback(o->listen_at.host))
+      return listen_fail(p, "E_LISTEN",
+                         "refusing to serve captures on %s without a token: set %s, or bind 127.0.0.1 and use an SSH "
+                         "or kubectl port-forward",
+                         o->listen_at.host, "--token-file or PCAP_AGENT_TOKEN");
+    return 0;
+  }
+  if (!o->has_token)
+    return listen_fail(p, "E_LISTEN",
+                       "refusing to serve captures on %s without a token: give --token-file FILE (mode 0600) or "
+                       "PCAP_AGENT_TOKEN, or --no-token to let any local user read them%s",
+                       where, "");
+  return 0;
+}
+
+static int finish_output(struct capture_parse *c, struct parser *p) {
+  struct capture_options *o = c->o;
+  const char *format = c->format ? c->format : "pcapng";
+  if (strcmp(format, "pcapng") != 0 && strcmp(format, "pcap") != 0)
+    return fail(p, "--format must be pcapng or pcap, got \"%s\"%s", format, "");
+  o->pcap_format = strcmp(format, "pcap") == 0;
+  if (c->listen) {
+    if (parse_listen(c->listen, "--listen", &o->listen_at, p->message, p->size) != 0) return -1;
+    o->listen = true;
+  }
+  return listen_token(c, p);
+}
+
 // The settings given as text, checked and converted once every option has been read.
 static int finish_capture(struct capture_parse *c, struct parser *p) {
   struct capture_options *o = c->o;
-  uint64_t n;
   if (o->ninterfaces == 0)
     return fail(p, "capture needs at least one -i IFACE (see \"pcap-agent interfaces\")%s%s", "", "");
   if (c->filter_option && c->positional_filter)
     return fail(p, "give the filter either with -f or after the options, not both (extra: \"%s\")%s", o->filter, "");
+  if (finish_output(c, p) != 0) return -1;
   if (c->events && strcmp(c->events, "json") != 0)
     return fail(p, "--events takes \"json\", got \"%s\"%s", c->events, "");
   o->events_json = c->events != NULL;
@@ -255,20 +418,21 @@ static int finish_capture(struct capture_parse *c, struct parser *p) {
   o->force_clsact = c->attach_mode && strcmp(c->attach_mode, "clsact") == 0;
   if (o->overwrite && (!o->write || strcmp(o->write, "-") == 0))
     return fail(p, "--overwrite needs -w FILE%s%s", "", "");
-  if (!o->write) o->write = "-";
+  if (!o->write && !o->listen) o->write = "-";
   o->snaplen = CAP_MAX_SNAPLEN;
-  if (c->snaplen) {
-    if (whole_number("-s", c->snaplen, 0, CAP_MAX_SNAPLEN, &n, p) != 0) return -1;
-    o->snaplen = n == 0 ? CAP_MAX_SNAPLEN : (uint32_t)n;  // tcpdump's rule: -s 0 means the maximum
-  }
+  if (c->snaplen && snaplen_of("-s", c->snaplen, &o->snaplen, p->message, p->size) != 0) return -1;
   if (parse_direction(c->direction ? c->direction : "both", &o->directions, p) != 0) return -1;
   if (c->count && whole_number("-c", c->count, 1, 9007199254740991ull, &o->count, p) != 0) return -1;
+  if (c->max_bytes && whole_number("--max-bytes", c->max_bytes, 1, 9007199254740991ull, &o->max_bytes, p) != 0)
+    return -1;
+  if (c->duration && parse_duration(c->duration, &o->duration_ms, p) != 0) return -1;
   char kib[16];
   snprintf(kib, sizeof(kib), "%d", DEFAULT_RING_KIB);
   return ring_bytes_of(c->buffer ? c->buffer : kib, &o->ring_bytes, p);
 }
 
-int parse_capture_args(int argc, char **argv, struct capture_options *o, char *message, size_t size) {
+int parse_capture_args(int argc, char **argv, struct capture_options *o, const char **code, char *message,
+                       size_t size) {
   static const struct option_spec specs[] = {
       {"interface", 'i', VALUE}, {"netns", 0, VALUE},       {"filter", 'f', VALUE},
       {"exclude", 0, VALUE},     {"snaplen", 's', VALUE},   {"direction", 0, VALUE},
@@ -277,9 +441,11 @@ int parse_capture_args(int argc, char **argv, struct capture_options *o, char *m
       {"overwrite", 0, FLAG},    {"listen", 0, VALUE},      {"token", 0, VALUE},
       {"token-file", 0, VALUE},  {"no-token", 0, FLAG},     {"buffer", 'B', VALUE},
       {"events", 0, VALUE},      {"attach-mode", 0, VALUE}, {NULL, 0, 0}};
-  struct parser p = {message, size};
+  struct parser p = {message, size, "E_USAGE"};
   memset(o, 0, sizeof(*o));
   struct capture_parse c = {.o = o};
-  if (parse(argc, argv, specs, capture_option, capture_positional, &c, &p) != 0) return -1;
-  return finish_capture(&c, &p);
+  int rc = parse(argc, argv, specs, capture_option, capture_positional, &c, &p);
+  if (rc == 0) rc = finish_capture(&c, &p);
+  *code = p.code;
+  return rc;
 }

@@ -8,12 +8,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/pcap.h"
 #include "../core/pcapng.h"
 #include "embedded.h"
 #include "filter-text.h"
 #include "generated.h"
+#include "loop.h"
 
 #define WAKEUP_BYTES (256 * 1024)  // pending bytes that wake the reader (the addon's default)
+#define ETH_HEADER 14
 
 static uint64_t wall_now_ns(void) {
   struct timespec t;
@@ -25,72 +28,83 @@ static void stop(struct session *s, const char *reason) {
   if (!s->stop_reason) s->stop_reason = reason;
 }
 
-// Writes what is pending; a reader that went away (EPIPE) ends the capture quietly.
-static void flush(struct session *s) {
-  size_t off = 0;
-  while (off < s->pending.len && s->out_fd >= 0) {
-    ssize_t n = write(s->out_fd, s->pending.data + off, s->pending.len - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (errno != EPIPE) {
-        char message[300];
-        snprintf(message, sizeof(message), "output failed: %s", strerror(errno));
-        event_error("E_OUTPUT", message);
-      }
-      s->out_fd = -1;
-      stop(s, "output-closed");
-      break;
+// Every byte handed out (packets, interface and statistics blocks) counts against --max-bytes.
+static void broadcast(struct session *s, const uint8_t *bytes, size_t len, uint64_t packets) {
+  if (len == 0) return;
+  s->bytes += len;
+  if (s->stream && !s->stream->ep.error && stream_sink_write(s->stream, bytes, len, packets) != 0) {
+    // A reader that went away (EPIPE) ends the capture quietly.
+    if (s->stream->ep.error != EPIPE) {
+      char message[300];
+      snprintf(message, sizeof(message), "output failed: %s", strerror(s->stream->ep.error));
+      event_error("E_OUTPUT", message);
     }
-    off += (size_t)n;
+    stop(s, "output-closed");
   }
-  s->bytes += off;
+  if (s->server) server_write(s->server, bytes, len, packets);
+}
+
+static void broadcast_pending(struct session *s) {
+  broadcast(s, s->pending.data, s->pending.len, s->pending_packets);
   s->pending.len = 0;
+  s->pending_packets = 0;
 }
 
 static int interface_id(const struct session *s, unsigned ifindex) {
   for (size_t i = 0; i < s->ninterfaces; i++)
-    if (s->interfaces[i].ifindex == ifindex) return (int)i;
+    if (s->interfaces[i].a.ifindex == ifindex) return (int)i;
   return -1;
+}
+
+static uint32_t encoded_size(const struct session *s, const struct known_interface *k, uint32_t cap_len) {
+  if (s->options->pcap_format) return pcore_pcap_record_size(cap_len, k->raw_ip);
+  return 28 + ((cap_len + 3u) & ~3u) + 12 + 4;  // EPB header, data, epb_flags + opt_endofopt, trailer
 }
 
 int session_record(void *ctx, const struct cap_record *r, const uint8_t *packet) {
   struct session *s = ctx;
+  const struct capture_options *o = s->options;
   int id = interface_id(s, r->ifindex);
-  // A detached interface's last records, or records past the end of the output or of -c.
-  if (id < 0 || s->out_fd < 0 || (s->options->count && s->packets >= s->options->count)) return 0;
-  uint32_t flags = r->direction == CAP_DIR_IN ? PCORE_EPB_FLAGS_INBOUND : PCORE_EPB_FLAGS_OUTBOUND;
-  if (pcore_pcapng_epb(&s->pending, (uint32_t)id, r->ts_boot_ns + s->wall_offset_ns, packet, r->cap_len, r->orig_len,
-                       flags) != 0) {
+  // A detached interface's last records, or records past a budget.
+  if (id < 0 || s->budget_spent) return 0;
+  const struct known_interface *k = &s->interfaces[id];
+  if (o->max_bytes && s->bytes + s->pending.len + encoded_size(s, k, r->cap_len) > o->max_bytes) {
+    s->budget_spent = true;
+    stop(s, "max-bytes");
+    return 0;
+  }
+  uint64_t ts = r->ts_boot_ns + s->wall_offset_ns;
+  int rc;
+  if (o->pcap_format) {
+    rc = pcore_pcap_record(&s->pending, ts, packet, r->cap_len, r->orig_len, k->raw_ip, o->nanosecond_pcap);
+  } else {
+    uint32_t flags = r->direction == CAP_DIR_IN ? PCORE_EPB_FLAGS_INBOUND : PCORE_EPB_FLAGS_OUTBOUND;
+    rc = pcore_pcapng_epb(&s->pending, (uint32_t)id, ts, packet, r->cap_len, r->orig_len, flags);
+  }
+  if (rc != 0) {
+    s->budget_spent = true;  // out of memory: nothing more can be encoded
     stop(s, "error");
     return 0;
   }
   s->packets++;
-  if (s->options->count && s->packets >= s->options->count) stop(s, "count");
+  s->pending_packets++;
+  if (o->count && s->packets >= o->count) {
+    s->budget_spent = true;
+    stop(s, "count");
+  }
   return 0;
 }
 
-static int write_header(struct session *s, const struct pcore_interface *const *chosen, size_t n) {
+static int write_header(struct session *s) {
+  if (s->options->pcap_format)
+    return pcore_pcap_header(&s->header, s->options->snaplen + ETH_HEADER, PCORE_LINKTYPE_ETHERNET,
+                             s->options->nanosecond_pcap);
   struct utsname u;
   char os[128], application[64];
   uname(&u);
   snprintf(os, sizeof(os), "Linux %s", u.release);
   snprintf(application, sizeof(application), "pcap-agent %s", PCAP_AGENT_VERSION);
-  if (pcore_pcapng_shb(&s->pending, os, application) != 0) return -1;
-  const char *netns = s->options->netns;
-  for (size_t i = 0; i < n; i++) {
-    char description[4200];
-    snprintf(description, sizeof(description), "%s in %s", chosen[i]->name, netns);
-    uint16_t link_type = pcore_is_raw_ip(chosen[i]->hatype) ? PCORE_LINKTYPE_RAW : PCORE_LINKTYPE_ETHERNET;
-    if (pcore_pcapng_idb(&s->pending, link_type, s->options->snaplen, chosen[i]->name, *netns ? description : NULL,
-                         s->options->filter) != 0)
-      return -1;
-    struct attached_interface *a = &s->interfaces[s->ninterfaces++];
-    snprintf(a->name, sizeof(a->name), "%s", chosen[i]->name);
-    a->ifindex = chosen[i]->index;
-    a->mode = "";
-  }
-  flush(s);
-  return 0;
+  return pcore_pcapng_shb(&s->header, os, application);
 }
 
 unsigned session_links(const struct pcore_interface *const *chosen, size_t n) {
@@ -104,47 +118,107 @@ static int start_filter(struct session *s, struct pcore_filter *f, struct pcore_
   return pcore_filter_load(f, progs, e) == 0 && pcore_filter_install(f, progs, e) == 0 ? 0 : -1;
 }
 
-int session_open(struct session *s, const struct capture_options *o, const struct pcore_interface *const *chosen,
-                 size_t n, int out_fd, struct pcore_filter *filter, struct pcore_error *e) {
+int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,
+                 struct pcore_error *e) {
   memset(s, 0, sizeof(*s));
   s->options = o;
-  s->out_fd = out_fd;
   s->wall_offset_ns = pcore_boot_to_wall_ns();
   s->start_ns = wall_now_ns();
   size_t size = (size_t)(capture_bpf_object_end - capture_bpf_object);
   if (pcore_capture_open(capture_bpf_object, size, o->ring_bytes, &s->capture, e) != 0) return -1;
   if (pcore_capture_configure(s->capture, o->snaplen, o->directions, WAKEUP_BYTES, e) != 0) return -1;
-  s->links = session_links(chosen, n);
+  s->links = links;
   if (start_filter(s, filter, e) != 0) return -1;
-  if (write_header(s, chosen, n) != 0) return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
+  if (write_header(s) != 0) return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
   return 0;
+}
+
+struct known_interface *session_register(struct session *s, const struct pcore_interface *iface,
+                                         struct pcore_error *e) {
+  int id = interface_id(s, iface->index);
+  if (id >= 0) return &s->interfaces[id];
+  if (s->ninterfaces == MAX_INTERFACES)
+    return pcore_fail(e, "E_ATTACH", 0, "at most %d interfaces per capture", MAX_INTERFACES), NULL;
+  struct known_interface *k = &s->interfaces[s->ninterfaces];
+  *k = (struct known_interface){.raw_ip = pcore_is_raw_ip(iface->hatype), .loopback = iface->flags & IFF_LOOPBACK};
+  snprintf(k->a.name, sizeof(k->a.name), "%s", iface->name);
+  k->a.ifindex = iface->index;
+  k->a.mode = "";
+  if (!s->options->pcap_format) {
+    const char *netns = s->options->netns;
+    char description[4200];
+    snprintf(description, sizeof(description), "%s in %s", iface->name, netns);
+    size_t before = s->header.len;
+    if (pcore_pcapng_idb(&s->header, k->raw_ip ? PCORE_LINKTYPE_RAW : PCORE_LINKTYPE_ETHERNET, s->options->snaplen,
+                         iface->name, *netns ? description : NULL, s->options->filter) != 0)
+      return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory"), NULL;
+    // Readers already served get the new IDB in the stream; later ones get it in the header.
+    broadcast(s, s->header.data + before, s->header.len - before, 0);
+  }
+  s->ninterfaces++;
+  return k;
+}
+
+void session_add_stream(struct session *s, struct stream_sink *stream) {
+  s->stream = stream;
+  struct server *server = s->server;
+  s->server = NULL;  // the header goes to this sink only
+  broadcast(s, s->header.data, s->header.len, 0);
+  s->server = server;
+}
+
+void session_add_server(struct session *s, struct server *server) {
+  server->header = &s->header;
+  s->server = server;
 }
 
 // On loopback every packet passes egress and then ingress, so one hook sees everything: ingress,
 // as libpcap shows loopback traffic.
-static uint32_t hooks_of(const struct pcore_interface *iface, uint32_t directions) {
+static uint32_t hooks_of(const struct known_interface *k, uint32_t directions) {
   uint32_t both = (1u << CAP_DIR_IN) | (1u << CAP_DIR_OUT);
-  return (iface->flags & IFF_LOOPBACK) && directions == both ? 1u << CAP_DIR_IN : directions;
+  return k->loopback && directions == both ? 1u << CAP_DIR_IN : directions;
 }
 
-int session_attach(struct session *s, const struct pcore_interface *const *chosen, size_t n, struct pcore_error *e) {
-  for (size_t i = 0; i < n; i++) {
-    uint32_t hooks = hooks_of(chosen[i], s->options->directions);
-    for (int direction = CAP_DIR_IN; direction <= CAP_DIR_OUT; direction++) {
-      if (!(hooks & (1u << direction))) continue;
-      struct pcore_attach_request r = {
-          .name = chosen[i]->name,
-          .netns = *s->options->netns ? s->options->netns : NULL,
-          .direction = direction,
-          .l2_len = pcore_is_raw_ip(chosen[i]->hatype) ? 0 : 14,
-          .force_clsact = s->options->force_clsact,
-      };
-      unsigned ifindex;
-      if (pcore_capture_attach(s->capture, &r, &ifindex, &s->interfaces[i].mode, e) != 0) return -1;
-      s->interfaces[i].ifindex = ifindex;
+struct known_interface *session_attach(struct session *s, const struct pcore_interface *iface, struct pcore_error *e) {
+  struct known_interface *k = session_register(s, iface, e);
+  if (!k) return NULL;
+  uint32_t hooks = hooks_of(k, s->options->directions);
+  for (int direction = CAP_DIR_IN; direction <= CAP_DIR_OUT; direction++) {
+    if (!(hooks & (1u << direction))) continue;
+    struct pcore_attach_request r = {
+        .name = iface->name,
+        .netns = *s->options->netns ? s->options->netns : NULL,
+        .direction = direction,
+        .l2_len = k->raw_ip ? 0 : 14,
+        .force_clsact = s->options->force_clsact,
+    };
+    unsigned ifindex;
+    if (pcore_capture_attach(s->capture, &r, &ifindex, &k->a.mode, e) != 0) {
+      pcore_capture_detach(s->capture, k->a.ifindex);
+      return NULL;
     }
+    k->a.ifindex = ifindex;
   }
-  return 0;
+  k->attached = true;
+  return k;
+}
+
+void session_detach(struct session *s, unsigned ifindex) {
+  int id = interface_id(s, ifindex);
+  if (id < 0 || !s->interfaces[id].attached) return;
+  pcore_capture_detach(s->capture, ifindex);
+  s->interfaces[id].attached = false;
+}
+
+void session_detach_all(struct session *s) {
+  for (size_t i = 0; i < s->ninterfaces; i++) session_detach(s, s->interfaces[i].a.ifindex);
+}
+
+void session_start_timers(struct session *s, bool with_stats) {
+  uint64_t now = loop_now_ms();
+  if (with_stats) s->next_stats_ms = now + STATS_INTERVAL_MS;
+  if (!s->options->pcap_format) s->next_isb_ms = now + ISB_INTERVAL_MS;
+  if (s->options->duration_ms) s->deadline_ms = now + s->options->duration_ms;
 }
 
 void session_set_filter(void *session, const char *expr) {
@@ -166,50 +240,70 @@ void session_set_filter(void *session, const char *expr) {
 
 void session_drain(struct session *s) {
   pcore_capture_consume(s->capture);
-  flush(s);
+  broadcast_pending(s);
 }
 
+// Every announced interface, zeros included: the kernel creates an interface's counters with its
+// first packet, and an idle interface must still get its statistics block (ISB).
 static void interface_stats(struct session *s, struct interface_stats *out, struct totals *t) {
   memset(t, 0, sizeof(*t));
   t->packets = s->packets;
   t->bytes = s->bytes;
   for (size_t i = 0; i < s->ninterfaces; i++) {
     struct cap_stats k;
-    pcore_capture_stats(s->capture, s->interfaces[i].ifindex, &k);
+    pcore_capture_stats(s->capture, s->interfaces[i].a.ifindex, &k);
     out[i] = (struct interface_stats){
-        s->interfaces[i].name, s->interfaces[i].ifindex, k.seen, k.matched, k.captured, k.dropped};
+        s->interfaces[i].a.name, s->interfaces[i].a.ifindex, k.seen, k.matched, k.captured, k.dropped};
     t->kernel_dropped += k.dropped;
   }
-}
-
-void session_stats(struct session *s) {
-  struct interface_stats per[MAX_INTERFACES];
-  struct totals t;
-  interface_stats(s, per, &t);
-  event_stats(&t, per, s->ninterfaces);
+  t->sink_dropped = (s->stream ? s->stream->ep.dropped : 0) + (s->server ? server_dropped(s->server) : 0);
 }
 
 // Interface Statistics Blocks, so the file itself says what was seen, matched and dropped.
-static void write_statistics(struct session *s, const struct interface_stats *per) {
+static void write_statistics(struct session *s) {
+  if (s->options->pcap_format) return;
+  struct interface_stats per[MAX_INTERFACES];
+  struct totals t;
+  interface_stats(s, per, &t);
   uint64_t now = wall_now_ns();
   for (size_t i = 0; i < s->ninterfaces; i++) {
     struct pcore_isb_counters c = {per[i].seen, per[i].matched, per[i].dropped, per[i].captured};
     pcore_pcapng_isb(&s->pending, (uint32_t)i, now, s->start_ns, &c);
   }
-  flush(s);
+  broadcast(s, s->pending.data, s->pending.len, 0);
+  s->pending.len = 0;
+}
+
+void session_tick(struct session *s) {
+  uint64_t now = loop_now_ms();
+  if (s->next_stats_ms && now >= s->next_stats_ms) {
+    s->next_stats_ms += STATS_INTERVAL_MS;
+    struct interface_stats per[MAX_INTERFACES];
+    struct totals t;
+    interface_stats(s, per, &t);
+    event_stats(&t, per, s->ninterfaces);
+  }
+  if (s->next_isb_ms && now >= s->next_isb_ms) {
+    s->next_isb_ms += ISB_INTERVAL_MS;
+    write_statistics(s);
+  }
+  if (s->deadline_ms && now >= s->deadline_ms) stop(s, "duration");
 }
 
 void session_close(struct session *s, const char *reason) {
   if (s->capture) {
     pcore_capture_detach_all(s->capture);
     session_drain(s);  // what went through the hooks before they were gone
+    write_statistics(s);
+    if (s->stream) stream_sink_close(s->stream);
+    if (s->server) server_close(s->server);
     struct interface_stats per[MAX_INTERFACES];
     struct totals t;
     interface_stats(s, per, &t);
-    write_statistics(s, per);
-    event_stopped(reason, &t);
+    if (reason) event_stopped(reason, &t);
   }
   pcore_capture_close(s->capture);
   s->capture = NULL;
   pcore_buffer_free(&s->pending);
+  pcore_buffer_free(&s->header);
 }

@@ -1,5 +1,7 @@
-// One capture as the agent runs it: the loaded BPF object, the interfaces it announces (pcapng
-// IDBs) and attaches, the output, and the counters its events report.
+// One capture as the agent runs it (agent/capture-session.ts): the loaded BPF object, the
+// interfaces it announces (pcapng IDBs) and attaches, the encoder (pcapng or classic pcap), the
+// sinks (a stream, a TCP server), budgets, and the counters its events report. Used by
+// `pcap-agent capture` and by the PCA server mode.
 #ifndef PCAP_AGENT_SESSION_H
 #define PCAP_AGENT_SESSION_H
 
@@ -12,37 +14,64 @@
 #include "../core/interfaces.h"
 #include "events.h"
 #include "options.h"
+#include "sinks.h"
+
+#define STATS_INTERVAL_MS 1000
+// Long captures report drops in-band; Wireshark shows drops only from a single ISB, so not more often.
+#define ISB_INTERVAL_MS 60000
+
+struct known_interface {
+  struct attached_interface a;  // mode is "" until attached
+  bool raw_ip;
+  bool attached;
+  bool loopback;
+};
 
 struct session {
   const struct capture_options *options;
   struct pcore_capture *capture;
-  int out_fd;
-  struct pcore_buffer pending;  // blocks not yet written
+  struct pcore_buffer header;   // what every reader needs first: SHB + IDBs so far, or the pcap file header
+  struct pcore_buffer pending;  // encoded packets not yet handed to the sinks
+  uint64_t pending_packets;
+  struct stream_sink *stream;  // NULL without -w
+  struct server *server;       // NULL without --listen
   uint64_t wall_offset_ns, start_ns;
-  struct attached_interface interfaces[MAX_INTERFACES];  // announced, in IDB order
+  struct known_interface interfaces[MAX_INTERFACES];  // announced, in IDB order
   size_t ninterfaces;
   unsigned links;  // PCORE_LINK_*: the link types of the chosen interfaces, which a filter is compiled for
   uint64_t packets, bytes;
-  const char *stop_reason;  // set once: why the capture ends
+  uint64_t next_stats_ms, next_isb_ms, deadline_ms;  // 0: none
+  const char *stop_reason;                           // set once: why the capture ends
+  bool budget_spent;                                 // -c or --max-bytes reached: no more records
 };
 
 // The link types of these interfaces (PCORE_LINK_*), which their filter is compiled for.
 unsigned session_links(const struct pcore_interface *const *chosen, size_t n);
-// Loads the BPF object, configures it, installs `filter` (compiled for session_links) and writes
-// the pcapng header (SHB, one IDB per interface).
-int session_open(struct session *s, const struct capture_options *o, const struct pcore_interface *const *chosen,
-                 size_t n, int out_fd, struct pcore_filter *filter, struct pcore_error *e);
+// Loads the BPF object, configures it and installs `filter` (compiled for `links`); nothing is
+// written yet.
+int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,
+                 struct pcore_error *e);
 // The control channel's set-filter: the new filter from the next packet on, and a "filter" event;
 // an expression libpcap refuses leaves the old filter in place and gives an E_FILTER error event.
 void session_set_filter(void *session, const char *expr);
-// Attaches every chosen interface's hooks.
-int session_attach(struct session *s, const struct pcore_interface *const *chosen, size_t n, struct pcore_error *e);
-// The ring's record callback (pcore_capture_start): one EPB per record, within -c.
+// Announces an interface to readers (pcapng IDB) before any of its packets can arrive.
+struct known_interface *session_register(struct session *s, const struct pcore_interface *iface, struct pcore_error *e);
+// The stream gets the header now, counted against --max-bytes like everything after it.
+void session_add_stream(struct session *s, struct stream_sink *stream);
+void session_add_server(struct session *s, struct server *server);
+// Registers the interface if needed and attaches its hooks.
+struct known_interface *session_attach(struct session *s, const struct pcore_interface *iface, struct pcore_error *e);
+void session_detach(struct session *s, unsigned ifindex);
+void session_detach_all(struct session *s);
+// Starts the timers: statistics events (with_stats), ISBs (pcapng), --duration.
+void session_start_timers(struct session *s, bool with_stats);
+// The ring's record callback (pcore_capture_start): one EPB or pcap record per record, within budgets.
 int session_record(void *ctx, const struct cap_record *record, const uint8_t *packet);
-// Moves what the ring holds to the output.
+// Moves what the ring holds to the sinks; then whatever timer is due.
 void session_drain(struct session *s);
-void session_stats(struct session *s);
-// Detaches, drains, writes the statistics blocks, reports "stopped", frees everything.
+void session_tick(struct session *s);
+// Detaches, drains, writes the statistics blocks, closes the sinks, reports "stopped" (unless
+// `reason` is NULL: a capture that never started), frees.
 void session_close(struct session *s, const char *reason);
 
 #endif

@@ -253,6 +253,15 @@ void pcore_capture_detach_all(struct pcore_capture *c) {
   while (c->nattachments > 0) detach_one(&c->attachments[--c->nattachments]);
 }
 
+void pcore_capture_detach(struct pcore_capture *c, unsigned ifindex) {
+  for (int i = c->nattachments - 1; i >= 0; i--) {
+    if (c->attachments[i].ifindex != ifindex) continue;
+    detach_one(&c->attachments[i]);
+    memmove(&c->attachments[i], &c->attachments[i + 1], (size_t)(c->nattachments - i - 1) * sizeof(*c->attachments));
+    c->nattachments--;
+  }
+}
+
 static int on_ring_record(void *ctx, void *data, size_t size) {
   struct pcore_capture *c = ctx;
   const struct cap_record *r = data;

@@ -39,6 +39,9 @@ int pcore_capture_attach(struct pcore_capture *c, const struct pcore_attach_requ
 
 // Detaches every hook, newest first (a qdisc we created goes after both its filters).
 void pcore_capture_detach_all(struct pcore_capture *c);
+// Detaches the hooks on one interface (e.g. a PCA capture whose last client left, or an
+// interface that disappeared), newest first.
+void pcore_capture_detach(struct pcore_capture *c, unsigned ifindex);
 
 // Records go to `fn` from pcore_capture_consume. Returns an fd that is readable (epoll) when
 // the kernel wakes the reader.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { scratchDir, spawnAgent, within } from './helpers/agent.js';
+import { AGENT_COMMAND, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { hasClsact, ourTcFilters, ourTcx } from './helpers/bpf.js';
 import { createVethPair, uniqueName, type VethPair } from './helpers/netns.js';
 
@@ -239,6 +239,21 @@ describe('bad input: a clear error, the right exit status, nothing attached', ()
       assertNothingAttached();
     });
   }
+
+  test('root without CAP_BPF, CAP_SYS_ADMIN and CAP_PERFMON: the load error names the missing capabilities', async () => {
+    // As root in a container without --cap-add BPF: the capabilities leave the bounding set.
+    const drop = ['setpriv', '--bounding-set=-bpf,-sys_admin,-perfmon', '--inh-caps=-bpf,-sys_admin,-perfmon'];
+    const a = spawnAgent(['capture', '-i', 'lo', '-w', '/dev/null', '--events', 'json'], {
+      command: [...drop, ...AGENT_COMMAND],
+    });
+    assert.equal((await within(a.exited, 20_000, 'the agent to fail')).code, 3, a.stderr);
+    const e = a.events.find((x) => x.event === 'error');
+    assert.equal(e?.code, 'E_PRIVILEGE', a.stderr);
+    assert.match(
+      String(e?.message),
+      /\(this process lacks CAP_BPF, CAP_PERFMON; capturing needs root, or CAP_BPF \+ CAP_NET_ADMIN \+ CAP_PERFMON .*--cap-add BPF --cap-add NET_ADMIN/,
+    );
+  });
 
   test('an unknown command is a usage error', async () => {
     const a = spawnAgent(['captur', '-i', 'lo']);

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { AGENT_BUILT } from './helpers/agent.js';
 import { AGENT, Agent, bpftoolLinks } from './pca-helpers/agent.js';
 import { RawClient, range, readWithTshark, sendUdp, tsharkClient, tsharkDone } from './pca-helpers/clients.js';
 import { exited, interfaceNames, Sandbox, sleep } from './pca-helpers/sandbox.js';
@@ -30,10 +31,7 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
 
   before(() => {
     assert.equal(process.getuid?.(), 0, 'kernel tests run as root');
-    assert.ok(
-      fs.existsSync(path.join(path.dirname(AGENT), '../dist/agent/pcap-agent.js')),
-      'build first: bash scripts/build.sh',
-    );
+    assert.ok(fs.existsSync(AGENT_BUILT), `${AGENT_BUILT} is missing: build first (bash scripts/build.sh)`);
     A = sb.netns('a');
     B = sb.netns('b');
     sb.veth(A, 'vA', B, 'vB', ['198.18.0.1/25', '2001:db8:200::1/64'], ['198.18.0.2/25', '2001:db8:200::2/64']);
@@ -100,6 +98,25 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
     await stopCleanly(agent);
     const closed = await client.closed;
     assert.equal(closed.packets, 25, 'the client sees the end of the stream');
+  });
+
+  it('without PCA_FILTER serves every packet of the chosen interfaces', async () => {
+    const p = port();
+    const agent = Agent.start(sb, A, { ENABLE_PCA: 'true', PCA_SERVER_PORT: String(p) });
+    await agent.ready();
+    assert.ok(
+      agent.lines.some((l) => /^pcap-agent: serving pcap on 127\.0\.0\.1:\d+$/.test(l)),
+      agent.stderr,
+    );
+    const client = new RawClient(sb, A, p);
+    await client.whenConnected();
+    await agent.attachedNames(names, ['vA']);
+    await sendUdp(sb, B, A_ADDR, 7000, 10, 0, 7001);
+    const got = await client.waitForMatching(10);
+    assert.equal(Buffer.from(got.header, 'hex').readUInt32LE(0), 0xa1b2c3d4);
+    assert.deepEqual(got.seqs, range(0, 10));
+    assert.ok(got.packets > got.matching, 'udp 7001 too: no filter');
+    await stopCleanly(agent);
   });
 
   it('holds tcx links only while at least one client is connected', async () => {
@@ -301,7 +318,8 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
         const child = sb.spawn(A, ['timeout', '20', ...argv]);
         let err = '';
         child.stderr!.setEncoding('utf8').on('data', (t: string) => (err += t));
-        const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+        // 'close', not 'exit': a fast agent exits before its stderr has been read.
+        const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
         const what = JSON.stringify(env);
         assert.equal(code, 2, `${what}: exit status; stderr: ${err}`);
         assert.match(err, /^pcap-agent: [^\n]+\n$/, `${what}: one line`);

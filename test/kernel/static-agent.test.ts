@@ -123,6 +123,15 @@ describe('the static pcap-agent', () => {
     assert.equal(JSON.parse(r.stderr).message, `invalid filter: ${tcpdumpSays('ether host 00:00:0c:07:ac:01', 'raw')}`);
   });
 
+  test('PCA_FILTER is refused for now (capture filters arrive with libpcap), naming the expression it means', () => {
+    const r = spawnSync('env', ['-i', 'ENABLE_PCA=true', 'PCA_SERVER_PORT=17999', 'PCA_FILTER=udp,7000', agent], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^pcap-agent: PCA_FILTER is not implemented in the static agent yet .*"udp port 7000"/);
+  });
+
   test('capture on a veth: pcapng with every packet and its direction; stdin EOF stops and detaches', async () => {
     const file = path.join(dir, 'veth.pcapng');
     await withCapture(['-w', file], async (a) => {

@@ -1,5 +1,8 @@
-// Runs bin/pcap-agent as a child process the way the extension does: stdin a pipe (its end means
+// Runs the agent as a child process the way the extension does: stdin a pipe (its end means
 // stop), capture bytes to a file or stdout, and with --events json one JSON event per stderr line.
+// Which agent: `node bin/pcap-agent` by default; PCAP_AGENT_UNDER_TEST=static runs the static
+// executable (dist/agent/linux-x64/pcap-agent) instead, so every kernel test holds it to the same
+// contract without a copy of the test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,19 +12,47 @@ import { registerCleanup } from './cleanup.js';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const AGENT = path.join(REPO, 'bin', 'pcap-agent');
+export const STATIC_AGENT = path.join(REPO, 'dist', 'agent', 'linux-x64', 'pcap-agent');
 
-let agentForNobody: string | undefined;
+function agentUnderTest(value = process.env.PCAP_AGENT_UNDER_TEST): 'node' | 'static' {
+  if (value === undefined || value === '' || value === 'node') return 'node';
+  if (value === 'static') return 'static';
+  throw new Error(`PCAP_AGENT_UNDER_TEST must be "node" or "static", got "${value}"`);
+}
 
-/**
- * The built agent where `nobody` can read it. A clone inside a private folder (mktemp -d makes
- * 0700 ones) is closed to other users, so an unprivileged run starts a copy of dist/agent/ kept in
- * a folder everyone can read, removed at exit.
- */
-function agentReadableByAll(): string {
-  if (agentForNobody) return agentForNobody;
+export const UNDER_TEST = agentUnderTest();
+/** The executable the agent under test runs (bin/pcap-agent needs the bundle it loads). */
+export const AGENT_BUILT = UNDER_TEST === 'static' ? STATIC_AGENT : path.join(REPO, 'dist', 'agent', 'pcap-agent.js');
+/** The agent under test as an executable path (bin/pcap-agent starts Node by its #! line). */
+export const AGENT_EXECUTABLE = UNDER_TEST === 'static' ? STATIC_AGENT : AGENT;
+/** argv that runs the agent under test, before its own arguments. */
+export const AGENT_COMMAND: readonly string[] = UNDER_TEST === 'static' ? [STATIC_AGENT] : [process.execPath, AGENT];
+
+let agentForNobody: string[] | undefined;
+
+/** A scratch folder everyone can read, removed at exit. */
+function folderReadableByAll(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-agent-for-nobody-'));
   registerCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
+/**
+ * The built agent where `nobody` can read it, as argv. A clone inside a private folder (mktemp -d
+ * makes 0700 ones) is closed to other users, so an unprivileged run starts a copy of dist/agent/
+ * (or of the static executable) kept in a folder everyone can read, removed at exit.
+ */
+function agentReadableByAll(): string[] {
+  if (agentForNobody) return agentForNobody;
+  const dir = folderReadableByAll();
+  if (UNDER_TEST === 'static') {
+    const copy = path.join(dir, 'pcap-agent');
+    fs.copyFileSync(STATIC_AGENT, copy);
+    fs.chmodSync(copy, 0o755);
+    agentForNobody = [copy];
+    return agentForNobody;
+  }
   const built = path.join(REPO, 'dist', 'agent');
   for (const entry of fs.readdirSync(built, { withFileTypes: true })) {
     if (!entry.isFile()) continue;
@@ -29,8 +60,9 @@ function agentReadableByAll(): string {
     fs.chmodSync(path.join(dir, entry.name), 0o644);
   }
   // The bundle's own entry point, as bin/pcap-agent calls it.
-  agentForNobody = path.join(dir, 'pcap-agent');
-  fs.writeFileSync(agentForNobody, "'use strict';\nrequire('./pcap-agent.js').cli();\n", { mode: 0o644 });
+  const entry = path.join(dir, 'pcap-agent');
+  fs.writeFileSync(entry, "'use strict';\nrequire('./pcap-agent.js').cli();\n", { mode: 0o644 });
+  agentForNobody = [process.execPath, entry];
   return agentForNobody;
 }
 
@@ -50,7 +82,7 @@ export interface SpawnOptions {
   /** stdin: a pipe (default: the stop channel), or /dev/null. */
   stdin?: 'pipe' | 'ignore';
   env?: NodeJS.ProcessEnv;
-  /** What to run instead of `node bin/pcap-agent` (e.g. the static agent under `env -i`). */
+  /** What to run instead of the agent under test (e.g. the static agent under `env -i`). */
   command?: readonly string[];
 }
 
@@ -80,19 +112,11 @@ export class Agent {
     const [cmd, argv] = options.unprivileged
       ? [
           'setpriv',
-          [
-            '--reuid=65534',
-            '--regid=65534',
-            '--clear-groups',
-            '--inh-caps=-all',
-            process.execPath,
-            agentReadableByAll(),
-            ...args,
-          ],
+          ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', ...agentReadableByAll(), ...args],
         ]
       : options.command
         ? [options.command[0]!, [...options.command.slice(1), ...args]]
-        : [process.execPath, [AGENT, ...args]];
+        : [AGENT_COMMAND[0]!, [...AGENT_COMMAND.slice(1), ...args]];
     this.child = spawn(cmd, argv, {
       stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
       env: options.env ?? process.env,

@@ -1,12 +1,14 @@
-// The built agent (bin/pcap-agent) run inside a test namespace, with its stderr lines, its BPF
-// links as the kernel reports them, and a clean stop.
+// The built agent (bin/pcap-agent, or the static one with PCAP_AGENT_UNDER_TEST=static: see
+// ../helpers/agent.ts) run inside a test namespace, with its stderr lines, its BPF links as the
+// kernel reports them, and a clean stop.
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { AGENT_EXECUTABLE } from '../helpers/agent.js';
 import { exited, run, type Sandbox } from './sandbox.js';
 
 export const REPO = path.resolve(__dirname, '../../..');
-export const AGENT = path.join(REPO, 'bin/pcap-agent');
+export const AGENT = AGENT_EXECUTABLE;
 
 export interface Exit {
   code: number | null;
@@ -35,7 +37,7 @@ export class Agent {
     });
   }
 
-  /** `ip netns exec NS [WRAPPER…] env VARS… bin/pcap-agent ARGS…` */
+  /** `ip netns exec NS [WRAPPER…] env VARS… AGENT ARGS…` */
   static start(
     sb: Sandbox,
     ns: string,
