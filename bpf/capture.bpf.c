@@ -438,19 +438,37 @@ static __always_inline void record_match(struct __sk_buff *skb, const struct cap
 	}
 }
 
-static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
+/* What every hook does first: find the configuration, the interface and its counters, count the
+ * packet as seen, and say whether its direction is captured at all. */
+struct hook_state {
+	const struct cap_config *cfg;
+	const struct cap_iface *iface;
+	struct cap_stats *st;
+};
+
+static __always_inline int hook_enter(struct __sk_buff *skb, __u8 dir, struct hook_state *h)
 {
 	__u32 key = 0;
-	const struct cap_config *cfg = bpf_map_lookup_elem(&cap_config_map, &key);
 	__u32 ifindex = skb->ifindex;
-	const struct cap_iface *iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
-	struct cap_stats *st = stats_for(ifindex);
 
-	if (!cfg || !iface || !st)
+	h->cfg = bpf_map_lookup_elem(&cap_config_map, &key);
+	h->iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
+	h->st = stats_for(ifindex);
+	if (!h->cfg || !h->iface || !h->st)
+		return 0;
+	h->st->seen++;
+	return (h->cfg->directions & (1u << dir)) != 0;
+}
+
+static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
+{
+	struct hook_state h;
+
+	if (!hook_enter(skb, dir, &h))
 		return TC_ACT_UNSPEC;
-	st->seen++;
-	if (!(cfg->directions & (1u << dir)))
-		return TC_ACT_UNSPEC;
+	const struct cap_config *cfg = h.cfg;
+	const struct cap_iface *iface = h.iface;
+	struct cap_stats *st = h.st;
 
 	struct pkt_meta m = {.direction = dir};
 	parse_packet(skb, iface->l2_len, &m);
@@ -478,19 +496,12 @@ int cap_egress(struct __sk_buff *skb)
  * packet matches. TCX_NEXT whatever happens: later tcx programs still run. */
 static __always_inline int capture_pcap(struct __sk_buff *skb, __u8 dir)
 {
-	__u32 key = 0;
-	const struct cap_config *cfg = bpf_map_lookup_elem(&cap_config_map, &key);
-	__u32 ifindex = skb->ifindex;
-	const struct cap_iface *iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
-	struct cap_stats *st = stats_for(ifindex);
+	struct hook_state h;
 
-	if (!cfg || !iface || !st)
+	if (!hook_enter(skb, dir, &h))
 		return TC_ACT_UNSPEC;
-	st->seen++;
-	if (!(cfg->directions & (1u << dir)))
-		return TC_ACT_UNSPEC;
-	bpf_tail_call(skb, &cap_progs, CAP_PROG_FILTER(dir, iface->l2_len == 0));
-	record_match(skb, cfg, st, dir, iface->l2_len, CAP_MAX_SNAPLEN);
+	bpf_tail_call(skb, &cap_progs, CAP_PROG_FILTER(dir, h.iface->l2_len == 0));
+	record_match(skb, h.cfg, h.st, dir, h.iface->l2_len, CAP_MAX_SNAPLEN);
 	return TC_ACT_UNSPEC;
 }
 
