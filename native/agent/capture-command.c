@@ -152,8 +152,9 @@ int run_capture(int argc, char **argv) {
   // The filter is compiled before anything is loaded: a bad one is refused without privilege.
   pcore_filter_init(&c.filter);
   char pca_form[32];
-  const char *expr = filter_expression(o->filter, pca_form, sizeof(pca_form));
-  if (status == 0 && pcore_filter_compile(&c.filter, expr, session_links(c.chosen, c.nchosen), o->snaplen, &e) != 0)
+  const char *expr = status == 0 ? filter_expression(o->filter, pca_form, sizeof(pca_form), &e) : NULL;
+  if (status == 0 &&
+      (!expr || pcore_filter_compile(&c.filter, expr, session_links(c.chosen, c.nchosen), o->snaplen, &e) != 0))
     status = report_error(e.code, e.message);
   if (status == 0) {
     int out_fd = open_output(o);

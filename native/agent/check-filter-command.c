@@ -63,5 +63,7 @@ int run_check_filter(int argc, char **argv) {
     }
   }
   char pca_form[32];
-  return check(filter_expression(expr, pca_form, sizeof(pca_form)), link);
+  struct pcore_error e;
+  const char *text = filter_expression(expr, pca_form, sizeof(pca_form), &e);
+  return text ? check(text, link) : report_error(e.code, e.message);
 }

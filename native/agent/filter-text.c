@@ -1,21 +1,16 @@
 #include "filter-text.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
-// PROTO,PORT as packet/filter.ts reads it: tcp, udp or sctp (any case), a port 0..65535, blanks
-// around either. Anything else with a comma goes to libpcap as it is, which names the problem.
-const char *filter_expression(const char *text, char *buf, size_t size) {
-  char proto[8];
-  unsigned port;
-  int port_start = 0, port_end = 0, end = -1;
-  if (sscanf(text, " %7[A-Za-z] , %n%u%n %n", proto, &port_start, &port, &port_end, &end) != 2 || end < 0) return text;
-  // %u takes signs and blanks; a port is digits only.
-  if (text[end] != 0 || port > 65535 || strspn(text + port_start, "0123456789") != (size_t)(port_end - port_start))
-    return text;
-  if (strcasecmp(proto, "tcp") != 0 && strcasecmp(proto, "udp") != 0 && strcasecmp(proto, "sctp") != 0) return text;
-  for (char *c = proto; *c; c++) *c = (char)(*c | 0x20);
-  snprintf(buf, size, "%s port %u", proto, port);
+#include "pca-filter.h"
+
+// No tcpdump expression holds a comma, so one means the PROTO,PORT form.
+const char *filter_expression(const char *text, char *buf, size_t size, struct pcore_error *e) {
+  if (!strchr(text, ',')) return text;
+  char why[400];
+  if (pca_filter_expression(text, buf, size, why, sizeof(why)) != 0) {
+    pcore_fail(e, "E_FILTER", 0, "invalid filter: %s", why);
+    return NULL;
+  }
   return buf;
 }

@@ -227,8 +227,8 @@ void session_set_filter(void *session, const char *expr) {
   struct pcore_error e;
   pcore_filter_init(&f);
   char pca_form[32];
-  int rc =
-      pcore_filter_compile(&f, filter_expression(expr, pca_form, sizeof(pca_form)), s->links, s->options->snaplen, &e);
+  const char *text = filter_expression(expr, pca_form, sizeof(pca_form), &e);
+  int rc = text ? pcore_filter_compile(&f, text, s->links, s->options->snaplen, &e) : -1;
   if (rc == 0) rc = start_filter(s, &f, &e);
   pcore_filter_free(&f);  // installed programs stay referenced by the program array
   if (rc != 0) {
