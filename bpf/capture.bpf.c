@@ -446,7 +446,8 @@ struct hook_state {
 	struct cap_stats *st;
 };
 
-static __always_inline int hook_enter(struct __sk_buff *skb, __u8 dir, struct hook_state *h)
+/* The configuration, the packet's interface and its counters; 0 when one is missing. */
+static __always_inline int hook_lookup(struct __sk_buff *skb, struct hook_state *h)
 {
 	__u32 key = 0;
 	__u32 ifindex = skb->ifindex;
@@ -454,7 +455,12 @@ static __always_inline int hook_enter(struct __sk_buff *skb, __u8 dir, struct ho
 	h->cfg = bpf_map_lookup_elem(&cap_config_map, &key);
 	h->iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
 	h->st = stats_for(ifindex);
-	if (!h->cfg || !h->iface || !h->st)
+	return h->cfg && h->iface && h->st;
+}
+
+static __always_inline int hook_enter(struct __sk_buff *skb, __u8 dir, struct hook_state *h)
+{
+	if (!hook_lookup(skb, h))
 		return 0;
 	h->st->seen++;
 	return (h->cfg->directions & (1u << dir)) != 0;
@@ -508,14 +514,10 @@ static __always_inline int capture_pcap(struct __sk_buff *skb, __u8 dir)
 /* Reached from a filter that matched: skb->cb[CAP_CB_CAPLEN] holds its capture length. */
 static __always_inline int emit_filtered(struct __sk_buff *skb, __u8 dir)
 {
-	__u32 key = 0;
-	const struct cap_config *cfg = bpf_map_lookup_elem(&cap_config_map, &key);
-	__u32 ifindex = skb->ifindex;
-	const struct cap_iface *iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
-	struct cap_stats *st = stats_for(ifindex);
+	struct hook_state h;
 
-	if (cfg && iface && st)
-		record_match(skb, cfg, st, dir, iface->l2_len, skb->cb[CAP_CB_CAPLEN]);
+	if (hook_lookup(skb, &h))
+		record_match(skb, h.cfg, h.st, dir, h.iface->l2_len, skb->cb[CAP_CB_CAPLEN]);
 	return TC_ACT_UNSPEC;
 }
 

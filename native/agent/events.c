@@ -141,32 +141,27 @@ void event_filter(const char *filter) {
   finish(f, &text, &len);
 }
 
-void event_error(const char *code, const char *message) {
+// An event that carries a stable code and a sentence; its human form is `prefix` and the sentence.
+static void coded_event(const char *name, const char *code, const char *message, const char *prefix) {
   char *text;
   size_t len;
-  FILE *f = begin("error", &text, &len);
+  FILE *f = begin(name, &text, &len);
   if (!f) return;
   if (use_json) {
     json_field(f, "code", code);
     json_field(f, "message", message);
   } else {
-    fputs(message, f);
+    fprintf(f, "%s%s", prefix, message);
   }
   finish(f, &text, &len);
 }
 
+void event_error(const char *code, const char *message) {
+  coded_event("error", code, message, "");
+}
+
 void event_warning(const char *code, const char *message) {
-  char *text;
-  size_t len;
-  FILE *f = begin("warning", &text, &len);
-  if (!f) return;
-  if (use_json) {
-    json_field(f, "code", code);
-    json_field(f, "message", message);
-  } else {
-    fprintf(f, "warning: %s", message);
-  }
-  finish(f, &text, &len);
+  coded_event("warning", code, message, "warning: ");
 }
 
 void warn_tokenless(const char *host, unsigned port, const char *why) {
