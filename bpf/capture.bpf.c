@@ -369,6 +369,25 @@ static __always_inline struct cap_stats *stats_for(__u32 ifindex)
 	return bpf_map_lookup_elem(&cap_stats_map, &ifindex);
 }
 
+/* When the reader last got a wakeup (boot-time ns). Shared by every CPU without a lock: a race
+ * costs one extra or one missing wakeup, and the reader polls again soon after any read that
+ * found records, which picks up a record whose wakeup went missing. */
+__u64 cap_last_wakeup_ns = 0;
+
+#define WAKEUP_INTERVAL_NS 1000000ULL
+
+/* Wake the reader when the unread records reach the threshold (a flood is read in big batches),
+ * or when it has not been woken for a millisecond (a trickle reaches it at once): at most about a
+ * thousand timed wakeups a second, however many packets. */
+static __always_inline __u64 wakeup_flag(const struct cap_config *cfg, __u64 size, __u64 now_ns)
+{
+	__u64 pending = bpf_ringbuf_query(&cap_ring, BPF_RB_AVAIL_DATA);
+	if (pending + size < cfg->wakeup_bytes && now_ns - cap_last_wakeup_ns < WAKEUP_INTERVAL_NS)
+		return BPF_RB_NO_WAKEUP;
+	cap_last_wakeup_ns = now_ns;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 /* Copies the packet, at most `limit` bytes (re-inserting an offloaded VLAN tag, as AF_PACKET
  * readers show it) and submits it. Returns 0 on success, -1 when the ring is full. */
 static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *cfg, __u8 dir, __u32 l2_len,
@@ -420,9 +439,8 @@ static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *
 	barrier_var(size);
 	if (size > sizeof(*s))
 		return -1;
-	__u64 pending = bpf_ringbuf_query(&cap_ring, BPF_RB_AVAIL_DATA);
-	__u64 flags = pending + size >= cfg->wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	return bpf_ringbuf_output(&cap_ring, s, size, flags) == 0 ? 0 : -1;
+	return bpf_ringbuf_output(&cap_ring, s, size, wakeup_flag(cfg, size, s->hdr.ts_boot_ns)) == 0 ? 0
+												      : -1;
 }
 
 /* A matched packet: counted, and copied to the ring (or counted as dropped when it is full). */

@@ -3,6 +3,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { CaptureFilterCheck } from '../packet/protocol.js';
+import { CaptureFilterChecker } from './capture/capture-filter-check.js';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { TempCaptures } from './capture/temp-captures.js';
 import { DISCARD_ANSWER, REPLACE_QUESTION, SAVE_ANSWER } from './capture/unsaved-question.js';
@@ -135,10 +137,17 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   /** The questions List Interfaces, Remove SSH Host and Open in Wireshark ask. */
   prompts: CommandPrompts = windowPrompts;
 
+  private readonly filterChecker: CaptureFilterChecker;
+
   constructor(private readonly context: vscode.ExtensionContext) {
+    this.filterChecker = new CaptureFilterChecker(context.extensionPath);
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
     this.ssh = new SshTargets(context, this.output);
     this.statusItem.command = 'packetCapture.showCaptures';
+  }
+
+  checkCaptureFilter(filter: string): CaptureFilterCheck {
+    return this.filterChecker.check(filter);
   }
 
   get extensionUri(): vscode.Uri {

@@ -4,7 +4,7 @@
       "target_name": "pcap_capture",
       "sources": [
         "src/capture.cc", "src/interfaces.cc", "src/netns.cc", "src/errors.cc", "src/filter.cc",
-        "core/filter-compile.c", "core/filter-ebpf.c"
+        "core/filter-compile.c", "core/filter-ebpf.c", "core/filter-text.c", "core/pca-filter.c", "core/error.c"
       ],
       "include_dirs": [
         "<(module_root_dir)/deps/include",

@@ -48,10 +48,14 @@ export interface RawBinding {
   libbpfVersion(): string;
   recordVersion: number;
   /**
-   * Whether a capture filter will run on a link type: libpcap's own message when it refuses the
-   * expression (as tcpdump prints it), or the eBPF translation's reason. Needs no privilege.
+   * Whether a capture filter will run on a link type: the expression compiled (a PROTO,PORT filter
+   * becomes its tcpdump expression), or libpcap's own message when it refuses the expression (as
+   * tcpdump prints it), or the eBPF translation's reason. Needs no privilege.
    */
-  compileFilter(expr: string, linkType: 'ethernet' | 'raw'): { ok: true } | { ok: false; error: string };
+  compileFilter(
+    expr: string,
+    linkType: 'ethernet' | 'raw',
+  ): { ok: true; expression: string } | { ok: false; error: string };
 }
 
 /** Stable codes the CLI and the extension act on. */

@@ -3,6 +3,10 @@
 // host pushes small events (state, "count is now N").
 import type { DecodedPacket } from './decode/types.js';
 
+/** A capture filter as libpcap reads it (`normalized`: the expression compiled, e.g. tcp,443 as
+ *  "tcp port 443"), or libpcap's message. */
+export type CaptureFilterCheck = { ok: true; normalized: string } | { ok: false; error: string };
+
 export type TargetKind = 'local' | 'ssh' | 'kubernetes' | 'tcp';
 
 export interface TargetInfo {
@@ -132,10 +136,7 @@ export interface Requests {
   selectPacket: { params: { number?: number }; result: NoResult };
   /** The display filter for the row's conversation (also applied). */
   followConversation: { params: { index: number }; result: { filter: string; rows: number } };
-  validateCaptureFilter: {
-    params: { filter: string };
-    result: { ok: true; normalized: string } | { ok: false; error: string };
-  };
+  validateCaptureFilter: { params: { filter: string }; result: CaptureFilterCheck };
   saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: NoResult };
   openInWireshark: { params: Record<string, never>; result: NoResult };
 }

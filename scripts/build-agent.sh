@@ -51,9 +51,10 @@ cat >"$gen/generated.h.tmp" <<HEADER
 HEADER
 mv "$gen/generated.h.tmp" "$gen/generated.h"
 
-core=(error netns interfaces buffer pcapng pcap capture filter-compile filter-ebpf filter-load capture-filter)
+core=(error netns interfaces buffer pcapng pcap capture filter-compile filter-ebpf filter-load capture-filter filter-text
+  pca-filter)
 front=(main json events options token output-file netns-check interfaces-command control loop sinks session
-  bpf-errors runner capture-command check-filter-command filter-text pca-filter pca)
+  bpf-errors runner capture-command check-filter-command pca)
 sources=()
 for f in "${core[@]}"; do sources+=("native/core/$f.c"); done
 for f in "${front[@]}"; do sources+=("native/agent/$f.c"); done

@@ -3,9 +3,9 @@
 // now N", a few times a second); the webview pulls the rows it shows and one packet's detail.
 import type * as vscode from 'vscode';
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
-import { checkCaptureFilter, parseFilter } from '../../packet/filter.js';
 import {
   type CaptureChoice,
+  type CaptureFilterCheck,
   type CaptureStatus,
   type CounterUpdate,
   checkWebviewMessage,
@@ -44,6 +44,8 @@ export interface PanelHost {
   /** Forgets an SSH host added with addSshHost; an error says why not (one from the SSH config, in use). */
   removeSshHost(id: string): Promise<void>;
   settings(): PanelSettings;
+  /** A capture filter as the agents will read it (libpcap), or libpcap's message. */
+  checkCaptureFilter(filter: string): CaptureFilterCheck;
   /** Before a new capture replaces the packets of `panel`: true to go on (saved, or the user chose to
    *  discard them), false to keep them and not start. */
   confirmReplace(panel: CapturePanel): Promise<boolean>;
@@ -246,7 +248,7 @@ export class CapturePanel implements vscode.Disposable {
       this.emit('state', this.state);
     },
     setCaptureFilter: async ({ filter }) => {
-      parseFilter(filter); // a FilterError reaches the panel before the agent is asked
+      this.refuseBadFilter(filter); // libpcap's message reaches the panel before the agent is asked
       if (!this.live) throw new Error('No capture is running.');
       await this.live.setFilter(filter);
       if (this.state.capture) this.state.capture = { ...this.state.capture, filter };
@@ -272,12 +274,17 @@ export class CapturePanel implements vscode.Disposable {
       this.emit('displayFilter', { text: filter });
       return { filter, rows };
     },
-    validateCaptureFilter: ({ filter }) => checkCaptureFilter(filter),
+    validateCaptureFilter: ({ filter }) => this.host.checkCaptureFilter(filter),
     saveCapture: async ({ format }) => {
       await this.host.save(this, format);
     },
     openInWireshark: () => this.host.openInWireshark(this),
   };
+
+  private refuseBadFilter(filter: string): void {
+    const check = this.host.checkCaptureFilter(filter);
+    if (!check.ok) throw new Error(check.error);
+  }
 
   /** Targets come and go (network namespaces, SSH hosts): the picker shows the current ones. */
   refreshTargets(): void {
@@ -389,7 +396,7 @@ export class CapturePanel implements vscode.Disposable {
     this.refreshTargets(); // an endpoint target may be new: the picker shows what is captured
     const target = this.target(params.target);
     if (params.interfaces.length === 0 && target.info.kind !== 'tcp') throw new Error('Choose at least one interface.');
-    parseFilter(params.filter); // a FilterError reaches the panel before anything starts
+    this.refuseBadFilter(params.filter); // libpcap's message reaches the panel before anything starts
     if (!(await this.host.confirmReplace(this))) return;
     const settings = this.host.settings();
     this.generationBase += this.view.generation + 1;

@@ -8,7 +8,7 @@
 
 #include "bpf-errors.h"
 #include "commands.h"
-#include "filter-text.h"
+#include "../core/filter-text.h"
 #include "netns-check.h"
 #include "output-file.h"
 #include "runner.h"

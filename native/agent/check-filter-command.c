@@ -10,7 +10,7 @@
 #include "../core/filter-ebpf.h"
 #include "commands.h"
 #include "events.h"
-#include "filter-text.h"
+#include "../core/filter-text.h"
 
 #define CHECK_SNAPLEN 262144  // the capture length of a match does not matter here
 

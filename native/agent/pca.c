@@ -10,7 +10,7 @@
 #include "../../bpf/capture.h"
 #include "commands.h"
 #include "netns-check.h"
-#include "pca-filter.h"
+#include "../core/pca-filter.h"
 #include "runner.h"
 #include "session.h"
 

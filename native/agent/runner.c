@@ -8,7 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define POLL_MS 15  // drain this often even without a wakeup (wakeups are batched)
+// The kernel side wakes the reader at least once a millisecond while packets flow; a record can
+// still land right after a wakeup without one of its own. So after a read that found records the
+// loop looks again soon, and only an idle loop sleeps long (timers, deadlines, stats).
+#define BUSY_POLL_MS 2
+#define IDLE_POLL_MS 100
 
 // SIGINT, SIGTERM and SIGHUP arrive on a descriptor, read by the loop; a closed stdout shows as EPIPE.
 static int signal_descriptor(void) {
@@ -77,12 +81,13 @@ int runner_start(struct runner *r, struct pcore_error *e) {
 
 const char *runner_run(struct runner *r) {
   struct session *s = r->session;
+  int drained = 0;
   while (!s->stop_reason) {
-    if (loop_run_once(&r->loop, POLL_MS) != 0) {
+    if (loop_run_once(&r->loop, drained > 0 ? BUSY_POLL_MS : IDLE_POLL_MS) != 0) {
       stop(s, "error");
       break;
     }
-    session_drain(s);
+    drained = session_drain(s);
     session_tick(s);
     if (s->server) server_sweep(s->server);
     if (r->each_turn) r->each_turn(r->ctx);

@@ -11,7 +11,7 @@
 #include "../core/pcap.h"
 #include "../core/pcapng.h"
 #include "embedded.h"
-#include "filter-text.h"
+#include "../core/filter-text.h"
 #include "generated.h"
 #include "loop.h"
 
@@ -238,9 +238,10 @@ void session_set_filter(void *session, const char *expr) {
   event_filter(expr);
 }
 
-void session_drain(struct session *s) {
-  pcore_capture_consume(s->capture);
+int session_drain(struct session *s) {
+  int records = pcore_capture_consume(s->capture);
   broadcast_pending(s);
+  return records;
 }
 
 // Every announced interface, zeros included: the kernel creates an interface's counters with its

@@ -68,7 +68,7 @@ void session_start_timers(struct session *s, bool with_stats);
 // The ring's record callback (pcore_capture_start): one EPB or pcap record per record, within budgets.
 int session_record(void *ctx, const struct cap_record *record, const uint8_t *packet);
 // Moves what the ring holds to the sinks; then whatever timer is due.
-void session_drain(struct session *s);
+int session_drain(struct session *s);  // the records read
 void session_tick(struct session *s);
 // Detaches, drains, writes the statistics blocks, closes the sinks, reports "stopped" (unless
 // `reason` is NULL: a capture that never started), frees.

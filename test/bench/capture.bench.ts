@@ -7,6 +7,10 @@
 // development VM), so every figure is set against a baseline or against tcpdump measured in the
 // same run, and every case runs twice.
 //
+// Also, in each run: latency from the wire to the capturer's stdout at 1,000 packets/s (each
+// datagram carries its sending time), CPU and memory of a capturer left idle, and peak memory
+// during the flood.
+//
 // Setup: namespaces A (sender, vA 198.18.0.1) and B (receiver, vB 198.18.0.2) joined by a veth.
 // iperf3 sends from A pinned to CPU 0, the iperf3 server in B is pinned to CPU 1; the capturer
 // (unpinned, as a user would run it) watches vA's egress with snaplen 256 and a 16 MiB buffer.
@@ -15,7 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { readCaptureFile } from '../../packet/capture-file.js';
+import { CaptureFileReader, readCaptureFile } from '../../packet/capture-file.js';
 import { AGENT } from '../kernel/pca-helpers/agent.js';
 import { exited, Sandbox, sleep } from '../kernel/pca-helpers/sandbox.js';
 
@@ -55,6 +59,7 @@ interface CaseResult {
   cpuSeconds: number; // capturer CPU during the flood
   noCapturePps: number; // mean of the no-capture floods just before and after this case
   noCaptureUsPerPacket: number; // likewise
+  peakRssKiB: number; // the capturer's VmHWM after the flood
 }
 
 interface OverloadResult {
@@ -287,6 +292,7 @@ async function rateCase(kind: Kind, filter?: string): Promise<CaseResult> {
     // is full or after its 1 s timeout, and a SIGTERM before that loses the block's packets.
     await sleep(1200);
     const cpu = cpuSeconds(cap.pid) - cpu0;
+    const { peakRssKiB } = memoryOf(cap.pid);
     const { dropped } = await cap.stop();
     return {
       flood: f,
@@ -296,6 +302,7 @@ async function rateCase(kind: Kind, filter?: string): Promise<CaseResult> {
       cpuSeconds: cpu,
       noCapturePps: NaN,
       noCaptureUsPerPacket: NaN,
+      peakRssKiB,
     };
   } finally {
     fs.rmSync(cap.file, { force: true });
@@ -336,6 +343,108 @@ async function overloadCase(kind: Kind, payload: number): Promise<OverloadResult
   }
 }
 
+const LATENCY_RATE = 1000; // packets a second
+const LATENCY_PACKETS = 5000;
+const LATENCY_PORT = 9999;
+const IDLE_SECONDS = 10;
+
+/**
+ * Sends LATENCY_PACKETS UDP datagrams at LATENCY_RATE from A, each carrying the sender's
+ * CLOCK_MONOTONIC time (process.hrtime), which every process on the machine shares whatever its
+ * namespace: the reader's clock at arrival minus that stamp is the latency, with no clock to sync.
+ */
+const PACED_SENDER = `
+const s = require('dgram').createSocket('udp4');
+const [rate, total, port] = process.argv.slice(1).map(Number);
+const t0 = Date.now(); let sent = 0;
+const tick = setInterval(() => {
+  const due = Math.min(total, Math.floor(((Date.now() - t0) * rate) / 1000) + 1);
+  for (; sent < due; sent++) {
+    const b = Buffer.alloc(16); b.writeBigUInt64BE(process.hrtime.bigint()); b.writeUInt32BE(sent, 8);
+    s.send(b, port, '198.18.0.2');
+  }
+  if (sent >= total) { clearInterval(tick); setTimeout(() => s.close(), 100); }
+}, 1);`;
+
+/** The capturer writing to its stdout, as the extension reads it: per-packet latency in µs. */
+async function latencyCase(kind: Kind): Promise<number[]> {
+  const argv =
+    kind === 'agent'
+      ? [AGENT, 'capture', '-i', 'vA', '--direction', 'out', '-s', String(SNAPLEN), '-w', '-', '--events', 'json']
+      : ['tcpdump', '-i', 'vA', '-Q', 'out', '-s', String(SNAPLEN), '-n', '-U', '--immediate-mode', '-w', '-'];
+  const child = sb.spawn(A, [...argv, ...(kind === 'agent' ? ['-f'] : []), `udp port ${LATENCY_PORT}`]);
+  const err = stderrOf(child);
+  const reader = new CaptureFileReader();
+  const latencies: number[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const now = process.hrtime.bigint();
+    for (const p of reader.push(chunk)) {
+      const stamp = p.data.length >= 50 ? Buffer.from(p.data.subarray(42, 50)).readBigUInt64BE() : undefined;
+      if (stamp !== undefined) latencies.push(Number(now - stamp) / 1000);
+    }
+  });
+  try {
+    await waitFor(kind, err, kind === 'agent' ? /"event":"started"/ : /listening on/, child);
+    const sender = sb.spawn(A, [
+      'timeout',
+      '30',
+      process.execPath,
+      '-e',
+      PACED_SENDER,
+      '--',
+      String(LATENCY_RATE),
+      String(LATENCY_PACKETS),
+      String(LATENCY_PORT),
+    ]);
+    await exited(sender);
+    const deadline = Date.now() + 5000;
+    while (latencies.length < LATENCY_PACKETS && Date.now() < deadline) await sleep(50);
+  } finally {
+    await stopChild(child);
+  }
+  return latencies;
+}
+
+type IdleResult = { cpuShare: number } & ReturnType<typeof memoryOf>;
+
+/** CPU seconds the capturer spends over IDLE_SECONDS with no packet to capture, and its RSS. */
+async function idleCase(kind: Kind): Promise<IdleResult> {
+  const cap = await start(kind, NO_MATCH_FILTER);
+  try {
+    await sleep(500);
+    const cpu0 = cpuSeconds(cap.pid);
+    await sleep(IDLE_SECONDS * 1000);
+    const cpuShare = (cpuSeconds(cap.pid) - cpu0) / IDLE_SECONDS;
+    return { cpuShare, ...memoryOf(cap.pid) };
+  } finally {
+    await cap.stop();
+    fs.rmSync(cap.file, { force: true });
+  }
+}
+
+/**
+ * Resident memory now and at its peak (VmRSS, VmHWM), and how much of it is the capture buffer
+ * shared with the kernel (the agent's BPF ring buffer, which libbpf maps twice so that a record
+ * never wraps; tcpdump's AF_PACKET ring): what is left is the capturer's own memory. In KiB.
+ */
+function memoryOf(pid: number): { rssKiB: number; peakRssKiB: number; bufferRssKiB: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  let bufferRssKiB = 0;
+  let inBuffer = false;
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inBuffer = /\s(anon_inode:bpf-map|socket:\[\d+\])$/.test(line);
+    else if (inBuffer && line.startsWith('Rss:')) bufferRssKiB += Number(/(\d+) kB/.exec(line)?.[1] ?? 0);
+  }
+  return { rssKiB: kib('VmRSS'), peakRssKiB: kib('VmHWM'), bufferRssKiB };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
 interface Run {
   /** No-capture floods: before the first case, then after each case. */
   baseline: FloodResult[];
@@ -345,6 +454,9 @@ interface Run {
   tcpdumpNoMatch: CaseResult;
   overload: Record<Kind, OverloadResult>;
   overloadSmall: Record<Kind, OverloadResult>;
+  /** Per-packet latency, wire → the capturer's stdout read by this process, in µs. */
+  latency: Record<Kind, number[]>;
+  idle: Record<Kind, IdleResult>;
 }
 
 type RateCase = 'agent' | 'tcpdump' | 'agentNoMatch' | 'tcpdumpNoMatch';
@@ -381,8 +493,20 @@ async function oneRun(i: number): Promise<Run> {
     log(`${k}, reader stopped, ${OVERLOAD_PACKETS} packets of 64-byte frames`);
     overloadSmall[k] = await overloadCase(k, SMALL_PAYLOAD);
   }
+  const latency: Partial<Record<Kind, number[]>> = {};
+  for (const k of order) {
+    log(`${k}, ${LATENCY_PACKETS} packets at ${LATENCY_RATE}/s to stdout`);
+    latency[k] = await latencyCase(k);
+  }
+  const idle: Partial<Record<Kind, IdleResult>> = {};
+  for (const k of order) {
+    log(`${k}, idle for ${IDLE_SECONDS} s`);
+    idle[k] = await idleCase(k);
+  }
   return {
     baseline,
+    latency: latency as Record<Kind, number[]>,
+    idle: idle as Run['idle'],
     ...(rates as Record<RateCase, CaseResult>),
     overload: overload as Record<Kind, OverloadResult>,
     overloadSmall: overloadSmall as Record<Kind, OverloadResult>,
@@ -397,6 +521,27 @@ const fmt = {
   pct: (n: number) => `${(100 * n).toFixed(n >= 0.9995 && n < 1 ? 3 : 1)}%`,
   s: (n: number) => `${n.toFixed(2)} s`,
 };
+
+const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+
+function latencyRows(): [string, (r: Run) => string, string][] {
+  const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
+  const seen = (l: number[]) => `${fmt.int(l.length)}/${fmt.int(LATENCY_PACKETS)}`;
+  return [
+    [
+      `latency wire → stdout at ${LATENCY_RATE} pkt/s, agent: p50 / p99 / max (packets seen)`,
+      (r) =>
+        `${ms(percentile(r.latency.agent, 50))} / ${ms(percentile(r.latency.agent, 99))} / ${ms(percentile(r.latency.agent, 100))} (${seen(r.latency.agent)})`,
+      'p99 ≤ 10 ms',
+    ],
+    [
+      'latency, tcpdump -U --immediate-mode: p50 / p99 / max (packets seen)',
+      (r) =>
+        `${ms(percentile(r.latency.tcpdump, 50))} / ${ms(percentile(r.latency.tcpdump, 99))} / ${ms(percentile(r.latency.tcpdump, 100))} (${seen(r.latency.tcpdump)})`,
+      '',
+    ],
+  ];
+}
 
 function report(runs: Run[]): string {
   const sender = (c: CaseResult) => c.flood.pps / c.noCapturePps;
@@ -487,6 +632,29 @@ function report(runs: Run[]): string {
           .join('; '),
       '',
     ],
+    ...latencyRows(),
+    [
+      `idle ${IDLE_SECONDS} s (no traffic): CPU share of a core, agent / tcpdump`,
+      (r) => `${fmt.pct(r.idle.agent.cpuShare)} / ${fmt.pct(r.idle.tcpdump.cpuShare)}`,
+      '< 0.1%',
+    ],
+    ['RSS idle (VmRSS), agent / tcpdump', (r) => `${mib(r.idle.agent.rssKiB)} / ${mib(r.idle.tcpdump.rssKiB)}`, ''],
+    [
+      '  of which the capture buffer mapped from the kernel, agent / tcpdump',
+      (r) => `${mib(r.idle.agent.bufferRssKiB)} / ${mib(r.idle.tcpdump.bufferRssKiB)}`,
+      '',
+    ],
+    [
+      '  the rest: own memory (binary, heap, stacks), agent / tcpdump',
+      (r) =>
+        `${mib(r.idle.agent.rssKiB - r.idle.agent.bufferRssKiB)} / ${mib(r.idle.tcpdump.rssKiB - r.idle.tcpdump.bufferRssKiB)}`,
+      '≤ 10 MB',
+    ],
+    [
+      'peak RSS during the flood (VmHWM), agent / tcpdump',
+      (r) => `${mib(r.agent.peakRssKiB)} / ${mib(r.tcpdump.peakRssKiB)}`,
+      '≤ 10 MB',
+    ],
   ];
   const head = `| metric | ${runs.map((_, i) => `run ${i + 1}`).join(' | ')} | target |`;
   const sep = `|---|${runs.map(() => '---').join('|')}|---|`;
@@ -521,7 +689,14 @@ async function main(): Promise<void> {
         report(runs) +
         `\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
     );
-    process.stdout.write(`\nraw: ${JSON.stringify(runs)}\n`);
+    // Latencies as their percentiles: 5,000 numbers a capturer would drown the figures.
+    const raw = runs.map((r) => ({
+      ...r,
+      latency: Object.fromEntries(
+        Object.entries(r.latency).map(([k, l]) => [k, [50, 90, 99, 100].map((p) => percentile(l, p))]),
+      ),
+    }));
+    process.stdout.write(`\nraw (latency: p50, p90, p99, max in µs): ${JSON.stringify(raw)}\n`);
   } finally {
     await sb.cleanup();
     fs.rmSync(shm, { recursive: true, force: true });

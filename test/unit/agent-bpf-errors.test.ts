@@ -26,7 +26,7 @@ function failingBinding(error: Error): RawBinding {
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: 0n, boottimeNs: 0n }),
     libbpfVersion: () => 'fake',
-    compileFilter: () => ({ ok: true }),
+    compileFilter: (expression) => ({ ok: true, expression }),
     recordVersion: 1,
   };
 }

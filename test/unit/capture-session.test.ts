@@ -81,7 +81,7 @@ function fakeBinding(capture: FakeCapture): RawBinding {
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: BOOT_TO_WALL + 5n, boottimeNs: 5n }),
     libbpfVersion: () => 'fake',
-    compileFilter: () => ({ ok: true }),
+    compileFilter: (expression) => ({ ok: true, expression }),
     recordVersion: 1,
   };
 }

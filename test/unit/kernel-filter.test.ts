@@ -89,7 +89,7 @@ function fakeBinding(banks: number[][]): RawBinding {
     listInterfaces: () => [],
     clocks: () => ({ realtimeNs: 10n, boottimeNs: 5n }),
     libbpfVersion: () => 'fake',
-    compileFilter: () => ({ ok: true }),
+    compileFilter: (expression) => ({ ok: true, expression }),
     recordVersion: 1,
   };
 }

@@ -19,6 +19,10 @@ if (params.get('mode') === 'file') options.mode = 'file';
 
 document.body.classList.add(params.get('theme') === 'light' ? 'vscode-light' : 'vscode-dark');
 
+// The panel's tests expose libpcap's check (the addon) to the page; a plain browser has none.
+const exposed = (window as { __checkCaptureFilter?: FakeOptions['checkCaptureFilter'] }).__checkCaptureFilter;
+if (exposed) options.checkCaptureFilter = exposed;
+
 const fake = new FakeHost({ ...DEFAULT_OPTIONS, ...options });
 const root = document.getElementById('app')!;
 const panel = mountPanel(root, fake, fake.initialState(), new MemoryUiStore());

@@ -5,8 +5,8 @@
 // through structuredClone, as postMessage would.
 
 import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
-import { checkCaptureFilter } from '../../packet/filter.js';
 import type {
+  CaptureFilterCheck,
   CaptureStatus,
   CounterUpdate,
   HostEvents,
@@ -30,6 +30,9 @@ import {
   TEMPLATES,
 } from './packets.js';
 
+/** A request's answer, now or later (the capture filter check may ask the test's libpcap). */
+type Handled<T> = T | Promise<T>;
+
 export interface FakeOptions {
   /** Packets held at load. */
   rows: number;
@@ -43,6 +46,11 @@ export interface FakeOptions {
   limit: number;
   /** Milliseconds between counter pushes. */
   tick: number;
+  /**
+   * The capture filter check. A browser has no libpcap: the panel's tests hand in the real one
+   * (the addon, through Playwright); without it every filter is taken as written.
+   */
+  checkCaptureFilter: (filter: string) => CaptureFilterCheck | Promise<CaptureFilterCheck>;
 }
 
 export const DEFAULT_OPTIONS: FakeOptions = {
@@ -53,6 +61,7 @@ export const DEFAULT_OPTIONS: FakeOptions = {
   latency: 2,
   limit: 5_000_000,
   tick: 100,
+  checkCaptureFilter: (filter) => ({ ok: true, normalized: filter.trim() }),
 };
 
 /** The packets a filter keeps: ordinals whose (ordinal mod period) is in `offsets` (sorted). */
@@ -124,13 +133,18 @@ export class FakeHost implements HostTransport {
 
   request<M extends RequestName>(method: M, params: Requests[M]['params']): Promise<Requests[M]['result']> {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
-    const handler = this.handlers[method] as (p: Requests[M]['params']) => Requests[M]['result'];
+    const handler = this.handlers[method] as (p: Requests[M]['params']) => Handled<Requests[M]['result']>;
+    const fail = (e: unknown) =>
+      e instanceof HostError ? e : new HostError(e instanceof Error ? e.message : String(e));
     return new Promise((resolve, reject) => {
       setTimeout(() => {
         try {
-          resolve(structuredClone(handler(params)));
+          Promise.resolve(handler(params)).then(
+            (result) => resolve(structuredClone(result)),
+            (e: unknown) => reject(fail(e)),
+          );
         } catch (e) {
-          reject(e instanceof HostError ? e : new HostError(e instanceof Error ? e.message : String(e)));
+          reject(fail(e));
         }
       }, this.options.latency);
     });
@@ -293,128 +307,133 @@ export class FakeHost implements HostTransport {
   }
 
   /** As the real host: a capture filter the kernel cannot take is refused before anything starts. */
-  private checkCaptureFilter(filter: string): void {
-    const check = checkCaptureFilter(filter);
+  private async refuseBadFilter(filter: string): Promise<void> {
+    const check = await this.options.checkCaptureFilter(filter);
     if (!check.ok) throw new HostError(check.error);
   }
 
-  private readonly handlers: { [M in RequestName]: (params: Requests[M]['params']) => Requests[M]['result'] } = {
-    listInterfaces: ({ target }) => {
-      if (!this.state.targets.some((t) => t.id === target)) throw new HostError(`Unknown capture target "${target}".`);
-      return INTERFACES;
-    },
-    // As if the user typed dev@build.example.test in the host's input box.
-    addSshHost: () => {
-      const added = {
-        id: 'ssh:dev@build.example.test',
-        kind: 'ssh' as const,
-        label: 'dev@build.example.test',
-        description: 'SSH host',
-        removable: true,
-      };
-      if (!this.state.targets.some((t) => t.id === added.id)) this.state.targets = [...this.state.targets, added];
-      this.emit('state', this.state);
-      return added;
-    },
-    // As the real host: only a host added by hand is forgotten; the picker gets the new list.
-    removeSshHost: ({ target }) => {
-      if (!this.state.targets.some((t) => t.id === target && t.removable))
-        throw new HostError(`${target.replace(/^ssh:/, '')} was not added with "Add SSH Host…".`);
-      if (this.state.capture?.target === target && this.state.status === 'capturing')
-        throw new HostError('A capture is running on this host: stop it before removing the host.');
-      this.state.targets = this.state.targets.filter((t) => t.id !== target);
-      this.emit('state', this.state);
-    },
-    startCapture: (params: StartParams) => {
-      if (this.state.status === 'capturing' || this.state.status === 'starting')
-        throw new HostError('A capture is already running in this panel: stop it first.');
-      if (params.interfaces.length === 0) throw new HostError('Choose at least one interface.');
-      this.checkCaptureFilter(params.filter);
-      this.received = 0;
-      this.evicted = 0;
-      this.carry = 0;
-      this.generation++;
-      this.state.capture = params;
-      delete this.state.chosen;
-      this.setStatus('starting');
-      this.pushCounters();
-      setTimeout(() => {
-        if (this.options.rate === 0) this.options.rate = 20_000;
+  private readonly handlers: { [M in RequestName]: (params: Requests[M]['params']) => Handled<Requests[M]['result']> } =
+    {
+      listInterfaces: ({ target }) => {
+        if (!this.state.targets.some((t) => t.id === target))
+          throw new HostError(`Unknown capture target "${target}".`);
+        return INTERFACES;
+      },
+      // As if the user typed dev@build.example.test in the host's input box.
+      addSshHost: () => {
+        const added = {
+          id: 'ssh:dev@build.example.test',
+          kind: 'ssh' as const,
+          label: 'dev@build.example.test',
+          description: 'SSH host',
+          removable: true,
+        };
+        if (!this.state.targets.some((t) => t.id === added.id)) this.state.targets = [...this.state.targets, added];
+        this.emit('state', this.state);
+        return added;
+      },
+      // As the real host: only a host added by hand is forgotten; the picker gets the new list.
+      removeSshHost: ({ target }) => {
+        if (!this.state.targets.some((t) => t.id === target && t.removable))
+          throw new HostError(`${target.replace(/^ssh:/, '')} was not added with "Add SSH Host…".`);
+        if (this.state.capture?.target === target && this.state.status === 'capturing')
+          throw new HostError('A capture is running on this host: stop it before removing the host.');
+        this.state.targets = this.state.targets.filter((t) => t.id !== target);
+        this.emit('state', this.state);
+      },
+      startCapture: async (params: StartParams) => {
+        if (this.state.status === 'capturing' || this.state.status === 'starting')
+          throw new HostError('A capture is already running in this panel: stop it first.');
+        if (params.interfaces.length === 0) throw new HostError('Choose at least one interface.');
+        await this.refuseBadFilter(params.filter);
+        this.received = 0;
+        this.evicted = 0;
+        this.carry = 0;
+        this.generation++;
+        this.state.capture = params;
+        delete this.state.chosen;
+        this.setStatus('starting');
+        this.pushCounters();
+        setTimeout(() => {
+          if (this.options.rate === 0) this.options.rate = 20_000;
+          this.setStatus('capturing');
+          this.run();
+        }, 300);
+      },
+      setCaptureFilter: async ({ filter }) => {
+        await this.refuseBadFilter(filter);
+        if (this.state.status !== 'capturing' || !this.state.capture) throw new HostError('No capture is running.');
+        this.state.capture = { ...this.state.capture, filter };
         this.setStatus('capturing');
-        this.run();
-      }, 300);
-    },
-    setCaptureFilter: ({ filter }) => {
-      this.checkCaptureFilter(filter);
-      if (this.state.status !== 'capturing' || !this.state.capture) throw new HostError('No capture is running.');
-      this.state.capture = { ...this.state.capture, filter };
-      this.setStatus('capturing');
-    },
-    setKeepRunning: ({ keep }) => {
-      this.state.keepRunning = keep;
-      this.emit('state', this.state);
-    },
-    stopCapture: () => {
-      this.setStatus('stopping');
-      setTimeout(
-        () => this.setStatus('stopped', `Stopped by the user after ${this.received.toLocaleString('en-US')} packets.`),
-        200,
-      );
-    },
-    getRows: ({ start, count: n }) => {
-      const rows: Row[] = [];
-      const end = Math.min(this.rows(), start + Math.min(n, 1000));
-      for (let index = Math.max(0, start); index < end; index++) rows.push(row(this.ordinal(index)!, index));
-      return rows;
-    },
-    getDetail: ({ index }) => {
-      const n = this.ordinal(index);
-      if (n === undefined)
-        throw new HostError(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
-      return detail(n);
-    },
-    setDisplayFilter: ({ text, textSearch }) => {
-      const mode = this.applyFilter(text, textSearch);
-      this.pushCounters();
-      return { mode, rows: this.rows() };
-    },
-    // As the real host: the packet's row in the current view, or null when the view does not hold it.
-    rowOf: ({ number }) => {
-      const n = number - 1;
-      const shown = n >= this.evicted && n < this.received && count(this.filter, n + 1) > count(this.filter, n);
-      return { row: shown ? count(this.filter, n) - count(this.filter, this.evicted) : null, rows: this.rows() };
-    },
-    selectPacket: ({ number }) => {
-      this.selected = number;
-    },
-    followConversation: ({ index }) => {
-      const n = this.ordinal(index);
-      if (n === undefined) throw new HostError(`No packet at row ${index + 1}.`);
-      const slot = n % TEMPLATES;
-      const flow = flowOf(slot);
-      if (!flow || flow.protocol === 'icmpv6')
-        throw new HostError('This packet belongs to no conversation that can be followed.');
-      const c = Math.floor(n / TEMPLATES) % CLIENTS;
-      const client = clientIp(c);
-      const side = (a: string, b: string, pa: number, pb: number) =>
-        flow.port
-          ? `ip.src == ${a} && ip.dst == ${b} && ${flow.protocol}.srcport == ${pa} && ${flow.protocol}.dstport == ${pb}`
-          : `ip.src == ${a} && ip.dst == ${b}`;
-      const port = clientPort(c, slot);
-      const filter = `${flow.protocol} && ((${side(client, flow.server, port, flow.port)}) || (${side(flow.server, client, flow.port, port)}))`;
-      this.conversations.set(filter, {
-        period: TEMPLATES * CLIENTS,
-        offsets: flow.slots.map((s) => c * TEMPLATES + s).sort((a, b) => a - b),
-      });
-      this.applyFilter(filter);
-      this.pushCounters();
-      this.emit('displayFilter', { text: filter });
-      return { filter, rows: this.rows() };
-    },
-    validateCaptureFilter: ({ filter }) => checkCaptureFilter(filter),
-    saveCapture: () => undefined,
-    openInWireshark: () => {
-      throw new HostError('Wireshark was not found on PATH (fake host).', 'ENOENT');
-    },
-  };
+      },
+      setKeepRunning: ({ keep }) => {
+        this.state.keepRunning = keep;
+        this.emit('state', this.state);
+      },
+      stopCapture: () => {
+        this.setStatus('stopping');
+        setTimeout(
+          () =>
+            this.setStatus('stopped', `Stopped by the user after ${this.received.toLocaleString('en-US')} packets.`),
+          200,
+        );
+      },
+      getRows: ({ start, count: n }) => {
+        const rows: Row[] = [];
+        const end = Math.min(this.rows(), start + Math.min(n, 1000));
+        for (let index = Math.max(0, start); index < end; index++) rows.push(row(this.ordinal(index)!, index));
+        return rows;
+      },
+      getDetail: ({ index }) => {
+        const n = this.ordinal(index);
+        if (n === undefined)
+          throw new HostError(
+            `No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`,
+          );
+        return detail(n);
+      },
+      setDisplayFilter: ({ text, textSearch }) => {
+        const mode = this.applyFilter(text, textSearch);
+        this.pushCounters();
+        return { mode, rows: this.rows() };
+      },
+      // As the real host: the packet's row in the current view, or null when the view does not hold it.
+      rowOf: ({ number }) => {
+        const n = number - 1;
+        const shown = n >= this.evicted && n < this.received && count(this.filter, n + 1) > count(this.filter, n);
+        return { row: shown ? count(this.filter, n) - count(this.filter, this.evicted) : null, rows: this.rows() };
+      },
+      selectPacket: ({ number }) => {
+        this.selected = number;
+      },
+      followConversation: ({ index }) => {
+        const n = this.ordinal(index);
+        if (n === undefined) throw new HostError(`No packet at row ${index + 1}.`);
+        const slot = n % TEMPLATES;
+        const flow = flowOf(slot);
+        if (!flow || flow.protocol === 'icmpv6')
+          throw new HostError('This packet belongs to no conversation that can be followed.');
+        const c = Math.floor(n / TEMPLATES) % CLIENTS;
+        const client = clientIp(c);
+        const side = (a: string, b: string, pa: number, pb: number) =>
+          flow.port
+            ? `ip.src == ${a} && ip.dst == ${b} && ${flow.protocol}.srcport == ${pa} && ${flow.protocol}.dstport == ${pb}`
+            : `ip.src == ${a} && ip.dst == ${b}`;
+        const port = clientPort(c, slot);
+        const filter = `${flow.protocol} && ((${side(client, flow.server, port, flow.port)}) || (${side(flow.server, client, flow.port, port)}))`;
+        this.conversations.set(filter, {
+          period: TEMPLATES * CLIENTS,
+          offsets: flow.slots.map((s) => c * TEMPLATES + s).sort((a, b) => a - b),
+        });
+        this.applyFilter(filter);
+        this.pushCounters();
+        this.emit('displayFilter', { text: filter });
+        return { filter, rows: this.rows() };
+      },
+      validateCaptureFilter: ({ filter }) => this.options.checkCaptureFilter(filter),
+      saveCapture: () => undefined,
+      openInWireshark: () => {
+        throw new HostError('Wireshark was not found on PATH (fake host).', 'ENOENT');
+      },
+    };
 }

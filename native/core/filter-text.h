@@ -5,10 +5,18 @@
 
 #include <stddef.h>
 
-#include "../core/error.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 // `text` itself, or `buf` holding the expression of a PROTO,PORT filter; NULL with an E_FILTER error
 // in `e` (the message packet/filter.ts gives) for a PROTO,PORT that is not one.
 const char *filter_expression(const char *text, char *buf, size_t size, struct pcore_error *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
