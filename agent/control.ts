@@ -13,6 +13,11 @@ export interface ControlHandlers {
 
 const MAX_LINE = 64 * 1024;
 
+/** The line a caller writes to the agent's stdin for `command` (what parseControlLine reads). */
+export function controlLine(command: ControlCommand): string {
+  return `${JSON.stringify(command)}\n`;
+}
+
 export function parseControlLine(line: string): ControlCommand {
   let value: unknown;
   try {

@@ -1,6 +1,6 @@
 // Kernel record batches → pcapng or classic pcap bytes, one buffer per batch.
 import * as os from 'node:os';
-import { LAYOUT, recordLength } from '../packet/capture-abi.js';
+import { type Direction, LAYOUT, recordLength } from '../packet/capture-abi.js';
 import * as pcap from '../packet/pcap.js';
 import * as pcapng from '../packet/pcapng.js';
 import type { OutputFormat } from './options.js';
@@ -40,8 +40,11 @@ export interface InterfaceCounters {
 const ETH_HEADER = 14;
 const NS_PER_SECOND = 1_000_000_000n;
 const R = LAYOUT.record;
-/** epb_flags (8 bytes) and opt_endofopt (4): what every EPB the agent writes carries. */
-const EPB_FLAGS_OPTION = 12;
+
+/** The record's direction byte: 0 is ingress (see bpf/capture.h). */
+function directionOf(byte: number | undefined): Direction {
+  return byte === 0 ? 'in' : 'out';
+}
 
 /** A raw-IP packet gets a zero-MAC Ethernet header in classic pcap, which has one link type. */
 function syntheticEthertype(firstByte: number | undefined): number {
@@ -105,7 +108,7 @@ export class PacketEncoder {
         // else an interface detached while its records were in flight
         const n =
           this.format === 'pcapng'
-            ? pcapng.BLOCK.epb.min + EPB_FLAGS_OPTION + ((capLen + 3) & ~3)
+            ? pcapng.enhancedPacketSize(capLen, 'in') // every EPB carries its direction: the same size either way
             : pcap.PCAP.record.size + capLen + (this.raw.has(ifindex) ? ETH_HEADER : 0);
         if (accepted.length / 3 >= budget.packets || size + n > budget.bytes) {
           exhausted = true;
@@ -124,8 +127,7 @@ export class PacketEncoder {
       let o = 0;
       // accepted holds (offset, id, size) triples: i, i + 1 and i + 2 are in range.
       for (let i = 0; i < accepted.length; i += 3) {
-        if (this.format === 'pcapng')
-          this.writeEpb(batch, src, accepted[i]!, accepted[i + 1]!, accepted[i + 2]!, out, dst, o, clock);
+        if (this.format === 'pcapng') this.writeEpb(batch, src, accepted[i]!, accepted[i + 1]!, out, o, clock);
         else this.writePcap(batch, src, accepted[i]!, out, dst, o, clock);
         o += accepted[i + 2]!;
       }
@@ -136,36 +138,29 @@ export class PacketEncoder {
   /** Per accepted record: its offset in the batch, its interface id, its encoded size. */
   private readonly accepted: number[] = [];
 
-  /** One Enhanced Packet Block, laid out as pcapng.writeEnhancedPacket writes it (with epb_flags). */
+  /** One Enhanced Packet Block with its direction in epb_flags, by the one EPB writer (packet/pcapng.ts). */
   private writeEpb(
     batch: Buffer,
     src: DataView,
     off: number,
     id: number,
-    total: number,
     out: Uint8Array,
-    dst: DataView,
     o: number,
     clock: BatchClock,
   ): void {
-    const E = pcapng.BLOCK.epb;
     const hdrLen = src.getUint16(off + R.hdr_len, true);
-    const capLen = src.getUint32(off + R.cap_len, true);
     clock.setPcapng(off);
-    dst.setUint32(o, E.type, true);
-    dst.setUint32(o + 4, total, true);
-    dst.setUint32(o + E.interfaceId, id, true);
-    dst.setUint32(o + E.tsHigh, clock.high, true);
-    dst.setUint32(o + E.tsLow, clock.low, true);
-    dst.setUint32(o + E.capturedLength, capLen, true);
-    dst.setUint32(o + E.originalLength, src.getUint32(off + R.orig_len, true), true);
-    out.set(new Uint8Array(batch.buffer, batch.byteOffset + off + hdrLen, capLen), o + E.data); // padding stays zero
-    const opt = o + E.data + ((capLen + 3) & ~3);
-    dst.setUint16(opt, pcapng.OPT.epb.flags, true);
-    dst.setUint16(opt + 2, 4, true);
-    dst.setUint32(opt + 4, batch[off + R.direction] === 0 ? pcapng.EPB_FLAGS_INBOUND : pcapng.EPB_FLAGS_OUTBOUND, true);
-    // then opt_endofopt (zero already) and the trailing length
-    dst.setUint32(o + total - 4, total, true);
+    pcapng.writeEnhancedPacketAt(
+      out,
+      o,
+      id,
+      clock,
+      batch,
+      off + hdrLen,
+      src.getUint32(off + R.cap_len, true),
+      src.getUint32(off + R.orig_len, true),
+      directionOf(batch[off + R.direction]),
+    );
   }
 
   /** One classic pcap record; raw-IP packets get a zero-MAC Ethernet header (one link type). */

@@ -235,6 +235,78 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
 }
 
 /**
+ * What a caller puts on a `pcap-agent capture` command line: the options as parseCaptureArgs returns
+ * them, less the token, which never goes on a command line (--token-file names the file instead).
+ * What is left out takes the parser's default.
+ */
+export type CaptureArgvOptions = Partial<Omit<CaptureOptions, 'interfaces' | 'token'>> & {
+  interfaces: readonly string[];
+  tokenFile?: string;
+};
+
+/**
+ * The argv of `pcap-agent capture` (the command word first): the one place it is built, so that
+ * parseCaptureArgs(captureArgv(o).slice(1)) gives `o` back. Both agents read it.
+ */
+export function captureArgv(o: CaptureArgvOptions): string[] {
+  const args = ['capture'];
+  for (const name of o.interfaces) args.push(...valueOption('interface', name));
+  if (o.netns !== undefined) args.push(...valueOption('netns', netnsArgument(o.netns)));
+  if (o.filter) args.push(...valueOption('filter', o.filter));
+  if (o.exclude) args.push(...valueOption('exclude', o.exclude));
+  if (o.snaplen !== undefined) args.push('--snaplen', String(o.snaplen));
+  if (o.directions !== undefined) args.push('--direction', directionArgument(o.directions));
+  if (o.count !== undefined) args.push('--count', String(o.count));
+  if (o.maxBytes !== undefined) args.push('--max-bytes', String(o.maxBytes));
+  if (o.durationMs !== undefined) args.push('--duration', `${o.durationMs}ms`);
+  if (o.format !== undefined) args.push('--format', o.format);
+  if (o.nanosecondPcap) args.push('--nano');
+  if (o.write !== undefined) args.push(...valueOption('write', o.write));
+  if (o.overwrite) args.push('--overwrite');
+  if (o.listen !== undefined) args.push('--listen', listenArgument(o.listen));
+  if (o.tokenFile !== undefined) args.push(...valueOption('token-file', o.tokenFile));
+  if (o.noToken) args.push('--no-token');
+  if (o.ringBytes !== undefined) args.push('--buffer', String(Math.ceil(o.ringBytes / 1024)));
+  if (o.eventsJson) args.push('--events', 'json');
+  if (o.attachMode !== undefined) args.push('--attach-mode', o.attachMode);
+  return args;
+}
+
+/** The argv of `pcap-agent interfaces`, as parseInterfacesArgs reads it. */
+export function interfacesArgv(o: Partial<InterfacesOptions>): string[] {
+  const args = ['interfaces'];
+  if (o.netns !== undefined) args.push(...valueOption('netns', netnsArgument(o.netns)));
+  if (o.json) args.push('--json');
+  return args;
+}
+
+/**
+ * `--name VALUE`, or `--name=VALUE` when VALUE starts with a dash: both parsers would otherwise
+ * read it as an option (a filter such as "-1", a file named "-", an interface "-x").
+ */
+function valueOption(name: string, value: string): string[] {
+  return value.startsWith('-') ? [`--${name}=${value}`] : [`--${name}`, value];
+}
+
+/** The parsed form of --netns is the path it resolved to: /run/netns/NAME goes back to NAME. */
+function netnsArgument(netns: string): string {
+  const name = /^\/run\/netns\/([^/]+)$/.exec(netns)?.[1];
+  return name ?? netns;
+}
+
+function directionArgument(directions: readonly Direction[]): string {
+  const set = new Set(directions);
+  if (set.size === 1) return directions[0] as string;
+  if (set.size === 2) return 'both';
+  throw usageError(`a capture needs at least one direction, got [${directions.join(', ')}]`);
+}
+
+/** HOST:PORT, an IPv6 host in brackets (its colons would read as the port's). */
+function listenArgument(listen: ListenAddress): string {
+  return `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+}
+
+/**
  * The token a --listen server asks of its clients. It never comes from the command line (ps and
  * sudo's log show it there): from --token-file or PCAP_AGENT_TOKEN. Serving without one is
  * refused unless asked for with --no-token, and then only on loopback.

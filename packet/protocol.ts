@@ -153,6 +153,8 @@ export type RequestName = keyof Requests;
 
 export type WebviewMessage =
   | { type: 'ready' }
+  /** The last counters event was drawn (sent from the animation frame that drew it): the host may send the next. */
+  | { type: 'countersShown' }
   | { [M in RequestName]: { type: 'request'; id: number; method: M; params: Requests[M]['params'] } }[RequestName];
 
 export type HostMessage =
@@ -243,6 +245,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
 
 const MESSAGE_FIELDS = {
   ready: { type: required(oneOf('ready')) },
+  countersShown: { type: required(oneOf('countersShown')) },
   request: {
     type: required(oneOf('request')),
     id: required(wholeNumber()),
@@ -284,9 +287,10 @@ export type CheckedMessage = { ok: true; message: WebviewMessage } | { ok: false
 /** Checks a message from the webview against the contract: the message, or why it was refused. */
 export function checkWebviewMessage(value: unknown): CheckedMessage {
   const type = isPlainObject(value) && Object.hasOwn(value, 'type') ? value.type : undefined;
-  if (type !== 'ready' && type !== 'request') return { ok: false, error: 'message.type is not "ready" or "request"' };
+  if (typeof type !== 'string' || !Object.hasOwn(MESSAGE_FIELDS, type))
+    return { ok: false, error: `message.type is not one of ${Object.keys(MESSAGE_FIELDS).join(', ')}` };
   const error =
-    checkObject(value, MESSAGE_FIELDS[type], 'message') ??
+    checkObject(value, MESSAGE_FIELDS[type as WebviewMessage['type']], 'message') ??
     (type === 'request'
       ? checkObject(
           (value as Record<string, unknown>).params,

@@ -79,6 +79,8 @@ export class VsCodeTransport implements HostTransport {
   constructor(
     private readonly api: Pick<VsCodeApi, 'postMessage'>,
     source: Pick<Window, 'addEventListener'> = window,
+    /** The next animation frame (the table draws its rows in one). */
+    private readonly nextFrame: (draw: () => void) => void = (draw) => requestAnimationFrame(draw),
   ) {
     source.addEventListener('message', (event: MessageEvent) => this.receive(event.data));
   }
@@ -110,6 +112,9 @@ export class VsCodeTransport implements HostTransport {
     if (!isHostMessage(data)) return;
     if (data.type === 'event') {
       this.events.emit(data.name, data.data as never);
+      // Asked after the listeners, so after the table asked for its frame: this runs once that
+      // frame is drawn, and the host sends the next counters only then (extension/panel/counter-flow.ts).
+      if (data.name === 'counters') this.nextFrame(() => this.api.postMessage({ type: 'countersShown' }));
       return;
     }
     const pending = this.pending.get(data.id);

@@ -1,5 +1,7 @@
 // One running capture: the agent's pcapng stream parsed into the store, its JSON events turned
 // into status and counters. Stopping closes the agent's stdin; the agent detaches and exits.
+import { controlLine } from '../../agent/control.js';
+import { parseAgentEvent } from '../../agent/events.js';
 import type { CaptureStatus } from '../../packet/protocol.js';
 import type { PacketStore } from '../store/packet-store.js';
 import { StoreIngest } from '../store/store-ingest.js';
@@ -11,14 +13,8 @@ export interface LiveCaptureEvents {
   onStatus(status: CaptureStatus, message?: string): void;
   /** Packets were appended to the store. */
   onPackets(): void;
-}
-
-interface AgentEvent {
-  event: string;
-  code?: string;
-  message?: string;
-  reason?: string;
-  kernelDropped?: number;
+  /** The kernel's drop count changed. */
+  onDrops?(): void;
 }
 
 export class LiveCapture {
@@ -87,23 +83,23 @@ export class LiveCapture {
   }
 
   private onEventLine(line: string): void {
-    let e: AgentEvent;
-    try {
-      e = JSON.parse(line) as AgentEvent;
-    } catch {
-      this.errorMessage = line; // sudo and the runtime speak plain text
+    const e = parseAgentEvent(line);
+    if (!e) {
+      // sudo and the runtime speak plain text; a JSON line of a kind this side does not know is let be
+      if (!line.startsWith('{')) this.errorMessage = line;
       return;
     }
     if (e.event === 'started') {
       this.setStatus('capturing', this.agent?.note);
       this.onStarted();
     } else if (e.event === 'stats' || e.event === 'stopped') {
-      this.kernelDrops = e.kernelDropped ?? this.kernelDrops;
+      if (e.kernelDropped === this.kernelDrops) return;
+      this.kernelDrops = e.kernelDropped;
+      this.events.onDrops?.();
     } else if (e.event === 'filter') {
       this.filterReply?.resolve();
     } else if (e.event === 'error') {
-      if (this.filterReply && e.code === 'E_FILTER')
-        this.filterReply.reject(new Error(e.message ?? 'the agent refused the filter'));
+      if (this.filterReply && e.code === 'E_FILTER') this.filterReply.reject(new Error(e.message));
       else this.errorMessage = e.message;
     }
   }
@@ -131,7 +127,7 @@ export class LiveCapture {
       setTimeout(() => reject(new Error('the agent did not answer the filter change')), 5000);
       void agent.exited.then(() => reject(new Error(this.exitMessage(null))));
     });
-    agent.stdin.write(`${JSON.stringify({ command: 'set-filter', filter })}\n`);
+    agent.stdin.write(controlLine({ command: 'set-filter', filter }));
     try {
       await reply;
     } finally {

@@ -1,6 +1,7 @@
 // The host side of one capture panel: a packet store, its view, optionally a live capture, and the
 // message contract with the webview (packet/protocol.ts). The host pushes small events ("count is
-// now N", a few times a second); the webview pulls the rows it shows and one packet's detail.
+// now N" as packets arrive, one per frame the webview draws: counter-flow.ts); the webview pulls
+// the rows it shows and one packet's detail.
 import type * as vscode from 'vscode';
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import {
@@ -23,9 +24,9 @@ import { PacketStore, type StoreLimits } from '../store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../store/packet-view.js';
 import type { CaptureTarget } from '../targets/target.js';
 import { conversationFilter } from './conversation.js';
+import { CounterFlow } from './counter-flow.js';
 import { panelHtml, webviewRoot } from './html.js';
 
-const COUNTER_INTERVAL_MS = 250;
 const MAX_ROWS_PER_REQUEST = 1000;
 
 /** Which packets "Save Capture As…" writes, as Wireshark's Export Specified Packets. */
@@ -78,8 +79,18 @@ export class CapturePanel implements vscode.Disposable {
   private readonly queued: HostMessage[] = [];
   /** Listeners on the current webview, dropped with it. */
   private webviewListeners: vscode.Disposable[] = [];
-  private readonly timer: NodeJS.Timeout;
-  private lastCounters = '';
+  private readonly counterFlow = new CounterFlow({
+    compute: () => {
+      this.view.refresh();
+      return this.counters();
+    },
+    send: (counters) => {
+      if (!this.webviewPanel || !this.ready) return false;
+      this.emit('counters', counters);
+      return true;
+    },
+    changed: () => this.host.onDidChangeCapture(this),
+  });
   private rate = { at: Date.now(), received: 0, perSecond: 0 };
   private readonly packetListeners = new Set<() => void>();
   private disposed = false;
@@ -108,7 +119,6 @@ export class CapturePanel implements vscode.Disposable {
       ...(mode === 'live' ? { keepRunning: options.keepRunning === true } : {}),
     };
     this.onDidDispose = new Promise((resolve) => (this.resolveDisposed = resolve));
-    this.timer = setInterval(() => this.pushCounters(), COUNTER_INTERVAL_MS);
   }
 
   get mode(): PanelState['mode'] {
@@ -141,6 +151,7 @@ export class CapturePanel implements vscode.Disposable {
     this.webviewPanel = undefined;
     this.ready = false;
     this.queued.length = 0; // a new webview gets the whole state when it is ready
+    this.counterFlow.reset();
   }
 
   /** Whether the capture goes on when its panel closes (the panel's switch; the setting gives the default). */
@@ -211,11 +222,14 @@ export class CapturePanel implements vscode.Disposable {
       this.refreshTargets();
       for (const m of this.queued.splice(0)) void this.webviewPanel?.webview.postMessage(m);
       this.emit('state', this.state);
-      this.lastCounters = '';
+      this.counterFlow.reset();
       this.pushCounters();
       return;
     }
-    if (message.type !== 'request') return;
+    if (message.type === 'countersShown') {
+      this.counterFlow.shown();
+      return;
+    }
     const handler = this.handlers[message.method] as (params: unknown) => unknown;
     try {
       const result = await handler(message.params);
@@ -418,8 +432,10 @@ export class CapturePanel implements vscode.Disposable {
         onStatus: (status, message) => this.setStatus(status, message ?? this.limitMessage(status)),
         onPackets: () => {
           this.unsaved = true;
+          this.pushCounters();
           for (const l of this.packetListeners) l();
         },
+        onDrops: () => this.pushCounters(),
       },
     );
     this.live = live;
@@ -467,21 +483,16 @@ export class CapturePanel implements vscode.Disposable {
     };
   }
 
+  /** The counters may have changed: the webview hears of it as soon as it drew the last ones. */
   private pushCounters(): void {
-    this.view.refresh();
-    const counters = this.counters();
-    const key = JSON.stringify(counters);
-    if (key === this.lastCounters) return;
-    this.lastCounters = key;
-    this.emit('counters', counters);
-    this.host.onDidChangeCapture(this);
+    this.counterFlow.update();
   }
 
   /** Ends the capture: its agent stops, its packets are let go. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    clearInterval(this.timer);
+    this.counterFlow.dispose();
     void this.live?.stop();
     this.view.dispose();
     this.detach();

@@ -4,6 +4,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseInterfaceList } from '../../agent/host.js';
+import { interfacesArgv } from '../../agent/options.js';
 import type { RawInterface } from '../../native/capture.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import { asRoot, isWrongSudoPassword } from './elevate.js';
@@ -84,10 +86,6 @@ export class LocalTarget implements CaptureTarget {
       : { id: 'local', kind: 'local', label: 'Local', description: 'this machine' };
   }
 
-  private get netnsArgs(): string[] {
-    return this.netns ? ['--netns', this.netns] : [];
-  }
-
   private get agentCommand(): string[] {
     return [this.node, agentScript(this.extensionPath)];
   }
@@ -98,13 +96,13 @@ export class LocalTarget implements CaptureTarget {
 
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const [file, ...args] = this.agentCommand;
-    const r = await run(file as string, [...args, 'interfaces', '--json', ...this.netnsArgs], this.env);
+    const r = await run(file as string, [...args, ...interfacesArgv({ json: true, netns: this.netns })], this.env);
     if (r.code !== 0) throw new CaptureStartError(lastLine(r.stderr) || `pcap-agent interfaces exited with ${r.code}`);
-    return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
+    return parseInterfaceList(r.stdout).map(toInterfaceInfo);
   }
 
   async startCapture(request: CaptureRequest): Promise<AgentProcess> {
-    const agent = [...this.agentCommand, ...captureArgs(request), ...this.netnsArgs];
+    const agent = [...this.agentCommand, ...captureArgs(request, this.netns)];
     if (process.getuid?.() === 0) return spawnArgv(agent, this.env);
     // sudo resets the environment: pass ELECTRON_RUN_AS_NODE through env(1).
     const elevated = ['env', 'ELECTRON_RUN_AS_NODE=1', ...agent];

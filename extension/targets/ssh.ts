@@ -4,7 +4,8 @@
 // stdout is the pcapng stream, its stderr the JSON events, its stdin the stop signal. When the
 // connection drops, sshd closes the agent's stdin, which stops it.
 import { type Readable, Transform } from 'node:stream';
-import type { RawInterface } from '../../native/capture.js';
+import { parseInterfaceList } from '../../agent/host.js';
+import { interfacesArgv } from '../../agent/options.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import { type AgentBundle, type DeployedAgent, deployAgent } from '../ssh/agent-deploy.js';
 import { type HostFacts, missingPrerequisites, PROBE_SCRIPT, parseProbe, pickNode } from '../ssh/remote-host.js';
@@ -156,10 +157,10 @@ export class SshTarget implements CaptureTarget {
 
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const host = await this.prepare();
-    const r = await host.session.run(this.agentArgv(host, ['interfaces', '--json']));
+    const r = await host.session.run(this.agentArgv(host, interfacesArgv({ json: true })));
     if (r.code !== 0)
       throw new CaptureStartError(`pcap-agent interfaces on ${host.session.label}: ${r.stderr.trim() || r.ending}`);
-    return (JSON.parse(r.stdout) as RawInterface[]).map(toInterfaceInfo);
+    return parseInterfaceList(r.stdout).map(toInterfaceInfo);
   }
 
   /** This SSH connection as the host sees it: the filter that leaves it out, both ways, and a note. */

@@ -1,6 +1,7 @@
 // A place where packets can be captured. The panel only ever talks to this interface: the local
 // machine, SSH hosts, Kubernetes nodes next, each giving interfaces and a capture stream.
 import type { Readable, Writable } from 'node:stream';
+import { captureArgv } from '../../agent/options.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 
 export interface CaptureRequest {
@@ -36,11 +37,16 @@ export interface CaptureTarget {
   startCapture(request: CaptureRequest): Promise<AgentProcess>;
 }
 
-/** The agent's argv for a capture request; stdout carries pcapng, stderr JSON events. */
-export function captureArgs(request: CaptureRequest): string[] {
-  const args = ['capture', '--events', 'json', '--format', 'pcapng', '-w', '-', '-s', String(request.snaplen)];
-  for (const name of request.interfaces) args.push('-i', name);
-  if (request.filter.trim() !== '') args.push('-f', request.filter);
-  if (request.exclude) args.push('--exclude', request.exclude);
-  return args;
+/** The agent's argv for a capture request (in `netns`, a name under /run/netns): pcapng on stdout, JSON events on stderr. */
+export function captureArgs(request: CaptureRequest, netns?: string): string[] {
+  return captureArgv({
+    interfaces: request.interfaces,
+    netns,
+    filter: request.filter.trim() === '' ? undefined : request.filter,
+    exclude: request.exclude,
+    snaplen: request.snaplen,
+    format: 'pcapng',
+    write: '-',
+    eventsJson: true,
+  });
 }

@@ -9,6 +9,7 @@ const request = (method: string, params: unknown, id: unknown = 1) => ({ type: '
 /** What the webview sends (webview/panel.ts, webview/capture-form.ts), after structured clone. */
 const VALID: unknown[] = [
   { type: 'ready' },
+  { type: 'countersShown' },
   request('listInterfaces', { target: 'local' }),
   request('startCapture', { target: 'local:netns:blue', interfaces: ['eth0', 'lo'], filter: 'tcp port 443' }),
   request('startCapture', { target: 'local', interfaces: [], filter: '', snaplen: 128 }),
@@ -48,6 +49,8 @@ const INVALID: [string, unknown, RegExp][] = [
   ['a kind of the wrong type', { type: ['ready'] }, /message\.type/],
   ['an inherited kind', Object.create({ type: 'ready' }), /message\.type/],
   ['ready with more', { type: 'ready', extra: 1 }, /unexpected field/],
+  ['countersShown with more', { type: 'countersShown', rows: 1 }, /unexpected field/],
+  ['"constructor" as the kind', { type: 'constructor' }, /message\.type/],
   ['an unknown method', request('deleteEverything', {}), /method is not a known request/],
   ['a method from Object.prototype', request('toString', {}), /method is not a known request/],
   ['"__proto__" as the method', request('__proto__', {}), /method is not a known request/],
