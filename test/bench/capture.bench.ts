@@ -343,10 +343,53 @@ async function overloadCase(kind: Kind, payload: number): Promise<OverloadResult
   }
 }
 
+/** The BPF programs a process holds, from its descriptors' fdinfo, with their run statistics. */
+function programsOf(pid: number): { name: string; runs: number; ns: number }[] {
+  const programs = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let info: string;
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
+      info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // closed meanwhile
+    }
+    const field = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    const shown = spawnSync('bpftool', ['prog', 'show', 'id', String(field('prog_id')), '-j'], { encoding: 'utf8' });
+    const name = (JSON.parse(shown.stdout || '{}') as { name?: string }).name ?? `id ${field('prog_id')}`;
+    programs.push({ name, runs: field('run_cnt'), ns: field('run_time_ns') });
+  }
+  return programs;
+}
+
+/**
+ * The profile of the agent's kernel side: with the kernel's BPF statistics on (they cost a little
+ * themselves, so only here), the nanoseconds its programs take per packet during a flood, the
+ * hook program's figure including the filter it tail-calls.
+ */
+async function bpfProfileCase(filter?: string): Promise<Record<string, { packets: number; nsPerPacket: number }>> {
+  const before = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+  fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+  const cap = await start('agent', filter);
+  try {
+    await sleep(300);
+    await flood(['-t', String(FLOOD_SECONDS)]);
+    return Object.fromEntries(
+      programsOf(cap.pid)
+        .filter((p) => p.runs > 0)
+        .map((p) => [p.name, { packets: p.runs, nsPerPacket: p.ns / p.runs }]),
+    );
+  } finally {
+    fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', before);
+    await cap.stop();
+    fs.rmSync(cap.file, { force: true });
+  }
+}
+
 const LATENCY_RATE = 1000; // packets a second
 const LATENCY_PACKETS = 5000;
 const LATENCY_PORT = 9999;
-const IDLE_SECONDS = 10;
+const IDLE_SECONDS = 20; // CPU time comes in clock ticks (10 ms): 0.05% of a core over 20 s
 
 /**
  * Sends LATENCY_PACKETS UDP datagrams at LATENCY_RATE from A, each carrying the sender's
@@ -405,7 +448,17 @@ async function latencyCase(kind: Kind): Promise<number[]> {
   return latencies;
 }
 
-type IdleResult = { cpuShare: number } & ReturnType<typeof memoryOf>;
+type IdleResult = { cpuShare: number; wakeupsPerSecond: number } & ReturnType<typeof memoryOf>;
+
+/** Times the process went to sleep and was woken again (a precise measure of an idle loop's cost). */
+function voluntarySwitches(pid: number): number {
+  let total = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    const status = fs.readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+    total += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return total;
+}
 
 /** CPU seconds the capturer spends over IDLE_SECONDS with no packet to capture, and its RSS. */
 async function idleCase(kind: Kind): Promise<IdleResult> {
@@ -413,9 +466,11 @@ async function idleCase(kind: Kind): Promise<IdleResult> {
   try {
     await sleep(500);
     const cpu0 = cpuSeconds(cap.pid);
+    const switches0 = voluntarySwitches(cap.pid);
     await sleep(IDLE_SECONDS * 1000);
     const cpuShare = (cpuSeconds(cap.pid) - cpu0) / IDLE_SECONDS;
-    return { cpuShare, ...memoryOf(cap.pid) };
+    const wakeupsPerSecond = (voluntarySwitches(cap.pid) - switches0) / IDLE_SECONDS;
+    return { cpuShare, wakeupsPerSecond, ...memoryOf(cap.pid) };
   } finally {
     await cap.stop();
     fs.rmSync(cap.file, { force: true });
@@ -454,6 +509,8 @@ interface Run {
   tcpdumpNoMatch: CaseResult;
   overload: Record<Kind, OverloadResult>;
   overloadSmall: Record<Kind, OverloadResult>;
+  /** ns per packet in the agent's BPF programs, capturing everything and with a filter matching nothing. */
+  bpfProfile: Record<'everything' | 'noMatch', Record<string, { packets: number; nsPerPacket: number }>>;
   /** Per-packet latency, wire → the capturer's stdout read by this process, in µs. */
   latency: Record<Kind, number[]>;
   idle: Record<Kind, IdleResult>;
@@ -493,6 +550,8 @@ async function oneRun(i: number): Promise<Run> {
     log(`${k}, reader stopped, ${OVERLOAD_PACKETS} packets of 64-byte frames`);
     overloadSmall[k] = await overloadCase(k, SMALL_PAYLOAD);
   }
+  log('agent, kernel BPF statistics on');
+  const bpfProfile = { everything: await bpfProfileCase(), noMatch: await bpfProfileCase(NO_MATCH_FILTER) };
   const latency: Partial<Record<Kind, number[]>> = {};
   for (const k of order) {
     log(`${k}, ${LATENCY_PACKETS} packets at ${LATENCY_RATE}/s to stdout`);
@@ -505,6 +564,7 @@ async function oneRun(i: number): Promise<Run> {
   }
   return {
     baseline,
+    bpfProfile,
     latency: latency as Record<Kind, number[]>,
     idle: idle as Run['idle'],
     ...(rates as Record<RateCase, CaseResult>),
@@ -518,7 +578,7 @@ async function oneRun(i: number): Promise<Run> {
 const fmt = {
   int: (n: number) => Math.round(n).toLocaleString('en-US'),
   ratio: (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–'),
-  pct: (n: number) => `${(100 * n).toFixed(n >= 0.9995 && n < 1 ? 3 : 1)}%`,
+  pct: (n: number) => `${(100 * n).toFixed(n >= 0.9995 && n < 1 ? 3 : n < 0.01 ? 2 : 1)}%`,
   s: (n: number) => `${n.toFixed(2)} s`,
 };
 
@@ -632,11 +692,28 @@ function report(runs: Run[]): string {
           .join('; '),
       '',
     ],
+    [
+      'agent BPF programs, ns per packet (bpf_stats): everything; "udp port 9"',
+      (r) =>
+        (['everything', 'noMatch'] as const)
+          .map((c) =>
+            Object.entries(r.bpfProfile[c])
+              .map(([name, p]) => `${name} ${p.nsPerPacket.toFixed(0)}`)
+              .join(', '),
+          )
+          .join('; '),
+      '',
+    ],
     ...latencyRows(),
     [
       `idle ${IDLE_SECONDS} s (no traffic): CPU share of a core, agent / tcpdump`,
       (r) => `${fmt.pct(r.idle.agent.cpuShare)} / ${fmt.pct(r.idle.tcpdump.cpuShare)}`,
       '< 0.1%',
+    ],
+    [
+      'idle: wakeups a second (voluntary context switches), agent / tcpdump',
+      (r) => `${r.idle.agent.wakeupsPerSecond.toFixed(1)} / ${r.idle.tcpdump.wakeupsPerSecond.toFixed(1)}`,
+      '',
     ],
     ['RSS idle (VmRSS), agent / tcpdump', (r) => `${mib(r.idle.agent.rssKiB)} / ${mib(r.idle.tcpdump.rssKiB)}`, ''],
     [
