@@ -1,7 +1,9 @@
-// The agent bundle (agent JS, native addon, BPF object) copied to a remote host over SFTP, into a
-// folder named after its version, architecture and content hash under ~/.cache. A folder whose
-// files already have the right checksums is reused; a new one is uploaded under a temporary name,
-// checked, then renamed into place, so a broken upload is never mistaken for a good one.
+// The static capture agent (one executable, no runtime dependencies: the host needs no Node) copied
+// to a remote host over SFTP, into a folder named after its version, architecture and content hash
+// under ~/.cache. The extension carries one build per architecture (dist/agent/linux-<arch>/), and
+// the host's `uname -m` picks it. A folder whose agent already has the right SHA-256 is reused; a
+// new one is uploaded under a temporary name, checked, then renamed into place, so a broken upload
+// is never mistaken for a good one. Checksums are taken on the host with `sha256sum` (coreutils).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,35 +11,33 @@ import type { SFTPWrapper } from 'ssh2';
 import type { SshSession } from './ssh-session.js';
 
 export const REMOTE_CACHE_DIR = '.cache/ebpf-packet-capture';
-const BUNDLE_FILES = ['pcap-agent.js', 'pcap_capture.node', 'capture.bpf.o'] as const;
-export const AGENT_SCRIPT = 'pcap-agent.js';
+/** The executable's name, here and on the host. */
+export const AGENT_EXECUTABLE = 'pcap-agent';
+
+/** `uname -m` of a host → the folder of dist/agent holding the agent built for it. */
+const BUILD_FOLDERS: Readonly<Record<string, string>> = { x86_64: 'linux-x64', aarch64: 'linux-arm64' };
 
 export class DeployError extends Error {}
 
-export interface BundleFile {
-  name: string;
+/** One build of the static agent, hashed. */
+export interface AgentBinary {
+  version: string;
+  /** `uname -m` of the hosts it runs on. */
+  arch: string;
   localPath: string;
   size: number;
   sha256: string;
-}
-
-export interface AgentBundle {
-  version: string;
-  /** `uname -m` of the machine the addon was built for. */
-  arch: string;
-  files: BundleFile[];
-  /** Names the remote folder: version, arch and a hash of every file. */
+  /** Names the remote folder: version, arch and the start of the hash. */
   id: string;
 }
 
 export interface DeployedAgent {
   /** ~/.cache/ebpf-packet-capture on the host. */
   cacheDir: string;
-  /** The remote folder holding the bundle, in cacheDir. */
+  /** The remote folder holding the agent, in cacheDir. */
   dir: string;
-  /** The agent's script in dir, and its name. */
-  script: string;
-  scriptName: string;
+  /** The agent's executable in dir. */
+  executable: string;
   reused: boolean;
 }
 
@@ -46,84 +46,104 @@ export function unameMachine(arch: string = process.arch): string {
   return ({ x64: 'x86_64', arm64: 'aarch64' } as Record<string, string>)[arch] ?? arch;
 }
 
-/** The bundle this extension carries: dist/agent, built for this machine's architecture. */
-export function localAgentBundle(agentDir: string, version: string, arch = unameMachine()): AgentBundle {
-  const files = BUNDLE_FILES.map((name) => {
-    const localPath = path.join(agentDir, name);
+/** The static agents this extension carries: dist/agent/linux-<arch>/pcap-agent, one per architecture. */
+export class AgentBuilds {
+  private readonly hashed = new Map<string, AgentBinary>();
+
+  /** agentDir: the extension's dist/agent. */
+  constructor(
+    readonly agentDir: string,
+    readonly version: string,
+  ) {}
+
+  /** `uname -m` names of the architectures whose build is present. */
+  architectures(): string[] {
+    return Object.keys(BUILD_FOLDERS).filter((arch) => fs.existsSync(this.pathFor(arch)));
+  }
+
+  /** The build for a host's `uname -m`, hashed once; a DeployError naming the architecture when there is none. */
+  forMachine(arch: string): AgentBinary {
+    const known = this.hashed.get(arch);
+    if (known) return known;
+    const folder = BUILD_FOLDERS[arch];
+    if (!folder) {
+      throw new DeployError(
+        `There is no capture agent for ${arch} hosts: the agent is built for ${Object.keys(BUILD_FOLDERS).join(' and ')} only.`,
+      );
+    }
+    const localPath = this.pathFor(arch);
     let data: Buffer;
     try {
       data = fs.readFileSync(localPath);
     } catch (e) {
       throw new DeployError(
-        `The extension's agent bundle is incomplete (${localPath}: ${(e as NodeJS.ErrnoException).code}). Rebuild or reinstall the extension.`,
+        `This copy of the extension carries no capture agent for ${arch} hosts (${localPath}: ${(e as NodeJS.ErrnoException).code}): ` +
+          `build it with "bash scripts/build-agent.sh ${folder.replace('linux-', '')}", or reinstall the extension.`,
       );
     }
-    return { name, localPath, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
-  });
-  const digest = createHash('sha256')
-    .update(files.map((f) => `${f.name} ${f.sha256}\n`).join(''))
-    .digest('hex');
-  return { version, arch, files, id: `agent-${version}-${arch}-${digest.slice(0, 12)}` };
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const binary = {
+      version: this.version,
+      arch,
+      localPath,
+      size: data.length,
+      sha256,
+      id: `agent-${this.version}-${arch}-${sha256.slice(0, 12)}`,
+    };
+    this.hashed.set(arch, binary);
+    return binary;
+  }
+
+  private pathFor(arch: string): string {
+    return path.join(this.agentDir, BUILD_FOLDERS[arch] ?? `linux-${arch}`, AGENT_EXECUTABLE);
+  }
 }
 
 export function remoteCacheDir(home: string): string {
   return path.posix.join(home, REMOTE_CACHE_DIR);
 }
 
-// Hashes with the host's own Node (which the agent needs anyway), so nothing else is assumed.
-const CHECKSUM_JS =
-  'const c=require("crypto"),f=require("fs");for(const p of process.argv.slice(1)){let h="-";' +
-  'try{h=c.createHash("sha256").update(f.readFileSync(p)).digest("hex")}catch{}console.log(h)}';
+// Prints the SHA-256 of $1, or "-" when there is no such file; fails only when sha256sum does.
+const CHECKSUM_SCRIPT = 'if [ ! -f "$1" ]; then echo -; exit 0; fi; sha256sum -- "$1"';
 
-async function remoteChecksums(session: SshSession, node: string, paths: string[]): Promise<string[]> {
-  const r = await session.run([node, '-e', CHECKSUM_JS, ...paths]);
-  if (r.code !== 0)
-    throw new DeployError(`Could not check the agent files on ${session.label}: ${r.stderr.trim() || r.ending}`);
-  return r.stdout.trim().split('\n');
-}
-
-async function matches(session: SshSession, node: string, dir: string, bundle: AgentBundle): Promise<boolean> {
-  const sums = await remoteChecksums(
-    session,
-    node,
-    bundle.files.map((f) => path.posix.join(dir, f.name)),
-  );
-  return bundle.files.every((f, i) => sums[i] === f.sha256);
+/** The SHA-256 of a file on the host, or undefined when it does not exist. */
+async function remoteSha256(session: SshSession, file: string): Promise<string | undefined> {
+  const r = await session.run(['sh', '-c', CHECKSUM_SCRIPT, 'sh', file]);
+  if (r.code !== 0) {
+    const missing = r.code === 127 ? ` (${session.label} has no sha256sum: install coreutils)` : '';
+    throw new DeployError(`Could not check the agent on ${session.label}${missing}: ${r.stderr.trim() || r.ending}`);
+  }
+  const sum = r.stdout.trim().split(/\s+/)[0];
+  return sum === '-' ? undefined : sum;
 }
 
 type Progress = (message: string, fraction?: number) => void;
 
-/** Makes the bundle present and verified on the host; reuses an earlier upload. */
+/** Makes the agent present and verified on the host; reuses an earlier upload. */
 export async function deployAgent(
   session: SshSession,
   home: string,
-  node: string,
-  bundle: AgentBundle,
+  agent: AgentBinary,
   progress: Progress,
 ): Promise<DeployedAgent> {
   const cacheDir = remoteCacheDir(home);
-  const dir = path.posix.join(cacheDir, bundle.id);
-  const deployed = { cacheDir, dir, script: path.posix.join(dir, AGENT_SCRIPT), scriptName: AGENT_SCRIPT };
+  const dir = path.posix.join(cacheDir, agent.id);
+  const deployed = { cacheDir, dir, executable: path.posix.join(dir, AGENT_EXECUTABLE) };
   progress('Checking for an earlier upload');
-  if (await matches(session, node, dir, bundle)) return { ...deployed, reused: true };
+  if ((await remoteSha256(session, deployed.executable)) === agent.sha256) return { ...deployed, reused: true };
 
   const staging = `${dir}.upload-${process.pid}-${Date.now()}`;
   const sftp = await session.sftp();
   try {
     await mkdirs(session, [staging]);
-    const total = bundle.files.reduce((n, f) => n + f.size, 0);
-    let done = 0;
-    for (const f of bundle.files) {
-      progress(`Uploading ${f.name}`, done / total);
-      await put(sftp, f.localPath, path.posix.join(staging, f.name), (sent) =>
-        progress(`Uploading ${f.name}`, (done + sent) / total),
-      );
-      done += f.size;
-    }
+    const message = `Uploading the capture agent (${agent.arch})`;
+    progress(message, 0);
+    const uploaded = path.posix.join(staging, AGENT_EXECUTABLE);
+    await put(sftp, agent.localPath, uploaded, (sent) => progress(message, sent / agent.size));
     progress('Verifying the upload', 1);
-    if (!(await matches(session, node, staging, bundle))) {
+    if ((await remoteSha256(session, uploaded)) !== agent.sha256) {
       throw new DeployError(
-        `The agent uploaded to ${session.label} does not match its checksums (disk full or a transfer error?). Try again.`,
+        `The agent uploaded to ${session.label} does not match its checksum (disk full or a transfer error?). Try again.`,
       );
     }
     const r = await session.run(['sh', '-c', 'rm -rf -- "$2" && mv -- "$1" "$2"', 'sh', staging, dir]);
@@ -146,9 +166,10 @@ async function mkdirs(session: SshSession, dirs: string[]): Promise<void> {
     throw new DeployError(`Could not create ${dirs.join(', ')} on ${session.label}: ${r.stderr.trim() || r.ending}`);
 }
 
+// Mode 0700: the user runs it (the interface list needs no root); root runs only its own verified copy.
 function put(sftp: SFTPWrapper, localPath: string, remotePath: string, onBytes: (sent: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    sftp.fastPut(localPath, remotePath, { mode: 0o600, step: (sent) => onBytes(sent) }, (err) =>
+    sftp.fastPut(localPath, remotePath, { mode: 0o700, step: (sent) => onBytes(sent) }, (err) =>
       err
         ? reject(new DeployError(`Upload of ${path.basename(localPath)} to ${remotePath} failed: ${err.message}`))
         : resolve(),

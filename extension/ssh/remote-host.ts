@@ -10,9 +10,10 @@ export interface HostFacts {
   user: string;
   home: string;
   btf: boolean;
-  glibc?: string;
-  /** Every Node.js found, best first: PATH, then the ones VS Code servers leave on the host. */
-  nodes: { path: string; version: string }[];
+  /** The kernel has BPF ring buffers (its symbols list bpf_ringbuf_reserve); undefined when that list cannot be read. */
+  ringBuffer?: boolean;
+  /** `sha256sum` (coreutils) is on PATH: the deploy checks the uploaded agent with it. */
+  sha256sum: boolean;
   /** root: no sudo needed; nopasswd: `sudo -n` works; password: sudo asks; missing: no sudo. */
   sudo: 'root' | 'nopasswd' | 'password' | 'missing';
   /** $SSH_CONNECTION as the host sees this session: client address and port, server address and port. */
@@ -20,7 +21,7 @@ export interface HostFacts {
 }
 
 // Sent on stdin to `/bin/sh -s`, so it runs the same whatever the user's login shell is.
-export const PROBE_SCRIPT = String.raw`
+export const PROBE_SCRIPT = `
 echo "os=$(uname -s)"
 echo "arch=$(uname -m)"
 echo "kernel=$(uname -r)"
@@ -28,14 +29,12 @@ echo "uid=$(id -u)"
 echo "user=$(id -un)"
 echo "home=$HOME"
 if [ -r /sys/kernel/btf/vmlinux ]; then echo "btf=yes"; else echo "btf=no"; fi
-echo "glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null)"
 echo "ssh_connection=$SSH_CONNECTION"
-for n in "$(command -v node 2>/dev/null)" \
-  "$HOME"/.vscode-server/cli/servers/*/server/node "$HOME"/.vscode-server/bin/*/node \
-  "$HOME"/.vscode-server-insiders/cli/servers/*/server/node "$HOME"/.vscode-server-insiders/bin/*/node \
-  "$HOME"/.vscodium-server/bin/*/node "$HOME"/.cursor-server/cli/servers/*/server/node "$HOME"/.cursor-server/bin/*/node; do
-  if [ -n "$n" ] && [ -x "$n" ]; then echo "node=$("$n" -v 2>/dev/null) $n"; fi
-done
+# A fact, not a guess from the version: distribution kernels older than 5.8 (RHEL 8) backport it.
+if [ -r /proc/kallsyms ]; then
+  if grep -qw bpf_ringbuf_reserve /proc/kallsyms; then echo "ringbuf=yes"; else echo "ringbuf=no"; fi
+fi
+if command -v sha256sum >/dev/null 2>&1; then echo "sha256sum=yes"; else echo "sha256sum=no"; fi
 if [ "$(id -u)" = 0 ]; then echo "sudo=root"
 elif ! command -v sudo >/dev/null 2>&1; then echo "sudo=missing"
 elif sudo -n true >/dev/null 2>&1; then echo "sudo=nopasswd"
@@ -51,7 +50,7 @@ export function parseProbe(output: string): HostFacts {
     user: '',
     home: '',
     btf: false,
-    nodes: [],
+    sha256sum: false,
     sudo: 'missing',
   };
   for (const line of output.split('\n')) {
@@ -81,8 +80,11 @@ export function parseProbe(output: string): HostFacts {
       case 'btf':
         facts.btf = value === 'yes';
         break;
-      case 'glibc':
-        facts.glibc = /([\d.]+)/.exec(value)?.[1];
+      case 'ringbuf':
+        facts.ringBuffer = value === 'yes';
+        break;
+      case 'sha256sum':
+        facts.sha256sum = value === 'yes';
         break;
       case 'sudo':
         facts.sudo = value as HostFacts['sudo'];
@@ -90,11 +92,6 @@ export function parseProbe(output: string): HostFacts {
       case 'ssh_connection':
         facts.sshConnection = parseSshConnection(value);
         break;
-      case 'node': {
-        const [, version, nodePath] = /^(v\d+\.\d+\.\d+)\s+(.+)$/.exec(value) ?? [];
-        if (version && nodePath && !facts.nodes.some((n) => n.path === nodePath))
-          facts.nodes.push({ version, path: nodePath });
-      }
     }
   }
   return facts;
@@ -106,53 +103,34 @@ function parseSshConnection(value: string): HostFacts['sshConnection'] {
   return { clientAddress, clientPort: Number(clientPort), serverAddress, serverPort: Number(serverPort) };
 }
 
-/** "v20.11.1", "6.1.0-18-amd64" or "2.36" against "18", "5.8" or "2.33": major, then minor. */
-function atLeast(version: string, minimum: string): boolean {
-  const [major = Number.NaN, minor] = version
-    .replace(/^v/, '')
-    .split('.')
-    .map((part) => parseInt(part, 10));
-  const [wantMajor = 0, wantMinor = 0] = minimum.split('.').map(Number);
-  return major > wantMajor || (major === wantMajor && (minor || 0) >= wantMinor);
-}
-
-export const MIN_NODE_MAJOR = 18;
-/** The BPF ring buffer arrived in 5.8. */
-export const MIN_KERNEL = '5.8';
-/** The addon is linked against glibc 2.33 symbols at most. */
-export const MIN_GLIBC = '2.33';
-
-/** The agent's runtime on the host: the first Node ≥ 18 found. */
-export function pickNode(facts: HostFacts): { path: string; version: string } | undefined {
-  return facts.nodes.find((n) => atLeast(n.version, String(MIN_NODE_MAJOR)));
-}
-
-/** Every missing prerequisite, each a sentence telling the user what to do. Empty = ready. */
-export function missingPrerequisites(host: string, facts: HostFacts, bundledArchs: readonly string[]): string[] {
+/**
+ * Every missing prerequisite, each a sentence telling the user what to do, all at once. Empty =
+ * ready. Only what the host's facts establish: a kernel the probe could not judge is left to the
+ * agent, whose load error names what the kernel lacks. An older kernel without tcx (< 6.6) is
+ * fine (the agent attaches through clsact), and so is one without BTF (the capture program uses
+ * no CO-RE relocations).
+ */
+export function missingPrerequisites(host: string, facts: HostFacts, builtArchs: readonly string[]): string[] {
   const problems: string[] = [];
   if (facts.os !== 'Linux') {
     problems.push(`${host} runs ${facts.os || 'an unknown OS'}; the capture agent needs Linux.`);
     return problems;
   }
-  if (!bundledArchs.includes(facts.arch)) {
+  if (!builtArchs.includes(facts.arch)) {
     problems.push(
-      `${host} is ${facts.arch}; this build of the extension carries the capture agent for ${bundledArchs.join(', ')} only.`,
+      builtArchs.length === 0
+        ? `This copy of the extension carries no capture agent (dist/agent/linux-*/pcap-agent): rebuild or reinstall it.`
+        : `${host} is ${facts.arch || 'of an unknown architecture'}; this copy of the extension carries the capture agent for ${builtArchs.join(' and ')} only.`,
     );
   }
-  if (!atLeast(facts.kernel, MIN_KERNEL)) {
-    problems.push(`${host} runs Linux ${facts.kernel}; eBPF capture needs ${MIN_KERNEL} or later (BPF ring buffer).`);
-  }
-  if (facts.glibc !== undefined && !atLeast(facts.glibc, MIN_GLIBC)) {
+  if (facts.ringBuffer === false) {
     problems.push(
-      `${host} has glibc ${facts.glibc}; the capture agent needs glibc ${MIN_GLIBC} or later (Debian 12, Ubuntu 22.04, RHEL 9 or newer).`,
+      `${host} runs Linux ${facts.kernel}, which has no BPF ring buffer (Linux 5.8 and later have one); the capture agent needs it: upgrade the kernel.`,
     );
   }
-  if (!pickNode(facts)) {
-    const found =
-      facts.nodes.length > 0 ? ` (found only ${facts.nodes.map((n) => `${n.version} at ${n.path}`).join(', ')})` : '';
+  if (!facts.sha256sum) {
     problems.push(
-      `${host} has no Node.js ${MIN_NODE_MAJOR} or later on PATH${found}: install one (e.g. "sudo apt install nodejs" on Debian 12 / Ubuntu 24.04), ` +
-        `or connect once with VS Code Remote-SSH, whose server brings its own.`,
+      `${host} has no sha256sum, with which the upload of the agent is checked: install coreutils (or busybox).`,
     );
   }
   if (facts.sudo === 'missing') {

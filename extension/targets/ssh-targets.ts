@@ -4,7 +4,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type AgentBundle, localAgentBundle, removeDeployedAgents } from '../ssh/agent-deploy.js';
+import { AgentBuilds, removeDeployedAgents } from '../ssh/agent-deploy.js';
 import { type Destination, listConfiguredHosts, parseDestination, type ResolveOptions } from '../ssh/ssh-config.js';
 import { type HostKeyQuestion, SshSession } from '../ssh/ssh-session.js';
 import { SshTarget, type SshTargetHooks } from './ssh.js';
@@ -13,7 +13,7 @@ const ADDED_HOSTS_KEY = 'packetCapture.sshHosts';
 
 export class SshTargets implements vscode.Disposable {
   private readonly targets = new Map<string, SshTarget>();
-  private bundle?: AgentBundle;
+  private builds?: AgentBuilds;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -199,8 +199,8 @@ export class SshTargets implements vscode.Disposable {
     log: (m) => this.log(m),
     resolveOptions: () => this.resolveOptions(),
     excludeOwnConnection: () => this.settings.get<boolean>('excludeOwnConnection', true),
-    agentBundle: () =>
-      (this.bundle ??= localAgentBundle(
+    agentBuilds: () =>
+      (this.builds ??= new AgentBuilds(
         path.join(this.context.extensionPath, 'dist', 'agent'),
         this.context.extension.packageJSON.version as string,
       )),

@@ -1,5 +1,6 @@
 // A host reached over SSH. The first use connects, checks what the agent needs (OS, architecture,
-// kernel, Node, sudo), uploads the agent bundle if the host does not have it yet, and keeps the
+// kernel, sha256sum, sudo), uploads the static agent built for the host's architecture if the host
+// does not have it yet (no Node needed there), and keeps the
 // connection for the interface list and the captures. The capture runs over an exec channel: its
 // stdout is the pcapng stream, its stderr the JSON events, its stdin the stop signal. When the
 // connection drops, sshd closes the agent's stdin, which stops it.
@@ -7,8 +8,8 @@ import { type Readable, Transform } from 'node:stream';
 import { parseInterfaceList } from '../../agent/host.js';
 import { interfacesArgv } from '../../agent/options.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
-import { type AgentBundle, type DeployedAgent, deployAgent } from '../ssh/agent-deploy.js';
-import { type HostFacts, missingPrerequisites, PROBE_SCRIPT, parseProbe, pickNode } from '../ssh/remote-host.js';
+import { type AgentBinary, type AgentBuilds, type DeployedAgent, deployAgent } from '../ssh/agent-deploy.js';
+import { type HostFacts, missingPrerequisites, PROBE_SCRIPT, parseProbe } from '../ssh/remote-host.js';
 import { verifiedAgentArgv } from '../ssh/root-launch.js';
 import type { Destination, ResolveOptions } from '../ssh/ssh-config.js';
 import { type CommandEnd, type RemoteCommand, type SshPrompts, SshSession } from '../ssh/ssh-session.js';
@@ -31,16 +32,17 @@ export interface SshTargetHooks {
   resolveOptions(): ResolveOptions;
   /** Leave out the capture's own SSH connection (on by default). */
   excludeOwnConnection(): boolean;
-  agentBundle(): AgentBundle;
+  /** The static agents the extension carries, one per architecture. */
+  agentBuilds(): AgentBuilds;
 }
 
 /** A connected, checked host with the agent in place. */
 interface PreparedHost {
   session: SshSession;
   facts: HostFacts;
-  node: string;
   agent: DeployedAgent;
-  bundle: AgentBundle;
+  /** The build deployed: the one for the host's architecture. */
+  binary: AgentBinary;
   /** Checked while preparing, kept only until the next agent starts with it. */
   sudoPassword?: string;
 }
@@ -108,18 +110,16 @@ export class SshTarget implements CaptureTarget {
     const facts = parseProbe(probe.stdout);
     this.hooks.log(
       `${session.label}: ${facts.os} ${facts.arch}, kernel ${facts.kernel}, BTF ${facts.btf ? 'yes' : 'no'}, ` +
-        `glibc ${facts.glibc ?? '?'}, node ${facts.nodes.map((n) => `${n.version} (${n.path})`).join(', ') || 'none'}, sudo ${facts.sudo}`,
+        `BPF ring buffer ${facts.ringBuffer === undefined ? 'unknown' : facts.ringBuffer ? 'yes' : 'no'}, sudo ${facts.sudo}`,
     );
-    const bundle = this.hooks.agentBundle();
-    const problems = missingPrerequisites(session.label, facts, [bundle.arch]);
+    const builds = this.hooks.agentBuilds();
+    const problems = missingPrerequisites(session.label, facts, builds.architectures());
     if (problems.length > 0) throw new CaptureStartError(problems.join(' '));
+    const binary = builds.forMachine(facts.arch);
     const sudoPassword = facts.sudo === 'password' ? await this.askSudoPassword(session, facts) : undefined;
-    const node = pickNode(facts)!.path;
-    const agent = await deployAgent(session, facts.home, node, bundle, (message, fraction) =>
-      report(message, fraction),
-    );
+    const agent = await deployAgent(session, facts.home, binary, (message, fraction) => report(message, fraction));
     this.hooks.log(`${session.label}: agent ${agent.reused ? 'already in' : 'uploaded to'} ${agent.dir}`);
-    return { session, facts, node, agent, bundle, sudoPassword };
+    return { session, facts, agent, binary, sudoPassword };
   }
 
   /** Asks for the sudo password and has sudo check it; one more try after a wrong one, then a clear stop. */
@@ -151,13 +151,10 @@ export class SshTarget implements CaptureTarget {
     return checked ?? this.askSudoPassword(host.session, host.facts);
   }
 
-  private agentArgv(host: PreparedHost, args: string[]): string[] {
-    return [host.node, host.agent.script, ...args];
-  }
-
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const host = await this.prepare();
-    const r = await host.session.run(this.agentArgv(host, interfacesArgv({ json: true })));
+    // As the user, from the user's own upload: listing interfaces needs no privilege.
+    const r = await host.session.run([host.agent.executable, ...interfacesArgv({ json: true })]);
     if (r.code !== 0)
       throw new CaptureStartError(`pcap-agent interfaces on ${host.session.label}: ${r.stderr.trim() || r.ending}`);
     return parseInterfaceList(r.stdout).map(toInterfaceInfo);
@@ -182,9 +179,8 @@ export class SshTarget implements CaptureTarget {
     const own = this.hooks.excludeOwnConnection() ? this.ownConnection(host.facts) : undefined;
     if (own) this.hooks.log(`${host.session.label}: leaving out this SSH connection: ${own.filter}`);
     const agent = verifiedAgentArgv(
-      host.bundle,
+      host.binary,
       host.agent,
-      host.node,
       host.facts.uid,
       captureArgs({ ...request, exclude: own?.filter }),
     );

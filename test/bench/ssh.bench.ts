@@ -14,13 +14,15 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { localAgentBundle } from '../../extension/ssh/agent-deploy.js';
+import { AgentBuilds } from '../../extension/ssh/agent-deploy.js';
 import { parseDestination } from '../../extension/ssh/ssh-config.js';
 import { SshTarget, type SshTargetHooks } from '../../extension/targets/ssh.js';
 import { REPO } from '../kernel/helpers/agent.js';
 import { capinfosCount } from '../kernel/helpers/judge.js';
+import { remoteAgentProcesses } from '../ssh/helpers/remote.js';
 import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
 
+const BUILDS = new AgentBuilds(path.join(REPO, 'dist', 'agent'), 'bench');
 const PORT = 6000;
 const PACKETS = 100_000;
 const PAYLOAD = 100;
@@ -49,7 +51,7 @@ function hooks(fixture: SshFixture): SshTargetHooks {
     log: () => {},
     resolveOptions: () => ({ configFile: fixture.configFile, systemConfigFile: '' }),
     excludeOwnConnection: () => true,
-    agentBundle: () => localAgentBundle(path.join(REPO, 'dist', 'agent'), 'bench'),
+    agentBuilds: () => BUILDS,
   };
 }
 
@@ -114,7 +116,7 @@ async function ours(fixture: SshFixture, file: string): Promise<Result> {
     sentPerSecond,
     kept: capinfosCount(file),
     localCpuSeconds: (used.user + used.system) / 1e6,
-    leftOnHost: processesOnHost(fixture, 'pcap-agent[.]js'),
+    leftOnHost: remoteAgentProcesses(fixture).length,
   };
 }
 

@@ -9,7 +9,13 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LiveCapture } from '../../extension/capture/live-capture.js';
-import { localAgentBundle, REMOTE_CACHE_DIR, removeDeployedAgents } from '../../extension/ssh/agent-deploy.js';
+import {
+  AGENT_EXECUTABLE,
+  AgentBuilds,
+  REMOTE_CACHE_DIR,
+  removeDeployedAgents,
+  unameMachine,
+} from '../../extension/ssh/agent-deploy.js';
 import { checkHostKey } from '../../extension/ssh/known-hosts.js';
 import { parseDestination } from '../../extension/ssh/ssh-config.js';
 import { type HostKeyQuestion, type SshPrompts, SshSession } from '../../extension/ssh/ssh-session.js';
@@ -18,13 +24,14 @@ import { PcapOverTcpTarget } from '../../extension/targets/pcap-over-tcp.js';
 import { SshTarget, type SshTargetHooks } from '../../extension/targets/ssh.js';
 import type { AgentProcess } from '../../extension/targets/target.js';
 import { REPO, within } from '../kernel/helpers/agent.js';
-import { ourTcx } from '../kernel/helpers/bpf.js';
 import { registerCleanup } from '../kernel/helpers/cleanup.js';
 import { count } from '../kernel/helpers/judge.js';
-import { remoteAgentProcesses, sendUdp } from './helpers/remote.js';
+import { agentTcx, remoteAgentProcesses, sendUdp } from './helpers/remote.js';
 import { type SshFixture, startSshFixture } from './helpers/sshd.js';
 
-const BUNDLE = localAgentBundle(path.join(REPO, 'dist', 'agent'), 'test');
+const BUILDS = new AgentBuilds(path.join(REPO, 'dist', 'agent'), 'test');
+/** The build the remote host (this machine's kernel, in a namespace) gets. */
+const AGENT = BUILDS.forMachine(unameMachine());
 const UDP_PORT = 5555;
 
 interface Recorder {
@@ -70,7 +77,7 @@ function recorder(
     log: (m) => r.logs.push(m),
     resolveOptions: () => ({ configFile: answers.configFile ?? fixture.configFile, systemConfigFile: '' }),
     excludeOwnConnection: () => answers.exclude ?? true,
-    agentBundle: () => BUNDLE,
+    agentBuilds: () => BUILDS,
   };
   return r;
 }
@@ -153,10 +160,15 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     assert.equal(strict.code, 0, `ssh -o StrictHostKeyChecking=yes accepts the recorded key: ${strict.stderr}`);
   });
 
-  test("deploys the agent with progress, lists the remote host's interfaces, and reuses the upload", async () => {
+  test("deploys the static agent to a host without Node.js, lists the host's interfaces, and reuses the upload", async () => {
     fixture.trustHostKeys();
     const first = recorder(fixture);
     const target = new SshTarget(parseDestination('pcap-remote'), first.hooks);
+    const session = await target.connection();
+    for (const command of ['command -v node nodejs', "sudo -n sh -c 'command -v node nodejs'"]) {
+      const which = await session.run(['sh', '-c', command]);
+      assert.notEqual(which.code, 0, `no Node.js on the host: ${command} found ${which.stdout}`);
+    }
     const interfaces = await target.listInterfaces();
     const names = interfaces.map((i) => i.name);
     assert.ok(names.includes(fixture.remoteDev), `the namespace's veth is listed: ${names.join(', ')}`);
@@ -166,9 +178,10 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       `progress reported the upload: ${first.progress.join(' | ')}`,
     );
     assert.ok(first.logs.some((l) => /uploaded to/.test(l)));
-    const dir = path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR, BUNDLE.id);
-    for (const f of BUNDLE.files)
-      assert.equal(fs.statSync(path.join(dir, f.name)).size, f.size, `${f.name} uploaded whole`);
+    const uploaded = path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR, AGENT.id, AGENT_EXECUTABLE);
+    assert.deepEqual(fs.readFileSync(uploaded), fs.readFileSync(AGENT.localPath), 'the static agent, whole');
+    assert.deepEqual(fs.readdirSync(path.dirname(uploaded)), [AGENT_EXECUTABLE], 'and nothing else');
+    assert.equal(fs.statSync(uploaded).mode & 0o777, 0o700);
     target.dispose();
 
     const second = recorder(fixture);
@@ -204,7 +217,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       assert.equal(count(file, `udp.dstport == ${UDP_PORT} && !icmp`), 20);
       assert.equal(count(file), 20, 'only what the filter asked for');
       assert.deepEqual(remoteAgentProcesses(fixture), []);
-      assert.deepEqual(ourTcx(fixture.remote, fixture.remoteDev), [], 'no BPF link left on the host');
+      assert.deepEqual(agentTcx(fixture), [], 'no BPF link left on the host');
     } finally {
       target.dispose();
     }
@@ -273,12 +286,12 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       const run = toFile(agent, path.join(scratch, 'killed.pcapng'));
       await run.started;
       assert.equal(remoteAgentProcesses(fixture).length > 0, true, 'the agent runs on the host');
-      assert.ok(ourTcx(fixture.remote, fixture.remoteDev).length > 0, 'and is attached');
+      assert.ok(agentTcx(fixture).length > 0, 'and is attached');
       fixture.killConnections();
       await within(run.done, 15_000, 'the channel to close');
       assert.match(agent.exitReason?.() ?? '', /SSH connection .* closed/);
       await waitUntil('the agent to exit on the host', () => remoteAgentProcesses(fixture).length === 0);
-      await waitUntil('the BPF links to go', () => ourTcx(fixture.remote, fixture.remoteDev).length === 0);
+      await waitUntil('the BPF links to go', () => agentTcx(fixture).length === 0);
     } finally {
       target.dispose();
     }
@@ -310,7 +323,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     const cache = path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR);
     try {
       await target.listInterfaces(); // deployed and checked by the user's own process
-      tamper(cache, path.join(cache, BUNDLE.id));
+      tamper(cache, path.join(cache, AGENT.id));
       return await captureFailure(target);
     } finally {
       target.dispose();
@@ -321,16 +334,13 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
 
   test('root runs only what root verified: a file swapped after the upload is refused', async () => {
     const marker = path.join(scratch, 'swapped-code-ran-as');
-    const message = await refusedAfter((_cache, bundleDir) => {
-      // What another process of the user could do between the check and the run.
-      fs.appendFileSync(
-        path.join(bundleDir, 'pcap-agent.js'),
-        `\nrequire('fs').writeFileSync(${JSON.stringify(marker)}, String(process.getuid()));\n`,
-      );
+    const message = await refusedAfter((_cache, agentDir) => {
+      // What another process of the user could do between the check and the run: same file, same mode.
+      fs.writeFileSync(path.join(agentDir, AGENT_EXECUTABLE), `#!/bin/sh\nid -u > ${marker}\n`);
     });
     assert.match(
       message,
-      /Refusing to run the capture agent as root: .*pcap-agent\.js is not the file the extension uploaded/,
+      /Refusing to run the capture agent as root: .*\/pcap-agent is not the file the extension uploaded/,
     );
     assert.equal(fs.existsSync(marker), false, 'the swapped code never ran');
     assert.deepEqual(remoteAgentProcesses(fixture), []);
@@ -345,7 +355,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
   });
 
   test('root refuses a bundle folder that others can write', async () => {
-    const message = await refusedAfter((_cache, bundleDir) => fs.chmodSync(bundleDir, 0o770));
+    const message = await refusedAfter((_cache, agentDir) => fs.chmodSync(agentDir, 0o770));
     assert.match(message, /Refusing to run the capture agent as root: .* can be changed by other users \(mode 770\)/);
   });
 
@@ -642,21 +652,17 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
     fixture.trustHostKeys();
     const target = new SshTarget(parseDestination('pcap-remote'), recorder(fixture).hooks);
     const pcaPort = 19_990;
-    // The agent in PCA mode, as a service on the remote host would run it (loopback only).
-    const pca = spawn(
-      'ip',
-      ['netns', 'exec', fixture.remote.name, process.execPath, path.join(REPO, 'dist', 'agent', 'pcap-agent.js')],
-      {
-        env: {
-          ...process.env,
-          ENABLE_PCA: 'true',
-          PCA_SERVER_PORT: String(pcaPort),
-          PCA_FILTER: `udp,${UDP_PORT}`,
-          INTERFACES: fixture.remoteDev,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+    // The static agent in PCA mode, as a service on the remote host would run it (loopback only).
+    const pca = spawn('ip', ['netns', 'exec', fixture.remote.name, AGENT.localPath], {
+      env: {
+        ...process.env,
+        ENABLE_PCA: 'true',
+        PCA_SERVER_PORT: String(pcaPort),
+        PCA_FILTER: `udp,${UDP_PORT}`,
+        INTERFACES: fixture.remoteDev,
       },
-    );
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const undo = registerCleanup(() => pca.kill('SIGKILL'));
     try {
       await waitUntil(
@@ -719,7 +725,7 @@ describe('SSH target against a real sshd', { timeout: 600_000 }, () => {
       const removed = await removeDeployedAgents(session, fixture.sudoUser.home);
       assert.deepEqual(
         removed.map((d) => path.basename(d)),
-        [BUNDLE.id],
+        [AGENT.id],
       );
       assert.equal(fs.existsSync(path.join(fixture.sudoUser.home, REMOTE_CACHE_DIR)), false);
       assert.deepEqual(await removeDeployedAgents(session, fixture.sudoUser.home), []);

@@ -149,9 +149,9 @@ describe('sshd fixture', { timeout: 120_000 }, () => {
     assert.match(r.stderr, /Host key verification failed/);
   });
 
-  it('logs the sudo user in to the namespace, with passwordless sudo, node and the advertised host key', () => {
+  it('logs the sudo user in to the namespace, with passwordless sudo and the advertised host key', () => {
     fx.trustHostKeys();
-    const r = fx.ssh('pcap-remote', 'id -un; sudo -n true && echo SUDO_OK; ip -o link; command -v node sudo', [
+    const r = fx.ssh('pcap-remote', 'id -un; sudo -n true && echo SUDO_OK; ip -o link; command -v sudo', [
       ...STRICT,
       '-v',
     ]);
@@ -164,8 +164,24 @@ describe('sshd fixture', { timeout: 120_000 }, () => {
       r.stdout,
     ); // the namespace's veth
     assert.ok(!r.stdout.includes(fx.localDev), r.stdout); // not the root namespace's
-    assert.ok(lines.includes('/usr/bin/node') && lines.includes('/usr/bin/sudo'), r.stdout);
+    assert.ok(lines.includes('/usr/bin/sudo'), r.stdout);
     assert.ok(r.stderr.includes(`Server host key: ${fx.hostKeyType} ${fx.hostFingerprint}`), r.stderr);
+  });
+
+  it('is a host without Node.js, for its users and for root through sudo, and only there', () => {
+    fx.trustHostKeys();
+    const where = `${process.execPath} /usr/bin/node /usr/bin/nodejs`;
+    for (const [alias, command] of [
+      ['pcap-remote', 'command -v node nodejs'], // bash
+      ['pcap-remote-nonposix', 'which node nodejs'], // tcsh or fish
+      ['pcap-remote', `sudo -n sh -c 'command -v node nodejs; ls ${where}'`],
+    ] as const) {
+      if (alias === 'pcap-remote-nonposix' && !fx.nonPosixShellUser) continue;
+      const r = fx.ssh(alias, command, STRICT);
+      assert.notEqual(r.code, 0, `${alias}: ${command} found ${r.stdout}`);
+      assert.doesNotMatch(r.stdout, /^\//m, `${alias}: ${command} printed a path`); // tcsh's which says 'node: Command not found.'
+    }
+    assert.ok(fs.existsSync(process.execPath), 'the machine itself keeps its node');
   });
 
   it('gives the plain user no sudo', () => {

@@ -1,13 +1,13 @@
 // The pure parts of the SSH target: the command line for the remote login shell, the host probe and what it says
-// is missing, the agent bundle's identity, and PCAP-over-TCP endpoints.
+// is missing, the choice and identity of the static agent deployed, and PCAP-over-TCP endpoints.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { localAgentBundle, unameMachine } from '../../extension/ssh/agent-deploy.js';
-import { missingPrerequisites, PROBE_SCRIPT, parseProbe, pickNode } from '../../extension/ssh/remote-host.js';
+import { AgentBuilds, unameMachine } from '../../extension/ssh/agent-deploy.js';
+import { missingPrerequisites, PROBE_SCRIPT, parseProbe } from '../../extension/ssh/remote-host.js';
 import { remoteCommand } from '../../extension/ssh/remote-shell.js';
 import { parseEndpoint } from '../../extension/targets/pcap-over-tcp.js';
 
@@ -55,11 +55,8 @@ test('the probe script runs under sh and parses into facts about this machine', 
   assert.equal(facts.uid, process.getuid!());
   assert.equal(facts.home, os.homedir());
   assert.equal(facts.btf, fs.existsSync('/sys/kernel/btf/vmlinux'));
-  assert.match(facts.glibc ?? '', /^2\.\d+$/);
-  assert.ok(
-    facts.nodes.some((n) => n.version === process.version),
-    JSON.stringify(facts.nodes),
-  );
+  assert.equal(facts.ringBuffer, true, 'this kernel has BPF ring buffers');
+  assert.equal(facts.sha256sum, true);
   assert.deepEqual(facts.sshConnection, {
     clientAddress: '198.51.100.1',
     clientPort: 51234,
@@ -79,78 +76,105 @@ const READY = parseProbe(
     'user=dev',
     'home=/home/dev',
     'btf=yes',
-    'glibc=glibc 2.36',
-    'node=v20.11.1 /usr/bin/node',
-    'sudo=nopasswd',
     'ssh_connection=',
+    'ringbuf=yes',
+    'sha256sum=yes',
+    'sudo=nopasswd',
   ].join('\n'),
 );
 
-test('each missing prerequisite is one precise sentence', () => {
-  const problems = (change: Partial<typeof READY>) =>
-    missingPrerequisites('dev@box', { ...READY, ...change }, ['x86_64']);
+test('each missing prerequisite is one precise sentence, all of them in one go', () => {
+  const problems = (change: Partial<typeof READY>, built = ['x86_64', 'aarch64']) =>
+    missingPrerequisites('dev@box', { ...READY, ...change }, built);
   assert.deepEqual(problems({}), []);
   assert.match(problems({ os: 'Darwin' }).join(), /dev@box runs Darwin; the capture agent needs Linux/);
-  assert.match(problems({ arch: 'aarch64' }).join(), /dev@box is aarch64; this build .* for x86_64 only/);
   assert.match(
-    problems({ kernel: '5.4.0-150-generic' }).join(),
-    /Linux 5\.4\.0-150-generic; eBPF capture needs 5\.8 or later/,
+    problems({ arch: 'riscv64' }).join(),
+    /dev@box is riscv64; .* capture agent for x86_64 and aarch64 only/,
   );
-  assert.match(problems({ glibc: '2.31' }).join(), /glibc 2\.31; the capture agent needs glibc 2\.33 or later/);
+  assert.match(problems({ arch: 'aarch64' }, ['x86_64']).join(), /dev@box is aarch64; .* for x86_64 only/);
+  assert.match(problems({}, []).join(), /carries no capture agent \(dist\/agent\/linux-\*\/pcap-agent\)/);
   assert.match(
-    problems({ nodes: [] }).join(),
-    /no Node\.js 18 or later on PATH: install one .* or connect once with VS Code Remote-SSH/,
+    problems({ kernel: '5.4.0-150-generic', ringBuffer: false }).join(),
+    /dev@box runs Linux 5\.4\.0-150-generic, which has no BPF ring buffer \(Linux 5\.8 and later have one\)/,
   );
-  assert.match(
-    problems({ nodes: [{ path: '/usr/bin/node', version: 'v12.22.9' }] }).join(),
-    /found only v12\.22\.9 at \/usr\/bin\/node/,
-  );
+  assert.match(problems({ sha256sum: false }).join(), /dev@box has no sha256sum.*install coreutils/);
   assert.match(problems({ sudo: 'missing' }).join(), /sudo is not installed on dev@box/);
   assert.equal(
-    problems({ kernel: '4.19.0', nodes: [], sudo: 'missing' }).length,
-    3,
+    problems({ arch: 'riscv64', ringBuffer: false, sha256sum: false, sudo: 'missing' }).length,
+    4,
     'all of them at once, not one per attempt',
   );
 });
 
-test("pickNode: PATH first, else a VS Code server's Node, never one older than 18", () => {
-  const vscodeNode = { path: '/home/dev/.vscode-server/cli/servers/Stable-abc/server/node', version: 'v20.18.2' };
-  assert.equal(
-    pickNode({ ...READY, nodes: [{ path: '/usr/bin/node', version: 'v16.20.0' }, vscodeNode] })?.path,
-    vscodeNode.path,
+test('what the agent copes with, or judges itself, is no reason to refuse a host', () => {
+  const problems = (change: Partial<typeof READY>) =>
+    missingPrerequisites('dev@box', { ...READY, ...change }, ['x86_64']);
+  assert.deepEqual(problems({ kernel: '6.1.0-18-amd64' }), [], 'no tcx before 6.6: the agent attaches through clsact');
+  assert.deepEqual(problems({ btf: false }), [], 'the capture program needs no BTF (no CO-RE relocations)');
+  assert.deepEqual(
+    problems({ kernel: '4.18.0-553.el8_10.x86_64', ringBuffer: true }),
+    [],
+    'an older distribution kernel with the ring buffer backported (RHEL 8)',
   );
-  assert.equal(pickNode({ ...READY, nodes: [{ path: '/usr/bin/node', version: 'v16.20.0' }] }), undefined);
+  assert.deepEqual(
+    problems({ kernel: '5.4.0', ringBuffer: undefined }),
+    [],
+    'unknown (no /proc/kallsyms): the agent says what is missing when it loads',
+  );
 });
 
-test('the probe finds the Node a VS Code server left in the home folder', () => {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-home-'));
+test('the probe needs no Node.js and finds no sha256sum where there is none', () => {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-bin-'));
   try {
-    const server = path.join(home, '.vscode-server', 'cli', 'servers', 'Stable-0123', 'server');
-    fs.mkdirSync(server, { recursive: true });
-    fs.symlinkSync(process.execPath, path.join(server, 'node'));
+    // A PATH with the commands the probe uses, but neither node nor sha256sum.
+    for (const tool of ['uname', 'id', 'grep', 'sudo'])
+      fs.symlinkSync(
+        execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(),
+        path.join(bin, tool),
+      );
     const out = execFileSync('/bin/sh', ['-s'], {
       input: PROBE_SCRIPT,
       encoding: 'utf8',
-      env: { PATH: '/usr/sbin:/sbin', HOME: home },
-      stdio: 'pipe', // with no uname or id on this PATH, the probe's complaints are expected: keep them out of the log
+      env: { PATH: bin, HOME: os.homedir() },
     });
-    assert.deepEqual(parseProbe(out).nodes, [{ path: path.join(server, 'node'), version: process.version }]);
+    const facts = parseProbe(out);
+    assert.equal(facts.os, 'Linux');
+    assert.equal(facts.sha256sum, false);
+    assert.match(missingPrerequisites('this machine', facts, [unameMachine()]).join(), /no sha256sum/);
   } finally {
-    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(bin, { recursive: true, force: true });
   }
 });
 
-test('the agent bundle is named by version, architecture and content', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+test("the agent deployed is the build for the host's architecture, named by version, architecture and content", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'builds-'));
   try {
-    for (const f of ['pcap-agent.js', 'pcap_capture.node', 'capture.bpf.o']) fs.writeFileSync(path.join(dir, f), f);
-    const a = localAgentBundle(dir, '1.2.3', 'x86_64');
-    assert.match(a.id, /^agent-1\.2\.3-x86_64-[0-9a-f]{12}$/);
-    assert.equal(a.files.length, 3);
-    fs.appendFileSync(path.join(dir, 'capture.bpf.o'), 'changed');
-    assert.notEqual(localAgentBundle(dir, '1.2.3', 'x86_64').id, a.id, 'a rebuilt file is a new bundle');
-    fs.rmSync(path.join(dir, 'pcap_capture.node'));
-    assert.throws(() => localAgentBundle(dir, '1.2.3'), /agent bundle is incomplete .*pcap_capture\.node: ENOENT/);
+    for (const folder of ['linux-x64', 'linux-arm64']) {
+      fs.mkdirSync(path.join(dir, folder));
+      fs.writeFileSync(path.join(dir, folder, 'pcap-agent'), folder);
+    }
+    const builds = new AgentBuilds(dir, '1.2.3');
+    assert.deepEqual(builds.architectures(), ['x86_64', 'aarch64']);
+    const x64 = builds.forMachine('x86_64');
+    assert.equal(x64.localPath, path.join(dir, 'linux-x64', 'pcap-agent'));
+    assert.match(x64.id, /^agent-1\.2\.3-x86_64-[0-9a-f]{12}$/);
+    const arm64 = builds.forMachine('aarch64');
+    assert.equal(arm64.localPath, path.join(dir, 'linux-arm64', 'pcap-agent'));
+    assert.match(arm64.id, /^agent-1\.2\.3-aarch64-/);
+    assert.notEqual(arm64.sha256, x64.sha256);
+    fs.appendFileSync(path.join(dir, 'linux-x64', 'pcap-agent'), 'changed');
+    assert.notEqual(new AgentBuilds(dir, '1.2.3').forMachine('x86_64').id, x64.id, 'a rebuilt agent is a new folder');
+    assert.throws(
+      () => builds.forMachine('riscv64'),
+      /no capture agent for riscv64 hosts: the agent is built for x86_64 and aarch64 only/,
+    );
+    fs.rmSync(path.join(dir, 'linux-arm64'), { recursive: true });
+    assert.deepEqual(new AgentBuilds(dir, '1.2.3').architectures(), ['x86_64']);
+    assert.throws(
+      () => new AgentBuilds(dir, '1.2.3').forMachine('aarch64'),
+      /carries no capture agent for aarch64 hosts \(.*linux-arm64\/pcap-agent: ENOENT\): build it with "bash scripts\/build-agent\.sh arm64"/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -2,6 +2,7 @@
 // side of its veth (198.51.100.1), one every 5 ms; the capture agents running there.
 import * as dgram from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type TcxAttachment, tcx } from '../../kernel/helpers/bpf.js';
 import type { SshFixture } from './sshd.js';
 
 export const ROOT_SIDE = '198.51.100.1';
@@ -22,10 +23,22 @@ export async function sendUdp(address: string, port: number, count: number): Pro
   }
 }
 
-/** The agent processes running on the remote host (pgrep -af lines). */
+/**
+ * The capture agents running on the remote host (pgrep -a lines): processes named pcap-agent in the
+ * host's network namespace (the PID namespace is the machine's, where other tests may run agents).
+ */
 export function remoteAgentProcesses(fixture: SshFixture): string[] {
   return fixture
-    .exec('sh', ['-c', 'pgrep -af "pcap-agent[.]js" || true'])
+    .exec('sh', ['-c', 'pgrep -a -x --ns $$ --nslist net pcap-agent || true'])
     .split('\n')
     .filter((l) => l.trim() !== '');
+}
+
+/**
+ * The capture programs attached through tcx to the host's interface: every cap_… program, the
+ * static agent's (cap_pcap_ingress/egress, its filter in front) as well as the Node agent's.
+ */
+export function agentTcx(fixture: SshFixture): TcxAttachment[] {
+  const attached = tcx(fixture.remote, fixture.remoteDev);
+  return [...attached.ingress, ...attached.egress].filter((a) => a.name.startsWith('cap_'));
 }

@@ -2,7 +2,8 @@
 // root namespace by a veth (root 198.51.100.1 / 2001:db8:100::1, remote .2 / ::2), two throwaway
 // users (one with passwordless sudo, one without), and a second sshd on 127.0.0.1 in the root
 // namespace as a ProxyJump host. Traffic stays on that veth and on loopback: the namespace has no
-// route anywhere else and the jump host may only forward to the remote sshd.
+// route anywhere else and the jump host may only forward to the remote sshd. The remote host has
+// no Node.js: its sshd, and all it starts (sessions, sudo, the agent), see no node executable.
 //
 // Cleanup happens three ways, so neither users with sudo rights nor sshds outlive a run:
 // - stop() undoes everything, newest first;
@@ -34,7 +35,7 @@ export interface TestUser {
 }
 
 export interface SshFixture {
-  /** The remote host: a namespace joined to the root namespace by a veth; the root side has 198.51.100.1, the remote side 198.51.100.2 (and 2001:db8:100::1/::2, nodad). */
+  /** The remote host (without Node.js): a namespace joined to the root namespace by a veth; the root side has 198.51.100.1, the remote side 198.51.100.2 (and 2001:db8:100::1/::2, nodad). */
   remote: Netns;
   /** The veth inside the namespace. */
   remoteDev: string;
@@ -491,6 +492,47 @@ function grantSudo(j: Janitor, dir: string, sudoUsers: string[], plainUser: stri
 }
 
 // ---------------------------------------------------------------------------------------------
+// A host without Node.js
+
+/** Where the remote sessions (sshd's default PATH) and sudo (Debian's secure_path) look for commands. */
+const COMMAND_FOLDERS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/games'];
+const NODE_NAMES = new Set(['node', 'nodejs']);
+
+function realpathOrUndefined(p: string): string | undefined {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Shell commands that hide every Node.js executable: each command folder holding one (or this
+ * process's own node) gets a read-only overlay whose top layer whites those entries out. They run
+ * where the remote sshd starts, in the mount namespace `ip netns exec` makes for it (its mounts
+ * never reach the machine), so every session, sudo and agent there finds no node, and they end
+ * with sshd.
+ */
+function hideNodeCommands(dir: string): string[] {
+  const node = fs.realpathSync(process.execPath);
+  const folders = new Set(
+    [...COMMAND_FOLDERS, path.dirname(process.execPath)].flatMap((f) => realpathOrUndefined(f) ?? []),
+  );
+  const mounts: string[] = [];
+  for (const folder of folders) {
+    const hidden = fs
+      .readdirSync(folder)
+      .filter((name) => NODE_NAMES.has(name) || realpathOrUndefined(path.join(folder, name)) === node);
+    if (hidden.length === 0) continue;
+    const layer = path.join(dir, 'no-node', String(mounts.length));
+    fs.mkdirSync(layer, { recursive: true, mode: 0o755 });
+    for (const name of hidden) sh('mknod', [path.join(layer, name), 'c', '0', '0']); // an overlayfs whiteout
+    mounts.push(`mount -t overlay pcap-no-node -o ro,lowerdir=${q(`${layer}:${folder}`)} ${q(folder)}`);
+  }
+  return mounts;
+}
+
+// ---------------------------------------------------------------------------------------------
 // sshd
 
 interface Paths {
@@ -563,16 +605,24 @@ function tail(file: string, lines = 30): string {
   }
 }
 
-/** Starts `sshd -D` (in the namespace if given) and waits until host:port answers with a banner. */
+/**
+ * Starts `sshd -D` (in the namespace if given, after the `setup` shell commands there) and waits
+ * until host:port answers with a banner.
+ */
 async function startSshd(
   j: Janitor,
-  o: { name: string; conf: string; log: string; ns?: Netns; host: string; port: number },
+  o: { name: string; conf: string; log: string; ns?: Netns; setup?: string[]; host: string; port: number },
 ): Promise<Daemon> {
   sh(SSHD, ['-t', '-f', o.conf]);
-  const argv = [SSHD, '-D', '-f', o.conf, '-E', o.log];
-  // `ip netns exec` execs the command in place, so child.pid is sshd's pid.
+  const sshd = [SSHD, '-D', '-f', o.conf, '-E', o.log];
+  const argv = o.setup?.length ? ['sh', '-c', `${o.setup.join(' && ')} && exec "$@"`, 'sh', ...sshd] : sshd;
+  // `ip netns exec` execs the command in place, and so does sh: child.pid is sshd's pid.
   const [cmd = SSHD, ...args] = o.ns ? ['ip', 'netns', 'exec', o.ns.name, ...argv] : argv;
-  const child = spawn(cmd, args, { stdio: 'ignore' });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   if (!child.pid) throw new Error(`could not start ${cmd}`);
   const pid = child.pid;
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
@@ -593,7 +643,7 @@ async function startSshd(
     if (!running()) {
       remove();
       throw new Error(
-        `sshd ${o.name} exited during startup (${child.exitCode ?? child.signalCode}); ${o.log}:\n${tail(o.log)}`,
+        `sshd ${o.name} exited during startup (${child.exitCode ?? child.signalCode}): ${stderr.trim()}; ${o.log}:\n${tail(o.log)}`,
       );
     }
     if (await answersSsh(o.host, o.port)) break;
@@ -667,6 +717,7 @@ class Fixture implements SshFixture {
   private hostKeyGeneration = 0;
   private daemons: Daemon[] = [];
   private stopped = false;
+  private readonly hideNode: string[];
 
   constructor(
     private readonly j: Janitor,
@@ -679,7 +730,9 @@ class Fixture implements SshFixture {
     readonly jump: { address: '127.0.0.1'; port: number },
     readonly knownHostsFile: string,
     readonly configFile: string,
-  ) {}
+  ) {
+    this.hideNode = hideNodeCommands(dir);
+  }
 
   private get paths(): Paths {
     return {
@@ -707,6 +760,7 @@ class Fixture implements SshFixture {
         conf: remoteConf,
         log: path.join(this.dir, 'sshd-remote.log'),
         ns: this.remote,
+        setup: this.hideNode,
         host: ADDRESS,
         port: 22,
       }),
