@@ -52,9 +52,9 @@ HEADER
 mv "$gen/generated.h.tmp" "$gen/generated.h"
 
 core=(error netns interfaces buffer pcapng pcap capture filter-compile filter-ebpf filter-load capture-filter filter-text
-  pca-filter)
+  pca-filter afpacket)
 front=(main json events options token output-file netns-check interfaces-command control loop sinks session
-  bpf-errors runner capture-command check-filter-command pca)
+  bpf-errors runner capture-command check-filter-command pca fallback)
 sources=()
 for f in "${core[@]}"; do sources+=("native/core/$f.c"); done
 for f in "${front[@]}"; do sources+=("native/agent/$f.c"); done

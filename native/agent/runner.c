@@ -71,7 +71,9 @@ int runner_open(struct runner *r, struct session *s, bool control) {
 }
 
 int runner_start(struct runner *r, struct pcore_error *e) {
-  int fd = pcore_capture_start(r->session->capture, session_record, r->session, e);
+  struct session *s = r->session;
+  int fd = s->afpacket ? pcore_afpacket_start(s->afpacket, session_record, s, e)
+                       : pcore_capture_start(s->capture, session_record, s, e);
   if (fd < 0) return -1;
   r->ring = (struct watch){.fd = fd, .fn = on_ring, .ctx = r};
   if (loop_set(&r->loop, &r->ring, EPOLLIN) != 0)

@@ -12,6 +12,7 @@
 #include "../core/pcapng.h"
 #include "embedded.h"
 #include "../core/filter-text.h"
+#include "fallback.h"
 #include "generated.h"
 #include "loop.h"
 
@@ -124,12 +125,13 @@ int session_open(struct session *s, const struct capture_options *o, unsigned li
   s->options = o;
   s->wall_offset_ns = pcore_boot_to_wall_ns();
   s->start_ns = wall_now_ns();
-  size_t size = (size_t)(capture_bpf_object_end - capture_bpf_object);
-  if (pcore_capture_open(capture_bpf_object, size, o->ring_bytes, &s->capture, e) != 0) return -1;
-  if (pcore_capture_configure(s->capture, o->snaplen, o->directions, WAKEUP_BYTES, e) != 0) return -1;
   s->links = links;
-  if (start_filter(s, filter, e) != 0) return -1;
   if (write_header(s) != 0) return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
+  size_t size = (size_t)(capture_bpf_object_end - capture_bpf_object);
+  if (pcore_capture_open(capture_bpf_object, size, o->ring_bytes, &s->capture, e) != 0 ||
+      pcore_capture_configure(s->capture, o->snaplen, o->directions, WAKEUP_BYTES, e) != 0 ||
+      start_filter(s, filter, e) != 0)
+    return session_fall_back(s, e);
   return 0;
 }
 
@@ -179,6 +181,13 @@ static uint32_t hooks_of(const struct known_interface *k, uint32_t directions) {
   return k->loopback && directions == both ? 1u << CAP_DIR_IN : directions;
 }
 
+static void session_detach_hooks(struct session *s, unsigned ifindex) {
+  if (s->afpacket)
+    pcore_afpacket_detach(s->afpacket, ifindex);
+  else
+    pcore_capture_detach(s->capture, ifindex);
+}
+
 struct known_interface *session_attach(struct session *s, const struct pcore_interface *iface, struct pcore_error *e) {
   struct known_interface *k = session_register(s, iface, e);
   if (!k) return NULL;
@@ -193,10 +202,12 @@ struct known_interface *session_attach(struct session *s, const struct pcore_int
         .force_clsact = s->options->force_clsact,
     };
     unsigned ifindex;
-    if (pcore_capture_attach(s->capture, &r, &ifindex, &k->a.mode, e) != 0) {
-      pcore_capture_detach(s->capture, k->a.ifindex);
+    if (s->afpacket ? pcore_afpacket_attach(s->afpacket, &r, &ifindex, e)
+                    : pcore_capture_attach(s->capture, &r, &ifindex, &k->a.mode, e)) {
+      session_detach_hooks(s, k->a.ifindex);
       return NULL;
     }
+    if (s->afpacket) k->a.mode = AF_PACKET_MODE;
     k->a.ifindex = ifindex;
   }
   k->attached = true;
@@ -206,7 +217,7 @@ struct known_interface *session_attach(struct session *s, const struct pcore_int
 void session_detach(struct session *s, unsigned ifindex) {
   int id = interface_id(s, ifindex);
   if (id < 0 || !s->interfaces[id].attached) return;
-  pcore_capture_detach(s->capture, ifindex);
+  session_detach_hooks(s, ifindex);
   s->interfaces[id].attached = false;
 }
 
@@ -229,7 +240,7 @@ void session_set_filter(void *session, const char *expr) {
   char pca_form[32];
   const char *text = filter_expression(expr, pca_form, sizeof(pca_form), &e);
   int rc = text ? pcore_filter_compile(&f, text, s->links, s->options->snaplen, &e) : -1;
-  if (rc == 0) rc = start_filter(s, &f, &e);
+  if (rc == 0) rc = s->afpacket ? pcore_afpacket_set_filter(s->afpacket, text, &e) : start_filter(s, &f, &e);
   pcore_filter_free(&f);  // installed programs stay referenced by the program array
   if (rc != 0) {
     event_error(e.code, e.message);
@@ -239,7 +250,7 @@ void session_set_filter(void *session, const char *expr) {
 }
 
 int session_drain(struct session *s) {
-  int records = pcore_capture_consume(s->capture);
+  int records = s->afpacket ? pcore_afpacket_consume(s->afpacket) : pcore_capture_consume(s->capture);
   broadcast_pending(s);
   return records;
 }
@@ -252,7 +263,10 @@ static void interface_stats(struct session *s, struct interface_stats *out, stru
   t->bytes = s->bytes;
   for (size_t i = 0; i < s->ninterfaces; i++) {
     struct cap_stats k;
-    pcore_capture_stats(s->capture, s->interfaces[i].a.ifindex, &k);
+    if (s->afpacket)
+      pcore_afpacket_stats(s->afpacket, s->interfaces[i].a.ifindex, &k);
+    else
+      pcore_capture_stats(s->capture, s->interfaces[i].a.ifindex, &k);
     out[i] = (struct interface_stats){
         s->interfaces[i].a.name, s->interfaces[i].a.ifindex, k.seen, k.matched, k.captured, k.dropped};
     t->kernel_dropped += k.dropped;
@@ -292,8 +306,11 @@ void session_tick(struct session *s) {
 }
 
 void session_close(struct session *s, const char *reason) {
-  if (s->capture) {
-    pcore_capture_detach_all(s->capture);
+  if (s->capture || s->afpacket) {
+    if (s->afpacket)
+      pcore_afpacket_detach_all(s->afpacket);
+    else
+      pcore_capture_detach_all(s->capture);
     session_drain(s);  // what went through the hooks before they were gone
     write_statistics(s);
     if (s->stream) stream_sink_close(s->stream);
@@ -305,6 +322,8 @@ void session_close(struct session *s, const char *reason) {
   }
   pcore_capture_close(s->capture);
   s->capture = NULL;
+  pcore_afpacket_close(s->afpacket);
+  s->afpacket = NULL;
   pcore_buffer_free(&s->pending);
   pcore_buffer_free(&s->header);
 }

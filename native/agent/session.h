@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../core/afpacket.h"
 #include "../core/buffer.h"
 #include "../core/capture-filter.h"
 #include "../core/capture.h"
@@ -30,6 +31,8 @@ struct known_interface {
 struct session {
   const struct capture_options *options;
   struct pcore_capture *capture;
+  struct pcore_afpacket *afpacket;  // instead of `capture` where eBPF cannot be used (fallback.h)
+
   struct pcore_buffer header;   // what every reader needs first: SHB + IDBs so far, or the pcap file header
   struct pcore_buffer pending;  // encoded packets not yet handed to the sinks
   uint64_t pending_packets;
@@ -47,8 +50,8 @@ struct session {
 
 // The link types of these interfaces (PCORE_LINK_*), which their filter is compiled for.
 unsigned session_links(const struct pcore_interface *const *chosen, size_t n);
-// Loads the BPF object, configures it and installs `filter` (compiled for `links`); nothing is
-// written yet.
+// Loads the BPF object, configures it and installs `filter` (compiled for `links`); where eBPF
+// cannot be used, opens the AF_PACKET capture instead (fallback.h). Nothing is written yet.
 int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,
                  struct pcore_error *e);
 // The control channel's set-filter: the new filter from the next packet on, and a "filter" event;

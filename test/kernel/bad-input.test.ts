@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_COMMAND, scratchDir, spawnAgent, within } from './helpers/agent.js';
+import { AGENT_COMMAND, scratchDir, spawnAgent, UNDER_TEST, within } from './helpers/agent.js';
 import { hasClsact, ourTcFilters, ourTcx } from './helpers/bpf.js';
 import { createVethPair, uniqueName, type VethPair } from './helpers/netns.js';
 
@@ -240,9 +240,12 @@ describe('bad input: a clear error, the right exit status, nothing attached', ()
     });
   }
 
-  test('root without CAP_BPF, CAP_SYS_ADMIN and CAP_PERFMON: the load error names the missing capabilities', async () => {
+  test('root without CAP_BPF, CAP_SYS_ADMIN, CAP_PERFMON and CAP_NET_RAW: the load error names the missing capabilities', async () => {
     // As root in a container without --cap-add BPF: the capabilities leave the bounding set.
-    const drop = ['setpriv', '--bounding-set=-bpf,-sys_admin,-perfmon', '--inh-caps=-bpf,-sys_admin,-perfmon'];
+    // CAP_NET_RAW goes too: with it, the static agent captures through AF_PACKET instead
+    // (af-packet-fallback.test.ts).
+    const caps = '-bpf,-sys_admin,-perfmon,-net_raw';
+    const drop = ['setpriv', `--bounding-set=${caps}`, `--inh-caps=${caps}`];
     const a = spawnAgent(['capture', '-i', 'lo', '-w', '/dev/null', '--events', 'json'], {
       command: [...drop, ...AGENT_COMMAND],
     });
@@ -253,6 +256,7 @@ describe('bad input: a clear error, the right exit status, nothing attached', ()
       String(e?.message),
       /\(this process lacks CAP_BPF, CAP_PERFMON; capturing needs root, or CAP_BPF \+ CAP_NET_ADMIN \+ CAP_PERFMON .*--cap-add BPF --cap-add NET_ADMIN/,
     );
+    if (UNDER_TEST === 'static') assert.match(String(e?.message), /AF_PACKET capture is refused too: .*CAP_NET_RAW/);
   });
 
   test('an unknown command is a usage error', async () => {
