@@ -16,15 +16,24 @@
 struct pcore_filter {
   struct filter_cbpf cbpf[2];  // by enum filter_link; len 0: not compiled (no such interface, or no filter)
   int fds[4];                  // by CAP_PROG_FILTER(direction, raw); -1: not loaded
+  uint32_t first_slot;         // where fds[0] goes in the program array: CAP_PROG_FILTER or CAP_PROG_EXCLUDE
+  uint32_t next_slot;          // where a match goes for CAP_DIR_IN (+1 for out): CAP_PROG_EMIT or CAP_PROG_PASS
 };
 
+// A capture's filter: its matches are captured.
 void pcore_filter_init(struct pcore_filter *f);
+// A capture's exclusion, compiled as `not (EXCLUDE)`: what it matches goes on to the filter, the
+// rest is never captured; it runs before the filter and stays when the filter is replaced.
+void pcore_filter_init_exclusion(struct pcore_filter *f);
 
 // Compiles `expr` for each link type in `links`, with `snaplen` as the capture length of a match.
 // A blank expression is no filter (everything matches). Needs no privilege: a capture checks its
 // filter before loading anything. Fails with E_FILTER and libpcap's own message.
 int pcore_filter_compile(struct pcore_filter *f, const char *expr, unsigned links, uint32_t snaplen,
                          struct pcore_error *e);
+// The same, with `what` naming the filter in the message ("invalid WHAT: …"), e.g. "--exclude filter".
+int pcore_filter_compile_as(struct pcore_filter *f, const char *what, const char *expr, unsigned links,
+                            uint32_t snaplen, struct pcore_error *e);
 
 // Translates what was compiled into one program per link type and hook direction, and loads them;
 // each hands its matches to the emit program of its direction in `progs_fd` (cap_progs).
