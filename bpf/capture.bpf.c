@@ -515,17 +515,85 @@ int cap_egress(struct __sk_buff *skb)
 }
 
 /* The libpcap path (capture.h, CAP_PROG_*): every packet is counted as seen here, then judged by
- * the translated filter of this hook's direction and link type, which hands a match on to
- * cap_pcap_emit_in/out. The tail call returns only when the slot is empty: no filter, so the
- * packet matches. TCX_NEXT whatever happens: later tcx programs still run. */
+ * the exclusion and the translated filter of this hook's direction and link type; a match is handed
+ * on to cap_pcap_emit_in/out. A tail call returns only when its slot is empty: no exclusion, or no
+ * filter, so the packet goes on. TCX_NEXT whatever happens: later tcx programs still run. */
+static __always_inline void filter_or_capture(struct __sk_buff *skb, const struct hook_state *h, __u8 dir)
+{
+	bpf_tail_call(skb, &cap_progs, CAP_PROG_FILTER(dir, h->iface->l2_len == 0));
+	record_match(skb, h->cfg, h->st, dir, h->iface->l2_len, CAP_MAX_SNAPLEN);
+}
+
+static __always_inline void mark_series(const struct pkt_meta *m, __u8 verdict)
+{
+	struct cap_frag_key key = {};
+
+	frag_key(&key, m);
+	bpf_map_update_elem(&cap_frags, &key, &verdict, BPF_ANY);
+}
+
+/* The exclusion's verdict on the series of a later fragment (it carries no ports, so its own
+ * headers cannot say): FRAG_EXCLUDED or FRAG_CAPTURED as its first fragment was judged, 0 unknown. */
+static __always_inline __u8 series_verdict(const struct pkt_meta *m)
+{
+	struct cap_frag_key key = {};
+
+	frag_key(&key, m);
+	const __u8 *verdict = bpf_map_lookup_elem(&cap_frags, &key);
+	return verdict ? *verdict : 0;
+}
+
 static __always_inline int capture_pcap(struct __sk_buff *skb, __u8 dir)
 {
 	struct hook_state h;
 
 	if (!hook_enter(skb, dir, &h))
 		return TC_ACT_UNSPEC;
-	bpf_tail_call(skb, &cap_progs, CAP_PROG_FILTER(dir, h.iface->l2_len == 0));
-	record_match(skb, h.cfg, h.st, dir, h.iface->l2_len, CAP_MAX_SNAPLEN);
+	/* With --exclude, its entry program takes over; without, the slot is empty and this returns. */
+	bpf_tail_call(skb, &cap_progs, CAP_PROG_EXCLUSION(dir));
+	filter_or_capture(skb, &h, dir);
+	return TC_ACT_UNSPEC;
+}
+
+/* --exclude: a later fragment follows the verdict on its series' first fragment; a first fragment
+ * is marked excluded until the exclusion lets it through (cap_pcap_pass_*). */
+static __always_inline int enter_exclusion(struct __sk_buff *skb, __u8 dir)
+{
+	struct hook_state h;
+	struct pkt_meta m = {.direction = dir};
+
+	if (!hook_lookup(skb, &h))
+		return TC_ACT_UNSPEC;
+	parse_packet(skb, h.iface->l2_len, &m);
+	__u8 series = m.frag_later ? series_verdict(&m) : 0;
+	if (series == FRAG_EXCLUDED)
+		return TC_ACT_UNSPEC;
+	if (series != FRAG_CAPTURED) {
+		skb->cb[CAP_CB_FIRST_FRAGMENT] = m.frag_first;
+		if (m.frag_first)
+			mark_series(&m, FRAG_EXCLUDED);
+		bpf_tail_call(skb, &cap_progs, CAP_PROG_EXCLUDE(dir, h.iface->l2_len == 0));
+		if (m.frag_first) /* no exclusion program for this link type: nothing excluded */
+			mark_series(&m, FRAG_CAPTURED);
+	}
+	filter_or_capture(skb, &h, dir);
+	return TC_ACT_UNSPEC;
+}
+
+/* Reached from the exclusion when it lets the packet through: a first fragment clears its series,
+ * then the filter judges the packet. */
+static __always_inline int pass_exclusion(struct __sk_buff *skb, __u8 dir)
+{
+	struct hook_state h;
+
+	if (!hook_lookup(skb, &h))
+		return TC_ACT_UNSPEC;
+	if (skb->cb[CAP_CB_FIRST_FRAGMENT]) {
+		struct pkt_meta m = {.direction = dir};
+		parse_packet(skb, h.iface->l2_len, &m);
+		mark_series(&m, FRAG_CAPTURED);
+	}
+	filter_or_capture(skb, &h, dir);
 	return TC_ACT_UNSPEC;
 }
 
@@ -549,6 +617,30 @@ SEC("tc")
 int cap_pcap_egress(struct __sk_buff *skb)
 {
 	return capture_pcap(skb, CAP_DIR_OUT);
+}
+
+SEC("tc")
+int cap_pcap_exclude_in(struct __sk_buff *skb)
+{
+	return enter_exclusion(skb, CAP_DIR_IN);
+}
+
+SEC("tc")
+int cap_pcap_exclude_out(struct __sk_buff *skb)
+{
+	return enter_exclusion(skb, CAP_DIR_OUT);
+}
+
+SEC("tc")
+int cap_pcap_pass_in(struct __sk_buff *skb)
+{
+	return pass_exclusion(skb, CAP_DIR_IN);
+}
+
+SEC("tc")
+int cap_pcap_pass_out(struct __sk_buff *skb)
+{
+	return pass_exclusion(skb, CAP_DIR_OUT);
 }
 
 SEC("tc")

@@ -23,10 +23,20 @@ enum cap_direction {
  * link type; a filter that matches stores the capture length (its cBPF return value) in
  * skb->cb[CAP_CB_CAPLEN] and tail-calls the emit program of its direction. An empty filter slot
  * means no filter: the entry program captures the packet itself. */
-#define CAP_PROG_FILTER(dir, raw) ((raw)*2 + (dir)) /* dir: CAP_DIR_*; raw: 1 for raw-IP links */
-#define CAP_PROG_EMIT(dir)	  (4 + (dir))
-#define CAP_PROG_SLOTS		  6
-#define CAP_CB_CAPLEN		  0
+#define CAP_PROG_FILTER(dir, raw)  ((raw)*2 + (dir)) /* dir: CAP_DIR_*; raw: 1 for raw-IP links */
+#define CAP_PROG_EMIT(dir)	   (4 + (dir))
+/* --exclude runs first: the entry programs cap_pcap_exclude_in/out (slots CAP_PROG_EXCLUSION, empty
+ * without --exclude, so a capture without one pays nothing) follow fragment series, then tail-call
+ * the exclusion, its own translated filter `not (EXCLUDE)` in the slots CAP_PROG_EXCLUDE; a packet
+ * it lets through goes on to cap_pcap_pass_in/out, which tail-call the filter.
+ * skb->cb[CAP_CB_FIRST_FRAGMENT] says the packet is the first fragment of an IP series, whose later
+ * fragments (they carry no ports) follow its exclusion. */
+#define CAP_PROG_EXCLUDE(dir, raw) (6 + (raw)*2 + (dir))
+#define CAP_PROG_PASS(dir)	   (10 + (dir))
+#define CAP_PROG_EXCLUSION(dir)	   (12 + (dir))
+#define CAP_PROG_SLOTS		   14
+#define CAP_CB_CAPLEN		   0
+#define CAP_CB_FIRST_FRAGMENT	   1
 
 /* Ring-buffer record: this header, then cap_len packet bytes (no padding between records
  * inside a batch handed to JS). Times are CLOCK_BOOTTIME; user space adds the wall offset. */

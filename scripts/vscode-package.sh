@@ -11,7 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=$PWD/dist/ebpf-packet-capture.vsix
-[ -f dist/extension/extension.js ] && [ -f dist/agent/pcap-agent.js ] \
+# The local target runs the static agent of this machine's architecture (extension/targets/local.ts).
+case $(uname -m) in aarch64 | arm64) agent_arch=arm64 ;; *) agent_arch=x64 ;; esac
+[ -f dist/extension/extension.js ] && [ -f dist/agent/pcap-agent.js ] && [ -x "dist/agent/linux-$agent_arch/pcap-agent" ] \
   || { echo "vscode-package: build first (bash scripts/build.sh)" >&2; exit 1; }
 
 stage=$(mktemp -d)

@@ -1,4 +1,5 @@
-// This machine. The agent needs root: run it directly when the extension host is root, else
+// This machine, captured by the static agent built for it (dist/agent/linux-ARCH/pcap-agent, no
+// Node needed). The agent needs root: run it directly when the extension host is root, else
 // through `sudo -n`, else through `sudo -S` with a password asked in a VS Code password box and
 // written to sudo's stdin (never on a command line, never logged).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -16,17 +17,14 @@ export class CaptureStartError extends Error {}
 /** Asks the user for their sudo password; undefined when they cancel. */
 export type PasswordPrompt = () => Promise<string | undefined>;
 
-export function agentScript(extensionPath: string): string {
-  return path.join(extensionPath, 'dist', 'agent', 'pcap-agent.js');
+/** The static agent for this machine's architecture (scripts/build-agent.sh): no Node needed to run it. */
+export function localAgent(extensionPath: string, arch: string = process.arch): string {
+  return path.join(extensionPath, 'dist', 'agent', `linux-${arch}`, 'pcap-agent');
 }
 
-function run(
-  file: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(file, args, { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -69,12 +67,12 @@ export class LocalTarget implements CaptureTarget {
   readonly info: TargetInfo;
 
   constructor(
-    private readonly extensionPath: string,
+    extensionPath: string,
     private readonly askPassword: PasswordPrompt,
     /** A named network namespace on this machine, or the machine's own. */
     private readonly netns?: string,
-    /** The runtime for the agent: the extension host's own (Node, or Electron acting as Node). */
-    private readonly node = process.execPath,
+    /** The agent executable: the static one built for this machine. */
+    private readonly agent = localAgent(extensionPath),
   ) {
     this.info = netns
       ? {
@@ -86,26 +84,26 @@ export class LocalTarget implements CaptureTarget {
       : { id: 'local', kind: 'local', label: 'Local', description: 'this machine' };
   }
 
+  /** The agent, or a message naming what is missing (an extension built for another machine, or not built). */
   private get agentCommand(): string[] {
-    return [this.node, agentScript(this.extensionPath)];
-  }
-
-  private get env(): NodeJS.ProcessEnv {
-    return { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    if (!fs.existsSync(this.agent)) {
+      throw new CaptureStartError(
+        `The capture agent for this machine (Linux ${process.arch}) is missing: ${this.agent}. Build it with npm run build.`,
+      );
+    }
+    return [this.agent];
   }
 
   async listInterfaces(): Promise<InterfaceInfo[]> {
     const [file, ...args] = this.agentCommand;
-    const r = await run(file as string, [...args, ...interfacesArgv({ json: true, netns: this.netns })], this.env);
+    const r = await run(file as string, [...args, ...interfacesArgv({ json: true, netns: this.netns })]);
     if (r.code !== 0) throw new CaptureStartError(lastLine(r.stderr) || `pcap-agent interfaces exited with ${r.code}`);
     return parseInterfaceList(r.stdout).map(toInterfaceInfo);
   }
 
   async startCapture(request: CaptureRequest): Promise<AgentProcess> {
-    const agent = [...this.agentCommand, ...captureArgs(request, this.netns)];
-    if (process.getuid?.() === 0) return spawnArgv(agent, this.env);
-    // sudo resets the environment: pass ELECTRON_RUN_AS_NODE through env(1).
-    const elevated = ['env', 'ELECTRON_RUN_AS_NODE=1', ...agent];
+    const elevated = [...this.agentCommand, ...captureArgs(request, this.netns)];
+    if (process.getuid?.() === 0) return spawnArgv(elevated);
     const probe = await run('sudo', ['-n', 'true']);
     if (probe.code === 0) return spawnArgv(asRoot(elevated, 'nopasswd'));
     if (probe.code === 127 && !/password/i.test(probe.stderr)) {
@@ -128,8 +126,8 @@ export class LocalTarget implements CaptureTarget {
   }
 }
 
-function spawnArgv([file, ...args]: readonly string[], env: NodeJS.ProcessEnv = process.env): AgentProcess {
-  return wrap(spawn(file as string, args, { env, stdio: 'pipe' }));
+function spawnArgv([file, ...args]: readonly string[]): AgentProcess {
+  return wrap(spawn(file as string, args, { stdio: 'pipe' }));
 }
 
 function lastLine(text: string): string {

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,7 +24,9 @@ struct capture {
   struct runner runner;
   struct stream_sink stream;
   struct server server;
-  struct pcore_filter filter;  // compiled before anything loads; installed by session_open
+  struct pcore_filter filter;     // compiled before anything loads; installed by session_open
+  struct pcore_filter exclusion;  // --exclude, before the filter and kept when set-filter replaces it
+  char *filter_text;              // the effective filter: -f with --exclude
 };
 
 static int pick_interfaces(const struct capture_options *o, const struct pcore_interface_list *available,
@@ -101,7 +104,8 @@ static int capture_on(struct capture *c, int out_fd) {
   struct session *s = &c->session;
   struct pcore_error e;
   const struct capture_options *o = c->options;
-  if (session_open(s, o, session_links(c->chosen, c->nchosen), &c->filter, &e) != 0) {
+  if (session_open(s, o, session_links(c->chosen, c->nchosen), &c->filter, *o->exclude ? &c->exclusion : NULL,
+                   c->filter_text, &e) != 0) {
     session_close(s, NULL);
     return report_bpf_error(&e, true);
   }
@@ -128,7 +132,7 @@ static int capture_on(struct capture *c, int out_fd) {
   }
   struct attached_interface attached[MAX_INTERFACES];
   for (size_t i = 0; i < s->ninterfaces; i++) attached[i] = s->interfaces[i].a;
-  event_started(attached, s->ninterfaces, o->filter, o->snaplen, o->pcap_format ? "pcap" : "pcapng");
+  event_started(attached, s->ninterfaces, c->filter_text, o->exclude, o->snaplen, o->pcap_format ? "pcap" : "pcapng");
   session_start_timers(s, o->events_json);
   const char *reason = runner_run(&c->runner);
   session_close(s, reason);
@@ -151,17 +155,19 @@ int run_capture(int argc, char **argv) {
   int status = pick_interfaces(o, &available, c.chosen, &c.nchosen);
   // The filter is compiled before anything is loaded: a bad one is refused without privilege.
   pcore_filter_init(&c.filter);
-  char pca_form[32];
-  const char *expr = status == 0 ? filter_expression(o->filter, pca_form, sizeof(pca_form), &e) : NULL;
-  if (status == 0 &&
-      (!expr || pcore_filter_compile(&c.filter, expr, session_links(c.chosen, c.nchosen), o->snaplen, &e) != 0))
-    status = report_error(e.code, e.message);
+  pcore_filter_init_exclusion(&c.exclusion);
+  if (status == 0)
+    c.filter_text = capture_filter_compile(&c.filter, &c.exclusion, o->filter, o->exclude,
+                                           session_links(c.chosen, c.nchosen), o->snaplen, &e);
+  if (status == 0 && !c.filter_text) status = report_error(e.code, e.message);
   if (status == 0) {
     int out_fd = open_output(o);
     status = out_fd == -1 ? exit_status("E_OUTPUT") : capture_on(&c, out_fd);
     if (out_fd > STDOUT_FILENO) close(out_fd);
   }
   pcore_filter_free(&c.filter);
+  pcore_filter_free(&c.exclusion);
+  free(c.filter_text);
   pcore_free_interfaces(&available);
   return status;
 }

@@ -67,8 +67,8 @@ static void json_interface(FILE *f, const struct attached_interface *i) {
   fprintf(f, ",\"ifindex\":%u,\"mode\":\"%s\"}", i->ifindex, i->mode);
 }
 
-void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, uint32_t snaplen,
-                   const char *format) {
+void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, const char *exclude,
+                   uint32_t snaplen, const char *format) {
   char *text;
   size_t len;
   FILE *f = begin("started", &text, &len);
@@ -81,6 +81,7 @@ void event_started(const struct attached_interface *ifaces, size_t n, const char
     }
     fputc(']', f);
     json_field(f, "filter", filter);
+    if (*exclude) json_field(f, "exclude", exclude);
     fprintf(f, ",\"snaplen\":%u", snaplen);
     json_field(f, "format", format);
   } else {

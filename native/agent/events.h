@@ -25,8 +25,9 @@ struct totals {
 
 void events_use_json(bool json);
 
-void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, uint32_t snaplen,
-                   const char *format);
+// filter: the effective filter (the exclusion included); exclude: the --exclude text, "" for none.
+void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, const char *exclude,
+                   uint32_t snaplen, const char *format);
 void event_stats(const struct totals *t, const struct interface_stats *ifaces, size_t n);
 void event_stopped(const char *reason, const struct totals *t);
 void event_error(const char *code, const char *message);

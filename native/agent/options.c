@@ -22,8 +22,6 @@ struct option_spec {
 };
 
 // Options of today's agent that this one does not implement yet: refused, not ignored.
-// --exclude is a capture filter ("(FILTER) and not (EXCLUDE)"): it comes with libpcap's filters.
-static const char *const not_yet[] = {"exclude"};
 
 struct parser {
   char *message;
@@ -253,16 +251,17 @@ static const char **value_slot(struct capture_parse *c, const char *name) {
   return &c->attach_mode;  // unreachable: every value option is listed above
 }
 
+static void copy_trimmed(const char *text, char *out, size_t size) {
+  text += strspn(text, " \t\r\n");
+  size_t len = strlen(text);
+  while (len > 0 && strchr(" \t\r\n", text[len - 1])) len--;
+  snprintf(out, size, "%.*s", (int)len, text);
+}
+
 static int capture_option(void *target, const struct option_spec *spec, const char *value, struct parser *p) {
   struct capture_parse *c = target;
   struct capture_options *o = c->o;
   const char *n = spec->name;
-  for (size_t i = 0; i < sizeof(not_yet) / sizeof(*not_yet); i++)
-    if (strcmp(n, not_yet[i]) == 0)
-      return fail(p,
-                  "--%s is not implemented in the static agent yet (it is a capture filter, and filters arrive with "
-                  "libpcap); use the Node agent (bin/pcap-agent)%s",
-                  n, "");
   if (strcmp(n, "interface") == 0) {
     for (size_t i = 0; i < o->ninterfaces; i++)
       if (strcmp(o->interfaces[i], value) == 0) return 0;  // named twice: captured once
@@ -273,6 +272,8 @@ static int capture_option(void *target, const struct option_spec *spec, const ch
   } else if (strcmp(n, "filter") == 0) {
     snprintf(o->filter, sizeof(o->filter), "%s", value);
     c->filter_option = true;
+  } else if (strcmp(n, "exclude") == 0) {
+    copy_trimmed(value, o->exclude, sizeof(o->exclude));  // the started event gives it as the Node agent does
   } else if (strcmp(n, "write") == 0) {
     o->write = value;
   } else if (strcmp(n, "overwrite") == 0) {

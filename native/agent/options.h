@@ -26,6 +26,7 @@ struct capture_options {
   size_t ninterfaces;
   char netns[4096];
   char filter[4096];
+  char exclude[4096];  // --exclude: never captured, whatever the filter; "" for none
   uint32_t snaplen;
   uint32_t directions;   // bits 1 << CAP_DIR_*
   uint64_t count;        // 0: no limit

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -119,10 +120,19 @@ static int start_filter(struct session *s, struct pcore_filter *f, struct pcore_
   return pcore_filter_load(f, progs, e) == 0 && pcore_filter_install(f, progs, e) == 0 ? 0 : -1;
 }
 
+// A new filter for the running capture: into the program array, or onto the AF_PACKET sockets.
+static int install_filter(struct session *s, struct pcore_filter *f, const char *text, struct pcore_error *e) {
+  if (!s->afpacket) return start_filter(s, f, e);
+  char pca_form[32];
+  const char *expr = filter_expression(text, pca_form, sizeof(pca_form), e);
+  return expr ? pcore_afpacket_set_filter(s->afpacket, expr, e) : -1;
+}
+
 int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,
-                 struct pcore_error *e) {
+                 struct pcore_filter *exclusion, const char *filter_text, struct pcore_error *e) {
   memset(s, 0, sizeof(*s));
   s->options = o;
+  s->filter_text = filter_text;
   s->wall_offset_ns = pcore_boot_to_wall_ns();
   s->start_ns = wall_now_ns();
   s->links = links;
@@ -130,6 +140,7 @@ int session_open(struct session *s, const struct capture_options *o, unsigned li
   size_t size = (size_t)(capture_bpf_object_end - capture_bpf_object);
   if (pcore_capture_open(capture_bpf_object, size, o->ring_bytes, &s->capture, e) != 0 ||
       pcore_capture_configure(s->capture, o->snaplen, o->directions, WAKEUP_BYTES, e) != 0 ||
+      (exclusion && (start_filter(s, exclusion, e) != 0 || pcore_capture_use_exclusion(s->capture, e) != 0)) ||
       start_filter(s, filter, e) != 0)
     return session_fall_back(s, e);
   return 0;
@@ -152,7 +163,7 @@ struct known_interface *session_register(struct session *s, const struct pcore_i
     snprintf(description, sizeof(description), "%s in %s", iface->name, netns);
     size_t before = s->header.len;
     if (pcore_pcapng_idb(&s->header, k->raw_ip ? PCORE_LINKTYPE_RAW : PCORE_LINKTYPE_ETHERNET, s->options->snaplen,
-                         iface->name, *netns ? description : NULL, s->options->filter) != 0)
+                         iface->name, *netns ? description : NULL, s->filter_text) != 0)
       return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory"), NULL;
     // Readers already served get the new IDB in the stream; later ones get it in the header.
     broadcast(s, s->header.data + before, s->header.len - before, 0);
@@ -237,16 +248,14 @@ void session_set_filter(void *session, const char *expr) {
   struct pcore_filter f;
   struct pcore_error e;
   pcore_filter_init(&f);
-  char pca_form[32];
-  const char *text = filter_expression(expr, pca_form, sizeof(pca_form), &e);
-  int rc = text ? pcore_filter_compile(&f, text, s->links, s->options->snaplen, &e) : -1;
-  if (rc == 0) rc = s->afpacket ? pcore_afpacket_set_filter(s->afpacket, text, &e) : start_filter(s, &f, &e);
+  char *text = capture_filter_compile(&f, NULL, expr, s->options->exclude, s->links, s->options->snaplen, &e);
+  int rc = text ? install_filter(s, &f, text, &e) : -1;
   pcore_filter_free(&f);  // installed programs stay referenced by the program array
-  if (rc != 0) {
+  if (rc != 0)
     event_error(e.code, e.message);
-    return;
-  }
-  event_filter(expr);
+  else
+    event_filter(text);
+  free(text);
 }
 
 int session_drain(struct session *s) {

@@ -30,11 +30,11 @@ struct known_interface {
 
 struct session {
   const struct capture_options *options;
+  const char *filter_text;  // the effective filter (-f with --exclude) that pcapng if_filter gives
   struct pcore_capture *capture;
   struct pcore_afpacket *afpacket;  // instead of `capture` where eBPF cannot be used (fallback.h)
-
-  struct pcore_buffer header;   // what every reader needs first: SHB + IDBs so far, or the pcap file header
-  struct pcore_buffer pending;  // encoded packets not yet handed to the sinks
+  struct pcore_buffer header;       // what every reader needs first: SHB + IDBs so far, or the pcap file header
+  struct pcore_buffer pending;      // encoded packets not yet handed to the sinks
   uint64_t pending_packets;
   struct stream_sink *stream;  // NULL without -w
   struct server *server;       // NULL without --listen
@@ -50,12 +50,15 @@ struct session {
 
 // The link types of these interfaces (PCORE_LINK_*), which their filter is compiled for.
 unsigned session_links(const struct pcore_interface *const *chosen, size_t n);
-// Loads the BPF object, configures it and installs `filter` (compiled for `links`); where eBPF
-// cannot be used, opens the AF_PACKET capture instead (fallback.h). Nothing is written yet.
+// Loads the BPF object, configures it and installs `filter` and `exclusion` (compiled for `links`;
+// `exclusion` NULL for none, then the hooks go straight to the filter); where eBPF cannot be used,
+// opens the AF_PACKET capture with `filter_text` instead (fallback.h). `filter_text` is the
+// effective filter, kept by the caller while the session lasts. Nothing is written yet.
 int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,
-                 struct pcore_error *e);
-// The control channel's set-filter: the new filter from the next packet on, and a "filter" event;
-// an expression libpcap refuses leaves the old filter in place and gives an E_FILTER error event.
+                 struct pcore_filter *exclusion, const char *filter_text, struct pcore_error *e);
+// The control channel's set-filter: the new filter (with the capture's --exclude) from the next
+// packet on, and a "filter" event with the effective filter; an expression libpcap refuses leaves
+// the old filter in place and gives an E_FILTER error event.
 void session_set_filter(void *session, const char *expr);
 // Announces an interface to readers (pcapng IDB) before any of its packets can arrive.
 struct known_interface *session_register(struct session *s, const struct pcore_interface *iface, struct pcore_error *e);

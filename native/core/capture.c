@@ -81,16 +81,35 @@ static void skip_rule_bank_programs(struct bpf_object *obj) {
   bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "cap_egress"), false);
 }
 
-// The programs a matching filter hands packets on to.
-static int install_emit_programs(struct pcore_capture *c, struct pcore_error *e) {
-  static const char *const names[] = {[CAP_DIR_IN] = "cap_pcap_emit_in", [CAP_DIR_OUT] = "cap_pcap_emit_out"};
-  for (int dir = CAP_DIR_IN; dir <= CAP_DIR_OUT; dir++) {
-    __u32 slot = CAP_PROG_EMIT(dir);
-    int fd = prog_fd(c->obj, names[dir]);
-    if (bpf_map_update_elem(c->progs, &slot, &fd, BPF_ANY) != 0)
-      return pcore_fail_errno(e, "E_INTERNAL", errno, "install %s", names[dir]);
+struct slot_program {
+  __u32 slot;
+  const char *name;
+};
+
+static int install_programs(struct pcore_capture *c, const struct slot_program *programs, size_t n,
+                            struct pcore_error *e) {
+  for (size_t i = 0; i < n; i++) {
+    int fd = prog_fd(c->obj, programs[i].name);
+    if (bpf_map_update_elem(c->progs, &programs[i].slot, &fd, BPF_ANY) != 0)
+      return pcore_fail_errno(e, "E_INTERNAL", errno, "install %s", programs[i].name);
   }
   return 0;
+}
+
+// The programs the translated filters hand packets on to: a filter's matches to the emit programs,
+// what the exclusion lets through to the pass programs (capture.h).
+static int install_emit_programs(struct pcore_capture *c, struct pcore_error *e) {
+  static const struct slot_program programs[] = {{CAP_PROG_EMIT(CAP_DIR_IN), "cap_pcap_emit_in"},
+                                                 {CAP_PROG_EMIT(CAP_DIR_OUT), "cap_pcap_emit_out"},
+                                                 {CAP_PROG_PASS(CAP_DIR_IN), "cap_pcap_pass_in"},
+                                                 {CAP_PROG_PASS(CAP_DIR_OUT), "cap_pcap_pass_out"}};
+  return install_programs(c, programs, sizeof(programs) / sizeof(*programs), e);
+}
+
+int pcore_capture_use_exclusion(struct pcore_capture *c, struct pcore_error *e) {
+  static const struct slot_program programs[] = {{CAP_PROG_EXCLUSION(CAP_DIR_IN), "cap_pcap_exclude_in"},
+                                                 {CAP_PROG_EXCLUSION(CAP_DIR_OUT), "cap_pcap_exclude_out"}};
+  return install_programs(c, programs, sizeof(programs) / sizeof(*programs), e);
 }
 
 static int size_maps(struct pcore_capture *c, uint32_t ring_bytes, struct pcore_error *e) {

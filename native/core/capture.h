@@ -59,6 +59,10 @@ void pcore_capture_close(struct pcore_capture *c);
 // The cap_progs program array, where capture-filter.h installs filters.
 int pcore_capture_progs_fd(const struct pcore_capture *c);
 
+// Puts the exclusion's entry programs in front of the filter (capture.h, CAP_PROG_EXCLUSION), for a
+// capture with --exclude; without them the hooks go straight to the filter, at no cost.
+int pcore_capture_use_exclusion(struct pcore_capture *c, struct pcore_error *e);
+
 // CLOCK_REALTIME - CLOCK_BOOTTIME in ns: added to record times (boot time) for Unix time.
 uint64_t pcore_boot_to_wall_ns(void);
 

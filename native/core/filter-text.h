@@ -1,5 +1,6 @@
 // A capture filter as the user gives it: a tcpdump expression, or the seed's PROTO,PORT form
-// (tcp,443), which becomes its expression (tcp port 443) before libpcap sees it.
+// (tcp,443), which becomes its expression (tcp port 443) before libpcap sees it. Needs nothing but
+// libc: the addon's filter check reads the text the same way.
 #ifndef PCAP_AGENT_FILTER_TEXT_H
 #define PCAP_AGENT_FILTER_TEXT_H
 

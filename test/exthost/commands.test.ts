@@ -38,14 +38,11 @@ suite('extension: activation and commands', () => {
   });
 
   test("the bundled agent lists this machine's interfaces, lo among them", async () => {
-    // As the extension runs it: the extension host's own runtime (Node 24 under code-server).
-    const agent = path.join(extension().extensionPath, 'dist', 'agent', 'pcap-agent.js');
+    // As the local target runs it: the static agent built for this machine.
+    const agent = path.join(extension().extensionPath, 'dist', 'agent', `linux-${process.arch}`, 'pcap-agent');
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        [agent, 'interfaces', '--json'],
-        { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
-        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+      execFile(agent, ['interfaces', '--json'], (error, out, err) =>
+        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
       ),
     );
     const interfaces = JSON.parse(stdout) as { name: string; loopback: boolean; up: boolean }[];

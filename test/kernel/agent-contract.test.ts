@@ -11,15 +11,12 @@ import { controlLine } from '../../agent/control.js';
 import { type AgentEvent, isAgentEvent } from '../../agent/events.js';
 import { parseInterfaceList } from '../../agent/host.js';
 import { captureArgv, interfacesArgv } from '../../agent/options.js';
-import { AGENT, type Agent, STATIC_AGENT, scratchDir, spawnAgent, within } from './helpers/agent.js';
+import { AGENT_COMMAND, type Agent, scratchDir, spawnAgent, UNDER_TEST, within } from './helpers/agent.js';
 import { assertClean, fields } from './helpers/judge.js';
 import { createVethPair, type VethPair } from './helpers/netns.js';
 import { udpOneWay } from './helpers/traffic.js';
 
-const AGENTS = [
-  { name: 'the Node agent', command: [process.execPath, AGENT] },
-  { name: 'the static agent', command: [STATIC_AGENT] },
-];
+const AGENTS = [{ name: `the ${UNDER_TEST} agent`, command: [...AGENT_COMMAND] }];
 
 /** Every line the agent wrote on stderr is an event of the union (no plain text, no stray shape). */
 function assertOnlyEvents(agent: Agent): void {

@@ -55,7 +55,7 @@ test('compileFilter throws a TypeError for arguments of the wrong kind', () => {
 });
 
 test("the Node agent's check-filter: silent and 0, or E_FILTER with libpcap's message; PROTO,PORT accepted", () => {
-  const agent = path.join(__dirname, '..', '..', 'bin', 'pcap-agent');
+  const agent = path.join(__dirname, '..', '..', 'dist', 'agent', 'pcap-agent.js'); // bin/pcap-agent runs the static one
   const run = (...args: string[]) =>
     spawnSync(process.execPath, [agent, 'check-filter', '--events', 'json', ...args], { encoding: 'utf8' });
   assert.deepEqual([run('tcp[13]', '&', '2', '!=', '0').status, run('tcp,443').status], [0, 0]);

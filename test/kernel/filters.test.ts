@@ -34,9 +34,13 @@ const BATCHES: Case[][] = [
     { filter: 'src port 7000', display: 'udp.srcport == 7000 || tcp.srcport == 7000', exact: 5 },
     { filter: 'dst port 7000', display: 'udp.dstport == 7000 || tcp.dstport == 7000', exact: 5 },
     { filter: 'portrange 7001-7003', display: 'udp.port in {7001..7003}', exact: 6 },
-    { filter: 'host 198.51.100.2', display: 'ip.addr == 198.51.100.2' },
-    { filter: 'src host 198.51.100.1', display: 'ip.src == 198.51.100.1' },
-    { filter: 'dst host 198.51.100.2', display: 'ip.dst == 198.51.100.2' },
+    // pcap-filter(7): `host` is IPv4, ARP and RARP, so the ARP exchange between A and B matches too.
+    {
+      filter: 'host 198.51.100.2',
+      display: 'ip.addr == 198.51.100.2 || arp.src.proto_ipv4 == 198.51.100.2 || arp.dst.proto_ipv4 == 198.51.100.2',
+    },
+    { filter: 'src host 198.51.100.1', display: 'ip.src == 198.51.100.1 || arp.src.proto_ipv4 == 198.51.100.1' },
+    { filter: 'dst host 198.51.100.2', display: 'ip.dst == 198.51.100.2 || arp.dst.proto_ipv4 == 198.51.100.2' },
     { filter: 'host 2001:db8:100::2', display: 'ipv6.addr == 2001:db8:100::2' },
     { filter: 'src host 2001:db8:100::1', display: 'ipv6.src == 2001:db8:100::1' },
     { filter: 'dst host 2001:db8:100::2', display: 'ipv6.dst == 2001:db8:100::2' },

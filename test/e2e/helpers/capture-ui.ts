@@ -41,7 +41,7 @@ export async function startCapture(page: Page, host: Host, opts: StartOptions = 
   return frame;
 }
 
-/** A capture agent as the local target starts it: `node …/dist/agent/pcap-agent.js capture …`. */
+/** A capture agent as a target starts it: `…/dist/agent/linux-ARCH/pcap-agent capture …` (local), or the Node bundle `pcap-agent.js`. */
 export const isCaptureAgent = (p: Proc): boolean =>
   p.argv.some((a) => /^pcap-agent(\.js)?$/.test(path.basename(a))) && p.argv.includes('capture');
 

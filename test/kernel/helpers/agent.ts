@@ -1,8 +1,9 @@
 // Runs the agent as a child process the way the extension does: stdin a pipe (its end means
 // stop), capture bytes to a file or stdout, and with --events json one JSON event per stderr line.
-// Which agent: `node bin/pcap-agent` by default; PCAP_AGENT_UNDER_TEST=static runs the static
-// executable (dist/agent/linux-x64/pcap-agent) instead, so every kernel test holds it to the same
-// contract without a copy of the test.
+// Which agent: the static executable (dist/agent/linux-x64/pcap-agent, what bin/pcap-agent runs) by
+// default; PCAP_AGENT_UNDER_TEST=node runs the Node agent's bundle (dist/agent/pcap-agent.js) instead,
+// so every kernel test can still hold it to the same contract without a copy of the test (its filter
+// language is its own subset, so the tests written for libpcap's language fail there).
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,22 +12,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { registerCleanup } from './cleanup.js';
 
 export const REPO = path.resolve(__dirname, '../../..');
-export const AGENT = path.join(REPO, 'bin', 'pcap-agent');
 export const STATIC_AGENT = path.join(REPO, 'dist', 'agent', 'linux-x64', 'pcap-agent');
+const NODE_AGENT = path.join(REPO, 'dist', 'agent', 'pcap-agent.js');
 
 function agentUnderTest(value = process.env.PCAP_AGENT_UNDER_TEST): 'node' | 'static' {
-  if (value === undefined || value === '' || value === 'node') return 'node';
-  if (value === 'static') return 'static';
-  throw new Error(`PCAP_AGENT_UNDER_TEST must be "node" or "static", got "${value}"`);
+  if (value === undefined || value === '' || value === 'static') return 'static';
+  if (value === 'node') return 'node';
+  throw new Error(`PCAP_AGENT_UNDER_TEST must be "static" or "node", got "${value}"`);
 }
 
 export const UNDER_TEST = agentUnderTest();
-/** The executable the agent under test runs (bin/pcap-agent needs the bundle it loads). */
-export const AGENT_BUILT = UNDER_TEST === 'static' ? STATIC_AGENT : path.join(REPO, 'dist', 'agent', 'pcap-agent.js');
-/** The agent under test as an executable path (bin/pcap-agent starts Node by its #! line). */
-export const AGENT_EXECUTABLE = UNDER_TEST === 'static' ? STATIC_AGENT : AGENT;
+/** The file the agent under test runs from (a missing one means: build first). */
+export const AGENT_BUILT = UNDER_TEST === 'static' ? STATIC_AGENT : NODE_AGENT;
+/** The agent under test as one executable path (for `env VARS AGENT`): the Node bundle through a tiny sh wrapper. */
+export const AGENT_EXECUTABLE = UNDER_TEST === 'static' ? STATIC_AGENT : path.join(__dirname, 'node-agent');
 /** argv that runs the agent under test, before its own arguments. */
-export const AGENT_COMMAND: readonly string[] = UNDER_TEST === 'static' ? [STATIC_AGENT] : [process.execPath, AGENT];
+export const AGENT_COMMAND: readonly string[] =
+  UNDER_TEST === 'static' ? [STATIC_AGENT] : [process.execPath, NODE_AGENT];
 
 let agentForNobody: string[] | undefined;
 

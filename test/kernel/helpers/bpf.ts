@@ -7,7 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Netns, sh } from './netns.js';
 
 const TCXQUERY = path.join(__dirname, 'tcxquery.py');
-export const OUR_PROGRAMS = ['cap_ingress', 'cap_egress'];
+/**
+ * The agents' hook programs: the Node agent's rule-bank programs and the static agent's
+ * libpcap-path ones. The kernel keeps 15 characters of a name (tc shows `cap_pcap_ingres`), bpftool
+ * the whole one from BTF (`cap_pcap_ingress`).
+ */
+export const OUR_PROGRAMS = ['cap_ingress', 'cap_egress', 'cap_pcap_ingress', 'cap_pcap_ingres', 'cap_pcap_egress'];
 
 export interface TcxAttachment {
   prog: number;
@@ -27,7 +32,7 @@ export function links(): Map<number, number> {
   return new Map(list.map((l) => [l.id, l.prog_id]));
 }
 
-/** Links whose program is one of the agent's (cap_ingress / cap_egress), on the whole machine. */
+/** Links whose program is one of the agent's (OUR_PROGRAMS), on the whole machine. */
 export function agentLinks(): number {
   const names = programs();
   return [...links().values()].filter((prog) => OUR_PROGRAMS.includes(names.get(prog) ?? '')).length;
@@ -54,7 +59,7 @@ export function tcx(ns: Netns, dev: string): { ingress: TcxAttachment[]; egress:
   return { ingress: named(raw.ingress), egress: named(raw.egress) };
 }
 
-/** Our programs (cap_ingress / cap_egress) attached through tcx to a device. */
+/** Our programs (OUR_PROGRAMS) attached through tcx to a device. */
 export function ourTcx(ns: Netns, dev: string): TcxAttachment[] {
   const t = tcx(ns, dev);
   return [...t.ingress, ...t.egress].filter((a) => OUR_PROGRAMS.includes(a.name));
@@ -72,7 +77,7 @@ export function tcFilters(ns: Netns, dev: string): string[] {
 
 /** Our clsact filters (by program name, or the fixed handle/priority the addon uses). */
 export function ourTcFilters(ns: Netns, dev: string): string[] {
-  return tcFilters(ns, dev).filter((l) => /cap_(ingress|egress)/.test(l));
+  return tcFilters(ns, dev).filter((l) => OUR_PROGRAMS.some((name) => l.includes(` name ${name} `)));
 }
 
 export function hasClsact(ns: Netns, dev: string): boolean {
