@@ -138,12 +138,14 @@ export function interfaceNames(ns: string): Map<number, string> {
   return new Map(list.map((l) => [l.ifindex, l.ifname]));
 }
 
-/** Resolves when the child exits: its code, or its signal. */
+/** Resolves when the child has exited and its stdout and stderr are read to the end: its code, or
+ *  its signal. ('exit' alone can come before the last of its output has been read.) */
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
+  const ended = child.exitCode !== null || child.signalCode !== null;
+  if (ended && [child.stdout, child.stderr].every((s) => !s || s.closed)) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
