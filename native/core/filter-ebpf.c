@@ -5,6 +5,10 @@
 // verifier sees them initialised; fp-72 is the buffer bpf_skb_load_bytes fills. All arithmetic is
 // 32-bit (ALU32/JMP32), as cBPF's is, so immediates need no sign-extension tricks.
 //
+// Packet loads read skb->data directly when the bytes lie in the linear area, and call
+// bpf_skb_load_bytes only for bytes past data_end (paged data): a helper call costs more than the
+// whole direct read, and a filter like "udp port 9" loads five or six times per packet.
+//
 // cBPF only jumps forward, so the output is loop-free. Each cBPF instruction becomes a fixed
 // number of eBPF instructions, which lets a first pass measure where each one starts and a second
 // pass emit jumps with their final offsets. Unreachable cBPF instructions are left out: the
@@ -28,6 +32,7 @@ enum {
   SCRATCH_OFF = -4 * SCRATCH_WORDS,  // M[0] at fp-64
   LOAD_BUF_OFF = SCRATCH_OFF - 8,    // fp-72
   MAX_LOAD_OFFSET = 0x7fffffff,      // bpf_skb_load_bytes refuses offsets above INT_MAX
+  MAX_DIRECT_END = 0xffff,           // the verifier's MAX_PACKET_OFF: reads ending past it use the helper
   LABEL_FAIL = -1,                   // returns 0: a load out of the packet, a division by 0
   LABEL_EXIT = -2,                   // the epilogue, verdict in R0
   TCX_NEXT = -1,                     // == TC_ACT_UNSPEC: let the packet go on, untouched
@@ -96,15 +101,44 @@ static __u8 size_code(int bytes) {
   return bytes == 4 ? BPF_W : bytes == 2 ? BPF_H : BPF_B;
 }
 
-// dst = packet bytes [offset, offset+bytes) in network order, as cBPF's P[k:n]; out of the packet
-// → the filter returns 0, as in libpcap and the kernel. `indirect` adds X to the offset.
-static int load_packet(struct emitter *e, __u8 dst, int bytes, __u32 k, bool indirect) {
-  mov32_imm(e, BPF_REG_2, k);
-  if (indirect) {
-    // X + k in 64 bits: no 32-bit wrap-around back into the packet (libpcap checks the same).
-    emit(e, BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_2, REG_X, 0, 0);
-    if (emit_jump(e, BPF_JMP | BPF_JGT | BPF_K, BPF_REG_2, 0, MAX_LOAD_OFFSET, LABEL_FAIL)) return -1;
-  }
+// A forward jump to a spot inside the same translated instruction: emitted with offset 0 and
+// pointed at its target by land_here once that is reached (in the emitting pass; the measuring
+// pass only counts).
+static unsigned int emit_forward_jump(struct emitter *e, __u8 code, __u8 dst, __u8 src, __s32 imm) {
+  unsigned int at = e->n;
+  emit(e, code, dst, src, 0, imm);
+  return at;
+}
+static void land_here(struct emitter *e, unsigned int jump_at) {
+  if (e->out) e->out[jump_at].off = (__s16)(e->n - jump_at - 1);
+}
+
+// The jumps out of a direct read, for land_here: to the helper when the bytes are not all in the
+// linear area (beyond_limit, beyond_end), past the helper when they were read (done).
+struct direct_read {
+  unsigned int beyond_limit, beyond_end, done;
+};
+
+// dst = the `bytes` bytes at offset R2, read straight from the linear area. `checked`: R2 is a
+// constant known not to exceed MAX_DIRECT_END - bytes; otherwise it is tested first, as the
+// verifier accepts a variable offset into the packet only when it is bounded.
+static struct direct_read read_linear(struct emitter *e, __u8 dst, int bytes, bool checked) {
+  struct direct_read r;
+  r.beyond_limit = checked ? 0 : emit_forward_jump(e, BPF_JMP | BPF_JGT | BPF_K, BPF_REG_2, 0, MAX_DIRECT_END - bytes);
+  load_ctx_u32(e, BPF_REG_1, offsetof(struct __sk_buff, data));
+  load_ctx_u32(e, BPF_REG_3, offsetof(struct __sk_buff, data_end));
+  emit(e, BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_1, BPF_REG_2, 0, 0);
+  emit(e, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_1, 0, 0);
+  emit(e, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_4, 0, 0, bytes);
+  r.beyond_end = emit_forward_jump(e, BPF_JMP | BPF_JGT | BPF_X, BPF_REG_4, BPF_REG_3, 0);
+  emit(e, BPF_LDX | BPF_MEM | size_code(bytes), dst, BPF_REG_1, 0, 0);
+  r.done = emit_forward_jump(e, BPF_JMP | BPF_JA, 0, 0, 0);
+  return r;
+}
+
+// dst = the `bytes` bytes at R2 through bpf_skb_load_bytes, which also reaches paged data; a read
+// past the end of the packet jumps to LABEL_FAIL.
+static int read_with_helper(struct emitter *e, __u8 dst, int bytes) {
   emit(e, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, REG_CTX, 0, 0);
   emit(e, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
   emit(e, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, LOAD_BUF_OFF);
@@ -112,6 +146,29 @@ static int load_packet(struct emitter *e, __u8 dst, int bytes, __u32 k, bool ind
   emit(e, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_skb_load_bytes);
   if (emit_jump(e, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 0, LABEL_FAIL)) return -1;
   emit(e, BPF_LDX | BPF_MEM | size_code(bytes), dst, BPF_REG_10, LOAD_BUF_OFF, 0);
+  return 0;
+}
+
+// dst = packet bytes [offset, offset+bytes) in network order, as cBPF's P[k:n]; out of the packet
+// → the filter returns 0, as in libpcap and the kernel. `indirect` adds X to the offset. Both ways
+// of reading start from skb->data, so they see the same bytes at the same offsets.
+static int load_packet(struct emitter *e, __u8 dst, int bytes, __u32 k, bool indirect) {
+  mov32_imm(e, BPF_REG_2, k);
+  if (indirect) {
+    // X + k in 64 bits: no 32-bit wrap-around back into the packet (libpcap checks the same).
+    emit(e, BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_2, REG_X, 0, 0);
+    if (emit_jump(e, BPF_JMP | BPF_JGT | BPF_K, BPF_REG_2, 0, MAX_LOAD_OFFSET, LABEL_FAIL)) return -1;
+  }
+  bool constant_in_reach = !indirect && k <= (__u32)(MAX_DIRECT_END - bytes);
+  bool direct = indirect || constant_in_reach;
+  struct direct_read r = {0};
+  if (direct) {
+    r = read_linear(e, dst, bytes, constant_in_reach);
+    if (indirect) land_here(e, r.beyond_limit);
+    land_here(e, r.beyond_end);
+  }
+  if (read_with_helper(e, dst, bytes)) return -1;
+  if (direct) land_here(e, r.done);
   if (bytes > 1) emit(e, BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, bytes * 8);
   return 0;
 }

@@ -25,9 +25,9 @@ struct filter_ebpf {
 };
 
 // Translates `len` cBPF instructions. The program returns what the cBPF program returns (0 = no
-// match, otherwise the number of bytes to capture), reading packet bytes with bpf_skb_load_bytes
-// so bytes outside the linear area count as they do for tcpdump. Returns 0, or -1 with the reason
-// (naming the cBPF instruction) in `err`.
+// match, otherwise the number of bytes to capture), reading packet bytes straight from the linear
+// area and with bpf_skb_load_bytes beyond it, so bytes in paged data count as they do for tcpdump.
+// Returns 0, or -1 with the reason (naming the cBPF instruction) in `err`.
 int filter_translate(const struct sock_filter *cbpf, unsigned int len, struct filter_ebpf *out, char *err,
                      size_t err_size);
 

@@ -33,7 +33,10 @@ for (const link of ['ethernet', 'raw'] as const) {
     for (const expr of EXPRESSIONS) {
       const want = tcpdumpSays(expr, link);
       const got = binding.compileFilter(expr, link);
-      assert.deepEqual(got, want === null ? { ok: true, expression: expr } : { ok: false, error: want }, `"${expr}" (${link})`);
+      // An accepted expression comes back as the expression the agents will compile (itself here:
+      // none of these is a PROTO,PORT filter).
+      const expected = want === null ? { ok: true, expression: expr } : { ok: false, error: want };
+      assert.deepEqual(got, expected, `"${expr}" (${link})`);
     }
   });
 }
@@ -55,7 +58,7 @@ test('compileFilter throws a TypeError for arguments of the wrong kind', () => {
 });
 
 test("the Node agent's check-filter: silent and 0, or E_FILTER with libpcap's message; PROTO,PORT accepted", () => {
-  const agent = path.join(__dirname, '..', '..', 'dist', 'agent', 'pcap-agent.js'); // bin/pcap-agent runs the static one
+  const agent = path.join(__dirname, '..', '..', 'bin', 'pcap-agent');
   const run = (...args: string[]) =>
     spawnSync(process.execPath, [agent, 'check-filter', '--events', 'json', ...args], { encoding: 'utf8' });
   assert.deepEqual([run('tcp[13]', '&', '2', '!=', '0').status, run('tcp,443').status], [0, 0]);

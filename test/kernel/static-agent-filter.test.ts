@@ -10,6 +10,11 @@
 //   And libpcap (1.10, pcap-linux.c) judges the first packet after it sets a filter in user space,
 //   where `inbound`/`outbound` (a pkt_type load) never match: tcpdump loses that packet. A warm-up
 //   exchange before the traffic takes that place, and the comparison starts after it.
+//   Payload bytes of TCP segments lie in paged data (TCP puts what it sends in page fragments on a
+//   device with scatter-gather, as a veth is, and only the headers in the linear area): the
+//   expressions reading them (`tcp[((tcp[12] & 0xf0) >> 2):4]`, `ip[1000:1]`) take the
+//   translation's bpf_skb_load_bytes path, which filter-equivalence cannot reach (test_run gives
+//   a linear skb), while the same offsets in UDP datagrams are read straight from the linear area.
 // - a filter swap (set-filter) under a steady stream: every packet seen exactly once.
 // - refused expressions: libpcap's message, and the old filter stays.
 import assert from 'node:assert/strict';
@@ -64,6 +69,12 @@ const EXPRESSIONS = [
   'ether broadcast',
   'vlan',
   'vlan 100 and udp port 7000',
+  // Paged data (see above): the first payload bytes of every TCP segment, an indirect load (the
+  // first segment of each exchange carries sequence number 0 there); a byte deep in TCP segments
+  // and in UDP datagrams, and one deeper still from the TCP header's end.
+  'tcp[((tcp[12] & 0xf0) >> 2):4] = 0',
+  'ip[1000:1] = 0x61',
+  'tcp[((tcp[12] & 0xf0) >> 2) + 1100:2] = 0x6161',
 ];
 
 const BATCH = 6; // expressions captured at once: 12 capturing processes on 2 cores
