@@ -23,5 +23,7 @@ function initialState(root: HTMLElement): PanelState {
 const root = document.getElementById('app');
 if (root) {
   const api = acquireVsCodeApi();
-  mountPanel(root, new VsCodeTransport(api), initialState(root), new VsCodeUiStore(api));
+  const transport = new VsCodeTransport(api);
+  const panel = mountPanel(root, transport, initialState(root), new VsCodeUiStore(api));
+  transport.shownBy((done) => panel.table.afterDrawn(done));
 }

@@ -94,6 +94,9 @@ export class PacketTable {
   private total = 0;
   private frame = 0;
   private followWaitSince = 0;
+  /** Callers of afterDrawn, and since when the first of them waits. */
+  private drawnWaiters: (() => void)[] = [];
+  private drawnWaitSince = 0;
   /** The last complete screen while following: its scroll position and the row count then. */
   private shownFollowY = -1;
   private shownFollowTotal = 0;
@@ -401,6 +404,27 @@ export class PacketTable {
     this.schedule();
   }
 
+  /**
+   * Calls `done` once the table shows what it holds now: the newest rows drawn while following the
+   * tail, or, scrolled away, the next frame. The host paces its counters on this, so a row request
+   * is never overtaken by the next count. At most FOLLOW_WAIT_MS, so rows that never come cannot
+   * stop the counters.
+   */
+  afterDrawn(done: () => void): void {
+    if (this.drawnWaiters.length === 0) {
+      this.drawnWaitSince = performance.now();
+      setTimeout(() => this.schedule(), FOLLOW_WAIT_MS + 1);
+    }
+    this.drawnWaiters.push(done);
+    this.schedule();
+  }
+
+  private settleDrawnWaiters(drawnToTheEnd: boolean): void {
+    if (this.drawnWaiters.length === 0) return;
+    if (!drawnToTheEnd && performance.now() - this.drawnWaitSince < FOLLOW_WAIT_MS) return;
+    for (const done of this.drawnWaiters.splice(0)) done();
+  }
+
   private schedule(): void {
     if (this.frame === 0) this.frame = requestAnimationFrame(() => this.render());
   }
@@ -484,6 +508,7 @@ export class PacketTable {
       this.shownFollowY = this.scrollY;
       this.shownFollowTotal = limit;
     }
+    this.settleDrawnWaiters(!this.following || (complete && limit === this.total));
 
     this.empty.hidden = this.total > 0;
     this.renderScrollbar(max);

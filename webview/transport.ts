@@ -79,8 +79,9 @@ export class VsCodeTransport implements HostTransport {
   constructor(
     private readonly api: Pick<VsCodeApi, 'postMessage'>,
     source: Pick<Window, 'addEventListener'> = window,
-    /** The next animation frame (the table draws its rows in one). */
-    private readonly nextFrame: (draw: () => void) => void = (draw) => requestAnimationFrame(draw),
+    /** Calls back once the counters just received are drawn: by default the next animation frame;
+     *  the panel's table replaces it with "once the newest rows are on screen" (shownBy). */
+    private shown: (done: () => void) => void = (done) => requestAnimationFrame(done),
   ) {
     source.addEventListener('message', (event: MessageEvent) => this.receive(event.data));
   }
@@ -102,6 +103,11 @@ export class VsCodeTransport implements HostTransport {
     return this.events.on(name, listener);
   }
 
+  /** What "drawn" means for the counters' acknowledgement (the table's afterDrawn). */
+  shownBy(shown: (done: () => void) => void): void {
+    this.shown = shown;
+  }
+
   ready(): void {
     if (this.readySent) return;
     this.readySent = true;
@@ -112,9 +118,10 @@ export class VsCodeTransport implements HostTransport {
     if (!isHostMessage(data)) return;
     if (data.type === 'event') {
       this.events.emit(data.name, data.data as never);
-      // Asked after the listeners, so after the table asked for its frame: this runs once that
-      // frame is drawn, and the host sends the next counters only then (extension/panel/counter-flow.ts).
-      if (data.name === 'counters') this.nextFrame(() => this.api.postMessage({ type: 'countersShown' }));
+      // Asked after the listeners, so after the table took the new count: the host sends the next
+      // counters only once these are drawn (extension/panel/counter-flow.ts), so it never outruns
+      // the table's own row requests.
+      if (data.name === 'counters') this.shown(() => this.api.postMessage({ type: 'countersShown' }));
       return;
     }
     const pending = this.pending.get(data.id);

@@ -707,6 +707,37 @@ test('capture form: a display filter typed as a capture filter gets its capture-
   await close(w);
 });
 
+test('while following the tail, afterDrawn (what the host paces its counters on) waits for the newest rows', {
+  skip,
+}, async () => {
+  // Rows take 300 ms to come: an acknowledgement on the next animation frame would come first.
+  const w = await open('rows=50&status=capturing&latency=300');
+  const { page } = w;
+  const result = await page.evaluate(async () => {
+    type Table = { rowCount: number; afterDrawn(done: () => void): void };
+    const dev = (window as unknown as { __dev: { panel: { table: Table }; fake: { setRate(r: number): void } } }).__dev;
+    const table = dev.panel.table;
+    const before = table.rowCount;
+    dev.fake.setRate(100);
+    while (table.rowCount === before) await new Promise((r) => requestAnimationFrame(r));
+    dev.fake.setRate(0);
+    const total = table.rowCount;
+    const t0 = performance.now();
+    await new Promise<void>((done) => table.afterDrawn(done));
+    const drawn = Array.from(document.querySelectorAll('.pt-row:not([hidden])')).map((r) =>
+      Number(r.getAttribute('aria-rowindex')),
+    );
+    return { total, lastDrawn: Math.max(...drawn) - 1, waitedMs: performance.now() - t0 };
+  });
+  assert.ok(
+    result.lastDrawn >= result.total,
+    `row ${result.total} drawn when afterDrawn answered: ${JSON.stringify(result)}`,
+  );
+  assert.ok(result.waitedMs >= 250, `it waited for the rows' round trip: ${JSON.stringify(result)}`);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('capture form: the builder writes the filter, validation inline, start and stop', { skip }, async () => {
   const w = await open('rows=0');
   const { page } = w;
