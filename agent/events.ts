@@ -1,5 +1,6 @@
-// What the agent tells its caller on stderr: human lines, or JSON lines with --events json
-// (started, stats, stopped, error), which the extension reads. stdout stays capture bytes only.
+// The extension's side of the agent contract (see options.ts): the JSON lines the agent writes on
+// stderr with --events json (started, stats, stopped, error…), as a type, and the check that reads
+// them. The static agent (native/agent) writes them; stdout stays capture bytes only.
 
 import {
   arrayOf,
@@ -57,7 +58,7 @@ export type AgentEvent =
 const STOP_REASONS = ['count', 'max-bytes', 'duration', 'stdin-closed', 'signal', 'output-closed', 'error'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
-// ---- reading events: what the extension (and the tests of both agents) accept as an event line
+// ---- reading events: what the extension (and the tests of the agent) accept as an event line
 
 const attachedInterface = objectWith({ name: isString, ifindex: isCount, mode: isString });
 const interfaceVerdict = objectWith({ name: isString, reason: isString });
@@ -109,66 +110,4 @@ export function parseAgentEvent(line: string): AgentEvent | undefined {
     return undefined;
   }
   return isAgentEvent(v) ? v : undefined;
-}
-
-export class EventLog {
-  constructor(
-    readonly json: boolean,
-    private readonly out: NodeJS.WritableStream = process.stderr,
-  ) {}
-
-  emit(e: AgentEvent): void {
-    if (this.json) {
-      this.out.write(`${JSON.stringify({ ...e, time: new Date().toISOString() })}\n`);
-      return;
-    }
-    const line = humanLine(e);
-    if (line) this.out.write(`pcap-agent: ${line}\n`);
-  }
-}
-
-/** A server without a token serves anyone who can reach it: said once, at start, where the user looks. */
-export function warnTokenless(events: EventLog, host: string, port: number, why: string): void {
-  events.emit({
-    event: 'warning',
-    code: 'W_NO_TOKEN',
-    message: `serving captures on ${host}:${port} without a token (${why}): any local user can read them`,
-  });
-}
-
-function humanLine(e: AgentEvent): string | undefined {
-  switch (e.event) {
-    case 'started':
-      return (
-        `capturing on ${e.interfaces.map((i) => `${i.name} (${i.mode})`).join(', ')}` +
-        (e.filter ? `, filter "${e.filter}"` : '') +
-        `, snaplen ${e.snaplen}, ${e.format}`
-      );
-    case 'attached':
-      return `capturing on ${e.interface.name} (${e.interface.mode})`;
-    case 'filter':
-      return `filter now "${e.filter}"`;
-    case 'clients':
-      return `${e.count} client${e.count === 1 ? '' : 's'} connected`;
-    case 'interfaces':
-      return (
-        `PCA interfaces: ${e.chosen.map((i) => `${i.name} (${i.reason})`).join(', ')}` +
-        (e.left.length > 0 ? `; left out: ${e.left.map((i) => `${i.name} (${i.reason})`).join(', ')}` : '')
-      );
-    case 'refused':
-      return e.reason === 'too-many-clients'
-        ? `refused a client from ${e.peer}: ${e.limit} clients are connected, the most served at once`
-        : `refused a client from ${e.peer}: ${e.limit} clients are already logging in, the most at once`;
-    case 'warning':
-      return `warning: ${e.message}`;
-    case 'stopped':
-      return (
-        `stopped (${e.reason}): ${e.packets} packets, ${e.bytes} bytes written; ` +
-        `${e.kernelDropped} dropped in the kernel (ring full), ${e.sinkDropped} dropped for slow readers`
-      );
-    case 'error':
-      return e.message;
-    case 'stats':
-      return undefined;
-  }
 }

@@ -1,25 +1,19 @@
-// What the agent asks of the host it runs on: its interfaces, and the signals that stop it.
-import * as fs from 'node:fs';
-import type { RawBinding, RawInterface } from '../native/capture.js';
-import { AgentError, toAgentError } from './errors.js';
+// The extension's side of the agent contract (see options.ts): what `pcap-agent interfaces --json`
+// prints, as a type, and the check that reads it.
 import { arrayOf, isBoolean, isCount, isString, objectWith, oneOf } from './json-shape.js';
 
-export function listInterfaces(binding: RawBinding, netns: string | undefined): RawInterface[] {
-  if (netns !== undefined && !fs.existsSync(netns)) {
-    throw new AgentError('E_NO_NETNS', `network namespace ${netns} does not exist (see "ip netns list")`);
-  }
-  try {
-    return binding.listInterfaces(netns);
-  } catch (e) {
-    const err = e as { code?: string; message: string };
-    if (netns !== undefined && err.message.includes('network namespace')) {
-      throw new AgentError(
-        err.code === 'EPERM' ? 'E_PRIVILEGE' : 'E_NO_NETNS',
-        err.message.split('\n')[0] ?? err.message,
-      );
-    }
-    throw toAgentError(e);
-  }
+/** One interface as `pcap-agent interfaces --json` lists it. */
+export interface RawInterface {
+  name: string;
+  index: number;
+  up: boolean;
+  running: boolean;
+  loopback: boolean;
+  hatype: number; // ARPHRD_*
+  mac: string;
+  rxPackets: number;
+  txPackets: number;
+  addresses: { family: 4 | 6; address: string; prefix: number }[];
 }
 
 const interfaceShape = objectWith({
@@ -48,9 +42,4 @@ export function parseInterfaceList(text: string): RawInterface[] {
   if (bad >= 0)
     throw new Error(`pcap-agent interfaces --json: entry ${bad} is not an interface: ${JSON.stringify(v[bad])}`);
   return v as RawInterface[];
-}
-
-export function onSignals(handler: () => void): void {
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, handler);
-  process.on('SIGPIPE', () => {}); // a closed stdout is handled as an EPIPE write error
 }

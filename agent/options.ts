@@ -1,12 +1,21 @@
-// Command-line and environment parsing. Everything here is validated before anything touches the
-// kernel, so bad input costs nothing and says precisely what is wrong.
+// The one contract between the extension and the agent, TypeScript side (with events.ts,
+// control.ts and host.ts): the agent's command line as the extension builds it (captureArgv,
+// interfacesArgv), the parser that reads it back (the reference the builders are tested against;
+// the static agent, native/agent, has its own in C) and USAGE, which scripts/build-agent.sh
+// compiles into the agent so that both sides print the same text.
 
 import * as net from 'node:net';
 import { parseArgs } from 'node:util';
-import type { Direction } from '../packet/capture-abi.js';
-import { CAP_MAX_SNAPLEN } from '../packet/capture-abi.js';
-import { AgentError } from './errors.js';
-import { readTokenFile } from './token.js';
+import { CAP_MAX_SNAPLEN, type Direction } from '../packet/capture-abi.js';
+
+/** A command line the agent would refuse, said in one line as the agent says it (E_USAGE). */
+export class UsageError extends Error {
+  readonly code = 'E_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 export type OutputFormat = 'pcapng' | 'pcap';
 
@@ -32,8 +41,8 @@ export interface CaptureOptions {
   /** -w FILE may replace an existing regular file (it is refused otherwise). */
   overwrite: boolean;
   listen?: ListenAddress;
-  /** From --token-file or PCAP_AGENT_TOKEN; never from the command line. */
-  token?: string;
+  /** --token-file FILE: the agent reads the token from it (or from PCAP_AGENT_TOKEN), never from argv. */
+  tokenFile?: string;
   /** --no-token: the user asked for a tokenless loopback server, and is warned. */
   noToken: boolean;
   eventsJson: boolean;
@@ -61,7 +70,7 @@ FILTER is PROTO,PORT (tcp,443) or a tcpdump-style expression (tcp port 443 or ud
 check-filter says nothing and exits 0 when libpcap compiles FILTER for that link type and the
 kernel can run it; otherwise an E_FILTER error gives libpcap's message.
 --exclude FILTER: packets it matches are never captured, whatever -f says (e.g. the SSH session
-the capture runs over); -f and --exclude share the kernel's 32 rules.
+the capture runs over).
 --netns NAME is /run/netns/NAME (as "ip netns add" makes); the only path taken is /proc/PID/ns/net.
 -w FILE creates FILE with mode 0600, owned by the user who ran sudo; an existing file is replaced
 only with --overwrite, and a symbolic link never is.
@@ -72,12 +81,12 @@ user can then read the capture. At most 16 clients and 8 logins in progress at o
 PCA mode serves loopback without a token (with a warning), or PCA_SERVER_HOST with PCA_TOKEN;
 an interface named in INTERFACES is captured even when EXCLUDE_INTERFACES' default (lo) matches it.`;
 
-function usageError(message: string): AgentError {
-  return new AgentError('E_USAGE', message);
+function usageError(message: string): UsageError {
+  return new UsageError(message);
 }
 
 /** node:util parseArgs explains some errors over several lines; ours are one line. */
-function parseArgsError(e: unknown): AgentError {
+function parseArgsError(e: unknown): UsageError {
   return usageError(
     String((e as Error).message)
       .split('\n')
@@ -123,20 +132,6 @@ export function parseListen(text: string, what = '--listen'): ListenAddress {
     throw usageError(`${what} host must be an IP address, got "${host}"`);
   }
   return { host, port: wholeNumber(`${what} port`, m[3] ?? '', 0, 65535) };
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
-
-/** A server on a non-loopback address needs a token: captures are sensitive. */
-export function requireTokenOffLoopback(listen: ListenAddress, token: string | undefined, tokenName: string): void {
-  if (!isLoopback(listen.host) && !token) {
-    throw new AgentError(
-      'E_LISTEN',
-      `refusing to serve captures on ${listen.host} without a token: set ${tokenName}, or bind 127.0.0.1 and use an SSH or kubectl port-forward`,
-    );
-  }
 }
 
 function parseDirection(text: string): Direction[] {
@@ -208,7 +203,7 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     throw usageError(`--attach-mode must be auto or clsact, got "${attachMode}"`);
   const listen = v.listen !== undefined ? parseListen(v.listen) : undefined;
   const noToken = v['no-token'] ?? false;
-  const token = listenToken(listen, v.token, v['token-file'], noToken);
+  const tokenFile = listenTokenFile(listen, v.token, v['token-file'], noToken);
   if (v.overwrite && (v.write === undefined || v.write === '-')) throw usageError('--overwrite needs -w FILE');
   return {
     interfaces: [...new Set(v.interface)],
@@ -226,7 +221,7 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     write: v.write ?? (listen ? undefined : '-'),
     overwrite: v.overwrite ?? false,
     listen,
-    token,
+    tokenFile,
     noToken,
     eventsJson: v.events === 'json',
     ringBytes: ringBytesOf(v.buffer ?? String(DEFAULT_RING_KIB)),
@@ -236,17 +231,15 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
 
 /**
  * What a caller puts on a `pcap-agent capture` command line: the options as parseCaptureArgs returns
- * them, less the token, which never goes on a command line (--token-file names the file instead).
- * What is left out takes the parser's default.
+ * them. What is left out takes the parser's default.
  */
-export type CaptureArgvOptions = Partial<Omit<CaptureOptions, 'interfaces' | 'token'>> & {
+export type CaptureArgvOptions = Partial<Omit<CaptureOptions, 'interfaces'>> & {
   interfaces: readonly string[];
-  tokenFile?: string;
 };
 
 /**
  * The argv of `pcap-agent capture` (the command word first): the one place it is built, so that
- * parseCaptureArgs(captureArgv(o).slice(1)) gives `o` back. Both agents read it.
+ * parseCaptureArgs(captureArgv(o).slice(1)) gives `o` back.
  */
 export function captureArgv(o: CaptureArgvOptions): string[] {
   const args = ['capture'];
@@ -307,11 +300,11 @@ function listenArgument(listen: ListenAddress): string {
 }
 
 /**
- * The token a --listen server asks of its clients. It never comes from the command line (ps and
- * sudo's log show it there): from --token-file or PCAP_AGENT_TOKEN. Serving without one is
- * refused unless asked for with --no-token, and then only on loopback.
+ * The file a --listen server reads its clients' token from. The token itself never comes from the
+ * command line (ps and sudo's log show it there); the agent reads --token-file or PCAP_AGENT_TOKEN,
+ * and refuses to serve without one unless --no-token (loopback only).
  */
-function listenToken(
+function listenTokenFile(
   listen: ListenAddress | undefined,
   onCommandLine: string | undefined,
   file: string | undefined,
@@ -322,24 +315,11 @@ function listenToken(
       "--token is not accepted: a token on the command line is visible in ps and in sudo's log; use --token-file FILE (mode 0600) or PCAP_AGENT_TOKEN",
     );
   }
-  if (!listen) {
-    if (file !== undefined || noToken) throw usageError(`${noToken ? '--no-token' : '--token-file'} needs --listen`);
-    return undefined;
-  }
-  const token = file !== undefined ? readTokenFile(file) : process.env.PCAP_AGENT_TOKEN || undefined;
-  if (noToken) {
-    if (token !== undefined)
-      throw usageError('--no-token contradicts the token given (--token-file or PCAP_AGENT_TOKEN)');
-    requireTokenOffLoopback(listen, undefined, '--token-file or PCAP_AGENT_TOKEN');
-    return undefined;
-  }
-  if (token === undefined) {
-    throw new AgentError(
-      'E_LISTEN',
-      `refusing to serve captures on ${listen.host}:${listen.port} without a token: give --token-file FILE (mode 0600) or PCAP_AGENT_TOKEN, or --no-token to let any local user read them`,
-    );
-  }
-  return token;
+  if (!listen && (file !== undefined || noToken))
+    throw usageError(`${noToken ? '--no-token' : '--token-file'} needs --listen`);
+  if (noToken && file !== undefined)
+    throw usageError('--no-token contradicts the token given (--token-file or PCAP_AGENT_TOKEN)');
+  return file;
 }
 
 /** tcpdump's rule: -s 0 means the maximum. */
@@ -367,137 +347,4 @@ export function parseInterfacesArgs(argv: string[]): InterfacesOptions {
   } catch (e) {
     throw parseArgsError(e);
   }
-}
-
-export interface CheckFilterOptions {
-  filter: string;
-  link: 'ethernet' | 'raw';
-  eventsJson: boolean;
-}
-
-/** PROTO,PORT (tcp,443) as the expression libpcap reads (tcp port 443), as the static agent's filter-text.c. */
-export function pcaFormAsExpression(text: string): string {
-  const m = /^\s*(tcp|udp|sctp)\s*,\s*(\d+)\s*$/i.exec(text);
-  return m && Number(m[2]) <= 65535 ? `${m[1]!.toLowerCase()} port ${Number(m[2])}` : text;
-}
-
-/** `check-filter [--link ethernet|raw] [--events json] FILTER…`: the words joined, as capture's positionals. */
-export function parseCheckFilterArgs(argv: string[]): CheckFilterOptions {
-  const { values, positionals } = withUsageErrors(() =>
-    parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: { link: { type: 'string' }, events: { type: 'string' } },
-    }),
-  );
-  const link = values.link ?? 'ethernet';
-  if (link !== 'ethernet' && link !== 'raw') throw usageError('--link must be ethernet or raw');
-  if (values.events !== undefined && values.events !== 'json')
-    throw usageError(`--events takes "json", got "${values.events}"`);
-  return { filter: pcaFormAsExpression(positionals.join(' ')), link, eventsJson: values.events === 'json' };
-}
-
-export interface PcaOptions {
-  filter: string;
-  listen: ListenAddress;
-  token?: string;
-  interfaces: InterfaceChoice;
-  snaplen: number;
-  ringBytes: number;
-}
-
-/** One entry of an INTERFACES / EXCLUDE_INTERFACES list. */
-export interface InterfaceMatcher {
-  /** The entry as written: a name, or /regex/. */
-  entry: string;
-  /** A plain name, not a regular expression: the user named this very interface. */
-  isName: boolean;
-  matches(name: string): boolean;
-}
-
-/** netobserv's list syntax: comma-separated names, `/regex/` entries as regular expressions. */
-export function interfaceMatchers(list: string | undefined, what: string): InterfaceMatcher[] {
-  return (list ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((entry) => {
-      if (entry.length > 2 && entry.startsWith('/') && entry.endsWith('/')) {
-        let re: RegExp;
-        try {
-          re = new RegExp(entry.slice(1, -1));
-        } catch (e) {
-          throw usageError(`${what}: invalid regular expression ${entry}: ${(e as Error).message}`);
-        }
-        return { entry, isName: false, matches: (name: string) => re.test(name) };
-      }
-      return { entry, isName: true, matches: (name: string) => name === entry };
-    });
-}
-
-const DEFAULT_EXCLUDED_INTERFACES = 'lo';
-
-/**
- * Which interfaces PCA mode captures on: INTERFACES (default: all) minus EXCLUDE_INTERFACES
- * (default: lo). An interface INTERFACES names explicitly wins over the default exclusion (the
- * user asked for it); an exclusion the user wrote wins over everything.
- */
-export class InterfaceChoice {
-  private readonly include: InterfaceMatcher[];
-  private readonly exclude: InterfaceMatcher[];
-  private readonly defaultExclusion: boolean;
-
-  constructor(interfaces: string | undefined, excludeInterfaces: string | undefined) {
-    this.include = interfaceMatchers(interfaces, 'INTERFACES');
-    this.defaultExclusion = excludeInterfaces === undefined;
-    this.exclude = interfaceMatchers(excludeInterfaces ?? DEFAULT_EXCLUDED_INTERFACES, 'EXCLUDE_INTERFACES');
-  }
-
-  /** Why `name` is captured on, or left out (then `chosen` is false). */
-  verdict(name: string): { chosen: boolean; reason: string } {
-    const named = this.include.some((m) => m.isName && m.matches(name));
-    if (this.include.length > 0 && !this.include.some((m) => m.matches(name))) {
-      return { chosen: false, reason: 'not in INTERFACES' };
-    }
-    if (this.exclude.some((m) => m.matches(name))) {
-      if (!this.defaultExclusion) return { chosen: false, reason: 'in EXCLUDE_INTERFACES' };
-      if (!named) {
-        return {
-          chosen: false,
-          reason: `excluded by default (EXCLUDE_INTERFACES=${DEFAULT_EXCLUDED_INTERFACES}); name it in INTERFACES to capture it`,
-        };
-      }
-      return { chosen: true, reason: 'named in INTERFACES, over the default exclusion' };
-    }
-    if (named) return { chosen: true, reason: 'named in INTERFACES' };
-    return {
-      chosen: true,
-      reason: this.include.length > 0 ? 'matches INTERFACES' : 'every interface but the excluded',
-    };
-  }
-
-  chosen(name: string): boolean {
-    return this.verdict(name).chosen;
-  }
-}
-
-/** The seed agent's environment: ENABLE_PCA, PCA_FILTER, PCA_SERVER_PORT, INTERFACES, EXCLUDE_INTERFACES. */
-export function parsePcaEnv(env: NodeJS.ProcessEnv): PcaOptions {
-  const portText = env.PCA_SERVER_PORT;
-  if (!portText) throw usageError('ENABLE_PCA=true needs PCA_SERVER_PORT (the TCP port to serve the pcap stream on)');
-  const port = wholeNumber('PCA_SERVER_PORT', portText, 1, 65535);
-  const listen = { host: env.PCA_SERVER_HOST || '127.0.0.1', port };
-  if (net.isIP(listen.host) === 0 && listen.host !== 'localhost') {
-    throw usageError(`PCA_SERVER_HOST must be an IP address, got "${listen.host}"`);
-  }
-  requireTokenOffLoopback(listen, env.PCA_TOKEN, 'PCA_TOKEN');
-  return {
-    filter: env.PCA_FILTER ?? '',
-    listen,
-    token: env.PCA_TOKEN || undefined,
-    interfaces: new InterfaceChoice(env.INTERFACES, env.EXCLUDE_INTERFACES),
-    snaplen: env.PCA_SNAPLEN ? snaplenOf(env.PCA_SNAPLEN) : CAP_MAX_SNAPLEN,
-    ringBytes: ringBytesOf(env.PCA_BUFFER_KIB ?? String(DEFAULT_RING_KIB)),
-  };
 }

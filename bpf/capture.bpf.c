@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Packet capture at TC ingress and egress (tcx links, or clsact as a fallback).
- * Each packet is matched against the active rule bank; a match is copied, up to the snaplen,
- * into an exact-size ring-buffer record. Wakeups are batched: see docs on ring-buffer costs. */
+/* Packet capture at TC ingress and egress (tcx links, or clsact as a fallback), for the static
+ * agent (native/core/capture.c). Each packet is judged by the --exclude and the filter libpcap
+ * compiled, translated to eBPF and tail-called (capture.h, CAP_PROG_*); a match is copied, up to
+ * the snaplen, into an exact-size ring-buffer record. Wakeups are batched: see docs on ring-buffer
+ * costs. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -28,21 +30,13 @@ struct cap_scratch {
 	__u8 data[CAP_MAX_SNAPLEN + VLAN_HLEN_];
 };
 
-/* key: 0; value: the live configuration (rule bank, snaplen, directions, wakeup threshold). */
+/* key: 0; value: the live configuration (snaplen, directions, wakeup threshold). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct cap_config);
 } cap_config_map SEC(".maps");
-
-/* key: bank * CAP_MAX_RULES + index; value: one rule. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * CAP_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct cap_rule);
-} cap_rules SEC(".maps");
 
 /* key: ifindex; value: how to find L3 on that interface. Written before attaching. */
 struct {
@@ -69,8 +63,8 @@ struct {
 	__type(value, struct cap_scratch);
 } cap_scratch_map SEC(".maps");
 
-/* key: CAP_PROG_*; value: a program. The libpcap path only (capture.h): user space puts the
- * translated filters and the two emit programs here; the rule-bank programs never use it. */
+/* key: CAP_PROG_*; value: a program (capture.h): user space puts the translated filters, the
+ * exclusion's programs and the two emit programs here. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, CAP_PROG_SLOTS);
@@ -108,25 +102,19 @@ struct {
 	__type(value, __u8);
 } cap_frags SEC(".maps");
 
-/* What the matcher needs to know about a packet. */
+/* What following an IP fragment series needs to know about a packet: the series' key, and
+ * whether the packet starts a series or continues one. */
 struct pkt_meta {
 	__u16 ethertype;
 	__u8 family; /* 0, 4 or 6 */
 	__u8 l4proto;
-	__u8 has_ports;
 	__u8 frag_first; /* first fragment of a series that has more */
 	__u8 frag_later; /* non-first fragment: no L4 header */
-	__u8 direction;
-	__u16 sport, dport;
+	__u16 pad;
 	__u32 frag_id;
 	__u32 saddr[4];
 	__u32 daddr[4];
 };
-
-static __always_inline int is_ports_proto(__u8 proto)
-{
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
-}
 
 static __always_inline void parse_ipv4(struct __sk_buff *skb, __u32 off, struct pkt_meta *m)
 {
@@ -152,14 +140,6 @@ static __always_inline void parse_ipv4(struct __sk_buff *skb, __u32 off, struct 
 		return;
 	}
 	m->frag_first = !!(frag & IP_MF);
-	if (is_ports_proto(ip.protocol)) {
-		__be16 ports[2];
-		if (bpf_skb_load_bytes(skb, off + (ip.ver_ihl & 0xf) * 4, ports, sizeof(ports)) == 0) {
-			m->sport = bpf_ntohs(ports[0]);
-			m->dport = bpf_ntohs(ports[1]);
-			m->has_ports = 1;
-		}
-	}
 }
 
 static __always_inline void parse_ipv6(struct __sk_buff *skb, __u32 off, struct pkt_meta *m)
@@ -209,14 +189,6 @@ static __always_inline void parse_ipv6(struct __sk_buff *skb, __u32 off, struct 
 		next = ext.next;
 	}
 	m->l4proto = next;
-	if (is_ports_proto(next)) {
-		__be16 ports[2];
-		if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)) == 0) {
-			m->sport = bpf_ntohs(ports[0]);
-			m->dport = bpf_ntohs(ports[1]);
-			m->has_ports = 1;
-		}
-	}
 }
 
 static __always_inline void parse_packet(struct __sk_buff *skb, __u32 l2_len, struct pkt_meta *m)
@@ -243,61 +215,6 @@ static __always_inline void parse_packet(struct __sk_buff *skb, __u32 l2_len, st
 		parse_ipv6(skb, off, m);
 }
 
-static __always_inline int in_range(__u16 v, __u16 lo, __u16 hi)
-{
-	return v >= lo && v <= hi;
-}
-
-static __always_inline int addr_match(const struct cap_addr *a, const struct pkt_meta *m, const __u32 *pkt)
-{
-	const __u32 *addr = (const __u32 *)a->addr, *mask = (const __u32 *)a->mask;
-
-	if (a->family != m->family)
-		return 0;
-	if ((pkt[0] & mask[0]) != addr[0])
-		return 0;
-	if (a->family == 4)
-		return 1;
-	return (pkt[1] & mask[1]) == addr[1] && (pkt[2] & mask[2]) == addr[2] &&
-	       (pkt[3] & mask[3]) == addr[3];
-}
-
-/* A global (non-inlined) function: the verifier checks it once, on its own, instead of once per
- * unrolled iteration of the 32-rule loop in each program; that cut loading from ~1 s of verifier
- * time to ~10 ms. Global functions are verified without knowing their callers, so the pointers
- * may be NULL as far as the verifier knows (pointer arguments need kernel 5.12+; tcx needs 6.6). */
-__noinline int rule_match(const struct cap_rule *r, const struct pkt_meta *m)
-{
-	if (!r || !m)
-		return 0;
-	__u32 want = r->match;
-
-	if ((want & CAP_M_DIRECTION) && r->direction != m->direction)
-		return 0;
-	if ((want & CAP_M_ETHERTYPE) && r->ethertype != m->ethertype)
-		return 0;
-	if ((want & CAP_M_L4PROTO) && (!m->family || r->l4proto != m->l4proto))
-		return 0;
-	if (want & (CAP_M_SPORT | CAP_M_DPORT | CAP_M_PORT)) {
-		if (!m->has_ports)
-			return 0;
-		if ((want & CAP_M_SPORT) && !in_range(m->sport, r->sport_lo, r->sport_hi))
-			return 0;
-		if ((want & CAP_M_DPORT) && !in_range(m->dport, r->dport_lo, r->dport_hi))
-			return 0;
-		if ((want & CAP_M_PORT) && !in_range(m->sport, r->port_lo, r->port_hi) &&
-		    !in_range(m->dport, r->port_lo, r->port_hi))
-			return 0;
-	}
-	if ((want & CAP_M_SADDR) && !addr_match(&r->saddr, m, m->saddr))
-		return 0;
-	if ((want & CAP_M_DADDR) && !addr_match(&r->daddr, m, m->daddr))
-		return 0;
-	if ((want & CAP_M_ADDR) && !addr_match(&r->addr, m, m->saddr) && !addr_match(&r->addr, m, m->daddr))
-		return 0;
-	return 1;
-}
-
 static __always_inline void frag_key(struct cap_frag_key *k, const struct pkt_meta *m)
 {
 	__builtin_memcpy(k->saddr, m->saddr, 16);
@@ -306,57 +223,6 @@ static __always_inline void frag_key(struct cap_frag_key *k, const struct pkt_me
 	k->family = m->family;
 	k->l4proto = m->l4proto;
 	k->pad = 0;
-}
-
-enum verdict {
-	VERDICT_NO_MATCH, /* include rules exist and none matched */
-	VERDICT_CAPTURE,
-	VERDICT_EXCLUDE,
-};
-
-/* The active bank's verdict on a packet's own headers. Exclusion rules come first (capture.h), so
- * the first matching rule decides; with no include rules, what is not excluded is captured. */
-static __always_inline int rules_verdict(const struct cap_config *cfg, const struct pkt_meta *m)
-{
-	__u32 bank = cfg->active_bank & 1;
-	__u32 n = cfg->nrules[bank];
-	int has_include = 0;
-
-	for (__u32 i = 0; i < CAP_MAX_RULES; i++) {
-		if (i >= n)
-			break;
-		__u32 k = bank * CAP_MAX_RULES + i;
-		const struct cap_rule *r = bpf_map_lookup_elem(&cap_rules, &k);
-		if (!r)
-			continue;
-		int exclude = (r->match & CAP_M_EXCLUDE) != 0;
-		has_include |= !exclude;
-		if (rule_match(r, m))
-			return exclude ? VERDICT_EXCLUDE : VERDICT_CAPTURE;
-	}
-	return has_include ? VERDICT_NO_MATCH : VERDICT_CAPTURE;
-}
-
-/* Whether to capture. A first fragment records its verdict for its series; a later fragment
- * follows the recorded verdict, or, when its series is unknown, its own headers' verdict. */
-static __always_inline int filter_match(const struct cap_config *cfg, struct pkt_meta *m)
-{
-	struct cap_frag_key key = {};
-
-	if (cfg->nrules[cfg->active_bank & 1] == 0)
-		return 1;
-	int verdict = rules_verdict(cfg, m);
-	if (m->frag_first && verdict != VERDICT_NO_MATCH) {
-		__u8 v = verdict == VERDICT_CAPTURE ? FRAG_CAPTURED : FRAG_EXCLUDED;
-		frag_key(&key, m);
-		bpf_map_update_elem(&cap_frags, &key, &v, BPF_ANY);
-	} else if (m->frag_later) {
-		frag_key(&key, m);
-		const __u8 *series = bpf_map_lookup_elem(&cap_frags, &key);
-		if (series)
-			return *series == FRAG_CAPTURED;
-	}
-	return verdict == VERDICT_CAPTURE;
 }
 
 static __always_inline struct cap_stats *stats_for(__u32 ifindex)
@@ -484,37 +350,7 @@ static __always_inline int hook_enter(struct __sk_buff *skb, __u8 dir, struct ho
 	return (h->cfg->directions & (1u << dir)) != 0;
 }
 
-static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
-{
-	struct hook_state h;
-
-	if (!hook_enter(skb, dir, &h))
-		return TC_ACT_UNSPEC;
-	const struct cap_config *cfg = h.cfg;
-	const struct cap_iface *iface = h.iface;
-	struct cap_stats *st = h.st;
-
-	struct pkt_meta m = {.direction = dir};
-	parse_packet(skb, iface->l2_len, &m);
-	if (!filter_match(cfg, &m))
-		return TC_ACT_UNSPEC;
-	record_match(skb, cfg, st, dir, iface->l2_len, CAP_MAX_SNAPLEN);
-	return TC_ACT_UNSPEC; /* == TCX_NEXT: never alter the packet's fate */
-}
-
-SEC("tc")
-int cap_ingress(struct __sk_buff *skb)
-{
-	return capture(skb, CAP_DIR_IN);
-}
-
-SEC("tc")
-int cap_egress(struct __sk_buff *skb)
-{
-	return capture(skb, CAP_DIR_OUT);
-}
-
-/* The libpcap path (capture.h, CAP_PROG_*): every packet is counted as seen here, then judged by
+/* Every packet is counted as seen here, then judged by
  * the exclusion and the translated filter of this hook's direction and link type; a match is handed
  * on to cap_pcap_emit_in/out. A tail call returns only when its slot is empty: no exclusion, or no
  * filter, so the packet goes on. TCX_NEXT whatever happens: later tcx programs still run. */
@@ -560,7 +396,7 @@ static __always_inline int capture_pcap(struct __sk_buff *skb, __u8 dir)
 static __always_inline int enter_exclusion(struct __sk_buff *skb, __u8 dir)
 {
 	struct hook_state h;
-	struct pkt_meta m = {.direction = dir};
+	struct pkt_meta m = {};
 
 	if (!hook_lookup(skb, &h))
 		return TC_ACT_UNSPEC;
@@ -589,7 +425,7 @@ static __always_inline int pass_exclusion(struct __sk_buff *skb, __u8 dir)
 	if (!hook_lookup(skb, &h))
 		return TC_ACT_UNSPEC;
 	if (skb->cb[CAP_CB_FIRST_FRAGMENT]) {
-		struct pkt_meta m = {.direction = dir};
+		struct pkt_meta m = {};
 		parse_packet(skb, h.iface->l2_len, &m);
 		mark_series(&m, FRAG_CAPTURED);
 	}

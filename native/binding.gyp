@@ -3,7 +3,7 @@
     {
       "target_name": "pcap_capture",
       "sources": [
-        "src/capture.cc", "src/interfaces.cc", "src/netns.cc", "src/errors.cc", "src/filter.cc",
+        "src/addon.cc", "src/filter.cc",
         "core/filter-compile.c", "core/filter-ebpf.c", "core/filter-text.c", "core/pca-filter.c", "core/error.c"
       ],
       "include_dirs": [
@@ -15,7 +15,7 @@
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra"],
-      "libraries": ["<!@(cat deps/link-flags)"],
+      "libraries": ["<!@(grep pcap deps/link-flags)"],
       "ldflags": ["-Wl,--exclude-libs,ALL", "-static-libstdc++", "-static-libgcc"]
     }
   ]

@@ -27,9 +27,13 @@
 import { FIELD_KINDS, type FieldKind, PROTOCOL_NAMES } from './decode/fields.js';
 import { ipv6 as formatIpv6 } from './decode/format.js';
 import type { DecodedPacket, Field } from './decode/types.js';
-import { MAX_FILTER_NESTING, NESTED_TOO_DEEPLY } from './filter.js';
 import { captureFilterAsDisplay, closestName } from './filter-hints.js';
 import { parseIpv4, parseIpv6 } from './ip-address.js';
+
+/** Deepest nesting (parentheses, negations) a display filter may have: the parser recurses once
+ *  per level, and a filter pasted or sent by anyone must be an error, not a stack overflow. */
+export const MAX_FILTER_NESTING = 100;
+export const NESTED_TOO_DEEPLY = `filter nested too deeply (more than ${MAX_FILTER_NESTING} levels)`;
 
 export class DisplayFilterError extends Error {
   /** 0-based offset of the offending text in the filter. */

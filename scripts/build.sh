@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One build: the BPF object (clang), the addon (node-gyp, libpcap/libbpf/libelf/zlib static), the
-# static pcap-agent for x64 and arm64 (scripts/build-agent.sh), and the TS runtimes (esbuild).
+# One build: the BPF object (clang; build-agent.sh embeds it in the agent), the filter-validation
+# addon (node-gyp, libpcap static), the static pcap-agent for x64 and arm64 (scripts/build-agent.sh),
+# and the extension, webview and tools (esbuild).
 # Output in dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,10 +32,8 @@ step "native: static pcap-agent"
 bash scripts/build-agent.sh x64
 bash scripts/build-agent.sh arm64
 
-step "esbuild: agent"
-version=$(node -p "require('./package.json').version")
-npx --no-install esbuild agent/main.ts --bundle --platform=node --target=node18 --format=cjs \
-  --define:AGENT_VERSION="\"$version\"" --outfile=dist/agent/pcap-agent.js --log-level=warning
+# What the Node agent's bundle left in an older checkout's dist/ would otherwise be packaged.
+rm -f dist/agent/pcap-agent.js
 
 step "esbuild: extension"
 # ssh2 tries optional native speed-ups (cpu-features, sshcrypto.node) and falls back to plain JS.

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 command -v clang-format >/dev/null || bash scripts/apt-install.sh clang-format
 mapfile -t files < <(git ls-files --cached --others --exclude-standard 'bpf/*.c' 'bpf/*.h' 'native/src/*.cc' \
   'native/src/*.h' 'native/src/*.c' 'native/core/*.c' 'native/core/*.h' 'native/agent/*.c' 'native/agent/*.h' \
-  'test/**/*.c' 'test/**/*.h')
+  'test/**/*.c' 'test/**/*.h' | while IFS= read -r f; do [ -f "$f" ] && echo "$f"; done)
+# (--cached lists a file deleted in the work tree until the deletion is committed: skipped above.)
 if [ "${1:-}" = --write ]; then
   clang-format -i "${files[@]}"
   exit 0

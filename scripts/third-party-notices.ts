@@ -3,9 +3,9 @@
 //     bundles scripts/build.sh builds into the folders .vscodeignore ships (so a bundle added there
 //     is covered without editing this file); version and licence from package-lock.json, the text
 //     from the package's own licence file;
-//   - what the native addon links statically or compiles in: node-addon-api's headers, and libpcap,
-//     libbpf, libelf (elfutils) and zlib from Debian's source packages, whose copyright files are
-//     /usr/share/doc/<binary package>/copyright.
+//   - what the native code links statically or compiles in: the static agent libpcap, libbpf,
+//     libelf (elfutils) and zlib, the addon libpcap and node-addon-api's headers; the libraries from
+//     Debian's source packages, whose copyright files are /usr/share/doc/<binary package>/copyright.
 //
 //   node --import tsx scripts/third-party-notices.ts           write the file
 //   node --import tsx scripts/third-party-notices.ts --check   exit 1 if the committed file differs
@@ -18,7 +18,7 @@ const ROOT = path.resolve(__dirname, '..');
 const OUTPUT = 'THIRD_PARTY_NOTICES.md';
 const REGENERATE = 'node --import tsx scripts/third-party-notices.ts';
 
-/** The Debian packages whose static libraries the addon links (scripts/build-native-deps.sh). */
+/** The Debian packages whose static libraries the agent and the addon link (scripts/build-native-deps.sh). */
 const DEBIAN_PACKAGES = [
   { library: 'libpcap', binaryPackage: 'libpcap-dev' },
   { library: 'libbpf', binaryPackage: 'libbpf-dev' },
@@ -188,14 +188,15 @@ function render(bundled: NpmPackage[], native: NpmPackage[], debian: DebianPacka
     'The eBPF Packet Capture extension is MIT-licensed (see LICENSE). What it ships includes the',
     'following works of others, under their own licences.',
     '',
-    '## npm packages bundled into the extension, agent and panel',
+    '## npm packages bundled into the extension and panel',
     '',
     ...bundled.map(npmSection),
-    '## Compiled into the native addon (dist/agent/pcap_capture.node)',
+    '## Compiled into the agent (dist/agent/linux-*/pcap-agent) and the addon (dist/agent/pcap_capture.node)',
     '',
-    'The addon links libpcap, libbpf, libelf and zlib statically, built from Debian source packages by',
-    'scripts/build-native-deps.sh, and node-addon-api is compiled in from its headers. It also',
-    'links libstdc++ and libgcc statically, under the GCC Runtime Library Exception.',
+    'The agent links libpcap, libbpf, libelf and zlib statically, the addon libpcap, built from Debian',
+    'source packages by scripts/build-native-deps.sh; node-addon-api is compiled into the addon from',
+    'its headers. The addon also links libstdc++ and libgcc statically, under the GCC Runtime Library',
+    'Exception.',
     '',
     ...native.map(npmSection),
     ...debian.map(debianSection),

@@ -13,7 +13,7 @@ root=$PWD
 out=$PWD/dist/ebpf-packet-capture.vsix
 # The local target runs the static agent of this machine's architecture (extension/targets/local.ts).
 case $(uname -m) in aarch64 | arm64) agent_arch=arm64 ;; *) agent_arch=x64 ;; esac
-[ -f dist/extension/extension.js ] && [ -f dist/agent/pcap-agent.js ] && [ -x "dist/agent/linux-$agent_arch/pcap-agent" ] \
+[ -f dist/extension/extension.js ] && [ -f dist/agent/pcap_capture.node ] && [ -x "dist/agent/linux-$agent_arch/pcap-agent" ] \
   || { echo "vscode-package: build first (bash scripts/build.sh)" >&2; exit 1; }
 
 stage=$(mktemp -d)

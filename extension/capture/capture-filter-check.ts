@@ -2,12 +2,12 @@
 // compiler and the eBPF translation, in the native addon (native/src/filter.cc). One grammar for
 // the panel, the local agent and the remote ones; the addon needs no privilege for this.
 import * as path from 'node:path';
-import { loadBinding, type RawBinding } from '../../native/capture.js';
+import { type FilterBinding, loadFilterBinding } from '../../native/filter-check.js';
 import { displayFilterAsCapture } from '../../packet/filter-hints.js';
 import type { CaptureFilterCheck } from '../../packet/protocol.js';
 
 export class CaptureFilterChecker {
-  private binding: RawBinding | undefined;
+  private binding: FilterBinding | undefined;
 
   /** `root`: the folder holding dist/agent (the extension's, or a checkout's). */
   constructor(private readonly root: string) {}
@@ -21,7 +21,7 @@ export class CaptureFilterChecker {
   }
 
   private compile(text: string) {
-    this.binding ??= loadBinding(path.join(this.root, 'dist', 'agent', 'pcap_capture.node'));
+    this.binding ??= loadFilterBinding(path.join(this.root, 'dist', 'agent', 'pcap_capture.node'));
     return this.binding.compileFilter(text, 'ethernet');
   }
 

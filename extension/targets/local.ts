@@ -5,9 +5,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { RawInterface } from '../../agent/host.js';
 import { parseInterfaceList } from '../../agent/host.js';
 import { interfacesArgv } from '../../agent/options.js';
-import type { RawInterface } from '../../native/capture.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import { asRoot, isWrongSudoPassword } from './elevate.js';
 import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from './target.js';

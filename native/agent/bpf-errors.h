@@ -1,6 +1,5 @@
-// When eBPF cannot load or attach, the error names what is missing, as native/capture.ts
-// (toCaptureError, toLoadError) does: which capabilities, the locked-memory limit, BTF, the bpf()
-// system call. The host's facts are read only when something has failed.
+// When eBPF cannot load or attach, the error names what is missing: which capabilities, the
+// locked-memory limit, BTF, the bpf() system call. The host's facts are read only when something has failed.
 #ifndef PCAP_AGENT_BPF_ERRORS_H
 #define PCAP_AGENT_BPF_ERRORS_H
 

@@ -48,7 +48,7 @@ void event_interfaces(const struct verdict *chosen, size_t nchosen, const struct
 // A server without a token serves anyone who can reach it: said once, at start.
 void warn_tokenless(const char *host, unsigned port, const char *why);
 
-// Exit statuses as agent/errors.ts: 2 for input the user can fix, 3 for what the host lacks, 1 else.
+// Exit statuses: 2 for input the user can fix, 3 for what the host lacks, 1 else.
 int exit_status(const char *code);
 
 #endif

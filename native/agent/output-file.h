@@ -1,4 +1,4 @@
-// The capture file of `-w FILE`, opened as agent/output-file.ts opens it: the agent runs as root,
+// The capture file of `-w FILE`, opened with care: the agent runs as root,
 // usually through sudo, in directories users can write to. It must not follow a link planted
 // there, must not replace a file by surprise, and must leave a file only the sudo user can read.
 #ifndef PCAP_AGENT_OUTPUT_FILE_H

@@ -1,4 +1,4 @@
-// The seed's Packet Capture Agent mode (ENABLE_PCA=true), as agent/pca.ts: classic pcap to every
+// The seed's Packet Capture Agent mode (ENABLE_PCA=true): classic pcap to every
 // TCP client; the kernel hooks are attached while at least one client is connected; interfaces
 // are picked up as they appear and let go as they disappear.
 #define _GNU_SOURCE

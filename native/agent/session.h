@@ -1,4 +1,4 @@
-// One capture as the agent runs it (agent/capture-session.ts): the loaded BPF object, the
+// One capture as the agent runs it: the loaded BPF object, the
 // interfaces it announces (pcapng IDBs) and attaches, the encoder (pcapng or classic pcap), the
 // sinks (a stream, a TCP server), budgets, and the counters its events report. Used by
 // `pcap-agent capture` and by the PCA server mode.

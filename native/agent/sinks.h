@@ -1,4 +1,4 @@
-// Where capture bytes go, as agent/sinks.ts: a stream (stdout, a file) or every client of a TCP
+// Where capture bytes go: a stream (stdout, a file) or every client of a TCP
 // server. Each holds a bounded amount in memory; past it, whole batches are dropped and counted,
 // so a slow reader never makes the agent grow without bound or holds up the other readers.
 #ifndef PCAP_AGENT_SINKS_H
@@ -59,7 +59,7 @@ struct server {
   unsigned port;  // the port bound (the one asked for, or the kernel's pick for 0)
 };
 
-// Binds and listens. On failure returns -1 with `message` set as the Node agent says it
+// Binds and listens. On failure returns -1 with `message` set as Node.js says it
 // ("listen EADDRINUSE: address already in use 127.0.0.1:7000").
 int server_listen(struct server *srv, struct loop *loop, const struct listen_address *at, char *message, size_t size);
 void server_write(struct server *srv, const uint8_t *bytes, size_t len, uint64_t packets);

@@ -1,4 +1,4 @@
-// The token a TCP client must send before it gets a capture, read as agent/token.ts reads it.
+// The token a TCP client must send before it gets a capture.
 #ifndef PCAP_AGENT_TOKEN_H
 #define PCAP_AGENT_TOKEN_H
 

@@ -127,7 +127,7 @@ static int check_part(const char *what, const char *expr, unsigned links, uint32
   return rc;
 }
 
-// The effective filter's text: FILTER as given without an exclusion (as the Node agent shows it).
+// The effective filter's text: FILTER as given without an exclusion (as the user wrote it).
 static char *effective_text(const char *filter, const char *exclude, struct pcore_error *e) {
   if (blank(exclude)) {
     char *copy = strdup(filter);

@@ -52,7 +52,7 @@ void pcore_filter_free(struct pcore_filter *f);
 // parenthesis in it cannot pair with anything around it. Returns the effective filter's text
 // (malloc'd), which the started and filter events, pcapng if_filter and the AF_PACKET fallback use: FILTER as given
 // without an exclusion, else one pcap-filter(7) expression, "(FILTER) and not (EXCLUDE)" or
-// "not (EXCLUDE)", PROTO,PORT forms rewritten (packet/filter.ts, describeWithExclusion); NULL with
+// "not (EXCLUDE)", PROTO,PORT forms rewritten (filter-text.h); NULL with
 // an E_FILTER error in `e`.
 char *capture_filter_compile(struct pcore_filter *f, struct pcore_filter *exclusion, const char *filter,
                              const char *exclude, unsigned links, uint32_t snaplen, struct pcore_error *e);

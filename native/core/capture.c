@@ -74,13 +74,6 @@ static int load_without_signals(struct bpf_object *obj) {
   return err;
 }
 
-// The core runs the libpcap path (cap_pcap_*, capture.h); the rule-bank programs are the Node
-// agent's, not worth the verifier's time here.
-static void skip_rule_bank_programs(struct bpf_object *obj) {
-  bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "cap_ingress"), false);
-  bpf_program__set_autoload(bpf_object__find_program_by_name(obj, "cap_egress"), false);
-}
-
 struct slot_program {
   __u32 slot;
   const char *name;
@@ -134,7 +127,6 @@ int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, str
     free(c);
     return pcore_fail_errno(e, "E_ADDON", err, "open the embedded BPF object");
   }
-  skip_rule_bank_programs(c->obj);
   if (size_maps(c, ring_bytes, e) != 0) {
     pcore_capture_close(c);
     return -1;
@@ -167,8 +159,6 @@ int pcore_capture_configure(struct pcore_capture *c, uint32_t snaplen, uint32_t 
   struct cap_config cfg;
   if (bpf_map_lookup_elem(c->config, &key, &cfg) != 0)
     return pcore_fail_errno(e, "E_INTERNAL", errno, "read capture config");
-  // The rule bank is the Node agent's; the libpcap filter lives in cap_progs (capture-filter.h).
-  cfg.nrules[cfg.active_bank] = 0;
   cfg.snaplen = snaplen;
   cfg.directions = directions;
   cfg.wakeup_bytes = wakeup_bytes;

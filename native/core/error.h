@@ -4,7 +4,7 @@
 #define PCAP_CORE_ERROR_H
 
 struct pcore_error {
-  const char *code;  // "E_PRIVILEGE", "E_NO_BPF", ...: the agent's codes (agent/errors.ts)
+  const char *code;  // "E_PRIVILEGE", "E_NO_BPF", ...: the agent's codes (agent/events.ts)
   int err;           // errno, or 0
   char message[1024];
 };

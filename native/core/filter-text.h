@@ -13,7 +13,7 @@ extern "C" {
 #endif
 
 // `text` itself, or `buf` holding the expression of a PROTO,PORT filter; NULL with an E_FILTER error
-// in `e` (the message packet/filter.ts gives) for a PROTO,PORT that is not one.
+// in `e` (pca-filter.h) for a PROTO,PORT that is not one.
 const char *filter_expression(const char *text, char *buf, size_t size, struct pcore_error *e);
 
 #ifdef __cplusplus

@@ -1,5 +1,5 @@
 // The seed's PCA_FILTER form, PROTO,PORT ("tcp,443"), as the tcpdump expression it means
-// ("tcp port 443"), with the messages of packet/filter.ts for what is not that form.
+// ("tcp port 443"), with a message naming what is wrong for what is not that form.
 #ifndef PCAP_AGENT_PCA_FILTER_H
 #define PCAP_AGENT_PCA_FILTER_H
 

@@ -1,5 +1,5 @@
 // Classic pcap writers (little-endian, one link type for the whole file), laid out exactly as
-// packet/pcap.ts and agent/encoder.ts write them, so both agents produce the same bytes.
+// packet/pcap.ts writes them, so the agent and the extension produce the same bytes.
 // Spec: https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html
 #ifndef PCAP_CORE_PCAP_H
 #define PCAP_CORE_PCAP_H

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import { REPO } from '../kernel/helpers/agent.js';
+import { REPO, STATIC_AGENT } from '../kernel/helpers/agent.js';
 import { registerCleanup } from '../kernel/helpers/cleanup.js';
 import { sendUdp } from '../ssh/helpers/remote.js';
 import { type SshFixture, startSshFixture } from '../ssh/helpers/sshd.js';
@@ -23,20 +23,16 @@ const PCA_PORT = 19_990;
 /** The agent in PCA mode on the host; `attached` resolves once it has attached its hooks (it does so
  *  when its first client connects, and says so on stderr). */
 function startPcaAgent(fixture: SshFixture): { attached: Promise<void>; stop(): void } {
-  const child = spawn(
-    'ip',
-    ['netns', 'exec', fixture.remote.name, process.execPath, path.join(REPO, 'dist', 'agent', 'pcap-agent.js')],
-    {
-      env: {
-        ...process.env,
-        ENABLE_PCA: 'true',
-        PCA_SERVER_PORT: String(PCA_PORT),
-        PCA_FILTER: `udp,${PORT}`,
-        INTERFACES: fixture.remoteDev,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+  const child = spawn('ip', ['netns', 'exec', fixture.remote.name, STATIC_AGENT], {
+    env: {
+      ...process.env,
+      ENABLE_PCA: 'true',
+      PCA_SERVER_PORT: String(PCA_PORT),
+      PCA_FILTER: `udp,${PORT}`,
+      INTERFACES: fixture.remoteDev,
     },
-  );
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const undo = registerCleanup(() => child.kill('SIGKILL'));
   const attached = new Promise<void>((resolve, reject) => {
     let seen = '';

@@ -1,5 +1,5 @@
 // The extension's side of the agent contract (agent/options.ts, events.ts, control.ts, host.ts)
-// held against both real agents, the Node one and the static C one: the argv the TypeScript
+// held against the real agent (native/agent): the argv the TypeScript
 // builder writes is accepted, every stderr line is an event of the TypeScript union, the
 // set-filter line the extension writes changes the running filter, and `interfaces --json` reads
 // as the TypeScript interface list.
@@ -11,12 +11,12 @@ import { controlLine } from '../../agent/control.js';
 import { type AgentEvent, isAgentEvent } from '../../agent/events.js';
 import { parseInterfaceList } from '../../agent/host.js';
 import { captureArgv, interfacesArgv } from '../../agent/options.js';
-import { AGENT_COMMAND, type Agent, scratchDir, spawnAgent, UNDER_TEST, within } from './helpers/agent.js';
+import { AGENT_COMMAND, type Agent, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { assertClean, fields } from './helpers/judge.js';
 import { createVethPair, type VethPair } from './helpers/netns.js';
 import { udpOneWay } from './helpers/traffic.js';
 
-const AGENTS = [{ name: `the ${UNDER_TEST} agent`, command: [...AGENT_COMMAND] }];
+const AGENTS = [{ name: 'the agent', command: [...AGENT_COMMAND] }];
 
 /** Every line the agent wrote on stderr is an event of the union (no plain text, no stray shape). */
 function assertOnlyEvents(agent: Agent): void {

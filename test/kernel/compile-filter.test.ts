@@ -4,13 +4,12 @@
 // translation cannot run is refused with the translation's reason. Runs the built addon
 // (dist/agent/pcap_capture.node); needs no privilege.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadBinding } from '../../native/capture.js';
+import { loadFilterBinding } from '../../native/filter-check.js';
 import { tcpdumpSays } from './helpers/tcpdump-verdict.js';
 
-const binding = loadBinding(path.join(__dirname, '..', '..', 'dist', 'agent', 'pcap_capture.node'));
+const binding = loadFilterBinding(path.join(__dirname, '..', '..', 'dist', 'agent', 'pcap_capture.node'));
 
 const EXPRESSIONS = [
   'tcp port 80',
@@ -55,18 +54,4 @@ test('compileFilter throws a TypeError for arguments of the wrong kind', () => {
   });
   assert.throws(() => binding.compileFilter(42 as unknown as string, 'ethernet'), { name: 'TypeError' });
   assert.throws(() => binding.compileFilter('tcp\0udp', 'ethernet'), /contains a NUL character/);
-});
-
-test("the Node agent's check-filter: silent and 0, or E_FILTER with libpcap's message; PROTO,PORT accepted", () => {
-  const agent = path.join(__dirname, '..', '..', 'bin', 'pcap-agent');
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, [agent, 'check-filter', '--events', 'json', ...args], { encoding: 'utf8' });
-  assert.deepEqual([run('tcp[13]', '&', '2', '!=', '0').status, run('tcp,443').status], [0, 0]);
-  const bad = run('--link', 'raw', 'ether host 00:00:0c:07:ac:01');
-  assert.equal(bad.status, 2);
-  const e = JSON.parse(bad.stderr);
-  assert.deepEqual(
-    [e.code, e.message],
-    ['E_FILTER', `invalid filter: ${tcpdumpSays('ether host 00:00:0c:07:ac:01', 'raw')}`],
-  );
 });

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { AGENT_BUILT } from './helpers/agent.js';
+import { STATIC_AGENT } from './helpers/agent.js';
 import { AGENT, Agent, bpftoolLinks } from './pca-helpers/agent.js';
 import { RawClient, range, readWithTshark, sendUdp, tsharkClient, tsharkDone } from './pca-helpers/clients.js';
 import { exited, interfaceNames, Sandbox, sleep } from './pca-helpers/sandbox.js';
@@ -31,7 +31,7 @@ describe('PCA mode (ENABLE_PCA=true) in a network namespace', { timeout: 180_000
 
   before(() => {
     assert.equal(process.getuid?.(), 0, 'kernel tests run as root');
-    assert.ok(fs.existsSync(AGENT_BUILT), `${AGENT_BUILT} is missing: build first (bash scripts/build.sh)`);
+    assert.ok(fs.existsSync(STATIC_AGENT), `${STATIC_AGENT} is missing: build first (bash scripts/build.sh)`);
     A = sb.netns('a');
     B = sb.netns('b');
     sb.veth(A, 'vA', B, 'vB', ['198.18.0.1/25', '2001:db8:200::1/64'], ['198.18.0.2/25', '2001:db8:200::2/64']);

@@ -41,9 +41,9 @@ export async function startCapture(page: Page, host: Host, opts: StartOptions = 
   return frame;
 }
 
-/** A capture agent as a target starts it: `…/dist/agent/linux-ARCH/pcap-agent capture …` (local), or the Node bundle `pcap-agent.js`. */
+/** A capture agent as a target starts it: `…/pcap-agent capture …` (dist/agent/linux-ARCH/ locally, the deployed copy over SSH). */
 export const isCaptureAgent = (p: Proc): boolean =>
-  p.argv.some((a) => /^pcap-agent(\.js)?$/.test(path.basename(a))) && p.argv.includes('capture');
+  p.argv.some((a) => path.basename(a) === 'pcap-agent') && p.argv.includes('capture');
 
 /** The process `pid` while it still runs as a capture agent (not a zombie, not a reused pid). */
 export function stillAgent(pid: number): Proc | undefined {

@@ -1,9 +1,6 @@
 // Runs the agent as a child process the way the extension does: stdin a pipe (its end means
 // stop), capture bytes to a file or stdout, and with --events json one JSON event per stderr line.
-// Which agent: the static executable (dist/agent/linux-x64/pcap-agent, what bin/pcap-agent runs) by
-// default; PCAP_AGENT_UNDER_TEST=node runs the Node agent's bundle (dist/agent/pcap-agent.js) instead,
-// so every kernel test can still hold it to the same contract without a copy of the test (its filter
-// language is its own subset, so the tests written for libpcap's language fail there).
+// The agent is the static executable (dist/agent/linux-x64/pcap-agent), what bin/pcap-agent runs.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,22 +10,8 @@ import { registerCleanup } from './cleanup.js';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const STATIC_AGENT = path.join(REPO, 'dist', 'agent', 'linux-x64', 'pcap-agent');
-const NODE_AGENT = path.join(REPO, 'dist', 'agent', 'pcap-agent.js');
-
-function agentUnderTest(value = process.env.PCAP_AGENT_UNDER_TEST): 'node' | 'static' {
-  if (value === undefined || value === '' || value === 'static') return 'static';
-  if (value === 'node') return 'node';
-  throw new Error(`PCAP_AGENT_UNDER_TEST must be "static" or "node", got "${value}"`);
-}
-
-export const UNDER_TEST = agentUnderTest();
-/** The file the agent under test runs from (a missing one means: build first). */
-export const AGENT_BUILT = UNDER_TEST === 'static' ? STATIC_AGENT : NODE_AGENT;
-/** The agent under test as one executable path (for `env VARS AGENT`): the Node bundle through a tiny sh wrapper. */
-export const AGENT_EXECUTABLE = UNDER_TEST === 'static' ? STATIC_AGENT : path.join(__dirname, 'node-agent');
-/** argv that runs the agent under test, before its own arguments. */
-export const AGENT_COMMAND: readonly string[] =
-  UNDER_TEST === 'static' ? [STATIC_AGENT] : [process.execPath, NODE_AGENT];
+/** argv that runs the agent, before its own arguments. */
+export const AGENT_COMMAND: readonly string[] = [STATIC_AGENT];
 
 let agentForNobody: string[] | undefined;
 
@@ -42,29 +25,16 @@ function folderReadableByAll(): string {
 
 /**
  * The built agent where `nobody` can read it, as argv. A clone inside a private folder (mktemp -d
- * makes 0700 ones) is closed to other users, so an unprivileged run starts a copy of dist/agent/
- * (or of the static executable) kept in a folder everyone can read, removed at exit.
+ * makes 0700 ones) is closed to other users, so an unprivileged run starts a copy of the executable
+ * kept in a folder everyone can read, removed at exit.
  */
 function agentReadableByAll(): string[] {
   if (agentForNobody) return agentForNobody;
   const dir = folderReadableByAll();
-  if (UNDER_TEST === 'static') {
-    const copy = path.join(dir, 'pcap-agent');
-    fs.copyFileSync(STATIC_AGENT, copy);
-    fs.chmodSync(copy, 0o755);
-    agentForNobody = [copy];
-    return agentForNobody;
-  }
-  const built = path.join(REPO, 'dist', 'agent');
-  for (const entry of fs.readdirSync(built, { withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    fs.copyFileSync(path.join(built, entry.name), path.join(dir, entry.name));
-    fs.chmodSync(path.join(dir, entry.name), 0o644);
-  }
-  // The bundle's own entry point, as bin/pcap-agent calls it.
-  const entry = path.join(dir, 'pcap-agent');
-  fs.writeFileSync(entry, "'use strict';\nrequire('./pcap-agent.js').cli();\n", { mode: 0o644 });
-  agentForNobody = [process.execPath, entry];
+  const copy = path.join(dir, 'pcap-agent');
+  fs.copyFileSync(STATIC_AGENT, copy);
+  fs.chmodSync(copy, 0o755);
+  agentForNobody = [copy];
   return agentForNobody;
 }
 

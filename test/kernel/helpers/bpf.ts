@@ -8,11 +8,10 @@ import { type Netns, sh } from './netns.js';
 
 const TCXQUERY = path.join(__dirname, 'tcxquery.py');
 /**
- * The agents' hook programs: the Node agent's rule-bank programs and the static agent's
- * libpcap-path ones. The kernel keeps 15 characters of a name (tc shows `cap_pcap_ingres`), bpftool
- * the whole one from BTF (`cap_pcap_ingress`).
+ * The agent's hook programs. The kernel keeps 15 characters of a name (tc shows `cap_pcap_ingres`),
+ * bpftool the whole one from BTF (`cap_pcap_ingress`).
  */
-export const OUR_PROGRAMS = ['cap_ingress', 'cap_egress', 'cap_pcap_ingress', 'cap_pcap_ingres', 'cap_pcap_egress'];
+export const OUR_PROGRAMS = ['cap_pcap_ingress', 'cap_pcap_ingres', 'cap_pcap_egress'];
 
 export interface TcxAttachment {
   prog: number;

@@ -1,14 +1,13 @@
-// The built agent (bin/pcap-agent, or the static one with PCAP_AGENT_UNDER_TEST=static: see
-// ../helpers/agent.ts) run inside a test namespace, with its stderr lines, its BPF links as the
+// The built agent (the static executable, ../helpers/agent.ts) run inside a test namespace, with its stderr lines, its BPF links as the
 // kernel reports them, and a clean stop.
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AGENT_EXECUTABLE } from '../helpers/agent.js';
+import { STATIC_AGENT } from '../helpers/agent.js';
 import { exited, run, type Sandbox } from './sandbox.js';
 
 export const REPO = path.resolve(__dirname, '../../..');
-export const AGENT = AGENT_EXECUTABLE;
+export const AGENT = STATIC_AGENT;
 
 export interface Exit {
   code: number | null;

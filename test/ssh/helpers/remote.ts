@@ -35,8 +35,8 @@ export function remoteAgentProcesses(fixture: SshFixture): string[] {
 }
 
 /**
- * The capture programs attached through tcx to the host's interface: every cap_… program, the
- * static agent's (cap_pcap_ingress/egress, its filter in front) as well as the Node agent's.
+ * The capture programs attached through tcx to the host's interface: every cap_… program
+ * (cap_pcap_ingress/egress, the filter in front).
  */
 export function agentTcx(fixture: SshFixture): TcxAttachment[] {
   const attached = tcx(fixture.remote, fixture.remoteDev);
