@@ -273,7 +273,7 @@ static int capture_option(void *target, const struct option_spec *spec, const ch
     snprintf(o->filter, sizeof(o->filter), "%s", value);
     c->filter_option = true;
   } else if (strcmp(n, "exclude") == 0) {
-    copy_trimmed(value, o->exclude, sizeof(o->exclude));  // the started event gives it as the Node agent does
+    copy_trimmed(value, o->exclude, sizeof(o->exclude));  // the started event gives it trimmed
   } else if (strcmp(n, "write") == 0) {
     o->write = value;
   } else if (strcmp(n, "overwrite") == 0) {

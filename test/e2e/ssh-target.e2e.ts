@@ -19,10 +19,10 @@ import { quickPickRow, runCommand, screenshot, webviewFrame, withWorkbench } fro
 const PORT = 5555;
 const PCA_PORT = 19_990;
 
-/** The agent as a PCA service on the remote host: loopback only, capturing udp/PORT on its veth. */
-/** The agent in PCA mode on the host; `attached` resolves once it has attached its hooks (it does so
- *  when its first client connects, and says so on stderr). */
-function startPcaAgent(fixture: SshFixture): { attached: Promise<void>; stop(): void } {
+/** The agent in PCA mode on the host (loopback only, capturing udp/PORT on its veth). `attached()`
+ *  resolves once it has attached its hooks, which it does when its first client connects and says
+ *  on stderr; it gives up 30 s after it is asked, not after the agent started. */
+function startPcaAgent(fixture: SshFixture): { attached(): Promise<void>; stop(): void } {
   const child = spawn('ip', ['netns', 'exec', fixture.remote.name, STATIC_AGENT], {
     env: {
       ...process.env,
@@ -34,15 +34,36 @@ function startPcaAgent(fixture: SshFixture): { attached: Promise<void>; stop(): 
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const undo = registerCleanup(() => child.kill('SIGKILL'));
-  const attached = new Promise<void>((resolve, reject) => {
-    let seen = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      if (/^pcap-agent: capturing on /m.test(seen)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the PCA agent exited (${code}) before attaching: ${seen.trim()}`)));
-    setTimeout(() => reject(new Error(`the PCA agent did not attach within 30 s: ${seen.trim()}`)), 30_000).unref();
+  let seen = '';
+  let exitCode: number | null | undefined;
+  const watchers = new Set<() => void>();
+  child.stderr.on('data', (chunk: Buffer) => {
+    seen += chunk.toString('utf8');
+    for (const w of watchers) w();
   });
+  child.once('exit', (code) => {
+    exitCode = code;
+    for (const w of watchers) w();
+  });
+  const attached = () =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (/^pcap-agent: capturing on /m.test(seen)) done(resolve);
+        else if (exitCode !== undefined)
+          done(() => reject(new Error(`the PCA agent exited (${exitCode}) before attaching: ${seen.trim()}`)));
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`the PCA agent did not attach within 30 s: ${seen.trim()}`))),
+        30_000,
+      );
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        watchers.delete(check);
+        settle();
+      };
+      watchers.add(check);
+      check();
+    });
   return {
     attached,
     stop: () => {
@@ -145,7 +166,7 @@ test("capture on an SSH host from the panel's target picker", { timeout: 400_000
           await question.locator('.monaco-button', { hasText: 'Continue without Saving' }).click({ timeout: 15_000 });
           await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 30_000 });
           await frame.locator('.pt-row[aria-rowindex]').first().waitFor({ state: 'detached', timeout: 10_000 }); // a new capture, an empty table
-          await pca.attached;
+          await pca.attached();
           await sendUdp(fixture.address, PORT, 4);
           await frame.locator('.pt-row[aria-rowindex] .c-number', { hasText: /^4$/ }).waitFor({ timeout: 30_000 });
           assert.equal(await frame.locator('.pt-row[aria-rowindex]').count(), 4);

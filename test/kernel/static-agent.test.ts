@@ -1,6 +1,6 @@
 // The static pcap-agent (scripts/build-agent.sh): copied alone into an empty folder and run with
 // an empty environment (env -i), it needs nothing from the host, not even a shared library. It
-// prints the version and usage of the Node agent, lists a namespace's interfaces, and captures a
+// prints the version and the usage text of agent/options.ts, lists a namespace's interfaces, and captures a
 // veth pair into pcapng that capinfos and tshark read, with each packet's direction; the end of
 // stdin stops it and leaves no BPF link behind.
 import assert from 'node:assert/strict';
@@ -72,7 +72,7 @@ describe('the static pcap-agent', () => {
     assert.match(r.stdout + r.stderr, /not a dynamic executable/);
   });
 
-  test("--version: the version of package.json; --help: the Node agent's usage", () => {
+  test('--version: the version of package.json; --help: the usage text of agent/options.ts', () => {
     assert.deepEqual(run(['--version']), { status: 0, stdout: `pcap-agent ${VERSION}\n`, stderr: '' });
     assert.deepEqual(run(['--help']), { status: 0, stdout: `${USAGE}\n`, stderr: '' });
   });
@@ -123,7 +123,7 @@ describe('the static pcap-agent', () => {
     assert.equal(JSON.parse(r.stderr).message, `invalid filter: ${tcpdumpSays('ether host 00:00:0c:07:ac:01', 'raw')}`);
   });
 
-  test('PCA_FILTER: a bad PROTO,PORT gets the Node agent’s message, without privilege', () => {
+  test('PCA_FILTER: a bad PROTO,PORT gets the same message as -f, without privilege', () => {
     const r = spawnSync('env', ['-i', 'ENABLE_PCA=true', 'PCA_SERVER_PORT=17999', 'PCA_FILTER=udp,70000', agent], {
       encoding: 'utf8',
       timeout: 10_000,
