@@ -303,49 +303,6 @@ export function writeEnhancedPacket(
   direction?: Direction,
   dropCount?: number | bigint,
 ): number {
-  const u = BigInt.asUintN(64, timestampNs);
-  splitTime.high = Number(u >> 32n);
-  splitTime.low = Number(u & 0xffffffffn);
-  return writeEnhancedPacketAt(
-    out,
-    off,
-    interfaceId,
-    splitTime,
-    src,
-    srcStart,
-    capturedLength,
-    originalLength,
-    direction,
-    dropCount,
-  );
-}
-
-/** writeEnhancedPacket's split timestamp, reused: the writer is synchronous, and allocates nothing. */
-const splitTime: TimestampWords = { high: 0, low: 0 };
-
-/** A pcapng timestamp as the block holds it: the high and low u32 words of the nanoseconds. */
-export interface TimestampWords {
-  high: number;
-  low: number;
-}
-
-/**
- * writeEnhancedPacket with the timestamp already split into its two words: the agent's hot path
- * keeps one reusable clock per batch and no BigInt per packet. The one EPB writer: every EPB the
- * project writes (agent stream, saved files, test fixtures) comes from here.
- */
-export function writeEnhancedPacketAt(
-  out: Uint8Array,
-  off: number,
-  interfaceId: number,
-  time: TimestampWords,
-  src: Uint8Array,
-  srcStart: number,
-  capturedLength: number,
-  originalLength: number,
-  direction?: Direction,
-  dropCount?: number | bigint,
-): number {
   const L = BLOCK.epb;
   const total = enhancedPacketSize(capturedLength, direction, dropCount);
   checkRoom(out, off, total);
@@ -357,8 +314,7 @@ export function writeEnhancedPacketAt(
   put32(out, off, L.type);
   put32(out, off + 4, total);
   put32(out, off + L.interfaceId, interfaceId);
-  put32(out, off + L.tsHigh, time.high);
-  put32(out, off + L.tsLow, time.low);
+  putTimestamp(out, off + L.tsHigh, timestampNs);
   put32(out, off + L.capturedLength, capturedLength);
   put32(out, off + L.originalLength, originalLength);
   let o = off + L.data;

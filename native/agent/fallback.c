@@ -33,13 +33,16 @@ static int packet_socket_allowed(struct pcore_error *e) {
   return -1;
 }
 
+int session_fallback_set_filter(struct session *s, const char *text, struct pcore_error *e) {
+  char pca_form[32];
+  const char *expr = filter_expression(text, pca_form, sizeof(pca_form), e);
+  return expr ? pcore_afpacket_set_filter(s->afpacket, expr, e) : -1;
+}
+
 static int open_af_packet(struct session *s, struct pcore_error *e) {
   const struct capture_options *o = s->options;
-  char pca_form[32];
-  const char *expr = filter_expression(s->filter_text, pca_form, sizeof(pca_form), e);
-  if (!expr) return -1;
   if (pcore_afpacket_open(o->snaplen, o->ring_bytes, s->wall_offset_ns, &s->afpacket, e) != 0) return -1;
-  return pcore_afpacket_set_filter(s->afpacket, expr, e);
+  return session_fallback_set_filter(s, s->filter_text, e);
 }
 
 int session_fall_back(struct session *s, struct pcore_error *e) {

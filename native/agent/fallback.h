@@ -16,4 +16,8 @@ struct session;
 // CAP_NET_RAW), returns -1 with `e` the load error, to which the second case adds why.
 int session_fall_back(struct session *s, struct pcore_error *e);
 
+// The AF_PACKET capture's filter from the effective filter's text (a PROTO,PORT form read as the
+// agent reads -f), at open and at each set-filter; a refused one leaves the old filter in place.
+int session_fallback_set_filter(struct session *s, const char *text, struct pcore_error *e);
+
 #endif

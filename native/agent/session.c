@@ -12,7 +12,6 @@
 #include "../core/pcap.h"
 #include "../core/pcapng.h"
 #include "embedded.h"
-#include "../core/filter-text.h"
 #include "fallback.h"
 #include "generated.h"
 #include "loop.h"
@@ -122,10 +121,7 @@ static int start_filter(struct session *s, struct pcore_filter *f, struct pcore_
 
 // A new filter for the running capture: into the program array, or onto the AF_PACKET sockets.
 static int install_filter(struct session *s, struct pcore_filter *f, const char *text, struct pcore_error *e) {
-  if (!s->afpacket) return start_filter(s, f, e);
-  char pca_form[32];
-  const char *expr = filter_expression(text, pca_form, sizeof(pca_form), e);
-  return expr ? pcore_afpacket_set_filter(s->afpacket, expr, e) : -1;
+  return s->afpacket ? session_fallback_set_filter(s, text, e) : start_filter(s, f, e);
 }
 
 int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,

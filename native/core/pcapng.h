@@ -1,5 +1,5 @@
 // pcapng block writers (little-endian sections, nanosecond timestamps), laid out exactly as
-// packet/pcapng.ts writes them, so both agents produce the same bytes.
+// packet/pcapng.ts writes them, so a live capture and a file the extension saves read the same.
 // Spec: https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html
 #ifndef PCAP_CORE_PCAPNG_H
 #define PCAP_CORE_PCAPNG_H

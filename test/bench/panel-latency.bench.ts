@@ -29,7 +29,7 @@ import type { TestContext } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { agentsLeft, isCaptureAgent, startCapture } from '../e2e/helpers/capture-ui.js';
 import { registerCleanup } from '../kernel/helpers/cleanup.js';
-import { type Host, Netns, settle, sh, uniqueName } from '../kernel/helpers/netns.js';
+import { createVethPair, type Host, type Netns } from '../kernel/helpers/netns.js';
 import { node as trafficGenerator } from '../kernel/helpers/traffic.js';
 import { descendants, type Proc } from '../vscode/processes.js';
 import { withWorkbench } from '../vscode/workbench.js';
@@ -66,57 +66,6 @@ const tick = setInterval(() => {
   }
   if (seq >= total) clearInterval(tick);
 }, 1);`;
-
-/** Two quiet namespaces joined by a veth, IPv4 only, with permanent neighbours (no ARP). */
-async function namespacePair(): Promise<{ a: Host; b: Host; destroy(): void }> {
-  const nsA = new Netns(uniqueName('lata'));
-  let nsB: Netns | undefined;
-  try {
-    nsB = new Netns(uniqueName('latb'));
-    const a: Host = { ns: nsA, dev: 'vA', mac: '02:00:00:00:01:0a', ip4: '198.18.0.1', ip6: '' };
-    const b: Host = { ns: nsB, dev: 'vB', mac: '02:00:00:00:01:0b', ip4: '198.18.0.2', ip6: '' };
-    sh('ip', [
-      'link',
-      'add',
-      a.dev,
-      'netns',
-      nsA.name,
-      'address',
-      a.mac,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      b.dev,
-      'netns',
-      nsB.name,
-      'address',
-      b.mac,
-    ]);
-    for (const [h, peer] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      h.ns.ip('addr', 'add', `${h.ip4}/24`, 'dev', h.dev);
-      h.ns.ip('neigh', 'replace', peer.ip4, 'lladdr', peer.mac, 'dev', h.dev, 'nud', 'permanent');
-      h.ns.ip('link', 'set', h.dev, 'up');
-    }
-    await settle([a, b]);
-    const pairB = nsB;
-    return {
-      a,
-      b,
-      destroy: () => {
-        pairB.destroy();
-        nsA.destroy();
-      },
-    };
-  } catch (e) {
-    nsB?.destroy();
-    nsA.destroy();
-    throw e;
-  }
-}
 
 /** Runs argv in namespace `ns` (killed at exit if still running); resolves with its stdout. */
 function runIn(ns: Netns, argv: string[]): Promise<string> {
@@ -306,7 +255,8 @@ async function measure(a: Host, b: Host): Promise<{ sentAt: number[]; drawn: Dra
 
 async function main(): Promise<void> {
   console.log(`machine: ${os.cpus().length} cores, load average ${loadAverage()} (before)`);
-  const pair = await namespacePair();
+  // IPv4 only, permanent neighbours: no ARP or neighbour discovery among the datagrams.
+  const pair = await createVethPair({ tag: 'lat', net4: '198.18.0', ipv6: false });
   try {
     const { sentAt, drawn, agents, sink } = await measure(pair.a, pair.b);
     const seconds = ((sentAt.at(-1)! - sentAt[0]!) / 1000).toFixed(2);

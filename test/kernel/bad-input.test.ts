@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_COMMAND, scratchDir, spawnAgent, within } from './helpers/agent.js';
+import { STATIC_AGENT, scratchDir, spawnAgent, within } from './helpers/agent.js';
 import { hasClsact, ourTcFilters, ourTcx } from './helpers/bpf.js';
 import { createVethPair, uniqueName, type VethPair } from './helpers/netns.js';
 
@@ -309,7 +309,7 @@ describe('bad input: a clear error, the right exit status, nothing attached', ()
     const caps = '-bpf,-sys_admin,-perfmon,-net_raw';
     const drop = ['setpriv', `--bounding-set=${caps}`, `--inh-caps=${caps}`];
     const a = spawnAgent(['capture', '-i', 'lo', '-w', '/dev/null', '--events', 'json'], {
-      command: [...drop, ...AGENT_COMMAND],
+      command: [...drop, STATIC_AGENT],
     });
     assert.equal((await within(a.exited, 20_000, 'the agent to fail')).code, 3, a.stderr);
     const e = a.events.find((x) => x.event === 'error');

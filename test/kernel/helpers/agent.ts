@@ -11,7 +11,6 @@ import { registerCleanup } from './cleanup.js';
 export const REPO = path.resolve(__dirname, '../../..');
 export const STATIC_AGENT = path.join(REPO, 'dist', 'agent', 'linux-x64', 'pcap-agent');
 /** argv that runs the agent, before its own arguments. */
-export const AGENT_COMMAND: readonly string[] = [STATIC_AGENT];
 
 let agentForNobody: string[] | undefined;
 
@@ -88,7 +87,7 @@ export class Agent {
         ]
       : options.command
         ? [options.command[0]!, [...options.command.slice(1), ...args]]
-        : [AGENT_COMMAND[0]!, [...AGENT_COMMAND.slice(1), ...args]];
+        : [STATIC_AGENT, [...args]];
     this.child = spawn(cmd, argv, {
       stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
       env: options.env ?? process.env,

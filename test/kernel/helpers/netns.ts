@@ -111,6 +111,10 @@ export interface VethOptions {
   mtu?: number;
   /** false: no addresses or neighbours on the veth ends (for VLAN devices on top). */
   addresses?: boolean;
+  /** The ends' IPv4 network, /24 (.1 and .2); NET4 by default. */
+  net4?: string;
+  /** false: IPv4 addresses and neighbours only. */
+  ipv6?: boolean;
 }
 
 export const NET4 = '198.51.100';
@@ -135,25 +139,27 @@ export function addNeighbours(x: Host, y: Host): void {
     [x, y],
     [y, x],
   ] as const) {
-    from.ns.ip('neigh', 'replace', to.ip4, 'lladdr', to.mac, 'dev', from.dev, 'nud', 'permanent');
-    from.ns.ip('neigh', 'replace', to.ip6, 'lladdr', to.mac, 'dev', from.dev, 'nud', 'permanent');
+    for (const ip of [to.ip4, to.ip6].filter((a) => a !== ''))
+      from.ns.ip('neigh', 'replace', ip, 'lladdr', to.mac, 'dev', from.dev, 'nud', 'permanent');
   }
 }
 
 /** Adds the test addresses (index 1, 2, …) to a device. */
 export function addAddresses(h: Host, prefix4 = 24, prefix6 = 64): void {
   h.ns.ip('addr', 'add', `${h.ip4}/${prefix4}`, 'dev', h.dev);
-  h.ns.ip('addr', 'add', `${h.ip6}/${prefix6}`, 'dev', h.dev, 'nodad');
+  if (h.ip6 !== '') h.ns.ip('addr', 'add', `${h.ip6}/${prefix6}`, 'dev', h.dev, 'nodad');
 }
 
-/**
- * Two namespaces joined by a veth: vA (198.51.100.1, 2001:db8:100::1, 02:00:00:00:00:0a) and
- * vB (198.51.100.2, 2001:db8:100::2, 02:00:00:00:00:0b). Destroyed by destroy(), or at exit.
- */
 /** The agent's arguments for a capture on vA of a pair, with a 1 MiB ring buffer. */
 export function captureOnSideA(pair: VethPair): string[] {
   return ['--netns', pair.a.ns.name, '-i', pair.a.dev, '-B', '1024'];
 }
+
+/**
+ * Two namespaces joined by a veth: vA (198.51.100.1, 2001:db8:100::1, 02:00:00:00:00:0a) and
+ * vB (198.51.100.2, 2001:db8:100::2, 02:00:00:00:00:0b), with permanent neighbours (no ARP or
+ * neighbour discovery). Destroyed by destroy(), or at exit.
+ */
 
 export async function createVethPair(options: VethOptions = {}): Promise<VethPair> {
   const tag = options.tag ?? 'v';
@@ -161,8 +167,10 @@ export async function createVethPair(options: VethOptions = {}): Promise<VethPai
   let nsB: Netns | undefined;
   try {
     nsB = new Netns(uniqueName(`${tag}b`));
-    const a: Host = { ns: nsA, dev: 'vA', mac: '02:00:00:00:00:0a', ip4: `${NET4}.1`, ip6: `${NET6}:1` };
-    const b: Host = { ns: nsB, dev: 'vB', mac: '02:00:00:00:00:0b', ip4: `${NET4}.2`, ip6: `${NET6}:2` };
+    const net4 = options.net4 ?? NET4;
+    const ip6 = (n: number) => (options.ipv6 === false ? '' : `${NET6}:${n}`);
+    const a: Host = { ns: nsA, dev: 'vA', mac: '02:00:00:00:00:0a', ip4: `${net4}.1`, ip6: ip6(1) };
+    const b: Host = { ns: nsB, dev: 'vB', mac: '02:00:00:00:00:0b', ip4: `${net4}.2`, ip6: ip6(2) };
     sh('ip', [
       'link',
       'add',
