@@ -190,6 +190,31 @@ function countOrUndefined(file: string): number | undefined {
   }
 }
 
+/** In the page: whether the workbench's saved editor state (IndexedDB) holds the tab `label`. */
+async function workbenchRecordsTab(label: string): Promise<boolean> {
+  const request = <T>(r: IDBRequest<T>) =>
+    new Promise<T | undefined>((resolve) => {
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => resolve(undefined);
+    });
+  const wanted = [label, encodeURIComponent(label)];
+  for (const { name } of await indexedDB.databases()) {
+    if (!name?.startsWith('vscode-web-state-db')) continue;
+    const db = await request(indexedDB.open(name));
+    if (!db) continue;
+    try {
+      if (!db.objectStoreNames.contains('ItemTable')) continue;
+      const state = await request(
+        db.transaction('ItemTable').objectStore('ItemTable').get('memento/workbench.parts.editor'),
+      );
+      if (typeof state === 'string' && wanted.some((w) => state.includes(w))) return true;
+    } finally {
+      db.close();
+    }
+  }
+  return false;
+}
+
 test('hot exit: after a reload an unsaved capture comes back, dirty, with its packets, not running', {
   timeout: 300_000,
 }, async (t) => {
@@ -215,6 +240,11 @@ test('hot exit: after a reload an unsaved capture comes back, dirty, with its pa
       );
       t.diagnostic(`backup: ${path.relative(server.profileDir, backup)}`);
 
+      // The workbench records its open editors in IndexedDB at its periodic flush (every minute)
+      // and, best effort, while the page unloads; a reload before the first flush can leave no tab
+      // to restore. Wait until the record names the capture's tab, as a person's reload later would.
+      await page.evaluate('globalThis.__name = (f) => f'); // tsx's keepNames wraps functions sent to the page
+      await page.waitForFunction(workbenchRecordsTab, TAB, { polling: 500, timeout: 90_000 });
       page.on('dialog', (d) => void d.accept()); // a "leave the page?" question, if any: Leave
       await page.reload();
       await waitForWorkbench(page);
