@@ -24,11 +24,20 @@
 #define NEXTHDR_AUTH	 51
 #define NEXTHDR_DEST	 60
 
-/* Scratch space for assembling one record: header, room for a re-inserted VLAN tag, snaplen. */
+/* Scratch space for assembling one record (capture.h, CAP_RECORD_*): it starts at iface_dir, two
+ * bytes in, which keeps every header field naturally aligned here; then room for a re-inserted
+ * VLAN tag and the snaplen. */
 struct cap_scratch {
-	struct cap_record hdr;
+	__u16 unused;
+	__u16 iface_dir;
+	__u32 orig_len;
+	__u64 ts_boot_ns;
 	__u8 data[CAP_MAX_SNAPLEN + VLAN_HLEN_];
 };
+
+_Static_assert(__builtin_offsetof(struct cap_scratch, orig_len) - 2 == CAP_RECORD_ORIG_LEN, "record layout");
+_Static_assert(__builtin_offsetof(struct cap_scratch, ts_boot_ns) - 2 == CAP_RECORD_TS, "record layout");
+_Static_assert(__builtin_offsetof(struct cap_scratch, data) - 2 == CAP_RECORD_HEADER, "record layout");
 
 /* key: 0; value: the live configuration (snaplen, directions, wakeup threshold). */
 struct {
@@ -38,7 +47,7 @@ struct {
 	__type(value, struct cap_config);
 } cap_config_map SEC(".maps");
 
-/* key: ifindex; value: how to find L3 on that interface. Written before attaching. */
+/* key: ifindex; value: the interface's id and how to find L3 on it. Written before attaching. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -46,10 +55,10 @@ struct {
 	__type(value, struct cap_iface);
 } cap_ifaces SEC(".maps");
 
-/* key: ifindex; value: per-CPU counters. */
+/* key: interface id; value: per-CPU counters. An array, so a lookup is a few inlined instructions. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 1024);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CAP_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, struct cap_stats);
 } cap_stats_map SEC(".maps");
@@ -225,16 +234,6 @@ static __always_inline void frag_key(struct cap_frag_key *k, const struct pkt_me
 	k->pad = 0;
 }
 
-static __always_inline struct cap_stats *stats_for(__u32 ifindex)
-{
-	struct cap_stats *s = bpf_map_lookup_elem(&cap_stats_map, &ifindex);
-	if (s)
-		return s;
-	struct cap_stats zero = {};
-	bpf_map_update_elem(&cap_stats_map, &ifindex, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&cap_stats_map, &ifindex);
-}
-
 /* When the reader last got a wakeup (boot-time ns). Shared by every CPU without a lock: a race
  * costs one extra or one missing wakeup, and the reader polls again soon after any read that
  * found records, which picks up a record whose wakeup went missing. */
@@ -254,29 +253,34 @@ static __always_inline __u64 wakeup_flag(const struct cap_config *cfg, __u64 siz
 	return BPF_RB_FORCE_WAKEUP;
 }
 
+/* Where a packet is in its way through the programs: the configuration, and its interface's id,
+ * link-layer length and counters. */
+struct hook_state {
+	const struct cap_config *cfg;
+	struct cap_stats *st;
+	__u32 iface_id;
+	__u32 l2_len;
+};
+
 /* Copies the packet, at most `limit` bytes (re-inserting an offloaded VLAN tag, as AF_PACKET
  * readers show it) and submits it. Returns 0 on success, -1 when the ring is full. */
-static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *cfg, __u8 dir, __u32 l2_len,
-				__u64 limit)
+static __always_inline int emit(struct __sk_buff *skb, const struct hook_state *h, __u8 dir, __u64 limit)
 {
 	__u32 key = bpf_get_smp_processor_id();
 	struct cap_scratch *s = bpf_map_lookup_elem(&cap_scratch_map, &key);
 	if (!s)
 		return -1;
 
-	__u32 vlan = (l2_len == ETH_HLEN_ && skb->vlan_present) ? VLAN_HLEN_ : 0;
+	__u32 vlan = (h->l2_len == ETH_HLEN_ && skb->vlan_present) ? VLAN_HLEN_ : 0;
 	__u64 orig = (__u64)skb->len + vlan;
-	__u64 snap = cfg->snaplen < limit ? cfg->snaplen : limit;
+	__u64 snap = h->cfg->snaplen < limit ? h->cfg->snaplen : limit;
 	__u64 cap = orig < snap ? orig : snap;
 	if (cap > CAP_MAX_SNAPLEN)
 		cap = CAP_MAX_SNAPLEN;
 
-	s->hdr.version = CAP_RECORD_VERSION;
-	s->hdr.direction = dir;
-	s->hdr.hdr_len = sizeof(struct cap_record);
-	s->hdr.ifindex = skb->ifindex;
-	s->hdr.ts_boot_ns = bpf_ktime_get_boot_ns();
-	s->hdr.orig_len = orig;
+	s->iface_dir = (__u16)(h->iface_id << 1 | dir);
+	s->orig_len = orig;
+	s->ts_boot_ns = bpf_ktime_get_boot_ns();
 
 	if (vlan && cap >= 2 * ETH_ALEN + VLAN_HLEN_) {
 		__be16 tag[2] = {(__be16)skb->vlan_proto, bpf_htons(skb->vlan_tci)};
@@ -299,52 +303,56 @@ static __always_inline int emit(struct __sk_buff *skb, const struct cap_config *
 		if (cap > 0 && bpf_skb_load_bytes(skb, 0, s->data, cap) < 0)
 			return -1;
 	}
-	s->hdr.cap_len = cap;
 
-	__u64 size = sizeof(struct cap_record) + cap;
+	__u64 size = CAP_RECORD_HEADER + cap;
 	barrier_var(size);
-	if (size > sizeof(*s))
+	if (size > sizeof(*s) - 2)
 		return -1;
-	return bpf_ringbuf_output(&cap_ring, s, size, wakeup_flag(cfg, size, s->hdr.ts_boot_ns)) == 0 ? 0
-												      : -1;
+	return bpf_ringbuf_output(&cap_ring, &s->iface_dir, size, wakeup_flag(h->cfg, size, s->ts_boot_ns)) ==
+			       0
+		       ? 0
+		       : -1;
 }
 
 /* A matched packet: counted, and copied to the ring (or counted as dropped when it is full). */
-static __always_inline void record_match(struct __sk_buff *skb, const struct cap_config *cfg,
-					 struct cap_stats *st, __u8 dir, __u32 l2_len, __u64 limit)
+static __always_inline void record_match(struct __sk_buff *skb, const struct hook_state *h, __u8 dir,
+					 __u64 limit)
 {
-	st->matched++;
-	if (emit(skb, cfg, dir, l2_len, limit) == 0) {
-		st->captured++;
-		st->captured_bytes += skb->len;
+	h->st->matched++;
+	if (emit(skb, h, dir, limit) == 0) {
+		h->st->captured++;
+		h->st->captured_bytes += skb->len;
 	} else {
-		st->dropped++;
+		h->st->dropped++;
 	}
 }
 
-/* What every hook does first: find the configuration, the interface and its counters, count the
- * packet as seen, and say whether its direction is captured at all. */
-struct hook_state {
-	const struct cap_config *cfg;
-	const struct cap_iface *iface;
-	struct cap_stats *st;
-};
-
-/* The configuration, the packet's interface and its counters; 0 when one is missing. */
-static __always_inline int hook_lookup(struct __sk_buff *skb, struct hook_state *h)
+/* In a tail-called program: the state the entry program handed on in skb->cb; 0 when something is
+ * missing. Array lookups only, which the verifier inlines. */
+static __always_inline int hook_resume(struct __sk_buff *skb, struct hook_state *h)
 {
 	__u32 key = 0;
-	__u32 ifindex = skb->ifindex;
 
+	h->iface_id = skb->cb[CAP_CB_IFACE_ID];
+	h->l2_len = skb->cb[CAP_CB_L2_LEN];
 	h->cfg = bpf_map_lookup_elem(&cap_config_map, &key);
-	h->iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
-	h->st = stats_for(ifindex);
-	return h->cfg && h->iface && h->st;
+	h->st = bpf_map_lookup_elem(&cap_stats_map, &h->iface_id);
+	return h->cfg && h->st;
 }
 
+/* What every hook does first: find the packet's interface (the one hash lookup a packet costs),
+ * hand its id and link-layer length on to the programs it tail-calls, count the packet as seen,
+ * and say whether its direction is captured at all. */
 static __always_inline int hook_enter(struct __sk_buff *skb, __u8 dir, struct hook_state *h)
 {
-	if (!hook_lookup(skb, h))
+	__u32 ifindex = skb->ifindex;
+	const struct cap_iface *iface = bpf_map_lookup_elem(&cap_ifaces, &ifindex);
+
+	if (!iface)
+		return 0;
+	skb->cb[CAP_CB_IFACE_ID] = iface->id;
+	skb->cb[CAP_CB_L2_LEN] = iface->l2_len;
+	if (!hook_resume(skb, h))
 		return 0;
 	h->st->seen++;
 	return (h->cfg->directions & (1u << dir)) != 0;
@@ -356,8 +364,8 @@ static __always_inline int hook_enter(struct __sk_buff *skb, __u8 dir, struct ho
  * filter, so the packet goes on. TCX_NEXT whatever happens: later tcx programs still run. */
 static __always_inline void filter_or_capture(struct __sk_buff *skb, const struct hook_state *h, __u8 dir)
 {
-	bpf_tail_call(skb, &cap_progs, CAP_PROG_FILTER(dir, h->iface->l2_len == 0));
-	record_match(skb, h->cfg, h->st, dir, h->iface->l2_len, CAP_MAX_SNAPLEN);
+	bpf_tail_call(skb, &cap_progs, CAP_PROG_FILTER(dir, h->l2_len == 0));
+	record_match(skb, h, dir, CAP_MAX_SNAPLEN);
 }
 
 static __always_inline void mark_series(const struct pkt_meta *m, __u8 verdict)
@@ -398,9 +406,9 @@ static __always_inline int enter_exclusion(struct __sk_buff *skb, __u8 dir)
 	struct hook_state h;
 	struct pkt_meta m = {};
 
-	if (!hook_lookup(skb, &h))
+	if (!hook_resume(skb, &h))
 		return TC_ACT_UNSPEC;
-	parse_packet(skb, h.iface->l2_len, &m);
+	parse_packet(skb, h.l2_len, &m);
 	__u8 series = m.frag_later ? series_verdict(&m) : 0;
 	if (series == FRAG_EXCLUDED)
 		return TC_ACT_UNSPEC;
@@ -408,7 +416,7 @@ static __always_inline int enter_exclusion(struct __sk_buff *skb, __u8 dir)
 		skb->cb[CAP_CB_FIRST_FRAGMENT] = m.frag_first;
 		if (m.frag_first)
 			mark_series(&m, FRAG_EXCLUDED);
-		bpf_tail_call(skb, &cap_progs, CAP_PROG_EXCLUDE(dir, h.iface->l2_len == 0));
+		bpf_tail_call(skb, &cap_progs, CAP_PROG_EXCLUDE(dir, h.l2_len == 0));
 		if (m.frag_first) /* no exclusion program for this link type: nothing excluded */
 			mark_series(&m, FRAG_CAPTURED);
 	}
@@ -422,11 +430,11 @@ static __always_inline int pass_exclusion(struct __sk_buff *skb, __u8 dir)
 {
 	struct hook_state h;
 
-	if (!hook_lookup(skb, &h))
+	if (!hook_resume(skb, &h))
 		return TC_ACT_UNSPEC;
 	if (skb->cb[CAP_CB_FIRST_FRAGMENT]) {
 		struct pkt_meta m = {};
-		parse_packet(skb, h.iface->l2_len, &m);
+		parse_packet(skb, h.l2_len, &m);
 		mark_series(&m, FRAG_CAPTURED);
 	}
 	filter_or_capture(skb, &h, dir);
@@ -438,8 +446,8 @@ static __always_inline int emit_filtered(struct __sk_buff *skb, __u8 dir)
 {
 	struct hook_state h;
 
-	if (hook_lookup(skb, &h))
-		record_match(skb, h.cfg, h.st, dir, h.iface->l2_len, skb->cb[CAP_CB_CAPLEN]);
+	if (hook_resume(skb, &h))
+		record_match(skb, &h, dir, skb->cb[CAP_CB_CAPLEN]);
 	return TC_ACT_UNSPEC;
 }
 

@@ -8,7 +8,6 @@
 #include <linux/types.h>
 #endif
 
-#define CAP_RECORD_VERSION 1
 #define CAP_MAX_SNAPLEN	   262144 /* tcpdump's default and our ceiling */
 #define CAP_MAX_VLAN_DEPTH 2	  /* 802.1ad outer + 802.1Q inner */
 #define CAP_MAX_IPV6_EXT   6	  /* extension headers walked before giving up on L4 */
@@ -36,18 +35,19 @@ enum cap_direction {
 #define CAP_PROG_SLOTS		   14
 #define CAP_CB_CAPLEN		   0
 #define CAP_CB_FIRST_FRAGMENT	   1
+/* The entry program looks the interface up once and hands on what the programs it tail-calls need:
+ * its id and its link-layer length (struct cap_iface). */
+#define CAP_CB_IFACE_ID		   2
+#define CAP_CB_L2_LEN		   3
 
-/* Ring-buffer record: this header, then cap_len packet bytes (no padding between records
- * inside a batch the reader takes). Times are CLOCK_BOOTTIME; user space adds the wall offset. */
-struct cap_record {
-	__u8 version;	/* CAP_RECORD_VERSION */
-	__u8 direction; /* enum cap_direction */
-	__u16 hdr_len;	/* sizeof(struct cap_record): lets readers skip fields they do not know */
-	__u32 ifindex;
-	__u64 ts_boot_ns;
-	__u32 orig_len; /* true length on the wire (GSO super-packets included) */
-	__u32 cap_len;	/* bytes that follow: min(orig_len, snaplen) */
-};
+/* Ring-buffer record: a CAP_RECORD_HEADER-byte header, then the captured bytes up to the end of
+ * the record (the ring keeps each record's length, so the header does not). Under overload the
+ * ring's bytes are the packets kept, so the header is packed: fields at these offsets, host byte
+ * order, not aligned. Times are CLOCK_BOOTTIME; user space adds the wall offset. */
+#define CAP_RECORD_IFACE_DIR 0 /* __u16: the interface's id << 1 | enum cap_direction */
+#define CAP_RECORD_ORIG_LEN  2 /* __u32: true length on the wire (GSO super-packets included) */
+#define CAP_RECORD_TS	     6 /* __u64: when the hook saw it */
+#define CAP_RECORD_HEADER    14
 
 /* cap_config[0]: what the programs read on every packet. The filter itself is in cap_progs,
  * where a change is one atomic slot update. */
@@ -57,13 +57,15 @@ struct cap_config {
 	__u32 wakeup_bytes; /* wake the reader once this much is pending (batched wakeups) */
 };
 
-/* iface_info: per attached interface, written by user space before attaching. */
+/* cap_ifaces[ifindex]: per attached interface, written by user space before attaching. */
 struct cap_iface {
 	__u32 l2_len; /* 14 for Ethernet-like devices (lo too), 0 for raw-IP devices (tun) */
-	__u32 pad;
+	__u32 id; /* 0..CAP_MAX_IFACES-1, user space's number for the interface: records and counters carry it */
 };
 
-/* Per-CPU, per interface. captured + dropped == matched, so drops are never silent. */
+#define CAP_MAX_IFACES 256
+
+/* cap_stats_map[id], per CPU. captured + dropped == matched, so drops are never silent. */
 struct cap_stats {
 	__u64 seen;
 	__u64 matched;

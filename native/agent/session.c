@@ -16,6 +16,8 @@
 #include "generated.h"
 #include "loop.h"
 
+_Static_assert(MAX_INTERFACES <= CAP_MAX_IFACES, "an interface's id in the capture is its IDB number");
+
 #define WAKEUP_BYTES (256 * 1024)  // pending bytes that wake the reader (the addon's default)
 #define ETH_HEADER 14
 
@@ -51,7 +53,7 @@ static void broadcast_pending(struct session *s) {
   s->pending_packets = 0;
 }
 
-static int interface_id(const struct session *s, unsigned ifindex) {
+static int find_interface(const struct session *s, unsigned ifindex) {
   for (size_t i = 0; i < s->ninterfaces; i++)
     if (s->interfaces[i].a.ifindex == ifindex) return (int)i;
   return -1;
@@ -62,12 +64,12 @@ static uint32_t encoded_size(const struct session *s, const struct known_interfa
   return 28 + ((cap_len + 3u) & ~3u) + 12 + 4;  // EPB header, data, epb_flags + opt_endofopt, trailer
 }
 
-int session_record(void *ctx, const struct cap_record *r, const uint8_t *packet) {
+int session_record(void *ctx, const struct pcore_packet *r, const uint8_t *packet) {
   struct session *s = ctx;
   const struct capture_options *o = s->options;
-  int id = interface_id(s, r->ifindex);
-  // A detached interface's last records, or records past a budget.
-  if (id < 0 || s->budget_spent) return 0;
+  // The interface's id in the capture is its IDB number (session_attach); nothing past a budget.
+  uint32_t id = r->interface_id;
+  if (id >= s->ninterfaces || s->budget_spent) return 0;
   const struct known_interface *k = &s->interfaces[id];
   if (o->max_bytes && s->bytes + s->pending.len + encoded_size(s, k, r->cap_len) > o->max_bytes) {
     s->budget_spent = true;
@@ -80,7 +82,7 @@ int session_record(void *ctx, const struct cap_record *r, const uint8_t *packet)
     rc = pcore_pcap_record(&s->pending, ts, packet, r->cap_len, r->orig_len, k->raw_ip, o->nanosecond_pcap);
   } else {
     uint32_t flags = r->direction == CAP_DIR_IN ? PCORE_EPB_FLAGS_INBOUND : PCORE_EPB_FLAGS_OUTBOUND;
-    rc = pcore_pcapng_epb(&s->pending, (uint32_t)id, ts, packet, r->cap_len, r->orig_len, flags);
+    rc = pcore_pcapng_epb(&s->pending, id, ts, packet, r->cap_len, r->orig_len, flags);
   }
   if (rc != 0) {
     s->budget_spent = true;  // out of memory: nothing more can be encoded
@@ -144,7 +146,7 @@ int session_open(struct session *s, const struct capture_options *o, unsigned li
 
 struct known_interface *session_register(struct session *s, const struct pcore_interface *iface,
                                          struct pcore_error *e) {
-  int id = interface_id(s, iface->index);
+  int id = find_interface(s, iface->index);
   if (id >= 0) return &s->interfaces[id];
   if (s->ninterfaces == MAX_INTERFACES)
     return pcore_fail(e, "E_ATTACH", 0, "at most %d interfaces per capture", MAX_INTERFACES), NULL;
@@ -206,6 +208,7 @@ struct known_interface *session_attach(struct session *s, const struct pcore_int
         .netns = *s->options->netns ? s->options->netns : NULL,
         .direction = direction,
         .l2_len = k->raw_ip ? 0 : 14,
+        .interface_id = (uint16_t)(k - s->interfaces),
         .force_clsact = s->options->force_clsact,
     };
     unsigned ifindex;
@@ -222,7 +225,7 @@ struct known_interface *session_attach(struct session *s, const struct pcore_int
 }
 
 void session_detach(struct session *s, unsigned ifindex) {
-  int id = interface_id(s, ifindex);
+  int id = find_interface(s, ifindex);
   if (id < 0 || !s->interfaces[id].attached) return;
   session_detach_hooks(s, ifindex);
   s->interfaces[id].attached = false;
@@ -269,9 +272,9 @@ static void interface_stats(struct session *s, struct interface_stats *out, stru
   for (size_t i = 0; i < s->ninterfaces; i++) {
     struct cap_stats k;
     if (s->afpacket)
-      pcore_afpacket_stats(s->afpacket, s->interfaces[i].a.ifindex, &k);
+      pcore_afpacket_stats(s->afpacket, (uint16_t)i, &k);
     else
-      pcore_capture_stats(s->capture, s->interfaces[i].a.ifindex, &k);
+      pcore_capture_stats(s->capture, (uint16_t)i, &k);
     out[i] = (struct interface_stats){
         s->interfaces[i].a.name, s->interfaces[i].a.ifindex, k.seen, k.matched, k.captured, k.dropped};
     t->kernel_dropped += k.dropped;

@@ -72,7 +72,7 @@ void session_detach_all(struct session *s);
 // Starts the timers: statistics events (with_stats), ISBs (pcapng), --duration.
 void session_start_timers(struct session *s, bool with_stats);
 // The ring's record callback (pcore_capture_start): one EPB or pcap record per record, within budgets.
-int session_record(void *ctx, const struct cap_record *record, const uint8_t *packet);
+int session_record(void *ctx, const struct pcore_packet *packet, const uint8_t *bytes);
 // Moves what the ring holds to the sinks; then whatever timer is due.
 int session_drain(struct session *s);  // the records read
 void session_tick(struct session *s);

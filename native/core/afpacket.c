@@ -19,11 +19,12 @@
 #define MAX_PER_CONSUME 65536
 
 struct handle {
-  pcap_t *p;  // NULL once detached; the slot keeps its counters for statistics
+  pcap_t *p;  // NULL once detached; the entry keeps its counters for statistics
   unsigned ifindex;
-  int direction;  // CAP_DIR_*
+  uint16_t interface_id;  // pcore_attach_request's
+  int direction;          // CAP_DIR_*
   uint64_t captured, captured_bytes;
-  uint64_t recv_before, drop_before;  // what handles of this slot counted before they were detached
+  uint64_t recv_before, drop_before;  // what earlier handles of this entry counted before they were detached
   struct pcap_stat at_start;          // what the open handle counted before its filter (discarded)
   struct pcap_pkthdr *head;           // the oldest packet read and not yet handed on (pcap_next_ex)
   const uint8_t *head_data;
@@ -160,8 +161,8 @@ static pcap_t *open_in_netns(struct pcore_afpacket *a, const struct pcore_attach
   return p;
 }
 
-// The slot of this interface and direction: a detached one is reused (its counters go on).
-static struct handle *slot_for(struct pcore_afpacket *a, unsigned ifindex, int direction) {
+// The entry of this interface and direction: a detached one is reused (its counters go on).
+static struct handle *handle_for(struct pcore_afpacket *a, unsigned ifindex, int direction) {
   for (size_t i = 0; i < a->nhandles; i++)
     if (a->handles[i].ifindex == ifindex && a->handles[i].direction == direction) return &a->handles[i];
   struct handle *more = realloc(a->handles, (a->nhandles + 1) * sizeof(*more));
@@ -223,7 +224,8 @@ int pcore_afpacket_attach(struct pcore_afpacket *a, const struct pcore_attach_re
   struct bpf_program prog;
   struct handle *h = NULL;
   if (compile_for(p, a->expr, r->direction, &prog, e) == 0 && install(p, &prog, e) == 0) {
-    h = slot_for(a, *ifindex, r->direction);
+    h = handle_for(a, *ifindex, r->direction);
+    if (h) h->interface_id = r->interface_id;
     if (!h) pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
   }
   if (!h || h->p) {  // a second attach of one hook is refused, as tcx refuses it
@@ -259,14 +261,12 @@ static bool peek(struct handle *h) {
 }
 
 static void hand_on(struct pcore_afpacket *a, struct handle *h) {
-  struct cap_record r = {
-      .version = CAP_RECORD_VERSION,
-      .direction = (uint8_t)h->direction,
-      .hdr_len = sizeof(r),
-      .ifindex = h->ifindex,
+  struct pcore_packet r = {
       .ts_boot_ns = stamp_ns(h->head) - a->boot_to_wall_ns,
       .orig_len = h->head->len,
       .cap_len = h->head->caplen,
+      .interface_id = h->interface_id,
+      .direction = (uint8_t)h->direction,
   };
   h->captured++;
   h->captured_bytes += r.cap_len;
@@ -307,11 +307,11 @@ void pcore_afpacket_detach_all(struct pcore_afpacket *a) {
   for (size_t i = 0; i < a->nhandles; i++) close_handle(a, &a->handles[i]);
 }
 
-void pcore_afpacket_stats(struct pcore_afpacket *a, unsigned ifindex, struct cap_stats *sum) {
+void pcore_afpacket_stats(struct pcore_afpacket *a, uint16_t interface_id, struct cap_stats *sum) {
   memset(sum, 0, sizeof(*sum));
   for (size_t i = 0; i < a->nhandles; i++) {
     struct handle *h = &a->handles[i];
-    if (h->ifindex != ifindex) continue;
+    if (h->interface_id != interface_id) continue;
     struct pcap_stat st = live_counters(h);
     sum->seen += h->recv_before + st.ps_recv;
     sum->matched += h->recv_before + st.ps_recv;

@@ -44,9 +44,9 @@ int pcore_afpacket_start(struct pcore_afpacket *a, pcore_record_fn fn, void *ctx
 // directions interleave as on the wire); returns how many.
 int pcore_afpacket_consume(struct pcore_afpacket *a);
 
-// One interface's counters, closed handles included: seen and matched are the packets its filters
+// One interface's counters (its interface_id), closed handles included: seen and matched are the packets its filters
 // passed (libpcap's ps_recv: a socket filter counts nothing else), dropped is ps_drop (ring full).
-void pcore_afpacket_stats(struct pcore_afpacket *a, unsigned ifindex, struct cap_stats *sum);
+void pcore_afpacket_stats(struct pcore_afpacket *a, uint16_t interface_id, struct cap_stats *sum);
 
 void pcore_afpacket_close(struct pcore_afpacket *a);
 

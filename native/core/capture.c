@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "ring.h"
 
 // Debian's 6.1 UAPI headers predate tcx.
 #ifndef BPF_TCX_INGRESS
@@ -39,7 +40,7 @@ struct pcore_capture {
   struct bpf_object *obj;
   int ingress, egress, config, ifaces, stats, progs;
   struct bpf_map *ring_map;
-  struct ring_buffer *ring;
+  struct pcore_ring ring;
   pcore_record_fn on_record;
   void *ctx;
   int cpus;
@@ -202,7 +203,9 @@ static int attach_here(struct pcore_capture *c, const struct pcore_attach_reques
                        const char *what, struct pcore_error *e) {
   a->ifindex = if_nametoindex(r->name);
   if (a->ifindex == 0) return pcore_fail_errno(e, "E_ATTACH", errno, "%s", what);
-  struct cap_iface iface = {.l2_len = r->l2_len};
+  if (r->interface_id >= CAP_MAX_IFACES)
+    return pcore_fail(e, "E_ATTACH", 0, "%s: at most %d interfaces", what, CAP_MAX_IFACES);
+  struct cap_iface iface = {.l2_len = r->l2_len, .id = r->interface_id};
   if (bpf_map_update_elem(c->ifaces, &a->ifindex, &iface, BPF_ANY) != 0)
     return pcore_fail_errno(e, "E_ATTACH", errno, "%s", what);
   int prog = r->direction == CAP_DIR_IN ? c->ingress : c->egress;
@@ -271,29 +274,36 @@ void pcore_capture_detach(struct pcore_capture *c, unsigned ifindex) {
   }
 }
 
-static int on_ring_record(void *ctx, void *data, size_t size) {
+static int on_ring_record(void *ctx, const uint8_t *record, uint32_t size) {
   struct pcore_capture *c = ctx;
-  const struct cap_record *r = data;
-  if (size < sizeof(*r) || r->hdr_len < sizeof(*r) || r->hdr_len + (size_t)r->cap_len > size) return 0;
-  return c->on_record(c->ctx, r, (const uint8_t *)data + r->hdr_len);
+  if (size < CAP_RECORD_HEADER) return 0;
+  uint16_t iface_dir;
+  struct pcore_packet p = {.cap_len = (uint32_t)(size - CAP_RECORD_HEADER)};
+  memcpy(&iface_dir, record + CAP_RECORD_IFACE_DIR, sizeof(iface_dir));
+  memcpy(&p.orig_len, record + CAP_RECORD_ORIG_LEN, sizeof(p.orig_len));
+  memcpy(&p.ts_boot_ns, record + CAP_RECORD_TS, sizeof(p.ts_boot_ns));
+  p.interface_id = iface_dir >> 1;
+  p.direction = iface_dir & 1;
+  return c->on_record(c->ctx, &p, record + CAP_RECORD_HEADER);
 }
 
 int pcore_capture_start(struct pcore_capture *c, pcore_record_fn fn, void *ctx, struct pcore_error *e) {
   c->on_record = fn;
   c->ctx = ctx;
-  c->ring = ring_buffer__new(bpf_map__fd(c->ring_map), on_ring_record, c, NULL);
-  if (!c->ring) return pcore_fail_errno(e, "E_INTERNAL", errno, "open ring buffer");
-  return ring_buffer__epoll_fd(c->ring);
+  int fd = bpf_map__fd(c->ring_map);
+  int err = pcore_ring_open(&c->ring, fd, bpf_map__max_entries(c->ring_map));
+  if (err) return pcore_fail_errno(e, "E_INTERNAL", -err, "map the ring buffer");
+  return fd;
 }
 
 int pcore_capture_consume(struct pcore_capture *c) {
-  return c->ring ? ring_buffer__consume(c->ring) : 0;
+  return pcore_ring_consume(&c->ring, on_ring_record, c);
 }
 
-void pcore_capture_stats(struct pcore_capture *c, unsigned ifindex, struct cap_stats *sum) {
+void pcore_capture_stats(struct pcore_capture *c, uint16_t interface_id, struct cap_stats *sum) {
   memset(sum, 0, sizeof(*sum));
   struct cap_stats *per_cpu = calloc((size_t)c->cpus, sizeof(*per_cpu));
-  __u32 key = ifindex;
+  __u32 key = interface_id;
   if (per_cpu && bpf_map_lookup_elem(c->stats, &key, per_cpu) == 0) {
     for (int i = 0; i < c->cpus; i++) {
       sum->seen += per_cpu[i].seen;
@@ -309,7 +319,7 @@ void pcore_capture_stats(struct pcore_capture *c, unsigned ifindex, struct cap_s
 void pcore_capture_close(struct pcore_capture *c) {
   if (!c) return;
   pcore_capture_detach_all(c);
-  ring_buffer__free(c->ring);
+  pcore_ring_close(&c->ring);
   bpf_object__close(c->obj);
   free(c);
 }

@@ -12,8 +12,18 @@
 
 struct pcore_capture;
 
-// One ring-buffer record: the header and the cap_len bytes after it. Return 0 to go on.
-typedef int (*pcore_record_fn)(void *ctx, const struct cap_record *record, const uint8_t *packet);
+// One captured packet, from the ring buffer or an AF_PACKET socket; its cap_len bytes are handed
+// on beside it.
+struct pcore_packet {
+  uint64_t ts_boot_ns;    // CLOCK_BOOTTIME
+  uint32_t orig_len;      // on the wire
+  uint32_t cap_len;       // captured
+  uint16_t interface_id;  // as attached (pcore_attach_request)
+  uint8_t direction;      // CAP_DIR_*
+};
+
+// Called for each packet. Return 0 to go on.
+typedef int (*pcore_record_fn)(void *ctx, const struct pcore_packet *packet, const uint8_t *bytes);
 
 // Opens and loads the BPF object held in memory (`object`, `size`) with a ring of `ring_bytes`
 // (a power of two of at least a page).
@@ -27,9 +37,11 @@ int pcore_capture_configure(struct pcore_capture *c, uint32_t snaplen, uint32_t 
 
 struct pcore_attach_request {
   const char *name;
-  const char *netns;  // NULL: this namespace
-  int direction;      // CAP_DIR_IN or CAP_DIR_OUT
-  uint32_t l2_len;    // 14 for Ethernet-like devices, 0 for raw IP
+  const char *netns;      // NULL: this namespace
+  int direction;          // CAP_DIR_IN or CAP_DIR_OUT
+  uint32_t l2_len;        // 14 for Ethernet-like devices, 0 for raw IP
+  uint16_t interface_id;  // 0..CAP_MAX_IFACES-1: the caller's number for the interface, which its packets and
+                          // counters carry (one per interface, both directions)
   bool force_clsact;
 };
 
@@ -43,15 +55,15 @@ void pcore_capture_detach_all(struct pcore_capture *c);
 // interface that disappeared), newest first.
 void pcore_capture_detach(struct pcore_capture *c, unsigned ifindex);
 
-// Records go to `fn` from pcore_capture_consume. Returns an fd that is readable (epoll) when
-// the kernel wakes the reader.
+// Records go to `fn` from pcore_capture_consume. Returns an fd (the ring's, still the capture's)
+// that is readable (epoll) when the kernel wakes the reader.
 int pcore_capture_start(struct pcore_capture *c, pcore_record_fn fn, void *ctx, struct pcore_error *e);
 
 // Hands every record in the ring to the callback; returns how many, or a negative errno.
 int pcore_capture_consume(struct pcore_capture *c);
 
-// The counters of one interface, summed over CPUs (zeros before its first packet).
-void pcore_capture_stats(struct pcore_capture *c, unsigned ifindex, struct cap_stats *sum);
+// The counters of one interface (its interface_id), summed over CPUs (zeros before its first packet).
+void pcore_capture_stats(struct pcore_capture *c, uint16_t interface_id, struct cap_stats *sum);
 
 // Detaches what is still attached, frees everything.
 void pcore_capture_close(struct pcore_capture *c);
