@@ -1,6 +1,7 @@
 // The one contract between the extension host and the capture panel (webview). Both sides import
 // this file; nothing here is copied. The webview pulls bulk data (rows, one packet's detail); the
-// host pushes small events (state, "count is now N").
+// host pushes small events (state, "count is now N"), and while the table follows the tail, the
+// few rows it shows with each count: the next frame draws them, so they are not asked for.
 import type { DecodedPacket } from './decode/types.js';
 
 /** A capture filter as libpcap reads it (`normalized`: the expression compiled, e.g. tcp,443 as
@@ -87,6 +88,14 @@ export interface CounterUpdate {
   evicted: number;
 }
 
+/** The counters event: the counters and, while the table follows the tail (the webview's
+ *  followTail message), the view's newest rows, as many as the table shows: the table draws them
+ *  without asking for them, as if it had. */
+export interface CountersEvent extends CounterUpdate {
+  /** Rows `rows - tail.length` to `rows - 1` of this view (each carries its index). */
+  tail?: Row[];
+}
+
 export interface PanelState {
   mode: 'live' | 'file';
   title: string;
@@ -144,7 +153,7 @@ export interface Requests {
 /** Host → webview events. */
 export interface HostEvents {
   state: PanelState;
-  counters: CounterUpdate;
+  counters: CountersEvent;
   /** The host changed the display filter (e.g. a command); the panel shows it. */
   displayFilter: { text: string };
 }
@@ -155,6 +164,9 @@ export type WebviewMessage =
   | { type: 'ready' }
   /** The last counters event was drawn (sent from the animation frame that drew it): the host may send the next. */
   | { type: 'countersShown' }
+  /** The table follows the tail showing `rows` rows (0: it stopped following): until told otherwise,
+   *  each counters event carries the newest `rows` rows. */
+  | { type: 'followTail'; rows: number }
   | { [M in RequestName]: { type: 'request'; id: number; method: M; params: Requests[M]['params'] } }[RequestName];
 
 export type HostMessage =
@@ -246,6 +258,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
 const MESSAGE_FIELDS = {
   ready: { type: required(oneOf('ready')) },
   countersShown: { type: required(oneOf('countersShown')) },
+  followTail: { type: required(oneOf('followTail')), rows: required(wholeNumber()) },
   request: {
     type: required(oneOf('request')),
     id: required(wholeNumber()),

@@ -35,6 +35,9 @@ export interface TableEvents {
   open(index: number): void;
   contextMenu(index: number, x: number, y: number): void;
   followChange(following: boolean): void;
+  /** While following: the rows a screen shows (the newest, which the host then sends with each
+   *  count); 0 once it stops following. */
+  followTail(rows: number): void;
   /** The selected packet moved to another index (or left: -1) after the rows changed. */
   selectionMoved(index: number): void;
   columnsChange(widths: number[]): void;
@@ -101,6 +104,8 @@ export class PacketTable {
   private shownFollowY = -1;
   private shownFollowTotal = 0;
   private emptyText = 'No packets.';
+  /** What followTail last said. */
+  private tailRows = 0;
 
   following = true;
   selected = -1;
@@ -437,6 +442,7 @@ export class PacketTable {
     const rowHeight = this.rowHeight;
     const max = this.maxScroll();
     const visibleRows = Math.ceil(this.viewHeight / rowHeight) + 1;
+    this.tellTail(this.following ? visibleRows : 0);
     let limit = this.total;
     if (this.following) {
       this.scrollY = max;
@@ -515,6 +521,12 @@ export class PacketTable {
     const spent = performance.now() - t0;
     if (this.renderTimes.length >= 600) this.renderTimes.shift();
     this.renderTimes.push(spent);
+  }
+
+  private tellTail(rows: number): void {
+    if (rows === this.tailRows) return;
+    this.tailRows = rows;
+    this.events.followTail(rows);
   }
 
   private fill(slot: Slot, index: number, row: Row | undefined): void {

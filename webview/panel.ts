@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
-import type { CounterUpdate, PacketDetail, PanelState, Row } from '../packet/protocol.js';
+import type { CountersEvent, CounterUpdate, PacketDetail, PanelState, Row } from '../packet/protocol.js';
 import { CaptureForm } from './capture-form.js';
 import { DetailTree, type TreeNode } from './detail-tree.js';
 import { debounce, formatBytes, formatCount, h, messageOf } from './dom.js';
@@ -115,6 +115,7 @@ export class Panel {
         followChange: (following) => {
           this.autoScroll.checked = following;
         },
+        followTail: (rows) => this.transport.followTail(rows),
         selectionMoved: (index) => {
           if (this.detailIndex >= 0) this.detailIndex = index;
           this.updateFollowButton();
@@ -378,7 +379,7 @@ export class Panel {
     this.table.setEmptyText(this.emptyText());
   }
 
-  private setCounters(c: CounterUpdate): void {
+  private setCounters({ tail, ...c }: CountersEvent): void {
     const prev = this.counters;
     this.counters = c;
     // Packets 1..evicted are gone: the details of one of them go with it.
@@ -403,6 +404,8 @@ export class Panel {
       }
     }
     this.table.setRowCount(c.rows);
+    // The newest rows, while following: drawn in this count's frame, with no request.
+    if (tail) this.cache.take(tail);
     this.table.refresh();
     const e = this.counterEls;
     e.packets.textContent = formatCount(c.received);

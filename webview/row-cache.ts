@@ -1,5 +1,7 @@
 // The webview's window on the host's rows: fixed-size pages fetched on demand with getRows, kept in
-// a small LRU. The table asks for the range it shows; nothing else is ever requested.
+// a small LRU. The table asks for the range it shows; nothing else is ever requested. While the
+// table follows the tail, the host sends the newest rows with each count (take()): they go into the
+// pages as if they had been asked for, so the tail needs no request.
 //
 // Invalidation: `invalidate()` forgets everything (display filter changed, new capture);
 // `shift()` is for row indices that moved but whose rows are still worth showing until fresh ones
@@ -9,8 +11,12 @@ import type { Row } from '../packet/protocol.js';
 export type FetchRows = (start: number, count: number) => Promise<Row[]>;
 
 interface Page {
+  /** By position in the page; sparse while rows sent with a count lie past the ones held. */
   rows: Row[];
-  /** The row count when the page was fetched: a short tail page is refetched only after it grows. */
+  /** Rows held (rows.length counts holes too). */
+  count: number;
+  /** The row count the page was last fetched at, or complete for: a short tail page is refetched
+   *  only after it grows. -1: never (a page of pushed rows with a hole before them). */
   total: number;
 }
 
@@ -95,6 +101,15 @@ export class RowCache {
     }
   }
 
+  /** Rows the host sent unasked (the newest, with a count): kept as the answer to a request made now. */
+  take(rows: readonly Row[]): void {
+    for (const p of new Set(rows.map((row) => Math.floor(row.index / this.pageSize)))) {
+      const page = this.keep(p, rows);
+      // Complete up to the current count unless a hole lies before these rows: that page is asked for.
+      if (page.count === page.rows.length) page.total = this.total;
+    }
+  }
+
   /** Forgets every row: the view's rows are different now. */
   invalidate(): void {
     this.epoch++;
@@ -120,7 +135,7 @@ export class RowCache {
     const page = this.pages.get(p);
     if (!page) return true;
     const expected = Math.min(this.pageSize, this.total - p * this.pageSize);
-    return page.rows.length < expected && page.total !== this.total;
+    return page.count < expected && page.total !== this.total;
   }
 
   private currentInFlight(): number {
@@ -142,24 +157,35 @@ export class RowCache {
           this.onChange(); // a slot freed up: the current view may want it
           return;
         }
-        const page: Page = { rows: [], total };
-        for (const row of rows) {
-          const k = row.index - start;
-          if (k >= 0 && k < this.pageSize) page.rows[k] = row;
-        }
-        this.pages.delete(p);
-        this.pages.set(p, page);
-        while (this.pages.size > this.maxPages) this.pages.delete(this.pages.keys().next().value!);
+        this.keep(p, rows, total);
         this.onChange();
       },
       (error: unknown) => {
         if (this.inFlight.get(p) === epoch) this.inFlight.delete(p);
         if (epoch === this.epoch) {
-          // Remember the failure as an empty page so the table does not ask again every frame.
-          this.pages.set(p, { rows: [], total });
+          // Remember the failure as asked at this count so the table does not ask again every frame.
+          this.keep(p, [], total);
           this.onError(error);
         }
       },
     );
+  }
+
+  /** Adds the rows of page p among `rows` to what it holds (within an epoch, an index is always the
+   *  same row), as the most recently used page; `askedAt`: the row count they were asked for at. */
+  private keep(p: number, rows: readonly Row[], askedAt = -1): Page {
+    const page = this.pages.get(p) ?? { rows: [], count: 0, total: -1 };
+    page.total = Math.max(page.total, askedAt);
+    const start = p * this.pageSize;
+    for (const row of rows) {
+      const k = row.index - start;
+      if (k < 0 || k >= this.pageSize) continue;
+      if (page.rows[k] === undefined) page.count++;
+      page.rows[k] = row;
+    }
+    this.pages.delete(p);
+    this.pages.set(p, page);
+    while (this.pages.size > this.maxPages) this.pages.delete(this.pages.keys().next().value!);
+    return page;
   }
 }

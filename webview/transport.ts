@@ -13,6 +13,9 @@ export interface HostTransport {
   onEvent<E extends EventName>(name: E, listener: EventListener<E>): () => void;
   /** Tells the host the panel listens (sent once, after the panel subscribed): it then sends state. */
   ready(): void;
+  /** The table follows the tail showing `rows` rows (0: it stopped): the host sends them with each
+   *  count until told otherwise. */
+  followTail(rows: number): void;
 }
 
 export class HostError extends Error {
@@ -75,6 +78,8 @@ export class VsCodeTransport implements HostTransport {
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private readonly events = new EventHub();
   private readySent = false;
+  /** What followTail last said; held until ready, since the host starts each webview afresh then. */
+  private tailRows = 0;
 
   constructor(
     private readonly api: Pick<VsCodeApi, 'postMessage'>,
@@ -112,6 +117,13 @@ export class VsCodeTransport implements HostTransport {
     if (this.readySent) return;
     this.readySent = true;
     this.api.postMessage({ type: 'ready' });
+    if (this.tailRows > 0) this.api.postMessage({ type: 'followTail', rows: this.tailRows });
+  }
+
+  followTail(rows: number): void {
+    if (rows === this.tailRows) return;
+    this.tailRows = rows;
+    if (this.readySent) this.api.postMessage({ type: 'followTail', rows });
   }
 
   private receive(data: unknown): void {

@@ -1,7 +1,8 @@
 // The host side of one capture panel: a packet store, its view, optionally a live capture, and the
 // message contract with the webview (packet/protocol.ts). The host pushes small events ("count is
-// now N" as packets arrive, one per frame the webview draws: counter-flow.ts); the webview pulls
-// the rows it shows and one packet's detail.
+// now N" as packets arrive, one per frame the webview draws: counter-flow.ts, with the newest rows
+// while the table follows the tail); the webview pulls the other rows it shows and one packet's
+// detail.
 import type * as vscode from 'vscode';
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import {
@@ -84,6 +85,7 @@ export class CapturePanel implements vscode.Disposable {
       this.view.refresh();
       return this.counters();
     },
+    newestRows: (count) => this.rows(Math.max(0, this.view.rows - count), count),
     send: (counters) => {
       if (!this.webviewPanel || !this.ready) return false;
       this.emit('counters', counters);
@@ -228,6 +230,10 @@ export class CapturePanel implements vscode.Disposable {
     }
     if (message.type === 'countersShown') {
       this.counterFlow.shown();
+      return;
+    }
+    if (message.type === 'followTail') {
+      this.counterFlow.followTail(message.rows);
       return;
     }
     const handler = this.handlers[message.method] as (params: unknown) => unknown;

@@ -4,7 +4,11 @@
 // frame it draws and an idle one nothing. No timer runs for an idle capture: a follow-up check is
 // scheduled only while a figure moves without packets (the rate falling to 0, a display filter
 // being applied in its worker).
-import type { CounterUpdate } from '../../packet/protocol.js';
+//
+// While the webview's table follows the tail (followTail), each message also carries the rows the
+// table shows, the view's newest: the table draws them in the frame that takes the count, instead
+// of asking for them and drawing them a round trip later.
+import type { CountersEvent, CounterUpdate, Row } from '../../packet/protocol.js';
 
 /** How soon a moving figure (rate, filtering) is looked at again when nothing else changes. */
 export const FOLLOW_UP_MS = 250;
@@ -12,8 +16,10 @@ export const FOLLOW_UP_MS = 250;
 export interface CounterFlowHooks {
   /** The counters as they are now. */
   compute(): CounterUpdate;
+  /** The view's last `count` rows, as they are when compute() just ran. */
+  newestRows(count: number): Row[];
   /** Posts them to the webview; false when no webview is ready to draw (then no answer is awaited). */
-  send(counters: CounterUpdate): boolean;
+  send(counters: CountersEvent): boolean;
   /** They differ from the last ones (the status bar), webview or not. */
   changed(counters: CounterUpdate): void;
 }
@@ -33,6 +39,8 @@ export class CounterFlow {
   private pending = false;
   private last = '';
   private followUp: unknown;
+  /** The rows the webview's table shows while it follows the tail; 0 while it does not. */
+  private tailRows = 0;
 
   constructor(
     private readonly hooks: CounterFlowHooks,
@@ -51,7 +59,14 @@ export class CounterFlow {
     if (key === this.last) return;
     this.last = key;
     this.hooks.changed(counters);
-    this.inFlight = this.hooks.send(counters);
+    this.inFlight = this.hooks.send(
+      this.tailRows > 0 ? { ...counters, tail: this.hooks.newestRows(this.tailRows) } : counters,
+    );
+  }
+
+  /** The webview's table follows the tail showing `rows` rows (0: it stopped following). */
+  followTail(rows: number): void {
+    this.tailRows = rows;
   }
 
   /** The webview drew the last counters: what changed since goes now. */
@@ -63,11 +78,13 @@ export class CounterFlow {
     this.update();
   }
 
-  /** A new webview (or none): nothing is in flight, and the next update is sent whole. */
+  /** A new webview (or none): nothing is in flight, the next update is sent whole, and rows go
+   *  with it only once this webview says it follows the tail. */
   reset(): void {
     this.inFlight = false;
     this.pending = false;
     this.last = '';
+    this.tailRows = 0;
   }
 
   dispose(): void {

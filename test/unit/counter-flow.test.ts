@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CounterFlow, FOLLOW_UP_MS, type Timers } from '../../extension/panel/counter-flow.js';
-import type { CounterUpdate, HostMessage, WebviewMessage } from '../../packet/protocol.js';
+import type { CountersEvent, CounterUpdate, HostMessage, Row, WebviewMessage } from '../../packet/protocol.js';
 import { VsCodeTransport } from '../../webview/transport.js';
 
 function countersOf(received: number, more: Partial<CounterUpdate> = {}): CounterUpdate {
@@ -41,15 +41,25 @@ class ManualTimers implements Timers {
   }
 }
 
+/** Row `index` of a view whose rows are packets 1, 2, 3… */
+function rowAt(index: number): Row {
+  return { index, number: index + 1, time: 0, source: '', destination: '', protocol: 'UDP', length: 60, info: '' };
+}
+
 /** A flow over a counter the test moves, recording what it sent and told. */
 function flowWith(options: { webview?: boolean; more?: () => Partial<CounterUpdate> } = {}) {
   const state = { received: 0 };
-  const sent: CounterUpdate[] = [];
+  const sent: CountersEvent[] = [];
   const changed: CounterUpdate[] = [];
   const timers = new ManualTimers();
   const flow = new CounterFlow(
     {
       compute: () => countersOf(state.received, options.more?.()),
+      newestRows: (count) => {
+        const rows: Row[] = [];
+        for (let i = Math.max(0, state.received - count); i < state.received; i++) rows.push(rowAt(i));
+        return rows;
+      },
       send: (c) => {
         if (options.webview === false) return false;
         sent.push(c);
@@ -160,4 +170,53 @@ test('the webview answers each counters event from the animation frame after its
   assert.equal(frames.length, 1, 'only counters are answered');
   frames[0]!();
   assert.deepEqual(posted, [{ type: 'countersShown' }]);
+});
+
+test('while the table follows the tail, each counters message carries the rows it shows, the newest', () => {
+  const { state, sent, flow } = flowWith();
+  const tailOf = (c: CountersEvent | undefined) => c?.tail?.map((r) => r.number);
+  state.received = 1;
+  flow.update();
+  assert.equal(sent.at(-1)?.tail, undefined, 'not following (yet): the table asks for its rows');
+  flow.followTail(3);
+  flow.shown();
+  state.received = 2;
+  flow.update();
+  assert.deepEqual(tailOf(sent.at(-1)), [1, 2], 'fewer rows than the screen: all of them');
+  flow.shown();
+  state.received = 50;
+  flow.update();
+  assert.deepEqual(tailOf(sent.at(-1)), [48, 49, 50], 'the screenful of newest rows, with their indices');
+  assert.deepEqual(
+    sent.at(-1)?.tail?.map((r) => r.index),
+    [47, 48, 49],
+  );
+  assert.equal(sent.at(-1)?.rows, 50, 'with the count they end');
+  flow.shown();
+  flow.followTail(0);
+  state.received = 60;
+  flow.update();
+  assert.equal(sent.at(-1)?.received, 60);
+  assert.equal(sent.at(-1)?.tail, undefined, 'scrolled away: the count alone');
+  flow.shown();
+  flow.followTail(3);
+  flow.reset(); // a new webview: it says itself whether it follows
+  state.received = 61;
+  flow.update();
+  assert.equal(sent.at(-1)?.tail, undefined);
+});
+
+test('the webview says whether its table follows the tail only once the host listens, and each change once', () => {
+  const posted: WebviewMessage[] = [];
+  const transport = new VsCodeTransport(
+    { postMessage: (m) => posted.push(m) },
+    { addEventListener: (() => {}) as Window['addEventListener'] },
+    () => {},
+  );
+  transport.followTail(12); // the table's first frame may come before the panel said ready
+  assert.deepEqual(posted, [], 'held: the host starts each webview afresh at ready');
+  transport.ready();
+  transport.followTail(12);
+  transport.followTail(0);
+  assert.deepEqual(posted, [{ type: 'ready' }, { type: 'followTail', rows: 12 }, { type: 'followTail', rows: 0 }]);
 });

@@ -10,6 +10,8 @@ const request = (method: string, params: unknown, id: unknown = 1) => ({ type: '
 const VALID: unknown[] = [
   { type: 'ready' },
   { type: 'countersShown' },
+  { type: 'followTail', rows: 42 },
+  { type: 'followTail', rows: 0 },
   request('listInterfaces', { target: 'local' }),
   request('startCapture', { target: 'local:netns:blue', interfaces: ['eth0', 'lo'], filter: 'tcp port 443' }),
   request('startCapture', { target: 'local', interfaces: [], filter: '', snaplen: 128 }),
@@ -50,6 +52,8 @@ const INVALID: [string, unknown, RegExp][] = [
   ['an inherited kind', Object.create({ type: 'ready' }), /message\.type/],
   ['ready with more', { type: 'ready', extra: 1 }, /unexpected field/],
   ['countersShown with more', { type: 'countersShown', rows: 1 }, /unexpected field/],
+  ['followTail without its rows', { type: 'followTail' }, /message\.rows is missing/],
+  ['followTail with rows that are not whole', { type: 'followTail', rows: -3 }, /message\.rows is not a whole number/],
   ['"constructor" as the kind', { type: 'constructor' }, /message\.type/],
   ['an unknown method', request('deleteEverything', {}), /method is not a known request/],
   ['a method from Object.prototype', request('toString', {}), /method is not a known request/],

@@ -711,7 +711,8 @@ test('while following the tail, afterDrawn (what the host paces its counters on)
   skip,
 }, async () => {
   // Rows take 300 ms to come: an acknowledgement on the next animation frame would come first.
-  const w = await open('rows=50&status=capturing&latency=300');
+  // The counts carry no rows here (tail=0), so the table must ask for the newest ones.
+  const w = await open('rows=50&status=capturing&latency=300&tail=0');
   const { page } = w;
   const result = await page.evaluate(async () => {
     type Table = { rowCount: number; afterDrawn(done: () => void): void };
@@ -734,6 +735,55 @@ test('while following the tail, afterDrawn (what the host paces its counters on)
     `row ${result.total} drawn when afterDrawn answered: ${JSON.stringify(result)}`,
   );
   assert.ok(result.waitedMs >= 250, `it waited for the rows' round trip: ${JSON.stringify(result)}`);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('while following the tail, the newest rows come with each count: drawn at once, never asked for', {
+  skip,
+}, async () => {
+  // Requests take 300 ms: rows that had to be asked for would be drawn that much after their count.
+  const w = await open('rows=50&status=capturing&latency=300');
+  const { page } = w;
+  type Dev = {
+    panel: { table: { rowCount: number; afterDrawn(done: () => void): void } };
+    fake: { setRate(r: number): void; tailRows: number; calls: { getRows?: number } };
+  };
+  const result = await page.evaluate(async () => {
+    const dev = (window as unknown as { __dev: Dev }).__dev;
+    const table = dev.panel.table;
+    const asked = dev.fake.calls.getRows ?? 0;
+    const counts: { total: number; lastDrawn: number; waitedMs: number }[] = [];
+    // 10 rows a count (a tick of 100 ms), fewer than the screen shows: each count's rows join the
+    // ones before. Past row 128 they start a page the table never asked for.
+    dev.fake.setRate(100);
+    while (table.rowCount < 150) {
+      const before = table.rowCount;
+      while (table.rowCount === before) await new Promise((r) => requestAnimationFrame(r));
+      const t0 = performance.now();
+      await new Promise<void>((done) => table.afterDrawn(done));
+      const drawn = Array.from(document.querySelectorAll('.pt-row:not([hidden])')).map((r) =>
+        Number(r.getAttribute('aria-rowindex')),
+      );
+      counts.push({ total: table.rowCount, lastDrawn: Math.max(...drawn) - 1, waitedMs: performance.now() - t0 });
+    }
+    dev.fake.setRate(0);
+    return { counts, rowRequests: (dev.fake.calls.getRows ?? 0) - asked, tailRows: dev.fake.tailRows };
+  });
+  assert.ok(result.tailRows > 0, `the host was told how many rows the table shows: ${result.tailRows}`);
+  assert.equal(result.rowRequests, 0, 'no row was asked for while following');
+  for (const c of result.counts) {
+    assert.ok(c.lastDrawn >= c.total, `row ${c.total} drawn when its count was: ${JSON.stringify(c)}`);
+    assert.ok(c.waitedMs < 250, `drawn without a round trip: ${JSON.stringify(c)}`);
+  }
+
+  // Scrolled away from the tail: the host is told to send counts alone; back at the tail, rows again.
+  await page.locator('.pt-viewport').hover();
+  await page.mouse.wheel(0, -400);
+  await page.waitForFunction(() => (window as unknown as { __dev: Dev }).__dev.fake.tailRows === 0);
+  await page.locator('.packet-table').focus();
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => (window as unknown as { __dev: Dev }).__dev.fake.tailRows > 0);
   assert.deepEqual(w.problems, []);
   await close(w);
 });

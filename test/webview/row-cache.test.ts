@@ -123,3 +123,77 @@ test('invalidate drops rows and ignores answers to older requests; shift keeps o
   assert.equal(cache.has(0), true);
   assert.equal(cache.row(0)!.number, 31);
 });
+
+/** Rows [from, to) as the host sends them with a count (numbered as fakeHost's, base 0). */
+function pushed(from: number, to: number): Row[] {
+  const rows: Row[] = [];
+  for (let i = from; i < to; i++)
+    rows.push({ index: i, number: i + 1, time: 0, source: '', destination: '', protocol: 'UDP', length: 60, info: '' });
+  return rows;
+}
+
+test('rows sent with a count are taken in as if asked for: no request for them, now or at the same count', async () => {
+  const host = fakeHost();
+  const cache = new RowCache(
+    host.fetch,
+    () => {},
+    (e) => assert.fail(String(e)),
+    { pageSize: 100 },
+  );
+  host.state.total = 250;
+  cache.setRowCount(250);
+  cache.take(pushed(200, 250));
+  assert.equal(cache.row(249)!.number, 250);
+  assert.equal(cache.has(200), true);
+  cache.ensure(200, 249);
+  assert.equal(host.calls.length, 0, 'the newest rows need no request');
+
+  // The next count: the rows already held and the new ones join in one page, asked for by nobody.
+  host.state.total = 270;
+  cache.setRowCount(270);
+  cache.take(pushed(230, 270));
+  cache.ensure(200, 269);
+  assert.equal(host.calls.length, 0);
+  assert.equal(cache.row(269)!.number, 270);
+  assert.equal(cache.row(215)!.number, 216, 'the rows taken before stay');
+
+  // More rows came than a count carries: rows 270–289 were never sent. Their page is asked for
+  // (once), the next one, whole from its start, is not; the answer joins the rows held.
+  host.state.total = 330;
+  cache.setRowCount(330);
+  cache.take(pushed(290, 330));
+  assert.equal(cache.row(280), undefined);
+  cache.ensure(200, 329);
+  cache.ensure(200, 329);
+  assert.deepEqual(
+    host.calls.map((c) => c.start),
+    [200],
+    'the page with a hole before the rows sent',
+  );
+  host.calls[0]!.release();
+  await settle();
+  assert.equal(cache.row(280)!.number, 281);
+  assert.equal(cache.row(299)!.number, 300);
+  cache.ensure(200, 329);
+  assert.equal(host.calls.length, 1, 'whole now: nothing more to ask');
+});
+
+test('an answer older than the rows sent since does not take them back', async () => {
+  const host = fakeHost();
+  const cache = new RowCache(
+    host.fetch,
+    () => {},
+    (e) => assert.fail(String(e)),
+    { pageSize: 100 },
+  );
+  host.state.total = 120;
+  cache.setRowCount(120);
+  cache.ensure(100, 119);
+  host.calls[0]!.release(); // answered at 120 rows …
+  cache.setRowCount(140);
+  cache.take(pushed(110, 140)); // … while a count with rows up to 140 arrived first
+  await settle();
+  assert.equal(cache.row(139)!.number, 140);
+  cache.ensure(100, 139);
+  assert.equal(host.calls.length, 1, 'nothing to ask: the page is whole up to 140');
+});

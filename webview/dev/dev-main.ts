@@ -1,7 +1,7 @@
 // The dev page: the panel against the scripted fake host, in a plain browser. URL parameters:
 // rows (held at load), rate (packets/s appended while capturing), status, mode (live|file),
 // latency (ms per request), limit (most packets held), tick (ms between counter pushes),
-// theme (dark|light).
+// tail=0 (counts without the newest rows: the table asks for them), theme (dark|light).
 import { mountPanel } from '../panel.js';
 import { MemoryUiStore } from '../transport.js';
 import { DEFAULT_OPTIONS, FakeHost, type FakeOptions } from './fake-host.js';
@@ -16,6 +16,7 @@ for (const key of ['rows', 'rate', 'latency', 'limit', 'tick'] as const) {
 const status = params.get('status');
 if (status) options.status = status as FakeOptions['status'];
 if (params.get('mode') === 'file') options.mode = 'file';
+if (params.get('tail') === '0') options.tail = false;
 
 document.body.classList.add(params.get('theme') === 'light' ? 'vscode-light' : 'vscode-dark');
 

@@ -46,6 +46,9 @@ export interface FakeOptions {
   limit: number;
   /** Milliseconds between counter pushes. */
   tick: number;
+  /** Each count carries the newest rows while the table follows the tail, as the real host's do
+   *  (off: the table asks for them). */
+  tail: boolean;
   /**
    * The capture filter check. A browser has no libpcap: the panel's tests hand in the real one
    * (the addon, through Playwright); without it every filter is taken as written.
@@ -61,6 +64,7 @@ export const DEFAULT_OPTIONS: FakeOptions = {
   latency: 2,
   limit: 5_000_000,
   tick: 100,
+  tail: true,
   checkCaptureFilter: (filter) => ({ ok: true, normalized: filter.trim() }),
 };
 
@@ -103,6 +107,8 @@ export class FakeHost implements HostTransport {
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastTick = 0;
   private carry = 0;
+  /** The rows the table shows while it follows the tail (0: it does not). */
+  tailRows = 0;
   /** The packet the panel says is selected (Save → Selected). */
   selected: number | undefined;
   /** Requests answered, by method (the dev page shows them). */
@@ -158,6 +164,10 @@ export class FakeHost implements HostTransport {
     this.emit('state', this.state);
     this.pushCounters();
     if (this.state.status === 'capturing') this.run();
+  }
+
+  followTail(rows: number): void {
+    this.tailRows = rows;
   }
 
   // ---- scripting (the dev page and the checks call these)
@@ -246,7 +256,16 @@ export class FakeHost implements HostTransport {
   }
 
   private pushCounters(): void {
-    this.emit('counters', this.counters());
+    const counters = this.counters();
+    const n = this.options.tail ? this.tailRows : 0;
+    this.emit('counters', n > 0 ? { ...counters, tail: this.rowsFrom(counters.rows - n, n) } : counters);
+  }
+
+  private rowsFrom(start: number, n: number): Row[] {
+    const rows: Row[] = [];
+    const end = Math.min(this.rows(), start + Math.min(n, 1000));
+    for (let index = Math.max(0, start); index < end; index++) rows.push(row(this.ordinal(index)!, index));
+    return rows;
   }
 
   private emit<E extends keyof HostEvents>(name: E, data: HostEvents[E]): void {
@@ -378,12 +397,7 @@ export class FakeHost implements HostTransport {
           200,
         );
       },
-      getRows: ({ start, count: n }) => {
-        const rows: Row[] = [];
-        const end = Math.min(this.rows(), start + Math.min(n, 1000));
-        for (let index = Math.max(0, start); index < end; index++) rows.push(row(this.ordinal(index)!, index));
-        return rows;
-      },
+      getRows: ({ start, count: n }) => this.rowsFrom(start, n),
       getDetail: ({ index }) => {
         const n = this.ordinal(index);
         if (n === undefined)
