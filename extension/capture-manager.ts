@@ -11,7 +11,9 @@ import { DISCARD_ANSWER, REPLACE_QUESTION, SAVE_ANSWER } from './capture/unsaved
 import { packetCount } from './counts.js';
 import { loadCaptureFile } from './editor/capture-file-editor.js';
 import { LIVE_CAPTURE_VIEW_TYPE, type LiveCaptureHost, liveCaptureUri } from './editor/live-capture-editor.js';
+import type { PodTarget } from './kubernetes/pod-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
+import { KubernetesTargets } from './targets/kubernetes-targets.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
   type Connector,
@@ -130,6 +132,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   private readonly endpointTargets = new Map<string, PcapOverTcpTarget>();
   readonly output = vscode.window.createOutputChannel('Packet Capture');
   readonly ssh: SshTargets;
+  readonly kubernetes: KubernetesTargets;
   /** Files written only to hand a capture to Wireshark: private, removed with their capture. */
   readonly tempCaptures = new TempCaptures();
   /** The questions Save asks (a QuickPick, the save dialog). */
@@ -143,6 +146,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     this.filterChecker = new CaptureFilterChecker(context.extensionPath);
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
     this.ssh = new SshTargets(context, this.output);
+    this.kubernetes = new KubernetesTargets(context.extensionPath, this.output);
     this.statusItem.command = 'packetCapture.showCaptures';
   }
 
@@ -173,8 +177,46 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       this.localTarget,
       ...names.map((n) => this.netnsTargets.get(n)!),
       ...this.ssh.list(),
+      ...this.kubernetes.list(),
       ...this.endpointTargets.values(),
     ];
+  }
+
+  /** Packet Capture: Capture Kubernetes Pod… — from the palette (context, namespace, pod), or from a
+   *  pod or workload in the Kubernetes extension's explorer: the live panel with that pod chosen and
+   *  its interfaces selected, ready to Start. */
+  async capturePod(explorerNode?: unknown): Promise<void> {
+    try {
+      let target: PodTarget | undefined;
+      if (explorerNode === undefined) target = await this.kubernetes.pick();
+      else {
+        const pods = await this.kubernetes.fromExplorer(explorerNode);
+        if (!pods) throw new Error('this item is not a pod or a workload');
+        if (pods.length === 0) throw new Error('no pod of this workload is running');
+        target =
+          pods.length === 1
+            ? pods[0]
+            : (
+                await this.prompts.pick(
+                  pods.map((t) => ({ label: t.pod.name, description: t.pod.phase, target: t })),
+                  { title: 'Packet Capture: Capture Kubernetes Pod', placeHolder: 'One of its pods' },
+                )
+              )?.target;
+      }
+      if (!target) return;
+      const chosen = target;
+      const interfaces = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Packet Capture: preparing ${chosen.info.label}` },
+        () => chosen.defaultInterfaces(),
+      );
+      const panel = await this.showLivePanel();
+      if (!panel.choose(chosen.info.id, interfaces))
+        void vscode.window.showInformationMessage(
+          `Packet Capture: a capture is running in the panel. Stop it to capture ${chosen.info.label}.`,
+        );
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Packet Capture: ${(e as Error).message}`);
+    }
   }
 
   /** Packet Capture: Connect to PCAP-over-TCP endpoint… — directly, or through an SSH host's local forward. */

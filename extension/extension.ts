@@ -53,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('connectPcapOverTcp', () => manager.connectPcapOverTcp());
   command('listInterfaces', () => manager.listInterfaces());
   command('removeSshHost', () => manager.removeSshHostCommand());
+  command('capturePod', (node?: unknown) => manager.capturePod(node));
   return { manager };
 }
 

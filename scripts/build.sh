@@ -52,3 +52,6 @@ cp webview/panel.css webview/dev/index.html webview/dev/theme.css dist/webview-d
 step "esbuild: pcap-summary"
 npx --no-install esbuild packet/cli/pcap-summary.ts --bundle --platform=node --target=node18 --format=cjs --outfile=dist/tools/pcap-summary.js --log-level=warning
 
+
+step "esbuild: kubectl-pcap"
+npx --no-install esbuild extension/kubernetes/kubectl-pcap.ts --bundle --platform=node --target=node18 --format=cjs --outfile=dist/tools/kubectl-pcap.js --log-level=warning

@@ -3,6 +3,8 @@
 #   unit     test/unit/**/*.test.ts          plain Node, fast
 #   kernel   test/kernel/**/*.test.ts        as root, against the real kernel, judged by tshark/capinfos
 #   ssh      test/ssh/**/*.test.ts           as root, the SSH target against a real sshd in a namespace
+#   cluster  test/cluster/**/*.test.ts       as root, Kubernetes targets on a real single-node cluster
+#                                            (scripts/test-cluster.sh; its first build takes ~17 min)
 #   exthost  test/exthost/**/*.test.ts       mocha inside real VS Code's extension host (code-server),
 #                                            run by test/vscode/run-exthost.ts
 #   webview  test/webview/**/*.test.ts       the panel in plain chromium against a scripted fake host
@@ -15,19 +17,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-layers=("${@:-unit kernel ssh webview exthost e2e}")
+layers=("${@:-unit kernel ssh cluster webview exthost e2e}")
 read -r -a layers <<<"${layers[*]}"
 vscode=0
 for layer in "${layers[@]}"; do
   case "$layer" in
     unit) ;;
-    kernel | ssh)
+    kernel | ssh | cluster)
       if [ "$(id -u)" -ne 0 ]; then
         echo "$layer tests need root (eBPF, network namespaces, test users): run as root, e.g. sudo npm test" >&2
         exit 1
       fi ;;
     webview | exthost | e2e) vscode=1 ;;
-    *) echo "unknown test layer '$layer' (unit, kernel, ssh, webview, exthost, e2e)" >&2; exit 1 ;;
+    *) echo "unknown test layer '$layer' (unit, kernel, ssh, cluster, webview, exthost, e2e)" >&2; exit 1 ;;
   esac
 done
 
@@ -39,7 +41,7 @@ fi
 files=()
 for layer in "${layers[@]}"; do
   case "$layer" in
-    unit | kernel | ssh | webview) pattern='*.test.ts'; dir=test/$layer ;;
+    unit | kernel | ssh | cluster | webview) pattern='*.test.ts'; dir=test/$layer ;;
     exthost) pattern='run-exthost.ts'; dir=test/vscode ;; # it runs test/exthost/**/*.test.ts
     e2e) pattern='*.e2e.ts'; dir=test/e2e
          bash scripts/vscode-package.sh >/dev/null ;;      # the UI tests install the packaged .vsix

@@ -10,6 +10,9 @@ export interface CaptureRequest {
   snaplen: number;
   /** Traffic never captured, whatever the filter says (the capture's own SSH connection). */
   exclude?: string;
+  /** Budgets: stop after this many packets, or this long. */
+  count?: number;
+  durationMs?: number;
 }
 
 /** The agent as a process anywhere: a child process, an `ssh exec` or `kubectl exec` channel. */
@@ -45,6 +48,8 @@ export function captureArgs(request: CaptureRequest, netns?: string): string[] {
     filter: request.filter.trim() === '' ? undefined : request.filter,
     exclude: request.exclude,
     snaplen: request.snaplen,
+    count: request.count,
+    durationMs: request.durationMs,
     format: 'pcapng',
     write: '-',
     eventsJson: true,

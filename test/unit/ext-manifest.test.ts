@@ -13,14 +13,24 @@ interface Manifest {
   capabilities?: {
     untrustedWorkspaces?: { supported: boolean | 'limited'; description?: string; restrictedConfigurations?: string[] };
   };
-  contributes: { configuration: { properties: Record<string, Setting> } };
+  contributes: {
+    configuration: { properties: Record<string, Setting> };
+    commands: { command: string }[];
+    menus?: Record<string, { command: string; when?: string }[]>;
+  };
 }
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as Manifest;
 const settings = manifest.contributes.configuration.properties;
 
 /** Settings that name a program to run or a file to read: a cloned repository must never set them. */
-const MACHINE_ONLY = ['packetCapture.wiresharkPath', 'packetCapture.ssh.configFile'];
+const MACHINE_ONLY = [
+  'packetCapture.wiresharkPath',
+  'packetCapture.ssh.configFile',
+  'packetCapture.kubectlPath',
+  'packetCapture.kubernetes.helperImage',
+  'packetCapture.kubernetes.helperNamespace',
+];
 
 test('settings that name a program or a file are machine settings, out of any workspace’s reach', () => {
   for (const key of MACHINE_ONLY) {
@@ -44,4 +54,40 @@ test('an untrusted workspace is supported in a limited way, and the description 
 
 test('the extension runs where the workspace is (Remote-SSH, WSL, dev containers)', () => {
   assert.deepEqual(manifest.extensionKind, ['workspace']);
+});
+
+/** The context values the Kubernetes extension documents for its Cluster Explorer's resource nodes. */
+const EXPLORER_ITEMS = {
+  shown: [
+    'vsKubernetes.resource.pod',
+    'vsKubernetes.resource.deployment',
+    'vsKubernetes.resource.statefulset',
+    'vsKubernetes.resource.daemonset',
+    'vsKubernetes.resource.replicaset',
+    'vsKubernetes.resource.job',
+  ],
+  hidden: [
+    'vsKubernetes.resource.node',
+    'vsKubernetes.resource.service',
+    'vsKubernetes.resource.configmap',
+    'vsKubernetes.namespace',
+  ],
+};
+
+test('the Kubernetes explorer\'s pods and workloads get "Capture Kubernetes Pod…", and nothing else does', () => {
+  const command = 'packetCapture.capturePod';
+  assert.ok(
+    manifest.contributes.commands.some((c) => c.command === command),
+    `${command} is contributed`,
+  );
+  const items = (manifest.contributes.menus?.['view/item/context'] ?? []).filter((m) => m.command === command);
+  assert.equal(items.length, 1, 'one view/item/context entry');
+  const when = items[0]!.when ?? '';
+  assert.match(when, /view == extension\.vsKubernetesExplorer/);
+  // The `viewItem =~ /…/flags` part of the when clause, evaluated as VS Code does (a regular expression).
+  const match = /viewItem =~ \/(.+)\/([a-z]*)/.exec(when);
+  assert.ok(match, `a viewItem regular expression in ${when}`);
+  const viewItem = new RegExp(match[1]!, match[2]);
+  for (const item of EXPLORER_ITEMS.shown) assert.ok(viewItem.test(item), `shown on ${item}`);
+  for (const item of EXPLORER_ITEMS.hidden) assert.ok(!viewItem.test(item), `not shown on ${item}`);
 });

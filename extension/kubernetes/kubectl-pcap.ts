@@ -1,0 +1,261 @@
+// kubectl-pcap: the extension's Kubernetes capture without VS Code, as a kubectl plugin.
+//
+//   kubectl pcap [-n NS] POD|deploy/NAME|-l SELECTOR [-c CONTAINER] [-i IFACE…] [-f FILTER]
+//                [--count N] [--duration S] [-w FILE]
+//
+// pcapng goes to stdout (so `kubectl pcap web-0 | wireshark -k -i -` works) or to -w FILE; one
+// interface block per pod and interface, named "namespace/pod:iface", packets of several pods
+// merged in time order. Progress and errors go to stderr.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseAgentEvent } from '../../agent/events.js';
+import { PcapngMerger } from '../../packet/pcapng-merge.js';
+import { Kubectl, KubectlError } from './kubectl.js';
+import { HelperError, MANAGED_BY } from './node-helper.js';
+import { PodTarget } from './pod-target.js';
+import { findPods, type PodTarget as PodChoice, type PodInfo, parsePodTarget } from './pods.js';
+
+export const USAGE = `usage: kubectl pcap [-n NAMESPACE] POD|TYPE/NAME|-l SELECTOR [-c CONTAINER] [-i IFACE…]
+                    [-f FILTER] [-s SNAPLEN] [--count N] [--duration SECONDS] [-w FILE]
+                    [--context NAME] [--image IMAGE] [--helper-namespace NAMESPACE]
+       kubectl pcap --list-helpers [--context NAME]
+       kubectl pcap --remove-helpers [--context NAME]
+Captures a pod's packets (every pod of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Job, or
+every pod -l selects) in the pod's network namespace, from a short-lived helper pod on its node.
+pcapng goes to stdout, or to FILE with -w: kubectl pcap web-0 | wireshark -k -i -
+-f FILTER is a tcpdump expression; -i defaults to the pod's interfaces other than lo.
+--image names the helper's image (any image with busybox; default ${'$'}PCAP_HELPER_IMAGE or busybox:1.36).`;
+
+const OPTIONS = {
+  namespace: { type: 'string', short: 'n' },
+  selector: { type: 'string', short: 'l' },
+  container: { type: 'string', short: 'c' },
+  interface: { type: 'string', short: 'i', multiple: true },
+  filter: { type: 'string', short: 'f' },
+  snaplen: { type: 'string', short: 's' },
+  count: { type: 'string' },
+  duration: { type: 'string' },
+  write: { type: 'string', short: 'w' },
+  context: { type: 'string' },
+  image: { type: 'string' },
+  'helper-namespace': { type: 'string' },
+  'list-helpers': { type: 'boolean' },
+  'remove-helpers': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+function positiveInteger(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,9}$/.test(value)) throw new UsageError(`${what} must be a positive whole number, not "${value}"`);
+  return Number(value);
+}
+
+interface Plan {
+  choice: PodChoice;
+  namespace?: string;
+  container?: string;
+  interfaces?: string[];
+  filter?: string;
+  snaplen: number;
+  count?: number;
+  durationMs?: number;
+  write?: string;
+}
+
+function plan(args: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>): Plan {
+  const { values: v, positionals } = args;
+  if (positionals.length > 1) throw new UsageError(`one target only, not ${positionals.join(' ')}`);
+  if (!!v.selector === (positionals.length === 1)) throw new UsageError('name a pod or workload, or give -l SELECTOR');
+  const choice: PodChoice = v.selector ? { kind: 'selector', selector: v.selector } : parsePodTarget(positionals[0]!);
+  const duration = positiveInteger(v.duration, '--duration');
+  return {
+    choice,
+    namespace: v.namespace,
+    container: v.container,
+    interfaces: v.interface,
+    filter: v.filter,
+    snaplen: positiveInteger(v.snaplen, '-s') ?? 262144,
+    count: positiveInteger(v.count, '--count'),
+    durationMs: duration === undefined ? undefined : duration * 1000,
+    write: v.write,
+  };
+}
+
+const say = (line: string) => process.stderr.write(`kubectl-pcap: ${line}\n`);
+
+/** Where the pcapng goes: a new file (mode 0600, never replacing one), or stdout. */
+function openOutput(file: string | undefined): (bytes: Uint8Array) => void {
+  if (!file || file === '-') {
+    if (process.stdout.isTTY) throw new UsageError('pcapng is binary: write it with -w FILE or pipe it to a reader');
+    return (bytes) => process.stdout.write(bytes);
+  }
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  return (bytes) => fs.writeSync(fd, bytes);
+}
+
+interface RunningCapture {
+  pod: PodInfo;
+  target: PodTarget;
+  stop(): void;
+  ended: Promise<number | null>;
+}
+
+async function startPod(
+  kubectl: Kubectl,
+  pod: PodInfo,
+  p: Plan,
+  merger: PcapngMerger,
+  image: string,
+  helperNamespace: string | undefined,
+  onData: () => void,
+): Promise<RunningCapture> {
+  const root = path.resolve(__dirname, '..', '..');
+  const label = `${pod.namespace}/${pod.name}`;
+  const target = new PodTarget(kubectl, pod, { image, helperNamespace, root, container: p.container }, (m) =>
+    say(`${label}: ${m}`),
+  );
+  if (target.note) say(target.note);
+  const interfaces = p.interfaces ?? (await target.defaultInterfaces());
+  if (interfaces.length === 0) throw new Error(`${label} has no interface that is up, other than lo`);
+  const agent = await target.startCapture({
+    interfaces,
+    filter: p.filter ?? '',
+    snaplen: p.snaplen,
+    count: p.count,
+    durationMs: p.durationMs,
+  });
+  const source = merger.addSource(label);
+  agent.stdout.on('data', (chunk: Buffer) => {
+    merger.push(source, chunk);
+    onData();
+  });
+  agent.stdout.on('end', () => merger.end(source));
+  let partial = '';
+  agent.stderr.setEncoding('utf8');
+  agent.stderr.on('data', (text: string) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const e = parseAgentEvent(line);
+      if (!e) {
+        if (line.trim()) say(`${label}: ${line}`);
+      } else if (e.event === 'started') say(`${label}: capturing on ${interfaces.join(', ')}`);
+      else if (e.event === 'error') say(`${label}: ${e.message}`);
+      else if (e.event === 'warning') say(`${label}: ${e.message}`);
+    }
+  });
+  agent.stdin.on('error', () => {});
+  return {
+    pod,
+    target,
+    stop: () => agent.stdin.end(), // the end of its stdin stops the agent
+    ended: agent.exited,
+  };
+}
+
+async function listHelpers(kubectl: Kubectl, remove: boolean): Promise<void> {
+  const jobs = await kubectl.json<{ items: { metadata: { name: string; namespace: string } }[] }>([
+    'get',
+    'jobs',
+    '--all-namespaces',
+    '-l',
+    MANAGED_BY,
+  ]);
+  for (const j of jobs.items) {
+    process.stdout.write(`${j.metadata.namespace}/${j.metadata.name}\n`);
+    if (remove)
+      await kubectl.run([
+        'delete',
+        'job',
+        j.metadata.name,
+        '-n',
+        j.metadata.namespace,
+        '--ignore-not-found',
+        '--wait=true',
+      ]);
+  }
+  if (remove) say(`removed ${jobs.items.length} capture helper job(s)`);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    args = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    say((e as Error).message);
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const kubectl = new Kubectl({ path: process.env.KUBECTL, context: args.values.context });
+  try {
+    if (args.values['list-helpers'] || args.values['remove-helpers']) {
+      await listHelpers(kubectl, !!args.values['remove-helpers']);
+      return 0;
+    }
+    return await capture(kubectl, plan(args), args.values.image, args.values['helper-namespace']);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      say(e.message);
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    say(e instanceof KubectlError || e instanceof HelperError ? e.message : (e as Error).message);
+    return 1;
+  }
+}
+
+async function capture(kubectl: Kubectl, p: Plan, imageOption?: string, helperNamespace?: string): Promise<number> {
+  const image = imageOption ?? process.env.PCAP_HELPER_IMAGE ?? 'busybox:1.36';
+  const pods = await findPods(kubectl, p.namespace, p.choice);
+  if (pods.length === 0) throw new Error(`no pod matches ${p.choice.kind === 'selector' ? p.choice.selector : ''}`);
+  const write = openOutput(p.write);
+  // --count is each agent's budget too, and the merged total's.
+  const merger = new PcapngMerger(write, { userAppl: 'kubectl-pcap' }, { maxPackets: p.count });
+  const running: RunningCapture[] = [];
+  let stopping = false;
+  const stopAll = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const r of running) r.stop();
+  };
+  const onData = () => {
+    if (merger.full) stopAll();
+  };
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
+  const ticker = setInterval(() => merger.tick(), 100);
+  try {
+    for (const pod of pods) {
+      running.push(await startPod(kubectl, pod, p, merger, image, helperNamespace, onData));
+      if (stopping) running.at(-1)!.stop(); // interrupted while starting
+    }
+    const codes = await Promise.all(running.map((r) => r.ended));
+    merger.tick();
+    for (const s of merger.summary()) say(`${s.label}: ${s.packets} packets`);
+    return codes.every((c) => c === 0) ? 0 : 1;
+  } finally {
+    clearInterval(ticker);
+    stopAll();
+    await Promise.all(running.map((r) => r.ended));
+    await Promise.all(running.map((r) => r.target.removeHelperIfIdle()));
+  }
+}
+
+export function cli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      say((e as Error).message);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,118 @@
+// The Kubernetes side of the targets: "Capture Kubernetes Pod…" picks a context of the kubeconfig,
+// a namespace and a pod (or a workload's pods), and the Kubernetes extension's explorer hands us a
+// pod or workload it shows. Each chosen pod becomes a target of the panel (kubernetes/pod-target.ts).
+import * as vscode from 'vscode';
+import { type ExplorerResourceNode, explorerChoice } from '../kubernetes/explorer-node.js';
+import { Kubectl } from '../kubernetes/kubectl.js';
+import { PodTarget } from '../kubernetes/pod-target.js';
+import { findPods, type PodInfo } from '../kubernetes/pods.js';
+
+export const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
+
+interface CommandTargetsApi {
+  resolve(target: unknown): { targetType: string; node: unknown } | undefined;
+}
+
+/** The Kubernetes extension's Command Targets API (v1), when that extension is installed. */
+async function commandTargets(): Promise<CommandTargetsApi | undefined> {
+  const ext = vscode.extensions.getExtension('ms-kubernetes-tools.vscode-kubernetes-tools');
+  if (!ext) return undefined;
+  const api = (await ext.activate()) as
+    | { getApi?(component: string, version: string): { available: boolean; api?: CommandTargetsApi } }
+    | undefined;
+  const v1 = api?.getApi?.('commandTargets', 'v1');
+  return v1?.available ? v1.api : undefined;
+}
+
+export class KubernetesTargets {
+  private readonly targets = new Map<string, PodTarget>();
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly output: vscode.OutputChannel,
+  ) {}
+
+  private get settings(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('packetCapture');
+  }
+
+  kubectl(context?: string): Kubectl {
+    return new Kubectl({ path: this.settings.get<string>('kubectlPath', 'kubectl') || 'kubectl', context });
+  }
+
+  /** The pods chosen in this window, each a target of the panel. */
+  list(): PodTarget[] {
+    return [...this.targets.values()];
+  }
+
+  /** The target for a pod (the same one each time it is chosen). */
+  targetFor(context: string | undefined, pod: PodInfo): PodTarget {
+    const kubectl = this.kubectl(context);
+    const target = new PodTarget(
+      kubectl,
+      pod,
+      {
+        image: this.settings.get<string>('kubernetes.helperImage', DEFAULT_HELPER_IMAGE) || DEFAULT_HELPER_IMAGE,
+        helperNamespace: this.settings.get<string>('kubernetes.helperNamespace', '') || undefined,
+        root: this.extensionPath,
+      },
+      (m) => this.output.appendLine(`${pod.namespace}/${pod.name}: ${m}`),
+    );
+    const known = this.targets.get(target.info.id);
+    if (known) return known;
+    this.targets.set(target.info.id, target);
+    return target;
+  }
+
+  /** The pods an explorer node stands for (a pod, or a workload's pods); undefined when it is none. */
+  async fromExplorer(arg: unknown): Promise<PodTarget[] | undefined> {
+    const resolved = (await commandTargets())?.resolve(arg);
+    const node = resolved?.targetType === 'kubernetes-explorer-node' ? resolved.node : arg;
+    const found = explorerChoice(node);
+    if (!found) return undefined;
+    const context = (node as ExplorerResourceNode).kubectlContext;
+    const pods = await findPods(this.kubectl(context), found.namespace, found.choice);
+    return pods.map((p) => this.targetFor(context, p));
+  }
+
+  /** Context, namespace, pod: three QuickPicks; undefined when the user cancels. */
+  async pick(): Promise<PodTarget | undefined> {
+    const title = 'Packet Capture: Capture Kubernetes Pod';
+    const base = this.kubectl();
+    const contexts = (await base.run(['config', 'get-contexts', '-o', 'name'])).split('\n').filter(Boolean);
+    if (contexts.length === 0)
+      throw new Error('the kubeconfig has no context (KUBECONFIG or ~/.kube/config): add a cluster first');
+    const current = (await base.run(['config', 'current-context']).catch(() => '')).trim();
+    const context =
+      contexts.length === 1
+        ? contexts[0]
+        : (
+            await vscode.window.showQuickPick(
+              contexts.map((c) => ({ label: c, description: c === current ? 'current' : undefined })),
+              { title, placeHolder: 'The cluster (a context of your kubeconfig)' },
+            )
+          )?.label;
+    if (!context) return undefined;
+    const kubectl = this.kubectl(context);
+    const namespaces = await kubectl.json<{ items: { metadata: { name: string } }[] }>(['get', 'namespaces']);
+    const namespace = (
+      await vscode.window.showQuickPick(
+        namespaces.items.map((n) => ({ label: n.metadata.name })),
+        { title, placeHolder: `The namespace (${context})` },
+      )
+    )?.label;
+    if (!namespace) return undefined;
+    const pods = await findPods(kubectl, namespace, { kind: 'selector', selector: '' });
+    if (pods.length === 0) throw new Error(`namespace ${namespace} has no pod`);
+    const pod = await vscode.window.showQuickPick(
+      pods.map((p) => ({
+        label: p.name,
+        description: p.phase,
+        detail: `${p.containers.map((c) => c.name).join(', ')} · node ${p.node || '(none)'}`,
+        pod: p,
+      })),
+      { title, placeHolder: `The pod (${namespace})`, matchOnDetail: true },
+    );
+    return pod && this.targetFor(context, pod.pod);
+  }
+}

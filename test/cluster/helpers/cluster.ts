@@ -1,0 +1,125 @@
+// The test cluster (scripts/test-cluster.sh) as the cluster tests see it: bring it up (a no-op when
+// it is up and healthy), then run its kubectl with argv arrays against it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const CLUSTER_SCRIPT = path.resolve(__dirname, '../../../scripts/test-cluster.sh');
+const COMMON = path.resolve(__dirname, '../fixture/common.sh');
+
+/**
+ * Variables of test/cluster/fixture/common.sh, where each fact of the cluster is named once
+ * (arrays joined by spaces).
+ */
+export function fixtureFacts<Name extends string>(...names: Name[]): Record<Name, string> {
+  const script = `. "$1"; shift; for name; do declare -n v=$name; printf "%s=%s\\n" "$name" "\${v[*]}"; unset -n v; done`;
+  const out = execFileSync('bash', ['-c', script, 'facts', COMMON, ...names], { encoding: 'utf8' });
+  return Object.fromEntries(out.trim().split('\n').map(splitAssignment)) as Record<Name, string>;
+}
+
+function splitAssignment(line: string): [string, string] {
+  const eq = line.indexOf('=');
+  return [line.slice(0, eq), line.slice(eq + 1)];
+}
+
+export const { BUSYBOX_IMAGE } = fixtureFacts('BUSYBOX_IMAGE');
+
+export interface Cluster {
+  /** KUBECONFIG, KUBECACHEDIR and KUBECTL as `scripts/test-cluster.sh env` prints them. */
+  env: Record<string, string>;
+}
+
+export interface Result {
+  status: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function runScript(command: 'up' | 'down' | 'env', timeoutMs: number): string {
+  const r = spawnSync('bash', [CLUSTER_SCRIPT, command], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGTERM',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0)
+    throw new Error(`scripts/test-cluster.sh ${command} failed (${r.status ?? r.signal}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Brings the cluster up (the first time on a machine this builds Kubernetes, ~16 min). */
+export function upCluster(): Cluster {
+  runScript('up', 45 * 60_000);
+  return clusterEnv();
+}
+
+/** The cluster's kubectl environment, whether it is up or not. */
+export function clusterEnv(): Cluster {
+  return { env: Object.fromEntries(runScript('env', 10_000).trim().split('\n').map(splitAssignment)) };
+}
+
+/** Stops the cluster and removes everything `up` made. */
+export function downCluster(): void {
+  runScript('down', 5 * 60_000);
+}
+
+export function kubectl(cluster: Cluster, args: string[], input?: Buffer | string): Result {
+  const { KUBECTL, ...env } = cluster.env;
+  if (!KUBECTL) throw new Error('scripts/test-cluster.sh env printed no KUBECTL line');
+  const r = spawnSync(KUBECTL, ['--request-timeout=30s', ...args], {
+    input,
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+/** kubectl that must succeed; its stdout as text. */
+export function kubectlOk(cluster: Cluster, args: string[], input?: Buffer | string): string {
+  const r = kubectl(cluster, args, input);
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+export function apply(cluster: Cluster, object: object): Result {
+  return kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(object));
+}
+
+/** A pod of the local busybox image (never pulled) running `command`, deleted within a second. */
+export function busyboxPod(namespace: string, name: string, command: string[], container: object = {}): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command, ...container }],
+    },
+  };
+}
+
+function ipv4ToNumber(address: string): number {
+  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+/** Whether an IPv4 address lies in a prefix such as 198.18.0.0/24. */
+export function inPrefix(address: string, prefix: string): boolean {
+  const [network = '', bits = '32'] = prefix.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return (
+    /^\d+\.\d+\.\d+\.\d+$/.test(address) && Math.floor(ipv4ToNumber(address) / size) === ipv4ToNumber(network) / size
+  );
+}
+
+/** Polls `check` until it returns a value, or throws naming `what` after timeoutMs. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}

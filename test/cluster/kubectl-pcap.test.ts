@@ -1,0 +1,328 @@
+// kubectl-pcap against the real test cluster (scripts/test-cluster.sh): a pod's UDP and TCP under
+// a filter, several pods merged in time order with one interface block each, Pod Security's
+// refusal in its own words, clear messages for a missing or stopped pod, and no helper left
+// behind. tshark reads every capture.
+import * as assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readCaptureFile } from '../../packet/capture-file.js';
+import {
+  apply,
+  BUSYBOX_IMAGE,
+  busyboxPod,
+  type Cluster,
+  kubectl,
+  kubectlOk,
+  upCluster,
+  waitFor,
+} from './helpers/cluster.js';
+
+const KUBECTL_PCAP = path.resolve(__dirname, '../../bin/kubectl-pcap');
+const NAMESPACE = `kubectl-pcap-${process.pid}`;
+const RESTRICTED = `${NAMESPACE}-restricted`;
+const HELPER_SELECTOR = 'app.kubernetes.io/managed-by=ebpf-packet-capture';
+const UDP_PORT = 9000;
+const HTTP_PORT = 8080;
+
+interface Run {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function kubectlPcap(cluster: Cluster, args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [KUBECTL_PCAP, '--image', BUSYBOX_IMAGE, ...args], {
+    env: { ...process.env, ...cluster.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, stderr: () => stderr, exited };
+}
+
+/** [interface name, protocol, source, destination, destination port] of each packet, by tshark. */
+function tsharkRows(file: string): string[][] {
+  const r = spawnSync(
+    'tshark',
+    [
+      '-r',
+      file,
+      '-T',
+      'fields',
+      '-e',
+      'frame.interface_name',
+      '-e',
+      '_ws.col.Protocol',
+      '-e',
+      'ip.src',
+      '-e',
+      'ip.dst',
+      '-e',
+      'udp.dstport',
+      '-e',
+      'tcp.dstport',
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
+}
+
+function packetsIn(file: string): number {
+  try {
+    return readCaptureFile(fs.readFileSync(file)).packets.length;
+  } catch {
+    return 0;
+  }
+}
+
+async function sendUdp(address: string, count: number): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  for (let i = 0; i < count; i++)
+    await new Promise<void>((resolve, reject) =>
+      socket.send(Buffer.from(`datagram ${i}`), UDP_PORT, address, (e) => (e ? reject(e) : resolve())),
+    );
+  socket.close();
+}
+
+/** One HTTP/1.0 request to busybox httpd: a whole TCP connection, handshake to close. */
+function httpGet(address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(HTTP_PORT, address, () => socket.end('GET / HTTP/1.0\r\n\r\n'));
+    socket.setTimeout(10_000, () => socket.destroy(new Error('HTTP request timed out')));
+    socket.on('data', () => {});
+    socket.once('close', () => resolve());
+    socket.once('error', reject);
+  });
+}
+
+/** A kubeconfig (JSON, which kubectl reads) for a ServiceAccount of NAMESPACE: the test cluster's
+ *  server and CA, the account's short-lived token. */
+function accountKubeconfig(cluster: Cluster, account: string): object {
+  const admin = JSON.parse(kubectlOk(cluster, ['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+    clusters: { cluster: object }[];
+  };
+  const token = kubectlOk(cluster, ['-n', NAMESPACE, 'create', 'token', account, '--duration=10m']).trim();
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'test', cluster: admin.clusters[0]!.cluster }],
+    users: [{ name: account, user: { token } }],
+    contexts: [{ name: account, context: { cluster: 'test', user: account, namespace: NAMESPACE } }],
+    'current-context': account,
+  };
+}
+
+function helpersLeft(cluster: Cluster, namespace: string): string {
+  return kubectlOk(cluster, ['-n', namespace, 'get', 'pods,jobs', '-l', HELPER_SELECTOR, '-o', 'name']).trim();
+}
+
+describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
+  let cluster: Cluster;
+  let dir: string;
+  const ip: Record<string, string> = {};
+
+  before(async () => {
+    cluster = upCluster();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-pcap-'));
+    kubectlOk(cluster, ['create', 'namespace', NAMESPACE]);
+    await waitFor('the namespace default ServiceAccount', 30_000, () =>
+      kubectl(cluster, ['-n', NAMESPACE, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
+    );
+    for (const name of ['web-1', 'web-2']) {
+      const pod = busyboxPod(NAMESPACE, name, ['httpd', '-f', '-p', String(HTTP_PORT)]) as {
+        metadata: { labels?: Record<string, string> };
+      };
+      pod.metadata.labels = { app: 'kp-web' };
+      const r = apply(cluster, pod);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    kubectlOk(cluster, ['-n', NAMESPACE, 'wait', '--for=condition=Ready', 'pod', '-l', 'app=kp-web', '--timeout=90s']);
+    for (const name of ['web-1', 'web-2'])
+      ip[name] = kubectlOk(cluster, ['-n', NAMESPACE, 'get', 'pod', name, '-o', 'jsonpath={.status.podIP}']);
+  });
+
+  after(() => {
+    if (cluster) {
+      for (const ns of [NAMESPACE, RESTRICTED])
+        kubectl(cluster, ['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=90s']);
+    }
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("captures one pod's UDP and TCP under a filter, as ns/pod:eth0, and leaves no helper behind", async () => {
+    const file = path.join(dir, 'one.pcapng');
+    const run = kubectlPcap(cluster, [
+      '-n',
+      NAMESPACE,
+      'web-1',
+      '-f',
+      `udp port ${UDP_PORT} or tcp port ${HTTP_PORT}`,
+      '-w',
+      file,
+    ]);
+    try {
+      await waitFor('"capturing on"', 60_000, () => (/capturing on eth0/.test(run.stderr()) ? true : undefined));
+      await sendUdp(ip['web-1']!, 3);
+      await httpGet(ip['web-1']!);
+      await httpGet(ip['web-2']!); // another pod's traffic: not in this capture
+      // 3 datagrams, and at least the handshake, request, answer and close of the connection.
+      await waitFor('the packets in the file', 30_000, () => (packetsIn(file) >= 9 ? true : undefined));
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    assert.equal(await run.exited, 0, run.stderr());
+    const rows = tsharkRows(file);
+    assert.ok(
+      rows.every(([iface]) => iface === `${NAMESPACE}/web-1:eth0`),
+      JSON.stringify(rows),
+    );
+    assert.equal(rows.filter((r) => r[4] === String(UDP_PORT) && r[3] === ip['web-1']).length, 3);
+    const tcp = rows.filter((r) => r[1] !== 'UDP' && r[1] !== 'ICMP');
+    assert.ok(tcp.length >= 6, `the TCP connection: ${JSON.stringify(tcp)}`);
+    assert.ok(
+      rows.every((r) => r[2] === ip['web-1'] || r[3] === ip['web-1']),
+      'only web-1 traffic',
+    );
+    assert.match(run.stderr(), new RegExp(`${NAMESPACE}/web-1: \\d+ packets`));
+    await waitFor('no helper pod or job left', 60_000, () =>
+      helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
+    );
+  });
+
+  it('merges the pods of a selector in time order, one interface block per pod, up to --count', async () => {
+    const file = path.join(dir, 'two.pcapng');
+    const run = kubectlPcap(cluster, [
+      '-n',
+      NAMESPACE,
+      '-l',
+      'app=kp-web',
+      '-f',
+      `tcp port ${HTTP_PORT}`,
+      '--count',
+      '40',
+      '-w',
+      file,
+    ]);
+    try {
+      await waitFor('both pods capturing', 90_000, () =>
+        (run.stderr().match(/capturing on eth0/g) ?? []).length === 2 ? true : undefined,
+      );
+      for (let i = 0; i < 6 && run.child.exitCode === null; i++) {
+        await httpGet(ip['web-1']!);
+        await httpGet(ip['web-2']!);
+      }
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGINT');
+    }
+    assert.equal(await run.exited, 0, run.stderr());
+    const { reader, packets } = readCaptureFile(fs.readFileSync(file));
+    assert.deepEqual(reader.interfaces.map((i) => i.name).sort(), [
+      `${NAMESPACE}/web-1:eth0`,
+      `${NAMESPACE}/web-2:eth0`,
+    ]);
+    assert.equal(packets.length, 40, '--count 40 over both pods');
+    const times = packets.map((p) => p.timestampNs!);
+    assert.ok(
+      times.every((t, i) => i === 0 || t >= times[i - 1]!),
+      'packets in time order',
+    );
+    const names = new Set(packets.map((p) => reader.interfaces[p.interfaceId]!.name));
+    assert.equal(names.size, 2, 'packets of both pods');
+    assert.equal(tsharkRows(file).length, 40, 'tshark reads all 40');
+  });
+
+  it('a namespace enforcing Pod Security "restricted": refused, in the admission\'s own words', async () => {
+    kubectlOk(cluster, ['create', 'namespace', RESTRICTED]);
+    kubectlOk(cluster, ['label', 'namespace', RESTRICTED, 'pod-security.kubernetes.io/enforce=restricted']);
+    await waitFor('the namespace default ServiceAccount', 30_000, () =>
+      kubectl(cluster, ['-n', RESTRICTED, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
+    );
+    const restrictedPod = busyboxPod(RESTRICTED, 'app', ['sleep', '3600'], {
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    });
+    const r = apply(cluster, restrictedPod);
+    assert.equal(r.status, 0, r.stderr);
+    kubectlOk(cluster, ['-n', RESTRICTED, 'wait', '--for=condition=Ready', 'pod/app', '--timeout=90s']);
+    const run = kubectlPcap(cluster, ['-n', RESTRICTED, 'app', '-w', path.join(dir, 'refused.pcapng')]);
+    assert.equal(await run.exited, 1);
+    assert.match(run.stderr(), /Pod Security admission of namespace "[^"]+" refused the capture helper pod/);
+    assert.match(run.stderr(), /violates PodSecurity "restricted:latest"/);
+    assert.equal(helpersLeft(cluster, RESTRICTED), '', 'nothing was created');
+  });
+
+  it('RBAC without pods/exec: refused, saying what is missing, and the helper it started removed', async () => {
+    const account = 'no-exec';
+    kubectlOk(cluster, ['-n', NAMESPACE, 'create', 'serviceaccount', account]);
+    const role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: account, namespace: NAMESPACE },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'create'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] },
+      ],
+    };
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: account, namespace: NAMESPACE },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: account },
+      subjects: [{ kind: 'ServiceAccount', name: account, namespace: NAMESPACE }],
+    };
+    for (const object of [role, binding]) assert.equal(apply(cluster, object).status, 0);
+    const kubeconfig = path.join(dir, `${account}.kubeconfig`);
+    fs.writeFileSync(kubeconfig, JSON.stringify(accountKubeconfig(cluster, account)), { mode: 0o600 });
+    const run = kubectlPcap(cluster, ['-n', NAMESPACE, 'web-1', '-w', path.join(dir, 'rbac.pcapng')], {
+      KUBECONFIG: kubeconfig,
+    });
+    assert.equal(await run.exited, 1, run.stderr());
+    assert.match(
+      run.stderr(),
+      /RBAC does not let you run commands in pods of namespace "[^"]+" \(create on pods\/exec\)/,
+    );
+    assert.match(run.stderr(), /cannot create resource "pods\/exec"/);
+    await waitFor('no helper pod or job left', 60_000, () =>
+      helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
+    );
+  });
+
+  it('a pod that does not exist, or has ended: a clear message, exit 1', async () => {
+    const missing = kubectlPcap(cluster, ['-n', NAMESPACE, 'no-such-pod', '-w', path.join(dir, 'x.pcapng')]);
+    assert.equal(await missing.exited, 1);
+    assert.match(missing.stderr(), new RegExp(`pod "no-such-pod" was not found in namespace "${NAMESPACE}"`));
+    const r = apply(cluster, {
+      ...busyboxPod(NAMESPACE, 'done', ['true']),
+      spec: { ...(busyboxPod(NAMESPACE, 'done', ['true']) as { spec: object }).spec, restartPolicy: 'Never' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    await waitFor('pod done to end', 60_000, () =>
+      kubectlOk(cluster, ['-n', NAMESPACE, 'get', 'pod', 'done', '-o', 'jsonpath={.status.phase}']) === 'Succeeded'
+        ? true
+        : undefined,
+    );
+    const ended = kubectlPcap(cluster, ['-n', NAMESPACE, 'done', '-w', path.join(dir, 'y.pcapng')]);
+    assert.equal(await ended.exited, 1);
+    assert.match(ended.stderr(), /is Succeeded, not Running/);
+  });
+});
