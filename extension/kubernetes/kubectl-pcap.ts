@@ -11,21 +11,24 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAgentEvent } from '../../agent/events.js';
 import { PcapngMerger } from '../../packet/pcapng-merge.js';
+import { HelperError } from './helper-container.js';
 import { Kubectl, KubectlError } from './kubectl.js';
-import { HelperError, MANAGED_BY } from './node-helper.js';
+import { MANAGED_BY } from './node-helper.js';
 import { PodTarget } from './pod-target.js';
 import { findPods, type PodTarget as PodChoice, type PodInfo, parsePodTarget } from './pods.js';
 
 export const USAGE = `usage: kubectl pcap [-n NAMESPACE] POD|TYPE/NAME|-l SELECTOR [-c CONTAINER] [-i IFACE…]
                     [-f FILTER] [-s SNAPLEN] [--count N] [--duration SECONDS] [-w FILE]
-                    [--context NAME] [--image IMAGE] [--helper-namespace NAMESPACE]
+                    [--context NAME] [--image IMAGE] [--helper-namespace NAMESPACE] [--ephemeral]
        kubectl pcap --list-helpers [--context NAME]
        kubectl pcap --remove-helpers [--context NAME]
 Captures a pod's packets (every pod of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Job, or
 every pod -l selects) in the pod's network namespace, from a short-lived helper pod on its node.
 pcapng goes to stdout, or to FILE with -w: kubectl pcap web-0 | wireshark -k -i -
 -f FILTER is a tcpdump expression; -i defaults to the pod's interfaces other than lo.
---image names the helper's image (any image with busybox; default ${'$'}PCAP_HELPER_IMAGE or busybox:1.36).`;
+--image names the helper's image (any image with busybox; default ${'$'}PCAP_HELPER_IMAGE or busybox:1.36).
+--ephemeral: where Pod Security refuses the helper (namespace "baseline"), capture from an
+ephemeral container added to the pod (AF_PACKET); it stays in the pod's spec for good.`;
 
 const OPTIONS = {
   namespace: { type: 'string', short: 'n' },
@@ -40,6 +43,7 @@ const OPTIONS = {
   context: { type: 'string' },
   image: { type: 'string' },
   'helper-namespace': { type: 'string' },
+  ephemeral: { type: 'boolean' },
   'list-helpers': { type: 'boolean' },
   'remove-helpers': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -63,6 +67,7 @@ interface Plan {
   count?: number;
   durationMs?: number;
   write?: string;
+  ephemeral: boolean;
 }
 
 function plan(args: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>): Plan {
@@ -81,6 +86,7 @@ function plan(args: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allow
     count: positiveInteger(v.count, '--count'),
     durationMs: duration === undefined ? undefined : duration * 1000,
     write: v.write,
+    ephemeral: v.ephemeral === true,
   };
 }
 
@@ -92,7 +98,17 @@ function openOutput(file: string | undefined): (bytes: Uint8Array) => void {
     if (process.stdout.isTTY) throw new UsageError('pcapng is binary: write it with -w FILE or pipe it to a reader');
     return (bytes) => process.stdout.write(bytes);
   }
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'EEXIST'
+        ? `${file} exists: kubectl-pcap never replaces a file`
+        : `cannot create ${file}: ${(e as Error).message}`,
+    );
+  }
   return (bytes) => fs.writeSync(fd, bytes);
 }
 
@@ -112,10 +128,23 @@ async function startPod(
   helperNamespace: string | undefined,
   onData: () => void,
 ): Promise<RunningCapture> {
+  const allowEphemeral = async (why: string) => {
+    if (!p.ephemeral)
+      throw new HelperError(
+        `${why}\nWith --ephemeral, the capture runs in an ephemeral container added to the pod instead (AF_PACKET); it stays in the pod's spec for good.`,
+      );
+    say(
+      `${pod.namespace}/${pod.name}: the node helper was refused; adding an ephemeral container, which stays in the pod's spec`,
+    );
+    return true;
+  };
   const root = path.resolve(__dirname, '..', '..');
   const label = `${pod.namespace}/${pod.name}`;
-  const target = new PodTarget(kubectl, pod, { image, helperNamespace, root, container: p.container }, (m) =>
-    say(`${label}: ${m}`),
+  const target = new PodTarget(
+    kubectl,
+    pod,
+    { image, helperNamespace, root, container: p.container, allowEphemeral },
+    (m) => say(`${label}: ${m}`),
   );
   if (target.note) say(target.note);
   const interfaces = p.interfaces ?? (await target.defaultInterfaces());

@@ -38,12 +38,15 @@ export class KubectlError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** kubectl's words for an API server it cannot reach (refused, no route, DNS, TLS timeout). */
+const UNREACHABLE = /Unable to connect to the server|The connection to the server .* was refused|dial tcp|i\/o timeout/;
+
 /** kubectl's message without its "Error from server (Reason):" prefix, which our sentence replaces. */
 export function kubectlMessage(stderr: string): string {
   const lines = stderr
     .trim()
     .split('\n')
-    .filter((l) => l.trim() !== '' && !/^(W|I)\d{4} /.test(l)); // client-go's klog warnings
+    .filter((l) => l.trim() !== '' && !/^[WIE]\d{4} /.test(l)); // client-go's klog lines; its last line says it
   return lines.join('\n').replace(/^error: /, '');
 }
 
@@ -90,7 +93,10 @@ export class Kubectl {
         if (code === 0) return resolve(Buffer.concat(out).toString('utf8'));
         const detail = kubectlMessage(stderr);
         const why = signal === 'SIGKILL' ? `no answer within ${timeoutMs / 1000} s` : detail || `exit status ${code}`;
-        reject(new KubectlError(`kubectl ${args.slice(0, 2).join(' ')}: ${why}`, args, detail, code));
+        const what = UNREACHABLE.test(detail)
+          ? `cannot reach the cluster of ${this.options.context ? `context "${this.options.context}"` : 'the current context'}`
+          : `kubectl ${args.slice(0, 2).join(' ')}`;
+        reject(new KubectlError(`${what}: ${why}`, args, detail, code));
       });
     });
   }

@@ -6,7 +6,7 @@
 // run in it for a minute, and the Job's TTL then deletes it: a helper outlives neither its use nor
 // a VS Code that died. One helper per node and namespace serves every capture there.
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
+import { HelperContainer, HelperError, type HelperSettings, IDLE_SCRIPT, type Progress } from './helper-container.js';
 import { type Kubectl, KubectlError } from './kubectl.js';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by=ebpf-packet-capture';
@@ -14,49 +14,10 @@ const COMPONENT = 'app.kubernetes.io/component=capture-helper';
 const NODE_LABEL = 'packet-capture.ebpf/node';
 const CONTAINER = 'agent';
 
-/** `uname -m` as the agent builds are named (dist/agent/linux-ARCH). */
-const AGENT_ARCH: Record<string, string> = { x86_64: 'x64', aarch64: 'arm64' };
-
-export interface HelperSettings {
-  /** Any image with a POSIX sh, cat, sha256sum, pgrep, stat and sleep (busybox is enough). */
-  image: string;
-  /** How long the pod stays after its last capture ended. */
-  idleSeconds?: number;
-}
-
-/** What a capture reports while it waits: "creating the capture helper on node-1"… */
-export type Progress = (message: string) => void;
-
-/** The helper was refused or could not start: the message says who refused and what would work. */
-export class HelperError extends Error {
-  constructor(
-    message: string,
-    /** Pod Security admission refused the helper pod (so an ephemeral container may still do). */
-    readonly podSecurity = false,
-  ) {
-    super(message);
-    this.name = 'HelperError';
-  }
-}
-
 /** A label value for a node name (which may be longer than a label value may be). */
 export function nodeKey(node: string): string {
   return createHash('sha256').update(node).digest('hex').slice(0, 16);
 }
-
-// The pod's own command: alive while an agent it holds runs, and for `idle` seconds after; removed
-// early (its Job deleted), it ends as Succeeded, not as an error.
-// Its agents run as /tmp/POD/pcap-agent; with the node's PID namespace, pgrep sees them by that
-// path, which no other helper shares.
-const IDLE_SCRIPT = `
-trap 'exit 0' TERM
-marker=/tmp/$HOSTNAME.used
-touch "$marker"
-while :; do
-  if pgrep -f "/tmp/$HOSTNAME/pcap-agent" >/dev/null; then touch "$marker"; fi
-  [ $(( $(date +%s) - $(stat -c %Y "$marker") )) -ge "$1" ] && exit 0
-  sleep 2
-done`;
 
 /** The helper Job for one node (manifest as JSON, which kubectl reads like YAML). */
 export function helperJob(node: string, namespace: string, settings: HelperSettings): object {
@@ -126,15 +87,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Image problems a pod waits on forever: say which setting names the image. */
 const IMAGE_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
 
-export class NodeHelper {
-  private installed?: string;
-
-  private constructor(
-    private readonly kubectl: Kubectl,
-    readonly namespace: string,
-    readonly pod: string,
-    readonly node: string,
-  ) {}
+export class NodeHelper extends HelperContainer {
+  private constructor(kubectl: Kubectl, namespace: string, pod: string, node: string) {
+    super(kubectl, namespace, pod, CONTAINER, node);
+  }
 
   /** A running helper on `node` (one already there, or a new one). */
   static async ensure(
@@ -164,61 +120,6 @@ export class NodeHelper {
     )?.metadata.name;
   }
 
-  private execArgs(command: readonly string[]): string[] {
-    return ['exec', '-i', '-n', this.namespace, this.pod, '-c', CONTAINER, '--', ...command];
-  }
-
-  /** A command in the helper, to the end: its stdout. */
-  async run(command: readonly string[], input?: Uint8Array): Promise<string> {
-    try {
-      return await this.kubectl.run(this.execArgs(command), { input, timeoutMs: 60_000 });
-    } catch (e) {
-      if (e instanceof KubectlError && e.forbidden)
-        throw new HelperError(
-          `RBAC does not let you run commands in pods of namespace "${this.namespace}" (create on pods/exec), which copying the capture agent into its helper and capturing need: ${e.detail}`,
-        );
-      throw e;
-    }
-  }
-
-  /** A long-running command in the helper (the capture): its streams are the caller's. */
-  spawn(command: readonly string[]) {
-    return this.kubectl.spawn(this.execArgs(command));
-  }
-
-  /** The agent's path in the helper: the build for the node's architecture (`agentFor`, from
-   *  `uname -m` there, so no access to Node objects is needed), copied there once and checked
-   *  against its SHA-256 before use. */
-  async install(agentFor: (arch: string) => string, progress: Progress = () => {}): Promise<string> {
-    if (this.installed) return this.installed;
-    const dir = `/tmp/${this.pod}`;
-    // Arguments, not text in the script: $1 the folder, $2 the expected digest.
-    const [machine = '', present = ''] = (
-      await this.run(['sh', '-c', 'uname -m; sha256sum "$1/pcap-agent" 2>/dev/null || true', 'check', dir])
-    ).split('\n');
-    const arch = AGENT_ARCH[machine.trim()];
-    if (!arch)
-      throw new HelperError(
-        `node ${this.node} is ${machine.trim() || 'of an unknown architecture'}; the capture agent is built for x86_64 and aarch64`,
-      );
-    const bytes = fs.readFileSync(agentFor(arch));
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if (!present.startsWith(digest)) {
-      progress(`copying the capture agent into ${this.pod}`);
-      const script =
-        'set -e; umask 077; mkdir -p "$1"; cat > "$1/pcap-agent.part"; ' +
-        'echo "$2  $1/pcap-agent.part" | sha256sum -c -s; chmod 700 "$1/pcap-agent.part"; ' +
-        'mv "$1/pcap-agent.part" "$1/pcap-agent"';
-      try {
-        await this.run(['sh', '-c', script, 'install', dir, digest], bytes);
-      } catch (e) {
-        throw new HelperError(`the capture agent could not be copied into ${this.pod}: ${(e as Error).message}`);
-      }
-    }
-    this.installed = `${dir}/pcap-agent`;
-    return this.installed;
-  }
-
   /** The network namespace of a container's processes on this node, as a /proc path the agent takes. */
   async netnsOf(containerId: string): Promise<string> {
     if (!/^[0-9a-f]{12,128}$/.test(containerId)) throw new Error(`"${containerId}" is not a container id`);
@@ -237,24 +138,8 @@ export class NodeHelper {
     return `${proc}/ns/net`;
   }
 
-  /** Deletes the helper's Job (and so its pod) unless an agent still runs in it. */
-  async removeIfIdle(): Promise<void> {
-    let busy: boolean;
-    try {
-      const answer = await this.run([
-        'sh',
-        '-c',
-        'pgrep -f "/tmp/$HOSTNAME/pcap-agent" >/dev/null && echo busy || true',
-      ]);
-      busy = answer.trim() !== '';
-    } catch (e) {
-      busy = !(e instanceof HelperError); // where we may not exec, no capture of ours runs
-    }
-    if (!busy) await this.remove();
-  }
-
   /** Deletes the helper's Job (and so its pod) now, without waiting. */
-  async remove(): Promise<void> {
+  protected async remove(): Promise<void> {
     const job = await this.kubectl
       .json<{ metadata: { ownerReferences?: { kind: string; name: string }[] } }>([
         'get',

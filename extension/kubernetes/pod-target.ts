@@ -1,15 +1,19 @@
 // One pod as a capture target: the static agent runs in the capture helper on the pod's node
-// (node-helper.ts) and captures in the pod's network namespace; pcapng comes back over the
-// `kubectl exec` stdout, JSON events over its stderr, and closing its stdin stops the capture.
+// (node-helper.ts) and captures in the pod's network namespace; where Pod Security refuses that
+// helper and the user agrees, it runs in an ephemeral container of the pod instead
+// (ephemeral-helper.ts, AF_PACKET). pcapng comes back over the `kubectl exec` stdout, JSON events
+// over its stderr, and closing its stdin stops the capture.
 import * as path from 'node:path';
 import { parseInterfaceList } from '../../agent/host.js';
 import { interfacesArgv } from '../../agent/options.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import { toInterfaceInfo } from '../targets/local.js';
 import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from '../targets/target.js';
+import { EphemeralHelper } from './ephemeral-helper.js';
+import { type HelperContainer, HelperError, type HelperSettings, type Progress } from './helper-container.js';
 import type { Kubectl } from './kubectl.js';
-import { type HelperSettings, NodeHelper, type Progress } from './node-helper.js';
-import { notCapturable, type PodInfo } from './pods.js';
+import { NodeHelper } from './node-helper.js';
+import { type ContainerInfo, notCapturable, type PodInfo } from './pods.js';
 
 export interface PodCaptureSettings extends HelperSettings {
   /** Where the helper runs: the pod's own namespace when absent. */
@@ -18,12 +22,16 @@ export interface PodCaptureSettings extends HelperSettings {
   root: string;
   /** The container whose network namespace is captured (all of a pod's containers share one). */
   container?: string;
+  /** Pod Security refused the node helper (`why`): may an ephemeral container, which can never be
+   *  removed from the pod's spec, be added to capture from inside the pod? */
+  allowEphemeral?: (why: string) => Promise<boolean>;
 }
 
 interface Prepared {
-  helper: NodeHelper;
+  helper: HelperContainer;
   agent: string;
-  netns: string;
+  /** The pod's network namespace as the node helper sees it; none inside the pod. */
+  netns?: string;
 }
 
 export class PodTarget implements CaptureTarget {
@@ -70,23 +78,33 @@ export class PodTarget implements CaptureTarget {
         `pod ${this.pod.namespace}/${this.pod.name} has no container "${this.settings.container}" (it has ${this.pod.containers.map((c) => c.name).join(', ')})`,
       );
     if (!container.id) throw new Error(`container ${container.name} of ${this.pod.name} has not started`);
-    const helper = await NodeHelper.ensure(
-      this.kubectl,
-      this.pod.node,
-      this.settings.helperNamespace ?? this.pod.namespace,
-      this.settings,
-      this.progress,
-    );
+    let helper: HelperContainer;
+    try {
+      helper = await NodeHelper.ensure(
+        this.kubectl,
+        this.pod.node,
+        this.settings.helperNamespace ?? this.pod.namespace,
+        this.settings,
+        this.progress,
+      );
+    } catch (e) {
+      if (!(e instanceof HelperError && e.podSecurity && (await this.settings.allowEphemeral?.(e.message)))) throw e;
+      helper = await EphemeralHelper.ensure(this.kubectl, this.pod, container.name, this.settings, this.progress);
+    }
     try {
       const agent = await helper.install(
         (arch) => path.join(this.settings.root, 'dist', 'agent', `linux-${arch}`, 'pcap-agent'),
         this.progress,
       );
-      return { helper, agent, netns: await helper.netnsOf(container.id) };
+      return { helper, agent, netns: await this.netnsFor(helper, container) };
     } catch (e) {
       await helper.removeIfIdle(); // a helper we cannot use is not left behind
       throw e;
     }
+  }
+
+  private netnsFor(helper: HelperContainer, container: ContainerInfo): Promise<string> | undefined {
+    return helper instanceof NodeHelper ? helper.netnsOf(container.id!) : undefined;
   }
 
   async listInterfaces(): Promise<InterfaceInfo[]> {

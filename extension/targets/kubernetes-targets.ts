@@ -24,6 +24,21 @@ async function commandTargets(): Promise<CommandTargetsApi | undefined> {
   return v1?.available ? v1.api : undefined;
 }
 
+/** Pod Security refused the node helper: the user decides whether an ephemeral container, which
+ *  can never be removed from the pod's spec, may be added. */
+async function askEphemeral(pod: PodInfo, why: string): Promise<boolean> {
+  const add = 'Add Ephemeral Container';
+  const answer = await vscode.window.showWarningMessage(
+    `Capture ${pod.namespace}/${pod.name} from an ephemeral container inside the pod?`,
+    {
+      modal: true,
+      detail: `${why}\n\nAn ephemeral container (no added capability; the capture uses AF_PACKET) is allowed there, but it can never be removed from the pod's spec: it stays, stopped, until the pod is replaced.`,
+    },
+    add,
+  );
+  return answer === add;
+}
+
 export class KubernetesTargets {
   private readonly targets = new Map<string, PodTarget>();
 
@@ -55,6 +70,7 @@ export class KubernetesTargets {
         image: this.settings.get<string>('kubernetes.helperImage', DEFAULT_HELPER_IMAGE) || DEFAULT_HELPER_IMAGE,
         helperNamespace: this.settings.get<string>('kubernetes.helperNamespace', '') || undefined,
         root: this.extensionPath,
+        allowEphemeral: (why) => askEphemeral(pod, why),
       },
       (m) => this.output.appendLine(`${pod.namespace}/${pod.name}: ${m}`),
     );

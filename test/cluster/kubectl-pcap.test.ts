@@ -25,6 +25,7 @@ import {
 const KUBECTL_PCAP = path.resolve(__dirname, '../../bin/kubectl-pcap');
 const NAMESPACE = `kubectl-pcap-${process.pid}`;
 const RESTRICTED = `${NAMESPACE}-restricted`;
+const BASELINE = `${NAMESPACE}-baseline`;
 const HELPER_SELECTOR = 'app.kubernetes.io/managed-by=ebpf-packet-capture';
 const UDP_PORT = 9000;
 const HTTP_PORT = 8080;
@@ -126,6 +127,15 @@ function accountKubeconfig(cluster: Cluster, account: string): object {
   };
 }
 
+/** A namespace whose Pod Security admission enforces `level`, with its default ServiceAccount. */
+async function createNamespace(cluster: Cluster, name: string, level: string): Promise<void> {
+  kubectlOk(cluster, ['create', 'namespace', name]);
+  kubectlOk(cluster, ['label', 'namespace', name, `pod-security.kubernetes.io/enforce=${level}`]);
+  await waitFor('the namespace default ServiceAccount', 30_000, () =>
+    kubectl(cluster, ['-n', name, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
+  );
+}
+
 function helpersLeft(cluster: Cluster, namespace: string): string {
   return kubectlOk(cluster, ['-n', namespace, 'get', 'pods,jobs', '-l', HELPER_SELECTOR, '-o', 'name']).trim();
 }
@@ -157,7 +167,7 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
 
   after(() => {
     if (cluster) {
-      for (const ns of [NAMESPACE, RESTRICTED])
+      for (const ns of [NAMESPACE, RESTRICTED, BASELINE])
         kubectl(cluster, ['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=90s']);
     }
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -245,12 +255,41 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     assert.equal(tsharkRows(file).length, 40, 'tshark reads all 40');
   });
 
+  it('Pod Security "baseline": refused with the way out; with --ephemeral, captured from inside the pod (AF_PACKET)', async () => {
+    await createNamespace(cluster, BASELINE, 'baseline');
+    const r = apply(cluster, busyboxPod(BASELINE, 'app', ['httpd', '-f', '-p', String(HTTP_PORT)]));
+    assert.equal(r.status, 0, r.stderr);
+    kubectlOk(cluster, ['-n', BASELINE, 'wait', '--for=condition=Ready', 'pod/app', '--timeout=90s']);
+    const address = kubectlOk(cluster, ['-n', BASELINE, 'get', 'pod', 'app', '-o', 'jsonpath={.status.podIP}']);
+
+    const refused = kubectlPcap(cluster, ['-n', BASELINE, 'app', '-w', path.join(dir, 'baseline-refused.pcapng')]);
+    assert.equal(await refused.exited, 1);
+    assert.match(refused.stderr(), /Pod Security admission of namespace "[^"]+" refused the capture helper pod/);
+    assert.match(refused.stderr(), /violates PodSecurity "baseline:latest"/);
+    assert.match(refused.stderr(), /With --ephemeral, the capture runs in an ephemeral container/);
+    const spec = () =>
+      kubectlOk(cluster, ['-n', BASELINE, 'get', 'pod', 'app', '-o', 'jsonpath={.spec.ephemeralContainers[*].name}']);
+    assert.equal(spec(), '', 'nothing added without --ephemeral');
+
+    const file = path.join(dir, 'baseline.pcapng');
+    const run = kubectlPcap(cluster, ['-n', BASELINE, 'app', '--ephemeral', '-f', `tcp port ${HTTP_PORT}`, '-w', file]);
+    try {
+      await waitFor('"capturing on"', 90_000, () => (/capturing on eth0/.test(run.stderr()) ? true : undefined));
+      await httpGet(address);
+      await waitFor('the connection in the file', 30_000, () => (packetsIn(file) >= 6 ? true : undefined));
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    assert.equal(await run.exited, 0, run.stderr());
+    assert.match(run.stderr(), /adding an ephemeral container, which stays in the pod's spec/);
+    assert.match(run.stderr(), /AF_PACKET/i, 'the agent says it fell back to AF_PACKET');
+    assert.match(spec(), /^pcap-capture-[0-9a-f]{6}$/);
+    const rows = tsharkRows(file);
+    assert.ok(rows.length >= 6 && rows.every(([iface]) => iface === `${BASELINE}/app:eth0`), JSON.stringify(rows));
+  });
+
   it('a namespace enforcing Pod Security "restricted": refused, in the admission\'s own words', async () => {
-    kubectlOk(cluster, ['create', 'namespace', RESTRICTED]);
-    kubectlOk(cluster, ['label', 'namespace', RESTRICTED, 'pod-security.kubernetes.io/enforce=restricted']);
-    await waitFor('the namespace default ServiceAccount', 30_000, () =>
-      kubectl(cluster, ['-n', RESTRICTED, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
-    );
+    await createNamespace(cluster, RESTRICTED, 'restricted');
     const restrictedPod = busyboxPod(RESTRICTED, 'app', ['sleep', '3600'], {
       securityContext: {
         runAsNonRoot: true,
@@ -263,9 +302,12 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     const r = apply(cluster, restrictedPod);
     assert.equal(r.status, 0, r.stderr);
     kubectlOk(cluster, ['-n', RESTRICTED, 'wait', '--for=condition=Ready', 'pod/app', '--timeout=90s']);
-    const run = kubectlPcap(cluster, ['-n', RESTRICTED, 'app', '-w', path.join(dir, 'refused.pcapng')]);
+    const run = kubectlPcap(cluster, ['-n', RESTRICTED, 'app', '--ephemeral', '-w', path.join(dir, 'refused.pcapng')]);
     assert.equal(await run.exited, 1);
-    assert.match(run.stderr(), /Pod Security admission of namespace "[^"]+" refused the capture helper pod/);
+    assert.match(
+      run.stderr(),
+      /refused a capture container inside the pod as well: no capture inside app is possible there/,
+    );
     assert.match(run.stderr(), /violates PodSecurity "restricted:latest"/);
     assert.equal(helpersLeft(cluster, RESTRICTED), '', 'nothing was created');
   });
@@ -305,6 +347,22 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     await waitFor('no helper pod or job left', 60_000, () =>
       helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
     );
+  });
+
+  it('a cluster that does not answer: said so, exit 1', async () => {
+    const kubeconfig = path.join(dir, 'unreachable.kubeconfig');
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'gone', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { token: 'unused' } }],
+      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'u' } }],
+      'current-context': 'gone',
+    };
+    fs.writeFileSync(kubeconfig, JSON.stringify(config), { mode: 0o600 });
+    const run = kubectlPcap(cluster, ['web-1', '-w', path.join(dir, 'gone.pcapng')], { KUBECONFIG: kubeconfig });
+    assert.equal(await run.exited, 1);
+    assert.match(run.stderr(), /^kubectl-pcap: cannot reach the cluster of the current context: .*127\.0\.0\.1:1/m);
   });
 
   it('a pod that does not exist, or has ended: a clear message, exit 1', async () => {
