@@ -109,22 +109,21 @@ wait_until() { # description seconds daemon command...
 
 require_root() { [ "$(id -u)" -eq 0 ] || die "needs root (network, mounts, cgroups): run it with sudo"; }
 
-# The images are made again when what they are made from changed (names: common.sh).
-images_stale() { # archive
-  local input
-  [ -f "$1" ] || return 0
-  for input in "$fixture/images.sh" "$fixture/udp.c" "$fixture/common.sh"; do
-    [ "$input" -nt "$1" ] && return 0
-  done
-  return 1
+# What the images are made from (names: common.sh), as one digest: the cache is shared by every
+# clone on the machine, so a file's age says nothing about which clone made the archives.
+images_inputs() {
+  cat "$fixture/images.sh" "$fixture/udp.c" "$fixture/common.sh" | sha256sum | cut -d' ' -f1
 }
 
 prepare() {
   bash "$repo/scripts/apt-install.sh" "${APT_PACKAGES[@]}"
   nice -n 10 bash "$fixture/build-kubernetes.sh"
-  local images=$CLUSTER_CACHE/images
-  if images_stale "$images/busybox.tar" || images_stale "$images/pause.tar"; then
+  local images=$CLUSTER_CACHE/images inputs
+  inputs=$(images_inputs)
+  if [ "$(cat "$images/inputs.sha256" 2>/dev/null)" != "$inputs" ] || [ ! -f "$images/busybox.tar" ] ||
+    [ ! -f "$images/pause.tar" ]; then
     bash "$fixture/images.sh" "$images"
+    echo "$inputs" >"$images/inputs.sha256"
   fi
 }
 
@@ -256,10 +255,11 @@ show_logs() {
 }
 
 # Made by an up that ran to its end (one killed half-way may have all daemons running, the node
-# Ready, and still no default ServiceAccount), and still running.
+# Ready, and still no default ServiceAccount), with the images as they are made now, and still
+# running.
 healthy() {
   local name
-  [ -f "$run/complete" ] || return 1
+  [ "$(cat "$run/complete" 2>/dev/null)" = "$(images_inputs)" ] || return 1
   for name in "${DAEMONS[@]}"; do daemon_running "$name" || return 1; done
   apiserver_ready >/dev/null 2>&1 && node_ready 2>/dev/null
 }
@@ -294,7 +294,7 @@ up() {
   wait_until "node $NODE_NAME Ready" 120 kubelet node_ready
   wait_until "default ServiceAccount" 60 kube-controller-manager default_service_account
   trap - EXIT INT TERM
-  touch "$run/complete"
+  images_inputs >"$run/complete" # the images it runs
   log "the test cluster is up; $(env_lines | head -1)"
 }
 
