@@ -55,7 +55,16 @@ export type AgentEvent =
   | { event: 'stopped'; reason: StopReason; packets: number; bytes: number; kernelDropped: number; sinkDropped: number }
   | { event: 'error'; code: string; message: string };
 
-const STOP_REASONS = ['count', 'max-bytes', 'duration', 'stdin-closed', 'signal', 'output-closed', 'error'] as const;
+const STOP_REASONS = [
+  'count',
+  'max-bytes',
+  'duration',
+  'stdin-closed',
+  'signal',
+  'output-closed',
+  'interfaces-gone',
+  'error',
+] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 // ---- reading events: what the extension (and the tests of the agent) accept as an event line

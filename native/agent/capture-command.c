@@ -134,6 +134,7 @@ static int capture_on(struct capture *c, int out_fd) {
   for (size_t i = 0; i < s->ninterfaces; i++) attached[i] = s->interfaces[i].a;
   event_started(attached, s->ninterfaces, c->filter_text, o->exclude, o->snaplen, o->pcap_format ? "pcap" : "pcapng");
   session_start_timers(s, o->events_json);
+  session_watch_interfaces(s);
   const char *reason = runner_run(&c->runner);
   session_close(s, reason);
   runner_close(&c->runner);

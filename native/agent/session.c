@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "../core/pcap.h"
+#include "../core/netns.h"
 #include "../core/pcapng.h"
 #include "embedded.h"
 #include "fallback.h"
@@ -242,6 +244,39 @@ void session_start_timers(struct session *s, bool with_stats) {
   if (s->options->duration_ms) s->deadline_ms = now + s->options->duration_ms;
 }
 
+#define PRESENCE_INTERVAL_MS 1000
+
+void session_watch_interfaces(struct session *s) {
+  s->next_presence_ms = loop_now_ms() + PRESENCE_INTERVAL_MS;
+}
+
+// Still there under its name and index, in the capture's namespace (which may be gone too).
+static bool interface_present(const struct session *s, const struct known_interface *k) {
+  int saved;
+  if (pcore_netns_enter(s->options->netns, &saved) != 0) return false;
+  char name[IF_NAMESIZE];
+  bool present = if_indextoname(k->a.ifindex, name) && strcmp(name, k->a.name) == 0;
+  pcore_netns_leave(saved);
+  return present;
+}
+
+static void check_presence(struct session *s) {
+  size_t attached = 0;
+  for (size_t i = 0; i < s->ninterfaces; i++) {
+    struct known_interface *k = &s->interfaces[i];
+    if (!k->attached) continue;
+    if (interface_present(s, k)) {
+      attached++;
+      continue;
+    }
+    char message[300];
+    snprintf(message, sizeof(message), "%s is gone (the interface, or its network namespace, was removed)", k->a.name);
+    event_warning("W_INTERFACE_GONE", message);
+    session_detach(s, k->a.ifindex);
+  }
+  if (attached == 0) stop(s, "interfaces-gone");
+}
+
 void session_set_filter(void *session, const char *expr) {
   struct session *s = session;
   struct pcore_filter f;
@@ -311,6 +346,10 @@ void session_tick(struct session *s) {
     write_statistics(s);
   }
   if (s->deadline_ms && now >= s->deadline_ms) stop(s, "duration");
+  if (s->next_presence_ms && now >= s->next_presence_ms) {
+    s->next_presence_ms += PRESENCE_INTERVAL_MS;
+    check_presence(s);
+  }
 }
 
 void session_close(struct session *s, const char *reason) {

@@ -44,6 +44,7 @@ struct session {
   unsigned links;  // PCORE_LINK_*: the link types of the chosen interfaces, which a filter is compiled for
   uint64_t packets, bytes;
   uint64_t next_stats_ms, next_isb_ms, deadline_ms;  // 0: none
+  uint64_t next_presence_ms;                         // 0: interfaces not watched (PCA mode finds them itself)
   const char *stop_reason;                           // set once: why the capture ends
   bool budget_spent;                                 // -c or --max-bytes reached: no more records
 };
@@ -71,6 +72,10 @@ void session_detach(struct session *s, unsigned ifindex);
 void session_detach_all(struct session *s);
 // Starts the timers: statistics events (with_stats), ISBs (pcapng), --duration.
 void session_start_timers(struct session *s, bool with_stats);
+// Once a second from now on, an attached interface that is gone (deleted, or its network namespace
+// with it, as when a pod is deleted) is reported (W_INTERFACE_GONE) and detached; with none left
+// the capture stops ("interfaces-gone").
+void session_watch_interfaces(struct session *s);
 // The ring's record callback (pcore_capture_start): one EPB or pcap record per record, within budgets.
 int session_record(void *ctx, const struct pcore_packet *packet, const uint8_t *bytes);
 // Moves what the ring holds to the sinks; then whatever timer is due.

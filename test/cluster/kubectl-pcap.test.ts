@@ -213,6 +213,20 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     );
   });
 
+  it('the target pod deleted: the capture ends by itself, says why, and leaves no helper', async () => {
+    const r = apply(cluster, busyboxPod(NAMESPACE, 'short-lived', ['sleep', '3600']));
+    assert.equal(r.status, 0, r.stderr);
+    kubectlOk(cluster, ['-n', NAMESPACE, 'wait', '--for=condition=Ready', 'pod/short-lived', '--timeout=90s']);
+    const run = kubectlPcap(cluster, ['-n', NAMESPACE, 'short-lived', '-w', path.join(dir, 'deleted.pcapng')]);
+    await waitFor('"capturing on"', 60_000, () => (/capturing on eth0/.test(run.stderr()) ? true : undefined));
+    kubectlOk(cluster, ['-n', NAMESPACE, 'delete', 'pod', 'short-lived', '--grace-period=1', '--wait=false']);
+    assert.equal(await run.exited, 0, run.stderr());
+    assert.match(run.stderr(), /short-lived: eth0 is gone \(the interface, or its network namespace, was removed\)/);
+    await waitFor('no helper pod or job left', 60_000, () =>
+      helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
+    );
+  });
+
   it('merges the pods of a selector in time order, one interface block per pod, up to --count', async () => {
     const file = path.join(dir, 'two.pcapng');
     const run = kubectlPcap(cluster, [
