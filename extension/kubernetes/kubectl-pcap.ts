@@ -5,7 +5,8 @@
 //
 // pcapng goes to stdout (so `kubectl pcap web-0 | wireshark -k -i -` works) or to -w FILE; one
 // interface block per pod and interface, named "namespace/pod:iface", packets of several pods
-// merged in time order. Progress and errors go to stderr.
+// merged in time order; a workload's pods that start meanwhile join, those that go away leave.
+// Progress and errors go to stderr.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,7 @@ import { HelperError } from './helper-container.js';
 import { Kubectl, KubectlError } from './kubectl.js';
 import { MANAGED_BY } from './node-helper.js';
 import { PodTarget } from './pod-target.js';
-import { findPods, type PodTarget as PodChoice, type PodInfo, parsePodTarget } from './pods.js';
+import { findPods, notCapturable, type PodTarget as PodChoice, type PodInfo, parsePodTarget } from './pods.js';
 
 export const USAGE = `usage: kubectl pcap [-n NAMESPACE] POD|TYPE/NAME|-l SELECTOR [-c CONTAINER] [-i IFACE…]
                     [-f FILTER] [-s SNAPLEN] [--count N] [--duration SECONDS] [-w FILE]
@@ -240,6 +241,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** How often a workload's or selector's pods are looked at again, so that new ones join. */
+const JOIN_POLL_MS = 2000;
+
 async function capture(kubectl: Kubectl, p: Plan, imageOption?: string, helperNamespace?: string): Promise<number> {
   const image = imageOption ?? process.env.PCAP_HELPER_IMAGE ?? 'busybox:1.36';
   const pods = await findPods(kubectl, p.namespace, p.choice);
@@ -248,6 +252,7 @@ async function capture(kubectl: Kubectl, p: Plan, imageOption?: string, helperNa
   // --count is each agent's budget too, and the merged total's.
   const merger = new PcapngMerger(write, { userAppl: 'kubectl-pcap' }, { maxPackets: p.count });
   const running: RunningCapture[] = [];
+  const started = new Set<string>(); // pod uids
   let stopping = false;
   const stopAll = () => {
     if (stopping) return;
@@ -257,23 +262,66 @@ async function capture(kubectl: Kubectl, p: Plan, imageOption?: string, helperNa
   const onData = () => {
     if (merger.full) stopAll();
   };
+  const start = async (pod: PodInfo) => {
+    started.add(pod.uid);
+    const r = await startPod(kubectl, pod, p, merger, image, helperNamespace, onData);
+    running.push(r);
+    if (stopping) r.stop(); // interrupted while starting
+  };
   process.once('SIGINT', stopAll);
   process.once('SIGTERM', stopAll);
   const ticker = setInterval(() => merger.tick(), 100);
+  let joining: NodeJS.Timeout | undefined;
   try {
-    for (const pod of pods) {
-      running.push(await startPod(kubectl, pod, p, merger, image, helperNamespace, onData));
-      if (stopping) running.at(-1)!.stop(); // interrupted while starting
-    }
-    const codes = await Promise.all(running.map((r) => r.ended));
+    for (const pod of pods) await start(pod);
+    if (p.choice.kind !== 'pod') joining = watchForNewPods(kubectl, p, started, start, () => stopping);
+    if (p.durationMs) setTimeout(stopAll, p.durationMs).unref(); // joiners included
+    await allEnded(running, () => p.choice.kind === 'pod' || stopping);
     merger.tick();
     for (const s of merger.summary()) say(`${s.label}: ${s.packets} packets`);
+    const codes = await Promise.all(running.map((r) => r.ended));
     return codes.every((c) => c === 0) ? 0 : 1;
   } finally {
     clearInterval(ticker);
+    clearInterval(joining);
     stopAll();
     await Promise.all(running.map((r) => r.ended));
     await Promise.all(running.map((r) => r.target.removeHelperIfIdle()));
+  }
+}
+
+/** Pods of a workload or selector that start while it is captured join the capture (pods that
+ *  go away end their own agent: W_INTERFACE_GONE). */
+function watchForNewPods(
+  kubectl: Kubectl,
+  p: Plan,
+  started: Set<string>,
+  start: (pod: PodInfo) => Promise<void>,
+  stopping: () => boolean,
+): NodeJS.Timeout {
+  let looking = false;
+  return setInterval(async () => {
+    if (looking || stopping()) return;
+    looking = true;
+    try {
+      for (const pod of await findPods(kubectl, p.namespace, p.choice))
+        if (!started.has(pod.uid) && !notCapturable(pod)) await start(pod);
+    } catch (e) {
+      say(`looking for new pods: ${(e as Error).message}`);
+    } finally {
+      looking = false;
+    }
+  }, JOIN_POLL_MS);
+}
+
+/** Until every capture started has ended and `done()` says no more will join. */
+async function allEnded(running: RunningCapture[], done: () => boolean): Promise<void> {
+  for (;;) {
+    const known = running.length;
+    await Promise.all(running.map((r) => r.ended));
+    if (running.length !== known) continue;
+    if (done()) return;
+    await new Promise((resolve) => setTimeout(resolve, JOIN_POLL_MS));
   }
 }
 

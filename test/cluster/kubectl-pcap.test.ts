@@ -227,6 +227,56 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     );
   });
 
+  it("a selector's pods that start during the capture join it, and those deleted leave it", async () => {
+    const pod = (name: string) => {
+      const manifest = busyboxPod(NAMESPACE, name, ['httpd', '-f', '-p', String(HTTP_PORT)]) as {
+        metadata: { labels?: Record<string, string> };
+      };
+      manifest.metadata.labels = { app: 'kp-join' };
+      const r = apply(cluster, manifest);
+      assert.equal(r.status, 0, r.stderr);
+      kubectlOk(cluster, ['-n', NAMESPACE, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=90s']);
+      return kubectlOk(cluster, ['-n', NAMESPACE, 'get', 'pod', name, '-o', 'jsonpath={.status.podIP}']);
+    };
+    const first = pod('join-1');
+    const file = path.join(dir, 'join.pcapng');
+    const run = kubectlPcap(cluster, ['-n', NAMESPACE, '-l', 'app=kp-join', '-f', `tcp port ${HTTP_PORT}`, '-w', file]);
+    try {
+      await waitFor('join-1 capturing', 60_000, () =>
+        /join-1: capturing on eth0/.test(run.stderr()) ? true : undefined,
+      );
+      const second = pod('join-2');
+      await waitFor('join-2 joining', 60_000, () =>
+        /join-2: capturing on eth0/.test(run.stderr()) ? true : undefined,
+      );
+      await httpGet(first);
+      await httpGet(second);
+      kubectlOk(cluster, ['-n', NAMESPACE, 'delete', 'pod', 'join-1', '--grace-period=1', '--wait=false']);
+      await waitFor('join-1 leaving', 60_000, () => (/join-1: eth0 is gone/.test(run.stderr()) ? true : undefined));
+      assert.equal(run.child.exitCode, null, 'the capture goes on with join-2');
+      await waitFor('both connections in the file', 30_000, () => (packetsIn(file) >= 12 ? true : undefined));
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    assert.equal(await run.exited, 0, run.stderr());
+    const names = new Set(tsharkRows(file).map(([iface]) => iface));
+    assert.deepEqual([...names].sort(), [`${NAMESPACE}/join-1:eth0`, `${NAMESPACE}/join-2:eth0`]);
+    kubectl(cluster, ['-n', NAMESPACE, 'delete', 'pod', 'join-2', '--grace-period=1', '--wait=false']);
+  });
+
+  it('kubectl-pcap killed: its agent stops and the helper ends by itself (idle a minute, then the Job TTL)', async () => {
+    const run = kubectlPcap(cluster, ['-n', NAMESPACE, 'web-2', '-w', path.join(dir, 'killed.pcapng')]);
+    await waitFor('"capturing on"', 60_000, () => (/capturing on eth0/.test(run.stderr()) ? true : undefined));
+    assert.notEqual(helpersLeft(cluster, NAMESPACE), '', 'a helper runs while capturing');
+    run.child.kill('SIGKILL'); // as when VS Code dies: no cleanup of ours runs
+    await run.exited;
+    // The exec stream ends, so does the agent's stdin; the helper sees no agent for 60 s and ends,
+    // and the Job's ttlSecondsAfterFinished (30 s) deletes it.
+    await waitFor('no helper pod or job left', 180_000, () =>
+      helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
+    );
+  });
+
   it('merges the pods of a selector in time order, one interface block per pod, up to --count', async () => {
     const file = path.join(dir, 'two.pcapng');
     const run = kubectlPcap(cluster, [
