@@ -5,7 +5,14 @@
 // by default. An ephemeral container can never be removed from its pod's spec: the caller asks
 // first; it ends by itself once idle and stays in the spec, stopped, until the pod is replaced.
 import { randomBytes } from 'node:crypto';
-import { HelperContainer, HelperError, type HelperSettings, IDLE_SCRIPT, type Progress } from './helper-container.js';
+import {
+  HelperContainer,
+  HelperError,
+  type HelperSettings,
+  IDLE_ENV,
+  IDLE_SCRIPT,
+  type Progress,
+} from './helper-container.js';
 import { type Kubectl, KubectlError } from './kubectl.js';
 import type { PodInfo } from './pods.js';
 
@@ -48,6 +55,7 @@ export class EphemeralHelper extends HelperContainer {
             image: settings.image,
             imagePullPolicy: 'IfNotPresent',
             command: ['sh', '-c', IDLE_SCRIPT, 'helper', String(settings.idleSeconds ?? 60)],
+            env: IDLE_ENV,
             targetContainerName: target,
           },
         ],

@@ -33,14 +33,18 @@ export class HelperError extends Error {
 
 // A helper container's own command: alive while an agent it holds runs, and for `$1` seconds
 // after; stopped early, it ends as Succeeded, not as an error. Its agents run as
-// /tmp/POD/pcap-agent (POD: the pod it runs in), a path pgrep tells from any other helper's, also
-// where it sees the node's or another container's processes.
+// /tmp/POD/pcap-agent (POD: the pod it runs in, PCAP_POD from the downward API: a pod's hostname
+// may differ from its name), a path pgrep tells from any other helper's, also where it sees the
+// node's or another container's processes.
+/** The environment IDLE_SCRIPT needs: the pod's own name. */
+export const IDLE_ENV = [{ name: 'PCAP_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }];
+
 export const IDLE_SCRIPT = `
 trap 'exit 0' TERM
-marker=/tmp/$HOSTNAME.used
+marker=/tmp/$PCAP_POD.used
 touch "$marker"
 while :; do
-  if pgrep -f "/tmp/$HOSTNAME/pcap-agent" >/dev/null; then touch "$marker"; fi
+  if pgrep -f "/tmp/$PCAP_POD/pcap-agent" >/dev/null; then touch "$marker"; fi
   [ $(( $(date +%s) - $(stat -c %Y "$marker") )) -ge "$1" ] && exit 0
   sleep 2
 done`;
@@ -85,9 +89,18 @@ export abstract class HelperContainer {
   async install(agentFor: (arch: string) => string, progress: Progress = () => {}): Promise<string> {
     if (this.installed) return this.installed;
     const dir = `/tmp/${this.pod}`;
-    // Arguments, not text in the script: $1 the folder, $2 the expected digest.
+    // Arguments, not text in the script: $1 the folder, $2 the helper's last-used marker (touched,
+    // so that a helper found idle does not end before this capture's agent starts), later $2 the
+    // expected digest.
     const [machine = '', present = ''] = (
-      await this.run(['sh', '-c', 'uname -m; sha256sum "$1/pcap-agent" 2>/dev/null || true', 'check', dir])
+      await this.run([
+        'sh',
+        '-c',
+        'touch "$2"; uname -m; sha256sum "$1/pcap-agent" 2>/dev/null || true',
+        'check',
+        dir,
+        `/tmp/${this.pod}.used`,
+      ])
     ).split('\n');
     const arch = AGENT_ARCH[machine.trim()];
     if (!arch)
@@ -119,7 +132,7 @@ export abstract class HelperContainer {
       const answer = await this.run([
         'sh',
         '-c',
-        'pgrep -f "/tmp/$HOSTNAME/pcap-agent" >/dev/null && echo busy || true',
+        'pgrep -f "/tmp/$PCAP_POD/pcap-agent" >/dev/null && echo busy || true',
       ]);
       busy = answer.trim() !== '';
     } catch (e) {

@@ -6,7 +6,14 @@
 // run in it for a minute, and the Job's TTL then deletes it: a helper outlives neither its use nor
 // a VS Code that died. One helper per node and namespace serves every capture there.
 import { createHash } from 'node:crypto';
-import { HelperContainer, HelperError, type HelperSettings, IDLE_SCRIPT, type Progress } from './helper-container.js';
+import {
+  HelperContainer,
+  HelperError,
+  type HelperSettings,
+  IDLE_ENV,
+  IDLE_SCRIPT,
+  type Progress,
+} from './helper-container.js';
 import { type Kubectl, KubectlError } from './kubectl.js';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by=ebpf-packet-capture';
@@ -55,6 +62,7 @@ function helperPodSpec(node: string, settings: HelperSettings): object {
         image: settings.image,
         imagePullPolicy: 'IfNotPresent',
         command: ['sh', '-c', IDLE_SCRIPT, 'helper', String(settings.idleSeconds ?? 60)],
+        env: IDLE_ENV,
         securityContext: {
           // Load and attach BPF programs (BPF, PERFMON, NET_ADMIN), enter another process's
           // network namespace (SYS_ADMIN, SYS_PTRACE).
