@@ -9,8 +9,7 @@ import {
   HelperContainer,
   HelperError,
   type HelperSettings,
-  IDLE_ENV,
-  IDLE_SCRIPT,
+  helperContainerBase,
   type Progress,
 } from './helper-container.js';
 import { type Kubectl, KubectlError } from './kubectl.js';
@@ -52,10 +51,7 @@ export class EphemeralHelper extends HelperContainer {
         ephemeralContainers: [
           {
             name,
-            image: settings.image,
-            imagePullPolicy: 'IfNotPresent',
-            command: ['sh', '-c', IDLE_SCRIPT, 'helper', String(settings.idleSeconds ?? 60)],
-            env: IDLE_ENV,
+            ...helperContainerBase(settings),
             targetContainerName: target,
           },
         ],

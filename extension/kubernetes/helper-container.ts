@@ -36,10 +36,7 @@ export class HelperError extends Error {
 // /tmp/POD/pcap-agent (POD: the pod it runs in, PCAP_POD from the downward API: a pod's hostname
 // may differ from its name), a path pgrep tells from any other helper's, also where it sees the
 // node's or another container's processes.
-/** The environment IDLE_SCRIPT needs: the pod's own name. */
-export const IDLE_ENV = [{ name: 'PCAP_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }];
-
-export const IDLE_SCRIPT = `
+const IDLE_SCRIPT = `
 trap 'exit 0' TERM
 marker=/tmp/$PCAP_POD.used
 touch "$marker"
@@ -48,6 +45,17 @@ while :; do
   [ $(( $(date +%s) - $(stat -c %Y "$marker") )) -ge "$1" ] && exit 0
   sleep 2
 done`;
+
+/** What every helper container runs: the image, and the idle loop with the pod's own name from
+ *  the downward API (PCAP_POD). */
+export function helperContainerBase(settings: HelperSettings): object {
+  return {
+    image: settings.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['sh', '-c', IDLE_SCRIPT, 'helper', String(settings.idleSeconds ?? 60)],
+    env: [{ name: 'PCAP_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+  };
+}
 
 export abstract class HelperContainer {
   private installed?: string;

@@ -10,8 +10,7 @@ import {
   HelperContainer,
   HelperError,
   type HelperSettings,
-  IDLE_ENV,
-  IDLE_SCRIPT,
+  helperContainerBase,
   type Progress,
 } from './helper-container.js';
 import { type Kubectl, KubectlError } from './kubectl.js';
@@ -59,10 +58,7 @@ function helperPodSpec(node: string, settings: HelperSettings): object {
     containers: [
       {
         name: CONTAINER,
-        image: settings.image,
-        imagePullPolicy: 'IfNotPresent',
-        command: ['sh', '-c', IDLE_SCRIPT, 'helper', String(settings.idleSeconds ?? 60)],
-        env: IDLE_ENV,
+        ...helperContainerBase(settings),
         securityContext: {
           // Load and attach BPF programs (BPF, PERFMON, NET_ADMIN), enter another process's
           // network namespace (SYS_ADMIN, SYS_PTRACE).
