@@ -8,7 +8,13 @@ import { parseInterfaceList } from '../../agent/host.js';
 import { interfacesArgv } from '../../agent/options.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import { toInterfaceInfo } from '../targets/local.js';
-import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from '../targets/target.js';
+import {
+  type AgentProcess,
+  type CaptureRequest,
+  type CaptureTarget,
+  captureArgs,
+  childAgentProcess,
+} from '../targets/target.js';
 import { EphemeralHelper } from './ephemeral-helper.js';
 import { type HelperContainer, HelperError, type HelperSettings, type Progress } from './helper-container.js';
 import type { Kubectl } from './kubectl.js';
@@ -121,19 +127,7 @@ export class PodTarget implements CaptureTarget {
 
   async startCapture(request: CaptureRequest): Promise<AgentProcess> {
     const { helper, agent, netns } = await this.prepare();
-    const child = helper.spawn([agent, ...captureArgs(request, netns)]);
-    const exited = new Promise<number | null>((resolve) => {
-      child.once('close', (code) => resolve(code));
-      child.once('error', () => resolve(127));
-    });
-    return {
-      stdin: child.stdin!,
-      stdout: child.stdout!,
-      stderr: child.stderr!,
-      kill: () => child.kill('SIGTERM'),
-      exited,
-      note: this.note,
-    };
+    return childAgentProcess(helper.spawn([agent, ...captureArgs(request, netns)]), this.note);
   }
 
   /** Removes the helper now unless another capture runs in it (a one-shot command line's exit);

@@ -2,7 +2,7 @@
 // Node needed). The agent needs root: run it directly when the extension host is root, else
 // through `sudo -n`, else through `sudo -S` with a password asked in a VS Code password box and
 // written to sudo's stdin (never on a command line, never logged).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RawInterface } from '../../agent/host.js';
@@ -10,7 +10,13 @@ import { parseInterfaceList } from '../../agent/host.js';
 import { interfacesArgv } from '../../agent/options.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
 import { asRoot, isWrongSudoPassword } from './elevate.js';
-import { type AgentProcess, type CaptureRequest, type CaptureTarget, captureArgs } from './target.js';
+import {
+  type AgentProcess,
+  type CaptureRequest,
+  type CaptureTarget,
+  captureArgs,
+  childAgentProcess,
+} from './target.js';
 
 export class CaptureStartError extends Error {}
 
@@ -37,20 +43,6 @@ export function toInterfaceInfo(i: RawInterface): InterfaceInfo {
     up: i.up,
     loopback: i.loopback,
     addresses: i.addresses.map((a) => `${a.address}/${a.prefix}`),
-  };
-}
-
-function wrap(child: ChildProcess): AgentProcess {
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.once('error', () => resolve(127));
-  });
-  return {
-    stdin: child.stdin!,
-    stdout: child.stdout!,
-    stderr: child.stderr!,
-    kill: () => child.kill('SIGTERM'),
-    exited,
   };
 }
 
@@ -127,7 +119,7 @@ export class LocalTarget implements CaptureTarget {
 }
 
 function spawnArgv([file, ...args]: readonly string[]): AgentProcess {
-  return wrap(spawn(file as string, args, { stdio: 'pipe' }));
+  return childAgentProcess(spawn(file as string, args, { stdio: 'pipe' }));
 }
 
 function lastLine(text: string): string {

@@ -1,5 +1,6 @@
 // A place where packets can be captured. The panel only ever talks to this interface: the local
 // machine, SSH hosts, Kubernetes nodes next, each giving interfaces and a capture stream.
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { captureArgv } from '../../agent/options.js';
 import type { InterfaceInfo, TargetInfo } from '../../packet/protocol.js';
@@ -54,4 +55,21 @@ export function captureArgs(request: CaptureRequest, netns?: string): string[] {
     write: '-',
     eventsJson: true,
   });
+}
+
+/** A spawned agent (or the `kubectl exec` that runs one) as an AgentProcess. `exited` resolves once
+ *  the process has ended and its output streams are closed, so its last bytes are read first. */
+export function childAgentProcess(child: ChildProcess, note?: string): AgentProcess {
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('close', (code) => resolve(code));
+    child.once('error', () => resolve(127));
+  });
+  return {
+    stdin: child.stdin!,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    kill: () => child.kill('SIGTERM'),
+    exited,
+    note,
+  };
 }
