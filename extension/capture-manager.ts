@@ -11,6 +11,7 @@ import { DISCARD_ANSWER, REPLACE_QUESTION, SAVE_ANSWER } from './capture/unsaved
 import { packetCount } from './counts.js';
 import { loadCaptureFile } from './editor/capture-file-editor.js';
 import { LIVE_CAPTURE_VIEW_TYPE, type LiveCaptureHost, liveCaptureUri } from './editor/live-capture-editor.js';
+import { connectNodeAgent, NODE_AGENT } from './kubernetes/node-agent.js';
 import type { PodTarget } from './kubernetes/pod-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { KubernetesTargets } from './targets/kubernetes-targets.js';
@@ -217,6 +218,35 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     } catch (e) {
       void vscode.window.showErrorMessage(`Packet Capture: ${(e as Error).message}`);
     }
+  }
+
+  /** Packet Capture: Capture Pod's Node from the In-Cluster Agent… — the pod chosen as for Capture
+   *  Kubernetes Pod; the live panel reads its node's packets from the agent's DaemonSet pod there,
+   *  through a port-forward, with the token of its Secret. */
+  async captureNodeAgent(explorerNode?: unknown): Promise<void> {
+    let pod: PodTarget | undefined;
+    try {
+      pod =
+        explorerNode === undefined
+          ? await this.kubernetes.pick()
+          : (await this.kubernetes.fromExplorer(explorerNode))?.[0];
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Packet Capture: ${(e as Error).message}`);
+      return;
+    }
+    if (!pod) return;
+    const { node, ip, namespace, name } = pod.pod;
+    const kubectl = pod.kubectl;
+    const via = `the in-cluster agent (${kubectl.options.context ?? 'current context'})`;
+    const target = new PcapOverTcpTarget(
+      { host: node, port: NODE_AGENT.port },
+      () => connectNodeAgent(kubectl, node),
+      via,
+    );
+    void vscode.window.showInformationMessage(
+      `Packet Capture: every interface of node ${node}; ${namespace}/${name} is ${ip ?? 'without an address yet'}${ip ? ` (display filter: ip.addr == ${ip})` : ''}.`,
+    );
+    await this.startEndpointCapture(target);
   }
 
   /** Packet Capture: Connect to PCAP-over-TCP endpoint… — directly, or through an SSH host's local forward. */

@@ -54,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('listInterfaces', () => manager.listInterfaces());
   command('removeSshHost', () => manager.removeSshHostCommand());
   command('capturePod', (node?: unknown) => manager.capturePod(node));
+  command('captureNodeAgent', (node?: unknown) => manager.captureNodeAgent(node));
   return { manager };
 }
 

@@ -11,6 +11,8 @@
 #         tables they made), the pod cgroups, files and folders; it puts back the sysctls the kubelet
 #         and the bridge changed.
 #   env   prints KUBECONFIG=, KUBECACHEDIR= and KUBECTL= lines for the tests and for a shell.
+#   import ARCHIVE  loads an OCI image archive (scripts/build-agent-image.sh) into the node's
+#         containerd, as an operator without a registry would (`ctr -n k8s.io images import`).
 # Network (addresses in common.sh, all in the test range): pods on a bridge without a default
 # route, a service range (no kube-proxy: ClusterIPs do not answer), the node's address on lo; an
 # unreachable route for the whole test range keeps the rest of it on this host. Pod Security
@@ -112,7 +114,7 @@ require_root() { [ "$(id -u)" -eq 0 ] || die "needs root (network, mounts, cgrou
 # What the images are made from (names: common.sh), as one digest: the cache is shared by every
 # clone on the machine, so a file's age says nothing about which clone made the archives.
 images_inputs() {
-  cat "$fixture/images.sh" "$fixture/udp.c" "$fixture/common.sh" | sha256sum | cut -d' ' -f1
+  cat "$fixture/images.sh" "$fixture/udp.c" "$fixture/common.sh" "$repo/scripts/oci-image.sh" | sha256sum | cut -d' ' -f1
 }
 
 prepare() {
@@ -439,9 +441,16 @@ lock() {
   }
 }
 
+import_archive() { # archive
+  [ -f "${1:-}" ] || die "usage: scripts/test-cluster.sh import ARCHIVE (an OCI image archive)"
+  ctr_k8s images import --platform "linux/$(dpkg --print-architecture)" "$1" >/dev/null
+  log "imported $1"
+}
+
 case "${1:-}" in
   up) lock && up ;;
   down) lock && down ;;
   env) env_lines ;;
-  *) die "usage: scripts/test-cluster.sh up|down|env" ;;
+  import) import_archive "${2:-}" ;;
+  *) die "usage: scripts/test-cluster.sh up|down|env|import ARCHIVE" ;;
 esac

@@ -14,6 +14,7 @@ import { parseAgentEvent } from '../../agent/events.js';
 import { PcapngMerger } from '../../packet/pcapng-merge.js';
 import { HelperError } from './helper-container.js';
 import { Kubectl, KubectlError } from './kubectl.js';
+import { connectNodeAgent } from './node-agent.js';
 import { MANAGED_BY } from './node-helper.js';
 import { PodTarget } from './pod-target.js';
 import { findPods, notCapturable, type PodTarget as PodChoice, type PodInfo, parsePodTarget } from './pods.js';
@@ -21,6 +22,7 @@ import { findPods, notCapturable, type PodTarget as PodChoice, type PodInfo, par
 export const USAGE = `usage: kubectl pcap [-n NAMESPACE] POD|TYPE/NAME|-l SELECTOR [-c CONTAINER] [-i IFACE…]
                     [-f FILTER] [-s SNAPLEN] [--count N] [--duration SECONDS] [-w FILE]
                     [--context NAME] [--image IMAGE] [--helper-namespace NAMESPACE] [--ephemeral]
+       kubectl pcap [-n NAMESPACE] POD --node-agent [--duration SECONDS] [-w FILE] [--context NAME]
        kubectl pcap --list-helpers [--context NAME]
        kubectl pcap --remove-helpers [--context NAME]
 Captures a pod's packets (every pod of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Job, or
@@ -29,7 +31,10 @@ pcapng goes to stdout, or to FILE with -w: kubectl pcap web-0 | wireshark -k -i 
 -f FILTER is a tcpdump expression; -i defaults to the pod's interfaces other than lo.
 --image names the helper's image (any image with busybox; default ${'$'}PCAP_HELPER_IMAGE or busybox:1.36).
 --ephemeral: where Pod Security refuses the helper (namespace "baseline"), capture from an
-ephemeral container added to the pod (AF_PACKET); it stays in the pod's spec for good.`;
+ephemeral container added to the pod (AF_PACKET); it stays in the pod's spec for good.
+--node-agent: read the pod's node from the in-cluster agent (agent/kubernetes/daemonset) through a
+port-forward, with the token of its Secret: the node's every interface, filtered by the agent's
+PCA_FILTER, as the classic pcap stream it serves.`;
 
 const OPTIONS = {
   namespace: { type: 'string', short: 'n' },
@@ -45,6 +50,7 @@ const OPTIONS = {
   image: { type: 'string' },
   'helper-namespace': { type: 'string' },
   ephemeral: { type: 'boolean' },
+  'node-agent': { type: 'boolean' },
   'list-helpers': { type: 'boolean' },
   'remove-helpers': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -229,6 +235,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       await listHelpers(kubectl, !!args.values['remove-helpers']);
       return 0;
     }
+    if (args.values['node-agent']) return await readNodeAgent(kubectl, plan(args), args.values);
     return await capture(kubectl, plan(args), args.values.image, args.values['helper-namespace']);
   } catch (e) {
     if (e instanceof UsageError) {
@@ -239,6 +246,68 @@ export async function main(argv: readonly string[]): Promise<number> {
     say(e instanceof KubectlError || e instanceof HelperError ? e.message : (e as Error).message);
     return 1;
   }
+}
+
+/** What --node-agent leaves to the agent's own settings (its PCA_FILTER, every interface). */
+const NOT_WITH_NODE_AGENT = [
+  'container',
+  'interface',
+  'filter',
+  'snaplen',
+  'count',
+  'image',
+  'helper-namespace',
+  'ephemeral',
+] as const;
+
+/** An option as the user spells it: -f, --count. */
+function flag(name: keyof typeof OPTIONS): string {
+  const short = (OPTIONS[name] as { short?: string }).short;
+  return short ? `-${short}` : `--${name}`;
+}
+
+/** --node-agent: the pod's node as the in-cluster agent serves it, until --duration, SIGINT or its end. */
+async function readNodeAgent(kubectl: Kubectl, p: Plan, given: Record<string, unknown>): Promise<number> {
+  const refused = NOT_WITH_NODE_AGENT.filter((o) => given[o] !== undefined);
+  if (refused.length > 0)
+    throw new UsageError(
+      `--node-agent reads what the in-cluster agent serves (its PCA_FILTER, every interface of the node): ${refused.map(flag).join(', ')} cannot apply`,
+    );
+  const pods = await findPods(kubectl, p.namespace, p.choice);
+  const nodes = [...new Set(pods.map((pod) => pod.node).filter(Boolean))];
+  if (nodes.length !== 1)
+    throw new Error(
+      nodes.length === 0
+        ? 'no pod of this target runs on a node yet'
+        : `these pods run on ${nodes.length} nodes (${nodes.join(', ')}): --node-agent reads one node; name one pod`,
+    );
+  const stream = await connectNodeAgent(kubectl, nodes[0]!);
+  let write: (bytes: Uint8Array) => void;
+  try {
+    write = openOutput(p.write); // once connected: a refused connection leaves no empty file
+  } catch (e) {
+    stream.destroy();
+    throw e;
+  }
+  const addresses = pods.map((pod) => `${pod.name} ${pod.ip ?? '(no address yet)'}`).join(', ');
+  say(`reading node ${nodes[0]}'s packets from the in-cluster agent; pod addresses: ${addresses}`);
+  const stop = () => stream.destroy();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const timer = p.durationMs ? setTimeout(stop, p.durationMs) : undefined;
+  let bytes = 0;
+  stream.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    write(chunk);
+  });
+  const failure = await new Promise<Error | undefined>((resolve) => {
+    stream.once('error', resolve);
+    stream.once('close', () => resolve(undefined));
+  });
+  clearTimeout(timer);
+  if (failure) throw new Error(`the in-cluster agent's stream failed: ${failure.message}`);
+  say(`${bytes} bytes of pcap read`);
+  return 0;
 }
 
 /** How often a workload's or selector's pods are looked at again, so that new ones join. */

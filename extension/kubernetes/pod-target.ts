@@ -45,7 +45,7 @@ export class PodTarget implements CaptureTarget {
   private prepared?: Promise<Prepared>;
 
   constructor(
-    private readonly kubectl: Kubectl,
+    readonly kubectl: Kubectl,
     readonly pod: PodInfo,
     private readonly settings: PodCaptureSettings,
     private readonly progress: Progress = () => {},

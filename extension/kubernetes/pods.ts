@@ -21,6 +21,8 @@ export interface PodInfo {
   node: string;
   phase: string;
   hostNetwork: boolean;
+  /** Its IPv4 or IPv6 address; absent before it has one. */
+  ip?: string;
   containers: ContainerInfo[];
 }
 
@@ -61,6 +63,7 @@ interface PodJson {
   spec: { nodeName?: string; hostNetwork?: boolean; containers: { name: string }[] };
   status: {
     phase?: string;
+    podIP?: string;
     containerStatuses?: { name: string; containerID?: string; ready?: boolean }[];
   };
 }
@@ -80,6 +83,7 @@ export function podInfo(p: PodJson): PodInfo {
     node: p.spec.nodeName ?? '',
     phase: p.status.phase ?? 'Unknown',
     hostNetwork: p.spec.hostNetwork === true,
+    ip: p.status.podIP || undefined,
     containers: p.spec.containers.map((c) => {
       const s = statuses.find((x) => x.name === c.name);
       return { name: c.name, id: containerId(s?.containerID), ready: s?.ready === true };

@@ -19,20 +19,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readCaptureFile } from '../../packet/capture-file.js';
-import {
-  apply,
-  BUSYBOX_IMAGE,
-  busyboxPod,
-  type Cluster,
-  kubectl,
-  kubectlOk,
-  upCluster,
-  waitFor,
-} from '../cluster/helpers/cluster.js';
-import { REPO, STATIC_AGENT } from '../kernel/helpers/agent.js';
+import { apply, busyboxPod, type Cluster, kubectl, kubectlOk, upCluster, waitFor } from '../cluster/helpers/cluster.js';
+import { kubectlPcap, packetsIn } from '../cluster/helpers/kubectl-pcap-run.js';
+import { STATIC_AGENT } from '../kernel/helpers/agent.js';
 
-const KUBECTL_PCAP = path.join(REPO, 'bin', 'kubectl-pcap');
 const NAMESPACE = `bench-k8s-${process.pid}`;
 const PORT = 7000;
 const FLOOD = 200_000;
@@ -63,21 +53,6 @@ function pidsOf(text: string): number[] {
   return found;
 }
 
-function packetsIn(file: string): number {
-  try {
-    return readCaptureFile(fs.readFileSync(file)).packets.length;
-  } catch {
-    return 0;
-  }
-}
-
-function kubectlPcap(cluster: Cluster, args: string[]): ChildProcess {
-  return spawn(process.execPath, [KUBECTL_PCAP, '--image', BUSYBOX_IMAGE, '-n', NAMESPACE, ...args], {
-    env: { ...process.env, ...cluster.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}
-
 const exited = (child: ChildProcess) =>
   new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('close', () => resolve())));
 
@@ -87,32 +62,38 @@ async function timeToFirstPacket(cluster: Cluster, receiver: string, dir: string
   const socket = dgram.createSocket('udp4');
   const ticker = setInterval(() => socket.send(Buffer.from('tick'), PORT, receiver), 20);
   const start = performance.now();
-  const capture = kubectlPcap(cluster, ['receiver', '-f', `udp port ${PORT}`, '--count', '1', '-w', file]);
+  const capture = kubectlPcap(
+    cluster,
+    ['-n', NAMESPACE, 'receiver', '-f', `udp port ${PORT}`, '--count', '1', '-w', file],
+    {
+      stdout: 'ignore',
+    },
+  );
   try {
     await waitFor('the first packet', 120_000, () => (packetsIn(file) >= 1 ? true : undefined));
     return performance.now() - start;
   } finally {
     clearInterval(ticker);
     socket.close();
-    capture.kill('SIGINT');
-    await exited(capture);
+    capture.child.kill('SIGINT');
+    await capture.exited;
   }
 }
 
 /** Runs `measure` while another capture on the node keeps its helper in use (kubectl-pcap removes
  *  an idle helper when it exits, so without one the next capture would make a new helper). */
 async function withHelperInUse<T>(cluster: Cluster, dir: string, run: string, measure: () => Promise<T>): Promise<T> {
-  const other = kubectlPcap(cluster, ['sender', '-f', 'udp port 9', '-w', path.join(dir, `other-${run}.pcapng`)]);
-  let stderr = '';
-  other.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
+  const other = kubectlPcap(
+    cluster,
+    ['-n', NAMESPACE, 'sender', '-f', 'udp port 9', '-w', path.join(dir, `other-${run}.pcapng`)],
+    { stdout: 'ignore' },
+  );
   try {
-    await waitFor('the other capture', 120_000, () => (/capturing on/.test(stderr) ? true : undefined));
+    await waitFor('the other capture', 120_000, () => (/capturing on/.test(other.stderr()) ? true : undefined));
     return await measure();
   } finally {
-    other.kill('SIGINT');
-    await exited(other);
+    other.child.kill('SIGINT');
+    await other.exited;
   }
 }
 
@@ -175,12 +156,10 @@ async function floodThroughKubectlPcap(
   run: string,
 ): Promise<FloodResult> {
   const file = path.join(dir, `flood-${run}.pcapng`);
-  const capture = kubectlPcap(cluster, ['receiver', '-f', `udp dst port ${PORT}`, '-w', file]);
-  let stderr = '';
-  capture.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
+  const capture = kubectlPcap(cluster, ['-n', NAMESPACE, 'receiver', '-f', `udp dst port ${PORT}`, '-w', file], {
+    stdout: 'ignore',
   });
-  await waitFor('kubectl-pcap capturing', 120_000, () => (/capturing on/.test(stderr) ? true : undefined));
+  await waitFor('kubectl-pcap capturing', 120_000, () => (/capturing on/.test(capture.stderr()) ? true : undefined));
   const [agentPid] = pidsOf('/pcap-agent capture');
   const kubectlPids = pidsOf(` exec -i -n ${NAMESPACE}`);
   const before = {
@@ -195,8 +174,8 @@ async function floodThroughKubectlPcap(
     kubectl: kubectlPids.reduce((t, p) => t + cpuSeconds(p), 0),
     daemons: daemonCpu(),
   };
-  capture.kill('SIGINT');
-  await exited(capture);
+  capture.child.kill('SIGINT');
+  await capture.exited;
   return {
     sent,
     kept: packetsIn(file),

@@ -3,52 +3,22 @@
 // refusal in its own words, clear messages for a missing or stopped pod, and no helper left
 // behind. tshark reads every capture.
 import * as assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import * as dgram from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readCaptureFile } from '../../packet/capture-file.js';
-import {
-  apply,
-  BUSYBOX_IMAGE,
-  busyboxPod,
-  type Cluster,
-  kubectl,
-  kubectlOk,
-  upCluster,
-  waitFor,
-} from './helpers/cluster.js';
+import { apply, busyboxPod, type Cluster, kubectl, kubectlOk, upCluster, waitFor } from './helpers/cluster.js';
+import { kubectlPcap, packetsIn, sendUdp } from './helpers/kubectl-pcap-run.js';
 
-const KUBECTL_PCAP = path.resolve(__dirname, '../../bin/kubectl-pcap');
 const NAMESPACE = `kubectl-pcap-${process.pid}`;
 const RESTRICTED = `${NAMESPACE}-restricted`;
 const BASELINE = `${NAMESPACE}-baseline`;
 const HELPER_SELECTOR = 'app.kubernetes.io/managed-by=ebpf-packet-capture';
 const UDP_PORT = 9000;
 const HTTP_PORT = 8080;
-
-interface Run {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function kubectlPcap(cluster: Cluster, args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [KUBECTL_PCAP, '--image', BUSYBOX_IMAGE, ...args], {
-    env: { ...process.env, ...cluster.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  child.stdout!.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return { child, stderr: () => stderr, exited };
-}
 
 /** [interface name, protocol, source, destination, destination port] of each packet, by tshark. */
 function tsharkRows(file: string): string[][] {
@@ -80,23 +50,6 @@ function tsharkRows(file: string): string[][] {
     .split('\n')
     .filter(Boolean)
     .map((l) => l.split('\t'));
-}
-
-function packetsIn(file: string): number {
-  try {
-    return readCaptureFile(fs.readFileSync(file)).packets.length;
-  } catch {
-    return 0;
-  }
-}
-
-async function sendUdp(address: string, count: number): Promise<void> {
-  const socket = dgram.createSocket('udp4');
-  for (let i = 0; i < count; i++)
-    await new Promise<void>((resolve, reject) =>
-      socket.send(Buffer.from(`datagram ${i}`), UDP_PORT, address, (e) => (e ? reject(e) : resolve())),
-    );
-  socket.close();
 }
 
 /** One HTTP/1.0 request to busybox httpd: a whole TCP connection, handshake to close. */
@@ -186,7 +139,7 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     ]);
     try {
       await waitFor('"capturing on"', 60_000, () => (/capturing on eth0/.test(run.stderr()) ? true : undefined));
-      await sendUdp(ip['web-1']!, 3);
+      await sendUdp(ip['web-1']!, UDP_PORT, 3);
       await httpGet(ip['web-1']!);
       await httpGet(ip['web-2']!); // another pod's traffic: not in this capture
       // 3 datagrams, and at least the handshake, request, answer and close of the connection.
@@ -400,7 +353,7 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     const kubeconfig = path.join(dir, `${account}.kubeconfig`);
     fs.writeFileSync(kubeconfig, JSON.stringify(accountKubeconfig(cluster, account)), { mode: 0o600 });
     const run = kubectlPcap(cluster, ['-n', NAMESPACE, 'web-1', '-w', path.join(dir, 'rbac.pcapng')], {
-      KUBECONFIG: kubeconfig,
+      env: { KUBECONFIG: kubeconfig },
     });
     assert.equal(await run.exited, 1, run.stderr());
     assert.match(
@@ -424,7 +377,9 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
       'current-context': 'gone',
     };
     fs.writeFileSync(kubeconfig, JSON.stringify(config), { mode: 0o600 });
-    const run = kubectlPcap(cluster, ['web-1', '-w', path.join(dir, 'gone.pcapng')], { KUBECONFIG: kubeconfig });
+    const run = kubectlPcap(cluster, ['web-1', '-w', path.join(dir, 'gone.pcapng')], {
+      env: { KUBECONFIG: kubeconfig },
+    });
     assert.equal(await run.exited, 1);
     assert.match(run.stderr(), /^kubectl-pcap: cannot reach the cluster of the current context: .*127\.0\.0\.1:1/m);
   });

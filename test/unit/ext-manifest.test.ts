@@ -74,8 +74,8 @@ const EXPLORER_ITEMS = {
   ],
 };
 
-test('the Kubernetes explorer\'s pods and workloads get "Capture Kubernetes Pod…", and nothing else does', () => {
-  const command = 'packetCapture.capturePod';
+/** The view/item/context `viewItem =~ /…/flags` of a command in the Kubernetes explorer, as VS Code evaluates it. */
+function explorerViewItem(command: string): RegExp {
   assert.ok(
     manifest.contributes.commands.some((c) => c.command === command),
     `${command} is contributed`,
@@ -84,10 +84,20 @@ test('the Kubernetes explorer\'s pods and workloads get "Capture Kubernetes Pod�
   assert.equal(items.length, 1, 'one view/item/context entry');
   const when = items[0]!.when ?? '';
   assert.match(when, /view == extension\.vsKubernetesExplorer/);
-  // The `viewItem =~ /…/flags` part of the when clause, evaluated as VS Code does (a regular expression).
   const match = /viewItem =~ \/(.+)\/([a-z]*)/.exec(when);
   assert.ok(match, `a viewItem regular expression in ${when}`);
-  const viewItem = new RegExp(match[1]!, match[2]);
+  return new RegExp(match[1]!, match[2]);
+}
+
+test('the Kubernetes explorer\'s pods and workloads get "Capture Kubernetes Pod…", and nothing else does', () => {
+  const viewItem = explorerViewItem('packetCapture.capturePod');
   for (const item of EXPLORER_ITEMS.shown) assert.ok(viewItem.test(item), `shown on ${item}`);
   for (const item of EXPLORER_ITEMS.hidden) assert.ok(!viewItem.test(item), `not shown on ${item}`);
+});
+
+test('the Kubernetes explorer\'s pods, and only pods, get "Capture Pod\'s Node from the In-Cluster Agent…"', () => {
+  const viewItem = explorerViewItem('packetCapture.captureNodeAgent');
+  const [pod, ...others] = EXPLORER_ITEMS.shown;
+  assert.ok(viewItem.test(pod!), `shown on ${pod}`);
+  for (const item of [...others, ...EXPLORER_ITEMS.hidden]) assert.ok(!viewItem.test(item), `not shown on ${item}`);
 });

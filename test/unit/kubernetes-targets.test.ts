@@ -33,13 +33,14 @@ describe('Kubernetes targets', () => {
     );
   });
 
-  test("a pod's JSON: node, phase, containers with their runtime ids (hex only), host networking", () => {
+  test("a pod's JSON: node, phase, containers with their runtime ids (hex only), host networking, address", () => {
     const id = 'a1b2c3d4e5f6'.repeat(5).slice(0, 64);
     const pod = podInfo({
       metadata: { namespace: 'shop', name: 'web-0', uid: 'u-1' },
       spec: { nodeName: 'node-1', hostNetwork: true, containers: [{ name: 'app' }, { name: 'sidecar' }] },
       status: {
         phase: 'Running',
+        podIP: '198.18.0.7',
         containerStatuses: [
           { name: 'app', containerID: `containerd://${id}`, ready: true },
           { name: 'sidecar', containerID: 'containerd://not-hex;rm -rf /', ready: false },
@@ -53,6 +54,7 @@ describe('Kubernetes targets', () => {
       node: 'node-1',
       phase: 'Running',
       hostNetwork: true,
+      ip: '198.18.0.7',
       containers: [
         { name: 'app', id, ready: true },
         { name: 'sidecar', id: undefined, ready: false },
