@@ -12,6 +12,7 @@
 //   http.host matches "^api\."       regular expression, case-insensitive unless "(?-i)"
 //   tcp.port in {80 443 8000..8080}  set membership
 //   frame.len > 100, frame.number <= 10, info contains "GET" (_ws.col.info)
+//   k8s.pod == "web-0", k8s.namespace == "default"   the packet's pod (its interface's name)
 //
 // Semantics follow Wireshark 4.0: a relation is false when the field is absent; "a != b" is
 // true when the field is present and no value equals b; "and" binds tighter than "or"; "not"
@@ -29,6 +30,7 @@ import { ipv6 as formatIpv6 } from './decode/format.js';
 import type { DecodedPacket, Field } from './decode/types.js';
 import { captureFilterAsDisplay, closestName } from './filter-hints.js';
 import { parseIpv4, parseIpv6 } from './ip-address.js';
+import type { PodRef } from './k8s-pod.js';
 
 /** Deepest nesting (parentheses, negations) a display filter may have: the parser recurses once
  *  per level, and a filter pasted or sent by anyone must be an error, not a stack overflow. */
@@ -66,6 +68,8 @@ export interface DisplayFilterOptions {
 export interface FilterMeta {
   number: number;
   length: number;
+  /** The pod of the packet's interface (packet/k8s-pod.ts), when it belongs to one. */
+  pod?: PodRef;
 }
 
 export interface CompiledDisplayFilter {
@@ -73,7 +77,7 @@ export interface CompiledDisplayFilter {
   mode: 'expression' | 'text' | 'none';
   /**
    * False when match() reads only the summary and the meta (text searches, columns, frame.len,
-   * frame.number): a caller may then pass `{ summary: summarizePacket(…), layers: [],
+   * frame.number, k8s.pod): a caller may then pass `{ summary: summarizePacket(…), layers: [],
    * problems: [] }` instead of a full decodePacket(), several times cheaper.
    */
   needsTree: boolean;
@@ -115,6 +119,13 @@ const COLUMNS: ReadonlyMap<string, Column> = new Map([
   ['frame.len', 'length'],
 ]);
 
+/** Values that come from the packet's interface, its pod, rather than its bytes: our own fields
+ *  (Wireshark has none for pods). Absent for packets of an interface that is not a pod's. */
+const POD_FIELDS: ReadonlyMap<string, (pod: PodRef) => string> = new Map([
+  ['k8s.pod', (p: PodRef) => p.pod],
+  ['k8s.namespace', (p: PodRef) => p.namespace],
+]);
+
 const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([
   ['ssl', 'tls'],
   ['ipv4', 'ip'],
@@ -130,6 +141,7 @@ function knownNames(): string[] {
     ...FIELD_KINDS.keys(),
     ...ALIASES.keys(),
     ...COLUMNS.keys(),
+    ...POD_FIELDS.keys(),
     ...PROTOCOL_NAMES,
     ...PROTOCOL_ALIASES.keys(),
   ];
@@ -143,6 +155,7 @@ function kindOf(name: string): FieldKind | undefined {
   if (alias) return FIELD_KINDS.get(alias[0]!);
   const col = COLUMNS.get(name);
   if (col) return col === 'number' || col === 'length' ? 'number' : 'string';
+  if (POD_FIELDS.has(name)) return 'string';
   return undefined;
 }
 
@@ -347,6 +360,8 @@ function makeRef(text: string, tok: Token): Ref {
       none: (test) => (p, meta) => !test(columnValue(p, meta, col)),
     };
   }
+  const podValue = POD_FIELDS.get(name);
+  if (podValue) return podRef(name, podValue);
   const protocol = PROTOCOL_ALIASES.get(name) ?? name;
   if (kind === undefined) {
     if (!PROTOCOL_NAMES.has(protocol)) {
@@ -405,6 +420,19 @@ function makeRef(text: string, tok: Token): Ref {
       const hit = any(test);
       return (p, meta) => present(p, meta) && !hit(p, meta);
     },
+  };
+}
+
+/** A pod field: read from the meta (no tree needed), present only for packets of a pod. */
+function podRef(name: string, value: (pod: PodRef) => string): Ref {
+  return {
+    name,
+    kind: 'string',
+    protocol: false,
+    column: true,
+    present: (_p, meta) => meta.pod !== undefined,
+    any: (test) => (_p, meta) => meta.pod !== undefined && test(value(meta.pod)),
+    none: (test) => (_p, meta) => meta.pod !== undefined && !test(value(meta.pod)),
   };
 }
 

@@ -1,11 +1,12 @@
-// Several live capture streams (pcapng or pcap) merged into one pcapng stream in time order: one
-// Interface Description Block per source interface, named "LABEL:iface" (e.g. "shop/cart-7d9:eth0"),
-// and each packet written under its own interface.
+// Several live capture streams (pcapng or pcap), one per pod, merged into one pcapng stream in time
+// order: one Interface Description Block per source interface, named as packet/k8s-pod.ts defines
+// ("shop/cart-7d9:eth0"), and each packet written under its own interface.
 //
 // Live sources deliver packets late and unevenly, so a packet is held until it cannot be
 // overtaken: every source still running has delivered something at least as late, or it is older
 // than `holdNs` by the wall clock (a quiet source must not stall the others).
 import { type CapturedPacket, CaptureFileReader } from './capture-file.js';
+import { type PodRef, podInterfaceName, podLabel } from './k8s-pod.js';
 import {
   enhancedPacketSize,
   interfaceDescriptionSize,
@@ -30,7 +31,11 @@ class MergeSource {
   ended = false;
   packets = 0;
 
-  constructor(readonly label: string) {}
+  readonly label: string;
+
+  constructor(readonly pod: PodRef) {
+    this.label = podLabel(pod);
+  }
 
   peek(): CapturedPacket | undefined {
     return this.queue[this.head];
@@ -74,9 +79,10 @@ export class PcapngMerger {
     this.write(shb);
   }
 
-  /** A new source; its interfaces are named "LABEL:name". Returns its number for push/end. */
-  addSource(label: string): number {
-    return this.sources.push(new MergeSource(label)) - 1;
+  /** A new source: the capture of `pod`, its interfaces named "namespace/pod:name". Returns its
+   *  number for push/end. */
+  addSource(pod: PodRef): number {
+    return this.sources.push(new MergeSource(pod)) - 1;
   }
 
   /** Bytes of source `n`, as they arrive. Malformed input is noted in its reader, never thrown. */
@@ -122,7 +128,7 @@ export class PcapngMerger {
       const d = {
         linkType: iface.linkType,
         snaplen: iface.snaplen,
-        name: `${s.label}:${iface.name ?? `if${iface.sectionInterfaceId}`}`,
+        name: podInterfaceName({ ...s.pod, iface: iface.name ?? `if${iface.sectionInterfaceId}` }),
         description: iface.description,
         filter: iface.filter,
       };

@@ -53,6 +53,8 @@ export interface Row {
   length: number;
   info: string;
   direction?: 'in' | 'out';
+  /** "namespace/pod" when the packet's interface belongs to a pod (packet/k8s-pod.ts). */
+  pod?: string;
 }
 
 export interface PacketDetail {
@@ -86,6 +88,20 @@ export interface CounterUpdate {
   kernelDrops: number;
   /** Oldest packets dropped to respect the store's limits. */
   evicted: number;
+  /** Per pod, when the capture holds at least one pod's interface (the table then has a Pod column). */
+  pods?: PodCounters[];
+}
+
+/** One pod's counters in a capture of Kubernetes pods, over all its interfaces. */
+export interface PodCounters {
+  /** "namespace/pod" */
+  pod: string;
+  /** Packets received since the capture started. */
+  packets: number;
+  /** Their captured bytes. */
+  bytes: number;
+  /** Packets lost on the pod's interfaces, when the capture says (pcapng interface statistics). */
+  drops?: number;
 }
 
 /** The counters event: the counters and, while the table follows the tail (the webview's

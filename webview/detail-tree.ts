@@ -4,6 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-tree/index.js';
 import '@vscode-elements/elements/dist/vscode-tree-item/index.js';
 import type { Field } from '../packet/decode/types.js';
+import { parsePodInterfaceName } from '../packet/k8s-pod.js';
 import type { PacketDetail } from '../packet/protocol.js';
 import { h } from './dom.js';
 
@@ -33,6 +34,16 @@ function formatArrival(timestampNs: string): string | undefined {
   if (Number.isNaN(date.getTime())) return undefined;
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
   return `${date.toISOString().slice(0, 19).replace('T', ' ')}.${frac} UTC`;
+}
+
+/** The pod of the packet's interface as display-filter fields (k8s.namespace, k8s.pod). */
+function podFields(interfaceName: string | undefined): Field[] {
+  const pod = parsePodInterfaceName(interfaceName);
+  if (!pod) return [];
+  return [
+    { name: 'k8s.namespace', label: `Namespace: ${pod.namespace}`, offset: 0, length: 0, value: pod.namespace },
+    { name: 'k8s.pod', label: `Pod: ${pod.pod}`, offset: 0, length: 0, value: pod.pod },
+  ];
 }
 
 export class DetailTree {
@@ -131,6 +142,7 @@ export class DetailTree {
         offset: 0,
         length: 0,
       });
+    frameFields.push(...podFields(detail.interfaceName));
     if (detail.direction)
       frameFields.push({
         name: 'frame.direction',

@@ -7,22 +7,30 @@ import type { Row } from '../packet/protocol.js';
 import { h } from './dom.js';
 import type { RowCache } from './row-cache.js';
 
+export type ColumnId = 'number' | 'time' | 'pod' | 'source' | 'destination' | 'protocol' | 'length' | 'info';
+
 interface Column {
-  id: 'number' | 'time' | 'source' | 'destination' | 'protocol' | 'length' | 'info';
+  id: ColumnId;
   title: string;
   width: number;
   numeric?: boolean;
 }
 
+/** The table's columns; Info takes the rest of the width. The Pod column ("namespace/pod") shows
+ *  only while the capture holds a pod's interface (setPodColumn). */
 export const COLUMNS: readonly Column[] = [
   { id: 'number', title: 'No.', width: 96, numeric: true },
   { id: 'time', title: 'Time', width: 104, numeric: true },
+  { id: 'pod', title: 'Pod', width: 200 },
   { id: 'source', title: 'Source', width: 168 },
   { id: 'destination', title: 'Destination', width: 168 },
   { id: 'protocol', title: 'Protocol', width: 84 },
   { id: 'length', title: 'Length', width: 64, numeric: true },
   { id: 'info', title: 'Info', width: 0 },
 ];
+
+/** Column widths as the panel keeps them, by column (Info has none: it fills the rest). */
+export type ColumnWidths = Partial<Record<ColumnId, number>>;
 
 const MIN_COLUMN = 36;
 /** Rows fetched beyond the visible ones, each side (data only: the DOM holds the visible rows). */
@@ -40,7 +48,7 @@ export interface TableEvents {
   followTail(rows: number): void;
   /** The selected packet moved to another index (or left: -1) after the rows changed. */
   selectionMoved(index: number): void;
-  columnsChange(widths: number[]): void;
+  columnsChange(widths: ColumnWidths): void;
 }
 
 interface Slot {
@@ -80,6 +88,22 @@ function formatTime(seconds: number): string {
   return Number.isFinite(seconds) ? seconds.toFixed(6) : '';
 }
 
+/** A cell's text (packet data: always set as text, never as markup). */
+function cellText(row: Row, column: ColumnId): string {
+  switch (column) {
+    case 'number':
+      return String(row.number);
+    case 'time':
+      return formatTime(row.time);
+    case 'pod':
+      return row.pod ?? '';
+    case 'length':
+      return String(row.length);
+    default:
+      return row[column];
+  }
+}
+
 export class PacketTable {
   readonly element: HTMLElement;
   private readonly viewport: HTMLElement;
@@ -90,6 +114,7 @@ export class PacketTable {
   private readonly headerCells: HTMLElement[] = [];
   private slots: Slot[] = [];
   private widths: number[];
+  private podColumn = false;
 
   private rowHeight = 22;
   private viewHeight = 0;
@@ -118,9 +143,9 @@ export class PacketTable {
   constructor(
     private readonly cache: RowCache,
     private readonly events: TableEvents,
-    widths?: number[],
+    widths?: ColumnWidths,
   ) {
-    this.widths = COLUMNS.slice(0, -1).map((c, i) => Math.max(MIN_COLUMN, widths?.[i] ?? c.width));
+    this.widths = COLUMNS.slice(0, -1).map((c) => Math.max(MIN_COLUMN, widths?.[c.id] ?? c.width));
 
     const header = h('div', { class: 'pt-header', attrs: { role: 'row', 'aria-rowindex': '1' } });
     COLUMNS.forEach((column, i) => {
@@ -128,7 +153,7 @@ export class PacketTable {
         'div',
         {
           class: `pt-th c-${column.id}${column.numeric ? ' num' : ''}`,
-          attrs: { role: 'columnheader', 'aria-colindex': String(i + 1) },
+          attrs: { role: 'columnheader' },
         },
         h('span', { class: 'pt-th-label', text: column.title }),
       );
@@ -154,7 +179,6 @@ export class PacketTable {
           role: 'grid',
           tabindex: '0',
           'aria-label': 'Packets',
-          'aria-colcount': String(COLUMNS.length),
           'aria-rowcount': '1',
         },
       },
@@ -162,6 +186,7 @@ export class PacketTable {
       this.viewport,
     );
     this.applyColumns();
+    this.numberColumns();
 
     this.viewport.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     this.rowsLayer.addEventListener('pointerdown', (e) => this.onRowPointer(e));
@@ -318,6 +343,14 @@ export class PacketTable {
     this.setScroll(index * this.rowHeight);
   }
 
+  /** Shows the Pod column (a capture of Kubernetes pods) or hides it (any other capture). */
+  setPodColumn(shown: boolean): void {
+    if (shown === this.podColumn) return;
+    this.podColumn = shown;
+    this.element.classList.toggle('with-pods', shown);
+    this.numberColumns();
+  }
+
   setEmptyText(text: string): void {
     this.emptyText = text;
     this.empty.textContent = text;
@@ -368,11 +401,8 @@ export class PacketTable {
     this.slots = [];
     for (let k = 0; k < size; k++) {
       // The direction mark is the number cell's ::before (CSS): one element less per row.
-      const cells = COLUMNS.map((column, i) =>
-        h('div', {
-          class: `pt-cell${column.numeric ? ' num' : ''} c-${column.id}`,
-          attrs: { role: 'gridcell', 'aria-colindex': String(i + 1) },
-        }),
+      const cells = COLUMNS.map((column) =>
+        h('div', { class: `pt-cell${column.numeric ? ' num' : ''} c-${column.id}`, attrs: { role: 'gridcell' } }),
       );
       const el = h(
         'div',
@@ -383,10 +413,27 @@ export class PacketTable {
       this.rowsLayer.append(el);
       this.slots.push({ el, cells, index: -1, row: null, y: NaN, selected: false, hidden: true });
     }
+    this.numberColumns();
   }
 
   private applyColumns(): void {
-    for (const [i, w] of this.widths.entries()) this.element.style.setProperty(`--pt-w${i}`, `${w}px`);
+    for (const [i, w] of this.widths.entries()) this.element.style.setProperty(`--pt-w-${COLUMNS[i]!.id}`, `${w}px`);
+  }
+
+  /** aria-colindex and aria-colcount count the columns shown (the Pod column only with pods). */
+  private numberColumns(): void {
+    const shown = COLUMNS.map((c) => c.id !== 'pod' || this.podColumn);
+    let n = 0;
+    const index = shown.map((s) => (s ? String(++n) : ''));
+    const number = (cells: HTMLElement[]) => {
+      for (const [i, cell] of cells.entries()) {
+        if (index[i]) cell.setAttribute('aria-colindex', index[i]!);
+        else cell.removeAttribute('aria-colindex');
+      }
+    };
+    number(this.headerCells);
+    for (const slot of this.slots) number(slot.cells);
+    this.element.setAttribute('aria-colcount', String(n));
   }
 
   private maxScroll(): number {
@@ -539,13 +586,7 @@ export class PacketTable {
       for (const cell of c) cell.textContent = '';
     } else {
       slot.el.className = `pt-row ${protocolClass(row.protocol)}${row.direction ? ` d-${row.direction}` : ''}`;
-      c[0]!.textContent = String(row.number);
-      c[1]!.textContent = formatTime(row.time);
-      c[2]!.textContent = row.source;
-      c[3]!.textContent = row.destination;
-      c[4]!.textContent = row.protocol;
-      c[5]!.textContent = String(row.length);
-      c[6]!.textContent = row.info;
+      for (const [i, column] of COLUMNS.entries()) c[i]!.textContent = cellText(row, column.id);
     }
     // The className reset dropped `selected`: render() applies it again.
     slot.selected = false;
@@ -692,7 +733,7 @@ export class PacketTable {
       if (!start || e.pointerId !== start.pointer) return;
       start = undefined;
       grip.classList.remove('active');
-      this.events.columnsChange([...this.widths]);
+      this.events.columnsChange(this.widthsById());
     };
     grip.addEventListener('pointerup', end);
     grip.addEventListener('pointercancel', end);
@@ -700,7 +741,11 @@ export class PacketTable {
       e.stopPropagation();
       this.widths[column] = COLUMNS[column]!.width;
       this.applyColumns();
-      this.events.columnsChange([...this.widths]);
+      this.events.columnsChange(this.widthsById());
     });
+  }
+
+  private widthsById(): ColumnWidths {
+    return Object.fromEntries(this.widths.map((w, i) => [COLUMNS[i]!.id, w]));
   }
 }

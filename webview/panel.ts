@@ -14,6 +14,7 @@ import { DetailTree, type TreeNode } from './detail-tree.js';
 import { debounce, formatBytes, formatCount, h, messageOf } from './dom.js';
 import { HexView } from './hex-view.js';
 import { PacketTable } from './packet-table.js';
+import { PodCountersView } from './pod-counters.js';
 import { RowCache } from './row-cache.js';
 import type { HostTransport, UiState, UiStore } from './transport.js';
 
@@ -69,6 +70,7 @@ export class Panel {
   /** Live only: the capture goes on in the background when the panel closes. */
   private readonly keepRunning: HTMLElementTagNameMap['vscode-checkbox'];
   private readonly counterEls: Record<'packets' | 'shown' | 'bytes' | 'rate' | 'drops' | 'evicted', HTMLElement>;
+  private readonly podCounters = new PodCountersView();
   private readonly filterField: HTMLElementTagNameMap['vscode-textfield'];
   private readonly filterMode: HTMLElementTagNameMap['vscode-badge'];
   /** The text-search toggle inside the filter field, as VS Code's find widget has its options. */
@@ -121,11 +123,11 @@ export class Panel {
           this.updateFollowButton();
         },
         columnsChange: (widths) => {
-          this.ui.columns = widths;
+          this.ui.columnWidths = widths;
           saveUi();
         },
       },
-      this.ui.columns,
+      this.ui.columnWidths,
     );
 
     this.hex = new HexView();
@@ -194,6 +196,7 @@ export class Panel {
       h('span', { class: 'sb-buttons' }, this.startButton, this.stopButton, this.keepRunning),
       h('span', { class: 'sb-state' }, this.statusDot, this.statusText),
       h('span', { class: 'sb-counters' }, packets.item, shown.item, bytes.item, rate.item, drops.item, evicted.item),
+      this.podCounters.element,
       this.statusMessage,
     );
 
@@ -416,6 +419,8 @@ export class Panel {
     e.evicted.textContent = formatCount(c.evicted);
     e.drops.parentElement!.classList.toggle('warn', c.kernelDrops > 0);
     e.evicted.parentElement!.classList.toggle('warn', c.evicted > 0);
+    this.podCounters.show(c.pods);
+    this.table.setPodColumn(c.pods !== undefined);
     this.filterBusy.hidden = !c.filtering;
     this.showStatusMessage();
     this.table.setEmptyText(this.emptyText());

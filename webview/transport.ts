@@ -2,6 +2,7 @@
 // inside VS Code over `VsCodeTransport` (postMessage) and in a plain browser over the scripted fake
 // host in dev/fake-host.ts. Messages are the unions of packet/protocol.ts, defined once.
 import type { HostEvents, HostMessage, RequestName, Requests, WebviewMessage } from '../packet/protocol.js';
+import type { ColumnWidths } from './packet-table.js';
 
 export type EventName = keyof HostEvents;
 export type EventListener<E extends EventName> = (data: HostEvents[E]) => void;
@@ -147,7 +148,8 @@ export class VsCodeTransport implements HostTransport {
 
 /** UI state that survives the webview being hidden and restored (expand state, column widths…). */
 export interface UiState {
-  columns?: number[];
+  /** Column widths by column id (earlier versions kept a list under `columns`, now ignored). */
+  columnWidths?: ColumnWidths;
   tableSplit?: number;
   detailSplit?: number;
   expanded?: Record<string, boolean>;

@@ -163,7 +163,7 @@ async function startPod(
     count: p.count,
     durationMs: p.durationMs,
   });
-  const source = merger.addSource(label);
+  const source = merger.addSource({ namespace: pod.namespace, pod: pod.name });
   agent.stdout.on('data', (chunk: Buffer) => {
     merger.push(source, chunk);
     onData();

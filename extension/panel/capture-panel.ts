@@ -27,8 +27,7 @@ import type { CaptureTarget } from '../targets/target.js';
 import { conversationFilter } from './conversation.js';
 import { CounterFlow } from './counter-flow.js';
 import { panelHtml, webviewRoot } from './html.js';
-
-const MAX_ROWS_PER_REQUEST = 1000;
+import { tableRows } from './table-rows.js';
 
 /** Which packets "Save Capture As…" writes, as Wireshark's Export Specified Packets. */
 export type ExportScope = 'all' | 'displayed' | 'selected';
@@ -323,25 +322,7 @@ export class CapturePanel implements vscode.Disposable {
   // ---- rows and details
 
   rows(start: number, count: number): Row[] {
-    const rows: Row[] = [];
-    const end = Math.min(this.view.rows, start + Math.min(count, MAX_ROWS_PER_REQUEST));
-    for (let index = Math.max(0, start); index < end; index++) {
-      const p = this.store.packet(this.view.numberAt(index)!);
-      if (!p) break;
-      const s = summarizePacket(p.linkType, p.data, p.originalLength);
-      rows.push({
-        index,
-        number: p.number,
-        time: p.time,
-        source: s.source,
-        destination: s.destination,
-        protocol: s.protocol,
-        length: p.originalLength,
-        info: s.info,
-        direction: p.direction,
-      });
-    }
-    return rows;
+    return tableRows(this.store, this.view, start, count);
   }
 
   detail(index: number): PacketDetail {
@@ -486,7 +467,13 @@ export class CapturePanel implements vscode.Disposable {
       packetsPerSecond: Math.round(this.live?.status === 'capturing' ? this.rate.perSecond : 0),
       kernelDrops: this.live?.kernelDrops ?? 0,
       evicted: this.store.evicted,
+      ...this.podCounters(),
     };
+  }
+
+  private podCounters(): Pick<CounterUpdate, 'pods'> {
+    const pods = this.store.podCounters();
+    return pods ? { pods } : {};
   }
 
   /** The counters may have changed: the webview hears of it as soon as it drew the last ones. */

@@ -1,4 +1,5 @@
 // Messages between the packet view (extension host) and the display-filter worker.
+import type { PodRef } from '../../packet/k8s-pod.js';
 import type { SegmentSnapshot } from './packet-store.js';
 
 export interface FilterJob {
@@ -11,6 +12,8 @@ export interface FilterJob {
   to: number;
   segments: SegmentSnapshot[];
   linkTypes: number[];
+  /** Each interface's pod (k8s.pod, k8s.namespace), by interface id; undefined: none. */
+  pods: (PodRef | undefined)[];
 }
 
 export interface FilterReply {

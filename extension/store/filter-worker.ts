@@ -35,12 +35,13 @@ function run(job: FilterJob): void {
       const start = seg.offsets[i]!;
       const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
       const originalLength = seg.originalLengths[i]!;
-      const linkType = job.linkTypes[seg.interfaceIds[i]!] ?? 1;
+      const interfaceId = seg.interfaceIds[i]!;
+      const linkType = job.linkTypes[interfaceId] ?? 1;
       // Filters on the columns alone (text search, info, frame.len) need no field tree.
       const decoded: DecodedPacket = filter.needsTree
         ? decodePacket(linkType, data, originalLength)
         : { summary: summarizePacket(linkType, data, originalLength), layers: [], problems: [] };
-      if (filter.match(decoded, { number, length: originalLength })) matches.push(number);
+      if (filter.match(decoded, { number, length: originalLength, pod: job.pods[interfaceId] })) matches.push(number);
       number++;
       budget--;
     }

@@ -2,18 +2,32 @@
 // one byte arena and typed arrays of per-packet metadata. Memory is shared (SharedArrayBuffer) so
 // the display-filter worker reads packets without copies. Eviction drops whole segments, oldest
 // first. Packets are addressed by number: 1-based, in arrival order, never reused.
+import { type PodInterface, parsePodInterfaceName, podLabel } from '../../packet/k8s-pod.js';
+import type { PodCounters } from '../../packet/protocol.js';
 
 export const SEGMENT_PACKETS = 65536;
 const INITIAL_SEGMENT_BYTES = 1 << 20;
 
 export type Direction = 'in' | 'out';
 
-export interface StoredInterface {
+/** An interface as a capture stream describes it. */
+export interface InterfaceInit {
   name?: string;
   description?: string;
   linkType: number;
   snaplen: number;
   filter?: string;
+}
+
+export interface StoredInterface extends InterfaceInit {
+  /** The pod the interface belongs to, read from its name (packet/k8s-pod.ts). */
+  readonly pod?: PodInterface;
+  /** Packets appended from this interface since the capture started (evicted ones included). */
+  packets: number;
+  /** Their captured bytes. */
+  bytes: number;
+  /** Packets the capture lost on this interface, when the stream says (pcapng statistics). */
+  dropped?: number;
 }
 
 export interface IncomingPacket {
@@ -145,9 +159,26 @@ export class PacketStore {
     return this.heldBytes;
   }
 
-  addInterface(i: StoredInterface): number {
-    this.interfaces.push(i);
+  addInterface(i: InterfaceInit): number {
+    const pod = parsePodInterfaceName(i.name);
+    this.interfaces.push({ ...i, ...(pod ? { pod } : {}), packets: 0, bytes: 0 });
     return this.interfaces.length - 1;
+  }
+
+  /** Packets, bytes and drops per pod, in the order the pods' interfaces appeared; undefined when
+   *  no interface belongs to a pod (a capture that is not of Kubernetes pods). */
+  podCounters(): PodCounters[] | undefined {
+    const byPod = new Map<string, PodCounters>();
+    for (const i of this.interfaces) {
+      if (!i.pod) continue;
+      const label = podLabel(i.pod);
+      const c = byPod.get(label) ?? { pod: label, packets: 0, bytes: 0 };
+      byPod.set(label, c);
+      c.packets += i.packets;
+      c.bytes += i.bytes;
+      if (i.dropped !== undefined) c.drops = (c.drops ?? 0) + i.dropped;
+    }
+    return byPod.size > 0 ? [...byPod.values()] : undefined;
   }
 
   /** Appends a packet; false when the store is full and told to stop. */
@@ -170,6 +201,11 @@ export class PacketStore {
     last.append(p, Number(ts - this.firstTimestampNs));
     this.received++;
     this.heldBytes += p.data.length;
+    const iface = this.interfaces[p.interfaceId];
+    if (iface) {
+      iface.packets++;
+      iface.bytes += p.data.length;
+    }
     return true;
   }
 

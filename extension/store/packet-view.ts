@@ -172,6 +172,7 @@ export class PacketView {
       to: this.store.lastNumber,
       segments: this.store.snapshots(),
       linkTypes: this.store.interfaces.map((i) => i.linkType),
+      pods: this.store.interfaces.map((i) => i.pod),
     };
     this.runner.run(job, (reply) => this.accept(reply));
   }

@@ -26,6 +26,7 @@ export class StoreIngest {
         );
       }
     }
+    this.noteDrops();
     let appended = 0;
     for (const p of packets) {
       const ok = this.store.append({
@@ -43,5 +44,15 @@ export class StoreIngest {
 
   end(): void {
     this.reader.end();
+    this.noteDrops();
+  }
+
+  /** Each interface's drops, as the stream's latest statistics (pcapng ISB) count them. */
+  private noteDrops(): void {
+    for (const i of this.reader.interfaces) {
+      const dropped = i.statistics?.ifDrop;
+      const stored = this.store.interfaces[this.interfaceIds.get(i.id) ?? -1];
+      if (dropped !== undefined && stored) stored.dropped = Number(dropped);
+    }
   }
 }

@@ -1,5 +1,5 @@
 // Several capture streams merged into one (packet/pcapng-merge.ts): time order across sources,
-// one interface block per source interface named "LABEL:iface", a quiet source holding the others
+// one interface block per source interface named "namespace/pod:iface", a quiet source holding the others
 // back no longer than the hold time, a packet budget, and malformed input noted, never thrown.
 // tshark reads the result.
 import assert from 'node:assert/strict';
@@ -69,12 +69,12 @@ function pushInPieces(m: PcapngMerger, source: number, bytes: Uint8Array): void 
 }
 
 describe('merging capture streams', () => {
-  test('packets of two sources in time order, each under its own "LABEL:iface" block; tshark agrees', () => {
+  test('packets of two sources in time order, each under its own "namespace/pod:iface" block; tshark agrees', () => {
     const out = new Output();
     const clock = T0; // the streams' times are all later than the clock: only ordering releases them
     const m = new PcapngMerger(out.write, { userAppl: 'kubectl-pcap' }, { nowNs: () => clock });
-    const a = m.addSource('shop/cart-1');
-    const b = m.addSource('shop/cart-2');
+    const a = m.addSource({ namespace: 'shop', pod: 'cart-1' });
+    const b = m.addSource({ namespace: 'shop', pod: 'cart-2' });
     pushInPieces(m, a, stream('eth0', [10n, 30n, 50n], 1));
     assert.deepEqual(out.packets(), [], 'nothing is written before the other source is heard from');
     pushInPieces(m, b, stream('eth0', [20n, 40n], 11));
@@ -118,8 +118,8 @@ describe('merging capture streams', () => {
     const out = new Output();
     let clock = T0;
     const m = new PcapngMerger(out.write, {}, { nowNs: () => clock, holdNs: SECOND });
-    const busy = m.addSource('a/busy');
-    m.addSource('a/quiet');
+    const busy = m.addSource({ namespace: 'a', pod: 'busy' });
+    m.addSource({ namespace: 'a', pod: 'quiet' });
     m.push(busy, stream('eth0', [0n, SECOND], 1));
     assert.equal(out.packets().length, 0);
     clock = T0 + SECOND; // the first packet is now 1 s old, the second 0 s
@@ -136,8 +136,8 @@ describe('merging capture streams', () => {
   test('maxPackets: no more than that many written over all sources', () => {
     const out = new Output();
     const m = new PcapngMerger(out.write, {}, { maxPackets: 3, nowNs: () => T0 });
-    const a = m.addSource('n/a');
-    const b = m.addSource('n/b');
+    const a = m.addSource({ namespace: 'n', pod: 'a' });
+    const b = m.addSource({ namespace: 'n', pod: 'b' });
     m.push(a, stream('eth0', [1n, 3n, 5n], 1));
     m.push(b, stream('eth0', [2n, 4n], 11));
     m.end(a);
@@ -152,8 +152,8 @@ describe('merging capture streams', () => {
   test('a malformed stream is noted in its summary; the other source is still written whole', () => {
     const out = new Output();
     const m = new PcapngMerger(out.write, {});
-    const good = m.addSource('n/good');
-    const bad = m.addSource('n/bad');
+    const good = m.addSource({ namespace: 'n', pod: 'good' });
+    const bad = m.addSource({ namespace: 'n', pod: 'bad' });
     const broken = stream('eth0', [1n], 1);
     broken.fill(0xff, 40, 48); // the IDB's length field: a framing error
     assert.doesNotThrow(() => m.push(bad, broken));

@@ -1066,6 +1066,101 @@ test('file mode hides the capture form', { skip }, async () => {
   await close(w);
 });
 
+/** What the Pod column, its header and the per-pod counters show, read from the DOM. */
+function podView(page: Page) {
+  return page.evaluate(() => {
+    const shown = (el: Element | null) => el instanceof HTMLElement && el.offsetParent !== null;
+    const table = document.querySelector('.packet-table')!;
+    return {
+      header: shown(table.querySelector('.pt-th.c-pod')),
+      colcount: table.getAttribute('aria-colcount'),
+      sourceColindex: table.querySelector('.pt-th.c-source')!.getAttribute('aria-colindex'),
+      rows: Array.from(document.querySelectorAll<HTMLElement>('.pt-row:not([hidden]):not(.loading)')).map((r) => ({
+        number: Number(r.querySelector('.c-number')!.textContent),
+        pod: shown(r.querySelector('.c-pod')) ? r.querySelector('.c-pod')!.textContent : null,
+      })),
+      counters: shown(document.querySelector('.sb-pods'))
+        ? Array.from(document.querySelectorAll<HTMLElement>('.sb-pod')).map((item) => ({
+            pod: item.querySelector('.sb-label')!.textContent,
+            value: item.querySelector('.sb-value')!.textContent,
+            drops: shown(item.querySelector('.sb-pod-drops')) ? item.querySelector('.sb-pod-drops')!.textContent : null,
+          }))
+        : null,
+    };
+  });
+}
+
+/** The fake host's pods (webview/dev/fake-host.ts POD_INTERFACES): twelve packets each in turn,
+ *  the fourth twelve on the node's own eth0 (no pod). */
+function fakePodOf(number: number): string {
+  return ['default/web-0', 'default/web-1', 'shop/cart-7d9f-abcde', ''][Math.floor((number - 1) / 12) % 4]!;
+}
+
+test('a capture of pods: the Pod column shows each row’s pod, counters per pod, k8s.* in the tree and the filter', {
+  skip,
+}, async () => {
+  const w = await open('rows=96&mode=file&pods=1');
+  const { page } = w;
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('.sb-pods')?.hidden === false);
+  const view = await podView(page);
+  assert.equal(view.header, true, 'the Pod column has its header');
+  assert.equal(view.colcount, '8');
+  assert.equal(view.sourceColindex, '4');
+  assert.ok(view.rows.length > 20, `rows shown: ${view.rows.length}`);
+  for (const r of view.rows) assert.equal(r.pod, fakePodOf(r.number), `row ${r.number}`);
+  await scrollTo(page, 24); // shop/cart-7d9f-abcde's packets, then the node's own
+  const below = (await podView(page)).rows;
+  assert.ok(below.some((r) => r.pod === '') && below.some((r) => r.pod === 'shop/cart-7d9f-abcde'));
+  for (const r of below) assert.equal(r.pod, fakePodOf(r.number), `row ${r.number}`);
+  await scrollTo(page, 0);
+  // 96 packets: 24 per interface; bytes as the fake host counts them (231 a packet).
+  assert.deepEqual(view.counters, [
+    { pod: 'default/web-0', value: '24 · 5.54 kB', drops: null },
+    { pod: 'default/web-1', value: '24 · 5.54 kB', drops: '2 dropped' },
+    { pod: 'shop/cart-7d9f-abcde', value: '24 · 5.54 kB', drops: null },
+  ]);
+  assert.equal(await page.locator('.sb-pod-drops.warn').count(), 1);
+
+  // The detail tree's frame section names the pod as filterable fields.
+  await page.locator('.pt-row[aria-rowindex="15"]').click(); // packet 14: default/web-1
+  await page.waitForFunction(() => document.querySelectorAll('vscode-tree > vscode-tree-item').length > 1);
+  const frame = await page.locator('vscode-tree > vscode-tree-item').first().locator('.dt-label').allTextContents();
+  assert.ok(frame.includes('Interface: default/web-1:eth0'), frame.join(' | '));
+  assert.ok(frame.includes('Namespace: default'), frame.join(' | '));
+  assert.ok(frame.includes('Pod: web-1'), frame.join(' | '));
+
+  await page.locator('vscode-textfield.tb-filter input').fill('k8s.pod == "web-1"');
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+    return (
+      document.querySelector('.tb-mode')?.textContent === 'expression' &&
+      rows.length > 0 &&
+      rows.every((r) => r.querySelector('.c-pod')?.textContent === 'default/web-1')
+    );
+  });
+  assert.equal(await page.locator('.sb-item', { hasText: 'Shown' }).locator('.sb-value').textContent(), '24');
+  await page.locator('vscode-textfield.tb-filter input').fill('!k8s.pod');
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+    return rows.length > 0 && rows.every((r) => r.querySelector('.c-pod')?.textContent === '');
+  });
+  assert.equal(await page.locator('.sb-item', { hasText: 'Shown' }).locator('.sb-value').textContent(), '24');
+  await page.screenshot({ path: join(RESULTS, 'pods-dark.png') });
+  assert.deepEqual(w.problems, []);
+  await close(w);
+
+  const local = await open('rows=96&mode=file');
+  const without = await podView(local.page);
+  assert.equal(without.header, false, 'no Pod column without pods');
+  assert.equal(without.colcount, '7');
+  assert.equal(without.sourceColindex, '3');
+  assert.ok(without.rows.length > 20);
+  assert.ok(without.rows.every((r) => r.pod === null));
+  assert.equal(without.counters, null, 'no counters per pod without pods');
+  assert.deepEqual(local.problems, []);
+  await close(local);
+});
+
 test('"Keep running when closed": a live panel’s switch tells the host; a file has none', { skip }, async () => {
   const w = await open('rows=50');
   const { page } = w;

@@ -5,13 +5,16 @@
 // through structuredClone, as postMessage would.
 
 import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
+import { parsePodInterfaceName, podLabel } from '../../packet/k8s-pod.js';
 import type {
   CaptureFilterCheck,
   CaptureStatus,
   CounterUpdate,
   HostEvents,
   InterfaceInfo,
+  PacketDetail,
   PanelState,
+  PodCounters,
   RequestName,
   Requests,
   Row,
@@ -46,6 +49,8 @@ export interface FakeOptions {
   limit: number;
   /** Milliseconds between counter pushes. */
   tick: number;
+  /** A capture of Kubernetes pods: each client's packets come from one of POD_INTERFACES. */
+  pods: boolean;
   /** Each count carries the newest rows while the table follows the tail, as the real host's do
    *  (off: the table asks for them). */
   tail: boolean;
@@ -65,6 +70,7 @@ export const DEFAULT_OPTIONS: FakeOptions = {
   limit: 5_000_000,
   tick: 100,
   tail: true,
+  pods: false,
   checkCaptureFilter: (filter) => ({ ok: true, normalized: filter.trim() }),
 };
 
@@ -85,6 +91,24 @@ function count(p: Periodic, n: number): number {
 
 function nth(p: Periodic, j: number): number {
   return Math.floor(j / p.offsets.length) * p.period + p.offsets[j % p.offsets.length]!;
+}
+
+/** The interfaces of a capture of pods: three pods' and one of the node's own (no pod). Their
+ *  count divides CLIENTS, so the filters' periods hold. */
+export const POD_INTERFACES = ['default/web-0:eth0', 'default/web-1:eth0', 'shop/cart-7d9f-abcde:eth0', 'eth0'];
+/** Drops the capture reports for a pod (the others report none). */
+export const POD_DROPS: Readonly<Record<string, number>> = { 'default/web-1': 2 };
+const POD_PERIOD = TEMPLATES * POD_INTERFACES.length;
+
+/** The interface packet n was captured on, in a capture of pods. */
+function podInterfaceOf(n: number): string {
+  return POD_INTERFACES[Math.floor(n / TEMPLATES) % POD_INTERFACES.length]!;
+}
+
+/** How many of packets 0…n-1 were captured on POD_INTERFACES[k]. */
+function podPackets(k: number, n: number): number {
+  const rest = Math.min(TEMPLATES, Math.max(0, (n % POD_PERIOD) - k * TEMPLATES));
+  return Math.floor(n / POD_PERIOD) * TEMPLATES + rest;
 }
 
 const INTERFACES: InterfaceInfo[] = [
@@ -212,7 +236,31 @@ export class FakeHost implements HostTransport {
           ? Math.floor((this.received - 2_000_000) / 50_000)
           : 0,
       evicted: this.evicted,
+      ...(this.options.pods ? { pods: this.podCounters() } : {}),
     };
+  }
+
+  private podCounters(): PodCounters[] {
+    return POD_INTERFACES.flatMap((name, k) => {
+      const pod = parsePodInterfaceName(name);
+      if (!pod) return [];
+      const label = podLabel(pod);
+      const packets = podPackets(k, this.received);
+      const drops = POD_DROPS[label];
+      return [{ pod: label, packets, bytes: packets * 231, ...(drops === undefined ? {} : { drops }) }];
+    });
+  }
+
+  /** Packet n's row, with its pod in a capture of pods. */
+  private row(n: number, index: number): Row {
+    const r = row(n, index);
+    const pod = this.options.pods ? parsePodInterfaceName(podInterfaceOf(n)) : undefined;
+    return pod ? { ...r, pod: podLabel(pod) } : r;
+  }
+
+  private detail(n: number): PacketDetail {
+    const d = detail(n);
+    return this.options.pods ? { ...d, interfaceName: podInterfaceOf(n) } : d;
   }
 
   // ---- the store
@@ -264,7 +312,7 @@ export class FakeHost implements HostTransport {
   private rowsFrom(start: number, n: number): Row[] {
     const rows: Row[] = [];
     const end = Math.min(this.rows(), start + Math.min(n, 1000));
-    for (let index = Math.max(0, start); index < end; index++) rows.push(row(this.ordinal(index)!, index));
+    for (let index = Math.max(0, start); index < end; index++) rows.push(this.row(this.ordinal(index)!, index));
     return rows;
   }
 
@@ -308,8 +356,9 @@ export class FakeHost implements HostTransport {
       const period = TEMPLATES * CLIENTS;
       const offsets: number[] = [];
       for (let n = 0; n < period; n++) {
-        const d = detail(n);
-        if (compiled.match(d.decoded, { number: n + 1, length: d.length })) offsets.push(n);
+        const d = this.detail(n);
+        const pod = parsePodInterfaceName(d.interfaceName);
+        if (compiled.match(d.decoded, { number: n + 1, length: d.length, ...(pod ? { pod } : {}) })) offsets.push(n);
       }
       this.filter = { period, offsets };
     }
@@ -404,7 +453,7 @@ export class FakeHost implements HostTransport {
           throw new HostError(
             `No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`,
           );
-        return detail(n);
+        return this.detail(n);
       },
       setDisplayFilter: ({ text, textSearch }) => {
         const mode = this.applyFilter(text, textSearch);
