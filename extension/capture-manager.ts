@@ -13,6 +13,7 @@ import { loadCaptureFile } from './editor/capture-file-editor.js';
 import { LIVE_CAPTURE_VIEW_TYPE, type LiveCaptureHost, liveCaptureUri } from './editor/live-capture-editor.js';
 import { connectNodeAgent, NODE_AGENT } from './kubernetes/node-agent.js';
 import type { PodTarget } from './kubernetes/pod-target.js';
+import { WorkloadTarget } from './kubernetes/workload-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { KubernetesTargets } from './targets/kubernetes-targets.js';
 import { LocalTarget, listNetns } from './targets/local.js';
@@ -188,53 +189,69 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
    *  its interfaces selected, ready to Start. */
   async capturePod(explorerNode?: unknown): Promise<void> {
     try {
-      let target: PodTarget | undefined;
-      if (explorerNode === undefined) target = await this.kubernetes.pick();
-      else {
-        const pods = await this.kubernetes.fromExplorer(explorerNode);
-        if (!pods) throw new Error('this item is not a pod or a workload');
-        if (pods.length === 0) throw new Error('no pod of this workload is running');
-        target =
-          pods.length === 1
-            ? pods[0]
-            : (
-                await this.prompts.pick(
-                  pods.map((t) => ({ label: t.pod.name, description: t.pod.phase, target: t })),
-                  { title: 'Packet Capture: Capture Kubernetes Pod', placeHolder: 'One of its pods' },
-                )
-              )?.target;
-      }
+      const target = explorerNode === undefined ? await this.kubernetes.pick() : await this.fromExplorer(explorerNode);
       if (!target) return;
-      const chosen = target;
-      const interfaces = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Packet Capture: preparing ${chosen.info.label}` },
-        () => chosen.defaultInterfaces(),
-      );
+      const interfaces =
+        target instanceof WorkloadTarget
+          ? [] // each pod's own
+          : await vscode.window.withProgress(
+              {
+                location: vscode.ProgressLocation.Notification,
+                title: `Packet Capture: preparing ${target.info.label}`,
+              },
+              () => target.defaultInterfaces(),
+            );
       const panel = await this.showLivePanel();
-      if (!panel.choose(chosen.info.id, interfaces))
+      if (!panel.choose(target.info.id, interfaces))
         void vscode.window.showInformationMessage(
-          `Packet Capture: a capture is running in the panel. Stop it to capture ${chosen.info.label}.`,
+          `Packet Capture: a capture is running in the panel. Stop it to capture ${target.info.label}.`,
         );
     } catch (e) {
       void vscode.window.showErrorMessage(`Packet Capture: ${(e as Error).message}`);
     }
   }
 
+  /** A pod from the explorer; for a workload with several pods, all of them merged or one of them. */
+  private async fromExplorer(node: unknown): Promise<PodTarget | WorkloadTarget | undefined> {
+    const found = await this.kubernetes.fromExplorer(node);
+    if (!found) throw new Error('this item is not a pod or a workload');
+    const { pods, workload } = found;
+    if (pods.length === 0) throw new Error('no pod of this workload is running');
+    if (pods.length === 1 && !workload) return pods[0];
+    const choices: { label: string; description?: string; target: PodTarget | WorkloadTarget }[] = pods.map((t) => ({
+      label: t.pod.name,
+      description: t.pod.phase,
+      target: t,
+    }));
+    if (workload)
+      choices.unshift({ label: `All ${pods.length} pods`, description: 'merged in one capture', target: workload });
+    const picked = await this.prompts.pick(choices, {
+      title: 'Packet Capture: Capture Kubernetes Pod',
+      placeHolder: 'Its pods together, or one of them',
+    });
+    return picked?.target;
+  }
+
   /** Packet Capture: Capture Pod's Node from the In-Cluster Agent… — the pod chosen as for Capture
    *  Kubernetes Pod; the live panel reads its node's packets from the agent's DaemonSet pod there,
    *  through a port-forward, with the token of its Secret. */
   async captureNodeAgent(explorerNode?: unknown): Promise<void> {
-    let pod: PodTarget | undefined;
+    let chosen: PodTarget | WorkloadTarget | undefined;
     try {
-      pod =
+      chosen =
         explorerNode === undefined
           ? await this.kubernetes.pick()
-          : (await this.kubernetes.fromExplorer(explorerNode))?.[0];
+          : (await this.kubernetes.fromExplorer(explorerNode))?.pods[0];
     } catch (e) {
       void vscode.window.showErrorMessage(`Packet Capture: ${(e as Error).message}`);
       return;
     }
-    if (!pod) return;
+    if (!chosen) return;
+    if (chosen instanceof WorkloadTarget) {
+      void vscode.window.showErrorMessage('Packet Capture: the in-cluster agent reads one node: choose a pod.');
+      return;
+    }
+    const pod = chosen;
     const { node, ip, namespace, name } = pod.pod;
     const kubectl = pod.kubectl;
     const via = `the in-cluster agent (${kubectl.options.context ?? 'current context'})`;

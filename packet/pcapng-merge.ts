@@ -5,15 +5,17 @@
 // Live sources deliver packets late and unevenly, so a packet is held until it cannot be
 // overtaken: every source still running has delivered something at least as late, or it is older
 // than `holdNs` by the wall clock (a quiet source must not stall the others).
-import { type CapturedPacket, CaptureFileReader } from './capture-file.js';
+import { type CapturedPacket, CaptureFileReader, type InterfaceStatistics } from './capture-file.js';
 import { type PodRef, podInterfaceName, podLabel } from './k8s-pod.js';
 import {
   enhancedPacketSize,
   interfaceDescriptionSize,
+  interfaceStatisticsSize,
   type SectionHeader,
   sectionHeaderSize,
   writeEnhancedPacket,
   writeInterfaceDescription,
+  writeInterfaceStatistics,
   writeSectionHeader,
 } from './pcapng.js';
 
@@ -24,6 +26,8 @@ class MergeSource {
   readonly reader = new CaptureFileReader();
   /** Output interface id per reader interface id. */
   readonly interfaceIds: number[] = [];
+  /** The statistics last passed on, per reader interface id. */
+  readonly statisticsSent: (InterfaceStatistics | undefined)[] = [];
   /** Packets not yet written: queue[head…], oldest first (each source is in time order). */
   queue: CapturedPacket[] = [];
   head = 0;
@@ -90,6 +94,7 @@ export class PcapngMerger {
     const s = this.sources[n]!;
     for (const p of s.reader.push(chunk)) this.enqueue(s, p);
     this.announceInterfaces(s);
+    this.passStatistics(s);
     this.release();
   }
 
@@ -97,6 +102,7 @@ export class PcapngMerger {
   end(n: number): void {
     const s = this.sources[n]!;
     for (const p of s.reader.end()) this.enqueue(s, p);
+    this.passStatistics(s);
     s.ended = true;
     this.release();
   }
@@ -137,6 +143,21 @@ export class PcapngMerger {
       this.write(idb);
       s.interfaceIds.push(this.nextInterfaceId++);
     }
+  }
+
+  /** A source's interface statistics blocks (each pod's counters and drops), under the merged
+   *  interface ids, as soon as they come: they describe counts, not a moment in the packet order. */
+  private passStatistics(s: MergeSource): void {
+    s.reader.interfaces.forEach((iface, i) => {
+      const stats = iface.statistics;
+      const id = s.interfaceIds[i];
+      if (!stats || stats === s.statisticsSent[i] || id === undefined) return;
+      s.statisticsSent[i] = stats;
+      const isb = { ...stats, interfaceId: id };
+      const out = new Uint8Array(interfaceStatisticsSize(isb));
+      writeInterfaceStatistics(out, 0, isb);
+      this.write(out);
+    });
   }
 
   /** The time up to which no running source can still deliver an earlier packet. */

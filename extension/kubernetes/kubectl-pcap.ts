@@ -10,14 +10,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseAgentEvent } from '../../agent/events.js';
-import { PcapngMerger } from '../../packet/pcapng-merge.js';
 import { HelperError } from './helper-container.js';
 import { Kubectl, KubectlError } from './kubectl.js';
 import { connectNodeAgent } from './node-agent.js';
 import { MANAGED_BY } from './node-helper.js';
+import { PodSetCapture } from './pod-set.js';
 import { PodTarget } from './pod-target.js';
-import { findPods, notCapturable, type PodTarget as PodChoice, type PodInfo, parsePodTarget } from './pods.js';
+import { findPods, type PodTarget as PodChoice, type PodInfo, parsePodTarget } from './pods.js';
 
 export const USAGE = `usage: kubectl pcap [-n NAMESPACE] POD|TYPE/NAME|-l SELECTOR [-c CONTAINER] [-i IFACE…]
                     [-f FILTER] [-s SNAPLEN] [--count N] [--duration SECONDS] [-w FILE]
@@ -119,22 +118,9 @@ function openOutput(file: string | undefined): (bytes: Uint8Array) => void {
   return (bytes) => fs.writeSync(fd, bytes);
 }
 
-interface RunningCapture {
-  pod: PodInfo;
-  target: PodTarget;
-  stop(): void;
-  ended: Promise<number | null>;
-}
-
-async function startPod(
-  kubectl: Kubectl,
-  pod: PodInfo,
-  p: Plan,
-  merger: PcapngMerger,
-  image: string,
-  helperNamespace: string | undefined,
-  onData: () => void,
-): Promise<RunningCapture> {
+/** The target of one pod, with kubectl-pcap's helper settings; Pod Security's refusal of the node
+ *  helper falls back to an ephemeral container only with --ephemeral. */
+function podTargetFor(kubectl: Kubectl, pod: PodInfo, p: Plan, image: string, helperNamespace?: string): PodTarget {
   const allowEphemeral = async (why: string) => {
     if (!p.ephemeral)
       throw new HelperError(
@@ -147,49 +133,9 @@ async function startPod(
   };
   const root = path.resolve(__dirname, '..', '..');
   const label = `${pod.namespace}/${pod.name}`;
-  const target = new PodTarget(
-    kubectl,
-    pod,
-    { image, helperNamespace, root, container: p.container, allowEphemeral },
-    (m) => say(`${label}: ${m}`),
+  return new PodTarget(kubectl, pod, { image, helperNamespace, root, container: p.container, allowEphemeral }, (m) =>
+    say(`${label}: ${m}`),
   );
-  if (target.note) say(target.note);
-  const interfaces = p.interfaces ?? (await target.defaultInterfaces());
-  if (interfaces.length === 0) throw new Error(`${label} has no interface that is up, other than lo`);
-  const agent = await target.startCapture({
-    interfaces,
-    filter: p.filter ?? '',
-    snaplen: p.snaplen,
-    count: p.count,
-    durationMs: p.durationMs,
-  });
-  const source = merger.addSource({ namespace: pod.namespace, pod: pod.name });
-  agent.stdout.on('data', (chunk: Buffer) => {
-    merger.push(source, chunk);
-    onData();
-  });
-  agent.stdout.on('end', () => merger.end(source));
-  let partial = '';
-  agent.stderr.setEncoding('utf8');
-  agent.stderr.on('data', (text: string) => {
-    const lines = (partial + text).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) {
-      const e = parseAgentEvent(line);
-      if (!e) {
-        if (line.trim()) say(`${label}: ${line}`);
-      } else if (e.event === 'started') say(`${label}: capturing on ${interfaces.join(', ')}`);
-      else if (e.event === 'error') say(`${label}: ${e.message}`);
-      else if (e.event === 'warning') say(`${label}: ${e.message}`);
-    }
-  });
-  agent.stdin.on('error', () => {});
-  return {
-    pod,
-    target,
-    stop: () => agent.stdin.end(), // the end of its stdin stops the agent
-    ended: agent.exited,
-  };
 }
 
 async function listHelpers(kubectl: Kubectl, remove: boolean): Promise<void> {
@@ -310,87 +256,41 @@ async function readNodeAgent(kubectl: Kubectl, p: Plan, given: Record<string, un
   return 0;
 }
 
-/** How often a workload's or selector's pods are looked at again, so that new ones join. */
-const JOIN_POLL_MS = 2000;
-
 async function capture(kubectl: Kubectl, p: Plan, imageOption?: string, helperNamespace?: string): Promise<number> {
   const image = imageOption ?? process.env.PCAP_HELPER_IMAGE ?? 'busybox:1.36';
-  const pods = await findPods(kubectl, p.namespace, p.choice);
-  if (pods.length === 0) throw new Error(`no pod matches ${p.choice.kind === 'selector' ? p.choice.selector : ''}`);
-  const write = openOutput(p.write);
-  // --count is each agent's budget too, and the merged total's.
-  const merger = new PcapngMerger(write, { userAppl: 'kubectl-pcap' }, { maxPackets: p.count });
-  const running: RunningCapture[] = [];
-  const started = new Set<string>(); // pod uids
-  let stopping = false;
-  const stopAll = () => {
-    if (stopping) return;
-    stopping = true;
-    for (const r of running) r.stop();
-  };
-  const onData = () => {
-    if (merger.full) stopAll();
-  };
-  const start = async (pod: PodInfo) => {
-    started.add(pod.uid);
-    const r = await startPod(kubectl, pod, p, merger, image, helperNamespace, onData);
-    running.push(r);
-    if (stopping) r.stop(); // interrupted while starting
-  };
-  process.once('SIGINT', stopAll);
-  process.once('SIGTERM', stopAll);
-  const ticker = setInterval(() => merger.tick(), 100);
-  let joining: NodeJS.Timeout | undefined;
+  let write: ((bytes: Uint8Array) => void) | undefined;
+  const pods = new PodSetCapture({
+    kubectl,
+    namespace: p.namespace,
+    choice: p.choice,
+    request: {
+      interfaces: p.interfaces,
+      filter: p.filter ?? '',
+      snaplen: p.snaplen,
+      count: p.count,
+      durationMs: p.durationMs,
+    },
+    targetFor: (pod) => podTargetFor(kubectl, pod, p, image, helperNamespace),
+    write: (bytes) => {
+      write ??= openOutput(p.write); // once pods are found: no file for a target that has none
+      write(bytes);
+    },
+    say,
+    userAppl: 'kubectl-pcap',
+  });
+  const stop = () => pods.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
-    for (const pod of pods) await start(pod);
-    if (p.choice.kind !== 'pod') joining = watchForNewPods(kubectl, p, started, start, () => stopping);
-    if (p.durationMs) setTimeout(stopAll, p.durationMs).unref(); // joiners included
-    await allEnded(running, () => p.choice.kind === 'pod' || stopping);
-    merger.tick();
-    for (const s of merger.summary()) say(`${s.label}: ${s.packets} packets`);
-    const codes = await Promise.all(running.map((r) => r.ended));
-    return codes.every((c) => c === 0) ? 0 : 1;
+    await pods.start();
+    if (p.durationMs) setTimeout(stop, p.durationMs).unref(); // joiners included
+    const code = await pods.finished();
+    for (const s of pods.summary()) say(`${s.label}: ${s.packets} packets`);
+    return code;
   } finally {
-    clearInterval(ticker);
-    clearInterval(joining);
-    stopAll();
-    await Promise.all(running.map((r) => r.ended));
-    await Promise.all(running.map((r) => r.target.removeHelperIfIdle()));
-  }
-}
-
-/** Pods of a workload or selector that start while it is captured join the capture (pods that
- *  go away end their own agent: W_INTERFACE_GONE). */
-function watchForNewPods(
-  kubectl: Kubectl,
-  p: Plan,
-  started: Set<string>,
-  start: (pod: PodInfo) => Promise<void>,
-  stopping: () => boolean,
-): NodeJS.Timeout {
-  let looking = false;
-  return setInterval(async () => {
-    if (looking || stopping()) return;
-    looking = true;
-    try {
-      for (const pod of await findPods(kubectl, p.namespace, p.choice))
-        if (!started.has(pod.uid) && !notCapturable(pod)) await start(pod);
-    } catch (e) {
-      say(`looking for new pods: ${(e as Error).message}`);
-    } finally {
-      looking = false;
-    }
-  }, JOIN_POLL_MS);
-}
-
-/** Until every capture started has ended and `done()` says no more will join. */
-async function allEnded(running: RunningCapture[], done: () => boolean): Promise<void> {
-  for (;;) {
-    const known = running.length;
-    await Promise.all(running.map((r) => r.ended));
-    if (running.length !== known) continue;
-    if (done()) return;
-    await new Promise((resolve) => setTimeout(resolve, JOIN_POLL_MS));
+    pods.stop();
+    await pods.finished();
+    await pods.removeIdleHelpers();
   }
 }
 

@@ -6,6 +6,7 @@ import { type ExplorerResourceNode, explorerChoice } from '../kubernetes/explore
 import { Kubectl } from '../kubernetes/kubectl.js';
 import { PodTarget } from '../kubernetes/pod-target.js';
 import { findPods, type PodInfo } from '../kubernetes/pods.js';
+import { type Workload, WorkloadTarget } from '../kubernetes/workload-target.js';
 
 export const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
 
@@ -40,7 +41,7 @@ async function askEphemeral(pod: PodInfo, why: string): Promise<boolean> {
 }
 
 export class KubernetesTargets {
-  private readonly targets = new Map<string, PodTarget>();
+  private readonly targets = new Map<string, PodTarget | WorkloadTarget>();
 
   constructor(
     private readonly extensionPath: string,
@@ -55,9 +56,30 @@ export class KubernetesTargets {
     return new Kubectl({ path: this.settings.get<string>('kubectlPath', 'kubectl') || 'kubectl', context });
   }
 
-  /** The pods chosen in this window, each a target of the panel. */
-  list(): PodTarget[] {
+  /** The pods and workloads chosen in this window, each a target of the panel. */
+  list(): (PodTarget | WorkloadTarget)[] {
     return [...this.targets.values()];
+  }
+
+  /** The same target each time it is chosen. */
+  private remember<T extends PodTarget | WorkloadTarget>(target: T): T {
+    const known = this.targets.get(target.info.id);
+    if (known) return known as T;
+    this.targets.set(target.info.id, target);
+    return target;
+  }
+
+  /** A workload's pods as one target, merged (the same one each time it is chosen). */
+  workloadTarget(context: string | undefined, workload: Workload): WorkloadTarget {
+    const label = `${workload.namespace}/${workload.resource}/${workload.name}`;
+    return this.remember(
+      new WorkloadTarget(
+        this.kubectl(context),
+        workload,
+        (pod) => this.targetFor(context, pod),
+        (m) => this.output.appendLine(`${label}: ${m}`),
+      ),
+    );
   }
 
   /** The target for a pod (the same one each time it is chosen). */
@@ -74,25 +96,30 @@ export class KubernetesTargets {
       },
       (m) => this.output.appendLine(`${pod.namespace}/${pod.name}: ${m}`),
     );
-    const known = this.targets.get(target.info.id);
-    if (known) return known;
-    this.targets.set(target.info.id, target);
-    return target;
+    return this.remember(target);
   }
 
-  /** The pods an explorer node stands for (a pod, or a workload's pods); undefined when it is none. */
-  async fromExplorer(arg: unknown): Promise<PodTarget[] | undefined> {
+  /** What an explorer node stands for: its pods' targets, and for a workload its merged target too;
+   *  undefined when it is neither a pod nor a workload. */
+  async fromExplorer(arg: unknown): Promise<{ pods: PodTarget[]; workload?: WorkloadTarget } | undefined> {
     const resolved = (await commandTargets())?.resolve(arg);
     const node = resolved?.targetType === 'kubernetes-explorer-node' ? resolved.node : arg;
     const found = explorerChoice(node);
     if (!found) return undefined;
     const context = (node as ExplorerResourceNode).kubectlContext;
-    const pods = await findPods(this.kubectl(context), found.namespace, found.choice);
-    return pods.map((p) => this.targetFor(context, p));
+    const kubectl = this.kubectl(context);
+    const pods = (await findPods(kubectl, found.namespace, found.choice)).map((p) => this.targetFor(context, p));
+    const { choice } = found;
+    if (choice.kind !== 'workload') return { pods };
+    const namespace = found.namespace ?? pods[0]?.pod.namespace ?? (await currentNamespace(kubectl));
+    return {
+      pods,
+      workload: this.workloadTarget(context, { namespace, resource: choice.resource, name: choice.name }),
+    };
   }
 
-  /** Context, namespace, pod: three QuickPicks; undefined when the user cancels. */
-  async pick(): Promise<PodTarget | undefined> {
+  /** Context, namespace, pod or workload: three QuickPicks; undefined when the user cancels. */
+  async pick(): Promise<PodTarget | WorkloadTarget | undefined> {
     const title = 'Packet Capture: Capture Kubernetes Pod';
     const base = this.kubectl();
     const contexts = (await base.run(['config', 'get-contexts', '-o', 'name'])).split('\n').filter(Boolean);
@@ -118,17 +145,44 @@ export class KubernetesTargets {
       )
     )?.label;
     if (!namespace) return undefined;
-    const pods = await findPods(kubectl, namespace, { kind: 'selector', selector: '' });
+    const [pods, workloads] = await Promise.all([
+      findPods(kubectl, namespace, { kind: 'selector', selector: '' }),
+      listWorkloads(kubectl, namespace),
+    ]);
     if (pods.length === 0) throw new Error(`namespace ${namespace} has no pod`);
-    const pod = await vscode.window.showQuickPick(
-      pods.map((p) => ({
-        label: p.name,
-        description: p.phase,
-        detail: `${p.containers.map((c) => c.name).join(', ')} · node ${p.node || '(none)'}`,
-        pod: p,
-      })),
-      { title, placeHolder: `The pod (${namespace})`, matchOnDetail: true },
+    const picked = await vscode.window.showQuickPick<vscode.QuickPickItem & { choose(): PodTarget | WorkloadTarget }>(
+      [
+        ...pods.map((p) => ({
+          label: p.name,
+          description: p.phase,
+          detail: `${p.containers.map((c) => c.name).join(', ')} · node ${p.node || '(none)'}`,
+          choose: () => this.targetFor(context, p),
+        })),
+        ...workloads.map((w) => ({
+          label: `$(layers) ${w.resource}/${w.name}`,
+          description: 'every pod, merged',
+          choose: () => this.workloadTarget(context, w),
+        })),
+      ],
+      { title, placeHolder: `The pod, or a workload's pods (${namespace})`, matchOnDetail: true },
     );
-    return pod && this.targetFor(context, pod.pod);
+    return picked?.choose();
   }
+}
+
+/** The context's own namespace (its kubeconfig entry), "default" when it names none. */
+async function currentNamespace(kubectl: Kubectl): Promise<string> {
+  const ns = await kubectl.run(['config', 'view', '--minify', '-o', 'jsonpath={..namespace}']).catch(() => '');
+  return ns.trim() || 'default';
+}
+
+/** The namespace's Deployments, StatefulSets and DaemonSets: the workloads a user captures whole. */
+async function listWorkloads(kubectl: Kubectl, namespace: string): Promise<Workload[]> {
+  const list = await kubectl.json<{ items: { kind: string; metadata: { name: string } }[] }>([
+    'get',
+    'deployments,statefulsets,daemonsets',
+    '-n',
+    namespace,
+  ]);
+  return list.items.map((w) => ({ namespace, resource: w.kind.toLowerCase(), name: w.metadata.name }));
 }

@@ -10,7 +10,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readCaptureFile } from '../../packet/capture-file.js';
-import { apply, busyboxPod, type Cluster, kubectl, kubectlOk, upCluster, waitFor } from './helpers/cluster.js';
+import {
+  apply,
+  busyboxPod,
+  type Cluster,
+  fixtureFacts,
+  kubectl,
+  kubectlOk,
+  upCluster,
+  waitFor,
+} from './helpers/cluster.js';
 import { kubectlPcap, packetsIn, sendUdp } from './helpers/kubectl-pcap-run.js';
 
 const NAMESPACE = `kubectl-pcap-${process.pid}`;
@@ -18,6 +27,7 @@ const RESTRICTED = `${NAMESPACE}-restricted`;
 const BASELINE = `${NAMESPACE}-baseline`;
 const HELPER_SELECTOR = 'app.kubernetes.io/managed-by=ebpf-packet-capture';
 const UDP_PORT = 9000;
+const { BRIDGE } = fixtureFacts('BRIDGE');
 const HTTP_PORT = 8080;
 
 /** [interface name, protocol, source, destination, destination port] of each packet, by tshark. */
@@ -164,6 +174,30 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     await waitFor('no helper pod or job left', 60_000, () =>
       helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
     );
+  });
+
+  it("a pod on its node's network (hostNetwork): said so, and the node's interfaces captured", async () => {
+    const pod = busyboxPod(NAMESPACE, 'on-host', ['sleep', '3600']) as { spec: { hostNetwork?: boolean } };
+    pod.spec.hostNetwork = true;
+    const r = apply(cluster, pod);
+    assert.equal(r.status, 0, r.stderr);
+    kubectlOk(cluster, ['-n', NAMESPACE, 'wait', '--for=condition=Ready', 'pod/on-host', '--timeout=90s']);
+    const file = path.join(dir, 'host-network.pcapng');
+    const run = kubectlPcap(cluster, ['-n', NAMESPACE, 'on-host', '-f', `udp port ${UDP_PORT}`, '-w', file]);
+    try {
+      await run.said(/on-host uses its node's network \(hostNetwork\): this captures the node's interfaces/);
+      await run.said(new RegExp(`on-host: capturing on .*\\b${BRIDGE}\\b`));
+      await sendUdp(ip['web-1']!, UDP_PORT, 3); // from the node to a pod: through the node's bridge
+      await waitFor('the datagrams in the file', 30_000, () => (packetsIn(file) >= 3 ? true : undefined));
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    assert.equal(await run.exited, 0, run.stderr());
+    const onBridge = tsharkRows(file).filter(
+      ([iface, , , dst]) => iface === `${NAMESPACE}/on-host:${BRIDGE}` && dst === ip['web-1'],
+    );
+    assert.equal(onBridge.length, 3, "the datagrams on the node's bridge");
+    kubectlOk(cluster, ['-n', NAMESPACE, 'delete', 'pod', 'on-host', '--grace-period=1']);
   });
 
   it('the target pod deleted: the capture ends by itself, says why, and leaves no helper', async () => {

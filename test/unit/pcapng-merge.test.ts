@@ -1,6 +1,7 @@
 // Several capture streams merged into one (packet/pcapng-merge.ts): time order across sources,
 // one interface block per source interface named "namespace/pod:iface", a quiet source holding the others
-// back no longer than the hold time, a packet budget, and malformed input noted, never thrown.
+// back no longer than the hold time, each source's statistics passed on, a packet budget, and
+// malformed input noted, never thrown.
 // tshark reads the result.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,9 +14,11 @@ import {
   encodeBlock,
   enhancedPacketSize,
   interfaceDescriptionSize,
+  interfaceStatisticsSize,
   sectionHeaderSize,
   writeEnhancedPacket,
   writeInterfaceDescription,
+  writeInterfaceStatistics,
   writeSectionHeader,
 } from '../../packet/pcapng.js';
 import { PcapngMerger } from '../../packet/pcapng-merge.js';
@@ -112,6 +115,38 @@ describe('merging capture streams', () => {
       times,
       [...times].sort((x, y) => x - y),
     );
+  });
+
+  test("each source's interface statistics (its drops) pass on under its merged interface; capinfos reads the file", () => {
+    const out = new Output();
+    const m = new PcapngMerger(out.write, { userAppl: 'kubectl-pcap' }, { nowNs: () => T0 });
+    const a = m.addSource({ namespace: 'shop', pod: 'cart-1' });
+    const b = m.addSource({ namespace: 'shop', pod: 'cart-2' });
+    const isb = (ifDrop: number) =>
+      encodeBlock(interfaceStatisticsSize, writeInterfaceStatistics, {
+        interfaceId: 0,
+        timestampNs: T0 + 100n,
+        ifRecv: 10,
+        ifDrop,
+        usrDeliv: 10 - ifDrop,
+      });
+    m.push(a, stream('eth0', [10n], 1));
+    m.push(b, stream('eth0', [20n], 11));
+    m.push(b, isb(2)); // periodic, then the final one: both pass on, the latest counts
+    m.push(b, isb(3));
+    m.push(a, isb(0));
+    m.end(a);
+    m.end(b);
+    const { reader } = readCaptureFile(out.bytes);
+    const drops = Object.fromEntries(reader.interfaces.map((i) => [i.name, i.statistics?.ifDrop]));
+    assert.deepEqual(drops, { 'shop/cart-1:eth0': 0n, 'shop/cart-2:eth0': 3n });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'merge-'));
+    const file = path.join(dir, 'merged.pcapng');
+    fs.writeFileSync(file, out.bytes);
+    const capinfos = spawnSync('capinfos', ['-c', file], { encoding: 'utf8' });
+    fs.rmSync(dir, { recursive: true });
+    assert.equal(capinfos.status, 0, capinfos.stderr);
+    assert.match(capinfos.stdout, /Number of packets:\s+2\b/);
   });
 
   test('a quiet source holds the others back only until their packets are older than the hold time', () => {
