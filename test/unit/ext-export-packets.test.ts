@@ -6,40 +6,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
+import { test } from 'node:test';
 import { writeCaptureFile } from '../../extension/capture/capture-writer.js';
 import { describeFileRead, readCaptureInto } from '../../extension/editor/file-load.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
-import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
+import type { PacketView } from '../../extension/store/packet-view.js';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
+import { useFilterWorker } from './helpers/filter-worker.js';
 
 const CAPTURE = path.join(TCPDUMP_TESTS_DIR, 'eapon1.pcap');
-const scratch = fs.mkdtempSync(path.join(tmpdir(), 'ext-export-packets-'));
-const views: PacketView[] = [];
-/** The display-filter worker, bundled from the current sources as scripts/build.sh bundles it. */
-const WORKER = path.join(scratch, 'filter-worker.js');
-// The runner unrefs its worker (it must never keep the extension host alive): while a test waits
-// for the worker's answer, this timer keeps the test process's event loop alive instead.
-let keepAlive: NodeJS.Timeout | undefined;
-before(async () => {
-  keepAlive = setInterval(() => {}, 1000);
-  await build({
-    entryPoints: [path.join(__dirname, '../../extension/store/filter-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile: WORKER,
-    logLevel: 'warning',
-  });
-});
-after(() => {
-  clearInterval(keepAlive);
-  for (const v of views) v.dispose();
-  fs.rmSync(scratch, { recursive: true, force: true });
-});
+const { scratch, view: filteredView } = useFilterWorker('ext-export-packets');
 
 const tshark = (file: string, ...args: string[]) =>
   execFileSync('tshark', ['-r', file, ...args], { encoding: 'utf8' })
@@ -63,8 +40,7 @@ async function loaded(): Promise<{ store: PacketStore; view: PacketView }> {
   const store = newStore();
   const read = await readCaptureInto(store, chunksOf(fs.readFileSync(CAPTURE)));
   assert.deepEqual(describeFileRead('eapon1.pcap', read), { status: 'stopped' });
-  const view = new PacketView(store, new WorkerFilterRunner(WORKER));
-  views.push(view);
+  const view = filteredView(store);
   return { store, view };
 }
 

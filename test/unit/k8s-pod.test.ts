@@ -3,15 +3,11 @@
 // plain interface read into a store as a file is: the k8s.pod / k8s.namespace display-filter
 // fields judged by the real filter worker, the table's Pod column, and the counters per pod.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
+import { describe, test } from 'node:test';
 import { readCaptureInto } from '../../extension/editor/file-load.js';
 import { tableRows } from '../../extension/panel/table-rows.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
-import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
+import type { PacketView } from '../../extension/store/packet-view.js';
 import { compileDisplayFilter, DisplayFilterError } from '../../packet/display-filter.js';
 import { parsePodInterfaceName, podInterfaceName, podLabel } from '../../packet/k8s-pod.js';
 import {
@@ -26,6 +22,7 @@ import {
   writeSectionHeader,
 } from '../../packet/pcapng.js';
 import { PcapngMerger } from '../../packet/pcapng-merge.js';
+import { useFilterWorker } from './helpers/filter-worker.js';
 
 describe('interface name → pod', () => {
   test('"namespace/pod:iface" names a pod; formatting and parsing agree', () => {
@@ -176,27 +173,7 @@ function podCapture(): Uint8Array {
   return Buffer.concat(chunks);
 }
 
-const scratch = fs.mkdtempSync(path.join(tmpdir(), 'k8s-pod-'));
-const WORKER = path.join(scratch, 'filter-worker.js');
-const views: PacketView[] = [];
-// The runner unrefs its worker: this timer keeps the test alive while it waits for the worker.
-let keepAlive: NodeJS.Timeout | undefined;
-before(async () => {
-  keepAlive = setInterval(() => {}, 1000);
-  await build({
-    entryPoints: [path.join(__dirname, '../../extension/store/filter-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile: WORKER,
-    logLevel: 'warning',
-  });
-});
-after(() => {
-  clearInterval(keepAlive);
-  for (const v of views) v.dispose();
-  fs.rmSync(scratch, { recursive: true, force: true });
-});
+const { view: filteredView } = useFilterWorker('k8s-pod');
 
 async function* inPieces(bytes: Uint8Array, size = 50): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
@@ -206,8 +183,7 @@ async function* inPieces(bytes: Uint8Array, size = 50): AsyncGenerator<Uint8Arra
 async function opened(): Promise<{ store: PacketStore; view: PacketView }> {
   const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'stop' });
   await readCaptureInto(store, inPieces(podCapture()));
-  const view = new PacketView(store, new WorkerFilterRunner(WORKER));
-  views.push(view);
+  const view = filteredView(store);
   return { store, view };
 }
 
