@@ -111,7 +111,14 @@ export class NodeHelper extends HelperContainer {
     const job = await kubectl.json<{ metadata: { name: string } }>(['create', '-f', '-', '-n', namespace], {
       input: JSON.stringify(helperJob(node, namespace, settings)),
     });
-    const pod = await waitForPod(kubectl, namespace, job.metadata.name, settings);
+    const pod = await waitForPod(kubectl, namespace, job.metadata.name, settings).catch(async (e: unknown) => {
+      // A helper that could not start (its image, its scheduling) would otherwise wait until its
+      // deadline, hours away: it goes now, with its pod.
+      await kubectl
+        .run(['delete', 'job', job.metadata.name, '-n', namespace, '--wait=false', '--ignore-not-found'])
+        .catch(() => {});
+      throw e;
+    });
     return new NodeHelper(kubectl, namespace, pod, node);
   }
 

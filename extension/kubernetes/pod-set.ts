@@ -38,7 +38,7 @@ interface RunningPod {
 }
 
 export class PodSetCapture {
-  /** Made once pods are found: its section header is the first thing written. */
+  /** Writes nowhere until start() finds pods and replaces it: no output (no file) for a target that has none. */
   private merger = new PcapngMerger(() => {}, { userAppl: '' });
   private readonly running: RunningPod[] = [];
   /** Pod uids started (or being started), so that a pod joins once. */

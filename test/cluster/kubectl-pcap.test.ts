@@ -14,6 +14,7 @@ import {
   apply,
   busyboxPod,
   type Cluster,
+  createNamespace,
   fixtureFacts,
   kubectl,
   kubectlOk,
@@ -90,15 +91,6 @@ function accountKubeconfig(cluster: Cluster, account: string): object {
   };
 }
 
-/** A namespace whose Pod Security admission enforces `level`, with its default ServiceAccount. */
-async function createNamespace(cluster: Cluster, name: string, level: string): Promise<void> {
-  kubectlOk(cluster, ['create', 'namespace', name]);
-  kubectlOk(cluster, ['label', 'namespace', name, `pod-security.kubernetes.io/enforce=${level}`]);
-  await waitFor('the namespace default ServiceAccount', 30_000, () =>
-    kubectl(cluster, ['-n', name, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
-  );
-}
-
 function helpersLeft(cluster: Cluster, namespace: string): string {
   return kubectlOk(cluster, ['-n', namespace, 'get', 'pods,jobs', '-l', HELPER_SELECTOR, '-o', 'name']).trim();
 }
@@ -111,10 +103,7 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
   before(async () => {
     cluster = upCluster();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-pcap-'));
-    kubectlOk(cluster, ['create', 'namespace', NAMESPACE]);
-    await waitFor('the namespace default ServiceAccount', 30_000, () =>
-      kubectl(cluster, ['-n', NAMESPACE, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
-    );
+    await createNamespace(cluster, NAMESPACE);
     for (const name of ['web-1', 'web-2']) {
       const pod = busyboxPod(NAMESPACE, name, ['httpd', '-f', '-p', String(HTTP_PORT)]) as {
         metadata: { labels?: Record<string, string> };

@@ -13,11 +13,12 @@ import { after, before, describe, it } from 'node:test';
 import { NODE_AGENT } from '../../extension/kubernetes/node-agent.js';
 import {
   apply,
-  busyboxPod,
   CLUSTER_SCRIPT,
   type Cluster,
+  createNamespace,
   kubectl,
   kubectlOk,
+  startUdpSink,
   upCluster,
   waitFor,
 } from './helpers/cluster.js';
@@ -133,17 +134,8 @@ describe('the in-cluster agent (DaemonSet, PCA mode) on a real cluster', { timeo
     assert.ok(archive, built.stdout);
     const imported = spawnSync('bash', [CLUSTER_SCRIPT, 'import', path.join(REPO, archive)], { encoding: 'utf8' });
     assert.equal(imported.status, 0, imported.stderr);
-    kubectlOk(cluster, ['create', 'namespace', NAMESPACE]);
-    await waitFor('the namespace default ServiceAccount', 30_000, () =>
-      kubectl(cluster, ['-n', NAMESPACE, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
-    );
-    const r = apply(cluster, busyboxPod(NAMESPACE, 'sink', ['udp', 'sink', String(UDP_PORT)]));
-    assert.equal(r.status, 0, r.stderr);
-    kubectlOk(cluster, ['-n', NAMESPACE, 'wait', '--for=condition=Ready', 'pod/sink', '--timeout=90s']);
-    await waitFor('the sink listening', 30_000, () =>
-      kubectlOk(cluster, ['-n', NAMESPACE, 'logs', 'sink']).includes('listening on udp port') ? true : undefined,
-    );
-    address = kubectlOk(cluster, ['-n', NAMESPACE, 'get', 'pod', 'sink', '-o', 'jsonpath={.status.podIP}']);
+    await createNamespace(cluster, NAMESPACE);
+    address = await startUdpSink(cluster, NAMESPACE, 'sink', UDP_PORT);
   });
 
   after(() => {

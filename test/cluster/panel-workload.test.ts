@@ -11,7 +11,15 @@ import { after, before, describe, it } from 'node:test';
 import { Kubectl } from '../../extension/kubernetes/kubectl.js';
 import { PodTarget } from '../../extension/kubernetes/pod-target.js';
 import { WorkloadTarget } from '../../extension/kubernetes/workload-target.js';
-import { BUSYBOX_IMAGE, type Cluster, kubectl, kubectlOk, upCluster, waitFor } from './helpers/cluster.js';
+import {
+  BUSYBOX_IMAGE,
+  type Cluster,
+  createNamespace,
+  kubectl,
+  kubectlOk,
+  upCluster,
+  waitFor,
+} from './helpers/cluster.js';
 import { packetsIn, sendUdp } from './helpers/kubectl-pcap-run.js';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -81,10 +89,7 @@ describe("the extension's workload target on a real cluster", { timeout: 15 * 60
   before(async () => {
     cluster = upCluster();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workload-'));
-    kubectlOk(cluster, ['create', 'namespace', NAMESPACE]);
-    await waitFor('the namespace default ServiceAccount', 30_000, () =>
-      kubectl(cluster, ['-n', NAMESPACE, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
-    );
+    await createNamespace(cluster, NAMESPACE);
   });
 
   after(() => {

@@ -9,15 +9,12 @@ import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
 import { udpOneWay } from '../kernel/helpers/traffic.js';
 import { descendants, type Proc } from '../vscode/processes.js';
 import { withWorkbench } from '../vscode/workbench.js';
-import { agentsLeft, isCaptureAgent, startCapture, stillAgent } from './helpers/capture-ui.js';
+import { agentsLeft, isCaptureAgent, isExtensionHost, startCapture, stillAgent } from './helpers/capture-ui.js';
 
 const PORT = 7000;
 const PACKETS = 5;
 /** How long the agent and its links may outlive the extension host. */
 const DEADLINE_MS = 10_000;
-
-/** VS Code's extension host: `node …/bootstrap-fork --type=extensionHost …`. */
-const isExtensionHost = (p: Proc): boolean => p.argv.includes('--type=extensionHost');
 
 test('no capture agent outlives the extension host', { timeout: 300_000 }, async (t) => {
   let pair: VethPair | undefined;

@@ -7,6 +7,8 @@
 //   runCommand(page, 'Packet Capture: List Interfaces')   F1, type the title, Enter (retried:
 //       right after load the palette may not list contributed commands yet).
 //   quickPickRow(page, 'lo')   a row of the open quick pick, by its label.
+//   answerQuickPick(page, 'The pod', 'web-1')   once that quick pick is open, pick that row.
+//   waitUnlessError(page, locator, ms)   wait for it, or fail at once with an error notification's words.
 //   webviewFrame(page)   the content of the active webview: iframe.webview.ready -> #active-frame.
 //   screenshot(page, name)   test-results/e2e/<name>.png.
 import { execFileSync } from 'node:child_process';
@@ -100,6 +102,34 @@ export function quickPickRow(page: Page, label: string): Locator {
       hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`),
     }),
   });
+}
+
+/** Answers the quick pick whose placeholder starts with `placeholder` once it is open (an extension
+ *  may open it seconds after the previous one closed, in the same widget): types `label` to narrow
+ *  its rows, as a person does in a long list, and picks the row labelled exactly `label`. */
+export async function answerQuickPick(page: Page, placeholder: string, label: string, timeout = 60_000): Promise<void> {
+  const input = page.locator(`.quick-input-widget input[placeholder^=${JSON.stringify(placeholder)}]`);
+  await input.waitFor({ state: 'visible', timeout });
+  await input.fill(label);
+  await quickPickRow(page, label).click({ timeout: 10_000 });
+}
+
+/** Waits for `target`; fails at once with its words when an error notification shows first (how a
+ *  command says it failed), instead of waiting out the timeout. */
+export async function waitUnlessError(page: Page, target: Locator, timeout: number): Promise<void> {
+  const error = page
+    .locator('.notifications-toasts .notification-toast')
+    .filter({ has: page.locator('.codicon-error') })
+    .first();
+  const first = await Promise.race([
+    target.waitFor({ timeout }).then(() => 'target' as const),
+    // Later than the target's timeout, so a plain timeout names the target.
+    error.waitFor({ timeout: timeout + 5000 }).then(() => 'error' as const),
+  ]);
+  if (first === 'error') {
+    const message = await error.locator('.notification-list-item-message').textContent();
+    throw new Error(`VS Code reported an error: ${(message ?? '').trim()}`);
+  }
 }
 
 /** The labels of the open quick pick's rendered rows (each row's first label; not its detail line). */

@@ -83,6 +83,17 @@ export function kubectlOk(cluster: Cluster, args: string[], input?: Buffer | str
   return r.stdout.toString();
 }
 
+/** Creates a namespace and waits for its default ServiceAccount, which comes a moment after the
+ *  namespace: a pod created before it is refused. */
+export async function createNamespace(cluster: Cluster, name: string, podSecurity?: string): Promise<void> {
+  kubectlOk(cluster, ['create', 'namespace', name]);
+  if (podSecurity)
+    kubectlOk(cluster, ['label', 'namespace', name, `pod-security.kubernetes.io/enforce=${podSecurity}`]);
+  await waitFor(`the default ServiceAccount of namespace ${name}`, 30_000, () =>
+    kubectl(cluster, ['-n', name, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
+  );
+}
+
 export function apply(cluster: Cluster, object: object): Result {
   return kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(object));
 }
@@ -98,6 +109,17 @@ export function busyboxPod(namespace: string, name: string, command: string[], c
       containers: [{ name: 'main', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command, ...container }],
     },
   };
+}
+
+/** A busybox pod running `udp sink PORT`, once it listens: its pod address. */
+export async function startUdpSink(cluster: Cluster, namespace: string, name: string, port: number): Promise<string> {
+  const r = apply(cluster, busyboxPod(namespace, name, ['udp', 'sink', String(port)]));
+  if (r.status !== 0) throw new Error(`pod ${namespace}/${name} refused: ${r.stderr}`);
+  kubectlOk(cluster, ['-n', namespace, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=90s']);
+  await waitFor(`${name} listening on udp port ${port}`, 30_000, () =>
+    kubectlOk(cluster, ['-n', namespace, 'logs', name]).includes('listening on udp port') ? true : undefined,
+  );
+  return kubectlOk(cluster, ['-n', namespace, 'get', 'pod', name, '-o', 'jsonpath={.status.podIP}']);
 }
 
 function ipv4ToNumber(address: string): number {

@@ -32,14 +32,23 @@ export async function startCapture(page: Page, host: Host, opts: StartOptions = 
   await box.waitFor({ timeout: 20_000 });
   if (!(await box.evaluate((b) => (b as HTMLInputElement).checked))) await box.click();
   if (!(await box.evaluate((b) => (b as HTMLInputElement).checked))) throw new Error(`${host.dev} is not ticked`);
+  await startChosen(frame, opts);
+  return frame;
+}
+
+/** With the target and its interfaces already chosen in the panel: (filter) → Start, until the
+ *  panel says "Capturing" (within `timeout`: a remote target may need a while to start). */
+export async function startChosen(frame: FrameLocator, opts: StartOptions = {}, timeout = 20_000): Promise<void> {
   if (opts.filter !== undefined) {
     await frame.locator('vscode-textfield.cf-filter input').fill(opts.filter);
     await frame.locator('.cf-message.ok').waitFor({ timeout: 10_000 });
   }
   await frame.locator('vscode-button', { hasText: 'Start' }).click();
-  await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout: 20_000 });
-  return frame;
+  await frame.locator('.sb-status', { hasText: /Capturing/i }).waitFor({ timeout });
 }
+
+/** VS Code's extension host: `node …/bootstrap-fork --type=extensionHost …`. */
+export const isExtensionHost = (p: Proc): boolean => p.argv.includes('--type=extensionHost');
 
 /** A capture agent as a target starts it: `…/pcap-agent capture …` (dist/agent/linux-ARCH/ locally, the deployed copy over SSH). */
 export const isCaptureAgent = (p: Proc): boolean =>
