@@ -32,6 +32,10 @@ export interface CapturedPacket {
   direction: Direction | undefined;
   /** epb_dropcount, or the obsolete Packet Block's drops count: packets lost before this one. */
   dropCount: bigint | undefined;
+  /** pcapng opt_comment options of the packet (its process among them: packet/process-comment.ts),
+   *  at most MAX_PACKET_COMMENTS; undefined when it has none. Every reader sets it, so that every
+   *  packet object has one shape. */
+  comments: string[] | undefined;
   /** Stream offset of the block or record. */
   offset: number;
 }

@@ -12,7 +12,10 @@
 //   http.host matches "^api\."       regular expression, case-insensitive unless "(?-i)"
 //   tcp.port in {80 443 8000..8080}  set membership
 //   frame.len > 100, frame.number <= 10, info contains "GET" (_ws.col.info)
-//   k8s.pod == "web-0", k8s.namespace == "default"   the packet's pod (its interface's name)
+//   k8s.pod == "web-0", k8s.namespace == "default"   the packet's pod (its interface's name, else
+//                                   its process's comment)
+//   proc.pid == 1234, proc.name == "node", proc.cmdline contains "server", container.id
+//                                   the packet's process (packet/process-comment.ts)
 //
 // Semantics follow Wireshark 4.0: a relation is false when the field is absent; "a != b" is
 // true when the field is present and no value equals b; "and" binds tighter than "or"; "not"
@@ -31,6 +34,7 @@ import type { DecodedPacket, Field } from './decode/types.js';
 import { captureFilterAsDisplay, closestName } from './filter-hints.js';
 import { parseIpv4, parseIpv6 } from './ip-address.js';
 import type { PodRef } from './k8s-pod.js';
+import { PROCESS_FIELDS, type ProcessField, type ProcessInfo, processPod } from './process-comment.js';
 
 /** Deepest nesting (parentheses, negations) a display filter may have: the parser recurses once
  *  per level, and a filter pasted or sent by anyone must be an error, not a stack overflow. */
@@ -70,6 +74,9 @@ export interface FilterMeta {
   length: number;
   /** The pod of the packet's interface (packet/k8s-pod.ts), when it belongs to one. */
   pod?: PodRef;
+  /** The packet's process, from its comments (packet/process-comment.ts); given by the caller
+   *  when the filter's needsProcess says it reads one. */
+  process?: ProcessInfo;
 }
 
 export interface CompiledDisplayFilter {
@@ -81,6 +88,9 @@ export interface CompiledDisplayFilter {
    * problems: [] }` instead of a full decodePacket(), several times cheaper.
    */
   needsTree: boolean;
+  /** True when match() reads the packet's process (proc.*, container.*, k8s.*): only then need a
+   *  caller parse the packet's comments into `meta.process`. */
+  needsProcess: boolean;
   match(p: DecodedPacket, meta: FilterMeta): boolean;
 }
 
@@ -126,6 +136,9 @@ const POD_FIELDS: ReadonlyMap<string, (pod: PodRef) => string> = new Map([
   ['k8s.namespace', (p: PodRef) => p.namespace],
 ]);
 
+/** Values of the packet's process (packet/process-comment.ts), absent for a packet without one. */
+const PROCESS_FIELD_NAMES: ReadonlyMap<string, ProcessField> = new Map(PROCESS_FIELDS.map((f) => [f.name, f]));
+
 const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([
   ['ssl', 'tls'],
   ['ipv4', 'ip'],
@@ -142,6 +155,7 @@ function knownNames(): string[] {
     ...ALIASES.keys(),
     ...COLUMNS.keys(),
     ...POD_FIELDS.keys(),
+    ...PROCESS_FIELD_NAMES.keys(),
     ...PROTOCOL_NAMES,
     ...PROTOCOL_ALIASES.keys(),
   ];
@@ -156,6 +170,8 @@ function kindOf(name: string): FieldKind | undefined {
   const col = COLUMNS.get(name);
   if (col) return col === 'number' || col === 'length' ? 'number' : 'string';
   if (POD_FIELDS.has(name)) return 'string';
+  const processField = PROCESS_FIELD_NAMES.get(name);
+  if (processField) return processField.kind;
   return undefined;
 }
 
@@ -338,6 +354,8 @@ interface Ref {
   protocol: boolean;
   /** Read from the summary or the meta, not the tree. */
   column: boolean;
+  /** Reads the packet's process (meta.process). */
+  process?: boolean;
   present: Pred;
   any(test: ValueTest): Pred;
   /** True when every value fails (and there is at least one). */
@@ -362,6 +380,8 @@ function makeRef(text: string, tok: Token): Ref {
   }
   const podValue = POD_FIELDS.get(name);
   if (podValue) return podRef(name, podValue);
+  const processField = PROCESS_FIELD_NAMES.get(name);
+  if (processField) return processRef(processField);
   const protocol = PROTOCOL_ALIASES.get(name) ?? name;
   if (kind === undefined) {
     if (!PROTOCOL_NAMES.has(protocol)) {
@@ -423,16 +443,42 @@ function makeRef(text: string, tok: Token): Ref {
   };
 }
 
+/** The packet's pod: its interface's, else the one its process's comment names (the interface
+ *  wins: it is where the packet was seen). */
+function podOf(meta: FilterMeta): PodRef | undefined {
+  return meta.pod ?? (meta.process && processPod(meta.process));
+}
+
 /** A pod field: read from the meta (no tree needed), present only for packets of a pod. */
 function podRef(name: string, value: (pod: PodRef) => string): Ref {
+  return metaRef(name, 'string', (meta) => {
+    const pod = podOf(meta);
+    return pod && value(pod);
+  });
+}
+
+/** A process field: read from the meta, present only when the packet's process says it. */
+function processRef(field: ProcessField): Ref {
+  return metaRef(field.name, field.kind, (meta) => meta.process && field.value(meta.process));
+}
+
+/** A field whose one value comes from the meta (undefined: absent); no tree needed. */
+function metaRef(name: string, kind: FieldKind, value: (meta: FilterMeta) => string | number | undefined): Ref {
   return {
     name,
-    kind: 'string',
+    kind,
     protocol: false,
     column: true,
-    present: (_p, meta) => meta.pod !== undefined,
-    any: (test) => (_p, meta) => meta.pod !== undefined && test(value(meta.pod)),
-    none: (test) => (_p, meta) => meta.pod !== undefined && !test(value(meta.pod)),
+    process: true,
+    present: (_p, meta) => value(meta) !== undefined,
+    any: (test) => (_p, meta) => {
+      const v = value(meta);
+      return v !== undefined && test(v);
+    },
+    none: (test) => (_p, meta) => {
+      const v = value(meta);
+      return v !== undefined && !test(v);
+    },
   };
 }
 
@@ -947,6 +993,8 @@ class Parser {
   private k = 0;
   /** Set when a reference needs the detail tree (anything but the columns and frame meta). */
   needsTree = false;
+  /** Set when a reference reads the packet's process. */
+  needsProcess = false;
   /** Negations and parentheses open at the current token. */
   private depth = 0;
   constructor(private readonly toks: Token[]) {}
@@ -1028,6 +1076,7 @@ class Parser {
     if (t.kind !== 'word') this.unexpected(t, 'a field, a protocol or "("');
     const ref = makeRef(t.text, t);
     if (!ref.column) this.needsTree = true;
+    if (ref.process) this.needsProcess = true;
     const op = this.peek();
     if (op.kind !== 'op') return ref.present;
     switch (op.text) {
@@ -1149,14 +1198,14 @@ function hintFor(text: string, e: DisplayFilterError): string | undefined {
 function compileExpression(text: string): CompiledDisplayFilter {
   const parser = new Parser(tokenize(text));
   const match = parser.parse();
-  return { mode: 'expression', needsTree: parser.needsTree, match };
+  return { mode: 'expression', needsTree: parser.needsTree, needsProcess: parser.needsProcess, match };
 }
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const MATCH_ALL: CompiledDisplayFilter = { mode: 'none', needsTree: false, match: () => true };
+const MATCH_ALL: CompiledDisplayFilter = { mode: 'none', needsTree: false, needsProcess: false, match: () => true };
 
 /**
  * Compiles a display filter: an expression, or in text-search mode the text to search for. Throws
@@ -1180,6 +1229,7 @@ function textFilter(needle: string): CompiledDisplayFilter {
   return {
     mode: 'text',
     needsTree: false,
+    needsProcess: false,
     match: (p) => {
       const s = p.summary;
       return re.test(s.info) || re.test(s.source) || re.test(s.destination) || re.test(s.protocol);

@@ -29,6 +29,17 @@ const POD = /^[a-z0-9](?:[-.a-z0-9]{0,251}[a-z0-9])?$/;
 /** An interface name: visible characters, none of "/" or ":" (Linux allows neither), bounded. */
 const IFACE = /^[\x21-\x2e\x30-\x39\x3b-\x7e]{1,64}$/;
 
+/** Whether `name` is a namespace Kubernetes would accept (the one test of it, also for names read
+ *  from a packet's process comment: packet/process-comment.ts). */
+export function isNamespaceName(name: string): boolean {
+  return NAMESPACE.test(name);
+}
+
+/** Whether `name` is a pod name Kubernetes would accept. */
+export function isPodName(name: string): boolean {
+  return POD.test(name);
+}
+
 /** "namespace/pod": how the Pod column and the per-pod counters name a pod. */
 export function podLabel(p: PodRef): string {
   return `${p.namespace}/${p.pod}`;
@@ -48,6 +59,6 @@ export function parsePodInterfaceName(name: string | undefined): PodInterface | 
   const namespace = name.slice(0, slash);
   const pod = name.slice(slash + 1, colon);
   const iface = name.slice(colon + 1);
-  if (!NAMESPACE.test(namespace) || !POD.test(pod) || !IFACE.test(iface)) return undefined;
+  if (!isNamespaceName(namespace) || !isPodName(pod) || !IFACE.test(iface)) return undefined;
   return { namespace, pod, iface };
 }

@@ -253,6 +253,7 @@ export class PcapDecoder {
       data: buf.subarray(data, data + caplen),
       direction: undefined,
       dropCount: undefined,
+      comments: undefined,
       offset: streamOffset,
     } satisfies CapturedPacket);
     return total;

@@ -191,8 +191,21 @@ export class PcapngMerger {
   private writePacket(s: MergeSource, p: CapturedPacket): void {
     const id = s.interfaceIds[p.interfaceId];
     if (id === undefined || this.full) return; // an interface its stream never described; past maxPackets
-    const out = new Uint8Array(enhancedPacketSize(p.capturedLength, p.direction));
-    writeEnhancedPacket(out, 0, id, p.timestampNs!, p.data, 0, p.capturedLength, p.originalLength, p.direction);
+    // Comments go along: a node-level agent's say which process each packet belongs to.
+    const out = new Uint8Array(enhancedPacketSize(p.capturedLength, p.direction, undefined, p.comments));
+    writeEnhancedPacket(
+      out,
+      0,
+      id,
+      p.timestampNs!,
+      p.data,
+      0,
+      p.capturedLength,
+      p.originalLength,
+      p.direction,
+      undefined,
+      p.comments,
+    );
     s.packets++;
     this.written++;
     this.write(out);

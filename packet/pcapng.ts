@@ -99,6 +99,10 @@ export const EPB_FLAGS_OUTBOUND = 2;
 /** A block longer than this is treated as corrupt rather than buffered. */
 export const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
 
+/** Comments (opt_comment) kept per packet: a block of millions of empty options must not become
+ *  millions of strings. A packet's process takes at most six (packet/process-comment.ts). */
+export const MAX_PACKET_COMMENTS = 32;
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 
@@ -277,19 +281,53 @@ export function writeInterfaceDescription(out: Uint8Array, off: number, d: Inter
   });
 }
 
+/** Bytes of `s` in UTF-8, without encoding it (a lone surrogate counts as U+FFFD's three). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: four bytes for two units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 /** Exact size of the EPB that writeEnhancedPacket writes with the same arguments. */
-export function enhancedPacketSize(capturedLength: number, direction?: Direction, dropCount?: number | bigint): number {
+export function enhancedPacketSize(
+  capturedLength: number,
+  direction?: Direction,
+  dropCount?: number | bigint,
+  comments?: readonly string[],
+): number {
   let opts = 0;
+  if (comments) for (const c of comments) opts += 4 + pad4(utf8Length(c));
   if (direction !== undefined) opts += 8;
   if (dropCount !== undefined) opts += 12;
   if (opts !== 0) opts += 4;
   return BLOCK.epb.min + pad4(capturedLength) + opts;
 }
 
+/** One opt_comment at `o` (UTF-8 written in place: no allocation); returns the offset after it. */
+function putComment(out: Uint8Array, o: number, comment: string): number {
+  const length = utf8Length(comment);
+  if (length > 0xffff) throw new RangeError(`pcapng comment of ${length} bytes exceeds 65535`);
+  put16(out, o, OPT.comment);
+  put16(out, o + 2, length);
+  utf8Encoder.encodeInto(comment, out.subarray(o + 4, o + 4 + length));
+  const end = o + 4 + pad4(length);
+  out.fill(0, o + 4 + length, end);
+  return end;
+}
+
 /**
  * Writes one Enhanced Packet Block without allocating: the bytes come from
  * `src[srcStart, srcStart + capturedLength)`, so a batch buffer can be passed as is.
- * `originalLength` is the length on the wire and may exceed `capturedLength`.
+ * `originalLength` is the length on the wire and may exceed `capturedLength`. `comments` become
+ * opt_comment options, one each (a packet's process: packet/process-comment.ts).
  */
 export function writeEnhancedPacket(
   out: Uint8Array,
@@ -302,9 +340,10 @@ export function writeEnhancedPacket(
   originalLength: number,
   direction?: Direction,
   dropCount?: number | bigint,
+  comments?: readonly string[],
 ): number {
   const L = BLOCK.epb;
-  const total = enhancedPacketSize(capturedLength, direction, dropCount);
+  const total = enhancedPacketSize(capturedLength, direction, dropCount, comments);
   checkRoom(out, off, total);
   if (srcStart < 0 || srcStart + capturedLength > src.length) {
     throw new RangeError(
@@ -323,7 +362,8 @@ export function writeEnhancedPacket(
   o += capturedLength;
   const padded = off + L.data + pad4(capturedLength);
   while (o < padded) out[o++] = 0;
-  if (direction !== undefined || dropCount !== undefined) {
+  if (direction !== undefined || dropCount !== undefined || (comments && comments.length > 0)) {
+    if (comments) for (const c of comments) o = putComment(out, o, c);
     if (direction !== undefined) {
       put16(out, o, OPT.epb.flags);
       put16(out, o + 2, 4);
@@ -652,6 +692,8 @@ export class PcapngDecoder {
     }
     let direction: Direction | undefined;
     let dropCount: bigint | undefined;
+    let comments: string[] | undefined;
+    let commentCount = 0;
     // The per-packet option walk is inlined (no closure) because this runs for every packet.
     const blockEnd = off + total - 4;
     for (let o = off + L.data + pad4(caplen); o + 4 <= blockEnd; ) {
@@ -667,8 +709,17 @@ export class PcapngDecoder {
       }
       if (code === OPT.epb.flags && len >= 4) direction = directionOf(dv.getUint32(o + 4, le));
       else if (code === OPT.epb.dropcount && len >= 8) dropCount = readU64(dv, o + 4, le);
+      else if (code === OPT.comment) {
+        commentCount++;
+        if (commentCount <= MAX_PACKET_COMMENTS) {
+          comments ??= [];
+          comments.push(text(buf, o + 4, len));
+        }
+      }
       o += 4 + pad4(len);
     }
+    if (commentCount > MAX_PACKET_COMMENTS)
+      this.sink.note(at, `pcapng: ${commentCount} comments on one packet; those past ${MAX_PACKET_COMMENTS} ignored`);
     this.sink.packets.push({
       interfaceId: i.global,
       linkType: i.linkType,
@@ -678,6 +729,7 @@ export class PcapngDecoder {
       data: buf.subarray(off + L.data, off + L.data + caplen),
       direction,
       dropCount,
+      comments,
       offset: at,
     });
   }
@@ -700,6 +752,7 @@ export class PcapngDecoder {
       data: buf.subarray(off + L.data, off + L.data + caplen),
       direction: undefined,
       dropCount: undefined,
+      comments: undefined,
       offset: at,
     });
   }
@@ -737,6 +790,7 @@ export class PcapngDecoder {
       direction,
       // 0xffff: "the drop count is not available"
       dropCount: drops === 0xffff ? undefined : BigInt(drops),
+      comments: undefined,
       offset: at,
     });
   }

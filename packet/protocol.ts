@@ -3,6 +3,7 @@
 // host pushes small events (state, "count is now N"), and while the table follows the tail, the
 // few rows it shows with each count: the next frame draws them, so they are not asked for.
 import type { DecodedPacket } from './decode/types.js';
+import type { ProcessInfo } from './process-comment.js';
 
 /** A capture filter as libpcap reads it (`normalized`: the expression compiled, e.g. tcp,443 as
  *  "tcp port 443"), or libpcap's message. */
@@ -55,6 +56,8 @@ export interface Row {
   direction?: 'in' | 'out';
   /** "namespace/pod" when the packet's interface belongs to a pod (packet/k8s-pod.ts). */
   pod?: string;
+  /** "node (1234)" when the capture names the packet's process (packet/process-comment.ts). */
+  process?: string;
 }
 
 export interface PacketDetail {
@@ -65,6 +68,9 @@ export interface PacketDetail {
   capturedLength: number;
   interfaceName?: string;
   direction?: 'in' | 'out';
+  /** The packet's process, when the capture names it; null when the capture names processes but
+   *  not this packet's (the kernel made it, or it was forwarded); absent in a capture without any. */
+  process?: ProcessInfo | null;
   decoded: DecodedPacket;
   bytes: string; // base64 of the captured bytes
 }
@@ -88,8 +94,13 @@ export interface CounterUpdate {
   kernelDrops: number;
   /** Oldest packets dropped to respect the store's limits. */
   evicted: number;
-  /** Per pod, when the capture holds at least one pod's interface (the table then has a Pod column). */
+  /** Present when the capture holds pods (the table then has a Pod column): the counters of each
+   *  pod whose interface the capture holds; empty when pods are known only from packets' process
+   *  comments (a node's capture), which count no packets per pod. */
   pods?: PodCounters[];
+  /** True once the capture holds a packet whose process it names (the table then has a Process
+   *  column); absent before. */
+  processes?: true;
 }
 
 /** One pod's counters in a capture of Kubernetes pods, over all its interfaces. */

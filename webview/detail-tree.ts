@@ -4,7 +4,8 @@
 import '@vscode-elements/elements/dist/vscode-tree/index.js';
 import '@vscode-elements/elements/dist/vscode-tree-item/index.js';
 import type { Field } from '../packet/decode/types.js';
-import { parsePodInterfaceName } from '../packet/k8s-pod.js';
+import { type PodRef, parsePodInterfaceName } from '../packet/k8s-pod.js';
+import { PROCESS_FIELDS, type ProcessInfo, processLabel, processPod } from '../packet/process-comment.js';
 import type { PacketDetail } from '../packet/protocol.js';
 import { h } from './dom.js';
 
@@ -36,14 +37,36 @@ function formatArrival(timestampNs: string): string | undefined {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')}.${frac} UTC`;
 }
 
+/** Said of a packet without a process in a capture that names processes. */
+export const NO_PROCESS = 'No process: the kernel made this packet, or it was forwarded';
+
 /** The pod of the packet's interface as display-filter fields (k8s.namespace, k8s.pod). */
 function podFields(interfaceName: string | undefined): Field[] {
-  const pod = parsePodInterfaceName(interfaceName);
+  return podRefFields(parsePodInterfaceName(interfaceName));
+}
+
+function podRefFields(pod: PodRef | undefined): Field[] {
   if (!pod) return [];
   return [
     { name: 'k8s.namespace', label: `Namespace: ${pod.namespace}`, offset: 0, length: 0, value: pod.namespace },
     { name: 'k8s.pod', label: `Pod: ${pod.pod}`, offset: 0, length: 0, value: pod.pod },
   ];
+}
+
+/** The frame's Process section: the process's fields by their display-filter names, and its pod
+ *  when the interface names none (k8s.* has two sources; the interface wins). Absent in a capture
+ *  that names no process; a packet without one says why. */
+function processSection(process: ProcessInfo | null | undefined, interfaceName: string | undefined): Field[] {
+  if (process === undefined) return [];
+  if (process === null) return [{ name: 'proc', label: NO_PROCESS, offset: 0, length: 0 }];
+  const children: Field[] = [];
+  for (const f of PROCESS_FIELDS) {
+    const value = f.value(process);
+    if (value !== undefined)
+      children.push({ name: f.name, label: `${f.title}: ${value}`, offset: 0, length: 0, value });
+  }
+  if (!parsePodInterfaceName(interfaceName)) children.push(...podRefFields(processPod(process)));
+  return [{ name: 'proc', label: `Process: ${processLabel(process)}`, offset: 0, length: 0, children }];
 }
 
 export class DetailTree {
@@ -143,6 +166,7 @@ export class DetailTree {
         length: 0,
       });
     frameFields.push(...podFields(detail.interfaceName));
+    frameFields.push(...processSection(detail.process, detail.interfaceName));
     if (detail.direction)
       frameFields.push({
         name: 'frame.direction',

@@ -7,7 +7,19 @@ import type { Row } from '../packet/protocol.js';
 import { h } from './dom.js';
 import type { RowCache } from './row-cache.js';
 
-export type ColumnId = 'number' | 'time' | 'pod' | 'source' | 'destination' | 'protocol' | 'length' | 'info';
+export type ColumnId =
+  | 'number'
+  | 'time'
+  | 'pod'
+  | 'process'
+  | 'source'
+  | 'destination'
+  | 'protocol'
+  | 'length'
+  | 'info';
+
+/** Columns shown only when the capture has something to put in them. */
+export type OptionalColumnId = 'pod' | 'process';
 
 interface Column {
   id: ColumnId;
@@ -17,11 +29,13 @@ interface Column {
 }
 
 /** The table's columns; Info takes the rest of the width. The Pod column ("namespace/pod") shows
- *  only while the capture holds a pod's interface (setPodColumn). */
+ *  only while the capture holds a pod's interface, the Process column ("node (1234)") only once it
+ *  holds a packet whose process it names (setColumnShown). */
 export const COLUMNS: readonly Column[] = [
   { id: 'number', title: 'No.', width: 96, numeric: true },
   { id: 'time', title: 'Time', width: 104, numeric: true },
   { id: 'pod', title: 'Pod', width: 200 },
+  { id: 'process', title: 'Process', width: 160 },
   { id: 'source', title: 'Source', width: 168 },
   { id: 'destination', title: 'Destination', width: 168 },
   { id: 'protocol', title: 'Protocol', width: 84 },
@@ -97,11 +111,17 @@ function cellText(row: Row, column: ColumnId): string {
       return formatTime(row.time);
     case 'pod':
       return row.pod ?? '';
+    case 'process':
+      return row.process ?? '';
     case 'length':
       return String(row.length);
     default:
       return row[column];
   }
+}
+
+function isOptional(id: ColumnId): id is OptionalColumnId {
+  return id === 'pod' || id === 'process';
 }
 
 export class PacketTable {
@@ -114,7 +134,8 @@ export class PacketTable {
   private readonly headerCells: HTMLElement[] = [];
   private slots: Slot[] = [];
   private widths: number[];
-  private podColumn = false;
+  /** The optional columns shown now. */
+  private readonly optionalShown = new Set<OptionalColumnId>();
 
   private rowHeight = 22;
   private viewHeight = 0;
@@ -343,11 +364,13 @@ export class PacketTable {
     this.setScroll(index * this.rowHeight);
   }
 
-  /** Shows the Pod column (a capture of Kubernetes pods) or hides it (any other capture). */
-  setPodColumn(shown: boolean): void {
-    if (shown === this.podColumn) return;
-    this.podColumn = shown;
-    this.element.classList.toggle('with-pods', shown);
+  /** Shows an optional column (the Pod column in a capture of Kubernetes pods, the Process column
+   *  in a capture that names processes) or hides it. */
+  setColumnShown(id: OptionalColumnId, shown: boolean): void {
+    if (shown === this.optionalShown.has(id)) return;
+    if (shown) this.optionalShown.add(id);
+    else this.optionalShown.delete(id);
+    this.element.classList.toggle(`with-${id}`, shown);
     this.numberColumns();
   }
 
@@ -420,9 +443,9 @@ export class PacketTable {
     for (const [i, w] of this.widths.entries()) this.element.style.setProperty(`--pt-w-${COLUMNS[i]!.id}`, `${w}px`);
   }
 
-  /** aria-colindex and aria-colcount count the columns shown (the Pod column only with pods). */
+  /** aria-colindex and aria-colcount count the columns shown (optional ones only when shown). */
   private numberColumns(): void {
-    const shown = COLUMNS.map((c) => c.id !== 'pod' || this.podColumn);
+    const shown = COLUMNS.map((c) => !isOptional(c.id) || this.optionalShown.has(c.id));
     let n = 0;
     const index = shown.map((s) => (s ? String(++n) : ''));
     const number = (cells: HTMLElement[]) => {

@@ -420,7 +420,8 @@ export class Panel {
     e.drops.parentElement!.classList.toggle('warn', c.kernelDrops > 0);
     e.evicted.parentElement!.classList.toggle('warn', c.evicted > 0);
     this.podCounters.show(c.pods);
-    this.table.setPodColumn(c.pods !== undefined);
+    this.table.setColumnShown('pod', c.pods !== undefined);
+    this.table.setColumnShown('process', c.processes === true);
     this.filterBusy.hidden = !c.filtering;
     this.showStatusMessage();
     this.table.setEmptyText(this.emptyText());

@@ -22,7 +22,7 @@ export class PodCountersView {
   }
 
   show(pods: readonly PodCounters[] | undefined): void {
-    this.element.hidden = !pods;
+    this.element.hidden = !pods || pods.length === 0;
     if (!pods) return;
     const names = JSON.stringify(pods.map((p) => p.pod));
     if (names !== this.shownPods) {

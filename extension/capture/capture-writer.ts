@@ -72,6 +72,8 @@ export function* encodeNumbers(
               p.data.length,
               p.originalLength,
               p.direction,
+              undefined,
+              p.comments,
             )
           : pcap.writeRecord(out, off, p.timestampNs, p.data, 0, p.data.length, p.originalLength, false);
     }
@@ -84,7 +86,9 @@ export function* encodeNumbers(
     if (!p) continue;
     parts.push(p);
     size +=
-      format === 'pcapng' ? pcapng.enhancedPacketSize(p.data.length, p.direction) : pcap.recordSize(p.data.length);
+      format === 'pcapng'
+        ? pcapng.enhancedPacketSize(p.data.length, p.direction, undefined, p.comments)
+        : pcap.recordSize(p.data.length);
     if (size >= CHUNK_BYTES) yield flush();
   }
   if (parts.length > 0) yield flush();

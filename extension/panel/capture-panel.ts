@@ -4,7 +4,7 @@
 // while the table follows the tail); the webview pulls the other rows it shows and one packet's
 // detail.
 import type * as vscode from 'vscode';
-import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
+import { summarizePacket } from '../../packet/decode/index.js';
 import {
   type CaptureChoice,
   type CaptureFilterCheck,
@@ -27,7 +27,7 @@ import type { CaptureTarget } from '../targets/target.js';
 import { conversationFilter } from './conversation.js';
 import { CounterFlow } from './counter-flow.js';
 import { panelHtml, webviewRoot } from './html.js';
-import { tableRows } from './table-rows.js';
+import { captureContents, packetDetail, tableRows } from './table-rows.js';
 
 /** Which packets "Save Capture As…" writes, as Wireshark's Export Specified Packets. */
 export type ExportScope = 'all' | 'displayed' | 'selected';
@@ -327,19 +327,10 @@ export class CapturePanel implements vscode.Disposable {
 
   detail(index: number): PacketDetail {
     const number = this.view.numberAt(index);
-    const p = number === undefined ? undefined : this.store.packet(number);
-    if (!p) throw new Error(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
-    return {
-      number: p.number,
-      time: p.time,
-      timestampNs: p.timestampNs.toString(),
-      length: p.originalLength,
-      capturedLength: p.data.length,
-      interfaceName: this.store.interfaces[p.interfaceId]?.name,
-      direction: p.direction,
-      decoded: decodePacket(p.linkType, p.data, p.originalLength),
-      bytes: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64'),
-    };
+    const detail = number === undefined ? undefined : packetDetail(this.store, number);
+    if (!detail)
+      throw new Error(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
+    return detail;
   }
 
   setDisplayFilter(text: string, textSearch = false): { mode: 'expression' | 'text' | 'none'; rows: number } {
@@ -467,13 +458,8 @@ export class CapturePanel implements vscode.Disposable {
       packetsPerSecond: Math.round(this.live?.status === 'capturing' ? this.rate.perSecond : 0),
       kernelDrops: this.live?.kernelDrops ?? 0,
       evicted: this.store.evicted,
-      ...this.podCounters(),
+      ...captureContents(this.store),
     };
-  }
-
-  private podCounters(): Pick<CounterUpdate, 'pods'> {
-    const pods = this.store.podCounters();
-    return pods ? { pods } : {};
   }
 
   /** The counters may have changed: the webview hears of it as soon as it drew the last ones. */

@@ -1,9 +1,11 @@
 // The packet table's rows, as the webview asks for them: the view's rows from `start`, each
-// packet's columns (summarizePacket) and, in a capture of pods, its pod. No VS Code here, so the
-// unit tests build rows from real stores.
-import { summarizePacket } from '../../packet/decode/index.js';
+// packet's columns (summarizePacket) and, in a capture of pods, its pod, in a capture that names
+// processes, its process; and one packet's detail. No VS Code here, so the unit tests build rows
+// and details from real stores.
+import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import { podLabel } from '../../packet/k8s-pod.js';
-import type { Row } from '../../packet/protocol.js';
+import { parseProcessComments, processLabel, processPod } from '../../packet/process-comment.js';
+import type { CounterUpdate, PacketDetail, Row } from '../../packet/protocol.js';
 import type { PacketStore } from '../store/packet-store.js';
 import type { PacketView } from '../store/packet-view.js';
 
@@ -17,7 +19,9 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
     const p = store.packet(view.numberAt(index)!);
     if (!p) break;
     const s = summarizePacket(p.linkType, p.data, p.originalLength);
-    const pod = store.interfaces[p.interfaceId]?.pod;
+    const process = parseProcessComments(p.comments);
+    // One Pod column, two sources: the interface's name, else the process's comment.
+    const pod = store.interfaces[p.interfaceId]?.pod ?? (process && processPod(process));
     rows.push({
       index,
       number: p.number,
@@ -29,7 +33,35 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
       info: s.info,
       direction: p.direction,
       ...(pod ? { pod: podLabel(pod) } : {}),
+      ...(process ? { process: processLabel(process) } : {}),
     });
   }
   return rows;
+}
+
+/** What the capture holds beyond packets, for the counters: its pods (the Pod column, counters
+ *  per pod of pods' interfaces) and whether it names processes (the Process column). */
+export function captureContents(store: PacketStore): Pick<CounterUpdate, 'pods' | 'processes'> {
+  const pods = store.podCounters() ?? (store.hasProcessPods ? [] : undefined);
+  return { ...(pods ? { pods } : {}), ...(store.hasProcesses ? { processes: true } : {}) };
+}
+
+/** Packet `number`'s detail: its layers, bytes, interface and, in a capture that names
+ *  processes, its process or null; undefined when the store no longer holds it. */
+export function packetDetail(store: PacketStore, number: number): PacketDetail | undefined {
+  const p = store.packet(number);
+  if (!p) return undefined;
+  const process = parseProcessComments(p.comments);
+  return {
+    number: p.number,
+    time: p.time,
+    timestampNs: p.timestampNs.toString(),
+    length: p.originalLength,
+    capturedLength: p.data.length,
+    interfaceName: store.interfaces[p.interfaceId]?.name,
+    direction: p.direction,
+    ...(process || store.hasProcesses ? { process: process ?? null } : {}),
+    decoded: decodePacket(p.linkType, p.data, p.originalLength),
+    bytes: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64'),
+  };
 }

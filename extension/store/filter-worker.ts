@@ -5,7 +5,9 @@ import { parentPort } from 'node:worker_threads';
 import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
+import { parseProcessComments } from '../../packet/process-comment.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
+import { segmentComments } from './packet-store.js';
 
 const CHUNK = 20000;
 let latestJob = 0;
@@ -41,7 +43,10 @@ function run(job: FilterJob): void {
       const decoded: DecodedPacket = filter.needsTree
         ? decodePacket(linkType, data, originalLength)
         : { summary: summarizePacket(linkType, data, originalLength), layers: [], problems: [] };
-      if (filter.match(decoded, { number, length: originalLength, pod: job.pods[interfaceId] })) matches.push(number);
+      // The comments are read only for filters on the process (proc.*, container.*, k8s.*).
+      const process = filter.needsProcess ? parseProcessComments(segmentComments(seg, i)) : undefined;
+      if (filter.match(decoded, { number, length: originalLength, pod: job.pods[interfaceId], process }))
+        matches.push(number);
       number++;
       budget--;
     }

@@ -2,7 +2,12 @@
 // one byte arena and typed arrays of per-packet metadata. Memory is shared (SharedArrayBuffer) so
 // the display-filter worker reads packets without copies. Eviction drops whole segments, oldest
 // first. Packets are addressed by number: 1-based, in arrival order, never reused.
+//
+// A packet's comments (pcapng opt_comment: its process, packet/process-comment.ts) sit in the
+// arena right after its bytes, so they are evicted, counted and shared with the worker as the
+// bytes are: each comment as its UTF-8 length (u16, little-endian) and its UTF-8.
 import { type PodInterface, parsePodInterfaceName, podLabel } from '../../packet/k8s-pod.js';
+import { parseProcessComments, processPod } from '../../packet/process-comment.js';
 import type { PodCounters } from '../../packet/protocol.js';
 
 export const SEGMENT_PACKETS = 65536;
@@ -36,6 +41,8 @@ export interface IncomingPacket {
   data: Uint8Array;
   originalLength: number;
   direction?: Direction;
+  /** pcapng opt_comment options, kept as they came (saved again with the packet). */
+  comments?: readonly string[];
 }
 
 export interface StoredPacket {
@@ -49,6 +56,7 @@ export interface StoredPacket {
   data: Uint8Array;
   originalLength: number;
   direction?: Direction;
+  comments?: string[];
 }
 
 export interface StoreLimits {
@@ -67,6 +75,8 @@ export interface SegmentSnapshot {
   capturedLengths: Uint32Array;
   originalLengths: Uint32Array;
   interfaceIds: Uint16Array;
+  /** Bytes of each packet's comments, right after its captured bytes; 0: none. */
+  commentLengths: Uint32Array;
 }
 
 function shared<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
@@ -74,6 +84,53 @@ function shared<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>
   length: number,
 ): T {
   return new Kind(new SharedArrayBuffer(length * Kind.BYTES_PER_ELEMENT));
+}
+
+const MAX_COMMENT_BYTES = 0xffff;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** Arena bytes the comments may take at most (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+function commentsRoom(comments: readonly string[] | undefined): number {
+  let n = 0;
+  if (comments) for (const c of comments) n += 2 + Math.min(MAX_COMMENT_BYTES, c.length * 3);
+  return n;
+}
+
+/** Writes the comments at `at` (room checked by the caller); returns the bytes written. A comment
+ *  longer than a pcapng option can hold is cut there, at a character's end. */
+function writeComments(arena: Uint8Array, at: number, comments: readonly string[]): number {
+  let o = at;
+  for (const c of comments) {
+    const room = arena.subarray(o + 2, o + 2 + Math.min(MAX_COMMENT_BYTES, c.length * 3));
+    const { written } = utf8Encoder.encodeInto(c, room);
+    arena[o] = written & 0xff;
+    arena[o + 1] = written >> 8;
+    o += 2 + written;
+  }
+  return o - at;
+}
+
+/** The comments stored in `arena[start, start + length)`, as writeComments wrote them. */
+export function readComments(arena: Uint8Array, start: number, length: number): string[] {
+  const comments: string[] = [];
+  const end = start + length;
+  for (let o = start; o + 2 <= end; ) {
+    const n = arena[o]! | (arena[o + 1]! << 8);
+    comments.push(utf8Decoder.decode(arena.subarray(o + 2, Math.min(end, o + 2 + n))));
+    o += 2 + n;
+  }
+  return comments;
+}
+
+/** The comments of packet `i` of a segment (shared with the worker), or undefined: none. */
+export function segmentComments(
+  seg: Pick<SegmentSnapshot, 'bytes' | 'offsets' | 'capturedLengths' | 'commentLengths'>,
+  i: number,
+): string[] | undefined {
+  const length = seg.commentLengths[i]!;
+  if (length === 0) return undefined;
+  return readComments(seg.bytes, seg.offsets[i]! + seg.capturedLengths[i]!, length);
 }
 
 class Segment {
@@ -84,6 +141,7 @@ class Segment {
   readonly capturedLengths = shared(Uint32Array, SEGMENT_PACKETS);
   readonly originalLengths = shared(Uint32Array, SEGMENT_PACKETS);
   readonly interfaceIds = shared(Uint16Array, SEGMENT_PACKETS);
+  readonly commentLengths = shared(Uint32Array, SEGMENT_PACKETS);
   readonly directions = new Uint8Array(SEGMENT_PACKETS); // 0 unknown, 1 in, 2 out
   /** ns relative to the store's first timestamp: exact to ~104 days as a double. */
   readonly times = new Float64Array(SEGMENT_PACKETS);
@@ -94,8 +152,10 @@ class Segment {
     return this.count === SEGMENT_PACKETS;
   }
 
-  append(p: IncomingPacket, relativeNs: number): void {
-    const need = this.used + p.data.length;
+  /** Appends the packet, with room for `size` bytes (commentsRoom included); returns the arena
+   *  bytes it took (its bytes and comments). */
+  append(p: IncomingPacket, relativeNs: number, size: number): number {
+    const need = this.used + size;
     if (need > this.bytes.length) {
       let size = this.bytes.length * 2;
       while (size < need) size *= 2;
@@ -111,8 +171,16 @@ class Segment {
     this.interfaceIds[i] = p.interfaceId;
     this.directions[i] = p.direction === 'in' ? 1 : p.direction === 'out' ? 2 : 0;
     this.times[i] = relativeNs;
-    this.used = need;
+    let taken = p.data.length;
+    // The arena's arrays start zeroed: a packet without comments writes nothing more.
+    if (p.comments) {
+      const comments = writeComments(this.bytes, this.used + taken, p.comments);
+      this.commentLengths[i] = comments;
+      taken += comments;
+    }
+    this.used += taken;
     this.count = i + 1;
+    return taken;
   }
 
   snapshot(): SegmentSnapshot {
@@ -124,6 +192,7 @@ class Segment {
       capturedLengths: this.capturedLengths,
       originalLengths: this.originalLengths,
       interfaceIds: this.interfaceIds,
+      commentLengths: this.commentLengths,
     };
   }
 }
@@ -139,6 +208,11 @@ export class PacketStore {
   evicted = 0;
   /** Set once the store refused a packet under whenFull 'stop'. */
   fullStop = false;
+  /** Set once a packet with a process was appended (the panel then shows its Process column). */
+  hasProcesses = false;
+  /** Set once a packet whose process runs in a pod was appended (the panel then shows its Pod
+   *  column, where the interface's name names no pod). */
+  hasProcessPods = false;
 
   constructor(readonly limits: StoreLimits) {}
 
@@ -184,12 +258,13 @@ export class PacketStore {
   /** Appends a packet; false when the store is full and told to stop. */
   append(p: IncomingPacket): boolean {
     if (this.fullStop) return false;
-    if (this.held + 1 > this.limits.maxPackets || this.heldBytes + p.data.length > this.limits.maxBytes) {
+    const size = p.comments ? p.data.length + commentsRoom(p.comments) : p.data.length;
+    if (this.held + 1 > this.limits.maxPackets || this.heldBytes + size > this.limits.maxBytes) {
       if (this.limits.whenFull === 'stop') {
         this.fullStop = true;
         return false;
       }
-      this.evictFor(p.data.length);
+      this.evictFor(size);
     }
     let last = this.segments[this.segments.length - 1];
     if (!last || last.full) {
@@ -198,15 +273,26 @@ export class PacketStore {
     }
     const ts = p.timestampNs ?? 0n;
     this.firstTimestampNs ??= ts;
-    last.append(p, Number(ts - this.firstTimestampNs));
+    this.heldBytes += last.append(p, Number(ts - this.firstTimestampNs), size);
     this.received++;
-    this.heldBytes += p.data.length;
+    if (p.comments) this.noteProcess(p.comments);
     const iface = this.interfaces[p.interfaceId];
     if (iface) {
       iface.packets++;
       iface.bytes += p.data.length;
     }
     return true;
+  }
+
+  /** Notes whether the capture names processes, and pods by them. Comments are parsed only until
+   *  both are known, and for pods only when a comment mentions one: later packets cost little. */
+  private noteProcess(comments: readonly string[]): void {
+    if (this.hasProcesses && this.hasProcessPods) return;
+    if (this.hasProcesses && !comments.some((c) => c.includes('PodName:'))) return;
+    const process = parseProcessComments(comments);
+    if (!process) return;
+    this.hasProcesses = true;
+    if (processPod(process)) this.hasProcessPods = true;
   }
 
   /** Drops whole segments, oldest first, until one more packet of `size` bytes fits. */
@@ -236,6 +322,7 @@ export class PacketStore {
     const relative = seg.times[i]!;
     const interfaceId = seg.interfaceIds[i]!;
     const offset = seg.offsets[i]!;
+    const comments = segmentComments(seg, i);
     return {
       number,
       interfaceId,
@@ -245,6 +332,7 @@ export class PacketStore {
       data: seg.bytes.subarray(offset, offset + seg.capturedLengths[i]!),
       originalLength: seg.originalLengths[i]!,
       direction: seg.directions[i] === 1 ? 'in' : seg.directions[i] === 2 ? 'out' : undefined,
+      ...(comments ? { comments } : {}),
     };
   }
 

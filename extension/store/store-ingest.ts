@@ -35,6 +35,7 @@ export class StoreIngest {
         data: p.data,
         originalLength: p.originalLength,
         direction: p.direction,
+        comments: p.comments,
       });
       if (!ok) break;
       appended++;

@@ -1,6 +1,8 @@
 // pcap-summary FILE [--json]: the capture table's rows for a pcap or pcapng file, as `tshark -r`
 // prints them (No., Time since the first packet, Source → Destination, Protocol, Length, Info),
-// or one JSON object per line. Streams the file, so its size does not matter.
+// or one JSON object per line. A packet whose process the capture names (pcapng comments,
+// packet/process-comment.ts) ends its row with "  [node (1234)]", its JSON object with "process".
+// Streams the file, so its size does not matter.
 //
 // Exit status: 0 when the file was read (notes about damaged blocks go to stderr), 1 when it
 // could not be read (missing, or not a capture file), 2 for a usage error.
@@ -14,6 +16,7 @@ import type { Writable } from 'node:stream';
 import { type CapturedPacket, CaptureFileReader } from '../capture-file.js';
 import { summarizeInto } from '../decode/index.js';
 import type { PacketSummary } from '../decode/types.js';
+import { type ProcessInfo, parseProcessComments, processLabel, processName } from '../process-comment.js';
 
 const USAGE = 'usage: pcap-summary FILE [--json]\n';
 /** File bytes read at a time. */
@@ -77,10 +80,13 @@ class RowWriter {
   }
 
   /** tshark's layout: No. right-aligned in 5, Time, Source right-aligned in 12, "→", Destination left-aligned in 12, Protocol, Length, Info. */
-  row(number: number, relNs: number, s: PacketSummary, length: number): void {
+  /** `tail` (the packet's process, rare) ends the line after Info. */
+  row(number: number, relNs: number, s: PacketSummary, length: number, tail?: string): void {
     const src = s.source;
     const dst = s.destination;
-    const b = this.room(src.length + dst.length + s.protocol.length + s.info.length * 3 + ROW_SLACK);
+    const b = this.room(
+      src.length + dst.length + s.protocol.length + (s.info.length + (tail?.length ?? 0)) * 3 + ROW_SLACK,
+    );
     let p = this.pos;
     p = digits(b, p, number, 5);
     b[p++] = 0x20;
@@ -101,13 +107,20 @@ class RowWriter {
     p = digits(b, p, length, 0);
     b[p++] = 0x20;
     p += utf8Write.call(b, s.info, p);
+    if (tail !== undefined) p += utf8Write.call(b, tail, p);
     b[p++] = 0x0a;
     this.pos = p;
   }
 
-  jsonRow(number: number, relNs: number, s: PacketSummary, length: number): void {
+  /** `process`, a JSON object's text (rare), becomes the row's "process" member. */
+  jsonRow(number: number, relNs: number, s: PacketSummary, length: number, process?: string): void {
     const b = this.room(
-      s.source.length * 6 + s.destination.length * 6 + s.protocol.length * 6 + s.info.length * 6 + ROW_SLACK,
+      s.source.length * 6 +
+        s.destination.length * 6 +
+        s.protocol.length * 6 +
+        s.info.length * 6 +
+        (process?.length ?? 0) * 3 +
+        ROW_SLACK,
     );
     let p = this.pos;
     p += latin1Write.call(b, '{"number":', p);
@@ -124,6 +137,7 @@ class RowWriter {
     p = digits(b, p, length, 0);
     p += latin1Write.call(b, ',"info":', p);
     p = jsonString(b, p, s.info);
+    if (process !== undefined) p += utf8Write.call(b, `,"process":${process}`, p);
     b[p++] = 0x7d;
     b[p++] = 0x0a;
     this.pos = p;
@@ -193,6 +207,11 @@ export function formatSeconds(ns: number): string {
   return String.fromCharCode(...b.subarray(0, seconds(b, 0, ns)));
 }
 
+/** A process as the JSON rows give it: its fields and its name (proc.name). */
+function processJson(p: ProcessInfo): string {
+  return JSON.stringify({ ...p, name: processName(p) });
+}
+
 /** Runs the tool; returns the exit status. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let file: string | undefined;
@@ -249,8 +268,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       lastNs = ts;
       const linkType = reader.interfaces[p.interfaceId]?.linkType ?? -1;
       const summary = summarizeInto(linkType, p.data, p.originalLength, row);
-      if (json) w.jsonRow(number, Number(ts - firstNs), summary, p.originalLength);
-      else w.row(number, Number(ts - firstNs), summary, p.originalLength);
+      const process = p.comments && parseProcessComments(p.comments);
+      if (json) w.jsonRow(number, Number(ts - firstNs), summary, p.originalLength, process && processJson(process));
+      else w.row(number, Number(ts - firstNs), summary, p.originalLength, process && `  [${processLabel(process)}]`);
       if (w.full) {
         w.flush();
         if (pending) {

@@ -1161,6 +1161,111 @@ test('a capture of pods: the Pod column shows each row’s pod, counters per pod
   await close(local);
 });
 
+/** What the Process column and its header show (and the Pod column, which a process's comment
+ *  fills where the interface names no pod), read from the DOM. */
+function processView(page: Page) {
+  return page.evaluate(() => {
+    const shown = (el: Element | null) => el instanceof HTMLElement && el.offsetParent !== null;
+    const table = document.querySelector('.packet-table')!;
+    return {
+      header: shown(table.querySelector('.pt-th.c-process')),
+      colcount: table.getAttribute('aria-colcount'),
+      sourceColindex: table.querySelector('.pt-th.c-source')!.getAttribute('aria-colindex'),
+      rows: Array.from(document.querySelectorAll<HTMLElement>('.pt-row:not([hidden]):not(.loading)')).map((r) => ({
+        number: Number(r.querySelector('.c-number')!.textContent),
+        process: shown(r.querySelector('.c-process')) ? r.querySelector('.c-process')!.textContent : null,
+        pod: shown(r.querySelector('.c-pod')) ? r.querySelector('.c-pod')!.textContent : null,
+      })),
+    };
+  });
+}
+
+/** The fake host's processes (webview/dev/fake-host.ts PROCESSES), in turn packet by packet. */
+function fakeProcessOf(number: number): string {
+  return ['node (1234)', 'curl (4242)', 'cart (77)', ''][(number - 1) % 4]!;
+}
+
+/** The labels of the frame section (nested ones included) once packet `number` is shown. */
+async function frameLabels(page: Page, number: number): Promise<string[]> {
+  await page.locator(`.pt-row[aria-rowindex="${number + 1}"]`).click();
+  const frame = page.locator('vscode-tree > vscode-tree-item').first();
+  await frame.locator('.dt-label', { hasText: `Frame ${number}:` }).waitFor();
+  return frame.locator('.dt-label').allTextContents();
+}
+
+test('a capture that names processes: the Process column, the tree’s Process section, proc.* in the filter', {
+  skip,
+}, async () => {
+  const w = await open('rows=96&mode=file&processes=1');
+  const { page } = w;
+  await page.waitForFunction(() => document.querySelector('.packet-table')?.classList.contains('with-process'));
+  const view = await processView(page);
+  assert.equal(view.header, true, 'the Process column has its header');
+  assert.equal(view.colcount, '9', 'No., Time, Pod, Process, Source, …');
+  assert.equal(view.sourceColindex, '5');
+  assert.ok(view.rows.length > 20, `rows shown: ${view.rows.length}`);
+  for (const r of view.rows) {
+    assert.equal(r.process, fakeProcessOf(r.number), `row ${r.number}`);
+    // Only cart's comment names a pod (no interface here does).
+    assert.equal(r.pod, r.number % 4 === 3 ? 'shop/cart-7d9f-abcde' : '', `row ${r.number}`);
+  }
+  assert.equal(
+    await page.evaluate(() => document.querySelector<HTMLElement>('.sb-pods')?.hidden),
+    true,
+    'no counters: no packets counted per pod',
+  );
+
+  // The frame's Process section names each value by its display-filter field.
+  const curl = await frameLabels(page, 2);
+  for (const label of [
+    'Process: curl (4242)',
+    'PID: 4242',
+    'Name: curl',
+    'Executable: /usr/bin/curl',
+    'Command line: curl -s <img src=x onerror=alert(6)>', // markup from the capture, shown as text
+    'Parent PID: 1200',
+  ])
+    assert.ok(curl.includes(label), `${label} in ${curl.join(' | ')}`);
+  assert.equal(await page.locator('.detail-tree img').count(), 0, 'no markup became an element');
+  await page.screenshot({ path: join(RESULTS, 'processes-dark.png') });
+  const cart = await frameLabels(page, 3);
+  for (const label of [`Container ID: ${'3f2a9c0d'.repeat(8)}`, 'Namespace: shop', 'Pod: cart-7d9f-abcde'])
+    assert.ok(cart.includes(label), `${label} in ${cart.join(' | ')}`);
+  const kernel = await frameLabels(page, 4);
+  assert.ok(kernel.includes('No process: the kernel made this packet, or it was forwarded'), kernel.join(' | '));
+  assert.ok(!kernel.some((l) => l.startsWith('Process:')));
+
+  const filter = page.locator('vscode-textfield.tb-filter input');
+  const shownCount = () => page.locator('.sb-item', { hasText: 'Shown' }).locator('.sb-value').textContent();
+  await filter.fill('proc.name == "node"');
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+    return rows.length > 0 && rows.every((r) => r.querySelector('.c-process')?.textContent === 'node (1234)');
+  });
+  assert.equal(await shownCount(), '24');
+  await filter.fill('!proc.pid');
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('.pt-row:not([hidden])'));
+    return rows.length > 0 && rows.every((r) => r.querySelector('.c-process')?.textContent === '');
+  });
+  assert.equal(await shownCount(), '24');
+  assert.deepEqual(w.problems, []);
+  assert.deepEqual(w.dialogs, [], 'no alert() ran');
+  await close(w);
+
+  const plain = await open('rows=96&mode=file');
+  const without = await processView(plain.page);
+  assert.equal(without.header, false, 'no Process column in a capture without processes');
+  assert.equal(without.colcount, '7');
+  assert.equal(without.sourceColindex, '3');
+  assert.ok(without.rows.length > 20);
+  assert.ok(without.rows.every((r) => r.process === null && r.pod === null));
+  const frame = await frameLabels(plain.page, 4);
+  assert.ok(!frame.some((l) => l.startsWith('Process') || l.startsWith('No process')), frame.join(' | '));
+  assert.deepEqual(plain.problems, []);
+  await close(plain);
+});
+
 test('"Keep running when closed": a live panel’s switch tells the host; a file has none', { skip }, async () => {
   const w = await open('rows=50');
   const { page } = w;

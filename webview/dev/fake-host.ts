@@ -6,6 +6,13 @@
 
 import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
 import { parsePodInterfaceName, podLabel } from '../../packet/k8s-pod.js';
+import {
+  formatProcessComments,
+  type ProcessInfo,
+  parseProcessComments,
+  processLabel,
+  processPod,
+} from '../../packet/process-comment.js';
 import type {
   CaptureFilterCheck,
   CaptureStatus,
@@ -51,6 +58,8 @@ export interface FakeOptions {
   tick: number;
   /** A capture of Kubernetes pods: each client's packets come from one of POD_INTERFACES. */
   pods: boolean;
+  /** A capture that names processes: packet n's is PROCESSES[n % PROCESSES.length]. */
+  processes: boolean;
   /** Each count carries the newest rows while the table follows the tail, as the real host's do
    *  (off: the table asks for them). */
   tail: boolean;
@@ -71,6 +80,7 @@ export const DEFAULT_OPTIONS: FakeOptions = {
   tick: 100,
   tail: true,
   pods: false,
+  processes: false,
   checkCaptureFilter: (filter) => ({ ok: true, normalized: filter.trim() }),
 };
 
@@ -109,6 +119,30 @@ function podInterfaceOf(n: number): string {
 function podPackets(k: number, n: number): number {
   const rest = Math.min(TEMPLATES, Math.max(0, (n % POD_PERIOD) - k * TEMPLATES));
   return Math.floor(n / POD_PERIOD) * TEMPLATES + rest;
+}
+
+/** The processes of a capture that names them: a thread of node, curl with markup in its command
+ *  line (text, never HTML), a process in a pod's container, and none (a packet the kernel made).
+ *  Written as a capture writes them and read back as the host reads them (packet/process-comment.ts).
+ *  Their count divides TEMPLATES, so the filters' periods hold. */
+export const PROCESSES: readonly (ProcessInfo | undefined)[] = [
+  { pid: 1234, cmd: '/usr/bin/node', args: 'node server.js', tid: 1240, threadName: 'node-worker', uid: 1000 },
+  { pid: 4242, cmd: '/usr/bin/curl', args: 'curl -s <img src=x onerror=alert(6)>', ppid: 1200, parentCmd: '/bin/bash' },
+  {
+    pid: 77,
+    cmd: '/app/cart',
+    args: '/app/cart --port 8080',
+    containerId: '3f2a9c0d'.repeat(8),
+    containerName: 'cart',
+    podName: 'cart-7d9f-abcde',
+    podNamespace: 'shop',
+  },
+  undefined,
+].map((p) => p && parseProcessComments(formatProcessComments(p)));
+
+/** The process of packet n, in a capture that names processes. */
+function processOf(n: number): ProcessInfo | undefined {
+  return PROCESSES[n % PROCESSES.length];
 }
 
 const INTERFACES: InterfaceInfo[] = [
@@ -236,7 +270,9 @@ export class FakeHost implements HostTransport {
           ? Math.floor((this.received - 2_000_000) / 50_000)
           : 0,
       evicted: this.evicted,
-      ...(this.options.pods ? { pods: this.podCounters() } : {}),
+      // A pod named only by a process's comment (PROCESSES) counts nothing, but has the Pod column.
+      ...(this.options.pods ? { pods: this.podCounters() } : this.options.processes ? { pods: [] } : {}),
+      ...(this.options.processes && this.received > 0 ? { processes: true as const } : {}),
     };
   }
 
@@ -251,16 +287,27 @@ export class FakeHost implements HostTransport {
     });
   }
 
-  /** Packet n's row, with its pod in a capture of pods. */
+  /** Packet n's row, with its pod in a capture of pods, its process in a capture that names them. */
   private row(n: number, index: number): Row {
     const r = row(n, index);
-    const pod = this.options.pods ? parsePodInterfaceName(podInterfaceOf(n)) : undefined;
-    return pod ? { ...r, pod: podLabel(pod) } : r;
+    const process = this.options.processes ? processOf(n) : undefined;
+    // As the host: the interface's pod, else the process's.
+    const pod =
+      (this.options.pods ? parsePodInterfaceName(podInterfaceOf(n)) : undefined) ?? (process && processPod(process));
+    return {
+      ...r,
+      ...(pod ? { pod: podLabel(pod) } : {}),
+      ...(process ? { process: processLabel(process) } : {}),
+    };
   }
 
   private detail(n: number): PacketDetail {
     const d = detail(n);
-    return this.options.pods ? { ...d, interfaceName: podInterfaceOf(n) } : d;
+    return {
+      ...d,
+      ...(this.options.pods ? { interfaceName: podInterfaceOf(n) } : {}),
+      ...(this.options.processes ? { process: processOf(n) ?? null } : {}),
+    };
   }
 
   // ---- the store
@@ -358,7 +405,16 @@ export class FakeHost implements HostTransport {
       for (let n = 0; n < period; n++) {
         const d = this.detail(n);
         const pod = parsePodInterfaceName(d.interfaceName);
-        if (compiled.match(d.decoded, { number: n + 1, length: d.length, ...(pod ? { pod } : {}) })) offsets.push(n);
+        const process = d.process ?? undefined;
+        if (
+          compiled.match(d.decoded, {
+            number: n + 1,
+            length: d.length,
+            ...(pod ? { pod } : {}),
+            ...(process ? { process } : {}),
+          })
+        )
+          offsets.push(n);
       }
       this.filter = { period, offsets };
     }
