@@ -6,6 +6,7 @@ import {
   arrayOf,
   type Check,
   hasFields,
+  isBoolean,
   isCount,
   isObject,
   isString,
@@ -32,6 +33,8 @@ export type AgentEvent =
       exclude?: string;
       snaplen: number;
       format: string;
+      /** Packets carry their process (--processes, --pid, --cgroup, --container); absent from older agents. */
+      processes?: boolean;
     }
   | { event: 'attached'; interface: { name: string; ifindex: number; mode: string } }
   | {
@@ -89,6 +92,7 @@ const EVENT_FIELDS: { [E in AgentEvent['event']]: Record<string, Check> } = {
     exclude: optional(isString),
     snaplen: isCount,
     format: isString,
+    processes: optional(isBoolean),
   },
   attached: { interface: attachedInterface },
   stats: { ...totals, interfaces: arrayOf(interfaceStats) },

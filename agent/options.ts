@@ -48,6 +48,17 @@ export interface CaptureOptions {
   eventsJson: boolean;
   ringBytes: number;
   attachMode: 'auto' | 'clsact';
+  /**
+   * --processes: each packet of a local socket carries its process, in pcapng as the EPB comment
+   * `PID: N\nCmd: EXE\nArgs: ARGV` (and `\nContainerId: ID` in a container). Implied by the three below.
+   */
+  processes: boolean;
+  /** --pid N: only that process and its descendants (forks followed in the kernel). */
+  pid?: number;
+  /** --cgroup PATH: only the processes of that cgroup v2 (cgroup v2 hosts only). */
+  cgroup?: string;
+  /** --container ID: only the processes of that container (found through /proc/PID/cgroup). */
+  container?: string;
 }
 
 export interface InterfacesOptions {
@@ -56,6 +67,8 @@ export interface InterfacesOptions {
 }
 
 const DEFAULT_RING_KIB = 16 * 1024;
+/** The kernel's ceiling for pid_max. */
+const PID_MAX_LIMIT = 4194304;
 
 export const USAGE = `usage:
   pcap-agent interfaces [--netns NAME|/proc/PID/ns/net] [--json]
@@ -63,7 +76,7 @@ export const USAGE = `usage:
                      [--exclude FILTER] [-s SNAPLEN] [--direction in|out|both] [-c COUNT]
                      [--max-bytes N] [--duration SECONDS] [--format pcapng|pcap] [--nano]
                      [-w FILE|- [--overwrite]] [--listen HOST:PORT [--token-file FILE | --no-token]]
-                     [-B KIB] [--events json]
+                     [-B KIB] [--events json] [--processes] [--pid PID | --cgroup PATH | --container ID]
   pcap-agent check-filter [--link ethernet|raw] [--events json] FILTER…
   ENABLE_PCA=true PCA_SERVER_PORT=N [PCA_FILTER=PROTO,PORT] [INTERFACES=…] [EXCLUDE_INTERFACES=…] pcap-agent
 FILTER is PROTO,PORT (tcp,443) or a tcpdump-style expression (tcp port 443 or udp port 53).
@@ -71,6 +84,12 @@ check-filter says nothing and exits 0 when libpcap compiles FILTER for that link
 kernel can run it; otherwise an E_FILTER error gives libpcap's message.
 --exclude FILTER: packets it matches are never captured, whatever -f says (e.g. the SSH session
 the capture runs over).
+--processes: each packet of a local socket names its process in its pcapng comment ("PID: N",
+"Cmd: EXE", "Args: ARGV", and "ContainerId: ID" in a container); packets the kernel makes itself
+(ARP, ICMP errors, resets of closed ports) and forwarded ones name none.
+--pid PID captures only that process's packets and its descendants' (children forked later too);
+--container ID only those of a container's processes (ID: 12 to 64 hex digits); --cgroup PATH only
+those of a cgroup v2 and below (a cgroup v2 host). Each implies --processes and combines with -f.
 --netns NAME is /run/netns/NAME (as "ip netns add" makes); the only path taken is /proc/PID/ns/net.
 -w FILE creates FILE with mode 0600, owned by the user who ran sudo; an existing file is replaced
 only with --overwrite, and a symbolic link never is.
@@ -184,6 +203,10 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
         buffer: { type: 'string', short: 'B' },
         events: { type: 'string' },
         'attach-mode': { type: 'string' },
+        processes: { type: 'boolean' },
+        pid: { type: 'string' },
+        cgroup: { type: 'string' },
+        container: { type: 'string' },
       },
     }),
   );
@@ -205,6 +228,8 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
   const noToken = v['no-token'] ?? false;
   const tokenFile = listenTokenFile(listen, v.token, v['token-file'], noToken);
   if (v.overwrite && (v.write === undefined || v.write === '-')) throw usageError('--overwrite needs -w FILE');
+  const chosen = [v.pid, v.cgroup, v.container].filter((x) => x !== undefined).length;
+  if (chosen > 1) throw usageError('give only one of --pid, --cgroup and --container');
   return {
     interfaces: [...new Set(v.interface)],
     netns: resolveNetns(v.netns),
@@ -226,6 +251,10 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     eventsJson: v.events === 'json',
     ringBytes: ringBytesOf(v.buffer ?? String(DEFAULT_RING_KIB)),
     attachMode,
+    processes: (v.processes ?? false) || chosen > 0,
+    pid: v.pid !== undefined ? wholeNumber('--pid', v.pid, 1, PID_MAX_LIMIT) : undefined,
+    cgroup: v.cgroup,
+    container: v.container !== undefined ? containerIdOf(v.container) : undefined,
   };
 }
 
@@ -262,6 +291,10 @@ export function captureArgv(o: CaptureArgvOptions): string[] {
   if (o.ringBytes !== undefined) args.push('--buffer', String(Math.ceil(o.ringBytes / 1024)));
   if (o.eventsJson) args.push('--events', 'json');
   if (o.attachMode !== undefined) args.push('--attach-mode', o.attachMode);
+  if (o.processes) args.push('--processes');
+  if (o.pid !== undefined) args.push('--pid', String(o.pid));
+  if (o.cgroup !== undefined) args.push(...valueOption('cgroup', o.cgroup));
+  if (o.container !== undefined) args.push(...valueOption('container', o.container));
   return args;
 }
 
@@ -320,6 +353,16 @@ function listenTokenFile(
   if (noToken && file !== undefined)
     throw usageError('--no-token contradicts the token given (--token-file or PCAP_AGENT_TOKEN)');
   return file;
+}
+
+/** A container's id as `docker ps` shows it (12 hex digits) or whole (64). */
+function containerIdOf(text: string): string {
+  if (!/^[0-9a-f]{12,64}$/.test(text)) {
+    throw usageError(
+      `--container takes a container id: 12 to 64 lowercase hex digits (docker ps shows 12), got "${text}"`,
+    );
+  }
+  return text;
 }
 
 /** tcpdump's rule: -s 0 means the maximum. */

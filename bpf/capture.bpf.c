@@ -25,19 +25,28 @@
 #define NEXTHDR_DEST	 60
 
 /* Scratch space for assembling one record (capture.h, CAP_RECORD_*): it starts at iface_dir, two
- * bytes in, which keeps every header field naturally aligned here; then room for a re-inserted
- * VLAN tag and the snaplen. */
+ * bytes in, which keeps every header field naturally aligned here; then the process with
+ * --processes, and room for a re-inserted VLAN tag and the snaplen. */
 struct cap_scratch {
 	__u16 unused;
 	__u16 iface_dir;
 	__u32 orig_len;
 	__u64 ts_boot_ns;
-	__u8 data[CAP_MAX_SNAPLEN + VLAN_HLEN_];
+	union {
+		__u8 data[CAP_MAX_SNAPLEN + VLAN_HLEN_];
+		struct {
+			__u32 tgid;
+			__u8 data[CAP_MAX_SNAPLEN + VLAN_HLEN_];
+		} process;
+	};
 };
 
 _Static_assert(__builtin_offsetof(struct cap_scratch, orig_len) - 2 == CAP_RECORD_ORIG_LEN, "record layout");
 _Static_assert(__builtin_offsetof(struct cap_scratch, ts_boot_ns) - 2 == CAP_RECORD_TS, "record layout");
 _Static_assert(__builtin_offsetof(struct cap_scratch, data) - 2 == CAP_RECORD_HEADER, "record layout");
+_Static_assert(__builtin_offsetof(struct cap_scratch, process.tgid) - 2 == CAP_RECORD_TGID, "record layout");
+_Static_assert(__builtin_offsetof(struct cap_scratch, process.data) - 2 == CAP_RECORD_HEADER_PROCESSES,
+	       "record layout");
 
 /* key: 0; value: the live configuration (snaplen, directions, wakeup threshold). */
 struct {
@@ -119,7 +128,7 @@ struct pkt_meta {
 	__u8 l4proto;
 	__u8 frag_first; /* first fragment of a series that has more */
 	__u8 frag_later; /* non-first fragment: no L4 header */
-	__u16 pad;
+	__u16 l4_off;	 /* where the L4 header starts */
 	__u32 frag_id;
 	__u32 saddr[4];
 	__u32 daddr[4];
@@ -141,6 +150,7 @@ static __always_inline void parse_ipv4(struct __sk_buff *skb, __u32 off, struct 
 	m->l4proto = ip.protocol;
 	m->saddr[0] = ip.saddr;
 	m->daddr[0] = ip.daddr;
+	m->l4_off = off + (ip.ver_ihl & 0xf) * 4;
 
 	__u16 frag = bpf_ntohs(ip.frag_off);
 	m->frag_id = bpf_ntohs(ip.id);
@@ -198,6 +208,7 @@ static __always_inline void parse_ipv6(struct __sk_buff *skb, __u32 off, struct 
 		next = ext.next;
 	}
 	m->l4proto = next;
+	m->l4_off = off;
 }
 
 static __always_inline void parse_packet(struct __sk_buff *skb, __u32 l2_len, struct pkt_meta *m)
@@ -233,6 +244,8 @@ static __always_inline void frag_key(struct cap_frag_key *k, const struct pkt_me
 	k->l4proto = m->l4proto;
 	k->pad = 0;
 }
+
+#include "process.bpf.h"
 
 /* When the reader last got a wakeup (boot-time ns). Shared by every CPU without a lock: a race
  * costs one extra or one missing wakeup, and the reader polls again soon after any read that
@@ -271,6 +284,10 @@ static __always_inline int emit(struct __sk_buff *skb, const struct hook_state *
 	if (!s)
 		return -1;
 
+	/* With --processes the process goes before the bytes (cap_with_processes is a load-time
+	 * constant: the verifier keeps one of the two layouts). */
+	__u8 *data = cap_with_processes ? s->process.data : s->data;
+	__u64 header = cap_with_processes ? CAP_RECORD_HEADER_PROCESSES : CAP_RECORD_HEADER;
 	__u32 vlan = (h->l2_len == ETH_HLEN_ && skb->vlan_present) ? VLAN_HLEN_ : 0;
 	__u64 orig = (__u64)skb->len + vlan;
 	__u64 snap = h->cfg->snaplen < limit ? h->cfg->snaplen : limit;
@@ -281,18 +298,20 @@ static __always_inline int emit(struct __sk_buff *skb, const struct hook_state *
 	s->iface_dir = (__u16)(h->iface_id << 1 | dir);
 	s->orig_len = orig;
 	s->ts_boot_ns = bpf_ktime_get_boot_ns();
+	if (cap_with_processes)
+		s->process.tgid = skb->cb[CAP_CB_TGID];
 
 	if (vlan && cap >= 2 * ETH_ALEN + VLAN_HLEN_) {
 		__be16 tag[2] = {(__be16)skb->vlan_proto, bpf_htons(skb->vlan_tci)};
-		if (bpf_skb_load_bytes(skb, 0, s->data, 2 * ETH_ALEN) < 0)
+		if (bpf_skb_load_bytes(skb, 0, data, 2 * ETH_ALEN) < 0)
 			return -1;
-		__builtin_memcpy(s->data + 2 * ETH_ALEN, tag, sizeof(tag));
+		__builtin_memcpy(data + 2 * ETH_ALEN, tag, sizeof(tag));
 		__u64 rest = cap - (2 * ETH_ALEN + VLAN_HLEN_);
 		barrier_var(rest);
 		if (rest > CAP_MAX_SNAPLEN - 2 * ETH_ALEN)
 			return -1;
 		if (rest > 0 &&
-		    bpf_skb_load_bytes(skb, 2 * ETH_ALEN, s->data + 2 * ETH_ALEN + VLAN_HLEN_, rest) < 0)
+		    bpf_skb_load_bytes(skb, 2 * ETH_ALEN, data + 2 * ETH_ALEN + VLAN_HLEN_, rest) < 0)
 			return -1;
 	} else {
 		if (cap > skb->len)
@@ -300,11 +319,11 @@ static __always_inline int emit(struct __sk_buff *skb, const struct hook_state *
 		barrier_var(cap);
 		if (cap > CAP_MAX_SNAPLEN)
 			return -1;
-		if (cap > 0 && bpf_skb_load_bytes(skb, 0, s->data, cap) < 0)
+		if (cap > 0 && bpf_skb_load_bytes(skb, 0, data, cap) < 0)
 			return -1;
 	}
 
-	__u64 size = CAP_RECORD_HEADER + cap;
+	__u64 size = header + cap;
 	barrier_var(size);
 	if (size > sizeof(*s) - 2)
 		return -1;
@@ -358,6 +377,20 @@ static __always_inline int hook_enter(struct __sk_buff *skb, __u8 dir, struct ho
 	return (h->cfg->directions & (1u << dir)) != 0;
 }
 
+/* With --processes: finds the packet's process once and hands it on to the emit programs; says
+ * whether the packet may be captured (with --pid, --cgroup or --container only a chosen
+ * process's). Without, the verifier removes all of it. */
+static __always_inline int owner_allows(struct __sk_buff *skb, __u8 dir, const struct hook_state *h)
+{
+	struct packet_owner o = {};
+
+	if (!cap_with_processes)
+		return 1;
+	packet_owner(skb, dir, h->l2_len, &o);
+	skb->cb[CAP_CB_TGID] = o.tgid;
+	return !cap_only_selected || (o.tgid && o.selected);
+}
+
 /* Every packet is counted as seen here, then judged by
  * the exclusion and the translated filter of this hook's direction and link type; a match is handed
  * on to cap_pcap_emit_in/out. A tail call returns only when its slot is empty: no exclusion, or no
@@ -391,7 +424,7 @@ static __always_inline int capture_pcap(struct __sk_buff *skb, __u8 dir)
 {
 	struct hook_state h;
 
-	if (!hook_enter(skb, dir, &h))
+	if (!hook_enter(skb, dir, &h) || !owner_allows(skb, dir, &h))
 		return TC_ACT_UNSPEC;
 	/* With --exclude, its entry program takes over; without, the slot is empty and this returns. */
 	bpf_tail_call(skb, &cap_progs, CAP_PROG_EXCLUSION(dir));

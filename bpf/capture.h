@@ -39,15 +39,22 @@ enum cap_direction {
  * its id and its link-layer length (struct cap_iface). */
 #define CAP_CB_IFACE_ID		   2
 #define CAP_CB_L2_LEN		   3
+/* With --processes, the entry program finds the packet's process once and hands its id on. */
+#define CAP_CB_TGID		   4
 
 /* Ring-buffer record: a CAP_RECORD_HEADER-byte header, then the captured bytes up to the end of
  * the record (the ring keeps each record's length, so the header does not). Under overload the
  * ring's bytes are the packets kept, so the header is packed: fields at these offsets, host byte
  * order, not aligned. Times are CLOCK_BOOTTIME; user space adds the wall offset. */
-#define CAP_RECORD_IFACE_DIR 0 /* __u16: the interface's id << 1 | enum cap_direction */
-#define CAP_RECORD_ORIG_LEN  2 /* __u32: true length on the wire (GSO super-packets included) */
-#define CAP_RECORD_TS	     6 /* __u64: when the hook saw it */
-#define CAP_RECORD_HEADER    14
+#define CAP_RECORD_IFACE_DIR	    0 /* __u16: the interface's id << 1 | enum cap_direction */
+#define CAP_RECORD_ORIG_LEN	    2 /* __u32: true length on the wire (GSO super-packets included) */
+#define CAP_RECORD_TS		    6 /* __u64: when the hook saw it */
+#define CAP_RECORD_HEADER	    14
+/* With --processes (the rodata switch cap_with_processes) every record carries, after those 14
+ * bytes, the process its packet belongs to; the captured bytes follow. A capture without it keeps
+ * the 14-byte header and pays nothing. */
+#define CAP_RECORD_TGID		    14 /* __u32: process (thread group) id in the initial pid namespace; 0: none */
+#define CAP_RECORD_HEADER_PROCESSES 18
 
 /* cap_config[0]: what the programs read on every packet. The filter itself is in cap_progs,
  * where a change is one atomic slot update. */
@@ -72,6 +79,30 @@ struct cap_stats {
 	__u64 captured;
 	__u64 dropped; /* ring buffer full */
 	__u64 captured_bytes;
+};
+
+/* Process attribution (--processes, --pid, --cgroup, --container): the process behind a local
+ * socket, as the cgroup socket hooks (and sock_ops, for accepted connections) saw it. */
+#define CAP_COMM_LEN	      16
+#define CAP_MAX_LISTENERS     16384
+#define CAP_MAX_TASKS	      16384
+#define CAP_MAX_SELECTED_PIDS 16384
+
+struct cap_process {
+	__u32 tgid;	 /* the process */
+	__u32 pid;	 /* the thread that made or first used the socket */
+	__u64 cgroup_id; /* its cgroup v2 id */
+	__u8 selected;	 /* chosen by --pid/--cgroup/--container (always 1 without them) */
+	__u8 pad[7];
+	char comm[CAP_COMM_LEN]; /* the thread's name when the hook ran */
+};
+
+/* cap_listeners key: a TCP port bound in a network namespace, whose accepted connections belong
+ * to the process that bound it. */
+struct cap_listener_key {
+	__u64 netns_cookie;
+	__u16 port; /* host byte order */
+	__u16 pad[3];
 };
 
 #endif

@@ -14,6 +14,10 @@ export interface CaptureRequest {
   /** Budgets: stop after this many packets, or this long. */
   count?: number;
   durationMs?: number;
+  /** Each packet names its process (the agent's --processes: an EPB comment `PID: N\nCmd: …\nArgs: …`). */
+  processes?: boolean;
+  /** Only this process and its descendants (the agent's --pid; implies processes). */
+  pid?: number;
 }
 
 /** The agent as a process anywhere: a child process, an `ssh exec` or `kubectl exec` channel. */
@@ -51,6 +55,8 @@ export function captureArgs(request: CaptureRequest, netns?: string): string[] {
     snaplen: request.snaplen,
     count: request.count,
     durationMs: request.durationMs,
+    processes: request.processes,
+    pid: request.pid,
     format: 'pcapng',
     write: '-',
     eventsJson: true,

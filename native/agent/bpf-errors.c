@@ -92,6 +92,7 @@ static void append(struct pcore_error *e, const char *hint) {
 
 void explain_bpf_error(struct pcore_error *e, bool load, const struct bpf_host_facts *facts) {
   char hint[512];
+  if (strcmp(e->code, "E_NO_ATTRIBUTION") == 0) return;  // it names the missing hook itself
   if (e->err == EPERM || e->err == EACCES) {
     e->code = "E_PRIVILEGE";
     explain_permission(facts, hint, sizeof(hint));

@@ -24,9 +24,10 @@ struct capture {
   struct runner runner;
   struct stream_sink stream;
   struct server server;
-  struct pcore_filter filter;     // compiled before anything loads; installed by session_open
-  struct pcore_filter exclusion;  // --exclude, before the filter and kept when set-filter replaces it
-  char *filter_text;              // the effective filter: -f with --exclude
+  struct pcore_filter filter;       // compiled before anything loads; installed by session_open
+  struct pcore_filter exclusion;    // --exclude, before the filter and kept when set-filter replaces it
+  char *filter_text;                // the effective filter: -f with --exclude
+  struct process_choice processes;  // --processes, --pid, --cgroup, --container: resolved before anything loads
 };
 
 static int pick_interfaces(const struct capture_options *o, const struct pcore_interface_list *available,
@@ -105,7 +106,7 @@ static int capture_on(struct capture *c, int out_fd) {
   struct pcore_error e;
   const struct capture_options *o = c->options;
   if (session_open(s, o, session_links(c->chosen, c->nchosen), &c->filter, *o->exclude ? &c->exclusion : NULL,
-                   c->filter_text, &e) != 0) {
+                   c->filter_text, &c->processes, &e) != 0) {
     session_close(s, NULL);
     return report_bpf_error(&e, true);
   }
@@ -132,7 +133,8 @@ static int capture_on(struct capture *c, int out_fd) {
   }
   struct attached_interface attached[MAX_INTERFACES];
   for (size_t i = 0; i < s->ninterfaces; i++) attached[i] = s->interfaces[i].a;
-  event_started(attached, s->ninterfaces, c->filter_text, o->exclude, o->snaplen, o->pcap_format ? "pcap" : "pcapng");
+  event_started(attached, s->ninterfaces, c->filter_text, o->exclude, o->snaplen, o->pcap_format ? "pcap" : "pcapng",
+                o->processes);
   session_start_timers(s, o->events_json);
   session_watch_interfaces(s);
   const char *reason = runner_run(&c->runner);
@@ -161,6 +163,7 @@ int run_capture(int argc, char **argv) {
     c.filter_text = capture_filter_compile(&c.filter, &c.exclusion, o->filter, o->exclude,
                                            session_links(c.chosen, c.nchosen), o->snaplen, &e);
   if (status == 0 && !c.filter_text) status = report_error(e.code, e.message);
+  if (status == 0 && process_choice_resolve(o, &c.processes, &e) != 0) status = report_error(e.code, e.message);
   if (status == 0) {
     int out_fd = open_output(o);
     status = out_fd == -1 ? exit_status("E_OUTPUT") : capture_on(&c, out_fd);
@@ -168,6 +171,7 @@ int run_capture(int argc, char **argv) {
   }
   pcore_filter_free(&c.filter);
   pcore_filter_free(&c.exclusion);
+  process_choice_free(&c.processes);
   free(c.filter_text);
   pcore_free_interfaces(&available);
   return status;

@@ -68,7 +68,7 @@ static void json_interface(FILE *f, const struct attached_interface *i) {
 }
 
 void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, const char *exclude,
-                   uint32_t snaplen, const char *format) {
+                   uint32_t snaplen, const char *format, bool processes) {
   char *text;
   size_t len;
   FILE *f = begin("started", &text, &len);
@@ -84,11 +84,12 @@ void event_started(const struct attached_interface *ifaces, size_t n, const char
     if (*exclude) json_field(f, "exclude", exclude);
     fprintf(f, ",\"snaplen\":%u", snaplen);
     json_field(f, "format", format);
+    fprintf(f, ",\"processes\":%s", processes ? "true" : "false");
   } else {
     fputs("capturing on ", f);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s%s (%s)", i ? ", " : "", ifaces[i].name, ifaces[i].mode);
     if (*filter) fprintf(f, ", filter \"%s\"", filter);
-    fprintf(f, ", snaplen %u, %s", snaplen, format);
+    fprintf(f, ", snaplen %u, %s%s", snaplen, format, processes ? ", with processes" : "");
   }
   finish(f, &text, &len);
 }
@@ -249,7 +250,7 @@ void event_interfaces(const struct verdict *chosen, size_t nchosen, const struct
 
 int exit_status(const char *code) {
   static const char *const user[] = {"E_USAGE", "E_FILTER", "E_NO_INTERFACE", "E_NO_NETNS", "E_OUTPUT", "E_LISTEN"};
-  static const char *const host[] = {"E_PRIVILEGE", "E_NO_BPF", "E_ADDON"};
+  static const char *const host[] = {"E_PRIVILEGE", "E_NO_BPF", "E_ADDON", "E_NO_ATTRIBUTION"};
   for (size_t i = 0; i < sizeof(user) / sizeof(*user); i++)
     if (strcmp(code, user[i]) == 0) return 2;
   for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++)

@@ -26,8 +26,9 @@ struct totals {
 void events_use_json(bool json);
 
 // filter: the effective filter (the exclusion included); exclude: the --exclude text, "" for none.
+// processes: packets carry their process (--processes, --pid, --cgroup, --container).
 void event_started(const struct attached_interface *ifaces, size_t n, const char *filter, const char *exclude,
-                   uint32_t snaplen, const char *format);
+                   uint32_t snaplen, const char *format, bool processes);
 void event_stats(const struct totals *t, const struct interface_stats *ifaces, size_t n);
 void event_stopped(const char *reason, const struct totals *t);
 void event_error(const char *code, const char *message);

@@ -45,8 +45,19 @@ static int open_af_packet(struct session *s, struct pcore_error *e) {
   return session_fallback_set_filter(s, s->filter_text, e);
 }
 
+// AF_PACKET cannot tell a packet's process: a capture that asked for one says so instead.
+static int attribution_needs_ebpf(struct pcore_error *e) {
+  size_t n = strlen(e->message);
+  snprintf(e->message + n, sizeof(e->message) - n,
+           "; process attribution (--processes, --pid, --cgroup, --container) needs eBPF, and capture without it "
+           "would fall back to AF_PACKET");
+  return -1;
+}
+
 int session_fall_back(struct session *s, struct pcore_error *e) {
-  if (!ebpf_unavailable(e) || packet_socket_allowed(e) != 0) return -1;
+  if (!ebpf_unavailable(e)) return -1;
+  if (s->options->processes) return attribution_needs_ebpf(e);
+  if (packet_socket_allowed(e) != 0) return -1;
   struct pcore_error why = *e;
   struct bpf_host_facts facts;
   read_bpf_host_facts(&facts);

@@ -12,6 +12,7 @@
 #include "token.h"
 
 #define DEFAULT_RING_KIB (16 * 1024)
+#define PID_MAX_LIMIT 4194304  // the kernel's ceiling for pid_max
 
 enum { FLAG, VALUE };
 
@@ -224,7 +225,7 @@ struct capture_parse {
   bool positional_filter;
   bool no_token;
   const char *direction, *buffer, *snaplen, *count, *events, *attach_mode;
-  const char *format, *max_bytes, *duration, *listen, *token, *token_file;
+  const char *format, *max_bytes, *duration, *listen, *token, *token_file, *pid;
 };
 
 static int capture_positional(void *target, const char *value, struct parser *p) {
@@ -245,7 +246,8 @@ static const char **value_slot(struct capture_parse *c, const char *name) {
   } slots[] = {{"snaplen", &c->snaplen}, {"direction", &c->direction}, {"count", &c->count},
                {"buffer", &c->buffer},   {"events", &c->events},       {"attach-mode", &c->attach_mode},
                {"format", &c->format},   {"max-bytes", &c->max_bytes}, {"duration", &c->duration},
-               {"listen", &c->listen},   {"token", &c->token},         {"token-file", &c->token_file}};
+               {"listen", &c->listen},   {"token", &c->token},         {"token-file", &c->token_file},
+               {"pid", &c->pid}};
   for (size_t i = 0; i < sizeof(slots) / sizeof(*slots); i++)
     if (strcmp(slots[i].name, name) == 0) return slots[i].slot;
   return &c->attach_mode;  // unreachable: every value option is listed above
@@ -282,6 +284,12 @@ static int capture_option(void *target, const struct option_spec *spec, const ch
     o->nanosecond_pcap = true;
   } else if (strcmp(n, "no-token") == 0) {
     c->no_token = true;
+  } else if (strcmp(n, "processes") == 0) {
+    o->processes = true;
+  } else if (strcmp(n, "cgroup") == 0) {
+    snprintf(o->cgroup, sizeof(o->cgroup), "%s", value);
+  } else if (strcmp(n, "container") == 0) {
+    snprintf(o->container, sizeof(o->container), "%s", value);
   } else {
     *value_slot(c, n) = value;
   }
@@ -403,6 +411,19 @@ static int finish_output(struct capture_parse *c, struct parser *p) {
   return listen_token(c, p);
 }
 
+// --pid, --cgroup and --container choose the processes captured (one of them), and turn on
+// --processes.
+static int finish_processes(struct capture_parse *c, struct parser *p) {
+  struct capture_options *o = c->o;
+  int chosen = (c->pid != NULL) + (*o->cgroup != 0) + (*o->container != 0);
+  if (chosen > 1) return fail(p, "give only one of --pid, --cgroup and --container%s%s", "", "");
+  uint64_t pid;
+  if (c->pid && whole_number("--pid", c->pid, 1, PID_MAX_LIMIT, &pid, p) != 0) return -1;
+  o->pid = c->pid ? (uint32_t)pid : 0;
+  if (chosen) o->processes = true;
+  return 0;
+}
+
 // The settings given as text, checked and converted once every option has been read.
 static int finish_capture(struct capture_parse *c, struct parser *p) {
   struct capture_options *o = c->o;
@@ -427,6 +448,7 @@ static int finish_capture(struct capture_parse *c, struct parser *p) {
   if (c->max_bytes && whole_number("--max-bytes", c->max_bytes, 1, 9007199254740991ull, &o->max_bytes, p) != 0)
     return -1;
   if (c->duration && parse_duration(c->duration, &o->duration_ms, p) != 0) return -1;
+  if (finish_processes(c, p) != 0) return -1;
   char kib[16];
   snprintf(kib, sizeof(kib), "%d", DEFAULT_RING_KIB);
   return ring_bytes_of(c->buffer ? c->buffer : kib, &o->ring_bytes, p);
@@ -434,14 +456,31 @@ static int finish_capture(struct capture_parse *c, struct parser *p) {
 
 int parse_capture_args(int argc, char **argv, struct capture_options *o, const char **code, char *message,
                        size_t size) {
-  static const struct option_spec specs[] = {
-      {"interface", 'i', VALUE}, {"netns", 0, VALUE},       {"filter", 'f', VALUE},
-      {"exclude", 0, VALUE},     {"snaplen", 's', VALUE},   {"direction", 0, VALUE},
-      {"count", 'c', VALUE},     {"max-bytes", 0, VALUE},   {"duration", 0, VALUE},
-      {"format", 0, VALUE},      {"nano", 0, FLAG},         {"write", 'w', VALUE},
-      {"overwrite", 0, FLAG},    {"listen", 0, VALUE},      {"token", 0, VALUE},
-      {"token-file", 0, VALUE},  {"no-token", 0, FLAG},     {"buffer", 'B', VALUE},
-      {"events", 0, VALUE},      {"attach-mode", 0, VALUE}, {NULL, 0, 0}};
+  static const struct option_spec specs[] = {{"interface", 'i', VALUE},
+                                             {"netns", 0, VALUE},
+                                             {"filter", 'f', VALUE},
+                                             {"exclude", 0, VALUE},
+                                             {"snaplen", 's', VALUE},
+                                             {"direction", 0, VALUE},
+                                             {"count", 'c', VALUE},
+                                             {"max-bytes", 0, VALUE},
+                                             {"duration", 0, VALUE},
+                                             {"format", 0, VALUE},
+                                             {"nano", 0, FLAG},
+                                             {"write", 'w', VALUE},
+                                             {"overwrite", 0, FLAG},
+                                             {"listen", 0, VALUE},
+                                             {"token", 0, VALUE},
+                                             {"token-file", 0, VALUE},
+                                             {"no-token", 0, FLAG},
+                                             {"buffer", 'B', VALUE},
+                                             {"events", 0, VALUE},
+                                             {"attach-mode", 0, VALUE},
+                                             {"processes", 0, FLAG},
+                                             {"pid", 0, VALUE},
+                                             {"cgroup", 0, VALUE},
+                                             {"container", 0, VALUE},
+                                             {NULL, 0, 0}};
   struct parser p = {message, size, "E_USAGE"};
   memset(o, 0, sizeof(*o));
   struct capture_parse c = {.o = o};

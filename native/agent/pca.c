@@ -276,7 +276,7 @@ static int serve(struct pca *p) {
   struct pcore_error e;
   char message[512];
   if (session_open(&p->session, &p->options, PCORE_LINK_ETHERNET | PCORE_LINK_RAW, &p->filter, NULL, p->options.filter,
-                   &e) != 0) {
+                   NULL, &e) != 0) {
     session_close(&p->session, NULL);
     return report_bpf_error(&e, true);
   }

@@ -61,9 +61,17 @@ static int find_interface(const struct session *s, unsigned ifindex) {
   return -1;
 }
 
-static uint32_t encoded_size(const struct session *s, const struct known_interface *k, uint32_t cap_len) {
+static uint32_t encoded_size(const struct session *s, const struct known_interface *k, uint32_t cap_len,
+                             const char *comment) {
   if (s->options->pcap_format) return pcore_pcap_record_size(cap_len, k->raw_ip);
-  return 28 + ((cap_len + 3u) & ~3u) + 12 + 4;  // EPB header, data, epb_flags + opt_endofopt, trailer
+  return pcore_pcapng_epb_size(cap_len, comment);
+}
+
+// The EPB comment naming the packet's process (pcapng only: classic pcap has no comments); NULL
+// for a packet no process owns.
+static const char *process_comment(struct session *s, const struct pcore_packet *r) {
+  if (!s->processes || !r->tgid || s->options->pcap_format) return NULL;
+  return pcore_process_comment(s->processes, r->tgid);
 }
 
 int session_record(void *ctx, const struct pcore_packet *r, const uint8_t *packet) {
@@ -73,7 +81,8 @@ int session_record(void *ctx, const struct pcore_packet *r, const uint8_t *packe
   uint32_t id = r->interface_id;
   if (id >= s->ninterfaces || s->budget_spent) return 0;
   const struct known_interface *k = &s->interfaces[id];
-  if (o->max_bytes && s->bytes + s->pending.len + encoded_size(s, k, r->cap_len) > o->max_bytes) {
+  const char *comment = process_comment(s, r);
+  if (o->max_bytes && s->bytes + s->pending.len + encoded_size(s, k, r->cap_len, comment) > o->max_bytes) {
     s->budget_spent = true;
     stop(s, "max-bytes");
     return 0;
@@ -84,7 +93,7 @@ int session_record(void *ctx, const struct pcore_packet *r, const uint8_t *packe
     rc = pcore_pcap_record(&s->pending, ts, packet, r->cap_len, r->orig_len, k->raw_ip, o->nanosecond_pcap);
   } else {
     uint32_t flags = r->direction == CAP_DIR_IN ? PCORE_EPB_FLAGS_INBOUND : PCORE_EPB_FLAGS_OUTBOUND;
-    rc = pcore_pcapng_epb(&s->pending, id, ts, packet, r->cap_len, r->orig_len, flags);
+    rc = pcore_pcapng_epb(&s->pending, id, ts, packet, r->cap_len, r->orig_len, flags, comment);
   }
   if (rc != 0) {
     s->budget_spent = true;  // out of memory: nothing more can be encoded
@@ -128,8 +137,71 @@ static int install_filter(struct session *s, struct pcore_filter *f, const char 
   return s->afpacket ? session_fallback_set_filter(s, text, e) : start_filter(s, f, e);
 }
 
+int process_choice_resolve(const struct capture_options *o, struct process_choice *out, struct pcore_error *e) {
+  memset(out, 0, sizeof(*out));
+  struct pcore_attribution *a = &out->attribution;
+  a->enabled = o->processes;
+  a->only_selected = o->pid || *o->container || *o->cgroup;
+  if (o->pid) return pcore_process_tree(o->pid, &out->pids, e);
+  if (*o->container) return pcore_container_processes(o->container, &out->pids, e);
+  if (*o->cgroup)
+    return pcore_cgroup2_resolve(o->cgroup, &a->cgroup_id, &a->cgroup_level, out->cgroup, sizeof(out->cgroup), e);
+  return 0;
+}
+
+void process_choice_free(struct process_choice *c) {
+  pcore_pids_free(&c->pids);
+}
+
+static int kernel_name(void *ctx, uint32_t tgid, char *name) {
+  return pcore_capture_process_name(ctx, tgid, name);
+}
+
+struct adoption {
+  struct pcore_capture *capture;
+  struct cap_process process;
+};
+
+static int adopt(void *ctx, int fd) {
+  struct adoption *a = ctx;
+  return pcore_capture_adopt_socket(a->capture, fd, &a->process);
+}
+
+static bool chosen(const struct process_choice *p, uint32_t pid) {
+  return !p->attribution.only_selected || pcore_pids_contain(&p->pids, pid) ||
+         (*p->cgroup && pcore_in_cgroup2(pid, p->cgroup));
+}
+
+// The hooks see sockets as they are made or used; those made before the capture started (a server
+// already listening, a connection already open) are each given the process that holds it now.
+static void adopt_existing_sockets(struct session *s, const struct process_choice *p) {
+  struct pcore_pids all = {0};
+  struct pcore_error ignored;
+  if (pcore_all_processes(&all, &ignored) == 0) {
+    for (size_t i = 0; i < all.count; i++) {
+      uint32_t pid = all.items[i];
+      if (pid == (uint32_t)getpid()) continue;
+      struct adoption a = {.capture = s->capture, .process = {.tgid = pid, .pid = pid, .selected = chosen(p, pid)}};
+      pcore_process_comm(pid, a.process.comm, sizeof(a.process.comm));
+      pcore_each_socket(pid, adopt, &a);
+    }
+  }
+  pcore_pids_free(&all);
+}
+
+// The chosen processes into the kernel's set, the sockets that predate the capture, and the cache
+// that names each packet's process.
+static int start_attribution(struct session *s, const struct process_choice *p, struct pcore_error *e) {
+  for (size_t i = 0; i < p->pids.count; i++)
+    if (pcore_capture_select_process(s->capture, p->pids.items[i], e) != 0) return -1;
+  adopt_existing_sockets(s, p);
+  s->processes = pcore_process_cache_new(kernel_name, s->capture);
+  return s->processes ? 0 : pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
+}
+
 int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,
-                 struct pcore_filter *exclusion, const char *filter_text, struct pcore_error *e) {
+                 struct pcore_filter *exclusion, const char *filter_text, const struct process_choice *processes,
+                 struct pcore_error *e) {
   memset(s, 0, sizeof(*s));
   s->options = o;
   s->filter_text = filter_text;
@@ -138,12 +210,14 @@ int session_open(struct session *s, const struct capture_options *o, unsigned li
   s->links = links;
   if (write_header(s) != 0) return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
   size_t size = (size_t)(capture_bpf_object_end - capture_bpf_object);
-  if (pcore_capture_open(capture_bpf_object, size, o->ring_bytes, &s->capture, e) != 0 ||
+  static const struct pcore_attribution none = {0};
+  const struct pcore_attribution *attribution = processes ? &processes->attribution : &none;
+  if (pcore_capture_open(capture_bpf_object, size, o->ring_bytes, attribution, &s->capture, e) != 0 ||
       pcore_capture_configure(s->capture, o->snaplen, o->directions, WAKEUP_BYTES, e) != 0 ||
       (exclusion && (start_filter(s, exclusion, e) != 0 || pcore_capture_use_exclusion(s->capture, e) != 0)) ||
       start_filter(s, filter, e) != 0)
     return session_fall_back(s, e);
-  return 0;
+  return attribution->enabled ? start_attribution(s, processes, e) : 0;
 }
 
 struct known_interface *session_register(struct session *s, const struct pcore_interface *iface,
@@ -371,6 +445,8 @@ void session_close(struct session *s, const char *reason) {
   s->capture = NULL;
   pcore_afpacket_close(s->afpacket);
   s->afpacket = NULL;
+  pcore_process_cache_free(s->processes);
+  s->processes = NULL;
   pcore_buffer_free(&s->pending);
   pcore_buffer_free(&s->header);
 }

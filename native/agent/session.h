@@ -13,6 +13,7 @@
 #include "../core/capture-filter.h"
 #include "../core/capture.h"
 #include "../core/interfaces.h"
+#include "../core/processes.h"
 #include "events.h"
 #include "options.h"
 #include "sinks.h"
@@ -32,9 +33,10 @@ struct session {
   const struct capture_options *options;
   const char *filter_text;  // the effective filter (-f with --exclude) that pcapng if_filter gives
   struct pcore_capture *capture;
-  struct pcore_afpacket *afpacket;  // instead of `capture` where eBPF cannot be used (fallback.h)
-  struct pcore_buffer header;       // what every reader needs first: SHB + IDBs so far, or the pcap file header
-  struct pcore_buffer pending;      // encoded packets not yet handed to the sinks
+  struct pcore_afpacket *afpacket;        // instead of `capture` where eBPF cannot be used (fallback.h)
+  struct pcore_process_cache *processes;  // with attribution: each packet's process, as its EPB comment
+  struct pcore_buffer header;             // what every reader needs first: SHB + IDBs so far, or the pcap file header
+  struct pcore_buffer pending;            // encoded packets not yet handed to the sinks
   uint64_t pending_packets;
   struct stream_sink *stream;  // NULL without -w
   struct server *server;       // NULL without --listen
@@ -49,14 +51,26 @@ struct session {
   bool budget_spent;                                 // -c or --max-bytes reached: no more records
 };
 
+// What a capture asks of process attribution (--processes, and the processes --pid, --container
+// or --cgroup choose), resolved from /proc and the cgroup file system before anything loads.
+struct process_choice {
+  struct pcore_attribution attribution;
+  struct pcore_pids pids;  // the chosen processes, descendants included (--pid, --container)
+  char cgroup[4096];       // --cgroup's path below the cgroup v2 root; "" for none
+};
+int process_choice_resolve(const struct capture_options *o, struct process_choice *out, struct pcore_error *e);
+void process_choice_free(struct process_choice *c);
+
 // The link types of these interfaces (PCORE_LINK_*), which their filter is compiled for.
 unsigned session_links(const struct pcore_interface *const *chosen, size_t n);
 // Loads the BPF object, configures it and installs `filter` and `exclusion` (compiled for `links`;
 // `exclusion` NULL for none, then the hooks go straight to the filter); where eBPF cannot be used,
 // opens the AF_PACKET capture with `filter_text` instead (fallback.h). `filter_text` is the
-// effective filter, kept by the caller while the session lasts. Nothing is written yet.
+// effective filter, kept by the caller while the session lasts. `processes`: NULL, or attribution
+// (then eBPF is required: no AF_PACKET fallback). Nothing is written yet.
 int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,
-                 struct pcore_filter *exclusion, const char *filter_text, struct pcore_error *e);
+                 struct pcore_filter *exclusion, const char *filter_text, const struct process_choice *processes,
+                 struct pcore_error *e);
 // The control channel's set-filter: the new filter (with the capture's --exclude) from the next
 // packet on, and a "filter" event with the effective filter; an expression libpcap refuses leaves
 // the old filter in place and gives an E_FILTER error event.

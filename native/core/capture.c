@@ -3,8 +3,11 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "processes.h"
 #include "ring.h"
 
 // Debian's 6.1 UAPI headers predate tcx.
@@ -27,6 +31,7 @@
 #define TC_HANDLE 0x70ca
 #define TC_PRIORITY 0xca70
 #define MAX_ATTACHMENTS 256
+#define MAX_ATTRIBUTION_LINKS 16
 
 struct attachment {
   char netns[256];
@@ -46,14 +51,46 @@ struct pcore_capture {
   int cpus;
   struct attachment attachments[MAX_ATTACHMENTS];
   int nattachments;
+  bool processes;  // records carry CAP_RECORD_TGID
+  int pids, tasks, sockets, listeners;
+  struct bpf_link *attribution_links[MAX_ATTRIBUTION_LINKS];
+  int nattribution_links;
 };
 
+// The programs of bpf/process.bpf.h, with the hook each needs from the kernel; `fork`: only for
+// --pid and --container, which follow forks.
+static const struct attribution_program {
+  const char *name;
+  const char *hook;
+  bool fork;
+} ATTRIBUTION_PROGRAMS[] = {
+    {"cap_sock_create", "cgroup/sock_create", false},
+    {"cap_post_bind4", "cgroup/post_bind4", false},
+    {"cap_post_bind6", "cgroup/post_bind6", false},
+    {"cap_connect4", "cgroup/connect4", false},
+    {"cap_connect6", "cgroup/connect6", false},
+    {"cap_sendmsg4", "cgroup/sendmsg4", false},
+    {"cap_sendmsg6", "cgroup/sendmsg6", false},
+    {"cap_recvmsg4", "cgroup/recvmsg4", false},
+    {"cap_recvmsg6", "cgroup/recvmsg6", false},
+    {"cap_sock_ops", "sock_ops (cgroup)", false},
+    {"cap_process_fork", "raw tracepoint sched_process_fork", true},
+};
+#define NATTRIBUTION_PROGRAMS (sizeof(ATTRIBUTION_PROGRAMS) / sizeof(*ATTRIBUTION_PROGRAMS))
+
+// The program libbpf last failed to load, so that an error can name the kernel feature it needs.
+static char failed_program[64];
+
 // libbpf writes its warnings to stderr, where the agent's events go: the failing call's errno
-// says what went wrong instead.
+// says what went wrong instead; only the name of a program the kernel refused is kept.
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list args) {
   (void)level;
-  (void)fmt;
-  (void)args;
+  if (strstr(fmt, "prog '%s': BPF program load failed") || strstr(fmt, "prog '%s': failed to load")) {
+    va_list copy;
+    va_copy(copy, args);
+    snprintf(failed_program, sizeof(failed_program), "%s", va_arg(copy, const char *));
+    va_end(copy);
+  }
   return 0;
 }
 
@@ -106,6 +143,97 @@ int pcore_capture_use_exclusion(struct pcore_capture *c, struct pcore_error *e) 
   return install_programs(c, programs, sizeof(programs) / sizeof(*programs), e);
 }
 
+// A `const volatile` global of the object (its .rodata), set before load: found by name in the BTF.
+static int set_rodata(struct bpf_object *obj, const char *name, const void *value, size_t size) {
+  struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
+  const struct btf *btf = bpf_object__btf(obj);
+  int sec = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+  if (!rodata || sec < 0) return -ENOENT;
+  size_t data_size;
+  const void *initial = bpf_map__initial_value(rodata, &data_size);
+  const struct btf_type *t = btf__type_by_id(btf, (__u32)sec);
+  const struct btf_var_secinfo *v = btf_var_secinfos(t);
+  for (int i = 0; i < btf_vlen(t); i++, v++) {
+    const char *var = btf__name_by_offset(btf, btf__type_by_id(btf, v->type)->name_off);
+    if (strcmp(var, name) != 0) continue;
+    if (!initial || v->size != size || v->offset + size > data_size) return -EINVAL;
+    uint8_t *data = malloc(data_size);  // libbpf 1.1 hands the initial value out read-only
+    if (!data) return -ENOMEM;
+    memcpy(data, initial, data_size);
+    memcpy(data + v->offset, value, size);
+    int err = bpf_map__set_initial_value(rodata, data, data_size);
+    free(data);
+    return err;
+  }
+  return -ENOENT;
+}
+
+static bool is_attribution_program(const char *name, const struct attribution_program **out) {
+  for (size_t i = 0; i < NATTRIBUTION_PROGRAMS; i++)
+    if (strcmp(ATTRIBUTION_PROGRAMS[i].name, name) == 0) {
+      if (out) *out = &ATTRIBUTION_PROGRAMS[i];
+      return true;
+    }
+  return false;
+}
+
+// Before load: the switches of bpf/process.bpf.h, and its programs and maps only when used (a
+// capture without attribution loads none of its hooks and sizes its maps to one entry).
+static int configure_attribution(struct pcore_capture *c, const struct pcore_attribution *a, struct pcore_error *e) {
+  uint8_t enabled = a->enabled, only_selected = a->only_selected;
+  if (set_rodata(c->obj, "cap_with_processes", &enabled, 1) ||
+      set_rodata(c->obj, "cap_only_selected", &only_selected, 1) ||
+      set_rodata(c->obj, "cap_cgroup_id", &a->cgroup_id, 8) ||
+      set_rodata(c->obj, "cap_cgroup_level", &a->cgroup_level, 4))
+    return pcore_fail(e, "E_INTERNAL", EINVAL, "the BPF object lacks its attribution settings");
+  c->processes = a->enabled;
+  for (size_t i = 0; i < NATTRIBUTION_PROGRAMS; i++) {
+    const struct attribution_program *p = &ATTRIBUTION_PROGRAMS[i];
+    bool used = a->enabled && (!p->fork || a->only_selected);
+    bpf_program__set_autoload(bpf_object__find_program_by_name(c->obj, p->name), used);
+  }
+  if (!a->enabled) {
+    static const char *const maps[] = {"cap_listeners", "cap_tasks", "cap_pids"};
+    for (size_t i = 0; i < sizeof(maps) / sizeof(*maps); i++)
+      bpf_map__set_max_entries(bpf_object__find_map_by_name(c->obj, maps[i]), 1);
+  }
+  return 0;
+}
+
+// The attribution hooks, as links on the cgroup v2 root (every process is below it).
+static int attach_attribution(struct pcore_capture *c, bool only_selected, struct pcore_error *e) {
+  int cgroup = pcore_cgroup2_open(e);
+  if (cgroup < 0) return -1;
+  int rc = 0;
+  for (size_t i = 0; i < NATTRIBUTION_PROGRAMS && rc == 0; i++) {
+    const struct attribution_program *p = &ATTRIBUTION_PROGRAMS[i];
+    if (p->fork && !only_selected) continue;
+    struct bpf_program *prog = bpf_object__find_program_by_name(c->obj, p->name);
+    struct bpf_link *link = p->fork ? bpf_program__attach(prog) : bpf_program__attach_cgroup(prog, cgroup);
+    if (!link) {
+      rc = pcore_fail(e, "E_NO_ATTRIBUTION", errno,
+                      "process attribution needs the kernel's %s hook, and attaching %s failed (%s); capture without "
+                      "--processes, --pid, --cgroup or --container works on this host",
+                      p->hook, p->name, strerror(errno));
+      break;
+    }
+    c->attribution_links[c->nattribution_links++] = link;
+  }
+  close(cgroup);
+  return rc;
+}
+
+// A load failure of an attribution program names the hook this kernel lacks.
+static int load_failed(struct pcore_capture *c, int err, struct pcore_error *e) {
+  const struct attribution_program *p;
+  if (c->processes && is_attribution_program(failed_program, &p))
+    return pcore_fail(e, "E_NO_ATTRIBUTION", -err,
+                      "process attribution needs the kernel's %s hook, and it refused %s (%s); capture without "
+                      "--processes, --pid, --cgroup or --container works on this host",
+                      p->hook, p->name, strerror(-err));
+  return pcore_fail_errno(e, "E_NO_BPF", -err, "load BPF programs");
+}
+
 static int size_maps(struct pcore_capture *c, uint32_t ring_bytes, struct pcore_error *e) {
   int cpus = libbpf_num_possible_cpus();
   c->cpus = cpus > 0 ? cpus : 1;
@@ -116,8 +244,8 @@ static int size_maps(struct pcore_capture *c, uint32_t ring_bytes, struct pcore_
   return 0;
 }
 
-int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, struct pcore_capture **out,
-                       struct pcore_error *e) {
+int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes,
+                       const struct pcore_attribution *attribution, struct pcore_capture **out, struct pcore_error *e) {
   libbpf_set_print(quiet_libbpf);
   struct pcore_capture *c = calloc(1, sizeof(*c));
   if (!c) return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
@@ -128,13 +256,14 @@ int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, str
     free(c);
     return pcore_fail_errno(e, "E_ADDON", err, "open the embedded BPF object");
   }
-  if (size_maps(c, ring_bytes, e) != 0) {
+  if (size_maps(c, ring_bytes, e) != 0 || configure_attribution(c, attribution, e) != 0) {
     pcore_capture_close(c);
     return -1;
   }
+  failed_program[0] = 0;
   int err = load_without_signals(c->obj);
   if (err) {
-    pcore_fail_errno(e, "E_NO_BPF", -err, "load BPF programs");
+    load_failed(c, err, e);
     pcore_capture_close(c);
     return -1;
   }
@@ -144,7 +273,11 @@ int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, str
   c->ifaces = map_fd(c->obj, "cap_ifaces");
   c->stats = map_fd(c->obj, "cap_stats_map");
   c->progs = map_fd(c->obj, "cap_progs");
-  if (install_emit_programs(c, e) != 0) {
+  c->pids = map_fd(c->obj, "cap_pids");
+  c->tasks = map_fd(c->obj, "cap_tasks");
+  c->sockets = map_fd(c->obj, "cap_sockets");
+  c->listeners = map_fd(c->obj, "cap_listeners");
+  if (install_emit_programs(c, e) != 0 || (c->processes && attach_attribution(c, attribution->only_selected, e) != 0)) {
     pcore_capture_close(c);
     return -1;
   }
@@ -276,15 +409,17 @@ void pcore_capture_detach(struct pcore_capture *c, unsigned ifindex) {
 
 static int on_ring_record(void *ctx, const uint8_t *record, uint32_t size) {
   struct pcore_capture *c = ctx;
-  if (size < CAP_RECORD_HEADER) return 0;
+  uint32_t header = c->processes ? CAP_RECORD_HEADER_PROCESSES : CAP_RECORD_HEADER;
+  if (size < header) return 0;
   uint16_t iface_dir;
-  struct pcore_packet p = {.cap_len = (uint32_t)(size - CAP_RECORD_HEADER)};
+  struct pcore_packet p = {.cap_len = size - header};
   memcpy(&iface_dir, record + CAP_RECORD_IFACE_DIR, sizeof(iface_dir));
   memcpy(&p.orig_len, record + CAP_RECORD_ORIG_LEN, sizeof(p.orig_len));
   memcpy(&p.ts_boot_ns, record + CAP_RECORD_TS, sizeof(p.ts_boot_ns));
+  if (c->processes) memcpy(&p.tgid, record + CAP_RECORD_TGID, sizeof(p.tgid));
   p.interface_id = iface_dir >> 1;
   p.direction = iface_dir & 1;
-  return c->on_record(c->ctx, &p, record + CAP_RECORD_HEADER);
+  return c->on_record(c->ctx, &p, record + header);
 }
 
 int pcore_capture_start(struct pcore_capture *c, pcore_record_fn fn, void *ctx, struct pcore_error *e) {
@@ -316,8 +451,58 @@ void pcore_capture_stats(struct pcore_capture *c, uint16_t interface_id, struct 
   free(per_cpu);
 }
 
+int pcore_capture_select_process(struct pcore_capture *c, uint32_t tgid, struct pcore_error *e) {
+  uint8_t one = 1;
+  if (bpf_map_update_elem(c->pids, &tgid, &one, BPF_ANY) != 0)
+    return pcore_fail_errno(e, "E_INTERNAL", errno, "choose process %u", tgid);
+  return 0;
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+// A listening TCP socket's accepted connections are its process's (cap_listeners, as post_bind).
+static void adopt_listener(struct pcore_capture *c, int fd, const struct cap_process *p) {
+  int listening = 0, protocol = 0;
+  socklen_t len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) return;
+  len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 || protocol != IPPROTO_TCP) return;
+  struct cap_listener_key key = {0};
+  struct sockaddr_storage local;
+  socklen_t local_len = sizeof(local);
+  len = sizeof(key.netns_cookie);
+  if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &key.netns_cookie, &len) != 0 ||
+      getsockname(fd, (struct sockaddr *)&local, &local_len) != 0)
+    return;
+  key.port = ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
+                                               : ((struct sockaddr_in *)&local)->sin_port);
+  bpf_map_update_elem(c->listeners, &key, p, BPF_NOEXIST);
+}
+
+int pcore_capture_adopt_socket(struct pcore_capture *c, int fd, const struct cap_process *p) {
+  int domain = 0;
+  socklen_t len = sizeof(domain);
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || (domain != AF_INET && domain != AF_INET6)) return 0;
+  // EEXIST: a hook saw it first, and knows better.
+  bpf_map_update_elem(c->sockets, &fd, p, BPF_NOEXIST);
+  bpf_map_update_elem(c->tasks, &p->tgid, p, BPF_NOEXIST);
+  adopt_listener(c, fd, p);
+  return 0;
+}
+
+int pcore_capture_process_name(struct pcore_capture *c, uint32_t tgid, char name[CAP_COMM_LEN]) {
+  struct cap_process p;
+  if (bpf_map_lookup_elem(c->tasks, &tgid, &p) != 0) return -1;
+  memcpy(name, p.comm, CAP_COMM_LEN);
+  name[CAP_COMM_LEN - 1] = 0;
+  return 0;
+}
+
 void pcore_capture_close(struct pcore_capture *c) {
   if (!c) return;
+  while (c->nattribution_links > 0) bpf_link__destroy(c->attribution_links[--c->nattribution_links]);
   pcore_capture_detach_all(c);
   pcore_ring_close(&c->ring);
   bpf_object__close(c->obj);

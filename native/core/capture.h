@@ -20,15 +20,38 @@ struct pcore_packet {
   uint32_t cap_len;       // captured
   uint16_t interface_id;  // as attached (pcore_attach_request)
   uint8_t direction;      // CAP_DIR_*
+  uint32_t tgid;          // with attribution on: the process the packet belongs to; 0 for none
 };
 
 // Called for each packet. Return 0 to go on.
 typedef int (*pcore_record_fn)(void *ctx, const struct pcore_packet *packet, const uint8_t *bytes);
 
+// Process attribution (bpf/process.bpf.h): the socket hooks on the cgroup v2 root, and which
+// processes a capture keeps.
+struct pcore_attribution {
+  bool enabled;           // records carry their packet's process
+  bool only_selected;     // only the processes chosen (pcore_capture_select_process, or the cgroup below)
+  uint64_t cgroup_id;     // a cgroup v2 whose processes (its descendants' too) are chosen; 0: none
+  uint32_t cgroup_level;  // its depth below the cgroup v2 root
+};
+
 // Opens and loads the BPF object held in memory (`object`, `size`) with a ring of `ring_bytes`
-// (a power of two of at least a page).
-int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes, struct pcore_capture **out,
-                       struct pcore_error *e);
+// (a power of two of at least a page). With attribution enabled, its socket hooks are loaded and
+// attached to the cgroup v2 root as BPF links (gone with the process); a kernel without one of
+// them fails with E_NO_ATTRIBUTION, naming the hook.
+int pcore_capture_open(const void *object, size_t size, uint32_t ring_bytes,
+                       const struct pcore_attribution *attribution, struct pcore_capture **out, struct pcore_error *e);
+
+// Chooses a process (and, through the fork hook, the processes it forks from now on).
+int pcore_capture_select_process(struct pcore_capture *c, uint32_t tgid, struct pcore_error *e);
+
+// A socket made before the capture started (a duplicate of it: pcore_each_socket) becomes `p`'s,
+// unless a hook gave it a process already; a listening TCP socket's accepted connections too.
+int pcore_capture_adopt_socket(struct pcore_capture *c, int fd, const struct cap_process *p);
+
+// The name the kernel gave a process when one of its sockets was last seen (comm, NUL-terminated);
+// -1 when it has none.
+int pcore_capture_process_name(struct pcore_capture *c, uint32_t tgid, char name[CAP_COMM_LEN]);
 
 // The live settings: snaplen 1..CAP_MAX_SNAPLEN; directions: bits (1 << CAP_DIR_*); pending
 // bytes that wake the reader. Until a filter is installed (capture-filter.h) every packet matches.

@@ -9,6 +9,8 @@
 #define BYTE_ORDER_MAGIC 0x1a2b3c4d
 
 #define OPT_ENDOFOPT 0
+#define OPT_COMMENT 1
+#define MAX_OPTION 65535
 #define OPT_SHB_OS 3
 #define OPT_SHB_USERAPPL 4
 #define OPT_IDB_NAME 2
@@ -122,24 +124,41 @@ int pcore_pcapng_idb(struct pcore_buffer *b, uint16_t link_type, uint32_t snaple
   return end_block(b, start, 1);
 }
 
+static uint32_t comment_length(const char *comment) {
+  size_t len = comment ? strlen(comment) : 0;
+  return len > MAX_OPTION ? MAX_OPTION : (uint32_t)len;
+}
+
+uint32_t pcore_pcapng_epb_size(uint32_t cap_len, const char *comment) {
+  uint32_t comment_option = comment ? 4 + PAD4(comment_length(comment)) : 0;
+  return 28 + PAD4(cap_len) + comment_option + 12 + 4;  // header, data, options, epb_flags + opt_endofopt, trailer
+}
+
 int pcore_pcapng_epb(struct pcore_buffer *b, uint32_t interface_id, uint64_t ts_ns, const uint8_t *data,
-                     uint32_t cap_len, uint32_t orig_len, uint32_t flags) {
+                     uint32_t cap_len, uint32_t orig_len, uint32_t flags, const char *comment) {
   size_t start = b->len;
-  size_t total = 28 + PAD4(cap_len) + 12 + 4;  // header, data, epb_flags + opt_endofopt, trailer
+  uint32_t total = pcore_pcapng_epb_size(cap_len, comment);
   uint8_t *p = pcore_buffer_grow(b, total);
   if (!p) return -1;
   put32(p, BLOCK_EPB);
-  put32(p + 4, (uint32_t)total);
+  put32(p + 4, total);
   put32(p + 8, interface_id);
   put_timestamp(p + 12, ts_ns);
   put32(p + 20, cap_len);
   put32(p + 24, orig_len);
   memcpy(p + 28, data, cap_len);
   uint8_t *opt = p + 28 + PAD4(cap_len);
+  if (comment) {
+    uint32_t len = comment_length(comment);
+    put16(opt, OPT_COMMENT);
+    put16(opt + 2, (uint16_t)len);
+    memcpy(opt + 4, comment, len);
+    opt += 4 + PAD4(len);
+  }
   put16(opt, OPT_EPB_FLAGS);
   put16(opt + 2, 4);
   put32(opt + 4, flags);
-  put32(b->data + start + total - 4, (uint32_t)total);
+  put32(b->data + start + total - 4, total);
   return 0;
 }
 

@@ -25,8 +25,12 @@ int pcore_pcapng_shb(struct pcore_buffer *b, const char *os, const char *applica
 // description may be NULL; filter is written as if_filter's string form.
 int pcore_pcapng_idb(struct pcore_buffer *b, uint16_t link_type, uint32_t snaplen, const char *name,
                      const char *description, const char *filter);
+// An EPB with epb_flags (PCORE_EPB_FLAGS_*) and, unless `comment` is NULL, an opt_comment
+// (Wireshark's frame.comment; at most 65535 bytes are kept).
 int pcore_pcapng_epb(struct pcore_buffer *b, uint32_t interface_id, uint64_t ts_ns, const uint8_t *data,
-                     uint32_t cap_len, uint32_t orig_len, uint32_t flags);
+                     uint32_t cap_len, uint32_t orig_len, uint32_t flags, const char *comment);
+// The bytes pcore_pcapng_epb writes for these arguments.
+uint32_t pcore_pcapng_epb_size(uint32_t cap_len, const char *comment);
 int pcore_pcapng_isb(struct pcore_buffer *b, uint32_t interface_id, uint64_t now_ns, uint64_t start_ns,
                      const struct pcore_isb_counters *c);
 

@@ -7,6 +7,9 @@
 // development VM), so every figure is set against a baseline or against tcpdump measured in the
 // same run, and every case runs twice.
 //
+// The agent also runs with --processes (each packet's process found in the kernel and named in its
+// pcapng comment), beside the same capture without it, in the same run.
+//
 // Also, in each run: latency from the wire to the capturer's stdout at 1,000 packets/s (each
 // datagram carries its sending time), CPU and memory of a capturer left idle, and peak memory
 // during the flood.
@@ -179,7 +182,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 let fileNo = 0;
 
-async function startAgent(filter?: string): Promise<Running> {
+async function startAgent(filter?: string, extra: readonly string[] = []): Promise<Running> {
   const file = path.join(shm, `agent-${fileNo++}.pcapng`);
   const args = [
     'capture',
@@ -197,6 +200,7 @@ async function startAgent(filter?: string): Promise<Running> {
     'json',
   ];
   if (filter) args.push('-f', filter);
+  args.push(...extra);
   const child = sb.spawn(A, [AGENT, ...args]);
   const err = stderrOf(child);
   await waitFor('pcap-agent', err, /"event":"started"/, child);
@@ -248,6 +252,8 @@ async function startTcpdump(filter?: string): Promise<Running> {
 }
 
 const start = (kind: Kind, filter?: string) => (kind === 'agent' ? startAgent(filter) : startTcpdump(filter));
+/** The agent attributing each packet to its process (--processes). */
+const PROCESSES = ['--processes'];
 
 /** Packets in a file as capinfos counts them. */
 function capinfosCount(file: string): number {
@@ -282,8 +288,8 @@ function countDatagrams(file: string, payload = PAYLOAD): number {
   return n;
 }
 
-async function rateCase(kind: Kind, filter?: string): Promise<CaseResult> {
-  const cap = await start(kind, filter);
+async function rateCase(kind: Kind, filter?: string, agentArgs?: readonly string[]): Promise<CaseResult> {
+  const cap = agentArgs ? await startAgent(filter, agentArgs) : await start(kind, filter);
   try {
     await sleep(300);
     const cpu0 = cpuSeconds(cap.pid);
@@ -367,10 +373,13 @@ function programsOf(pid: number): { name: string; runs: number; ns: number }[] {
  * themselves, so only here), the nanoseconds its programs take per packet during a flood, the
  * hook program's figure including the filter it tail-calls.
  */
-async function bpfProfileCase(filter?: string): Promise<Record<string, { packets: number; nsPerPacket: number }>> {
+async function bpfProfileCase(
+  filter?: string,
+  agentArgs: readonly string[] = [],
+): Promise<Record<string, { packets: number; nsPerPacket: number }>> {
   const before = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
   fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
-  const cap = await start('agent', filter);
+  const cap = await startAgent(filter, agentArgs);
   try {
     await sleep(300);
     await flood(['-t', String(FLOOD_SECONDS)]);
@@ -507,16 +516,18 @@ interface Run {
   tcpdump: CaseResult;
   agentNoMatch: CaseResult;
   tcpdumpNoMatch: CaseResult;
+  /** The agent with --processes, everything captured. */
+  agentProcesses: CaseResult;
   overload: Record<Kind, OverloadResult>;
   overloadSmall: Record<Kind, OverloadResult>;
-  /** ns per packet in the agent's BPF programs, capturing everything and with a filter matching nothing. */
-  bpfProfile: Record<'everything' | 'noMatch', Record<string, { packets: number; nsPerPacket: number }>>;
+  /** ns per packet in the agent's BPF programs: everything, a filter matching nothing, --processes. */
+  bpfProfile: Record<'everything' | 'noMatch' | 'processes', Record<string, { packets: number; nsPerPacket: number }>>;
   /** Per-packet latency, wire → the capturer's stdout read by this process, in µs. */
   latency: Record<Kind, number[]>;
   idle: Record<Kind, IdleResult>;
 }
 
-type RateCase = 'agent' | 'tcpdump' | 'agentNoMatch' | 'tcpdumpNoMatch';
+type RateCase = 'agent' | 'tcpdump' | 'agentNoMatch' | 'tcpdumpNoMatch' | 'agentProcesses';
 
 async function oneRun(i: number): Promise<Run> {
   // Alternate the order between runs so neither capturer always goes first.
@@ -530,18 +541,23 @@ async function oneRun(i: number): Promise<Run> {
   baseline.push(await flood(['-t', String(FLOOD_SECONDS)]));
   // Each case sits between two no-capture floods, and its ratio is taken against their mean:
   // the machine's speed drifts within minutes.
+  const measure = async (name: RateCase, c: () => Promise<CaseResult>) => {
+    const result = await c();
+    log('no capture');
+    baseline.push(await flood(['-t', String(FLOOD_SECONDS)]));
+    const [before, after] = baseline.slice(-2) as [FloodResult, FloodResult];
+    result.noCapturePps = (before.pps + after.pps) / 2;
+    result.noCaptureUsPerPacket = (before.senderUsPerPacket + after.senderUsPerPacket) / 2;
+    rates[name] = result;
+  };
   for (const filter of [undefined, NO_MATCH_FILTER]) {
     for (const k of order) {
       log(`${k}${filter ? `, filter "${filter}"` : ', everything'}`);
-      const c = await rateCase(k, filter);
-      log('no capture');
-      baseline.push(await flood(['-t', String(FLOOD_SECONDS)]));
-      const [before, after] = baseline.slice(-2) as [FloodResult, FloodResult];
-      c.noCapturePps = (before.pps + after.pps) / 2;
-      c.noCaptureUsPerPacket = (before.senderUsPerPacket + after.senderUsPerPacket) / 2;
-      rates[filter ? (`${k}NoMatch` as const) : k] = c;
+      await measure(filter ? (`${k}NoMatch` as const) : k, () => rateCase(k, filter));
     }
   }
+  log('agent --processes, everything');
+  await measure('agentProcesses', () => rateCase('agent', undefined, PROCESSES));
   for (const k of order) {
     log(`${k}, reader stopped, ${OVERLOAD_PACKETS} packets`);
     overload[k] = await overloadCase(k, PAYLOAD);
@@ -551,7 +567,11 @@ async function oneRun(i: number): Promise<Run> {
     overloadSmall[k] = await overloadCase(k, SMALL_PAYLOAD);
   }
   log('agent, kernel BPF statistics on');
-  const bpfProfile = { everything: await bpfProfileCase(), noMatch: await bpfProfileCase(NO_MATCH_FILTER) };
+  const bpfProfile = {
+    everything: await bpfProfileCase(),
+    noMatch: await bpfProfileCase(NO_MATCH_FILTER),
+    processes: await bpfProfileCase(undefined, PROCESSES),
+  };
   const latency: Partial<Record<Kind, number[]>> = {};
   for (const k of order) {
     log(`${k}, ${LATENCY_PACKETS} packets at ${LATENCY_RATE}/s to stdout`);
@@ -647,6 +667,19 @@ function report(runs: Run[]): string {
       '',
     ],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(r.agent.cpuSeconds / r.tcpdump.cpuSeconds), ''],
+    ['sender ratio, agent --processes', (r) => fmt.ratio(sender(r.agentProcesses)), ''],
+    ['  --processes ÷ without', (r) => fmt.ratio(sender(r.agentProcesses) / sender(r.agent)), '≥ 0.95'],
+    [
+      'sender cost ratio, agent --processes (÷ without)',
+      (r) => `${fmt.ratio(cost(r.agentProcesses))} (${fmt.ratio(cost(r.agentProcesses) / cost(r.agent))})`,
+      '(≥ 0.95)',
+    ],
+    [
+      'captured/offered, agent --processes; capturer CPU',
+      (r) =>
+        `${fmt.pct(keptShare(r.agentProcesses))}; ${fmt.s(r.agentProcesses.cpuSeconds)} (${perPacket(r.agentProcesses)}/pkt)`,
+      '100%',
+    ],
     [`sender ratio, "${NO_MATCH_FILTER}", agent`, (r) => fmt.ratio(sender(r.agentNoMatch)), '≥ 0.98'],
     [`sender ratio, "${NO_MATCH_FILTER}", tcpdump`, (r) => fmt.ratio(sender(r.tcpdumpNoMatch)), ''],
     ['  agent ÷ tcpdump', (r) => fmt.ratio(sender(r.agentNoMatch) / sender(r.tcpdumpNoMatch)), ''],
@@ -693,9 +726,9 @@ function report(runs: Run[]): string {
       '',
     ],
     [
-      'agent BPF programs, ns per packet (bpf_stats): everything; "udp port 9"',
+      'agent BPF programs, ns per packet (bpf_stats): everything; "udp port 9"; --processes',
       (r) =>
-        (['everything', 'noMatch'] as const)
+        (['everything', 'noMatch', 'processes'] as const)
           .map((c) =>
             Object.entries(r.bpfProfile[c])
               .map(([name, p]) => `${name} ${p.nsPerPacket.toFixed(0)}`)

@@ -45,8 +45,19 @@ test('every capture option the builder writes, the parser reads back unchanged',
     eventsJson: true,
     ringBytes: 65536,
     attachMode: 'clsact',
+    processes: true,
+    pid: 4242,
+    cgroup: undefined,
+    container: undefined,
   };
   assert.deepEqual(roundTrip(everything), everything);
+  for (const chosen of [
+    { pid: undefined, cgroup: '-/system.slice/x' },
+    { pid: undefined, container: 'abcdef012345' },
+  ]) {
+    const other = { ...everything, ...chosen };
+    assert.deepEqual(roundTrip(other), other);
+  }
   const toFile = { ...everything, write: 'out.pcapng', overwrite: true, listen: undefined, noToken: false };
   assert.deepEqual(roundTrip(toFile), toFile);
   const withToken = { ...everything, noToken: false, tokenFile: '-token file' };
@@ -75,6 +86,17 @@ test("the extension's capture request becomes pcapng on stdout with JSON events,
   assert.equal(parsed.exclude, 'tcp port 22');
   assert.equal(parsed.snaplen, 128);
   assert.equal(parsed.netns, '/run/netns/red');
+  assert.equal(parsed.processes, false);
+  const attributed = parseCaptureArgs(
+    captureArgs({ interfaces: ['eth0'], filter: '', snaplen: 128, pid: 77 }).slice(1),
+  );
+  assert.equal(attributed.pid, 77);
+  assert.equal(attributed.processes, true, '--pid implies --processes');
+  assert.equal(
+    parseCaptureArgs(captureArgs({ interfaces: ['eth0'], filter: '', snaplen: 128, processes: true }).slice(1))
+      .processes,
+    true,
+  );
 });
 
 test('the interfaces argv round-trips', () => {
@@ -108,6 +130,7 @@ const EVERY_EVENT: AgentEvent[] = [
     exclude: 'port 22',
     snaplen: 262144,
     format: 'pcapng',
+    processes: true,
   },
   { event: 'attached', interface: { name: 'eth1', ifindex: 3, mode: 'clsact' } },
   {

@@ -69,3 +69,22 @@ test('--overwrite goes with -w FILE', () => {
   assert.equal(parseCaptureArgs(['-i', 'eth0', '-w', 'x.pcapng', '--overwrite']).overwrite, true);
   rejects(() => parseCaptureArgs(['-i', 'eth0', '--overwrite']), 'E_USAGE', /--overwrite needs -w FILE/);
 });
+
+test('--pid, --cgroup and --container choose processes: one of them, well formed, and each implies --processes', () => {
+  assert.equal(parseCaptureArgs(['-i', 'eth0']).processes, false);
+  assert.equal(parseCaptureArgs(['-i', 'eth0', '--processes']).processes, true);
+  for (const chosen of [
+    ['--pid', '1'],
+    ['--cgroup', '/x'],
+    ['--container', 'abcdef012345'],
+  ])
+    assert.equal(parseCaptureArgs(['-i', 'eth0', ...chosen]).processes, true, chosen.join(' '));
+  rejects(() => parseCaptureArgs(['-i', 'eth0', '--pid', '0']), 'E_USAGE', /--pid must be between 1 and 4194304/);
+  rejects(() => parseCaptureArgs(['-i', 'eth0', '--pid', 'x']), 'E_USAGE', /--pid must be a whole number/);
+  rejects(
+    () => parseCaptureArgs(['-i', 'eth0', '--pid', '1', '--cgroup', '/x']),
+    'E_USAGE',
+    /give only one of --pid, --cgroup and --container/,
+  );
+  rejects(() => parseCaptureArgs(['-i', 'eth0', '--container', 'web']), 'E_USAGE', /--container takes a container id/);
+});

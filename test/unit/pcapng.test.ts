@@ -489,6 +489,22 @@ describe('pcapng reader on hand-made input', () => {
     );
   });
 
+  it("reads an EPB's comments in order (the agent's --processes names the process in one)", () => {
+    const process = 'PID: 42\nCmd: /usr/bin/node\nArgs: node server.js';
+    const bytes = concat([
+      shb(true),
+      idb(true, 1, 0),
+      epb(true, 0, 1n, [1, 2, 3], 3, (b) => b.option(1, text(process)).option(1, text('second')).u32(0)),
+      epb(true, 0, 2n, [4], 1),
+    ]);
+    const r = assertChunkingInvariant(bytes);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(
+      r.packets.map((p) => p.comments),
+      [[process, 'second'], undefined],
+    );
+  });
+
   it('converts resolutions finer than a nanosecond by truncation', () => {
     const bytes = concat([
       shb(true),

@@ -6,6 +6,7 @@ import type { Netns } from './netns.js';
 
 const TRAFFIC = path.join(__dirname, 'traffic.cjs');
 const RAW = path.join(__dirname, 'raw.py');
+const PROCESS_TRAFFIC = path.join(__dirname, 'process-traffic.py');
 
 /**
  * How long a generator waits for its peer. Generous: on a loaded 2-core machine starting the next
@@ -23,6 +24,8 @@ export interface GeneratorResult {
 export class Generator {
   readonly done: Promise<GeneratorResult>;
   readonly ready: Promise<void>;
+  /** The first JSON line it printed (a generator that stays until told to go prints it before). */
+  readonly reported: Promise<Record<string, unknown>>;
   private readonly child: ChildProcess;
 
   constructor(ns: Netns, cmd: string, args: readonly string[]) {
@@ -40,9 +43,18 @@ export class Generator {
       notReady = reject;
     });
     this.ready.catch(() => {}); // clients never print ready; only awaited for servers
+    let report!: (r: Record<string, unknown>) => void;
+    let noReport!: (e: Error) => void;
+    this.reported = new Promise((resolve, reject) => {
+      report = resolve;
+      noReport = reject;
+    });
+    this.reported.catch(() => {}); // only awaited for generators that report before they exit
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (out.startsWith('ready\n')) markReady();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) report(JSON.parse(line));
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     this.done = new Promise((resolve, reject) => {
@@ -50,6 +62,7 @@ export class Generator {
       child.on('close', (code) => {
         unregister();
         notReady(new Error(`${cmd} ${args.join(' ')} exited (${code}) before it was ready: ${err.trim()}`));
+        noReport(new Error(`${cmd} ${args.join(' ')} exited (${code}) before it reported: ${err.trim()}`));
         const last =
           out
             .replace(/^ready\n/, '')
@@ -67,6 +80,11 @@ export class Generator {
     });
   }
 
+  /** The generator's process id (ip netns exec runs it in place). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Resolves with the result; rejects when the generator fell short (with its words). */
   async expectOk(): Promise<Record<string, number>> {
     const r = await this.done;
@@ -77,6 +95,15 @@ export class Generator {
 
 export function node(ns: Netns, ...args: (string | number)[]): Generator {
   return new Generator(ns, process.execPath, [TRAFFIC, ...args.map(String)]);
+}
+
+/**
+ * process-traffic.py in `ns` (see its header): `client` starts its UDP pings and TCP exchange with
+ * host when sent SIGUSR1, then, with `childPort`, a forked child's pings; `server` accepts one TCP
+ * connection. Each reports, then stays until a second SIGUSR1.
+ */
+export function processTraffic(ns: Netns, role: 'client' | 'server', ...args: (string | number)[]): Generator {
+  return new Generator(ns, 'python3', [PROCESS_TRAFFIC, role, ...args.map(String)]);
 }
 
 export function python(ns: Netns, ...args: (string | number)[]): Generator {
