@@ -390,6 +390,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
         whenFull: c.get<string>('whenFull', 'dropOldest') === 'stop' ? 'stop' : 'drop-oldest',
       },
       snaplen: c.get<number>('snaplen', 262144),
+      processes: c.get<boolean>('processes', true),
     };
   }
 

@@ -100,6 +100,8 @@ export class LiveCapture {
       this.filterReply?.resolve();
     } else if (e.event === 'error') {
       if (this.filterReply && e.code === 'E_FILTER') this.filterReply.reject(new Error(e.message));
+      else if (e.code === 'E_NO_ATTRIBUTION')
+        this.errorMessage = `${e.message} Turn off the setting packetCapture.processes to capture without processes.`;
       else this.errorMessage = e.message;
     }
   }

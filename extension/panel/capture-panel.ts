@@ -35,6 +35,8 @@ export type ExportScope = 'all' | 'displayed' | 'selected';
 export interface PanelSettings {
   limits: StoreLimits;
   snaplen: number;
+  /** Name each packet's process where the agent runs on this machine (packetCapture.processes). */
+  processes: boolean;
 }
 
 export interface PanelHost {
@@ -404,7 +406,13 @@ export class CapturePanel implements vscode.Disposable {
     delete this.state.chosen; // the capture's own parameters say what the form shows from now on
     const live = new LiveCapture(
       target,
-      { interfaces: params.interfaces, filter: params.filter, snaplen: params.snaplen ?? settings.snaplen },
+      {
+        interfaces: params.interfaces,
+        filter: params.filter,
+        snaplen: params.snaplen ?? settings.snaplen,
+        // On this machine only: a remote host's kernel may lack the socket hooks attribution needs.
+        processes: settings.processes && target.info.kind === 'local',
+      },
       this.store,
       {
         onStatus: (status, message) => this.setStatus(status, message ?? this.limitMessage(status)),

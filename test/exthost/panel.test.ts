@@ -88,6 +88,13 @@ suite('capture panel: local target, real agent, real kernel', () => {
       rows.map((r) => r.number),
       Array.from({ length: 20 }, (_, i) => i + 1),
     );
+    // packetCapture.processes (on by default): each packet names its sender, one process per burst.
+    const sender = new RegExp(`^${path.basename(process.execPath).replace(/\W/g, '\\$&')} \\((\\d+)\\)$`);
+    const pids = rows.map((r) => sender.exec(r.process ?? '')?.[1]);
+    assert.ok(pids.every(Boolean), `every packet's process: ${rows.map((r) => r.process).join(', ')}`);
+    assert.equal(new Set(pids.slice(0, 10)).size, 1, 'the first sender');
+    assert.equal(new Set(pids.slice(10)).size, 1, 'the second sender');
+    assert.notEqual(pids[0], pids[10], 'two senders, two processes');
 
     const detail = panel.detail(3);
     assert.deepEqual(
