@@ -439,9 +439,29 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       shown.webviewPanel?.reveal();
       return shown;
     }
+    return this.newLivePanel();
+  }
+
+  /** A new capture document and its panel, whatever else is on screen (a debug session's capture). */
+  async newLivePanel(): Promise<CapturePanel> {
     const uri = this.newCaptureUri();
     this.freshCaptures.add(uri.toString());
     return this.openLiveDocument(uri);
+  }
+
+  /** This machine: a debug session's capture runs here. */
+  get local(): LocalTarget {
+    return this.localTarget;
+  }
+
+  /** A debugger marker's source line (a path, or a URI an adapter gave), beside the capture. */
+  async openSource(file: string, line: number): Promise<void> {
+    const position = new vscode.Position(Math.max(0, line - 1), 0);
+    const uri = /^[a-z][\w+.-]+:\/\//i.test(file) ? vscode.Uri.parse(file) : vscode.Uri.file(file);
+    await vscode.window.showTextDocument(uri, {
+      viewColumn: vscode.ViewColumn.Beside,
+      selection: new vscode.Range(position, position),
+    });
   }
 
   /** A capture URI no tab (a capture restored by hot exit, maybe not shown yet) or background capture uses. */
@@ -611,6 +631,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
           let reported = 0;
           return writeCaptureFile(panel.store, uri.fsPath, format, {
             numbers,
+            extras: panel.extras,
             progress: (fraction) => {
               const pct = Math.min(100, Math.floor(fraction * 100));
               if (pct > reported) p.report({ increment: pct - reported });

@@ -1,11 +1,13 @@
 // Extension entry point: commands, the capture-file editor, and the capture manager.
 import * as vscode from 'vscode';
 import { CaptureManager } from './capture-manager.js';
+import { DebugCaptures } from './debug/debug-capture.js';
 import { CAPTURE_EDITOR_VIEW_TYPE, CaptureFileEditorProvider } from './editor/capture-file-editor.js';
 import { BackupIndex, LIVE_CAPTURE_VIEW_TYPE, LiveCaptureEditorProvider } from './editor/live-capture-editor.js';
 
 export interface PacketCaptureApi {
   manager: CaptureManager;
+  debug: DebugCaptures;
 }
 
 // enableFindWidget off, so Ctrl+F reaches the page: the panel's own find is the filter bar's text search.
@@ -16,6 +18,7 @@ const EDITOR_OPTIONS = {
 
 export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   const manager = new CaptureManager(context);
+  const debug = new DebugCaptures(manager);
   const command = (id: string, run: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(`packetCapture.${id}`, run));
 
@@ -26,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   );
   context.subscriptions.push(
     manager,
+    debug,
     liveEditor,
     vscode.window.registerCustomEditorProvider(
       CAPTURE_EDITOR_VIEW_TYPE,
@@ -55,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('removeSshHost', () => manager.removeSshHostCommand());
   command('capturePod', (node?: unknown) => manager.capturePod(node));
   command('captureNodeAgent', (node?: unknown) => manager.captureNodeAgent(node));
-  return { manager };
+  return { manager, debug };
 }
 
 export function deactivate(): void {}

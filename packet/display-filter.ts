@@ -16,6 +16,7 @@
 //                                   its process's comment)
 //   proc.pid == 1234, proc.name == "node", proc.cmdline contains "server", container.id
 //                                   the packet's process (packet/process-comment.ts)
+//   debug.paused                     captured while a debugged process was paused (extension/debug/)
 //
 // Semantics follow Wireshark 4.0: a relation is false when the field is absent; "a != b" is
 // true when the field is present and no value equals b; "and" binds tighter than "or"; "not"
@@ -77,6 +78,8 @@ export interface FilterMeta {
   /** The packet's process, from its comments (packet/process-comment.ts); given by the caller
    *  when the filter's needsProcess says it reads one. */
   process?: ProcessInfo;
+  /** Captured while the debugged process was paused (a capture tied to a debug session). */
+  paused?: boolean;
 }
 
 export interface CompiledDisplayFilter {
@@ -138,6 +141,9 @@ const POD_FIELDS: ReadonlyMap<string, (pod: PodRef) => string> = new Map([
 
 /** Values of the packet's process (packet/process-comment.ts), absent for a packet without one. */
 const PROCESS_FIELD_NAMES: ReadonlyMap<string, ProcessField> = new Map(PROCESS_FIELDS.map((f) => [f.name, f]));
+/** Our own field of a capture tied to a debug session: present (true) only on packets captured while
+ *  the debuggee was paused, so `debug.paused` alone selects them and `!debug.paused` the others. */
+const PAUSED_FIELD = 'debug.paused';
 
 const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([
   ['ssl', 'tls'],
@@ -156,6 +162,7 @@ function knownNames(): string[] {
     ...COLUMNS.keys(),
     ...POD_FIELDS.keys(),
     ...PROCESS_FIELD_NAMES.keys(),
+    PAUSED_FIELD,
     ...PROTOCOL_NAMES,
     ...PROTOCOL_ALIASES.keys(),
   ];
@@ -172,6 +179,7 @@ function kindOf(name: string): FieldKind | undefined {
   if (POD_FIELDS.has(name)) return 'string';
   const processField = PROCESS_FIELD_NAMES.get(name);
   if (processField) return processField.kind;
+  if (name === PAUSED_FIELD) return 'boolean';
   return undefined;
 }
 
@@ -382,6 +390,7 @@ function makeRef(text: string, tok: Token): Ref {
   if (podValue) return podRef(name, podValue);
   const processField = PROCESS_FIELD_NAMES.get(name);
   if (processField) return processRef(processField);
+  if (name === PAUSED_FIELD) return pausedRef();
   const protocol = PROTOCOL_ALIASES.get(name) ?? name;
   if (kind === undefined) {
     if (!PROTOCOL_NAMES.has(protocol)) {
@@ -479,6 +488,19 @@ function metaRef(name: string, kind: FieldKind, value: (meta: FilterMeta) => str
       const v = value(meta);
       return v !== undefined && !test(v);
     },
+  };
+}
+
+/** debug.paused: read from the meta, present only while paused. */
+function pausedRef(): Ref {
+  return {
+    name: PAUSED_FIELD,
+    kind: 'boolean',
+    protocol: false,
+    column: true,
+    present: (_p, meta) => meta.paused === true,
+    any: (test) => (_p, meta) => meta.paused === true && test(true),
+    none: (test) => (_p, meta) => meta.paused === true && !test(true),
   };
 }
 

@@ -452,6 +452,35 @@ export function writeInterfaceStatistics(out: Uint8Array, off: number, s: Interf
   });
 }
 
+/** Decryption Secrets Block (type 0x0000000A): secrets a dissector needs, e.g. TLS key-log lines. */
+export const DSB_TYPE = 0x0000000a;
+/** secrets_type of NSS key-log text ("TLSK"). */
+export const SECRETS_TLS_KEY_LOG = 0x544c534b;
+
+export interface DecryptionSecrets {
+  secretsType: number;
+  data: Uint8Array;
+}
+
+export function decryptionSecretsSize(d: DecryptionSecrets): number {
+  return 20 + pad4(d.data.length);
+}
+
+/** Writes a DSB: type, length, secrets type, secrets length (unpadded), the secrets padded to 32
+ *  bits, no options, length again. Like every block, it applies to the packets after it. */
+export function writeDecryptionSecrets(out: Uint8Array, off: number, d: DecryptionSecrets): number {
+  const total = decryptionSecretsSize(d);
+  checkRoom(out, off, total);
+  put32(out, off, DSB_TYPE);
+  put32(out, off + 4, total);
+  put32(out, off + 8, d.secretsType);
+  put32(out, off + 12, d.data.length);
+  out.set(d.data, off + 16);
+  out.fill(0, off + 16 + d.data.length, off + total - 4);
+  put32(out, off + total - 4, total);
+  return off + total;
+}
+
 /** Convenience for cold paths (headers, tests): one block in a fresh array. */
 export function encodeBlock<T>(
   size: (v: T) => number,

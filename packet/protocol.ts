@@ -58,6 +58,17 @@ export interface Row {
   pod?: string;
   /** "node (1234)" when the capture names the packet's process (packet/process-comment.ts). */
   process?: string;
+  /** A debugger marker, not a packet (its `number` is 0: markers take no packet number). */
+  marker?: RowMarker;
+  /** Captured while the debuggee was paused. */
+  paused?: boolean;
+}
+
+/** Where a debug session paused or went on (extension/debug/): a row of its own in the table. */
+export interface RowMarker {
+  kind: 'paused' | 'continued';
+  /** The top stack frame's source, when the debugger said; a click opens it. */
+  source?: { path: string; line: number };
 }
 
 export interface PacketDetail {
@@ -175,6 +186,8 @@ export interface Requests {
   validateCaptureFilter: { params: { filter: string }; result: CaptureFilterCheck };
   saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: NoResult };
   openInWireshark: { params: Record<string, never>; result: NoResult };
+  /** Opens the source line of the debugger marker at table row `index`. */
+  openMarker: { params: { index: number }; result: NoResult };
 }
 
 /** Host → webview events. */
@@ -280,6 +293,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   validateCaptureFilter: { filter: required(text) },
   saveCapture: { format: optional(oneOf('pcapng', 'pcap')) },
   openInWireshark: {},
+  openMarker: { index: required(wholeNumber()) },
 };
 
 const MESSAGE_FIELDS = {

@@ -5,6 +5,7 @@
 // microsoft/vscode-hexeditor found. Data comes from the RowCache; the table only says what it shows.
 import type { Row } from '../packet/protocol.js';
 import { h } from './dom.js';
+import { markerCellText, markerClasses, packetNumberOf } from './markers.js';
 import type { RowCache } from './row-cache.js';
 
 export type ColumnId =
@@ -303,7 +304,7 @@ export class PacketTable {
 
   setSelected(index: number): void {
     this.selected = index;
-    this.selectedNumber = index >= 0 ? this.cache.row(index)?.number : undefined;
+    this.selectedNumber = index >= 0 ? packetNumberOf(this.cache.row(index)) : undefined;
     this.selectionUnsure = false;
     this.schedule();
   }
@@ -608,8 +609,9 @@ export class PacketTable {
       slot.el.className = 'pt-row loading';
       for (const cell of c) cell.textContent = '';
     } else {
-      slot.el.className = `pt-row ${protocolClass(row.protocol)}${row.direction ? ` d-${row.direction}` : ''}`;
-      for (const [i, column] of COLUMNS.entries()) c[i]!.textContent = cellText(row, column.id);
+      slot.el.className = `pt-row ${protocolClass(row.protocol)}${row.direction ? ` d-${row.direction}` : ''}${markerClasses(row)}`;
+      for (const [i, column] of COLUMNS.entries())
+        c[i]!.textContent = markerCellText(row, column.id, cellText(row, column.id));
     }
     // The className reset dropped `selected`: render() applies it again.
     slot.selected = false;

@@ -13,6 +13,7 @@ import { CaptureForm } from './capture-form.js';
 import { DetailTree, type TreeNode } from './detail-tree.js';
 import { debounce, formatBytes, formatCount, h, messageOf } from './dom.js';
 import { HexView } from './hex-view.js';
+import { opensSource } from './markers.js';
 import { PacketTable } from './packet-table.js';
 import { PodCountersView } from './pod-counters.js';
 import { RowCache } from './row-cache.js';
@@ -639,6 +640,10 @@ export class Panel {
   }
 
   private rowSelected(index: number, how: 'pointer' | 'keyboard'): void {
+    if (this.cache.row(index)?.marker) {
+      this.markerSelected(index, how === 'pointer');
+      return;
+    }
     this.tellSelection(this.table.selectedPacket);
     this.updateFollowButton();
     if (how === 'pointer') {
@@ -649,8 +654,31 @@ export class Panel {
     }
   }
 
+  /** A debugger marker's row: its source line opens in the editor; it has no packet detail. */
+  private markerSelected(index: number, open: boolean): void {
+    this.loadDetail.cancel();
+    this.detailSeq++;
+    this.detail = undefined;
+    this.tellSelection(undefined); // Save → Selected: no packet
+    this.tree.clear('A debugger marker: it opens where the code paused.');
+    this.hex.setBytes(new Uint8Array(0), '');
+    if (open) this.openMarker(index);
+  }
+
+  /** A click, Enter or a double click on a marker opens its line; moving over it with the keys does not. */
+  private openMarker(index: number): void {
+    if (!opensSource(this.cache.row(index))) return;
+    this.transport
+      .request('openMarker', { index })
+      .catch((e: unknown) => this.showNotice(`Could not open the source: ${messageOf(e)}`));
+  }
+
   /** Enter or a double click: the packet's detail, with the keyboard in its tree. */
   private async openDetail(index: number): Promise<void> {
+    if (this.cache.row(index)?.marker) {
+      this.openMarker(index);
+      return;
+    }
     this.loadDetail.cancel();
     if (this.detail === undefined || this.detailIndex !== index) await this.fetchDetail(index);
     if (this.table.selected === index) this.tree.focus();

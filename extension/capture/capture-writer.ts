@@ -43,6 +43,14 @@ function* numberRange(from: number, to: number): Generator<number> {
   for (let n = from; n <= to; n++) yield n;
 }
 
+/** What a saved pcapng carries besides the packets (a debug session's markers and TLS keys). */
+export interface PcapngExtras {
+  /** A comment on the packet (pcapng opt_comment), or undefined. */
+  commentFor?(packet: StoredPacket): string | undefined;
+  /** Blocks written after the interface blocks, before the first packet (Decryption Secrets). */
+  leadingBlocks?(): Uint8Array[];
+}
+
 /** Encodes packets [from, to] into buffers of about CHUNK_BYTES. */
 export function encodePackets(store: PacketStore, format: FileFormat, from: number, to: number): Generator<Uint8Array> {
   return encodeNumbers(store, format, numberRange(from, to));
@@ -53,13 +61,19 @@ export function* encodeNumbers(
   store: PacketStore,
   format: FileFormat,
   numbers: Iterable<number>,
+  extras?: PcapngExtras,
 ): Generator<Uint8Array> {
-  let parts: StoredPacket[] = [];
+  /** The packet's own comments (its process…), then the one the extras add (a debugger marker). */
+  const comments = (p: StoredPacket): readonly string[] | undefined => {
+    const added = format === 'pcapng' ? extras?.commentFor?.(p) : undefined;
+    return added === undefined ? p.comments : [...(p.comments ?? []), added];
+  };
+  let parts: { p: StoredPacket; comments?: readonly string[] }[] = [];
   let size = 0;
   const flush = () => {
     const out = new Uint8Array(size);
     let off = 0;
-    for (const p of parts) {
+    for (const { p, comments } of parts) {
       off =
         format === 'pcapng'
           ? pcapng.writeEnhancedPacket(
@@ -73,7 +87,7 @@ export function* encodeNumbers(
               p.originalLength,
               p.direction,
               undefined,
-              p.comments,
+              comments,
             )
           : pcap.writeRecord(out, off, p.timestampNs, p.data, 0, p.data.length, p.originalLength, false);
     }
@@ -84,10 +98,11 @@ export function* encodeNumbers(
   for (const n of numbers) {
     const p = store.packet(n);
     if (!p) continue;
-    parts.push(p);
+    const part = { p, comments: comments(p) };
+    parts.push(part);
     size +=
       format === 'pcapng'
-        ? pcapng.enhancedPacketSize(p.data.length, p.direction, undefined, p.comments)
+        ? pcapng.enhancedPacketSize(p.data.length, p.direction, undefined, part.comments)
         : pcap.recordSize(p.data.length);
     if (size >= CHUNK_BYTES) yield flush();
   }
@@ -110,6 +125,8 @@ export interface WriteOptions {
   progress?: (fraction: number) => void;
   /** The packets to write, by number, in order (Export Specified Packets); every packet held when absent. */
   numbers?: ArrayLike<number> & Iterable<number>;
+  /** pcapng only: comments and decryption secrets (PcapngExtras). */
+  extras?: PcapngExtras;
 }
 
 /** Opens `file` for writing, readable by its owner only, also when it already existed. */
@@ -130,7 +147,7 @@ export async function writeCaptureFile(
   store: PacketStore,
   file: string,
   format: FileFormat,
-  { exclusive = false, progress = () => {}, numbers }: WriteOptions = {},
+  { exclusive = false, progress = () => {}, numbers, extras }: WriteOptions = {},
 ): Promise<number> {
   const header = fileHeader(store, format);
   const total = numbers?.length ?? store.held;
@@ -150,7 +167,8 @@ export async function writeCaptureFile(
   const write = (bytes: Uint8Array) =>
     Promise.race([failed, new Promise<void>((resolve) => (out.write(bytes) ? resolve() : out.once('drain', resolve)))]);
   await write(header);
-  for (const chunk of encodeNumbers(store, format, held())) {
+  if (format === 'pcapng') for (const block of extras?.leadingBlocks?.() ?? []) await write(block);
+  for (const chunk of encodeNumbers(store, format, held(), extras)) {
     await write(chunk);
     progress(Math.min(1, count / Math.max(1, total)));
   }

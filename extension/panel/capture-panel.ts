@@ -5,6 +5,7 @@
 // detail.
 import type * as vscode from 'vscode';
 import { summarizePacket } from '../../packet/decode/index.js';
+import type { DecodedPacket } from '../../packet/decode/types.js';
 import {
   type CaptureChoice,
   type CaptureFilterCheck,
@@ -20,10 +21,12 @@ import {
   type StartParams,
   type WebviewMessage,
 } from '../../packet/protocol.js';
+import type { PcapngExtras } from '../capture/capture-writer.js';
 import { LiveCapture } from '../capture/live-capture.js';
+import { type MarkerLayout, markedTableRows, timedView } from '../debug/marker-rows.js';
 import { PacketStore, type StoreLimits } from '../store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../store/packet-view.js';
-import type { CaptureTarget } from '../targets/target.js';
+import type { CaptureRequest, CaptureTarget } from '../targets/target.js';
 import { conversationFilter } from './conversation.js';
 import { CounterFlow } from './counter-flow.js';
 import { panelHtml, webviewRoot } from './html.js';
@@ -62,6 +65,8 @@ export interface PanelHost {
   onDidFocusPanel(panel: CapturePanel): void;
   /** A line for the Packet Capture output channel. */
   log(line: string): void;
+  /** Opens a source line in the editor (a debugger marker's). */
+  openSource?(file: string, line: number): Promise<void>;
 }
 
 export class CapturePanel implements vscode.Disposable {
@@ -74,6 +79,12 @@ export class CapturePanel implements vscode.Disposable {
   selectedNumber?: number;
   /** Packets arrived since the capture started or was last saved whole. */
   unsaved = false;
+  /** Debugger markers among the rows (extension/debug/), for a capture tied to a debug session. */
+  markers?: MarkerLayout;
+  /** What a saved pcapng carries besides the packets (markers as comments, TLS keys). */
+  extras?: PcapngExtras;
+  /** Adds what the capture knows beyond the bytes to a packet's detail (TLS keys held). */
+  annotateDetail?: (decoded: DecodedPacket) => void;
   /** The webview showing this capture; none while a live capture runs in the background. */
   webviewPanel?: vscode.WebviewPanel;
   private state: PanelState;
@@ -86,7 +97,7 @@ export class CapturePanel implements vscode.Disposable {
       this.view.refresh();
       return this.counters();
     },
-    newestRows: (count) => this.rows(Math.max(0, this.view.rows - count), count),
+    newestRows: (count) => this.rows(Math.max(0, this.tableRows - count), count),
     send: (counters) => {
       if (!this.webviewPanel || !this.ready) return false;
       this.emit('counters', counters);
@@ -279,14 +290,14 @@ export class CapturePanel implements vscode.Disposable {
     getDetail: ({ index }) => this.detail(index),
     setDisplayFilter: ({ text, textSearch }) => this.setDisplayFilter(text, textSearch),
     rowOf: async ({ number }) => {
-      const row = (await this.view.rowOf(number)) ?? null;
-      return { row, rows: this.view.rows };
+      const row = await this.view.rowOf(number);
+      return { row: row === undefined ? null : this.tableIndex(row), rows: this.tableRows };
     },
     selectPacket: ({ number }) => {
       this.selectedNumber = number;
     },
     followConversation: ({ index }) => {
-      const number = this.view.numberAt(index);
+      const number = this.view.numberAt(this.packetIndex(index));
       const p = number === undefined ? undefined : this.store.packet(number);
       const conversation = p && summarizePacket(p.linkType, p.data, p.originalLength).conversation;
       if (!conversation) throw new Error('This packet belongs to no conversation that can be followed.');
@@ -300,6 +311,12 @@ export class CapturePanel implements vscode.Disposable {
       await this.host.save(this, format);
     },
     openInWireshark: () => this.host.openInWireshark(this),
+    openMarker: async ({ index }) => {
+      const slot = this.markers?.slot(index);
+      const source = slot && 'marker' in slot ? slot.marker.source : undefined;
+      if (!source) throw new Error('This row has no source line to open.');
+      await this.host.openSource?.(source.path, source.line);
+    },
   };
 
   private refuseBadFilter(filter: string): void {
@@ -324,14 +341,31 @@ export class CapturePanel implements vscode.Disposable {
   // ---- rows and details
 
   rows(start: number, count: number): Row[] {
-    return tableRows(this.store, this.view, start, count);
+    if (!this.markers) return tableRows(this.store, this.view, start, count);
+    return markedTableRows(this.markers, this.store, this.view, start, count);
+  }
+
+  /** The table's rows: the view's packets, and the debugger markers among them. */
+  private get tableRows(): number {
+    return this.markers ? this.markers.rows(timedView(this.store, this.view)) : this.view.rows;
+  }
+
+  /** The view row shown at table row `index` (-1 for a marker's row). */
+  private packetIndex(index: number): number {
+    const slot = this.markers?.slot(index);
+    return slot === undefined ? index : 'packetIndex' in slot ? slot.packetIndex : -1;
+  }
+
+  private tableIndex(viewIndex: number): number {
+    return this.markers ? this.markers.tableIndex(viewIndex) : viewIndex;
   }
 
   detail(index: number): PacketDetail {
-    const number = this.view.numberAt(index);
+    const number = this.view.numberAt(this.packetIndex(index));
     const detail = number === undefined ? undefined : packetDetail(this.store, number);
     if (!detail)
       throw new Error(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
+    this.annotateDetail?.(detail.decoded);
     return detail;
   }
 
@@ -340,7 +374,7 @@ export class CapturePanel implements vscode.Disposable {
     this.state.displayFilter = this.view.filterText;
     this.state.textSearch = this.view.textSearch;
     this.pushCounters();
-    return { mode, rows: this.view.rows };
+    return { mode, rows: this.tableRows };
   }
 
   // ---- capture
@@ -383,7 +417,8 @@ export class CapturePanel implements vscode.Disposable {
     return true;
   }
 
-  async start(params: StartParams): Promise<void> {
+  /** Starts a capture; `attribution` restricts it to a process (a debug session's debuggee). */
+  async start(params: StartParams, attribution: Pick<CaptureRequest, 'processes' | 'pid'> = {}): Promise<void> {
     if (this.live && (this.live.status === 'starting' || this.live.status === 'capturing')) {
       throw new Error('A capture is already running in this panel: stop it first.');
     }
@@ -400,6 +435,9 @@ export class CapturePanel implements vscode.Disposable {
     this.selectedNumber = undefined;
     this.unsaved = false;
     this.file = undefined;
+    this.markers = undefined;
+    this.extras = undefined;
+    this.annotateDetail = undefined;
     if (this.state.displayFilter) this.view.setFilter(this.state.displayFilter, this.state.textSearch);
     this.rate = { at: Date.now(), received: 0, perSecond: 0 };
     this.state.capture = params;
@@ -412,6 +450,7 @@ export class CapturePanel implements vscode.Disposable {
         snaplen: params.snaplen ?? settings.snaplen,
         // On this machine only: a remote host's kernel may lack the socket hooks attribution needs.
         processes: settings.processes && target.info.kind === 'local',
+        ...attribution,
       },
       this.store,
       {
@@ -457,8 +496,8 @@ export class CapturePanel implements vscode.Disposable {
       };
     }
     return {
-      rows: this.view.rows,
-      generation: this.generationBase + this.view.generation,
+      rows: this.tableRows,
+      generation: this.generationBase + this.view.generation + (this.markers?.shifts ?? 0),
       filtering: this.view.filtering,
       held: this.store.held,
       received: this.store.received,
@@ -468,6 +507,11 @@ export class CapturePanel implements vscode.Disposable {
       evicted: this.store.evicted,
       ...captureContents(this.store),
     };
+  }
+
+  /** Rows other than packets changed (a debugger marker): the table hears of it as of new packets. */
+  rowsChanged(): void {
+    this.pushCounters();
   }
 
   /** The counters may have changed: the webview hears of it as soon as it drew the last ones. */

@@ -14,6 +14,8 @@ export interface FilterJob {
   linkTypes: number[];
   /** Each interface's pod (k8s.pod, k8s.namespace), by interface id; undefined: none. */
   pods: (PodRef | undefined)[];
+  /** Packet numbers captured while a debugged process was paused (debug.paused): sorted, inclusive [from, to] pairs. */
+  paused?: [number, number][];
 }
 
 export interface FilterReply {

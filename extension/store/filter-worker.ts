@@ -45,7 +45,8 @@ function run(job: FilterJob): void {
         : { summary: summarizePacket(linkType, data, originalLength), layers: [], problems: [] };
       // The comments are read only for filters on the process (proc.*, container.*, k8s.*).
       const process = filter.needsProcess ? parseProcessComments(segmentComments(seg, i)) : undefined;
-      if (filter.match(decoded, { number, length: originalLength, pod: job.pods[interfaceId], process }))
+      const paused = job.paused !== undefined && inRanges(job.paused, number);
+      if (filter.match(decoded, { number, length: originalLength, pod: job.pods[interfaceId], process, paused }))
         matches.push(number);
       number++;
       budget--;
@@ -61,6 +62,18 @@ function run(job: FilterJob): void {
     if (!done) setImmediate(step);
   };
   step();
+}
+
+/** Whether `n` lies in one of the sorted, inclusive ranges. */
+function inRanges(ranges: [number, number][], n: number): boolean {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[mid]![1] < n) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ranges.length && ranges[lo]![0] <= n;
 }
 
 parentPort!.on('message', (job: FilterJob) => run(job));

@@ -59,6 +59,9 @@ export class PacketView {
   private seenEvicted = 0;
   private waiters: Waiter[] = [];
   private disposed = false;
+  /** The packets captured while a debugged process was paused (debug.paused), when the capture is
+   *  tied to a debug session: sorted, inclusive [from, to] packet numbers. */
+  pausedNumbers?: () => [number, number][];
   /** Changes whenever row indices shift; see CounterUpdate.generation. */
   generation = 0;
 
@@ -173,6 +176,7 @@ export class PacketView {
       segments: this.store.snapshots(),
       linkTypes: this.store.interfaces.map((i) => i.linkType),
       pods: this.store.interfaces.map((i) => i.pod),
+      ...(this.pausedNumbers ? { paused: this.pausedNumbers() } : {}),
     };
     this.runner.run(job, (reply) => this.accept(reply));
   }

@@ -1383,3 +1383,36 @@ for (const theme of ['dark', 'light'] as const) {
     await close(w);
   });
 }
+
+test('debugger markers: rows of their own, no packet number, paused packets tinted; a click opens the line', {
+  skip,
+}, async () => {
+  const w = await open('rows=100&mode=file&markers=1');
+  const { page } = w;
+  const marker = page.locator('.pt-row.dbg-marker:not([hidden])').first();
+  await marker.waitFor();
+  assert.equal(await marker.getAttribute('aria-rowindex'), '12', 'row 10 of the view');
+  assert.equal(await marker.locator('.c-info').textContent(), '⏸ paused at handler.ts:42 (breakpoint)');
+  assert.equal(await marker.locator('.c-number').textContent(), '', 'a marker is not a packet: no number');
+  assert.doesNotMatch((await marker.getAttribute('class')) ?? '', /dbg-paused/, 'a marker is not a paused packet');
+  const continued = page.locator('.pt-row.dbg-marker-continued:not([hidden])').first();
+  assert.equal(await continued.locator('.c-info').textContent(), '▶ continued');
+  assert.equal(await page.locator('.pt-row.dbg-paused:not([hidden])').count(), 9, 'the packets between are tinted');
+  // Moving over it with the keys shows no detail and opens nothing; a click opens its line.
+  const calls = () =>
+    page.evaluate(
+      () =>
+        (window as unknown as { __dev: { fake: { calls: Record<string, number> } } }).__dev.fake.calls.openMarker ?? 0,
+    );
+  await page.locator('.pt-row[aria-rowindex="11"]').click(); // the packet before it
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('.pt-row.selected')?.classList.contains('dbg-marker'));
+  assert.equal(await calls(), 0);
+  await marker.click();
+  await page.waitForFunction(
+    () =>
+      (window as unknown as { __dev: { fake: { calls: Record<string, number> } } }).__dev.fake.calls.openMarker === 1,
+  );
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});

@@ -2,7 +2,8 @@
 // rows (held at load), rate (packets/s appended while capturing), status, mode (live|file),
 // latency (ms per request), limit (most packets held), tick (ms between counter pushes),
 // tail=0 (counts without the newest rows: the table asks for them), pods=1 (a capture of
-// Kubernetes pods), processes=1 (a capture that names each packet's process), theme (dark|light).
+// Kubernetes pods), processes=1 (a capture that names each packet's process), markers=1 (debugger
+// markers among the rows), theme (dark|light).
 import { mountPanel } from '../panel.js';
 import { MemoryUiStore } from '../transport.js';
 import { DEFAULT_OPTIONS, FakeHost, type FakeOptions } from './fake-host.js';
@@ -20,6 +21,7 @@ if (params.get('mode') === 'file') options.mode = 'file';
 if (params.get('tail') === '0') options.tail = false;
 if (params.get('pods') === '1') options.pods = true;
 if (params.get('processes') === '1') options.processes = true;
+if (params.get('markers') === '1') options.markers = true;
 
 document.body.classList.add(params.get('theme') === 'light' ? 'vscode-light' : 'vscode-dark');
 

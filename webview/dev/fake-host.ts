@@ -28,6 +28,7 @@ import type {
   StartParams,
 } from '../../packet/protocol.js';
 import { EventHub, type EventListener, type EventName, HostError, type HostTransport } from '../transport.js';
+import { fakeMarkerRow } from './fake-markers.js';
 import {
   CLIENTS,
   clientIp,
@@ -60,6 +61,8 @@ export interface FakeOptions {
   pods: boolean;
   /** A capture that names processes: packet n's is PROCESSES[n % PROCESSES.length]. */
   processes: boolean;
+  /** Debugger markers among the rows (fake-markers.ts). */
+  markers?: boolean;
   /** Each count carries the newest rows while the table follows the tail, as the real host's do
    *  (off: the table asks for them). */
   tail: boolean;
@@ -290,6 +293,7 @@ export class FakeHost implements HostTransport {
   /** Packet n's row, with its pod in a capture of pods, its process in a capture that names them. */
   private row(n: number, index: number): Row {
     const r = row(n, index);
+    if (this.options.markers) return fakeMarkerRow(n, r) ?? r;
     const process = this.options.processes ? processOf(n) : undefined;
     // As the host: the interface's pod, else the process's.
     const pod =
@@ -553,6 +557,9 @@ export class FakeHost implements HostTransport {
       saveCapture: () => undefined,
       openInWireshark: () => {
         throw new HostError('Wireshark was not found on PATH (fake host).', 'ENOENT');
+      },
+      openMarker: () => {
+        if (!this.options.markers) throw new HostError('The fake host has no debugger markers.');
       },
     };
 }
