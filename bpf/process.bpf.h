@@ -263,6 +263,17 @@ static __always_inline void packet_owner(struct __sk_buff *skb, __u8 dir, __u32 
 		}
 	}
 	owner_by_lookup(skb, dir, l2_len, o);
+	/* Between two local sockets (loopback above all) the sender is local too, and the packet is as
+	 * much a chosen process's when that process sent it: a debuggee's request to a server on the
+	 * same machine is its traffic. Only for --pid, --container and --cgroup: naming is the
+	 * receiver's. */
+	if (cap_only_selected && dir == CAP_DIR_IN && !o->selected) {
+		struct packet_owner sender = {};
+
+		owner_by_lookup(skb, CAP_DIR_OUT, l2_len, &sender);
+		if (sender.selected)
+			*o = sender;
+	}
 }
 
 #endif

@@ -210,6 +210,47 @@ describe('process attribution', () => {
     assert.equal(n.none, 0, 'packets of no process are not captured');
   });
 
+  test("--pid on loopback: the chosen process's exchanges with local servers of other processes, both ways", async () => {
+    // On lo the agent sees a packet once, as it arrives: a request to a local server arrives at the
+    // server's socket, and is the chosen process's all the same (its sender).
+    const { ns } = pair.a;
+    const host = '127.0.0.1';
+    const peers = [
+      node(ns, 'udp-echo', host, CLIENT_UDP, COUNT, GENERATOR_TIMEOUT_MS),
+      node(ns, 'tcp-server', host, CLIENT_TCP, 100, GENERATOR_TIMEOUT_MS),
+      node(ns, 'udp-echo', host, CHILD_UDP, COUNT, GENERATOR_TIMEOUT_MS),
+    ];
+    const client = processTraffic(ns, 'client', host, CLIENT_UDP, CLIENT_TCP, COUNT, CHILD_UDP);
+    await Promise.all([...peers, client].map((g) => g.ready));
+    let reported: Reported | undefined;
+    const run = await capture(
+      ['--netns', ns.name, '-i', 'lo', '--pid', String(client.pid)],
+      async () => {
+        process.kill(client.pid, 'SIGUSR1');
+        const [report] = await Promise.all([client.reported, ...peers.map((p) => p.expectOk())]);
+        reported = report as unknown as Reported;
+      },
+      { dir, name: 'pid-loopback.pcapng' },
+    );
+    process.kill(client.pid, 'SIGUSR1');
+    await client.expectOk();
+    assert.ok(reported?.child, 'the client forked its child');
+    const expected: Record<Owner, string | undefined> = {
+      client: commentOf(reported),
+      child: commentOf(reported, reported.child),
+      server: undefined,
+      none: undefined,
+    };
+    const n: Record<Owner, number> = { client: 0, child: 0, server: 0, none: 0 };
+    for (const [i, p] of packetsOf(run.file).entries()) {
+      assert.equal(p.comment, expected[p.owner], `packet ${i + 1} (${p.owner}'s)`);
+      n[p.owner]++;
+    }
+    assert.ok(n.client >= 2 * COUNT + 6, `the client's requests and the replies, UDP and TCP: ${n.client}`);
+    assert.equal(n.child, 2 * COUNT, "the forked child's pings and echoes");
+    assert.equal(n.none, 0, 'nothing else');
+  });
+
   test('--container: its processes only, each packet naming the container', async () => {
     // A container as this host's runtimes make them: a cgroup named by 64 hex digits (in a cgroup v1
     // hierarchy here), holding the client.
