@@ -3,19 +3,14 @@ import { test } from 'node:test';
 import { MarkerTimeline, pausedNumberRanges } from '../../extension/debug/markers.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
+import { loopbackUdpFrame } from './fixtures/packets.js';
 import { useFilterWorker } from './helpers/filter-worker.js';
 
 const worker = useFilterWorker('debug-paused-filter');
 const T0 = 1_800_000_000_000_000_000n;
 const MS = 1_000_000n;
 
-function udp(i: number): Uint8Array {
-  const b = new Uint8Array(60);
-  b.set([0x08, 0x00], 12);
-  b.set([0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1], 14);
-  b.set([0x10, i, 0x20, 0x00, 0, 26, 0, 0], 34);
-  return b;
-}
+const udp = loopbackUdpFrame;
 
 test('debug.paused selects the packets captured during pauses, in the real filter worker', async () => {
   const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'drop-oldest' });

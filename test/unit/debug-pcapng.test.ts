@@ -8,6 +8,7 @@ import { writeCaptureFile } from '../../extension/capture/capture-writer.js';
 import { MarkerTimeline, markerComments } from '../../extension/debug/markers.js';
 import { decryptionSecretsBlock } from '../../extension/debug/tls-keys.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
+import { loopbackUdpFrame } from './fixtures/packets.js';
 
 const scratch = fs.mkdtempSync(path.join(tmpdir(), 'debug-pcapng-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -16,13 +17,7 @@ const T0 = 1_800_000_000_000_000_000n;
 const MS = 1_000_000n;
 const KEY = `CLIENT_RANDOM ${'b2'.repeat(32)} ${'c3'.repeat(48)}`;
 
-function udp(i: number): Uint8Array {
-  const b = new Uint8Array(60);
-  b.set([0x08, 0x00], 12);
-  b.set([0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1], 14);
-  b.set([0x10, i, 0x20, 0x00, 0, 26, 0, 0], 34);
-  return b;
-}
+const udp = loopbackUdpFrame;
 
 test('a saved pcapng carries the secrets before the first packet and the markers as comments; tshark agrees', () => {
   const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'drop-oldest' });

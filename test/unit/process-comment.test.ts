@@ -46,6 +46,21 @@ import { haveTshark } from './fixtures/tshark.js';
 import { useFilterWorker } from './helpers/filter-worker.js';
 
 const CONTAINER = '3f2a9c0d5e6b7a8f'.repeat(4);
+/** curl in a pod's container, as ptcpdump's six comments name it. */
+const CURL: ProcessInfo = {
+  pid: 4242,
+  cmd: '/usr/bin/curl',
+  args: 'curl -s http://198.18.0.2/',
+  tid: 4243,
+  threadName: 'curl-io',
+  uid: 1000,
+  ppid: 4000,
+  parentCmd: '/bin/bash',
+  containerId: 'a'.repeat(64),
+  containerName: 'shop-cart',
+  podName: 'cart-7d9f-abcde',
+  podNamespace: 'shop',
+};
 
 describe('process comments → process', () => {
   test('the agent’s one comment: PID, Cmd, Args (and ContainerId when in a container)', () => {
@@ -69,20 +84,7 @@ describe('process comments → process', () => {
       `ContainerName: shop-cart\nContainerId: ${CONTAINER}\nContainerImage: shop/cart:1.2\nContainerLabels: {"a":"b"}`,
       'PodName: cart-7d9f-abcde\nPodNamespace: shop\nPodUID: 0c8f\nPodLabels: app=cart\nPodAnnotations: ',
     ];
-    const want: ProcessInfo = {
-      pid: 4242,
-      cmd: '/usr/bin/curl',
-      args: 'curl -s http://198.18.0.2/',
-      tid: 4243,
-      threadName: 'curl-io',
-      uid: 1000,
-      ppid: 4000,
-      parentCmd: '/bin/bash',
-      containerId: CONTAINER,
-      containerName: 'shop-cart',
-      podName: 'cart-7d9f-abcde',
-      podNamespace: 'shop',
-    };
+    const want: ProcessInfo = { ...CURL, containerId: CONTAINER };
     assert.deepEqual(parseProcessComments(comments), want);
     // In any order, and with CRLF line ends.
     assert.deepEqual(parseProcessComments([...comments].reverse().map((c) => c.replaceAll('\n', '\r\n'))), want);
@@ -329,20 +331,6 @@ describe('pcapng comments', () => {
 // ---- a capture of attributed and unattributed packets
 
 const NODE = 'PID: 1234\nCmd: /usr/bin/node\nArgs: node server.js';
-const CURL: ProcessInfo = {
-  pid: 4242,
-  cmd: '/usr/bin/curl',
-  args: 'curl -s http://198.18.0.2/',
-  tid: 4243,
-  threadName: 'curl-io',
-  uid: 1000,
-  ppid: 4000,
-  parentCmd: '/bin/bash',
-  containerId: 'a'.repeat(64),
-  containerName: 'shop-cart',
-  podName: 'cart-7d9f-abcde',
-  podNamespace: 'shop',
-};
 
 /** Each packet's interface, frame and comments: 1 node (the agent's one comment), 2 an ARP the
  *  kernel sent (none), 3 curl in a pod's container (ptcpdump's six comments), 4 a process whose
