@@ -9,6 +9,7 @@ import {
   apply,
   busyboxPod,
   type Cluster,
+  createNamespace,
   fixtureFacts,
   inPrefix,
   kubectl,
@@ -30,11 +31,7 @@ describe('test cluster', { timeout: 50 * 60_000 }, () => {
 
   before(() => {
     cluster = upCluster();
-    kubectlOk(cluster, ['create', 'namespace', NAMESPACE]);
-    // The namespace's ServiceAccount comes a moment after the namespace; a pod before it is refused.
-    return waitFor('the namespace default ServiceAccount', 30_000, () =>
-      kubectl(cluster, ['-n', NAMESPACE, 'get', 'serviceaccount', 'default']).status === 0 ? true : undefined,
-    );
+    return createNamespace(cluster, NAMESPACE);
   });
   after(() => {
     if (cluster) kubectl(cluster, ['delete', 'namespace', NAMESPACE, '--wait=true', '--timeout=90s']);

@@ -16,6 +16,7 @@ import {
   type Cluster,
   createNamespace,
   fixtureFacts,
+  helpersLeft,
   kubectl,
   kubectlOk,
   upCluster,
@@ -26,7 +27,6 @@ import { kubectlPcap, packetsIn, sendUdp } from './helpers/kubectl-pcap-run.js';
 const NAMESPACE = `kubectl-pcap-${process.pid}`;
 const RESTRICTED = `${NAMESPACE}-restricted`;
 const BASELINE = `${NAMESPACE}-baseline`;
-const HELPER_SELECTOR = 'app.kubernetes.io/managed-by=ebpf-packet-capture';
 const UDP_PORT = 9000;
 const { BRIDGE } = fixtureFacts('BRIDGE');
 const HTTP_PORT = 8080;
@@ -89,10 +89,6 @@ function accountKubeconfig(cluster: Cluster, account: string): object {
     contexts: [{ name: account, context: { cluster: 'test', user: account, namespace: NAMESPACE } }],
     'current-context': account,
   };
-}
-
-function helpersLeft(cluster: Cluster, namespace: string): string {
-  return kubectlOk(cluster, ['-n', namespace, 'get', 'pods,jobs', '-l', HELPER_SELECTOR, '-o', 'name']).trim();
 }
 
 describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
@@ -161,7 +157,7 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     );
     assert.match(run.stderr(), new RegExp(`${NAMESPACE}/web-1: \\d+ packets`));
     await waitFor('no helper pod or job left', 60_000, () =>
-      helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
+      helpersLeft(cluster, NAMESPACE).length === 0 ? true : undefined,
     );
   });
 
@@ -199,7 +195,7 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     assert.equal(await run.exited, 0, run.stderr());
     assert.match(run.stderr(), /short-lived: eth0 is gone \(the interface, or its network namespace, was removed\)/);
     await waitFor('no helper pod or job left', 60_000, () =>
-      helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
+      helpersLeft(cluster, NAMESPACE).length === 0 ? true : undefined,
     );
   });
 
@@ -243,13 +239,13 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
   it('kubectl-pcap killed: its agent stops and the helper ends by itself (idle a minute, then the Job TTL)', async () => {
     const run = kubectlPcap(cluster, ['-n', NAMESPACE, 'web-2', '-w', path.join(dir, 'killed.pcapng')]);
     await waitFor('"capturing on"', 60_000, () => (/capturing on eth0/.test(run.stderr()) ? true : undefined));
-    assert.notEqual(helpersLeft(cluster, NAMESPACE), '', 'a helper runs while capturing');
+    assert.notDeepEqual(helpersLeft(cluster, NAMESPACE), [], 'a helper runs while capturing');
     run.child.kill('SIGKILL'); // as when VS Code dies: no cleanup of ours runs
     await run.exited;
     // The exec stream ends, so does the agent's stdin; the helper sees no agent for 60 s and ends,
     // and the Job's ttlSecondsAfterFinished (30 s) deletes it.
     await waitFor('no helper pod or job left', 180_000, () =>
-      helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
+      helpersLeft(cluster, NAMESPACE).length === 0 ? true : undefined,
     );
   });
 
@@ -349,7 +345,7 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
       /refused a capture container inside the pod as well: no capture inside app is possible there/,
     );
     assert.match(run.stderr(), /violates PodSecurity "restricted:latest"/);
-    assert.equal(helpersLeft(cluster, RESTRICTED), '', 'nothing was created');
+    assert.deepEqual(helpersLeft(cluster, RESTRICTED), [], 'nothing was created');
   });
 
   it('RBAC without pods/exec: refused, saying what is missing, and the helper it started removed', async () => {
@@ -385,7 +381,7 @@ describe('kubectl-pcap on a real cluster', { timeout: 50 * 60_000 }, () => {
     );
     assert.match(run.stderr(), /cannot create resource "pods\/exec"/);
     await waitFor('no helper pod or job left', 60_000, () =>
-      helpersLeft(cluster, NAMESPACE) === '' ? true : undefined,
+      helpersLeft(cluster, NAMESPACE).length === 0 ? true : undefined,
     );
   });
 

@@ -21,6 +21,7 @@ import {
   type Cluster,
   createNamespace,
   downCluster,
+  helpersLeft,
   kubectl,
   kubectlOk,
   startUdpSink,
@@ -54,11 +55,6 @@ const HELPER_GONE_MS = 150_000;
 const FAILED_HELPER_GONE_MS = 30_000;
 /** A helper image the node does not have (and cannot pull: no registry answers here). */
 const MISSING_IMAGE = 'pcap-test.local/no-such-image:1';
-
-/** The helper Jobs and pods of ours in the whole cluster, as kubectl names them. */
-function helpersLeft(cluster: Cluster): string[] {
-  return kubectlOk(cluster, ['get', 'pods,jobs', '-A', '-l', MANAGED_BY, '-o', 'name']).split('\n').filter(Boolean);
-}
 
 /** The one helper pod running in the test namespace. */
 function helperPod(cluster: Cluster): string {

@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MANAGED_BY } from '../../../extension/kubernetes/node-helper.js';
 
 export const CLUSTER_SCRIPT = path.resolve(__dirname, '../../../scripts/test-cluster.sh');
 const COMMON = path.resolve(__dirname, '../fixture/common.sh');
@@ -120,6 +121,14 @@ export async function startUdpSink(cluster: Cluster, namespace: string, name: st
     kubectlOk(cluster, ['-n', namespace, 'logs', name]).includes('listening on udp port') ? true : undefined,
   );
   return kubectlOk(cluster, ['-n', namespace, 'get', 'pod', name, '-o', 'jsonpath={.status.podIP}']);
+}
+
+/** Our capture helpers' Jobs and pods (in `namespace`, or in the whole cluster), as kubectl names them. */
+export function helpersLeft(cluster: Cluster, namespace?: string): string[] {
+  const where = namespace ? ['-n', namespace] : ['-A'];
+  return kubectlOk(cluster, ['get', 'pods,jobs', ...where, '-l', MANAGED_BY, '-o', 'name'])
+    .split('\n')
+    .filter(Boolean);
 }
 
 function ipv4ToNumber(address: string): number {
