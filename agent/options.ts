@@ -53,6 +53,11 @@ export interface CaptureOptions {
    * `PID: N\nCmd: EXE\nArgs: ARGV` (and `\nContainerId: ID` in a container). Implied by the three below.
    */
   processes: boolean;
+  /**
+   * --processes-if-available: --processes where the host can attribute; elsewhere the capture runs
+   * without, and a W_NO_ATTRIBUTION warning says why. Cleared by --pid, --cgroup, --container.
+   */
+  processesIfAvailable: boolean;
   /** --pid N: only that process and its descendants (forks followed in the kernel). */
   pid?: number;
   /** --cgroup PATH: only the processes of that cgroup v2 (cgroup v2 hosts only). */
@@ -76,7 +81,7 @@ export const USAGE = `usage:
                      [--exclude FILTER] [-s SNAPLEN] [--direction in|out|both] [-c COUNT]
                      [--max-bytes N] [--duration SECONDS] [--format pcapng|pcap] [--nano]
                      [-w FILE|- [--overwrite]] [--listen HOST:PORT [--token-file FILE | --no-token]]
-                     [-B KIB] [--events json] [--processes] [--pid PID | --cgroup PATH | --container ID]
+                     [-B KIB] [--events json] [--processes[-if-available]] [--pid PID | --cgroup PATH | --container ID]
   pcap-agent check-filter [--link ethernet|raw] [--events json] FILTER…
   ENABLE_PCA=true PCA_SERVER_PORT=N [PCA_FILTER=PROTO,PORT] [INTERFACES=…] [EXCLUDE_INTERFACES=…] pcap-agent
 FILTER is PROTO,PORT (tcp,443) or a tcpdump-style expression (tcp port 443 or udp port 53).
@@ -87,6 +92,8 @@ the capture runs over).
 --processes: each packet of a local socket names its process in its pcapng comment ("PID: N",
 "Cmd: EXE", "Args: ARGV", and "ContainerId: ID" in a container); packets the kernel makes itself
 (ARP, ICMP errors, resets of closed ports) and forwarded ones name none.
+--processes-if-available: the same where this host can; a host without what attribution needs
+(cgroup v2, the socket hooks, eBPF) captures without processes and warns (W_NO_ATTRIBUTION).
 --pid PID captures only that process's packets and its descendants' (children forked later too);
 --container ID only those of a container's processes (ID: 12 to 64 hex digits); --cgroup PATH only
 those of a cgroup v2 and below (a cgroup v2 host). Each implies --processes and combines with -f.
@@ -204,6 +211,7 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
         events: { type: 'string' },
         'attach-mode': { type: 'string' },
         processes: { type: 'boolean' },
+        'processes-if-available': { type: 'boolean' },
         pid: { type: 'string' },
         cgroup: { type: 'string' },
         container: { type: 'string' },
@@ -251,7 +259,8 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     eventsJson: v.events === 'json',
     ringBytes: ringBytesOf(v.buffer ?? String(DEFAULT_RING_KIB)),
     attachMode,
-    processes: (v.processes ?? false) || chosen > 0,
+    processes: (v.processes ?? false) || (v['processes-if-available'] ?? false) || chosen > 0,
+    processesIfAvailable: (v['processes-if-available'] ?? false) && chosen === 0,
     pid: v.pid !== undefined ? wholeNumber('--pid', v.pid, 1, PID_MAX_LIMIT) : undefined,
     cgroup: v.cgroup,
     container: v.container !== undefined ? containerIdOf(v.container) : undefined,
@@ -291,7 +300,10 @@ export function captureArgv(o: CaptureArgvOptions): string[] {
   if (o.ringBytes !== undefined) args.push('--buffer', String(Math.ceil(o.ringBytes / 1024)));
   if (o.eventsJson) args.push('--events', 'json');
   if (o.attachMode !== undefined) args.push('--attach-mode', o.attachMode);
-  if (o.processes) args.push('--processes');
+  // A choice of processes makes attribution a requirement (the agent reads it so too).
+  const chosen = o.pid !== undefined || o.cgroup !== undefined || o.container !== undefined;
+  if (o.processesIfAvailable && !chosen) args.push('--processes-if-available');
+  else if (o.processes) args.push('--processes');
   if (o.pid !== undefined) args.push('--pid', String(o.pid));
   if (o.cgroup !== undefined) args.push(...valueOption('cgroup', o.cgroup));
   if (o.container !== undefined) args.push(...valueOption('container', o.container));

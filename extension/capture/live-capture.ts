@@ -22,6 +22,8 @@ export class LiveCapture {
   private readonly ingest: StoreIngest;
   private stderrTail = '';
   private errorMessage?: string;
+  /** What the agent warned of before it started (no process attribution, AF_PACKET instead of eBPF). */
+  private readonly warnings: string[] = [];
   private stopRequested = false;
   private stopMessage?: string;
   /** Resolves start() once the agent reports its hooks attached. */
@@ -90,20 +92,27 @@ export class LiveCapture {
       return;
     }
     if (e.event === 'started') {
-      this.setStatus('capturing', this.agent?.note);
+      this.setStatus('capturing', this.startedNote());
       this.onStarted();
     } else if (e.event === 'stats' || e.event === 'stopped') {
       if (e.kernelDropped === this.kernelDrops) return;
       this.kernelDrops = e.kernelDropped;
       this.events.onDrops?.();
+    } else if (e.event === 'warning' && this.status === 'starting') {
+      this.warnings.push(e.message);
     } else if (e.event === 'filter') {
       this.filterReply?.resolve();
     } else if (e.event === 'error') {
       if (this.filterReply && e.code === 'E_FILTER') this.filterReply.reject(new Error(e.message));
-      else if (e.code === 'E_NO_ATTRIBUTION')
-        this.errorMessage = `${e.message} Turn off the setting packetCapture.processes to capture without processes.`;
       else this.errorMessage = e.message;
     }
+  }
+
+  /** The target's note and the agent's warnings, shown while it captures. */
+  private startedNote(): string | undefined {
+    const parts = [this.agent?.note, ...this.warnings.map((w) => `${w.charAt(0).toUpperCase()}${w.slice(1)}.`)];
+    const note = parts.filter((p) => p !== undefined && p !== '').join(' ');
+    return note === '' ? undefined : note;
   }
 
   private exitMessage(code: number | null): string {

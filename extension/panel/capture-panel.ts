@@ -38,7 +38,7 @@ export type ExportScope = 'all' | 'displayed' | 'selected';
 export interface PanelSettings {
   limits: StoreLimits;
   snaplen: number;
-  /** Name each packet's process where the agent runs on this machine (packetCapture.processes). */
+  /** Name each packet's process where the host can (packetCapture.processes). */
   processes: boolean;
 }
 
@@ -448,8 +448,8 @@ export class CapturePanel implements vscode.Disposable {
         interfaces: params.interfaces,
         filter: params.filter,
         snaplen: params.snaplen ?? settings.snaplen,
-        // On this machine only: a remote host's kernel may lack the socket hooks attribution needs.
-        processes: settings.processes && target.info.kind === 'local',
+        // Any host's kernel may lack what attribution needs: it then captures without, and says so.
+        processesIfAvailable: settings.processes,
         ...attribution,
       },
       this.store,

@@ -16,6 +16,8 @@ export interface CaptureRequest {
   durationMs?: number;
   /** Each packet names its process (the agent's --processes: an EPB comment `PID: N\nCmd: …\nArgs: …`). */
   processes?: boolean;
+  /** Name each packet's process where the host can; elsewhere capture without (the agent warns). */
+  processesIfAvailable?: boolean;
   /** Only this process and its descendants (the agent's --pid; implies processes). */
   pid?: number;
 }
@@ -56,6 +58,7 @@ export function captureArgs(request: CaptureRequest, netns?: string): string[] {
     count: request.count,
     durationMs: request.durationMs,
     processes: request.processes,
+    processesIfAvailable: request.processesIfAvailable,
     pid: request.pid,
     format: 'pcapng',
     write: '-',

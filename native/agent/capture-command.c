@@ -54,11 +54,12 @@ static int pick_interfaces(const struct capture_options *o, const struct pcore_i
   return 0;
 }
 
-static int open_output(const struct capture_options *o) {
+static int open_output(const struct capture_options *o, bool *created) {
+  *created = false;
   if (!o->write) return -2;  // --listen alone: no stream
   if (strcmp(o->write, "-") != 0) {
     char message[4200];
-    int fd = open_capture_file(o->write, o->overwrite, message, sizeof(message));
+    int fd = open_capture_file(o->write, o->overwrite, created, message, sizeof(message));
     if (fd < 0) report_error("E_OUTPUT", message);
     return fd;
   }
@@ -134,7 +135,7 @@ static int capture_on(struct capture *c, int out_fd) {
   struct attached_interface attached[MAX_INTERFACES];
   for (size_t i = 0; i < s->ninterfaces; i++) attached[i] = s->interfaces[i].a;
   event_started(attached, s->ninterfaces, c->filter_text, o->exclude, o->snaplen, o->pcap_format ? "pcap" : "pcapng",
-                o->processes);
+                s->processes != NULL);
   session_start_timers(s, o->events_json);
   session_watch_interfaces(s);
   const char *reason = runner_run(&c->runner);
@@ -165,9 +166,12 @@ int run_capture(int argc, char **argv) {
   if (status == 0 && !c.filter_text) status = report_error(e.code, e.message);
   if (status == 0 && process_choice_resolve(o, &c.processes, &e) != 0) status = report_error(e.code, e.message);
   if (status == 0) {
-    int out_fd = open_output(o);
+    bool created;
+    int out_fd = open_output(o, &created);
     status = out_fd == -1 ? exit_status("E_OUTPUT") : capture_on(&c, out_fd);
     if (out_fd > STDOUT_FILENO) close(out_fd);
+    // A capture that could not start captured nothing: the file it made is not left behind.
+    if (status != 0 && created) unlink(o->write);
   }
   pcore_filter_free(&c.filter);
   pcore_filter_free(&c.exclusion);

@@ -56,7 +56,7 @@ static int attribution_needs_ebpf(struct pcore_error *e) {
 
 int session_fall_back(struct session *s, struct pcore_error *e) {
   if (!ebpf_unavailable(e)) return -1;
-  if (s->options->processes) return attribution_needs_ebpf(e);
+  if (s->options->processes && !s->options->processes_if_available) return attribution_needs_ebpf(e);
   if (packet_socket_allowed(e) != 0) return -1;
   struct pcore_error why = *e;
   struct bpf_host_facts facts;
@@ -66,8 +66,8 @@ int session_fall_back(struct session *s, struct pcore_error *e) {
   s->capture = NULL;
   if (open_af_packet(s, e) != 0) return -1;
   char message[sizeof(why.message) + 128];
-  snprintf(message, sizeof(message), "eBPF cannot be used (%s): capturing with libpcap's AF_PACKET instead",
-           why.message);
+  snprintf(message, sizeof(message), "eBPF cannot be used (%s): capturing with libpcap's AF_PACKET instead%s",
+           why.message, s->options->processes ? ", where packets do not name their processes" : "");
   event_warning("W_AF_PACKET", message);
   return 0;
 }

@@ -286,6 +286,8 @@ static int capture_option(void *target, const struct option_spec *spec, const ch
     c->no_token = true;
   } else if (strcmp(n, "processes") == 0) {
     o->processes = true;
+  } else if (strcmp(n, "processes-if-available") == 0) {
+    o->processes = o->processes_if_available = true;
   } else if (strcmp(n, "cgroup") == 0) {
     snprintf(o->cgroup, sizeof(o->cgroup), "%s", value);
   } else if (strcmp(n, "container") == 0) {
@@ -412,7 +414,8 @@ static int finish_output(struct capture_parse *c, struct parser *p) {
 }
 
 // --pid, --cgroup and --container choose the processes captured (one of them), and turn on
-// --processes.
+// --processes. They cannot be left out on a host that cannot attribute: a capture of one process
+// must not become a capture of every process, so they make --processes-if-available a requirement.
 static int finish_processes(struct capture_parse *c, struct parser *p) {
   struct capture_options *o = c->o;
   int chosen = (c->pid != NULL) + (*o->cgroup != 0) + (*o->container != 0);
@@ -420,7 +423,10 @@ static int finish_processes(struct capture_parse *c, struct parser *p) {
   uint64_t pid;
   if (c->pid && whole_number("--pid", c->pid, 1, PID_MAX_LIMIT, &pid, p) != 0) return -1;
   o->pid = c->pid ? (uint32_t)pid : 0;
-  if (chosen) o->processes = true;
+  if (chosen) {
+    o->processes = true;
+    o->processes_if_available = false;
+  }
   return 0;
 }
 
@@ -456,31 +462,19 @@ static int finish_capture(struct capture_parse *c, struct parser *p) {
 
 int parse_capture_args(int argc, char **argv, struct capture_options *o, const char **code, char *message,
                        size_t size) {
-  static const struct option_spec specs[] = {{"interface", 'i', VALUE},
-                                             {"netns", 0, VALUE},
-                                             {"filter", 'f', VALUE},
-                                             {"exclude", 0, VALUE},
-                                             {"snaplen", 's', VALUE},
-                                             {"direction", 0, VALUE},
-                                             {"count", 'c', VALUE},
-                                             {"max-bytes", 0, VALUE},
-                                             {"duration", 0, VALUE},
-                                             {"format", 0, VALUE},
-                                             {"nano", 0, FLAG},
-                                             {"write", 'w', VALUE},
-                                             {"overwrite", 0, FLAG},
-                                             {"listen", 0, VALUE},
-                                             {"token", 0, VALUE},
-                                             {"token-file", 0, VALUE},
-                                             {"no-token", 0, FLAG},
-                                             {"buffer", 'B', VALUE},
-                                             {"events", 0, VALUE},
-                                             {"attach-mode", 0, VALUE},
-                                             {"processes", 0, FLAG},
-                                             {"pid", 0, VALUE},
-                                             {"cgroup", 0, VALUE},
-                                             {"container", 0, VALUE},
-                                             {NULL, 0, 0}};
+  static const struct option_spec specs[] = {{"interface", 'i', VALUE}, {"netns", 0, VALUE},
+                                             {"filter", 'f', VALUE},    {"exclude", 0, VALUE},
+                                             {"snaplen", 's', VALUE},   {"direction", 0, VALUE},
+                                             {"count", 'c', VALUE},     {"max-bytes", 0, VALUE},
+                                             {"duration", 0, VALUE},    {"format", 0, VALUE},
+                                             {"nano", 0, FLAG},         {"write", 'w', VALUE},
+                                             {"overwrite", 0, FLAG},    {"listen", 0, VALUE},
+                                             {"token", 0, VALUE},       {"token-file", 0, VALUE},
+                                             {"no-token", 0, FLAG},     {"buffer", 'B', VALUE},
+                                             {"events", 0, VALUE},      {"attach-mode", 0, VALUE},
+                                             {"processes", 0, FLAG},    {"processes-if-available", 0, FLAG},
+                                             {"pid", 0, VALUE},         {"cgroup", 0, VALUE},
+                                             {"container", 0, VALUE},   {NULL, 0, 0}};
   struct parser p = {message, size, "E_USAGE"};
   memset(o, 0, sizeof(*o));
   struct capture_parse c = {.o = o};

@@ -43,10 +43,11 @@ struct capture_options {
   bool events_json;
   uint32_t ring_bytes;
   bool force_clsact;
-  bool processes;        // --processes, or implied by --pid, --cgroup, --container: packets carry their process
-  uint32_t pid;          // --pid: only this process and its descendants; 0 for none
-  char cgroup[4096];     // --cgroup: only the processes of this cgroup v2 (and below); "" for none
-  char container[4096];  // --container: only the processes of this container; "" for none
+  bool processes;               // --processes, or implied by --pid, --cgroup, --container: packets carry their process
+  bool processes_if_available;  // --processes-if-available: a host that cannot attribute captures without
+  uint32_t pid;                 // --pid: only this process and its descendants; 0 for none
+  char cgroup[4096];            // --cgroup: only the processes of this cgroup v2 (and below); "" for none
+  char container[4096];         // --container: only the processes of this container; "" for none
 };
 
 // Each returns 0, or -1 with `message` set (a usage error; for capture, *code says which:

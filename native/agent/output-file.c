@@ -59,9 +59,10 @@ static int open_existing(const char *path, bool overwrite, char *message, size_t
   return fd;
 }
 
-int open_capture_file(const char *path, bool overwrite, char *message, size_t size) {
+int open_capture_file(const char *path, bool overwrite, bool *created, char *message, size_t size) {
   // O_EXCL: never through a link, never racing another creator.
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CAPTURE_FILE_MODE);
+  *created = fd >= 0;
   if (fd >= 0) {
     give_to_sudo_user(fd);
     return fd;

@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-// Returns the fd, or -1 with `message` set (an E_OUTPUT error).
-int open_capture_file(const char *path, bool overwrite, char *message, size_t size);
+// Returns the fd, or -1 with `message` set (an E_OUTPUT error). `created`: the file is new (so a
+// capture that fails to start removes it again).
+int open_capture_file(const char *path, bool overwrite, bool *created, char *message, size_t size);
 
 #endif

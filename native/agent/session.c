@@ -199,6 +199,25 @@ static int start_attribution(struct session *s, const struct process_choice *p, 
   return s->processes ? 0 : pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
 }
 
+// With --processes-if-available, a host that cannot attribute (no cgroup v2, a hook the kernel
+// refuses) captures without processes, and says so; `attribution` is then none.
+static int open_capture(struct session *s, const struct pcore_attribution **attribution, struct pcore_error *e) {
+  static const struct pcore_attribution none = {0};
+  size_t size = (size_t)(capture_bpf_object_end - capture_bpf_object);
+  uint32_t ring = s->options->ring_bytes;
+  if (pcore_capture_open(capture_bpf_object, size, ring, *attribution, &s->capture, e) == 0) return 0;
+  if (!(*attribution)->enabled || !s->options->processes_if_available || strcmp(e->code, "E_NO_ATTRIBUTION") != 0)
+    return -1;
+  // The error's advice (capture without --processes) is what happens now: not repeated.
+  const char *advice = strstr(e->message, "; capture without");
+  int why = advice ? (int)(advice - e->message) : (int)strlen(e->message);
+  char message[sizeof(e->message) + 64];
+  snprintf(message, sizeof(message), "packets do not name their processes: %.*s", why, e->message);
+  event_warning("W_NO_ATTRIBUTION", message);
+  *attribution = &none;
+  return pcore_capture_open(capture_bpf_object, size, ring, &none, &s->capture, e);
+}
+
 int session_open(struct session *s, const struct capture_options *o, unsigned links, struct pcore_filter *filter,
                  struct pcore_filter *exclusion, const char *filter_text, const struct process_choice *processes,
                  struct pcore_error *e) {
@@ -209,10 +228,9 @@ int session_open(struct session *s, const struct capture_options *o, unsigned li
   s->start_ns = wall_now_ns();
   s->links = links;
   if (write_header(s) != 0) return pcore_fail(e, "E_INTERNAL", ENOMEM, "out of memory");
-  size_t size = (size_t)(capture_bpf_object_end - capture_bpf_object);
   static const struct pcore_attribution none = {0};
   const struct pcore_attribution *attribution = processes ? &processes->attribution : &none;
-  if (pcore_capture_open(capture_bpf_object, size, o->ring_bytes, attribution, &s->capture, e) != 0 ||
+  if (open_capture(s, &attribution, e) != 0 ||
       pcore_capture_configure(s->capture, o->snaplen, o->directions, WAKEUP_BYTES, e) != 0 ||
       (exclusion && (start_filter(s, exclusion, e) != 0 || pcore_capture_use_exclusion(s->capture, e) != 0)) ||
       start_filter(s, filter, e) != 0)

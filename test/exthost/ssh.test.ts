@@ -3,6 +3,7 @@
 // capture on the remote host's interface fills the panel's table over the SSH channel. The remote
 // host is a real sshd in a network namespace (test/ssh/helpers/sshd.ts).
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
@@ -13,6 +14,33 @@ import { until } from './helpers/until.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
 const PORT = 5555;
+const ECHO_PORT = 5556;
+
+/** A UDP echo server on the remote host (python3, bounded in count and time), ready once bound. */
+function udpEchoOnHost(
+  fixture: SshFixture,
+  port: number,
+  count: number,
+): { pid: number; ready: Promise<void>; kill(): void } {
+  const code = [
+    'import socket, sys',
+    's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+    `s.bind(("${fixture.address}", ${port}))`,
+    's.settimeout(60)',
+    'print("ready", flush=True)',
+    `for _ in range(${count}):`,
+    '    data, peer = s.recvfrom(2048)',
+    '    s.sendto(data, peer)',
+  ].join('\n');
+  const child = spawn('ip', ['netns', 'exec', fixture.remote.name, 'python3', '-c', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the echo server exited (${code}) before it was ready`)));
+  });
+  return { pid: child.pid!, ready, kill: () => child.kill('SIGKILL') };
+}
 
 suite('SSH target: real sshd, real agent on the "remote" host', () => {
   let api: PacketCaptureApi;
@@ -73,6 +101,27 @@ suite('SSH target: real sshd, real agent on the "remote" host', () => {
     await panel.stop();
     assert.equal(panel.status, 'stopped');
     await until('the agent to be gone from the host', () => remoteAgentProcesses(fixture).length === 0, 10_000);
+  });
+
+  test("each packet names its process on the remote host (the host's kernel attributes it)", async function () {
+    this.timeout(120_000);
+    const echo = udpEchoOnHost(fixture, ECHO_PORT, 10);
+    try {
+      await echo.ready;
+      panel = await api.manager.newLivePanel(); // beside the previous test's, unsaved
+      await panel.start({ target, interfaces: [fixture.remoteDev], filter: `udp port ${ECHO_PORT}` });
+      await sendUdp(fixture.address, ECHO_PORT, 10);
+      await until('10 datagrams and their echoes', () => panel.counters().rows >= 20, 30_000);
+      await panel.stop();
+      const rows = panel.rows(0, 100);
+      assert.equal(rows.length, 20);
+      // Both directions belong to the echo server's socket on the host: the datagrams it receives
+      // (found by the kernel's socket lookup) and the echoes it sends.
+      const shown = new RegExp(`^python3[\\d.]* \\(${echo.pid}\\)$`);
+      for (const row of rows) assert.match(row.process ?? '', shown, `packet ${row.number}`);
+    } finally {
+      echo.kill();
+    }
   });
 
   test('the new commands are registered', async () => {

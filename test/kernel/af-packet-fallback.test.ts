@@ -48,9 +48,9 @@ describe('AF_PACKET fallback of the static agent', () => {
    * The static agent in namespace A under capsh, with `drop` (capsh's --drop list, "" for none)
    * left out of its bounding set: as root, it then starts without them.
    */
-  function agentInA(drop: string, file: string): Agent {
+  function agentInA(drop: string, file: string, extra: readonly string[] = []): Agent {
     const capsh = ['capsh', ...(drop ? [`--drop=${drop}`] : []), '--', '-c', 'exec "$0" "$@"'];
-    const args = ['capture', '-i', pair.a.dev, '-B', '1024', '-f', FILTER, '-w', file, '--events', 'json'];
+    const args = ['capture', '-i', pair.a.dev, '-B', '1024', '-f', FILTER, '-w', file, '--events', 'json', ...extra];
     return spawnAgent(args, { command: ['ip', 'netns', 'exec', pair.a.ns.name, ...capsh, STATIC_AGENT] });
   }
 
@@ -153,6 +153,32 @@ describe('AF_PACKET fallback of the static agent', () => {
     }
     const ports = fields(file, ['udp.dstport']).map(([port]) => Number(port));
     assert.deepEqual(ports, [PORT, PORT, PORT + 1, PORT + 1, PORT + 1]);
+  });
+
+  test('without eBPF, --processes-if-available captures through AF_PACKET without processes; --processes refuses', async () => {
+    const file = path.join(dir, 'if-available.pcapng');
+    const agent = agentInA(DROPPED, file, ['--processes-if-available']);
+    try {
+      const started = await agent.started(20_000);
+      assert.deepEqual(
+        (started.interfaces as { mode: string }[]).map((i) => i.mode),
+        ['af_packet'],
+      );
+      assert.equal(started.processes, false);
+      assert.match(
+        String(agent.event('warning')?.message),
+        /AF_PACKET instead, where packets do not name their processes$/,
+      );
+      assert.equal((await agent.stop()).code, 0, agent.stderr);
+    } finally {
+      if (agent.child.exitCode === null && agent.child.signalCode === null) {
+        agent.kill('SIGKILL');
+        await agent.exited;
+      }
+    }
+    const refused = agentInA(DROPPED, path.join(dir, 'required.pcapng'), ['--processes']);
+    assert.notEqual((await refused.exited).code, 0);
+    assert.match(String(refused.event('error')?.message), /process attribution .* needs eBPF/);
   });
 
   test('with the capabilities kept, the same command captures with eBPF (tcx)', async () => {

@@ -5,10 +5,24 @@
 // of the children those fork after the capture started; the socket hooks are BPF links that go with
 // the agent, however it ends.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Agent, type CaptureRun, capture, scratchDir, spawnAgent, within } from './helpers/agent.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LiveCapture } from '../../extension/capture/live-capture.js';
+import { PacketStore } from '../../extension/store/packet-store.js';
+import { type CaptureTarget, captureArgs, childAgentProcess } from '../../extension/targets/target.js';
+import {
+  type Agent,
+  type CaptureRun,
+  capture,
+  SETTLE_MS,
+  STATIC_AGENT,
+  scratchDir,
+  spawnAgent,
+  within,
+} from './helpers/agent.js';
 import { heldBy, waitLinksGone } from './helpers/bpf.js';
 import { registerCleanup } from './helpers/cleanup.js';
 import { assertClean, fields, readFile } from './helpers/judge.js';
@@ -290,6 +304,92 @@ describe('process attribution', () => {
       assert.match(agent.stderr, says);
       assert.equal(fs.existsSync(file), false, 'nothing written');
     }
+  });
+
+  /**
+   * The agent inside namespace A (`ip netns exec`: a fresh /sys, no cgroup v2 mounted), with
+   * CAP_SYS_ADMIN dropped or kept: without it the agent cannot mount cgroup v2 for itself, so it
+   * cannot attribute, while eBPF capture still works (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN).
+   */
+  function agentInA(sysAdmin: boolean, args: readonly string[], file: string): Agent {
+    const capsh = ['capsh', ...(sysAdmin ? [] : ['--drop=cap_sys_admin']), '--', '-c', 'exec "$0" "$@"'];
+    return spawnAgent(['capture', '-i', pair.a.dev, ...args, '-w', file, '--events', 'json'], {
+      command: ['ip', 'netns', 'exec', pair.a.ns.name, ...capsh, STATIC_AGENT],
+    });
+  }
+
+  /** Datagrams from a process in A with --processes-if-available; the comments of A's packets. */
+  async function ifAvailable(sysAdmin: boolean): Promise<{ agent: Agent; comments: (string | undefined)[] }> {
+    const file = path.join(dir, `if-available-${sysAdmin}.pcapng`);
+    const agent = agentInA(sysAdmin, ['--processes-if-available', '-f', `udp port ${CLOSED}`], file);
+    try {
+      await agent.started();
+      await node(pair.a.ns, 'udp-send', pair.b.ip4, CLOSED, 5, 16).expectOk();
+      await sleep(SETTLE_MS);
+      assert.deepEqual(await agent.stop(), { code: 0, signal: null }, agent.stderr);
+    } finally {
+      if (agent.child.exitCode === null && agent.child.signalCode === null) agent.kill('SIGKILL');
+      await agent.exited;
+    }
+    return { agent, comments: readFile(file).packets.map((p) => p.comments?.join('\n')) };
+  }
+
+  test('--processes-if-available: processes where the host can attribute; elsewhere none, and a warning', async () => {
+    const can = await ifAvailable(true);
+    assert.equal(can.agent.event('started')?.processes, true);
+    assert.equal(can.agent.event('warning'), undefined, can.agent.stderr);
+    assert.equal(can.comments.length, 5);
+    for (const c of can.comments) assert.match(String(c), /^PID: \d+\nCmd: .*node/);
+
+    const cannot = await ifAvailable(false);
+    assert.equal(cannot.agent.event('started')?.processes, false);
+    const warning = cannot.agent.event('warning');
+    assert.equal(warning?.code, 'W_NO_ATTRIBUTION', cannot.agent.stderr);
+    assert.match(
+      String(warning?.message),
+      /^packets do not name their processes: process attribution needs cgroup v2, and its hierarchy cannot be opened \(Operation not permitted\)$/,
+    );
+    assert.deepEqual(cannot.comments, Array(5).fill(undefined), 'the packets, without processes');
+
+    // A capture that must name processes, or of one process, refuses there instead.
+    for (const args of [['--processes'], ['--processes-if-available', '--pid', String(process.pid)]]) {
+      const file = path.join(dir, 'refused.pcapng');
+      const agent = agentInA(false, args, file);
+      const exit = await within(agent.exited, 10_000, 'the agent to refuse');
+      assert.notEqual(exit.code, 0);
+      assert.equal(agent.event('error')?.code, 'E_NO_ATTRIBUTION', agent.stderr);
+      assert.equal(fs.existsSync(file), false, 'the file it created is not left behind');
+    }
+  });
+
+  test("the panel's capture says why its packets name no process", async () => {
+    const store = new PacketStore({ maxPackets: 1000, maxBytes: 1 << 20, whenFull: 'stop' });
+    const withoutSysAdmin: CaptureTarget = {
+      info: { id: 'local', kind: 'local', label: 'namespace A, without CAP_SYS_ADMIN' },
+      listInterfaces: async () => [],
+      startCapture: async (request) => {
+        const capsh = ['capsh', '--drop=cap_sys_admin', '--', '-c', 'exec "$0" "$@"'];
+        const argv = ['netns', 'exec', pair.a.ns.name, ...capsh, STATIC_AGENT, ...captureArgs(request)];
+        return childAgentProcess(spawn('ip', argv, { stdio: ['pipe', 'pipe', 'pipe'] }));
+      },
+    };
+    const statuses: string[] = [];
+    const request = { interfaces: [pair.a.dev], filter: '', snaplen: 256, processesIfAvailable: true };
+    const live = new LiveCapture(withoutSysAdmin, request, store, {
+      onStatus: (status, message) => statuses.push(`${status}: ${message ?? ''}`),
+      onPackets: () => {},
+    });
+    try {
+      await within(live.start(), 10_000, 'the capture to start');
+    } finally {
+      await live.stop();
+    }
+    assert.ok(
+      statuses.includes(
+        'capturing: Packets do not name their processes: process attribution needs cgroup v2, and its hierarchy cannot be opened (Operation not permitted).',
+      ),
+      statuses.join(' | '),
+    );
   });
 
   let held = 0;

@@ -15,7 +15,7 @@ import {
   parseInterfacesArgs,
   UsageError,
 } from '../../agent/options.js';
-import { captureArgs } from '../../extension/targets/target.js';
+import { type CaptureRequest, captureArgs } from '../../extension/targets/target.js';
 
 /** parseCaptureArgs of what captureArgv built (its first word is the command). */
 function roundTrip(options: Parameters<typeof captureArgv>[0]): CaptureOptions {
@@ -46,6 +46,7 @@ test('every capture option the builder writes, the parser reads back unchanged',
     ringBytes: 65536,
     attachMode: 'clsact',
     processes: true,
+    processesIfAvailable: false,
     pid: 4242,
     cgroup: undefined,
     container: undefined,
@@ -54,6 +55,7 @@ test('every capture option the builder writes, the parser reads back unchanged',
   for (const chosen of [
     { pid: undefined, cgroup: '-/system.slice/x' },
     { pid: undefined, container: 'abcdef012345' },
+    { pid: undefined, processesIfAvailable: true },
   ]) {
     const other = { ...everything, ...chosen };
     assert.deepEqual(roundTrip(other), other);
@@ -96,6 +98,20 @@ test("the extension's capture request becomes pcapng on stdout with JSON events,
     parseCaptureArgs(captureArgs({ interfaces: ['eth0'], filter: '', snaplen: 128, processes: true }).slice(1))
       .processes,
     true,
+  );
+  const ifAvailable = (request: Partial<CaptureRequest>) =>
+    parseCaptureArgs(
+      captureArgs({ interfaces: ['eth0'], filter: '', snaplen: 128, processesIfAvailable: true, ...request }).slice(1),
+    );
+  assert.deepEqual(
+    [ifAvailable({}).processes, ifAvailable({}).processesIfAvailable],
+    [true, true],
+    'processes where the host can',
+  );
+  assert.deepEqual(
+    [ifAvailable({ pid: 77 }).processes, ifAvailable({ pid: 77 }).processesIfAvailable],
+    [true, false],
+    'a process chosen makes attribution a requirement',
   );
 });
 

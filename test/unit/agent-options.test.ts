@@ -73,6 +73,10 @@ test('--overwrite goes with -w FILE', () => {
 test('--pid, --cgroup and --container choose processes: one of them, well formed, and each implies --processes', () => {
   assert.equal(parseCaptureArgs(['-i', 'eth0']).processes, false);
   assert.equal(parseCaptureArgs(['-i', 'eth0', '--processes']).processes, true);
+  const ifAvailable = parseCaptureArgs(['-i', 'eth0', '--processes-if-available']);
+  assert.deepEqual([ifAvailable.processes, ifAvailable.processesIfAvailable], [true, true]);
+  const required = parseCaptureArgs(['-i', 'eth0', '--processes-if-available', '--pid', '1']);
+  assert.deepEqual([required.processes, required.processesIfAvailable], [true, false], 'a chosen process is required');
   for (const chosen of [
     ['--pid', '1'],
     ['--cgroup', '/x'],
