@@ -681,7 +681,11 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       } else if (panel.file?.scheme === 'file' && !panel.unsaved) {
         await openFileInWireshark(wireshark, panel.file.fsPath, elsewhere);
       } else {
-        await openFileInWireshark(wireshark, await this.tempCaptures.write(panel, panel.store), elsewhere);
+        await openFileInWireshark(
+          wireshark,
+          await this.tempCaptures.write(panel, panel.store, panel.extras),
+          elsewhere,
+        );
       }
     } catch (e) {
       // Not awaited: the command ends now, whether or not the user ever answers the notification.

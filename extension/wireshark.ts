@@ -2,6 +2,7 @@
 // the packets held so far, then each new one as it arrives.
 import { spawn } from 'node:child_process';
 import { encodePackets, pcapngHeader } from './capture/capture-writer.js';
+import { nowNs } from './debug/markers.js';
 import type { CapturePanel } from './panel/capture-panel.js';
 
 /** Where VS Code's window is shown and where this extension runs (vscode.env, os.hostname()). */
@@ -72,23 +73,41 @@ export async function openFileInWireshark(path: string, file: string, elsewhere?
   child.unref();
 }
 
+/**
+ * With TLS keys to pass on (a debug session's capture), packets reach Wireshark this long after
+ * they were captured: a debuggee logs a session's keys while its handshake runs, after the packets
+ * that carried it, and Wireshark decrypts only the sessions whose keys came before their packets.
+ */
+const KEYS_HOLD_BACK_NS = 1_000_000_000n;
+const KEYS_PUMP_MS = 250;
+
 /** Streams the panel's capture into `wireshark -k -i -` until the capture stops or Wireshark exits. */
 export async function pipeLiveToWireshark(path: string, panel: CapturePanel, elsewhere?: string): Promise<void> {
   const child = await launch(path, ['-k', '-i', '-'], elsewhere);
   const stdin = child.stdin!;
   let next = panel.store.firstNumber;
   let open = true;
+  let secretsSent = 0;
+  const running = () => panel.status === 'capturing' || panel.status === 'starting';
   const pump = () => {
     if (!open) return;
-    const last = panel.store.lastNumber;
+    const holdingKeys = panel.extras?.secretsSince !== undefined && running();
+    // Keys learnt since go before the packets that need them.
+    const secrets = panel.extras?.secretsSince?.(secretsSent);
+    for (const block of secrets?.blocks ?? []) stdin.write(block);
+    secretsSent = secrets?.sent ?? secretsSent;
+    const last = holdingKeys ? lastCapturedBefore(panel, nowNs() - KEYS_HOLD_BACK_NS) : panel.store.lastNumber;
     for (const chunk of encodePackets(panel.store, 'pcapng', Math.max(next, panel.store.firstNumber), last))
       stdin.write(chunk);
-    next = last + 1;
-    if (panel.status !== 'capturing' && panel.status !== 'starting') finish();
+    next = Math.max(next, last + 1);
+    if (!running()) finish();
   };
   const unsubscribe = panel.onPackets(pump);
+  // Held-back packets go out as they age, also when no new packet arrives.
+  const timer = setInterval(() => panel.extras?.secretsSince && pump(), KEYS_PUMP_MS);
   const finish = () => {
     open = false;
+    clearInterval(timer);
     unsubscribe();
     stdin.end();
   };
@@ -97,4 +116,11 @@ export async function pipeLiveToWireshark(path: string, panel: CapturePanel, els
   stdin.write(pcapngHeader(panel.store));
   pump();
   child.unref();
+}
+
+/** The number of the last packet held that was captured before `ns` (wall clock). */
+function lastCapturedBefore(panel: CapturePanel, ns: bigint): number {
+  let last = panel.store.lastNumber;
+  while (last >= panel.store.firstNumber && (panel.store.packet(last)?.timestampNs ?? 0n) > ns) last--;
+  return last;
 }

@@ -12,7 +12,7 @@
 
 import type { Direction } from './capture-abi.js';
 import { isPcapMagic, MAX_CAPTURED_LENGTH, PCAP, PcapDecoder } from './pcap.js';
-import { BLOCK, MAX_BLOCK_SIZE, PcapngDecoder } from './pcapng.js';
+import { BLOCK, type DecryptionSecrets, MAX_BLOCK_SIZE, PcapngDecoder } from './pcapng.js';
 
 export interface CapturedPacket {
   /** Index into CaptureFileReader.interfaces, numbered across sections (pcap: always 0). */
@@ -102,6 +102,8 @@ export interface DecoderSink {
   packets: CapturedPacket[];
   interfaces: CaptureInterface[];
   sections: CaptureSection[];
+  /** pcapng Decryption Secrets Blocks (TLS key logs), in stream order. */
+  secrets: DecryptionSecrets[];
   note(offset: number, message: string): void;
 }
 
@@ -115,6 +117,8 @@ export class CaptureFileReader {
   readonly interfaces: CaptureInterface[] = [];
   /** pcapng: one per Section Header Block; pcap: one for the file header. */
   readonly sections: CaptureSection[] = [];
+  /** pcapng: the Decryption Secrets Blocks, kept so that a file saved again decrypts as this one did. */
+  readonly secrets: DecryptionSecrets[] = [];
   /** Notes about malformed input, each starting with its stream offset; at most ~200 kept. */
   readonly errors: string[] = [];
   /** The first problem met, where it is in the stream: the damage a user is told about. */
@@ -139,6 +143,7 @@ export class CaptureFileReader {
       packets: [],
       interfaces: this.interfaces,
       sections: this.sections,
+      secrets: this.secrets,
       note: (offset, message) => this.note(offset, message),
     };
   }

@@ -462,8 +462,14 @@ export interface DecryptionSecrets {
   data: Uint8Array;
 }
 
+/** Decryption secrets kept from one stream, at most (a key-log line is ~180 bytes: ~90,000 sessions). */
+const MAX_SECRETS_BYTES = 16 * 1024 * 1024;
+
+/** A DSB without secrets or options: type, length, secrets type, secrets length, length again. */
+const DSB_MIN_SIZE = 20;
+
 export function decryptionSecretsSize(d: DecryptionSecrets): number {
-  return 20 + pad4(d.data.length);
+  return DSB_MIN_SIZE + pad4(d.data.length);
 }
 
 /** Writes a DSB: type, length, secrets type, secrets length (unpadded), the secrets padded to 32
@@ -523,6 +529,8 @@ export class PcapngDecoder {
   /** True while skipping a section whose major version we do not understand (§4.1). */
   private skipSection = false;
   private ifaces: SectionInterface[] = [];
+  /** Secrets kept so far: a hostile stream of Decryption Secrets Blocks must not grow memory without end. */
+  private secretsBytes = 0;
   private view: DataView | undefined;
   private viewOf: Uint8Array | undefined;
 
@@ -589,10 +597,42 @@ export class PcapngDecoder {
       case BLOCK.isb.type:
         this.statistics(dv, off, total, streamOffset);
         break;
+      case DSB_TYPE:
+        this.decryptionSecrets(buf, dv, off, total, streamOffset);
+        break;
       default:
-        break; // NRB, DSB, journal, custom and unknown blocks carry nothing we show (§3.1: skip)
+        break; // NRB, journal, custom and unknown blocks carry nothing we show or keep (§3.1: skip)
     }
     return total;
+  }
+
+  /** A DSB's secrets, kept as they are (a copy: `buf` is reused), for the files saved from them. */
+  private decryptionSecrets(buf: Uint8Array, dv: DataView, off: number, total: number, streamOffset: number): void {
+    if (total < DSB_MIN_SIZE) {
+      this.sink.note(
+        streamOffset,
+        `pcapng: Decryption Secrets Block of ${total} bytes, shorter than its header; skipped`,
+      );
+      return;
+    }
+    const length = dv.getUint32(off + 12, this.le);
+    if (length > total - DSB_MIN_SIZE) {
+      this.sink.note(
+        streamOffset,
+        `pcapng: Decryption Secrets Block says ${length} bytes of secrets in a ${total}-byte block; skipped`,
+      );
+      return;
+    }
+    if (this.secretsBytes + length > MAX_SECRETS_BYTES) {
+      this.sink.note(
+        streamOffset,
+        `pcapng: more than ${MAX_SECRETS_BYTES} bytes of decryption secrets; the rest skipped`,
+      );
+      return;
+    }
+    this.secretsBytes += length;
+    const secretsType = dv.getUint32(off + 8, this.le);
+    this.sink.secrets.push({ secretsType, data: buf.slice(off + 16, off + 16 + length) });
   }
 
   private dataView(buf: Uint8Array): DataView {

@@ -24,6 +24,8 @@ export function pcapngHeader(store: PacketStore): Uint8Array {
         filter: i.filter,
       }),
     ),
+    // Before every packet, as Wireshark wants the secrets of the packets after them.
+    ...store.secrets.map((d) => pcapng.encodeBlock(pcapng.decryptionSecretsSize, pcapng.writeDecryptionSecrets, d)),
   ];
   return Buffer.concat(blocks);
 }
@@ -39,7 +41,7 @@ function pcapLinkType(store: PacketStore): number {
 }
 
 /** Packet numbers from..to, in order. */
-function* numberRange(from: number, to: number): Generator<number> {
+export function* numberRange(from: number, to: number): Generator<number> {
   for (let n = from; n <= to; n++) yield n;
 }
 
@@ -49,6 +51,9 @@ export interface PcapngExtras {
   commentFor?(packet: StoredPacket): string | undefined;
   /** Blocks written after the interface blocks, before the first packet (Decryption Secrets). */
   leadingBlocks?(): Uint8Array[];
+  /** A stream (Wireshark's live pipe): the secrets learnt after the first `sent`, as blocks to
+   *  write before the packets that follow, and how many are sent then. */
+  secretsSince?(sent: number): { blocks: Uint8Array[]; sent: number };
 }
 
 /** Encodes packets [from, to] into buffers of about CHUNK_BYTES. */

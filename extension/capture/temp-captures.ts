@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PacketStore } from '../store/packet-store.js';
-import { writeCaptureFile } from './capture-writer.js';
+import { type PcapngExtras, writeCaptureFile } from './capture-writer.js';
 
 const FOLDER_PREFIX = 'packet-capture-';
 
@@ -25,13 +25,14 @@ export class TempCaptures {
     return this.folder;
   }
 
-  /** Writes the store as pcapng into a new private file belonging to `owner`; returns its path. */
-  async write(owner: object, store: PacketStore): Promise<string> {
+  /** Writes the store as pcapng (with `extras`: a debug session's markers and keys) into a new
+   *  private file belonging to `owner`; returns its path. */
+  async write(owner: object, store: PacketStore, extras?: PcapngExtras): Promise<string> {
     const file = path.join(this.privateFolder(), `capture-${++this.counter}.pcapng`);
     const files = this.owned.get(owner) ?? new Set<string>();
     this.owned.set(owner, files);
     files.add(file); // before writing: a failed write leaves nothing behind either
-    await writeCaptureFile(store, file, 'pcapng', { exclusive: true });
+    await writeCaptureFile(store, file, 'pcapng', { exclusive: true, extras });
     return file;
   }
 

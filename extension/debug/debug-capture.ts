@@ -23,7 +23,7 @@ import {
   type TimedPackets,
 } from './markers.js';
 import { markHeldKeys } from './tls-badge.js';
-import { KeyLog } from './tls-keys.js';
+import { decryptionSecretsBlock, KeyLog } from './tls-keys.js';
 
 export type CaptureTrafficSetting = 'ask' | 'always' | 'never';
 
@@ -304,7 +304,7 @@ export class DebugCaptures implements vscode.Disposable {
 
 /** What the saved pcapng carries: each marker as a comment on the packet nearest in time
  *  (markerComments), and the TLS keys in one Decryption Secrets Block before the first packet, so
- *  they precede every packet that needs them. */
+ *  they precede every packet that needs them; a live stream gets them as they are learnt. */
 function captureExtras(
   timeline: MarkerTimeline,
   keyLog: KeyLog | undefined,
@@ -319,6 +319,11 @@ function captureExtras(
     commentFor: (p) => {
       comments ??= markerComments(timeline, timedPackets(store()));
       return comments.get(p.number);
+    },
+    secretsSince: (sent) => {
+      keyLog?.read();
+      const keys = keyLog?.keys ?? [];
+      return { blocks: keys.length > sent ? [decryptionSecretsBlock(keys.slice(sent))] : [], sent: keys.length };
     },
   };
 }

@@ -7,7 +7,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { encodePackets, fileHeader, writeCaptureFile } from '../capture/capture-writer.js';
+import {
+  encodeNumbers,
+  fileHeader,
+  numberRange,
+  type PcapngExtras,
+  writeCaptureFile,
+} from '../capture/capture-writer.js';
 import type { CapturePanel } from '../panel/capture-panel.js';
 import type { PacketStore } from '../store/packet-store.js';
 
@@ -131,14 +137,23 @@ function deleteQuietly(uri: vscode.Uri): Thenable<void> {
   return vscode.workspace.fs.delete(uri).then(undefined, () => {});
 }
 
-/** Writes a backup (pcapng, readable by its owner only) where VS Code asks for it. */
-async function writeBackup(store: PacketStore, destination: vscode.Uri): Promise<void> {
+/** Writes a backup (pcapng, readable by its owner only) where VS Code asks for it, with what a
+ *  saved file carries besides the packets (a debug session's markers and TLS keys). */
+async function writeBackup(
+  store: PacketStore,
+  extras: PcapngExtras | undefined,
+  destination: vscode.Uri,
+): Promise<void> {
   if (destination.scheme === 'file') {
     await fs.promises.mkdir(path.dirname(destination.fsPath), { recursive: true, mode: 0o700 });
-    await writeCaptureFile(store, destination.fsPath, 'pcapng');
+    await writeCaptureFile(store, destination.fsPath, 'pcapng', { extras });
     return;
   }
-  const parts = [fileHeader(store, 'pcapng'), ...encodePackets(store, 'pcapng', store.firstNumber, store.lastNumber)];
+  const parts = [
+    fileHeader(store, 'pcapng'),
+    ...(extras?.leadingBlocks?.() ?? []),
+    ...encodeNumbers(store, 'pcapng', numberRange(store.firstNumber, store.lastNumber), extras),
+  ];
   await vscode.workspace.fs.writeFile(destination, Buffer.concat(parts));
 }
 
@@ -193,7 +208,7 @@ export class LiveCaptureEditorProvider implements vscode.CustomEditorProvider<Li
     document: LiveCaptureDocument,
     context: vscode.CustomDocumentBackupContext,
   ): Promise<vscode.CustomDocumentBackup> {
-    await writeBackup(document.panel.store, context.destination);
+    await writeBackup(document.panel.store, document.panel.extras, context.destination);
     await this.backups.record(document.uri, context.destination);
     return {
       id: context.destination.toString(),

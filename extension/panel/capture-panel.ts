@@ -201,7 +201,7 @@ export class CapturePanel implements vscode.Disposable {
     return this.state.chosen;
   }
 
-  /** Subscribes to packet arrivals (Wireshark's live pipe); returns an unsubscribe function. */
+  /** Subscribes to packet arrivals and the capture's end (Wireshark's live pipe); returns an unsubscribe function. */
   onPackets(listener: () => void): () => void {
     this.packetListeners.add(listener);
     return () => this.packetListeners.delete(listener);
@@ -484,6 +484,8 @@ export class CapturePanel implements vscode.Disposable {
     this.state.message = message;
     this.emit('state', this.state);
     this.host.onDidChangeCapture(this);
+    // The end of the packets: a live pipe to Wireshark ends its stream then.
+    if (status === 'stopped' || status === 'error') for (const l of this.packetListeners) l();
   }
 
   counters(): CounterUpdate {

@@ -7,6 +7,7 @@
 // arena right after its bytes, so they are evicted, counted and shared with the worker as the
 // bytes are: each comment as its UTF-8 length (u16, little-endian) and its UTF-8.
 import { type PodInterface, parsePodInterfaceName, podLabel } from '../../packet/k8s-pod.js';
+import type { DecryptionSecrets } from '../../packet/pcapng.js';
 import { parseProcessComments, processPod } from '../../packet/process-comment.js';
 import type { PodCounters } from '../../packet/protocol.js';
 
@@ -213,6 +214,8 @@ export class PacketStore {
   /** Set once a packet whose process runs in a pod was appended (the panel then shows its Pod
    *  column, where the interface's name names no pod). */
   hasProcessPods = false;
+  /** Decryption secrets read with the packets (a pcapng's DSBs), written again before them on save. */
+  readonly secrets: DecryptionSecrets[] = [];
 
   constructor(readonly limits: StoreLimits) {}
 

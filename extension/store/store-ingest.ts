@@ -6,6 +6,8 @@ import type { PacketStore } from './packet-store.js';
 export class StoreIngest {
   readonly reader = new CaptureFileReader();
   private readonly interfaceIds = new Map<number, number>(); // reader interface id → store id
+  /** The reader's decryption secrets already in the store. */
+  private secretsTaken = 0;
 
   constructor(private readonly store: PacketStore) {}
 
@@ -27,6 +29,8 @@ export class StoreIngest {
       }
     }
     this.noteDrops();
+    this.store.secrets.push(...this.reader.secrets.slice(this.secretsTaken));
+    this.secretsTaken = this.reader.secrets.length;
     let appended = 0;
     for (const p of packets) {
       const ok = this.store.append({

@@ -18,6 +18,7 @@ import type { CapturePanel } from '../../extension/panel/capture-panel.js';
 import type { Row } from '../../packet/protocol.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { until } from './helpers/until.js';
+import { wiresharkStandIn } from './helpers/wireshark-stand-in.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
 
@@ -64,6 +65,12 @@ function tshark(file: string, ...args: string[]): string {
   return execFileSync('tshark', ['-r', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
+/** tshark, with nothing but `file`, decrypts the service's HTTPS request. */
+function assertDecrypts(file: string, what: string): void {
+  const decrypted = tshark(file, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.uri');
+  assert.match(decrypted, /^\/secret$/m, `${what}: the HTTPS request decrypted`);
+}
+
 suite('a debug session: its traffic, its pauses, its TLS keys', () => {
   let api: PacketCaptureApi;
   const secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-exthost-debug-'));
@@ -71,8 +78,29 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
   let httpPort = 0;
   let httpsPort = 0;
 
+  const wireshark = wiresharkStandIn();
+
+  /** Packet Capture: Open in Wireshark (the stand-in), answering "Continue" to where it starts. */
+  async function openInWireshark(panel: CapturePanel): Promise<void> {
+    const prompts = api.manager.prompts;
+    api.manager.prompts = {
+      ...prompts,
+      ask: async (_message, _detail, ...actions) => actions.find((a) => a === 'Continue'),
+    };
+    try {
+      await api.manager.openInWireshark(panel);
+    } finally {
+      api.manager.prompts = prompts;
+    }
+  }
+
   suiteSetup(async () => {
     api = (await vscode.extensions.getExtension<PacketCaptureApi>(ID)!.activate())!;
+    // A machine setting: from the extension host it lands in code-server's Machine settings.
+    await vscode.workspace
+      .getConfiguration('packetCapture')
+      .update('wiresharkPath', wireshark.program, vscode.ConfigurationTarget.Global);
+    await until('the stand-in as Wireshark', () => api.manager.wiresharkPath === wireshark.program);
     fs.chmodSync(secrets, 0o700);
     execFileSync(
       'openssl',
@@ -107,6 +135,10 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
   });
 
   suiteTeardown(async () => {
+    await vscode.workspace
+      .getConfiguration('packetCapture')
+      .update('wiresharkPath', undefined, vscode.ConfigurationTarget.Global);
+    wireshark.remove();
     for (const s of servers) s.close();
     for (const panel of api.manager.openPanels) panel.dispose();
     await until('no agent link left', () => agentLinks() === 0, 10_000).catch(() => {});
@@ -161,6 +193,9 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
       );
       assert.equal(api.debug.captureOf(root).pid, pid, 'the capture is the debuggee’s');
       assert.deepEqual(asked, [`service under test ${pid}`]);
+      // Wireshark's live pipe, from before the first request: the keys reach it as they are learnt.
+      await openInWireshark(panel);
+      await until('the live pipe', () => wireshark.args()?.join(' ') === '-k -i -');
 
       fs.writeFileSync(go, '');
       await until('the pause', () => api.debug.captureOf(root).markers.some((m) => m.kind === 'paused'), 30_000);
@@ -192,8 +227,26 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
       const file = path.join(secrets, 'debug.pcapng');
       assert.ok((await api.manager.saveTo(panel, vscode.Uri.file(file), 'pcapng')) !== undefined);
       // Nothing but the file: its keys decrypt the HTTPS request (TLS found by tshark's heuristics).
-      const decrypted = tshark(file, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.uri');
-      assert.match(decrypted, /^\/secret$/m, 'the HTTPS request decrypted');
+      assertDecrypts(file, 'the saved file');
+      // Every other way out carries the keys too: the stream Wireshark read live (the keys in a
+      // block of their own before the packets that need them), the file handed to Wireshark once
+      // the capture stopped, and the saved file opened and saved again.
+      assertDecrypts(await until('the live pipe to end', wireshark.stream), 'the live pipe');
+      await openInWireshark(panel);
+      const handedOver = await until('the file handed over', () => {
+        const args = wireshark.args();
+        return args?.[0] === '-r' && args[1];
+      });
+      assertDecrypts(handedOver, 'the file handed to Wireshark');
+      await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), 'packetCapture.captureFile');
+      const reopened = await until('the saved file opened', () =>
+        api.manager.openPanels.find((p) => p.file?.fsPath === file && p !== panel),
+      );
+      await until('its packets', () => reopened.store.held === panel.store.held);
+      const again = path.join(secrets, 'again.pcapng');
+      assert.ok((await api.manager.saveTo(reopened, vscode.Uri.file(again), 'pcapng')) !== undefined);
+      assertDecrypts(again, 'the file opened and saved again');
+      reopened.dispose();
       // In time order: the request before the breakpoint, the pause, the continue, the request after
       // it (frames as tshark numbers them; plain HTTP on the test's port told to tshark).
       const rowOf = (uri: string) => {

@@ -15,6 +15,7 @@ import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
 import { packetsIn } from './helpers/capture-files.js';
 import { sendUdp } from './helpers/traffic.js';
 import { until } from './helpers/until.js';
+import { wiresharkStandIn } from './helpers/wireshark-stand-in.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
 const PORT = 7000;
@@ -148,7 +149,7 @@ suite('capture panel: local target, real agent, real kernel', () => {
   });
 
   test('"Open in Wireshark" hands over a private file (0600 in a 0700 folder), removed when the panel closes', async () => {
-    const fakeWireshark = recordingProgram();
+    const fakeWireshark = wiresharkStandIn();
     const wireshark = vscode.workspace.getConfiguration('packetCapture');
     // A machine setting: from the extension host, a Global update of it lands in code-server's
     // Machine settings (the "remote" user settings), as the ssh tests' configFile does.
@@ -294,19 +295,3 @@ suite('capture files and "Save Capture As…"', () => {
     panel.webviewPanel?.dispose();
   });
 });
-
-/** A stand-in for Wireshark: a script in a private temp folder that records its arguments (one a
- *  line, written whole by a rename) and exits 0. `args()` is undefined until it has run. */
-function recordingProgram(): { program: string; args: () => string[] | undefined; remove: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-exthost-wireshark-'));
-  const program = path.join(dir, 'wireshark');
-  const record = path.join(dir, 'args');
-  fs.writeFileSync(program, `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}.tmp' && mv '${record}.tmp' '${record}'\n`, {
-    mode: 0o700,
-  });
-  return {
-    program,
-    args: () => (fs.existsSync(record) ? fs.readFileSync(record, 'utf8').split('\n').slice(0, -1) : undefined),
-    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
-  };
-}

@@ -4,10 +4,12 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { writeCaptureFile } from '../../extension/capture/capture-writer.js';
+import { encodePackets, fileHeader, writeCaptureFile } from '../../extension/capture/capture-writer.js';
 import { MarkerTimeline, markerComments } from '../../extension/debug/markers.js';
 import { decryptionSecretsBlock } from '../../extension/debug/tls-keys.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
+import { StoreIngest } from '../../extension/store/store-ingest.js';
+import { CaptureFileReader } from '../../packet/capture-file.js';
 import { loopbackUdpFrame } from './fixtures/packets.js';
 
 const scratch = fs.mkdtempSync(path.join(tmpdir(), 'debug-pcapng-'));
@@ -74,4 +76,52 @@ test('a saved pcapng carries the secrets before the first packet and the markers
     execFileSync('editcap', ['--discard-all-secrets', file, stripped], { stdio: 'pipe' });
     assert.equal(fs.statSync(file).size - fs.statSync(stripped).size, decryptionSecretsBlock([KEY]).length);
   });
+});
+
+test("a file's decryption secrets are read with its packets and written again before them", async () => {
+  const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'drop-oldest' });
+  store.addInterface({ name: 'lo', linkType: 1, snaplen: 65535 });
+  for (let i = 0; i < 3; i++)
+    store.append({ interfaceId: 0, timestampNs: T0 + BigInt(i) * MS, data: udp(i), originalLength: 60 });
+  const first = path.join(scratch, 'keys-first.pcapng');
+  await writeCaptureFile(store, first, 'pcapng', { extras: { leadingBlocks: () => [decryptionSecretsBlock([KEY])] } });
+
+  // Read as a file is opened (in chunks), then saved with nothing else to add.
+  const reread = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'drop-oldest' });
+  const ingest = new StoreIngest(reread);
+  const bytes = fs.readFileSync(first);
+  for (let at = 0; at < bytes.length; at += 7) ingest.push(bytes.subarray(at, at + 7));
+  ingest.end();
+  assert.equal(reread.held, 3);
+  assert.deepEqual(
+    reread.secrets.map((s) => Buffer.from(s.data).toString('latin1')),
+    [`${KEY}\n`],
+  );
+  const second = path.join(scratch, 'keys-second.pcapng');
+  await writeCaptureFile(reread, second, 'pcapng');
+  const again = fs.readFileSync(second);
+  const dsbAt = again.indexOf(Buffer.from(decryptionSecretsBlock([KEY])));
+  assert.ok(dsbAt > 0 && dsbAt < again.indexOf(Buffer.from([6, 0, 0, 0]), dsbAt), 'the DSB precedes the first packet');
+  const stripped = path.join(scratch, 'keys-stripped.pcapng');
+  execFileSync('editcap', ['--discard-all-secrets', second, stripped], { stdio: 'pipe' });
+  assert.equal(again.length - fs.statSync(stripped).size, decryptionSecretsBlock([KEY]).length, 'editcap finds it');
+});
+
+test('a Decryption Secrets Block that claims more than it holds is reported and skipped; the packets stay', () => {
+  const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'drop-oldest' });
+  store.addInterface({ name: 'lo', linkType: 1, snaplen: 65535 });
+  store.append({ interfaceId: 0, timestampNs: T0, data: udp(0), originalLength: 60 });
+  const header = Buffer.from(fileHeader(store, 'pcapng'));
+  const lying = Buffer.from(decryptionSecretsBlock([KEY]));
+  lying.writeUInt32LE(lying.length, 12); // secrets length: the whole block, more than is inside it
+  const packet = Buffer.concat([...encodePackets(store, 'pcapng', 1, 1)]);
+  const reader = new CaptureFileReader();
+  const packets = reader.push(Buffer.concat([header, lying, packet]));
+  reader.end();
+  assert.equal(packets.length, 1);
+  assert.deepEqual(reader.secrets, []);
+  assert.match(
+    reader.errors.join('\n'),
+    /Decryption Secrets Block says \d+ bytes of secrets in a \d+-byte block; skipped/,
+  );
 });
