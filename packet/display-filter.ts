@@ -50,6 +50,9 @@ export class DisplayFilterError extends Error {
   readonly reason: string;
   /** The likely fix, a sentence ("Did you mean frame.len?"), also at the end of the message. */
   readonly hint?: string;
+  /** Set when the filter is well formed but names a field or protocol our decoders do not know:
+   *  Wireshark may know it (the caller can ask it instead). */
+  unknownName?: string;
 
   constructor(reason: string, position: number, length = 1, hint?: string) {
     super(`${reason} (column ${position + 1})${hint ? `. ${hint}` : ''}`);
@@ -61,7 +64,10 @@ export class DisplayFilterError extends Error {
   }
 
   withHint(hint: string | undefined): DisplayFilterError {
-    return hint === undefined ? this : new DisplayFilterError(this.reason, this.position, this.length, hint);
+    if (hint === undefined) return this;
+    const e = new DisplayFilterError(this.reason, this.position, this.length, hint);
+    if (this.unknownName !== undefined) e.unknownName = this.unknownName;
+    return e;
   }
 }
 
@@ -395,12 +401,14 @@ function makeRef(text: string, tok: Token): Ref {
   if (kind === undefined) {
     if (!PROTOCOL_NAMES.has(protocol)) {
       const near = closestName(name, knownNames());
-      throw new DisplayFilterError(
+      const unknown = new DisplayFilterError(
         `"${name}" is neither a field nor a protocol name`,
         tok.pos,
         tok.len,
         near && `Did you mean ${near}?`,
       );
+      unknown.unknownName = name;
+      throw unknown;
     }
     return {
       name,
@@ -1202,11 +1210,18 @@ function compiles(text: string): boolean {
   }
 }
 
+/** "This is a capture filter; as a display filter: …" when `text` is a capture filter (`port 80`). */
+export function captureFilterHint(text: string): string | undefined {
+  const asDisplay = captureFilterAsDisplay(text);
+  return asDisplay !== undefined && compiles(asDisplay)
+    ? `This is a capture filter; as a display filter: ${asDisplay}`
+    : undefined;
+}
+
 /** The likely fix for text that failed to compile, or the error's own hint ("did you mean"). */
 function hintFor(text: string, e: DisplayFilterError): string | undefined {
-  const asDisplay = captureFilterAsDisplay(text);
-  if (asDisplay !== undefined && compiles(asDisplay))
-    return `This is a capture filter; as a display filter: ${asDisplay}`;
+  const captureHint = captureFilterHint(text);
+  if (captureHint !== undefined) return captureHint;
   if (e.reason === 'unexpected character "="') {
     const compared = text.replace(/(?<![=!<>~])=(?!=)/g, '==');
     return compiles(compared)
