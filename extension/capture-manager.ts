@@ -3,7 +3,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
 import type { CaptureFilterCheck } from '../packet/protocol.js';
+import { TsharkMissingError } from '../packet/tshark-filter.js';
 import { CaptureFilterChecker } from './capture/capture-filter-check.js';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { TempCaptures } from './capture/temp-captures.js';
@@ -15,6 +17,9 @@ import { connectNodeAgent, NODE_AGENT } from './kubernetes/node-agent.js';
 import type { PodTarget } from './kubernetes/pod-target.js';
 import { WorkloadTarget } from './kubernetes/workload-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
+import type { PacketStore } from './store/packet-store.js';
+import type { WiresharkFilterStart } from './store/packet-view.js';
+import { checkWithTshark, WiresharkFilterRun } from './store/wireshark-filter.js';
 import { KubernetesTargets } from './targets/kubernetes-targets.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
@@ -657,6 +662,28 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   /** The Wireshark to run: a machine setting (package.json), so never a cloned workspace's choice. */
   get wiresharkPath(): string {
     return vscode.workspace.getConfiguration('packetCapture').get<string>('wiresharkPath', 'wireshark');
+  }
+
+  /** tshark: beside the Wireshark of packetCapture.wiresharkPath when that is a path, else on PATH. */
+  get tsharkPath(): string {
+    const wireshark = this.wiresharkPath;
+    return wireshark.includes('/') ? path.join(path.dirname(wireshark), 'tshark') : 'tshark';
+  }
+
+  async wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart> {
+    const place = { tshark: this.tsharkPath, tmpdir: this.tempCaptures.privateFolder() };
+    try {
+      await checkWithTshark(place, text);
+    } catch (e) {
+      if (e instanceof TsharkMissingError)
+        throw refused.withHint(
+          `Wireshark knows more protocols, and ${e.message}: install it (tshark), or set packetCapture.wiresharkPath.`,
+        );
+      const hint = captureFilterHint(text);
+      throw new Error(`${(e as Error).message}${hint ? ` ${hint}` : ''}`);
+    }
+    this.log(`Display filter "${text}": judged by ${place.tshark} (a field this extension's decoders do not know).`);
+    return (onMatches, onEnd) => new WiresharkFilterRun(store, place, text, onMatches, onEnd);
   }
 
   async openInWireshark(panel: CapturePanel | undefined = this.current): Promise<void> {

@@ -170,10 +170,13 @@ export interface Requests {
   getRows: { params: { start: number; count: number }; result: Row[] };
   getDetail: { params: { index: number }; result: PacketDetail };
   /** Applies to everything held: an expression, or with `textSearch` the text to search the columns
-   *  for. A text that is not a valid expression is an error (with the likely fix), never a search. */
+   *  for. A text that is not a valid expression is an error (with the likely fix), never a search.
+   *  An expression naming a field our decoders do not know is judged by Wireshark's tshark
+   *  (mode `wireshark`): its rows come as it matches them; one tshark refuses is an error with
+   *  tshark's message. */
   setDisplayFilter: {
     params: { text: string; textSearch?: boolean };
-    result: { mode: 'expression' | 'text' | 'none'; rows: number };
+    result: { mode: 'expression' | 'text' | 'none' | 'wireshark'; rows: number };
   };
   /** The row showing packet `number` in the current view, answered once the display filter has
    *  judged that packet; null when the view does not hold it (filtered out, evicted). `rows`: the

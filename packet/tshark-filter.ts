@@ -92,6 +92,11 @@ export class TsharkMatches {
     }
   }
 
+  /** True when next() has a match at hand (it resolves without waiting for tshark). */
+  get hasQueued(): boolean {
+    return this.head < this.queue.length;
+  }
+
   /** The stream's way in (a TsharkInput with `stream`). */
   get stdin(): Writable | null {
     return this.child.stdin;

@@ -17,6 +17,22 @@ import { opensSource } from './markers.js';
 import { PacketTable } from './packet-table.js';
 import { PodCountersView } from './pod-counters.js';
 import { RowCache } from './row-cache.js';
+
+/** The filter bar's mode badge: what judged the filter. */
+const FILTER_MODE_LABELS: Record<'expression' | 'text' | 'none' | 'wireshark', { label: string; title: string }> = {
+  expression: { label: 'expression', title: 'Read as a display filter expression' },
+  text: {
+    label: 'text search',
+    title: 'Text search: rows whose Source, Destination, Protocol or Info contain this text',
+  },
+  none: { label: '', title: '' },
+  wireshark: {
+    label: 'Wireshark',
+    title:
+      "Judged by Wireshark's tshark: the filter names a field this extension's decoders do not know. Rows appear as tshark matches them.",
+  },
+};
+
 import type { HostTransport, UiState, UiStore } from './transport.js';
 
 const DISPLAY_FILTER_DELAY_MS = 300;
@@ -511,11 +527,8 @@ export class Panel {
       this.filterMessage.hidden = true;
       this.filterMode.hidden = result.mode === 'none';
       this.filterMode.classList.remove('error');
-      this.filterMode.textContent = result.mode === 'expression' ? 'expression' : 'text search';
-      this.filterMode.title =
-        result.mode === 'expression'
-          ? 'Read as a display filter expression'
-          : 'Text search: rows whose Source, Destination, Protocol or Info contain this text';
+      this.filterMode.textContent = FILTER_MODE_LABELS[result.mode].label;
+      this.filterMode.title = FILTER_MODE_LABELS[result.mode].title;
       // Rows fetched while the host applied the filter may belong to either view: forget them.
       this.viewChanged(result.rows);
     } catch (e) {

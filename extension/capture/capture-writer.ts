@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as pcap from '../../packet/pcap.js';
 import * as pcapng from '../../packet/pcapng.js';
-import type { PacketStore, StoredPacket } from '../store/packet-store.js';
+import type { InterfaceInit, PacketStore, StoredPacket } from '../store/packet-store.js';
 
 export type FileFormat = 'pcapng' | 'pcap';
 
@@ -12,22 +12,33 @@ const APPLICATION = 'eBPF Packet Capture for VS Code';
 
 export class CaptureWriteError extends Error {}
 
-export function pcapngHeader(store: PacketStore): Uint8Array {
-  const blocks = [
+/** What a pcapng's header describes: the interfaces and the decryption secrets. */
+export interface HeaderSource {
+  readonly interfaces: readonly InterfaceInit[];
+  readonly secrets: readonly pcapng.DecryptionSecrets[];
+}
+
+export function pcapngHeader(store: HeaderSource): Uint8Array {
+  return Buffer.concat([
     pcapng.encodeBlock(pcapng.sectionHeaderSize, pcapng.writeSectionHeader, { userAppl: APPLICATION }),
-    ...store.interfaces.map((i) =>
-      pcapng.encodeBlock(pcapng.interfaceDescriptionSize, pcapng.writeInterfaceDescription, {
-        linkType: i.linkType,
-        snaplen: i.snaplen,
-        name: i.name,
-        description: i.description,
-        filter: i.filter,
-      }),
-    ),
+    ...interfaceBlocks(store, 0),
     // Before every packet, as Wireshark wants the secrets of the packets after them.
     ...store.secrets.map((d) => pcapng.encodeBlock(pcapng.decryptionSecretsSize, pcapng.writeDecryptionSecrets, d)),
-  ];
-  return Buffer.concat(blocks);
+  ]);
+}
+
+/** Interface Description Blocks of the store's interfaces from `from` on (a stream adds those that
+ *  appear later before their first packet). */
+export function interfaceBlocks(store: HeaderSource, from: number): Uint8Array[] {
+  return store.interfaces.slice(from).map((i) =>
+    pcapng.encodeBlock(pcapng.interfaceDescriptionSize, pcapng.writeInterfaceDescription, {
+      linkType: i.linkType,
+      snaplen: i.snaplen,
+      name: i.name,
+      description: i.description,
+      filter: i.filter,
+    }),
+  );
 }
 
 function pcapLinkType(store: PacketStore): number {

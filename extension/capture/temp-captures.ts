@@ -19,8 +19,9 @@ export class TempCaptures {
 
   constructor(private readonly parent: string = os.tmpdir()) {}
 
-  /** The private folder, created on first use; mkdtemp makes it 0700 with an unpredictable name. */
-  private privateFolder(): string {
+  /** The private folder, created on first use; mkdtemp makes it 0700 with an unpredictable name.
+   *  Also where tshark's dumpcap keeps its temporary file while it judges a display filter. */
+  privateFolder(): string {
     this.folder ??= fs.mkdtempSync(path.join(this.parent, FOLDER_PREFIX));
     return this.folder;
   }

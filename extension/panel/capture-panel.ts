@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import { summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
+import { DisplayFilterError } from '../../packet/display-filter.js';
 import {
   type CaptureChoice,
   type CaptureFilterCheck,
@@ -25,7 +26,7 @@ import type { PcapngExtras } from '../capture/capture-writer.js';
 import { LiveCapture } from '../capture/live-capture.js';
 import { type MarkerLayout, markedTableRows, timedView } from '../debug/marker-rows.js';
 import { PacketStore, type StoreLimits } from '../store/packet-store.js';
-import { PacketView, WorkerFilterRunner } from '../store/packet-view.js';
+import { type FilterMode, PacketView, type WiresharkFilterStart, WorkerFilterRunner } from '../store/packet-view.js';
 import type { CaptureRequest, CaptureTarget } from '../targets/target.js';
 import { conversationFilter } from './conversation.js';
 import { CounterFlow } from './counter-flow.js';
@@ -67,6 +68,12 @@ export interface PanelHost {
   log(line: string): void;
   /** Opens a source line in the editor (a debugger marker's). */
   openSource?(file: string, line: number): Promise<void>;
+  /**
+   * A display filter our engine refused with an unknown name (`refused`), judged by Wireshark's
+   * tshark instead: checked by tshark first, it throws tshark's message (or `refused`, saying
+   * Wireshark was not found) when tshark cannot judge it.
+   */
+  wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart>;
 }
 
 export class CapturePanel implements vscode.Disposable {
@@ -288,7 +295,7 @@ export class CapturePanel implements vscode.Disposable {
     },
     getRows: ({ start, count }) => this.rows(start, count),
     getDetail: ({ index }) => this.detail(index),
-    setDisplayFilter: ({ text, textSearch }) => this.setDisplayFilter(text, textSearch),
+    setDisplayFilter: ({ text, textSearch }) => this.applyDisplayFilter(text, textSearch),
     rowOf: async ({ number }) => {
       const row = await this.view.rowOf(number);
       return { row: row === undefined ? null : this.tableIndex(row), rows: this.tableRows };
@@ -369,8 +376,25 @@ export class CapturePanel implements vscode.Disposable {
     return detail;
   }
 
-  setDisplayFilter(text: string, textSearch = false): { mode: 'expression' | 'text' | 'none'; rows: number } {
+  /** Our engine's filter (or text search); throws DisplayFilterError and keeps the filter it had. */
+  setDisplayFilter(text: string, textSearch = false): { mode: FilterMode; rows: number } {
     const mode = this.view.setFilter(text, textSearch);
+    return this.filterApplied(mode);
+  }
+
+  /** The filter bar's filter: our engine's, or, for a field our decoders do not know, Wireshark's
+   *  (checked by tshark first: a filter it refuses keeps the rows as they were). */
+  async applyDisplayFilter(text: string, textSearch = false): Promise<{ mode: FilterMode; rows: number }> {
+    try {
+      return this.setDisplayFilter(text, textSearch);
+    } catch (e) {
+      if (!(e instanceof DisplayFilterError) || e.unknownName === undefined) throw e;
+      const start = await this.host.wiresharkFilter(this.store, text, e);
+      return this.filterApplied(this.view.setWiresharkFilter(text, start));
+    }
+  }
+
+  private filterApplied(mode: FilterMode): { mode: FilterMode; rows: number } {
     this.state.displayFilter = this.view.filterText;
     this.state.textSearch = this.view.textSearch;
     this.pushCounters();
@@ -484,8 +508,12 @@ export class CapturePanel implements vscode.Disposable {
     this.state.message = message;
     this.emit('state', this.state);
     this.host.onDidChangeCapture(this);
-    // The end of the packets: a live pipe to Wireshark ends its stream then.
-    if (status === 'stopped' || status === 'error') for (const l of this.packetListeners) l();
+    // The end of the packets: a live pipe to Wireshark ends its stream then, and so does tshark's
+    // judging of a display filter.
+    if (status === 'stopped' || status === 'error') {
+      this.view.endOfPackets();
+      for (const l of this.packetListeners) l();
+    }
   }
 
   counters(): CounterUpdate {

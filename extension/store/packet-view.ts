@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
 import type { PacketStore } from './packet-store.js';
+import type { WiresharkFilterRun } from './wireshark-filter.js';
 
 export interface FilterRunner {
   run(job: FilterJob, onReply: (reply: FilterReply) => void): void;
@@ -38,7 +39,14 @@ export class WorkerFilterRunner implements FilterRunner {
   }
 }
 
-export type FilterMode = 'none' | 'expression' | 'text';
+/** expression: our engine's; wireshark: judged by tshark (a field our decoders do not know). */
+export type FilterMode = 'none' | 'expression' | 'text' | 'wireshark';
+
+/** Starts tshark on the store's packets (extension/store/wireshark-filter.ts) for `text`. */
+export type WiresharkFilterStart = (
+  onMatches: (numbers: Uint32Array) => void,
+  onEnd: (error?: Error) => void,
+) => WiresharkFilterRun;
 
 /** Someone waiting for the filter to have judged every packet up to `number`. */
 interface Waiter {
@@ -59,6 +67,12 @@ export class PacketView {
   private seenEvicted = 0;
   private waiters: Waiter[] = [];
   private disposed = false;
+  /** The tshark judging a filter our engine cannot (mode 'wireshark'). */
+  private wireshark?: WiresharkFilterRun;
+  /** True once no packet will be added (the capture stopped, or a file): tshark's input ends. */
+  private complete = false;
+  /** tshark failed while judging (it accepted the filter first): why. */
+  onWiresharkFailed?: (message: string) => void;
   /** The packets captured while a debugged process was paused (debug.paused), when the capture is
    *  tied to a debug session: sorted, inclusive [from, to] packet numbers. */
   pausedNumbers?: () => [number, number][];
@@ -84,6 +98,7 @@ export class PacketView {
   }
 
   get filtering(): boolean {
+    if (this.mode === 'wireshark') return this.wireshark?.running === true && (this.complete || this.wireshark.behind);
     return this.mode !== 'none' && (this.running || this.testedUpTo < this.store.lastNumber);
   }
 
@@ -142,7 +157,44 @@ export class PacketView {
    *  DisplayFilterError for a bad expression, and then keeps the filter it had. */
   setFilter(text: string, textSearch = false): FilterMode {
     const mode = compileDisplayFilter(text, { textSearch }).mode;
+    this.reset(mode, text);
+    this.refresh();
+    return mode;
+  }
+
+  /** Applies a filter tshark judges (one our engine refused with an unknown name); the rows come
+   *  as tshark matches them. */
+  setWiresharkFilter(text: string, start: WiresharkFilterStart): FilterMode {
+    this.reset('wireshark', text);
+    const job = this.jobId;
+    this.wireshark = start(
+      (numbers) => {
+        if (job !== this.jobId) return;
+        this.append(numbers);
+        this.testedUpTo = Math.max(this.testedUpTo, numbers[numbers.length - 1]!);
+        this.wake(false);
+      },
+      (error) => {
+        if (job !== this.jobId) return;
+        this.testedUpTo = Math.max(this.testedUpTo, this.store.lastNumber);
+        this.wake(false);
+        if (error) this.onWiresharkFailed?.(error.message);
+      },
+    );
+    if (this.complete) this.wireshark.endInput();
+    return 'wireshark';
+  }
+
+  /** No packet will be added any more: a filter tshark judges finishes with what it was given. */
+  endOfPackets(): void {
+    this.complete = true;
+    this.wireshark?.endInput();
+  }
+
+  private reset(mode: FilterMode, text: string): void {
     this.wake(true);
+    this.wireshark?.stop();
+    this.wireshark = undefined;
     this.mode = mode;
     this.text = mode === 'none' ? '' : text;
     this.length = 0;
@@ -151,8 +203,6 @@ export class PacketView {
     this.running = false;
     this.generation++;
     this.testedUpTo = this.store.firstNumber - 1;
-    this.refresh();
-    return mode;
   }
 
   /** Call after packets were appended or evicted: prunes and filters what is new. */
@@ -164,6 +214,10 @@ export class PacketView {
       while (this.head < this.length && this.numbers[this.head]! < first) this.head++;
       if (this.testedUpTo < first - 1) this.testedUpTo = first - 1;
       this.wake(false);
+    }
+    if (this.mode === 'wireshark') {
+      this.wireshark?.feed();
+      return;
     }
     if (this.mode === 'none' || this.running || this.testedUpTo >= this.store.lastNumber) return;
     this.running = true;
@@ -217,6 +271,7 @@ export class PacketView {
   dispose(): void {
     this.disposed = true;
     this.wake(true);
+    this.wireshark?.stop();
     this.runner.dispose();
   }
 }

@@ -294,4 +294,49 @@ suite('capture files and "Save Capture As…"', () => {
     assert.equal(fs.statSync(target).mode & 0o777, 0o600);
     panel.webviewPanel?.dispose();
   });
+
+  test("a display filter on a protocol our decoders do not know is judged by Wireshark's tshark", async function () {
+    this.timeout(60_000);
+    const resp = path.join(path.dirname(fixture), 'resp_1_benchmark.pcap');
+    const tshark = (filter: string) =>
+      execFileSync('tshark', ['-n', '-r', resp, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .split('\n')
+        .filter((l) => l !== '')
+        .map(Number);
+    const panel = await openFile(resp);
+    try {
+      // As the filter bar asks (its request handler): the answer says who judged it.
+      const applied = await panel.applyDisplayFilter('resp && tcp.len > 20');
+      assert.equal(applied.mode, 'wireshark');
+      await until('tshark to finish', () => !panel.view.filtering, 30_000);
+      const rows = panel.rows(0, 1000).map((r) => r.number);
+      assert.deepEqual(rows, tshark('resp && tcp.len > 20'));
+
+      // A filter tshark refuses: its message, and the rows stay as they were.
+      await assert.rejects(panel.applyDisplayFilter('resp.nosuchfield == 1'), /^Error: tshark: .*resp\.nosuchfield/);
+      assert.deepEqual(
+        panel.rows(0, 1000).map((r) => r.number),
+        rows,
+      );
+
+      // Without Wireshark: our own message, saying what installing it would add.
+      const settings = vscode.workspace.getConfiguration('packetCapture');
+      const nowhere = path.join(scratch, 'no-wireshark', 'wireshark');
+      await settings.update('wiresharkPath', nowhere, vscode.ConfigurationTarget.Global);
+      try {
+        await until('the setting', () => api.manager.wiresharkPath === nowhere);
+        await assert.rejects(
+          panel.applyDisplayFilter('resp'),
+          /"resp" is neither a field nor a protocol name .*Wireshark knows more protocols.*install it \(tshark\)/,
+        );
+      } finally {
+        await settings.update('wiresharkPath', undefined, vscode.ConfigurationTarget.Global);
+      }
+    } finally {
+      panel.webviewPanel?.dispose();
+    }
+  });
 });
