@@ -50,7 +50,8 @@ export interface CaptureOptions {
   attachMode: 'auto' | 'clsact';
   /**
    * --processes: each packet of a local socket carries its process, in pcapng as the EPB comment
-   * `PID: N\nCmd: EXE\nArgs: ARGV` (and `\nContainerId: ID` in a container). Implied by the three below.
+   * `PID: N\nCmd: EXE\nArgs: ARGV` (and `\nContainerId: ID` in a container; in a Kubernetes pod also
+   * `ContainerName` before it and `PodName`, `PodNamespace`, `PodUID` after it). Implied by the three below.
    */
   processes: boolean;
   /**
@@ -90,7 +91,8 @@ kernel can run it; otherwise an E_FILTER error gives libpcap's message.
 --exclude FILTER: packets it matches are never captured, whatever -f says (e.g. the SSH session
 the capture runs over).
 --processes: each packet of a local socket names its process in its pcapng comment ("PID: N",
-"Cmd: EXE", "Args: ARGV", and "ContainerId: ID" in a container); packets the kernel makes itself
+"Cmd: EXE", "Args: ARGV", "ContainerId: ID" in a container, and "ContainerName:", "PodName:",
+"PodNamespace:", "PodUID:" in a Kubernetes pod); packets the kernel makes itself
 (ARP, ICMP errors, resets of closed ports) and forwarded ones name none.
 --processes-if-available: the same where this host can; a host without what attribution needs
 (cgroup v2, the socket hooks, eBPF) captures without processes and warns (W_NO_ATTRIBUTION).

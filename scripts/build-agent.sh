@@ -51,7 +51,7 @@ cat >"$gen/generated.h.tmp" <<HEADER
 HEADER
 mv "$gen/generated.h.tmp" "$gen/generated.h"
 
-core=(error netns interfaces buffer pcapng pcap ring capture processes filter-compile filter-ebpf filter-load capture-filter filter-text
+core=(error netns interfaces buffer pcapng pcap ring capture processes pod-names filter-compile filter-ebpf filter-load capture-filter filter-text
   pca-filter afpacket)
 front=(main json events options token output-file netns-check interfaces-command control loop sinks session
   bpf-errors runner capture-command check-filter-command pca fallback)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../bpf/capture.h"
+#include "pod-names.h"
 
 #define CACHE_SLOTS 1024         // processes whose comment is kept; a busy host only re-reads /proc
 #define MAX_FIELD 4096           // of Cmd and of Args
@@ -111,6 +112,17 @@ static int pids_add(struct pcore_pids *p, uint32_t pid) {
   return 0;
 }
 
+uint32_t pcore_parent_of(uint32_t pid) {
+  char path[64], line[1024];
+  snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;                                                      // gone meanwhile
+  char *end = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;  // comm may hold spaces and ')'
+  fclose(f);
+  unsigned parent;
+  return end && sscanf(end + 1, " %*c %u", &parent) == 1 ? parent : 0;
+}
+
 // The parent of every process now (pid, ppid pairs from /proc/PID/stat).
 static int parents(struct pcore_pids *pid, struct pcore_pids *ppid) {
   DIR *proc = opendir("/proc");
@@ -118,14 +130,8 @@ static int parents(struct pcore_pids *pid, struct pcore_pids *ppid) {
   struct dirent *d;
   while ((d = readdir(proc))) {
     if (!isdigit((unsigned char)d->d_name[0])) continue;
-    char path[300], line[1024];
-    snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;                                                      // gone meanwhile
-    char *end = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;  // comm may hold spaces and ')'
-    fclose(f);
-    unsigned parent;
-    if (!end || sscanf(end + 1, " %*c %u", &parent) != 1) continue;
+    uint32_t parent = pcore_parent_of((uint32_t)atoi(d->d_name));
+    if (parent == 0) continue;  // gone meanwhile, or init and kthreadd, which descend from nothing
     // Both lists grow together; no duplicates among /proc's entries, so append directly.
     if (pids_add(pid, (uint32_t)atoi(d->d_name)) != 0 || pids_add(ppid, parent) != 0) {
       closedir(proc);
@@ -164,6 +170,12 @@ int pcore_process_tree(uint32_t root, struct pcore_pids *out, struct pcore_error
 
 static bool is_hex(int c) {
   return isdigit(c) || (c >= 'a' && c <= 'f');
+}
+
+bool pcore_is_container_id(const char *s) {
+  size_t n = 0;
+  while (is_hex((unsigned char)s[n])) n++;
+  return n == PCORE_CONTAINER_ID_LEN && s[n] == 0;
 }
 
 void pcore_container_of(uint32_t pid, char out[PCORE_CONTAINER_ID_LEN + 1]) {
@@ -323,9 +335,30 @@ static void one_line(char *s) {
     if (*s == '\n' || *s == '\r') *s = ' ';
 }
 
+// A line "\nKEY: VALUE" at the end of out, when there is a value.
+static void append_line(char *out, size_t size, const char *key, const char *value) {
+  size_t used = strlen(out);
+  if (*value && used < size) snprintf(out + used, size - used, "\n%s: %s", key, value);
+}
+
+// The lines of a process's container and pod, in ptcpdump's order and keys (ContainerName before
+// ContainerId, the pod after): "" outside a container, no names outside Kubernetes.
+static void container_lines(uint32_t tgid, char *out, size_t size) {
+  char id[PCORE_CONTAINER_ID_LEN + 1];
+  struct pcore_pod_names names = {0};
+  out[0] = 0;
+  pcore_container_of(tgid, id);
+  if (*id) pcore_pod_names_of(tgid, id, &names);
+  append_line(out, size, "ContainerName", names.container);
+  append_line(out, size, "ContainerId", id);
+  append_line(out, size, "PodName", names.pod);
+  append_line(out, size, "PodNamespace", names.namespace);
+  append_line(out, size, "PodUID", names.uid);
+}
+
 // The comment as /proc tells it; NULL when the process is gone (or out of memory).
 static char *comment_from_proc(uint32_t tgid) {
-  char path[64], cmd[MAX_FIELD], args[MAX_FIELD], container[PCORE_CONTAINER_ID_LEN + 1];
+  char path[64], cmd[MAX_FIELD], args[MAX_FIELD];
   snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
   ssize_t n = readlink(path, cmd, sizeof(cmd) - 1);
   if (read_args(tgid, args, sizeof(args)) < 0) return NULL;
@@ -338,11 +371,10 @@ static char *comment_from_proc(uint32_t tgid) {
   }
   cmd[n] = 0;
   one_line(cmd);
-  pcore_container_of(tgid, container);
+  char context[1024];
+  container_lines(tgid, context, sizeof(context));
   char *comment;
-  if (asprintf(&comment, "PID: %u\nCmd: %s\nArgs: %s%s%s", tgid, cmd, args, *container ? "\nContainerId: " : "",
-               container) < 0)
-    return NULL;
+  if (asprintf(&comment, "PID: %u\nCmd: %s\nArgs: %s%s", tgid, cmd, args, context) < 0) return NULL;
   return comment;
 }
 

@@ -42,6 +42,12 @@ int pcore_container_processes(const char *id, struct pcore_pids *out, struct pco
 // cgroup paths: docker, containerd, CRI-O and Kubernetes name their cgroups so); "" for none.
 void pcore_container_of(uint32_t pid, char out[PCORE_CONTAINER_ID_LEN + 1]);
 
+// Whether s is a whole container id: 64 lowercase hex digits.
+bool pcore_is_container_id(const char *s);
+
+// A process's parent (/proc/PID/stat); 0 when it is gone, or has none (init, kthreadd).
+uint32_t pcore_parent_of(uint32_t pid);
+
 // Every process of this host now.
 int pcore_all_processes(struct pcore_pids *out, struct pcore_error *e);
 bool pcore_pids_contain(const struct pcore_pids *p, uint32_t pid);
@@ -67,7 +73,9 @@ void pcore_process_cache_free(struct pcore_process_cache *cache);
 
 // The comment of a packet of process `tgid`, in ptcpdump's form, which Wireshark shows as
 // frame.comment: "PID: 1234\nCmd: /usr/bin/node\nArgs: node server.js", then
-// "\nContainerId: <64 hex>" for a process in a container. A process gone before it could be read
+// for a process in a container "\nContainerId: <64 hex>", and for one in a Kubernetes pod
+// "\nContainerName: NAME" before it and "\nPodName: NAME\nPodNamespace: NS\nPodUID: UID" after it
+// (pod-names.h; a line whose value is unknown or invalid is left out). A process gone before it could be read
 // keeps the name the kernel gave it (Cmd, with empty Args). NULL when out of memory.
 const char *pcore_process_comment(struct pcore_process_cache *cache, uint32_t tgid);
 

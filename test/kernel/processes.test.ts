@@ -24,7 +24,7 @@ import {
   within,
 } from './helpers/agent.js';
 import { heldBy, waitLinksGone } from './helpers/bpf.js';
-import { registerCleanup } from './helpers/cleanup.js';
+import { cgroup2Root, inCgroup } from './helpers/cgroups.js';
 import { assertClean, fields, readFile } from './helpers/judge.js';
 import { createVethPair, type VethPair } from './helpers/netns.js';
 import { GENERATOR_TIMEOUT_MS, type Generator, node, processTraffic } from './helpers/traffic.js';
@@ -415,45 +415,3 @@ describe('process attribution', () => {
     assert.deepEqual(await waitLinksGone(killed.ids), [], 'nothing left after SIGKILL');
   });
 });
-
-/** Where cgroup v2 is mounted (beside v1 on this machine kind). */
-function cgroup2Root(): string {
-  const line = fs
-    .readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .find((l) => l.split(' ')[2] === 'cgroup2');
-  if (!line) throw new Error('no cgroup2 file system mounted (/proc/mounts)');
-  return line.split(' ')[1]!;
-}
-
-/**
- * Makes a cgroup (v1 or v2; its parents too) and moves a process into it; returns what removes
- * them, also registered for the test process's exit.
- */
-function inCgroup(dir: string, pid: number): () => void {
-  const made: string[] = [];
-  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) made.push(d);
-  fs.mkdirSync(dir, { recursive: true });
-  const remove = registerCleanup(() => {
-    for (const d of made) removeCgroup(d);
-  });
-  fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
-  return remove;
-}
-
-/** Removes a cgroup, moving what is still in it to its parent first. */
-function removeCgroup(dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  const procs = fs
-    .readFileSync(path.join(dir, 'cgroup.procs'), 'utf8')
-    .split('\n')
-    .filter((p) => p !== '');
-  for (const pid of procs) {
-    try {
-      fs.writeFileSync(path.join(dir, '..', 'cgroup.procs'), pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  fs.rmdirSync(dir);
-}

@@ -63,7 +63,7 @@ const CURL: ProcessInfo = {
 };
 
 describe('process comments → process', () => {
-  test('the agent’s one comment: PID, Cmd, Args (and ContainerId when in a container)', () => {
+  test('the agent’s one comment: PID, Cmd, Args (and ContainerId in a container, the pod’s names in a pod)', () => {
     assert.deepEqual(parseProcessComments(['PID: 1234\nCmd: /usr/bin/node\nArgs: node server.js']), {
       pid: 1234,
       cmd: '/usr/bin/node',
@@ -73,6 +73,16 @@ describe('process comments → process', () => {
       parseProcessComments([`PID: 1234\nCmd: /usr/bin/node\nArgs: node server.js\nContainerId: ${CONTAINER}`]),
       { pid: 1234, cmd: '/usr/bin/node', args: 'node server.js', containerId: CONTAINER },
     );
+    const inPod = `ContainerName: web\nContainerId: ${CONTAINER}\nPodName: web-0\nPodNamespace: shop\nPodUID: 9fab5bed-6841-41e7-af14-acce3711ba67`;
+    assert.deepEqual(parseProcessComments([`PID: 1234\nCmd: /usr/bin/node\nArgs: node server.js\n${inPod}`]), {
+      pid: 1234,
+      cmd: '/usr/bin/node',
+      args: 'node server.js',
+      containerId: CONTAINER,
+      containerName: 'web',
+      podName: 'web-0',
+      podNamespace: 'shop',
+    });
   });
 
   test('ptcpdump’s form: one comment per context, with the lines we do not use', () => {
