@@ -151,7 +151,10 @@ describe('pcap-summary', () => {
     assert.equal((await summary(['--bogus', file])).code, 2);
     assert.equal((await summary([file, file])).code, 2);
     const help = await summary(['--help']);
-    assert.deepEqual([help.code, help.stdout], [0, 'usage: pcap-summary FILE|- [-Y FILTER] [--json] [--tshark PATH]\n']);
+    assert.deepEqual(
+      [help.code, help.stdout],
+      [0, 'usage: pcap-summary FILE|- [-Y FILTER] [--json] [--tshark PATH]\n'],
+    );
   });
 
   it('a damaged file: the rows it has, notes on stderr, exit 0', async () => {
