@@ -76,7 +76,15 @@ daemon_running() { pid_of "$1" >/dev/null; }
 start_daemon() { # name command...
   local name=$1
   shift
-  setsid "$@" >"$run/log/$name.log" 2>&1 </dev/null 9<&- &
+  (
+    # Nothing of the caller's but the three standard streams: a lock it holds (flock's, this
+    # script's own) or a pipe it reads must not live on in a daemon.
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec setsid "$@" >"$run/log/$name.log" 2>&1 </dev/null
+  ) &
   echo "$! $(start_time $!)" >"$run/pid/$name.pid"
 }
 
