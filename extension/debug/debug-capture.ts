@@ -22,7 +22,7 @@ import {
   pausedNumberRanges,
   type TimedPackets,
 } from './markers.js';
-import { markHeldKeys } from './tls-badge.js';
+import { HeldTlsSessions } from './tls-badge.js';
 import { decryptionSecretsBlock, KeyLog } from './tls-keys.js';
 
 export type CaptureTrafficSetting = 'ask' | 'always' | 'never';
@@ -291,7 +291,13 @@ export class DebugCaptures implements vscode.Disposable {
     panel.view.pausedNumbers = () => pausedNumberRanges(capture.timeline, timedPackets(panel.store));
     panel.extras = captureExtras(capture.timeline, capture.keyLog, () => panel.store);
     const keyLog = capture.keyLog;
-    if (keyLog) panel.annotateDetail = (decoded) => markHeldKeys(decoded, keyLog.clientRandoms());
+    if (keyLog) {
+      const sessions = new HeldTlsSessions(
+        () => panel.store,
+        () => keyLog.clientRandoms(),
+      );
+      panel.annotateDetail = (decoded, number) => sessions.annotate(decoded, number);
+    }
     panel.rowsChanged();
   }
 

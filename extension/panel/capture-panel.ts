@@ -91,7 +91,7 @@ export class CapturePanel implements vscode.Disposable {
   /** What a saved pcapng carries besides the packets (markers as comments, TLS keys). */
   extras?: PcapngExtras;
   /** Adds what the capture knows beyond the bytes to a packet's detail (TLS keys held). */
-  annotateDetail?: (decoded: DecodedPacket) => void;
+  annotateDetail?: (decoded: DecodedPacket, number: number) => void;
   /** The webview showing this capture; none while a live capture runs in the background. */
   webviewPanel?: vscode.WebviewPanel;
   private state: PanelState;
@@ -372,7 +372,7 @@ export class CapturePanel implements vscode.Disposable {
     const detail = number === undefined ? undefined : packetDetail(this.store, number);
     if (!detail)
       throw new Error(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
-    this.annotateDetail?.(detail.decoded);
+    this.annotateDetail?.(detail.decoded, detail.number);
     return detail;
   }
 
