@@ -71,7 +71,7 @@ static uint32_t encoded_size(const struct session *s, const struct known_interfa
 // for a packet no process owns.
 static const char *process_comment(struct session *s, const struct pcore_packet *r) {
   if (!s->processes || !r->tgid || s->options->pcap_format) return NULL;
-  return pcore_process_comment(s->processes, r->tgid);
+  return pcore_process_comment(s->processes, r->tgid, r->ts_boot_ns);
 }
 
 int session_record(void *ctx, const struct pcore_packet *r, const uint8_t *packet) {

@@ -16,7 +16,10 @@
 #include "../../bpf/capture.h"
 #include "pod-names.h"
 
-#define CACHE_SLOTS 1024         // processes whose comment is kept; a busy host only re-reads /proc
+#define CACHE_SLOTS 1024  // processes whose comment is kept; a busy host only re-reads /proc
+// A process's comment is read again when its packets come this long after it was read: a process
+// that ran exec() names its new program, a PID the kernel gave to a new process its new owner.
+#define PROCESS_FRESH_NS 1000000000ull
 #define MAX_FIELD 4096           // of Cmd and of Args
 #define MIN_CONTAINER_PREFIX 12  // as `docker ps` shortens ids
 
@@ -291,6 +294,7 @@ int pcore_each_socket(uint32_t pid, int (*fn)(void *ctx, int fd), void *ctx) {
 struct cached_process {
   uint32_t tgid;  // 0: empty slot
   char *comment;
+  uint64_t read_ns;  // when /proc was read for it (the time of the packet that asked)
 };
 
 struct pcore_process_cache {
@@ -386,14 +390,27 @@ static char *comment_from_kernel(struct pcore_process_cache *cache, uint32_t tgi
   return asprintf(&comment, "PID: %u\nCmd: %s\nArgs: ", tgid, name) < 0 ? NULL : comment;
 }
 
-const char *pcore_process_comment(struct pcore_process_cache *cache, uint32_t tgid) {
+// Whether a comment read at `read_ns` still stands at `now_ns`. Packets of several interfaces come
+// slightly out of time order: an earlier one is not a reason to read again.
+static bool fresh(uint64_t read_ns, uint64_t now_ns) {
+  return now_ns < read_ns || now_ns - read_ns < PROCESS_FRESH_NS;
+}
+
+const char *pcore_process_comment(struct pcore_process_cache *cache, uint32_t tgid, uint64_t now_ns) {
   struct cached_process *slot = &cache->slots[tgid % CACHE_SLOTS];
-  if (slot->tgid == tgid && slot->comment) return slot->comment;
+  bool mine = slot->tgid == tgid && slot->comment;
+  if (mine && fresh(slot->read_ns, now_ns)) return slot->comment;
   char *comment = comment_from_proc(tgid);
+  // Gone since: what was read while it ran is still the best name; read again a while later.
+  if (!comment && mine) {
+    slot->read_ns = now_ns;
+    return slot->comment;
+  }
   if (!comment) comment = comment_from_kernel(cache, tgid);
   if (!comment) return NULL;
   free(slot->comment);
   slot->tgid = tgid;
   slot->comment = comment;
+  slot->read_ns = now_ns;
   return comment;
 }

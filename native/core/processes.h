@@ -76,7 +76,8 @@ void pcore_process_cache_free(struct pcore_process_cache *cache);
 // for a process in a container "\nContainerId: <64 hex>", and for one in a Kubernetes pod
 // "\nContainerName: NAME" before it and "\nPodName: NAME\nPodNamespace: NS\nPodUID: UID" after it
 // (pod-names.h; a line whose value is unknown or invalid is left out). A process gone before it could be read
-// keeps the name the kernel gave it (Cmd, with empty Args). NULL when out of memory.
-const char *pcore_process_comment(struct pcore_process_cache *cache, uint32_t tgid);
+// keeps the name the kernel gave it (Cmd, with empty Args). `now_ns`: the packet's time; a comment
+// read more than a second before it is read again (an exec, a PID reused). NULL when out of memory.
+const char *pcore_process_comment(struct pcore_process_cache *cache, uint32_t tgid, uint64_t now_ns);
 
 #endif

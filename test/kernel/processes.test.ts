@@ -27,7 +27,7 @@ import { heldBy, waitLinksGone } from './helpers/bpf.js';
 import { cgroup2Root, inCgroup } from './helpers/cgroups.js';
 import { assertClean, fields, readFile } from './helpers/judge.js';
 import { createVethPair, type VethPair } from './helpers/netns.js';
-import { GENERATOR_TIMEOUT_MS, type Generator, node, processTraffic } from './helpers/traffic.js';
+import { GENERATOR_TIMEOUT_MS, Generator, node, processTraffic } from './helpers/traffic.js';
 
 const COUNT = 20;
 // Ports on B: the echo server of the client process, its TCP server, the echo server of its child;
@@ -390,6 +390,36 @@ describe('process attribution', () => {
       ),
       statuses.join(' | '),
     );
+  });
+
+  test('a process that runs exec() is named by its new program once its name is a second old', async () => {
+    // Three datagrams as "phase one", then, 1.5 s later, the same process (exec'd, same PID) sends
+    // three as "phase two": the agent read its name at the first datagram, and reads it again
+    // for datagrams that come more than a second later.
+    const code = [
+      'import os, socket, sys, time',
+      's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+      `for _ in range(3): s.sendto(b"x", ("${pair.b.ip4}", ${CLOSED}))`,
+      'if sys.argv[1] == "one":',
+      '    time.sleep(1.5)',
+      '    os.execv(sys.executable, [sys.executable, "-c", sys.argv[2], "two", sys.argv[2]])',
+      'print("{}")',
+    ].join('\n');
+    const file = path.join(dir, 'exec.pcapng');
+    let pid = 0;
+    const run = await capture(
+      ['--netns', pair.a.ns.name, '-i', pair.a.dev, '--processes', '-f', `udp dst port ${CLOSED}`],
+      async () => {
+        const sender = new Generator(pair.a.ns, 'python3', ['-c', code, 'one', code]);
+        pid = sender.pid;
+        await sender.expectOk();
+      },
+      { dir, name: 'exec.pcapng' },
+    );
+    assert.equal(run.file, file);
+    const args = readFile(file).packets.map((p) => /\nArgs: .* -c .* (one|two) /s.exec(p.comments?.[0] ?? '')?.[1]);
+    assert.deepEqual(args, ['one', 'one', 'one', 'two', 'two', 'two']);
+    for (const p of readFile(file).packets) assert.match(p.comments?.[0] ?? '', new RegExp(`^PID: ${pid}\n`));
   });
 
   let held = 0;
