@@ -4,7 +4,9 @@
 //     requests, on one thread: backlog and event-loop delay (goal: no backlog);
 //  3. the display filter over 1M packets held, in the worker;
 //  4. the panel in Chromium at 1M rows (test/webview/panel.test.ts): frame times while rows are
-//     appended at 100k/s (goal < 16 ms), time to jump to row 900,000.
+//     appended at 100k/s (goal < 16 ms), time to jump to row 900,000;
+//  5. beside tshark on the same file: file → table, RSS per stored packet, a display filter our
+//     engine evaluates and one tshark judges (first match, all), each with tshark -r [-Y]'s time.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
+import { WiresharkFilterRun } from '../../extension/store/wireshark-filter.js';
 import { summarizePacket } from '../../packet/decode/index.js';
 import { benchCapture } from '../unit/fixtures/bench-decode.js';
 import { TABLE_COLUMN_FIELDS, tsharkFieldArgs } from '../unit/fixtures/tshark.js';
@@ -106,6 +109,102 @@ async function displayFilter(bytes: Uint8Array): Promise<void> {
   view.dispose();
 }
 
+/** Seconds `tshark ARGS` takes, its output thrown away. */
+function tsharkSeconds(args: string[]): number {
+  return wall('tshark', ['-n', ...args]);
+}
+
+/** The frames `tshark -r FILE -Y FILTER` matches. */
+function tsharkMatches(file: string, filter: string): number {
+  const r = spawnSync('tshark', ['-n', '-r', file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  return r.stdout.split('\n').filter((l) => l !== '').length;
+}
+
+/**
+ * 5. beside tshark on the same file: the file → the table (every packet held, any row drawable),
+ * the memory each stored packet costs, a display filter our engine evaluates, and one naming a
+ * protocol our decoders do not know, which tshark judges over the store's packets (its first
+ * match, and all of them).
+ */
+async function besideTshark(file: string): Promise<void> {
+  const t0 = performance.now();
+  const store = new PacketStore({ maxPackets: 2_000_000, maxBytes: 2 ** 31, whenFull: 'stop' });
+  const ingest = new StoreIngest(store);
+  const fd = fs.openSync(file, 'r');
+  const chunk = new Uint8Array(4 << 20);
+  for (let n = fs.readSync(fd, chunk); n > 0; n = fs.readSync(fd, chunk)) ingest.push(chunk.subarray(0, n));
+  fs.closeSync(fd);
+  ingest.end();
+  const loaded = (performance.now() - t0) / 1000;
+  const tsharkRows = tsharkSeconds(['-r', file]);
+  const memory = JSON.parse(
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'store-memory.ts'), file], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).stdout,
+  ) as { rssPerPacket: number; bytesPerPacket: number };
+  console.log(
+    `5a. ${store.held.toLocaleString()}-packet file → table: ${loaded.toFixed(2)} s; tshark -r ${tsharkRows.toFixed(2)} s` +
+      ` (${(tsharkRows / loaded).toFixed(1)}×); RSS ${Math.round(memory.rssPerPacket)} bytes per stored packet` +
+      ` (its captured bytes: ${Math.round(memory.bytesPerPacket)})`,
+  );
+
+  const view = new PacketView(store, new WorkerFilterRunner(WORKER));
+  view.endOfPackets();
+  const ours = 'dns';
+  let t = performance.now();
+  view.setFilter(ours);
+  while (view.filtering) await sleep(20);
+  const oursSeconds = (performance.now() - t) / 1000;
+  const tsharkOurs = tsharkSeconds(['-r', file, '-Y', ours]);
+  console.log(
+    `5b. display filter "${ours}" (our engine): ${oursSeconds.toFixed(2)} s, ${view.rows.toLocaleString()} rows;` +
+      ` tshark -r -Y ${tsharkOurs.toFixed(2)} s, ${tsharkMatches(file, ours).toLocaleString()} rows`,
+  );
+
+  const theirs = 'dns || quic'; // quic: a protocol our decoders do not know
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-ui-bench-tshark-'));
+  try {
+    t = performance.now();
+    let first: number | undefined;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    view.setWiresharkFilter(
+      theirs,
+      (onMatches, onEnd) =>
+        new WiresharkFilterRun(
+          store,
+          { tshark: 'tshark', tmpdir: dir },
+          theirs,
+          (numbers) => {
+            first ??= (performance.now() - t) / 1000;
+            onMatches(numbers);
+          },
+          (e) => {
+            onEnd(e);
+            done();
+          },
+        ),
+    );
+    await finished;
+    const all = (performance.now() - t) / 1000;
+    const tsharkTheirs = tsharkSeconds(['-r', file, '-Y', theirs]);
+    console.log(
+      `5c. display filter "${theirs}" (judged by tshark over the store's packets): first match ${first?.toFixed(2) ?? '-'} s,` +
+        ` all ${all.toFixed(2)} s, ${view.rows.toLocaleString()} rows; tshark -r -Y ${tsharkTheirs.toFixed(2)} s,` +
+        ` ${tsharkMatches(file, theirs).toLocaleString()} rows`,
+    );
+  } finally {
+    view.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function webview(): void {
   const r = spawnSync('node', ['--import', 'tsx', '--test', 'test/webview/panel.test.ts'], {
     cwd: ROOT,
@@ -139,6 +238,7 @@ async function main(): Promise<void> {
   await ingest(bytes);
   await displayFilter(bytes);
   webview();
+  await besideTshark(file);
 }
 
 void main();
