@@ -4,13 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
-import type { CaptureFilterCheck } from '../packet/protocol.js';
+import type { CaptureFilterCheck, DeepTreeEvent } from '../packet/protocol.js';
 import { TsharkMissingError } from '../packet/tshark-filter.js';
 import { CaptureFilterChecker } from './capture/capture-filter-check.js';
 import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
 import { TempCaptures } from './capture/temp-captures.js';
 import { DISCARD_ANSWER, REPLACE_QUESTION, SAVE_ANSWER } from './capture/unsaved-question.js';
 import { packetCount } from './counts.js';
+import { DeepTrees, NO_WIRESHARK_NOTE } from './dissect/deep-tree.js';
 import { loadCaptureFile } from './editor/capture-file-editor.js';
 import { LIVE_CAPTURE_VIEW_TYPE, type LiveCaptureHost, liveCaptureUri } from './editor/live-capture-editor.js';
 import { connectNodeAgent, NODE_AGENT } from './kubernetes/node-agent.js';
@@ -142,6 +143,8 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   readonly kubernetes: KubernetesTargets;
   /** Files written only to hand a capture to Wireshark: private, removed with their capture. */
   readonly tempCaptures = new TempCaptures();
+  /** Wireshark's detail trees, through one warm sharkd for every panel. */
+  private readonly deepTrees = new DeepTrees({ wiresharkPath: () => this.wiresharkPath });
   /** The questions Save asks (a QuickPick, the save dialog). */
   savePrompts: SavePrompts = windowSavePrompts;
   /** The questions List Interfaces, Remove SSH Host and Open in Wireshark ask. */
@@ -722,6 +725,14 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     }
   }
 
+  async deepTree(panel: CapturePanel, number: number, wanted: () => boolean): Promise<DeepTreeEvent | undefined> {
+    const tree = await this.deepTrees.treeOf(panel.store, number, panel.extras, wanted);
+    if (tree.kind === 'layers') return { number, layers: tree.layers };
+    if (tree.kind === 'missing') return { number, note: NO_WIRESHARK_NOTE };
+    if (tree.kind === 'none') this.log(`Wireshark's tree of packet ${number}: none (${tree.reason}).`);
+    return undefined;
+  }
+
   log(line: string): void {
     this.output.appendLine(`[${new Date().toISOString()}] ${line}`);
   }
@@ -765,6 +776,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     this.statusItem.dispose();
     this.ssh.dispose();
     this.tempCaptures.dispose();
+    void this.deepTrees.dispose();
     this.output.dispose();
   }
 }

@@ -2,7 +2,7 @@
 // this file; nothing here is copied. The webview pulls bulk data (rows, one packet's detail); the
 // host pushes small events (state, "count is now N"), and while the table follows the tail, the
 // few rows it shows with each count: the next frame draws them, so they are not asked for.
-import type { DecodedPacket } from './decode/types.js';
+import type { DecodedPacket, Layer } from './decode/types.js';
 import type { ProcessInfo } from './process-comment.js';
 
 /** A capture filter as libpcap reads it (`normalized`: the expression compiled, e.g. tcp,443 as
@@ -199,6 +199,16 @@ export interface HostEvents {
   counters: CountersEvent;
   /** The host changed the display filter (e.g. a command); the panel shows it. */
   displayFilter: { text: string };
+  /** After a packet's detail: Wireshark's tree of packet `number` (`layers`, replacing ours in place
+   *  while that packet is still shown), or, without Wireshark, `note`: one quiet line saying what
+   *  installing it would add. */
+  deepTree: DeepTreeEvent;
+}
+
+export interface DeepTreeEvent {
+  number: number;
+  layers?: Layer[];
+  note?: string;
 }
 
 export type RequestName = keyof Requests;

@@ -73,6 +73,8 @@ export class DetailTree {
   readonly element: HTMLElement;
   private readonly tree: HTMLElementTagNameMap['vscode-tree'];
   private readonly empty: HTMLElement;
+  /** One quiet line below the tree (what Wireshark would add, when it is missing). */
+  private readonly note: HTMLElement;
   private nodes: TreeNode[] = [];
   private readonly keyCount = new Map<string, number>();
   private readonly byItem = new WeakMap<Element, TreeNode>();
@@ -90,8 +92,10 @@ export class DetailTree {
     this.tree.indentGuides = 'onHover';
     this.tree.setAttribute('aria-label', 'Packet details');
     this.empty = h('div', { class: 'dt-empty', text: 'Select a packet to see its layers and bytes.' });
-    this.element = h('div', { class: 'detail-tree' }, this.empty, this.tree);
+    this.note = h('div', { class: 'dt-note' });
+    this.element = h('div', { class: 'detail-tree' }, this.empty, this.tree, this.note);
     this.tree.hidden = true;
+    this.note.hidden = true;
 
     this.tree.addEventListener('vsc-tree-select', (e) => {
       const detail = (e as CustomEvent).detail as unknown;
@@ -141,6 +145,14 @@ export class DetailTree {
     this.empty.textContent = message;
     this.empty.hidden = false;
     this.tree.hidden = true;
+    this.note.hidden = true;
+  }
+
+  /** Shows `text` as one quiet line below the packet's tree, until the next packet. */
+  showNote(text: string): void {
+    if (this.tree.hidden) return;
+    this.note.textContent = text;
+    this.note.hidden = false;
   }
 
   show(detail: PacketDetail): void {
@@ -216,6 +228,7 @@ export class DetailTree {
     this.discardTreeChanges(() => this.tree.replaceChildren(...items));
     this.empty.hidden = true;
     this.tree.hidden = false;
+    this.note.hidden = true;
 
     const remembered = this.selectedKey ? this.nodes.find((n) => n.key === this.selectedKey) : undefined;
     if (remembered) this.choose(remembered, true, false);

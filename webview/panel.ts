@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
-import type { CountersEvent, CounterUpdate, PacketDetail, PanelState, Row } from '../packet/protocol.js';
+import type { CountersEvent, CounterUpdate, DeepTreeEvent, PacketDetail, PanelState, Row } from '../packet/protocol.js';
 import { CaptureForm } from './capture-form.js';
 import { DetailTree, type TreeNode } from './detail-tree.js';
 import { debounce, formatBytes, formatCount, h, messageOf } from './dom.js';
@@ -368,6 +368,7 @@ export class Panel {
     transport.onEvent('state', (state) => this.setState(state));
     transport.onEvent('counters', (c) => this.setCounters(c));
     transport.onEvent('displayFilter', ({ text }) => this.hostFilter(text));
+    transport.onEvent('deepTree', (tree) => this.deepTreeArrived(tree));
     this.setState(initial);
     this.updateFollowButton();
   }
@@ -714,6 +715,18 @@ export class Panel {
       this.hex.setBytes(new Uint8Array(0), '');
       this.fieldInfo.textContent = '';
     }
+  }
+
+  /** Wireshark's tree of the packet shown replaces ours in place (the same bytes, so the hex view
+   *  highlights its nodes too); without Wireshark, a quiet line says what it would add. */
+  private deepTreeArrived({ number, layers, note }: DeepTreeEvent): void {
+    const detail = this.detail;
+    if (!detail || detail.number !== number) return; // another packet is shown by now
+    if (layers) {
+      this.detail = { ...detail, decoded: { ...detail.decoded, layers, problems: [] } };
+      this.tree.show(this.detail);
+    }
+    if (note) this.tree.showNote(note);
   }
 
   private fieldSelected(node: TreeNode | undefined): void {

@@ -64,8 +64,9 @@ export class HeldTlsSessions {
   annotate(decoded: DecodedPacket, number: number): void {
     this.scan();
     const hello = this.hellos.get(conversationKey(decoded.conversation) ?? '');
-    const random = clientHelloRandom(decoded);
-    // A Client Hello the scan has not met (its connection reused): its own random decides.
+    // The connection's Client Hello as the scan met it (also for a tree whose fields are not ours:
+    // Wireshark's); a Client Hello the scan has not met (a connection's 5-tuple reused) by its own random.
+    const random = hello?.number === number ? undefined : clientHelloRandom(decoded);
     const session = random !== undefined ? { number, random } : hello;
     if (session && session.number <= number && this.clientRandoms().has(session.random)) mark(decoded, session.number);
   }

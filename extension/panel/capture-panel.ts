@@ -13,6 +13,7 @@ import {
   type CaptureStatus,
   type CounterUpdate,
   checkWebviewMessage,
+  type DeepTreeEvent,
   type HostEvents,
   type HostMessage,
   type PacketDetail,
@@ -74,6 +75,9 @@ export interface PanelHost {
    * Wireshark was not found) when tshark cannot judge it.
    */
   wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart>;
+  /** Wireshark's tree of packet `number` (extension/dissect/), or the line saying it is missing;
+   *  undefined when there is none. `wanted` says whether the panel still shows that packet. */
+  deepTree?(panel: CapturePanel, number: number, wanted: () => boolean): Promise<DeepTreeEvent | undefined>;
 }
 
 export class CapturePanel implements vscode.Disposable {
@@ -294,7 +298,11 @@ export class CapturePanel implements vscode.Disposable {
       this.emit('state', this.state);
     },
     getRows: ({ start, count }) => this.rows(start, count),
-    getDetail: ({ index }) => this.detail(index),
+    getDetail: ({ index }) => {
+      const detail = this.detail(index);
+      this.askDeepTree(detail.number, detail.decoded);
+      return detail;
+    },
     setDisplayFilter: ({ text, textSearch }) => this.applyDisplayFilter(text, textSearch),
     rowOf: async ({ number }) => {
       const row = await this.view.rowOf(number);
@@ -374,6 +382,25 @@ export class CapturePanel implements vscode.Disposable {
       throw new Error(`No packet at row ${index + 1}: it may have been dropped to respect the capture's limits.`);
     this.annotateDetail?.(detail.decoded, detail.number);
     return detail;
+  }
+
+  /** The packet whose detail the webview shows last, while Wireshark's tree of it is on its way. */
+  private deepTreeFor?: number;
+
+  /** Asks for Wireshark's tree of the packet just shown: our tree is already there, and the webview
+   *  replaces it in place when this comes, if that packet is still the one shown. */
+  private askDeepTree(number: number, ours: DecodedPacket): void {
+    this.deepTreeFor = number;
+    const wanted = () => this.deepTreeFor === number && !this.disposed && this.webviewPanel !== undefined;
+    this.host.deepTree?.(this, number, wanted).then(
+      (tree) => {
+        if (!tree || !wanted()) return;
+        // What this capture adds to a tree (a debug capture's 🔑) goes on Wireshark's too.
+        if (tree.layers) this.annotateDetail?.({ ...ours, layers: tree.layers }, number);
+        this.emit('deepTree', tree);
+      },
+      () => {}, // never an error: our tree stays
+    );
   }
 
   /** Our engine's filter (or text search); throws DisplayFilterError and keeps the filter it had. */
@@ -457,6 +484,7 @@ export class CapturePanel implements vscode.Disposable {
     this.store = new PacketStore(settings.limits);
     this.view = this.newView();
     this.selectedNumber = undefined;
+    this.deepTreeFor = undefined;
     this.unsaved = false;
     this.file = undefined;
     this.markers = undefined;

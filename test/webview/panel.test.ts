@@ -495,6 +495,78 @@ test('a selected packet: tree, hex, highlighting both ways', { skip }, async () 
   await close(w);
 });
 
+test("Wireshark's tree replaces ours in place for the packet shown, its nodes highlight their bytes; without Wireshark, one quiet line", {
+  skip,
+}, async () => {
+  const w = await open('rows=1000');
+  const { page } = w;
+  await scrollTo(page, 0);
+  const row = await selectRow(page, 'DNS');
+  assert.ok(row.number !== undefined);
+  type Dev = { __dev: { fake: { deepTree(e: unknown): void }; hexRange(): { start: number; end: number } } };
+  const push = (event: unknown) => page.evaluate((e) => (window as unknown as Dev).__dev.fake.deepTree(e), event);
+  const topLabels = () => page.locator('vscode-tree > vscode-tree-item > .dt-label').allTextContents();
+  const ours = await topLabels();
+  const layers = [
+    {
+      protocol: 'frame',
+      label: `Frame ${row.number}`,
+      offset: 0,
+      length: 0,
+      fields: [{ name: 'frame.encap_type', label: 'Encapsulation type: Ethernet (1)', offset: 0, length: 0, value: 1 }],
+    },
+    { protocol: 'eth', label: 'Ethernet II, as Wireshark writes it', offset: 0, length: 14, fields: [] },
+    {
+      protocol: 'resp',
+      label: 'REdis Serialization Protocol <img src=x onerror=alert(1)>',
+      offset: 42,
+      length: 6,
+      fields: [{ name: 'resp.string', label: 'String: PING', offset: 44, length: 4, value: 'PING' }],
+    },
+  ];
+
+  // For a packet no longer shown: nothing changes.
+  await push({ number: row.number + 1, layers });
+  await push({ number: row.number, note: 'a marker: the events above were handled first' });
+  await page.locator('.dt-note:not([hidden])').waitFor();
+  assert.deepEqual(await topLabels(), ours);
+
+  // For the packet shown: its layers replace ours, with our frame section first.
+  await push({ number: row.number, layers });
+  await page.locator('vscode-tree-item .dt-label', { hasText: 'REdis Serialization Protocol' }).waitFor();
+  const deep = await topLabels();
+  assert.equal(deep.length, 3);
+  assert.equal(deep[0], ours[0], 'the frame node is ours');
+  assert.equal(deep[2], 'REdis Serialization Protocol <img src=x onerror=alert(1)>', 'a label is text');
+  assert.equal(await page.locator('.dt-note:not([hidden])').count(), 0, 'the note went with the old tree');
+  const resp = page.locator('vscode-tree > vscode-tree-item', { hasText: 'REdis Serialization Protocol' });
+  await resp.locator('.dt-label').first().dblclick();
+  await page.locator('vscode-tree-item .dt-label', { hasText: 'String: PING' }).click();
+  assert.deepEqual(await page.evaluate(() => (window as unknown as Dev).__dev.hexRange()), { start: 44, end: 48 });
+  assert.match((await page.locator('.field-info').textContent()) ?? '', /resp\.string · bytes 44–47/);
+
+  // Without Wireshark: one quiet line under our tree, gone with the next packet.
+  await page.locator('.packet-table').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(
+    (n) => document.querySelector('.pt-row.selected')?.getAttribute('aria-rowindex') !== n,
+    String(row.index + 2),
+  );
+  await page.waitForFunction(
+    () =>
+      !Array.from(document.querySelectorAll('vscode-tree-item .dt-label')).some((e) =>
+        e.textContent?.includes('REdis'),
+      ),
+  );
+  const next = Number(await page.locator('.pt-row.selected .c-number').textContent());
+  const note = "Wireshark's dissectors add every protocol's fields here";
+  await push({ number: next, note });
+  await page.locator('.dt-note:not([hidden])', { hasText: note }).waitFor();
+  assert.deepEqual(w.problems, []);
+  assert.deepEqual(w.dialogs, []);
+  await close(w);
+});
+
 test('packet data that looks like markup stays text', { skip }, async () => {
   const w = await open('rows=1000');
   const { page } = w;

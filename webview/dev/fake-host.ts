@@ -367,6 +367,12 @@ export class FakeHost implements HostTransport {
     return rows;
   }
 
+  /** Pushes Wireshark's tree of a packet (or the line saying Wireshark is missing), as the real
+   *  host does after a detail: the checks script it. */
+  deepTree(event: HostEvents['deepTree']): void {
+    this.emit('deepTree', event);
+  }
+
   private emit<E extends keyof HostEvents>(name: E, data: HostEvents[E]): void {
     const copy = structuredClone(data);
     setTimeout(() => this.events.emit(name, copy), 0);
