@@ -6,13 +6,15 @@
 //  4. the panel in Chromium at 1M rows (test/webview/panel.test.ts): frame times while rows are
 //     appended at 100k/s (goal < 16 ms), time to jump to row 900,000;
 //  5. beside tshark on the same file: file → table, RSS per stored packet, a display filter our
-//     engine evaluates and one tshark judges (first match, all), each with tshark -r [-Y]'s time.
+//     engine evaluates and one tshark judges (first match, all), each with tshark -r [-Y]'s time;
+//     one packet's Wireshark tree from a warm sharkd, beside tshark -V of one packet of the file.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DeepTrees } from '../../extension/dissect/deep-tree.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
@@ -202,6 +204,43 @@ async function besideTshark(file: string): Promise<void> {
   } finally {
     view.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await deepTree(file, store);
+}
+
+/**
+ * 5d. one packet's full tree from Wireshark: a warm sharkd over the packet's conversation (as the
+ * panel asks it), the median of 15 packets of different TCP connections; beside it, tshark's tree
+ * of one packet of the file (`tshark -r FILE -Y frame.number == N -V`, which reads the whole file).
+ */
+async function deepTree(file: string, store: PacketStore): Promise<void> {
+  const deep = new DeepTrees({ wiresharkPath: () => 'wireshark' });
+  try {
+    const numbers: number[] = [];
+    const seen = new Set<string>();
+    for (let n = store.firstNumber + 1000; n <= store.lastNumber && numbers.length < 16; n += 997) {
+      const p = store.packet(n)!;
+      const c = summarizePacket(p.linkType, p.data, p.originalLength).conversation;
+      if (c?.protocol !== 'tcp' || seen.has(`${c.a} ${c.b}`)) continue;
+      seen.add(`${c.a} ${c.b}`);
+      numbers.push(n);
+    }
+    const times: number[] = [];
+    for (const [i, n] of numbers.entries()) {
+      const t = performance.now();
+      const tree = await deep.treeOf(store, n);
+      if (tree.kind !== 'layers') throw new Error(`no tree of packet ${n}: ${JSON.stringify(tree)}`);
+      if (i > 0) times.push(performance.now() - t); // the first one starts sharkd
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)]!;
+    const tshark = tsharkSeconds(['-r', file, '-Y', `frame.number == ${numbers[0]}`, '-V']);
+    console.log(
+      `5d. one packet's Wireshark tree, warm sharkd over its conversation: median ${median.toFixed(0)} ms,` +
+        ` max ${times.at(-1)!.toFixed(0)} ms (${times.length} packets); tshark -r -Y frame.number -V ${tshark.toFixed(2)} s`,
+    );
+  } finally {
+    await deep.dispose();
   }
 }
 
