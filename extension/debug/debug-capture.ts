@@ -1,15 +1,18 @@
 // Captures tied to debug sessions: when a session's debuggee is known (its pid), the traffic of
 // this machine is captured on every interface that is up, restricted to that process and its
 // descendants, in a live capture of its own; the debugger's pauses and continues become markers
-// among its rows, and a Node.js launch's TLS keys go into the saved pcapng.
+// among its rows, and a Node.js launch's TLS keys go into the saved pcapng. A debuggee reached
+// through `kubectl port-forward` is in a pod: that pod's whole traffic is captured instead.
 //
 // One capture per top-level session: js-debug runs the debuggee in a child session of the one
 // launched, so markers of child sessions go to their top-level session's capture.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { CaptureManager } from '../capture-manager.js';
+import type { PodTarget } from '../kubernetes/pod-target.js';
 import type { CapturePanel } from '../panel/capture-panel.js';
 import type { PacketStore } from '../store/packet-store.js';
+import { type AttachDebuggee, attachDebuggee, debuggeeOnPort } from './attached-process.js';
 import { type DebuggeeEvent, DebuggeeState } from './dap-events.js';
 import { DEBUG_SESSION_ENV, findLaunchedProcess } from './launched-process.js';
 import { MarkerLayout } from './marker-rows.js';
@@ -22,12 +25,13 @@ import {
   pausedNumberRanges,
   type TimedPackets,
 } from './markers.js';
+import { loopbackListeners } from './port-listener.js';
 import { HeldTlsSessions } from './tls-badge.js';
 import { decryptionSecretsBlock, KeyLog } from './tls-keys.js';
 
 export type CaptureTrafficSetting = 'ask' | 'always' | 'never';
 
-/** How often, and how long, the launched process tree is looked for when no `process` event came. */
+/** How often, and how long, the launched process tree (or an attach port's listener) is looked for. */
 const PROCESS_POLL_MS = 200;
 const PROCESS_POLL_LIMIT_MS = 60_000;
 
@@ -35,11 +39,20 @@ const CAPTURE = 'Capture';
 const ALWAYS = 'Always';
 const NEVER = 'Never';
 
-/** The question before a debug session's capture; replaceable so a test can answer it. */
-export type CaptureQuestion = (session: string, pid: number) => Thenable<string | undefined>;
+/** What a session's capture captures: a process of this machine, or the pod a port-forward reaches. */
+export type Debuggee = { kind: 'process'; pid: number } | { kind: 'pod'; target: PodTarget };
 
-const askInWindow: CaptureQuestion = (session, pid) =>
-  vscode.window.showInformationMessage(`Capture the traffic of ${session} (pid ${pid})?`, CAPTURE, ALWAYS, NEVER);
+/** "pid 4242", "pod NAMESPACE/NAME": how the question and the log name it. */
+function debuggeeText(d: Debuggee): string {
+  return d.kind === 'process' ? `pid ${d.pid}` : `pod ${d.target.pod.namespace}/${d.target.pod.name}`;
+}
+
+/** The question before a debug session's capture ("pid 4242", "pod ns/name"); replaceable so a
+ *  test can answer it. */
+export type CaptureQuestion = (session: string, debuggee: string) => Thenable<string | undefined>;
+
+const askInWindow: CaptureQuestion = (session, debuggee) =>
+  vscode.window.showInformationMessage(`Capture the traffic of ${session} (${debuggee})?`, CAPTURE, ALWAYS, NEVER);
 
 function setting(): CaptureTrafficSetting {
   const value = vscode.workspace.getConfiguration('packetCapture.debug').get<string>('captureTraffic', 'ask');
@@ -76,7 +89,7 @@ class SessionCapture {
   readonly timeline = new MarkerTimeline();
   readonly state: DebuggeeState;
   panel?: CapturePanel;
-  pid?: number;
+  debuggee?: Debuggee;
   private polling?: NodeJS.Timeout;
   private ended = false;
 
@@ -84,20 +97,46 @@ class SessionCapture {
     readonly session: vscode.DebugSession,
     private readonly owner: DebugCaptures,
     readonly keyLog: KeyLog | undefined,
+    /** What the attach configuration names as the debuggee: then it, not a `process` event, decides. */
+    readonly attach: AttachDebuggee | undefined,
   ) {
     this.state = new DebuggeeState((e) => this.owner.onDebuggee(this, this.session, e));
   }
 
+  get pid(): number | undefined {
+    return this.debuggee?.kind === 'process' ? this.debuggee.pid : undefined;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** `look` until it finds (true), for a while: the process may not be there yet at the start. */
+  private poll(look: () => boolean): void {
+    const since = Date.now();
+    const step = () => {
+      if (this.ended || this.debuggee !== undefined) return;
+      if (!look() && Date.now() - since < PROCESS_POLL_LIMIT_MS) this.polling = setTimeout(step, PROCESS_POLL_MS);
+    };
+    step();
+  }
+
   /** No `process` event: the launched process tree (DEBUG_SESSION_ENV), looked for a while. */
   lookForLaunchedProcess(token: string): void {
-    const since = Date.now();
-    const look = () => {
-      if (this.ended || this.pid !== undefined) return;
+    this.poll(() => {
       const pid = findLaunchedProcess(token);
-      if (pid !== undefined) this.owner.foundPid(this, pid, 'the launched process tree');
-      else if (Date.now() - since < PROCESS_POLL_LIMIT_MS) this.polling = setTimeout(look, PROCESS_POLL_MS);
-    };
-    look();
+      if (pid !== undefined) this.owner.found(this, { kind: 'process', pid }, 'the launched process tree');
+      return pid !== undefined;
+    });
+  }
+
+  /** An attach to a port of the loopback: the process that listens there, looked for a while. */
+  lookForListener(port: number): void {
+    this.poll(() => {
+      const pids = loopbackListeners(port);
+      if (pids.length > 0) void this.owner.foundListener(this, port, pids);
+      return pids.length > 0;
+    });
   }
 
   async end(): Promise<void> {
@@ -134,11 +173,14 @@ export class DebugCaptures implements vscode.Disposable {
   captureOf(session: vscode.DebugSession): {
     panel?: CapturePanel;
     pid?: number;
+    /** The pod captured, NAMESPACE/NAME, when the debuggee is behind a kubectl port-forward. */
+    pod?: string;
     markers: readonly DebugMarker[];
     keyLog?: KeyLog;
   } {
     const c = this.captures.get(rootOf(session).id) ?? this.ended.get(rootOf(session).id);
-    return { panel: c?.panel, pid: c?.pid, markers: c?.timeline.markers ?? [], keyLog: c?.keyLog };
+    const pod = c?.debuggee?.kind === 'pod' ? c.debuggee.target.info.label : undefined;
+    return { panel: c?.panel, pid: c?.pid, pod, markers: c?.timeline.markers ?? [], keyLog: c?.keyLog };
   }
 
   /** A launch gets the session token in its environment and, unless turned off, a TLS key log. */
@@ -183,9 +225,18 @@ export class DebugCaptures implements vscode.Disposable {
       keyLog?.remove();
       return;
     }
-    const capture = new SessionCapture(session, this, keyLog);
+    // The resolved configuration: what every resolver (js-debug's own turns processId into a port)
+    // and variable (${command:PickProcess}) made of it.
+    const attach = attachDebuggee(session.configuration);
+    const capture = new SessionCapture(session, this, keyLog, attach);
     this.captures.set(session.id, capture);
     if (typeof token === 'string') capture.lookForLaunchedProcess(token);
+    else if (attach?.kind === 'pid') this.found(capture, { kind: 'process', pid: attach.pid }, 'its processId');
+    else if (attach?.kind === 'port') capture.lookForListener(attach.port);
+    else if (attach?.kind === 'remote')
+      this.manager.log(
+        `Debug session ${session.name} attaches to ${attach.host}:${attach.port}, not this machine: not captured.`,
+      );
   }
 
   private async terminated(session: vscode.DebugSession): Promise<void> {
@@ -202,7 +253,13 @@ export class DebugCaptures implements vscode.Disposable {
   onDebuggee(capture: SessionCapture, session: vscode.DebugSession, event: DebuggeeEvent): void {
     switch (event.kind) {
       case 'process':
-        this.foundPid(capture, event.pid, 'the debug adapter');
+        // An attach's adapter may name the pid as seen where the debuggee runs (another machine,
+        // a pod's pid namespace): the configuration tells this machine's side.
+        if (capture.attach)
+          this.manager.log(
+            `Debug session ${capture.session.name}: the adapter's pid ${event.pid} is not used; the attach configuration names the debuggee.`,
+          );
+        else this.found(capture, { kind: 'process', pid: event.pid }, 'the debug adapter');
         return;
       case 'paused':
         void this.paused(capture, session, event.reason, event.threadId);
@@ -248,18 +305,32 @@ export class DebugCaptures implements vscode.Disposable {
     panel.rowsChanged();
   }
 
-  /** The debuggee is known: capture its traffic, if the user wants it. */
-  foundPid(capture: SessionCapture, pid: number, from: string): void {
-    if (capture.pid !== undefined) return;
-    capture.pid = pid;
-    this.manager.log(`Debug session ${capture.session.name}: debuggee pid ${pid} (from ${from}).`);
-    void this.decideAndStart(capture, pid);
+  /** The process listening on an attach session's port: the debuggee, or a forward to it. */
+  async foundListener(capture: SessionCapture, port: number, listeners: number[]): Promise<void> {
+    const kubernetes = this.manager.kubernetes;
+    const found = await debuggeeOnPort(port, listeners, (f) => kubernetes.kubectl(f.context, f.kubeconfig));
+    if (capture.isEnded) return;
+    if (found.kind === 'not captured')
+      this.manager.log(`Debug session ${capture.session.name}: ${found.why}: not captured.`);
+    else if (found.kind === 'process') this.found(capture, { kind: 'process', pid: found.pid }, found.from);
+    else {
+      const { context, kubeconfig } = found.forward;
+      this.found(capture, { kind: 'pod', target: kubernetes.targetFor(context, found.pod, kubeconfig) }, found.from);
+    }
   }
 
-  private async decideAndStart(capture: SessionCapture, pid: number): Promise<void> {
+  /** The debuggee is known: capture its traffic, if the user wants it. */
+  found(capture: SessionCapture, debuggee: Debuggee, from: string): void {
+    if (capture.debuggee !== undefined) return;
+    capture.debuggee = debuggee;
+    this.manager.log(`Debug session ${capture.session.name}: debuggee ${debuggeeText(debuggee)} (from ${from}).`);
+    void this.decideAndStart(capture, debuggee);
+  }
+
+  private async decideAndStart(capture: SessionCapture, debuggee: Debuggee): Promise<void> {
     let choice = setting();
     if (choice === 'ask') {
-      const answer = await this.ask(capture.session.name, pid);
+      const answer = await this.ask(capture.session.name, debuggeeText(debuggee));
       if (answer === ALWAYS || answer === NEVER)
         await vscode.workspace
           .getConfiguration('packetCapture.debug')
@@ -271,7 +342,7 @@ export class DebugCaptures implements vscode.Disposable {
       return;
     }
     try {
-      await this.start(capture, pid);
+      await this.start(capture, debuggee);
     } catch (e) {
       void vscode.window.showErrorMessage(
         `Packet Capture: could not capture the traffic of ${capture.session.name}: ${(e as Error).message}`,
@@ -279,13 +350,12 @@ export class DebugCaptures implements vscode.Disposable {
     }
   }
 
-  private async start(capture: SessionCapture, pid: number): Promise<void> {
-    const local = this.manager.local;
-    const interfaces = (await local.listInterfaces()).filter((i) => i.up).map((i) => i.name);
+  private async start(capture: SessionCapture, debuggee: Debuggee): Promise<void> {
+    const { target, interfaces, attribution } = await this.captureSpec(debuggee);
     const panel = await this.manager.newLivePanel();
     capture.panel = panel;
     void panel.onDidDispose.then(() => capture.keyLog?.remove());
-    await panel.start({ target: local.info.id, interfaces, filter: '' }, { processes: true, pid });
+    await panel.start({ target, interfaces, filter: '' }, attribution);
     // After start(), which clears what a previous capture of the panel had.
     panel.markers = new MarkerLayout(capture.timeline);
     panel.view.pausedNumbers = () => pausedNumberRanges(capture.timeline, timedPackets(panel.store));
@@ -299,6 +369,23 @@ export class DebugCaptures implements vscode.Disposable {
       panel.annotateDetail = (decoded, number) => sessions.annotate(decoded, number);
     }
     panel.rowsChanged();
+  }
+
+  /** A process: this machine's interfaces that are up, restricted to it and its descendants. A pod:
+   *  the pod's own interfaces (its loopback, which carries the port-forward's debugger traffic, left
+   *  out), every process of it: theirs are in the pod's pid namespace, not this machine's. */
+  private async captureSpec(debuggee: Debuggee): Promise<{
+    target: string;
+    interfaces: string[];
+    attribution: Parameters<CapturePanel['start']>[1];
+  }> {
+    if (debuggee.kind === 'pod') {
+      const target = debuggee.target;
+      return { target: target.info.id, interfaces: await target.defaultInterfaces(), attribution: {} };
+    }
+    const local = this.manager.local;
+    const interfaces = (await local.listInterfaces()).filter((i) => i.up).map((i) => i.name);
+    return { target: local.info.id, interfaces, attribution: { processes: true, pid: debuggee.pid } };
   }
 
   dispose(): void {

@@ -52,8 +52,15 @@ export class KubernetesTargets {
     return vscode.workspace.getConfiguration('packetCapture');
   }
 
-  kubectl(context?: string): Kubectl {
-    return new Kubectl({ path: this.settings.get<string>('kubectlPath', 'kubectl') || 'kubectl', context });
+  /** kubectl for a context; `kubeconfig` (a KUBECONFIG value) when not this window's (a port-forward's). */
+  kubectl(context?: string, kubeconfig?: string): Kubectl {
+    const env =
+      kubeconfig && kubeconfig !== process.env.KUBECONFIG ? { ...process.env, KUBECONFIG: kubeconfig } : undefined;
+    return new Kubectl({
+      path: this.settings.get<string>('kubectlPath', 'kubectl') || 'kubectl',
+      context,
+      ...(env ? { env } : {}),
+    });
   }
 
   /** The pods and workloads chosen in this window, each a target of the panel. */
@@ -83,8 +90,8 @@ export class KubernetesTargets {
   }
 
   /** The target for a pod (the same one each time it is chosen). */
-  targetFor(context: string | undefined, pod: PodInfo): PodTarget {
-    const kubectl = this.kubectl(context);
+  targetFor(context: string | undefined, pod: PodInfo, kubeconfig?: string): PodTarget {
+    const kubectl = this.kubectl(context, kubeconfig);
     const target = new PodTarget(
       kubectl,
       pod,

@@ -15,8 +15,9 @@ import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
-import type { Row } from '../../packet/protocol.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
+import { tshark } from './helpers/capture-files.js';
+import { allRows } from './helpers/panel-rows.js';
 import { until } from './helpers/until.js';
 import { wiresharkStandIn } from './helpers/wireshark-stand-in.js';
 
@@ -47,22 +48,6 @@ const BREAKPOINT_LINE = SERVICE.split('\n').findIndex((l) => l.includes('// BREA
 
 function listen(server: http.Server | https.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-/** Every row of the panel's table, asked for as the webview asks: a window at a time. */
-function allRows(panel: CapturePanel): Row[] {
-  const rows: Row[] = [];
-  const total = panel.counters().rows;
-  while (rows.length < total) {
-    const page = panel.rows(rows.length, 1000);
-    if (page.length === 0) break;
-    rows.push(...page);
-  }
-  return rows;
-}
-
-function tshark(file: string, ...args: string[]): string {
-  return execFileSync('tshark', ['-r', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 /** tshark, with nothing but `file`, decrypts the service's HTTPS request. */
@@ -157,8 +142,8 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
     ]);
 
     const asked: string[] = [];
-    api.debug.ask = async (name, pid) => {
-      asked.push(`${name} ${pid}`);
+    api.debug.ask = async (name, debuggee) => {
+      asked.push(`${name} ${debuggee}`);
       return 'Capture';
     };
     const sessions: vscode.DebugSession[] = [];
@@ -192,7 +177,7 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
         30_000,
       );
       assert.equal(api.debug.captureOf(root).pid, pid, 'the capture is the debuggee’s');
-      assert.deepEqual(asked, [`service under test ${pid}`]);
+      assert.deepEqual(asked, [`service under test pid ${pid}`]);
       // Wireshark's live pipe, from before the first request: the keys reach it as they are learnt.
       await openInWireshark(panel);
       await until('the live pipe', () => wireshark.args()?.join(' ') === '-k -i -');

@@ -1,12 +1,22 @@
 // The test cluster (scripts/test-cluster.sh) as the cluster tests see it: bring it up (a no-op when
 // it is up and healthy), then run its kubectl with argv arrays against it.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MANAGED_BY } from '../../../extension/kubernetes/node-helper.js';
 
-export const CLUSTER_SCRIPT = path.resolve(__dirname, '../../../scripts/test-cluster.sh');
-const COMMON = path.resolve(__dirname, '../fixture/common.sh');
+/** The repository's root: the nearest folder above this file that holds scripts/test-cluster.sh
+ *  (this file also runs bundled into an extension-host test, from dist/test/exthost/). */
+function repositoryRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'scripts', 'test-cluster.sh'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no scripts/test-cluster.sh above ${__dirname}`);
+  }
+}
+
+export const CLUSTER_SCRIPT = path.join(repositoryRoot(), 'scripts', 'test-cluster.sh');
+const COMMON = path.join(repositoryRoot(), 'test', 'cluster', 'fixture', 'common.sh');
 
 /**
  * Variables of test/cluster/fixture/common.sh, where each fact of the cluster is named once

@@ -8,3 +8,8 @@ export function packetsIn(file: string): number {
     .split('\n')
     .filter(Boolean).length;
 }
+
+/** What `tshark -r file ARGS…` prints (its complaints left out). */
+export function tshark(file: string, ...args: string[]): string {
+  return execFileSync('tshark', ['-r', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+}
