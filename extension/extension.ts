@@ -1,5 +1,6 @@
 // Extension entry point: commands, the capture-file editor, and the capture manager.
 import * as vscode from 'vscode';
+import { AssistantTools } from './assistant/tools.js';
 import { CaptureManager } from './capture-manager.js';
 import { DebugCaptures } from './debug/debug-capture.js';
 import { CAPTURE_EDITOR_VIEW_TYPE, CaptureFileEditorProvider } from './editor/capture-file-editor.js';
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
     manager,
     debug,
     liveEditor,
+    new AssistantTools(manager),
     vscode.window.registerCustomEditorProvider(
       CAPTURE_EDITOR_VIEW_TYPE,
       new CaptureFileEditorProvider(manager),

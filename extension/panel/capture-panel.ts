@@ -207,6 +207,11 @@ export class CapturePanel implements vscode.Disposable {
     return running ? this.state.capture?.target : undefined;
   }
 
+  /** What the last capture started here captured (target, interfaces, filter); none for a file. */
+  get captured(): StartParams | undefined {
+    return this.state.capture;
+  }
+
   /** What a command chose for the next capture, until one starts. */
   get chosen(): CaptureChoice | undefined {
     return this.state.chosen;
