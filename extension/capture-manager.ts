@@ -3,11 +3,13 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { applyDecodeAs } from '../packet/decode/index.js';
+import { type DecodeAsRule, decodeAsComment, formatDecodeAs, parseDecodeAs } from '../packet/decode-as.js';
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
 import type { CaptureFilterCheck, DeepTreeEvent } from '../packet/protocol.js';
 import { TsharkMissingError } from '../packet/tshark-filter.js';
 import { CaptureFilterChecker } from './capture/capture-filter-check.js';
-import { CaptureWriteError, type FileFormat, writeCaptureFile } from './capture/capture-writer.js';
+import { CaptureWriteError, type FileFormat, type PcapngExtras, writeCaptureFile } from './capture/capture-writer.js';
 import { TempCaptures } from './capture/temp-captures.js';
 import { DISCARD_ANSWER, REPLACE_QUESTION, SAVE_ANSWER } from './capture/unsaved-question.js';
 import { packetCount } from './counts.js';
@@ -152,7 +154,16 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
 
   private readonly filterChecker: CaptureFilterChecker;
 
+  /** packetCapture.decodeAs, as rules (what is not a rule is said in the log and left out). */
+  decodeAs: DecodeAsRule[] = [];
+  private readonly configListener: vscode.Disposable;
+
   constructor(private readonly context: vscode.ExtensionContext) {
+    this.decodeAs = this.readDecodeAs();
+    applyDecodeAs(this.decodeAs);
+    this.configListener = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('packetCapture.decodeAs')) void this.decodeAsChanged();
+    });
     this.filterChecker = new CaptureFilterChecker(context.extensionPath);
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
     this.ssh = new SshTargets(context, this.output);
@@ -639,7 +650,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
           let reported = 0;
           return writeCaptureFile(panel.store, uri.fsPath, format, {
             numbers,
-            extras: panel.extras,
+            extras: this.fileExtras(panel),
             progress: (fraction) => {
               const pct = Math.min(100, Math.floor(fraction * 100));
               if (pct > reported) p.report({ increment: pct - reported });
@@ -674,7 +685,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   }
 
   async wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart> {
-    const place = { tshark: this.tsharkPath, tmpdir: this.tempCaptures.privateFolder() };
+    const place = { tshark: this.tsharkPath, tmpdir: this.tempCaptures.privateFolder(), decodeAs: this.decodeAs };
     try {
       await checkWithTshark(place, text);
     } catch (e) {
@@ -707,15 +718,12 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       return;
     try {
       if (panel.status === 'capturing' || panel.status === 'starting') {
-        await pipeLiveToWireshark(wireshark, panel, elsewhere);
+        await pipeLiveToWireshark(wireshark, panel, elsewhere, this.decodeAs);
       } else if (panel.file?.scheme === 'file' && !panel.unsaved) {
-        await openFileInWireshark(wireshark, panel.file.fsPath, elsewhere);
+        await openFileInWireshark(wireshark, panel.file.fsPath, elsewhere, this.decodeAs);
       } else {
-        await openFileInWireshark(
-          wireshark,
-          await this.tempCaptures.write(panel, panel.store, panel.extras),
-          elsewhere,
-        );
+        const file = await this.tempCaptures.write(panel, panel.store, this.fileExtras(panel));
+        await openFileInWireshark(wireshark, file, elsewhere, this.decodeAs);
       }
     } catch (e) {
       // Not awaited: the command ends now, whether or not the user ever answers the notification.
@@ -771,7 +779,35 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     this.statusItem.show();
   }
 
+  private readDecodeAs(): DecodeAsRule[] {
+    const entries = vscode.workspace.getConfiguration('packetCapture').get<unknown[]>('decodeAs', []);
+    const rules: DecodeAsRule[] = [];
+    for (const entry of Array.isArray(entries) ? entries : []) {
+      try {
+        rules.push(parseDecodeAs(String(entry)));
+      } catch (e) {
+        this.log(`packetCapture.decodeAs: ${(e as Error).message}; left out.`);
+      }
+    }
+    return rules;
+  }
+
+  /** Our decoders, every panel's rows and filters, and what Wireshark is given follow the rules. */
+  private async decodeAsChanged(): Promise<void> {
+    this.decodeAs = this.readDecodeAs();
+    applyDecodeAs(this.decodeAs);
+    this.log(`Decode As: ${this.decodeAs.map(formatDecodeAs).join('; ') || 'none'}.`);
+    await Promise.all([...this.panels].map((p) => p.decodeAsChanged(this.decodeAs)));
+  }
+
+  /** What a saved or handed-over capture carries besides its packets: the panel's extras, and the
+   *  Decode As rules in its section comment. */
+  private fileExtras(panel: CapturePanel): PcapngExtras {
+    return { ...panel.extras, sectionComment: decodeAsComment(this.decodeAs) };
+  }
+
   dispose(): void {
+    this.configListener.dispose();
     for (const p of this.panels) p.dispose();
     this.statusItem.dispose();
     this.ssh.dispose();

@@ -1,6 +1,7 @@
 // Hand-off to Wireshark: a saved file with -r, or the live capture through a pipe (-k -i -):
 // the packets held so far, then each new one as it arrives.
 import { spawn } from 'node:child_process';
+import { type DecodeAsRule, tsharkDecodeAsArgs } from '../packet/decode-as.js';
 import { encodePackets, pcapngHeader } from './capture/capture-writer.js';
 import { nowNs } from './debug/markers.js';
 import type { CapturePanel } from './panel/capture-panel.js';
@@ -67,8 +68,13 @@ function launch(path: string, args: string[], elsewhere?: string): Promise<impor
   });
 }
 
-export async function openFileInWireshark(path: string, file: string, elsewhere?: string): Promise<void> {
-  const child = await launch(path, ['-r', file], elsewhere);
+export async function openFileInWireshark(
+  path: string,
+  file: string,
+  elsewhere?: string,
+  decodeAs: readonly DecodeAsRule[] = [],
+): Promise<void> {
+  const child = await launch(path, [...tsharkDecodeAsArgs(decodeAs), '-r', file], elsewhere);
   child.stdin?.end();
   child.unref();
 }
@@ -82,8 +88,13 @@ const KEYS_HOLD_BACK_NS = 1_000_000_000n;
 const KEYS_PUMP_MS = 250;
 
 /** Streams the panel's capture into `wireshark -k -i -` until the capture stops or Wireshark exits. */
-export async function pipeLiveToWireshark(path: string, panel: CapturePanel, elsewhere?: string): Promise<void> {
-  const child = await launch(path, ['-k', '-i', '-'], elsewhere);
+export async function pipeLiveToWireshark(
+  path: string,
+  panel: CapturePanel,
+  elsewhere?: string,
+  decodeAs: readonly DecodeAsRule[] = [],
+): Promise<void> {
+  const child = await launch(path, [...tsharkDecodeAsArgs(decodeAs), '-k', '-i', '-'], elsewhere);
   const stdin = child.stdin!;
   let next = panel.store.firstNumber;
   let open = true;

@@ -6,6 +6,7 @@
 // Node only.
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { type DecodeAsRule, tsharkDecodeAsArgs } from './decode-as.js';
 
 /** tshark's stderr kept for its message, at most. */
 const MAX_STDERR = 64 * 1024;
@@ -44,12 +45,13 @@ export class TsharkMatches {
   /**
    * Starts `tshark -r FILE -Y EXPRESSION`, or for a stream `tshark -i - -Y EXPRESSION` (tshark
    * refuses `-r -` on a pipe; as `-i -` it reads the stream through dumpcap, whose temporary file
-   * goes into `tmpdir`). `tshark` is its path or its name on PATH.
+   * goes into `tmpdir`), with the Decode As rules (`-d`). `tshark` is its path or its name on PATH.
    */
-  constructor(tshark: string, input: TsharkInput, expression: string) {
+  constructor(tshark: string, input: TsharkInput, expression: string, decodeAs: readonly DecodeAsRule[] = []) {
     // -n: no name lookups (nothing leaves the machine); -l: each match flushed as it is found.
     const source = 'file' in input ? ['-r', input.file] : ['-i', '-'];
-    const args = ['-n', '-l', ...source, '-Y', expression, '-T', 'fields', '-e', 'frame.number'];
+    const args = ['-n', '-l', ...tsharkDecodeAsArgs(decodeAs), ...source, '-Y', expression, '-T', 'fields'];
+    args.push('-e', 'frame.number');
     this.child = spawn(tshark, args, {
       stdio: ['file' in input ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: 'file' in input ? process.env : { ...process.env, TMPDIR: input.tmpdir },

@@ -18,9 +18,11 @@ export interface HeaderSource {
   readonly secrets: readonly pcapng.DecryptionSecrets[];
 }
 
-export function pcapngHeader(store: HeaderSource): Uint8Array {
+/** The section header, interfaces and secrets; `comment` on the section (why its ports decode as
+ *  they do: the Decode As rules). */
+export function pcapngHeader(store: HeaderSource, comment?: string): Uint8Array {
   return Buffer.concat([
-    pcapng.encodeBlock(pcapng.sectionHeaderSize, pcapng.writeSectionHeader, { userAppl: APPLICATION }),
+    pcapng.encodeBlock(pcapng.sectionHeaderSize, pcapng.writeSectionHeader, { userAppl: APPLICATION, comment }),
     ...interfaceBlocks(store, 0),
     // Before every packet, as Wireshark wants the secrets of the packets after them.
     ...store.secrets.map((d) => pcapng.encodeBlock(pcapng.decryptionSecretsSize, pcapng.writeDecryptionSecrets, d)),
@@ -62,6 +64,8 @@ export interface PcapngExtras {
   commentFor?(packet: StoredPacket): string | undefined;
   /** Blocks written after the interface blocks, before the first packet (Decryption Secrets). */
   leadingBlocks?(): Uint8Array[];
+  /** The section's comment: the Decode As rules the capture was read with. */
+  sectionComment?: string;
   /** A stream (Wireshark's live pipe): the secrets learnt after the first `sent`, as blocks to
    *  write before the packets that follow, and how many are sent then. */
   secretsSince?(sent: number): { blocks: Uint8Array[]; sent: number };
@@ -125,8 +129,8 @@ export function* encodeNumbers(
   if (parts.length > 0) yield flush();
 }
 
-export function fileHeader(store: PacketStore, format: FileFormat): Uint8Array {
-  if (format === 'pcapng') return pcapngHeader(store);
+export function fileHeader(store: PacketStore, format: FileFormat, comment?: string): Uint8Array {
+  if (format === 'pcapng') return pcapngHeader(store, comment);
   const snaplen = Math.max(65535, ...store.interfaces.map((i) => i.snaplen));
   return pcap.encodeFileHeader({ linkType: pcapLinkType(store), snaplen, nanosecond: false });
 }
@@ -165,7 +169,7 @@ export async function writeCaptureFile(
   format: FileFormat,
   { exclusive = false, progress = () => {}, numbers, extras }: WriteOptions = {},
 ): Promise<number> {
-  const header = fileHeader(store, format);
+  const header = fileHeader(store, format, extras?.sectionComment);
   const total = numbers?.length ?? store.held;
   let count = 0;
   // Counted as the encoder takes each number: a packet evicted meanwhile (a live capture) is skipped, not counted.

@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import { summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
+import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { DisplayFilterError } from '../../packet/display-filter.js';
 import {
   type CaptureChoice,
@@ -75,6 +76,8 @@ export interface PanelHost {
    * Wireshark was not found) when tshark cannot judge it.
    */
   wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart>;
+  /** Decode As (packetCapture.decodeAs): how ports decode, for our decoders and Wireshark's. */
+  readonly decodeAs: DecodeAsRule[];
   /** Wireshark's tree of packet `number` (extension/dissect/), or the line saying it is missing;
    *  undefined when there is none. `wanted` says whether the panel still shows that packet. */
   deepTree?(panel: CapturePanel, number: number, wanted: () => boolean): Promise<DeepTreeEvent | undefined>;
@@ -185,7 +188,21 @@ export class CapturePanel implements vscode.Disposable {
   }
 
   private newView(): PacketView {
-    return new PacketView(this.store, new WorkerFilterRunner());
+    const view = new PacketView(this.store, new WorkerFilterRunner());
+    view.decodeAs = this.host.decodeAs;
+    return view;
+  }
+
+  /** The Decode As rules changed: rows are read anew and the display filter judges again. */
+  async decodeAsChanged(rules: DecodeAsRule[]): Promise<void> {
+    this.view.decodeAs = rules;
+    this.view.generation++; // rows drawn with the old rules are stale
+    const text = this.view.filterText;
+    if (text !== '')
+      await this.applyDisplayFilter(text, this.view.textSearch).catch((e: Error) =>
+        this.host.log(`Panel "${this.title}": the display filter "${text}" after Decode As changed: ${e.message}`),
+      );
+    this.rowsChanged();
   }
 
   get title(): string {

@@ -1,4 +1,5 @@
 // Messages between the packet view (extension host) and the display-filter worker.
+import type { DecodeAsRule } from '../../packet/decode-as.js';
 import type { PodRef } from '../../packet/k8s-pod.js';
 import type { SegmentSnapshot } from './packet-store.js';
 
@@ -16,6 +17,8 @@ export interface FilterJob {
   pods: (PodRef | undefined)[];
   /** Packet numbers captured while a debugged process was paused (debug.paused): sorted, inclusive [from, to] pairs. */
   paused?: [number, number][];
+  /** Decode As rules (tshark's -d form) the packets are decoded with. */
+  decodeAs: DecodeAsRule[];
 }
 
 export interface FilterReply {

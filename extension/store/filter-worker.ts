@@ -2,7 +2,7 @@
 // and reports the numbers that match, in chunks, so the view fills progressively. A newer job
 // supersedes an older one between chunks.
 import { parentPort } from 'node:worker_threads';
-import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
+import { applyDecodeAs, decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import { parseProcessComments } from '../../packet/process-comment.js';
@@ -14,6 +14,7 @@ let latestJob = 0;
 
 function run(job: FilterJob): void {
   latestJob = job.id;
+  applyDecodeAs(job.decodeAs);
   const filter = compileDisplayFilter(job.text, { textSearch: job.textSearch });
   let segmentIndex = 0;
   let number = job.from;

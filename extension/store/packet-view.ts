@@ -3,6 +3,7 @@
 // arrive later are filtered as they come.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
 import type { PacketStore } from './packet-store.js';
@@ -78,6 +79,8 @@ export class PacketView {
   pausedNumbers?: () => [number, number][];
   /** Changes whenever row indices shift; see CounterUpdate.generation. */
   generation = 0;
+  /** The Decode As rules the filter decodes packets with (the panel keeps them current). */
+  decodeAs: DecodeAsRule[] = [];
 
   constructor(
     private readonly store: PacketStore,
@@ -230,6 +233,7 @@ export class PacketView {
       segments: this.store.snapshots(),
       linkTypes: this.store.interfaces.map((i) => i.linkType),
       pods: this.store.interfaces.map((i) => i.pod),
+      decodeAs: this.decodeAs,
       ...(this.pausedNumbers ? { paused: this.pausedNumbers() } : {}),
     };
     this.runner.run(job, (reply) => this.accept(reply));

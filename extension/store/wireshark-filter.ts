@@ -5,14 +5,17 @@
 // view's rows. The stream ends when the capture has stopped (or at once for a stopped one), and
 // tshark then finishes.
 import { once } from 'node:events';
+import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { TsharkMatches } from '../../packet/tshark-filter.js';
 import { encodePackets, interfaceBlocks, pcapngHeader } from '../capture/capture-writer.js';
 import type { PacketStore } from './packet-store.js';
 
-/** Where tshark is, and a private folder for the temporary file its dumpcap writes. */
+/** Where tshark is, a private folder for the temporary file its dumpcap writes, and the Decode As
+ *  rules it is given. */
 export interface TsharkPlace {
   tshark: string;
   tmpdir: string;
+  decodeAs?: readonly DecodeAsRule[];
 }
 
 /** Matches handed to the view at most this many at a time. */
@@ -23,7 +26,7 @@ const BATCH = 4096;
  * a filter replaces the one shown, so a refused filter keeps the rows as they were.
  */
 export async function checkWithTshark(place: TsharkPlace, expression: string): Promise<void> {
-  const matches = new TsharkMatches(place.tshark, { stream: true, tmpdir: place.tmpdir }, expression);
+  const matches = new TsharkMatches(place.tshark, { stream: true, tmpdir: place.tmpdir }, expression, place.decodeAs);
   matches.stdin?.on('error', () => {}); // tshark may refuse the filter before reading anything
   matches.stdin?.end(EMPTY_PCAPNG);
   while ((await matches.next()) !== undefined);
@@ -54,7 +57,7 @@ export class WiresharkFilterRun {
     private readonly onMatches: (numbers: Uint32Array) => void,
     private readonly onEnd: (error?: Error) => void,
   ) {
-    this.matches = new TsharkMatches(place.tshark, { stream: true, tmpdir: place.tmpdir }, expression);
+    this.matches = new TsharkMatches(place.tshark, { stream: true, tmpdir: place.tmpdir }, expression, place.decodeAs);
     this.matches.stdin!.on('error', () => {}); // tshark gone: its exit says why
     this.fedUpTo = store.firstNumber - 1;
     this.interfacesFed = store.interfaces.length;

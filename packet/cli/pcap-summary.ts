@@ -4,6 +4,9 @@
 // process the capture names (pcapng comments, packet/process-comment.ts) ends its row with
 // "  [node (1234)]", its JSON object with "process". Streams its input, so its size does not matter.
 //
+// -d RULE (tshark's Decode As, `tcp.port==18080,http`, repeatable) decodes a port as a protocol, in
+// our decoders where they know it and in tshark.
+//
 // -Y FILTER prints only the rows a Wireshark display filter matches, numbered as in the file, as
 // `tshark -r FILE -Y FILTER` does: our own engine judges what our decoders know; a filter naming
 // a field or protocol they do not (`mqtt`, `pgsql.query contains "x"`) is judged by Wireshark's
@@ -21,8 +24,9 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 
 import { type CapturedPacket, CaptureFileReader } from '../capture-file.js';
-import { decodePacket, summarizeInto, summarizePacket } from '../decode/index.js';
+import { applyDecodeAs, decodePacket, summarizeInto, summarizePacket } from '../decode/index.js';
 import type { DecodedPacket, PacketSummary } from '../decode/types.js';
+import { type DecodeAsRule, parseDecodeAs } from '../decode-as.js';
 import {
   type CompiledDisplayFilter,
   captureFilterHint,
@@ -32,7 +36,7 @@ import {
 import { type ProcessInfo, parseProcessComments, processLabel, processName } from '../process-comment.js';
 import { TsharkError, type TsharkInput, TsharkMatches, TsharkMissingError } from '../tshark-filter.js';
 
-const USAGE = 'usage: pcap-summary FILE|- [-Y FILTER] [--json] [--tshark PATH]\n';
+const USAGE = 'usage: pcap-summary FILE|- [-Y FILTER] [-d RULE…] [--json] [--tshark PATH]\n';
 /** File bytes read at a time. */
 const CHUNK = 4 << 20;
 /** Output is handed to the stream in pieces of this many bytes. */
@@ -233,6 +237,8 @@ interface Options {
   displayFilter?: string;
   /** --tshark: the tshark that judges filters our decoders cannot (default: tshark on PATH). */
   tshark: string;
+  /** -d RULE…: Decode As, as tshark's -d (`tcp.port==18080,http`), for our decoders and tshark. */
+  decodeAs: DecodeAsRule[];
 }
 
 /** The options, or the exit status of a usage error or of --help. */
@@ -241,20 +247,29 @@ function parseOptions(argv: readonly string[], io: CliIo): Options | number {
   let json = false;
   let displayFilter: string | undefined;
   let tshark = 'tshark';
+  const decodeAs: DecodeAsRule[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') json = true;
     else if (a === '-h' || a === '--help') {
       io.stdout.write(USAGE);
       return 0;
-    } else if (a === '-Y' || a === '--tshark') {
+    } else if (a === '-Y' || a === '--tshark' || a === '-d') {
       const value = argv[++i];
       if (value === undefined) {
         io.stderr.write(`pcap-summary: ${a} needs a value\n${USAGE}`);
         return 2;
       }
       if (a === '-Y') displayFilter = value;
-      else tshark = value;
+      else if (a === '--tshark') tshark = value;
+      else {
+        try {
+          decodeAs.push(parseDecodeAs(value));
+        } catch (e) {
+          io.stderr.write(`pcap-summary: -d: ${(e as Error).message}\n`);
+          return 2;
+        }
+      }
     } else if (a.startsWith('-') && a !== '-') {
       io.stderr.write(`pcap-summary: unknown option ${a}\n${USAGE}`);
       return 2;
@@ -268,7 +283,7 @@ function parseOptions(argv: readonly string[], io: CliIo): Options | number {
     io.stderr.write(USAGE);
     return 2;
   }
-  return { file, json, displayFilter, tshark };
+  return { file, json, displayFilter, tshark, decodeAs };
 }
 
 /** Which packets to print: every one, those our engine matches, or those Wireshark does. */
@@ -290,6 +305,7 @@ function selectionOf(o: Options, io: CliIo): Selection | number {
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const options = parseOptions(argv, io);
   if (typeof options === 'number') return options;
+  applyDecodeAs(options.decodeAs);
   const selection = selectionOf(options, io);
   if (typeof selection === 'number') return selection;
   if (selection.kind === 'wireshark') return wiresharkRows(options, options.displayFilter!, io);
@@ -458,7 +474,7 @@ async function wiresharkRows(o: Options, expression: string, io: CliIo): Promise
     io.stderr.write(`pcap-summary: ${o.file}: ${openError(e)}\n`);
     return 1;
   }
-  const tshark = new TsharkMatches(o.tshark, input.tshark, expression);
+  const tshark = new TsharkMatches(o.tshark, input.tshark, expression, o.decodeAs);
   const feeding = input.feed?.(tshark.stdin!).catch(() => tshark.stop());
   const packets = new PacketsByNumber(input.fd);
   const output = new RowOutput(io.stdout, o.json);

@@ -9,13 +9,15 @@
 // so a summary always equals the full decode's summary. Neither throws: malformed or truncated
 // bytes end the decode with what it had and a note in `problems`.
 //
-// Runs in Node and in the browser: Uint8Array only.
+// Runs in Node and in the browser: Uint8Array only. applyDecodeAs (registry.ts) sets the user's
+// Decode As rules for every decode of this runtime that follows.
 
 import { Dissection, field, SharedFields } from './dissection.js';
 import { LINK_TYPES } from './registry.js';
 import { LINK_TYPE_NAMES } from './tables.js';
 import type { Conversation, DecodedPacket, PacketSummary } from './types.js';
 
+export { applyDecodeAs } from './registry.js';
 export type { Conversation, DecodedPacket, Field, Layer, PacketSummary } from './types.js';
 
 export type SummaryWithConversation = PacketSummary & { conversation?: Conversation };

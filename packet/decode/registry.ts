@@ -4,6 +4,7 @@
 // Wireshark does the same: IPv4 hands a version-6 header to IPv6, raw IP picks IPv4 or IPv6 by
 // version, IPv6 decodes AH among its extension headers, ICMPv6 quotes like ICMP.
 
+import type { DecodeAsRule } from '../decode-as.js';
 import { type Dissection, type Dissector, MAX_DEPTH } from './dissection.js';
 import { hex16 } from './format.js';
 
@@ -38,6 +39,36 @@ export const LLC: { dissect?: Dissector } = {};
 
 export function etherTypeName(type: number): string {
   return ETHER_TYPES.get(type)?.name ?? 'Unknown';
+}
+
+/** The port decoders our decoders have per protocol (Wireshark's names), for Decode As. */
+export const PORT_PROTOCOLS = new Map<string, { tcp?: PayloadDissector; udp?: PayloadDissector }>();
+
+/** The port tables as tables.ts filled them, before any Decode As rule. */
+let defaultPorts: { tcp: Map<number, PayloadDissector>; udp: Map<number, PayloadDissector> } | undefined;
+
+/** A port Decode As gave to a protocol our decoders do not know: its payload is that protocol's
+ *  (Wireshark decodes it), so nothing here guesses at it (no other port, no heuristic). */
+const TAKEN: PayloadDissector = () => true;
+
+/**
+ * Decode As (packet/decode-as.ts): each rule's port is decoded as its protocol where our decoders
+ * know it, and left undecoded (taken from our guesses) where they do not. Replaces the rules
+ * applied before; [] restores the defaults.
+ */
+export function applyDecodeAs(rules: readonly DecodeAsRule[]): void {
+  defaultPorts ??= { tcp: new Map(TCP_PORTS), udp: new Map(UDP_PORTS) };
+  for (const [table, defaults] of [
+    [TCP_PORTS, defaultPorts.tcp],
+    [UDP_PORTS, defaultPorts.udp],
+  ] as const) {
+    table.clear();
+    for (const [port, f] of defaults) table.set(port, f);
+  }
+  for (const rule of rules) {
+    const table = rule.transport === 'tcp' ? TCP_PORTS : UDP_PORTS;
+    table.set(rule.port, PORT_PROTOCOLS.get(rule.protocol)?.[rule.transport] ?? TAKEN);
+  }
 }
 
 /** Guards recursion (tunnels, tag stacks); false when the decode must stop. */

@@ -12,7 +12,16 @@ import { dissectIpv6, dissectIpv6Direct } from './ipv6.js';
 import { dissectLlc } from './llc.js';
 import { dissectLoop, dissectNull, dissectRawIp } from './loopback.js';
 import { dissectCiscoHdlc, dissectPpp, dissectPppHdlc } from './ppp.js';
-import { ETHER_TYPES, IP_PROTOCOLS, LINK_TYPES, LLC, TCP_HEURISTICS, TCP_PORTS, UDP_PORTS } from './registry.js';
+import {
+  ETHER_TYPES,
+  IP_PROTOCOLS,
+  LINK_TYPES,
+  LLC,
+  PORT_PROTOCOLS,
+  TCP_HEURISTICS,
+  TCP_PORTS,
+  UDP_PORTS,
+} from './registry.js';
 import { dissectSctp } from './sctp.js';
 import { dissectSll, dissectSll2 } from './sll.js';
 import { dissectTcp } from './tcp.js';
@@ -126,3 +135,9 @@ for (const p of [
   TCP_PORTS.set(p, dissectTls);
 }
 TCP_HEURISTICS.push((d, off, end) => dissectHttpHeuristic(d, off, end));
+
+// Decode As: the protocols above by Wireshark's names.
+PORT_PROTOCOLS.set('dns', { tcp: dissectDnsTcp, udp: dissectDnsUdp });
+PORT_PROTOCOLS.set('mdns', { tcp: dissectDnsTcp, udp: dissectMdns });
+PORT_PROTOCOLS.set('http', { tcp: (d, off, end) => dissectHttp(d, off, end) });
+PORT_PROTOCOLS.set('tls', { tcp: dissectTls });

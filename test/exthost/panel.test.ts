@@ -12,6 +12,7 @@ import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
+import { dns as dnsMessage, ETH, eth, ip4, ipv4, PROTO, pcapngFile, udp } from '../unit/fixtures/packets.js';
 import { packetsIn } from './helpers/capture-files.js';
 import { sendUdp } from './helpers/traffic.js';
 import { until } from './helpers/until.js';
@@ -293,6 +294,33 @@ suite('capture files and "Save Capture As…"', () => {
     );
     assert.equal(fs.statSync(target).mode & 0o777, 0o600);
     panel.webviewPanel?.dispose();
+  });
+
+  test('Decode As (packetCapture.decodeAs): the rows, the display filter and a saved file follow the rules', async function () {
+    this.timeout(60_000);
+    // A DNS query to UDP port 5300, which no decoder reads as DNS unless told.
+    const ip = { src: ip4('198.18.0.1'), dst: ip4('198.18.0.2') };
+    const query = dnsMessage({ id: 7, questions: [{ name: 'example.test', type: 1 }] });
+    const datagram = udp({ sport: 40000, dport: 5300, ip }, query);
+    const frame = eth({ type: ETH.ipv4 }, ipv4({ src: '198.18.0.1', dst: '198.18.0.2', proto: PROTO.udp }, datagram));
+    const file = path.join(scratch, 'dns-on-5300.pcapng');
+    fs.writeFileSync(file, pcapngFile([1], [{ data: frame }]));
+    const panel = await openFile(file);
+    const settings = vscode.workspace.getConfiguration('packetCapture');
+    try {
+      assert.equal(panel.rows(0, 1)[0]?.protocol, 'UDP');
+      await settings.update('decodeAs', ['udp.port==5300,dns'], vscode.ConfigurationTarget.Global);
+      await until('the row read anew', () => panel.rows(0, 1)[0]?.protocol === 'DNS');
+      await panel.applyDisplayFilter('dns.qry.name == "example.test"');
+      await until('the display filter', () => !panel.view.filtering);
+      assert.equal(panel.view.rows, 1);
+      const saved = path.join(scratch, 'dns-on-5300-saved.pcapng');
+      assert.ok((await api.manager.saveTo(panel, vscode.Uri.file(saved), 'pcapng')) !== undefined);
+      assert.match(execFileSync('capinfos', ['-k', saved], { encoding: 'utf8' }), /Decode As: udp\.port==5300,dns/);
+    } finally {
+      await settings.update('decodeAs', undefined, vscode.ConfigurationTarget.Global);
+      panel.webviewPanel?.dispose();
+    }
   });
 
   test("a display filter on a protocol our decoders do not know is judged by Wireshark's tshark", async function () {

@@ -153,7 +153,7 @@ describe('pcap-summary', () => {
     const help = await summary(['--help']);
     assert.deepEqual(
       [help.code, help.stdout],
-      [0, 'usage: pcap-summary FILE|- [-Y FILTER] [--json] [--tshark PATH]\n'],
+      [0, 'usage: pcap-summary FILE|- [-Y FILTER] [-d RULE…] [--json] [--tshark PATH]\n'],
     );
   });
 
