@@ -22,7 +22,7 @@ import { WorkloadTarget } from './kubernetes/workload-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import type { PacketStore } from './store/packet-store.js';
 import type { WiresharkFilterStart } from './store/packet-view.js';
-import { checkWithTshark, WiresharkFilterRun } from './store/wireshark-filter.js';
+import { checkWithTshark, WiresharkFileFilterRun, WiresharkFilterRun } from './store/wireshark-filter.js';
 import { KubernetesTargets } from './targets/kubernetes-targets.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
@@ -697,7 +697,10 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       throw new Error(`${(e as Error).message}${hint ? ` ${hint}` : ''}`);
     }
     this.log(`Display filter "${text}": judged by ${place.tshark} (a field this extension's decoders do not know).`);
-    return (onMatches, onEnd) => new WiresharkFilterRun(store, place, text, onMatches, onEnd);
+    return (onMatches, onEnd, complete) =>
+      complete
+        ? new WiresharkFileFilterRun(store, place, text, onMatches, onEnd)
+        : new WiresharkFilterRun(store, place, text, onMatches, onEnd);
   }
 
   async openInWireshark(panel: CapturePanel | undefined = this.current): Promise<void> {

@@ -7,7 +7,7 @@ import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
 import type { PacketStore } from './packet-store.js';
-import type { WiresharkFilterRun } from './wireshark-filter.js';
+import type { WiresharkJudging } from './wireshark-filter.js';
 
 export interface FilterRunner {
   run(job: FilterJob, onReply: (reply: FilterReply) => void): void;
@@ -47,7 +47,9 @@ export type FilterMode = 'none' | 'expression' | 'text' | 'wireshark';
 export type WiresharkFilterStart = (
   onMatches: (numbers: Uint32Array) => void,
   onEnd: (error?: Error) => void,
-) => WiresharkFilterRun;
+  /** No packet will be added (a stopped capture, a file). */
+  complete: boolean,
+) => WiresharkJudging;
 
 /** Someone waiting for the filter to have judged every packet up to `number`. */
 interface Waiter {
@@ -69,7 +71,7 @@ export class PacketView {
   private waiters: Waiter[] = [];
   private disposed = false;
   /** The tshark judging a filter our engine cannot (mode 'wireshark'). */
-  private wireshark?: WiresharkFilterRun;
+  private wireshark?: WiresharkJudging;
   /** True once no packet will be added (the capture stopped, or a file): tshark's input ends. */
   private complete = false;
   /** tshark failed while judging (it accepted the filter first): why. */
@@ -183,6 +185,7 @@ export class PacketView {
         this.wake(false);
         if (error) this.onWiresharkFailed?.(error.message);
       },
+      this.complete,
     );
     if (this.complete) this.wireshark.endInput();
     return 'wireshark';

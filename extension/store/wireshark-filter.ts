@@ -1,13 +1,17 @@
 // A display filter our decoders cannot evaluate (a field or protocol they do not know), judged by
-// Wireshark's tshark over the packets the store holds: they are written to tshark as a pcapng
-// stream (`tshark -i -`: one pass, the same frames `tshark -r FILE -Y` matches), and so are the
-// packets a live capture adds later; the matches stream back as they are found and become the
-// view's rows. The stream ends when the capture has stopped (or at once for a stopped one), and
-// tshark then finishes.
+// Wireshark's tshark over the packets the store holds. A live capture's packets are written to
+// tshark as a pcapng stream (`tshark -i -`: one pass, the same frames `tshark -r FILE -Y`
+// matches), and so are those it adds later, until it stops; a stopped capture's are written to a
+// private file that tshark reads (`tshark -r`). The matches come back as they are found and
+// become the view's rows.
+
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { TsharkMatches } from '../../packet/tshark-filter.js';
-import { encodePackets, interfaceBlocks, pcapngHeader } from '../capture/capture-writer.js';
+import { encodePackets, interfaceBlocks, pcapngHeader, writeCaptureFile } from '../capture/capture-writer.js';
 import type { PacketStore } from './packet-store.js';
 
 /** Where tshark is, a private folder for the temporary file its dumpcap writes, and the Decode As
@@ -35,7 +39,112 @@ export async function checkWithTshark(place: TsharkPlace, expression: string): P
 /** A pcapng section with one Ethernet interface and no packet: enough for tshark to start. */
 const EMPTY_PCAPNG = pcapngHeader({ interfaces: [{ linkType: 1, snaplen: 65535, name: 'check' }], secrets: [] });
 
-export class WiresharkFilterRun {
+/** What the view asks of tshark's judging (a stream for a live capture, a file for a stopped one). */
+export interface WiresharkJudging {
+  /** True until tshark has judged every packet it was given and its input has ended. */
+  readonly running: boolean;
+  /** True while packets wait to be given to tshark. */
+  readonly behind: boolean;
+  /** Gives tshark what the store holds beyond what it was given. */
+  feed(): void;
+  /** No more packets will come. */
+  endInput(): void;
+  stop(): void;
+}
+
+/**
+ * Reads tshark's matches in batches until it ends, or until `finished` says the judging was
+ * stopped; `numberOf` turns a frame into a store number. Resolves with tshark's error, if any.
+ */
+async function collectMatches(
+  matches: TsharkMatches,
+  numberOf: (frame: number) => number,
+  onMatches: (numbers: Uint32Array) => void,
+  finished: () => boolean,
+): Promise<Error | undefined> {
+  let batch: number[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    onMatches(Uint32Array.from(batch));
+    batch = [];
+  };
+  try {
+    for (let frame = await matches.next(); frame !== undefined; frame = await matches.next()) {
+      if (finished()) return undefined;
+      batch.push(numberOf(frame));
+      if (batch.length >= BATCH || !matches.hasQueued) flush();
+    }
+    flush();
+    return undefined;
+  } catch (e) {
+    flush();
+    return e as Error;
+  }
+}
+
+/**
+ * A stopped capture's packets judged by tshark over a private copy of them as a file (`tshark -r`
+ * reads a file several times faster than a stream through dumpcap), removed once tshark is done.
+ */
+export class WiresharkFileFilterRun implements WiresharkJudging {
+  private matches?: TsharkMatches;
+  private finished = false;
+  readonly behind = false;
+
+  constructor(
+    store: PacketStore,
+    place: TsharkPlace,
+    expression: string,
+    onMatches: (numbers: Uint32Array) => void,
+    onEnd: (error?: Error) => void,
+  ) {
+    void this.run(store, place, expression, onMatches).then((error) => {
+      if (this.finished) return;
+      this.finished = true;
+      onEnd(error);
+    });
+  }
+
+  get running(): boolean {
+    return !this.finished;
+  }
+
+  feed(): void {} // the store of a stopped capture does not change
+  endInput(): void {}
+
+  stop(): void {
+    this.finished = true;
+    this.matches?.stop();
+  }
+
+  private async run(
+    store: PacketStore,
+    place: TsharkPlace,
+    expression: string,
+    onMatches: (numbers: Uint32Array) => void,
+  ): Promise<Error | undefined> {
+    const file = path.join(place.tmpdir, `filter-${randomUUID()}.pcapng`);
+    const first = store.firstNumber;
+    try {
+      await writeCaptureFile(store, file, 'pcapng', { exclusive: true });
+      if (this.finished) return undefined;
+      this.matches = new TsharkMatches(place.tshark, { file }, expression, place.decodeAs);
+      return await collectMatches(
+        this.matches,
+        (frame) => first + frame - 1,
+        onMatches,
+        () => this.finished,
+      );
+    } catch (e) {
+      return e as Error;
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+}
+
+/** A live capture's packets streamed to tshark as they come (`tshark -i -`). */
+export class WiresharkFilterRun implements WiresharkJudging {
   private readonly matches: TsharkMatches;
   /** tshark numbers the frames it is given 1, 2, …; packets evicted before they were written leave
    *  gaps in the store's numbers: each run of frames, its first frame and that frame's number. */
@@ -118,25 +227,16 @@ export class WiresharkFilterRun {
   }
 
   private async collect(): Promise<void> {
-    let batch: number[] = [];
-    const flush = () => {
-      if (batch.length === 0) return;
-      this.onMatches(Uint32Array.from(batch));
-      batch = [];
-    };
-    try {
-      for (let frame = await this.matches.next(); frame !== undefined; frame = await this.matches.next()) {
-        if (this.finished) return;
+    const error = await collectMatches(
+      this.matches,
+      (frame) => {
         this.lastMatch = this.numberOf(frame);
-        batch.push(this.lastMatch);
-        if (batch.length >= BATCH || !this.matches.hasQueued) flush();
-      }
-      flush();
-      if (!this.finished) this.end();
-    } catch (e) {
-      flush();
-      if (!this.finished) this.end(e as Error);
-    }
+        return this.lastMatch;
+      },
+      this.onMatches,
+      () => this.finished,
+    );
+    if (!this.finished) this.end(error);
   }
 
   /** The store number of tshark's frame `frame`. */

@@ -18,7 +18,7 @@ import { DeepTrees } from '../../extension/dissect/deep-tree.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
-import { WiresharkFilterRun } from '../../extension/store/wireshark-filter.js';
+import { WiresharkFileFilterRun } from '../../extension/store/wireshark-filter.js';
 import { summarizePacket } from '../../packet/decode/index.js';
 import { benchCapture } from '../unit/fixtures/bench-decode.js';
 import { TABLE_COLUMN_FIELDS, tsharkFieldArgs } from '../unit/fixtures/tshark.js';
@@ -176,10 +176,11 @@ async function besideTshark(file: string): Promise<void> {
     const finished = new Promise<void>((resolve) => {
       done = resolve;
     });
+    // A stopped capture, as the panel judges it: its packets as a file for tshark.
     view.setWiresharkFilter(
       theirs,
       (onMatches, onEnd) =>
-        new WiresharkFilterRun(
+        new WiresharkFileFilterRun(
           store,
           { tshark: 'tshark', tmpdir: dir },
           theirs,

@@ -5,14 +5,14 @@
 // refuses is refused before it replaces the rows.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PacketStore, type StoreLimits } from '../../extension/store/packet-store.js';
 import { type FilterRunner, PacketView } from '../../extension/store/packet-view.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
-import { checkWithTshark, WiresharkFilterRun } from '../../extension/store/wireshark-filter.js';
+import { checkWithTshark, WiresharkFileFilterRun, WiresharkFilterRun } from '../../extension/store/wireshark-filter.js';
 import { CaptureFileReader } from '../../packet/capture-file.js';
 import { TsharkError } from '../../packet/tshark-filter.js';
 
@@ -59,19 +59,21 @@ describe('display filters judged by tshark', () => {
     const done = new Promise<void>((resolve) => {
       ended = resolve;
     });
-    view.setWiresharkFilter(
-      filter,
-      (onMatches, onEnd) =>
-        new WiresharkFilterRun(store, place, filter, onMatches, (e) => {
-          onEnd(e);
-          assert.equal(e, undefined);
-          ended();
-        }),
-    );
+    view.setWiresharkFilter(filter, (onMatches, onEnd, complete) => {
+      const end = (e?: Error) => {
+        onEnd(e);
+        assert.equal(e, undefined);
+        ended();
+      };
+      // As the extension chooses: a stopped capture's packets as a file, a live one's as a stream.
+      return complete
+        ? new WiresharkFileFilterRun(store, place, filter, onMatches, end)
+        : new WiresharkFilterRun(store, place, filter, onMatches, end);
+    });
     return { done, shown: async () => [...(await view.shownNumbers())] };
   }
 
-  it('a stopped capture: the frames tshark -Y matches', async () => {
+  it('a stopped capture (its packets as a file for tshark): the frames tshark -Y matches, nothing left behind', async () => {
     const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'stop' });
     new StoreIngest(store).push(readFileSync(RESP));
     const view = new PacketView(store, NO_ENGINE);
@@ -85,6 +87,7 @@ describe('display filters judged by tshark', () => {
       assert.deepEqual(await run.shown(), tsharkNumbers(filter), filter);
       assert.equal(view.filtering, false);
     }
+    assert.deepEqual(readdirSync(scratch), [], 'the copy tshark read is removed');
     view.dispose();
   });
 
