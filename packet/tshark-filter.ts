@@ -10,6 +10,8 @@ import { type DecodeAsRule, tsharkDecodeAsArgs } from './decode-as.js';
 
 /** tshark's stderr kept for its message, at most. */
 const MAX_STDERR = 64 * 1024;
+/** tshark's packet list reduced to the frame number (preferences given on its command line win). */
+const NUMBER_COLUMN = 'gui.column.format:"No.","%m"';
 /** A line of tshark's stdout longer than this is not a frame number. */
 const MAX_LINE = 32;
 /** What tshark says of itself when run as root: not part of any message. */
@@ -50,8 +52,9 @@ export class TsharkMatches {
   constructor(tshark: string, input: TsharkInput, expression: string, decodeAs: readonly DecodeAsRule[] = []) {
     // -n: no name lookups (nothing leaves the machine); -l: each match flushed as it is found.
     const source = 'file' in input ? ['-r', input.file] : ['-i', '-'];
-    const args = ['-n', '-l', ...tsharkDecodeAsArgs(decodeAs), ...source, '-Y', expression, '-T', 'fields'];
-    args.push('-e', 'frame.number');
+    // The packet list with one column, the frame number: several times faster than `-T fields`,
+    // which builds every packet's whole tree.
+    const args = ['-n', '-l', ...tsharkDecodeAsArgs(decodeAs), ...source, '-Y', expression, '-o', NUMBER_COLUMN];
     this.child = spawn(tshark, args, {
       stdio: ['file' in input ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: 'file' in input ? process.env : { ...process.env, TMPDIR: input.tmpdir },
@@ -118,7 +121,7 @@ export class TsharkMatches {
       return;
     }
     for (const line of lines) {
-      const n = /^\d{1,15}$/.test(line) ? Number(line) : Number.NaN;
+      const n = /^ *\d{1,15}$/.test(line) ? Number(line) : Number.NaN; // right-aligned
       if (!(n > this.last)) {
         this.refuse(JSON.stringify(line.slice(0, MAX_LINE)));
         return;
