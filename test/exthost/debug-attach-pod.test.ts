@@ -29,6 +29,7 @@ import {
   upCluster,
 } from '../cluster/helpers/cluster.js';
 import { tshark } from './helpers/capture-files.js';
+import { PAUSING_SERVICE, recordDebugSessions } from './helpers/debug-sessions.js';
 import { allRows } from './helpers/panel-rows.js';
 import { until } from './helpers/until.js';
 
@@ -37,25 +38,6 @@ const NAMESPACE = `debug-attach-${process.pid}`;
 const POD = 'debuggee';
 /** The host's address on the pods' bridge (test/cluster/fixture/common.sh): pods reach it on eth0. */
 const BRIDGE_ADDRESS = '198.18.0.1';
-
-/** Waits (at most a minute) for the test's go, GET /before, `debugger`, GET /after, ends. */
-const SERVICE = `const fs = require('node:fs');
-const http = require('node:http');
-const [host, port, go] = process.argv.slice(2);
-const get = (p) => new Promise((resolve, reject) =>
-  http.get({ host, port, path: p, agent: false }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject));
-async function main() {
-  const since = Date.now();
-  while (!fs.existsSync(go)) {
-    if (Date.now() - since > 60000) throw new Error('no go within a minute');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await get('/before');
-  debugger; // PAUSE
-  await get('/after');
-}
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
-`;
 
 /** Whether the test cluster answers now (then it is left up at the end). */
 function clusterIsUp(): boolean {
@@ -155,7 +137,7 @@ suite('an attach debug session through kubectl port-forward: the pod captured', 
     const inPod = containerProcess(containerId);
     const folder = vscode.workspace.workspaceFolders![0]!;
     const service = path.join(folder.uri.fsPath, 'pod-service.js');
-    fs.writeFileSync(service, SERVICE);
+    fs.writeFileSync(service, PAUSING_SERVICE);
     const go = path.join(scratch, 'go');
     const httpPort = (server.address() as AddressInfo).port;
     const debuggee = startAndRead(
@@ -179,17 +161,8 @@ suite('an attach debug session through kubectl port-forward: the pod captured', 
     children.push(forward.child);
     const localPort = Number(await forward.found);
 
-    const asked: string[] = [];
-    api.debug.ask = async (name, what) => {
-      asked.push(`${name} ${what}`);
-      return 'Capture';
-    };
-    const sessions: vscode.DebugSession[] = [];
-    const ended: vscode.DebugSession[] = [];
-    const listeners = [
-      vscode.debug.onDidStartDebugSession((s) => sessions.push(s)),
-      vscode.debug.onDidTerminateDebugSession((s) => ended.push(s)),
-    ];
+    const record = recordDebugSessions(api);
+    const { asked, ended } = record;
     try {
       assert.ok(
         await vscode.debug.startDebugging(folder, {
@@ -200,7 +173,7 @@ suite('an attach debug session through kubectl port-forward: the pod captured', 
           port: localPort,
         }),
       );
-      const root = await until('the attach session', () => sessions.find((s) => !s.parentSession));
+      const root = await until('the attach session', record.root);
       const panel = await until(
         'the pod capture to run',
         () => {
@@ -244,7 +217,7 @@ suite('an attach debug session through kubectl port-forward: the pod captured', 
       assert.match(markerRows[1]!.info, /^▶ continued/);
       panel.dispose();
     } finally {
-      for (const l of listeners) l.dispose();
+      record.dispose();
       await vscode.debug.stopDebugging();
     }
   });

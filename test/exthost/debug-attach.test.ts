@@ -15,32 +15,11 @@ import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { tshark } from './helpers/capture-files.js';
+import { PAUSE_LINE, PAUSING_SERVICE, recordDebugSessions } from './helpers/debug-sessions.js';
 import { allRows } from './helpers/panel-rows.js';
 import { until } from './helpers/until.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
-
-/** The service: waits (at most a minute) for the test's go, then GET /before, the `debugger`
- *  statement, GET /after, and ends. */
-const SERVICE = `const fs = require('node:fs');
-const http = require('node:http');
-const [httpPort, go] = process.argv.slice(2);
-const get = (p) => new Promise((resolve, reject) =>
-  http.get('http://127.0.0.1:' + httpPort + p, { agent: false }, (res) => { res.resume(); res.on('end', resolve); })
-    .on('error', reject));
-async function main() {
-  const since = Date.now();
-  while (!fs.existsSync(go)) {
-    if (Date.now() - since > 60000) throw new Error('no go within a minute');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await get('/before');
-  debugger; // PAUSE
-  await get('/after');
-}
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
-`;
-const PAUSE_LINE = SERVICE.split('\n').findIndex((l) => l.includes('// PAUSE')) + 1;
 
 /** Starts the service with its inspector on a port of `host` the kernel picks; resolves with that
  *  port, read from what Node prints ("Debugger listening on ws://127.0.0.1:PORT/…"). */
@@ -93,20 +72,14 @@ suite('an attach debug session by port: its traffic, its pauses', () => {
     const folder = vscode.workspace.workspaceFolders![0]!;
     const service = path.join(folder.uri.fsPath, 'attached-service.js');
     const go = path.join(fs.mkdtempSync(path.join(scratch, 'go-')), 'go'); // each service its own
-    fs.writeFileSync(service, SERVICE);
-    const { child, port } = startInspected(host, service, [String(httpPort), go]);
+    fs.writeFileSync(service, PAUSING_SERVICE);
+    const { child, port } = startInspected(host, service, ['127.0.0.1', String(httpPort), go]);
 
-    const asked: string[] = [];
-    api.debug.ask = async (name, debuggee) => {
-      asked.push(`${name} ${debuggee}`);
-      return 'Capture';
-    };
-    const sessions: vscode.DebugSession[] = [];
-    const ended: vscode.DebugSession[] = [];
+    const record = recordDebugSessions(api);
+    const { asked, ended } = record;
     const adapterEvents = new Set<string>();
     const listeners = [
-      vscode.debug.onDidStartDebugSession((s) => sessions.push(s)),
-      vscode.debug.onDidTerminateDebugSession((s) => ended.push(s)),
+      record,
       vscode.debug.registerDebugAdapterTrackerFactory('*', {
         createDebugAdapterTracker: () => ({
           onDidSendMessage: (m: { type?: string; event?: string }) => {
@@ -127,7 +100,7 @@ suite('an attach debug session by port: its traffic, its pauses', () => {
         }),
         'the debug session started',
       );
-      const root = await until('the attach session', () => sessions.find((s) => !s.parentSession));
+      const root = await until('the attach session', record.root);
       const panel = await until(
         'its capture to run',
         () => {

@@ -17,6 +17,7 @@ import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { tshark } from './helpers/capture-files.js';
+import { recordDebugSessions } from './helpers/debug-sessions.js';
 import { allRows } from './helpers/panel-rows.js';
 import { until } from './helpers/until.js';
 import { wiresharkStandIn } from './helpers/wireshark-stand-in.js';
@@ -141,17 +142,8 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
       new vscode.SourceBreakpoint(new vscode.Location(source, new vscode.Position(BREAKPOINT_LINE - 1, 0))),
     ]);
 
-    const asked: string[] = [];
-    api.debug.ask = async (name, debuggee) => {
-      asked.push(`${name} ${debuggee}`);
-      return 'Capture';
-    };
-    const sessions: vscode.DebugSession[] = [];
-    const ended: vscode.DebugSession[] = [];
-    const listeners = [
-      vscode.debug.onDidStartDebugSession((s) => sessions.push(s)),
-      vscode.debug.onDidTerminateDebugSession((s) => ended.push(s)),
-    ];
+    const record = recordDebugSessions(api);
+    const { asked, ended } = record;
     try {
       assert.ok(
         await vscode.debug.startDebugging(folder, {
@@ -164,7 +156,7 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
         }),
         'the debug session started',
       );
-      const root = await until('the launched session', () => sessions.find((s) => !s.parentSession));
+      const root = await until('the launched session', record.root);
       const pid = Number(
         await until('the service to start', () => fs.existsSync(`${go}.pid`) && fs.readFileSync(`${go}.pid`, 'utf8')),
       );
@@ -277,7 +269,7 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
       panel.dispose();
       await until('the key log removed', () => !fs.existsSync(keyLog.folder));
     } finally {
-      for (const l of listeners) l.dispose();
+      record.dispose();
       vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
       await vscode.debug.stopDebugging();
     }

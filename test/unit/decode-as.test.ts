@@ -6,12 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { run } from '../../packet/cli/pcap-summary.js';
 import { applyDecodeAs, summarizePacket } from '../../packet/decode/index.js';
 import { decodeAsComment, formatDecodeAs, parseDecodeAs, tsharkDecodeAsArgs } from '../../packet/decode-as.js';
 import { dns, ETH, eth, http, ip4, ipv4, PROTO, pcapngFile, TCP, tcp, udp } from './fixtures/packets.js';
+import { rowNumbers, summary } from './helpers/pcap-summary-run.js';
 
 const A = '198.18.0.1';
 const B = '198.18.0.2';
@@ -30,14 +29,6 @@ function frames(): Uint8Array[] {
       ),
     ),
   ];
-}
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString('utf8');
-    cb();
-  }
 }
 
 describe('Decode As', () => {
@@ -105,18 +96,14 @@ describe('Decode As', () => {
         .split('\n')
         .filter((l) => l !== '')
         .map(Number);
-      const stdout = new Sink();
-      const stderr = new Sink();
-      assert.equal(await run([file, ...rules, '-Y', filter], { stdout, stderr }), 0, stderr.text);
-      const ours = stdout.text
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => Number(l.trim().split(/\s+/)[0]));
+      const { code, stdout, stderr } = await summary([file, ...rules, '-Y', filter]);
+      assert.equal(code, 0, stderr);
+      const ours = rowNumbers(stdout);
       assert.deepEqual(ours, theirs, `${rules.join(' ')} -Y ${filter}`);
     }
     applyDecodeAs([]);
-    const stderr = new Sink();
-    assert.equal(await run([file, '-d', 'tcp.port=80,http'], { stdout: new Sink(), stderr }), 2);
-    assert.match(stderr.text, /^pcap-summary: -d: "tcp\.port=80,http" is not a Decode As rule/);
+    const bad = await summary([file, '-d', 'tcp.port=80,http']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^pcap-summary: -d: "tcp\.port=80,http" is not a Decode As rule/);
   });
 });

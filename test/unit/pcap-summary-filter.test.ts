@@ -8,41 +8,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { run } from '../../packet/cli/pcap-summary.js';
 import { TsharkMatches } from '../../packet/tshark-filter.js';
+import { rowNumbers, summary } from './helpers/pcap-summary-run.js';
 
 const CORPUS = join(process.cwd(), 'test/fixtures/tcpdump-tests');
 const RESP = join(CORPUS, 'resp_1_benchmark.pcap');
 const QUIC = join(CORPUS, 'quic_handshake.pcap');
 const BUNDLE = join(process.cwd(), 'dist/tools/pcap-summary.js');
-
-class Sink extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.chunks.push(chunk);
-    cb();
-  }
-  get text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
-async function summary(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await run(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-/** The frame numbers of pcap-summary's rows (text layout: the number comes first). */
-function numbersOf(rows: string): number[] {
-  return rows
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
 
 /** The frames tshark's own -Y matches. */
 function tsharkNumbers(file: string, filter: string): number[] {
@@ -50,7 +23,7 @@ function tsharkNumbers(file: string, filter: string): number[] {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });
-  return numbersOf(out);
+  return rowNumbers(out);
 }
 
 describe('pcap-summary -Y', () => {
@@ -74,7 +47,7 @@ describe('pcap-summary -Y', () => {
       assert.ok(theirs.length > 0, 'a case that matches something');
       const { code, stdout, stderr } = await summary([file, '-Y', filter]);
       assert.equal(code, 0, stderr);
-      assert.deepEqual(numbersOf(stdout), theirs);
+      assert.deepEqual(rowNumbers(stdout), theirs);
     });
   }
 
@@ -101,7 +74,7 @@ describe('pcap-summary -Y', () => {
         maxBuffer: 64 << 20,
       });
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(numbersOf(r.stdout), tsharkNumbers(RESP, filter), filter);
+      assert.deepEqual(rowNumbers(r.stdout), tsharkNumbers(RESP, filter), filter);
     }
     const after = spawnSync('sh', ['-c', 'ls -d /tmp/pcap-summary-* 2>/dev/null | wc -l'], { encoding: 'utf8' });
     assert.equal(after.stdout, before.stdout, 'the spool folder is removed');
@@ -147,7 +120,7 @@ describe('pcap-summary -Y', () => {
     );
     const ours = await summary([RESP, '-Y', 'tcp.len > 100', '--tshark', missing]);
     assert.equal(ours.code, 0, ours.stderr);
-    assert.deepEqual(numbersOf(ours.stdout), tsharkNumbers(RESP, 'tcp.len > 100'));
+    assert.deepEqual(rowNumbers(ours.stdout), tsharkNumbers(RESP, 'tcp.len > 100'));
   });
 
   it("tshark's output is checked: anything but increasing frame numbers ends the reading with an error", async () => {

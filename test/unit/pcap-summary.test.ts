@@ -14,24 +14,7 @@ import { encodeFileHeader, recordSize, writeRecord } from '../../packet/pcap.js'
 import { mixPackets } from './fixtures/mix.js';
 import { concat } from './fixtures/packets.js';
 import { agreementCapture, haveTshark, TSHARK_OPTIONS, tsharkRows } from './fixtures/tshark.js';
-
-class Sink extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.chunks.push(chunk);
-    cb();
-  }
-  get text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
-async function summary(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await run(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+import { Sink, summary } from './helpers/pcap-summary-run.js';
 
 const BUNDLE = join(process.cwd(), 'dist/tools/pcap-summary.js');
 

@@ -1,0 +1,60 @@
+// What the debug-capture tests share: a recorder of the debug sessions VS Code starts and ends and
+// of the capture questions the extension asks (answered "Capture"), and the small Node service the
+// attach tests debug.
+import * as vscode from 'vscode';
+import type { PacketCaptureApi } from '../../../extension/extension.js';
+
+export interface DebugSessionRecord {
+  /** Each capture question, as "SESSION NAME DEBUGGEE" ("service pid 1234", "svc pod ns/name"). */
+  asked: string[];
+  sessions: vscode.DebugSession[];
+  ended: vscode.DebugSession[];
+  /** The top-level session once it started. */
+  root(): vscode.DebugSession | undefined;
+  dispose(): void;
+}
+
+/** Records sessions and answers the extension's capture question with "Capture". */
+export function recordDebugSessions(api: PacketCaptureApi): DebugSessionRecord {
+  const record: DebugSessionRecord = {
+    asked: [],
+    sessions: [],
+    ended: [],
+    root: () => record.sessions.find((s) => !s.parentSession),
+    dispose: () => {
+      for (const l of listeners) l.dispose();
+    },
+  };
+  api.debug.ask = async (name, debuggee) => {
+    record.asked.push(`${name} ${debuggee}`);
+    return 'Capture';
+  };
+  const listeners = [
+    vscode.debug.onDidStartDebugSession((s) => record.sessions.push(s)),
+    vscode.debug.onDidTerminateDebugSession((s) => record.ended.push(s)),
+  ];
+  return record;
+}
+
+/** A Node service (argv: HOST PORT GO): waits (at most a minute) for the file GO, then GET /before
+ *  from HOST:PORT, the `debugger` statement, GET /after, and ends. */
+export const PAUSING_SERVICE = `const fs = require('node:fs');
+const http = require('node:http');
+const [host, port, go] = process.argv.slice(2);
+const get = (p) => new Promise((resolve, reject) =>
+  http.get({ host, port, path: p, agent: false }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject));
+async function main() {
+  const since = Date.now();
+  while (!fs.existsSync(go)) {
+    if (Date.now() - since > 60000) throw new Error('no go within a minute');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await get('/before');
+  debugger; // PAUSE
+  await get('/after');
+}
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+`;
+
+/** The line of PAUSING_SERVICE's `debugger` statement. */
+export const PAUSE_LINE = PAUSING_SERVICE.split('\n').findIndex((l) => l.includes('// PAUSE')) + 1;
