@@ -80,6 +80,15 @@ function cwdOf(pid: number, proc: string): string | undefined {
   }
 }
 
+/** Whether the process runs as the user this extension runs as (its /proc folder is theirs). */
+function ownedByThisUser(pid: number, proc: string): boolean {
+  try {
+    return fs.statSync(path.join(proc, String(pid))).uid === process.getuid?.();
+  } catch {
+    return false;
+  }
+}
+
 /** The kubeconfig that kubectl read: --kubeconfig, else its KUBECONFIG (a list), relative paths
  *  taken from its working folder; undefined when it used the default (~/.kube/config). */
 function kubeconfigOf(pid: number, forward: PortForward, proc: string): string | undefined {
@@ -150,6 +159,12 @@ export async function debuggeeOnPort(
       };
     case 'kubectl': {
       const { forward, pid } = listener;
+      // Its kubeconfig may run credential plugins: only one of this user's own is taken at its word.
+      if (!ownedByThisUser(pid, proc))
+        return {
+          kind: 'not captured',
+          why: `${forwarder} kubectl (pid ${pid}) of another user, whose kubeconfig is not run from here`,
+        };
       const from = `kubectl port-forward (pid ${pid}) of port ${port} to ${resourceText(forward.resource)}`;
       try {
         return { kind: 'pod', pod: await forwardedPod(kubectlFor(forward), forward), forward, from };

@@ -145,6 +145,25 @@ test('the debuggee on a port: the one listener, or why there is nothing to captu
   });
 });
 
+test("another user's port-forward: its kubeconfig is not run, nothing captured", async () => {
+  const forward = fakeProc(35, ['kubectl', '--kubeconfig', '/tmp/theirs.yaml', 'port-forward', 'pod/api', '9229']);
+  await withProc(forward, async () => {
+    fs.chownSync(path.join(forward, '35'), 65534, 65534); // the process of another user (nobody)
+    const asked: string[] = [];
+    const found = await debuggeeOnPort(
+      9229,
+      [35],
+      (f) => {
+        asked.push(f.kubeconfig ?? '');
+        return new Kubectl({ path: path.join(os.tmpdir(), 'no-such-kubectl') });
+      },
+      forward,
+    );
+    assert.deepEqual(asked, [], 'no kubectl run with their kubeconfig');
+    assert.match(found.kind === 'not captured' ? found.why : '', /kubectl \(pid 35\) of another user/);
+  });
+});
+
 test("a port-forward whose cluster does not answer: not captured, in kubectl's words", async () => {
   const forward = fakeProc(34, ['kubectl', '--context', 'gone', 'port-forward', 'pod/api', '9229']);
   await withProc(forward, async () => {
