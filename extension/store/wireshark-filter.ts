@@ -14,8 +14,8 @@ import { TsharkMatches } from '../../packet/tshark-filter.js';
 import { encodePackets, interfaceBlocks, pcapngHeader, writeCaptureFile } from '../capture/capture-writer.js';
 import type { PacketStore } from './packet-store.js';
 
-/** Where tshark is, a private folder for the temporary file its dumpcap writes, and the Decode As
- *  rules it is given. */
+/** Where tshark is, a private folder (for a stopped capture's copy, and the temporary file
+ *  tshark's dumpcap writes from a stream), and the Decode As rules it is given. */
 export interface TsharkPlace {
   tshark: string;
   tmpdir: string;
