@@ -13,7 +13,7 @@ import { CaptureWriteError, type FileFormat, type PcapngExtras, writeCaptureFile
 import { TempCaptures } from './capture/temp-captures.js';
 import { DISCARD_ANSWER, REPLACE_QUESTION, SAVE_ANSWER } from './capture/unsaved-question.js';
 import { packetCount } from './counts.js';
-import { DeepTrees, NO_WIRESHARK_NOTE } from './dissect/deep-tree.js';
+import { DeepTrees, NO_WIRESHARK_NOTE, wiresharkProgram } from './dissect/deep-tree.js';
 import { loadCaptureFile } from './editor/capture-file-editor.js';
 import { LIVE_CAPTURE_VIEW_TYPE, type LiveCaptureHost, liveCaptureUri } from './editor/live-capture-editor.js';
 import { connectNodeAgent, NODE_AGENT } from './kubernetes/node-agent.js';
@@ -680,8 +680,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
 
   /** tshark: beside the Wireshark of packetCapture.wiresharkPath when that is a path, else on PATH. */
   get tsharkPath(): string {
-    const wireshark = this.wiresharkPath;
-    return wireshark.includes('/') ? path.join(path.dirname(wireshark), 'tshark') : 'tshark';
+    return wiresharkProgram(this.wiresharkPath, 'tshark');
   }
 
   async wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart> {

@@ -404,20 +404,22 @@ function captureExtras(
   store: () => PacketStore,
 ): CapturePanel['extras'] {
   let comments: Map<number, string> | undefined;
+  // The keys after the first `sent` as one block (all of them: sent 0).
+  const secretsSince = (sent: number) => {
+    keyLog?.read();
+    const keys = keyLog?.keys ?? [];
+    return { blocks: keys.length > sent ? [decryptionSecretsBlock(keys.slice(sent))] : [], sent: keys.length };
+  };
   return {
     leadingBlocks: () => {
       comments = undefined; // a new file: placed again over the packets held now
-      return keyLog?.secretsBlocks() ?? [];
+      return secretsSince(0).blocks;
     },
     commentFor: (p) => {
       comments ??= markerComments(timeline, timedPackets(store()));
       return comments.get(p.number);
     },
-    secretsSince: (sent) => {
-      keyLog?.read();
-      const keys = keyLog?.keys ?? [];
-      return { blocks: keys.length > sent ? [decryptionSecretsBlock(keys.slice(sent))] : [], sent: keys.length };
-    },
+    secretsSince,
   };
 }
 

@@ -131,12 +131,6 @@ export class KeyLog {
     return new Set(this.lines.filter((l) => !l.startsWith('RSA ')).map((l) => l.split(' ')[1]!.toLowerCase()));
   }
 
-  /** The keys as one pcapng Decryption Secrets Block, or none when there are none. */
-  secretsBlocks(): Uint8Array[] {
-    this.read();
-    return this.lines.length === 0 ? [] : [decryptionSecretsBlock(this.lines)];
-  }
-
   /** Stops reading and removes the folder with the file; the keys read stay in memory. */
   remove(): void {
     if (this.removed) return;

@@ -37,18 +37,23 @@ function executable(file: string): boolean {
 }
 
 /**
- * The sharkd that goes with `wiresharkPath` (packetCapture.wiresharkPath): beside it when it is a
- * path (Debian's /usr/bin, macOS's Wireshark.app/Contents/MacOS), else on PATH. Undefined: none.
+ * A program of the Wireshark that `wiresharkPath` (packetCapture.wiresharkPath) names: beside it
+ * when that is a path (Debian's /usr/bin, macOS's Wireshark.app/Contents/MacOS), else the bare
+ * name, for PATH to find.
  */
+export function wiresharkProgram(wiresharkPath: string, program: 'sharkd' | 'tshark'): string {
+  const name = process.platform === 'win32' ? `${program}.exe` : program;
+  const isPath = wiresharkPath.includes('/') || wiresharkPath.includes(path.sep);
+  return isPath ? path.join(path.dirname(wiresharkPath), name) : name;
+}
+
+/** The sharkd that goes with `wiresharkPath` (wiresharkProgram), if it is there. Undefined: none. */
 export function findSharkd(wiresharkPath: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  const name = process.platform === 'win32' ? 'sharkd.exe' : 'sharkd';
-  if (wiresharkPath.includes('/') || wiresharkPath.includes(path.sep)) {
-    const beside = path.join(path.dirname(wiresharkPath), name);
-    return executable(beside) ? beside : undefined;
-  }
+  const program = wiresharkProgram(wiresharkPath, 'sharkd');
+  if (path.basename(program) !== program) return executable(program) ? program : undefined;
   for (const dir of searchPath.split(path.delimiter)) {
     if (!dir) continue;
-    const candidate = path.join(dir, name);
+    const candidate = path.join(dir, program);
     if (executable(candidate)) return candidate;
   }
   return undefined;

@@ -156,8 +156,6 @@ export class WiresharkFilterRun implements WiresharkJudging {
   private inputEnded = false;
   private draining = false;
   private finished = false;
-  /** The highest store number tshark matched so far. */
-  lastMatch = 0;
 
   constructor(
     private readonly store: PacketStore,
@@ -229,10 +227,7 @@ export class WiresharkFilterRun implements WiresharkJudging {
   private async collect(): Promise<void> {
     const error = await collectMatches(
       this.matches,
-      (frame) => {
-        this.lastMatch = this.numberOf(frame);
-        return this.lastMatch;
-      },
+      (frame) => this.numberOf(frame),
       this.onMatches,
       () => this.finished,
     );

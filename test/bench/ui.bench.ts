@@ -21,7 +21,7 @@ import { StoreIngest } from '../../extension/store/store-ingest.js';
 import { WiresharkFileFilterRun } from '../../extension/store/wireshark-filter.js';
 import { summarizePacket } from '../../packet/decode/index.js';
 import { benchCapture } from '../unit/fixtures/bench-decode.js';
-import { TABLE_COLUMN_FIELDS, tsharkFieldArgs } from '../unit/fixtures/tshark.js';
+import { TABLE_COLUMN_FIELDS, tsharkFieldArgs, tsharkFrames } from '../unit/fixtures/tshark.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The bundled worker, as the extension runs it (npm run build). */
@@ -116,15 +116,6 @@ function tsharkSeconds(args: string[]): number {
   return wall('tshark', ['-n', ...args]);
 }
 
-/** The frames `tshark -r FILE -Y FILTER` matches. */
-function tsharkMatches(file: string, filter: string): number {
-  const r = spawnSync('tshark', ['-n', '-r', file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-  });
-  return r.stdout.split('\n').filter((l) => l !== '').length;
-}
-
 /**
  * 5. beside tshark on the same file: the file → the table (every packet held, any row drawable),
  * the memory each stored packet costs, a display filter our engine evaluates, and one naming a
@@ -164,7 +155,7 @@ async function besideTshark(file: string): Promise<void> {
   const tsharkOurs = tsharkSeconds(['-r', file, '-Y', ours]);
   console.log(
     `5b. display filter "${ours}" (our engine): ${oursSeconds.toFixed(2)} s, ${view.rows.toLocaleString()} rows;` +
-      ` tshark -r -Y ${tsharkOurs.toFixed(2)} s, ${tsharkMatches(file, ours).toLocaleString()} rows`,
+      ` tshark -r -Y ${tsharkOurs.toFixed(2)} s, ${tsharkFrames(file, ours).length.toLocaleString()} rows`,
   );
 
   const theirs = 'dns || quic'; // quic: a protocol our decoders do not know
@@ -200,7 +191,7 @@ async function besideTshark(file: string): Promise<void> {
     console.log(
       `5c. display filter "${theirs}" (judged by tshark over the store's packets): first match ${first?.toFixed(2) ?? '-'} s,` +
         ` all ${all.toFixed(2)} s, ${view.rows.toLocaleString()} rows; tshark -r -Y ${tsharkTheirs.toFixed(2)} s,` +
-        ` ${tsharkMatches(file, theirs).toLocaleString()} rows`,
+        ` ${tsharkFrames(file, theirs).length.toLocaleString()} rows`,
     );
   } finally {
     view.dispose();

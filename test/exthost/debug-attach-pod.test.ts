@@ -29,7 +29,7 @@ import {
   upCluster,
 } from '../cluster/helpers/cluster.js';
 import { tshark } from './helpers/capture-files.js';
-import { PAUSING_SERVICE, recordDebugSessions } from './helpers/debug-sessions.js';
+import { captureRunning, PAUSING_SERVICE, pauseAndContinue, recordDebugSessions } from './helpers/debug-sessions.js';
 import { allRows } from './helpers/panel-rows.js';
 import { until } from './helpers/until.js';
 
@@ -162,7 +162,7 @@ suite('an attach debug session through kubectl port-forward: the pod captured', 
     const localPort = Number(await forward.found);
 
     const record = recordDebugSessions(api);
-    const { asked, ended } = record;
+    const { asked } = record;
     try {
       assert.ok(
         await vscode.debug.startDebugging(folder, {
@@ -174,24 +174,12 @@ suite('an attach debug session through kubectl port-forward: the pod captured', 
         }),
       );
       const root = await until('the attach session', record.root);
-      const panel = await until(
-        'the pod capture to run',
-        () => {
-          const { panel } = api.debug.captureOf(root);
-          return panel?.status === 'capturing' && panel;
-        },
-        180_000,
-      );
+      const panel = await captureRunning(api, root, 180_000);
       assert.equal(api.debug.captureOf(root).pod, `${NAMESPACE}/${POD}`);
       assert.equal(api.debug.captureOf(root).pid, undefined, 'no pid of this machine');
       assert.deepEqual(asked, [`service in a pod pod ${NAMESPACE}/${POD}`]);
 
-      fs.writeFileSync(go, '');
-      await until('the pause', () => api.debug.captureOf(root).markers.some((m) => m.kind === 'paused'), 30_000);
-      await until('VS Code to show the pause', () => vscode.debug.activeStackItem instanceof vscode.DebugStackFrame);
-      await vscode.commands.executeCommand('workbench.action.debug.continue');
-      await until('the session to end with the service', () => ended.includes(root), 30_000);
-      await until('the capture to stop with it', () => panel.status === 'stopped', 30_000);
+      await pauseAndContinue(api, record, panel, go);
 
       assert.deepEqual(
         api.debug.captureOf(root).markers.map((m) => m.kind),

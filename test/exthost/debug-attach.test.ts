@@ -15,7 +15,13 @@ import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { tshark } from './helpers/capture-files.js';
-import { PAUSE_LINE, PAUSING_SERVICE, recordDebugSessions } from './helpers/debug-sessions.js';
+import {
+  captureRunning,
+  PAUSE_LINE,
+  PAUSING_SERVICE,
+  pauseAndContinue,
+  recordDebugSessions,
+} from './helpers/debug-sessions.js';
 import { allRows } from './helpers/panel-rows.js';
 import { until } from './helpers/until.js';
 
@@ -76,7 +82,7 @@ suite('an attach debug session by port: its traffic, its pauses', () => {
     const { child, port } = startInspected(host, service, ['127.0.0.1', String(httpPort), go]);
 
     const record = recordDebugSessions(api);
-    const { asked, ended } = record;
+    const { asked } = record;
     const adapterEvents = new Set<string>();
     const listeners = [
       record,
@@ -101,27 +107,13 @@ suite('an attach debug session by port: its traffic, its pauses', () => {
         'the debug session started',
       );
       const root = await until('the attach session', record.root);
-      const panel = await until(
-        'its capture to run',
-        () => {
-          const { panel } = api.debug.captureOf(root);
-          return panel?.status === 'capturing' && panel;
-        },
-        30_000,
-      );
+      const panel = await captureRunning(api, root, 30_000);
       assert.equal(api.debug.captureOf(root).pid, child.pid, 'the capture is the listening process’s');
       assert.deepEqual(asked, [`attached service pid ${child.pid}`]);
       assert.equal(api.debug.captureOf(root).keyLog, undefined, 'no TLS key log: only launches get one');
       assert.ok(!adapterEvents.has('process'), 'js-debug named no process: the port did');
 
-      fs.writeFileSync(go, '');
-      await until('the pause', () => api.debug.captureOf(root).markers.some((m) => m.kind === 'paused'), 30_000);
-      // The command continues what VS Code shows stopped: once it shows the pause, not just after
-      // the adapter said it (which is what the marker records).
-      await until('VS Code to show the pause', () => vscode.debug.activeStackItem instanceof vscode.DebugStackFrame);
-      await vscode.commands.executeCommand('workbench.action.debug.continue');
-      await until('the session to end with the service', () => ended.includes(root), 30_000);
-      await until('the capture to stop with it', () => panel.status === 'stopped', 15_000);
+      await pauseAndContinue(api, record, panel, go);
 
       const markers = api.debug.captureOf(root).markers;
       assert.deepEqual(

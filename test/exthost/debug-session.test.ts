@@ -17,7 +17,7 @@ import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { tshark } from './helpers/capture-files.js';
-import { recordDebugSessions } from './helpers/debug-sessions.js';
+import { captureRunning, pauseAndContinue, recordDebugSessions } from './helpers/debug-sessions.js';
 import { allRows } from './helpers/panel-rows.js';
 import { until } from './helpers/until.js';
 import { wiresharkStandIn } from './helpers/wireshark-stand-in.js';
@@ -143,7 +143,7 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
     ]);
 
     const record = recordDebugSessions(api);
-    const { asked, ended } = record;
+    const { asked } = record;
     try {
       assert.ok(
         await vscode.debug.startDebugging(folder, {
@@ -160,25 +160,14 @@ suite('a debug session: its traffic, its pauses, its TLS keys', () => {
       const pid = Number(
         await until('the service to start', () => fs.existsSync(`${go}.pid`) && fs.readFileSync(`${go}.pid`, 'utf8')),
       );
-      const panel = await until(
-        'its capture to run',
-        () => {
-          const { panel } = api.debug.captureOf(root);
-          return panel?.status === 'capturing' && panel;
-        },
-        30_000,
-      );
+      const panel = await captureRunning(api, root, 30_000);
       assert.equal(api.debug.captureOf(root).pid, pid, 'the capture is the debuggee’s');
       assert.deepEqual(asked, [`service under test pid ${pid}`]);
       // Wireshark's live pipe, from before the first request: the keys reach it as they are learnt.
       await openInWireshark(panel);
       await until('the live pipe', () => wireshark.args()?.join(' ') === '-k -i -');
 
-      fs.writeFileSync(go, '');
-      await until('the pause', () => api.debug.captureOf(root).markers.some((m) => m.kind === 'paused'), 30_000);
-      await vscode.commands.executeCommand('workbench.action.debug.continue');
-      await until('the session to end', () => ended.includes(root), 30_000);
-      await until('the capture to stop with it', () => panel.status === 'stopped', 15_000);
+      await pauseAndContinue(api, record, panel, go);
 
       const markers = api.debug.captureOf(root).markers;
       assert.deepEqual(

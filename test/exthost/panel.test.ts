@@ -13,6 +13,7 @@ import type { CapturePanel } from '../../extension/panel/capture-panel.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
 import { dns as dnsMessage, ETH, eth, ip4, ipv4, PROTO, pcapngFile, udp } from '../unit/fixtures/packets.js';
+import { tsharkFrames } from '../unit/fixtures/tshark.js';
 import { packetsIn } from './helpers/capture-files.js';
 import { sendUdp } from './helpers/traffic.js';
 import { until } from './helpers/until.js';
@@ -326,14 +327,6 @@ suite('capture files and "Save Capture As…"', () => {
   test("a display filter on a protocol our decoders do not know is judged by Wireshark's tshark", async function () {
     this.timeout(60_000);
     const resp = path.join(path.dirname(fixture), 'resp_1_benchmark.pcap');
-    const tshark = (filter: string) =>
-      execFileSync('tshark', ['-n', '-r', resp, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      })
-        .split('\n')
-        .filter((l) => l !== '')
-        .map(Number);
     const panel = await openFile(resp);
     try {
       // As the filter bar asks (its request handler): the answer says who judged it.
@@ -341,7 +334,7 @@ suite('capture files and "Save Capture As…"', () => {
       assert.equal(applied.mode, 'wireshark');
       await until('tshark to finish', () => !panel.view.filtering, 30_000);
       const rows = panel.rows(0, 1000).map((r) => r.number);
-      assert.deepEqual(rows, tshark('resp && tcp.len > 20'));
+      assert.deepEqual(rows, tsharkFrames(resp, 'resp && tcp.len > 20'));
 
       // A filter tshark refuses: its message, and the rows stay as they were.
       await assert.rejects(panel.applyDisplayFilter('resp.nosuchfield == 1'), /^Error: tshark: .*resp\.nosuchfield/);

@@ -1,7 +1,6 @@
 // The assistant tools' answers (extension/assistant/), from real stores: tcpdump's captures and a
 // crafted one, with tshark as the oracle for every count.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -15,6 +14,7 @@ import { packetDetail } from '../../extension/panel/table-rows.js';
 import { type IncomingPacket, PacketStore } from '../../extension/store/packet-store.js';
 import { formatProcessComments } from '../../packet/process-comment.js';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
+import { tsharkFrames } from './fixtures/tshark.js';
 import { useFilterWorker } from './helpers/filter-worker.js';
 
 const worker = useFilterWorker('assistant-tools');
@@ -39,15 +39,6 @@ async function storeOf(file: string): Promise<PacketStore> {
   const store = newStore();
   await readCaptureInto(store, once(fs.readFileSync(file)));
   return store;
-}
-
-/** Frames tshark's display filter `filter` matches in `file`. */
-function tsharkCount(file: string, filter: string): number {
-  const out = execFileSync('tshark', ['-n', '-r', file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return out.split('\n').filter(Boolean).length;
 }
 
 const corpus = (name: string) => path.join(TCPDUMP_TESTS_DIR, name);
@@ -192,10 +183,10 @@ test('summary of a crafted capture: the counts tshark gives, requests paired wit
   const file = path.join(worker.scratch, 'crafted.pcap');
   await writeCaptureFile(store, file, 'pcap');
   const summary = await summarizePackets(store);
-  assert.equal(summary.resets, tsharkCount(file, 'tcp.flags.reset == 1'));
-  assert.equal(summary.dnsFailures, tsharkCount(file, 'dns.flags.response == 1 && dns.flags.rcode != 0'));
-  assert.equal(summary.httpErrors, tsharkCount(file, 'http.response.code >= 400'));
-  assert.equal(summary.retransmissions, tsharkCount(file, 'tcp.analysis.retransmission'));
+  assert.equal(summary.resets, tsharkFrames(file, 'tcp.flags.reset == 1').length);
+  assert.equal(summary.dnsFailures, tsharkFrames(file, 'dns.flags.response == 1 && dns.flags.rcode != 0').length);
+  assert.equal(summary.httpErrors, tsharkFrames(file, 'http.response.code >= 400').length);
+  assert.equal(summary.retransmissions, tsharkFrames(file, 'tcp.analysis.retransmission').length);
   assert.deepEqual([summary.resets, summary.dnsFailures, summary.httpErrors, summary.retransmissions], [1, 2, 4, 1]);
   const text = formatSummary(summary).join('\n');
   t.diagnostic(text);
@@ -248,9 +239,9 @@ test('summaries of tcpdump captures match tshark: resets, DNS failures, retransm
   ];
   function expectedOf(file: string) {
     return {
-      resets: tsharkCount(file, 'tcp.flags.reset == 1'),
-      dnsFailures: tsharkCount(file, 'dns.flags.response == 1 && dns.flags.rcode != 0'),
-      retransmissions: tsharkCount(file, 'tcp.analysis.retransmission'),
+      resets: tsharkFrames(file, 'tcp.flags.reset == 1').length,
+      dnsFailures: tsharkFrames(file, 'dns.flags.response == 1 && dns.flags.rcode != 0').length,
+      retransmissions: tsharkFrames(file, 'tcp.analysis.retransmission').length,
     };
   }
   for (const [name, what] of cases) {
@@ -310,7 +301,7 @@ test("display filter on the side: tshark's matches, bounded rows, the panel's vi
   const store = await storeOf(file);
   const panelView = worker.view(store);
   panelView.setFilter('udp');
-  const expected = tsharkCount(file, 'tcp');
+  const expected = tsharkFrames(file, 'tcp').length;
   const result = await runSideFilter(store, worker.view(store), 'tcp', rowLimit(3));
   assert.ok(result.ok);
   assert.equal(result.matches, expected);

@@ -2,7 +2,6 @@
 // port they would not decode becomes DNS; one they would, taken by a protocol they do not know,
 // is left to Wireshark), and passed to tshark; pcap-summary -d -Y gives tshark -d -Y's frames.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { applyDecodeAs, summarizePacket } from '../../packet/decode/index.js';
 import { decodeAsComment, formatDecodeAs, parseDecodeAs, tsharkDecodeAsArgs } from '../../packet/decode-as.js';
 import { dns, ETH, eth, http, ip4, ipv4, PROTO, pcapngFile, TCP, tcp, udp } from './fixtures/packets.js';
+import { tsharkFrames } from './fixtures/tshark.js';
 import { rowNumbers, summary } from './helpers/pcap-summary-run.js';
 
 const A = '198.18.0.1';
@@ -85,17 +85,7 @@ describe('Decode As', () => {
       [[], 'http'],
     ];
     for (const [rules, filter] of cases) {
-      const theirs = execFileSync(
-        'tshark',
-        ['-n', ...rules, '-r', file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'],
-        {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'ignore'],
-        },
-      )
-        .split('\n')
-        .filter((l) => l !== '')
-        .map(Number);
+      const theirs = tsharkFrames(file, filter, rules);
       const { code, stdout, stderr } = await summary([file, ...rules, '-Y', filter]);
       assert.equal(code, 0, stderr);
       const ours = rowNumbers(stdout);

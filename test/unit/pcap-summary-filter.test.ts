@@ -4,27 +4,19 @@
 // input. Wireshark's own message for a filter it refuses; a missing tshark said plainly; tshark's
 // output checked (a stand-in printing garbage, only in this test, is refused).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TsharkMatches } from '../../packet/tshark-filter.js';
+import { tsharkFrames } from './fixtures/tshark.js';
 import { rowNumbers, summary } from './helpers/pcap-summary-run.js';
 
 const CORPUS = join(process.cwd(), 'test/fixtures/tcpdump-tests');
 const RESP = join(CORPUS, 'resp_1_benchmark.pcap');
 const QUIC = join(CORPUS, 'quic_handshake.pcap');
 const BUNDLE = join(process.cwd(), 'dist/tools/pcap-summary.js');
-
-/** The frames tshark's own -Y matches. */
-function tsharkNumbers(file: string, filter: string): number[] {
-  const out = execFileSync('tshark', ['-n', '-r', file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return rowNumbers(out);
-}
 
 describe('pcap-summary -Y', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'pcap-summary-filter-'));
@@ -43,7 +35,7 @@ describe('pcap-summary -Y', () => {
   ];
   for (const [file, filter] of cases) {
     it(`${filter} on ${file.split('/').pop()}: the frames tshark -Y matches`, async () => {
-      const theirs = tsharkNumbers(file, filter);
+      const theirs = tsharkFrames(file, filter);
       assert.ok(theirs.length > 0, 'a case that matches something');
       const { code, stdout, stderr } = await summary([file, '-Y', filter]);
       assert.equal(code, 0, stderr);
@@ -56,13 +48,13 @@ describe('pcap-summary -Y', () => {
     const resp = (await summary([RESP, '-Y', 'resp'])).stdout.trimEnd().split('\n');
     assert.deepEqual(
       resp,
-      tsharkNumbers(RESP, 'resp').map((n) => all[n - 1]),
+      tsharkFrames(RESP, 'resp').map((n) => all[n - 1]),
     );
     const json = (await summary([RESP, '-Y', 'resp', '--json'])).stdout
       .trimEnd()
       .split('\n')
       .map((l) => (JSON.parse(l) as { number: number }).number);
-    assert.deepEqual(json, tsharkNumbers(RESP, 'resp'));
+    assert.deepEqual(json, tsharkFrames(RESP, 'resp'));
   });
 
   it('standard input: the rows tshark matches as the stream is read, nothing left behind', () => {
@@ -74,7 +66,7 @@ describe('pcap-summary -Y', () => {
         maxBuffer: 64 << 20,
       });
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(rowNumbers(r.stdout), tsharkNumbers(RESP, filter), filter);
+      assert.deepEqual(rowNumbers(r.stdout), tsharkFrames(RESP, filter), filter);
     }
     const after = spawnSync('sh', ['-c', 'ls -d /tmp/pcap-summary-* 2>/dev/null | wc -l'], { encoding: 'utf8' });
     assert.equal(after.stdout, before.stdout, 'the spool folder is removed');
@@ -120,7 +112,7 @@ describe('pcap-summary -Y', () => {
     );
     const ours = await summary([RESP, '-Y', 'tcp.len > 100', '--tshark', missing]);
     assert.equal(ours.code, 0, ours.stderr);
-    assert.deepEqual(rowNumbers(ours.stdout), tsharkNumbers(RESP, 'tcp.len > 100'));
+    assert.deepEqual(rowNumbers(ours.stdout), tsharkFrames(RESP, 'tcp.len > 100'));
   });
 
   it("tshark's output is checked: anything but increasing frame numbers ends the reading with an error", async () => {

@@ -4,7 +4,6 @@
 // tshark judges, also when packets were evicted before tshark was given them; a filter tshark
 // refuses is refused before it replaces the rows.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { StoreIngest } from '../../extension/store/store-ingest.js';
 import { checkWithTshark, WiresharkFileFilterRun, WiresharkFilterRun } from '../../extension/store/wireshark-filter.js';
 import { CaptureFileReader } from '../../packet/capture-file.js';
 import { TsharkError } from '../../packet/tshark-filter.js';
+import { tsharkFrames } from './fixtures/tshark.js';
 
 const RESP = join(process.cwd(), 'test/fixtures/tcpdump-tests/resp_1_benchmark.pcap');
 
@@ -25,17 +25,6 @@ const NO_ENGINE: FilterRunner = {
   },
   dispose: () => {},
 };
-
-function tsharkNumbers(filter: string): number[] {
-  const out = execFileSync('tshark', ['-n', '-r', RESP, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map(Number);
-}
 
 /** The corpus file's packets, one by one (so a test can add them in steps). */
 function packetsOfFile(): { reader: CaptureFileReader; packets: ReturnType<CaptureFileReader['push']> } {
@@ -84,7 +73,7 @@ describe('display filters judged by tshark', () => {
         shown: () => Promise<number[]>;
       };
       await run.done;
-      assert.deepEqual(await run.shown(), tsharkNumbers(filter), filter);
+      assert.deepEqual(await run.shown(), tsharkFrames(RESP, filter), filter);
       assert.equal(view.filtering, false);
     }
     assert.deepEqual(readdirSync(scratch), [], 'the copy tshark read is removed');
@@ -113,7 +102,7 @@ describe('display filters judged by tshark', () => {
     view.refresh();
     view.endOfPackets();
     await run.done;
-    const expected = tsharkNumbers('resp').filter((n) => n <= 30 || (n > 90 && n <= 130));
+    const expected = tsharkFrames(RESP, 'resp').filter((n) => n <= 30 || (n > 90 && n <= 130));
     const kept = expected.filter((n) => n >= store.firstNumber);
     assert.deepEqual(await run.shown(), kept);
     assert.ok(store.firstNumber > 31, `a gap: the first packet held is ${store.firstNumber}`);
