@@ -97,6 +97,12 @@ export interface CompiledDisplayFilter {
    * problems: [] }` instead of a full decodePacket(), several times cheaper.
    */
   needsTree: boolean;
+  /**
+   * When the tree is needed: the layers whose fields match() reads. A caller may then pass
+   * decodePacket(…, fieldLayers), a tree with every layer but only those layers' fields, several
+   * times cheaper than the whole tree. Undefined: match() needs the whole tree.
+   */
+  fieldLayers?: ReadonlySet<string>;
   /** True when match() reads the packet's process (proc.*, container.*, k8s.*): only then need a
    *  caller parse the packet's comments into `meta.process`. */
   needsProcess: boolean;
@@ -157,6 +163,14 @@ const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([
   ['ethernet', 'eth'],
   ['dot1q', 'vlan'],
 ]);
+
+/** Layers that hold fields named after another protocol: mDNS's are DNS fields (dns.*). */
+const LAYERS_WITH_FIELDS_OF: ReadonlyMap<string, readonly string[]> = new Map([['dns', ['dns', 'mdns']]]);
+/** ICMP and ICMPv6 errors quote the datagram they are about, so their layers hold any protocol's
+ *  fields (and its name, for `tcp` on a quoted TCP header): a selective tree always has theirs. */
+const QUOTING_LAYERS = ['icmp', 'icmpv6'];
+/** What only the whole tree holds: the Data layers and the expert marks (_ws.*). */
+const WHOLE_TREE_ONLY: ReadonlySet<string> = new Set(['data', '_ws']);
 
 let names: string[] | undefined;
 
@@ -1025,6 +1039,8 @@ class Parser {
   needsTree = false;
   /** Set when a reference reads the packet's process. */
   needsProcess = false;
+  /** The layers whose fields the references read; undefined once one needs the whole tree. */
+  fieldLayers: Set<string> | undefined = new Set(QUOTING_LAYERS);
   /** Negations and parentheses open at the current token. */
   private depth = 0;
   constructor(private readonly toks: Token[]) {}
@@ -1040,6 +1056,16 @@ class Parser {
     const result = parse();
     this.depth--;
     return result;
+  }
+
+  /** Notes the layers a tree reference reads: a protocol only needs its layer to be there, a
+   *  field its protocol's layer's fields (a field's protocol is its name's first part). */
+  private readsTree(ref: Ref): void {
+    this.needsTree = true;
+    if (this.fieldLayers === undefined) return;
+    const protocol = ref.name.split('.', 1)[0]!;
+    if (WHOLE_TREE_ONLY.has(protocol)) this.fieldLayers = undefined;
+    else if (!ref.protocol) for (const l of LAYERS_WITH_FIELDS_OF.get(protocol) ?? [protocol]) this.fieldLayers.add(l);
   }
 
   private next(): Token {
@@ -1105,7 +1131,7 @@ class Parser {
     }
     if (t.kind !== 'word') this.unexpected(t, 'a field, a protocol or "("');
     const ref = makeRef(t.text, t);
-    if (!ref.column) this.needsTree = true;
+    if (!ref.column) this.readsTree(ref);
     if (ref.process) this.needsProcess = true;
     const op = this.peek();
     if (op.kind !== 'op') return ref.present;
@@ -1235,7 +1261,8 @@ function hintFor(text: string, e: DisplayFilterError): string | undefined {
 function compileExpression(text: string): CompiledDisplayFilter {
   const parser = new Parser(tokenize(text));
   const match = parser.parse();
-  return { mode: 'expression', needsTree: parser.needsTree, needsProcess: parser.needsProcess, match };
+  const { needsTree, needsProcess, fieldLayers } = parser;
+  return { mode: 'expression', needsTree, needsProcess, match, ...(needsTree && fieldLayers && { fieldLayers }) };
 }
 
 function escapeRegExp(s: string): string {

@@ -1,5 +1,5 @@
 // Display filters our decoders cannot evaluate (a field or protocol they do not know: `mqtt`,
-// `pgsql.query contains "users"`), judged by Wireshark's tshark over a capture file or FIFO: the
+// `pgsql.query contains "users"`), judged by Wireshark's tshark over a capture file, FIFO or stream: the
 // numbers of the frames that match, in order, as tshark finds them (`-l`: a line per match, at
 // once). tshark is a separate program reached over a pipe; its output is untrusted input: a line
 // that is not a frame number greater than the one before ends the reading with an error.
@@ -29,7 +29,8 @@ export class TsharkError extends Error {
   }
 }
 
-/** What tshark reads: a capture file, or a pcap/pcapng stream written to `stdin`. */
+/** What tshark reads: a capture file (or a FIFO someone writes one into), or a pcap/pcapng stream
+ *  written to `stdin`. */
 export type TsharkInput = { file: string } | { stream: true; tmpdir: string };
 
 /** The frames of `input` that `expression` matches, as tshark judges them. */
@@ -43,6 +44,8 @@ export class TsharkMatches {
   private ended = false;
   private failure?: Error;
   private wake: () => void = () => {};
+  /** Resolves once tshark has exited (or could not start). */
+  readonly exited: Promise<void>;
 
   /**
    * Starts `tshark -r FILE -Y EXPRESSION`, or for a stream `tshark -i - -Y EXPRESSION` (tshark
@@ -58,6 +61,10 @@ export class TsharkMatches {
     this.child = spawn(tshark, args, {
       stdio: ['file' in input ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: 'file' in input ? process.env : { ...process.env, TMPDIR: input.tmpdir },
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', () => resolve());
+      this.child.once('error', () => resolve());
     });
     this.child.stdout!.setEncoding('latin1').on('data', (text: string) => this.onStdout(text));
     this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {

@@ -167,7 +167,18 @@ export async function writeCaptureFile(
   store: PacketStore,
   file: string,
   format: FileFormat,
-  { exclusive = false, progress = () => {}, numbers, extras }: WriteOptions = {},
+  options: WriteOptions = {},
+): Promise<number> {
+  return writeCaptureTo(store, await openPrivately(file, options.exclusive ?? false), file, format, options);
+}
+
+/** Writes the packets held (as writeCaptureFile) to an open file, `name`, which it closes. */
+export async function writeCaptureTo(
+  store: PacketStore,
+  handle: fs.promises.FileHandle,
+  name: string,
+  format: FileFormat,
+  { progress = () => {}, numbers, extras }: Omit<WriteOptions, 'exclusive'> = {},
 ): Promise<number> {
   const header = fileHeader(store, format, extras?.sectionComment);
   const total = numbers?.length ?? store.held;
@@ -180,9 +191,9 @@ export async function writeCaptureFile(
       yield n;
     }
   };
-  const out = fs.createWriteStream(file, { fd: await openPrivately(file, exclusive) });
+  const out = fs.createWriteStream(name, { fd: handle });
   const failed = new Promise<never>((_, reject) =>
-    out.once('error', (e) => reject(new CaptureWriteError(`cannot write ${file}: ${e.message}`))),
+    out.once('error', (e) => reject(new CaptureWriteError(`cannot write ${name}: ${e.message}`))),
   );
   const write = (bytes: Uint8Array) =>
     Promise.race([failed, new Promise<void>((resolve) => (out.write(bytes) ? resolve() : out.once('drain', resolve)))]);

@@ -2,8 +2,7 @@
 // and reports the numbers that match, in chunks, so the view fills progressively. A newer job
 // supersedes an older one between chunks.
 import { parentPort } from 'node:worker_threads';
-import { applyDecodeAs, decodePacket, summarizePacket } from '../../packet/decode/index.js';
-import type { DecodedPacket } from '../../packet/decode/types.js';
+import { applyDecodeAs, decodeForFilter } from '../../packet/decode/index.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import { parseProcessComments } from '../../packet/process-comment.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
@@ -40,10 +39,9 @@ function run(job: FilterJob): void {
       const originalLength = seg.originalLengths[i]!;
       const interfaceId = seg.interfaceIds[i]!;
       const linkType = job.linkTypes[interfaceId] ?? 1;
-      // Filters on the columns alone (text search, info, frame.len) need no field tree.
-      const decoded: DecodedPacket = filter.needsTree
-        ? decodePacket(linkType, data, originalLength)
-        : { summary: summarizePacket(linkType, data, originalLength), layers: [], problems: [] };
+      // Filters on the columns alone (text search, info, frame.len) need no field tree, and
+      // one on a few protocols' fields only those protocols' fields.
+      const decoded = decodeForFilter(filter, linkType, data, originalLength);
       // The comments are read only for filters on the process (proc.*, container.*, k8s.*).
       const process = filter.needsProcess ? parseProcessComments(segmentComments(seg, i)) : undefined;
       const paused = job.paused !== undefined && inRanges(job.paused, number);

@@ -1,11 +1,13 @@
 // The rows the table shows: every packet held, or those matching the display filter. Filtering
 // runs in a worker over the store's shared memory and fills the view progressively; packets that
 // arrive later are filtered as they come.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
+import { OrderedReplies, sliceJob } from './filter-slices.js';
 import type { PacketStore } from './packet-store.js';
 import type { WiresharkJudging } from './wireshark-filter.js';
 
@@ -14,29 +16,61 @@ export interface FilterRunner {
   dispose(): void;
 }
 
-/** Runs filter jobs in a worker thread (dist/extension/filter-worker.js beside the bundle). */
+/**
+ * Runs filter jobs in worker threads (dist/extension/filter-worker.js beside the bundle): a large
+ * job is cut into slices that each worker takes in turn, one core each, and their matches come
+ * back in packet order (filter-slices.ts).
+ */
 export class WorkerFilterRunner implements FilterRunner {
-  private worker?: Worker;
-  private onReply: (reply: FilterReply) => void = () => {};
+  private readonly workers: Worker[] = [];
+  /** The slice each worker is filtering, by worker. */
+  private readonly working: (number | undefined)[] = [];
+  private job?: { id: number; slices: FilterJob[]; next: number; replies: OrderedReplies };
 
   constructor(
     private readonly script = path.join(__dirname, 'filter-worker.js'),
     private readonly execArgv: string[] = [],
+    private readonly threads = Math.min(2, os.availableParallelism()),
   ) {}
 
   run(job: FilterJob, onReply: (reply: FilterReply) => void): void {
-    this.onReply = onReply;
-    if (!this.worker) {
-      this.worker = new Worker(this.script, { execArgv: this.execArgv });
-      this.worker.on('message', (reply: FilterReply) => this.onReply(reply));
-      this.worker.unref();
+    const slices = sliceJob(job);
+    this.job = { id: job.id, slices, next: 0, replies: new OrderedReplies(slices.length, onReply) };
+    for (let w = 0; w < Math.min(this.threads, slices.length); w++) this.give(w);
+  }
+
+  /** Gives worker `w` the job's next slice, if one is left. */
+  private give(w: number): void {
+    const job = this.job!;
+    this.working[w] = undefined;
+    if (job.next === job.slices.length) return;
+    this.working[w] = job.next;
+    this.worker(w).postMessage(job.slices[job.next++]);
+  }
+
+  private worker(w: number): Worker {
+    let worker = this.workers[w];
+    if (!worker) {
+      worker = new Worker(this.script, { execArgv: this.execArgv });
+      worker.on('message', (reply: FilterReply) => this.received(w, reply));
+      worker.unref();
+      this.workers[w] = worker;
     }
-    this.worker.postMessage(job);
+    return worker;
+  }
+
+  private received(w: number, reply: FilterReply): void {
+    const slice = this.working[w];
+    // A reply of a job a newer one replaced: its worker has moved on.
+    if (reply.id !== this.job?.id || slice === undefined) return;
+    this.job.replies.accept(slice, reply);
+    if (reply.done) this.give(w);
   }
 
   dispose(): void {
-    void this.worker?.terminate();
-    this.worker = undefined;
+    for (const worker of this.workers) void worker.terminate();
+    this.workers.length = 0;
+    this.job = undefined;
   }
 }
 

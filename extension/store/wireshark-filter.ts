@@ -1,21 +1,22 @@
 // A display filter our decoders cannot evaluate (a field or protocol they do not know), judged by
 // Wireshark's tshark over the packets the store holds. A live capture's packets are written to
 // tshark as a pcapng stream (`tshark -i -`: one pass, the same frames `tshark -r FILE -Y`
-// matches), and so are those it adds later, until it stops; a stopped capture's are written to a
-// private file that tshark reads (`tshark -r`). The matches come back as they are found and
+// matches), and so are those it adds later, until it stops; a stopped capture's are written into a
+// private FIFO that tshark reads (`tshark -r`). The matches come back as they are found and
 // become the view's rows.
 
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { TsharkMatches } from '../../packet/tshark-filter.js';
-import { encodePackets, interfaceBlocks, pcapngHeader, writeCaptureFile } from '../capture/capture-writer.js';
+import { encodePackets, interfaceBlocks, pcapngHeader, writeCaptureTo } from '../capture/capture-writer.js';
 import type { PacketStore } from './packet-store.js';
 
-/** Where tshark is, a private folder (for a stopped capture's copy, and the temporary file
- *  tshark's dumpcap writes from a stream), and the Decode As rules it is given. */
+/** Where tshark is, a private folder (for the FIFO a stopped capture's packets go through, and
+ *  the temporary file tshark's dumpcap writes from a stream), and the Decode As rules it is given. */
 export interface TsharkPlace {
   tshark: string;
   tmpdir: string;
@@ -83,13 +84,16 @@ async function collectMatches(
 }
 
 /**
- * A stopped capture's packets judged by tshark over a private copy of them as a file (`tshark -r`
- * reads a file several times faster than a stream through dumpcap), removed once tshark is done.
+ * A stopped capture's packets judged by tshark reading them from a private FIFO (`tshark -r`: it
+ * reads a file several times faster than a stream through dumpcap, and a FIFO lets it start while
+ * the packets are still being written, so the first matches come as soon as it is up).
  */
 export class WiresharkFileFilterRun implements WiresharkJudging {
   private matches?: TsharkMatches;
   private finished = false;
   readonly behind = false;
+  /** Resolves once tshark and the writer are done and the FIFO is gone, stopped or not. */
+  readonly settled: Promise<void>;
 
   constructor(
     store: PacketStore,
@@ -98,7 +102,7 @@ export class WiresharkFileFilterRun implements WiresharkJudging {
     onMatches: (numbers: Uint32Array) => void,
     onEnd: (error?: Error) => void,
   ) {
-    void this.run(store, place, expression, onMatches).then((error) => {
+    this.settled = this.run(store, place, expression, onMatches).then((error) => {
       if (this.finished) return;
       this.finished = true;
       onEnd(error);
@@ -123,24 +127,58 @@ export class WiresharkFileFilterRun implements WiresharkJudging {
     expression: string,
     onMatches: (numbers: Uint32Array) => void,
   ): Promise<Error | undefined> {
-    const file = path.join(place.tmpdir, `filter-${randomUUID()}.pcapng`);
+    const fifo = path.join(place.tmpdir, `filter-${randomUUID()}.pcapng`);
     const first = store.firstNumber;
     try {
-      await writeCaptureFile(store, file, 'pcapng', { exclusive: true });
+      await makeFifo(fifo);
       if (this.finished) return undefined;
-      this.matches = new TsharkMatches(place.tshark, { file }, expression, place.decodeAs);
-      return await collectMatches(
-        this.matches,
+      const matches = new TsharkMatches(place.tshark, { file: fifo }, expression, place.decodeAs);
+      this.matches = matches;
+      const written = writeForTshark(store, fifo, matches).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      const error = await collectMatches(
+        matches,
         (frame) => first + frame - 1,
         onMatches,
         () => this.finished,
       );
+      const writeError = await written;
+      await matches.exited;
+      // tshark's own message says more than the broken pipe it leaves the writer with.
+      return error ?? writeError;
     } catch (e) {
       return e as Error;
     } finally {
-      fs.rmSync(file, { force: true });
+      fs.rmSync(fifo, { force: true });
     }
   }
+}
+
+/** A FIFO only its owner may open (Node has no mkfifo of its own). */
+function makeFifo(file: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('mkfifo', ['-m', '600', '--', file], (error, _stdout, stderr) =>
+      error ? reject(new Error(`cannot make a FIFO for tshark: ${stderr.trim() || error.message}`)) : resolve(),
+    ),
+  );
+}
+
+/**
+ * Writes the store's packets into the FIFO tshark reads. Opening it waits for tshark to open the
+ * other end; when tshark ends first (it refused the filter, or was stopped), opening the FIFO for
+ * reading here releases that wait, and the writes then fail at once instead of blocking.
+ */
+async function writeForTshark(store: PacketStore, fifo: string, tshark: TsharkMatches): Promise<void> {
+  void tshark.exited.then(() =>
+    fs.promises.open(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK).then(
+      (reader) => reader.close(),
+      () => {}, // removed already: the writer was done
+    ),
+  );
+  const handle = await fs.promises.open(fifo, fs.constants.O_WRONLY);
+  await writeCaptureTo(store, handle, fifo, 'pcapng');
 }
 
 /** A live capture's packets streamed to tshark as they come (`tshark -i -`). */

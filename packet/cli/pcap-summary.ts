@@ -24,8 +24,8 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 
 import { type CapturedPacket, CaptureFileReader } from '../capture-file.js';
-import { applyDecodeAs, decodePacket, summarizeInto, summarizePacket } from '../decode/index.js';
-import type { DecodedPacket, PacketSummary } from '../decode/types.js';
+import { applyDecodeAs, decodeForFilter, summarizeInto } from '../decode/index.js';
+import type { PacketSummary } from '../decode/types.js';
 import { type DecodeAsRule, parseDecodeAs } from '../decode-as.js';
 import {
   type CompiledDisplayFilter,
@@ -384,9 +384,7 @@ async function readChunk(fd: number, buf: Uint8Array): Promise<number> {
 
 /** Whether our engine's filter matches the packet (decoding only what the filter reads). */
 function matches(filter: CompiledDisplayFilter, number: number, linkType: number, p: CapturedPacket): boolean {
-  const decoded: DecodedPacket = filter.needsTree
-    ? decodePacket(linkType, p.data, p.originalLength)
-    : { summary: summarizePacket(linkType, p.data, p.originalLength), layers: [], problems: [] };
+  const decoded = decodeForFilter(filter, linkType, p.data, p.originalLength);
   const process = filter.needsProcess && p.comments ? parseProcessComments(p.comments) : undefined;
   return filter.match(decoded, { number, length: p.originalLength, process });
 }

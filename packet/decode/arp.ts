@@ -16,9 +16,7 @@ const OPCODES: ReadonlyMap<number, string> = new Map([
 
 export function dissectArp(d: Dissection, off: number, end: number): void {
   const b = d.data;
-  const L = d.tree
-    ? d.layer('arp', 'Address Resolution Protocol', off, Math.max(Math.min(end - off, 28), 0))
-    : undefined;
+  const L = d.treeLayer('arp', 'Address Resolution Protocol', off, Math.max(Math.min(end - off, 28), 0));
   d.protocol = 'ARP';
   d.info = '';
   if (end - off < 8) {

@@ -4,8 +4,11 @@
 // fills in the columns (src, dst, protocol, info) and the conversation, and hands its payload to
 // the next layer through a dispatch table (registry.ts). With `tree` false (the table's summary
 // path) it builds no Layer or Field objects and no labels: only the columns are computed, so
-// summarizePacket stays cheap; with `tree` true the same code also builds the detail tree. The
-// two modes share every decision, so a summary always equals the full decode's summary.
+// summarizePacket stays cheap; with `tree` true the same code also builds the detail tree. A
+// display filter's selective tree (`fieldsOf`) sits between: every layer, fields only where the
+// filter reads them. The modes share every decision, so a summary always equals the full decode's
+// summary, and a selective tree's layers and fields are the full tree's (less its Data layers and
+// expert marks, which only the full tree builds).
 //
 // Problems never throw: a decoder that runs out of bytes or finds an impossible value calls
 // malformed() or short() and returns, which ends the decode with what it had (like Wireshark,
@@ -85,6 +88,12 @@ export class Dissection {
   /** Length on the wire (≥ length). */
   wireLength: number;
   readonly tree: boolean;
+  /**
+   * The layers a display filter reads fields of (packet/display-filter.ts fieldLayers), when
+   * `tree` is false: every layer is still recorded, so its protocol can be tested, but only these
+   * build their fields and labels. Undefined: no layers at all (the summary path).
+   */
+  readonly fieldsOf: ReadonlySet<string> | undefined;
   readonly layers: Layer[] = [];
   problems: string[] | undefined;
   /** A decoder hit bytes it could not decode (malformed or short): nothing further is decoded. */
@@ -110,12 +119,13 @@ export class Dissection {
   /** The innermost IP packet is a first fragment (more fragments follow): lengths may exceed it. */
   fragmented = false;
 
-  constructor(data: Uint8Array, wireLength: number, tree: boolean, depth = 0) {
+  constructor(data: Uint8Array, wireLength: number, tree: boolean, depth = 0, fieldsOf?: ReadonlySet<string>) {
     this.data = data;
     this.length = data.length;
     this.wireLength = Math.max(wireLength, data.length);
     this.tree = tree;
     this.depth = depth;
+    this.fieldsOf = tree ? undefined : fieldsOf;
   }
 
   /** Starts over on another packet (summary mode), so the table's hot path allocates no state. */
@@ -131,6 +141,18 @@ export class Dissection {
     this.convProto = undefined;
     this.sport = this.dport = this.ttl = -1;
     this.fragmented = false;
+  }
+
+  /**
+   * A layer decoder's own layer, to fill with its fields: undefined when the decode builds no
+   * fields for `protocol` (the summary path, or a filter's selective tree, which records the layer
+   * without fields).
+   */
+  treeLayer(protocol: string, label: string, offset: number, length: number): Layer | undefined {
+    if (this.tree) return this.layer(protocol, label, offset, length);
+    if (this.fieldsOf === undefined) return undefined;
+    const l = this.layer(protocol, label, offset, length);
+    return this.fieldsOf.has(protocol) ? l : undefined;
   }
 
   /** Adds a top-level layer (tree mode only; callers check `tree`). */

@@ -193,14 +193,12 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
   const proto = mdns ? 'MDNS' : 'DNS';
   d.protocol = proto;
   d.info = '';
-  const L = d.tree
-    ? d.layer(
-        mdns ? 'mdns' : 'dns',
-        mdns ? 'Multicast Domain Name System' : 'Domain Name System',
-        off,
-        Math.max(end - off, 0),
-      )
-    : undefined;
+  const L = d.treeLayer(
+    mdns ? 'mdns' : 'dns',
+    mdns ? 'Multicast Domain Name System' : 'Domain Name System',
+    off,
+    Math.max(end - off, 0),
+  );
   if (tcp) {
     if (end - off < 2) {
       d.short(L, proto, 'DNS length', off + 2, end);

@@ -17,7 +17,7 @@ export function dissectEthernet(d: Dissection, off: number, end: number, rend: n
   const src = avail >= 12 ? mac(b, off + 6) : '';
   if (dst) d.dst = macColumn(dst);
   if (src) d.src = macColumn(src);
-  const L = d.tree ? d.layer('eth', 'Ethernet II', off, Math.min(14, Math.max(avail, 0))) : undefined;
+  const L = d.treeLayer('eth', 'Ethernet II', off, Math.min(14, Math.max(avail, 0)));
   if (L) {
     if (avail >= 6) L.fields.push(macField('eth.dst', 'Destination', b, off));
     if (avail >= 12) L.fields.push(macField('eth.src', 'Source', b, off + 6));
@@ -92,14 +92,12 @@ export function dissectQinq(d: Dissection, off: number, end: number, rend: numbe
 
 function vlan(d: Dissection, off: number, end: number, rend: number, qinq: boolean): void {
   const b = d.data;
-  const L = d.tree
-    ? d.layer(
-        'vlan',
-        qinq ? '802.1ad Provider Bridge (Q-in-Q)' : '802.1Q Virtual LAN',
-        off,
-        Math.min(4, Math.max(end - off, 0)),
-      )
-    : undefined;
+  const L = d.treeLayer(
+    'vlan',
+    qinq ? '802.1ad Provider Bridge (Q-in-Q)' : '802.1Q Virtual LAN',
+    off,
+    Math.min(4, Math.max(end - off, 0)),
+  );
   d.protocol = 'VLAN';
   if (end - off < 2) {
     d.short(L, 'VLAN', 'VLAN tag', off + 4, end);

@@ -154,7 +154,7 @@ export function dissectHttpHeuristic(d: Dissection, off: number, end: number): b
 function http(d: Dissection, off: number, end: number, methodLen: number): void {
   const b = d.data;
   d.protocol = 'HTTP';
-  const L = d.tree ? d.layer('http', 'Hypertext Transfer Protocol', off, end - off) : undefined;
+  const L = d.treeLayer('http', 'Hypertext Transfer Protocol', off, end - off);
   const request = methodLen > 0;
   const le = lineEnd(b, off, Math.min(end, off + MAX_LINE));
   const line = escapeBytes(b, off, le, MAX_LINE);

@@ -73,7 +73,7 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
   d.protocol = 'ICMP';
   d.info = '';
   if (d.convProto !== undefined) d.convProto = 'icmp';
-  const L = d.tree ? d.layer('icmp', 'Internet Control Message Protocol', off, Math.max(avail, 0)) : undefined;
+  const L = d.treeLayer('icmp', 'Internet Control Message Protocol', off, Math.max(avail, 0));
   if (avail < 4) {
     d.short(L, 'ICMP', 'ICMP header', off + 4, end);
     return;

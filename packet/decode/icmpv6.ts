@@ -96,7 +96,7 @@ export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
   d.protocol = 'ICMPv6';
   d.info = '';
   if (d.convProto !== undefined) d.convProto = 'icmpv6';
-  const L = d.tree ? d.layer('icmpv6', 'Internet Control Message Protocol v6', off, Math.max(avail, 0)) : undefined;
+  const L = d.treeLayer('icmpv6', 'Internet Control Message Protocol v6', off, Math.max(avail, 0));
   if (avail < 4) {
     d.short(L, 'ICMPv6', 'ICMPv6 header', off + 4, end);
     return;

@@ -15,7 +15,7 @@
 import { Dissection, field, SharedFields } from './dissection.js';
 import { LINK_TYPES } from './registry.js';
 import { LINK_TYPE_NAMES } from './tables.js';
-import type { Conversation, DecodedPacket, PacketSummary } from './types.js';
+import type { Conversation, DecodedPacket, Layer, PacketSummary } from './types.js';
 
 export { applyDecodeAs } from './registry.js';
 export type { Conversation, DecodedPacket, Field, Layer, PacketSummary } from './types.js';
@@ -43,14 +43,33 @@ function run(d: Dissection, linkType: number): void {
 /**
  * Decodes one packet into its detail tree. `originalLength` is the length on the wire (defaults
  * to the captured length); when larger, running out of bytes is reported as truncation by the
- * capture rather than as a malformed packet.
+ * capture rather than as a malformed packet. `fieldsOf` asks for a display filter's selective
+ * tree instead (see Dissection.fieldsOf): every layer, the fields of those protocols only.
  */
-export function decodePacket(linkType: number, data: Uint8Array, originalLength?: number): DecodedPacket {
-  const d = new Dissection(data, originalLength ?? data.length, true);
+export function decodePacket(
+  linkType: number,
+  data: Uint8Array,
+  originalLength?: number,
+  fieldsOf?: ReadonlySet<string>,
+): DecodedPacket {
+  const d = new Dissection(data, originalLength ?? data.length, fieldsOf === undefined, 0, fieldsOf);
+  const frame = d.layer('frame', '', 0, d.length);
+  run(d, linkType);
+  if (d.tree || fieldsOf?.has('frame')) frameTree(d, frame, linkType);
+  const out: DecodedPacket = {
+    summary: { source: d.src, destination: d.dst, protocol: d.protocol, info: d.info },
+    layers: d.layers,
+    problems: d.problems ?? [],
+  };
+  const c = d.conversation();
+  if (c) out.conversation = c;
+  return out;
+}
+
+/** The frame layer's label and fields, once the layers below it are known. */
+function frameTree(d: Dissection, frame: Layer, linkType: number): void {
   const wire = d.wireLength;
   const cap = d.length;
-  const frame = d.layer('frame', '', 0, cap);
-  run(d, linkType);
   let protocols = '';
   for (let i = 1; i < d.layers.length; i++) {
     const p = d.layers[i]!.protocol;
@@ -73,14 +92,6 @@ export function decodePacket(linkType: number, data: Uint8Array, originalLength?
     ),
     field('frame.protocols', `[Protocols in frame: ${protocols}]`, 0, 0, protocols),
   );
-  const out: DecodedPacket = {
-    summary: { source: d.src, destination: d.dst, protocol: d.protocol, info: d.info },
-    layers: d.layers,
-    problems: d.problems ?? [],
-  };
-  const c = d.conversation();
-  if (c) out.conversation = c;
-  return out;
 }
 
 const frameFields = new SharedFields();
@@ -96,6 +107,23 @@ export function summarizePacket(linkType: number, data: Uint8Array, originalLeng
   const out: SummaryWithConversation = { source: d.src, destination: d.dst, protocol: d.protocol, info: d.info };
   if (d.convProto !== undefined) out.conversation = d.conversation();
   return out;
+}
+
+/** How much of a packet a display filter reads (CompiledDisplayFilter's needsTree, fieldLayers). */
+export interface FilterReads {
+  needsTree: boolean;
+  fieldLayers?: ReadonlySet<string>;
+}
+
+/** The packet decoded as far as a display filter reads it: the columns, a selective tree or the whole tree. */
+export function decodeForFilter(
+  reads: FilterReads,
+  linkType: number,
+  data: Uint8Array,
+  originalLength: number,
+): DecodedPacket {
+  if (reads.needsTree) return decodePacket(linkType, data, originalLength, reads.fieldLayers);
+  return { summary: summarizePacket(linkType, data, originalLength), layers: [], problems: [] };
 }
 
 /**

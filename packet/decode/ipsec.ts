@@ -10,7 +10,7 @@ import { dispatchIpProto } from './registry.js';
 /** Decodes the AH header; returns its length, or -1 after noting a problem. */
 export function parseAh(d: Dissection, off: number, end: number): number {
   const b = d.data;
-  const L = d.tree ? d.layer('ah', 'Authentication Header', off, Math.max(Math.min(end - off, 12), 0)) : undefined;
+  const L = d.treeLayer('ah', 'Authentication Header', off, Math.max(Math.min(end - off, 12), 0));
   if (end - off < 12) {
     d.short(L, 'AH', 'AH header', off + 12, end);
     return -1;
@@ -51,7 +51,7 @@ export function dissectAh(d: Dissection, off: number, end: number, rend: number)
 
 export function dissectEsp(d: Dissection, off: number, end: number): void {
   const b = d.data;
-  const L = d.tree ? d.layer('esp', 'Encapsulating Security Payload', off, Math.max(end - off, 0)) : undefined;
+  const L = d.treeLayer('esp', 'Encapsulating Security Payload', off, Math.max(end - off, 0));
   d.protocol = 'ESP';
   if (end - off < 8) {
     d.info = 'ESP';

@@ -30,7 +30,7 @@ export function dissectIpv4(d: Dissection, off: number, end: number, rend: numbe
   const avail = end - off;
   d.protocol = 'IPv4';
   d.info = '';
-  const L = d.tree ? d.layer('ip', 'Internet Protocol Version 4', off, Math.max(Math.min(avail, 20), 0)) : undefined;
+  const L = d.treeLayer('ip', 'Internet Protocol Version 4', off, Math.max(Math.min(avail, 20), 0));
   if (avail < 1) {
     d.short(L, 'IPv4', 'IPv4 header', off + 20, end);
     return;
@@ -50,7 +50,9 @@ export function dissectIpv4(d: Dissection, off: number, end: number, rend: numbe
   }
   if (ver === 6) {
     // Wireshark hands an "IPv4" packet whose version says 6 to IPv6.
-    if (d.layers.length && d.layers[d.layers.length - 1] === L) d.layers.pop();
+    // Its layer goes (recorded without fields too, in a filter's selective tree).
+    const last = d.layers[d.layers.length - 1];
+    if (last?.protocol === 'ip' && last.offset === off) d.layers.pop();
     dissectIpv6Direct(d, off, end, rend);
     return;
   }

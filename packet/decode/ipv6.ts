@@ -48,7 +48,7 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
   const avail = end - off;
   d.protocol = 'IPv6';
   d.info = '';
-  const L = d.tree ? d.layer('ipv6', 'Internet Protocol Version 6', off, Math.max(Math.min(avail, 40), 0)) : undefined;
+  const L = d.treeLayer('ipv6', 'Internet Protocol Version 6', off, Math.max(Math.min(avail, 40), 0));
   if (direct && avail >= 1 && b[off]! >> 4 !== 6) {
     d.info = `Bogus IPv6 version (${b[off]! >> 4}, must be 6)`;
     d.malformed(L, 'IPv6', d.info, off, 1, false);

@@ -19,7 +19,7 @@ const SAPS: ReadonlyMap<number, string> = new Map([
 
 export function dissectLlc(d: Dissection, off: number, end: number, rend: number): void {
   const b = d.data;
-  const L = d.tree ? d.layer('llc', 'Logical-Link Control', off, Math.min(3, Math.max(end - off, 0))) : undefined;
+  const L = d.treeLayer('llc', 'Logical-Link Control', off, Math.min(3, Math.max(end - off, 0)));
   d.protocol = 'LLC';
   if (end - off < 3) {
     d.short(L, 'LLC', 'LLC header', off + 3, end);

@@ -26,7 +26,7 @@ export function dissectLoop(d: Dissection, off: number, end: number, rend: numbe
 }
 
 function loop(d: Dissection, off: number, end: number, rend: number, network: boolean): void {
-  const L = d.tree ? d.layer('null', 'Null/Loopback', off, Math.min(4, Math.max(end - off, 0))) : undefined;
+  const L = d.treeLayer('null', 'Null/Loopback', off, Math.min(4, Math.max(end - off, 0)));
   d.protocol = 'NULL';
   d.info = 'Null/Loopback';
   if (end - off < 4) {
@@ -62,7 +62,7 @@ export function dissectRawIp(d: Dissection, off: number, end: number, rend: numb
   } else {
     d.protocol = 'Raw';
     d.info = 'Raw packet data';
-    const L = d.tree ? d.layer('raw', 'Raw packet data', off, Math.max(end - off, 0)) : undefined;
+    const L = d.treeLayer('raw', 'Raw packet data', off, Math.max(end - off, 0));
     if (v < 0) d.short(L, 'Raw', 'IP version', off + 1, end);
     else d.malformed(L, 'Raw', `IP version ${v} is neither 4 nor 6`, off, 1);
   }

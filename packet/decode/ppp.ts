@@ -20,7 +20,7 @@ const PPP_PROTOCOLS: ReadonlyMap<number, [string, number?]> = new Map([
 
 export function dissectPpp(d: Dissection, off: number, end: number, rend: number): void {
   const b = d.data;
-  const L = d.tree ? d.layer('ppp', 'Point-to-Point Protocol', off, Math.max(Math.min(end - off, 4), 0)) : undefined;
+  const L = d.treeLayer('ppp', 'Point-to-Point Protocol', off, Math.max(Math.min(end - off, 4), 0));
   d.protocol = 'PPP';
   let o = off;
   if (end - o >= 2 && b[o] === 0xff && b[o + 1] === 0x03) {
@@ -50,7 +50,7 @@ export function dissectPpp(d: Dissection, off: number, end: number, rend: number
 /** Cisco HDLC: address, control, then an ethertype. */
 export function dissectCiscoHdlc(d: Dissection, off: number, end: number, rend: number): void {
   const b = d.data;
-  const L = d.tree ? d.layer('chdlc', 'Cisco HDLC', off, Math.max(Math.min(end - off, 4), 0)) : undefined;
+  const L = d.treeLayer('chdlc', 'Cisco HDLC', off, Math.max(Math.min(end - off, 4), 0));
   d.protocol = 'CHDLC';
   if (end - off < 4) {
     d.short(L, 'CHDLC', 'Cisco HDLC header', off + 4, end);

@@ -41,9 +41,7 @@ export function dissectSctp(d: Dissection, off: number, end: number, rend: numbe
   const avail = end - off;
   d.protocol = 'SCTP';
   d.info = '';
-  const L = d.tree
-    ? d.layer('sctp', 'Stream Control Transmission Protocol', off, Math.max(Math.min(avail, 12), 0))
-    : undefined;
+  const L = d.treeLayer('sctp', 'Stream Control Transmission Protocol', off, Math.max(Math.min(avail, 12), 0));
   if (avail < 12) {
     if (avail >= 4) d.setPorts('sctp', u16(b, off), u16(b, off + 2));
     d.short(L, 'SCTP', 'SCTP common header', off + 12, end);

@@ -29,7 +29,7 @@ function packetType(t: number): string {
 /** SLL v1: pkttype(2) hatype(2) halen(2) addr(8) protocol(2). */
 export function dissectSll(d: Dissection, off: number, end: number, rend: number): void {
   const b = d.data;
-  const L = d.tree ? d.layer('sll', 'Linux cooked capture v1', off, Math.min(16, Math.max(end - off, 0))) : undefined;
+  const L = d.treeLayer('sll', 'Linux cooked capture v1', off, Math.min(16, Math.max(end - off, 0)));
   d.protocol = 'SLL';
   if (end - off < 16) {
     d.short(L, 'SLL', 'Linux cooked header', off + 16, end);
@@ -62,7 +62,7 @@ export function dissectSll(d: Dissection, off: number, end: number, rend: number
 /** SLL v2: protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8). */
 export function dissectSll2(d: Dissection, off: number, end: number, rend: number): void {
   const b = d.data;
-  const L = d.tree ? d.layer('sll', 'Linux cooked capture v2', off, Math.min(20, Math.max(end - off, 0))) : undefined;
+  const L = d.treeLayer('sll', 'Linux cooked capture v2', off, Math.min(20, Math.max(end - off, 0)));
   d.protocol = 'SLL';
   if (end - off < 20) {
     d.short(L, 'SLL', 'Linux cooked v2 header', off + 20, end);

@@ -44,7 +44,7 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   const avail = end - off;
   d.protocol = 'TCP';
   d.info = '';
-  const L = d.tree ? d.layer('tcp', 'Transmission Control Protocol', off, Math.max(Math.min(avail, 20), 0)) : undefined;
+  const L = d.treeLayer('tcp', 'Transmission Control Protocol', off, Math.max(Math.min(avail, 20), 0));
   if (avail < 4) {
     d.short(L, 'TCP', 'TCP header', off + 20, end);
     return;

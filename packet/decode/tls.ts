@@ -172,7 +172,7 @@ interface Hello {
 export function dissectTls(d: Dissection, off: number, end: number, rend: number): boolean {
   const b = d.data;
   if (end - off < 5 || !validHeader(b, off)) return false;
-  const L = d.tree ? d.layer('tls', 'Transport Layer Security', off, end - off) : undefined;
+  const L = d.treeLayer('tls', 'Transport Layer Security', off, end - off);
   d.protocol = 'TLS';
   // Problems append their mark to d.info (the transport's Info until now): kept at the end.
   const base = d.info.length;

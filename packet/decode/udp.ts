@@ -10,7 +10,7 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
   const avail = end - off;
   d.protocol = 'UDP';
   d.info = '';
-  const L = d.tree ? d.layer('udp', 'User Datagram Protocol', off, Math.max(Math.min(avail, 8), 0)) : undefined;
+  const L = d.treeLayer('udp', 'User Datagram Protocol', off, Math.max(Math.min(avail, 8), 0));
   if (avail < 4) {
     d.short(L, 'UDP', 'UDP header', off + 8, end);
     return;

@@ -54,7 +54,7 @@ describe('display filters judged by tshark', () => {
         assert.equal(e, undefined);
         ended();
       };
-      // As the extension chooses: a stopped capture's packets as a file, a live one's as a stream.
+      // As the extension chooses: a stopped capture's packets through a FIFO, a live one's as a stream.
       return complete
         ? new WiresharkFileFilterRun(store, place, filter, onMatches, end)
         : new WiresharkFilterRun(store, place, filter, onMatches, end);
@@ -62,7 +62,7 @@ describe('display filters judged by tshark', () => {
     return { done, shown: async () => [...(await view.shownNumbers())] };
   }
 
-  it('a stopped capture (its packets as a file for tshark): the frames tshark -Y matches, nothing left behind', async () => {
+  it('a stopped capture (its packets through a FIFO tshark reads): the frames tshark -Y matches, nothing left behind', async () => {
     const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'stop' });
     new StoreIngest(store).push(readFileSync(RESP));
     const view = new PacketView(store, NO_ENGINE);
@@ -76,8 +76,33 @@ describe('display filters judged by tshark', () => {
       assert.deepEqual(await run.shown(), tsharkFrames(RESP, filter), filter);
       assert.equal(view.filtering, false);
     }
-    assert.deepEqual(readdirSync(scratch), [], 'the copy tshark read is removed');
+    assert.deepEqual(readdirSync(scratch), [], 'the FIFO tshark read is removed');
     view.dispose();
+  });
+
+  it('a stopped capture judged by tshark: stopped at once, or refused by tshark, ends without a hang or a file left', async () => {
+    const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'stop' });
+    new StoreIngest(store).push(readFileSync(RESP));
+    // Stopped before tshark opened the FIFO: the writer waiting for it is released.
+    const stopped = new WiresharkFileFilterRun(store, place, 'resp', () => {}, assert.fail);
+    stopped.stop();
+    await stopped.settled;
+    // A filter tshark refuses (the panel asks checkWithTshark first; this is the run's own guard):
+    // tshark exits without opening the FIFO, and its own message is the error.
+    let error: Error | undefined;
+    const refused = new WiresharkFileFilterRun(
+      store,
+      place,
+      'resp.nosuchfield == 1',
+      () => assert.fail('no match'),
+      (e) => {
+        error = e;
+      },
+    );
+    await refused.settled;
+    assert.ok(error instanceof TsharkError, String(error));
+    assert.match(error.message, /resp\.nosuchfield/);
+    assert.deepEqual(readdirSync(scratch), [], 'no FIFO left');
   });
 
   it('a live capture: packets added while tshark judges, and some evicted before it was given them', async () => {
