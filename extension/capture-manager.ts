@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { applyDecodeAs } from '../packet/decode/index.js';
 import { type DecodeAsRule, decodeAsComment, formatDecodeAs, parseDecodeAs } from '../packet/decode-as.js';
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
+import type { DisplayFilterCheck, FieldCompletion } from '../packet/filter-fields.js';
 import type { CaptureFilterCheck, DeepTreeEvent } from '../packet/protocol.js';
 import { TsharkMissingError } from '../packet/tshark-filter.js';
 import { CaptureFilterChecker } from './capture/capture-filter-check.js';
@@ -22,7 +23,13 @@ import { WorkloadTarget } from './kubernetes/workload-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import type { PacketStore } from './store/packet-store.js';
 import type { WiresharkFilterStart } from './store/packet-view.js';
-import { checkWithTshark, WiresharkFileFilterRun, WiresharkFilterRun } from './store/wireshark-filter.js';
+import { WiresharkFields } from './store/wireshark-fields.js';
+import {
+  checkWithTshark,
+  type TsharkPlace,
+  WiresharkFileFilterRun,
+  WiresharkFilterRun,
+} from './store/wireshark-filter.js';
 import { KubernetesTargets } from './targets/kubernetes-targets.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
@@ -145,8 +152,14 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   readonly kubernetes: KubernetesTargets;
   /** Files written only to hand a capture to Wireshark: private, removed with their capture. */
   readonly tempCaptures = new TempCaptures();
-  /** Wireshark's detail trees, through one warm sharkd for every panel. */
-  private readonly deepTrees = new DeepTrees({ wiresharkPath: () => this.wiresharkPath });
+  /** Wireshark's detail trees, through one warm sharkd for every panel, with the Decode As rules. */
+  private readonly deepTrees = new DeepTrees({
+    wiresharkPath: () => this.wiresharkPath,
+    decodeAs: () => this.decodeAs,
+    dissectorName: async (protocol) => (await this.wiresharkFields.catalogue())?.shortName(protocol),
+  });
+  /** Wireshark's display-filter names and verdicts, for the filter bar. */
+  private readonly wiresharkFields: WiresharkFields;
   /** The questions Save asks (a QuickPick, the save dialog). */
   savePrompts: SavePrompts = windowSavePrompts;
   /** The questions List Interfaces, Remove SSH Host and Open in Wireshark ask. */
@@ -165,6 +178,13 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       if (e.affectsConfiguration('packetCapture.decodeAs')) void this.decodeAsChanged();
     });
     this.filterChecker = new CaptureFilterChecker(context.extensionPath);
+    this.wiresharkFields = new WiresharkFields({
+      wiresharkPath: () => this.wiresharkPath,
+      cacheDir: path.join(context.globalStorageUri.fsPath, 'wireshark-fields'),
+      sharkdCheck: (text) => this.deepTrees.checkFilter(text),
+      tsharkCheck: (text) => this.tsharkVerdict(text),
+      log: (line) => this.log(line),
+    });
     this.localTarget = new LocalTarget(context.extensionPath, this.askSudoPassword);
     this.ssh = new SshTargets(context, this.output);
     this.kubernetes = new KubernetesTargets(context.extensionPath, this.output);
@@ -683,17 +703,47 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     return wiresharkProgram(this.wiresharkPath, 'tshark');
   }
 
-  async wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart> {
-    const place = { tshark: this.tsharkPath, tmpdir: this.tempCaptures.privateFolder(), decodeAs: this.decodeAs };
+  completeField(prefix: string): Promise<FieldCompletion[]> {
+    return this.wiresharkFields.complete(prefix);
+  }
+
+  checkDisplayFilter(text: string): Promise<DisplayFilterCheck> {
+    return this.wiresharkFields.check(text);
+  }
+
+  private tsharkPlace(): TsharkPlace {
+    return { tshark: this.tsharkPath, tmpdir: this.tempCaptures.privateFolder(), decodeAs: this.decodeAs };
+  }
+
+  /** tshark's verdict on a filter (WiresharkFields asks when sharkd cannot answer): its message,
+   *  or undefined when it accepts the filter or is not there. */
+  private async tsharkVerdict(text: string): Promise<string | undefined> {
     try {
-      await checkWithTshark(place, text);
+      await checkWithTshark(this.tsharkPlace(), text);
+      return undefined;
     } catch (e) {
-      if (e instanceof TsharkMissingError)
-        throw refused.withHint(
-          `Wireshark knows more protocols, and ${e.message}: install it (tshark), or set packetCapture.wiresharkPath.`,
-        );
-      const hint = captureFilterHint(text);
-      throw new Error(`${(e as Error).message}${hint ? ` ${hint}` : ''}`);
+      return e instanceof TsharkMissingError ? undefined : (e as Error).message;
+    }
+  }
+
+  async wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart> {
+    const place = this.tsharkPlace();
+    if (await this.wiresharkFields.catalogue()) {
+      // Wireshark's names at hand: a name it does not know either is refused without a tshark, and
+      // the filter is checked by the warm sharkd.
+      const verdict = await this.wiresharkFields.check(text);
+      if (!verdict.ok) throw new Error(verdict.error);
+    } else {
+      try {
+        await checkWithTshark(place, text);
+      } catch (e) {
+        if (e instanceof TsharkMissingError)
+          throw refused.withHint(
+            `Wireshark knows more protocols, and ${e.message}: install it (tshark), or set packetCapture.wiresharkPath.`,
+          );
+        const hint = captureFilterHint(text);
+        throw new Error(`${(e as Error).message}${hint ? ` ${hint}` : ''}`);
+      }
     }
     this.log(`Display filter "${text}": judged by ${place.tshark} (a field this extension's decoders do not know).`);
     return (onMatches, onEnd, complete) =>

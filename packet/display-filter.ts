@@ -189,6 +189,14 @@ function knownNames(): string[] {
   return names;
 }
 
+/** Every name a filter may use with what it holds (a field's kind, or `protocol`), sorted: what
+ *  the filter bar completes when Wireshark is not there to add its own. */
+export function filterNames(): { name: string; type: FieldKind | 'protocol' }[] {
+  return [...new Set(knownNames())]
+    .map((name) => ({ name, type: kindOf(name) ?? ('protocol' as const) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 function kindOf(name: string): FieldKind | undefined {
   const k = FIELD_KINDS.get(name);
   if (k) return k;

@@ -3,6 +3,7 @@
 // host pushes small events (state, "count is now N"), and while the table follows the tail, the
 // few rows it shows with each count: the next frame draws them, so they are not asked for.
 import type { DecodedPacket, Layer } from './decode/types.js';
+import type { DisplayFilterCheck, FieldCompletion } from './filter-fields.js';
 import type { ProcessInfo } from './process-comment.js';
 
 /** A capture filter as libpcap reads it (`normalized`: the expression compiled, e.g. tcp,443 as
@@ -187,6 +188,12 @@ export interface Requests {
   /** The display filter for the row's conversation (also applied). */
   followConversation: { params: { index: number }; result: { filter: string; rows: number } };
   validateCaptureFilter: { params: { filter: string }; result: CaptureFilterCheck };
+  /** Display-filter names starting with `prefix`: ours, and Wireshark's when it is installed
+   *  (packet/filter-fields.ts), at most COMPLETION_LIMIT. */
+  completeField: { params: { prefix: string }; result: FieldCompletion[] };
+  /** The filter bar's verdict on `text` as it is typed (nothing is applied): our engine's, or for a
+   *  name only Wireshark knows, Wireshark's own (sharkd's check). */
+  checkDisplayFilter: { params: { text: string }; result: DisplayFilterCheck };
   saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: NoResult };
   openInWireshark: { params: Record<string, never>; result: NoResult };
   /** Opens the source line of the debugger marker at table row `index`. */
@@ -304,6 +311,8 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   selectPacket: { number: optional(wholeNumber()) },
   followConversation: { index: required(wholeNumber()) },
   validateCaptureFilter: { filter: required(text) },
+  completeField: { prefix: required(text) },
+  checkDisplayFilter: { text: required(text) },
   saveCapture: { format: optional(oneOf('pcapng', 'pcap')) },
   openInWireshark: {},
   openMarker: { index: required(wholeNumber()) },

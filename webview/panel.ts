@@ -8,10 +8,12 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
+import type { DisplayFilterCheck } from '../packet/filter-fields.js';
 import type { CountersEvent, CounterUpdate, DeepTreeEvent, PacketDetail, PanelState, Row } from '../packet/protocol.js';
 import { CaptureForm } from './capture-form.js';
 import { DetailTree, type TreeNode } from './detail-tree.js';
 import { debounce, formatBytes, formatCount, h, messageOf } from './dom.js';
+import { FilterCompletion } from './filter-completion.js';
 import { HexView } from './hex-view.js';
 import { opensSource } from './markers.js';
 import { PacketTable } from './packet-table.js';
@@ -94,6 +96,9 @@ export class Panel {
   private readonly textToggle: HTMLElementTagNameMap['vscode-toolbar-button'];
   private readonly filterBusy: HTMLElement;
   private readonly filterMessage: HTMLElement;
+  /** Field names offered as the filter is typed. */
+  private readonly completion: FilterCompletion;
+  private checkSeq = 0;
   private readonly followButton: Button;
   private readonly autoScroll: HTMLElementTagNameMap['vscode-checkbox'];
   private readonly fieldInfo: HTMLElement;
@@ -239,7 +244,19 @@ export class Panel {
     this.filterMessage = h('div', { class: 'tb-message', attrs: { role: 'alert' } });
     this.filterMessage.hidden = true;
     const applyLater = debounce(() => void this.applyFilter(this.filterField.value), DISPLAY_FILTER_DELAY_MS);
-    this.filterField.addEventListener('input', () => applyLater());
+    const typed = () => {
+      applyLater();
+      if (this.textSearch) return;
+      void this.completion.update();
+      void this.checkAsTyped();
+    };
+    this.completion = new FilterCompletion(
+      this.filterField,
+      (prefix) => this.transport.request('completeField', { prefix }),
+      typed,
+    );
+    this.filterField.addEventListener('input', typed);
+    this.filterField.addEventListener('focusout', () => this.completion.close());
     const setTextSearch = (on: boolean) => {
       this.textSearch = on;
       this.showTextSearch();
@@ -248,6 +265,7 @@ export class Panel {
     };
     this.textToggle.addEventListener('change', () => setTextSearch(this.textToggle.checked));
     this.filterField.addEventListener('keydown', (e) => {
+      if (this.completion.handleKey(e)) return;
       if (e.key === 'Enter') applyLater.flush();
       else if (e.key === 'Escape' && this.filterField.value !== '') {
         this.filterField.value = '';
@@ -288,7 +306,7 @@ export class Panel {
     const toolbar = h(
       'div',
       { class: 'toolbar' },
-      h('div', { class: 'tb-filter-box' }, this.filterField, this.filterMode, this.filterBusy),
+      h('div', { class: 'tb-filter-box' }, this.filterField, this.completion.element, this.filterMode, this.filterBusy),
       this.followButton,
       this.autoScroll,
       h('span', { class: 'tb-spacer' }),
@@ -535,13 +553,32 @@ export class Panel {
     } catch (e) {
       if (seq !== this.filterSeq) return;
       this.appliedFilter = previous; // the host kept the filter it had
-      this.filterField.invalid = true;
-      this.filterMode.hidden = false;
-      this.filterMode.classList.add('error');
-      this.filterMode.textContent = 'error';
-      this.filterMessage.textContent = messageOf(e);
-      this.filterMessage.hidden = false;
+      this.showFilterError(messageOf(e));
     }
+  }
+
+  private showFilterError(message: string): void {
+    this.filterField.invalid = true;
+    this.filterMode.hidden = false;
+    this.filterMode.classList.add('error');
+    this.filterMode.textContent = 'error';
+    this.filterMessage.textContent = message;
+    this.filterMessage.hidden = false;
+  }
+
+  /** Checks the filter as it is typed, nothing applied: a refused one turns the bar red at once
+   *  with the host's message (Wireshark's own, for a filter naming a field only Wireshark knows). */
+  private async checkAsTyped(): Promise<void> {
+    const text = this.filterField.value;
+    const seq = ++this.checkSeq;
+    let check: DisplayFilterCheck;
+    try {
+      check = await this.transport.request('checkDisplayFilter', { text });
+    } catch {
+      return; // applying the filter says what is wrong
+    }
+    if (seq !== this.checkSeq || this.filterField.value !== text || this.textSearch || check.ok) return;
+    this.showFilterError(check.error);
   }
 
   private async followConversation(index = this.table.selected): Promise<void> {

@@ -7,10 +7,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Layer } from '../../packet/decode/types.js';
+import { type DecodeAsRule, formatDecodeAs } from '../../packet/decode-as.js';
 import { type PcapngExtras, writeCaptureFile } from '../capture/capture-writer.js';
 import type { PacketStore } from '../store/packet-store.js';
 import { CUT_LIMITS, type CutLimits, conversationCut } from './conversation-cut.js';
-import { SharkdClient, type SharkdOptions } from './sharkd.js';
+import { SharkdClient, type SharkdOptions, SharkdUnavailableError } from './sharkd.js';
+import { writeSharkdConfig } from './sharkd-config.js';
 import { wiresharkLayers } from './wireshark-tree.js';
 
 /** Said at the bottom of our tree when no sharkd is found. */
@@ -47,48 +49,100 @@ export function wiresharkProgram(wiresharkPath: string, program: 'sharkd' | 'tsh
   return isPath ? path.join(path.dirname(wiresharkPath), name) : name;
 }
 
-/** The sharkd that goes with `wiresharkPath` (wiresharkProgram), if it is there. Undefined: none. */
-export function findSharkd(wiresharkPath: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  const program = wiresharkProgram(wiresharkPath, 'sharkd');
-  if (path.basename(program) !== program) return executable(program) ? program : undefined;
+/** The `program` of the Wireshark `wiresharkPath` names (wiresharkProgram), if it is there:
+ *  its path, PATH searched for a bare name. Undefined: none. */
+export function findWiresharkProgram(
+  wiresharkPath: string,
+  program: 'sharkd' | 'tshark',
+  searchPath = process.env.PATH ?? '',
+): string | undefined {
+  const name = wiresharkProgram(wiresharkPath, program);
+  if (path.basename(name) !== name) return executable(name) ? name : undefined;
   for (const dir of searchPath.split(path.delimiter)) {
     if (!dir) continue;
-    const candidate = path.join(dir, program);
+    const candidate = path.join(dir, name);
     if (executable(candidate)) return candidate;
   }
   return undefined;
 }
 
+/** The sharkd that goes with `wiresharkPath` (wiresharkProgram), if it is there. Undefined: none. */
+export function findSharkd(wiresharkPath: string, searchPath = process.env.PATH ?? ''): string | undefined {
+  return findWiresharkProgram(wiresharkPath, 'sharkd', searchPath);
+}
+
 export interface DeepTreeOptions {
   /** The packetCapture.wiresharkPath setting, read at each request (it may change). */
   wiresharkPath(): string;
+  /** Decode As (packetCapture.decodeAs), read at each request: sharkd is started again, with a
+   *  configuration folder of its own, when the rules change. */
+  decodeAs?(): readonly DecodeAsRule[];
+  /** A protocol's dissector name for Decode As (`http2` → `HTTP2`, from tshark -G protocols). */
+  dissectorName?(protocol: string): Promise<string | undefined>;
   /** Where the private folder of cuts is made (the system temp folder by default). */
   tempParent?: string;
   limits?: CutLimits;
   /** sharkd's bounds (its command comes from findSharkd). */
-  sharkd?: Omit<SharkdOptions, 'command'>;
+  sharkd?: Omit<SharkdOptions, 'command' | 'env'>;
+}
+
+/** The sharkd of one setting and set of rules, and the configuration folder made for it. */
+interface SharkdFor {
+  key: string;
+  client: Promise<SharkdClient | undefined>;
+  config?: string;
 }
 
 export class DeepTrees {
+  private current?: SharkdFor;
   private client?: SharkdClient;
   private folder?: string;
   private counter = 0;
 
   constructor(private readonly options: DeepTreeOptions) {}
 
-  /** The client for the sharkd found now; a new one when the setting points elsewhere. */
-  private sharkd(): SharkdClient | undefined {
+  /** The client for the sharkd found now and the rules now; a new one when either changed. */
+  private sharkd(): Promise<SharkdClient | undefined> {
     const command = findSharkd(this.options.wiresharkPath());
-    if (command !== this.client?.options.command) {
-      void this.client?.dispose();
-      this.client = command ? new SharkdClient({ ...this.options.sharkd, command }) : undefined;
+    const rules = command ? (this.options.decodeAs?.() ?? []) : [];
+    const key = [command ?? '', ...rules.map(formatDecodeAs)].join('\n');
+    if (this.current?.key !== key) {
+      const previous = this.current;
+      const next: SharkdFor = { key, client: Promise.resolve(undefined) };
+      next.client = command ? this.start(command, rules, next) : Promise.resolve(undefined);
+      this.current = next;
+      void previous?.client.then(async (client) => {
+        await client?.dispose();
+        if (previous.config) fs.rmSync(previous.config, { recursive: true, force: true });
+      });
     }
+    return this.current.client;
+  }
+
+  private async start(command: string, rules: readonly DecodeAsRule[], into: SharkdFor): Promise<SharkdClient> {
+    let env: Record<string, string> | undefined;
+    if (rules.length > 0) {
+      const names = new Map<string, string | undefined>();
+      for (const r of rules) names.set(r.protocol, await this.options.dissectorName?.(r.protocol));
+      into.config = path.join(this.privateFolder(), `config-${++this.counter}`);
+      writeSharkdConfig(into.config, rules, (p) => names.get(p));
+      env = { WIRESHARK_CONFIG_DIR: into.config };
+    }
+    this.client = new SharkdClient({ ...this.options.sharkd, command, ...(env ? { env } : {}) });
     return this.client;
   }
 
   /** The running sharkd's process id (tests stop and kill it). */
   get pid(): number | undefined {
     return this.client?.pid;
+  }
+
+  /** Wireshark's verdict on a display filter through the warm sharkd (SharkdClient.checkFilter);
+   *  throws SharkdUnavailableError without sharkd. */
+  async checkFilter(text: string): Promise<string | undefined> {
+    const client = await this.sharkd();
+    if (!client) throw new SharkdUnavailableError('sharkd was not found', true);
+    return client.checkFilter(text);
   }
 
   /** A private folder for the cuts (0700, unpredictable name), made on first use. */
@@ -103,7 +157,7 @@ export class DeepTrees {
    */
   async treeOf(store: PacketStore, number: number, extras?: PcapngExtras, wanted = () => true): Promise<DeepTree> {
     try {
-      const client = this.sharkd();
+      const client = await this.sharkd();
       if (!client) return { kind: 'missing' };
       return await client.run(() => this.dissect(client, store, number, extras, wanted));
     } catch (e) {
@@ -144,8 +198,9 @@ export class DeepTrees {
     // The folder first: an extension host that is ending may not wait for sharkd's goodbye.
     if (this.folder) fs.rmSync(this.folder, { recursive: true, force: true });
     this.folder = undefined;
-    const client = this.client;
+    const current = this.current;
+    this.current = undefined;
     this.client = undefined;
-    await client?.dispose();
+    await (await current?.client.catch(() => undefined))?.dispose();
   }
 }

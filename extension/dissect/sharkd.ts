@@ -20,6 +20,8 @@ export interface SharkdOptions {
   requestTimeoutMs?: number;
   loadsPerProcess?: number;
   maxLineBytes?: number;
+  /** Variables added to sharkd's environment (WIRESHARK_CONFIG_DIR: its configuration folder). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** sharkd could not answer (absent, crashed, stalled, answered nonsense): the caller goes without. */
@@ -69,9 +71,13 @@ class SharkdProcess {
   constructor(
     command: string,
     private readonly maxLineBytes: number,
+    env?: Readonly<Record<string, string>>,
   ) {
     // Its own process group is not needed: sharkd runs as one process in its stdin mode.
-    this.child = spawn(command, ['-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(command, ['-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
     this.child.once('error', (e: NodeJS.ErrnoException) => {
       const missing = e.code === 'ENOENT' || e.code === 'EACCES';
@@ -244,7 +250,7 @@ export class SharkdClient {
       await this.process.close(this.requestTimeoutMs);
     }
     if (!this.process || this.process.dead) {
-      this.process = new SharkdProcess(this.options.command, this.maxLineBytes);
+      this.process = new SharkdProcess(this.options.command, this.maxLineBytes, this.options.env);
       this.loads = 0;
       this.started++;
     }
@@ -272,6 +278,21 @@ export class SharkdClient {
     const result = (await this.request('frame', { frame, proto: true, bytes: true })) as { tree?: unknown } | null;
     if (typeof result !== 'object' || result === null) throw new SharkdUnavailableError('sharkd answered no tree');
     return { tree: result.tree };
+  }
+
+  /** Wireshark's verdict on display filter `filter` (sharkd's `check`), as one job of the queue:
+   *  undefined when it compiles, else Wireshark's message ("Unexpected end of filter expression.").
+   *  Throws SharkdUnavailableError when sharkd cannot answer. */
+  checkFilter(filter: string): Promise<string | undefined> {
+    return this.run(async () => {
+      try {
+        await this.request('check', { filter });
+        return undefined;
+      } catch (e) {
+        if (!(e instanceof SharkdRequestError)) throw e;
+        return e.message.replace(/^Filter invalid - /, '');
+      }
+    });
   }
 
   /** Ends the process (the extension deactivates); later requests fail as unavailable. */

@@ -8,6 +8,7 @@ import { summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { DisplayFilterError } from '../../packet/display-filter.js';
+import type { DisplayFilterCheck, FieldCompletion } from '../../packet/filter-fields.js';
 import {
   type CaptureChoice,
   type CaptureFilterCheck,
@@ -81,6 +82,10 @@ export interface PanelHost {
   /** Wireshark's tree of packet `number` (extension/dissect/), or the line saying it is missing;
    *  undefined when there is none. `wanted` says whether the panel still shows that packet. */
   deepTree?(panel: CapturePanel, number: number, wanted: () => boolean): Promise<DeepTreeEvent | undefined>;
+  /** Display-filter names starting with `prefix`, ours and Wireshark's (extension/store/wireshark-fields.ts). */
+  completeField(prefix: string): Promise<FieldCompletion[]>;
+  /** The filter bar's verdict on a display filter as it is typed. */
+  checkDisplayFilter(text: string): Promise<DisplayFilterCheck>;
 }
 
 export class CapturePanel implements vscode.Disposable {
@@ -343,6 +348,8 @@ export class CapturePanel implements vscode.Disposable {
       this.emit('displayFilter', { text: filter });
       return { filter, rows };
     },
+    completeField: ({ prefix }) => this.host.completeField(prefix),
+    checkDisplayFilter: ({ text }) => this.host.checkDisplayFilter(text),
     validateCaptureFilter: ({ filter }) => this.host.checkCaptureFilter(filter),
     saveCapture: async ({ format }) => {
       await this.host.save(this, format);

@@ -28,6 +28,13 @@ document.body.classList.add(params.get('theme') === 'light' ? 'vscode-light' : '
 // The panel's tests expose libpcap's check (the addon) to the page; a plain browser has none.
 const exposed = (window as { __checkCaptureFilter?: FakeOptions['checkCaptureFilter'] }).__checkCaptureFilter;
 if (exposed) options.checkCaptureFilter = exposed;
+// And the real host's display-filter completion and check (Wireshark's names, sharkd).
+const host = window as {
+  __completeField?: FakeOptions['completeField'];
+  __checkDisplayFilter?: FakeOptions['checkDisplayFilter'];
+};
+if (host.__completeField) options.completeField = host.__completeField;
+if (host.__checkDisplayFilter) options.checkDisplayFilter = host.__checkDisplayFilter;
 
 const fake = new FakeHost({ ...DEFAULT_OPTIONS, ...options });
 const root = document.getElementById('app')!;

@@ -5,6 +5,12 @@
 // through structuredClone, as postMessage would.
 
 import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
+import {
+  checkDisplayFilter,
+  completeFields,
+  type DisplayFilterCheck,
+  type FieldCompletion,
+} from '../../packet/filter-fields.js';
 import { parsePodInterfaceName, podLabel } from '../../packet/k8s-pod.js';
 import {
   formatProcessComments,
@@ -71,6 +77,13 @@ export interface FakeOptions {
    * (the addon, through Playwright); without it every filter is taken as written.
    */
   checkCaptureFilter: (filter: string) => CaptureFilterCheck | Promise<CaptureFilterCheck>;
+  /**
+   * The filter bar's completion and check. Without Wireshark (a plain browser) our names and our
+   * engine's verdicts, as the real host says them then; the panel's tests hand in the real host's
+   * (Wireshark's catalogue and sharkd, through Playwright).
+   */
+  completeField: (prefix: string) => FieldCompletion[] | Promise<FieldCompletion[]>;
+  checkDisplayFilter: (text: string) => DisplayFilterCheck | Promise<DisplayFilterCheck>;
 }
 
 export const DEFAULT_OPTIONS: FakeOptions = {
@@ -85,6 +98,8 @@ export const DEFAULT_OPTIONS: FakeOptions = {
   pods: false,
   processes: false,
   checkCaptureFilter: (filter) => ({ ok: true, normalized: filter.trim() }),
+  completeField: (prefix) => completeFields(prefix, undefined),
+  checkDisplayFilter: (text) => checkDisplayFilter(text, undefined),
 };
 
 /** The packets a filter keeps: ordinals whose (ordinal mod period) is in `offsets` (sorted). */
@@ -560,6 +575,8 @@ export class FakeHost implements HostTransport {
         return { filter, rows: this.rows() };
       },
       validateCaptureFilter: ({ filter }) => this.options.checkCaptureFilter(filter),
+      completeField: ({ prefix }) => this.options.completeField(prefix),
+      checkDisplayFilter: ({ text }) => this.options.checkDisplayFilter(text),
       saveCapture: () => undefined,
       openInWireshark: () => {
         throw new HostError('Wireshark was not found on PATH (fake host).', 'ENOENT');
