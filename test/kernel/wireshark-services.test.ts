@@ -84,6 +84,8 @@ describe("real services, judged by Wireshark's tree and filters", () => {
   let pair: VethPair;
   let scratch: string;
   let deepTrees: DeepTrees;
+  /** The Decode As rules of the service under test, as the panel hands its rules to sharkd. */
+  let treeRules: DecodeAsRule[] = [];
   const filterWorker = useFilterWorker('pcapk-services-filter');
   // Its folder goes in its after hook, which a signal skips: the registry removes it then.
   registerCleanup(() => fs.rmSync(filterWorker.scratch, { recursive: true, force: true }));
@@ -91,7 +93,7 @@ describe("real services, judged by Wireshark's tree and filters", () => {
   before(async () => {
     pair = await createVethPair({ tag: 'svc', net4: NET4, ipv6: false });
     scratch = scratchDir('services');
-    deepTrees = new DeepTrees({ wiresharkPath: () => 'wireshark', tempParent: scratch });
+    deepTrees = new DeepTrees({ wiresharkPath: () => 'wireshark', tempParent: scratch, decodeAs: () => treeRules });
   });
 
   after(async () => {
@@ -209,10 +211,13 @@ describe("real services, judged by Wireshark's tree and filters", () => {
       filter: 'http2.header.value == "/pcap.test.Echo/Say"',
     },
     {
-      // sharkd is given no Decode As rules yet, so the panel's tree of this connection is plain TCP
-      // data: only the filter is checked here.
-      name: 'gRPC on 50051, HTTP/2 to Wireshark through Decode As only: the display filter',
+      name: 'gRPC on 50051, HTTP/2 to Wireshark through Decode As only',
       ...grpc(50051),
+      tree: {
+        requestBytes: 'ping',
+        protocol: 'grpc',
+        field: { name: 'grpc.message_data', holds: (f) => f.value === colonHex('ping'), what: 'the message "ping"' },
+      },
       filter: 'http2.header.value == "/pcap.test.Echo/Count" && grpc',
       decodeAs: [parseDecodeAs('tcp.port==50051,http2')],
     },
@@ -363,6 +368,7 @@ describe("real services, judged by Wireshark's tree and filters", () => {
       const { store, file } = captured;
       assert.equal(store.firstNumber, 1, "the store holds every packet: its numbers are the saved file's frames");
 
+      treeRules = service.decodeAs ?? [];
       if (service.tree) await checkTree(store, service.tree);
 
       // 2. The panel's display filter, against tshark on the saved file.
