@@ -211,6 +211,14 @@ function kindOf(name: string): FieldKind | undefined {
   return undefined;
 }
 
+/** What a filter can say of `name`: the kind of its values, 'protocol' for a protocol, or
+ *  undefined for a name our engine does not know (Wireshark may). */
+export function filterNameKind(name: string): FieldKind | 'protocol' | undefined {
+  const kind = kindOf(name);
+  if (kind !== undefined) return kind;
+  return PROTOCOL_NAMES.has(PROTOCOL_ALIASES.get(name) ?? name) ? 'protocol' : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokens
 

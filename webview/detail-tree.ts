@@ -4,6 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-tree/index.js';
 import '@vscode-elements/elements/dist/vscode-tree-item/index.js';
 import type { Field } from '../packet/decode/types.js';
+import { fieldFilter, layerFilter } from '../packet/field-filter.js';
 import { type PodRef, parsePodInterfaceName } from '../packet/k8s-pod.js';
 import { PROCESS_FIELDS, type ProcessInfo, processLabel, processPod } from '../packet/process-comment.js';
 import type { PacketDetail } from '../packet/protocol.js';
@@ -19,12 +20,16 @@ export interface TreeNode {
   depth: number;
   parent?: TreeNode;
   item: TreeItem;
+  /** The display filter that selects the node ("Apply as Filter"); none for a label or a note. */
+  filter?: string;
 }
 
 export interface DetailTreeEvents {
   /** A node was selected (click, keyboard, or a byte in the hex view): highlight its bytes. */
   select(node: TreeNode | undefined): void;
   expandedChange(expanded: Record<string, boolean>): void;
+  /** The context menu was asked for on a node (right click, the menu key, Shift+F10), at x, y. */
+  contextMenu(node: TreeNode, x: number, y: number): void;
 }
 
 function formatArrival(timestampNs: string): string | undefined {
@@ -118,6 +123,15 @@ export class DetailTree {
       const item = path.find((t): t is TreeItem => t instanceof HTMLElement && t.tagName === 'VSCODE-TREE-ITEM');
       if (item?.branch) item.open = !item.open;
     });
+    // A right click, or from the keyboard the menu key or Shift+F10 (the browser sends those to
+    // the focused node as the same event): the node's menu, the node selected as Wireshark does.
+    this.tree.addEventListener('contextmenu', (e) => {
+      const node = this.nodeOfEvent(e);
+      if (!node) return;
+      e.preventDefault();
+      if (node !== this.selected) this.choose(node, true);
+      this.events.contextMenu(node, e.clientX, e.clientY);
+    });
     this.observer = new MutationObserver((records) => {
       let changed = false;
       for (const r of records) {
@@ -191,12 +205,14 @@ export class DetailTree {
       label: `Frame Length: ${detail.length} bytes (${detail.length * 8} bits)`,
       offset: 0,
       length: 0,
+      value: detail.length,
     });
     frameFields.push({
       name: 'frame.cap_len',
       label: `Capture Length: ${detail.capturedLength} bytes (${detail.capturedLength * 8} bits)`,
       offset: 0,
       length: 0,
+      value: detail.capturedLength,
     });
     const on = detail.interfaceName ? ` on interface ${detail.interfaceName}` : '';
     items.push(
@@ -258,6 +274,11 @@ export class DetailTree {
     item?.focus();
   }
 
+  private nodeOfEvent(e: Event): TreeNode | undefined {
+    const item = e.composedPath().find((t) => t instanceof HTMLElement && t.tagName === 'VSCODE-TREE-ITEM');
+    return item ? this.byItem.get(item as Element) : undefined;
+  }
+
   private choose(node: TreeNode, mark: boolean, reveal = true): void {
     if (mark) {
       if (this.selected && this.selected !== node) this.selected.item.selected = false;
@@ -272,7 +293,7 @@ export class DetailTree {
   }
 
   private layerItem(protocol: string, label: string, offset: number, length: number, fields: Field[]): TreeItem {
-    const node = this.node(protocol, label, offset, length, 0, undefined);
+    const node = this.node(protocol, label, offset, length, 0, undefined, layerFilter(protocol));
     for (const field of fields) node.item.append(this.fieldItem(field, protocol, node));
     this.setBranch(node, fields.length > 0);
     return node.item;
@@ -286,6 +307,7 @@ export class DetailTree {
       field.length,
       parent.depth + 1,
       parent,
+      fieldFilter(field),
     );
     node.item.slot = 'children';
     const children = field.children ?? [];
@@ -301,6 +323,7 @@ export class DetailTree {
     length: number,
     depth: number,
     parent: TreeNode | undefined,
+    filter: string | undefined,
   ): TreeNode {
     const item = document.createElement('vscode-tree-item');
     item.append(h('span', { class: 'dt-label', text: label }));
@@ -309,6 +332,7 @@ export class DetailTree {
     this.keyCount.set(key, seen + 1);
     const unique = seen === 0 ? key : `${key}#${seen + 1}`;
     const node: TreeNode = { key: unique, label, offset, length, depth, parent, item };
+    if (filter !== undefined) node.filter = filter;
     this.nodes.push(node);
     this.byItem.set(item, node);
     return node;

@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
+import { combineFilters, FILTER_COMBINATIONS, type FilterCombination } from '../packet/field-filter.js';
 import type { DisplayFilterCheck } from '../packet/filter-fields.js';
 import type { CountersEvent, CounterUpdate, DeepTreeEvent, PacketDetail, PanelState, Row } from '../packet/protocol.js';
 import { CaptureForm } from './capture-form.js';
@@ -41,6 +42,27 @@ const DISPLAY_FILTER_DELAY_MS = 300;
 const KEYBOARD_DETAIL_DELAY_MS = 80;
 
 type Button = HTMLElementTagNameMap['vscode-button'];
+type MenuItem = NonNullable<HTMLElementTagNameMap['vscode-context-menu']['data']>[number];
+
+/** About the height of a context menu's line, to keep a menu inside the panel. */
+const MENU_ITEM_HEIGHT = 26;
+
+const ROW_MENU: MenuItem[] = [
+  { label: 'Follow Conversation', value: 'follow' },
+  { label: 'Show Packet Details', value: 'details', keybinding: 'Enter' },
+  { separator: true },
+  { label: 'Copy Row as Text', value: 'copy' },
+];
+
+/** A tree node's menu, as Wireshark's: each item opens the six ways of using the node's filter. */
+const TREE_MENU: MenuItem[] = [
+  { label: 'Apply as Filter ▸', value: 'apply' },
+  { label: 'Prepare as Filter ▸', value: 'prepare' },
+];
+
+function filterSubmenu(use: 'apply' | 'prepare'): MenuItem[] {
+  return FILTER_COMBINATIONS.map((c) => ({ label: c.label, value: `${use}:${c.id}` }));
+}
 
 function button(text: string, title: string, onClick: () => void, secondary = true): Button {
   const b = document.createElement('vscode-button');
@@ -113,6 +135,11 @@ export class Panel {
   private detailSeq = 0;
   private detail: PacketDetail | undefined;
   private menuIndex = -1;
+  /** The filter of the tree node the menu is open on; undefined while it is a row's menu. */
+  private menuFilter: string | undefined;
+  private menuPoint = { x: 0, y: 0 };
+  /** The filter bar's text applied a moment after typing stops (Enter: at once). */
+  private readonly applyTyped = debounce(() => void this.applyFilter(this.filterField.value), DISPLAY_FILTER_DELAY_MS);
 
   constructor(
     private readonly transport: HostTransport,
@@ -157,6 +184,7 @@ export class Panel {
     this.tree = new DetailTree(this.ui.expanded, {
       select: (node) => this.fieldSelected(node),
       expandedChange: () => saveUi(),
+      contextMenu: (node, x, y) => this.openTreeMenu(node, x, y),
     });
     this.tree.selectedKey = this.ui.selectedField;
     this.hex.onByteClick = (offset) => {
@@ -243,7 +271,7 @@ export class Panel {
     this.filterBusy.hidden = true;
     this.filterMessage = h('div', { class: 'tb-message', attrs: { role: 'alert' } });
     this.filterMessage.hidden = true;
-    const applyLater = debounce(() => void this.applyFilter(this.filterField.value), DISPLAY_FILTER_DELAY_MS);
+    const applyLater = this.applyTyped;
     const typed = () => {
       applyLater();
       if (this.textSearch) return;
@@ -266,8 +294,11 @@ export class Panel {
     this.textToggle.addEventListener('change', () => setTextSearch(this.textToggle.checked));
     this.filterField.addEventListener('keydown', (e) => {
       if (this.completion.handleKey(e)) return;
-      if (e.key === 'Enter') applyLater.flush();
-      else if (e.key === 'Escape' && this.filterField.value !== '') {
+      if (e.key === 'Enter') {
+        // What the bar holds, typed or prepared ("Prepare as Filter"), applies now.
+        if (this.filterField.value !== this.appliedFilter) applyLater();
+        applyLater.flush();
+      } else if (e.key === 'Escape' && this.filterField.value !== '') {
         this.filterField.value = '';
         applyLater();
         applyLater.flush();
@@ -351,15 +382,15 @@ export class Panel {
 
     // ---- context menu and notices
     this.menu = document.createElement('vscode-context-menu');
-    this.menu.data = [
-      { label: 'Follow Conversation', value: 'follow' },
-      { label: 'Show Packet Details', value: 'details', keybinding: 'Enter' },
-      { separator: true },
-      { label: 'Copy Row as Text', value: 'copy' },
-    ];
+    this.menu.data = ROW_MENU;
+    // Each choice closes the menu itself: one that opens a submenu keeps it open.
+    this.menu.preventClose = true;
     this.menu.addEventListener('vsc-context-menu-select', (e) =>
       this.menuSelected((e as CustomEvent<{ value: string }>).detail.value),
     );
+    this.menu.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.menuFilter !== undefined) this.tree.focus();
+    });
     this.menuHost = h('div', { class: 'menu-host' }, this.menu);
     this.noticeText = h('span', { class: 'notice-text' });
     const dismiss = h('button', {
@@ -792,15 +823,39 @@ export class Panel {
 
   private openMenu(index: number, x: number, y: number): void {
     this.menuIndex = index;
+    this.menuFilter = undefined;
+    this.menu.data = ROW_MENU;
+    this.showMenu(x, y);
+  }
+
+  /** A tree node's menu; a node no filter names (a label, a note) has none (another's closes). */
+  private openTreeMenu(node: TreeNode, x: number, y: number): void {
+    if (node.filter === undefined) {
+      this.menu.show = false;
+      return;
+    }
+    this.menuFilter = node.filter;
+    this.menu.data = TREE_MENU;
+    this.showMenu(x, y);
+  }
+
+  /** Shows the menu at x, y, moved in so that its items fit in the panel. */
+  private showMenu(x: number, y: number): void {
+    this.menuPoint = { x, y };
     const rect = this.element.getBoundingClientRect();
+    const height = this.menu.data.length * MENU_ITEM_HEIGHT + 12;
     const left = Math.min(x - rect.left, rect.width - 220);
-    const top = Math.min(y - rect.top, rect.height - 120);
+    const top = Math.min(y - rect.top, rect.height - height);
     this.menuHost.style.left = `${Math.max(0, left)}px`;
     this.menuHost.style.top = `${Math.max(0, top)}px`;
     this.menu.show = true;
   }
 
   private menuSelected(value: string): void {
+    if (this.menuFilter !== undefined) {
+      this.treeMenuSelected(value, this.menuFilter);
+      return;
+    }
     const index = this.menuIndex;
     this.menu.show = false;
     this.table.focus();
@@ -813,6 +868,38 @@ export class Panel {
         void navigator.clipboard
           ?.writeText(rowText(row))
           .catch((e: unknown) => this.showNotice(`Could not copy: ${messageOf(e)}`));
+    }
+  }
+
+  private treeMenuSelected(value: string, filter: string): void {
+    if (value === 'apply' || value === 'prepare') {
+      this.menu.data = filterSubmenu(value);
+      this.showMenu(this.menuPoint.x, this.menuPoint.y); // the submenu in its place, keyboard and all
+      return;
+    }
+    this.menu.show = false;
+    const [use, how] = value.split(':') as ['apply' | 'prepare', FilterCombination];
+    this.useFilter(filter, how, use === 'apply');
+  }
+
+  /**
+   * "Apply as Filter" / "Prepare as Filter": the node's filter, combined with the bar's text as
+   * `how` says, goes into the bar; applied as typing and Enter would, or left for the user to edit
+   * and apply. The bar reads it as an expression (a text search is turned off).
+   */
+  private useFilter(selected: string, how: FilterCombination, apply: boolean): void {
+    const text = combineFilters(this.textSearch ? '' : this.filterField.value, selected, how);
+    this.applyTyped.cancel();
+    this.filterField.value = text;
+    if (this.textSearch) {
+      this.textSearch = false;
+      this.showTextSearch();
+    }
+    if (apply) {
+      void this.applyFilter(text);
+      this.tree.focus();
+    } else {
+      this.filterField.focus();
     }
   }
 

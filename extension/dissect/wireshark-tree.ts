@@ -17,6 +17,8 @@ export const MAX_TREE_DEPTH = 64;
 export const MAX_LABEL_CHARS = 1000;
 /** Longest field name kept from a filter. */
 const MAX_NAME_CHARS = 200;
+/** Longest filter kept for "Apply as Filter" (a longer one is left out: the panel builds its own). */
+const MAX_FILTER_CHARS = 16 * 1024;
 /** Label-only nodes have no field of their own: Wireshark calls them text items. */
 export const TEXT_FIELD = '_ws.text';
 
@@ -106,6 +108,13 @@ function renumbered(node: Node, text: string, ctx: TreeContext): { label: string
   return { label: text.replace(/\d+(?=\D*$)/, String(number)), value: number };
 }
 
+/** The node's filter as Wireshark wrote it (a "framenum" node's names the capture's packet), or
+ *  undefined when it is too long or holds control characters (one line in the filter bar). */
+function ownFilter(f: string, name: string, renumbered: number | undefined): string | undefined {
+  if (renumbered !== undefined) return `${name} == ${renumbered}`;
+  return f.length <= MAX_FILTER_CHARS && !/\p{Cc}/u.test(f) ? f : undefined;
+}
+
 function field(node: Node, depth: number, ctx: TreeContext, budget: Budget): Field | undefined {
   const text = label(node);
   if (text === undefined) return undefined;
@@ -119,6 +128,8 @@ function field(node: Node, depth: number, ctx: TreeContext, budget: Budget): Fie
   const out: Field = { name: filter?.name ?? TEXT_FIELD, label: shown.label, ...range(node, ctx) };
   const value = shown.value ?? filter?.value;
   if (value !== undefined) out.value = value;
+  const own = filter && ownFilter(node.f as string, filter.name, shown.value);
+  if (own) out.filter = own;
   const children = fields(node.n, depth + 1, ctx, budget);
   if (children.length > 0) out.children = children;
   return out;

@@ -12,6 +12,9 @@ export interface Field {
   length: number;
   /** Filterable value, when the field has one. */
   value?: string | number | boolean;
+  /** The display filter that selects this node, when its source wrote one (Wireshark's tree:
+   *  sharkd's own, which may use syntax or fields our engine does not know). */
+  filter?: string;
   children?: Field[];
 }
 

@@ -1488,3 +1488,136 @@ test('debugger markers: rows of their own, no packet number, paused packets tint
   assert.deepEqual(w.problems, []);
   await close(w);
 });
+
+test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer and by keyboard', { skip }, async () => {
+  const w = await open('rows=1000');
+  const { page } = w;
+  type Dev = {
+    __dev: {
+      fake: { calls: Record<string, number>; deepTree(e: unknown): void };
+      panel: { tree: { selectKey(key: string): { label: string } | undefined; focus(): void } };
+    };
+  };
+  const filterText = () => page.locator('vscode-textfield.tb-filter').evaluate((el) => (el as HTMLInputElement).value);
+  const applied = () => page.evaluate(() => (window as unknown as Dev).__dev.fake.calls.setDisplayFilter ?? 0);
+  const menuShown = () => page.evaluate(() => document.querySelector('vscode-context-menu')?.show === true);
+  const menuLabels = () =>
+    page.evaluate(() => document.querySelector('vscode-context-menu')!.data.map((item) => item.label ?? ''));
+  const choose = async (label: string) => {
+    await page.locator(`vscode-context-menu-item[label="${label}"]`).click();
+  };
+  /** Selects (and reveals) a node by key, and returns its label. */
+  const reveal = async (key: string) => {
+    const label = await page.evaluate((k) => (window as unknown as Dev).__dev.panel.tree.selectKey(k)?.label, key);
+    assert.ok(label, `${key} in the tree`);
+    const item = page.locator('vscode-tree-item[selected] > .dt-label', { hasText: label });
+    await item.waitFor();
+    return item;
+  };
+  await scrollTo(page, 0);
+  const row = await selectRow(page, 'DNS', '<img');
+
+  // A layer: Apply as Filter ▸ Selected puts its protocol in the bar and applies it.
+  let sent = await applied();
+  await page
+    .locator('vscode-tree > vscode-tree-item > .dt-label', { hasText: 'Domain Name System' })
+    .click({ button: 'right' });
+  assert.deepEqual(await menuLabels(), ['Apply as Filter ▸', 'Prepare as Filter ▸']);
+  await choose('Apply as Filter ▸');
+  assert.deepEqual(await menuLabels(), [
+    'Selected',
+    'Not Selected',
+    '…and Selected',
+    '…or Selected',
+    '…and not Selected',
+    '…or not Selected',
+  ]);
+  await choose('Selected');
+  assert.equal(await filterText(), 'dns');
+  assert.equal(await applied(), sent + 1, 'applied as Enter would');
+  await waitForFilteredView(page, 'expression', { protocols: ['DNS'] });
+
+  // A field whose value is markup, …and Selected: one quoted literal, text in the bar.
+  sent = await applied();
+  await (await reveal('dns/dns.qry.name')).click({ button: 'right' });
+  await choose('Apply as Filter ▸');
+  await choose('…and Selected');
+  assert.equal(await filterText(), 'dns && dns.qry.name == "<img src=x onerror=alert(1)>.example"');
+  assert.equal(await applied(), sent + 1);
+  await waitForFilteredView(page, 'expression', { infoIncludes: '<img src=x onerror=alert(1)>' });
+
+  // Prepare as Filter: the bar holds the expression, unapplied, focused; Enter applies it.
+  sent = await applied();
+  await page
+    .locator('vscode-tree > vscode-tree-item > .dt-label', { hasText: 'User Datagram Protocol' })
+    .click({ button: 'right' });
+  await choose('Prepare as Filter ▸');
+  await choose('…or not Selected');
+  const prepared = '(dns && dns.qry.name == "<img src=x onerror=alert(1)>.example") || !udp';
+  assert.equal(await filterText(), prepared);
+  assert.equal(await applied(), sent, 'not applied');
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'VSCODE-TEXTFIELD');
+  await page.keyboard.press('Enter');
+  assert.equal(await applied(), sent + 1, 'Enter applies what was prepared');
+
+  // A node no filter names (a label of ours) has no menu; another node's menu closes.
+  await page.locator('vscode-tree > vscode-tree-item > .dt-label').first().dblclick();
+  await page.locator('vscode-tree > vscode-tree-item > .dt-label').first().click({ button: 'right' });
+  assert.equal(await menuShown(), true);
+  await page.locator('vscode-tree-item .dt-label', { hasText: 'Arrival Time:' }).click({ button: 'right' });
+  assert.equal(await menuShown(), false);
+
+  // The keyboard: Shift+F10 on the focused node, arrows and Enter through the menu.
+  sent = await applied();
+  const port = await reveal('udp/udp.srcport');
+  await port.click();
+  const menuFocused = () => page.waitForFunction(() => document.activeElement?.tagName === 'VSCODE-CONTEXT-MENU');
+  await page.keyboard.press('Shift+F10');
+  await menuFocused();
+  await page.keyboard.press('Escape'); // closes it, back on the node
+  await page.waitForFunction(() => document.activeElement?.tagName === 'VSCODE-TREE-ITEM');
+  assert.equal(await menuShown(), false);
+  await page.keyboard.press('Shift+F10');
+  await menuFocused();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter'); // Apply as Filter ▸
+  await page.waitForFunction(() => document.querySelector('vscode-context-menu')?.data.length === 6);
+  await page.screenshot({ path: join(RESULTS, 'tree-filter-menu.png') });
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter'); // …and Selected
+  const srcport = /Source Port: (\d+)/.exec((await port.textContent()) ?? '')?.[1];
+  assert.equal(await filterText(), `(${prepared}) && udp.srcport == ${srcport}`);
+  assert.equal(await applied(), sent + 1);
+  assert.equal(await menuShown(), false);
+
+  // Wireshark's tree: a node's filter is Wireshark's own, handed on as it is.
+  sent = await applied();
+  const layers = [
+    { protocol: 'frame', label: `Frame ${row.number}`, offset: 0, length: 0, fields: [] },
+    {
+      protocol: 'resp',
+      label: 'REdis Serialization Protocol',
+      offset: 42,
+      length: 6,
+      fields: [
+        {
+          name: 'resp.string',
+          label: 'String: PING',
+          offset: 44,
+          length: 4,
+          value: 'PING',
+          filter: 'resp.string == "PING"',
+        },
+      ],
+    },
+  ];
+  await page.evaluate((e) => (window as unknown as Dev).__dev.fake.deepTree(e), { number: row.number, layers });
+  await (await reveal('resp/resp.string')).click({ button: 'right' });
+  await choose('Apply as Filter ▸');
+  await choose('Selected');
+  assert.equal(await filterText(), 'resp.string == "PING"');
+  assert.equal(await applied(), sent + 1);
+  assert.deepEqual(w.dialogs, []);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
