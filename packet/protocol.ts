@@ -97,6 +97,9 @@ export interface CounterUpdate {
   generation: number;
   /** True while the display filter is still being applied to the packets held. */
   filtering: boolean;
+  /** While filtering: the share of the packets held judged so far (0–1, in hundredths), when it
+   *  is known (not for a live capture's filter that tshark judges). */
+  filterProgress?: number;
   /** Packets held in the store. */
   held: number;
   /** Packets received since the capture started (held + evicted). */

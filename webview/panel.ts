@@ -13,7 +13,7 @@ import type { DisplayFilterCheck } from '../packet/filter-fields.js';
 import type { CountersEvent, CounterUpdate, DeepTreeEvent, PacketDetail, PanelState, Row } from '../packet/protocol.js';
 import { CaptureForm } from './capture-form.js';
 import { DetailTree, type TreeNode } from './detail-tree.js';
-import { debounce, formatBytes, formatCount, h, messageOf } from './dom.js';
+import { debounce, formatBytes, formatCount, h, messageOf, setText } from './dom.js';
 import { FilterCompletion } from './filter-completion.js';
 import { HexView } from './hex-view.js';
 import { opensSource } from './markers.js';
@@ -117,6 +117,8 @@ export class Panel {
   /** The text-search toggle inside the filter field, as VS Code's find widget has its options. */
   private readonly textToggle: HTMLElementTagNameMap['vscode-toolbar-button'];
   private readonly filterBusy: HTMLElement;
+  /** "Filtering… 45%" */
+  private readonly filterProgress: HTMLElement;
   private readonly filterMessage: HTMLElement;
   /** Field names offered as the filter is typed. */
   private readonly completion: FilterCompletion;
@@ -266,8 +268,20 @@ export class Panel {
     this.filterMode = document.createElement('vscode-badge');
     this.filterMode.classList.add('tb-mode');
     this.filterMode.hidden = true;
-    this.filterBusy = h('span', { class: 'tb-busy', text: 'Filtering…' });
-    this.filterBusy.prepend(document.createElement('vscode-progress-ring'));
+    this.filterProgress = h('span', { class: 'tb-busy-text', text: 'Filtering…' });
+    const stopFilter = document.createElement('vscode-toolbar-button');
+    stopFilter.textContent = 'Stop';
+    stopFilter.label = 'Stop filtering: show every packet (the filter stays in the bar)';
+    stopFilter.title = stopFilter.label;
+    stopFilter.classList.add('tb-busy-stop');
+    stopFilter.addEventListener('click', () => this.stopFiltering());
+    this.filterBusy = h(
+      'span',
+      { class: 'tb-busy' },
+      document.createElement('vscode-progress-ring'),
+      this.filterProgress,
+      stopFilter,
+    );
     this.filterBusy.hidden = true;
     this.filterMessage = h('div', { class: 'tb-message', attrs: { role: 'alert' } });
     this.filterMessage.hidden = true;
@@ -490,6 +504,10 @@ export class Panel {
     this.table.setColumnShown('pod', c.pods !== undefined);
     this.table.setColumnShown('process', c.processes === true);
     this.filterBusy.hidden = !c.filtering;
+    setText(
+      this.filterProgress,
+      c.filterProgress === undefined ? 'Filtering…' : `Filtering… ${Math.round(c.filterProgress * 100)}%`,
+    );
     this.showStatusMessage();
     this.table.setEmptyText(this.emptyText());
   }
@@ -586,6 +604,13 @@ export class Panel {
       this.appliedFilter = previous; // the host kept the filter it had
       this.showFilterError(messageOf(e));
     }
+  }
+
+  /** Stops a filter still being applied: every packet shows again, and the filter stays in the
+   *  bar, unapplied, for Enter to apply again. */
+  private stopFiltering(): void {
+    this.applyTyped.cancel();
+    void this.applyFilter('');
   }
 
   private showFilterError(message: string): void {

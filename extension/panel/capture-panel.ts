@@ -582,10 +582,12 @@ export class CapturePanel implements vscode.Disposable {
         perSecond: ((this.store.received - this.rate.received) * 1000) / (now - this.rate.at),
       };
     }
+    const filterProgress = this.view.filterProgress;
     return {
       rows: this.tableRows,
       generation: this.generationBase + this.view.generation + (this.markers?.shifts ?? 0),
       filtering: this.view.filtering,
+      ...(filterProgress !== undefined && { filterProgress }),
       held: this.store.held,
       received: this.store.received,
       bytes: this.store.bytes,

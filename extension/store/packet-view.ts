@@ -141,6 +141,19 @@ export class PacketView {
     return this.mode !== 'none' && (this.running || this.testedUpTo < this.store.lastNumber);
   }
 
+  /** While filtering: the share of the packets held judged so far (0–1, in hundredths); undefined
+   *  when not filtering, or not known (tshark judging a live capture's stream). */
+  get filterProgress(): number | undefined {
+    if (!this.filtering) return undefined;
+    let share: number | undefined;
+    if (this.mode === 'wireshark') share = this.wireshark?.progress;
+    else {
+      const first = this.store.firstNumber;
+      share = (this.testedUpTo - first + 1) / Math.max(1, this.store.lastNumber - first + 1);
+    }
+    return share === undefined ? undefined : Math.floor(Math.min(1, Math.max(0, share)) * 100) / 100;
+  }
+
   /** The packet number shown at a row index, or undefined past the end. */
   numberAt(index: number): number | undefined {
     if (index < 0 || index >= this.rows) return undefined;

@@ -46,6 +46,8 @@ export interface WiresharkJudging {
   readonly running: boolean;
   /** True while packets wait to be given to tshark. */
   readonly behind: boolean;
+  /** The share of the packets held given to tshark (0–1), when there is an end to give. */
+  readonly progress?: number;
   /** Gives tshark what the store holds beyond what it was given. */
   feed(): void;
   /** No more packets will come. */
@@ -92,6 +94,8 @@ export class WiresharkFileFilterRun implements WiresharkJudging {
   private matches?: TsharkMatches;
   private finished = false;
   readonly behind = false;
+  /** The share of the packets written into the FIFO: tshark is at most a pipe's buffer behind. */
+  progress = 0;
   /** Resolves once tshark and the writer are done and the FIFO is gone, stopped or not. */
   readonly settled: Promise<void>;
 
@@ -134,7 +138,9 @@ export class WiresharkFileFilterRun implements WiresharkJudging {
       if (this.finished) return undefined;
       const matches = new TsharkMatches(place.tshark, { file: fifo }, expression, place.decodeAs);
       this.matches = matches;
-      const written = writeForTshark(store, fifo, matches).then(
+      const written = writeForTshark(store, fifo, matches, (share) => {
+        this.progress = share;
+      }).then(
         () => undefined,
         (e: Error) => e,
       );
@@ -170,7 +176,12 @@ function makeFifo(file: string): Promise<void> {
  * other end; when tshark ends first (it refused the filter, or was stopped), opening the FIFO for
  * reading here releases that wait, and the writes then fail at once instead of blocking.
  */
-async function writeForTshark(store: PacketStore, fifo: string, tshark: TsharkMatches): Promise<void> {
+async function writeForTshark(
+  store: PacketStore,
+  fifo: string,
+  tshark: TsharkMatches,
+  progress: (share: number) => void,
+): Promise<void> {
   void tshark.exited.then(() =>
     fs.promises.open(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK).then(
       (reader) => reader.close(),
@@ -178,7 +189,7 @@ async function writeForTshark(store: PacketStore, fifo: string, tshark: TsharkMa
     ),
   );
   const handle = await fs.promises.open(fifo, fs.constants.O_WRONLY);
-  await writeCaptureTo(store, handle, fifo, 'pcapng');
+  await writeCaptureTo(store, handle, fifo, 'pcapng', { progress });
 }
 
 /** A live capture's packets streamed to tshark as they come (`tshark -i -`). */

@@ -13,6 +13,11 @@ import { compileDisplayFilter } from '../../packet/display-filter.js';
 import { benchCapture } from './fixtures/bench-decode.js';
 import { useFilterWorker } from './helpers/filter-worker.js';
 
+/** Resolves once `condition` holds, checked at each turn of the event loop. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
 function reply(numbers: number[], upTo: number, done: boolean): FilterReply {
   return { id: 1, numbers: Uint32Array.from(numbers), upTo, done };
 }
@@ -86,7 +91,26 @@ describe('a large job filtered by two workers', () => {
       });
       const v = view(store);
       v.setFilter(text);
-      assert.deepEqual([...(await v.shownNumbers())], expected, text);
+      assert.equal(v.filterProgress, 0, 'nothing judged yet');
+      const numbers = v.shownNumbers();
+      // The share judged, seen at each turn of the event loop while the workers reply: growing,
+      // and some of it between none and all.
+      const seen: number[] = [];
+      await until(() => {
+        if (v.filterProgress !== undefined) seen.push(v.filterProgress);
+        return !v.filtering;
+      });
+      assert.ok(
+        seen.some((p) => p > 0 && p < 1),
+        `${text}: progress seen ${seen.slice(0, 5)}`,
+      );
+      assert.deepEqual(
+        seen,
+        [...seen].sort((a, b) => a - b),
+        'it never goes back',
+      );
+      assert.deepEqual([...(await numbers)], expected, text);
+      assert.equal(v.filterProgress, undefined, 'done: no progress to show');
       assert.ok(expected.length > 1000 && expected.length < packets.length, `${text}: ${expected.length}`);
     }
   });

@@ -700,6 +700,37 @@ test('display filter: expression, text search, error; follow conversation', { sk
   await close(w);
 });
 
+test('display filter: its progress while it applies, and Stop, which shows every packet and keeps the filter in the bar', {
+  skip,
+}, async () => {
+  const w = await open('rows=100000&filterMs=30000');
+  const { page } = w;
+  const filter = page.locator('vscode-textfield.tb-filter input');
+  const shown = () => page.locator('.sb-item', { hasText: 'Shown' }).locator('.sb-value').textContent();
+  await filter.fill('dns');
+  await filter.press('Enter');
+  // The share judged so far, as the host counts it, growing.
+  await page.waitForFunction(() =>
+    /^Filtering… [1-9]\d*%$/.test(document.querySelector('.tb-busy-text')?.textContent ?? ''),
+  );
+  assert.equal(await page.locator('.tb-busy').isVisible(), true);
+  await page.locator('.tb-busy vscode-toolbar-button').click();
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('.tb-busy')?.hidden === true);
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll('.sb-item')).some(
+      (item) => item.textContent?.includes('Shown') && item.querySelector('.sb-value')?.textContent === '100,000',
+    ),
+  );
+  assert.equal(await shown(), '100,000');
+  assert.equal(await filter.inputValue(), 'dns', 'the stopped filter stays in the bar');
+  assert.equal(await page.locator('.tb-mode').isHidden(), true);
+  // Enter applies it again.
+  await filter.press('Enter');
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('.tb-busy')?.hidden === false);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('display filter: a mistyped filter turns the bar red with the likely fix; text search is a toggle', {
   skip,
 }, async () => {

@@ -1,6 +1,7 @@
 // The dev page: the panel against the scripted fake host, in a plain browser. URL parameters:
 // rows (held at load), rate (packets/s appended while capturing), status, mode (live|file),
-// latency (ms per request), limit (most packets held), tick (ms between counter pushes),
+// latency (ms per request), limit (most packets held), tick (ms between counter pushes), filterMs
+// (how long a display filter takes to apply),
 // tail=0 (counts without the newest rows: the table asks for them), pods=1 (a capture of
 // Kubernetes pods), processes=1 (a capture that names each packet's process), markers=1 (debugger
 // markers among the rows), theme (dark|light).
@@ -11,7 +12,7 @@ import { DEFAULT_OPTIONS, FakeHost, type FakeOptions } from './fake-host.js';
 const params = new URLSearchParams(location.search);
 const num = (name: keyof FakeOptions): number | undefined => (params.has(name) ? Number(params.get(name)) : undefined);
 const options: Partial<FakeOptions> = {};
-for (const key of ['rows', 'rate', 'latency', 'limit', 'tick'] as const) {
+for (const key of ['rows', 'rate', 'latency', 'limit', 'tick', 'filterMs'] as const) {
   const value = num(key);
   if (value !== undefined && Number.isFinite(value)) options[key] = value;
 }

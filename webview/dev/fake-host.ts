@@ -63,6 +63,8 @@ export interface FakeOptions {
   limit: number;
   /** Milliseconds between counter pushes. */
   tick: number;
+  /** How long applying a display filter takes (ms), its progress reported as the real host's. */
+  filterMs: number;
   /** A capture of Kubernetes pods: each client's packets come from one of POD_INTERFACES. */
   pods: boolean;
   /** A capture that names processes: packet n's is PROCESSES[n % PROCESSES.length]. */
@@ -94,6 +96,7 @@ export const DEFAULT_OPTIONS: FakeOptions = {
   latency: 2,
   limit: 5_000_000,
   tick: 100,
+  filterMs: 150,
   tail: true,
   pods: false,
   processes: false,
@@ -179,6 +182,9 @@ export class FakeHost implements HostTransport {
   private generation = 1;
   private filter: Periodic = EVERYTHING;
   private filtering = false;
+  private filterSeq = 0;
+  /** When the filter being applied started (performance.now()). */
+  private filterStarted = 0;
   private readonly conversations = new Map<string, Periodic>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastTick = 0;
@@ -279,6 +285,10 @@ export class FakeHost implements HostTransport {
       rows: this.rows(),
       generation: this.generation,
       filtering: this.filtering,
+      ...(this.filtering && {
+        filterProgress:
+          Math.floor(Math.min(1, (performance.now() - this.filterStarted) / this.options.filterMs) * 100) / 100,
+      }),
       held,
       received: this.received,
       bytes: this.received * 231,
@@ -444,12 +454,23 @@ export class FakeHost implements HostTransport {
       this.filter = { period, offsets };
     }
     this.generation++;
-    // As the real host's worker: "filtering" for a moment, then a counter update without it.
-    this.filtering = true;
-    setTimeout(() => {
-      this.filtering = false;
-      this.pushCounters();
-    }, 150);
+    // As the real host's worker: "filtering" for a while (no filter: none), then a counter update
+    // without it. A newer filter ends the older one's wait.
+    const seq = ++this.filterSeq;
+    this.filtering = mode !== 'none';
+    this.filterStarted = performance.now();
+    if (this.filtering) {
+      const progress = setInterval(() => {
+        if (seq === this.filterSeq) this.pushCounters();
+        else clearInterval(progress);
+      }, this.options.tick);
+      setTimeout(() => {
+        clearInterval(progress);
+        if (seq !== this.filterSeq) return;
+        this.filtering = false;
+        this.pushCounters();
+      }, this.options.filterMs);
+    }
     this.state.displayFilter = mode === 'none' ? '' : text;
     this.state.textSearch = mode === 'text';
     return mode;
