@@ -103,6 +103,9 @@ export interface CompiledDisplayFilter {
    * times cheaper than the whole tree. Undefined: match() needs the whole tree.
    */
   fieldLayers?: ReadonlySet<string>;
+  /** True when match() reads the summary's text (Source, Destination, Protocol, Info): only then
+   *  need a selective tree's decoders build it. */
+  readsColumns: boolean;
   /** True when match() reads the packet's process (proc.*, container.*, k8s.*): only then need a
    *  caller parse the packet's comments into `meta.process`. */
   needsProcess: boolean;
@@ -398,6 +401,8 @@ interface Ref {
   protocol: boolean;
   /** Read from the summary or the meta, not the tree. */
   column: boolean;
+  /** Read from the summary's text (Source, Destination, Protocol, Info). */
+  summaryText?: boolean;
   /** Reads the packet's process (meta.process). */
   process?: boolean;
   present: Pred;
@@ -417,6 +422,7 @@ function makeRef(text: string, tok: Token): Ref {
       kind: kind!,
       protocol: false,
       column: true,
+      summaryText: col !== 'number' && col !== 'length',
       present: () => true,
       any: (test) => (p, meta) => test(columnValue(p, meta, col)),
       none: (test) => (p, meta) => !test(columnValue(p, meta, col)),
@@ -1055,6 +1061,8 @@ class Parser {
   needsTree = false;
   /** Set when a reference reads the packet's process. */
   needsProcess = false;
+  /** Set when a reference reads the summary's text. */
+  readsColumns = false;
   /** The layers whose fields the references read; undefined once one needs the whole tree. */
   fieldLayers: Set<string> | undefined = new Set(QUOTING_LAYERS);
   /** Negations and parentheses open at the current token. */
@@ -1148,6 +1156,7 @@ class Parser {
     if (t.kind !== 'word') this.unexpected(t, 'a field, a protocol or "("');
     const ref = makeRef(t.text, t);
     if (!ref.column) this.readsTree(ref);
+    if (ref.summaryText) this.readsColumns = true;
     if (ref.process) this.needsProcess = true;
     const op = this.peek();
     if (op.kind !== 'op') return ref.present;
@@ -1277,15 +1286,28 @@ function hintFor(text: string, e: DisplayFilterError): string | undefined {
 function compileExpression(text: string): CompiledDisplayFilter {
   const parser = new Parser(tokenize(text));
   const match = parser.parse();
-  const { needsTree, needsProcess, fieldLayers } = parser;
-  return { mode: 'expression', needsTree, needsProcess, match, ...(needsTree && fieldLayers && { fieldLayers }) };
+  const { needsTree, needsProcess, fieldLayers, readsColumns } = parser;
+  return {
+    mode: 'expression',
+    needsTree,
+    needsProcess,
+    readsColumns,
+    match,
+    ...(needsTree && fieldLayers && { fieldLayers }),
+  };
 }
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const MATCH_ALL: CompiledDisplayFilter = { mode: 'none', needsTree: false, needsProcess: false, match: () => true };
+const MATCH_ALL: CompiledDisplayFilter = {
+  mode: 'none',
+  needsTree: false,
+  needsProcess: false,
+  readsColumns: false,
+  match: () => true,
+};
 
 /**
  * Compiles a display filter: an expression, or in text-search mode the text to search for. Throws
@@ -1310,6 +1332,7 @@ function textFilter(needle: string): CompiledDisplayFilter {
     mode: 'text',
     needsTree: false,
     needsProcess: false,
+    readsColumns: true,
     match: (p) => {
       const s = p.summary;
       return re.test(s.info) || re.test(s.source) || re.test(s.destination) || re.test(s.protocol);

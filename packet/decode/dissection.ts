@@ -21,6 +21,14 @@ import type { Conversation, Field, Layer } from './types.js';
  * A layer decoder. `off` is where its bytes start; `end` is where its captured bytes end;
  * `rend` is where they end on the wire (rend > end when the capture was cut by a snaplen).
  */
+/** A display filter's selective tree (see Dissection.fieldsOf and Dissection.columns). */
+export interface SelectiveTree {
+  /** The protocols whose layers get their fields. */
+  fieldsOf: ReadonlySet<string>;
+  /** Whether the columns (source, destination, protocol, info) are read. */
+  columns: boolean;
+}
+
 export type Dissector = (d: Dissection, off: number, end: number, rend: number) => void;
 
 /** Layers nested deeper than this (tunnels in tunnels, tag stacks) end the decode. */
@@ -94,6 +102,12 @@ export class Dissection {
    * build their fields and labels. Undefined: no layers at all (the summary path).
    */
   readonly fieldsOf: ReadonlySet<string> | undefined;
+  /**
+   * False when nothing will read the columns (a display filter that tests no column): decoders
+   * may then skip building the costliest column text (names, addresses, DNS's Info), and the
+   * summary is left partial. It never changes a decision, a layer or a field.
+   */
+  readonly columns: boolean;
   readonly layers: Layer[] = [];
   problems: string[] | undefined;
   /** A decoder hit bytes it could not decode (malformed or short): nothing further is decoded. */
@@ -119,13 +133,14 @@ export class Dissection {
   /** The innermost IP packet is a first fragment (more fragments follow): lengths may exceed it. */
   fragmented = false;
 
-  constructor(data: Uint8Array, wireLength: number, tree: boolean, depth = 0, fieldsOf?: ReadonlySet<string>) {
+  constructor(data: Uint8Array, wireLength: number, tree: boolean, depth = 0, selective?: SelectiveTree) {
     this.data = data;
     this.length = data.length;
     this.wireLength = Math.max(wireLength, data.length);
     this.tree = tree;
     this.depth = depth;
-    this.fieldsOf = tree ? undefined : fieldsOf;
+    this.fieldsOf = tree ? undefined : selective?.fieldsOf;
+    this.columns = tree || selective === undefined || selective.columns;
   }
 
   /** Starts over on another packet (summary mode), so the table's hot path allocates no state. */

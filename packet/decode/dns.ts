@@ -232,6 +232,8 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
     d.short(L, proto, 'DNS header', off + 12, end);
     return;
   }
+  // Past the header, what is left to read is fields and Info: a filter that reads neither stops here.
+  if (!L && !d.columns) return;
   const qd = u16(b, off + 4);
   const an = u16(b, off + 6);
   const ns = u16(b, off + 8);

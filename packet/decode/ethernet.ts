@@ -15,8 +15,10 @@ export function dissectEthernet(d: Dissection, off: number, end: number, rend: n
   // Wireshark fills each column as soon as its bytes are there, naming well-known addresses.
   const dst = avail >= 6 ? mac(b, off) : '';
   const src = avail >= 12 ? mac(b, off + 6) : '';
-  if (dst) d.dst = macColumn(dst);
-  if (src) d.src = macColumn(src);
+  if (d.columns) {
+    if (dst) d.dst = macColumn(dst);
+    if (src) d.src = macColumn(src);
+  }
   const L = d.treeLayer('eth', 'Ethernet II', off, Math.min(14, Math.max(avail, 0)));
   if (L) {
     if (avail >= 6) L.fields.push(macField('eth.dst', 'Destination', b, off));

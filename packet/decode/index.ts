@@ -12,11 +12,12 @@
 // Runs in Node and in the browser: Uint8Array only. applyDecodeAs (registry.ts) sets the user's
 // Decode As rules for every decode of this runtime that follows.
 
-import { Dissection, field, SharedFields } from './dissection.js';
+import { Dissection, field, type SelectiveTree, SharedFields } from './dissection.js';
 import { LINK_TYPES } from './registry.js';
 import { LINK_TYPE_NAMES } from './tables.js';
 import type { Conversation, DecodedPacket, Layer, PacketSummary } from './types.js';
 
+export type { SelectiveTree } from './dissection.js';
 export { applyDecodeAs } from './registry.js';
 export type { Conversation, DecodedPacket, Field, Layer, PacketSummary } from './types.js';
 
@@ -43,19 +44,20 @@ function run(d: Dissection, linkType: number): void {
 /**
  * Decodes one packet into its detail tree. `originalLength` is the length on the wire (defaults
  * to the captured length); when larger, running out of bytes is reported as truncation by the
- * capture rather than as a malformed packet. `fieldsOf` asks for a display filter's selective
- * tree instead (see Dissection.fieldsOf): every layer, the fields of those protocols only.
+ * capture rather than as a malformed packet. `selective` asks for a display filter's selective
+ * tree instead (see Dissection.fieldsOf and Dissection.columns): every layer, the fields of some
+ * protocols only, and the columns only if the filter reads them.
  */
 export function decodePacket(
   linkType: number,
   data: Uint8Array,
   originalLength?: number,
-  fieldsOf?: ReadonlySet<string>,
+  selective?: SelectiveTree,
 ): DecodedPacket {
-  const d = new Dissection(data, originalLength ?? data.length, fieldsOf === undefined, 0, fieldsOf);
+  const d = new Dissection(data, originalLength ?? data.length, selective === undefined, 0, selective);
   const frame = d.layer('frame', '', 0, d.length);
   run(d, linkType);
-  if (d.tree || fieldsOf?.has('frame')) frameTree(d, frame, linkType);
+  if (d.tree || selective?.fieldsOf.has('frame')) frameTree(d, frame, linkType);
   const out: DecodedPacket = {
     summary: { source: d.src, destination: d.dst, protocol: d.protocol, info: d.info },
     layers: d.layers,
@@ -109,10 +111,12 @@ export function summarizePacket(linkType: number, data: Uint8Array, originalLeng
   return out;
 }
 
-/** How much of a packet a display filter reads (CompiledDisplayFilter's needsTree, fieldLayers). */
+/** How much of a packet a display filter reads (CompiledDisplayFilter's needsTree, fieldLayers,
+ *  readsColumns). */
 export interface FilterReads {
   needsTree: boolean;
   fieldLayers?: ReadonlySet<string>;
+  readsColumns: boolean;
 }
 
 /** The packet decoded as far as a display filter reads it: the columns, a selective tree or the whole tree. */
@@ -122,7 +126,13 @@ export function decodeForFilter(
   data: Uint8Array,
   originalLength: number,
 ): DecodedPacket {
-  if (reads.needsTree) return decodePacket(linkType, data, originalLength, reads.fieldLayers);
+  if (reads.needsTree)
+    return decodePacket(
+      linkType,
+      data,
+      originalLength,
+      reads.fieldLayers && { fieldsOf: reads.fieldLayers, columns: reads.readsColumns },
+    );
   return { summary: summarizePacket(linkType, data, originalLength), layers: [], problems: [] };
 }
 

@@ -82,6 +82,9 @@ const FILTERS = [
   'data',
   '_ws.malformed',
   'ip.proto == 6 && tcp.dstport == 80',
+  'dns && _ws.col.info contains "response"',
+  'tcp && _ws.col.protocol == "HTTP"',
+  'udp && _ws.col.def_src contains "::"',
 ];
 
 describe('a display filter decodes only what it reads', () => {
@@ -89,18 +92,20 @@ describe('a display filter decodes only what it reads', () => {
 
   it('a selective tree has the whole tree layers, and the same fields where it builds them', () => {
     const fieldLayers = new Set(['tcp', 'udp', 'dns', 'mdns', 'icmp', 'icmpv6']);
-    for (const s of packets) {
-      const whole = decodePacket(s.linkType, s.data, s.originalLength);
-      const selective = decodePacket(s.linkType, s.data, s.originalLength, fieldLayers);
-      assert.deepEqual(keptLayers(selective), keptLayers(whole), s.where);
-      assert.deepEqual(selective.summary, whole.summary, s.where);
-      for (const layer of selective.layers) {
-        const full = whole.layers.find((l) => l.protocol === layer.protocol && l.offset === layer.offset)!;
-        if (fieldLayers.has(layer.protocol))
-          assert.deepEqual(withoutExpert(layer.fields), withoutExpert(full.fields), `${s.where} ${layer.protocol}`);
-        else assert.deepEqual(layer.fields, [], `${s.where} ${layer.protocol}: fields built that no filter reads`);
+    for (const s of packets)
+      for (const columns of [true, false]) {
+        const where = `${s.where}${columns ? '' : ', no columns'}`;
+        const whole = decodePacket(s.linkType, s.data, s.originalLength);
+        const selective = decodePacket(s.linkType, s.data, s.originalLength, { fieldsOf: fieldLayers, columns });
+        assert.deepEqual(keptLayers(selective), keptLayers(whole), where);
+        if (columns) assert.deepEqual(selective.summary, whole.summary, where);
+        for (const layer of selective.layers) {
+          const full = whole.layers.find((l) => l.protocol === layer.protocol && l.offset === layer.offset)!;
+          if (fieldLayers.has(layer.protocol))
+            assert.deepEqual(withoutExpert(layer.fields), withoutExpert(full.fields), `${where} ${layer.protocol}`);
+          else assert.deepEqual(layer.fields, [], `${where} ${layer.protocol}: fields built that no filter reads`);
+        }
       }
-    }
     assert.ok(packets.length > 2500);
   });
 
@@ -136,5 +141,7 @@ describe('a display filter decodes only what it reads', () => {
     assert.equal(compileDisplayFilter('data').fieldLayers, undefined);
     assert.equal(compileDisplayFilter('tcp && _ws.expert').fieldLayers, undefined);
     assert.equal(compileDisplayFilter('frame.len > 1').fieldLayers, undefined, 'no tree at all');
+    assert.equal(compileDisplayFilter('dns && frame.len > 1').readsColumns, false);
+    assert.equal(compileDisplayFilter('dns && _ws.col.info contains "x"').readsColumns, true);
   });
 });
