@@ -4,15 +4,15 @@
 //
 //   node --import tsx --test test/webview/filter-completion.test.ts
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DeepTrees, findWiresharkProgram } from '../../extension/dissect/deep-tree.js';
 import { WiresharkFields } from '../../extension/store/wireshark-fields.js';
 import { NO_WIRESHARK_FIELDS } from '../../packet/filter-fields.js';
+import { buildDevPage, DEV_PAGE_TYPES } from './helpers/dev-page.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = resolve(__dirname, '../..');
@@ -30,18 +30,7 @@ let browser: Browser | undefined;
 
 before(async () => {
   if (skip) return;
-  await build({
-    entryPoints: [join(ROOT, 'webview/dev/dev-main.ts')],
-    bundle: true,
-    platform: 'browser',
-    target: 'es2022',
-    format: 'esm',
-    outfile: join(dir, 'dev.js'),
-    logLevel: 'warning',
-  });
-  copyFileSync(join(ROOT, 'webview/dev/index.html'), join(dir, 'index.html'));
-  copyFileSync(join(ROOT, 'webview/dev/theme.css'), join(dir, 'theme.css'));
-  copyFileSync(join(ROOT, 'webview/panel.css'), join(dir, 'panel.css'));
+  await buildDevPage(dir);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 });
 
@@ -57,9 +46,11 @@ async function open(wireshark: boolean): Promise<Page> {
   await page.route('http://panel.test/**', (route) => {
     const path = new URL(route.request().url()).pathname;
     const file = join(dir, path === '/' ? 'index.html' : path.slice(1));
-    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
     return existsSync(file)
-      ? route.fulfill({ body: readFileSync(file), contentType: types[extname(file)] ?? 'application/octet-stream' })
+      ? route.fulfill({
+          body: readFileSync(file),
+          contentType: DEV_PAGE_TYPES[extname(file)] ?? 'application/octet-stream',
+        })
       : route.fulfill({ status: 404 });
   });
   if (wireshark) {

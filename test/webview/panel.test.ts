@@ -9,15 +9,15 @@
 // Screenshots and measurements go to test-results/webview/.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { CaptureFilterChecker } from '../../extension/capture/capture-filter-check.js';
+import { buildDevPage, DEV_PAGE_TYPES } from './helpers/dev-page.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = resolve(__dirname, '../..');
@@ -41,22 +41,7 @@ before(async () => {
   if (skip) return;
   mkdirSync(RESULTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'webview-dev-'));
-  await build({
-    entryPoints: [join(ROOT, 'webview/dev/dev-main.ts')],
-    bundle: true,
-    platform: 'browser',
-    target: 'es2022',
-    format: 'esm',
-    outfile: join(dir, 'dev.js'),
-    logLevel: 'warning',
-  });
-  for (const [from, to] of [
-    ['webview/dev/index.html', 'index.html'],
-    ['webview/dev/theme.css', 'theme.css'],
-    ['webview/panel.css', 'panel.css'],
-  ] as const)
-    copyFileSync(join(ROOT, from), join(dir, to));
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+  await buildDevPage(dir);
   server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const file = join(dir, path === '/' ? 'index.html' : path.replace(/^\/+/, ''));
@@ -65,7 +50,7 @@ before(async () => {
       return;
     }
     res.writeHead(200, {
-      'content-type': types[extname(file)] ?? 'application/octet-stream',
+      'content-type': DEV_PAGE_TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
     });
     res.end(readFileSync(file));
