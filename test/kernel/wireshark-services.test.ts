@@ -199,25 +199,24 @@ describe("real services, judged by Wireshark's tree and filters", () => {
     };
   }
 
+  /** The tree of gRPC's unary request: its message. */
+  const grpcTree: Service['tree'] = {
+    requestBytes: 'ping',
+    protocol: 'grpc',
+    field: { name: 'grpc.message_data', holds: (f) => f.value === colonHex('ping'), what: 'the message "ping"' },
+  };
+
   const services: Service[] = [
     {
       name: 'gRPC over HTTP/2 on an HTTP port: a unary and a server-streaming call',
       ...grpc(8080),
-      tree: {
-        requestBytes: 'ping',
-        protocol: 'grpc',
-        field: { name: 'grpc.message_data', holds: (f) => f.value === colonHex('ping'), what: 'the message "ping"' },
-      },
+      tree: grpcTree,
       filter: 'http2.header.value == "/pcap.test.Echo/Say"',
     },
     {
       name: 'gRPC on 50051, HTTP/2 to Wireshark through Decode As only',
       ...grpc(50051),
-      tree: {
-        requestBytes: 'ping',
-        protocol: 'grpc',
-        field: { name: 'grpc.message_data', holds: (f) => f.value === colonHex('ping'), what: 'the message "ping"' },
-      },
+      tree: grpcTree,
       filter: 'http2.header.value == "/pcap.test.Echo/Count" && grpc',
       decodeAs: [parseDecodeAs('tcp.port==50051,http2')],
     },
