@@ -24,12 +24,7 @@ import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } fr
 import type { PacketStore } from './store/packet-store.js';
 import type { WiresharkFilterStart } from './store/packet-view.js';
 import { WiresharkFields } from './store/wireshark-fields.js';
-import {
-  checkWithTshark,
-  type TsharkPlace,
-  WiresharkFileFilterRun,
-  WiresharkFilterRun,
-} from './store/wireshark-filter.js';
+import { checkWithTshark, type TsharkPlace, wiresharkJudging } from './store/wireshark-filter.js';
 import { KubernetesTargets } from './targets/kubernetes-targets.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
@@ -745,11 +740,10 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
         throw new Error(`${(e as Error).message}${hint ? ` ${hint}` : ''}`);
       }
     }
-    this.log(`Display filter "${text}": judged by ${place.tshark} (a field this extension's decoders do not know).`);
-    return (onMatches, onEnd, complete) =>
-      complete
-        ? new WiresharkFileFilterRun(store, place, text, onMatches, onEnd)
-        : new WiresharkFilterRun(store, place, text, onMatches, onEnd);
+    this.log(
+      `Display filter "${text}": judged by ${place.tshark} (${refused.unknownName === undefined ? 'syntax' : 'a field'} this extension's decoders do not know).`,
+    );
+    return wiresharkJudging(store, place, text);
   }
 
   async openInWireshark(panel: CapturePanel | undefined = this.current): Promise<void> {

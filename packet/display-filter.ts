@@ -351,7 +351,15 @@ function unescapeAt(text: string, i: number): [string, number] {
         const o = /^[0-7]{1,3}/.exec(text.slice(i + 1, i + 4))![0];
         return [String.fromCharCode(parseInt(o, 8) & 0xff), 1 + o.length];
       }
-      return [n, 2];
+      if (n === '\\' || n === '"' || n === "'") return [n, 2];
+      // As Wireshark: any other escape is an error, never the character itself, so "\." cannot
+      // silently become a regular expression's "any character".
+      throw new DisplayFilterError(
+        `\\${n} is not a valid character escape sequence`,
+        i,
+        2,
+        `In a regular expression, write "\\\\${n}" or r"\\${n}" (a raw string).`,
+      );
   }
 }
 

@@ -228,7 +228,12 @@ export async function checkDisplayFilter(
     refused = e;
   }
   const name = refused.unknownName;
-  if (name === undefined) return { ok: false, error: refused.message };
+  // Syntax our engine does not have (a field against a field, slices, functions) may be
+  // Wireshark's; when Wireshark refuses it too, our message says what the likely fix is.
+  if (name === undefined) {
+    const accepted = catalogue !== undefined && wireshark !== undefined && (await wireshark(text)) === undefined;
+    return accepted ? { ok: true, judge: 'wireshark' } : { ok: false, error: refused.message };
+  }
   if (!catalogue) return { ok: false, error: `${refused.message}${refused.hint ? ' ' : '. '}${NO_WIRESHARK_FIELDS}` };
   if (!catalogue.has(name)) {
     const hint = captureFilterHint(text) ?? nearName(name, catalogue);

@@ -7,7 +7,7 @@ import type * as vscode from 'vscode';
 import { summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
-import { DisplayFilterError } from '../../packet/display-filter.js';
+import type { DisplayFilterError } from '../../packet/display-filter.js';
 import type { DisplayFilterCheck, FieldCompletion } from '../../packet/filter-fields.js';
 import {
   type CaptureChoice,
@@ -29,7 +29,13 @@ import type { PcapngExtras } from '../capture/capture-writer.js';
 import { LiveCapture } from '../capture/live-capture.js';
 import { type MarkerLayout, markedTableRows, timedView } from '../debug/marker-rows.js';
 import { PacketStore, type StoreLimits } from '../store/packet-store.js';
-import { type FilterMode, PacketView, type WiresharkFilterStart, WorkerFilterRunner } from '../store/packet-view.js';
+import {
+  type FilterMode,
+  PacketView,
+  routeDisplayFilter,
+  type WiresharkFilterStart,
+  WorkerFilterRunner,
+} from '../store/packet-view.js';
 import type { CaptureRequest, CaptureTarget } from '../targets/target.js';
 import { conversationFilter } from './conversation.js';
 import { CounterFlow } from './counter-flow.js';
@@ -438,16 +444,13 @@ export class CapturePanel implements vscode.Disposable {
     return this.filterApplied(mode);
   }
 
-  /** The filter bar's filter: our engine's, or, for a field our decoders do not know, Wireshark's
-   *  (checked by tshark first: a filter it refuses keeps the rows as they were). */
+  /** The filter bar's filter: our engine's, or, for a field or syntax our engine does not know,
+   *  Wireshark's (checked first: a filter it refuses keeps the rows as they were). */
   async applyDisplayFilter(text: string, textSearch = false): Promise<{ mode: FilterMode; rows: number }> {
-    try {
-      return this.setDisplayFilter(text, textSearch);
-    } catch (e) {
-      if (!(e instanceof DisplayFilterError) || e.unknownName === undefined) throw e;
-      const start = await this.host.wiresharkFilter(this.store, text, e);
-      return this.filterApplied(this.view.setWiresharkFilter(text, start));
-    }
+    const mode = await routeDisplayFilter(this.view, text, textSearch, (wanted, refused) =>
+      this.host.wiresharkFilter(this.store, wanted, refused),
+    );
+    return this.filterApplied(mode);
   }
 
   private filterApplied(mode: FilterMode): { mode: FilterMode; rows: number } {

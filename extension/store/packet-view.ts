@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
-import { compileDisplayFilter } from '../../packet/display-filter.js';
+import { compileDisplayFilter, DisplayFilterError } from '../../packet/display-filter.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
 import { OrderedReplies, sliceJob } from './filter-slices.js';
 import type { PacketStore } from './packet-store.js';
@@ -60,11 +60,15 @@ export class WorkerFilterRunner implements FilterRunner {
   }
 
   private received(w: number, reply: FilterReply): void {
+    const job = this.job;
     const slice = this.working[w];
     // A reply of a job a newer one replaced: its worker has moved on.
-    if (reply.id !== this.job?.id || slice === undefined) return;
-    this.job.replies.accept(slice, reply);
-    if (reply.done) this.give(w);
+    if (reply.id !== job?.id || slice === undefined) return;
+    if (reply.done) this.working[w] = undefined;
+    job.replies.accept(slice, reply);
+    // The job's last reply may start the next one at once (packets that came meanwhile), which
+    // gives this worker its first slice already: it is no longer this job's to give.
+    if (reply.done && this.job === job) this.give(w);
   }
 
   dispose(): void {
@@ -84,6 +88,38 @@ export type WiresharkFilterStart = (
   /** No packet will be added (a stopped capture, a file). */
   complete: boolean,
 ) => WiresharkJudging;
+
+/** Asks Wireshark to judge `text`, which our engine refused (`refused`) for a name it does not
+ *  know; rejects with Wireshark's refusal. */
+export type AskWireshark = (text: string, refused: DisplayFilterError) => Promise<WiresharkFilterStart>;
+
+/**
+ * The filter bar's routing: our engine's filter (or text search) when it takes the filter, else
+ * Wireshark's (a name our decoders do not know, or syntax our engine does not have: a field
+ * against a field, slices, functions). A filter neither accepts throws, and the view keeps the
+ * filter it had (Wireshark is asked before the rows change): for a name, Wireshark's message; for
+ * syntax, ours, which says what the likely fix is.
+ */
+export async function routeDisplayFilter(
+  view: PacketView,
+  text: string,
+  textSearch: boolean,
+  askWireshark: AskWireshark,
+): Promise<FilterMode> {
+  try {
+    return view.setFilter(text, textSearch);
+  } catch (e) {
+    if (!(e instanceof DisplayFilterError)) throw e;
+    if (e.unknownName !== undefined) return view.setWiresharkFilter(text, await askWireshark(text, e));
+    let start: WiresharkFilterStart;
+    try {
+      start = await askWireshark(text, e);
+    } catch {
+      throw e;
+    }
+    return view.setWiresharkFilter(text, start);
+  }
+}
 
 /** Someone waiting for the filter to have judged every packet up to `number`. */
 interface Waiter {

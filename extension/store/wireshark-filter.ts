@@ -14,6 +14,7 @@ import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { TsharkMatches } from '../../packet/tshark-filter.js';
 import { encodePackets, interfaceBlocks, pcapngHeader, writeCaptureTo } from '../capture/capture-writer.js';
 import type { PacketStore } from './packet-store.js';
+import type { WiresharkFilterStart } from './packet-view.js';
 
 /** Where tshark is, a private folder (for the FIFO a stopped capture's packets go through, and
  *  the temporary file tshark's dumpcap writes from a stream), and the Decode As rules it is given. */
@@ -35,6 +36,27 @@ export async function checkWithTshark(place: TsharkPlace, expression: string): P
   matches.stdin?.on('error', () => {}); // tshark may refuse the filter before reading anything
   matches.stdin?.end(EMPTY_PCAPNG);
   while ((await matches.next()) !== undefined);
+}
+
+/**
+ * tshark's judging of `expression`, a filter Wireshark accepts, over the store's packets: a stopped
+ * capture's packets through a FIFO, a live capture's as a stream that takes the packets it adds.
+ */
+export function wiresharkJudging(store: PacketStore, place: TsharkPlace, expression: string): WiresharkFilterStart {
+  return (onMatches, onEnd, complete) =>
+    complete
+      ? new WiresharkFileFilterRun(store, place, expression, onMatches, onEnd)
+      : new WiresharkFilterRun(store, place, expression, onMatches, onEnd);
+}
+
+/** wiresharkJudging, once tshark accepted `expression` (else its refusal, as checkWithTshark throws it). */
+export async function startWiresharkFilter(
+  store: PacketStore,
+  place: TsharkPlace,
+  expression: string,
+): Promise<WiresharkFilterStart> {
+  await checkWithTshark(place, expression);
+  return wiresharkJudging(store, place, expression);
 }
 
 /** A pcapng section with one Ethernet interface and no packet: enough for tshark to start. */

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
+
 const WORKER = path.join(__dirname, '../../dist/extension/filter-worker.js');
 async function main() {
   const bytes = new Uint8Array(fs.readFileSync('/tmp/pcap-ui-bench-1000000.pcapng'));

@@ -383,6 +383,16 @@ describe('display filter: errors', () => {
     assert.match(error('http.host matches "\\\\1"').message, /unsupported escape/);
   });
 
+  it("a string's escapes are Wireshark's: any other is an error, never the character itself", () => {
+    // "\." is the pattern's escaped dot, "\\." the string's escape of a backslash first (tshark 4.0 agrees).
+    const e = error('http.host matches "example\\.com$"');
+    assert.equal(e.message.split(' (')[0], '\\. is not a valid character escape sequence');
+    assert.equal(e.position, 26, 'the backslash');
+    assert.match(e.hint ?? '', /write "\\\\\." or r"\\\."/);
+    assert.deepEqual(matching('http.host matches r"example\\.com$"'), ['get']);
+    assert.deepEqual(matching('http.host matches "example\\x2ecom$" && http.host != "a\\"\\\\\\\'"'), ['get']);
+  });
+
   it('deep nesting is an error, never a stack overflow; long flat chains still work', () => {
     const tooDeep = /^filter nested too deeply \(more than 100 levels\)/;
     assert.match(error(`${'('.repeat(100_000)}tcp${')'.repeat(100_000)}`).message, tooDeep);

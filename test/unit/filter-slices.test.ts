@@ -72,8 +72,43 @@ describe('a display-filter job in slices', () => {
   });
 });
 
-describe('a large job filtered by two workers', () => {
+describe('jobs filtered by two workers', () => {
   const { view } = useFilterWorker('filter-slices');
+
+  it('a live capture: the packets that came while a job ran are filtered by the next job', {
+    timeout: 30_000,
+  }, async () => {
+    const bytes = benchCapture(3000);
+    const { reader, packets } = readCaptureFile(bytes);
+    const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'stop' });
+    for (const i of reader.interfaces) store.addInterface({ name: i.name, linkType: i.linkType, snaplen: i.snaplen });
+    const add = (from: number, to: number) => {
+      for (const p of packets.slice(from, to))
+        store.append({
+          interfaceId: p.interfaceId,
+          timestampNs: p.timestampNs!,
+          data: p.data,
+          originalLength: p.originalLength,
+        });
+    };
+    add(0, 1000);
+    const v = view(store);
+    v.setFilter('dns');
+    // While the worker filters the first packets: the next job starts as its last reply comes.
+    add(1000, 3000);
+    v.refresh();
+    const filter = compileDisplayFilter('dns');
+    const expected = packets.flatMap((p, i) =>
+      filter.match(decodePacket(reader.interfaces[p.interfaceId]!.linkType, p.data, p.originalLength), {
+        number: i + 1,
+        length: p.originalLength,
+      })
+        ? [i + 1]
+        : [],
+    );
+    assert.ok(expected.some((n) => n > 1000));
+    assert.deepEqual([...(await v.shownNumbers())], expected);
+  });
 
   it('shows exactly the rows one thread finds, in order', async () => {
     const bytes = benchCapture(3 * SLICE_PACKETS + 1234);

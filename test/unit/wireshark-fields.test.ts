@@ -154,6 +154,12 @@ test("checking as typed: ours at once, a name no one knows refused without Wires
     (refused as { error: string }).error,
     'Unsigned integer (2 bytes) cannot be converted from a string ("x").',
   );
+  // Syntax our engine does not have is Wireshark's to judge; syntax neither has keeps our message.
+  assert.deepEqual(await f.check('tcp.srcport > tcp.dstport'), { ok: true, judge: 'wireshark' });
+  assert.deepEqual(await f.check('tcp.port == 80 &&'), {
+    ok: false,
+    error: 'unexpected end of filter, expected a field, a protocol or "(" (column 18)',
+  });
   console.log(`sharkd check: first ${Math.round(firstCheck)} ms (starts sharkd), warm ${warmCheck.toFixed(1)} ms`);
 });
 
