@@ -37,6 +37,7 @@ import { MIX_LINK_TYPES, mixPackets } from './fixtures/mix.js';
 import { type FramePacket, pcapngFile } from './fixtures/packets.js';
 import { TSHARK_OPTIONS, tsharkFrames } from './fixtures/tshark.js';
 import { useFilterWorker } from './helpers/filter-worker.js';
+import { liveStore } from './helpers/live-store.js';
 
 const CORPUS = join(process.cwd(), 'test/fixtures/tcpdump-tests');
 const CORPUS_FILES = [
@@ -211,19 +212,8 @@ describe('display filters, routed as the panel routes them, match what tshark -Y
 
   /** A live capture: the filter applied after the first packets, the rest added in steps. */
   async function shownWhenLive(filter: string): Promise<{ mode: FilterMode; shown: number[] }> {
-    const { reader, packets } = readCaptureFile(bytes);
-    const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'stop' });
-    for (const i of reader.interfaces) store.addInterface({ name: i.name, linkType: i.linkType, snaplen: i.snaplen });
-    const add = (from: number, to: number) => {
-      for (const p of packets.slice(from, to))
-        store.append({
-          interfaceId: p.interfaceId,
-          timestampNs: p.timestampNs!,
-          data: p.data,
-          originalLength: p.originalLength,
-        });
-    };
-    const steps = [0, Math.floor(packets.length / 3), Math.floor((2 * packets.length) / 3), packets.length];
+    const { store, count, add } = liveStore(bytes);
+    const steps = [0, Math.floor(count / 3), Math.floor((2 * count) / 3), count];
     add(steps[0]!, steps[1]!);
     const view = worker.view(store);
     const mode = await route(view, store, filter);
