@@ -35,7 +35,10 @@ const host = window as {
   __checkDisplayFilter?: FakeOptions['checkDisplayFilter'];
 };
 if (host.__completeField) options.completeField = host.__completeField;
-if (host.__checkDisplayFilter) options.checkDisplayFilter = host.__checkDisplayFilter;
+if (host.__checkDisplayFilter) {
+  options.checkDisplayFilter = host.__checkDisplayFilter;
+  options.wiresharkNames = true;
+}
 
 const fake = new FakeHost({ ...DEFAULT_OPTIONS, ...options });
 const root = document.getElementById('app')!;

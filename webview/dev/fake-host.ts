@@ -86,6 +86,8 @@ export interface FakeOptions {
    */
   completeField: (prefix: string) => FieldCompletion[] | Promise<FieldCompletion[]>;
   checkDisplayFilter: (text: string) => DisplayFilterCheck | Promise<DisplayFilterCheck>;
+  /** completeField and checkDisplayFilter are Wireshark's (the real host's, given by a test). */
+  wiresharkNames: boolean;
 }
 
 export const DEFAULT_OPTIONS: FakeOptions = {
@@ -103,6 +105,7 @@ export const DEFAULT_OPTIONS: FakeOptions = {
   checkCaptureFilter: (filter) => ({ ok: true, normalized: filter.trim() }),
   completeField: (prefix) => completeFields(prefix, undefined),
   checkDisplayFilter: (text) => checkDisplayFilter(text, undefined),
+  wiresharkNames: false,
 };
 
 /** The packets a filter keeps: ordinals whose (ordinal mod period) is in `offsets` (sorted). */
@@ -557,7 +560,13 @@ export class FakeHost implements HostTransport {
           );
         return this.detail(n);
       },
-      setDisplayFilter: ({ text, textSearch }) => {
+      setDisplayFilter: async ({ text, textSearch }) => {
+        // As the real host with Wireshark's names: a filter is refused with the filter bar's own
+        // verdict (the same message the bar showed as it was typed).
+        if (this.options.wiresharkNames && !textSearch) {
+          const check = await this.options.checkDisplayFilter(text);
+          if (!check.ok) throw new HostError(check.error);
+        }
         const mode = this.applyFilter(text, textSearch);
         this.pushCounters();
         return { mode, rows: this.rows() };
