@@ -24,7 +24,7 @@ import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } fr
 import type { PacketStore } from './store/packet-store.js';
 import type { WiresharkFilterStart } from './store/packet-view.js';
 import { WiresharkFields } from './store/wireshark-fields.js';
-import { checkWithTshark, type TsharkPlace, wiresharkJudging } from './store/wireshark-filter.js';
+import { checkWithTshark, startWiresharkFilter, type TsharkPlace, wiresharkJudging } from './store/wireshark-filter.js';
 import { KubernetesTargets } from './targets/kubernetes-targets.js';
 import { LocalTarget, listNetns } from './targets/local.js';
 import {
@@ -723,14 +723,16 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
 
   async wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart> {
     const place = this.tsharkPlace();
+    let start: WiresharkFilterStart;
     if (await this.wiresharkFields.catalogue()) {
       // Wireshark's names at hand: a name it does not know either is refused without a tshark, and
       // the filter is checked by the warm sharkd.
       const verdict = await this.wiresharkFields.check(text);
       if (!verdict.ok) throw new Error(verdict.error);
+      start = wiresharkJudging(store, place, text);
     } else {
       try {
-        await checkWithTshark(place, text);
+        start = await startWiresharkFilter(store, place, text);
       } catch (e) {
         if (e instanceof TsharkMissingError)
           throw refused.withHint(
@@ -743,7 +745,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     this.log(
       `Display filter "${text}": judged by ${place.tshark} (${refused.unknownName === undefined ? 'syntax' : 'a field'} this extension's decoders do not know).`,
     );
-    return wiresharkJudging(store, place, text);
+    return start;
   }
 
   async openInWireshark(panel: CapturePanel | undefined = this.current): Promise<void> {
