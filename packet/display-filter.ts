@@ -126,9 +126,6 @@ const ALIASES: ReadonlyMap<string, readonly string[]> = new Map([
   ['tcp.port', ['tcp.srcport', 'tcp.dstport']],
   ['udp.port', ['udp.srcport', 'udp.dstport']],
   ['sctp.port', ['sctp.srcport', 'sctp.dstport']],
-  ['tcp.seq_raw', ['tcp.seq']],
-  ['tcp.ack_raw', ['tcp.ack']],
-  ['tcp.window_size', ['tcp.window_size_value']],
   ['arp.src.proto', ['arp.src.proto_ipv4', 'arp.src.proto']],
   ['arp.dst.proto', ['arp.dst.proto_ipv4', 'arp.dst.proto']],
 ]);

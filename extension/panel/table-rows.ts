@@ -18,7 +18,7 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
   for (let index = Math.max(0, start); index < end; index++) {
     const p = store.packet(view.numberAt(index)!);
     if (!p) break;
-    const s = summarizePacket(p.linkType, p.data, p.originalLength);
+    const s = summarizePacket(p.linkType, p.data, p.originalLength, store.streamsOf(p.number));
     const process = parseProcessComments(p.comments);
     // One Pod column, two sources: the interface's name, else the process's comment.
     const pod = store.interfaces[p.interfaceId]?.pod ?? (process && processPod(process));
@@ -61,7 +61,7 @@ export function packetDetail(store: PacketStore, number: number): PacketDetail |
     interfaceName: store.interfaces[p.interfaceId]?.name,
     direction: p.direction,
     ...(process || store.hasProcesses ? { process: process ?? null } : {}),
-    decoded: decodePacket(p.linkType, p.data, p.originalLength),
+    decoded: decodePacket(p.linkType, p.data, p.originalLength, undefined, store.streamsOf(p.number)),
     bytes: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64'),
   };
 }

@@ -3,6 +3,7 @@
 // supersedes an older one between chunks.
 import { parentPort } from 'node:worker_threads';
 import { applyDecodeAs, decodeForFilter } from '../../packet/decode/index.js';
+import { StreamReplay } from '../../packet/decode/stream-records.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import { parseProcessComments } from '../../packet/process-comment.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
@@ -10,6 +11,7 @@ import { segmentComments } from './packet-store.js';
 
 const CHUNK = 20000;
 let latestJob = 0;
+const streams = new StreamReplay();
 
 function run(job: FilterJob): void {
   latestJob = job.id;
@@ -41,7 +43,7 @@ function run(job: FilterJob): void {
       const linkType = job.linkTypes[interfaceId] ?? 1;
       // Filters on the columns alone (text search, info, frame.len) need no field tree, and
       // one on a few protocols' fields only those protocols' fields.
-      const decoded = decodeForFilter(filter, linkType, data, originalLength);
+      const decoded = decodeForFilter(filter, linkType, data, originalLength, streams.at(seg.streams, i));
       // The comments are read only for filters on the process (proc.*, container.*, k8s.*).
       const process = filter.needsProcess ? parseProcessComments(segmentComments(seg, i)) : undefined;
       const paused = job.paused !== undefined && inRanges(job.paused, number);

@@ -6,6 +6,10 @@
 // A packet's comments (pcapng opt_comment: its process, packet/process-comment.ts) sit in the
 // arena right after its bytes, so they are evicted, counted and shared with the worker as the
 // bytes are: each comment as its UTF-8 length (u16, little-endian) and its UTF-8.
+
+import { passStreams } from '../../packet/decode/index.js';
+import { type StreamColumns, StreamRecorder, StreamReplay, streamColumns } from '../../packet/decode/stream-records.js';
+import { StreamAnalyzer } from '../../packet/decode/streams.js';
 import { type PodInterface, parsePodInterfaceName, podLabel } from '../../packet/k8s-pod.js';
 import type { DecryptionSecrets } from '../../packet/pcapng.js';
 import { parseProcessComments, processPod } from '../../packet/process-comment.js';
@@ -78,6 +82,8 @@ export interface SegmentSnapshot {
   interfaceIds: Uint16Array;
   /** Bytes of each packet's comments, right after its captured bytes; 0: none. */
   commentLengths: Uint32Array;
+  /** Each packet's stream and TCP analysis, from the pass over the packets in order. */
+  streams: StreamColumns;
 }
 
 function shared<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
@@ -143,6 +149,7 @@ class Segment {
   readonly originalLengths = shared(Uint32Array, SEGMENT_PACKETS);
   readonly interfaceIds = shared(Uint16Array, SEGMENT_PACKETS);
   readonly commentLengths = shared(Uint32Array, SEGMENT_PACKETS);
+  readonly streams = streamColumns(SEGMENT_PACKETS);
   readonly directions = new Uint8Array(SEGMENT_PACKETS); // 0 unknown, 1 in, 2 out
   /** ns relative to the store's first timestamp: exact to ~104 days as a double. */
   readonly times = new Float64Array(SEGMENT_PACKETS);
@@ -194,6 +201,7 @@ class Segment {
       originalLengths: this.originalLengths,
       interfaceIds: this.interfaceIds,
       commentLengths: this.commentLengths,
+      streams: this.streams,
     };
   }
 }
@@ -216,6 +224,9 @@ export class PacketStore {
   hasProcessPods = false;
   /** Decryption secrets read with the packets (a pcapng's DSBs), written again before them on save. */
   readonly secrets: DecryptionSecrets[] = [];
+  /** The streams pass, over every packet as it is appended. */
+  private readonly recorder = new StreamRecorder(new StreamAnalyzer());
+  private readonly replay = new StreamReplay();
 
   constructor(readonly limits: StoreLimits) {}
 
@@ -276,8 +287,12 @@ export class PacketStore {
     }
     const ts = p.timestampNs ?? 0n;
     this.firstTimestampNs ??= ts;
-    this.heldBytes += last.append(p, Number(ts - this.firstTimestampNs), size);
+    const relativeNs = Number(ts - this.firstTimestampNs);
+    const index = last.count;
+    this.heldBytes += last.append(p, relativeNs, size);
     this.received++;
+    this.recorder.at(last.streams, index, this.received, relativeNs);
+    passStreams(this.interfaces[p.interfaceId]?.linkType ?? 1, p.data, p.originalLength, this.recorder);
     if (p.comments) this.noteProcess(p.comments);
     const iface = this.interfaces[p.interfaceId];
     if (iface) {
@@ -337,6 +352,12 @@ export class PacketStore {
       direction: seg.directions[i] === 1 ? 'in' : seg.directions[i] === 2 ? 'out' : undefined,
       ...(comments ? { comments } : {}),
     };
+  }
+
+  /** Packet `number`'s stream and analysis, for a decode of it (valid until the next call). */
+  streamsOf(number: number): StreamReplay | undefined {
+    const at = this.locate(number);
+    return at && this.replay.at(at[0].streams, at[1]);
   }
 
   /** Shared views of every segment, for the filter worker; packets beyond `count` are not final. */

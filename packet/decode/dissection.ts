@@ -15,6 +15,7 @@
 // where an exception ends the dissection and marks the row). Oddities that do not stop the
 // decode (an IP datagram longer than the bytes captured) are noted with note().
 
+import type { StreamContext } from './streams.js';
 import type { Conversation, Field, Layer } from './types.js';
 
 /**
@@ -23,8 +24,8 @@ import type { Conversation, Field, Layer } from './types.js';
  */
 /** A display filter's selective tree (see Dissection.fieldsOf and Dissection.columns). */
 export interface SelectiveTree {
-  /** The protocols whose layers get their fields. */
-  fieldsOf: ReadonlySet<string>;
+  /** The protocols whose layers get their fields; undefined: no layers at all. */
+  fieldsOf?: ReadonlySet<string>;
   /** Whether the columns (source, destination, protocol, info) are read. */
   columns: boolean;
 }
@@ -132,6 +133,15 @@ export class Dissection {
   ttl = -1;
   /** The innermost IP packet is a first fragment (more fragments follow): lengths may exceed it. */
   fragmented = false;
+  /** These bytes are quoted by an ICMP error: part of another packet, not of a connection. */
+  inError = false;
+  /** The capture's streams (tcp.stream, TCP analysis), when the packet is decoded as part of one. */
+  streams: StreamContext | undefined;
+  /** Decode no payload above TCP and UDP (the streams pass, which reads only their headers). */
+  transportOnly = false;
+  /** Put in front of the Info column once the decode ends, whatever the layers above write
+   *  (TCP's analysis, as Wireshark's column fence keeps it). */
+  infoPrefix = '';
 
   constructor(data: Uint8Array, wireLength: number, tree: boolean, depth = 0, selective?: SelectiveTree) {
     this.data = data;
@@ -144,7 +154,9 @@ export class Dissection {
   }
 
   /** Starts over on another packet (summary mode), so the table's hot path allocates no state. */
-  reset(data: Uint8Array, wireLength: number): void {
+  reset(data: Uint8Array, wireLength: number, streams?: StreamContext): void {
+    this.streams = streams;
+    this.infoPrefix = '';
     this.data = data;
     this.length = data.length;
     this.wireLength = Math.max(wireLength, data.length);

@@ -119,7 +119,7 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
       );
       if (end > off + 8) L.fields.push(field('icmp.data', `Data (${end - off - 8} bytes)`, off + 8, end - off - 8));
     }
-  } else if (L && avail >= 8) {
+  } else if (avail >= 8 && L) {
     if (type === 5)
       L.fields.push(field('icmp.redir_gw', `Gateway Address: ${ipv4(b, off + 4)}`, off + 4, 4, ipv4(b, off + 4)));
     else if (type === 3 && code === 4)
@@ -134,6 +134,9 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
         ),
       );
     if (ERRORS.has(type) && end > off + 8) quoted(d, L, 0x0800, off + 8, end);
+  } else if (avail >= 8 && d.streams && ERRORS.has(type) && end > off + 8) {
+    // No tree, but the quoted datagram's transport still counts in the capture's streams.
+    quoted(d, undefined, 0x0800, off + 8, end);
   }
   d.info = info;
 }
@@ -143,11 +146,14 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
  * columns and the conversation of the outer packet; the quote is usually cut short (IP header
  * plus 8 bytes), so its problems are not the packet's.
  */
-export function quoted(d: Dissection, L: Layer, etherType: number, off: number, end: number): void {
+export function quoted(d: Dissection, L: Layer | undefined, etherType: number, off: number, end: number): void {
   const dissect = ETHER_TYPES.get(etherType)?.dissect;
   if (!dissect) return;
-  const inner = new Dissection(d.data, d.wireLength, true, d.depth + 1);
+  const inner = new Dissection(d.data, d.wireLength, L !== undefined, d.depth + 1);
+  inner.streams = d.streams;
+  inner.inError = true;
   dissect(inner, off, end, end);
+  if (!L) return;
   const kids: Field[] = inner.layers.map((l) => field(l.protocol, l.label, l.offset, l.length, undefined, l.fields));
   for (const k of kids) L.fields.push(k);
 }

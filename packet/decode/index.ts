@@ -14,11 +14,13 @@
 
 import { Dissection, field, type SelectiveTree, SharedFields } from './dissection.js';
 import { LINK_TYPES } from './registry.js';
+import type { StreamContext } from './streams.js';
 import { LINK_TYPE_NAMES } from './tables.js';
 import type { Conversation, DecodedPacket, Layer, PacketSummary } from './types.js';
 
 export type { SelectiveTree } from './dissection.js';
 export { applyDecodeAs } from './registry.js';
+export type { StreamContext } from './streams.js';
 export type { Conversation, DecodedPacket, Field, Layer, PacketSummary } from './types.js';
 
 export type SummaryWithConversation = PacketSummary & { conversation?: Conversation };
@@ -34,6 +36,7 @@ function run(d: Dissection, linkType: number): void {
   }
   try {
     f(d, 0, d.length, d.wireLength);
+    if (d.infoPrefix !== '') d.info = d.infoPrefix + d.info;
   } catch (e) {
     // A decoder bug must not take the table down: the row shows what was decoded before it.
     d.note(`internal decoder error: ${e instanceof Error ? e.message : String(e)}`);
@@ -46,18 +49,21 @@ function run(d: Dissection, linkType: number): void {
  * to the captured length); when larger, running out of bytes is reported as truncation by the
  * capture rather than as a malformed packet. `selective` asks for a display filter's selective
  * tree instead (see Dissection.fieldsOf and Dissection.columns): every layer, the fields of some
- * protocols only, and the columns only if the filter reads them.
+ * protocols only, and the columns only if the filter reads them. `streams` decodes the packet as
+ * part of its capture (stream indices, TCP analysis: streams.ts).
  */
 export function decodePacket(
   linkType: number,
   data: Uint8Array,
   originalLength?: number,
   selective?: SelectiveTree,
+  streams?: StreamContext,
 ): DecodedPacket {
   const d = new Dissection(data, originalLength ?? data.length, selective === undefined, 0, selective);
+  d.streams = streams;
   const frame = d.layer('frame', '', 0, d.length);
   run(d, linkType);
-  if (d.tree || selective?.fieldsOf.has('frame')) frameTree(d, frame, linkType);
+  if (d.tree || selective?.fieldsOf?.has('frame')) frameTree(d, frame, linkType);
   const out: DecodedPacket = {
     summary: { source: d.src, destination: d.dst, protocol: d.protocol, info: d.info },
     layers: d.layers,
@@ -102,13 +108,29 @@ const frameFields = new SharedFields();
 const scratch = new Dissection(new Uint8Array(0), 0, false);
 
 /** The table row's columns (and conversation) without building the detail tree. */
-export function summarizePacket(linkType: number, data: Uint8Array, originalLength?: number): SummaryWithConversation {
+export function summarizePacket(
+  linkType: number,
+  data: Uint8Array,
+  originalLength?: number,
+  streams?: StreamContext,
+): SummaryWithConversation {
   const d = scratch;
-  d.reset(data, originalLength ?? data.length);
+  d.reset(data, originalLength ?? data.length, streams);
   run(d, linkType);
   const out: SummaryWithConversation = { source: d.src, destination: d.dst, protocol: d.protocol, info: d.info };
   if (d.convProto !== undefined) out.conversation = d.conversation();
   return out;
+}
+
+/** One Dissection reused by the streams pass: no tree and no column text, only decisions. */
+const passScratch = new Dissection(new Uint8Array(0), 0, false, 0, { columns: false });
+passScratch.transportOnly = true;
+
+/** Decodes the packet for the capture's streams pass (streams.ts) alone: the stream context
+ *  sees its TCP and UDP headers; nothing is returned. */
+export function passStreams(linkType: number, data: Uint8Array, originalLength: number, streams: StreamContext): void {
+  passScratch.reset(data, originalLength, streams);
+  run(passScratch, linkType);
 }
 
 /** How much of a packet a display filter reads (CompiledDisplayFilter's needsTree, fieldLayers,
@@ -125,6 +147,7 @@ export function decodeForFilter(
   linkType: number,
   data: Uint8Array,
   originalLength: number,
+  streams?: StreamContext,
 ): DecodedPacket {
   if (reads.needsTree)
     return decodePacket(
@@ -132,8 +155,9 @@ export function decodeForFilter(
       data,
       originalLength,
       reads.fieldLayers && { fieldsOf: reads.fieldLayers, columns: reads.readsColumns },
+      streams,
     );
-  return { summary: summarizePacket(linkType, data, originalLength), layers: [], problems: [] };
+  return { summary: summarizePacket(linkType, data, originalLength, streams), layers: [], problems: [] };
 }
 
 /**
@@ -145,9 +169,10 @@ export function summarizeInto(
   data: Uint8Array,
   originalLength: number,
   out: PacketSummary,
+  streams?: StreamContext,
 ): PacketSummary {
   const d = scratch;
-  d.reset(data, originalLength);
+  d.reset(data, originalLength, streams);
   run(d, linkType);
   out.source = d.src;
   out.destination = d.dst;

@@ -114,7 +114,9 @@ export function dispatchPorts(
   sport: number,
   dport: number,
 ): boolean {
-  if (off >= rend) return false;
+  // The streams pass needs nothing above the transport: no protocol our decoders know over TCP or
+  // UDP carries another transport header.
+  if (off >= rend || d.transportOnly) return false;
   const lo = Math.min(sport, dport);
   const hi = Math.max(sport, dport);
   // Port 0 is never looked up (Wireshark uses it to mean "no port").

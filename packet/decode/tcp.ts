@@ -1,11 +1,15 @@
-// TCP (RFC 9293): header, flags as Wireshark writes them ("[SYN, ACK]"), raw sequence numbers,
-// options (MSS, WS, SACK_PERM, SACK, TS, NOP, EOL). No stream state: windows are shown unscaled
-// and sequence numbers raw (Wireshark with tcp.relative_sequence_numbers off).
+// TCP (RFC 9293): header, flags as Wireshark writes them ("[SYN, ACK]"), options (MSS, WS,
+// SACK_PERM, SACK, TS, NOP, EOL). Decoded as part of a capture (a StreamContext, streams.ts), a
+// segment also shows its stream, relative sequence numbers, its window scaled, and the analysis
+// Wireshark gives it; decoded alone, its numbers are raw and its window unscaled (Wireshark with
+// tcp.analyze_sequence_numbers off).
 
 import { u16, u32 } from './bytes.js';
 import { type Dissection, field, SharedFields, sharedField } from './dissection.js';
 import { bits, hex16 } from './format.js';
 import { dispatchPorts, TCP_HEURISTICS, TCP_PORTS } from './registry.js';
+import { TCP_ANALYSED, type TcpView } from './streams.js';
+import { analysisFields, analysisInfo, timestampFields } from './tcp-analysis-tree.js';
 import type { Field } from './types.js';
 
 // Bit 8 is AE (Accurate ECN, RFC 9768), formerly NS; Wireshark 4.0.17 writes AE.
@@ -75,14 +79,27 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   const flags = u16(b, off + 12) & 0xfff;
   const win = u16(b, off + 14);
   const urg = u16(b, off + 18);
-  info += ` [${tcpFlagsText(flags)}] Seq=${seq}`;
-  if (flags & 0x10) info += ` Ack=${ack}`;
-  info += ` Win=${win}`;
+  const a = analyse(d, b, off, end, rend, sport, dport, seq, ack, flags, win, hl);
+  const analysed = a !== undefined && (a.bits & TCP_ANALYSED) !== 0;
+  const shownSeq = analysed ? a.seq : seq;
+  const shownAck = analysed && flags & 0x10 ? a.ack : ack;
+  // SYNs are never scaled; a scale still unknown leaves the window as sent.
+  const shownWin = analysed && !(flags & 0x02) && a.scale >= 0 ? win * 2 ** a.scale : win;
+  info += ` [${tcpFlagsText(flags)}] Seq=${shownSeq}`;
+  if (flags & 0x10) info += ` Ack=${shownAck}`;
+  info += ` Win=${shownWin}`;
   if (flags & 0x20) info += ` Urg=${urg}`;
   if (L) {
+    if (a) L.fields.push(field('tcp.stream', `[Stream index: ${a.stream}]`, off, 0, a.stream));
     L.fields.push(
-      field('tcp.seq', `Sequence Number (raw): ${seq}`, off + 4, 4, seq),
-      field('tcp.ack', `Acknowledgment Number (raw): ${ack}`, off + 8, 4, ack),
+      ...sequenceFields(
+        off,
+        seq,
+        ack,
+        flags,
+        analysed ? a : undefined,
+        d.fragmented || d.inError ? -1 : rend - off - hl,
+      ),
       sharedField('tcp.hdr_len', (off + 12) * 256 + b[off + 12]!, () =>
         field(
           'tcp.hdr_len',
@@ -96,6 +113,7 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
       sharedField('tcp.window_size_value', (off + 14) * 65536 + win, () =>
         field('tcp.window_size_value', `Window: ${win}`, off + 14, 2, win),
       ),
+      ...windowFields(off, flags, shownWin, a),
       field('tcp.checksum', `Checksum: ${hex16(u16(b, off + 16))} [unverified]`, off + 16, 2, u16(b, off + 16)),
       sharedField('tcp.urgent_pointer', (off + 18) * 65536 + urg, () =>
         field('tcp.urgent_pointer', `Urgent Pointer: ${urg}`, off + 18, 2, urg),
@@ -116,8 +134,10 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   info += ` Len=${seglen}`;
   if (L) {
     L.length = Math.min(hl, avail);
-    L.label += `, Seq: ${seq}${flags & 0x10 ? `, Ack: ${ack}` : ''}, Len: ${seglen}`;
-    L.fields.push(field('tcp.len', `[TCP Segment Len: ${seglen}]`, off, 0, seglen));
+    L.label += `, Seq: ${shownSeq}${flags & 0x10 ? `, Ack: ${shownAck}` : ''}, Len: ${seglen}`;
+    // A fragment's or a quoted segment's length is not known (Wireshark shows none).
+    if (!d.fragmented && !d.inError)
+      L.fields.splice(a ? 3 : 2, 0, field('tcp.len', `[TCP Segment Len: ${seglen}]`, off, 0, seglen));
   }
   if (hl > 20) {
     const oend = off + hl;
@@ -226,13 +246,21 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
       L.fields.push(
         field('tcp.options', `Options: (${hl - 20} bytes)`, off + 20, Math.min(hl, avail) - 20, undefined, kids),
       );
+    if (L && a) L.fields.push(timestampFields(a, off));
     if (cut) {
+      // Wireshark's options end in an exception here, before it prints the analysis.
       d.info = info;
       d.short(L, 'TCP', 'TCP options', oend, end);
       return;
     }
   }
+  if (L && a) {
+    if (hl === 20) L.fields.push(timestampFields(a, off));
+    L.fields.push(...analysisFields(a, off));
+  }
+  // Wireshark puts the analysis in front of whatever the payload's protocol writes.
   d.info = info;
+  d.infoPrefix = analysisInfo(a);
   const poff = off + hl;
   if (seglen > 0) {
     if (dispatchPorts(d, TCP_PORTS, TCP_HEURISTICS, poff, end, rend, sport, dport)) return;
@@ -241,6 +269,113 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
         field('tcp.payload', `TCP payload (${end - poff} byte${end - poff === 1 ? '' : 's'})`, poff, end - poff),
       );
   }
+}
+
+/** The segment's analysis from the capture's streams, when it is decoded as part of one over IP. */
+function analyse(
+  d: Dissection,
+  b: Uint8Array,
+  off: number,
+  end: number,
+  rend: number,
+  sport: number,
+  dport: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  window: number,
+  headerLength: number,
+): TcpView | undefined {
+  if (d.streams === undefined || d.convProto === undefined) return undefined;
+  return d.streams.tcp(d, {
+    sport,
+    dport,
+    seq,
+    ack,
+    flags,
+    window,
+    headerLength,
+    reportedLength: rend - off,
+    windowScaleOption: windowScaleOption(b, off + 20, Math.min(off + headerLength, end)),
+  });
+}
+
+/** The shift count of the Window Scale option among the options in [o, end), or -1. */
+function windowScaleOption(b: Uint8Array, o: number, end: number): number {
+  while (o < end) {
+    const kind = b[o]!;
+    if (kind === 0) break;
+    if (kind === 1) {
+      o++;
+      continue;
+    }
+    if (o + 1 >= end) break;
+    const len = b[o + 1]!;
+    if (len < 2 || o + len > end) break;
+    if (kind === 3 && len === 3) return b[o + 2]!;
+    o += len;
+  }
+  return -1;
+}
+
+/** Sequence, next sequence and acknowledgement numbers: relative with their raw values beside
+ *  them when the segment was analysed, else as sent. */
+function sequenceFields(
+  off: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  a: TcpView | undefined,
+  seglen: number,
+): Field[] {
+  const relative = a !== undefined;
+  const out = [
+    field(
+      'tcp.seq',
+      `Sequence Number: ${relative ? `${a.seq}    (relative sequence number)` : seq}`,
+      off + 4,
+      4,
+      a?.seq ?? seq,
+    ),
+    field('tcp.seq_raw', `Sequence Number (raw): ${seq}`, off + 4, 4, seq),
+  ];
+  if (seglen >= 0) {
+    const next = ((a?.seq ?? seq) + seglen + (flags & 0x03 ? 1 : 0)) >>> 0;
+    out.push(
+      field(
+        'tcp.nxtseq',
+        `[Next Sequence Number: ${next}${relative ? '    (relative sequence number)' : ''}]`,
+        off,
+        0,
+        next,
+      ),
+    );
+  }
+  const shownAck = relative && flags & 0x10 ? a.ack : ack;
+  out.push(
+    field(
+      'tcp.ack',
+      `Acknowledgment Number: ${shownAck}${relative && flags & 0x10 ? '    (relative ack number)' : ''}`,
+      off + 8,
+      4,
+      shownAck,
+    ),
+    field('tcp.ack_raw', `Acknowledgment number (raw): ${ack}`, off + 8, 4, ack),
+  );
+  return out;
+}
+
+/** The window as scaled by the handshake, and the scale in force (not on a SYN). */
+function windowFields(off: number, flags: number, window: number, a: TcpView | undefined): Field[] {
+  const out = [field('tcp.window_size', `[Calculated window size: ${window}]`, off + 14, 2, window)];
+  if (a && !(flags & 0x02)) {
+    const factor = a.scale >= 0 ? 2 ** a.scale : a.scale;
+    const why = a.scale === -1 ? ' (unknown)' : a.scale === -2 ? ' (no window scaling used)' : '';
+    out.push(
+      field('tcp.window_size_scalefactor', `[Window size scaling factor: ${factor}${why}]`, off + 14, 2, factor),
+    );
+  }
+  return out;
 }
 
 const flagFields = new SharedFields();

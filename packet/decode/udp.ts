@@ -55,6 +55,10 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
     d.malformed(L, 'UDP', `length ${ulen} is less than the 8-byte header`, off + 4, 2, false);
     return;
   }
+  if (d.streams !== undefined && d.convProto !== undefined) {
+    const stream = d.streams.udp(d, sport, dport);
+    if (L && stream !== undefined) L.fields.push(field('udp.stream', `[Stream index: ${stream}]`, off + 8, 0, stream));
+  }
   let pRend = off + ulen;
   if (ulen > rend - off) {
     // A first fragment legitimately carries less than the datagram.

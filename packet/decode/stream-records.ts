@@ -1,0 +1,149 @@
+// What the streams pass (streams.ts) found for each packet, kept beside the packets so any later
+// decode (a row, a tree, a display filter in a worker) shows the same stream and analysis:
+// StreamRecorder writes a packet's record while the pass decodes it, StreamReplay reads it back
+// through the same StreamContext the decoders ask.
+import {
+  emptyView,
+  type NetworkEnds,
+  type StreamAnalyzer,
+  type StreamContext,
+  type TcpFacts,
+  type TcpView,
+} from './streams.js';
+
+/** The record is a TCP segment's / a UDP datagram's (in StreamColumns.bits). */
+const TCP_RECORD = 0x40000;
+const UDP_RECORD = 0x80000;
+
+/** Per-packet records for `length` packets; every array over a SharedArrayBuffer (workers read them). */
+export interface StreamColumns {
+  /** tcp.stream or udp.stream; -1: the packet has neither. */
+  stream: Int32Array;
+  seq: Uint32Array;
+  ack: Uint32Array;
+  /** TcpView.bits, with TCP_RECORD or UDP_RECORD. */
+  bits: Uint32Array;
+  scale: Int8Array;
+  dupAckNum: Uint32Array;
+  dupAckFrame: Uint32Array;
+  ackedFrame: Uint32Array;
+  ackRttNs: Float64Array;
+  initialRttNs: Float64Array;
+  deltaNs: Float64Array;
+  relativeNs: Float64Array;
+}
+
+function shared<T>(Kind: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
+  return new Kind(new SharedArrayBuffer(length * Kind.BYTES_PER_ELEMENT));
+}
+
+export function streamColumns(length: number): StreamColumns {
+  const stream = shared(Int32Array, length);
+  stream.fill(-1);
+  return {
+    stream,
+    seq: shared(Uint32Array, length),
+    ack: shared(Uint32Array, length),
+    bits: shared(Uint32Array, length),
+    scale: shared(Int8Array, length),
+    dupAckNum: shared(Uint32Array, length),
+    dupAckFrame: shared(Uint32Array, length),
+    ackedFrame: shared(Uint32Array, length),
+    ackRttNs: shared(Float64Array, length),
+    initialRttNs: shared(Float64Array, length),
+    deltaNs: shared(Float64Array, length),
+    relativeNs: shared(Float64Array, length),
+  };
+}
+
+/** Runs the pass and writes each packet's record: at() before each packet's decode. */
+export class StreamRecorder implements StreamContext {
+  private columns: StreamColumns | undefined;
+  private index = 0;
+  private written = false;
+
+  constructor(private readonly analyzer: StreamAnalyzer) {}
+
+  at(columns: StreamColumns, index: number, frame: number, timeNs: number): void {
+    this.columns = columns;
+    this.index = index;
+    this.written = false;
+    this.analyzer.begin(frame, timeNs);
+  }
+
+  tcp(ends: NetworkEnds, facts: TcpFacts): TcpView | undefined {
+    const v = this.analyzer.tcp(ends, facts);
+    if (v && !this.written && this.columns) {
+      this.written = true;
+      const c = this.columns;
+      const i = this.index;
+      c.stream[i] = v.stream;
+      c.seq[i] = v.seq;
+      c.ack[i] = v.ack;
+      c.bits[i] = v.bits | TCP_RECORD;
+      c.scale[i] = v.scale;
+      c.dupAckNum[i] = v.dupAckNum;
+      c.dupAckFrame[i] = v.dupAckFrame;
+      c.ackedFrame[i] = v.ackedFrame;
+      c.ackRttNs[i] = v.ackRttNs;
+      c.initialRttNs[i] = v.initialRttNs;
+      c.deltaNs[i] = v.deltaNs;
+      c.relativeNs[i] = v.relativeNs;
+    }
+    return v;
+  }
+
+  udp(ends: NetworkEnds, sport: number, dport: number): number | undefined {
+    const stream = this.analyzer.udp(ends, sport, dport);
+    if (stream !== undefined && !this.written && this.columns) {
+      this.written = true;
+      this.columns.stream[this.index] = stream;
+      this.columns.bits[this.index] = UDP_RECORD;
+    }
+    return stream;
+  }
+}
+
+/** Reads a packet's record back: at() before each packet's decode. */
+export class StreamReplay implements StreamContext {
+  private columns: StreamColumns | undefined;
+  private index = 0;
+  private used = false;
+  private readonly view = emptyView();
+
+  at(columns: StreamColumns, index: number): this {
+    this.columns = columns;
+    this.index = index;
+    this.used = false;
+    return this;
+  }
+
+  tcp(): TcpView | undefined {
+    const c = this.columns;
+    const i = this.index;
+    if (!c || this.used || !(c.bits[i]! & TCP_RECORD)) return undefined;
+    this.used = true;
+    const v = this.view;
+    v.stream = c.stream[i]!;
+    v.seq = c.seq[i]!;
+    v.ack = c.ack[i]!;
+    v.bits = c.bits[i]! & ~TCP_RECORD;
+    v.scale = c.scale[i]!;
+    v.dupAckNum = c.dupAckNum[i]!;
+    v.dupAckFrame = c.dupAckFrame[i]!;
+    v.ackedFrame = c.ackedFrame[i]!;
+    v.ackRttNs = c.ackRttNs[i]!;
+    v.initialRttNs = c.initialRttNs[i]!;
+    v.deltaNs = c.deltaNs[i]!;
+    v.relativeNs = c.relativeNs[i]!;
+    return v;
+  }
+
+  udp(): number | undefined {
+    const c = this.columns;
+    const i = this.index;
+    if (!c || this.used || !(c.bits[i]! & UDP_RECORD)) return undefined;
+    this.used = true;
+    return c.stream[i]!;
+  }
+}
