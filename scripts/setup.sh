@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   clang clang-format llvm libbpf-dev libelf-dev zlib1g-dev libpcap-dev linux-libc-dev build-essential dpkg-dev python3  # bpf + addon
-  bpftool iproute2 ethtool iperf3 tcpdump tshark strace libcap2-bin                                  # tests + bench
+  bpftool iproute2 iptables ethtool iperf3 tcpdump tshark strace libcap2-bin                         # tests + bench
   openssh-server openssh-client sudo tcsh fish                                                                # SSH target tests
   postgresql redis-server mosquitto mosquitto-clients   # real services the Wireshark-depth tests capture (not started by apt)
 )

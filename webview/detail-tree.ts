@@ -22,6 +22,8 @@ export interface TreeNode {
   item: TreeItem;
   /** The display filter that selects the node ("Apply as Filter"); none for a label or a note. */
   filter?: string;
+  /** The packet the node refers to ("Go to Linked Packet": a double click, Enter, the menu). */
+  link?: number;
 }
 
 export interface DetailTreeEvents {
@@ -30,6 +32,8 @@ export interface DetailTreeEvents {
   expandedChange(expanded: Record<string, boolean>): void;
   /** The context menu was asked for on a node (right click, the menu key, Shift+F10), at x, y. */
   contextMenu(node: TreeNode, x: number, y: number): void;
+  /** A node referring to another packet was activated (double click, Enter): go there. */
+  goToPacket(number: number): void;
 }
 
 function formatArrival(timestampNs: string): string | undefined {
@@ -131,6 +135,17 @@ export class DetailTree {
       e.preventDefault();
       if (node !== this.selected) this.choose(node, true);
       this.events.contextMenu(node, e.clientX, e.clientY);
+    });
+    // A node referring to another packet goes there on a double click or Enter, as in Wireshark.
+    this.tree.addEventListener('dblclick', (e) => {
+      const link = this.nodeOfEvent(e)?.link;
+      if (link !== undefined) this.events.goToPacket(link);
+    });
+    this.tree.addEventListener('keydown', (e) => {
+      const link = this.nodeOfEvent(e)?.link;
+      if (e.key !== 'Enter' || link === undefined) return;
+      e.preventDefault();
+      this.events.goToPacket(link);
     });
     this.observer = new MutationObserver((records) => {
       let changed = false;
@@ -310,6 +325,11 @@ export class DetailTree {
       fieldFilter(field),
     );
     node.item.slot = 'children';
+    if (field.link !== undefined) {
+      node.link = field.link;
+      node.item.classList.add('dt-link');
+      node.item.title = `Go to packet ${field.link} (double click or Enter)`;
+    }
     const children = field.children ?? [];
     for (const child of children) node.item.append(this.fieldItem(child, protocol, node));
     this.setBranch(node, children.length > 0);

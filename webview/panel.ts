@@ -54,6 +54,9 @@ const ROW_MENU: MenuItem[] = [
   { label: 'Copy Row as Text', value: 'copy' },
 ];
 
+/** A tree node naming another packet has this first in its menu. */
+const GO_TO_LINKED: MenuItem = { label: 'Go to Linked Packet', value: 'goto' };
+
 /** A tree node's menu, as Wireshark's: each item opens the six ways of using the node's filter. */
 const TREE_MENU: MenuItem[] = [
   { label: 'Apply as Filter ▸', value: 'apply' },
@@ -139,6 +142,8 @@ export class Panel {
   private menuIndex = -1;
   /** The filter of the tree node the menu is open on; undefined while it is a row's menu. */
   private menuFilter: string | undefined;
+  /** The packet the tree node the menu is open on refers to, if it does. */
+  private menuLink: number | undefined;
   private menuPoint = { x: 0, y: 0 };
   /** The filter bar's text applied a moment after typing stops (Enter: at once). */
   private readonly applyTyped = debounce(() => void this.applyFilter(this.filterField.value), DISPLAY_FILTER_DELAY_MS);
@@ -187,6 +192,7 @@ export class Panel {
       select: (node) => this.fieldSelected(node),
       expandedChange: () => saveUi(),
       contextMenu: (node, x, y) => this.openTreeMenu(node, x, y),
+      goToPacket: (number) => void this.goToPacket(number),
     });
     this.tree.selectedKey = this.ui.selectedField;
     this.hex.onByteClick = (offset) => {
@@ -719,6 +725,26 @@ export class Panel {
     }
   }
 
+  /** "Go to Linked Packet": packet `number` selected and in view, with its detail; when the view
+   *  does not hold it (filtered out, evicted), a notice says so and the selection stays. */
+  private async goToPacket(number: number): Promise<void> {
+    try {
+      const { row, rows } = await this.transport.request('rowOf', { number });
+      if (row === null) {
+        this.showNotice(`Packet ${number} is not in this view (the display filter hides it, or it was evicted).`);
+        return;
+      }
+      if (rows > this.table.rowCount) this.table.setRowCount(rows);
+      this.table.selectPacket(row, number, true);
+      this.tellSelection(number);
+      this.updateFollowButton();
+      this.loadDetail.cancel();
+      await this.fetchDetail(row);
+    } catch (e) {
+      this.showNotice(`Could not go to packet ${number}: ${messageOf(e)}`);
+    }
+  }
+
   private selectedPacket(): number | undefined {
     return this.table.selectedPacket ?? this.detail?.number;
   }
@@ -860,7 +886,8 @@ export class Panel {
       return;
     }
     this.menuFilter = node.filter;
-    this.menu.data = TREE_MENU;
+    this.menuLink = node.link;
+    this.menu.data = node.link === undefined ? TREE_MENU : [GO_TO_LINKED, ...TREE_MENU];
     this.showMenu(x, y);
   }
 
@@ -897,6 +924,11 @@ export class Panel {
   }
 
   private treeMenuSelected(value: string, filter: string): void {
+    if (value === GO_TO_LINKED.value && this.menuLink !== undefined) {
+      this.menu.show = false;
+      void this.goToPacket(this.menuLink);
+      return;
+    }
     if (value === 'apply' || value === 'prepare') {
       this.menu.data = filterSubmenu(value);
       this.showMenu(this.menuPoint.x, this.menuPoint.y); // the submenu in its place, keyboard and all

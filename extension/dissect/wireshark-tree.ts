@@ -128,6 +128,7 @@ function field(node: Node, depth: number, ctx: TreeContext, budget: Budget): Fie
   const out: Field = { name: filter?.name ?? TEXT_FIELD, label: shown.label, ...range(node, ctx) };
   const value = shown.value ?? filter?.value;
   if (value !== undefined) out.value = value;
+  if (shown.value !== undefined) out.link = shown.value;
   const own = filter && ownFilter(node.f as string, filter.name, shown.value);
   if (own) out.filter = own;
   const children = fields(node.n, depth + 1, ctx, budget);

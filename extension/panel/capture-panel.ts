@@ -345,11 +345,7 @@ export class CapturePanel implements vscode.Disposable {
       this.selectedNumber = number;
     },
     followConversation: ({ index }) => {
-      const number = this.view.numberAt(this.packetIndex(index));
-      const p = number === undefined ? undefined : this.store.packet(number);
-      const conversation = p && summarizePacket(p.linkType, p.data, p.originalLength).conversation;
-      if (!conversation) throw new Error('This packet belongs to no conversation that can be followed.');
-      const filter = conversationFilter(conversation);
+      const filter = this.followFilter(this.view.numberAt(this.packetIndex(index)));
       const { rows } = this.setDisplayFilter(filter);
       this.emit('displayFilter', { text: filter });
       return { filter, rows };
@@ -439,6 +435,19 @@ export class CapturePanel implements vscode.Disposable {
   }
 
   /** Our engine's filter (or text search); throws DisplayFilterError and keeps the filter it had. */
+  /** The display filter that follows packet `number`'s conversation: its TCP or UDP stream as
+   *  Wireshark follows it (the index tells a reused port's connections apart), any other
+   *  conversation by its addresses. */
+  private followFilter(number: number | undefined): string {
+    if (number === undefined) throw new Error('This packet is no longer held.');
+    const stream = this.store.streamOf(number);
+    if (stream) return `${stream.protocol}.stream eq ${stream.stream}`;
+    const p = this.store.packet(number);
+    const conversation = p && summarizePacket(p.linkType, p.data, p.originalLength).conversation;
+    if (!conversation) throw new Error('This packet belongs to no conversation that can be followed.');
+    return conversationFilter(conversation);
+  }
+
   setDisplayFilter(text: string, textSearch = false): { mode: FilterMode; rows: number } {
     const mode = this.view.setFilter(text, textSearch);
     return this.filterApplied(mode);

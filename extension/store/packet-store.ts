@@ -8,7 +8,13 @@
 // bytes are: each comment as its UTF-8 length (u16, little-endian) and its UTF-8.
 
 import { passStreams } from '../../packet/decode/index.js';
-import { type StreamColumns, StreamRecorder, StreamReplay, streamColumns } from '../../packet/decode/stream-records.js';
+import {
+  recordedStream,
+  type StreamColumns,
+  StreamRecorder,
+  StreamReplay,
+  streamColumns,
+} from '../../packet/decode/stream-records.js';
 import { StreamAnalyzer } from '../../packet/decode/streams.js';
 import { type PodInterface, parsePodInterfaceName, podLabel } from '../../packet/k8s-pod.js';
 import type { DecryptionSecrets } from '../../packet/pcapng.js';
@@ -352,6 +358,12 @@ export class PacketStore {
       direction: seg.directions[i] === 1 ? 'in' : seg.directions[i] === 2 ? 'out' : undefined,
       ...(comments ? { comments } : {}),
     };
+  }
+
+  /** The TCP or UDP stream packet `number` belongs to, as the streams pass numbered it. */
+  streamOf(number: number): { protocol: 'tcp' | 'udp'; stream: number } | undefined {
+    const at = this.locate(number);
+    return at && recordedStream(at[0].streams, at[1]);
   }
 
   /** Packet `number`'s stream and analysis, for a decode of it (valid until the next call). */

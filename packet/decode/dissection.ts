@@ -126,6 +126,9 @@ export class Dissection {
   netSrc = '';
   netDst = '';
   netV6 = false;
+  /** Where the innermost IP header's source address starts in `data`, its destination right
+   *  after (IPv4 and IPv6 alike); -1: no IP. */
+  netAt = -1;
   convProto: Conversation['protocol'] | undefined;
   sport = -1;
   dport = -1;
@@ -165,6 +168,7 @@ export class Dissection {
     this.depth = 0;
     this.src = this.dst = this.protocol = this.info = this.netSrc = this.netDst = '';
     this.netV6 = false;
+    this.netAt = -1;
     this.convProto = undefined;
     this.sport = this.dport = this.ttl = -1;
     this.fragmented = false;
@@ -190,10 +194,11 @@ export class Dissection {
   }
 
   /** Network-layer addresses: they become the Source/Destination columns. */
-  setNet(src: string, dst: string, v6: boolean): void {
+  setNet(src: string, dst: string, v6: boolean, at: number): void {
     this.src = this.netSrc = src;
     this.dst = this.netDst = dst;
     this.netV6 = v6;
+    this.netAt = at;
     this.convProto = 'ip';
     this.sport = this.dport = -1;
   }

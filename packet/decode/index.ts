@@ -14,6 +14,7 @@
 
 import { Dissection, field, type SelectiveTree, SharedFields } from './dissection.js';
 import { LINK_TYPES } from './registry.js';
+import { fastStreams } from './stream-pass.js';
 import type { StreamContext } from './streams.js';
 import { LINK_TYPE_NAMES } from './tables.js';
 import type { Conversation, DecodedPacket, Layer, PacketSummary } from './types.js';
@@ -129,6 +130,7 @@ passScratch.transportOnly = true;
 /** Decodes the packet for the capture's streams pass (streams.ts) alone: the stream context
  *  sees its TCP and UDP headers; nothing is returned. */
 export function passStreams(linkType: number, data: Uint8Array, originalLength: number, streams: StreamContext): void {
+  if (fastStreams(linkType, data, originalLength, streams)) return;
   passScratch.reset(data, originalLength, streams);
   run(passScratch, linkType);
 }

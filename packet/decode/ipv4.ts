@@ -151,7 +151,7 @@ export function dissectIpv4(d: Dissection, off: number, end: number, rend: numbe
     d.malformed(L, 'IPv4', d.info, off + 2, 2, false);
     return;
   }
-  d.setNet(src, dst, false);
+  d.setNet(src, dst, false, off + 12);
   d.ttl = ttl;
   if (avail < hl) {
     d.short(L, 'IPv4', 'IPv4 options', off + hl, end);

@@ -77,7 +77,7 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
   const hlim = b[off + 7]!;
   const src = ipv6(b, off + 8);
   const dst = ipv6(b, off + 24);
-  d.setNet(src, dst, true);
+  d.setNet(src, dst, true, off + 8);
   d.ttl = hlim;
   if (L) {
     L.label = `Internet Protocol Version 6, Src: ${src}, Dst: ${dst}`;

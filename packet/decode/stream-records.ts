@@ -56,6 +56,17 @@ export function streamColumns(length: number): StreamColumns {
   };
 }
 
+/** The stream packet `index` of `columns` belongs to (tcp.stream or udp.stream), if any. */
+export function recordedStream(
+  columns: StreamColumns,
+  index: number,
+): { protocol: 'tcp' | 'udp'; stream: number } | undefined {
+  const bits = columns.bits[index]!;
+  if (bits & TCP_RECORD) return { protocol: 'tcp', stream: columns.stream[index]! };
+  if (bits & UDP_RECORD) return { protocol: 'udp', stream: columns.stream[index]! };
+  return undefined;
+}
+
 /** Runs the pass and writes each packet's record: at() before each packet's decode. */
 export class StreamRecorder implements StreamContext {
   private columns: StreamColumns | undefined;

@@ -49,8 +49,10 @@ const MAX_UNACKED = 10000;
 
 /** The IP layer under a transport header, as the Dissection holds it. */
 export interface NetworkEnds {
-  readonly netSrc: string;
-  readonly netDst: string;
+  readonly data: Uint8Array;
+  /** Where the source address starts in `data`, the destination right after it. */
+  readonly netAt: number;
+  readonly netV6: boolean;
   /** Quoted by an ICMP error: part of another packet, not of a connection. */
   readonly inError: boolean;
   /** A first IP fragment: the segment's length is not known. */
@@ -152,10 +154,40 @@ const gt = (a: number, b: number) => seqDiff(a, b) > 0;
 const lt = (a: number, b: number) => seqDiff(a, b) < 0;
 const le = (a: number, b: number) => seqDiff(a, b) <= 0;
 
-/** A conversation's key: its two ends in a fixed order, and which of them sent this packet. */
-function conversationKey(src: string, dst: string, sport: number, dport: number): [string, 0 | 1] {
-  const forward = src < dst || (src === dst && sport <= dport);
-  return forward ? [`${src} ${sport} ${dst} ${dport}`, 0] : [`${dst} ${dport} ${src} ${sport}`, 1];
+/** Which end of its conversation sent the last packet conversationKey() saw: 0 the lower
+ *  (address bytes, then port, as Wireshark compares addresses), 1 the higher. */
+let keySide: 0 | 1 = 0;
+
+/** A conversation's key: its two ends (address bytes and port), the lower first. */
+function conversationKey(ends: NetworkEnds, sport: number, dport: number): string {
+  const b = ends.data;
+  const size = ends.netV6 ? 16 : 4;
+  const src = ends.netAt;
+  const dst = src + size;
+  let order = 0;
+  for (let i = 0; i < size && order === 0; i++) order = b[src + i]! - b[dst + i]!;
+  keySide = order < 0 || (order === 0 && sport <= dport) ? 0 : 1;
+  const lo = keySide === 0 ? src : dst;
+  const hi = keySide === 0 ? dst : src;
+  const loPort = keySide === 0 ? sport : dport;
+  const hiPort = keySide === 0 ? dport : sport;
+  if (size === 4)
+    return String.fromCharCode(
+      b[lo]!,
+      b[lo + 1]!,
+      b[lo + 2]!,
+      b[lo + 3]!,
+      b[hi]!,
+      b[hi + 1]!,
+      b[hi + 2]!,
+      b[hi + 3]!,
+      loPort,
+      hiPort,
+    );
+  let key = '';
+  for (let i = 0; i < 16; i += 2) key += String.fromCharCode((b[lo + i]! << 8) | b[lo + i + 1]!);
+  for (let i = 0; i < 16; i += 2) key += String.fromCharCode((b[hi + i]! << 8) | b[hi + i + 1]!);
+  return key + String.fromCharCode(loPort, hiPort);
 }
 
 /**
@@ -180,7 +212,7 @@ export class StreamAnalyzer implements StreamContext {
   }
 
   udp(ends: NetworkEnds, sport: number, dport: number): number | undefined {
-    const [key] = conversationKey(ends.netSrc, ends.netDst, sport, dport);
+    const key = conversationKey(ends, sport, dport);
     let stream = this.udpStreams.get(key);
     if (stream === undefined) {
       stream = this.udpCount++;
@@ -193,19 +225,20 @@ export class StreamAnalyzer implements StreamContext {
     if (this.taken) return undefined; // one TCP header per packet is analysed
     this.taken = true;
     const now = this.timeNs;
-    const [key, side] = conversationKey(ends.netSrc, ends.netDst, t.sport, t.dport);
+    const key = conversationKey(ends, t.sport, t.dport);
+    const from = keySide;
     let conv = this.tcpConversations.get(key);
     const v = this.view;
     v.bits = 0;
     v.dupAckNum = v.dupAckFrame = v.ackedFrame = v.ackRttNs = 0;
     if (!conv) conv = this.newConversation(key);
-    let fwd = conv.flows[side];
+    let fwd = conv.flows[from];
     // A SYN whose sequence number differs from the stream's: the ports were reused for a new
     // connection, which is a new stream. The same number again: a retransmitted SYN.
     if ((t.flags & (SYN | ACK)) === SYN && fwd.baseSet) {
       if (t.seq !== fwd.baseSeq) {
         conv = this.newConversation(key);
-        fwd = conv.flows[side];
+        fwd = conv.flows[from];
         v.bits |= TCP_HAS_ANALYSIS | TCP_ANALYSIS.reusedPorts;
       } else {
         fwd.nextseq = fwd.maxSeqToBeAcked;
@@ -216,7 +249,7 @@ export class StreamAnalyzer implements StreamContext {
       fwd.baseSeq = t.seq;
       v.bits |= TCP_HAS_ANALYSIS | TCP_ANALYSIS.reusedPorts;
     }
-    const rev = conv.flows[side === 0 ? 1 : 0];
+    const rev = conv.flows[from === 0 ? 1 : 0];
     v.stream = conv.stream;
     v.deltaNs = now - conv.prevNs;
     v.relativeNs = now - conv.firstNs;
@@ -388,25 +421,28 @@ export class StreamAnalyzer implements StreamContext {
     return notAdvanced ? TCP_ANALYSIS.retransmission : 0;
   }
 
-  /** Drops the reverse direction's segments this ACK covers, noting the one it acknowledges exactly. */
+  /** Drops the reverse direction's segments this ACK covers, noting the oldest it acknowledges
+   *  exactly (Wireshark walks its list newest first, each match replacing the one before). */
   private acknowledge(rev: Flow, ack: number, now: number): void {
     const v = this.view;
-    // Wireshark walks its list newest first; ours is oldest first, so walk it backwards.
-    const kept: UnackedSegment[] = [];
-    for (let i = rev.unacked.length - 1; i >= 0; i--) {
-      const s = rev.unacked[i]!;
+    const list = rev.unacked;
+    let kept = 0;
+    let matched = false;
+    for (const s of list) {
       if (ack === s.nextseq) {
-        v.bits |= TCP_HAS_ANALYSIS;
-        v.ackedFrame = s.frame;
-        v.ackRttNs = now - s.timeNs;
-      } else if (gt(ack, s.seq) && le(ack, s.nextseq)) {
-        s.seq = ack;
-        kept.push(s);
-      } else if (gt(s.nextseq, ack)) {
-        kept.push(s);
+        if (!matched) {
+          matched = true;
+          v.bits |= TCP_HAS_ANALYSIS;
+          v.ackedFrame = s.frame;
+          v.ackRttNs = now - s.timeNs;
+        }
+        continue;
       }
+      if (gt(ack, s.seq) && le(ack, s.nextseq)) s.seq = ack;
+      else if (!gt(s.nextseq, ack)) continue; // acknowledged whole: dropped
+      list[kept++] = s;
     }
-    if (kept.length !== rev.unacked.length) rev.unacked = kept.reverse();
+    list.length = kept;
   }
 }
 

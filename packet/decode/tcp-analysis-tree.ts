@@ -4,6 +4,8 @@ import { field } from './dissection.js';
 import { TCP_ANALYSIS, TCP_HAS_ANALYSIS, type TcpView } from './streams.js';
 import type { Field } from './types.js';
 
+const RETRANSMISSION_LABEL = 'This frame is a (suspected) retransmission';
+
 /** Each verdict: its field, its line in the tree, its Info text; in the order Wireshark prints
  *  them (each is put in front of the Info written before it). */
 const VERDICTS: readonly [flag: number, name: string, label: string, info: string][] = [
@@ -13,7 +15,7 @@ const VERDICTS: readonly [flag: number, name: string, label: string, info: strin
     'A new tcp session is started with the same ports as an earlier session in this trace',
     'TCP Port numbers reused',
   ],
-  [TCP_ANALYSIS.retransmission, 'retransmission', 'This frame is a (suspected) retransmission', 'TCP Retransmission'],
+  [TCP_ANALYSIS.retransmission, 'retransmission', RETRANSMISSION_LABEL, 'TCP Retransmission'],
   [
     TCP_ANALYSIS.fastRetransmission,
     'fast_retransmission',
@@ -79,6 +81,13 @@ export function seconds(ns: number): string {
   return negative ? `-${text}` : text;
 }
 
+/** A field naming another packet of the capture: "Go to Linked Packet" goes there. */
+function frameField(name: string, label: string, frame: number, at: number): Field {
+  const f = field(name, `[${label}: ${frame}]`, at, 0, frame);
+  f.link = frame;
+  return f;
+}
+
 function timeField(name: string, label: string, ns: number, at: number): Field {
   return field(name, `[${label}: ${seconds(ns)} seconds]`, at, 0, ns / 1e9);
 }
@@ -88,35 +97,27 @@ export function analysisFields(a: TcpView, at: number): Field[] {
   if (!(a.bits & TCP_HAS_ANALYSIS)) return [];
   const kids: Field[] = [];
   if (a.ackedFrame !== 0) {
-    kids.push(
-      field(
-        'tcp.analysis.acks_frame',
-        `[This is an ACK to the segment in frame: ${a.ackedFrame}]`,
-        at,
-        0,
-        a.ackedFrame,
-      ),
-    );
+    kids.push(frameField('tcp.analysis.acks_frame', 'This is an ACK to the segment in frame', a.ackedFrame, at));
     if (a.ackRttNs !== 0)
       kids.push(timeField('tcp.analysis.ack_rtt', 'The RTT to ACK the segment was', a.ackRttNs, at));
   }
   if (a.initialRttNs !== 0) kids.push(timeField('tcp.analysis.initial_rtt', 'iRTT', a.initialRttNs, at));
   if (a.bits & 0xffff) {
     const verdicts: Field[] = [];
-    for (const [flag, name, label] of VERDICTS)
-      if (a.bits & flag) verdicts.push(field(`tcp.analysis.${name}`, `[${label}]`, at, 0, true));
+    for (const [flag, name, label] of VERDICTS) {
+      if (!(a.bits & flag)) continue;
+      verdicts.push(field(`tcp.analysis.${name}`, `[${label}]`, at, 0, true));
+      // A fast or spurious retransmission is a retransmission too (Wireshark adds both marks, so
+      // `tcp.analysis.retransmission` matches all three).
+      if (flag === TCP_ANALYSIS.fastRetransmission || flag === TCP_ANALYSIS.spuriousRetransmission)
+        verdicts.push(field('tcp.analysis.retransmission', `[${RETRANSMISSION_LABEL}]`, at, 0, true));
+    }
     kids.push(field('tcp.analysis.flags', '[TCP Analysis Flags]', at, 0, true, verdicts));
   }
   if (a.dupAckNum !== 0) {
     kids.push(
       field('tcp.analysis.duplicate_ack_num', `[Duplicate ACK #: ${a.dupAckNum}]`, at, 0, a.dupAckNum),
-      field(
-        'tcp.analysis.duplicate_ack_frame',
-        `[Duplicate to the ACK in frame: ${a.dupAckFrame}]`,
-        at,
-        0,
-        a.dupAckFrame,
-      ),
+      frameField('tcp.analysis.duplicate_ack_frame', 'Duplicate to the ACK in frame', a.dupAckFrame, at),
     );
   }
   return [field('tcp.analysis', '[SEQ/ACK analysis]', at, 0, true, kids)];

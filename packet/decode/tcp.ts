@@ -8,7 +8,8 @@ import { u16, u32 } from './bytes.js';
 import { type Dissection, field, SharedFields, sharedField } from './dissection.js';
 import { bits, hex16 } from './format.js';
 import { dispatchPorts, TCP_HEURISTICS, TCP_PORTS } from './registry.js';
-import { TCP_ANALYSED, type TcpView } from './streams.js';
+import { windowScaleOption } from './stream-pass.js';
+import { TCP_ANALYSED, type TcpFacts, type TcpView } from './streams.js';
 import { analysisFields, analysisInfo, timestampFields } from './tcp-analysis-tree.js';
 import type { Field } from './types.js';
 
@@ -287,36 +288,31 @@ function analyse(
   headerLength: number,
 ): TcpView | undefined {
   if (d.streams === undefined || d.convProto === undefined) return undefined;
-  return d.streams.tcp(d, {
-    sport,
-    dport,
-    seq,
-    ack,
-    flags,
-    window,
-    headerLength,
-    reportedLength: rend - off,
-    windowScaleOption: windowScaleOption(b, off + 20, Math.min(off + headerLength, end)),
-  });
+  const f = facts;
+  f.sport = sport;
+  f.dport = dport;
+  f.seq = seq;
+  f.ack = ack;
+  f.flags = flags;
+  f.window = window;
+  f.headerLength = headerLength;
+  f.reportedLength = rend - off;
+  f.windowScaleOption = windowScaleOption(b, off + 20, Math.min(off + headerLength, end));
+  return d.streams.tcp(d, f);
 }
 
-/** The shift count of the Window Scale option among the options in [o, end), or -1. */
-function windowScaleOption(b: Uint8Array, o: number, end: number): number {
-  while (o < end) {
-    const kind = b[o]!;
-    if (kind === 0) break;
-    if (kind === 1) {
-      o++;
-      continue;
-    }
-    if (o + 1 >= end) break;
-    const len = b[o + 1]!;
-    if (len < 2 || o + len > end) break;
-    if (kind === 3 && len === 3) return b[o + 2]!;
-    o += len;
-  }
-  return -1;
-}
+/** One TcpFacts reused by every segment (the stream context keeps none of it). */
+const facts: TcpFacts = {
+  sport: 0,
+  dport: 0,
+  seq: 0,
+  ack: 0,
+  flags: 0,
+  window: 0,
+  headerLength: 0,
+  reportedLength: 0,
+  windowScaleOption: -1,
+};
 
 /** Sequence, next sequence and acknowledgement numbers: relative with their raw values beside
  *  them when the segment was analysed, else as sent. */

@@ -15,6 +15,9 @@ export interface Field {
   /** The display filter that selects this node, when its source wrote one (Wireshark's tree:
    *  sharkd's own, which may use syntax or fields our engine does not know). */
   filter?: string;
+  /** The packet (its number) this field refers to: the frame an ACK acknowledges, a request's
+   *  response. "Go to Linked Packet" selects it. */
+  link?: number;
   children?: Field[];
 }
 

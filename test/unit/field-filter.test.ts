@@ -145,6 +145,11 @@ describe('Apply as Filter: the selected field', () => {
       layer!.fields.map((f) => fieldFilter(f)),
       ['http2.header.name == ":path"', 'http2.response_in == 42', undefined, undefined],
     );
+    // The frame link also goes there (Go to Linked Packet); no other node links anywhere.
+    assert.deepEqual(
+      layer!.fields.map((f) => f.link),
+      [undefined, 42, undefined, undefined],
+    );
   });
 
   it('notes, labels and names no filter knows offer none', () => {

@@ -660,8 +660,9 @@ test('display filter: expression, text search, error; follow conversation', { sk
   await scrollTo(page, 1200);
   const row = await selectRow(page, 'TLSv1.3');
   await page.locator('vscode-button', { hasText: 'Follow Conversation' }).click();
+  // A TCP conversation is followed by its stream, as Wireshark follows it.
   await page.waitForFunction(() =>
-    (document.querySelector<HTMLInputElement>('vscode-textfield.tb-filter')!.value ?? '').startsWith('tcp && (('),
+    /^tcp\.stream eq \d+$/.test(document.querySelector<HTMLInputElement>('vscode-textfield.tb-filter')!.value ?? ''),
   );
   await waitForFilteredView(page, 'expression', { protocols: ['TCP', 'TLSv1.3'] });
   const conv = await shownRows(page);
@@ -1501,6 +1502,73 @@ test('debugger markers: rows of their own, no packet number, paused packets tint
     () =>
       (window as unknown as { __dev: { fake: { calls: Record<string, number> } } }).__dev.fake.calls.openMarker === 1,
   );
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('Go to Linked Packet: a field naming another packet goes there by double click, Enter and the menu', {
+  skip,
+}, async () => {
+  const w = await open('rows=1000');
+  const { page } = w;
+  type Dev = { __dev: { panel: { tree: { selectKey(key: string): { label: string } | undefined } } } };
+  const selectedNumber = () => page.locator('.pt-row.selected .c-number').textContent();
+  /** Selects the SYN/ACK's "acks frame" node (opening the analysis): the frame it names. */
+  const linkNode = async () => {
+    const label = await page.evaluate(
+      () => (window as unknown as Dev).__dev.panel.tree.selectKey('tcp/tcp.analysis.acks_frame')?.label,
+    );
+    assert.ok(label, 'the SYN/ACK names the frame it acknowledges');
+    const node = page.locator('vscode-tree-item.dt-link[selected] > .dt-label', { hasText: label });
+    await node.waitFor();
+    return { node, frame: /frame: (\d+)\]$/.exec(label)![1]! };
+  };
+  const fromSynAck = async () => {
+    await scrollTo(page, 0);
+    const synAck = await selectRow(page, 'TCP', '[SYN, ACK]');
+    assert.equal(await selectedNumber(), String(synAck.number));
+    return linkNode();
+  };
+
+  // A double click on the link: the linked packet is selected, its tree shown.
+  let { node, frame } = await fromSynAck();
+  await node.dblclick();
+  await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === n, frame);
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll('vscode-tree > vscode-tree-item > .dt-label')).some(
+      (l) => /\[SYN\]/.test(l.textContent ?? '') || /Transmission Control Protocol/.test(l.textContent ?? ''),
+    ),
+  );
+  await page.waitForFunction(
+    (n) => document.querySelector('vscode-tree > vscode-tree-item > .dt-label')?.textContent?.startsWith(`Frame ${n}:`),
+    frame,
+  );
+
+  // Enter on the focused link does the same.
+  ({ node, frame } = await fromSynAck());
+  await node.click();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === n, frame);
+
+  // The node's menu starts with Go to Linked Packet.
+  ({ node, frame } = await fromSynAck());
+  await node.click({ button: 'right' });
+  const labels = await page.evaluate(() =>
+    document.querySelector('vscode-context-menu')!.data.map((item) => item.label ?? ''),
+  );
+  assert.deepEqual(labels, ['Go to Linked Packet', 'Apply as Filter ▸', 'Prepare as Filter ▸']);
+  await page.locator('vscode-context-menu-item[label="Go to Linked Packet"]').click();
+  await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === n, frame);
+
+  // A linked packet the view does not hold: a notice, and the selection stays.
+  await page.locator('vscode-textfield.tb-filter input').fill('tcp.analysis.acks_frame');
+  await page.keyboard.press('Enter');
+  await waitForFilteredView(page, 'expression', { protocols: ['TCP'] });
+  const shown = await selectRow(page, 'TCP', '[SYN, ACK]');
+  ({ node, frame } = await linkNode());
+  await node.dblclick();
+  await page.waitForFunction((n) => document.body.textContent?.includes(`Packet ${n} is not in this view`), frame);
+  assert.equal(await selectedNumber(), String(shown.number));
   assert.deepEqual(w.problems, []);
   await close(w);
 });

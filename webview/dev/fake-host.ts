@@ -38,11 +38,11 @@ import { fakeMarkerRow } from './fake-markers.js';
 import {
   CLIENTS,
   clientIp,
-  clientPort,
   detail,
   flowOf,
   row,
   searchableText,
+  streamIndex,
   TEMPLATE_PROTOCOLS,
   TEMPLATES,
 } from './packets.js';
@@ -589,12 +589,11 @@ export class FakeHost implements HostTransport {
           throw new HostError('This packet belongs to no conversation that can be followed.');
         const c = Math.floor(n / TEMPLATES) % CLIENTS;
         const client = clientIp(c);
-        const side = (a: string, b: string, pa: number, pb: number) =>
-          flow.port
-            ? `ip.src == ${a} && ip.dst == ${b} && ${flow.protocol}.srcport == ${pa} && ${flow.protocol}.dstport == ${pb}`
-            : `ip.src == ${a} && ip.dst == ${b}`;
-        const port = clientPort(c, slot);
-        const filter = `${flow.protocol} && ((${side(client, flow.server, port, flow.port)}) || (${side(flow.server, client, flow.port, port)}))`;
+        const side = (a: string, b: string) => `ip.src == ${a} && ip.dst == ${b}`;
+        // As the real host: a TCP or UDP stream by its index, another conversation by its ends.
+        const filter = flow.port
+          ? `${flow.protocol}.stream eq ${streamIndex(flow, c)}`
+          : `${flow.protocol} && ((${side(client, flow.server)}) || (${side(flow.server, client)}))`;
         this.conversations.set(filter, {
           period: TEMPLATES * CLIENTS,
           offsets: flow.slots.map((s) => c * TEMPLATES + s).sort((a, b) => a - b),

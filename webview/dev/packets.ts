@@ -36,6 +36,12 @@ const FLOWS: Flow[] = [
   { slots: [11], protocol: 'icmpv6', server: 'ff02::1:ff00:1', port: 0 },
 ];
 
+/** The stream index of client `c`'s flow (tcp.stream or udp.stream, as the real host numbers
+ *  streams: one per client and flow). */
+export function streamIndex(flow: Flow, c: number): number {
+  return c * FLOWS.length + FLOWS.indexOf(flow);
+}
+
 export function flowOf(slot: number): Flow | undefined {
   return FLOWS.find((f) => f.slots.includes(slot));
 }
@@ -356,6 +362,20 @@ const TCP_FLAGS: [number, string, string][] = [
   [0x02, 'SYN', 'tcp.flags.syn'],
   [0x01, 'FIN', 'tcp.flags.fin'],
 ];
+
+/** "[SEQ/ACK analysis]" naming the frame a segment acknowledges (Go to Linked Packet goes there). */
+function acksFrame(frame: number, at: number): Field {
+  const acks = f(
+    'tcp.analysis.acks_frame',
+    `[This is an ACK to the segment in frame: ${frame}]`,
+    at,
+    0,
+    undefined,
+    frame,
+  );
+  acks.link = frame;
+  return f('tcp.analysis', '[SEQ/ACK analysis]', at, 0, [acks]);
+}
 
 function tcp(
   w: Writer,
@@ -686,19 +706,21 @@ export function detail(n: number, withSummary = true): PacketDetail {
       ipv4Packet(6, () => {
         const [a, b] = tcpPorts();
         const flags = slot === 0 ? 0x02 : slot === 1 ? 0x12 : 0x10;
-        return [
-          tcp(
-            w,
-            a,
-            b,
-            slot === 9 ? 1 : 0,
-            slot === 0 ? 0 : 1 + (slot === 9 ? r % 100000 : 0),
-            flags,
-            slot === 9 ? 501 : 64240,
-            slot === 0,
-            0,
-          ),
-        ];
+        const t = tcp(
+          w,
+          a,
+          b,
+          slot === 9 ? 1 : 0,
+          slot === 0 ? 0 : 1 + (slot === 9 ? r % 100000 : 0),
+          flags,
+          slot === 9 ? 501 : 64240,
+          slot === 0,
+          0,
+        );
+        // The SYN/ACK acknowledges the SYN just before it (packet number n, as this is n + 1), as
+        // the real host's analysis says.
+        if (slot === 1) t.fields.push(acksFrame(n, t.offset));
+        return [t];
       });
       break;
     case 2:

@@ -1,0 +1,123 @@
+// The streams pass's fast path. Nearly every packet of a capture is Ethernet II, then IPv4 or IPv6
+// straight to TCP or UDP: those headers are read here without the decoders, and the stream context
+// is called with exactly what the decoders would give it (test/unit/stream-pass.test.ts holds the
+// two to the same calls on every packet of the corpus and the generated mix). Anything else (other
+// link types, VLAN tags, IP options beyond the header length, extension headers, fragments, ICMP,
+// tunnels, short or odd headers) is left to the decoders: fastStreams returns false.
+import { u16, u32 } from './bytes.js';
+import type { NetworkEnds, StreamContext, TcpFacts } from './streams.js';
+
+const LINKTYPE_ETHERNET = 1;
+
+/** The IP layer of the packet being read (reused: the stream context keeps none of it). */
+const ends: { -readonly [K in keyof NetworkEnds]: NetworkEnds[K] } = {
+  data: new Uint8Array(0),
+  netAt: 0,
+  netV6: false,
+  inError: false,
+  fragmented: false,
+};
+
+const facts: TcpFacts = {
+  sport: 0,
+  dport: 0,
+  seq: 0,
+  ack: 0,
+  flags: 0,
+  window: 0,
+  headerLength: 0,
+  reportedLength: 0,
+  windowScaleOption: -1,
+};
+
+/** Reads the packet's transport headers into `streams`; false when the decoders must. */
+export function fastStreams(linkType: number, data: Uint8Array, wireLength: number, streams: StreamContext): boolean {
+  const end = data.length;
+  if (linkType !== LINKTYPE_ETHERNET || end < 14) return false;
+  const rend = Math.max(wireLength, end);
+  const type = u16(data, 12);
+  ends.data = data;
+  if (type === 0x0800) return ipv4(data, 14, end, rend, streams);
+  if (type === 0x86dd) return ipv6(data, 14, end, rend, streams);
+  return false;
+}
+
+function ipv4(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
+  if (end - off < 20 || b[off]! >> 4 !== 4) return false;
+  const hl = (b[off]! & 15) * 4;
+  const total = u16(b, off + 2);
+  const flags = u16(b, off + 6);
+  // Short or bogus headers, TSO's zero length, a fragment after the first: the decoders say why.
+  if (hl < 20 || end - off < hl || total < hl || (flags & 0x1fff) !== 0) return false;
+  const pRend = Math.min(rend, off + total);
+  if (off + hl >= pRend) return false;
+  ends.netAt = off + 12;
+  ends.netV6 = false;
+  ends.fragmented = (flags & 0x2000) !== 0;
+  return transport(b, b[off + 9]!, off + hl, Math.min(end, pRend), pRend, streams);
+}
+
+function ipv6(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
+  if (end - off < 40 || b[off]! >> 4 !== 6) return false;
+  const plen = u16(b, off + 4);
+  if (plen === 0) return false; // a jumbogram, or malformed
+  const pRend = Math.min(rend, off + 40 + plen);
+  if (off + 40 >= pRend) return false;
+  ends.netAt = off + 8;
+  ends.netV6 = true;
+  ends.fragmented = false;
+  return transport(b, b[off + 6]!, off + 40, Math.min(end, pRend), pRend, streams);
+}
+
+function transport(
+  b: Uint8Array,
+  proto: number,
+  off: number,
+  end: number,
+  rend: number,
+  streams: StreamContext,
+): boolean {
+  if (proto === 6) return tcp(b, off, end, rend, streams);
+  if (proto === 17) return udp(b, off, end, streams);
+  return false;
+}
+
+function tcp(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
+  if (end - off < 20) return false;
+  const hl = (b[off + 12]! >> 4) * 4;
+  facts.sport = u16(b, off);
+  facts.dport = u16(b, off + 2);
+  facts.seq = u32(b, off + 4);
+  facts.ack = u32(b, off + 8);
+  facts.flags = u16(b, off + 12) & 0xfff;
+  facts.window = u16(b, off + 14);
+  facts.headerLength = hl;
+  facts.reportedLength = rend - off;
+  facts.windowScaleOption = windowScaleOption(b, off + 20, Math.min(off + hl, end));
+  streams.tcp(ends, facts);
+  return true;
+}
+
+function udp(b: Uint8Array, off: number, end: number, streams: StreamContext): boolean {
+  if (end - off < 8 || u16(b, off + 4) < 8) return false;
+  streams.udp(ends, u16(b, off), u16(b, off + 2));
+  return true;
+}
+
+/** The shift count of the Window Scale option among the TCP options in [o, end), or -1. */
+export function windowScaleOption(b: Uint8Array, o: number, end: number): number {
+  while (o < end) {
+    const kind = b[o]!;
+    if (kind === 0) break;
+    if (kind === 1) {
+      o++;
+      continue;
+    }
+    if (o + 1 >= end) break;
+    const len = b[o + 1]!;
+    if (len < 2 || o + len > end) break;
+    if (kind === 3 && len === 3) return b[o + 2]!;
+    o += len;
+  }
+  return -1;
+}
