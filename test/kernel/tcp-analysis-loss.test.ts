@@ -89,7 +89,10 @@ function routedThroughR(): Routed {
     a.ip('route', 'add', 'default', 'via', `${NET_A}.2`);
     b.ip('route', 'add', 'default', 'via', `${NET_B}.1`);
     r.sysctl({ 'net.ipv4.ip_forward': '1' });
-    return { a, r, b, destroy: () => made.forEach((ns) => ns.destroy()) };
+    const destroy = () => {
+      for (const ns of made) ns.destroy();
+    };
+    return { a, r, b, destroy };
   } catch (e) {
     for (const ns of made) ns.destroy();
     throw e;
