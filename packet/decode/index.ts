@@ -151,6 +151,12 @@ export function decodeForFilter(
   originalLength: number,
   streams?: StreamContext,
 ): DecodedPacket {
+  // The streams' values show only in TCP's and UDP's fields and in the columns (Info): a filter
+  // reading neither is judged the same without them, and sooner.
+  const readsStreams =
+    reads.readsColumns ||
+    (reads.needsTree && (!reads.fieldLayers || reads.fieldLayers.has('tcp') || reads.fieldLayers.has('udp')));
+  if (!readsStreams) streams = undefined;
   if (reads.needsTree)
     return decodePacket(
       linkType,
