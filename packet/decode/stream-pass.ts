@@ -5,7 +5,7 @@
 // link types, VLAN tags, IP options beyond the header length, extension headers, fragments, ICMP,
 // tunnels, short or odd headers) is left to the decoders: fastStreams returns false.
 import { u16, u32 } from './bytes.js';
-import type { NetworkEnds, StreamContext, TcpFacts } from './streams.js';
+import { emptyFacts, type NetworkEnds, type StreamContext, type TcpFacts } from './streams.js';
 
 const LINKTYPE_ETHERNET = 1;
 
@@ -18,17 +18,7 @@ const ends: { -readonly [K in keyof NetworkEnds]: NetworkEnds[K] } = {
   fragmented: false,
 };
 
-const facts: TcpFacts = {
-  sport: 0,
-  dport: 0,
-  seq: 0,
-  ack: 0,
-  flags: 0,
-  window: 0,
-  headerLength: 0,
-  reportedLength: 0,
-  windowScaleOption: -1,
-};
+const facts: TcpFacts = emptyFacts();
 
 /** Reads the packet's transport headers into `streams`; false when the decoders must. */
 export function fastStreams(linkType: number, data: Uint8Array, wireLength: number, streams: StreamContext): boolean {

@@ -446,6 +446,21 @@ export class StreamAnalyzer implements StreamContext {
   }
 }
 
+/** A TcpFacts to fill (decoders reuse one: a stream context keeps none of it). */
+export function emptyFacts(): TcpFacts {
+  return {
+    sport: 0,
+    dport: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    headerLength: 0,
+    reportedLength: 0,
+    windowScaleOption: -1,
+  };
+}
+
 export function emptyView(): TcpView {
   return {
     stream: -1,

@@ -9,7 +9,7 @@ import { type Dissection, field, SharedFields, sharedField } from './dissection.
 import { bits, hex16 } from './format.js';
 import { dispatchPorts, TCP_HEURISTICS, TCP_PORTS } from './registry.js';
 import { windowScaleOption } from './stream-pass.js';
-import { TCP_ANALYSED, type TcpFacts, type TcpView } from './streams.js';
+import { emptyFacts, TCP_ANALYSED, type TcpFacts, type TcpView } from './streams.js';
 import { analysisFields, analysisInfo, timestampFields } from './tcp-analysis-tree.js';
 import type { Field } from './types.js';
 
@@ -302,17 +302,7 @@ function analyse(
 }
 
 /** One TcpFacts reused by every segment (the stream context keeps none of it). */
-const facts: TcpFacts = {
-  sport: 0,
-  dport: 0,
-  seq: 0,
-  ack: 0,
-  flags: 0,
-  window: 0,
-  headerLength: 0,
-  reportedLength: 0,
-  windowScaleOption: -1,
-};
+const facts: TcpFacts = emptyFacts();
 
 /** Sequence, next sequence and acknowledgement numbers: relative with their raw values beside
  *  them when the segment was analysed, else as sent. */
