@@ -6,6 +6,10 @@
 // A packet's comments (pcapng opt_comment: its process, packet/process-comment.ts) sit in the
 // arena right after its bytes, so they are evicted, counted and shared with the worker as the
 // bytes are: each comment as its UTF-8 length (u16, little-endian) and its UTF-8.
+//
+// Each packet appended also goes through the streams pass (packet/decode/streams.ts): its stream
+// and TCP analysis are kept in the segment's shared StreamColumns, which rows, trees and the
+// worker read back.
 
 import { passStreams } from '../../packet/decode/index.js';
 import {

@@ -119,7 +119,7 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
       );
       if (end > off + 8) L.fields.push(field('icmp.data', `Data (${end - off - 8} bytes)`, off + 8, end - off - 8));
     }
-  } else if (avail >= 8 && L) {
+  } else if (L && avail >= 8) {
     if (type === 5)
       L.fields.push(field('icmp.redir_gw', `Gateway Address: ${ipv4(b, off + 4)}`, off + 4, 4, ipv4(b, off + 4)));
     else if (type === 3 && code === 4)
@@ -133,11 +133,9 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
           4,
         ),
       );
-    if (ERRORS.has(type) && end > off + 8) quoted(d, L, 0x0800, off + 8, end);
-  } else if (avail >= 8 && d.streams && ERRORS.has(type) && end > off + 8) {
-    // No tree, but the quoted datagram's transport still counts in the capture's streams.
-    quoted(d, undefined, 0x0800, off + 8, end);
   }
+  // The quoted datagram: into the tree, and, without one, still counted in the capture's streams.
+  if (avail >= 8 && ERRORS.has(type) && end > off + 8 && (L || d.streams)) quoted(d, L, 0x0800, off + 8, end);
   d.info = info;
 }
 

@@ -210,13 +210,10 @@ export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
     d.info = info;
     return;
   }
-  if (L && avail >= 8) {
-    if (type === 2) L.fields.push(field('icmpv6.mtu', `MTU: ${u32(b, off + 4)}`, off + 4, 4, u32(b, off + 4)));
-    if (type >= 1 && type <= 4 && end > off + 8) quoted(d, L, 0x86dd, off + 8, end);
-  } else if (avail >= 8 && d.streams && type >= 1 && type <= 4 && end > off + 8) {
-    // No tree, but the quoted datagram's transport still counts in the capture's streams.
-    quoted(d, undefined, 0x86dd, off + 8, end);
-  }
+  if (L && avail >= 8 && type === 2)
+    L.fields.push(field('icmpv6.mtu', `MTU: ${u32(b, off + 4)}`, off + 4, 4, u32(b, off + 4)));
+  // The quoted datagram: into the tree, and, without one, still counted in the capture's streams.
+  if (avail >= 8 && type >= 1 && type <= 4 && end > off + 8 && (L || d.streams)) quoted(d, L, 0x86dd, off + 8, end);
   d.info = info;
 }
 

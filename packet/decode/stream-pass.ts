@@ -74,6 +74,13 @@ function transport(
 
 function tcp(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
   if (end - off < 20) return false;
+  streams.tcp(ends, tcpFacts(b, off, end, rend));
+  return true;
+}
+
+/** The TCP header at `off` (20 bytes captured at least) as the streams pass reads it, into one
+ *  reused TcpFacts: the decoders' TCP and the fast path both read it here. */
+export function tcpFacts(b: Uint8Array, off: number, end: number, rend: number): TcpFacts {
   const hl = (b[off + 12]! >> 4) * 4;
   facts.sport = u16(b, off);
   facts.dport = u16(b, off + 2);
@@ -84,8 +91,7 @@ function tcp(b: Uint8Array, off: number, end: number, rend: number, streams: Str
   facts.headerLength = hl;
   facts.reportedLength = rend - off;
   facts.windowScaleOption = windowScaleOption(b, off + 20, Math.min(off + hl, end));
-  streams.tcp(ends, facts);
-  return true;
+  return facts;
 }
 
 function udp(b: Uint8Array, off: number, end: number, streams: StreamContext): boolean {
@@ -95,7 +101,7 @@ function udp(b: Uint8Array, off: number, end: number, streams: StreamContext): b
 }
 
 /** The shift count of the Window Scale option among the TCP options in [o, end), or -1. */
-export function windowScaleOption(b: Uint8Array, o: number, end: number): number {
+function windowScaleOption(b: Uint8Array, o: number, end: number): number {
   while (o < end) {
     const kind = b[o]!;
     if (kind === 0) break;

@@ -119,7 +119,6 @@ class Flow {
   window = 0xffffffff;
   firstAck = false;
   nextseq = 0;
-  nextseqFrame = 0;
   nextseqTime = 0;
   maxSeqToBeAcked = 0;
   lastAck = 0;
@@ -337,7 +336,6 @@ export class StreamAnalyzer implements StreamContext {
     const probe = (mark & TCP_ANALYSIS.zeroWindowProbe) !== 0;
     if ((gt(nextseq, fwd.nextseq) || fwd.nextseq === 0) && !probe) {
       fwd.nextseq = nextseq;
-      fwd.nextseqFrame = this.frame;
       fwd.nextseqTime = now;
     }
     if ((seq === fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked === 0) && !probe) fwd.maxSeqToBeAcked = fwd.nextseq;

@@ -8,8 +8,8 @@ import { u16, u32 } from './bytes.js';
 import { type Dissection, field, SharedFields, sharedField } from './dissection.js';
 import { bits, hex16 } from './format.js';
 import { dispatchPorts, TCP_HEURISTICS, TCP_PORTS } from './registry.js';
-import { windowScaleOption } from './stream-pass.js';
-import { emptyFacts, TCP_ANALYSED, type TcpFacts, type TcpView } from './streams.js';
+import { tcpFacts } from './stream-pass.js';
+import { TCP_ANALYSED, type TcpView } from './streams.js';
 import { analysisFields, analysisInfo, timestampFields } from './tcp-analysis-tree.js';
 import type { Field } from './types.js';
 
@@ -80,7 +80,8 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   const flags = u16(b, off + 12) & 0xfff;
   const win = u16(b, off + 14);
   const urg = u16(b, off + 18);
-  const a = analyse(d, b, off, end, rend, sport, dport, seq, ack, flags, win, hl);
+  // Decoded as part of a capture, over IP: the segment's analysis from the capture's streams.
+  const a = d.streams && d.convProto !== undefined ? d.streams.tcp(d, tcpFacts(b, off, end, rend)) : undefined;
   const analysed = a !== undefined && (a.bits & TCP_ANALYSED) !== 0;
   const shownSeq = analysed ? a.seq : seq;
   const shownAck = analysed && flags & 0x10 ? a.ack : ack;
@@ -271,38 +272,6 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
       );
   }
 }
-
-/** The segment's analysis from the capture's streams, when it is decoded as part of one over IP. */
-function analyse(
-  d: Dissection,
-  b: Uint8Array,
-  off: number,
-  end: number,
-  rend: number,
-  sport: number,
-  dport: number,
-  seq: number,
-  ack: number,
-  flags: number,
-  window: number,
-  headerLength: number,
-): TcpView | undefined {
-  if (d.streams === undefined || d.convProto === undefined) return undefined;
-  const f = facts;
-  f.sport = sport;
-  f.dport = dport;
-  f.seq = seq;
-  f.ack = ack;
-  f.flags = flags;
-  f.window = window;
-  f.headerLength = headerLength;
-  f.reportedLength = rend - off;
-  f.windowScaleOption = windowScaleOption(b, off + 20, Math.min(off + headerLength, end));
-  return d.streams.tcp(d, f);
-}
-
-/** One TcpFacts reused by every segment (the stream context keeps none of it). */
-const facts: TcpFacts = emptyFacts();
 
 /** Sequence, next sequence and acknowledgement numbers: relative with their raw values beside
  *  them when the segment was analysed, else as sent. */
