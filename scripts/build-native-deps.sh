@@ -94,7 +94,9 @@ known_versions() {
 newest_versions() {
   local name v
   for name in "${PKGS[@]}"; do
-    v="$(known_versions "$name" | head -n 1)"
+    # Not `| head -n 1`: under pipefail, head leaving early can end known_versions with SIGPIPE.
+    v="$(known_versions "$name")"
+    v="${v%%$'\n'*}"
     [[ -n "$v" ]] && echo "newest.$name=$v"
   done
   return 0
@@ -302,7 +304,7 @@ mkdir -p "$STAGE/linux-arm64/lib" "$STAGE/linux-arm64/include/pcap"
 cp libpcap.a "$STAGE/linux-arm64/lib/"
 cp pcap.h "$STAGE/linux-arm64/include/"
 cp pcap/*.h "$STAGE/linux-arm64/include/pcap/"
-[[ "$(readelf -h "$STAGE/linux-arm64/lib/libpcap.a" | awk '/Machine:/{print $2; exit}')" == AArch64 ]] \
+[[ "$(readelf -h "$STAGE/linux-arm64/lib/libpcap.a" | awk '/Machine:/ && !seen++ {print $2}')" == AArch64 ]] \
   || die "the arm64 libpcap.a is not AArch64 code"
 
 say "building libpcap $(ver libpcap)..."
@@ -346,8 +348,9 @@ EOF
 run linktest cc -shared -fPIC -O2 -I"$STAGE/include" "$BUILD/linktest-bpf.c" "$BUILD/linktest-pcap.c" \
   -o "$BUILD/linktest.so" -Wl,--no-undefined \
   "$STAGE/lib/libpcap.a" "$STAGE/lib/libbpf.a" "$STAGE/lib/libelf.a" "$STAGE/lib/libz.a"
-if readelf -d "$BUILD/linktest.so" | grep NEEDED | grep -Eq 'lib(pcap|bpf|elf|z)\.so'; then
-  readelf -d "$BUILD/linktest.so" | grep NEEDED >&2
+needed="$(readelf -d "$BUILD/linktest.so" | grep NEEDED || true)"
+if grep -Eq 'lib(pcap|bpf|elf|z)\.so' <<<"$needed"; then
+  echo "$needed" >&2
   die "link test: result still depends on a shared libpcap/libbpf/libelf/libz"
 fi
 

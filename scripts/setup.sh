@@ -16,7 +16,7 @@ bash scripts/apt-install.sh "${APT_PACKAGES[@]}"
 # The arm64 static agent: Debian's cross compiler and arm64 static libraries, and qemu-user to run
 # it in the tests (about 30 s to install).
 ARM64_PACKAGES=(crossbuild-essential-arm64 libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 qemu-user)
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if ! dpkg --print-foreign-architectures | grep -x arm64 >/dev/null; then
   echo "==> dpkg --add-architecture arm64" >&2
   if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
 fi

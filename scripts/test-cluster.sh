@@ -144,7 +144,7 @@ render() { # template output
     expressions+=(-e "s|@$name@|${!name}|g")
   done
   sed "${expressions[@]}" "$1" >"$2"
-  if grep -v '^ *#' "$2" | grep -q '@[A-Z_]*@'; then die "unfilled placeholder in $2"; fi
+  if grep -v '^ *#' "$2" | grep '@[A-Z_]*@' >/dev/null; then die "unfilled placeholder in $2"; fi
 }
 
 make_run_folder() {
@@ -281,7 +281,7 @@ up() {
     log "the test cluster is up already"
     return
   fi
-  if [ -d "$run" ] || ip address show dev lo | grep -q " $NODE_IP/"; then
+  if [ -d "$run" ] || ip address show dev lo | grep " $NODE_IP/" >/dev/null; then
     log "removing what an earlier run left"
     down
   fi
@@ -305,7 +305,7 @@ up() {
   wait_until "default ServiceAccount" 60 kube-controller-manager default_service_account
   trap - EXIT INT TERM
   images_inputs >"$run/complete" # the images it runs
-  log "the test cluster is up; $(env_lines | head -1)"
+  log "the test cluster is up; $(env_lines | sed -n 1p)"
 }
 
 # --- down ------------------------------------------------------------------------------------------
@@ -374,7 +374,7 @@ remove_iptables() {
       done
     done
   done
-  [ -f "$run/iptables-tables" ] && iptables -V | grep -q nf_tables || return 0
+  [ -f "$run/iptables-tables" ] && iptables -V | grep nf_tables >/dev/null || return 0
   while read -r family table; do
     grep -qx "$family $table" "$run/iptables-tables" && continue
     iptables=iptables
