@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { FollowProtocol } from '../packet/decode/follow.js';
 import { applyDecodeAs } from '../packet/decode/index.js';
 import { type DecodeAsRule, decodeAsComment, formatDecodeAs, parseDecodeAs } from '../packet/decode-as.js';
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
@@ -21,6 +22,8 @@ import { connectNodeAgent, NODE_AGENT } from './kubernetes/node-agent.js';
 import type { PodTarget } from './kubernetes/pod-target.js';
 import { WorkloadTarget } from './kubernetes/workload-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
+import { FollowPanel } from './panel/follow-panel.js';
+import { StatisticsPanel } from './panel/statistics-panel.js';
 import type { PacketStore } from './store/packet-store.js';
 import type { WiresharkFilterStart } from './store/packet-view.js';
 import { WiresharkFields } from './store/wireshark-fields.js';
@@ -778,6 +781,60 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       void vscode.window.showErrorMessage((e as Error).message, 'Open Settings').then((choice) => {
         if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'packetCapture.wiresharkPath');
       });
+    }
+  }
+
+  /** Follow Stream's tabs, open beside their captures. */
+  readonly followPanels = new Set<FollowPanel>();
+
+  followStream(panel: CapturePanel, protocol: FollowProtocol, stream: number, previousFilter: string): void {
+    const open = [...this.followPanels].find(
+      (f) => f.capture === panel && f.protocol === protocol && f.stream === stream,
+    );
+    if (open) {
+      open.reveal();
+      return;
+    }
+    const follow = new FollowPanel(
+      { extensionUri: this.extensionUri, saveUri: (o) => this.savePrompts.saveUri(o), log: (l) => this.log(l) },
+      panel,
+      protocol,
+      stream,
+      previousFilter,
+    );
+    this.followPanels.add(follow);
+    follow.onDidDispose(() => this.followPanels.delete(follow));
+  }
+
+  /** Statistics → Conversations tabs, open beside their captures. */
+  readonly statisticsPanels = new Set<StatisticsPanel>();
+
+  showConversations(panel: CapturePanel | undefined = this.current): void {
+    if (!panel) {
+      void vscode.window.showInformationMessage('Packet Capture: open or start a capture first.');
+      return;
+    }
+    const open = [...this.statisticsPanels].find((s) => s.capture === panel);
+    if (open) {
+      open.reveal();
+      return;
+    }
+    const tab = new StatisticsPanel({ extensionUri: this.extensionUri, log: (l) => this.log(l) }, panel);
+    this.statisticsPanels.add(tab);
+    tab.onDidDispose(() => this.statisticsPanels.delete(tab));
+  }
+
+  /** The command: follows the stream of the packet selected in the active capture. */
+  followSelectedStream(): void {
+    const panel = this.current;
+    if (!panel || panel.selectedNumber === undefined) {
+      void vscode.window.showInformationMessage('Packet Capture: select a TCP or UDP packet in a capture first.');
+      return;
+    }
+    try {
+      panel.followStream(panel.selectedNumber);
+    } catch (e) {
+      void vscode.window.showInformationMessage(`Packet Capture: ${(e as Error).message}`);
     }
   }
 

@@ -45,6 +45,8 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('stopCapture', () => manager.stopCapture());
   command('saveCaptureAs', () => manager.save());
   command('openInWireshark', () => manager.openInWireshark());
+  command('followStream', () => manager.followSelectedStream());
+  command('showConversations', () => manager.showConversations());
   command('openCaptureFile', async () => {
     const [uri] =
       (await vscode.window.showOpenDialog({

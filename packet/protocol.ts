@@ -190,6 +190,10 @@ export interface Requests {
   selectPacket: { params: { number?: number }; result: NoResult };
   /** The display filter for the row's conversation (also applied). */
   followConversation: { params: { index: number }; result: { filter: string; rows: number } };
+  /** The row's TCP or UDP stream: its filter applied, its content in Follow Stream's tab. */
+  followStream: { params: { index: number }; result: { filter: string; rows: number } };
+  /** Statistics → Conversations of this capture, in a tab beside it. */
+  showConversations: { params: Record<string, never>; result: NoResult };
   validateCaptureFilter: { params: { filter: string }; result: CaptureFilterCheck };
   /** Display-filter names starting with `prefix`: ours, and Wireshark's when it is installed
    *  (packet/filter-fields.ts), at most COMPLETION_LIMIT. */
@@ -313,6 +317,8 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   rowOf: { number: required(wholeNumber()) },
   selectPacket: { number: optional(wholeNumber()) },
   followConversation: { index: required(wholeNumber()) },
+  followStream: { index: required(wholeNumber()) },
+  showConversations: {},
   validateCaptureFilter: { filter: required(text) },
   completeField: { prefix: required(text) },
   checkDisplayFilter: { text: required(text) },

@@ -49,6 +49,7 @@ const MENU_ITEM_HEIGHT = 26;
 
 const ROW_MENU: MenuItem[] = [
   { label: 'Follow Conversation', value: 'follow' },
+  { label: 'Follow Stream', value: 'followStream', keybinding: 'Ctrl+Alt+Shift+T' },
   { label: 'Show Packet Details', value: 'details', keybinding: 'Enter' },
   { separator: true },
   { label: 'Copy Row as Text', value: 'copy' },
@@ -329,6 +330,11 @@ export class Panel {
     // doors. The key reaches this page because the panel's webview has no find widget
     // (enableFindWidget off); VS Code's own script only keeps the browser from finding too.
     document.addEventListener('keydown', (e) => {
+      if (isFollowStreamKey(e)) {
+        e.preventDefault();
+        void this.followConversation(this.table.selected, 'followStream');
+        return;
+      }
       if (!isFindKey(e)) return;
       e.preventDefault();
       if (!this.textSearch) setTextSearch(true);
@@ -354,6 +360,11 @@ export class Panel {
       'Open the packets in Wireshark (live while capturing)',
       () => void this.run('openInWireshark', {}),
     );
+    const statistics = button(
+      'Conversations',
+      'Statistics: the TCP and UDP conversations and endpoints, in a tab beside the capture',
+      () => void this.run('showConversations', {}),
+    );
     const toolbar = h(
       'div',
       { class: 'toolbar' },
@@ -361,6 +372,7 @@ export class Panel {
       this.followButton,
       this.autoScroll,
       h('span', { class: 'tb-spacer' }),
+      statistics,
       save,
       wireshark,
     );
@@ -579,7 +591,10 @@ export class Panel {
     this.updateButtons();
   }
 
-  private async run(method: 'saveCapture' | 'openInWireshark', params: Record<string, never>): Promise<void> {
+  private async run(
+    method: 'saveCapture' | 'openInWireshark' | 'showConversations',
+    params: Record<string, never>,
+  ): Promise<void> {
     try {
       await this.transport.request(method, params);
     } catch (e) {
@@ -643,11 +658,16 @@ export class Panel {
     this.showFilterError(check.error);
   }
 
-  private async followConversation(index = this.table.selected): Promise<void> {
+  /** Follow Conversation, or Follow Stream (the host also opens the stream's tab): the table shows
+   *  the row's conversation, and the filter bar the filter that selects it. */
+  private async followConversation(
+    index = this.table.selected,
+    method: 'followConversation' | 'followStream' = 'followConversation',
+  ): Promise<void> {
     if (index < 0) return;
     const seq = ++this.filterSeq;
     try {
-      const result = await this.transport.request('followConversation', { index });
+      const result = await this.transport.request(method, { index });
       // The host also announces the filter as an event, which may come first: that is fine.
       if (seq !== this.filterSeq && this.appliedFilter !== result.filter) return;
       this.filterField.value = result.filter;
@@ -913,6 +933,7 @@ export class Panel {
     this.table.focus();
     if (index < 0) return;
     if (value === 'follow') void this.followConversation(index);
+    else if (value === 'followStream') void this.followConversation(index, 'followStream');
     else if (value === 'details') void this.openDetail(index);
     else if (value === 'copy') {
       const row = this.cache.row(index);
@@ -997,6 +1018,11 @@ export class Panel {
 /** Find (Ctrl+F, or Cmd+F on macOS): the key VS Code's webview script treats as find. */
 function isFindKey(e: KeyboardEvent): boolean {
   return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'f';
+}
+
+/** Wireshark's Follow TCP Stream and Follow UDP Stream keys (either follows the row's stream). */
+function isFollowStreamKey(e: KeyboardEvent): boolean {
+  return e.ctrlKey && e.altKey && e.shiftKey && (e.code === 'KeyT' || e.code === 'KeyU');
 }
 
 function rowText(row: Row): string {

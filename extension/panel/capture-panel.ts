@@ -4,6 +4,7 @@
 // while the table follows the tail); the webview pulls the other rows it shows and one packet's
 // detail.
 import type * as vscode from 'vscode';
+import { type FollowProtocol, streamFilter } from '../../packet/decode/follow.js';
 import { summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
@@ -92,6 +93,11 @@ export interface PanelHost {
   completeField(prefix: string): Promise<FieldCompletion[]>;
   /** The filter bar's verdict on a display filter as it is typed. */
   checkDisplayFilter(text: string): Promise<DisplayFilterCheck>;
+  /** Opens Follow Stream's tab on a stream of this capture (`previousFilter`: the display filter
+   *  the capture had before Follow applied the stream's). */
+  followStream(panel: CapturePanel, protocol: FollowProtocol, stream: number, previousFilter: string): void;
+  /** Opens Statistics → Conversations on this capture. */
+  showConversations(panel: CapturePanel): void;
 }
 
 export class CapturePanel implements vscode.Disposable {
@@ -245,6 +251,11 @@ export class CapturePanel implements vscode.Disposable {
     return this.state.chosen;
   }
 
+  /** A capture runs in this panel: packets may still arrive. */
+  get running(): boolean {
+    return this.runningTarget !== undefined;
+  }
+
   /** Subscribes to packet arrivals and the capture's end (Wireshark's live pipe); returns an unsubscribe function. */
   onPackets(listener: () => void): () => void {
     this.packetListeners.add(listener);
@@ -350,6 +361,8 @@ export class CapturePanel implements vscode.Disposable {
       this.emit('displayFilter', { text: filter });
       return { filter, rows };
     },
+    followStream: ({ index }) => this.followStream(this.view.numberAt(this.packetIndex(index))),
+    showConversations: () => this.host.showConversations(this),
     completeField: ({ prefix }) => this.host.completeField(prefix),
     checkDisplayFilter: ({ text }) => this.host.checkDisplayFilter(text),
     validateCaptureFilter: ({ filter }) => this.host.checkCaptureFilter(filter),
@@ -434,20 +447,42 @@ export class CapturePanel implements vscode.Disposable {
     );
   }
 
-  /** Our engine's filter (or text search); throws DisplayFilterError and keeps the filter it had. */
   /** The display filter that follows packet `number`'s conversation: its TCP or UDP stream as
    *  Wireshark follows it (the index tells a reused port's connections apart), any other
    *  conversation by its addresses. */
   private followFilter(number: number | undefined): string {
     if (number === undefined) throw new Error('This packet is no longer held.');
     const stream = this.store.streamOf(number);
-    if (stream) return `${stream.protocol}.stream eq ${stream.stream}`;
+    if (stream) return streamFilter(stream.protocol, stream.stream);
     const p = this.store.packet(number);
     const conversation = p && summarizePacket(p.linkType, p.data, p.originalLength).conversation;
     if (!conversation) throw new Error('This packet belongs to no conversation that can be followed.');
     return conversationFilter(conversation);
   }
 
+  /**
+   * Wireshark's Follow Stream on packet `number`: the table shows the packet's TCP or UDP stream,
+   * and the stream's content opens in a tab of its own.
+   */
+  followStream(number: number | undefined): { filter: string; rows: number } {
+    if (number === undefined) throw new Error('This packet is no longer held.');
+    const stream = this.store.streamOf(number);
+    if (!stream) throw new Error('This packet belongs to no TCP or UDP stream: there is no stream to follow.');
+    const previous = this.view.textSearch ? '' : this.view.filterText;
+    const filter = streamFilter(stream.protocol, stream.stream);
+    const { rows } = this.setDisplayFilter(filter);
+    this.emit('displayFilter', { text: filter });
+    this.host.followStream(this, stream.protocol, stream.stream, previous);
+    return { filter, rows };
+  }
+
+  /** Applies a display filter as if typed in the panel's filter bar (Follow Stream's Filter Out). */
+  async showFilter(text: string): Promise<void> {
+    await this.applyDisplayFilter(text);
+    this.emit('displayFilter', { text });
+  }
+
+  /** Our engine's filter (or text search); throws DisplayFilterError and keeps the filter it had. */
   setDisplayFilter(text: string, textSearch = false): { mode: FilterMode; rows: number } {
     const mode = this.view.setFilter(text, textSearch);
     return this.filterApplied(mode);

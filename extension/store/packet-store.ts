@@ -11,8 +11,10 @@
 // and TCP analysis are kept in the segment's shared StreamColumns, which rows, trees and the
 // worker read back.
 
+import { type FollowedStream, type FollowProtocol, StreamFollower } from '../../packet/decode/follow.js';
 import { passStreams } from '../../packet/decode/index.js';
 import {
+  recordedProtocol,
   recordedStream,
   type StreamColumns,
   StreamRecorder,
@@ -374,6 +376,29 @@ export class PacketStore {
   streamsOf(number: number): StreamReplay | undefined {
     const at = this.locate(number);
     return at && this.replay.at(at[0].streams, at[1]);
+  }
+
+  /** Visits every packet held, oldest first, with its record from the streams pass (the
+   *  statistics read these without touching the packets' bytes). */
+  eachRecord(
+    visit: (streams: StreamColumns, index: number, number: number, wireLength: number, relativeNs: number) => void,
+  ): void {
+    for (const seg of this.segments)
+      for (let i = 0; i < seg.count; i++)
+        visit(seg.streams, i, seg.firstNumber + i, seg.originalLengths[i]!, seg.times[i]!);
+  }
+
+  /** Follow Stream: the payload of TCP or UDP stream `stream` among the packets held. */
+  follow(protocol: FollowProtocol, stream: number): FollowedStream {
+    const follower = new StreamFollower(protocol, stream);
+    for (const seg of this.segments)
+      for (let i = 0; i < seg.count; i++) {
+        if (seg.streams.stream[i] !== stream || recordedProtocol(seg.streams, i) !== protocol) continue;
+        const p = this.packet(seg.firstNumber + i)!;
+        follower.at(this.replay.at(seg.streams, i), p.number, p.timestampNs);
+        passStreams(p.linkType, p.data, p.originalLength, follower);
+      }
+    return follower.result();
   }
 
   /** Shared views of every segment, for the filter worker; packets beyond `count` are not final. */

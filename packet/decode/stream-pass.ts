@@ -68,7 +68,7 @@ function transport(
   streams: StreamContext,
 ): boolean {
   if (proto === 6) return tcp(b, off, end, rend, streams);
-  if (proto === 17) return udp(b, off, end, streams);
+  if (proto === 17) return udp(b, off, end, rend, streams);
   return false;
 }
 
@@ -91,13 +91,22 @@ export function tcpFacts(b: Uint8Array, off: number, end: number, rend: number):
   facts.headerLength = hl;
   facts.reportedLength = rend - off;
   facts.windowScaleOption = windowScaleOption(b, off + 20, Math.min(off + hl, end));
+  facts.offset = off;
+  facts.capturedEnd = end;
   return facts;
 }
 
-function udp(b: Uint8Array, off: number, end: number, streams: StreamContext): boolean {
-  if (end - off < 8 || u16(b, off + 4) < 8) return false;
-  streams.udp(ends, u16(b, off), u16(b, off + 2));
+function udp(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
+  const length = end - off < 8 ? 0 : u16(b, off + 4);
+  if (length < 8) return false;
+  streams.udp(ends, u16(b, off), u16(b, off + 2), off + 8, udpPayloadEnd(off, length, end, rend));
   return true;
+}
+
+/** Where a UDP datagram's captured payload ends: at its length, or, when the length claims more
+ *  than the IP payload (a first fragment, a bad length), at the bytes there are. */
+export function udpPayloadEnd(off: number, length: number, end: number, rend: number): number {
+  return Math.min(end, length > rend - off ? rend : off + length);
 }
 
 /** The shift count of the Window Scale option among the TCP options in [o, end), or -1. */

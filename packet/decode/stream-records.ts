@@ -4,6 +4,7 @@
 // through the same StreamContext the decoders ask.
 import {
   emptyView,
+  lastSender,
   type NetworkEnds,
   type StreamAnalyzer,
   type StreamContext,
@@ -14,6 +15,13 @@ import {
 /** The record is a TCP segment's / a UDP datagram's (in StreamColumns.bits). */
 const TCP_RECORD = 0x40000;
 const UDP_RECORD = 0x80000;
+/** The packet came from the higher of its conversation's two ends (address bytes, then port). */
+const FROM_HIGHER = 0x100000;
+/** The header is one an ICMP error quotes: part of another packet, counted in no conversation. */
+const QUOTED = 0x200000;
+/** The TCP header runs past the bytes captured: Wireshark's dissection of it ends in an exception
+ *  before its conversation and follow taps see the segment. */
+const HEADER_CUT = 0x400000;
 
 /** Per-packet records for `length` packets; every array over a SharedArrayBuffer (workers read them). */
 export interface StreamColumns {
@@ -21,7 +29,7 @@ export interface StreamColumns {
   stream: Int32Array;
   seq: Uint32Array;
   ack: Uint32Array;
-  /** TcpView.bits, with TCP_RECORD or UDP_RECORD. */
+  /** TcpView.bits, with TCP_RECORD or UDP_RECORD, FROM_HIGHER, QUOTED and HEADER_CUT. */
   bits: Uint32Array;
   scale: Int8Array;
   dupAckNum: Uint32Array;
@@ -56,15 +64,33 @@ export function streamColumns(length: number): StreamColumns {
   };
 }
 
+/** Which end of its TCP or UDP conversation sent the packet (0 the lower, 1 the higher), or -1
+ *  when Wireshark counts it in no conversation (an ICMP error's quote, a TCP header cut short by
+ *  the capture). Allocation-free: the statistics call it for every packet. */
+export function recordedSender(columns: StreamColumns, index: number): -1 | 0 | 1 {
+  const bits = columns.bits[index]!;
+  if (bits & (QUOTED | HEADER_CUT)) return -1;
+  return bits & FROM_HIGHER ? 1 : 0;
+}
+
+/** The protocol of packet `index`'s stream record, if it has one (allocation-free). */
+export function recordedProtocol(columns: StreamColumns, index: number): 'tcp' | 'udp' | undefined {
+  const bits = columns.bits[index]!;
+  return bits & TCP_RECORD ? 'tcp' : bits & UDP_RECORD ? 'udp' : undefined;
+}
+
+/** The bits saying which end sent the packet and whether it is quoted (recordedSender). */
+function senderBits(ends: NetworkEnds): number {
+  return (lastSender() ? FROM_HIGHER : 0) | (ends.inError ? QUOTED : 0);
+}
+
 /** The stream packet `index` of `columns` belongs to (tcp.stream or udp.stream), if any. */
 export function recordedStream(
   columns: StreamColumns,
   index: number,
 ): { protocol: 'tcp' | 'udp'; stream: number } | undefined {
-  const bits = columns.bits[index]!;
-  if (bits & TCP_RECORD) return { protocol: 'tcp', stream: columns.stream[index]! };
-  if (bits & UDP_RECORD) return { protocol: 'udp', stream: columns.stream[index]! };
-  return undefined;
+  const protocol = recordedProtocol(columns, index);
+  return protocol && { protocol, stream: columns.stream[index]! };
 }
 
 /** Runs the pass and writes each packet's record: at() before each packet's decode. */
@@ -91,7 +117,8 @@ export class StreamRecorder implements StreamContext {
       c.stream[i] = v.stream;
       c.seq[i] = v.seq;
       c.ack[i] = v.ack;
-      c.bits[i] = v.bits | TCP_RECORD;
+      const cut = facts.capturedEnd < facts.offset + facts.headerLength ? HEADER_CUT : 0;
+      c.bits[i] = v.bits | TCP_RECORD | senderBits(ends) | cut;
       c.scale[i] = v.scale;
       c.dupAckNum[i] = v.dupAckNum;
       c.dupAckFrame[i] = v.dupAckFrame;
@@ -109,7 +136,7 @@ export class StreamRecorder implements StreamContext {
     if (stream !== undefined && !this.written && this.columns) {
       this.written = true;
       this.columns.stream[this.index] = stream;
-      this.columns.bits[this.index] = UDP_RECORD;
+      this.columns.bits[this.index] = UDP_RECORD | senderBits(ends);
     }
     return stream;
   }
@@ -138,7 +165,7 @@ export class StreamReplay implements StreamContext {
     v.stream = c.stream[i]!;
     v.seq = c.seq[i]!;
     v.ack = c.ack[i]!;
-    v.bits = c.bits[i]! & ~TCP_RECORD;
+    v.bits = c.bits[i]! & ~(TCP_RECORD | FROM_HIGHER | QUOTED | HEADER_CUT);
     v.scale = c.scale[i]!;
     v.dupAckNum = c.dupAckNum[i]!;
     v.dupAckFrame = c.dupAckFrame[i]!;

@@ -73,6 +73,10 @@ export interface TcpFacts {
   reportedLength: number;
   /** The Window Scale option's shift count, or -1 when the header has none. */
   windowScaleOption: number;
+  /** Where the header starts in the packet's bytes (NetworkEnds.data), and where the segment's
+   *  captured bytes end there (Follow Stream reads the payload between). */
+  offset: number;
+  capturedEnd: number;
 }
 
 /** What the decoders show of one TCP segment: Wireshark's generated fields. */
@@ -100,7 +104,8 @@ export interface TcpView {
 /** How a decode reaches the capture's streams (absent: a packet decoded on its own). */
 export interface StreamContext {
   tcp(ends: NetworkEnds, facts: TcpFacts): TcpView | undefined;
-  udp(ends: NetworkEnds, sport: number, dport: number): number | undefined;
+  /** A UDP datagram; its payload is [payloadAt, payloadEnd) of ends.data, as captured. */
+  udp(ends: NetworkEnds, sport: number, dport: number, payloadAt: number, payloadEnd: number): number | undefined;
 }
 
 interface UnackedSegment {
@@ -156,6 +161,11 @@ const le = (a: number, b: number) => seqDiff(a, b) <= 0;
 /** Which end of its conversation sent the last packet conversationKey() saw: 0 the lower
  *  (address bytes, then port, as Wireshark compares addresses), 1 the higher. */
 let keySide: 0 | 1 = 0;
+
+/** Which end of its conversation sent the packet the stream context was last called for. */
+export function lastSender(): 0 | 1 {
+  return keySide;
+}
 
 /** A conversation's key: its two ends (address bytes and port), the lower first. */
 function conversationKey(ends: NetworkEnds, sport: number, dport: number): string {
@@ -456,6 +466,8 @@ export function emptyFacts(): TcpFacts {
     headerLength: 0,
     reportedLength: 0,
     windowScaleOption: -1,
+    offset: 0,
+    capturedEnd: 0,
   };
 }
 

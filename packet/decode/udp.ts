@@ -4,6 +4,7 @@ import { u16 } from './bytes.js';
 import { type Dissection, field, sharedField } from './dissection.js';
 import { hex16 } from './format.js';
 import { dispatchPorts, UDP_HEURISTICS, UDP_PORTS } from './registry.js';
+import { udpPayloadEnd } from './stream-pass.js';
 
 export function dissectUdp(d: Dissection, off: number, end: number, rend: number): void {
   const b = d.data;
@@ -55,8 +56,9 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
     d.malformed(L, 'UDP', `length ${ulen} is less than the 8-byte header`, off + 4, 2, false);
     return;
   }
+  const pEnd = udpPayloadEnd(off, ulen, end, rend);
   if (d.streams !== undefined && d.convProto !== undefined) {
-    const stream = d.streams.udp(d, sport, dport);
+    const stream = d.streams.udp(d, sport, dport, off + 8, pEnd);
     if (L && stream !== undefined) L.fields.push(field('udp.stream', `[Stream index: ${stream}]`, off + 8, 0, stream));
   }
   let pRend = off + ulen;
@@ -71,7 +73,6 @@ export function dissectUdp(d: Dissection, off: number, end: number, rend: number
   }
   info += ` Len=${ulen - 8}`;
   d.info = info;
-  const pEnd = Math.min(end, pRend);
   if (dispatchPorts(d, UDP_PORTS, UDP_HEURISTICS, off + 8, pEnd, pRend, sport, dport)) return;
   if (L && pEnd > off + 8)
     L.fields.push(field('udp.payload', `UDP payload (${pEnd - off - 8} bytes)`, off + 8, pEnd - off - 8));

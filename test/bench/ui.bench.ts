@@ -8,7 +8,8 @@
 //  5. beside tshark on the same file: file → table (and the share of it the streams pass, TCP
 //     analysis, takes), RSS per stored packet, a display filter our
 //     engine evaluates and one tshark judges (first match, all), each with tshark -r [-Y]'s time;
-//     one packet's Wireshark tree from a warm sharkd, beside tshark -V of one packet of the file.
+//     one packet's Wireshark tree from a warm sharkd, beside tshark -V of one packet of the file;
+//     the TCP and UDP conversations and endpoints, beside tshark -z conv,… -z endpoints,… (goal < 1 s).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +17,7 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeepTrees } from '../../extension/dissect/deep-tree.js';
+import { conversations, endpoints } from '../../extension/store/conversations.js';
 import { PacketStore, SEGMENT_PACKETS } from '../../extension/store/packet-store.js';
 import { PacketView, WorkerFilterRunner } from '../../extension/store/packet-view.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
@@ -130,6 +132,32 @@ function streamsPassSeconds(store: PacketStore): number {
   return (performance.now() - t0) / 1000;
 }
 
+/** 5e. Statistics → Conversations and Endpoints (TCP and UDP) over the store's packets, the median
+ *  of 5 runs, beside `tshark -q -z conv,… -z endpoints,…` on the same file (which reads it too). */
+function statisticsBesideTshark(file: string, store: PacketStore): void {
+  const runs: number[] = [];
+  let count = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const tcp = conversations(store, 'tcp');
+    const udp = conversations(store, 'udp');
+    count = endpoints(tcp).length + endpoints(udp).length + tcp.length + udp.length;
+    runs.push((performance.now() - t0) / 1000);
+  }
+  runs.sort((a, b) => a - b);
+  const tshark = tsharkSeconds([
+    '-r',
+    file,
+    '-q',
+    ...['conv,tcp', 'conv,udp', 'endpoints,tcp', 'endpoints,udp'].flatMap((z) => ['-z', z]),
+  ]);
+  console.log(
+    `5e. TCP and UDP conversations and endpoints (${count.toLocaleString()} rows): ${runs[2]!.toFixed(2)} s` +
+      ` (median of 5, ${runs[0]!.toFixed(2)}–${runs[4]!.toFixed(2)}); tshark -q -z conv,… -z endpoints,… ${tshark.toFixed(2)} s` +
+      ` (goal < 1 s)`,
+  );
+}
+
 /** Seconds `tshark ARGS` takes, its output thrown away. */
 function tsharkSeconds(args: string[]): number {
   return wall('tshark', ['-n', ...args]);
@@ -165,6 +193,8 @@ async function besideTshark(file: string): Promise<void> {
       ` held: ${pass.toFixed(2)} s; RSS ${Math.round(memory.rssPerPacket)} bytes per stored packet` +
       ` (its captured bytes: ${Math.round(memory.bytesPerPacket)})`,
   );
+
+  statisticsBesideTshark(file, store);
 
   const view = new PacketView(store, new WorkerFilterRunner(WORKER));
   view.endOfPackets();

@@ -7,7 +7,8 @@
 // Captured the way the panel captures (LiveCapture through the local target of namespace B into the
 // panel's PacketStore), every packet's row and detail, as the panel builds them (table-rows.ts),
 // give tshark's values for every stream and analysis field of the capture saved as the panel saves
-// it: exactly, stream indices included; and the analysis filters match tshark's frames.
+// it: exactly, stream indices included; the analysis filters match tshark's frames; and Follow
+// Stream gives tshark's follow of each stream, byte for byte.
 // A–R on 198.18.42.0/24, R–B on 198.18.43.0/24; the namespaces (their devices, routes and iptables
 // rules with them) go when the test ends, also when it fails.
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ import { LiveCapture } from '../../extension/capture/live-capture.js';
 import { MAX_ROWS_PER_REQUEST, packetDetail, tableRows } from '../../extension/panel/table-rows.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { LocalTarget } from '../../extension/targets/local.js';
+import { followArgs, oursAsTshark, parseTsharkFollow } from '../unit/fixtures/follow.js';
 import { AnalysisComparison, parseTsharkAnalysis, tsharkAnalysisArgs } from '../unit/fixtures/tcp-analysis.js';
 import { TSHARK_NO_REASSEMBLY, tsharkFrames } from '../unit/fixtures/tshark.js';
 import { useFilterWorker } from '../unit/helpers/filter-worker.js';
@@ -168,6 +170,25 @@ describe('TCP analysis on real loss, judged by tshark', () => {
       const want = tsharkFrames(file, filter, TSHARK_NO_REASSEMBLY);
       assert.ok(want.length > 0, `tshark matches some packets with "${filter}"`);
       assert.deepEqual(shown, want, filter);
+    }
+    // Follow Stream puts each stream's bytes back in order as tshark's follow does, retransmitted
+    // segments filling the gaps the drops left.
+    const streams = new Set<number>();
+    for (let n = store.firstNumber; n <= store.lastNumber; n++) {
+      const s = store.streamOf(n);
+      if (s?.protocol === 'tcp') streams.add(s.stream);
+    }
+    const keys = [...streams].map((s) => `tcp ${s}`);
+    const follow = spawnSync('tshark', ['-r', file, '-q', '-n', ...TSHARK_NO_REASSEMBLY, ...followArgs(keys)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
+    assert.equal(follow.status, 0, follow.stderr);
+    const [, theirFollows] = parseTsharkFollow(follow.stdout);
+    for (const stream of streams) {
+      const ours = oursAsTshark(store.follow('tcp', stream));
+      assert.ok(ours.chunks.length > 0, `stream ${stream} carries bytes`);
+      assert.deepEqual(ours, theirFollows.get(`tcp ${stream}`), `Follow of tcp.stream eq ${stream}`);
     }
   });
 });

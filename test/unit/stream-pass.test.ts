@@ -25,8 +25,8 @@ class CallLog implements StreamContext {
     this.calls.push(`tcp ${this.ends(e)} ${JSON.stringify(f)}`);
     return undefined;
   }
-  udp(e: NetworkEnds, sport: number, dport: number): number | undefined {
-    this.calls.push(`udp ${this.ends(e)} ${sport} ${dport}`);
+  udp(e: NetworkEnds, sport: number, dport: number, payloadAt: number, payloadEnd: number): number | undefined {
+    this.calls.push(`udp ${this.ends(e)} ${sport} ${dport} payload ${payloadAt}-${payloadEnd}`);
     return undefined;
   }
 }

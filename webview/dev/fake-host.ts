@@ -189,6 +189,10 @@ export class FakeHost implements HostTransport {
   /** When the filter being applied started (performance.now()). */
   private filterStarted = 0;
   private readonly conversations = new Map<string, Periodic>();
+  /** The filters of the streams Follow Stream was asked for, in order. */
+  readonly followedStreams: string[] = [];
+  /** Times the panel asked for the Conversations tab (the real host opens it beside the panel). */
+  conversationTabs = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastTick = 0;
   private carry = 0;
@@ -346,6 +350,33 @@ export class FakeHost implements HostTransport {
 
   private rows(): number {
     return count(this.filter, this.received) - count(this.filter, this.evicted);
+  }
+
+  /** Follow Conversation (`streamsOnly`: Follow Stream): the row's conversation as a display filter, applied. */
+  private follow(index: number, streamsOnly: boolean): { filter: string; rows: number } {
+    const n = this.ordinal(index);
+    if (n === undefined) throw new HostError(`No packet at row ${index + 1}.`);
+    const slot = n % TEMPLATES;
+    const flow = flowOf(slot);
+    if (!flow || flow.protocol === 'icmpv6')
+      throw new HostError('This packet belongs to no conversation that can be followed.');
+    if (streamsOnly && !flow.port)
+      throw new HostError('This packet belongs to no TCP or UDP stream: there is no stream to follow.');
+    const c = Math.floor(n / TEMPLATES) % CLIENTS;
+    const client = clientIp(c);
+    const side = (a: string, b: string) => `ip.src == ${a} && ip.dst == ${b}`;
+    // As the real host: a TCP or UDP stream by its index, another conversation by its ends.
+    const filter = flow.port
+      ? `${flow.protocol}.stream eq ${streamIndex(flow, c)}`
+      : `${flow.protocol} && ((${side(client, flow.server)}) || (${side(flow.server, client)}))`;
+    this.conversations.set(filter, {
+      period: TEMPLATES * CLIENTS,
+      offsets: flow.slots.map((s) => c * TEMPLATES + s).sort((a, b) => a - b),
+    });
+    this.applyFilter(filter);
+    this.pushCounters();
+    this.emit('displayFilter', { text: filter });
+    return { filter, rows: this.rows() };
   }
 
   private ordinal(index: number): number | undefined {
@@ -580,33 +611,20 @@ export class FakeHost implements HostTransport {
       selectPacket: ({ number }) => {
         this.selected = number;
       },
-      followConversation: ({ index }) => {
-        const n = this.ordinal(index);
-        if (n === undefined) throw new HostError(`No packet at row ${index + 1}.`);
-        const slot = n % TEMPLATES;
-        const flow = flowOf(slot);
-        if (!flow || flow.protocol === 'icmpv6')
-          throw new HostError('This packet belongs to no conversation that can be followed.');
-        const c = Math.floor(n / TEMPLATES) % CLIENTS;
-        const client = clientIp(c);
-        const side = (a: string, b: string) => `ip.src == ${a} && ip.dst == ${b}`;
-        // As the real host: a TCP or UDP stream by its index, another conversation by its ends.
-        const filter = flow.port
-          ? `${flow.protocol}.stream eq ${streamIndex(flow, c)}`
-          : `${flow.protocol} && ((${side(client, flow.server)}) || (${side(flow.server, client)}))`;
-        this.conversations.set(filter, {
-          period: TEMPLATES * CLIENTS,
-          offsets: flow.slots.map((s) => c * TEMPLATES + s).sort((a, b) => a - b),
-        });
-        this.applyFilter(filter);
-        this.pushCounters();
-        this.emit('displayFilter', { text: filter });
-        return { filter, rows: this.rows() };
+      followConversation: ({ index }) => this.follow(index, false),
+      // The real host also opens the stream's tab beside the panel; here the requests are counted.
+      followStream: ({ index }) => {
+        const followed = this.follow(index, true);
+        this.followedStreams.push(followed.filter);
+        return followed;
       },
       validateCaptureFilter: ({ filter }) => this.options.checkCaptureFilter(filter),
       completeField: ({ prefix }) => this.options.completeField(prefix),
       checkDisplayFilter: ({ text }) => this.options.checkDisplayFilter(text),
       saveCapture: () => undefined,
+      showConversations: () => {
+        this.conversationTabs++;
+      },
       openInWireshark: () => {
         throw new HostError('Wireshark was not found on PATH (fake host).', 'ENOENT');
       },

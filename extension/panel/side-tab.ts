@@ -1,0 +1,118 @@
+// A tab beside a capture that shows something of it (Follow Stream, Conversations): a webview of
+// its own, closed with its capture. The host sends the page what to show once the page says it is
+// ready and whenever it changes; what the page sends is checked before anything acts on it.
+import * as crypto from 'node:crypto';
+import * as vscode from 'vscode';
+import { escapeHtml, webviewRoot } from './html.js';
+
+export interface SideTabHost {
+  extensionUri: vscode.Uri;
+  log(line: string): void;
+}
+
+export interface SideTabOptions<M> {
+  viewType: string;
+  title: string;
+  /** The page's script and stylesheet in dist/webview: `follow` → follow.js, follow.css. */
+  page: string;
+  /** The page's message, or undefined when it does not fit the contract. */
+  check(raw: unknown): M | undefined;
+  /** Closes the tab with its capture. */
+  closesWith: Promise<void>;
+}
+
+export abstract class SideTab<M extends { type: string }, Shown> implements vscode.Disposable {
+  readonly webviewPanel: vscode.WebviewPanel;
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposed = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposed.event;
+  private isDisposed = false;
+
+  constructor(
+    protected readonly host: SideTabHost,
+    private readonly options: SideTabOptions<M>,
+  ) {
+    this.webviewPanel = vscode.window.createWebviewPanel(
+      options.viewType,
+      options.title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      { enableScripts: true, localResourceRoots: [webviewRoot(host.extensionUri)], enableFindWidget: true },
+    );
+    this.webviewPanel.webview.html = tabHtml(this.webviewPanel.webview, host.extensionUri, options.page, options.title);
+    this.disposables.push(
+      this.webviewPanel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m)),
+      this.webviewPanel.onDidDispose(() => this.dispose()),
+    );
+    void options.closesWith.then(() => this.dispose());
+  }
+
+  /** What the page shows now (tests read it as the page draws it). */
+  abstract shown(): Shown;
+
+  /** Acts on one checked message of the page (its 'ready' is handled here). */
+  protected abstract handle(message: M): Promise<void> | void;
+
+  /** A message from the page (tests send the page's messages here too). */
+  async receive(raw: unknown): Promise<void> {
+    const message = this.options.check(raw);
+    if (!message) {
+      this.host.log(`${this.options.title}: dropped a message that does not fit the protocol.`);
+      return;
+    }
+    try {
+      if (message.type === 'ready') {
+        this.ready = true;
+        this.show();
+      } else await this.handle(message);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`${this.options.title}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Sends the page what it shows, once it is there to draw it. */
+  protected show(): void {
+    if (this.ready && !this.isDisposed)
+      void this.webviewPanel.webview.postMessage({ type: 'show', view: this.shown() });
+  }
+
+  reveal(): void {
+    this.webviewPanel.reveal(vscode.ViewColumn.Beside);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.webviewPanel.dispose();
+    this.disposed.fire();
+    this.disposed.dispose();
+  }
+}
+
+function tabHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: string, title: string): string {
+  const nonce = crypto.randomBytes(18).toString('base64');
+  const root = webviewRoot(extensionUri);
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${page}.js`));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(root, `${page}.css`));
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>${escapeHtml(title)}</title>
+</head>
+<body>
+<div id="${escapeHtml(page)}"></div>
+<script type="module" nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}

@@ -1,0 +1,98 @@
+// UI end-to-end in real VS Code: a capture file opened from Quick Open; a row's menu → Follow
+// Stream opens the stream's tab beside the capture, both directions in their colours, its content
+// shown as Hex Dump on request, and Filter Out This Stream writes the capture's filter; the
+// toolbar's Conversations opens the table, sorted by a click on a header, a row applied as the
+// capture's filter by a double click.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { FrameLocator, Page } from 'playwright-core';
+import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
+import { screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { chooseOption } from './helpers/capture-ui.js';
+
+const FILE = 'redis.pcap';
+
+/** The page of the webview whose document has `selector` (several webviews are open). */
+async function pageWith(page: Page, selector: string): Promise<FrameLocator> {
+  const frames = page.frameLocator('iframe.webview.ready');
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const count = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < count; i++) {
+      const frame = frames.nth(i).frameLocator('#active-frame');
+      if ((await frame.locator(selector).count()) > 0) return frame;
+    }
+    await page.waitForTimeout(200); // polling for a frame that is still loading, bounded above
+  }
+  throw new Error(`no webview shows ${selector}`);
+}
+
+test('Follow Stream and Conversations, from the row menu and the toolbar', { timeout: 300_000 }, async (t) => {
+  const capture = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
+  await withWorkbench(
+    t,
+    async ({ page }) => {
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').fill(FILE);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: FILE }).first().waitFor();
+      await page.keyboard.press('Enter');
+      const panel = webviewFrame(page);
+      const row = panel.locator('.pt-row[aria-rowindex]').nth(13); // packet 14, of tcp.stream 1
+      await row.waitFor({ timeout: 60_000 });
+
+      // The row's menu → Follow Stream.
+      await row.click({ button: 'right' });
+      await panel.locator('vscode-context-menu-item[label="Follow Stream"]').click();
+      await page.locator('.tabs-container .tab[aria-label^="Follow TCP Stream (tcp.stream eq 1)"]').waitFor();
+      const follow = await pageWith(page, '.follow-content');
+      await follow.locator('.follow-content .peer1').first().waitFor();
+      const text = (await follow.locator('.follow-content').textContent()) ?? '';
+      assert.match(text, /\*1\r?\n\$4\r?\nPING|PING/, 'the client’s request');
+      const colour = (selector: string) =>
+        follow
+          .locator(selector)
+          .first()
+          .evaluate((el) => getComputedStyle(el).color);
+      assert.notEqual(await colour('.follow-content .peer0'), await colour('.follow-content .peer1'));
+      assert.match(
+        (await follow.locator('.follow-peers').textContent()) ?? '',
+        /127\.0\.0\.1:35902[\s\S]*127\.0\.0\.1:6379/,
+      );
+      await screenshot(page, 'follow-stream-ascii');
+
+      await chooseOption(follow, 'Show data as', 'Hex Dump');
+      await follow.locator('.follow-content', { hasText: /^00000000 {2}[0-9a-f]{2} /m }).waitFor();
+
+      await follow.locator('vscode-button', { hasText: 'Filter Out This Stream' }).click();
+      // Two webviews now: the capture's is the one with the table.
+      const capture = await pageWith(page, '.pt-row');
+      const filterBar = capture.locator('vscode-textfield.tb-filter input');
+      await assertFilter(filterBar, '!(tcp.stream eq 1)');
+
+      // The toolbar's Conversations: the table, sorted by a header, a row applied by a double click.
+      await capture.locator('vscode-button', { hasText: 'Conversations' }).click();
+      const stats = await pageWith(page, '.stats-table tbody tr');
+      assert.equal(await stats.locator('.stats-table tbody tr').count(), 15);
+      const portA = stats.locator('.stats-table th', { hasText: /^Port A$/ });
+      await portA.click();
+      await portA.click(); // descending
+      await stats.locator('.stats-table th[aria-sort="descending"]', { hasText: 'Port A' }).waitFor();
+      const firstRow = stats.locator('.stats-table tbody tr').first();
+      assert.match((await firstRow.textContent()) ?? '', /35915/, 'the highest client port first');
+      await screenshot(page, 'conversations');
+      await firstRow.dblclick();
+      await assertFilter(filterBar, 'tcp.stream eq 14');
+    },
+    { files: { [FILE]: capture } },
+  );
+});
+
+/** Waits until the capture's filter bar holds `text`. */
+async function assertFilter(input: ReturnType<FrameLocator['locator']>, text: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if ((await input.inputValue()) === text) return;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // polling the field, bounded above
+  }
+  assert.equal(await input.inputValue(), text);
+}

@@ -1,0 +1,158 @@
+// Statistics → Conversations and Endpoints (extension/store/conversations.ts) judged by tshark: for
+// every capture of tcpdump's corpus, read into the panel's store, the TCP and UDP conversations
+// equal `tshark -z conv,tcp|udp` (ends, frames and bytes each way, start and duration) and the
+// endpoints `-z endpoints,tcp|udp`, printed as tshark prints them.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { type Conversation, conversations, endpoints } from '../../extension/store/conversations.js';
+import { PacketStore } from '../../extension/store/packet-store.js';
+import { StoreIngest } from '../../extension/store/store-ingest.js';
+import type { EndpointRow } from '../../packet/statistics-protocol.js';
+import { tcpdumpTestCaptures } from '../fixtures/tcpdump-tests.js';
+import { haveTshark, TSHARK_NO_REASSEMBLY } from './fixtures/tshark.js';
+
+/** Packets with a transport inside a carrier our decoders do not open (tunnels, sFlow samples),
+ *  or behind a link they read differently: tshark counts their inner conversations. */
+const UNOPENED = /:(geneve|vxlan|gtp|lisp|teredo|l2tp|sflow|openflow_v\d|lwapp|cflow|nsh|mpls)(:|$)/;
+
+/** Files Wireshark reads differently, by name, with why: */
+const READ_DIFFERENTLY = new Map([
+  // its MPTCP option dissector ends in an exception on this malformed option, before the TCP tap
+  ['mptcp-dss-oobr.pcap', 'TCP'],
+  // its UDP conversation takes the destination from the IPv6 routing header's last address
+  ['ipv6-routing-header.pcap', 'UDP'],
+]);
+
+/** Wireshark's format_size in bytes (SI prefixes, whole numbers, C locale): "663 bytes", "24 kB". */
+function sizeText(n: number): string {
+  for (const [power, prefix] of [
+    [1e12, ' T'],
+    [1e9, ' G'],
+    [1e6, ' M'],
+    [1e3, ' k'],
+  ] as const)
+    if (Math.floor(n / power) >= 10) return `${Math.floor(n / power)}${prefix}B`;
+  return `${n} bytes`;
+}
+
+/** Seconds to the microsecond: times far from the capture's first packet are kept in a double of
+ *  nanoseconds, which holds no more beyond 2^53 ns (104 days). */
+function seconds(ns: number): string {
+  const us = Math.round(Math.abs(ns) / 1000);
+  return `${ns < 0 ? '-' : ''}${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
+}
+
+/** tshark's start column (nanoseconds) to the microsecond. */
+function tsharkSeconds(text: string): string {
+  const [whole, fraction] = text.replace('-', '').split('.') as [string, string];
+  return seconds((text.startsWith('-') ? -1 : 1) * (Number(whole) * 1e9 + Number(fraction)));
+}
+
+/** A conversation as one of tshark's lines, its columns split on runs of spaces. */
+function conversationLine(c: Conversation): string {
+  const total = c.framesAToB + c.framesBToA;
+  return [
+    `${c.a.address}:${c.a.port}`,
+    '<->',
+    `${c.b.address}:${c.b.port}`,
+    c.framesBToA,
+    sizeText(c.bytesBToA),
+    c.framesAToB,
+    sizeText(c.bytesAToB),
+    total,
+    sizeText(c.bytesAToB + c.bytesBToA),
+    seconds(c.startNs),
+    (c.durationNs / 1e9).toFixed(4),
+  ]
+    .join(' ')
+    .replace(/\s+/g, ' ');
+}
+
+function endpointLine(e: EndpointRow): string {
+  return [e.address, e.port, e.packets, e.bytes, e.txPackets, e.txBytes, e.rxPackets, e.rxBytes].join(' ');
+}
+
+/** tshark's -z output: each table's title ("TCP Conversations") → its data lines, spaces collapsed. */
+function tables(stdout: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of stdout.split('\n')) {
+    const title = /^(TCP|UDP) (Conversations|Endpoints)$/.exec(line);
+    if (title) {
+      current = [];
+      out.set(line, current);
+    } else if (current && /^\S+.*\d$/.test(line.trim()) && !line.startsWith('Filter:') && !line.includes('|')) {
+      const columns = line.trim().split(/\s+/);
+      // A conversation's start: to the microsecond, as ours (see seconds()).
+      if (columns[1] === '<->') columns[columns.length - 2] = tsharkSeconds(columns[columns.length - 2]!);
+      current.push(columns.join(' '));
+    }
+  }
+  return out;
+}
+
+describe('Conversations and Endpoints against tshark', { skip: !haveTshark && 'tshark not installed' }, () => {
+  it('tcpdump corpus: TCP and UDP conversations and endpoints as tshark counts them', () => {
+    const mismatches: string[] = [];
+    let compared = 0;
+    for (const path of tcpdumpTestCaptures()) {
+      const store = new PacketStore({ maxPackets: 1_000_000, maxBytes: 1 << 30, whenFull: 'stop' });
+      try {
+        new StoreIngest(store).push(readFileSync(path));
+      } catch {
+        continue;
+      }
+      const ours = {
+        tcp: conversations(store, 'tcp'),
+        udp: conversations(store, 'udp'),
+      };
+      if (ours.tcp.length + ours.udp.length === 0) continue;
+      const r = spawnSync(
+        'tshark',
+        [
+          '-r',
+          path,
+          '-n',
+          ...TSHARK_NO_REASSEMBLY,
+          '-T',
+          'fields',
+          '-e',
+          'frame.protocols',
+          '-z',
+          'conv,tcp',
+          '-z',
+          'conv,udp',
+          '-z',
+          'endpoints,tcp',
+          '-z',
+          'endpoints,udp',
+        ],
+        { encoding: 'utf8', maxBuffer: 1 << 28 },
+      );
+      assert.equal(r.status, 0, `${path}: ${r.stderr}`);
+      const firstTable = r.stdout.indexOf('====');
+      if (UNOPENED.test(r.stdout.slice(0, firstTable))) continue;
+      const theirs = tables(r.stdout.slice(firstTable));
+      const name = path.split('/').pop();
+      for (const protocol of ['tcp', 'udp'] as const) {
+        const upper = protocol.toUpperCase();
+        if (READ_DIFFERENTLY.get(name ?? '') === upper) continue;
+        const pairs: [string, string[]][] = [
+          [`${upper} Conversations`, ours[protocol].map(conversationLine)],
+          [`${upper} Endpoints`, endpoints(ours[protocol]).map(endpointLine)],
+        ];
+        for (const [table, lines] of pairs) {
+          const want = [...(theirs.get(table) ?? [])].sort();
+          const got = [...lines].sort();
+          compared += got.length;
+          if (JSON.stringify(want) !== JSON.stringify(got))
+            mismatches.push(`${name} ${table}:\n  tshark ${want.join(' | ')}\n  ours   ${got.join(' | ')}`);
+        }
+      }
+    }
+    assert.deepEqual(mismatches, []);
+    assert.ok(compared >= 500, `compared ${compared} lines`);
+  });
+});

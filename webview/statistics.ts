@@ -1,0 +1,173 @@
+// Statistics → Conversations and Endpoints: the table the host sends (packet/statistics-protocol.ts),
+// sorted by a click on a column's header, a row applied as the capture's display filter on a
+// double click or Enter. Text goes in as text only.
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import type { FollowProtocol } from '../packet/decode/follow.js';
+import type {
+  ConversationRow,
+  EndpointRow,
+  StatisticsHostMessage,
+  StatisticsKind,
+  StatisticsMessage,
+  StatisticsView,
+} from '../packet/statistics-protocol.js';
+import { formatBytes, h } from './dom.js';
+
+/** Rows drawn at most (sorted first: the top of the order the user chose). */
+export const MAX_DRAWN_ROWS = 5000;
+
+interface Column<R> {
+  title: string;
+  value(row: R): number | string;
+  text?(row: R): string;
+}
+
+const seconds = (ns: number) => (ns / 1e9).toFixed(6);
+
+const CONVERSATION_COLUMNS: Column<ConversationRow>[] = [
+  { title: 'Address A', value: (r) => r.a.address },
+  { title: 'Port A', value: (r) => r.a.port },
+  { title: 'Address B', value: (r) => r.b.address },
+  { title: 'Port B', value: (r) => r.b.port },
+  { title: 'Packets', value: (r) => r.framesAToB + r.framesBToA },
+  { title: 'Bytes', value: (r) => r.bytesAToB + r.bytesBToA, text: (r) => formatBytes(r.bytesAToB + r.bytesBToA) },
+  { title: 'Packets A → B', value: (r) => r.framesAToB },
+  { title: 'Bytes A → B', value: (r) => r.bytesAToB, text: (r) => formatBytes(r.bytesAToB) },
+  { title: 'Packets B → A', value: (r) => r.framesBToA },
+  { title: 'Bytes B → A', value: (r) => r.bytesBToA, text: (r) => formatBytes(r.bytesBToA) },
+  { title: 'Rel Start', value: (r) => r.startNs, text: (r) => seconds(r.startNs) },
+  { title: 'Duration', value: (r) => r.durationNs, text: (r) => seconds(r.durationNs) },
+];
+
+const ENDPOINT_COLUMNS: Column<EndpointRow>[] = [
+  { title: 'Address', value: (r) => r.address },
+  { title: 'Port', value: (r) => r.port },
+  { title: 'Packets', value: (r) => r.packets },
+  { title: 'Bytes', value: (r) => r.bytes, text: (r) => formatBytes(r.bytes) },
+  { title: 'Tx Packets', value: (r) => r.txPackets },
+  { title: 'Tx Bytes', value: (r) => r.txBytes, text: (r) => formatBytes(r.txBytes) },
+  { title: 'Rx Packets', value: (r) => r.rxPackets },
+  { title: 'Rx Bytes', value: (r) => r.rxBytes, text: (r) => formatBytes(r.rxBytes) },
+];
+
+export interface StatisticsPage {
+  show(view: StatisticsView): void;
+}
+
+/** Mounts the tab's page in `root`; `post` carries the user's choices to the host. */
+export function mountStatistics(root: HTMLElement, post: (m: StatisticsMessage) => void): StatisticsPage {
+  const choice = document.createElement('vscode-single-select');
+  choice.setAttribute('aria-label', 'Table');
+  for (const [value, label] of [
+    ['tcp conversations', 'TCP conversations'],
+    ['udp conversations', 'UDP conversations'],
+    ['tcp endpoints', 'TCP endpoints'],
+    ['udp endpoints', 'UDP endpoints'],
+  ]) {
+    const option = document.createElement('vscode-option');
+    option.value = value!;
+    option.textContent = label!;
+    choice.append(option);
+  }
+  choice.addEventListener('change', () => {
+    const [protocol, kind] = choice.value.split(' ') as [FollowProtocol, StatisticsKind];
+    post({ type: 'choose', protocol, kind });
+  });
+  const status = h('span', { class: 'stats-status', attrs: { role: 'status' } });
+  const table = h('table', { class: 'stats-table', attrs: { 'aria-label': 'Conversations' } });
+  root.append(
+    h(
+      'div',
+      { class: 'stats' },
+      h('header', {}, choice, status),
+      h('div', { class: 'stats-scroll' }, table),
+      h('footer', {}, 'Double-click a row, or press Enter on it, to apply it as the capture’s display filter.'),
+    ),
+  );
+
+  let sort = { column: -1, descending: false };
+  let current: StatisticsView | undefined;
+
+  function draw(): void {
+    if (!current) return;
+    if (current.kind === 'conversations') drawTable(CONVERSATION_COLUMNS, current.conversations);
+    else drawTable(ENDPOINT_COLUMNS, current.endpoints);
+  }
+
+  function drawTable<R>(columns: Column<R>[], rows: R[]): void {
+    const order = rows.map((_, i) => i);
+    const by = columns[sort.column];
+    if (by) {
+      const direction = sort.descending ? -1 : 1;
+      // Array.prototype.sort is stable: equal rows keep the order they started in.
+      order.sort((x, y) => {
+        const a = by.value(rows[x]!);
+        const b = by.value(rows[y]!);
+        return (a < b ? -1 : a > b ? 1 : 0) * direction;
+      });
+    }
+    const head = h(
+      'tr',
+      {},
+      ...columns.map((c, i) => {
+        const th = h('th', { text: c.title, attrs: { tabindex: '0', scope: 'col' } });
+        th.setAttribute('aria-sort', i !== sort.column ? 'none' : sort.descending ? 'descending' : 'ascending');
+        const resort = () => {
+          sort = { column: i, descending: sort.column === i ? !sort.descending : false };
+          draw();
+        };
+        th.addEventListener('click', resort);
+        th.addEventListener('keydown', (e) => {
+          if (e.key === 'Enter' || e.key === ' ') {
+            e.preventDefault();
+            resort();
+          }
+        });
+        return th;
+      }),
+    );
+    const body = order.slice(0, MAX_DRAWN_ROWS).map((index) => {
+      const row = rows[index]!;
+      const tr = h(
+        'tr',
+        { attrs: { tabindex: '0' } },
+        ...columns.map((c) => h('td', { text: c.text?.(row) ?? String(c.value(row)) })),
+      );
+      const apply = () => post({ type: 'apply', index });
+      tr.addEventListener('dblclick', apply);
+      tr.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') apply();
+        else if (e.key === 'ArrowDown') (tr.nextElementSibling as HTMLElement | null)?.focus();
+        else if (e.key === 'ArrowUp') (tr.previousElementSibling as HTMLElement | null)?.focus();
+      });
+      return tr;
+    });
+    table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...body));
+    const shownNote = rows.length > MAX_DRAWN_ROWS ? ` (the first ${MAX_DRAWN_ROWS} drawn)` : '';
+    status.textContent = `${rows.length} ${current?.kind ?? ''}${shownNote}${current?.live ? ' · capturing' : ''}`;
+  }
+
+  return {
+    show(view) {
+      const kindChanged = current?.kind !== view.kind;
+      current = view;
+      if (kindChanged) sort = { column: -1, descending: false };
+      choice.value = `${view.protocol} ${view.kind}`;
+      table.setAttribute('aria-label', `${view.protocol.toUpperCase()} ${view.kind} of ${view.captureTitle}`);
+      draw();
+    },
+  };
+}
+
+declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
+
+const root = document.getElementById('statistics');
+if (root) {
+  const api = acquireVsCodeApi();
+  const page = mountStatistics(root, (m) => api.postMessage(m));
+  window.addEventListener('message', (e: MessageEvent<StatisticsHostMessage>) => {
+    if (e.data?.type === 'show') page.show(e.data.view);
+  });
+  api.postMessage({ type: 'ready' } satisfies StatisticsMessage);
+}
