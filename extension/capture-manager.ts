@@ -4,6 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FollowProtocol } from '../packet/decode/follow.js';
+import {
+  type ColoringRules,
+  compileColoringRules,
+  DEFAULT_COLORING_RULES,
+  parseColoringRules,
+} from '../packet/coloring-rules.js';
 import { applyDecodeAs } from '../packet/decode/index.js';
 import { type DecodeAsRule, decodeAsComment, formatDecodeAs, parseDecodeAs } from '../packet/decode-as.js';
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
@@ -167,13 +173,18 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
 
   /** packetCapture.decodeAs, as rules (what is not a rule is said in the log and left out). */
   decodeAs: DecodeAsRule[] = [];
+  /** packetCapture.coloringRules, compiled (undefined: packetCapture.colorize is off). */
+  coloring: ColoringRules | undefined;
   private readonly configListener: vscode.Disposable;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.decodeAs = this.readDecodeAs();
     applyDecodeAs(this.decodeAs);
+    this.coloring = this.readColoring();
     this.configListener = vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('packetCapture.decodeAs')) void this.decodeAsChanged();
+      if (e.affectsConfiguration('packetCapture.coloringRules') || e.affectsConfiguration('packetCapture.colorize'))
+        this.coloringChanged();
     });
     this.filterChecker = new CaptureFilterChecker(context.extensionPath);
     this.wiresharkFields = new WiresharkFields({
@@ -895,6 +906,25 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       }
     }
     return rules;
+  }
+
+  /** packetCapture.colorize and packetCapture.coloringRules, compiled; a rule our engine refuses is
+   *  said in the log and a warning, and left out. Undefined: rows are not coloured. */
+  private readColoring(): ColoringRules | undefined {
+    const c = vscode.workspace.getConfiguration('packetCapture');
+    if (!c.get<boolean>('colorize', true)) return undefined;
+    const rules = compileColoringRules(parseColoringRules(c.get<unknown>('coloringRules', DEFAULT_COLORING_RULES)));
+    for (const { rule, error } of rules.refused) {
+      const line = `packetCapture.coloringRules: the rule "${rule.name}" is left out: ${error}`;
+      this.log(line);
+      void vscode.window.showWarningMessage(`Packet Capture: ${line}`);
+    }
+    return rules;
+  }
+
+  private coloringChanged(): void {
+    this.coloring = this.readColoring();
+    for (const p of this.panels) p.coloringChanged(this.coloring);
   }
 
   /** Our decoders, every panel's rows and filters, and what Wireshark is given follow the rules. */

@@ -2,6 +2,7 @@
 // this file; nothing here is copied. The webview pulls bulk data (rows, one packet's detail); the
 // host pushes small events (state, "count is now N"), and while the table follows the tail, the
 // few rows it shows with each count: the next frame draws them, so they are not asked for.
+import type { ColoringColor } from './coloring-rules.js';
 import type { DecodedPacket, Layer } from './decode/types.js';
 import type { DisplayFilterCheck, FieldCompletion } from './filter-fields.js';
 import type { ProcessInfo } from './process-comment.js';
@@ -63,6 +64,9 @@ export interface Row {
   marker?: RowMarker;
   /** Captured while the debuggee was paused. */
   paused?: boolean;
+  /** The colouring rule the packet matched first (packet/coloring-rules.ts): its colour and name. */
+  color?: ColoringColor;
+  colorRule?: string;
 }
 
 /** Where a debug session paused or went on (extension/debug/): a row of its own in the table. */

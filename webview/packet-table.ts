@@ -76,29 +76,6 @@ interface Slot {
   hidden: boolean;
 }
 
-const protocolClasses = new Map<string, string>();
-const PROTOCOL_FAMILY = /^(tcp|udp|sctp|dns|mdns|llmnr|http|tls|ssl|quic|icmp|arp|dhcp|ntp|ssh|igmp|stp|lldp)/;
-
-/** A CSS class per protocol family, for the light, theme-derived row colors. */
-export function protocolClass(protocol: string): string {
-  let cls = protocolClasses.get(protocol);
-  if (cls === undefined) {
-    const family = PROTOCOL_FAMILY.exec(protocol.toLowerCase())?.[1] ?? 'other';
-    const alias: Record<string, string> = {
-      mdns: 'dns',
-      llmnr: 'dns',
-      ssl: 'tls',
-      igmp: 'icmp',
-      stp: 'arp',
-      lldp: 'arp',
-      ssh: 'tls',
-    };
-    cls = `p-${alias[family] ?? family}`;
-    if (protocolClasses.size < 1000) protocolClasses.set(protocol, cls);
-  }
-  return cls;
-}
-
 function formatTime(seconds: number): string {
   return Number.isFinite(seconds) ? seconds.toFixed(6) : '';
 }
@@ -609,7 +586,10 @@ export class PacketTable {
       slot.el.className = 'pt-row loading';
       for (const cell of c) cell.textContent = '';
     } else {
-      slot.el.className = `pt-row ${protocolClass(row.protocol)}${row.direction ? ` d-${row.direction}` : ''}${markerClasses(row)}`;
+      slot.el.className = `pt-row${row.color ? ` k-${row.color}` : ''}${row.direction ? ` d-${row.direction}` : ''}${markerClasses(row)}`;
+      // The colouring rule's name, as Wireshark's status bar shows it for the selected packet.
+      if (row.colorRule) slot.el.title = `Colouring rule: ${row.colorRule}`;
+      else slot.el.removeAttribute('title');
       for (const [i, column] of COLUMNS.entries())
         c[i]!.textContent = markerCellText(row, column.id, cellText(row, column.id));
     }

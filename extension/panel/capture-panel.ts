@@ -4,6 +4,7 @@
 // while the table follows the tail); the webview pulls the other rows it shows and one packet's
 // detail.
 import type * as vscode from 'vscode';
+import type { ColoringRules } from '../../packet/coloring-rules.js';
 import { type FollowProtocol, streamFilter } from '../../packet/decode/follow.js';
 import { summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
@@ -86,6 +87,8 @@ export interface PanelHost {
   wiresharkFilter(store: PacketStore, text: string, refused: DisplayFilterError): Promise<WiresharkFilterStart>;
   /** Decode As (packetCapture.decodeAs): how ports decode, for our decoders and Wireshark's. */
   readonly decodeAs: DecodeAsRule[];
+  /** The colouring rules rows are drawn with (undefined: not coloured). */
+  readonly coloring: ColoringRules | undefined;
   /** Wireshark's tree of packet `number` (extension/dissect/), or the line saying it is missing;
    *  undefined when there is none. `wanted` says whether the panel still shows that packet. */
   deepTree?(panel: CapturePanel, number: number, wanted: () => boolean): Promise<DeepTreeEvent | undefined>;
@@ -207,7 +210,15 @@ export class CapturePanel implements vscode.Disposable {
   private newView(): PacketView {
     const view = new PacketView(this.store, new WorkerFilterRunner());
     view.decodeAs = this.host.decodeAs;
+    view.coloring = this.host.coloring;
     return view;
+  }
+
+  /** The colouring rules changed: the rows are drawn anew with them. */
+  coloringChanged(rules: ColoringRules | undefined): void {
+    this.view.coloring = rules;
+    this.view.generation++; // rows drawn with the old rules are stale
+    this.rowsChanged();
   }
 
   /** The Decode As rules changed: rows are read anew and the display filter judges again. */

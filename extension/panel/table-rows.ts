@@ -2,7 +2,8 @@
 // packet's columns (summarizePacket) and, in a capture of pods, its pod, in a capture that names
 // processes, its process; and one packet's detail. No VS Code here, so the unit tests build rows
 // and details from real stores.
-import { decodePacket, summarizePacket } from '../../packet/decode/index.js';
+import { coloringRuleOf } from '../../packet/coloring-rules.js';
+import { decodeForFilter, decodePacket, summarizePacket } from '../../packet/decode/index.js';
 import { podLabel } from '../../packet/k8s-pod.js';
 import { parseProcessComments, processLabel, processPod } from '../../packet/process-comment.js';
 import type { CounterUpdate, PacketDetail, Row } from '../../packet/protocol.js';
@@ -18,7 +19,15 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
   for (let index = Math.max(0, start); index < end; index++) {
     const p = store.packet(view.numberAt(index)!);
     if (!p) break;
-    const s = summarizePacket(p.linkType, p.data, p.originalLength, store.streamsOf(p.number));
+    const coloring = view.coloring;
+    // Decoded as far as the colouring rules read, when rows are coloured, with the columns (the row
+    // shows them, with the streams' values); else the columns alone.
+    const decoded = coloring
+      ? decodeForFilter({ ...coloring, readsColumns: true }, p.linkType, p.data, p.originalLength, store.streamsOf(p.number))
+      : undefined;
+    const s = decoded?.summary ?? summarizePacket(p.linkType, p.data, p.originalLength, store.streamsOf(p.number));
+    const rule = coloring && decoded ? coloringRuleOf(coloring, decoded, { number: p.number, length: p.originalLength }) : -1;
+    const colored = rule >= 0 ? coloring!.rules[rule]!.rule : undefined;
     const process = parseProcessComments(p.comments);
     // One Pod column, two sources: the interface's name, else the process's comment.
     const pod = store.interfaces[p.interfaceId]?.pod ?? (process && processPod(process));
@@ -34,6 +43,7 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
       direction: p.direction,
       ...(pod ? { pod: podLabel(pod) } : {}),
       ...(process ? { process: processLabel(process) } : {}),
+      ...(colored ? { color: colored.color, colorRule: colored.name } : {}),
     });
   }
   return rows;

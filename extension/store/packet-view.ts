@@ -1,6 +1,7 @@
 // The rows the table shows: every packet held, or those matching the display filter. Filtering
 // runs in a worker over the store's shared memory and fills the view progressively; packets that
 // arrive later are filtered as they come.
+import type { ColoringRules } from '../../packet/coloring-rules.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -153,6 +154,8 @@ export class PacketView {
   generation = 0;
   /** The Decode As rules the filter decodes packets with (the panel keeps them current). */
   decodeAs: DecodeAsRule[] = [];
+  /** The colouring rules the rows are drawn with (none: rows are not coloured). */
+  coloring?: ColoringRules;
 
   constructor(
     private readonly store: PacketStore,

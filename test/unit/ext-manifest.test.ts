@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { COLORING_COLORS, DEFAULT_COLORING_RULES } from '../../packet/coloring-rules.js';
 
 interface Setting {
   scope?: string;
@@ -100,4 +101,13 @@ test('the Kubernetes explorer\'s pods, and only pods, get "Capture Pod\'s Node f
   const [pod, ...others] = EXPLORER_ITEMS.shown;
   assert.ok(viewItem.test(pod!), `shown on ${pod}`);
   for (const item of [...others, ...EXPLORER_ITEMS.hidden]) assert.ok(!viewItem.test(item), `not shown on ${item}`);
+});
+
+test("the colouring rules' default in the settings is the rules the panel ships, each colour a palette name", () => {
+  const setting = settings['packetCapture.coloringRules'] as Setting & {
+    default?: unknown;
+    items?: { properties?: { color?: { enum?: string[] } } };
+  };
+  assert.deepEqual(setting.default, DEFAULT_COLORING_RULES);
+  assert.deepEqual(setting.items?.properties?.color?.enum, [...COLORING_COLORS]);
 });

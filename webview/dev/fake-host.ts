@@ -4,6 +4,7 @@
 // beyond a limit, display filters, conversations, and requests that answer after a latency and
 // through structuredClone, as postMessage would.
 
+import { coloringRuleOf, compileColoringRules, DEFAULT_COLORING_RULES } from '../../packet/coloring-rules.js';
 import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
 import {
   checkDisplayFilter,
@@ -46,6 +47,9 @@ import {
   TEMPLATE_PROTOCOLS,
   TEMPLATES,
 } from './packets.js';
+
+/** Wireshark's default colouring rules, as the real host compiles them. */
+const DEFAULT_RULES = compileColoringRules(DEFAULT_COLORING_RULES);
 
 /** A request's answer, now or later (the capture filter check may ask the test's libpcap). */
 type Handled<T> = T | Promise<T>;
@@ -323,8 +327,24 @@ export class FakeHost implements HostTransport {
   }
 
   /** Packet n's row, with its pod in a capture of pods, its process in a capture that names them. */
+  /** Each template's colouring rule, judged by the real rules on its fake tree. */
+  private readonly colors = new Map<number, Pick<Row, 'color' | 'colorRule'>>();
+
+  private colorOf(n: number): Pick<Row, 'color' | 'colorRule'> {
+    const slot = n % TEMPLATES;
+    let color = this.colors.get(slot);
+    if (!color) {
+      const d = detail(n);
+      const i = coloringRuleOf(DEFAULT_RULES, d.decoded, { number: n + 1, length: row(n, 0).length });
+      const rule = DEFAULT_RULES.rules[i]?.rule;
+      color = rule ? { color: rule.color, colorRule: rule.name } : {};
+      this.colors.set(slot, color);
+    }
+    return color;
+  }
+
   private row(n: number, index: number): Row {
-    const r = row(n, index);
+    const r = { ...row(n, index), ...this.colorOf(n) };
     if (this.options.markers) return fakeMarkerRow(n, r) ?? r;
     const process = this.options.processes ? processOf(n) : undefined;
     // As the host: the interface's pod, else the process's.
