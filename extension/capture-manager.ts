@@ -3,13 +3,13 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FollowProtocol } from '../packet/decode/follow.js';
 import {
   type ColoringRules,
   compileColoringRules,
   DEFAULT_COLORING_RULES,
   parseColoringRules,
 } from '../packet/coloring-rules.js';
+import type { FollowProtocol } from '../packet/decode/follow.js';
 import { applyDecodeAs } from '../packet/decode/index.js';
 import { type DecodeAsRule, decodeAsComment, formatDecodeAs, parseDecodeAs } from '../packet/decode-as.js';
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';

@@ -4,8 +4,9 @@
 // the same in light, dark and high-contrast themes. The defaults are Wireshark's, in its order and
 // with its names, written with the names our decoders know (a rule naming a protocol they do not
 // decode could never match here, so it is left out; the README lists which).
-import { type CompiledDisplayFilter, compileDisplayFilter, type FilterMeta } from './display-filter.js';
+
 import type { DecodedPacket } from './decode/types.js';
+import { type CompiledDisplayFilter, compileDisplayFilter, type FilterMeta } from './display-filter.js';
 
 export const COLORING_COLORS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'gray', 'error'] as const;
 export type ColoringColor = (typeof COLORING_COLORS)[number];
@@ -32,8 +33,7 @@ export const DEFAULT_COLORING_RULES: readonly ColoringRule[] = [
   { name: 'SCTP ABORT', filter: 'sctp.chunk_type eq 6', color: 'red' },
   {
     name: 'TTL low or unexpected',
-    filter:
-      '(ip.dst != 224.0.0.0/4 && ip.ttl < 5) || (ip.dst == 224.0.0.0/24 && ip.dst != 224.0.0.251 && ip.ttl != 1)',
+    filter: '(ip.dst != 224.0.0.0/4 && ip.ttl < 5) || (ip.dst == 224.0.0.0/24 && ip.dst != 224.0.0.251 && ip.ttl != 1)',
     color: 'red',
   },
   { name: 'HTTP', filter: 'http || tcp.port == 80', color: 'green' },

@@ -23,10 +23,17 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
     // Decoded as far as the colouring rules read, when rows are coloured, with the columns (the row
     // shows them, with the streams' values); else the columns alone.
     const decoded = coloring
-      ? decodeForFilter({ ...coloring, readsColumns: true }, p.linkType, p.data, p.originalLength, store.streamsOf(p.number))
+      ? decodeForFilter(
+          { ...coloring, readsColumns: true },
+          p.linkType,
+          p.data,
+          p.originalLength,
+          store.streamsOf(p.number),
+        )
       : undefined;
     const s = decoded?.summary ?? summarizePacket(p.linkType, p.data, p.originalLength, store.streamsOf(p.number));
-    const rule = coloring && decoded ? coloringRuleOf(coloring, decoded, { number: p.number, length: p.originalLength }) : -1;
+    const rule =
+      coloring && decoded ? coloringRuleOf(coloring, decoded, { number: p.number, length: p.originalLength }) : -1;
     const colored = rule >= 0 ? coloring!.rules[rule]!.rule : undefined;
     const process = parseProcessComments(p.comments);
     // One Pod column, two sources: the interface's name, else the process's comment.

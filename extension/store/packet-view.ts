@@ -1,10 +1,11 @@
 // The rows the table shows: every packet held, or those matching the display filter. Filtering
 // runs in a worker over the store's shared memory and fills the view progressively; packets that
 // arrive later are filtered as they come.
-import type { ColoringRules } from '../../packet/coloring-rules.js';
+
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { ColoringRules } from '../../packet/coloring-rules.js';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { compileDisplayFilter, DisplayFilterError } from '../../packet/display-filter.js';
 import type { FilterJob, FilterReply } from './filter-messages.js';
