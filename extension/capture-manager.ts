@@ -835,6 +835,59 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     tab.onDidDispose(() => this.statisticsPanels.delete(tab));
   }
 
+  /** Go to Packet (Ctrl+G): asks for a packet number and selects it in the active capture. */
+  async goToPacket(): Promise<void> {
+    const panel = this.current;
+    if (!panel || panel.store.held === 0) {
+      void vscode.window.showInformationMessage('Packet Capture: open or start a capture with packets first.');
+      return;
+    }
+    const { firstNumber, lastNumber } = panel.store;
+    const text = await vscode.window.showInputBox({
+      title: 'Go to Packet',
+      prompt: `A packet number, ${firstNumber}–${lastNumber}`,
+      validateInput: (v) => {
+        const n = Number(v.trim());
+        return Number.isSafeInteger(n) && n >= firstNumber && n <= lastNumber
+          ? undefined
+          : `A whole number from ${firstNumber} to ${lastNumber}.`;
+      },
+    });
+    if (text !== undefined) panel.goToPacket(Number(text.trim()));
+  }
+
+  /** Steps through a conversation one after another: each from where the one before went. */
+  private conversationSteps: Promise<void> = Promise.resolve();
+
+  /** Next / Previous Packet in Conversation (Ctrl+. / Ctrl+,) from the selected packet. */
+  packetInConversation(step: 1 | -1): Promise<void> {
+    this.conversationSteps = this.conversationSteps.then(() => this.stepInConversation(step));
+    return this.conversationSteps;
+  }
+
+  private async stepInConversation(step: 1 | -1): Promise<void> {
+    const panel = this.current;
+    if (!panel || panel.selectedNumber === undefined) {
+      void vscode.window.showInformationMessage('Packet Capture: select a TCP or UDP packet in a capture first.');
+      return;
+    }
+    try {
+      const next = await panel.conversationNeighbour(panel.selectedNumber, step);
+      if (next === undefined)
+        vscode.window.setStatusBarMessage(
+          `Packet Capture: no ${step > 0 ? 'next' : 'previous'} packet of this conversation in the view.`,
+          4000,
+        );
+      else {
+        // Selected now (the view shows it), so a key pressed again steps on from here.
+        panel.selectedNumber = next;
+        panel.goToPacket(next);
+      }
+    } catch (e) {
+      void vscode.window.showInformationMessage(`Packet Capture: ${(e as Error).message}`);
+    }
+  }
+
   /** The command: follows the stream of the packet selected in the active capture. */
   followSelectedStream(): void {
     const panel = this.current;

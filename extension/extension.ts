@@ -47,6 +47,9 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('openInWireshark', () => manager.openInWireshark());
   command('followStream', () => manager.followSelectedStream());
   command('showConversations', () => manager.showConversations());
+  command('goToPacket', () => manager.goToPacket());
+  command('nextPacketInConversation', () => manager.packetInConversation(1));
+  command('previousPacketInConversation', () => manager.packetInConversation(-1));
   command('openCaptureFile', async () => {
     const [uri] =
       (await vscode.window.showOpenDialog({

@@ -221,6 +221,8 @@ export interface HostEvents {
    *  while that packet is still shown), or, without Wireshark, `note`: one quiet line saying what
    *  installing it would add. */
   deepTree: DeepTreeEvent;
+  /** Select packet `number` (a command: Go to Packet, the conversation's next or previous packet). */
+  goToPacket: { number: number };
 }
 
 export interface DeepTreeEvent {

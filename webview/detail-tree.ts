@@ -22,6 +22,8 @@ export interface TreeNode {
   item: TreeItem;
   /** The display filter that selects the node ("Apply as Filter"); none for a label or a note. */
   filter?: string;
+  /** The field's or protocol's filter name ("Copy ▸ Field Name"). */
+  name?: string;
   /** The packet the node refers to ("Go to Linked Packet": a double click, Enter, the menu). */
   link?: number;
 }
@@ -309,6 +311,7 @@ export class DetailTree {
 
   private layerItem(protocol: string, label: string, offset: number, length: number, fields: Field[]): TreeItem {
     const node = this.node(protocol, label, offset, length, 0, undefined, layerFilter(protocol));
+    node.name = protocol;
     for (const field of fields) node.item.append(this.fieldItem(field, protocol, node));
     this.setBranch(node, fields.length > 0);
     return node.item;
@@ -324,6 +327,7 @@ export class DetailTree {
       parent,
       fieldFilter(field),
     );
+    node.name = field.name;
     node.item.slot = 'children';
     if (field.link !== undefined) {
       node.link = field.link;

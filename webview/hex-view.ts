@@ -73,6 +73,11 @@ export class HexView {
     return this.bytes.length;
   }
 
+  /** The packet's bytes shown. */
+  get packetBytes(): Uint8Array {
+    return this.bytes;
+  }
+
   setBytes(bytes: Uint8Array, emptyText = 'No packet selected.'): void {
     this.bytes = bytes;
     this.version++;

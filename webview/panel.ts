@@ -58,11 +58,48 @@ const ROW_MENU: MenuItem[] = [
 /** A tree node naming another packet has this first in its menu. */
 const GO_TO_LINKED: MenuItem = { label: 'Go to Linked Packet', value: 'goto' };
 
-/** A tree node's menu, as Wireshark's: each item opens the six ways of using the node's filter. */
+/** A tree node's menu, as Wireshark's: the six ways of using the node's filter, and Copy. */
 const TREE_MENU: MenuItem[] = [
   { label: 'Apply as Filter ▸', value: 'apply' },
   { label: 'Prepare as Filter ▸', value: 'prepare' },
+  { label: 'Copy ▸', value: 'copy' },
 ];
+
+/** Wireshark's Copy submenu of a tree node: what of the node goes to the clipboard. */
+const COPY_MENU: MenuItem[] = [
+  { label: 'Summary as Text', value: 'copy:label' },
+  { label: '…as Filter', value: 'copy:filter' },
+  { label: 'Value', value: 'copy:value' },
+  { label: 'Field Name', value: 'copy:name' },
+  { label: 'Bytes as Hex', value: 'copy:hex' },
+  { label: 'Bytes as Printable Text', value: 'copy:text' },
+];
+
+/** What "Copy ▸ `what`" copies of `node`, whose bytes are [node.offset, +length) of `bytes`;
+ *  undefined when the node has none of it. */
+export function copiedText(node: TreeNode, what: string, bytes: Uint8Array): string | undefined {
+  const own = bytes.subarray(node.offset, node.offset + node.length);
+  switch (what) {
+    case 'label':
+      return node.label;
+    case 'filter':
+      return node.filter;
+    case 'value': {
+      const colon = node.label.indexOf(': ');
+      return colon < 0 ? undefined : node.label.slice(colon + 2);
+    }
+    case 'name':
+      return node.name;
+    case 'hex':
+      return own.length ? Array.from(own, (b) => b.toString(16).padStart(2, '0')).join('') : undefined;
+    case 'text':
+      return own.length
+        ? Array.from(own, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '')).join('')
+        : undefined;
+    default:
+      return undefined;
+  }
+}
 
 function filterSubmenu(use: 'apply' | 'prepare'): MenuItem[] {
   return FILTER_COMBINATIONS.map((c) => ({ label: c.label, value: `${use}:${c.id}` }));
@@ -143,6 +180,8 @@ export class Panel {
   private menuIndex = -1;
   /** The filter of the tree node the menu is open on; undefined while it is a row's menu. */
   private menuFilter: string | undefined;
+  /** The tree node the menu is open on. */
+  private menuNode: TreeNode | undefined;
   /** The packet the tree node the menu is open on refers to, if it does. */
   private menuLink: number | undefined;
   private menuPoint = { x: 0, y: 0 };
@@ -330,11 +369,6 @@ export class Panel {
     // doors. The key reaches this page because the panel's webview has no find widget
     // (enableFindWidget off); VS Code's own script only keeps the browser from finding too.
     document.addEventListener('keydown', (e) => {
-      if (isFollowStreamKey(e)) {
-        e.preventDefault();
-        void this.followConversation(this.table.selected, 'followStream');
-        return;
-      }
       if (!isFindKey(e)) return;
       e.preventDefault();
       if (!this.textSearch) setTextSearch(true);
@@ -449,6 +483,7 @@ export class Panel {
     transport.onEvent('state', (state) => this.setState(state));
     transport.onEvent('counters', (c) => this.setCounters(c));
     transport.onEvent('displayFilter', ({ text }) => this.hostFilter(text));
+    transport.onEvent('goToPacket', ({ number }) => void this.goToPacket(number));
     transport.onEvent('deepTree', (tree) => this.deepTreeArrived(tree));
     this.setState(initial);
     this.updateFollowButton();
@@ -899,15 +934,13 @@ export class Panel {
     this.showMenu(x, y);
   }
 
-  /** A tree node's menu; a node no filter names (a label, a note) has none (another's closes). */
+  /** A tree node's menu; a node no filter names (a label, a note) has Copy alone. */
   private openTreeMenu(node: TreeNode, x: number, y: number): void {
-    if (node.filter === undefined) {
-      this.menu.show = false;
-      return;
-    }
-    this.menuFilter = node.filter;
+    this.menuNode = node;
+    this.menuFilter = node.filter ?? '';
     this.menuLink = node.link;
-    this.menu.data = node.link === undefined ? TREE_MENU : [GO_TO_LINKED, ...TREE_MENU];
+    const menu = node.filter === undefined ? [TREE_MENU[2]!] : TREE_MENU;
+    this.menu.data = node.link === undefined ? menu : [GO_TO_LINKED, ...menu];
     this.showMenu(x, y);
   }
 
@@ -950,12 +983,22 @@ export class Panel {
       void this.goToPacket(this.menuLink);
       return;
     }
-    if (value === 'apply' || value === 'prepare') {
-      this.menu.data = filterSubmenu(value);
+    if (value === 'apply' || value === 'prepare' || value === 'copy') {
+      this.menu.data = value === 'copy' ? COPY_MENU : filterSubmenu(value);
       this.showMenu(this.menuPoint.x, this.menuPoint.y); // the submenu in its place, keyboard and all
       return;
     }
     this.menu.show = false;
+    if (value.startsWith('copy:')) {
+      const node = this.menuNode;
+      const text = node && copiedText(node, value.slice(5), this.hex.packetBytes);
+      if (text === undefined) this.showNotice('This node has nothing of that kind to copy.');
+      else
+        void navigator.clipboard
+          ?.writeText(text)
+          .catch((e: unknown) => this.showNotice(`Could not copy: ${messageOf(e)}`));
+      return;
+    }
     const [use, how] = value.split(':') as ['apply' | 'prepare', FilterCombination];
     this.useFilter(filter, how, use === 'apply');
   }
@@ -1018,11 +1061,6 @@ export class Panel {
 /** Find (Ctrl+F, or Cmd+F on macOS): the key VS Code's webview script treats as find. */
 function isFindKey(e: KeyboardEvent): boolean {
   return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'f';
-}
-
-/** Wireshark's Follow TCP Stream and Follow UDP Stream keys (either follows the row's stream). */
-function isFollowStreamKey(e: KeyboardEvent): boolean {
-  return e.ctrlKey && e.altKey && e.shiftKey && (e.code === 'KeyT' || e.code === 'KeyU');
 }
 
 function rowText(row: Row): string {

@@ -487,6 +487,25 @@ export class CapturePanel implements vscode.Disposable {
     return { filter, rows };
   }
 
+  /** Selects packet `number` in the webview, as Wireshark's Go to Packet (a notice says when the
+   *  view does not show it). */
+  goToPacket(number: number): void {
+    this.emit('goToPacket', { number });
+  }
+
+  /** The packet the view shows next (`step` 1) or before (-1) packet `number` in its TCP or UDP
+   *  stream, as Wireshark's Next/Previous Packet in Conversation; undefined when there is none. */
+  async conversationNeighbour(number: number, step: 1 | -1): Promise<number | undefined> {
+    const stream = this.store.streamOf(number);
+    if (!stream) throw new Error('This packet belongs to no TCP or UDP conversation.');
+    for (let n = number + step; n >= this.store.firstNumber && n <= this.store.lastNumber; n += step) {
+      const other = this.store.streamOf(n);
+      if (other?.protocol !== stream.protocol || other.stream !== stream.stream) continue;
+      if ((await this.view.rowOf(n)) !== undefined) return n;
+    }
+    return undefined;
+  }
+
   /** Applies a display filter as if typed in the panel's filter bar (Follow Stream's Filter Out). */
   async showFilter(text: string): Promise<void> {
     await this.applyDisplayFilter(text);

@@ -1,4 +1,5 @@
-// UI end-to-end in real VS Code: a capture file opened from Quick Open; a row's menu → Follow
+// UI end-to-end in real VS Code: a capture file opened from Quick Open; Wireshark's keys (next and
+// previous packet in the conversation, Go to Packet) as the editor's keybindings; a row's menu → Follow
 // Stream opens the stream's tab beside the capture, both directions in their colours, its content
 // shown as Hex Dump on request, and Filter Out This Stream writes the capture's filter; the
 // toolbar's Conversations opens the table, sorted by a click on a header, a row applied as the
@@ -41,8 +42,27 @@ test('Follow Stream and Conversations, from the row menu and the toolbar', { tim
       const row = panel.locator('.pt-row[aria-rowindex]').nth(13); // packet 14, of tcp.stream 1
       await row.waitFor({ timeout: 60_000 });
 
+      // Wireshark's keys, as VS Code keybindings of the capture's editor: Ctrl+. and Ctrl+, move
+      // through the conversation, Ctrl+G goes to a packet by its number.
+      const selected = panel.locator('.pt-row.selected .c-number');
+      await row.click();
+      await selected.filter({ hasText: /^14$/ }).waitFor();
+      await page.keyboard.press('Control+.');
+      await selected.filter({ hasText: /^15$/ }).waitFor();
+      await page.keyboard.press('Control+,');
+      await page.keyboard.press('Control+,');
+      await selected.filter({ hasText: /^13$/ }).waitFor();
+      const goTo = page.locator('.quick-input-widget input');
+      for (const number of ['120', '14']) {
+        await page.keyboard.press('Control+g');
+        await goTo.waitFor({ state: 'visible' });
+        await goTo.fill(number);
+        await page.keyboard.press('Enter');
+        await selected.filter({ hasText: new RegExp(`^${number}$`) }).waitFor();
+      }
+
       // The row's menu → Follow Stream.
-      await row.click({ button: 'right' });
+      await panel.locator('.pt-row.selected').click({ button: 'right' });
       await panel.locator('vscode-context-menu-item[label="Follow Stream"]').click();
       await page.locator('.tabs-container .tab[aria-label^="Follow TCP Stream (tcp.stream eq 1)"]').waitFor();
       const follow = await pageWith(page, '.follow-content');
@@ -83,6 +103,11 @@ test('Follow Stream and Conversations, from the row menu and the toolbar', { tim
       await screenshot(page, 'conversations');
       await firstRow.dblclick();
       await assertFilter(filterBar, 'tcp.stream eq 14');
+
+      // Wireshark's Follow TCP Stream key on a row of that conversation.
+      await capture.locator('.pt-row[aria-rowindex]').first().click();
+      await page.keyboard.press('Control+Alt+Shift+T');
+      await page.locator('.tabs-container .tab[aria-label^="Follow TCP Stream (tcp.stream eq 14)"]').waitFor();
     },
     { files: { [FILE]: capture } },
   );

@@ -1556,7 +1556,7 @@ test('Go to Linked Packet: a field naming another packet goes there by double cl
   const labels = await page.evaluate(() =>
     document.querySelector('vscode-context-menu')!.data.map((item) => item.label ?? ''),
   );
-  assert.deepEqual(labels, ['Go to Linked Packet', 'Apply as Filter ▸', 'Prepare as Filter ▸']);
+  assert.deepEqual(labels, ['Go to Linked Packet', 'Apply as Filter ▸', 'Prepare as Filter ▸', 'Copy ▸']);
   await page.locator('vscode-context-menu-item[label="Go to Linked Packet"]').click();
   await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === n, frame);
 
@@ -1606,7 +1606,7 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
   await page
     .locator('vscode-tree > vscode-tree-item > .dt-label', { hasText: 'Domain Name System' })
     .click({ button: 'right' });
-  assert.deepEqual(await menuLabels(), ['Apply as Filter ▸', 'Prepare as Filter ▸']);
+  assert.deepEqual(await menuLabels(), ['Apply as Filter ▸', 'Prepare as Filter ▸', 'Copy ▸']);
   await choose('Apply as Filter ▸');
   assert.deepEqual(await menuLabels(), [
     'Selected',
@@ -1644,12 +1644,12 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
   await page.keyboard.press('Enter');
   assert.equal(await applied(), sent + 1, 'Enter applies what was prepared');
 
-  // A node no filter names (a label of ours) has no menu; another node's menu closes.
+  // A node no filter names (a label of ours) has Copy alone.
   await page.locator('vscode-tree > vscode-tree-item > .dt-label').first().dblclick();
-  await page.locator('vscode-tree > vscode-tree-item > .dt-label').first().click({ button: 'right' });
-  assert.equal(await menuShown(), true);
   await page.locator('vscode-tree-item .dt-label', { hasText: 'Arrival Time:' }).click({ button: 'right' });
-  assert.equal(await menuShown(), false);
+  assert.equal(await menuShown(), true);
+  assert.deepEqual(await menuLabels(), ['Copy ▸']);
+  await page.keyboard.press('Escape');
 
   // The keyboard: Shift+F10 on the focused node, arrows and Enter through the menu.
   sent = await applied();
@@ -1702,6 +1702,39 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
   assert.equal(await filterText(), 'resp.string == "PING"');
   assert.equal(await applied(), sent + 1);
   assert.deepEqual(w.dialogs, []);
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test('a tree node’s Copy ▸: its summary, filter, value, field name and bytes, as text only', { skip }, async () => {
+  const w = await open('rows=1000');
+  const { page } = w;
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
+  type Dev = { __dev: { panel: { tree: { selectKey(key: string): { label: string } | undefined } } } };
+  await scrollTo(page, 0);
+  await selectRow(page, 'DNS', '<img');
+  const reveal = async (key: string) => {
+    const label = await page.evaluate((k) => (window as unknown as Dev).__dev.panel.tree.selectKey(k)?.label, key);
+    assert.ok(label, `${key} in the tree`);
+    const item = page.locator('vscode-tree-item[selected] > .dt-label', { hasText: label });
+    await item.waitFor();
+    return item;
+  };
+  const copy = async (key: string, item: string) => {
+    await (await reveal(key)).click({ button: 'right' });
+    await page.locator('vscode-context-menu-item[label="Copy ▸"]').click();
+    await page.locator(`vscode-context-menu-item[label="${item}"]`).click();
+    return page.evaluate(() => navigator.clipboard.readText());
+  };
+  const name = '<img src=x onerror=alert(1)>.example';
+  assert.equal(await copy('dns/dns.qry.name', 'Value'), name);
+  assert.equal(await copy('dns/dns.qry.name', 'Field Name'), 'dns.qry.name');
+  assert.equal(await copy('dns/dns.qry.name', '…as Filter'), `dns.qry.name == "${name}"`);
+  assert.match(await copy('dns/dns.qry.name', 'Summary as Text'), /^Name: <img src=x/);
+  const port = await copy('udp/udp.srcport', 'Value');
+  assert.equal(await copy('udp/udp.srcport', 'Bytes as Hex'), Number(port).toString(16).padStart(4, '0'));
+  // The markup stayed text: nothing of it became an element.
+  assert.equal(await page.locator('img').count(), 0);
   assert.deepEqual(w.problems, []);
   await close(w);
 });
