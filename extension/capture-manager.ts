@@ -15,6 +15,7 @@ import { type DecodeAsRule, decodeAsComment, formatDecodeAs, parseDecodeAs } fro
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
 import type { DisplayFilterCheck, FieldCompletion } from '../packet/filter-fields.js';
 import type { CaptureFilterCheck, DeepTreeEvent } from '../packet/protocol.js';
+import { TIME_FORMAT_NAMES, TIME_FORMATS, type TimeFormat } from '../packet/time-format.js';
 import { TsharkMissingError } from '../packet/tshark-filter.js';
 import { CaptureFilterChecker } from './capture/capture-filter-check.js';
 import { CaptureWriteError, type FileFormat, type PcapngExtras, writeCaptureFile } from './capture/capture-writer.js';
@@ -139,6 +140,11 @@ function isRunning(panel: CapturePanel): boolean {
   return panel.status === 'starting' || panel.status === 'capturing' || panel.status === 'stopping';
 }
 
+/** The setting's value as a format; anything else: seconds since the capture began. */
+function timeFormatSetting(value: string | undefined): TimeFormat {
+  return TIME_FORMATS.includes(value as TimeFormat) ? (value as TimeFormat) : 'relative';
+}
+
 export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Disposable {
   private readonly panels = new Set<CapturePanel>();
   /** Live captures by document URI: those with a panel, and those running in the background. */
@@ -185,6 +191,8 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       if (e.affectsConfiguration('packetCapture.decodeAs')) void this.decodeAsChanged();
       if (e.affectsConfiguration('packetCapture.coloringRules') || e.affectsConfiguration('packetCapture.colorize'))
         this.coloringChanged();
+      if (e.affectsConfiguration('packetCapture.timeFormat'))
+        for (const p of this.panels) p.timeFormatChanged(this.settings().timeFormat);
     });
     this.filterChecker = new CaptureFilterChecker(context.extensionPath);
     this.wiresharkFields = new WiresharkFields({
@@ -439,6 +447,7 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       },
       snaplen: c.get<number>('snaplen', 262144),
       processes: c.get<boolean>('processes', true),
+      timeFormat: timeFormatSetting(c.get<string>('timeFormat', 'relative')),
     };
   }
 
@@ -833,6 +842,25 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     const tab = new StatisticsPanel({ extensionUri: this.extensionUri, log: (l) => this.log(l) }, panel);
     this.statisticsPanels.add(tab);
     tab.onDidDispose(() => this.statisticsPanels.delete(tab));
+  }
+
+  /** View → Time Display Format: picks the Time column's format (the setting, in the workspace
+   *  when one is open). */
+  async chooseTimeFormat(): Promise<void> {
+    const current = this.settings().timeFormat;
+    const picked = await this.prompts.pick(
+      TIME_FORMATS.map((format) => ({
+        label: TIME_FORMAT_NAMES[format],
+        format,
+        ...(format === current ? { description: 'current' } : {}),
+      })),
+      { title: 'Time Display Format', placeHolder: 'The packet table’s Time column shows…' },
+    );
+    if (!picked) return;
+    const target = vscode.workspace.workspaceFolders?.length
+      ? vscode.ConfigurationTarget.Workspace
+      : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration('packetCapture').update('timeFormat', picked.format, target);
   }
 
   /** Go to Packet (Ctrl+G): asks for a packet number and selects it in the active capture. */

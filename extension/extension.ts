@@ -48,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('followStream', () => manager.followSelectedStream());
   command('showConversations', () => manager.showConversations());
   command('goToPacket', () => manager.goToPacket());
+  command('timeDisplayFormat', () => manager.chooseTimeFormat());
   command('nextPacketInConversation', () => manager.packetInConversation(1));
   command('previousPacketInConversation', () => manager.packetInConversation(-1));
   command('openCaptureFile', async () => {

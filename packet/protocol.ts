@@ -6,6 +6,7 @@ import type { ColoringColor } from './coloring-rules.js';
 import type { DecodedPacket, Layer } from './decode/types.js';
 import type { DisplayFilterCheck, FieldCompletion } from './filter-fields.js';
 import type { ProcessInfo } from './process-comment.js';
+import type { TimeFormat } from './time-format.js';
 
 /** A capture filter as libpcap reads it (`normalized`: the expression compiled, e.g. tcp,443 as
  *  "tcp port 443"), or libpcap's message. */
@@ -50,6 +51,9 @@ export interface Row {
   index: number;
   number: number; // 1-based packet number, as Wireshark's No.
   time: number; // seconds since the first packet
+  /** Seconds since the previous packet of the view, and ns since the epoch (packet/time-format.ts). */
+  delta?: number;
+  epochNs?: string;
   source: string;
   destination: string;
   protocol: string;
@@ -157,6 +161,8 @@ export interface PanelState {
   chosen?: CaptureChoice;
   /** A live capture only: it goes on in the background when its panel closes (the status bar shows it). */
   keepRunning?: boolean;
+  /** The Time column's format (packetCapture.timeFormat); absent: seconds since the capture began. */
+  timeFormat?: TimeFormat;
 }
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a request that answers nothing is handled by an async function returning Promise<void>

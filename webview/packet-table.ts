@@ -4,6 +4,7 @@
 // over a tall spacer breaks at millions of rows (browsers cap an element's height), as
 // microsoft/vscode-hexeditor found. Data comes from the RowCache; the table only says what it shows.
 import type { Row } from '../packet/protocol.js';
+import { formatPacketTime, type TimeFormat } from '../packet/time-format.js';
 import { h } from './dom.js';
 import { markerCellText, markerClasses, packetNumberOf } from './markers.js';
 import type { RowCache } from './row-cache.js';
@@ -76,17 +77,13 @@ interface Slot {
   hidden: boolean;
 }
 
-function formatTime(seconds: number): string {
-  return Number.isFinite(seconds) ? seconds.toFixed(6) : '';
-}
-
 /** A cell's text (packet data: always set as text, never as markup). */
-function cellText(row: Row, column: ColumnId): string {
+function cellText(row: Row, column: ColumnId, timeFormat: TimeFormat): string {
   switch (column) {
     case 'number':
       return String(row.number);
     case 'time':
-      return formatTime(row.time);
+      return formatPacketTime(row, timeFormat);
     case 'pod':
       return row.pod ?? '';
     case 'process':
@@ -111,6 +108,7 @@ export class PacketTable {
   private readonly empty: HTMLElement;
   private readonly headerCells: HTMLElement[] = [];
   private slots: Slot[] = [];
+  private timeFormat: TimeFormat = 'relative';
   private widths: number[];
   /** The optional columns shown now. */
   private readonly optionalShown = new Set<OptionalColumnId>();
@@ -254,6 +252,14 @@ export class PacketTable {
 
   scrollToTop(): void {
     this.setScroll(0);
+  }
+
+  /** The Time column's format (packetCapture.timeFormat): every row shown is drawn again. */
+  setTimeFormat(format: TimeFormat): void {
+    if (format === this.timeFormat) return;
+    this.timeFormat = format;
+    for (const slot of this.slots) slot.row = undefined;
+    this.schedule();
   }
 
   setFollowing(following: boolean): void {
@@ -591,7 +597,7 @@ export class PacketTable {
       if (row.colorRule) slot.el.title = `Colouring rule: ${row.colorRule}`;
       else slot.el.removeAttribute('title');
       for (const [i, column] of COLUMNS.entries())
-        c[i]!.textContent = markerCellText(row, column.id, cellText(row, column.id));
+        c[i]!.textContent = markerCellText(row, column.id, cellText(row, column.id, this.timeFormat));
     }
     // The className reset dropped `selected`: render() applies it again.
     slot.selected = false;

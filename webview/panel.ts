@@ -494,6 +494,7 @@ export class Panel {
   private setState(state: PanelState): void {
     const previous = this.state.status;
     this.state = state;
+    this.table.setTimeFormat(state.timeFormat ?? 'relative');
     const live = state.mode === 'live';
     this.element.dataset.mode = state.mode;
     this.form.element.hidden = !live;

@@ -27,6 +27,7 @@ import {
   type StartParams,
   type WebviewMessage,
 } from '../../packet/protocol.js';
+import type { TimeFormat } from '../../packet/time-format.js';
 import type { PcapngExtras } from '../capture/capture-writer.js';
 import { LiveCapture } from '../capture/live-capture.js';
 import { type MarkerLayout, markedTableRows, timedView } from '../debug/marker-rows.js';
@@ -52,6 +53,8 @@ export interface PanelSettings {
   snaplen: number;
   /** Name each packet's process where the host can (packetCapture.processes). */
   processes: boolean;
+  /** The Time column's format (packetCapture.timeFormat). */
+  timeFormat: TimeFormat;
 }
 
 export interface PanelHost {
@@ -164,6 +167,7 @@ export class CapturePanel implements vscode.Disposable {
       status: 'idle',
       targets: host.targets().map((t) => t.info),
       displayFilter: '',
+      timeFormat: host.settings().timeFormat,
       ...(mode === 'live' ? { keepRunning: options.keepRunning === true } : {}),
     };
     this.onDidDispose = new Promise((resolve) => (this.resolveDisposed = resolve));
@@ -212,6 +216,12 @@ export class CapturePanel implements vscode.Disposable {
     view.decodeAs = this.host.decodeAs;
     view.coloring = this.host.coloring;
     return view;
+  }
+
+  /** The Time column's format changed (packetCapture.timeFormat). */
+  timeFormatChanged(format: TimeFormat): void {
+    this.state.timeFormat = format;
+    this.emit('state', this.state);
   }
 
   /** The colouring rules changed: the rows are drawn anew with them. */

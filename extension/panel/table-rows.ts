@@ -38,10 +38,14 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
     const process = parseProcessComments(p.comments);
     // One Pod column, two sources: the interface's name, else the process's comment.
     const pod = store.interfaces[p.interfaceId]?.pod ?? (process && processPod(process));
+    // The Time column's other formats: since the previous packet shown, and the packet's own clock.
+    const previous = index > 0 ? store.packet(view.numberAt(index - 1)!) : undefined;
     rows.push({
       index,
       number: p.number,
       time: p.time,
+      ...(index === 0 || previous ? { delta: previous ? Number(p.timestampNs - previous.timestampNs) / 1e9 : 0 } : {}),
+      epochNs: String(p.timestampNs),
       source: s.source,
       destination: s.destination,
       protocol: s.protocol,

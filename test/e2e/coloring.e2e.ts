@@ -1,7 +1,8 @@
 // UI end-to-end in real VS Code: the packet table's rows coloured by Wireshark's default colouring
 // rules, in the dark, light and high-contrast themes (switched through the workspace's settings):
 // each rule's row is tinted visibly off the editor's background, its rule named on the row, and
-// the selected row is unmistakable in each theme. A screenshot of each theme is kept.
+// the selected row is unmistakable in each theme. A screenshot of each theme is kept. The Time
+// column then follows the time format setting.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -86,6 +87,14 @@ test('rows coloured by the colouring rules, readable and selectable in dark, lig
         assert.ok(outlined || filled, `${theme}: the selected row shows (${JSON.stringify(selected)})`);
         await screenshot(page, `coloring-${theme}`);
       }
+      // The Time column follows packetCapture.timeFormat (here: seconds since the epoch).
+      fs.writeFileSync(
+        path.join(folder, '.vscode', 'settings.json'),
+        JSON.stringify({ 'packetCapture.timeFormat': 'epoch' }),
+      );
+      await rowOf(1)
+        .locator('.c-time', { hasText: /^1424744580\.757048$/ })
+        .waitFor();
     },
     { files: { [FILE]: capture } },
   );
