@@ -1,6 +1,7 @@
 // The contract between the host and Follow Stream's tab (webview/follow.ts): the host sends what
 // to show, already as text; the page sends what the user chose. Both sides import this file.
 import { FOLLOW_FORMATS, type FollowFormat, type FollowPiece, type FollowProtocol } from './decode/follow.js';
+import type { TabReady } from './tab-protocol.js';
 
 export interface FollowPeerView {
   /** "198.18.0.1:80", "[fd00::1]:80" */
@@ -25,10 +26,8 @@ export interface FollowView {
   hiddenPieces: number;
 }
 
-export type FollowHostMessage = { type: 'show'; view: FollowView };
-
 export type FollowMessage =
-  | { type: 'ready' }
+  | TabReady
   | { type: 'format'; format: FollowFormat }
   | { type: 'stream'; stream: number }
   | { type: 'filterOut' }

@@ -2,6 +2,7 @@
 // the tables; the page says which table to show and which row the user chose (the host builds the
 // filter from its own rows: nothing the page sends becomes a filter).
 import type { FollowProtocol } from './decode/follow.js';
+import type { TabReady } from './tab-protocol.js';
 
 export type StatisticsKind = 'conversations' | 'endpoints';
 
@@ -42,10 +43,8 @@ export interface StatisticsView {
   live: boolean;
 }
 
-export type StatisticsHostMessage = { type: 'show'; view: StatisticsView };
-
 export type StatisticsMessage =
-  | { type: 'ready' }
+  | TabReady
   | { type: 'choose'; protocol: FollowProtocol; kind: StatisticsKind }
   /** Apply as filter the row at `index` of the table shown. */
   | { type: 'apply'; index: number };

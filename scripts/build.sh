@@ -44,14 +44,14 @@ npx --no-install esbuild extension/store/filter-worker.ts --bundle --platform=no
 
 step "esbuild: webview"
 npx --no-install esbuild webview/main.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview/panel.js --log-level=warning
-cp webview/panel.css dist/webview/panel.css
+cp webview/page.css webview/panel.css dist/webview/
 npx --no-install esbuild webview/follow.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview/follow.js --log-level=warning
-cp webview/follow.css dist/webview/follow.css
+cp webview/follow.css dist/webview/
 npx --no-install esbuild webview/statistics.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview/statistics.js --log-level=warning
 cp webview/statistics.css dist/webview/statistics.css
 # The dev page (the panel against a scripted fake host, for a plain browser): not shipped.
 npx --no-install esbuild webview/dev/dev-main.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview-dev/dev.js --log-level=warning
-cp webview/panel.css webview/dev/index.html webview/dev/theme.css dist/webview-dev/
+cp webview/page.css webview/panel.css webview/dev/index.html webview/dev/theme.css dist/webview-dev/
 
 step "esbuild: pcap-summary"
 npx --no-install esbuild packet/cli/pcap-summary.ts --bundle --platform=node --target=node18 --format=cjs --outfile=dist/tools/pcap-summary.js --log-level=warning

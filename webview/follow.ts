@@ -6,8 +6,9 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { FOLLOW_FORMAT_NAMES, FOLLOW_FORMATS, type FollowFormat } from '../packet/decode/follow.js';
-import type { FollowHostMessage, FollowMessage, FollowView } from '../packet/follow-protocol.js';
+import type { FollowMessage, FollowView } from '../packet/follow-protocol.js';
 import { formatBytes, h } from './dom.js';
+import { startTabPage } from './tab-page.js';
 
 export interface FollowPage {
   show(view: FollowView): void;
@@ -110,14 +111,4 @@ function formatPackets(n: number): string {
   return `${n} packet${n === 1 ? '' : 's'}`;
 }
 
-declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
-
-const root = document.getElementById('follow');
-if (root) {
-  const api = acquireVsCodeApi();
-  const page = mountFollow(root, (m) => api.postMessage(m));
-  window.addEventListener('message', (e: MessageEvent<FollowHostMessage>) => {
-    if (e.data?.type === 'show') page.show(e.data.view);
-  });
-  api.postMessage({ type: 'ready' } satisfies FollowMessage);
-}
+startTabPage<FollowView, FollowMessage>('follow', mountFollow);

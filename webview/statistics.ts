@@ -7,12 +7,12 @@ import type { FollowProtocol } from '../packet/decode/follow.js';
 import type {
   ConversationRow,
   EndpointRow,
-  StatisticsHostMessage,
   StatisticsKind,
   StatisticsMessage,
   StatisticsView,
 } from '../packet/statistics-protocol.js';
 import { formatBytes, h } from './dom.js';
+import { startTabPage } from './tab-page.js';
 
 /** Rows drawn at most (sorted first: the top of the order the user chose). */
 export const MAX_DRAWN_ROWS = 5000;
@@ -160,14 +160,4 @@ export function mountStatistics(root: HTMLElement, post: (m: StatisticsMessage) 
   };
 }
 
-declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
-
-const root = document.getElementById('statistics');
-if (root) {
-  const api = acquireVsCodeApi();
-  const page = mountStatistics(root, (m) => api.postMessage(m));
-  window.addEventListener('message', (e: MessageEvent<StatisticsHostMessage>) => {
-    if (e.data?.type === 'show') page.show(e.data.view);
-  });
-  api.postMessage({ type: 'ready' } satisfies StatisticsMessage);
-}
+startTabPage<StatisticsView, StatisticsMessage>('statistics', mountStatistics);

@@ -13,10 +13,28 @@ export function escapeHtml(text: string): string {
 }
 
 export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, state: PanelState): string {
+  return pageHtml(webview, extensionUri, {
+    title: state.title,
+    script: 'panel.js',
+    styles: ['page.css', 'panel.css'],
+    root: `<div id="app" data-state="${escapeHtml(JSON.stringify(state))}"></div>`,
+  });
+}
+
+export interface PageParts {
+  title: string;
+  /** The page's script and stylesheets, in dist/webview. */
+  script: string;
+  styles: string[];
+  /** The element the script mounts in (its attributes already escaped). */
+  root: string;
+}
+
+/** A page of ours in a webview: a strict CSP with a per-load nonce, resources only from dist/webview. */
+export function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, parts: PageParts): string {
   const nonce = crypto.randomBytes(18).toString('base64');
   const root = webviewRoot(extensionUri);
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'panel.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'panel.css'));
+  const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, file));
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -24,18 +42,19 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, sta
     `font-src ${webview.cspSource}`,
     `img-src ${webview.cspSource} data:`,
   ].join('; ');
+  const styles = parts.styles.map((file) => `<link rel="stylesheet" href="${uri(file)}">`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>${escapeHtml(state.title)}</title>
+${styles}
+<title>${escapeHtml(parts.title)}</title>
 </head>
 <body>
-<div id="app" data-state="${escapeHtml(JSON.stringify(state))}"></div>
-<script type="module" nonce="${nonce}" src="${script}"></script>
+${parts.root}
+<script type="module" nonce="${nonce}" src="${uri(parts.script)}"></script>
 </body>
 </html>`;
 }

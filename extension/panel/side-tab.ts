@@ -1,9 +1,9 @@
 // A tab beside a capture that shows something of it (Follow Stream, Conversations): a webview of
 // its own, closed with its capture. The host sends the page what to show once the page says it is
 // ready and whenever it changes; what the page sends is checked before anything acts on it.
-import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { escapeHtml, webviewRoot } from './html.js';
+import type { TabShow } from '../../packet/tab-protocol.js';
+import { escapeHtml, pageHtml, webviewRoot } from './html.js';
 
 export interface SideTabHost {
   extensionUri: vscode.Uri;
@@ -13,7 +13,8 @@ export interface SideTabHost {
 export interface SideTabOptions<M> {
   viewType: string;
   title: string;
-  /** The page's script and stylesheet in dist/webview: `follow` → follow.js, follow.css. */
+  /** The page's script and stylesheet in dist/webview: `follow` → follow.js, follow.css (after the
+   *  pages' shared page.css). */
   page: string;
   /** The page's message, or undefined when it does not fit the contract. */
   check(raw: unknown): M | undefined;
@@ -39,7 +40,12 @@ export abstract class SideTab<M extends { type: string }, Shown> implements vsco
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
       { enableScripts: true, localResourceRoots: [webviewRoot(host.extensionUri)], enableFindWidget: true },
     );
-    this.webviewPanel.webview.html = tabHtml(this.webviewPanel.webview, host.extensionUri, options.page, options.title);
+    this.webviewPanel.webview.html = pageHtml(this.webviewPanel.webview, host.extensionUri, {
+      title: options.title,
+      script: `${options.page}.js`,
+      styles: ['page.css', `${options.page}.css`],
+      root: `<div id="${escapeHtml(options.page)}"></div>`,
+    });
     this.disposables.push(
       this.webviewPanel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m)),
       this.webviewPanel.onDidDispose(() => this.dispose()),
@@ -72,8 +78,9 @@ export abstract class SideTab<M extends { type: string }, Shown> implements vsco
 
   /** Sends the page what it shows, once it is there to draw it. */
   protected show(): void {
-    if (this.ready && !this.isDisposed)
-      void this.webviewPanel.webview.postMessage({ type: 'show', view: this.shown() });
+    if (!this.ready || this.isDisposed) return;
+    const message: TabShow<Shown> = { type: 'show', view: this.shown() };
+    void this.webviewPanel.webview.postMessage(message);
   }
 
   reveal(): void {
@@ -88,31 +95,4 @@ export abstract class SideTab<M extends { type: string }, Shown> implements vsco
     this.disposed.fire();
     this.disposed.dispose();
   }
-}
-
-function tabHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: string, title: string): string {
-  const nonce = crypto.randomBytes(18).toString('base64');
-  const root = webviewRoot(extensionUri);
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${page}.js`));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(root, `${page}.css`));
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>${escapeHtml(title)}</title>
-</head>
-<body>
-<div id="${escapeHtml(page)}"></div>
-<script type="module" nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
 }

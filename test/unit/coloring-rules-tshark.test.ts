@@ -8,13 +8,10 @@
 // rule reads the destination's first byte alone, with a slice our engine does not have).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { PacketStore } from '../../extension/store/packet-store.js';
-import { StoreIngest } from '../../extension/store/store-ingest.js';
 import { coloringRuleOf, compileColoringRules, DEFAULT_COLORING_RULES } from '../../packet/coloring-rules.js';
 import { decodeForFilter } from '../../packet/decode/index.js';
-import { tcpdumpTestCaptures } from '../fixtures/tcpdump-tests.js';
+import { corpusStores } from './fixtures/corpus-stores.js';
 import { haveTshark, TSHARK_NO_REASSEMBLY } from './fixtures/tshark.js';
 
 /** Wireshark's default rules we do not ship: each names protocols our decoders do not decode. */
@@ -42,13 +39,7 @@ describe('colouring rules against tshark', { skip: !haveTshark && 'tshark not in
     const mismatches: string[] = [];
     let compared = 0;
     const used = new Set<string>();
-    for (const path of tcpdumpTestCaptures()) {
-      const store = new PacketStore({ maxPackets: 1_000_000, maxBytes: 1 << 30, whenFull: 'stop' });
-      try {
-        new StoreIngest(store).push(readFileSync(path));
-      } catch {
-        continue;
-      }
+    for (const { path, name, store } of corpusStores()) {
       if (store.held === 0) continue;
       const r = spawnSync(
         'tshark',
@@ -81,8 +72,7 @@ describe('colouring rules against tshark', { skip: !haveTshark && 'tshark not in
         const ours = index < 0 ? '' : rules.rules[index]!.rule.name;
         compared++;
         used.add(ours);
-        if (ours !== theirs)
-          mismatches.push(`${path.split('/').pop()} #${n} (${protocols}): tshark "${theirs}", ours "${ours}"`);
+        if (ours !== theirs) mismatches.push(`${name} #${n} (${protocols}): tshark "${theirs}", ours "${ours}"`);
       }
     }
     assert.deepEqual(mismatches, []);

@@ -4,13 +4,10 @@
 // endpoints `-z endpoints,tcp|udp`, printed as tshark prints them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type Conversation, conversations, endpoints } from '../../extension/store/conversations.js';
-import { PacketStore } from '../../extension/store/packet-store.js';
-import { StoreIngest } from '../../extension/store/store-ingest.js';
 import type { EndpointRow } from '../../packet/statistics-protocol.js';
-import { tcpdumpTestCaptures } from '../fixtures/tcpdump-tests.js';
+import { corpusStores } from './fixtures/corpus-stores.js';
 import { haveTshark, TSHARK_NO_REASSEMBLY } from './fixtures/tshark.js';
 
 /** Packets with a transport inside a carrier our decoders do not open (tunnels, sFlow samples),
@@ -97,13 +94,7 @@ describe('Conversations and Endpoints against tshark', { skip: !haveTshark && 't
   it('tcpdump corpus: TCP and UDP conversations and endpoints as tshark counts them', () => {
     const mismatches: string[] = [];
     let compared = 0;
-    for (const path of tcpdumpTestCaptures()) {
-      const store = new PacketStore({ maxPackets: 1_000_000, maxBytes: 1 << 30, whenFull: 'stop' });
-      try {
-        new StoreIngest(store).push(readFileSync(path));
-      } catch {
-        continue;
-      }
+    for (const { path, name, store } of corpusStores()) {
       const ours = {
         tcp: conversations(store, 'tcp'),
         udp: conversations(store, 'udp'),
@@ -135,7 +126,6 @@ describe('Conversations and Endpoints against tshark', { skip: !haveTshark && 't
       const firstTable = r.stdout.indexOf('====');
       if (UNOPENED.test(r.stdout.slice(0, firstTable))) continue;
       const theirs = tables(r.stdout.slice(firstTable));
-      const name = path.split('/').pop();
       for (const protocol of ['tcp', 'udp'] as const) {
         const upper = protocol.toUpperCase();
         if (READ_DIFFERENTLY.get(name ?? '') === upper) continue;

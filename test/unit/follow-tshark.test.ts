@@ -5,12 +5,9 @@
 // compared in test/kernel/tcp-analysis-loss.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { PacketStore } from '../../extension/store/packet-store.js';
-import { StoreIngest } from '../../extension/store/store-ingest.js';
 import type { FollowProtocol } from '../../packet/decode/follow.js';
-import { tcpdumpTestCaptures } from '../fixtures/tcpdump-tests.js';
+import { corpusStores } from './fixtures/corpus-stores.js';
 import { followArgs, oursAsTshark, parseTsharkFollow } from './fixtures/follow.js';
 import { haveTshark, TSHARK_NO_REASSEMBLY } from './fixtures/tshark.js';
 
@@ -41,13 +38,7 @@ describe('Follow Stream against tshark', { skip: !haveTshark && 'tshark not inst
     let withContent = 0;
     const renumbered: string[] = [];
     const mismatches: string[] = [];
-    for (const path of tcpdumpTestCaptures()) {
-      const store = new PacketStore({ maxPackets: 1_000_000, maxBytes: 1 << 30, whenFull: 'stop' });
-      try {
-        new StoreIngest(store).push(readFileSync(path));
-      } catch {
-        continue; // not a capture our reader takes (decode tests cover those)
-      }
+    for (const { path, name, store } of corpusStores()) {
       const ours: StreamSet = { packets: new Map(), carriers: new Set() };
       for (let n = store.firstNumber; n <= store.lastNumber; n++) {
         const s = store.streamOf(n);
@@ -92,7 +83,6 @@ describe('Follow Stream against tshark', { skip: !haveTshark && 'tshark not inst
           if (stream) add(theirs, `${protocol} ${stream}`, Number(frame), carrier);
         }
       }
-      const name = path.split('/').pop();
       for (const key of keys) {
         if (theirs.carriers.has(key)) continue;
         if (JSON.stringify(theirs.packets.get(key)) !== JSON.stringify(ours.packets.get(key))) {

@@ -1573,6 +1573,16 @@ test('Go to Linked Packet: a field naming another packet goes there by double cl
   await close(w);
 });
 
+/** Selects (and reveals) the tree node of key `key` ("dns/dns.qry.name"); its label's element. */
+async function revealNode(page: Page, key: string) {
+  type Dev = { __dev: { panel: { tree: { selectKey(key: string): { label: string } | undefined } } } };
+  const label = await page.evaluate((k) => (window as unknown as Dev).__dev.panel.tree.selectKey(k)?.label, key);
+  assert.ok(label, `${key} in the tree`);
+  const item = page.locator('vscode-tree-item[selected] > .dt-label', { hasText: label });
+  await item.waitFor();
+  return item;
+}
+
 test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer and by keyboard', { skip }, async () => {
   const w = await open('rows=1000');
   const { page } = w;
@@ -1591,13 +1601,7 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
     await page.locator(`vscode-context-menu-item[label="${label}"]`).click();
   };
   /** Selects (and reveals) a node by key, and returns its label. */
-  const reveal = async (key: string) => {
-    const label = await page.evaluate((k) => (window as unknown as Dev).__dev.panel.tree.selectKey(k)?.label, key);
-    assert.ok(label, `${key} in the tree`);
-    const item = page.locator('vscode-tree-item[selected] > .dt-label', { hasText: label });
-    await item.waitFor();
-    return item;
-  };
+  const reveal = (key: string) => revealNode(page, key);
   await scrollTo(page, 0);
   const row = await selectRow(page, 'DNS', '<img');
 
@@ -1710,16 +1714,9 @@ test('a tree node’s Copy ▸: its summary, filter, value, field name and bytes
   const w = await open('rows=1000');
   const { page } = w;
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
-  type Dev = { __dev: { panel: { tree: { selectKey(key: string): { label: string } | undefined } } } };
   await scrollTo(page, 0);
   await selectRow(page, 'DNS', '<img');
-  const reveal = async (key: string) => {
-    const label = await page.evaluate((k) => (window as unknown as Dev).__dev.panel.tree.selectKey(k)?.label, key);
-    assert.ok(label, `${key} in the tree`);
-    const item = page.locator('vscode-tree-item[selected] > .dt-label', { hasText: label });
-    await item.waitFor();
-    return item;
-  };
+  const reveal = (key: string) => revealNode(page, key);
   const copy = async (key: string, item: string) => {
     await (await reveal(key)).click({ button: 'right' });
     await page.locator('vscode-context-menu-item[label="Copy ▸"]').click();

@@ -27,6 +27,7 @@ export async function buildDevPage(dir: string): Promise<void> {
   for (const [from, to] of [
     ['webview/dev/index.html', 'index.html'],
     ['webview/dev/theme.css', 'theme.css'],
+    ['webview/page.css', 'page.css'],
     ['webview/panel.css', 'panel.css'],
   ] as const)
     copyFileSync(join(ROOT, from), join(dir, to));
