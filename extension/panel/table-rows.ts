@@ -16,10 +16,14 @@ export const MAX_ROWS_PER_REQUEST = 1000;
 export function tableRows(store: PacketStore, view: PacketView, start: number, count: number): Row[] {
   const rows: Row[] = [];
   const end = Math.min(view.rows, start + Math.min(count, MAX_ROWS_PER_REQUEST));
-  for (let index = Math.max(0, start); index < end; index++) {
+  const coloring = view.coloring;
+  const first = Math.max(0, start);
+  // The Time column's "since the previous displayed packet": the row before the first asked is
+  // read once; after it, each row's previous packet is the one the loop read last.
+  let previousNs = first > 0 ? store.packet(view.numberAt(first - 1)!)?.timestampNs : undefined;
+  for (let index = first; index < end; index++) {
     const p = store.packet(view.numberAt(index)!);
     if (!p) break;
-    const coloring = view.coloring;
     // Decoded as far as the colouring rules read, when rows are coloured, with the columns (the row
     // shows them, with the streams' values); else the columns alone.
     const decoded = coloring
@@ -38,13 +42,14 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
     const process = parseProcessComments(p.comments);
     // One Pod column, two sources: the interface's name, else the process's comment.
     const pod = store.interfaces[p.interfaceId]?.pod ?? (process && processPod(process));
-    // The Time column's other formats: since the previous packet shown, and the packet's own clock.
-    const previous = index > 0 ? store.packet(view.numberAt(index - 1)!) : undefined;
+    // The first row's delta is 0; a row whose previous packet is no longer held has none.
+    const delta = index === 0 ? 0 : previousNs === undefined ? undefined : Number(p.timestampNs - previousNs) / 1e9;
+    previousNs = p.timestampNs;
     rows.push({
       index,
       number: p.number,
       time: p.time,
-      ...(index === 0 || previous ? { delta: previous ? Number(p.timestampNs - previous.timestampNs) / 1e9 : 0 } : {}),
+      ...(delta === undefined ? {} : { delta }),
       epochNs: String(p.timestampNs),
       source: s.source,
       destination: s.destination,

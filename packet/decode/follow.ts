@@ -4,7 +4,7 @@
 // waits until the gap fills, and bytes the other side acknowledged but the capture never saw are
 // marked "[N bytes missing in capture file]". The first packet's source is peer 0 (the client).
 import { ipv4, ipv6 } from './format.js';
-import type { NetworkEnds, StreamContext, TcpFacts, TcpView } from './streams.js';
+import { headerCaptured, type NetworkEnds, type StreamContext, type TcpFacts, type TcpView } from './streams.js';
 
 export type FollowProtocol = 'tcp' | 'udp';
 
@@ -120,7 +120,7 @@ export class StreamFollower implements StreamContext {
     const payloadAt = t.offset + t.headerLength;
     // Wireshark follows segments whose length it knows (not in an ICMP error nor an IP fragment)
     // and whose header it read to the end.
-    if (ends.fragmented || ends.inError || t.reportedLength < t.headerLength || t.capturedEnd < payloadAt) return;
+    if (ends.fragmented || ends.inError || t.reportedLength < t.headerLength || !headerCaptured(t)) return;
     const peer = this.peerOf(ends, t.sport, t.dport);
     const other = peer === 0 ? 1 : 0;
     // This packet may acknowledge bytes of the other direction the capture missed.

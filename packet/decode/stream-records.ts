@@ -4,6 +4,7 @@
 // through the same StreamContext the decoders ask.
 import {
   emptyView,
+  headerCaptured,
   lastSender,
   type NetworkEnds,
   type StreamAnalyzer,
@@ -19,8 +20,7 @@ const UDP_RECORD = 0x80000;
 const FROM_HIGHER = 0x100000;
 /** The header is one an ICMP error quotes: part of another packet, counted in no conversation. */
 const QUOTED = 0x200000;
-/** The TCP header runs past the bytes captured: Wireshark's dissection of it ends in an exception
- *  before its conversation and follow taps see the segment. */
+/** The TCP header runs past the bytes captured (headerCaptured() is false). */
 const HEADER_CUT = 0x400000;
 
 /** Per-packet records for `length` packets; every array over a SharedArrayBuffer (workers read them). */
@@ -117,7 +117,7 @@ export class StreamRecorder implements StreamContext {
       c.stream[i] = v.stream;
       c.seq[i] = v.seq;
       c.ack[i] = v.ack;
-      const cut = facts.capturedEnd < facts.offset + facts.headerLength ? HEADER_CUT : 0;
+      const cut = headerCaptured(facts) ? 0 : HEADER_CUT;
       c.bits[i] = v.bits | TCP_RECORD | senderBits(ends) | cut;
       c.scale[i] = v.scale;
       c.dupAckNum[i] = v.dupAckNum;

@@ -79,6 +79,12 @@ export interface TcpFacts {
   capturedEnd: number;
 }
 
+/** The TCP header was captured whole: else Wireshark's dissection of it ends in an exception before
+ *  its conversation and follow taps see the segment. */
+export function headerCaptured(t: TcpFacts): boolean {
+  return t.capturedEnd >= t.offset + t.headerLength;
+}
+
 /** What the decoders show of one TCP segment: Wireshark's generated fields. */
 export interface TcpView {
   stream: number;
