@@ -329,6 +329,9 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     const route = await vscode.window.showQuickPick([local, viaSsh], {
       title: 'Packet Capture: Connect to PCAP-over-TCP endpoint',
       placeHolder: 'Where is the endpoint reachable from?',
+      // The first step of three: a focus that comes back late to the editor the palette was opened
+      // from (a webview's, notably) must not close it.
+      ignoreFocusOut: true,
     });
     if (!route) return;
     let via = 'this machine';

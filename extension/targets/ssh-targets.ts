@@ -118,7 +118,7 @@ export class SshTargets implements vscode.Disposable {
       })),
       add,
     ];
-    const choice = await vscode.window.showQuickPick(items, { title, placeHolder: 'SSH host' });
+    const choice = await vscode.window.showQuickPick(items, { title, placeHolder: 'SSH host', ignoreFocusOut: true });
     if (!choice) return undefined;
     return choice === add ? this.addHost() : choice.target;
   }
