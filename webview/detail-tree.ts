@@ -266,6 +266,10 @@ export class DetailTree {
     const remembered = this.selectedKey ? this.nodes.find((n) => n.key === this.selectedKey) : undefined;
     if (remembered) this.choose(remembered, true, false);
     else this.events.select(undefined);
+    // The tree's one Tab stop is its active item, and the element goes on naming the item replaced
+    // (it picks a new one only when it has none): name one of the new items, or Tab skips the tree.
+    const stop = remembered ?? this.nodes[0];
+    if (stop) stop.item.active = true;
   }
 
   /** Selects the deepest node whose bytes hold `offset` (a click in the hex view). */

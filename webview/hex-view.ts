@@ -1,6 +1,7 @@
 // The bytes pane: offset, 16 bytes in hex, the same 16 as ASCII ('.' for non-printables). Lines
 // are virtualized (a packet may be 64 KiB: 4096 lines); one span per byte so a field's bytes can be
-// highlighted and a click on a byte can select the field that holds it.
+// highlighted and a click on a byte can select the field that holds it. From the keyboard, Tab
+// reaches the pane and the arrows move a byte cursor, which selects its field as a click does.
 import { h } from './dom.js';
 
 const PER_LINE = 16;
@@ -35,6 +36,10 @@ export class HexView {
   private start = 0;
   private end = 0;
   private hover = -1;
+  /** The keyboard's byte (shown while the pane has focus); -1 before the pane was focused. */
+  private cursor = -1;
+  /** Says the cursor's byte to screen readers (the spans are recycled, so no active descendant). */
+  private readonly status: HTMLElement;
   private lineHeight = 18;
   private frame = 0;
   onByteClick: (offset: number) => void = () => {};
@@ -43,13 +48,27 @@ export class HexView {
     this.spacer = h('div', { class: 'hx-spacer' });
     this.layer = h('div', { class: 'hx-lines' });
     this.empty = h('div', { class: 'hx-empty', text: 'No packet selected.' });
+    this.status = h('div', { class: 'hx-status', attrs: { role: 'status' } });
     this.element = h(
       'div',
-      { class: 'hex-view', attrs: { role: 'region', 'aria-label': 'Packet bytes', tabindex: '-1' } },
+      {
+        class: 'hex-view',
+        attrs: {
+          role: 'region',
+          'aria-label': 'Packet bytes',
+          tabindex: '0',
+        },
+      },
       this.spacer,
       this.layer,
       this.empty,
+      this.status,
     );
+    this.element.addEventListener('focus', () => {
+      if (this.cursor < 0 || this.cursor >= this.bytes.length) this.cursor = this.end > this.start ? this.start : 0;
+      this.schedule();
+    });
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
     this.element.addEventListener('scroll', () => this.schedule(), { passive: true });
     this.layer.addEventListener('pointerover', (e) => {
       const offset = this.offsetAt(e.target);
@@ -64,7 +83,9 @@ export class HexView {
     });
     this.layer.addEventListener('click', (e) => {
       const offset = this.offsetAt(e.target);
-      if (offset >= 0) this.onByteClick(offset);
+      if (offset < 0) return;
+      this.cursor = offset; // the keyboard goes on from the byte clicked
+      this.onByteClick(offset);
     });
     new ResizeObserver(() => this.measure()).observe(this.element);
   }
@@ -82,6 +103,8 @@ export class HexView {
     this.bytes = bytes;
     this.version++;
     this.start = this.end = 0;
+    this.cursor = -1;
+    this.status.textContent = '';
     this.empty.textContent = emptyText;
     this.empty.hidden = bytes.length > 0;
     this.spacer.style.height = `${this.lineCount() * this.lineHeight}px`;
@@ -107,6 +130,48 @@ export class HexView {
   /** The highlighted range, for checks. */
   get range(): { start: number; end: number } {
     return { start: this.start, end: this.end };
+  }
+
+  /** The byte the keyboard's cursor is on (-1: none yet). */
+  get cursorOffset(): number {
+    return this.cursor;
+  }
+
+  /** Arrows by a byte and a line, Home/End to the line's ends (with Ctrl: the packet's), Page
+   *  Up/Down by a screen; the byte reached selects its field. */
+  private onKey(e: KeyboardEvent): void {
+    const last = this.bytes.length - 1;
+    if (last < 0 || e.altKey || e.metaKey) return;
+    const at = Math.max(0, Math.min(last, this.cursor));
+    const lineStart = at - (at % PER_LINE);
+    const page = Math.max(1, Math.floor(this.element.clientHeight / this.lineHeight) - 1) * PER_LINE;
+    const moves: Record<string, number> = {
+      ArrowLeft: at - 1,
+      ArrowRight: at + 1,
+      ArrowUp: at - PER_LINE,
+      ArrowDown: at + PER_LINE,
+      PageUp: at - page,
+      PageDown: at + page,
+      Home: e.ctrlKey ? 0 : lineStart,
+      End: e.ctrlKey ? last : lineStart + PER_LINE - 1,
+    };
+    const to = moves[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    this.moveCursor(Math.max(0, Math.min(last, to)));
+  }
+
+  private moveCursor(offset: number): void {
+    this.cursor = offset;
+    this.onByteClick(offset); // first: the field's highlight may scroll, the cursor's line must show
+    const top = Math.floor(offset / PER_LINE) * this.lineHeight;
+    const view = this.element;
+    if (top < view.scrollTop) view.scrollTop = top;
+    else if (top + this.lineHeight > view.scrollTop + view.clientHeight)
+      view.scrollTop = top + this.lineHeight - view.clientHeight;
+    const b = this.bytes[offset]!;
+    this.status.textContent = `Offset ${offset.toString(16).padStart(4, '0')}: ${byteHex(b)}${b >= 0x20 && b < 0x7f ? `, ${JSON.stringify(byteChar(b))}` : ''}`;
+    this.schedule();
   }
 
   private lineCount(): number {
@@ -203,19 +268,22 @@ export class HexView {
         slot.el.style.transform = `translateY(${y}px)`;
         slot.y = y;
       }
-      const marks = `${this.start}:${this.end}:${this.hover}`;
+      const marks = `${this.start}:${this.end}:${this.hover}:${this.cursor}`;
       if (slot.marks !== marks) {
         slot.marks = marks;
         for (let k = 0; k < PER_LINE; k++) {
           const i = base + k;
           const lit = i >= this.start && i < this.end;
           const hover = i === this.hover;
+          const cursor = i === this.cursor;
           const hb = slot.hex[k]!;
           const hc = slot.ascii[k]!;
           hb.classList.toggle('hl', lit);
           hc.classList.toggle('hl', lit);
           hb.classList.toggle('hover', hover);
           hc.classList.toggle('hover', hover);
+          hb.classList.toggle('cursor', cursor);
+          hc.classList.toggle('cursor', cursor);
           // Round the highlight's ends: the first and last byte of the range on this line.
           hb.classList.toggle('hl-first', lit && (i === this.start || k === 0));
           hb.classList.toggle('hl-last', lit && (i === this.end - 1 || k === PER_LINE - 1));

@@ -470,7 +470,7 @@ export class Panel {
 
     this.element = h(
       'div',
-      { class: 'panel' },
+      { class: 'panel', attrs: { role: 'main', 'aria-label': 'Packet capture' } },
       this.form.element,
       statusBar,
       toolbar,

@@ -190,7 +190,9 @@ export async function withWorkbench<T>(
   try {
     server = await startCodeServer({ vsix: ensureVsix(), ...opts.server });
     browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
+    // A context of its own (not browser.newPage's implicit one): axe-core's AxeBuilder asks for it.
+    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
+    const page = await context.newPage();
     page.on('pageerror', (e) => t.diagnostic(`page error: ${e.message.slice(0, 300)}`));
     await page.goto(server.workbenchUrl(folder));
     await waitForWorkbench(page);
