@@ -126,6 +126,13 @@ async function exportChoices(panel: CapturePanel): Promise<ExportChoice[]> {
       description: `display filter: ${filter}`,
     });
   }
+  const marked = panel.markedNumbers().length;
+  if (marked > 0)
+    choices.push({
+      scope: 'marked',
+      label: `Marked (${marked.toLocaleString('en-US')})`,
+      description: 'the packets marked (Ctrl+M)',
+    });
   const selected = panel.selectedPacket();
   if (selected !== undefined)
     choices.push({
@@ -917,6 +924,40 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     } catch (e) {
       void vscode.window.showInformationMessage(`Packet Capture: ${(e as Error).message}`);
     }
+  }
+
+  /** Mark/Unmark Packet (Ctrl+M): the packet selected in the active capture. */
+  markSelectedPacket(): void {
+    const panel = this.current;
+    const number = panel?.selectedPacket();
+    if (!panel || number === undefined) {
+      void vscode.window.showInformationMessage('Packet Capture: select a packet in a capture first.');
+      return;
+    }
+    panel.toggleMark(number);
+  }
+
+  /** Unmark All Packets (Ctrl+Alt+M) of the active capture. */
+  unmarkAllPackets(): void {
+    this.current?.unmarkAll();
+  }
+
+  /** Next / Previous Marked Packet (Ctrl+Shift+N / B) from the selected packet, or from either
+   *  end when none is selected. */
+  async markedPacket(step: 1 | -1): Promise<void> {
+    const panel = this.current;
+    if (!panel) return;
+    const from = panel.selectedPacket() ?? (step > 0 ? 0 : Number.MAX_SAFE_INTEGER);
+    const next = await panel.markedNeighbour(from, step);
+    if (next === undefined) {
+      vscode.window.setStatusBarMessage(
+        `Packet Capture: no ${step > 0 ? 'next' : 'previous'} marked packet in the view.`,
+        4000,
+      );
+      return;
+    }
+    panel.selectedNumber = next; // a key pressed again steps on from here
+    panel.goToPacket(next);
   }
 
   /** The command: follows the stream of the packet selected in the active capture. */

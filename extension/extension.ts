@@ -51,6 +51,10 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('timeDisplayFormat', () => manager.chooseTimeFormat());
   command('nextPacketInConversation', () => manager.packetInConversation(1));
   command('previousPacketInConversation', () => manager.packetInConversation(-1));
+  command('markPacket', () => manager.markSelectedPacket());
+  command('unmarkAllPackets', () => manager.unmarkAllPackets());
+  command('nextMarkedPacket', () => manager.markedPacket(1));
+  command('previousMarkedPacket', () => manager.markedPacket(-1));
   command('openCaptureFile', async () => {
     const [uri] =
       (await vscode.window.showOpenDialog({

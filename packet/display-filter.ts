@@ -17,6 +17,7 @@
 //   proc.pid == 1234, proc.name == "node", proc.cmdline contains "server", container.id
 //                                   the packet's process (packet/process-comment.ts)
 //   debug.paused                     captured while a debugged process was paused (extension/debug/)
+//   frame.marked                     marked in the table (Mark Packet, Ctrl+M), as Wireshark's
 //
 // Semantics follow Wireshark 4.0: a relation is false when the field is absent; "a != b" is
 // true when the field is present and no value equals b; "and" binds tighter than "or"; "not"
@@ -86,6 +87,8 @@ export interface FilterMeta {
   process?: ProcessInfo;
   /** Captured while the debugged process was paused (a capture tied to a debug session). */
   paused?: boolean;
+  /** Marked in the table (Mark Packet). */
+  marked?: boolean;
 }
 
 export interface CompiledDisplayFilter {
@@ -156,6 +159,13 @@ const PROCESS_FIELD_NAMES: ReadonlyMap<string, ProcessField> = new Map(PROCESS_F
 /** Our own field of a capture tied to a debug session: present (true) only on packets captured while
  *  the debuggee was paused, so `debug.paused` alone selects them and `!debug.paused` the others. */
 const PAUSED_FIELD = 'debug.paused';
+/** Wireshark's: present (true) only on the packets marked, as in Wireshark's tree. */
+const MARKED_FIELD = 'frame.marked';
+/** The fields read from the meta's flags, each present only when its flag is set. */
+const FLAG_FIELDS: ReadonlyMap<string, (meta: FilterMeta) => boolean | undefined> = new Map([
+  [PAUSED_FIELD, (meta: FilterMeta) => meta.paused],
+  [MARKED_FIELD, (meta: FilterMeta) => meta.marked],
+]);
 
 const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([
   ['ssl', 'tls'],
@@ -182,7 +192,7 @@ function knownNames(): string[] {
     ...COLUMNS.keys(),
     ...POD_FIELDS.keys(),
     ...PROCESS_FIELD_NAMES.keys(),
-    PAUSED_FIELD,
+    ...FLAG_FIELDS.keys(),
     ...PROTOCOL_NAMES,
     ...PROTOCOL_ALIASES.keys(),
   ];
@@ -207,7 +217,7 @@ function kindOf(name: string): FieldKind | undefined {
   if (POD_FIELDS.has(name)) return 'string';
   const processField = PROCESS_FIELD_NAMES.get(name);
   if (processField) return processField.kind;
-  if (name === PAUSED_FIELD) return 'boolean';
+  if (FLAG_FIELDS.has(name)) return 'boolean';
   return undefined;
 }
 
@@ -437,7 +447,8 @@ function makeRef(text: string, tok: Token): Ref {
   if (podValue) return podRef(name, podValue);
   const processField = PROCESS_FIELD_NAMES.get(name);
   if (processField) return processRef(processField);
-  if (name === PAUSED_FIELD) return pausedRef();
+  const flag = FLAG_FIELDS.get(name);
+  if (flag) return flagRef(name, flag);
   const protocol = PROTOCOL_ALIASES.get(name) ?? name;
   if (kind === undefined) {
     if (!PROTOCOL_NAMES.has(protocol)) {
@@ -540,16 +551,16 @@ function metaRef(name: string, kind: FieldKind, value: (meta: FilterMeta) => str
   };
 }
 
-/** debug.paused: read from the meta, present only while paused. */
-function pausedRef(): Ref {
+/** debug.paused, frame.marked: read from the meta, present only when the flag is set. */
+function flagRef(name: string, flag: (meta: FilterMeta) => boolean | undefined): Ref {
   return {
-    name: PAUSED_FIELD,
+    name,
     kind: 'boolean',
     protocol: false,
     column: true,
-    present: (_p, meta) => meta.paused === true,
-    any: (test) => (_p, meta) => meta.paused === true && test(true),
-    none: (test) => (_p, meta) => meta.paused === true && !test(true),
+    present: (_p, meta) => flag(meta) === true,
+    any: (test) => (_p, meta) => flag(meta) === true && test(true),
+    none: (test) => (_p, meta) => flag(meta) === true && !test(true),
   };
 }
 

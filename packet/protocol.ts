@@ -202,6 +202,9 @@ export interface Requests {
   followConversation: { params: { index: number }; result: { filter: string; rows: number } };
   /** The row's TCP or UDP stream: its filter applied, its content in Follow Stream's tab. */
   followStream: { params: { index: number }; result: { filter: string; rows: number } };
+  /** Marks the row's packet, or unmarks it when marked (Wireshark's Mark Packet); the host then
+   *  sends the marks. */
+  markPacket: { params: { index: number }; result: NoResult };
   /** Statistics → Conversations of this capture, in a tab beside it. */
   showConversations: { params: Record<string, never>; result: NoResult };
   validateCaptureFilter: { params: { filter: string }; result: CaptureFilterCheck };
@@ -229,6 +232,8 @@ export interface HostEvents {
   deepTree: DeepTreeEvent;
   /** Select packet `number` (a command: Go to Packet, the conversation's next or previous packet). */
   goToPacket: { number: number };
+  /** The packets marked (frame.marked), ascending, after each change and to a new webview. */
+  marks: { numbers: number[] };
 }
 
 export interface DeepTreeEvent {
@@ -330,6 +335,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   selectPacket: { number: optional(wholeNumber()) },
   followConversation: { index: required(wholeNumber()) },
   followStream: { index: required(wholeNumber()) },
+  markPacket: { index: required(wholeNumber()) },
   showConversations: {},
   validateCaptureFilter: { filter: required(text) },
   completeField: { prefix: required(text) },

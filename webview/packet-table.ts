@@ -74,6 +74,7 @@ interface Slot {
   row: Row | undefined | null; // null: never filled
   y: number;
   selected: boolean;
+  marked: boolean;
   hidden: boolean;
 }
 
@@ -109,6 +110,8 @@ export class PacketTable {
   private readonly headerCells: HTMLElement[] = [];
   private slots: Slot[] = [];
   private timeFormat: TimeFormat = 'relative';
+  /** Packet numbers drawn marked (Mark Packet). */
+  private marked: ReadonlySet<number> = new Set();
   private widths: number[];
   /** The optional columns shown now. */
   private readonly optionalShown = new Set<OptionalColumnId>();
@@ -252,6 +255,12 @@ export class PacketTable {
 
   scrollToTop(): void {
     this.setScroll(0);
+  }
+
+  /** The packets marked (the host's list, after each change): their rows are drawn marked. */
+  setMarked(numbers: readonly number[]): void {
+    this.marked = new Set(numbers);
+    this.schedule();
   }
 
   /** The Time column's format (packetCapture.timeFormat): every row shown is drawn again. */
@@ -418,7 +427,7 @@ export class PacketTable {
       );
       el.hidden = true;
       this.rowsLayer.append(el);
-      this.slots.push({ el, cells, index: -1, row: null, y: NaN, selected: false, hidden: true });
+      this.slots.push({ el, cells, index: -1, row: null, y: NaN, selected: false, marked: false, hidden: true });
     }
     this.numberColumns();
   }
@@ -557,6 +566,11 @@ export class PacketTable {
         slot.el.setAttribute('aria-selected', String(selected));
       }
       if (selected) active = slot.el.id;
+      const marked = row !== undefined && !row.marker && this.marked.has(row.number);
+      if (slot.marked !== marked) {
+        slot.marked = marked;
+        slot.el.classList.toggle('marked', marked);
+      }
       if (slot.hidden) {
         slot.el.hidden = false;
         slot.hidden = false;
@@ -599,8 +613,9 @@ export class PacketTable {
       for (const [i, column] of COLUMNS.entries())
         c[i]!.textContent = markerCellText(row, column.id, cellText(row, column.id, this.timeFormat));
     }
-    // The className reset dropped `selected`: render() applies it again.
+    // The className reset dropped `selected` and `marked`: render() applies them again.
     slot.selected = false;
+    slot.marked = false;
     slot.el.setAttribute('aria-selected', 'false');
   }
 

@@ -48,6 +48,8 @@ type MenuItem = NonNullable<HTMLElementTagNameMap['vscode-context-menu']['data']
 const MENU_ITEM_HEIGHT = 26;
 
 const ROW_MENU: MenuItem[] = [
+  { label: 'Mark/Unmark Packet', value: 'mark', keybinding: 'Ctrl+M' },
+  { separator: true },
   { label: 'Follow Conversation', value: 'follow' },
   { label: 'Follow Stream', value: 'followStream', keybinding: 'Ctrl+Alt+Shift+T' },
   { label: 'Show Packet Details', value: 'details', keybinding: 'Enter' },
@@ -167,6 +169,7 @@ export class Panel {
   private readonly followButton: Button;
   private readonly autoScroll: HTMLElementTagNameMap['vscode-checkbox'];
   private readonly fieldInfo: HTMLElement;
+  private readonly markedCounter: { item: HTMLElement; value: HTMLElement };
   private readonly notice: HTMLElement;
   private readonly noticeText: HTMLElement;
   private readonly menu: HTMLElementTagNameMap['vscode-context-menu'];
@@ -278,6 +281,9 @@ export class Panel {
     const rate = counter('Rate', 'Packets per second');
     const drops = counter('Drops', 'Packets the kernel dropped (the capture could not keep up)');
     const evicted = counter('Evicted', 'Oldest packets dropped to respect the capture’s limits');
+    const marked = counter('Marked', 'Packets marked (Ctrl+M; Ctrl+Shift+N and Ctrl+Shift+B go to them)');
+    marked.item.hidden = true;
+    this.markedCounter = marked;
     this.counterEls = {
       packets: packets.value,
       shown: shown.value,
@@ -293,7 +299,17 @@ export class Panel {
       { class: 'status-bar', attrs: { role: 'status', 'aria-live': 'polite' } },
       h('span', { class: 'sb-buttons' }, this.startButton, this.stopButton, this.keepRunning),
       h('span', { class: 'sb-state' }, this.statusDot, this.statusText),
-      h('span', { class: 'sb-counters' }, packets.item, shown.item, bytes.item, rate.item, drops.item, evicted.item),
+      h(
+        'span',
+        { class: 'sb-counters' },
+        packets.item,
+        shown.item,
+        marked.item,
+        bytes.item,
+        rate.item,
+        drops.item,
+        evicted.item,
+      ),
       this.podCounters.element,
       this.statusMessage,
     );
@@ -484,6 +500,7 @@ export class Panel {
     transport.onEvent('counters', (c) => this.setCounters(c));
     transport.onEvent('displayFilter', ({ text }) => this.hostFilter(text));
     transport.onEvent('goToPacket', ({ number }) => void this.goToPacket(number));
+    transport.onEvent('marks', ({ numbers }) => this.marksChanged(numbers));
     transport.onEvent('deepTree', (tree) => this.deepTreeArrived(tree));
     this.setState(initial);
     this.updateFollowButton();
@@ -922,6 +939,13 @@ export class Panel {
     this.fieldInfo.textContent = `${name} · ${bytes}`;
   }
 
+  /** The host's marks changed: the rows and the Marked counter (shown while a packet is marked). */
+  private marksChanged(numbers: number[]): void {
+    this.table.setMarked(numbers);
+    this.markedCounter.value.textContent = numbers.length.toLocaleString('en-US');
+    this.markedCounter.item.hidden = numbers.length === 0;
+  }
+
   private updateFollowButton(): void {
     this.followButton.disabled = this.table.selected < 0;
   }
@@ -966,7 +990,9 @@ export class Panel {
     this.menu.show = false;
     this.table.focus();
     if (index < 0) return;
-    if (value === 'follow') void this.followConversation(index);
+    if (value === 'mark')
+      void this.transport.request('markPacket', { index }).catch((e: unknown) => this.showNotice(messageOf(e)));
+    else if (value === 'follow') void this.followConversation(index);
     else if (value === 'followStream') void this.followConversation(index, 'followStream');
     else if (value === 'details') void this.openDetail(index);
     else if (value === 'copy') {

@@ -157,6 +157,7 @@ export class AssistantTools implements vscode.Disposable {
     const text = typeof input.filter === 'string' ? input.filter : '';
     const view = new PacketView(panel.store, new WorkerFilterRunner());
     view.pausedNumbers = panel.view.pausedNumbers; // debug.paused as the panel reads it
+    view.markedNumbers = panel.view.markedNumbers; // and frame.marked
     // Cancelled: the worker stops at once (the view's disposal ends it); VS Code drops the answer.
     const cancel = token.onCancellationRequested(() => view.dispose());
     try {

@@ -46,7 +46,7 @@ import { panelHtml, webviewRoot } from './html.js';
 import { captureContents, packetDetail, tableRows } from './table-rows.js';
 
 /** Which packets "Save Capture As…" writes, as Wireshark's Export Specified Packets. */
-export type ExportScope = 'all' | 'displayed' | 'selected';
+export type ExportScope = 'all' | 'displayed' | 'marked' | 'selected';
 
 export interface PanelSettings {
   limits: StoreLimits;
@@ -114,6 +114,8 @@ export class CapturePanel implements vscode.Disposable {
   file?: vscode.Uri;
   /** The packet selected in the webview (its number), for Save → Selected. */
   selectedNumber?: number;
+  /** The packets marked, by number (Wireshark's Mark Packet; no file keeps them, as in Wireshark). */
+  private readonly marks = new Set<number>();
   /** Packets arrived since the capture started or was last saved whole. */
   unsaved = false;
   /** Debugger markers among the rows (extension/debug/), for a capture tied to a debug session. */
@@ -215,6 +217,7 @@ export class CapturePanel implements vscode.Disposable {
     const view = new PacketView(this.store, new WorkerFilterRunner());
     view.decodeAs = this.host.decodeAs;
     view.coloring = this.host.coloring;
+    view.markedNumbers = () => this.markedNumbers();
     return view;
   }
 
@@ -314,6 +317,7 @@ export class CapturePanel implements vscode.Disposable {
       this.emit('state', this.state);
       this.counterFlow.reset();
       this.pushCounters();
+      this.emit('marks', { numbers: this.markedNumbers() });
       return;
     }
     if (message.type === 'countersShown') {
@@ -383,6 +387,10 @@ export class CapturePanel implements vscode.Disposable {
       return { filter, rows };
     },
     followStream: ({ index }) => this.followStream(this.view.numberAt(this.packetIndex(index))),
+    markPacket: ({ index }) => {
+      const number = this.view.numberAt(this.packetIndex(index));
+      if (number !== undefined) this.toggleMark(number);
+    },
     showConversations: () => this.host.showConversations(this),
     completeField: ({ prefix }) => this.host.completeField(prefix),
     checkDisplayFilter: ({ text }) => this.host.checkDisplayFilter(text),
@@ -516,6 +524,37 @@ export class CapturePanel implements vscode.Disposable {
     return undefined;
   }
 
+  // ---- marks: Wireshark's Mark Packet, for the eye (the rows), frame.marked and Save → Marked
+
+  /** Marks packet `number`, or unmarks it when marked. */
+  toggleMark(number: number): void {
+    if (!this.store.packet(number)) return;
+    if (!this.marks.delete(number)) this.marks.add(number);
+    this.emit('marks', { numbers: this.markedNumbers() });
+  }
+
+  /** Unmarks every packet. */
+  unmarkAll(): void {
+    this.marks.clear();
+    this.emit('marks', { numbers: [] });
+  }
+
+  /** The marked packets the store still holds, ascending. */
+  markedNumbers(): number[] {
+    const first = this.store.firstNumber;
+    for (const n of this.marks) if (n < first) this.marks.delete(n); // evicted
+    return [...this.marks].sort((a, b) => a - b);
+  }
+
+  /** The marked packet the view shows next after (`step` 1) or before (-1) packet `number`, as
+   *  Wireshark's Next / Previous Mark; undefined when there is none. */
+  async markedNeighbour(number: number, step: 1 | -1): Promise<number | undefined> {
+    const marked = this.markedNumbers();
+    const ahead = step > 0 ? marked.filter((n) => n > number) : marked.filter((n) => n < number).reverse();
+    for (const n of ahead) if ((await this.view.rowOf(n)) !== undefined) return n;
+    return undefined;
+  }
+
   /** Applies a display filter as if typed in the panel's filter bar (Follow Stream's Filter Out). */
   async showFilter(text: string): Promise<void> {
     await this.applyDisplayFilter(text);
@@ -555,6 +594,7 @@ export class CapturePanel implements vscode.Disposable {
   async exportNumbers(scope: ExportScope): Promise<Uint32Array | undefined> {
     if (scope === 'all') return undefined;
     if (scope === 'displayed') return this.view.shownNumbers();
+    if (scope === 'marked') return Uint32Array.from(this.markedNumbers());
     const selected = this.selectedPacket();
     return Uint32Array.from(selected === undefined ? [] : [selected]);
   }
@@ -600,6 +640,8 @@ export class CapturePanel implements vscode.Disposable {
     this.store = new PacketStore(settings.limits);
     this.view = this.newView();
     this.selectedNumber = undefined;
+    this.marks.clear();
+    this.emit('marks', { numbers: [] });
     this.deepTreeFor = undefined;
     this.unsaved = false;
     this.file = undefined;

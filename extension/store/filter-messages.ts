@@ -17,6 +17,8 @@ export interface FilterJob {
   pods: (PodRef | undefined)[];
   /** Packet numbers captured while a debugged process was paused (debug.paused): sorted, inclusive [from, to] pairs. */
   paused?: [number, number][];
+  /** Packet numbers marked in the table (frame.marked). */
+  marked?: number[];
   /** Decode As rules (tshark's -d form) the packets are decoded with. */
   decodeAs: DecodeAsRule[];
 }

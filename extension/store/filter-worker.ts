@@ -17,6 +17,7 @@ function run(job: FilterJob): void {
   latestJob = job.id;
   applyDecodeAs(job.decodeAs);
   const filter = compileDisplayFilter(job.text, { textSearch: job.textSearch });
+  const marked = new Set(job.marked);
   let segmentIndex = 0;
   let number = job.from;
 
@@ -47,8 +48,15 @@ function run(job: FilterJob): void {
       // The comments are read only for filters on the process (proc.*, container.*, k8s.*).
       const process = filter.needsProcess ? parseProcessComments(segmentComments(seg, i)) : undefined;
       const paused = job.paused !== undefined && inRanges(job.paused, number);
-      if (filter.match(decoded, { number, length: originalLength, pod: job.pods[interfaceId], process, paused }))
-        matches.push(number);
+      const meta = {
+        number,
+        length: originalLength,
+        pod: job.pods[interfaceId],
+        process,
+        paused,
+        marked: marked.has(number),
+      };
+      if (filter.match(decoded, meta)) matches.push(number);
       number++;
       budget--;
     }

@@ -151,6 +151,8 @@ export class PacketView {
   /** The packets captured while a debugged process was paused (debug.paused), when the capture is
    *  tied to a debug session: sorted, inclusive [from, to] packet numbers. */
   pausedNumbers?: () => [number, number][];
+  /** The packets marked in the table (frame.marked), when any is. */
+  markedNumbers?: () => number[];
   /** Changes whenever row indices shift; see CounterUpdate.generation. */
   generation = 0;
   /** The Decode As rules the filter decodes packets with (the panel keeps them current). */
@@ -325,6 +327,7 @@ export class PacketView {
       pods: this.store.interfaces.map((i) => i.pod),
       decodeAs: this.decodeAs,
       ...(this.pausedNumbers ? { paused: this.pausedNumbers() } : {}),
+      ...(this.markedNumbers ? { marked: this.markedNumbers() } : {}),
     };
     this.runner.run(job, (reply) => this.accept(reply));
   }

@@ -1,7 +1,8 @@
 // UI end-to-end in real VS Code: the capture panel for keyboard and screen-reader users. Tab
 // reaches the packet table, the detail tree and the bytes; arrows move inside each (the bytes pane
-// moves a byte cursor that selects the field holding it, as a click does); and axe-core finds no
-// serious or critical violation in the panel in the dark, light and high-contrast themes.
+// moves a byte cursor that selects the field holding it, as a click does); Ctrl+M marks a packet
+// and Ctrl+Shift+N goes to it; and axe-core finds no serious or critical violation in the panel,
+// a marked row in it, in the dark, light and high-contrast themes.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -48,7 +49,7 @@ async function panelViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
 }
 
-test('keyboard and screen readers: Tab through table, tree and bytes; axe-core in three themes', {
+test('keyboard and screen readers: Tab through table, tree and bytes; Ctrl+M marks; axe-core in three themes', {
   timeout: 300_000,
 }, async (t) => {
   const capture = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
@@ -94,6 +95,18 @@ test('keyboard and screen readers: Tab through table, tree and bytes; axe-core i
         true,
         'the bytes keep the focus',
       );
+
+      // Wireshark's Ctrl+M marks the selected packet (drawn in the text's colours swapped, counted in
+      // the status bar); Ctrl+Shift+N goes to the next mark. The marked row stays for axe-core.
+      const rowOf = (n: number) => rows.filter({ has: frame.locator('.c-number', { hasText: new RegExp(`^${n}$`) }) });
+      await rowOf(6).click();
+      await page.keyboard.press('Control+M');
+      await frame.locator('.pt-row.marked .c-number', { hasText: /^6$/ }).waitFor({ timeout: 10_000 });
+      await frame.locator('.sb-item', { hasText: /^Marked\s*1$/ }).waitFor();
+      assert.equal(await frame.locator('.pt-row.marked').count(), 1);
+      await rowOf(2).click();
+      await page.keyboard.press('Control+Shift+N');
+      await frame.locator('.pt-row.selected.marked .c-number', { hasText: /^6$/ }).waitFor({ timeout: 10_000 });
 
       for (const [theme, workbenchClass] of THEMES) {
         fs.mkdirSync(path.join(folder, '.vscode'), { recursive: true });

@@ -297,6 +297,78 @@ suite('capture files and "Save Capture As…"', () => {
     panel.webviewPanel?.dispose();
   });
 
+  test('Mark Packet: Ctrl+M and the row menu mark, Next/Previous Mark step through them, frame.marked filters them, Save writes them', async () => {
+    const panel = await openFile(fixture);
+    panel.webviewPanel?.reveal();
+    await until('the file panel to be the current one', () => api.manager.current === panel);
+    const select = (number: number) =>
+      panel.receive({ type: 'request', id: 1, method: 'selectPacket', params: { number } });
+
+    await select(5);
+    await vscode.commands.executeCommand('packetCapture.markPacket');
+    await panel.receive({ type: 'request', id: 2, method: 'markPacket', params: { index: 9 } }); // the row menu, on packet 10
+    await panel.receive({ type: 'request', id: 3, method: 'markPacket', params: { index: 20 } });
+    await panel.receive({ type: 'request', id: 4, method: 'markPacket', params: { index: 20 } }); // unmarked again
+    assert.deepEqual(panel.markedNumbers(), [5, 10]);
+
+    await select(1);
+    const stepped: (number | undefined)[] = [];
+    for (const command of ['next', 'next', 'next', 'previous'] as const) {
+      await vscode.commands.executeCommand(`packetCapture.${command}MarkedPacket`);
+      stepped.push(panel.selectedNumber);
+    }
+    assert.deepEqual(stepped, [5, 10, 10, 5], 'no mark after 10: the selection stays');
+
+    await panel.applyDisplayFilter('frame.marked');
+    await until('the display filter', () => !panel.view.filtering);
+    assert.deepEqual([...(await panel.view.shownNumbers())], [5, 10]);
+    await panel.applyDisplayFilter('');
+
+    const target = path.join(scratch, 'marked.pcapng');
+    const prompts = api.manager.savePrompts;
+    let labels: string[] = [];
+    api.manager.savePrompts = {
+      pickScope: async (choices) => {
+        labels = choices.map((c) => c.label);
+        return 'marked';
+      },
+      saveUri: async () => vscode.Uri.file(target),
+    };
+    try {
+      assert.equal(await vscode.commands.executeCommand<number | undefined>('packetCapture.saveCaptureAs'), 2);
+    } finally {
+      api.manager.savePrompts = prompts;
+    }
+    assert.ok(labels.includes('Marked (2)'), labels.join(', '));
+    // tshark reads packets 5 and 10 of the file in what was saved.
+    const fields = (file: string, filter = '') =>
+      execFileSync(
+        'tshark',
+        [
+          '-n',
+          '-r',
+          file,
+          ...(filter ? ['-Y', filter] : []),
+          '-T',
+          'fields',
+          '-e',
+          'frame.time_epoch',
+          '-e',
+          'frame.len',
+          '-e',
+          'frame.protocols',
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+    assert.equal(fields(target), fields(fixture, 'frame.number == 5 || frame.number == 10'));
+
+    await vscode.commands.executeCommand('packetCapture.unmarkAllPackets');
+    assert.deepEqual(panel.markedNumbers(), []);
+    panel.webviewPanel?.dispose();
+  });
+
   test('Decode As (packetCapture.decodeAs): the rows, the display filter and a saved file follow the rules', async function () {
     this.timeout(60_000);
     // A DNS query to UDP port 5300, which no decoder reads as DNS unless told.

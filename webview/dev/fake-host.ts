@@ -195,6 +195,8 @@ export class FakeHost implements HostTransport {
   private readonly conversations = new Map<string, Periodic>();
   /** The filters of the streams Follow Stream was asked for, in order. */
   readonly followedStreams: string[] = [];
+  /** The packets marked, by number. */
+  private readonly marked = new Set<number>();
   /** Times the panel asked for the Conversations tab (the real host opens it beside the panel). */
   conversationTabs = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -637,6 +639,13 @@ export class FakeHost implements HostTransport {
         const followed = this.follow(index, true);
         this.followedStreams.push(followed.filter);
         return followed;
+      },
+      // As the real host: the row's packet marked, or unmarked, and the marks sent.
+      markPacket: ({ index }) => {
+        const ordinal = this.ordinal(index);
+        if (ordinal === undefined) return;
+        if (!this.marked.delete(ordinal + 1)) this.marked.add(ordinal + 1);
+        this.emit('marks', { numbers: [...this.marked].sort((a, b) => a - b) });
       },
       validateCaptureFilter: ({ filter }) => this.options.checkCaptureFilter(filter),
       completeField: ({ prefix }) => this.options.completeField(prefix),
