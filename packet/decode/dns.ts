@@ -7,10 +7,14 @@
 // (the name's own start, then each pointer's target), so a name cannot loop; a name is at most
 // 255 bytes on the wire and follows at most MAX_POINTERS pointers. Every count in the header is
 // bounded by the bytes really present (each question or record takes at least 5 or 11 bytes).
+//
+// A message over UDP is paired with its query or response by the streams pass
+// (dns-transactions.ts): a message decoded to its end shows its link as Wireshark's does.
 
 import { u16, u32 } from './bytes.js';
 import { type Dissection, field, sharedField } from './dissection.js';
-import { bits, escapeBytes, hex8, hex16, hexBytes, ipv4, ipv6 } from './format.js';
+import type { DnsPairing } from './dns-transactions.js';
+import { bits, escapeBytes, hex8, hex16, hexBytes, ipv4, ipv6, seconds } from './format.js';
 import type { Field, Layer } from './types.js';
 
 const MAX_NAME_WIRE = 255;
@@ -219,6 +223,9 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
   const id = u16(b, off);
   const flags = u16(b, off + 2);
   const response = (flags & 0x8000) !== 0;
+  // Paired here, right after the ID and flags, as Wireshark pairs: a message cut short after them
+  // still takes part in its transaction.
+  const pairing = tcp ? undefined : d.streams?.dns?.(id, response);
   const opcode = (flags >> 11) & 15;
   const rcode = flags & 15;
   m.info = (OPCODES[opcode] ?? `Unknown operation (${opcode})`) + (response ? ' response ' : ' ') + hex16(id);
@@ -289,8 +296,37 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
     }
     if (kids && count) L!.fields.push(field(key, title, s0, o - s0, undefined, kids));
   }
-  if (L) L.length = o - L.offset;
+  if (L) {
+    if (pairing) L.fields.push(...transactionFields(pairing, off));
+    L.length = o - L.offset;
+  }
   d.info = m.info;
+}
+
+/** The message's place in its transaction, as Wireshark's tree ends with it (frame links "Go to
+ *  Linked Packet" follows). */
+function transactionFields(p: DnsPairing, at: number): Field[] {
+  const frame = (name: string, label: string) => {
+    const f = field(name, `[${label}: ${p.frame}]`, at, 0, p.frame);
+    f.link = p.frame;
+    return f;
+  };
+  const retransmission = () => field('dns.retransmission', '[Retransmission: True]', at, 0, true);
+  switch (p.role) {
+    case 'query':
+      return p.frame === 0 ? [] : [frame('dns.response_in', 'Response In')];
+    case 'response':
+      return [
+        frame('dns.response_to', 'Request In'),
+        field('dns.time', `[Time: ${seconds(p.timeNs)} seconds]`, at, 0, p.timeNs / 1e9),
+      ];
+    case 'retransmittedQuery':
+      return [frame('dns.retransmit_request_in', 'Retransmitted request. Original request in'), retransmission()];
+    case 'retransmittedResponse':
+      return [frame('dns.retransmit_response_in', 'Retransmitted response. Original response in'), retransmission()];
+    case 'unsolicited':
+      return [field('dns.unsolicited', '[Unsolicited: True]', at, 0, true)];
+  }
 }
 
 /** Ends the decode after a problem: keeps what the section had and the Info built so far. */

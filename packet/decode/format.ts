@@ -214,3 +214,11 @@ export function bits(v: number, top: number, width: number, size = 16): string {
   }
   return s;
 }
+
+/** Seconds, as Wireshark writes a relative time (nine decimals). */
+export function seconds(ns: number): string {
+  const negative = ns < 0;
+  const abs = Math.abs(Math.round(ns));
+  const text = `${Math.floor(abs / 1e9)}.${String(abs % 1e9).padStart(9, '0')}`;
+  return negative ? `-${text}` : text;
+}

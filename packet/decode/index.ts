@@ -143,6 +143,9 @@ export interface FilterReads {
   readsColumns: boolean;
 }
 
+/** The layers whose fields show what the streams pass recorded. */
+const STREAM_LAYERS = ['tcp', 'udp', 'dns', 'mdns'];
+
 /** The packet decoded as far as a display filter reads it: the columns, a selective tree or the whole tree. */
 export function decodeForFilter(
   reads: FilterReads,
@@ -151,11 +154,11 @@ export function decodeForFilter(
   originalLength: number,
   streams?: StreamContext,
 ): DecodedPacket {
-  // The streams' values show only in TCP's and UDP's fields and in the columns (Info): a filter
-  // reading neither is judged the same without them, and sooner.
+  // The streams' values show only in TCP's, UDP's and DNS's fields and in the columns (Info): a
+  // filter reading none of them is judged the same without them, and sooner.
   const readsStreams =
     reads.readsColumns ||
-    (reads.needsTree && (!reads.fieldLayers || reads.fieldLayers.has('tcp') || reads.fieldLayers.has('udp')));
+    (reads.needsTree && (!reads.fieldLayers || STREAM_LAYERS.some((l) => reads.fieldLayers!.has(l))));
   if (!readsStreams) streams = undefined;
   if (reads.needsTree)
     return decodePacket(

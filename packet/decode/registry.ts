@@ -103,6 +103,9 @@ export function dispatchIpProto(d: Dissection, proto: number, off: number, end: 
   return true;
 }
 
+/** The dissectors the streams pass runs: those whose messages it pairs (DNS over UDP). */
+export const PASS_DISSECTORS = new Set<PayloadDissector>();
+
 /** Lower port first, then the higher one (Wireshark's order), then the heuristics. */
 export function dispatchPorts(
   d: Dissection,
@@ -114,13 +117,19 @@ export function dispatchPorts(
   sport: number,
   dport: number,
 ): boolean {
-  // The streams pass needs nothing above the transport: no protocol our decoders know over TCP or
-  // UDP carries another transport header.
-  if (off >= rend || d.transportOnly) return false;
+  if (off >= rend) return false;
   const lo = Math.min(sport, dport);
   const hi = Math.max(sport, dport);
   // Port 0 is never looked up (Wireshark uses it to mean "no port").
   let f = lo !== 0 ? table.get(lo) : undefined;
+  // The streams pass needs nothing above the transport (no protocol our decoders know over TCP or
+  // UDP carries another transport header) but the messages it pairs: it runs their dissectors
+  // alone, and stops at another port's, which would have taken the payload.
+  if (d.transportOnly) {
+    if (!d.streams?.dns) return false;
+    if (f === undefined && hi !== lo) f = table.get(hi);
+    return f !== undefined && PASS_DISSECTORS.has(f) && f(d, off, end, rend, sport, dport);
+  }
   if (f?.(d, off, end, rend, sport, dport)) return true;
   if (hi !== lo) {
     f = table.get(hi);

@@ -2,6 +2,7 @@
 // decode (a row, a tree, a display filter in a worker) shows the same stream and analysis:
 // StreamRecorder writes a packet's record while the pass decodes it, StreamReplay reads it back
 // through the same StreamContext the decoders ask.
+import { DNS_ROLES, type DnsPairing, type DnsRole, DnsTransactions } from './dns-transactions.js';
 import {
   emptyView,
   headerCaptured,
@@ -22,6 +23,10 @@ const FROM_HIGHER = 0x100000;
 const QUOTED = 0x200000;
 /** The TCP header runs past the bytes captured (headerCaptured() is false). */
 const HEADER_CUT = 0x400000;
+/** A DNS message's role in its transaction (1 + its index in DNS_ROLES; 0: none), 3 bits. */
+const DNS_ROLE_SHIFT = 23;
+const DNS_ROLE_BITS = 0x3800000;
+const RECORD_BITS = TCP_RECORD | UDP_RECORD | FROM_HIGHER | QUOTED | HEADER_CUT | DNS_ROLE_BITS;
 
 /** Per-packet records for `length` packets; every array over a SharedArrayBuffer (workers read them). */
 export interface StreamColumns {
@@ -29,7 +34,7 @@ export interface StreamColumns {
   stream: Int32Array;
   seq: Uint32Array;
   ack: Uint32Array;
-  /** TcpView.bits, with TCP_RECORD or UDP_RECORD, FROM_HIGHER, QUOTED and HEADER_CUT. */
+  /** TcpView.bits, with TCP_RECORD or UDP_RECORD, FROM_HIGHER, QUOTED, HEADER_CUT and the DNS role. */
   bits: Uint32Array;
   scale: Int8Array;
   dupAckNum: Uint32Array;
@@ -39,6 +44,9 @@ export interface StreamColumns {
   initialRttNs: Float64Array;
   deltaNs: Float64Array;
   relativeNs: Float64Array;
+  /** A DNS message's other packet (DnsPairing.frame) and a response's time since its query. */
+  dnsFrame: Uint32Array;
+  dnsTimeNs: Float64Array;
 }
 
 function shared<T>(Kind: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
@@ -61,6 +69,8 @@ export function streamColumns(length: number): StreamColumns {
     initialRttNs: shared(Float64Array, length),
     deltaNs: shared(Float64Array, length),
     relativeNs: shared(Float64Array, length),
+    dnsFrame: shared(Uint32Array, length),
+    dnsTimeNs: shared(Float64Array, length),
   };
 }
 
@@ -97,15 +107,38 @@ export function recordedStream(
 export class StreamRecorder implements StreamContext {
   private columns: StreamColumns | undefined;
   private index = 0;
+  private frame = 0;
+  private timeNs = 0;
   private written = false;
+  private readonly dnsTransactions = new DnsTransactions();
 
   constructor(private readonly analyzer: StreamAnalyzer) {}
 
   at(columns: StreamColumns, index: number, frame: number, timeNs: number): void {
     this.columns = columns;
     this.index = index;
+    this.frame = frame;
+    this.timeNs = timeNs;
     this.written = false;
     this.analyzer.begin(frame, timeNs);
+  }
+
+  /** A DNS message carried by the packet's UDP datagram: paired, and recorded (a query's record
+   *  is written again when its response comes). */
+  dns(id: number, response: boolean): DnsPairing | undefined {
+    const c = this.columns;
+    const i = this.index;
+    if (!c || !(c.bits[i]! & UDP_RECORD) || c.bits[i]! & DNS_ROLE_BITS) return undefined;
+    const pairing: DnsPairing =
+      c.bits[i]! & QUOTED
+        ? { role: response ? 'unsolicited' : 'query', frame: 0, timeNs: 0 }
+        : this.dnsTransactions.message(c.stream[i]!, id, response, this.frame, this.timeNs, (answer) => {
+            c.dnsFrame[i] = answer;
+          });
+    c.bits[i] = c.bits[i]! | ((DNS_ROLES.indexOf(pairing.role) + 1) << DNS_ROLE_SHIFT);
+    c.dnsFrame[i] = pairing.frame;
+    c.dnsTimeNs[i] = pairing.timeNs;
+    return pairing;
   }
 
   tcp(ends: NetworkEnds, facts: TcpFacts): TcpView | undefined {
@@ -148,6 +181,7 @@ export class StreamReplay implements StreamContext {
   private index = 0;
   private used = false;
   private readonly view = emptyView();
+  private readonly pairing: DnsPairing = { role: 'query' satisfies DnsRole, frame: 0, timeNs: 0 };
 
   at(columns: StreamColumns, index: number): this {
     this.columns = columns;
@@ -165,7 +199,7 @@ export class StreamReplay implements StreamContext {
     v.stream = c.stream[i]!;
     v.seq = c.seq[i]!;
     v.ack = c.ack[i]!;
-    v.bits = c.bits[i]! & ~(TCP_RECORD | FROM_HIGHER | QUOTED | HEADER_CUT);
+    v.bits = c.bits[i]! & ~RECORD_BITS;
     v.scale = c.scale[i]!;
     v.dupAckNum = c.dupAckNum[i]!;
     v.dupAckFrame = c.dupAckFrame[i]!;
@@ -183,5 +217,17 @@ export class StreamReplay implements StreamContext {
     if (!c || this.used || !(c.bits[i]! & UDP_RECORD)) return undefined;
     this.used = true;
     return c.stream[i]!;
+  }
+
+  dns(): DnsPairing | undefined {
+    const c = this.columns;
+    const i = this.index;
+    const role = c ? DNS_ROLES[((c.bits[i]! & DNS_ROLE_BITS) >>> DNS_ROLE_SHIFT) - 1] : undefined;
+    if (!c || !role) return undefined;
+    const p = this.pairing;
+    p.role = role;
+    p.frame = c.dnsFrame[i]!;
+    p.timeNs = c.dnsTimeNs[i]!;
+    return p;
   }
 }

@@ -14,6 +14,8 @@
 // (analyze sequence numbers, relative sequence numbers, conversation timestamps, window scaling
 // unknown until a handshake says). Reassembly, MPTCP and bytes in flight are not modelled.
 
+import type { DnsPairing } from './dns-transactions.js';
+
 /** tcp.analysis flags, Wireshark's bit values. */
 export const TCP_ANALYSIS = {
   retransmission: 0x0001,
@@ -112,6 +114,9 @@ export interface StreamContext {
   tcp(ends: NetworkEnds, facts: TcpFacts): TcpView | undefined;
   /** A UDP datagram; its payload is [payloadAt, payloadEnd) of ends.data, as captured. */
   udp(ends: NetworkEnds, sport: number, dport: number, payloadAt: number, payloadEnd: number): number | undefined;
+  /** A DNS message in the UDP datagram just reported: its place in its transaction (the streams
+   *  pass pairs it; a record gives back what the pass found). */
+  dns?(id: number, response: boolean): DnsPairing | undefined;
 }
 
 interface UnackedSegment {

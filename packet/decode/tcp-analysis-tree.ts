@@ -1,6 +1,7 @@
 // A TCP segment's analysis (streams.ts) as Wireshark shows it: the "[SEQ/ACK analysis]" and
 // "[Timestamps]" subtrees, and the bracketed verdicts in front of the Info column.
 import { field } from './dissection.js';
+import { seconds } from './format.js';
 import { TCP_ANALYSIS, TCP_HAS_ANALYSIS, type TcpView } from './streams.js';
 import type { Field } from './types.js';
 
@@ -71,14 +72,6 @@ export function analysisInfo(a: TcpView | undefined): string {
     prefix = `[${text}] ${prefix}`;
   }
   return prefix;
-}
-
-/** Seconds, as Wireshark writes a relative time (nine decimals). */
-export function seconds(ns: number): string {
-  const negative = ns < 0;
-  const abs = Math.abs(Math.round(ns));
-  const text = `${Math.floor(abs / 1e9)}.${String(abs % 1e9).padStart(9, '0')}`;
-  return negative ? `-${text}` : text;
 }
 
 /** A field naming another packet of the capture: "Go to Linked Packet" goes there. */

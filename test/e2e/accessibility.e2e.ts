@@ -10,14 +10,9 @@ import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { FrameLocator, Page } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { openCaptureFile, screenshot, THEMES, useColorTheme, withWorkbench } from '../vscode/workbench.js';
 
 const FILE = 'redis.pcap';
-const THEMES = [
-  ['Default Dark Modern', 'vs-dark'],
-  ['Default Light Modern', 'vs'],
-  ['Default High Contrast', 'hc-black'],
-] as const;
 
 /** The element focused inside the panel's page: its class list and accessible name. */
 async function focused(frame: FrameLocator): Promise<string> {
@@ -56,13 +51,8 @@ test('keyboard and screen readers: Tab through table, tree and bytes; Ctrl+M mar
   await withWorkbench(
     t,
     async ({ page, folder }) => {
-      await page.keyboard.press('Control+P');
-      await page.locator('.quick-input-widget input').fill(FILE);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: FILE }).first().waitFor();
-      await page.keyboard.press('Enter');
-      const frame = webviewFrame(page);
+      const frame = await openCaptureFile(page, FILE);
       const rows = frame.locator('.pt-row[aria-rowindex]');
-      await rows.nth(5).waitFor({ timeout: 60_000 });
 
       // Packet 4, the client's PING: the table has the focus, Tab goes on to the tree.
       // Wireshark's tree replaces ours once sharkd has read the packet (its RESP layer says so): the
@@ -108,16 +98,11 @@ test('keyboard and screen readers: Tab through table, tree and bytes; Ctrl+M mar
       await page.keyboard.press('Control+Shift+N');
       await frame.locator('.pt-row.selected.marked .c-number', { hasText: /^6$/ }).waitFor({ timeout: 10_000 });
 
-      for (const [theme, workbenchClass] of THEMES) {
-        fs.mkdirSync(path.join(folder, '.vscode'), { recursive: true });
-        fs.writeFileSync(
-          path.join(folder, '.vscode', 'settings.json'),
-          JSON.stringify({ 'workbench.colorTheme': theme }),
-        );
-        await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor();
+      for (const theme of THEMES) {
+        await useColorTheme(page, folder, theme);
         const violations = await panelViolations(page);
-        await screenshot(page, `accessibility-${theme}`);
-        assert.deepEqual(violations, [], theme);
+        await screenshot(page, `accessibility-${theme[0]}`);
+        assert.deepEqual(violations, [], theme[0]);
       }
     },
     { files: { [FILE]: capture } },

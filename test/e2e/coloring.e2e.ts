@@ -9,10 +9,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { openCaptureFile, screenshot, THEMES, useColorTheme, withWorkbench } from '../vscode/workbench.js';
 
 const FILE = 'redis.pcap';
-const THEMES = ['Default Dark Modern', 'Default Light Modern', 'Default High Contrast'];
 
 /** sRGB channels of a computed colour ("rgb(…)", "rgba(…)" or "color(srgb …)"), 0–255, and alpha. */
 function channels(css: string): [number, number, number, number] {
@@ -48,12 +47,7 @@ test('rows coloured by the colouring rules, readable and selectable in dark, lig
   await withWorkbench(
     t,
     async ({ page, folder }) => {
-      await page.keyboard.press('Control+P');
-      await page.locator('.quick-input-widget input').fill(FILE);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: FILE }).first().waitFor();
-      await page.keyboard.press('Enter');
-      const frame = webviewFrame(page);
-      await frame.locator('.pt-row[aria-rowindex]').nth(5).waitFor({ timeout: 60_000 });
+      const frame = await openCaptureFile(page, FILE);
       // Packet 1 is a SYN, packet 4 the client's PING: Wireshark's "TCP SYN/FIN" and "TCP".
       const rowOf = (n: number) =>
         frame.locator('.pt-row[aria-rowindex]', { has: frame.locator('.c-number', { hasText: new RegExp(`^${n}$`) }) });
@@ -61,17 +55,9 @@ test('rows coloured by the colouring rules, readable and selectable in dark, lig
       assert.equal(await rowOf(4).getAttribute('title'), 'Colouring rule: TCP');
       assert.match((await rowOf(4).getAttribute('class')) ?? '', /\bk-purple\b/);
       await rowOf(6).click(); // selected, the table focused
-      for (const theme of THEMES) {
-        fs.mkdirSync(path.join(folder, '.vscode'), { recursive: true });
-        fs.writeFileSync(
-          path.join(folder, '.vscode', 'settings.json'),
-          JSON.stringify({ 'workbench.colorTheme': theme }),
-        );
-        await page
-          .locator(
-            `.monaco-workbench.${theme.includes('High Contrast') ? 'hc-black' : theme.includes('Light') ? 'vs' : 'vs-dark'}`,
-          )
-          .waitFor();
+      for (const entry of THEMES) {
+        const theme = entry[0];
+        await useColorTheme(page, folder, entry);
         // Each rule's tint stands off the background (a channel moves by 10 of 255 at least).
         for (const n of [1, 4]) {
           const distance = await tintDistance(frame, n);

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { quickOpen, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
 import { chooseOption } from './helpers/capture-ui.js';
 
 const FILE = 'redis.pcap';
@@ -34,10 +34,7 @@ test('Follow Stream and Conversations, from the row menu and the toolbar', { tim
   await withWorkbench(
     t,
     async ({ page }) => {
-      await page.keyboard.press('Control+P');
-      await page.locator('.quick-input-widget input').fill(FILE);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: FILE }).first().waitFor();
-      await page.keyboard.press('Enter');
+      await quickOpen(page, FILE);
       const panel = webviewFrame(page);
       const row = panel.locator('.pt-row[aria-rowindex]').nth(13); // packet 14, of tcp.stream 1
       await row.waitFor({ timeout: 60_000 });

@@ -14,54 +14,14 @@ import { after, describe, it } from 'node:test';
 import { packetDetail } from '../../extension/panel/table-rows.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
-import { readCaptureFile } from '../../packet/capture-file.js';
 import { summarizePacket } from '../../packet/decode/index.js';
-import { readCapture, tcpdumpTestCaptures } from '../fixtures/tcpdump-tests.js';
-import { type FramePacket, pcapngFile } from './fixtures/packets.js';
+import { corpusCapture } from './fixtures/corpus-capture.js';
 import { AnalysisComparison, firstField, parseTsharkAnalysis, tsharkAnalysisArgs } from './fixtures/tcp-analysis.js';
 import { haveTshark } from './fixtures/tshark.js';
 
 /** Carriers our decoders do not open (tunnels over UDP, sFlow's packet samples): tshark finds a
  *  transport inside them, we do not. */
 const UNOPENED_CARRIERS = /:(geneve|vxlan|gtp|lisp|teredo|l2tp|sflow):/;
-
-/** Files whose packets lie further apart are left out (a few have timestamps decades apart). */
-const MAX_FILE_SPAN_NS = 86_400_000_000_000n;
-
-/**
- * The corpus as one capture: every packet of every file, in file order. Each file keeps the time
- * between its packets and starts a second after the one before ends, so that times stay exact in
- * a double (the store keeps times as ns since the first packet).
- */
-function corpusCapture(): Uint8Array {
-  const linkTypes: number[] = [];
-  const packets: FramePacket[] = [];
-  let base = 0n;
-  for (const path of tcpdumpTestCaptures()) {
-    const { reader, packets: ps } = readCaptureFile(readCapture(path));
-    const first = ps[0]?.timestampNs ?? 0n;
-    let low = first;
-    let high = first;
-    for (const p of ps) {
-      const t = p.timestampNs ?? first;
-      if (t < low) low = t;
-      if (t > high) high = t;
-    }
-    if (high - low > MAX_FILE_SPAN_NS) continue;
-    let last = base;
-    for (const p of ps) {
-      const lt = reader.interfaces[p.interfaceId]?.linkType;
-      if (lt === undefined) continue;
-      let iface = linkTypes.indexOf(lt);
-      if (iface < 0) iface = linkTypes.push(lt) - 1;
-      const timestampNs = base + ((p.timestampNs ?? first) - first);
-      if (timestampNs > last) last = timestampNs;
-      packets.push({ iface, data: p.data, originalLength: p.originalLength, timestampNs });
-    }
-    base = last + 1_000_000_000n;
-  }
-  return pcapngFile(linkTypes, packets, 0n);
-}
 
 describe('stream analysis against tshark', { skip: !haveTshark && 'tshark not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'stream-analysis-'));

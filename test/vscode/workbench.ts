@@ -95,6 +95,44 @@ export async function runCommand(page: Page, title: string, { attempts = 8, rowT
   throw new Error(`command "${title}" not found in the command palette`);
 }
 
+/** Opens the workspace's file `name` as a person does: Quick Open (Ctrl+P), its name, Enter. */
+export async function quickOpen(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Opens the workspace's capture file `name` in the capture editor; resolves with its page once
+ *  it shows `rows` rows. */
+export async function openCaptureFile(page: Page, name: string, rows = 6): Promise<FrameLocator> {
+  await quickOpen(page, name);
+  const frame = webviewFrame(page);
+  await frame
+    .locator('.pt-row[aria-rowindex]')
+    .nth(rows - 1)
+    .waitFor({ timeout: 60_000 });
+  return frame;
+}
+
+/** The colour themes a theme check goes through, each with the class it gives the workbench. */
+export const THEMES = [
+  ['Default Dark Modern', 'vs-dark'],
+  ['Default Light Modern', 'vs'],
+  ['Default High Contrast', 'hc-black'],
+] as const;
+
+/** Switches the workbench to `theme` through the workspace's settings, as a person would. */
+export async function useColorTheme(
+  page: Page,
+  folder: string,
+  [theme, workbenchClass]: (typeof THEMES)[number],
+): Promise<void> {
+  mkdirSync(path.join(folder, '.vscode'), { recursive: true });
+  writeFileSync(path.join(folder, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': theme }));
+  await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor();
+}
+
 /** The open quick pick's row whose label is exactly `label`. */
 export function quickPickRow(page: Page, label: string): Locator {
   return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({
