@@ -14,7 +14,7 @@ import { applyDecodeAs } from '../packet/decode/index.js';
 import { type DecodeAsRule, decodeAsComment, formatDecodeAs, parseDecodeAs } from '../packet/decode-as.js';
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
 import type { DisplayFilterCheck, FieldCompletion } from '../packet/filter-fields.js';
-import type { CaptureFilterCheck, DeepTreeEvent } from '../packet/protocol.js';
+import type { CaptureFilterCheck, ColumnWidthsByName, DeepTreeEvent } from '../packet/protocol.js';
 import { TIME_FORMAT_NAMES, TIME_FORMATS, type TimeFormat } from '../packet/time-format.js';
 import { TsharkMissingError } from '../packet/tshark-filter.js';
 import { CaptureFilterChecker } from './capture/capture-filter-check.js';
@@ -57,6 +57,9 @@ export interface SavePrompts {
   pickScope(choices: ExportChoice[]): Thenable<ExportScope | undefined>;
   saveUri(options: vscode.SaveDialogOptions): Thenable<vscode.Uri | undefined>;
 }
+
+/** Where the table's column widths are kept, in the workspace's state. */
+const COLUMN_WIDTHS_KEY = 'packetCapture.columnWidths';
 
 const windowSavePrompts: SavePrompts = {
   pickScope: async (choices) =>
@@ -458,7 +461,14 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       snaplen: c.get<number>('snaplen', 262144),
       processes: c.get<boolean>('processes', true),
       timeFormat: timeFormatSetting(c.get<string>('timeFormat', 'relative')),
+      columnWidths: this.context.workspaceState.get<ColumnWidthsByName>(COLUMN_WIDTHS_KEY),
     };
+  }
+
+  /** The table's column widths, for this workspace's next captures (as Wireshark keeps its
+   *  layout in the profile). */
+  async saveColumnWidths(widths: ColumnWidthsByName): Promise<void> {
+    await this.context.workspaceState.update(COLUMN_WIDTHS_KEY, widths);
   }
 
   /** Every capture: the live ones (with a panel or in the background) and the files open. */

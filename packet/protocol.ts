@@ -163,7 +163,13 @@ export interface PanelState {
   keepRunning?: boolean;
   /** The Time column's format (packetCapture.timeFormat); absent: seconds since the capture began. */
   timeFormat?: TimeFormat;
+  /** The table's column widths in pixels by column id, as last set in a capture of this
+   *  workspace; absent: the defaults. */
+  columnWidths?: ColumnWidthsByName;
 }
+
+/** Column widths in pixels by column id (the table knows which ids it has). */
+export type ColumnWidthsByName = Record<string, number>;
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a request that answers nothing is handled by an async function returning Promise<void>
 type NoResult = void;
@@ -216,6 +222,8 @@ export interface Requests {
   checkDisplayFilter: { params: { text: string }; result: DisplayFilterCheck };
   saveCapture: { params: { format?: 'pcapng' | 'pcap' }; result: NoResult };
   openInWireshark: { params: Record<string, never>; result: NoResult };
+  /** The user resized the table's columns: their widths, kept for this workspace's captures. */
+  saveColumnWidths: { params: { widths: ColumnWidthsByName }; result: NoResult };
   /** Opens the source line of the debugger marker at table row `index`. */
   openMarker: { params: { index: number }; result: NoResult };
 }
@@ -307,6 +315,20 @@ const textList: Check = (v) => {
   return undefined;
 };
 const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'is not true or false');
+/** More columns than the table has; wider than any screen. */
+const MAX_COLUMNS = 32;
+const MAX_COLUMN_WIDTH = 8192;
+const columnWidths: Check = (v) => {
+  if (!isPlainObject(v)) return 'is not an object';
+  const entries = Object.entries(v);
+  if (entries.length > MAX_COLUMNS) return `has more than ${MAX_COLUMNS} columns`;
+  for (const [id, width] of entries) {
+    if (!/^[a-z][a-zA-Z]{0,31}$/.test(id)) return 'names a column that is not a column id';
+    const why = wholeNumber(MAX_COLUMN_WIDTH)(width);
+    if (why) return `[${id}] ${why}`;
+  }
+  return undefined;
+};
 const oneOf =
   (...values: string[]): Check =>
   (v) =>
@@ -341,6 +363,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   completeField: { prefix: required(text) },
   checkDisplayFilter: { text: required(text) },
   saveCapture: { format: optional(oneOf('pcapng', 'pcap')) },
+  saveColumnWidths: { widths: required(columnWidths) },
   openInWireshark: {},
   openMarker: { index: required(wholeNumber()) },
 };

@@ -224,9 +224,13 @@ export class Panel {
         columnsChange: (widths) => {
           this.ui.columnWidths = widths;
           saveUi();
+          // Also the workspace's, for its next captures (this editor keeps its own in its state).
+          void this.transport
+            .request('saveColumnWidths', { widths: widths as Record<string, number> })
+            .catch((e: unknown) => this.showNotice(`Could not keep the column widths: ${messageOf(e)}`));
         },
       },
-      this.ui.columnWidths,
+      this.ui.columnWidths ?? initial.columnWidths,
     );
 
     this.hex = new HexView();

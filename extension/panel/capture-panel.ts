@@ -15,6 +15,7 @@ import {
   type CaptureChoice,
   type CaptureFilterCheck,
   type CaptureStatus,
+  type ColumnWidthsByName,
   type CounterUpdate,
   checkWebviewMessage,
   type DeepTreeEvent,
@@ -55,6 +56,8 @@ export interface PanelSettings {
   processes: boolean;
   /** The Time column's format (packetCapture.timeFormat). */
   timeFormat: TimeFormat;
+  /** The table's column widths last set in this workspace (none: the defaults). */
+  columnWidths?: ColumnWidthsByName;
 }
 
 export interface PanelHost {
@@ -104,6 +107,8 @@ export interface PanelHost {
   followStream(panel: CapturePanel, protocol: FollowProtocol, stream: number, previousFilter: string): void;
   /** Opens Statistics → Conversations on this capture. */
   showConversations(panel: CapturePanel): void;
+  /** Keeps the table's column widths for this workspace's captures. */
+  saveColumnWidths(widths: ColumnWidthsByName): Promise<void>;
 }
 
 export class CapturePanel implements vscode.Disposable {
@@ -159,7 +164,8 @@ export class CapturePanel implements vscode.Disposable {
     title: string,
     options: { keepRunning?: boolean } = {},
   ) {
-    const { limits } = host.settings();
+    const settings = host.settings();
+    const { limits } = settings;
     // A file is read from its start: keep its first packets rather than its last.
     this.store = new PacketStore(mode === 'file' ? { ...limits, whenFull: 'stop' } : limits);
     this.view = this.newView();
@@ -169,7 +175,8 @@ export class CapturePanel implements vscode.Disposable {
       status: 'idle',
       targets: host.targets().map((t) => t.info),
       displayFilter: '',
-      timeFormat: host.settings().timeFormat,
+      timeFormat: settings.timeFormat,
+      ...(settings.columnWidths ? { columnWidths: settings.columnWidths } : {}),
       ...(mode === 'live' ? { keepRunning: options.keepRunning === true } : {}),
     };
     this.onDidDispose = new Promise((resolve) => (this.resolveDisposed = resolve));
@@ -392,6 +399,7 @@ export class CapturePanel implements vscode.Disposable {
       if (number !== undefined) this.toggleMark(number);
     },
     showConversations: () => this.host.showConversations(this),
+    saveColumnWidths: ({ widths }) => this.host.saveColumnWidths(widths),
     completeField: ({ prefix }) => this.host.completeField(prefix),
     checkDisplayFilter: ({ text }) => this.host.checkDisplayFilter(text),
     validateCaptureFilter: ({ filter }) => this.host.checkCaptureFilter(filter),

@@ -10,9 +10,10 @@ import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { FrameLocator, Page } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { openCaptureFile, screenshot, THEMES, useColorTheme, withWorkbench } from '../vscode/workbench.js';
+import { screenshot, THEMES, useColorTheme, withCaptureFile } from '../vscode/workbench.js';
 
 const FILE = 'redis.pcap';
+const REDIS = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
 
 /** The element focused inside the panel's page: its class list and accessible name. */
 async function focused(frame: FrameLocator): Promise<string> {
@@ -44,14 +45,11 @@ async function panelViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
 }
 
-test('keyboard and screen readers: Tab through table, tree and bytes; Ctrl+M marks; axe-core in three themes', {
-  timeout: 300_000,
-}, async (t) => {
-  const capture = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
-  await withWorkbench(
-    t,
-    async ({ page, folder }) => {
-      const frame = await openCaptureFile(page, FILE);
+test(
+  'keyboard and screen readers: Tab through table, tree and bytes; Ctrl+M marks; axe-core in three themes',
+  { timeout: 300_000 },
+  (t) =>
+    withCaptureFile(t, FILE, REDIS, async ({ page, folder, frame }) => {
       const rows = frame.locator('.pt-row[aria-rowindex]');
 
       // Packet 4, the client's PING: the table has the focus, Tab goes on to the tree.
@@ -104,7 +102,5 @@ test('keyboard and screen readers: Tab through table, tree and bytes; Ctrl+M mar
         await screenshot(page, `accessibility-${theme[0]}`);
         assert.deepEqual(violations, [], theme[0]);
       }
-    },
-    { files: { [FILE]: capture } },
-  );
-});
+    }),
+);

@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { openCaptureFile, screenshot, THEMES, useColorTheme, withWorkbench } from '../vscode/workbench.js';
+import { screenshot, THEMES, useColorTheme, withCaptureFile } from '../vscode/workbench.js';
 
 const FILE = 'redis.pcap';
+const REDIS = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
 
 /** sRGB channels of a computed colour ("rgb(…)", "rgba(…)" or "color(srgb …)"), 0–255, and alpha. */
 function channels(css: string): [number, number, number, number] {
@@ -40,17 +41,16 @@ async function tintDistance(frame: FrameLocator, rowNumber: number): Promise<num
   );
 }
 
-test('rows coloured by the colouring rules, readable and selectable in dark, light and high contrast', {
-  timeout: 300_000,
-}, async (t) => {
-  const capture = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
-  await withWorkbench(
-    t,
-    async ({ page, folder }) => {
-      const frame = await openCaptureFile(page, FILE);
+test(
+  'rows coloured by the colouring rules, readable and selectable in dark, light and high contrast',
+  { timeout: 300_000 },
+  (t) =>
+    withCaptureFile(t, FILE, REDIS, async ({ page, folder, frame }) => {
       // Packet 1 is a SYN, packet 4 the client's PING: Wireshark's "TCP SYN/FIN" and "TCP".
       const rowOf = (n: number) =>
-        frame.locator('.pt-row[aria-rowindex]', { has: frame.locator('.c-number', { hasText: new RegExp(`^${n}$`) }) });
+        frame.locator('.pt-row[aria-rowindex]', {
+          has: frame.locator('.c-number', { hasText: new RegExp(`^${n}$`) }),
+        });
       assert.equal(await rowOf(1).getAttribute('title'), 'Colouring rule: TCP SYN/FIN');
       assert.equal(await rowOf(4).getAttribute('title'), 'Colouring rule: TCP');
       assert.match((await rowOf(4).getAttribute('class')) ?? '', /\bk-purple\b/);
@@ -81,7 +81,5 @@ test('rows coloured by the colouring rules, readable and selectable in dark, lig
       await rowOf(1)
         .locator('.c-time', { hasText: /^1424744580\.757048$/ })
         .waitFor();
-    },
-    { files: { [FILE]: capture } },
-  );
-});
+    }),
+);

@@ -369,6 +369,24 @@ suite('capture files and "Save Capture As…"', () => {
     panel.webviewPanel?.dispose();
   });
 
+  test("column widths set in one capture are the workspace's: the next capture's table starts with them", async () => {
+    const first = await openFile(fixture);
+    const widths = { number: 64, time: 120, source: 230, destination: 210, protocol: 90, length: 70 };
+    await first.receive({ type: 'request', id: 1, method: 'saveColumnWidths', params: { widths } });
+    await first.receive({ type: 'request', id: 2, method: 'saveColumnWidths', params: { widths: { source: -5 } } }); // dropped
+    assert.deepEqual(api.manager.settings().columnWidths, widths);
+    first.webviewPanel?.dispose();
+    const other = path.join(scratch, 'widths.pcap');
+    fs.copyFileSync(fixture, other);
+    const second = await openFile(other);
+    // The page's first state, as the host wrote it into the page (escaped for an attribute).
+    const attribute = /data-state="([^"]*)"/.exec(second.webviewPanel?.webview.html ?? '')?.[1] ?? '';
+    const state = JSON.parse(attribute.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))));
+    assert.deepEqual(state.columnWidths, widths);
+    second.webviewPanel?.dispose();
+    await api.manager.saveColumnWidths({});
+  });
+
   test('Decode As (packetCapture.decodeAs): the rows, the display filter and a saved file follow the rules', async function () {
     this.timeout(60_000);
     // A DNS query to UDP port 5300, which no decoder reads as DNS unless told.

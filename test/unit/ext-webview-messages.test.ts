@@ -32,6 +32,8 @@ const VALID: unknown[] = [
   request('saveCapture', { format: 'pcap' }),
   request('saveCapture', { format: undefined }), // an optional field left undefined
   request('openInWireshark', {}, Number.MAX_SAFE_INTEGER),
+  request('markPacket', { index: 9 }),
+  request('saveColumnWidths', { widths: { number: 56, time: 112, source: 200, info: 0 } }),
 ];
 
 test('every message the webview sends is accepted as it is', () => {
@@ -88,6 +90,21 @@ const INVALID: [string, unknown, RegExp][] = [
     'a snaplen out of range',
     request('startCapture', { target: 'l', interfaces: [], filter: '', snaplen: 1e9 }),
     /snaplen/,
+  ],
+  ['column widths as a list', request('saveColumnWidths', { widths: [56, 112] }), /widths is not an object/],
+  [
+    'a negative column width',
+    request('saveColumnWidths', { widths: { source: -1 } }),
+    /widths \[source\] is not a whole/,
+  ],
+  ['a column width past any screen', request('saveColumnWidths', { widths: { source: 1e6 } }), /widths \[source\]/],
+  ['a column id that is not one', request('saveColumnWidths', { widths: { '<img src=x>': 5 } }), /not a column id/],
+  [
+    'more column widths than columns',
+    request('saveColumnWidths', {
+      widths: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`c${'a'.repeat(i % 20)}${i}`, 1])),
+    }),
+    /more than 32 columns/,
   ],
   ['an unknown save format', request('saveCapture', { format: 'exe' }), /params\.format is not one of pcapng, pcap/],
   ['an own "__proto__" field', request('stopCapture', JSON.parse('{"__proto__": {"polluted": true}}')), /unexpected/],

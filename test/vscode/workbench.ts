@@ -210,6 +210,19 @@ export interface WorkbenchOptions {
   viewport?: { width: number; height: number };
 }
 
+/** withWorkbench with `bytes` in the workspace as the capture file `name`, opened in the capture
+ *  editor (its first rows shown) before `fn` runs with its page. */
+export function withCaptureFile<T>(
+  t: TestContext,
+  name: string,
+  bytes: Uint8Array,
+  fn: (wb: Workbench & { frame: FrameLocator }) => Promise<T>,
+): Promise<T> {
+  return withWorkbench(t, async (wb) => fn({ ...wb, frame: await openCaptureFile(wb.page, name) }), {
+    files: { [name]: bytes },
+  });
+}
+
 /** Starts code-server with the packaged extension, opens a page on its workbench with a fresh folder,
  *  runs `fn`, and stops everything (also on failure). On failure it leaves a screenshot and
  *  code-server's log in test-results/e2e/. */

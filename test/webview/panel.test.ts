@@ -1145,6 +1145,37 @@ test('Ctrl+F (find packet) opens the filter bar in text search; Escape in the em
   await close(w);
 });
 
+test("column widths: the workspace's at the start; a resize is kept for the workspace's next captures", {
+  skip,
+}, async () => {
+  const w = await open('rows=1000&widths=source:230,time:120');
+  const { page } = w;
+  const width = (column: string) =>
+    page.locator(`.pt-th.c-${column}`).evaluate((el) => el.getBoundingClientRect().width);
+  assert.equal(Math.round(await width('source')), 230);
+  assert.equal(Math.round(await width('time')), 120);
+  // Drag the Destination column's right edge 40 px to the right.
+  const grip = page.locator('.pt-th.c-destination .pt-resize');
+  const box = (await grip.boundingBox())!;
+  const before = await width('destination');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 40, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction(
+    () => (window as unknown as { __dev: { fake: { savedColumnWidths?: object } } }).__dev.fake.savedColumnWidths,
+  );
+  const saved = await page.evaluate(
+    () =>
+      (window as unknown as { __dev: { fake: { savedColumnWidths: Record<string, number> } } }).__dev.fake
+        .savedColumnWidths,
+  );
+  assert.equal(saved.destination, Math.round(before) + 40);
+  assert.equal(saved.source, 230, 'the widths not dragged are kept as they were');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('file mode hides the capture form', { skip }, async () => {
   const w = await open('rows=5000&mode=file');
   const { page } = w;

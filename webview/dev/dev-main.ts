@@ -23,6 +23,10 @@ if (params.get('tail') === '0') options.tail = false;
 if (params.get('pods') === '1') options.pods = true;
 if (params.get('processes') === '1') options.processes = true;
 if (params.get('markers') === '1') options.markers = true;
+// widths=source:230,time:120: the workspace's column widths.
+const widths = params.get('widths');
+if (widths)
+  options.columnWidths = Object.fromEntries(widths.split(',').map((w) => [w.split(':')[0], Number(w.split(':')[1])]));
 
 document.body.classList.add(params.get('theme') === 'light' ? 'vscode-light' : 'vscode-dark');
 

@@ -92,6 +92,8 @@ export interface FakeOptions {
   checkDisplayFilter: (text: string) => DisplayFilterCheck | Promise<DisplayFilterCheck>;
   /** completeField and checkDisplayFilter are Wireshark's (the real host's, given by a test). */
   wiresharkNames: boolean;
+  /** The workspace's column widths, as the real host puts them in the first state. */
+  columnWidths?: Record<string, number>;
 }
 
 export const DEFAULT_OPTIONS: FakeOptions = {
@@ -195,6 +197,8 @@ export class FakeHost implements HostTransport {
   private readonly conversations = new Map<string, Periodic>();
   /** The filters of the streams Follow Stream was asked for, in order. */
   readonly followedStreams: string[] = [];
+  /** The column widths the panel last asked the host to keep. */
+  savedColumnWidths?: Record<string, number>;
   /** The packets marked, by number. */
   private readonly marked = new Set<number>();
   /** Times the panel asked for the Conversations tab (the real host opens it beside the panel). */
@@ -219,6 +223,7 @@ export class FakeHost implements HostTransport {
       status: this.options.mode === 'file' ? 'stopped' : this.options.status,
       targets: [{ id: 'local', kind: 'local', label: 'Local', description: 'this machine' }],
       displayFilter: '',
+      ...(this.options.columnWidths ? { columnWidths: this.options.columnWidths } : {}),
       ...(this.options.status === 'capturing'
         ? { capture: { target: 'local', interfaces: ['eth0'], filter: 'tcp and port 443' } }
         : {}),
@@ -651,6 +656,9 @@ export class FakeHost implements HostTransport {
       completeField: ({ prefix }) => this.options.completeField(prefix),
       checkDisplayFilter: ({ text }) => this.options.checkDisplayFilter(text),
       saveCapture: () => undefined,
+      saveColumnWidths: ({ widths }) => {
+        this.savedColumnWidths = widths;
+      },
       showConversations: () => {
         this.conversationTabs++;
       },
