@@ -388,12 +388,14 @@ export class Panel {
     // Find packet (Ctrl+F, Cmd+F on macOS) opens the filter bar's text search: one feature, two
     // doors. The key reaches this page because the panel's webview has no find widget
     // (enableFindWidget off); VS Code's own script only keeps the browser from finding too.
+    // Ctrl+/ goes to the bar as it is, as Wireshark's key for its display filter does.
     document.addEventListener('keydown', (e) => {
-      if (!isFindKey(e)) return;
+      const find = isFindKey(e);
+      if (!find && !isFilterBarKey(e)) return;
       e.preventDefault();
-      if (!this.textSearch) setTextSearch(true);
+      if (find && !this.textSearch) setTextSearch(true);
       this.filterField.focus();
-      this.filterField.wrappedElement.select(); // typing replaces what was searched before
+      this.filterField.wrappedElement.select(); // typing replaces what was there
     });
     this.followButton = button(
       'Follow Conversation',
@@ -1092,6 +1094,11 @@ export class Panel {
 /** Find (Ctrl+F, or Cmd+F on macOS): the key VS Code's webview script treats as find. */
 function isFindKey(e: KeyboardEvent): boolean {
   return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'f';
+}
+
+/** Wireshark's key to the display filter bar: Ctrl+/ (Cmd+/ on macOS). */
+function isFilterBarKey(e: KeyboardEvent): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key === '/';
 }
 
 function rowText(row: Row): string {

@@ -1,8 +1,9 @@
 // UI end-to-end in real VS Code: the capture panel for keyboard and screen-reader users. Tab
 // reaches the packet table, the detail tree and the bytes; arrows move inside each (the bytes pane
-// moves a byte cursor that selects the field holding it, as a click does); Ctrl+M marks a packet
-// and Ctrl+Shift+N goes to it; and axe-core finds no serious or critical violation in the panel,
-// a marked row in it, in the dark, light and high-contrast themes.
+// moves a byte cursor that selects the field holding it, as a click does); Ctrl+M marks a packet,
+// Ctrl+Shift+N goes to it, Ctrl+/ to the filter bar (where frame.marked finds it); and axe-core
+// finds no serious or critical violation in the panel, a marked row in it, in the dark, light and
+// high-contrast themes.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -102,5 +103,18 @@ test(
         await screenshot(page, `accessibility-${theme[0]}`);
         assert.deepEqual(violations, [], theme[0]);
       }
+
+      // Ctrl+/ goes to the display filter bar (Wireshark's key); frame.marked shows the marked packet.
+      await rows.first().click();
+      await page.keyboard.press('Control+/');
+      assert.equal(
+        await frame.locator('body').evaluate(() => document.activeElement?.classList.contains('tb-filter') === true),
+        true,
+        'the filter bar has the focus',
+      );
+      await page.keyboard.type('frame.marked');
+      await page.keyboard.press('Enter');
+      await frame.locator('.sb-item', { hasText: /^Shown\s*1$/ }).waitFor({ timeout: 10_000 });
+      assert.deepEqual(await frame.locator('.pt-row[aria-rowindex]:not([hidden]) .c-number').allInnerTexts(), ['6']);
     }),
 );

@@ -1102,7 +1102,7 @@ test('"List Interfaces" → an interface: the form selects it, open and ready to
   await close(w);
 });
 
-test('Ctrl+F (find packet) opens the filter bar in text search; Escape in the empty field leaves it', {
+test('Ctrl+F (find packet) opens the filter bar in text search; Escape in the empty field leaves it; Ctrl+/ goes to the bar', {
   skip,
 }, async () => {
   const w = await open('rows=100000');
@@ -1135,6 +1135,11 @@ test('Ctrl+F (find packet) opens the filter bar in text search; Escape in the em
   assert.equal(await toggled(), true, 'the first Escape only clears the text');
   await page.keyboard.press('Escape');
   assert.equal(await toggled(), false, 'the second Escape, in the empty field, leaves text search');
+  // Ctrl+/ (Wireshark's key to the display filter) from the table: the bar, as an expression.
+  await page.locator('.packet-table').focus();
+  await page.keyboard.press('Control+/');
+  assert.equal(await filterFocused(), true, 'Ctrl+/ puts the focus in the filter bar');
+  assert.equal(await toggled(), false, 'and leaves it an expression');
   assert.match(
     await page
       .locator('vscode-textfield.tb-filter')
