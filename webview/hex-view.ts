@@ -132,11 +132,6 @@ export class HexView {
     return { start: this.start, end: this.end };
   }
 
-  /** The byte the keyboard's cursor is on (-1: none yet). */
-  get cursorOffset(): number {
-    return this.cursor;
-  }
-
   /** Arrows by a byte and a line, Home/End to the line's ends (with Ctrl: the packet's), Page
    *  Up/Down by a screen; the byte reached selects its field. */
   private onKey(e: KeyboardEvent): void {
