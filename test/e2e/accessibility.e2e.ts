@@ -115,6 +115,9 @@ test(
       await page.keyboard.type('frame.marked');
       await page.keyboard.press('Enter');
       await frame.locator('.sb-item', { hasText: /^Shown\s*1$/ }).waitFor({ timeout: 10_000 });
-      assert.deepEqual(await frame.locator('.pt-row[aria-rowindex]:not([hidden]) .c-number').allInnerTexts(), ['6']);
+      // The row comes after the count (it loads): wait for it, then see it is the only one.
+      const shown = frame.locator('.pt-row[aria-rowindex]:not([hidden])');
+      await shown.locator('.c-number', { hasText: /^6$/ }).waitFor({ timeout: 10_000 });
+      assert.equal(await shown.count(), 1);
     }),
 );
