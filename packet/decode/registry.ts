@@ -106,6 +106,12 @@ export function dispatchIpProto(d: Dissection, proto: number, off: number, end: 
 /** The dissectors the streams pass runs: those whose messages it pairs (DNS over UDP). */
 export const PASS_DISSECTORS = new Set<PayloadDissector>();
 
+/** Whether the streams pass runs a dissector on UDP port `port`'s payload. */
+export function passReadsUdpPort(port: number): boolean {
+  const f = UDP_PORTS.get(port);
+  return f !== undefined && PASS_DISSECTORS.has(f);
+}
+
 /** Lower port first, then the higher one (Wireshark's order), then the heuristics. */
 export function dispatchPorts(
   d: Dissection,

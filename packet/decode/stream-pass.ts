@@ -6,11 +6,10 @@
 // tunnels, short or odd headers) is left to the decoders: fastStreams returns false. So is DNS
 // over UDP when the context pairs DNS messages: its decoder reads the message's ID.
 import { u16, u32 } from './bytes.js';
+import { passReadsUdpPort } from './registry.js';
 import { emptyFacts, type NetworkEnds, type StreamContext, type TcpFacts } from './streams.js';
 
 const LINKTYPE_ETHERNET = 1;
-/** The UDP ports the decoders read DNS on (tables.ts: DNS, mDNS). */
-const DNS_PORTS = new Set([53, 5353]);
 
 /** The IP layer of the packet being read (reused: the stream context keeps none of it). */
 const ends: { -readonly [K in keyof NetworkEnds]: NetworkEnds[K] } = {
@@ -102,7 +101,7 @@ export function tcpFacts(b: Uint8Array, off: number, end: number, rend: number):
 function udp(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
   const length = end - off < 8 ? 0 : u16(b, off + 4);
   if (length < 8) return false;
-  if (streams.dns && (DNS_PORTS.has(u16(b, off)) || DNS_PORTS.has(u16(b, off + 2)))) return false;
+  if (streams.dns && (passReadsUdpPort(u16(b, off)) || passReadsUdpPort(u16(b, off + 2)))) return false;
   streams.udp(ends, u16(b, off), u16(b, off + 2), off + 8, udpPayloadEnd(off, length, end, rend));
   return true;
 }
