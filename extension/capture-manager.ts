@@ -30,6 +30,7 @@ import type { PodTarget } from './kubernetes/pod-target.js';
 import { WorkloadTarget } from './kubernetes/workload-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { FollowPanel } from './panel/follow-panel.js';
+import { IoGraphPanel } from './panel/io-graph-panel.js';
 import { StatisticsPanel } from './panel/statistics-panel.js';
 import type { PacketStore } from './store/packet-store.js';
 import type { WiresharkFilterStart } from './store/packet-view.js';
@@ -862,6 +863,24 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     const tab = new StatisticsPanel({ extensionUri: this.extensionUri, log: (l) => this.log(l) }, panel);
     this.statisticsPanels.add(tab);
     tab.onDidDispose(() => this.statisticsPanels.delete(tab));
+  }
+
+  /** Statistics → I/O Graph tabs, open beside their captures. */
+  readonly ioGraphPanels = new Set<IoGraphPanel>();
+
+  showIoGraph(panel: CapturePanel | undefined = this.current): void {
+    if (!panel) {
+      void vscode.window.showInformationMessage('Packet Capture: open or start a capture first.');
+      return;
+    }
+    const open = [...this.ioGraphPanels].find((s) => s.capture === panel);
+    if (open) {
+      open.reveal();
+      return;
+    }
+    const tab = new IoGraphPanel({ extensionUri: this.extensionUri, log: (l) => this.log(l) }, panel);
+    this.ioGraphPanels.add(tab);
+    tab.onDidDispose(() => this.ioGraphPanels.delete(tab));
   }
 
   /** View → Time Display Format: picks the Time column's format (the setting, in the workspace

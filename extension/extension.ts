@@ -47,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('openInWireshark', () => manager.openInWireshark());
   command('followStream', () => manager.followSelectedStream());
   command('showConversations', () => manager.showConversations());
+  command('showIoGraph', () => manager.showIoGraph());
   command('goToPacket', () => manager.goToPacket());
   command('timeDisplayFormat', () => manager.chooseTimeFormat());
   command('nextPacketInConversation', () => manager.packetInConversation(1));

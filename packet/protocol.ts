@@ -105,6 +105,9 @@ export interface CounterUpdate {
   generation: number;
   /** True while the display filter is still being applied to the packets held. */
   filtering: boolean;
+  /** True while rows are being put in the sort's order (PanelState.sort); the rows not yet in it
+   *  are shown after the sorted ones, in packet order. */
+  sorting?: true;
   /** While filtering: the share of the packets held judged so far (0–1, in hundredths), when it
    *  is known (not for a live capture's filter that tshark judges). */
   filterProgress?: number;
@@ -166,6 +169,28 @@ export interface PanelState {
   /** The table's column widths in pixels by column id, as last set in a capture of this
    *  workspace; absent: the defaults. */
   columnWidths?: ColumnWidthsByName;
+  /** The column the table is sorted by (a header's click); absent: packet order. */
+  sort?: SortOrder;
+}
+
+/** The packet table's columns, by id; each one sorts. */
+export const TABLE_COLUMNS = [
+  'number',
+  'time',
+  'pod',
+  'process',
+  'source',
+  'destination',
+  'protocol',
+  'length',
+  'info',
+] as const;
+export type TableColumn = (typeof TABLE_COLUMNS)[number];
+
+/** Rows in a column's order: ties stay in packet order, in either direction. */
+export interface SortOrder {
+  column: TableColumn;
+  descending: boolean;
 }
 
 /** Column widths in pixels by column id (the table knows which ids it has). */
@@ -213,6 +238,8 @@ export interface Requests {
   markPacket: { params: { index: number }; result: NoResult };
   /** Statistics → Conversations of this capture, in a tab beside it. */
   showConversations: { params: Record<string, never>; result: NoResult };
+  /** Statistics → I/O Graph of this capture, in a tab beside it. */
+  showIoGraph: { params: Record<string, never>; result: NoResult };
   validateCaptureFilter: { params: { filter: string }; result: CaptureFilterCheck };
   /** Display-filter names starting with `prefix`: ours, and Wireshark's when it is installed
    *  (packet/filter-fields.ts), at most COMPLETION_LIMIT. */
@@ -224,6 +251,9 @@ export interface Requests {
   openInWireshark: { params: Record<string, never>; result: NoResult };
   /** The user resized the table's columns: their widths, kept for this workspace's captures. */
   saveColumnWidths: { params: { widths: ColumnWidthsByName }; result: NoResult };
+  /** Sorts the rows by a column (Wireshark's header click), or back to packet order (no `column`).
+   *  The rows take the order as the host sorts them (CounterUpdate.sorting while it does). */
+  sortRows: { params: { column?: TableColumn; descending?: boolean }; result: NoResult };
   /** Opens the source line of the debugger marker at table row `index`. */
   openMarker: { params: { index: number }; result: NoResult };
 }
@@ -359,6 +389,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   followStream: { index: required(wholeNumber()) },
   markPacket: { index: required(wholeNumber()) },
   showConversations: {},
+  showIoGraph: {},
   validateCaptureFilter: { filter: required(text) },
   completeField: { prefix: required(text) },
   checkDisplayFilter: { text: required(text) },
@@ -366,6 +397,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   saveColumnWidths: { widths: required(columnWidths) },
   openInWireshark: {},
   openMarker: { index: required(wholeNumber()) },
+  sortRows: { column: optional(oneOf(...TABLE_COLUMNS)), descending: optional(flag) },
 };
 
 const MESSAGE_FIELDS = {

@@ -3,22 +3,13 @@
 // few rows rewrites only the rows that came into view). The scrollbar is drawn here: a native one
 // over a tall spacer breaks at millions of rows (browsers cap an element's height), as
 // microsoft/vscode-hexeditor found. Data comes from the RowCache; the table only says what it shows.
-import type { Row } from '../packet/protocol.js';
+import type { Row, SortOrder, TableColumn } from '../packet/protocol.js';
 import { formatPacketTime, type TimeFormat } from '../packet/time-format.js';
 import { h } from './dom.js';
 import { markerCellText, markerClasses, packetNumberOf } from './markers.js';
 import type { RowCache } from './row-cache.js';
 
-export type ColumnId =
-  | 'number'
-  | 'time'
-  | 'pod'
-  | 'process'
-  | 'source'
-  | 'destination'
-  | 'protocol'
-  | 'length'
-  | 'info';
+export type ColumnId = TableColumn;
 
 /** Columns shown only when the capture has something to put in them. */
 export type OptionalColumnId = 'pod' | 'process';
@@ -65,6 +56,8 @@ export interface TableEvents {
   /** The selected packet moved to another index (or left: -1) after the rows changed. */
   selectionMoved(index: number): void;
   columnsChange(widths: ColumnWidths): void;
+  /** A header was clicked: sort by its column (the panel picks the direction). */
+  sortBy(column: ColumnId): void;
 }
 
 interface Slot {
@@ -156,7 +149,11 @@ export class PacketTable {
           attrs: { role: 'columnheader' },
         },
         h('span', { class: 'pt-th-label', text: column.title }),
+        h('span', { class: 'pt-th-sort', attrs: { 'aria-hidden': 'true' } }),
       );
+      cell.addEventListener('click', (e) => {
+        if (!(e.target as Element).closest('.pt-resize')) this.events.sortBy(column.id);
+      });
       if (i < COLUMNS.length - 1) {
         const grip = h('div', { class: 'pt-resize', attrs: { 'aria-hidden': 'true' } });
         this.bindResize(grip, i);
@@ -216,6 +213,20 @@ export class PacketTable {
   /** The index of the first row in view. */
   get firstVisible(): number {
     return Math.floor(this.scrollY / this.rowHeight);
+  }
+
+  /** Shows the sort on its header: an arrow, or an ellipsis while the rows are being sorted. */
+  setSort(sort: SortOrder | undefined, sorting: boolean): void {
+    for (const [i, cell] of this.headerCells.entries()) {
+      const sorted = sort?.column === COLUMNS[i]!.id;
+      const direction = sorted ? (sort.descending ? 'descending' : 'ascending') : undefined;
+      cell.classList.toggle('sorted', sorted);
+      if (direction) cell.setAttribute('aria-sort', direction);
+      else cell.removeAttribute('aria-sort');
+      cell.title = sorted && sorting ? 'Sorting…' : `Sort by ${COLUMNS[i]!.title}`;
+      const mark = cell.querySelector('.pt-th-sort')!;
+      mark.textContent = !direction ? '' : sorting ? '…' : direction === 'ascending' ? '▲' : '▼';
+    }
   }
 
   setRowCount(total: number): void {

@@ -10,14 +10,22 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import { combineFilters, FILTER_COMBINATIONS, type FilterCombination } from '../packet/field-filter.js';
 import type { DisplayFilterCheck } from '../packet/filter-fields.js';
-import type { CountersEvent, CounterUpdate, DeepTreeEvent, PacketDetail, PanelState, Row } from '../packet/protocol.js';
+import type {
+  CountersEvent,
+  CounterUpdate,
+  DeepTreeEvent,
+  PacketDetail,
+  PanelState,
+  Row,
+  SortOrder,
+} from '../packet/protocol.js';
 import { CaptureForm } from './capture-form.js';
 import { DetailTree, type TreeNode } from './detail-tree.js';
 import { debounce, formatBytes, formatCount, h, messageOf, setText } from './dom.js';
 import { FilterCompletion } from './filter-completion.js';
 import { HexView } from './hex-view.js';
 import { opensSource } from './markers.js';
-import { PacketTable } from './packet-table.js';
+import { type ColumnId, PacketTable } from './packet-table.js';
 import { PodCountersView } from './pod-counters.js';
 import { RowCache } from './row-cache.js';
 
@@ -229,6 +237,7 @@ export class Panel {
             .request('saveColumnWidths', { widths: widths as Record<string, number> })
             .catch((e: unknown) => this.showNotice(`Could not keep the column widths: ${messageOf(e)}`));
         },
+        sortBy: (column) => this.sortBy(column),
       },
       this.ui.columnWidths ?? initial.columnWidths,
     );
@@ -421,6 +430,11 @@ export class Panel {
       'Statistics: the TCP and UDP conversations and endpoints, in a tab beside the capture',
       () => void this.run('showConversations', {}),
     );
+    const ioGraph = button(
+      'I/O Graph',
+      'Statistics: packets or bytes over time, all and displayed, in a tab beside the capture',
+      () => void this.run('showIoGraph', {}),
+    );
     const toolbar = h(
       'div',
       { class: 'toolbar' },
@@ -429,6 +443,7 @@ export class Panel {
       this.autoScroll,
       h('span', { class: 'tb-spacer' }),
       statistics,
+      ioGraph,
       save,
       wireshark,
     );
@@ -518,6 +533,7 @@ export class Panel {
     const previous = this.state.status;
     this.state = state;
     this.table.setTimeFormat(state.timeFormat ?? 'relative');
+    this.table.setSort(state.sort, this.counters?.sorting === true);
     const live = state.mode === 'live';
     this.element.dataset.mode = state.mode;
     this.form.element.hidden = !live;
@@ -581,12 +597,27 @@ export class Panel {
     this.table.setColumnShown('pod', c.pods !== undefined);
     this.table.setColumnShown('process', c.processes === true);
     this.filterBusy.hidden = !c.filtering;
+    this.table.setSort(this.state.sort, c.sorting === true);
     setText(
       this.filterProgress,
       c.filterProgress === undefined ? 'Filtering…' : `Filtering… ${Math.round(c.filterProgress * 100)}%`,
     );
     this.showStatusMessage();
     this.table.setEmptyText(this.emptyText());
+  }
+
+  /** A header's click, as Wireshark's: ascending, then descending, then packet order again (No.
+   *  starts descending: ascending is packet order). */
+  private sortBy(column: ColumnId): void {
+    const current = this.state.sort?.column === column ? this.state.sort : undefined;
+    const next: SortOrder | undefined = !current
+      ? { column, descending: column === 'number' }
+      : !current.descending
+        ? { column, descending: true }
+        : undefined;
+    void this.transport
+      .request('sortRows', next ?? {})
+      .catch((e: unknown) => this.showNotice(`Could not sort the packets: ${messageOf(e)}`));
   }
 
   /** The host set the display filter (a command, or Follow Conversation: an expression). */
@@ -651,7 +682,7 @@ export class Panel {
   }
 
   private async run(
-    method: 'saveCapture' | 'openInWireshark' | 'showConversations',
+    method: 'saveCapture' | 'openInWireshark' | 'showConversations' | 'showIoGraph',
     params: Record<string, never>,
   ): Promise<void> {
     try {

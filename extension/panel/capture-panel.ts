@@ -25,6 +25,7 @@ import {
   type PanelState,
   type RequestHandlers,
   type Row,
+  type SortOrder,
   type StartParams,
   type WebviewMessage,
 } from '../../packet/protocol.js';
@@ -32,6 +33,7 @@ import type { TimeFormat } from '../../packet/time-format.js';
 import type { PcapngExtras } from '../capture/capture-writer.js';
 import { LiveCapture } from '../capture/live-capture.js';
 import { type MarkerLayout, markedTableRows, timedView } from '../debug/marker-rows.js';
+import { markerText, nowNs } from '../debug/markers.js';
 import { PacketStore, type StoreLimits } from '../store/packet-store.js';
 import {
   type FilterMode,
@@ -44,6 +46,7 @@ import type { CaptureRequest, CaptureTarget } from '../targets/target.js';
 import { conversationFilter } from './conversation.js';
 import { CounterFlow } from './counter-flow.js';
 import { panelHtml, webviewRoot } from './html.js';
+import type { CaptureEvent } from './io-graph-panel.js';
 import { captureContents, packetDetail, tableRows } from './table-rows.js';
 
 /** Which packets "Save Capture As…" writes, as Wireshark's Export Specified Packets. */
@@ -107,6 +110,7 @@ export interface PanelHost {
   followStream(panel: CapturePanel, protocol: FollowProtocol, stream: number, previousFilter: string): void;
   /** Opens Statistics → Conversations on this capture. */
   showConversations(panel: CapturePanel): void;
+  showIoGraph(panel: CapturePanel): void;
   /** Keeps the table's column widths for this workspace's captures. */
   saveColumnWidths(widths: ColumnWidthsByName): Promise<void>;
 }
@@ -151,6 +155,9 @@ export class CapturePanel implements vscode.Disposable {
   });
   private rate = { at: Date.now(), received: 0, perSecond: 0 };
   private readonly packetListeners = new Set<() => void>();
+  private readonly filterListeners = new Set<() => void>();
+  /** The capture's drop reports: when the kernel's count of lost packets grew, and by how much. */
+  private dropReports: { timestampNs: bigint; count: number }[] = [];
   private disposed = false;
   /** Generations of the views this panel had before the current one: never reused. */
   private generationBase = 0;
@@ -225,6 +232,8 @@ export class CapturePanel implements vscode.Disposable {
     view.decodeAs = this.host.decodeAs;
     view.coloring = this.host.coloring;
     view.markedNumbers = () => this.markedNumbers();
+    view.onSorted = () => this.pushCounters();
+    if (this.state?.sort) view.setSort(this.state.sort);
     return view;
   }
 
@@ -285,6 +294,37 @@ export class CapturePanel implements vscode.Disposable {
   /** A capture runs in this panel: packets may still arrive. */
   get running(): boolean {
     return this.runningTarget !== undefined;
+  }
+
+  /** Subscribes to display filter changes; returns an unsubscribe function. */
+  onDisplayFilter(listener: () => void): () => void {
+    this.filterListeners.add(listener);
+    return () => this.filterListeners.delete(listener);
+  }
+
+  /** The display filter applied to the table ('' for none). */
+  get displayFilter(): string {
+    return this.view.filterText;
+  }
+
+  /** The packets the display filter shows, in packet order, once it has judged every packet held. */
+  displayedNumbers(): Promise<Uint32Array> {
+    return this.view.shownNumbers();
+  }
+
+  /** What happened during the capture besides packets: drop reports and the debugger's pauses. */
+  events(): CaptureEvent[] {
+    const markers: CaptureEvent[] = (this.markers?.timeline.markers ?? []).map((m) => ({
+      timestampNs: m.timestampNs,
+      kind: m.kind,
+      label: markerText(m),
+    }));
+    const drops: CaptureEvent[] = this.dropReports.map(({ timestampNs, count }) => ({
+      timestampNs,
+      kind: 'drops',
+      label: `${count.toLocaleString('en-US')} packet${count === 1 ? '' : 's'} dropped by the kernel`,
+    }));
+    return [...drops, ...markers].sort((a, b) => (a.timestampNs < b.timestampNs ? -1 : 1));
   }
 
   /** Subscribes to packet arrivals and the capture's end (Wireshark's live pipe); returns an unsubscribe function. */
@@ -398,7 +438,9 @@ export class CapturePanel implements vscode.Disposable {
       const number = this.view.numberAt(this.packetIndex(index));
       if (number !== undefined) this.toggleMark(number);
     },
+    sortRows: ({ column, descending }) => this.sortRows(column && { column, descending: descending === true }),
     showConversations: () => this.host.showConversations(this),
+    showIoGraph: () => this.host.showIoGraph(this),
     saveColumnWidths: ({ widths }) => this.host.saveColumnWidths(widths),
     completeField: ({ prefix }) => this.host.completeField(prefix),
     checkDisplayFilter: ({ text }) => this.host.checkDisplayFilter(text),
@@ -408,7 +450,7 @@ export class CapturePanel implements vscode.Disposable {
     },
     openInWireshark: () => this.host.openInWireshark(this),
     openMarker: async ({ index }) => {
-      const slot = this.markers?.slot(index);
+      const slot = this.markersShown?.slot(index);
       const source = slot && 'marker' in slot ? slot.marker.source : undefined;
       if (!source) throw new Error('This row has no source line to open.');
       await this.host.openSource?.(source.path, source.line);
@@ -437,23 +479,32 @@ export class CapturePanel implements vscode.Disposable {
   // ---- rows and details
 
   rows(start: number, count: number): Row[] {
-    if (!this.markers) return tableRows(this.store, this.view, start, count);
-    return markedTableRows(this.markers, this.store, this.view, start, count);
+    const markers = this.markersShown;
+    if (!markers) return tableRows(this.store, this.view, start, count);
+    return markedTableRows(markers, this.store, this.view, start, count);
+  }
+
+  /** The debugger markers among the rows: they sit where their time falls, so only while the
+   *  rows are in packet order. */
+  private get markersShown(): MarkerLayout | undefined {
+    return this.view.sortOrder ? undefined : this.markers;
   }
 
   /** The table's rows: the view's packets, and the debugger markers among them. */
   private get tableRows(): number {
-    return this.markers ? this.markers.rows(timedView(this.store, this.view)) : this.view.rows;
+    const markers = this.markersShown;
+    return markers ? markers.rows(timedView(this.store, this.view)) : this.view.rows;
   }
 
   /** The view row shown at table row `index` (-1 for a marker's row). */
   private packetIndex(index: number): number {
-    const slot = this.markers?.slot(index);
+    const slot = this.markersShown?.slot(index);
     return slot === undefined ? index : 'packetIndex' in slot ? slot.packetIndex : -1;
   }
 
   private tableIndex(viewIndex: number): number {
-    return this.markers ? this.markers.tableIndex(viewIndex) : viewIndex;
+    const markers = this.markersShown;
+    return markers ? markers.tableIndex(viewIndex) : viewIndex;
   }
 
   detail(index: number): PacketDetail {
@@ -584,10 +635,21 @@ export class CapturePanel implements vscode.Disposable {
     return this.filterApplied(mode);
   }
 
+  /** Sorts the rows by a column (undefined: packet order), for this capture and the next ones in
+   *  this panel, as Wireshark keeps a sort across files. */
+  sortRows(sort: SortOrder | undefined): void {
+    if (sort) this.state.sort = sort;
+    else delete this.state.sort;
+    this.view.setSort(sort);
+    this.emit('state', this.state);
+    this.pushCounters();
+  }
+
   private filterApplied(mode: FilterMode): { mode: FilterMode; rows: number } {
     this.state.displayFilter = this.view.filterText;
     this.state.textSearch = this.view.textSearch;
     this.pushCounters();
+    for (const l of this.filterListeners) l();
     return { mode, rows: this.tableRows };
   }
 
@@ -654,6 +716,7 @@ export class CapturePanel implements vscode.Disposable {
     this.unsaved = false;
     this.file = undefined;
     this.markers = undefined;
+    this.dropReports = [];
     this.extras = undefined;
     this.annotateDetail = undefined;
     if (this.state.displayFilter) this.view.setFilter(this.state.displayFilter, this.state.textSearch);
@@ -678,12 +741,23 @@ export class CapturePanel implements vscode.Disposable {
           this.pushCounters();
           for (const l of this.packetListeners) l();
         },
-        onDrops: () => this.pushCounters(),
+        onDrops: () => {
+          this.noteDrops(live.kernelDrops);
+          this.pushCounters();
+        },
       },
     );
     this.live = live;
     this.pushCounters(); // the table empties now, not at the next tick
     await live.start();
+  }
+
+  /** The kernel's count of lost packets is now `total`: the growth is a drop report. */
+  private noteDrops(total: number): void {
+    const before = this.dropReports.reduce((n, r) => n + r.count, 0);
+    if (total <= before) return;
+    const count = total - before;
+    this.dropReports.push({ timestampNs: nowNs(), count });
   }
 
   private limitMessage(status: CaptureStatus): string | undefined {
@@ -724,6 +798,7 @@ export class CapturePanel implements vscode.Disposable {
       rows: this.tableRows,
       generation: this.generationBase + this.view.generation + (this.markers?.shifts ?? 0),
       filtering: this.view.filtering,
+      ...(this.view.sorting && { sorting: true as const }),
       ...(filterProgress !== undefined && { filterProgress }),
       held: this.store.held,
       received: this.store.received,

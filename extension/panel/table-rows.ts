@@ -18,9 +18,12 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
   const end = Math.min(view.rows, start + Math.min(count, MAX_ROWS_PER_REQUEST));
   const coloring = view.coloring;
   const first = Math.max(0, start);
-  // The Time column's "since the previous displayed packet": the row before the first asked is
-  // read once; after it, each row's previous packet is the one the loop read last.
-  let previousNs = first > 0 ? store.packet(view.numberAt(first - 1)!)?.timestampNs : undefined;
+  // The Time column's "since the previous displayed packet": in packet order, as Wireshark's
+  // frame.time_delta_displayed, whatever order the rows are sorted in. In packet order the row
+  // before the first asked is read once, and after it each row's previous packet is the one the
+  // loop read last.
+  const sorted = view.sortOrder !== undefined;
+  let previousNs = first > 0 && !sorted ? store.packet(view.numberAt(first - 1)!)?.timestampNs : undefined;
   for (let index = first; index < end; index++) {
     const p = store.packet(view.numberAt(index)!);
     if (!p) break;
@@ -43,7 +46,13 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
     // One Pod column, two sources: the interface's name, else the process's comment.
     const pod = store.interfaces[p.interfaceId]?.pod ?? (process && processPod(process));
     // The first row's delta is 0; a row whose previous packet is no longer held has none.
-    const delta = index === 0 ? 0 : previousNs === undefined ? undefined : Number(p.timestampNs - previousNs) / 1e9;
+    let isFirst = index === 0;
+    if (sorted) {
+      const previous = view.previousShown(p.number);
+      isFirst = previous === undefined;
+      previousNs = previous === undefined ? undefined : store.packet(previous)?.timestampNs;
+    }
+    const delta = isFirst ? 0 : previousNs === undefined ? undefined : Number(p.timestampNs - previousNs) / 1e9;
     previousNs = p.timestampNs;
     rows.push({
       index,

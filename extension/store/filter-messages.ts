@@ -31,3 +31,34 @@ export interface FilterReply {
   upTo: number;
   done: boolean;
 }
+
+/** The text of one table column for each of `numbers` (a sort by that column). */
+export interface ColumnTextJob {
+  column: 'source' | 'destination' | 'protocol' | 'info' | 'pod' | 'process';
+  /** Packet numbers, ascending. */
+  numbers: Uint32Array;
+  segments: SegmentSnapshot[];
+  linkTypes: number[];
+  pods: (PodRef | undefined)[];
+  decodeAs: DecodeAsRule[];
+}
+
+/** One worker's share of a ColumnTextJob, as the runner sends it. */
+export interface ColumnTextPart extends ColumnTextJob {
+  id: number;
+  part: number;
+}
+
+/** Texts as a dictionary and an index into it per packet: a column repeats its texts, and a
+ *  million strings would cost more to pass between threads than to decode. */
+export interface ColumnTexts {
+  /** The distinct texts. */
+  texts: string[];
+  /** Each packet's text, as its index in `texts`. */
+  ids: Uint32Array;
+}
+
+export interface ColumnTextReply extends ColumnTexts {
+  id: number;
+  part: number;
+}

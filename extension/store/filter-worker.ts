@@ -2,12 +2,13 @@
 // and reports the numbers that match, in chunks, so the view fills progressively. A newer job
 // supersedes an older one between chunks.
 import { parentPort } from 'node:worker_threads';
-import { applyDecodeAs, decodeForFilter } from '../../packet/decode/index.js';
+import { applyDecodeAs, decodeForFilter, summarizePacket } from '../../packet/decode/index.js';
 import { StreamReplay } from '../../packet/decode/stream-records.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
-import { parseProcessComments } from '../../packet/process-comment.js';
-import type { FilterJob, FilterReply } from './filter-messages.js';
-import { segmentComments } from './packet-store.js';
+import { podLabel } from '../../packet/k8s-pod.js';
+import { parseProcessComments, processLabel, processPod } from '../../packet/process-comment.js';
+import type { ColumnTextPart, ColumnTextReply, FilterJob, FilterReply } from './filter-messages.js';
+import { type SegmentSnapshot, segmentComments } from './packet-store.js';
 
 const CHUNK = 20000;
 let latestJob = 0;
@@ -85,4 +86,42 @@ function inRanges(ranges: [number, number][], n: number): boolean {
   return lo < ranges.length && ranges[lo]![0] <= n;
 }
 
-parentPort!.on('message', (job: FilterJob) => run(job));
+/** The column's text of each packet of the part, as the table's rows show it (table-rows.ts). */
+function columnTexts(job: ColumnTextPart): void {
+  applyDecodeAs(job.decodeAs);
+  const texts: string[] = [];
+  const idOf = new Map<string, number>();
+  const ids = new Uint32Array(job.numbers.length);
+  let s = 0;
+  for (let k = 0; k < job.numbers.length; k++) {
+    const number = job.numbers[k]!;
+    while (s < job.segments.length && number >= job.segments[s]!.firstNumber + job.segments[s]!.count) s++;
+    const seg = job.segments[s];
+    const i = seg ? number - seg.firstNumber : -1;
+    const text = seg && i >= 0 ? columnText(job, seg, i) : '';
+    let id = idOf.get(text);
+    if (id === undefined) {
+      id = texts.push(text) - 1;
+      idOf.set(text, id);
+    }
+    ids[k] = id;
+  }
+  const reply: ColumnTextReply = { id: job.id, part: job.part, texts, ids };
+  parentPort!.postMessage(reply, [ids.buffer as ArrayBuffer]);
+}
+
+function columnText(job: ColumnTextPart, seg: SegmentSnapshot, i: number): string {
+  const interfaceId = seg.interfaceIds[i]!;
+  if (job.column === 'pod' || job.column === 'process') {
+    const process = parseProcessComments(segmentComments(seg, i));
+    if (job.column === 'process') return process ? processLabel(process) : '';
+    const pod = job.pods[interfaceId] ?? (process && processPod(process));
+    return pod ? podLabel(pod) : '';
+  }
+  const start = seg.offsets[i]!;
+  const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
+  const linkType = job.linkTypes[interfaceId] ?? 1;
+  return summarizePacket(linkType, data, seg.originalLengths[i]!, streams.at(seg.streams, i))[job.column];
+}
+
+parentPort!.on('message', (job: FilterJob | ColumnTextPart) => ('column' in job ? columnTexts(job) : run(job)));

@@ -259,6 +259,11 @@ export class PacketStore {
     return this.heldBytes;
   }
 
+  /** The first packet's timestamp (ns since the epoch): times are counted from it. */
+  get startNs(): bigint | undefined {
+    return this.firstTimestampNs;
+  }
+
   addInterface(i: InterfaceInit): number {
     const pod = parsePodInterfaceName(i.name);
     this.interfaces.push({ ...i, ...(pod ? { pod } : {}), packets: 0, bytes: 0 });
@@ -376,6 +381,18 @@ export class PacketStore {
   streamsOf(number: number): StreamReplay | undefined {
     const at = this.locate(number);
     return at && this.replay.at(at[0].streams, at[1]);
+  }
+
+  /** The Time (ns since the first packet) or Length of each of `numbers`, held ones (a sort's keys). */
+  columnValues(column: 'time' | 'length', numbers: Uint32Array): Float64Array {
+    const values = new Float64Array(numbers.length);
+    for (let k = 0; k < numbers.length; k++) {
+      const at = this.locate(numbers[k]!);
+      if (!at) continue;
+      const [seg, i] = at;
+      values[k] = column === 'time' ? seg.times[i]! : seg.originalLengths[i]!;
+    }
+    return values;
   }
 
   /** Visits every packet held, oldest first, with its record from the streams pass (the

@@ -8,13 +8,17 @@ import { Worker } from 'node:worker_threads';
 import type { ColoringRules } from '../../packet/coloring-rules.js';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { compileDisplayFilter, DisplayFilterError } from '../../packet/display-filter.js';
-import type { FilterJob, FilterReply } from './filter-messages.js';
+import type { SortOrder, TableColumn } from '../../packet/protocol.js';
+import type { ColumnTextJob, ColumnTextReply, ColumnTexts, FilterJob, FilterReply } from './filter-messages.js';
 import { OrderedReplies, sliceJob } from './filter-slices.js';
 import type { PacketStore } from './packet-store.js';
+import { naturalKey, RowOrder, type SortKeys } from './row-order.js';
 import type { WiresharkJudging } from './wireshark-filter.js';
 
 export interface FilterRunner {
   run(job: FilterJob, onReply: (reply: FilterReply) => void): void;
+  /** The column's text of each packet of the job (a sort's keys). */
+  columnTexts(job: ColumnTextJob): Promise<ColumnTexts>;
   dispose(): void;
 }
 
@@ -28,6 +32,9 @@ export class WorkerFilterRunner implements FilterRunner {
   /** The slice each worker is filtering, by worker. */
   private readonly working: (number | undefined)[] = [];
   private job?: { id: number; slices: FilterJob[]; next: number; replies: OrderedReplies };
+  /** Column-text jobs asked and not all answered: their parts, by job id. */
+  private readonly texts = new Map<number, { parts: ColumnTexts[]; left: number; resolve(texts: ColumnTexts): void }>();
+  private textJobs = 0;
 
   constructor(
     private readonly script = path.join(__dirname, 'filter-worker.js'),
@@ -39,6 +46,29 @@ export class WorkerFilterRunner implements FilterRunner {
     const slices = sliceJob(job);
     this.job = { id: job.id, slices, next: 0, replies: new OrderedReplies(slices.length, onReply) };
     for (let w = 0; w < Math.min(this.threads, slices.length); w++) this.give(w);
+  }
+
+  columnTexts(job: ColumnTextJob): Promise<ColumnTexts> {
+    // One part per thread: each worker decodes its share while the other does the same.
+    const parts = Math.max(1, Math.min(this.threads, Math.ceil(job.numbers.length / 4096)));
+    const share = Math.ceil(job.numbers.length / parts);
+    const id = ++this.textJobs;
+    return new Promise((resolve) => {
+      this.texts.set(id, { parts: new Array(parts), left: parts, resolve });
+      for (let w = 0; w < parts; w++) {
+        const numbers = job.numbers.slice(w * share, (w + 1) * share);
+        this.worker(w).postMessage({ ...job, id, part: w, numbers }, [numbers.buffer as ArrayBuffer]);
+      }
+    });
+  }
+
+  private textsReceived(reply: ColumnTextReply): void {
+    const asked = this.texts.get(reply.id);
+    if (!asked) return;
+    asked.parts[reply.part] = reply;
+    if (--asked.left > 0) return;
+    this.texts.delete(reply.id);
+    asked.resolve(joinTexts(asked.parts));
   }
 
   /** Gives worker `w` the job's next slice, if one is left. */
@@ -54,7 +84,9 @@ export class WorkerFilterRunner implements FilterRunner {
     let worker = this.workers[w];
     if (!worker) {
       worker = new Worker(this.script, { execArgv: this.execArgv });
-      worker.on('message', (reply: FilterReply) => this.received(w, reply));
+      worker.on('message', (reply: FilterReply | ColumnTextReply) =>
+        'texts' in reply ? this.textsReceived(reply) : this.received(w, reply),
+      );
       worker.unref();
       this.workers[w] = worker;
     }
@@ -78,6 +110,27 @@ export class WorkerFilterRunner implements FilterRunner {
     this.workers.length = 0;
     this.job = undefined;
   }
+}
+
+/** The parts' texts as one dictionary, their packets in the parts' order. */
+function joinTexts(parts: ColumnTexts[]): ColumnTexts {
+  if (parts.length === 1) return parts[0]!;
+  const texts: string[] = [];
+  const idOf = new Map<string, number>();
+  const ids = new Uint32Array(parts.reduce((n, p) => n + p.ids.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    const global = part.texts.map((text) => {
+      let id = idOf.get(text);
+      if (id === undefined) {
+        id = texts.push(text) - 1;
+        idOf.set(text, id);
+      }
+      return id;
+    });
+    for (const id of part.ids) ids[at++] = global[id]!;
+  }
+  return { texts, ids };
 }
 
 /** expression: our engine's; wireshark: judged by tshark (a field our decoders do not know). */
@@ -159,6 +212,20 @@ export class PacketView {
   decodeAs: DecodeAsRule[] = [];
   /** The colouring rules the rows are drawn with (none: rows are not coloured). */
   coloring?: ColoringRules;
+  /** The rows in a column's order, once sorted (setSort); rows after its last number follow it. */
+  private order?: RowOrder;
+  /** The sort wanted, kept when the filter changes (the new rows are sorted as they come). */
+  private sort?: SortOrder;
+  private sortBusy = false;
+  /** Changes when the order is replaced: a merge under an older one is thrown away. */
+  private sortJob = 0;
+  /** A merge waiting for its turn (see mergeLater), and how long the last one took. */
+  private mergeTimer?: NodeJS.Timeout;
+  private mergeEnded = 0;
+  private mergeCost = 0;
+  private sortWaiters: (() => void)[] = [];
+  /** Rows changed order (a merge): the table draws them anew. */
+  onSorted?: () => void;
 
   constructor(
     private readonly store: PacketStore,
@@ -196,10 +263,30 @@ export class PacketView {
     return share === undefined ? undefined : Math.floor(Math.min(1, Math.max(0, share)) * 100) / 100;
   }
 
+  /** The sort the rows are in; undefined: packet order. */
+  get sortOrder(): SortOrder | undefined {
+    return this.sort;
+  }
+
+  /** True while rows wait to be put in the sort's order (they are shown after the sorted ones). */
+  get sorting(): boolean {
+    return this.order !== undefined && (this.sortBusy || this.order.length < this.rows);
+  }
+
   /** The packet number shown at a row index, or undefined past the end. */
   numberAt(index: number): number | undefined {
     if (index < 0 || index >= this.rows) return undefined;
+    // The rows not sorted yet are the view's last ones, at the same indices in either order.
+    if (this.order && index < this.order.length) return this.order.numberAt(index);
     return this.mode === 'none' ? this.store.firstNumber + index : this.numbers[this.head + index];
+  }
+
+  /** The packet shown before packet `number` in packet order (not the sort's): the Time column's
+   *  "since the previous displayed packet" reads it. */
+  previousShown(number: number): number | undefined {
+    const index = this.unsortedIndexOf(number);
+    if (index === undefined || index === 0) return undefined;
+    return this.mode === 'none' ? number - 1 : this.numbers[this.head + index - 1];
   }
 
   /** The row showing packet `number` once the filter has judged it; undefined when the view does
@@ -235,6 +322,12 @@ export class PacketView {
   }
 
   private indexOf(number: number): number | undefined {
+    if (this.order && number <= this.order.lastNumber) return this.order.positionOf(number);
+    return this.unsortedIndexOf(number);
+  }
+
+  /** The row of packet `number` in packet order. */
+  private unsortedIndexOf(number: number): number | undefined {
     if (number < this.store.firstNumber || number > this.store.lastNumber) return undefined;
     if (this.mode === 'none') return number - this.store.firstNumber;
     let lo = this.head;
@@ -298,6 +391,115 @@ export class PacketView {
     this.running = false;
     this.generation++;
     this.testedUpTo = this.store.firstNumber - 1;
+    this.sortFromScratch();
+  }
+
+  /** Sorts the rows by a column (undefined: packet order again). The rows take the order as it
+   *  is built (`sorting` meanwhile; onSorted when they changed). */
+  setSort(sort: SortOrder | undefined): void {
+    const flip =
+      this.order && sort?.column === this.order.sort.column && sort.descending !== this.order.sort.descending;
+    const flipped = flip ? this.order!.flipped() : undefined;
+    this.sort = sort;
+    this.generation++;
+    this.sortFromScratch();
+    // The other direction of the same column: the keys are known, the rows only turn round.
+    if (flipped) this.order = flipped;
+    this.mergeLater();
+  }
+
+  private sortFromScratch(): void {
+    this.sortJob++;
+    this.sortBusy = false;
+    clearTimeout(this.mergeTimer);
+    this.mergeTimer = undefined;
+    this.mergeCost = 0;
+    this.order = this.sort && RowOrder.empty(this.sort, this.store.firstNumber);
+    this.wakeSorted();
+  }
+
+  /** Resolves once every row the view holds is in the sort's order (at once without a sort). */
+  async whenSorted(): Promise<void> {
+    for (;;) {
+      await this.shownNumbers();
+      this.mergeLater();
+      if (!this.sorting) return;
+      await new Promise<void>((resolve) => this.sortWaiters.push(resolve));
+    }
+  }
+
+  private wakeSorted(): void {
+    const waiters = this.sortWaiters;
+    this.sortWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Merges the rows after the order's last number into it: at once when the last merge was cheap,
+   *  else after a pause ten times as long as it took, so that a live capture's new packets cost a
+   *  sorted million rows a tenth of a core at most. */
+  private mergeLater(): void {
+    if (!this.order || this.sortBusy || this.mergeTimer || this.disposed) return;
+    if (this.order.length === this.rows) return;
+    const wait = this.mergeEnded + this.mergeCost * 10 - performance.now();
+    if (wait > 0) {
+      this.mergeTimer = setTimeout(() => {
+        this.mergeTimer = undefined;
+        this.mergeLater();
+      }, wait);
+      this.mergeTimer.unref?.();
+      return;
+    }
+    const later = this.numbersAfter(this.order.lastNumber);
+    const job = this.sortJob;
+    const column = this.order.sort.column;
+    this.sortBusy = true;
+    void this.keysOf(column, later).then((keys) => {
+      if (job !== this.sortJob || this.disposed) return;
+      const started = performance.now();
+      this.order = this.order!.merged(later, keys).from(this.store.firstNumber);
+      this.mergeEnded = performance.now();
+      this.mergeCost = this.mergeEnded - started;
+      this.sortBusy = false;
+      this.generation++;
+      this.onSorted?.();
+      this.wakeSorted();
+      this.mergeLater();
+    });
+  }
+
+  /** The view's rows after packet `after`, in packet order. */
+  private numbersAfter(after: number): Uint32Array {
+    if (this.mode === 'none') {
+      const from = Math.max(after + 1, this.store.firstNumber);
+      const numbers = new Uint32Array(Math.max(0, this.store.lastNumber - from + 1));
+      for (let i = 0; i < numbers.length; i++) numbers[i] = from + i;
+      return numbers;
+    }
+    let lo = this.head;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.numbers[mid]! <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.numbers.slice(lo, this.length);
+  }
+
+  /** A sort's key of each packet: read from the store for No., Time and Length, else the column's
+   *  text, which the workers decode. */
+  private async keysOf(column: TableColumn, numbers: Uint32Array): Promise<SortKeys> {
+    if (column === 'number') return Float64Array.from(numbers);
+    if (column === 'time' || column === 'length') return this.store.columnValues(column, numbers);
+    const { texts, ids } = await this.runner.columnTexts({
+      column,
+      numbers,
+      segments: this.store.snapshots(),
+      linkTypes: this.store.interfaces.map((i) => i.linkType),
+      pods: this.store.interfaces.map((i) => i.pod),
+      decodeAs: this.decodeAs,
+    });
+    const keys = column === 'info' || column === 'protocol' ? texts : texts.map(naturalKey);
+    return Array.from(ids, (id) => keys[id]!);
   }
 
   /** Call after packets were appended or evicted: prunes and filters what is new. */
@@ -308,8 +510,10 @@ export class PacketView {
       const first = this.store.firstNumber;
       while (this.head < this.length && this.numbers[this.head]! < first) this.head++;
       if (this.testedUpTo < first - 1) this.testedUpTo = first - 1;
+      this.order = this.order?.from(first);
       this.wake(false);
     }
+    this.mergeLater();
     if (this.mode === 'wireshark') {
       this.wireshark?.feed();
       return;
@@ -363,10 +567,13 @@ export class PacketView {
     }
     this.numbers.set(matches.subarray(m), this.length);
     this.length += add;
+    this.mergeLater();
   }
 
   dispose(): void {
     this.disposed = true;
+    clearTimeout(this.mergeTimer);
+    this.wakeSorted();
     this.wake(true);
     this.wireshark?.stop();
     this.runner.dispose();

@@ -3,7 +3,8 @@
 // Stream opens the stream's tab beside the capture, both directions in their colours, its content
 // shown as Hex Dump on request, and Filter Out This Stream writes the capture's filter; the
 // toolbar's Conversations opens the table, sorted by a click on a header, a row applied as the
-// capture's filter by a double click.
+// capture's filter by a double click; its I/O Graph draws the display filter's series, and a click
+// on it selects a packet.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,7 +30,9 @@ async function pageWith(page: Page, selector: string): Promise<FrameLocator> {
   throw new Error(`no webview shows ${selector}`);
 }
 
-test('Follow Stream and Conversations, from the row menu and the toolbar', { timeout: 300_000 }, async (t) => {
+test('Follow Stream, Conversations and the I/O Graph, from the row menu and the toolbar', {
+  timeout: 300_000,
+}, async (t) => {
   const capture = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
   await withWorkbench(
     t,
@@ -105,6 +108,18 @@ test('Follow Stream and Conversations, from the row menu and the toolbar', { tim
       await capture.locator('.pt-row[aria-rowindex]').first().click();
       await page.keyboard.press('Control+Alt+Shift+T');
       await page.locator('.tabs-container .tab[aria-label^="Follow TCP Stream (tcp.stream eq 14)"]').waitFor();
+
+      // The toolbar's I/O Graph: every packet and the display filter's, per second; a click on
+      // the graph selects the first packet shown from that moment.
+      await capture.locator('vscode-button', { hasText: 'I/O Graph' }).click();
+      const graph = await pageWith(page, '.io-plot canvas');
+      await graph.locator('.io-status', { hasText: 'displayed: tcp.stream eq 14' }).waitFor();
+      await graph.locator('.u-legend', { hasText: 'Displayed: tcp.stream eq 14' }).waitFor();
+      assert.match((await graph.locator('.io-plot').getAttribute('aria-label')) ?? '', /^Packets\/s of redis\.pcap/);
+      await screenshot(page, 'io-graph');
+      await capture.locator('.pt-row[aria-rowindex]').nth(3).click();
+      await graph.locator('.io-plot .u-over').click({ position: { x: 2, y: 10 } });
+      await capture.locator('.pt-row.selected[aria-rowindex="2"]').waitFor();
     },
     { files: { [FILE]: capture } },
   );

@@ -10,6 +10,7 @@ import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { PacketCaptureApi } from '../../extension/extension.js';
 import type { CapturePanel } from '../../extension/panel/capture-panel.js';
+import { naturalKey } from '../../extension/store/row-order.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
 import { dns as dnsMessage, ETH, eth, ip4, ipv4, PROTO, pcapngFile, udp } from '../unit/fixtures/packets.js';
@@ -20,6 +21,8 @@ import { until } from './helpers/until.js';
 import { wiresharkStandIn } from './helpers/wireshark-stand-in.js';
 
 const ID = 'ebpf-packet-capture.ebpf-packet-capture';
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const PORT = 7000;
 
 suite('capture panel: local target, real agent, real kernel', () => {
@@ -367,6 +370,106 @@ suite('capture files and "Save Capture As…"', () => {
     await vscode.commands.executeCommand('packetCapture.unmarkAllPackets');
     assert.deepEqual(panel.markedNumbers(), []);
     panel.webviewPanel?.dispose();
+  });
+
+  test("a header's click sorts the rows (Length against tshark's frame.len), keeps each packet's delta, and back", async () => {
+    const panel = await openFile(fixture);
+    const sortRows = async (params: { column?: 'length' | 'source'; descending?: boolean }) => {
+      await panel.receive({ type: 'request', id: 1, method: 'sortRows', params });
+      await until('the rows sorted', () => !panel.counters().sorting);
+    };
+    const numbers = () => panel.rows(0, panel.view.rows).map((r) => r.number);
+    const inPacketOrder = panel.rows(0, panel.view.rows);
+
+    await sortRows({ column: 'length', descending: true });
+    const lengths = execFileSync(
+      'tshark',
+      ['-n', '-r', fixture, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.len'],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t').map(Number) as [number, number]);
+    const byLength = [...lengths].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([n]) => n);
+    assert.deepEqual(numbers(), byLength);
+    assert.deepEqual(panel.view.sortOrder, { column: 'length', descending: true });
+    // "Since the previous displayed packet" stays the packet's own, in packet order.
+    const delta = new Map(inPacketOrder.map((r) => [r.number, r.delta]));
+    for (const row of panel.rows(0, 20)) assert.equal(row.delta, delta.get(row.number));
+    // Go to Packet finds a packet where the sort put it.
+    assert.equal(await panel.view.rowOf(byLength[7]!), 7);
+
+    // A display filter keeps the sort: its rows come in the same order.
+    await panel.applyDisplayFilter('udp');
+    await until('the display filter', () => !panel.view.filtering && !panel.counters().sorting);
+    const udp = new Set(tsharkFrames(fixture, 'udp'));
+    assert.deepEqual(
+      numbers(),
+      byLength.filter((n) => udp.has(n)),
+    );
+    await panel.applyDisplayFilter('');
+
+    // Source: digit runs compare as numbers, ties stay in packet order.
+    await sortRows({ column: 'source' });
+    const bySource = [...inPacketOrder]
+      .sort((a, b) => compareText(naturalKey(a.source), naturalKey(b.source)) || a.number - b.number)
+      .map((r) => r.number);
+    assert.deepEqual(numbers(), bySource);
+
+    await sortRows({});
+    assert.deepEqual(
+      numbers(),
+      inPacketOrder.map((r) => r.number),
+    );
+    assert.equal(panel.view.sortOrder, undefined);
+    panel.webviewPanel?.dispose();
+  });
+
+  test('I/O Graph: packets and bytes per interval as tshark -z io,stat counts them, the display filter as a second series, a moment to its packet', async () => {
+    const panel = await openFile(fixture);
+    await panel.receive({ type: 'request', id: 1, method: 'showIoGraph', params: {} });
+    const tab = await until('the I/O Graph tab', () => [...api.manager.ioGraphPanels].find((t) => t.capture === panel));
+    await panel.receive({ type: 'request', id: 2, method: 'showIoGraph', params: {} });
+    assert.equal([...api.manager.ioGraphPanels].filter((t) => t.capture === panel).length, 1, 'one tab per capture');
+    const ioStat = (filter: string) =>
+      execFileSync('tshark', ['-n', '-q', '-r', fixture, '-z', `io,stat,1,${filter}`], { encoding: 'utf8' })
+        .split('\n')
+        .flatMap((line) => {
+          const m = /^\|\s*\d+\s*<>\s*(?:\d+|Dur)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|$/.exec(line);
+          return m ? [[Number(m[1]), Number(m[2])]] : [];
+        });
+    const trim = (values: number[]) => {
+      let end = values.length;
+      while (end > 0 && values[end - 1] === 0) end--;
+      return values.slice(0, end);
+    };
+
+    let view = await tab.count();
+    assert.equal(view.intervalMs, 1000, 'auto: at most 1000 intervals of the 107 s capture');
+    assert.equal(view.auto, true);
+    assert.deepEqual(trim(view.all), trim(ioStat('frame').map(([frames]) => frames!)));
+    assert.equal(view.displayed, undefined);
+
+    await panel.applyDisplayFilter('udp');
+    view = await tab.count();
+    assert.equal(view.displayed?.filter, 'udp');
+    assert.deepEqual(trim(view.displayed!.values), trim(ioStat('udp').map(([frames]) => frames!)));
+
+    await tab.receive({ type: 'choose', intervalMs: 1000, unit: 'bytes' });
+    view = tab.shown();
+    assert.deepEqual(trim(view.all), trim(ioStat('frame').map(([, bytes]) => bytes!)));
+    // A message out of the contract changes nothing.
+    await tab.receive({ type: 'choose', intervalMs: 7, unit: 'bytes' });
+    assert.equal(tab.shown().intervalMs, 1000);
+
+    // The first UDP packet from second 6 on, as tshark finds it.
+    const [first] = tsharkFrames(fixture, 'udp && frame.time_relative >= 6');
+    assert.equal(await tab.packetAt(6), first);
+    await panel.applyDisplayFilter('');
+    panel.webviewPanel?.dispose();
+    await until('the tab closed with its capture', () => !api.manager.ioGraphPanels.has(tab));
   });
 
   test("column widths set in one capture are the workspace's: the next capture's table starts with them", async () => {

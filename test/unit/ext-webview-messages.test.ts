@@ -34,6 +34,8 @@ const VALID: unknown[] = [
   request('openInWireshark', {}, Number.MAX_SAFE_INTEGER),
   request('markPacket', { index: 9 }),
   request('saveColumnWidths', { widths: { number: 56, time: 112, source: 200, info: 0 } }),
+  request('sortRows', { column: 'length', descending: true }),
+  request('sortRows', {}),
 ];
 
 test('every message the webview sends is accepted as it is', () => {
@@ -99,6 +101,8 @@ const INVALID: [string, unknown, RegExp][] = [
   ],
   ['a column width past any screen', request('saveColumnWidths', { widths: { source: 1e6 } }), /widths \[source\]/],
   ['a column id that is not one', request('saveColumnWidths', { widths: { '<img src=x>': 5 } }), /not a column id/],
+  ['a sort by a column the table has not', request('sortRows', { column: '__proto__' }), /column is not one of/],
+  ['a sort direction that is not a flag', request('sortRows', { column: 'info', descending: 'yes' }), /descending/],
   [
     'more column widths than columns',
     request('saveColumnWidths', {

@@ -23,6 +23,9 @@ const NO_ENGINE: FilterRunner = {
   run: () => {
     throw new Error('our engine was asked');
   },
+  columnTexts: () => {
+    throw new Error('our engine was asked');
+  },
   dispose: () => {},
 };
 

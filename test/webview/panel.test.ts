@@ -1177,6 +1177,42 @@ test("column widths: the workspace's at the start; a resize is kept for the work
   );
   assert.equal(saved.destination, Math.round(before) + 40);
   assert.equal(saved.source, 230, 'the widths not dragged are kept as they were');
+  assert.equal(await page.locator('.pt-th[aria-sort]').count(), 0, 'dragging an edge sorts nothing');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
+test("a header's click sorts: ascending, descending, then packet order; the arrow and aria-sort say which", {
+  skip,
+}, async () => {
+  const w = await open('rows=1000');
+  const { page } = w;
+  const header = page.locator('.pt-th.c-length');
+  const shown = async () => ({
+    sort: await header.getAttribute('aria-sort'),
+    mark: await header.locator('.pt-th-sort').textContent(),
+    host: await page.evaluate(
+      () =>
+        (window as unknown as { __dev: { fake: { initialState(): { sort?: object } } } }).__dev.fake.initialState()
+          .sort,
+    ),
+  });
+  await header.click();
+  await page.waitForFunction(() => document.querySelector('.pt-th.c-length')?.getAttribute('aria-sort'));
+  assert.deepEqual(await shown(), { sort: 'ascending', mark: '▲', host: { column: 'length', descending: false } });
+  await header.click();
+  await page.waitForFunction(
+    () => document.querySelector('.pt-th.c-length')?.getAttribute('aria-sort') === 'descending',
+  );
+  assert.deepEqual(await shown(), { sort: 'descending', mark: '▼', host: { column: 'length', descending: true } });
+  await header.click();
+  await page.waitForFunction(() => !document.querySelector('.pt-th.c-length')?.hasAttribute('aria-sort'));
+  assert.deepEqual(await shown(), { sort: null, mark: '', host: undefined });
+  // No. starts descending: ascending is packet order.
+  await page.locator('.pt-th.c-number').click();
+  await page.waitForFunction(
+    () => document.querySelector('.pt-th.c-number')?.getAttribute('aria-sort') === 'descending',
+  );
   assert.deepEqual(w.problems, []);
   await close(w);
 });

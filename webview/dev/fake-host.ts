@@ -203,6 +203,7 @@ export class FakeHost implements HostTransport {
   private readonly marked = new Set<number>();
   /** Times the panel asked for the Conversations tab (the real host opens it beside the panel). */
   conversationTabs = 0;
+  ioGraphTabs = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastTick = 0;
   private carry = 0;
@@ -661,6 +662,16 @@ export class FakeHost implements HostTransport {
       },
       showConversations: () => {
         this.conversationTabs++;
+      },
+      showIoGraph: () => {
+        this.ioGraphTabs++;
+      },
+      // The generated rows stay in packet order: the order is the real host's (test/exthost and
+      // test/unit/row-order.test.ts try it); the header's arrow is drawn from the state, as there.
+      sortRows: ({ column, descending }) => {
+        if (column) this.state.sort = { column, descending: descending === true };
+        else delete this.state.sort;
+        this.emit('state', this.state);
       },
       openInWireshark: () => {
         throw new HostError('Wireshark was not found on PATH (fake host).', 'ENOENT');
