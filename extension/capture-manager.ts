@@ -9,12 +9,19 @@ import {
   DEFAULT_COLORING_RULES,
   parseColoringRules,
 } from '../packet/coloring-rules.js';
+import { customColumnProblem } from '../packet/custom-columns.js';
 import type { FollowProtocol } from '../packet/decode/follow.js';
 import { applyDecodeAs } from '../packet/decode/index.js';
 import { type DecodeAsRule, decodeAsComment, formatDecodeAs, parseDecodeAs } from '../packet/decode-as.js';
 import { captureFilterHint, type DisplayFilterError } from '../packet/display-filter.js';
 import type { DisplayFilterCheck, FieldCompletion } from '../packet/filter-fields.js';
-import type { CaptureFilterCheck, ColumnWidthsByName, DeepTreeEvent } from '../packet/protocol.js';
+import {
+  type CaptureFilterCheck,
+  type ColumnWidthsByName,
+  type CustomColumn,
+  type DeepTreeEvent,
+  MAX_CUSTOM_COLUMNS,
+} from '../packet/protocol.js';
 import { TIME_FORMAT_NAMES, TIME_FORMATS, type TimeFormat } from '../packet/time-format.js';
 import { TsharkMissingError } from '../packet/tshark-filter.js';
 import { CaptureFilterChecker } from './capture/capture-filter-check.js';
@@ -151,6 +158,33 @@ function isRunning(panel: CapturePanel): boolean {
   return panel.status === 'starting' || panel.status === 'capturing' || panel.status === 'stopping';
 }
 
+/** The custom columns the setting names, each a field our decoders know (at most
+ *  MAX_CUSTOM_COLUMNS); `problems` hears of those left out. */
+function customColumnsSetting(value: unknown, problems: (line: string) => void): CustomColumn[] {
+  if (!Array.isArray(value)) return [];
+  const columns: CustomColumn[] = [];
+  for (const item of value) {
+    const field = typeof item === 'object' && item !== null ? (item as { field?: unknown }).field : undefined;
+    const title = (item as { title?: unknown } | null)?.title;
+    const problem = typeof field !== 'string' ? 'a column without a field' : (customColumnProblem(field) ?? undefined);
+    if (problem) {
+      problems(`packetCapture.columns: ${problem} It is left out.`);
+      continue;
+    }
+    if (columns.length === MAX_CUSTOM_COLUMNS) {
+      problems(
+        `packetCapture.columns: more than ${MAX_CUSTOM_COLUMNS} columns; the first ${MAX_CUSTOM_COLUMNS} are shown.`,
+      );
+      break;
+    }
+    columns.push({
+      field: field as string,
+      ...(typeof title === 'string' && title.trim() ? { title: title.slice(0, 64) } : {}),
+    });
+  }
+  return columns;
+}
+
 /** The setting's value as a format; anything else: seconds since the capture began. */
 function timeFormatSetting(value: string | undefined): TimeFormat {
   return TIME_FORMATS.includes(value as TimeFormat) ? (value as TimeFormat) : 'relative';
@@ -204,6 +238,10 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
         this.coloringChanged();
       if (e.affectsConfiguration('packetCapture.timeFormat'))
         for (const p of this.panels) p.timeFormatChanged(this.settings().timeFormat);
+      if (e.affectsConfiguration('packetCapture.columns')) {
+        const columns = this.settings().customColumns;
+        for (const p of this.panels) p.customColumnsChanged(columns);
+      }
     });
     this.filterChecker = new CaptureFilterChecker(context.extensionPath);
     this.wiresharkFields = new WiresharkFields({
@@ -463,7 +501,33 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
       processes: c.get<boolean>('processes', true),
       timeFormat: timeFormatSetting(c.get<string>('timeFormat', 'relative')),
       columnWidths: this.context.workspaceState.get<ColumnWidthsByName>(COLUMN_WIDTHS_KEY),
+      customColumns: customColumnsSetting(c.get('columns', []), (line) => this.log(line)),
     };
+  }
+
+  /** Apply as Column: `field` becomes the table's last custom column, in the workspace's settings
+   *  when a folder is open (as the Time Display Format), else the user's. */
+  async applyAsColumn(field: string): Promise<void> {
+    const problem = customColumnProblem(field);
+    if (problem) throw new Error(problem);
+    const columns = this.settings().customColumns;
+    if (columns.some((c) => c.field === field)) return;
+    if (columns.length === MAX_CUSTOM_COLUMNS)
+      throw new Error(`The table has ${MAX_CUSTOM_COLUMNS} custom columns already: remove one first.`);
+    await this.updateColumns([...columns, { field }]);
+  }
+
+  async removeColumn(index: number): Promise<void> {
+    const columns = this.settings().customColumns;
+    if (!columns[index]) throw new Error('That column is no longer in the table.');
+    await this.updateColumns(columns.filter((_, i) => i !== index));
+  }
+
+  private async updateColumns(columns: CustomColumn[]): Promise<void> {
+    const target = vscode.workspace.workspaceFolders?.length
+      ? vscode.ConfigurationTarget.Workspace
+      : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration('packetCapture').update('columns', columns, target);
   }
 
   /** The table's column widths, for this workspace's next captures (as Wireshark keeps its

@@ -71,6 +71,8 @@ export interface Row {
   /** The colouring rule the packet matched first (packet/coloring-rules.ts): its colour and name. */
   color?: ColoringColor;
   colorRule?: string;
+  /** The custom columns' texts (PanelState.customColumns), in their order. */
+  custom?: string[];
 }
 
 /** Where a debug session paused or went on (extension/debug/): a row of its own in the table. */
@@ -171,6 +173,8 @@ export interface PanelState {
   columnWidths?: ColumnWidthsByName;
   /** The column the table is sorted by (a header's click); absent: packet order. */
   sort?: SortOrder;
+  /** Columns of fields (Apply as Column, packetCapture.columns), shown before Info. */
+  customColumns?: CustomColumn[];
 }
 
 /** The packet table's columns, by id; each one sorts. */
@@ -185,7 +189,33 @@ export const TABLE_COLUMNS = [
   'length',
   'info',
 ] as const;
-export type TableColumn = (typeof TABLE_COLUMNS)[number];
+/** A column of the packet table showing a field our decoders know (Apply as Column); its texts
+ *  are packet/custom-columns.ts's. */
+export interface CustomColumn {
+  /** The field shown: a display filter name. */
+  field: string;
+  /** The header's text; absent: the field's name. */
+  title?: string;
+}
+
+/** Custom columns a table has at most. */
+export const MAX_CUSTOM_COLUMNS = 8;
+
+export type CustomColumnId = `custom${number}`;
+
+/** The table's column id of the custom column at `index` (`custom0`…). */
+export function customColumnId(index: number): CustomColumnId {
+  return `custom${index}`;
+}
+
+/** The custom column's index in PanelState.customColumns, or undefined for a built-in column. */
+export function customColumnIndex(column: TableColumn): number | undefined {
+  return column.startsWith('custom') ? Number(column.slice('custom'.length)) : undefined;
+}
+
+/** The ids of the custom columns' places (custom0 is the first custom column). */
+export const CUSTOM_COLUMN_IDS = Array.from({ length: MAX_CUSTOM_COLUMNS }, (_, i) => customColumnId(i));
+export type TableColumn = (typeof TABLE_COLUMNS)[number] | CustomColumnId;
 
 /** Rows in a column's order: ties stay in packet order, in either direction. */
 export interface SortOrder {
@@ -254,6 +284,10 @@ export interface Requests {
   /** Sorts the rows by a column (Wireshark's header click), or back to packet order (no `column`).
    *  The rows take the order as the host sorts them (CounterUpdate.sorting while it does). */
   sortRows: { params: { column?: TableColumn; descending?: boolean }; result: NoResult };
+  /** Adds a column showing `field` (Wireshark's Apply as Column), for this workspace's captures. */
+  applyAsColumn: { params: { field: string }; result: NoResult };
+  /** Removes the custom column at `index` of PanelState.customColumns. */
+  removeColumn: { params: { index: number }; result: NoResult };
   /** Opens the source line of the debugger marker at table row `index`. */
   openMarker: { params: { index: number }; result: NoResult };
 }
@@ -353,7 +387,7 @@ const columnWidths: Check = (v) => {
   const entries = Object.entries(v);
   if (entries.length > MAX_COLUMNS) return `has more than ${MAX_COLUMNS} columns`;
   for (const [id, width] of entries) {
-    if (!/^[a-z][a-zA-Z]{0,31}$/.test(id)) return 'names a column that is not a column id';
+    if (!/^[a-z][a-zA-Z0-9]{0,31}$/.test(id)) return 'names a column that is not a column id';
     const why = wholeNumber(MAX_COLUMN_WIDTH)(width);
     if (why) return `[${id}] ${why}`;
   }
@@ -397,7 +431,9 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   saveColumnWidths: { widths: required(columnWidths) },
   openInWireshark: {},
   openMarker: { index: required(wholeNumber()) },
-  sortRows: { column: optional(oneOf(...TABLE_COLUMNS)), descending: optional(flag) },
+  sortRows: { column: optional(oneOf(...TABLE_COLUMNS, ...CUSTOM_COLUMN_IDS)), descending: optional(flag) },
+  applyAsColumn: { field: required(text) },
+  removeColumn: { index: required(wholeNumber(MAX_CUSTOM_COLUMNS - 1)) },
 };
 
 const MESSAGE_FIELDS = {

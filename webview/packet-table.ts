@@ -3,7 +3,14 @@
 // few rows rewrites only the rows that came into view). The scrollbar is drawn here: a native one
 // over a tall spacer breaks at millions of rows (browsers cap an element's height), as
 // microsoft/vscode-hexeditor found. Data comes from the RowCache; the table only says what it shows.
-import type { Row, SortOrder, TableColumn } from '../packet/protocol.js';
+import {
+  type CustomColumn,
+  customColumnId,
+  customColumnIndex,
+  type Row,
+  type SortOrder,
+  type TableColumn,
+} from '../packet/protocol.js';
 import { formatPacketTime, type TimeFormat } from '../packet/time-format.js';
 import { h } from './dom.js';
 import { markerCellText, markerClasses, packetNumberOf } from './markers.js';
@@ -19,7 +26,12 @@ interface Column {
   title: string;
   width: number;
   numeric?: boolean;
+  /** A custom column's field (its header's tooltip). */
+  field?: string;
 }
+
+/** A custom column's width until it is resized. */
+const CUSTOM_COLUMN_WIDTH = 120;
 
 /** The table's columns; Info takes the rest of the width. The Pod column ("namespace/pod") shows
  *  only while the capture holds a pod's interface, the Process column ("node (1234)") only once it
@@ -58,6 +70,8 @@ export interface TableEvents {
   columnsChange(widths: ColumnWidths): void;
   /** A header was clicked: sort by its column (the panel picks the direction). */
   sortBy(column: ColumnId): void;
+  /** The context menu was asked for on a header, at x, y. */
+  headerMenu(column: ColumnId, x: number, y: number): void;
 }
 
 interface Slot {
@@ -84,8 +98,13 @@ function cellText(row: Row, column: ColumnId, timeFormat: TimeFormat): string {
       return row.process ?? '';
     case 'length':
       return String(row.length);
-    default:
+    case 'source':
+    case 'destination':
+    case 'protocol':
+    case 'info':
       return row[column];
+    default:
+      return row.custom?.[customColumnIndex(column)!] ?? '';
   }
 }
 
@@ -100,11 +119,20 @@ export class PacketTable {
   private readonly track: HTMLElement;
   private readonly thumb: HTMLElement;
   private readonly empty: HTMLElement;
-  private readonly headerCells: HTMLElement[] = [];
+  private headerCells: HTMLElement[] = [];
+  private readonly header: HTMLElement;
+  /** The columns shown, in order: the built-in ones, the custom ones, then Info. */
+  private columns: readonly Column[] = COLUMNS;
+  /** The widths the table started with, by column (a custom column added later starts with its own). */
+  private readonly initialWidths: ColumnWidths;
+  private custom: readonly CustomColumn[] = [];
+  private sort?: SortOrder;
+  private sorting = false;
   private slots: Slot[] = [];
   private timeFormat: TimeFormat = 'relative';
   /** Packet numbers drawn marked (Mark Packet). */
   private marked: ReadonlySet<number> = new Set();
+  /** Each column's width but Info's (the rest), in `columns`' order. */
   private widths: number[];
   /** The optional columns shown now. */
   private readonly optionalShown = new Set<OptionalColumnId>();
@@ -138,30 +166,11 @@ export class PacketTable {
     private readonly events: TableEvents,
     widths?: ColumnWidths,
   ) {
-    this.widths = COLUMNS.slice(0, -1).map((c) => Math.max(MIN_COLUMN, widths?.[c.id] ?? c.width));
-
+    this.initialWidths = widths ?? {};
+    this.widths = this.columns.slice(0, -1).map((c) => this.startWidth(c));
     const header = h('div', { class: 'pt-header', attrs: { role: 'row', 'aria-rowindex': '1' } });
-    COLUMNS.forEach((column, i) => {
-      const cell = h(
-        'div',
-        {
-          class: `pt-th c-${column.id}${column.numeric ? ' num' : ''}`,
-          attrs: { role: 'columnheader' },
-        },
-        h('span', { class: 'pt-th-label', text: column.title }),
-        h('span', { class: 'pt-th-sort', attrs: { 'aria-hidden': 'true' } }),
-      );
-      cell.addEventListener('click', (e) => {
-        if (!(e.target as Element).closest('.pt-resize')) this.events.sortBy(column.id);
-      });
-      if (i < COLUMNS.length - 1) {
-        const grip = h('div', { class: 'pt-resize', attrs: { 'aria-hidden': 'true' } });
-        this.bindResize(grip, i);
-        cell.append(grip);
-      }
-      this.headerCells.push(cell);
-      header.append(cell);
-    });
+    this.header = header;
+    this.buildHeader();
 
     this.rowsLayer = h('div', { class: 'pt-rows', attrs: { role: 'rowgroup' } });
     this.thumb = h('div', { class: 'pt-thumb' });
@@ -217,16 +226,78 @@ export class PacketTable {
 
   /** Shows the sort on its header: an arrow, or an ellipsis while the rows are being sorted. */
   setSort(sort: SortOrder | undefined, sorting: boolean): void {
+    this.sort = sort;
+    this.sorting = sorting;
     for (const [i, cell] of this.headerCells.entries()) {
-      const sorted = sort?.column === COLUMNS[i]!.id;
+      const column = this.columns[i]!;
+      const sorted = sort?.column === column.id;
       const direction = sorted ? (sort.descending ? 'descending' : 'ascending') : undefined;
       cell.classList.toggle('sorted', sorted);
       if (direction) cell.setAttribute('aria-sort', direction);
       else cell.removeAttribute('aria-sort');
-      cell.title = sorted && sorting ? 'Sorting…' : `Sort by ${COLUMNS[i]!.title}`;
+      const what = column.field ? `${column.title} (${column.field})` : column.title;
+      cell.title = sorted && sorting ? 'Sorting…' : `Sort by ${what}`;
       const mark = cell.querySelector('.pt-th-sort')!;
       mark.textContent = !direction ? '' : sorting ? '…' : direction === 'ascending' ? '▲' : '▼';
     }
+  }
+
+  /** The custom columns (Apply as Column), shown before Info; the rows bring their texts. */
+  setCustomColumns(custom: readonly CustomColumn[] = []): void {
+    if (JSON.stringify(custom) === JSON.stringify(this.custom)) return;
+    this.custom = custom;
+    const widths = this.widthsById();
+    const info = COLUMNS[COLUMNS.length - 1]!;
+    this.columns = [
+      ...COLUMNS.slice(0, -1),
+      ...custom.map((c, i) => ({
+        id: customColumnId(i),
+        title: c.title ?? c.field,
+        width: CUSTOM_COLUMN_WIDTH,
+        field: c.field,
+      })),
+      info,
+    ];
+    this.widths = this.columns.slice(0, -1).map((c) => Math.max(MIN_COLUMN, widths[c.id] ?? this.startWidth(c)));
+    this.buildHeader();
+    this.buildPool(this.slots.length);
+    this.applyColumns();
+    this.setSort(this.sort, this.sorting);
+    this.schedule();
+  }
+
+  private startWidth(column: Column): number {
+    return Math.max(MIN_COLUMN, this.initialWidths[column.id] ?? column.width);
+  }
+
+  /** The header's cells, one per column: a click sorts, a grip resizes, the menu key or a right
+   *  click opens the header's menu. */
+  private buildHeader(): void {
+    this.headerCells = this.columns.map((column, i) => {
+      const cell = h(
+        'div',
+        {
+          class: `pt-th c-${column.id}${column.numeric ? ' num' : ''}`,
+          attrs: { role: 'columnheader' },
+        },
+        h('span', { class: 'pt-th-label', text: column.title }),
+        h('span', { class: 'pt-th-sort', attrs: { 'aria-hidden': 'true' } }),
+      );
+      cell.addEventListener('click', (e) => {
+        if (!(e.target as Element).closest('.pt-resize')) this.events.sortBy(column.id);
+      });
+      cell.addEventListener('contextmenu', (e) => {
+        e.preventDefault();
+        this.events.headerMenu(column.id, e.clientX, e.clientY);
+      });
+      if (i < this.columns.length - 1) {
+        const grip = h('div', { class: 'pt-resize', attrs: { 'aria-hidden': 'true' } });
+        this.bindResize(grip, i);
+        cell.append(grip);
+      }
+      return cell;
+    });
+    this.header.replaceChildren(...this.headerCells);
   }
 
   setRowCount(total: number): void {
@@ -428,7 +499,7 @@ export class PacketTable {
     this.slots = [];
     for (let k = 0; k < size; k++) {
       // The direction mark is the number cell's ::before (CSS): one element less per row.
-      const cells = COLUMNS.map((column) =>
+      const cells = this.columns.map((column) =>
         h('div', { class: `pt-cell${column.numeric ? ' num' : ''} c-${column.id}`, attrs: { role: 'gridcell' } }),
       );
       const el = h(
@@ -444,12 +515,13 @@ export class PacketTable {
   }
 
   private applyColumns(): void {
-    for (const [i, w] of this.widths.entries()) this.element.style.setProperty(`--pt-w-${COLUMNS[i]!.id}`, `${w}px`);
+    for (const [i, w] of this.widths.entries())
+      this.element.style.setProperty(`--pt-w-${this.columns[i]!.id}`, `${w}px`);
   }
 
   /** aria-colindex and aria-colcount count the columns shown (optional ones only when shown). */
   private numberColumns(): void {
-    const shown = COLUMNS.map((c) => !isOptional(c.id) || this.optionalShown.has(c.id));
+    const shown = this.columns.map((c) => !isOptional(c.id) || this.optionalShown.has(c.id));
     let n = 0;
     const index = shown.map((s) => (s ? String(++n) : ''));
     const number = (cells: HTMLElement[]) => {
@@ -621,7 +693,7 @@ export class PacketTable {
       // The colouring rule's name, as Wireshark's status bar shows it for the selected packet.
       if (row.colorRule) slot.el.title = `Colouring rule: ${row.colorRule}`;
       else slot.el.removeAttribute('title');
-      for (const [i, column] of COLUMNS.entries())
+      for (const [i, column] of this.columns.entries())
         c[i]!.textContent = markerCellText(row, column.id, cellText(row, column.id, this.timeFormat));
     }
     // The className reset dropped `selected` and `marked`: render() applies them again.
@@ -776,13 +848,13 @@ export class PacketTable {
     grip.addEventListener('pointercancel', end);
     grip.addEventListener('dblclick', (e) => {
       e.stopPropagation();
-      this.widths[column] = COLUMNS[column]!.width;
+      this.widths[column] = this.columns[column]!.width;
       this.applyColumns();
       this.events.columnsChange(this.widthsById());
     });
   }
 
   private widthsById(): ColumnWidths {
-    return Object.fromEntries(this.widths.map((w, i) => [COLUMNS[i]!.id, w]));
+    return Object.fromEntries(this.widths.map((w, i) => [this.columns[i]!.id, w]));
   }
 }

@@ -8,16 +8,18 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
+import { customColumnProblem } from '../packet/custom-columns.js';
 import { combineFilters, FILTER_COMBINATIONS, type FilterCombination } from '../packet/field-filter.js';
 import type { DisplayFilterCheck } from '../packet/filter-fields.js';
-import type {
-  CountersEvent,
-  CounterUpdate,
-  DeepTreeEvent,
-  PacketDetail,
-  PanelState,
-  Row,
-  SortOrder,
+import {
+  type CountersEvent,
+  type CounterUpdate,
+  customColumnIndex,
+  type DeepTreeEvent,
+  type PacketDetail,
+  type PanelState,
+  type Row,
+  type SortOrder,
 } from '../packet/protocol.js';
 import { CaptureForm } from './capture-form.js';
 import { DetailTree, type TreeNode } from './detail-tree.js';
@@ -74,6 +76,17 @@ const TREE_MENU: MenuItem[] = [
   { label: 'Prepare as Filter ▸', value: 'prepare' },
   { label: 'Copy ▸', value: 'copy' },
 ];
+
+/** A tree node whose field our decoders know can be a column of the table. */
+const APPLY_AS_COLUMN: MenuItem = { label: 'Apply as Column', value: 'column' };
+
+/** A column header's menu, as Wireshark's; a custom column's also removes it. */
+const HEADER_MENU: MenuItem[] = [
+  { label: 'Sort Ascending', value: 'ascending' },
+  { label: 'Sort Descending', value: 'descending' },
+  { label: 'Do Not Sort', value: 'none' },
+];
+const REMOVE_COLUMN: MenuItem = { label: 'Remove This Column', value: 'remove' };
 
 /** Wireshark's Copy submenu of a tree node: what of the node goes to the clipboard. */
 const COPY_MENU: MenuItem[] = [
@@ -191,6 +204,8 @@ export class Panel {
   private menuIndex = -1;
   /** The filter of the tree node the menu is open on; undefined while it is a row's menu. */
   private menuFilter: string | undefined;
+  /** The header whose menu is open. */
+  private menuColumn: ColumnId | undefined;
   /** The tree node the menu is open on. */
   private menuNode: TreeNode | undefined;
   /** The packet the tree node the menu is open on refers to, if it does. */
@@ -238,6 +253,7 @@ export class Panel {
             .catch((e: unknown) => this.showNotice(`Could not keep the column widths: ${messageOf(e)}`));
         },
         sortBy: (column) => this.sortBy(column),
+        headerMenu: (column, x, y) => this.openHeaderMenu(column, x, y),
       },
       this.ui.columnWidths ?? initial.columnWidths,
     );
@@ -533,6 +549,7 @@ export class Panel {
     const previous = this.state.status;
     this.state = state;
     this.table.setTimeFormat(state.timeFormat ?? 'relative');
+    this.table.setCustomColumns(state.customColumns);
     this.table.setSort(state.sort, this.counters?.sorting === true);
     const live = state.mode === 'live';
     this.element.dataset.mode = state.mode;
@@ -992,6 +1009,7 @@ export class Panel {
   private openMenu(index: number, x: number, y: number): void {
     this.menuIndex = index;
     this.menuFilter = undefined;
+    this.menuColumn = undefined;
     this.menu.data = ROW_MENU;
     this.showMenu(x, y);
   }
@@ -1000,10 +1018,38 @@ export class Panel {
   private openTreeMenu(node: TreeNode, x: number, y: number): void {
     this.menuNode = node;
     this.menuFilter = node.filter ?? '';
+    this.menuColumn = undefined;
     this.menuLink = node.link;
-    const menu = node.filter === undefined ? [TREE_MENU[2]!] : TREE_MENU;
+    const filters = node.filter === undefined ? [TREE_MENU[2]!] : TREE_MENU;
+    const column = node.name !== undefined && customColumnProblem(node.name) === undefined;
+    const menu = column ? [...filters, APPLY_AS_COLUMN] : filters;
     this.menu.data = node.link === undefined ? menu : [GO_TO_LINKED, ...menu];
     this.showMenu(x, y);
+  }
+
+  /** A column header's menu: sort either way or not, and remove a custom column. */
+  private openHeaderMenu(column: ColumnId, x: number, y: number): void {
+    this.menuColumn = column;
+    this.menuFilter = undefined;
+    this.menuIndex = -1;
+    this.menu.data = customColumnIndex(column) === undefined ? HEADER_MENU : [...HEADER_MENU, REMOVE_COLUMN];
+    this.showMenu(x, y);
+  }
+
+  private headerMenuSelected(value: string, column: ColumnId): void {
+    this.menu.show = false;
+    this.table.focus();
+    const index = customColumnIndex(column);
+    if (value === 'remove' && index !== undefined) {
+      void this.transport
+        .request('removeColumn', { index })
+        .catch((e: unknown) => this.showNotice(`Could not remove the column: ${messageOf(e)}`));
+      return;
+    }
+    const sort = value === 'none' ? {} : { column, descending: value === 'descending' };
+    void this.transport
+      .request('sortRows', sort)
+      .catch((e: unknown) => this.showNotice(`Could not sort the packets: ${messageOf(e)}`));
   }
 
   /** Shows the menu at x, y, moved in so that its items fit in the panel. */
@@ -1019,6 +1065,10 @@ export class Panel {
   }
 
   private menuSelected(value: string): void {
+    if (this.menuColumn !== undefined) {
+      this.headerMenuSelected(value, this.menuColumn);
+      return;
+    }
     if (this.menuFilter !== undefined) {
       this.treeMenuSelected(value, this.menuFilter);
       return;
@@ -1053,6 +1103,14 @@ export class Panel {
       return;
     }
     this.menu.show = false;
+    if (value === APPLY_AS_COLUMN.value) {
+      const field = this.menuNode?.name;
+      if (field)
+        void this.transport
+          .request('applyAsColumn', { field })
+          .catch((e: unknown) => this.showNotice(`Could not add the column: ${messageOf(e)}`));
+      return;
+    }
     if (value.startsWith('copy:')) {
       const node = this.menuNode;
       const text = node && copiedText(node, value.slice(5), this.hex.packetBytes);

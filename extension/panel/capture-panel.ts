@@ -17,7 +17,9 @@ import {
   type CaptureStatus,
   type ColumnWidthsByName,
   type CounterUpdate,
+  type CustomColumn,
   checkWebviewMessage,
+  customColumnIndex,
   type DeepTreeEvent,
   type HostEvents,
   type HostMessage,
@@ -61,6 +63,8 @@ export interface PanelSettings {
   timeFormat: TimeFormat;
   /** The table's column widths last set in this workspace (none: the defaults). */
   columnWidths?: ColumnWidthsByName;
+  /** The table's custom columns (packetCapture.columns). */
+  customColumns: CustomColumn[];
 }
 
 export interface PanelHost {
@@ -111,6 +115,10 @@ export interface PanelHost {
   /** Opens Statistics → Conversations on this capture. */
   showConversations(panel: CapturePanel): void;
   showIoGraph(panel: CapturePanel): void;
+  /** Apply as Column: adds a column of `field` (packetCapture.columns); an error says why not. */
+  applyAsColumn(field: string): Promise<void>;
+  /** Removes the custom column at `index`. */
+  removeColumn(index: number): Promise<void>;
   /** Keeps the table's column widths for this workspace's captures. */
   saveColumnWidths(widths: ColumnWidthsByName): Promise<void>;
 }
@@ -184,6 +192,7 @@ export class CapturePanel implements vscode.Disposable {
       displayFilter: '',
       timeFormat: settings.timeFormat,
       ...(settings.columnWidths ? { columnWidths: settings.columnWidths } : {}),
+      ...(settings.customColumns.length > 0 ? { customColumns: settings.customColumns } : {}),
       ...(mode === 'live' ? { keepRunning: options.keepRunning === true } : {}),
     };
     this.onDidDispose = new Promise((resolve) => (this.resolveDisposed = resolve));
@@ -233,6 +242,7 @@ export class CapturePanel implements vscode.Disposable {
     view.coloring = this.host.coloring;
     view.markedNumbers = () => this.markedNumbers();
     view.onSorted = () => this.pushCounters();
+    view.customColumns = this.host.settings().customColumns;
     if (this.state?.sort) view.setSort(this.state.sort);
     return view;
   }
@@ -241,6 +251,19 @@ export class CapturePanel implements vscode.Disposable {
   timeFormatChanged(format: TimeFormat): void {
     this.state.timeFormat = format;
     this.emit('state', this.state);
+  }
+
+  /** The custom columns changed (packetCapture.columns): the table gets them, the rows their texts;
+   *  a sort by a custom column starts again (its field may be another). */
+  customColumnsChanged(columns: CustomColumn[]): void {
+    this.view.customColumns = columns;
+    if (columns.length > 0) this.state.customColumns = columns;
+    else delete this.state.customColumns;
+    const sort = this.state.sort;
+    if (sort && customColumnIndex(sort.column) !== undefined) this.sortRows(undefined);
+    this.view.generation++; // rows drawn with the old columns are stale
+    this.emit('state', this.state);
+    this.rowsChanged();
   }
 
   /** The colouring rules changed: the rows are drawn anew with them. */
@@ -441,6 +464,8 @@ export class CapturePanel implements vscode.Disposable {
     sortRows: ({ column, descending }) => this.sortRows(column && { column, descending: descending === true }),
     showConversations: () => this.host.showConversations(this),
     showIoGraph: () => this.host.showIoGraph(this),
+    applyAsColumn: ({ field }) => this.host.applyAsColumn(field),
+    removeColumn: ({ index }) => this.host.removeColumn(index),
     saveColumnWidths: ({ widths }) => this.host.saveColumnWidths(widths),
     completeField: ({ prefix }) => this.host.completeField(prefix),
     checkDisplayFilter: ({ text }) => this.host.checkDisplayFilter(text),

@@ -3,7 +3,8 @@
 // processes, its process; and one packet's detail. No VS Code here, so the unit tests build rows
 // and details from real stores.
 import { coloringRuleOf } from '../../packet/coloring-rules.js';
-import { decodeForFilter, decodePacket, summarizePacket } from '../../packet/decode/index.js';
+import { customColumnReads, customColumnText } from '../../packet/custom-columns.js';
+import { decodeForFilter, decodePacket, type FilterReads, summarizePacket } from '../../packet/decode/index.js';
 import { podLabel } from '../../packet/k8s-pod.js';
 import { parseProcessComments, processLabel, processPod } from '../../packet/process-comment.js';
 import type { CounterUpdate, PacketDetail, Row } from '../../packet/protocol.js';
@@ -13,10 +14,29 @@ import type { PacketView } from '../store/packet-view.js';
 /** Most rows one request is answered with (a screen holds far fewer). */
 export const MAX_ROWS_PER_REQUEST = 1000;
 
+/** What decoding a row reads beyond its columns: the colouring rules' fields and the custom
+ *  columns' (undefined: the columns alone). */
+function rowReads(view: PacketView): FilterReads | undefined {
+  const fields = view.customColumns.map((c) => c.field);
+  const custom = fields.length > 0 ? customColumnReads(fields) : undefined;
+  const coloring = view.coloring;
+  if (!coloring || !custom) return custom ?? (coloring && { ...coloring, readsColumns: true });
+  // Both: a tree when either needs one, of every layer when either needs them all.
+  const layers = (r: FilterReads) => (r.needsTree ? r.fieldLayers : new Set<string>());
+  const a = layers(coloring);
+  const b = layers(custom);
+  return {
+    needsTree: coloring.needsTree || custom.needsTree,
+    ...(a && b && { fieldLayers: new Set([...a, ...b]) }),
+    readsColumns: true,
+  };
+}
+
 export function tableRows(store: PacketStore, view: PacketView, start: number, count: number): Row[] {
   const rows: Row[] = [];
   const end = Math.min(view.rows, start + Math.min(count, MAX_ROWS_PER_REQUEST));
   const coloring = view.coloring;
+  const reads = rowReads(view);
   const first = Math.max(0, start);
   // The Time column's "since the previous displayed packet": in packet order, as Wireshark's
   // frame.time_delta_displayed, whatever order the rows are sorted in. In packet order the row
@@ -27,16 +47,10 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
   for (let index = first; index < end; index++) {
     const p = store.packet(view.numberAt(index)!);
     if (!p) break;
-    // Decoded as far as the colouring rules read, when rows are coloured, with the columns (the row
+    // Decoded as far as the colouring rules and the custom columns read, with the columns (the row
     // shows them, with the streams' values); else the columns alone.
-    const decoded = coloring
-      ? decodeForFilter(
-          { ...coloring, readsColumns: true },
-          p.linkType,
-          p.data,
-          p.originalLength,
-          store.streamsOf(p.number),
-        )
+    const decoded = reads
+      ? decodeForFilter(reads, p.linkType, p.data, p.originalLength, store.streamsOf(p.number))
       : undefined;
     const s = decoded?.summary ?? summarizePacket(p.linkType, p.data, p.originalLength, store.streamsOf(p.number));
     const rule =
@@ -69,6 +83,9 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
       ...(pod ? { pod: podLabel(pod) } : {}),
       ...(process ? { process: processLabel(process) } : {}),
       ...(colored ? { color: colored.color, colorRule: colored.name } : {}),
+      ...(decoded && view.customColumns.length > 0
+        ? { custom: view.customColumns.map((c) => customColumnText(decoded, c.field)) }
+        : {}),
     });
   }
   return rows;

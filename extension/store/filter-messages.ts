@@ -34,7 +34,9 @@ export interface FilterReply {
 
 /** The text of one table column for each of `numbers` (a sort by that column). */
 export interface ColumnTextJob {
-  column: 'source' | 'destination' | 'protocol' | 'info' | 'pod' | 'process';
+  /** A column of the table; `custom`: the field `field` (packet/custom-columns.ts). */
+  column: 'source' | 'destination' | 'protocol' | 'info' | 'pod' | 'process' | 'custom';
+  field?: string;
   /** Packet numbers, ascending. */
   numbers: Uint32Array;
   segments: SegmentSnapshot[];

@@ -2,6 +2,8 @@
 // and reports the numbers that match, in chunks, so the view fills progressively. A newer job
 // supersedes an older one between chunks.
 import { parentPort } from 'node:worker_threads';
+import { customColumnReads, customColumnText } from '../../packet/custom-columns.js';
+import type { FilterReads } from '../../packet/decode/index.js';
 import { applyDecodeAs, decodeForFilter, summarizePacket } from '../../packet/decode/index.js';
 import { StreamReplay } from '../../packet/decode/stream-records.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
@@ -89,6 +91,7 @@ function inRanges(ranges: [number, number][], n: number): boolean {
 /** The column's text of each packet of the part, as the table's rows show it (table-rows.ts). */
 function columnTexts(job: ColumnTextPart): void {
   applyDecodeAs(job.decodeAs);
+  const reads = job.column === 'custom' ? customColumnReads([job.field ?? '']) : undefined;
   const texts: string[] = [];
   const idOf = new Map<string, number>();
   const ids = new Uint32Array(job.numbers.length);
@@ -98,7 +101,7 @@ function columnTexts(job: ColumnTextPart): void {
     while (s < job.segments.length && number >= job.segments[s]!.firstNumber + job.segments[s]!.count) s++;
     const seg = job.segments[s];
     const i = seg ? number - seg.firstNumber : -1;
-    const text = seg && i >= 0 ? columnText(job, seg, i) : '';
+    const text = seg && i >= 0 ? columnText(job, seg, i, reads) : '';
     let id = idOf.get(text);
     if (id === undefined) {
       id = texts.push(text) - 1;
@@ -110,7 +113,7 @@ function columnTexts(job: ColumnTextPart): void {
   parentPort!.postMessage(reply, [ids.buffer as ArrayBuffer]);
 }
 
-function columnText(job: ColumnTextPart, seg: SegmentSnapshot, i: number): string {
+function columnText(job: ColumnTextPart, seg: SegmentSnapshot, i: number, reads?: FilterReads): string {
   const interfaceId = seg.interfaceIds[i]!;
   if (job.column === 'pod' || job.column === 'process') {
     const process = parseProcessComments(segmentComments(seg, i));
@@ -121,6 +124,10 @@ function columnText(job: ColumnTextPart, seg: SegmentSnapshot, i: number): strin
   const start = seg.offsets[i]!;
   const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
   const linkType = job.linkTypes[interfaceId] ?? 1;
+  if (job.column === 'custom') {
+    const decoded = decodeForFilter(reads!, linkType, data, seg.originalLengths[i]!, streams.at(seg.streams, i));
+    return customColumnText(decoded, job.field ?? '');
+  }
   return summarizePacket(linkType, data, seg.originalLengths[i]!, streams.at(seg.streams, i))[job.column];
 }
 

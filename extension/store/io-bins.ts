@@ -18,9 +18,8 @@ const NS_PER_MS = 1e6;
  *  intervals of the store's time span; for 'auto', the finest that makes at most AUTO_IO_BINS. */
 export function fittingInterval(store: PacketStore, wanted: IoIntervalChoice): IoInterval {
   let span = 0;
-  store.eachRecord((_c, _i, _n, _l, timeNs) => {
-    if (timeNs > span) span = timeNs;
-  });
+  for (const { count, times } of store.timesAndLengths())
+    for (let i = 0; i < count; i++) if (times[i]! > span) span = times[i]!;
   const most = wanted === 'auto' ? AUTO_IO_BINS : MAX_IO_BINS;
   const finest = wanted === 'auto' ? 0 : wanted;
   for (const ms of IO_INTERVALS_MS) if (ms >= finest && Math.floor(span / (ms * NS_PER_MS)) < most) return ms;
@@ -41,7 +40,8 @@ export function ioBins(store: PacketStore, intervalMs: IoInterval, unit: IoUnit,
     bins[bin]! += unit === 'packets' ? 1 : length;
   };
   if (!numbers) {
-    store.eachRecord((_c, _i, _n, wireLength, timeNs) => add(timeNs, wireLength));
+    for (const { count, times, lengths } of store.timesAndLengths())
+      for (let i = 0; i < count; i++) add(times[i]!, lengths[i]!);
     return bins;
   }
   const times = store.columnValues('time', numbers);

@@ -8,7 +8,13 @@ import { Worker } from 'node:worker_threads';
 import type { ColoringRules } from '../../packet/coloring-rules.js';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { compileDisplayFilter, DisplayFilterError } from '../../packet/display-filter.js';
-import type { SortOrder, TableColumn } from '../../packet/protocol.js';
+import {
+  type CustomColumn,
+  type CustomColumnId,
+  customColumnIndex,
+  type SortOrder,
+  type TableColumn,
+} from '../../packet/protocol.js';
 import type { ColumnTextJob, ColumnTextReply, ColumnTexts, FilterJob, FilterReply } from './filter-messages.js';
 import { OrderedReplies, sliceJob } from './filter-slices.js';
 import type { PacketStore } from './packet-store.js';
@@ -212,6 +218,8 @@ export class PacketView {
   decodeAs: DecodeAsRule[] = [];
   /** The colouring rules the rows are drawn with (none: rows are not coloured). */
   coloring?: ColoringRules;
+  /** The table's custom columns (the panel keeps them current): a sort by one reads its field. */
+  customColumns: CustomColumn[] = [];
   /** The rows in a column's order, once sorted (setSort); rows after its last number follow it. */
   private order?: RowOrder;
   /** The sort wanted, kept when the filter changes (the new rows are sorted as they come). */
@@ -490,14 +498,18 @@ export class PacketView {
   private async keysOf(column: TableColumn, numbers: Uint32Array): Promise<SortKeys> {
     if (column === 'number') return Float64Array.from(numbers);
     if (column === 'time' || column === 'length') return this.store.columnValues(column, numbers);
+    const custom = customColumnIndex(column);
     const { texts, ids } = await this.runner.columnTexts({
-      column,
+      ...(custom === undefined
+        ? { column: column as Exclude<TableColumn, 'number' | 'time' | 'length' | CustomColumnId> }
+        : { column: 'custom', field: this.customColumns[custom]?.field ?? '' }),
       numbers,
       segments: this.store.snapshots(),
       linkTypes: this.store.interfaces.map((i) => i.linkType),
       pods: this.store.interfaces.map((i) => i.pod),
       decodeAs: this.decodeAs,
     });
+    // Info and Protocol compare as they read; addresses, names and fields with their digits as numbers.
     const keys = column === 'info' || column === 'protocol' ? texts : texts.map(naturalKey);
     return Array.from(ids, (id) => keys[id]!);
   }

@@ -10,6 +10,7 @@ export const PROTOCOL_NAMES: ReadonlySet<string> = new Set([
   'ah',
   'arp',
   'chdlc',
+  'slarp',
   'data',
   'dns',
   'esp',
@@ -35,7 +36,16 @@ export const PROTOCOL_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 const BY_KIND: Record<FieldKind, readonly string[]> = {
-  ipv4: ['arp.dst.proto_ipv4', 'arp.src.proto_ipv4', 'dns.a', 'icmp.redir_gw', 'ip.dst', 'ip.src'],
+  ipv4: [
+    'arp.dst.proto_ipv4',
+    'arp.src.proto_ipv4',
+    'dns.a',
+    'icmp.redir_gw',
+    'ip.dst',
+    'ip.src',
+    'slarp.address',
+    'slarp.mask',
+  ],
   ipv6: [
     'dns.aaaa',
     'icmpv6.nd.na.target_address',
@@ -297,6 +307,9 @@ const BY_KIND: Record<FieldKind, readonly string[]> = {
     'sll.hatype',
     'sll.ifindex',
     'sll.pkttype',
+    'slarp.mysequence',
+    'slarp.ptype',
+    'slarp.yoursequence',
     'sll.reserved',
     'tcp.ack',
     'tcp.checksum',

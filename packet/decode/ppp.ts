@@ -1,9 +1,9 @@
 // PPP (link type 9, RFC 1661; HDLC-like framing of RFC 1662 when it starts ff 03), PPP in HDLC
 // framing (50) and Cisco HDLC (104): only the header, then IPv4/IPv6 through the ethertype table.
 
-import { u16 } from './bytes.js';
+import { u16, u32 } from './bytes.js';
 import { type Dissection, field } from './dissection.js';
-import { hex16 } from './format.js';
+import { hex16, ipv4 } from './format.js';
 import { dispatchEtherType } from './registry.js';
 
 const PPP_PROTOCOLS: ReadonlyMap<number, [string, number?]> = new Map([
@@ -67,7 +67,63 @@ export function dissectCiscoHdlc(d: Dissection, off: number, end: number, rend: 
     ),
     field('chdlc.protocol', `Protocol: ${hex16(type)}`, off + 2, 2, type),
   );
-  dispatchEtherType(d, type, off + 4, end, rend);
+  // On Cisco HDLC 0x8035 is SLARP, not the RARP it is on Ethernet.
+  if (type === SLARP) dissectSlarp(d, off + 4, end);
+  else dispatchEtherType(d, type, off + 4, end, rend);
+}
+
+const SLARP = 0x8035;
+const SLARP_REQUEST = 0;
+const SLARP_REPLY = 1;
+const SLARP_KEEPALIVE = 2;
+
+/** Cisco's Serial Line ARP: an address request or reply, or a line keepalive (Wireshark's
+ *  packet-slarp.c: the same Info). */
+function dissectSlarp(d: Dissection, off: number, end: number): void {
+  const b = d.data;
+  const L = d.treeLayer('slarp', 'Cisco SLARP', off, Math.max(end - off, 0));
+  d.protocol = 'SLARP';
+  if (end - off < 4) {
+    d.short(L, 'SLARP', 'SLARP packet type', off + 4, end);
+    return;
+  }
+  const type = u32(b, off);
+  const names: Record<number, string> = {
+    [SLARP_REQUEST]: 'Request',
+    [SLARP_REPLY]: 'Reply',
+    [SLARP_KEEPALIVE]: 'Line keepalive',
+  };
+  const name = names[type];
+  L?.fields.push(field('slarp.ptype', `Packet type: ${name ?? 'Unknown'} (${type})`, off, 4, type));
+  if (name === undefined) {
+    d.info = `Unknown packet type 0x${type.toString(16).toUpperCase().padStart(8, '0')}`;
+    return;
+  }
+  if (type === SLARP_KEEPALIVE) {
+    if (end - off < 12) {
+      d.short(L, 'SLARP', 'SLARP keepalive', off + 12, end);
+      return;
+    }
+    const mine = u32(b, off + 4);
+    const yours = u32(b, off + 8);
+    L?.fields.push(
+      field('slarp.mysequence', `Outgoing sequence number: ${mine}`, off + 4, 4, mine),
+      field('slarp.yoursequence', `Returned sequence number: ${yours}`, off + 8, 4, yours),
+    );
+    d.info = `Line keepalive, outgoing sequence ${mine}, returned sequence ${yours}`;
+    return;
+  }
+  if (end - off < 12) {
+    d.short(L, 'SLARP', 'SLARP address and mask', off + 12, end);
+    return;
+  }
+  const address = ipv4(b, off + 4);
+  const mask = ipv4(b, off + 8);
+  L?.fields.push(
+    field('slarp.address', `Address: ${address}`, off + 4, 4, address),
+    field('slarp.mask', `Netmask: ${mask}`, off + 8, 4, mask),
+  );
+  d.info = `${name}, from ${address}, mask ${mask}`;
 }
 
 /** Link type 50: PPP in HDLC framing, or Cisco HDLC when the address byte says so. */

@@ -472,6 +472,44 @@ suite('capture files and "Save Capture As…"', () => {
     await until('the tab closed with its capture', () => !api.manager.ioGraphPanels.has(tab));
   });
 
+  test('Apply as Column: the field becomes a column (packetCapture.columns), its texts as tshark -T fields prints them, sortable, removable', async () => {
+    const panel = await openFile(fixture);
+    const columns = () => vscode.workspace.getConfiguration('packetCapture').get<{ field: string }[]>('columns');
+    await panel.receive({ type: 'request', id: 1, method: 'applyAsColumn', params: { field: 'udp.length' } });
+    await until('the column', () => panel.view.customColumns.length === 1);
+    assert.deepEqual(columns(), [{ field: 'udp.length' }]);
+    const lengths = execFileSync('tshark', ['-n', '-r', fixture, '-T', 'fields', '-e', 'udp.length'], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .slice(0, -1);
+    assert.deepEqual(
+      panel.rows(0, panel.view.rows).map((r) => r.custom?.[0]),
+      lengths,
+    );
+    // A name our decoders do not know is refused; the setting stays as it was.
+    await panel.receive({ type: 'request', id: 2, method: 'applyAsColumn', params: { field: 'quic.version' } });
+    assert.deepEqual(columns(), [{ field: 'udp.length' }]);
+
+    await panel.receive({
+      type: 'request',
+      id: 3,
+      method: 'sortRows',
+      params: { column: 'custom0', descending: true },
+    });
+    await until('the rows sorted', () => !panel.counters().sorting);
+    const sorted = panel.rows(0, panel.view.rows).map((r) => Number(r.custom?.[0] || -1));
+    assert.deepEqual(
+      sorted,
+      [...sorted].sort((a, b) => b - a),
+    );
+
+    await panel.receive({ type: 'request', id: 4, method: 'removeColumn', params: { index: 0 } });
+    await until('the column removed', () => panel.view.customColumns.length === 0);
+    assert.equal(panel.view.sortOrder, undefined, 'the sort by it ends with it');
+    panel.webviewPanel?.dispose();
+  });
+
   test("column widths set in one capture are the workspace's: the next capture's table starts with them", async () => {
     const first = await openFile(fixture);
     const widths = { number: 64, time: 120, source: 230, destination: 210, protocol: 90, length: 70 };

@@ -7,7 +7,7 @@ import { PacketStore } from '../../extension/store/packet-store.js';
 import type { PacketView } from '../../extension/store/packet-view.js';
 import { naturalKey, orderOfKeys } from '../../extension/store/row-order.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
-import { type Row, TABLE_COLUMNS, type TableColumn } from '../../packet/protocol.js';
+import { customColumnId, customColumnIndex, type Row, TABLE_COLUMNS, type TableColumn } from '../../packet/protocol.js';
 import { corpusCapture } from './fixtures/corpus-capture.js';
 import { loopbackUdpFrame } from './fixtures/packets.js';
 import { useFilterWorker } from './helpers/filter-worker.js';
@@ -58,8 +58,11 @@ function rowKey(row: Row, column: TableColumn): number | string {
     case 'source':
     case 'destination':
       return naturalKey(row[column] ?? '');
-    default:
+    case 'protocol':
+    case 'info':
       return row[column];
+    default:
+      return naturalKey(row.custom?.[customColumnIndex(column)!] ?? '');
   }
 }
 
@@ -70,14 +73,16 @@ function allRows(store: PacketStore, view: PacketView): Row[] {
   return rows;
 }
 
-test('each column sorts the corpus as a stable sort of the texts its rows show', async () => {
+test('each column, custom ones too, sorts the corpus as a stable sort of the texts its rows show', async () => {
   const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'drop-oldest' });
   new StoreIngest(store).push(corpusCapture());
   const view = worker.view(store);
+  view.customColumns = [{ field: 'tcp.window_size' }, { field: 'dns.qry.name' }];
   const inPacketOrder = allRows(store, view);
   assert.ok(inPacketOrder.length > 2000, `${inPacketOrder.length} packets`);
+  assert.ok(inPacketOrder.filter((r) => r.custom?.[0] !== '').length > 500, 'packets with a TCP window');
   // Each column ascending, then descending: the second turns the first round.
-  for (const column of TABLE_COLUMNS)
+  for (const column of [...TABLE_COLUMNS, customColumnId(0), customColumnId(1)])
     for (const descending of [false, true]) {
       view.setSort({ column, descending });
       await view.whenSorted();

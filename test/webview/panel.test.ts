@@ -1655,6 +1655,48 @@ async function revealNode(page: Page, key: string) {
   return item;
 }
 
+test('Apply as Column: a tree node’s field becomes a column before Info, its header’s menu sorts or removes it', {
+  skip,
+}, async () => {
+  const w = await open('rows=1000');
+  const { page } = w;
+  const menuLabels = () =>
+    page.evaluate(() => document.querySelector('vscode-context-menu')!.data.map((item) => item.label ?? ''));
+  const choose = (label: string) => page.locator(`vscode-context-menu-item[label="${label}"]`).click();
+  await scrollTo(page, 0);
+  const row = await selectRow(page, 'DNS', '<img');
+  await (await revealNode(page, 'dns/dns.qry.name')).click({ button: 'right' });
+  await choose('Apply as Column');
+  const header = page.locator('.pt-th.c-custom0');
+  await header.waitFor();
+  assert.equal(await header.locator('.pt-th-label').textContent(), 'dns.qry.name');
+  // The packet's value, as text (the name holds markup), in the column just before Info.
+  const cell = page.locator(`.pt-row[aria-rowindex="${row.index + 2}"] .c-custom0`);
+  await page.waitForFunction(
+    (el) => el?.textContent === '<img src=x onerror=alert(1)>.example',
+    await cell.elementHandle(),
+  );
+  assert.equal(await page.locator('.pt-rows img').count(), 0);
+  const order = await page.locator('.pt-header .pt-th').evaluateAll((cells) => cells.map((c) => c.classList[1]));
+  assert.deepEqual(order.slice(-2), ['c-custom0', 'c-info']);
+
+  // Its header's menu: Wireshark's sorts, and Remove This Column.
+  await header.click({ button: 'right' });
+  assert.deepEqual(await menuLabels(), ['Sort Ascending', 'Sort Descending', 'Do Not Sort', 'Remove This Column']);
+  await choose('Sort Descending');
+  await page.waitForFunction(
+    () => document.querySelector('.pt-th.c-custom0')?.getAttribute('aria-sort') === 'descending',
+  );
+  await page.locator('.pt-th.c-length').click({ button: 'right' });
+  assert.deepEqual(await menuLabels(), ['Sort Ascending', 'Sort Descending', 'Do Not Sort'], 'a built-in column stays');
+  await page.keyboard.press('Escape');
+  await header.click({ button: 'right' });
+  await choose('Remove This Column');
+  await header.waitFor({ state: 'detached' });
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer and by keyboard', { skip }, async () => {
   const w = await open('rows=1000');
   const { page } = w;
@@ -1682,7 +1724,7 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
   await page
     .locator('vscode-tree > vscode-tree-item > .dt-label', { hasText: 'Domain Name System' })
     .click({ button: 'right' });
-  assert.deepEqual(await menuLabels(), ['Apply as Filter ▸', 'Prepare as Filter ▸', 'Copy ▸']);
+  assert.deepEqual(await menuLabels(), ['Apply as Filter ▸', 'Prepare as Filter ▸', 'Copy ▸', 'Apply as Column']);
   await choose('Apply as Filter ▸');
   assert.deepEqual(await menuLabels(), [
     'Selected',

@@ -5,6 +5,7 @@
 // through structuredClone, as postMessage would.
 
 import { coloringRuleOf, compileColoringRules, DEFAULT_COLORING_RULES } from '../../packet/coloring-rules.js';
+import { customColumnText } from '../../packet/custom-columns.js';
 import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
 import {
   checkDisplayFilter,
@@ -450,7 +451,17 @@ export class FakeHost implements HostTransport {
   private rowsFrom(start: number, n: number): Row[] {
     const rows: Row[] = [];
     const end = Math.min(this.rows(), start + Math.min(n, 1000));
-    for (let index = Math.max(0, start); index < end; index++) rows.push(this.row(this.ordinal(index)!, index));
+    const custom = this.state.customColumns ?? [];
+    for (let index = Math.max(0, start); index < end; index++) {
+      const n = this.ordinal(index)!;
+      const row = this.row(n, index);
+      // The custom columns' texts as the real host writes them, from the packet's decoded tree.
+      if (custom.length > 0) {
+        const { decoded } = this.detail(n);
+        row.custom = custom.map((c) => customColumnText(decoded, c.field));
+      }
+      rows.push(row);
+    }
     return rows;
   }
 
@@ -665,6 +676,19 @@ export class FakeHost implements HostTransport {
       },
       showIoGraph: () => {
         this.ioGraphTabs++;
+      },
+      // As the real host: the column goes into the state (the setting's change, there).
+      applyAsColumn: ({ field }) => {
+        this.state.customColumns = [...(this.state.customColumns ?? []), { field }];
+        this.generation++; // rows cached without the column are stale
+        this.emit('state', this.state);
+        this.pushCounters();
+      },
+      removeColumn: ({ index }) => {
+        this.state.customColumns = (this.state.customColumns ?? []).filter((_, i) => i !== index);
+        this.generation++;
+        this.emit('state', this.state);
+        this.pushCounters();
       },
       // The generated rows stay in packet order: the order is the real host's (test/exthost and
       // test/unit/row-order.test.ts try it); the header's arrow is drawn from the state, as there.
