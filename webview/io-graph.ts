@@ -49,6 +49,7 @@ function themeColor(name: string, fallback: string): string {
 function select<V extends string | number>(label: string, options: [V, string][], onChange: (v: V) => void) {
   const choice = document.createElement('vscode-single-select');
   choice.setAttribute('aria-label', label);
+  choice.label = label; // the name of the combobox inside it, which screen readers reach
   for (const [value, text] of options) {
     const option = document.createElement('vscode-option');
     option.value = String(value);
@@ -161,7 +162,8 @@ export function mountIoGraph(root: HTMLElement, post: (m: IoGraphMessage) => voi
         width: Math.max(200, plot.clientWidth),
         height: Math.max(160, plot.clientHeight - 40),
         series,
-        scales: { x: { time: false } },
+        // Time in seconds, not dates; rates from 0, as Wireshark draws them.
+        scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.05)] } },
         axes: [
           { ...axis, label: 'Seconds since the first packet' },
           { ...axis, label: UNIT_NAMES[view.unit], size: 70 },

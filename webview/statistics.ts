@@ -3,13 +3,15 @@
 // double click or Enter. Text goes in as text only.
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import type { FollowProtocol } from '../packet/decode/follow.js';
-import type {
-  ConversationRow,
-  EndpointRow,
-  StatisticsKind,
-  StatisticsMessage,
-  StatisticsView,
+import {
+  type ConversationRow,
+  type EndpointRow,
+  hasPorts,
+  STATISTICS_PROTOCOLS,
+  type StatisticsKind,
+  type StatisticsMessage,
+  type StatisticsProtocol,
+  type StatisticsView,
 } from '../packet/statistics-protocol.js';
 import { formatBytes, h } from './dom.js';
 import { startTabPage } from './tab-page.js';
@@ -21,15 +23,25 @@ interface Column<R> {
   title: string;
   value(row: R): number | string;
   text?(row: R): string;
+  /** A port's column: shown for TCP and UDP only. */
+  port?: true;
 }
+
+const PROTOCOL_NAMES: Record<StatisticsProtocol, string> = {
+  eth: 'Ethernet',
+  ip: 'IPv4',
+  ipv6: 'IPv6',
+  tcp: 'TCP',
+  udp: 'UDP',
+};
 
 const seconds = (ns: number) => (ns / 1e9).toFixed(6);
 
 const CONVERSATION_COLUMNS: Column<ConversationRow>[] = [
   { title: 'Address A', value: (r) => r.a.address },
-  { title: 'Port A', value: (r) => r.a.port },
+  { title: 'Port A', value: (r) => r.a.port ?? 0, port: true },
   { title: 'Address B', value: (r) => r.b.address },
-  { title: 'Port B', value: (r) => r.b.port },
+  { title: 'Port B', value: (r) => r.b.port ?? 0, port: true },
   { title: 'Packets', value: (r) => r.framesAToB + r.framesBToA },
   { title: 'Bytes', value: (r) => r.bytesAToB + r.bytesBToA, text: (r) => formatBytes(r.bytesAToB + r.bytesBToA) },
   { title: 'Packets A → B', value: (r) => r.framesAToB },
@@ -42,7 +54,7 @@ const CONVERSATION_COLUMNS: Column<ConversationRow>[] = [
 
 const ENDPOINT_COLUMNS: Column<EndpointRow>[] = [
   { title: 'Address', value: (r) => r.address },
-  { title: 'Port', value: (r) => r.port },
+  { title: 'Port', value: (r) => r.port ?? 0, port: true },
   { title: 'Packets', value: (r) => r.packets },
   { title: 'Bytes', value: (r) => r.bytes, text: (r) => formatBytes(r.bytes) },
   { title: 'Tx Packets', value: (r) => r.txPackets },
@@ -59,19 +71,17 @@ export interface StatisticsPage {
 export function mountStatistics(root: HTMLElement, post: (m: StatisticsMessage) => void): StatisticsPage {
   const choice = document.createElement('vscode-single-select');
   choice.setAttribute('aria-label', 'Table');
-  for (const [value, label] of [
-    ['tcp conversations', 'TCP conversations'],
-    ['udp conversations', 'UDP conversations'],
-    ['tcp endpoints', 'TCP endpoints'],
-    ['udp endpoints', 'UDP endpoints'],
-  ]) {
+  choice.label = 'Table'; // the name of the combobox inside it, which screen readers reach
+  for (const [value, label] of (['conversations', 'endpoints'] as const).flatMap((kind) =>
+    STATISTICS_PROTOCOLS.map((p) => [`${p} ${kind}`, `${PROTOCOL_NAMES[p]} ${kind}`]),
+  )) {
     const option = document.createElement('vscode-option');
     option.value = value!;
     option.textContent = label!;
     choice.append(option);
   }
   choice.addEventListener('change', () => {
-    const [protocol, kind] = choice.value.split(' ') as [FollowProtocol, StatisticsKind];
+    const [protocol, kind] = choice.value.split(' ') as [StatisticsProtocol, StatisticsKind];
     post({ type: 'choose', protocol, kind });
   });
   const status = h('span', { class: 'stats-status', attrs: { role: 'status' } });
@@ -91,8 +101,11 @@ export function mountStatistics(root: HTMLElement, post: (m: StatisticsMessage) 
 
   function draw(): void {
     if (!current) return;
-    if (current.kind === 'conversations') drawTable(CONVERSATION_COLUMNS, current.conversations);
-    else drawTable(ENDPOINT_COLUMNS, current.endpoints);
+    // Ethernet's and IP's ends are addresses alone: their tables have no port columns.
+    const ports = hasPorts(current.protocol);
+    const shown = <R>(columns: Column<R>[]) => columns.filter((c) => ports || !c.port);
+    if (current.kind === 'conversations') drawTable(shown(CONVERSATION_COLUMNS), current.conversations);
+    else drawTable(shown(ENDPOINT_COLUMNS), current.endpoints);
   }
 
   function drawTable<R>(columns: Column<R>[], rows: R[]): void {
@@ -150,11 +163,12 @@ export function mountStatistics(root: HTMLElement, post: (m: StatisticsMessage) 
 
   return {
     show(view) {
-      const kindChanged = current?.kind !== view.kind;
+      // Other columns (another kind, or ports come or go): the sort starts again.
+      const columnsChanged = current?.kind !== view.kind || hasPorts(current.protocol) !== hasPorts(view.protocol);
       current = view;
-      if (kindChanged) sort = { column: -1, descending: false };
+      if (columnsChanged) sort = { column: -1, descending: false };
       choice.value = `${view.protocol} ${view.kind}`;
-      table.setAttribute('aria-label', `${view.protocol.toUpperCase()} ${view.kind} of ${view.captureTitle}`);
+      table.setAttribute('aria-label', `${PROTOCOL_NAMES[view.protocol]} ${view.kind} of ${view.captureTitle}`);
       draw();
     },
   };

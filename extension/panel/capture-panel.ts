@@ -31,11 +31,13 @@ import {
   type StartParams,
   type WebviewMessage,
 } from '../../packet/protocol.js';
+import type { ConversationRow } from '../../packet/statistics-protocol.js';
 import type { TimeFormat } from '../../packet/time-format.js';
 import type { PcapngExtras } from '../capture/capture-writer.js';
 import { LiveCapture } from '../capture/live-capture.js';
 import { type MarkerLayout, markedTableRows, timedView } from '../debug/marker-rows.js';
 import { markerText, nowNs } from '../debug/markers.js';
+import type { AddressProtocol } from '../store/address-conversations.js';
 import { PacketStore, type StoreLimits } from '../store/packet-store.js';
 import {
   type FilterMode,
@@ -323,6 +325,11 @@ export class CapturePanel implements vscode.Disposable {
   onDisplayFilter(listener: () => void): () => void {
     this.filterListeners.add(listener);
     return () => this.filterListeners.delete(listener);
+  }
+
+  /** Statistics → Conversations for Ethernet, IPv4 or IPv6 (the workers decode every packet). */
+  addressConversations(protocol: AddressProtocol): Promise<ConversationRow[]> {
+    return this.view.addressConversations(protocol);
   }
 
   /** The display filter applied to the table ('' for none). */

@@ -1,6 +1,7 @@
 // Messages between the packet view (extension host) and the display-filter worker.
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import type { PodRef } from '../../packet/k8s-pod.js';
+import type { AddressProtocol, AddressTally } from './address-conversations.js';
 import type { SegmentSnapshot } from './packet-store.js';
 
 export interface FilterJob {
@@ -45,12 +46,6 @@ export interface ColumnTextJob {
   decodeAs: DecodeAsRule[];
 }
 
-/** One worker's share of a ColumnTextJob, as the runner sends it. */
-export interface ColumnTextPart extends ColumnTextJob {
-  id: number;
-  part: number;
-}
-
 /** Texts as a dictionary and an index into it per packet: a column repeats its texts, and a
  *  million strings would cost more to pass between threads than to decode. */
 export interface ColumnTexts {
@@ -60,7 +55,25 @@ export interface ColumnTexts {
   ids: Uint32Array;
 }
 
-export interface ColumnTextReply extends ColumnTexts {
+/** The Ethernet, IPv4 or IPv6 conversations of `numbers` (Statistics → Conversations). */
+export interface AddressJob {
+  protocol: AddressProtocol;
+  /** Packet numbers, ascending. */
+  numbers: Uint32Array;
+  segments: SegmentSnapshot[];
+  linkTypes: number[];
+  decodeAs: DecodeAsRule[];
+}
+
+/** A job the workers share: each takes a part of its packets, in order, and answers with what
+ *  it found in them (the parts are joined in order). */
+export type PartWork = { kind: 'texts'; job: ColumnTextJob } | { kind: 'addresses'; job: AddressJob };
+
+/** One worker's part of a PartWork, as the runner sends it: the job with the part's numbers. */
+export type PartMessage = PartWork & { id: number; part: number };
+
+export interface PartReply {
   id: number;
   part: number;
+  result: ColumnTexts | AddressTally[];
 }

@@ -9,7 +9,16 @@ import { StreamReplay } from '../../packet/decode/stream-records.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import { podLabel } from '../../packet/k8s-pod.js';
 import { parseProcessComments, processLabel, processPod } from '../../packet/process-comment.js';
-import type { ColumnTextPart, ColumnTextReply, FilterJob, FilterReply } from './filter-messages.js';
+import { AddressTallies, addressPairs, addressReads } from './address-conversations.js';
+import type {
+  AddressJob,
+  ColumnTextJob,
+  ColumnTexts,
+  FilterJob,
+  FilterReply,
+  PartMessage,
+  PartReply,
+} from './filter-messages.js';
 import { type SegmentSnapshot, segmentComments } from './packet-store.js';
 
 const CHUNK = 20000;
@@ -88,32 +97,66 @@ function inRanges(ranges: [number, number][], n: number): boolean {
   return lo < ranges.length && ranges[lo]![0] <= n;
 }
 
+/** Runs one part of a job the workers share (PartWork) and answers with its result. */
+function runPart(message: PartMessage): void {
+  applyDecodeAs(message.job.decodeAs);
+  const result = message.kind === 'texts' ? columnTexts(message.job) : addressTallies(message.job);
+  const reply: PartReply = { id: message.id, part: message.part, result };
+  parentPort!.postMessage(reply, 'ids' in result ? [result.ids.buffer as ArrayBuffer] : []);
+}
+
+/** Calls `visit` with each of `numbers` held by the segments (ascending), where it is. */
+function eachPacket(
+  numbers: Uint32Array,
+  segments: SegmentSnapshot[],
+  visit: (k: number, seg: SegmentSnapshot | undefined, i: number) => void,
+): void {
+  let s = 0;
+  for (let k = 0; k < numbers.length; k++) {
+    const number = numbers[k]!;
+    while (s < segments.length && number >= segments[s]!.firstNumber + segments[s]!.count) s++;
+    const seg = segments[s];
+    const i = seg ? number - seg.firstNumber : -1;
+    visit(k, seg && i >= 0 ? seg : undefined, i);
+  }
+}
+
+/** The conversations of the part's packets, tallied in packet order. */
+function addressTallies(job: AddressJob) {
+  const reads = addressReads(job.protocol);
+  const tallies = new AddressTallies();
+  eachPacket(job.numbers, job.segments, (k, seg, i) => {
+    if (!seg) return;
+    const start = seg.offsets[i]!;
+    const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
+    const linkType = job.linkTypes[seg.interfaceIds[i]!] ?? 1;
+    const wireLength = seg.originalLengths[i]!;
+    const decoded = decodeForFilter(reads, linkType, data, wireLength, streams.at(seg.streams, i));
+    for (const [src, dst] of addressPairs(decoded, job.protocol))
+      tallies.add(job.numbers[k]!, src, dst, wireLength, seg.times[i]!);
+  });
+  return tallies.tallies;
+}
+
 /** The column's text of each packet of the part, as the table's rows show it (table-rows.ts). */
-function columnTexts(job: ColumnTextPart): void {
-  applyDecodeAs(job.decodeAs);
+function columnTexts(job: ColumnTextJob): ColumnTexts {
   const reads = job.column === 'custom' ? customColumnReads([job.field ?? '']) : undefined;
   const texts: string[] = [];
   const idOf = new Map<string, number>();
   const ids = new Uint32Array(job.numbers.length);
-  let s = 0;
-  for (let k = 0; k < job.numbers.length; k++) {
-    const number = job.numbers[k]!;
-    while (s < job.segments.length && number >= job.segments[s]!.firstNumber + job.segments[s]!.count) s++;
-    const seg = job.segments[s];
-    const i = seg ? number - seg.firstNumber : -1;
-    const text = seg && i >= 0 ? columnText(job, seg, i, reads) : '';
+  eachPacket(job.numbers, job.segments, (k, seg, i) => {
+    const text = seg ? columnText(job, seg, i, reads) : '';
     let id = idOf.get(text);
     if (id === undefined) {
       id = texts.push(text) - 1;
       idOf.set(text, id);
     }
     ids[k] = id;
-  }
-  const reply: ColumnTextReply = { id: job.id, part: job.part, texts, ids };
-  parentPort!.postMessage(reply, [ids.buffer as ArrayBuffer]);
+  });
+  return { texts, ids };
 }
 
-function columnText(job: ColumnTextPart, seg: SegmentSnapshot, i: number, reads?: FilterReads): string {
+function columnText(job: ColumnTextJob, seg: SegmentSnapshot, i: number, reads?: FilterReads): string {
   const interfaceId = seg.interfaceIds[i]!;
   if (job.column === 'pod' || job.column === 'process') {
     const process = parseProcessComments(segmentComments(seg, i));
@@ -131,4 +174,4 @@ function columnText(job: ColumnTextPart, seg: SegmentSnapshot, i: number, reads?
   return summarizePacket(linkType, data, seg.originalLengths[i]!, streams.at(seg.streams, i))[job.column];
 }
 
-parentPort!.on('message', (job: FilterJob | ColumnTextPart) => ('column' in job ? columnTexts(job) : run(job)));
+parentPort!.on('message', (message: FilterJob | PartMessage) => ('part' in message ? runPart(message) : run(message)));

@@ -96,6 +96,8 @@ export interface SegmentSnapshot {
   commentLengths: Uint32Array;
   /** Each packet's stream and TCP analysis, from the pass over the packets in order. */
   streams: StreamColumns;
+  /** Each packet's time: ns since the store's first packet. */
+  times: Float64Array;
 }
 
 function shared<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
@@ -164,7 +166,7 @@ class Segment {
   readonly streams = streamColumns(SEGMENT_PACKETS);
   readonly directions = new Uint8Array(SEGMENT_PACKETS); // 0 unknown, 1 in, 2 out
   /** ns relative to the store's first timestamp: exact to ~104 days as a double. */
-  readonly times = new Float64Array(SEGMENT_PACKETS);
+  readonly times = shared(Float64Array, SEGMENT_PACKETS);
 
   constructor(readonly firstNumber: number) {}
 
@@ -214,6 +216,7 @@ class Segment {
       interfaceIds: this.interfaceIds,
       commentLengths: this.commentLengths,
       streams: this.streams,
+      times: this.times,
     };
   }
 }

@@ -15,7 +15,18 @@ import {
   type SortOrder,
   type TableColumn,
 } from '../../packet/protocol.js';
-import type { ColumnTextJob, ColumnTextReply, ColumnTexts, FilterJob, FilterReply } from './filter-messages.js';
+import type { ConversationRow } from '../../packet/statistics-protocol.js';
+import { type AddressProtocol, type AddressTally, joinTallies } from './address-conversations.js';
+import type {
+  AddressJob,
+  ColumnTextJob,
+  ColumnTexts,
+  FilterJob,
+  FilterReply,
+  PartMessage,
+  PartReply,
+  PartWork,
+} from './filter-messages.js';
 import { OrderedReplies, sliceJob } from './filter-slices.js';
 import type { PacketStore } from './packet-store.js';
 import { naturalKey, RowOrder, type SortKeys } from './row-order.js';
@@ -25,6 +36,8 @@ export interface FilterRunner {
   run(job: FilterJob, onReply: (reply: FilterReply) => void): void;
   /** The column's text of each packet of the job (a sort's keys). */
   columnTexts(job: ColumnTextJob): Promise<ColumnTexts>;
+  /** The Ethernet, IPv4 or IPv6 conversations of the job's packets, in the order they started. */
+  addressConversations(job: AddressJob): Promise<ConversationRow[]>;
   dispose(): void;
 }
 
@@ -38,9 +51,9 @@ export class WorkerFilterRunner implements FilterRunner {
   /** The slice each worker is filtering, by worker. */
   private readonly working: (number | undefined)[] = [];
   private job?: { id: number; slices: FilterJob[]; next: number; replies: OrderedReplies };
-  /** Column-text jobs asked and not all answered: their parts, by job id. */
-  private readonly texts = new Map<number, { parts: ColumnTexts[]; left: number; resolve(texts: ColumnTexts): void }>();
-  private textJobs = 0;
+  /** Jobs shared by parts (PartWork) asked and not all answered: their parts' results, by id. */
+  private readonly parted = new Map<number, { results: PartReply['result'][]; left: number; resolve(): void }>();
+  private partJobs = 0;
 
   constructor(
     private readonly script = path.join(__dirname, 'filter-worker.js'),
@@ -54,27 +67,39 @@ export class WorkerFilterRunner implements FilterRunner {
     for (let w = 0; w < Math.min(this.threads, slices.length); w++) this.give(w);
   }
 
-  columnTexts(job: ColumnTextJob): Promise<ColumnTexts> {
-    // One part per thread: each worker decodes its share while the other does the same.
-    const parts = Math.max(1, Math.min(this.threads, Math.ceil(job.numbers.length / 4096)));
-    const share = Math.ceil(job.numbers.length / parts);
-    const id = ++this.textJobs;
+  async columnTexts(job: ColumnTextJob): Promise<ColumnTexts> {
+    return joinTexts((await this.inParts({ kind: 'texts', job })) as ColumnTexts[]);
+  }
+
+  async addressConversations(job: AddressJob): Promise<ConversationRow[]> {
+    return joinTallies((await this.inParts({ kind: 'addresses', job })) as AddressTally[][]);
+  }
+
+  /** Runs `work` in parts, one per thread: each worker decodes its share of the packets while the
+   *  other does the same; the parts' results, in packet order. */
+  private inParts(work: PartWork): Promise<PartReply['result'][]> {
+    const all = work.job.numbers;
+    const parts = Math.max(1, Math.min(this.threads, Math.ceil(all.length / 4096)));
+    const share = Math.ceil(all.length / parts);
+    const id = ++this.partJobs;
+    const results: PartReply['result'][] = new Array(parts);
     return new Promise((resolve) => {
-      this.texts.set(id, { parts: new Array(parts), left: parts, resolve });
+      this.parted.set(id, { results, left: parts, resolve: () => resolve(results) });
       for (let w = 0; w < parts; w++) {
-        const numbers = job.numbers.slice(w * share, (w + 1) * share);
-        this.worker(w).postMessage({ ...job, id, part: w, numbers }, [numbers.buffer as ArrayBuffer]);
+        const numbers = all.slice(w * share, (w + 1) * share);
+        const message = { ...work, job: { ...work.job, numbers }, id, part: w } as PartMessage;
+        this.worker(w).postMessage(message, [numbers.buffer as ArrayBuffer]);
       }
     });
   }
 
-  private textsReceived(reply: ColumnTextReply): void {
-    const asked = this.texts.get(reply.id);
+  private partReceived(reply: PartReply): void {
+    const asked = this.parted.get(reply.id);
     if (!asked) return;
-    asked.parts[reply.part] = reply;
+    asked.results[reply.part] = reply.result;
     if (--asked.left > 0) return;
-    this.texts.delete(reply.id);
-    asked.resolve(joinTexts(asked.parts));
+    this.parted.delete(reply.id);
+    asked.resolve();
   }
 
   /** Gives worker `w` the job's next slice, if one is left. */
@@ -90,8 +115,8 @@ export class WorkerFilterRunner implements FilterRunner {
     let worker = this.workers[w];
     if (!worker) {
       worker = new Worker(this.script, { execArgv: this.execArgv });
-      worker.on('message', (reply: FilterReply | ColumnTextReply) =>
-        'texts' in reply ? this.textsReceived(reply) : this.received(w, reply),
+      worker.on('message', (reply: FilterReply | PartReply) =>
+        'part' in reply ? this.partReceived(reply) : this.received(w, reply),
       );
       worker.unref();
       this.workers[w] = worker;
@@ -424,6 +449,23 @@ export class PacketView {
     this.mergeCost = 0;
     this.order = this.sort && RowOrder.empty(this.sort, this.store.firstNumber);
     this.wakeSorted();
+  }
+
+  /** Statistics → Conversations for Ethernet, IPv4 or IPv6: every packet held (or those `only`
+   *  names, ascending), decoded by the workers. */
+  addressConversations(protocol: AddressProtocol, only?: Uint32Array): Promise<ConversationRow[]> {
+    let numbers = only;
+    if (!numbers) {
+      numbers = new Uint32Array(this.store.held);
+      for (let i = 0; i < numbers.length; i++) numbers[i] = this.store.firstNumber + i;
+    }
+    return this.runner.addressConversations({
+      protocol,
+      numbers,
+      segments: this.store.snapshots(),
+      linkTypes: this.store.interfaces.map((i) => i.linkType),
+      decodeAs: this.decodeAs,
+    });
   }
 
   /** Resolves once every row the view holds is in the sort's order (at once without a sort). */

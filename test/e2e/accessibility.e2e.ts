@@ -3,7 +3,8 @@
 // moves a byte cursor that selects the field holding it, as a click does); Ctrl+M marks a packet,
 // Ctrl+Shift+N goes to it, Ctrl+/ to the filter bar (where frame.marked finds it); and axe-core
 // finds no serious or critical violation in the panel, a marked row in it, in the dark, light and
-// high-contrast themes.
+// high-contrast themes. The I/O Graph beside it: its cursor moved by the arrows, Enter selecting
+// that moment's packet, axe-core in the three themes.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +12,7 @@ import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { FrameLocator, Page } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { screenshot, THEMES, useColorTheme, withCaptureFile } from '../vscode/workbench.js';
+import { screenshot, THEMES, useColorTheme, webviewWith, withCaptureFile } from '../vscode/workbench.js';
 
 const FILE = 'redis.pcap';
 const REDIS = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
@@ -119,5 +120,38 @@ test(
       const shown = frame.locator('.pt-row[aria-rowindex]:not([hidden])');
       await shown.locator('.c-number', { hasText: /^6$/ }).waitFor({ timeout: 10_000 });
       assert.equal(await shown.count(), 1);
+    }),
+);
+
+test(
+  'the I/O Graph from the keyboard: arrows move its cursor, Enter selects the packet; axe-core in three themes',
+  { timeout: 300_000 },
+  (t) =>
+    withCaptureFile(t, FILE, REDIS, async ({ page, folder, frame }) => {
+      await frame.locator('vscode-button', { hasText: 'I/O Graph' }).click();
+      const graph = await webviewWith(page, '.io-plot canvas');
+      const capture = await webviewWith(page, '.pt-row');
+      await graph.locator('.io-status', { hasText: /1 ms intervals \(auto\)/ }).waitFor();
+      // End: the last interval; Enter: the first packet in it, the capture's last few.
+      const plot = graph.locator('.io-plot');
+      await plot.focus();
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      const selected = capture.locator('.pt-row.selected .c-number');
+      await selected.waitFor({ timeout: 10_000 });
+      const last = Number(await selected.textContent());
+      assert.ok(last > 100, `a packet of the last millisecond selected (${last})`);
+      // Home: the first interval, the first packet.
+      await plot.focus();
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Enter');
+      await capture.locator('.pt-row.selected .c-number', { hasText: /^1$/ }).waitFor({ timeout: 10_000 });
+
+      for (const theme of THEMES) {
+        await useColorTheme(page, folder, theme);
+        const violations = await panelViolations(page);
+        await screenshot(page, `io-graph-${theme[0]}`);
+        assert.deepEqual(violations, [], theme[0]);
+      }
     }),
 );

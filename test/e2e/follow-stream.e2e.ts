@@ -9,26 +9,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { quickOpen, screenshot, webviewFrame, withWorkbench } from '../vscode/workbench.js';
+import { quickOpen, screenshot, webviewFrame, webviewWith, withWorkbench } from '../vscode/workbench.js';
 import { chooseOption } from './helpers/capture-ui.js';
 
 const FILE = 'redis.pcap';
-
-/** The page of the webview whose document has `selector` (several webviews are open). */
-async function pageWith(page: Page, selector: string): Promise<FrameLocator> {
-  const frames = page.frameLocator('iframe.webview.ready');
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const count = await page.locator('iframe.webview.ready').count();
-    for (let i = 0; i < count; i++) {
-      const frame = frames.nth(i).frameLocator('#active-frame');
-      if ((await frame.locator(selector).count()) > 0) return frame;
-    }
-    await page.waitForTimeout(200); // polling for a frame that is still loading, bounded above
-  }
-  throw new Error(`no webview shows ${selector}`);
-}
 
 test('Follow Stream, Conversations and the I/O Graph, from the row menu and the toolbar', {
   timeout: 300_000,
@@ -65,7 +51,7 @@ test('Follow Stream, Conversations and the I/O Graph, from the row menu and the 
       await panel.locator('.pt-row.selected').click({ button: 'right' });
       await panel.locator('vscode-context-menu-item[label="Follow Stream"]').click();
       await page.locator('.tabs-container .tab[aria-label^="Follow TCP Stream (tcp.stream eq 1)"]').waitFor();
-      const follow = await pageWith(page, '.follow-content');
+      const follow = await webviewWith(page, '.follow-content');
       await follow.locator('.follow-content .peer1').first().waitFor();
       const text = (await follow.locator('.follow-content').textContent()) ?? '';
       assert.match(text, /\*1\r?\n\$4\r?\nPING|PING/, 'the client’s request');
@@ -86,13 +72,13 @@ test('Follow Stream, Conversations and the I/O Graph, from the row menu and the 
 
       await follow.locator('vscode-button', { hasText: 'Filter Out This Stream' }).click();
       // Two webviews now: the capture's is the one with the table.
-      const capture = await pageWith(page, '.pt-row');
+      const capture = await webviewWith(page, '.pt-row');
       const filterBar = capture.locator('vscode-textfield.tb-filter input');
       await assertFilter(filterBar, '!(tcp.stream eq 1)');
 
       // The toolbar's Conversations: the table, sorted by a header, a row applied by a double click.
       await capture.locator('vscode-button', { hasText: 'Conversations' }).click();
-      const stats = await pageWith(page, '.stats-table tbody tr');
+      const stats = await webviewWith(page, '.stats-table tbody tr');
       assert.equal(await stats.locator('.stats-table tbody tr').count(), 15);
       const portA = stats.locator('.stats-table th', { hasText: /^Port A$/ });
       await portA.click();
@@ -112,7 +98,7 @@ test('Follow Stream, Conversations and the I/O Graph, from the row menu and the 
       // The toolbar's I/O Graph: every packet and the display filter's, per second; a click on
       // the graph selects the first packet shown from that moment.
       await capture.locator('vscode-button', { hasText: 'I/O Graph' }).click();
-      const graph = await pageWith(page, '.io-plot canvas');
+      const graph = await webviewWith(page, '.io-plot canvas');
       await graph.locator('.io-status', { hasText: 'displayed: tcp.stream eq 14' }).waitFor();
       await graph.locator('.u-legend', { hasText: 'Displayed: tcp.stream eq 14' }).waitFor();
       assert.match((await graph.locator('.io-plot').getAttribute('aria-label')) ?? '', /^Packets\/s of redis\.pcap/);

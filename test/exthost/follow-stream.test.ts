@@ -173,6 +173,19 @@ suite('Follow Stream', () => {
     assert.equal(endpoints.find((e) => e.port === 6379)?.packets, 150);
     await tab.receive({ type: 'apply', index: endpoints.findIndex((e) => e.port === 6379) });
     await until('the endpoint applied', () => panel.view.filterText === 'ip.addr == 127.0.0.1 && tcp.port == 6379');
+
+    // IPv4's table: one conversation, addresses alone, decoded by the workers (all 150 packets).
+    await tab.receive({ type: 'choose', protocol: 'ip', kind: 'conversations' });
+    const ip = tab.shown();
+    assert.equal(ip.protocol, 'ip');
+    assert.equal(ip.conversations.length, 1);
+    assert.deepEqual(ip.conversations[0]!.a, { address: '127.0.0.1' });
+    assert.equal(ip.conversations[0]!.framesAToB + ip.conversations[0]!.framesBToA, 150);
+    await tab.receive({ type: 'apply', index: 0 });
+    await until(
+      'the conversation applied',
+      () => panel.view.filterText === 'ip.addr == 127.0.0.1 && ip.addr == 127.0.0.1',
+    );
     tab.dispose();
   });
 });

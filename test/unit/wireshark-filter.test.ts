@@ -26,6 +26,9 @@ const NO_ENGINE: FilterRunner = {
   columnTexts: () => {
     throw new Error('our engine was asked');
   },
+  addressConversations: () => {
+    throw new Error('our engine was asked');
+  },
   dispose: () => {},
 };
 

@@ -184,6 +184,21 @@ export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
 
+/** The page of the webview whose document has `selector`, when several webviews are open (a
+ *  capture and the tabs beside it). */
+export async function webviewWith(page: Page, selector: string): Promise<FrameLocator> {
+  const frames = page.frameLocator('iframe.webview.ready');
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const count = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < count; i++) {
+      const frame = frames.nth(i).frameLocator('#active-frame');
+      if ((await frame.locator(selector).count()) > 0) return frame;
+    }
+    await page.waitForTimeout(200); // polling for a frame that is still loading, bounded above
+  }
+  throw new Error(`no webview shows ${selector}`);
+}
+
 const fileName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
 
 /** Saves a screenshot to test-results/e2e/<name>.png and returns its path. */

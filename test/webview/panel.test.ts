@@ -1628,7 +1628,13 @@ test('Go to Linked Packet: a field naming another packet goes there by double cl
   const labels = await page.evaluate(() =>
     document.querySelector('vscode-context-menu')!.data.map((item) => item.label ?? ''),
   );
-  assert.deepEqual(labels, ['Go to Linked Packet', 'Apply as Filter ▸', 'Prepare as Filter ▸', 'Copy ▸']);
+  assert.deepEqual(labels, [
+    'Go to Linked Packet',
+    'Apply as Filter ▸',
+    'Prepare as Filter ▸',
+    'Copy ▸',
+    'Apply as Column',
+  ]);
   await page.locator('vscode-context-menu-item[label="Go to Linked Packet"]').click();
   await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === n, frame);
 
