@@ -915,36 +915,38 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   readonly statisticsPanels = new Set<StatisticsPanel>();
 
   showConversations(panel: CapturePanel | undefined = this.current): void {
+    this.showTab(this.statisticsPanels, panel, (p) => new StatisticsPanel(this.tabHost, p));
+  }
+
+  /** `panel`'s tab among `tabs`: shown when open, else opened by `open` beside the capture. */
+  private showTab<T extends { capture: unknown; reveal(): void; onDidDispose: vscode.Event<void> }>(
+    tabs: Set<T>,
+    panel: CapturePanel | undefined,
+    open: (panel: CapturePanel) => T,
+  ): void {
     if (!panel) {
       void vscode.window.showInformationMessage('Packet Capture: open or start a capture first.');
       return;
     }
-    const open = [...this.statisticsPanels].find((s) => s.capture === panel);
-    if (open) {
-      open.reveal();
+    const shown = [...tabs].find((t) => t.capture === panel);
+    if (shown) {
+      shown.reveal();
       return;
     }
-    const tab = new StatisticsPanel({ extensionUri: this.extensionUri, log: (l) => this.log(l) }, panel);
-    this.statisticsPanels.add(tab);
-    tab.onDidDispose(() => this.statisticsPanels.delete(tab));
+    const tab = open(panel);
+    tabs.add(tab);
+    tab.onDidDispose(() => tabs.delete(tab));
+  }
+
+  private get tabHost() {
+    return { extensionUri: this.extensionUri, log: (line: string) => this.log(line) };
   }
 
   /** Statistics → I/O Graph tabs, open beside their captures. */
   readonly ioGraphPanels = new Set<IoGraphPanel>();
 
   showIoGraph(panel: CapturePanel | undefined = this.current): void {
-    if (!panel) {
-      void vscode.window.showInformationMessage('Packet Capture: open or start a capture first.');
-      return;
-    }
-    const open = [...this.ioGraphPanels].find((s) => s.capture === panel);
-    if (open) {
-      open.reveal();
-      return;
-    }
-    const tab = new IoGraphPanel({ extensionUri: this.extensionUri, log: (l) => this.log(l) }, panel);
-    this.ioGraphPanels.add(tab);
-    tab.onDidDispose(() => this.ioGraphPanels.delete(tab));
+    this.showTab(this.ioGraphPanels, panel, (p) => new IoGraphPanel(this.tabHost, p));
   }
 
   /** View → Time Display Format: picks the Time column's format (the setting, in the workspace

@@ -17,9 +17,6 @@ import type { StatisticsCapture } from './statistics-panel.js';
 
 export const IO_GRAPH_VIEW_TYPE = 'packetCapture.ioGraph';
 
-/** How often a running capture's graph is counted again, at most. */
-const LIVE_REDRAW_MS = 1000;
-
 /** Something that happened during the capture, on the packets' clock. */
 export interface CaptureEvent {
   /** Wall-clock ns since the epoch, as packet timestamps. */
@@ -45,7 +42,6 @@ export class IoGraphPanel extends SideTab<IoGraphMessage, IoGraphView> {
   private intervalMs: IoIntervalChoice = 'auto';
   private unit: IoUnit = 'packets';
   private last?: IoGraphView;
-  private redraw?: ReturnType<typeof setTimeout>;
   /** Bumped by each count: an older one finishing late is thrown away. */
   private counting = 0;
 
@@ -60,19 +56,12 @@ export class IoGraphPanel extends SideTab<IoGraphMessage, IoGraphView> {
       check: checkIoGraphMessage,
       closesWith: capture.onDidDispose,
     });
-    const unsubscribe = [
-      capture.onPackets(() => {
-        this.redraw ??= setTimeout(() => {
-          this.redraw = undefined;
-          if (this.webviewPanel.visible) void this.count();
-        }, LIVE_REDRAW_MS);
-      }),
-      capture.onDisplayFilter(() => void this.count()),
-    ];
-    this.onDidDispose(() => {
-      for (const u of unsubscribe) u();
-      clearTimeout(this.redraw);
-    });
+    this.followPackets(
+      (l) => capture.onPackets(l),
+      () => void this.count(),
+    );
+    const unsubscribe = capture.onDisplayFilter(() => void this.count());
+    this.onDidDispose(unsubscribe);
     void this.count();
   }
 

@@ -5,6 +5,9 @@ import * as vscode from 'vscode';
 import type { TabShow } from '../../packet/tab-protocol.js';
 import { escapeHtml, pageHtml, webviewRoot } from './html.js';
 
+/** How often a tab following a running capture is drawn again, at most. */
+const LIVE_REDRAW_MS = 1000;
+
 export interface SideTabHost {
   extensionUri: vscode.Uri;
   log(line: string): void;
@@ -51,6 +54,22 @@ export abstract class SideTab<M extends { type: string }, Shown> implements vsco
       this.webviewPanel.onDidDispose(() => this.dispose()),
     );
     void options.closesWith.then(() => this.dispose());
+  }
+
+  /** Calls `redraw` as packets arrive, at most once per LIVE_REDRAW_MS and only while the tab is
+   *  visible; stops with the tab. */
+  protected followPackets(subscribe: (listener: () => void) => () => void, redraw: () => void): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = subscribe(() => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        if (this.webviewPanel.visible) redraw();
+      }, LIVE_REDRAW_MS);
+    });
+    this.onDidDispose(() => {
+      unsubscribe();
+      clearTimeout(timer);
+    });
   }
 
   /** What the page shows now (tests read it as the page draws it). */

@@ -20,9 +20,6 @@ import { SideTab, type SideTabHost } from './side-tab.js';
 
 export const STATISTICS_VIEW_TYPE = 'packetCapture.conversations';
 
-/** How often a running capture's tables are redrawn, at most. */
-const LIVE_REDRAW_MS = 1000;
-
 export interface StatisticsCapture extends FollowedCapture {
   /** The capture is running: packets still arrive. */
   readonly running: boolean;
@@ -36,7 +33,6 @@ export class StatisticsPanel extends SideTab<StatisticsMessage, StatisticsView> 
   private protocol: StatisticsProtocol = 'tcp';
   private kind: StatisticsKind = 'conversations';
   private last?: StatisticsView;
-  private redraw?: ReturnType<typeof setTimeout>;
   /** Bumped by each count: an older one finishing late is thrown away. */
   private counting = 0;
 
@@ -51,16 +47,10 @@ export class StatisticsPanel extends SideTab<StatisticsMessage, StatisticsView> 
       check: checkStatisticsMessage,
       closesWith: capture.onDidDispose,
     });
-    const unsubscribe = capture.onPackets(() => {
-      this.redraw ??= setTimeout(() => {
-        this.redraw = undefined;
-        if (this.webviewPanel.visible) void this.count();
-      }, LIVE_REDRAW_MS);
-    });
-    this.onDidDispose(() => {
-      unsubscribe();
-      clearTimeout(this.redraw);
-    });
+    this.followPackets(
+      (l) => capture.onPackets(l),
+      () => void this.count(),
+    );
   }
 
   shown(): StatisticsView {

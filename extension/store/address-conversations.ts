@@ -7,21 +7,16 @@
 import { customColumnReads } from '../../packet/custom-columns.js';
 import type { DecodedPacket, Field } from '../../packet/decode/types.js';
 import type { ConversationRow } from '../../packet/statistics-protocol.js';
+import { type ConversationCounts, countPacket, emptyCounts } from './conversations.js';
 
 export type AddressProtocol = 'eth' | 'ip' | 'ipv6';
 
 /** One conversation as a share of the packets tallied it. */
-export interface AddressTally {
+export interface AddressTally extends ConversationCounts {
   a: string;
   b: string;
   /** The packet number of its first header. */
   first: number;
-  framesAToB: number;
-  bytesAToB: number;
-  framesBToA: number;
-  bytesBToA: number;
-  firstNs: number;
-  lastNs: number;
 }
 
 /** What decoding a packet must read to see the protocol's addresses. */
@@ -51,37 +46,23 @@ function firstValue(fields: readonly Field[], name: string): string | undefined 
   return undefined;
 }
 
+/** The same key for both directions of a pair of addresses. */
+function pairKey(x: string, y: string): string {
+  return x < y ? `${x} ${y}` : `${y} ${x}`;
+}
+
 /** Tallies conversations as packets come, in packet order. */
 export class AddressTallies {
   private readonly byPair = new Map<string, AddressTally>();
 
   add(number: number, src: string, dst: string, wireLength: number, timeNs: number): void {
-    const key = src < dst ? `${src} ${dst}` : `${dst} ${src}`;
+    const key = pairKey(src, dst);
     let t = this.byPair.get(key);
     if (!t) {
-      t = {
-        a: src,
-        b: dst,
-        first: number,
-        framesAToB: 0,
-        bytesAToB: 0,
-        framesBToA: 0,
-        bytesBToA: 0,
-        firstNs: timeNs,
-        lastNs: timeNs,
-      };
+      t = { a: src, b: dst, first: number, ...emptyCounts(timeNs) };
       this.byPair.set(key, t);
     }
-    if (src === t.a) {
-      t.framesAToB++;
-      t.bytesAToB += wireLength;
-    } else {
-      t.framesBToA++;
-      t.bytesBToA += wireLength;
-    }
-    // Wireshark's start and end are the earliest and the latest time (captures are not always in order).
-    if (timeNs < t.firstNs) t.firstNs = timeNs;
-    if (timeNs > t.lastNs) t.lastNs = timeNs;
+    countPacket(t, src === t.a, wireLength, timeNs);
   }
 
   get tallies(): AddressTally[] {
@@ -95,7 +76,7 @@ export function joinTallies(parts: AddressTally[][]): ConversationRow[] {
   const byPair = new Map<string, AddressTally>();
   for (const part of parts)
     for (const t of part) {
-      const key = t.a < t.b ? `${t.a} ${t.b}` : `${t.b} ${t.a}`;
+      const key = pairKey(t.a, t.b);
       const seen = byPair.get(key);
       if (!seen) {
         byPair.set(key, { ...t });

@@ -17,16 +17,38 @@ export interface Conversation extends ConversationRow {
   protocol: FollowProtocol;
 }
 
-interface Tally {
-  first: number;
-  /** The end (0 lower, 1 higher) that sent the first packet: A. */
-  aSide: 0 | 1;
+/** One conversation's counts: frames and bytes on the wire each way, its earliest and latest time. */
+export interface ConversationCounts {
   framesAToB: number;
   bytesAToB: number;
   framesBToA: number;
   bytesBToA: number;
   firstNs: number;
   lastNs: number;
+}
+
+export function emptyCounts(timeNs: number): ConversationCounts {
+  return { framesAToB: 0, bytesAToB: 0, framesBToA: 0, bytesBToA: 0, firstNs: timeNs, lastNs: timeNs };
+}
+
+/** Counts a packet (or a header) of the conversation, sent by A or by B. */
+export function countPacket(c: ConversationCounts, byA: boolean, wireLength: number, timeNs: number): void {
+  if (byA) {
+    c.framesAToB++;
+    c.bytesAToB += wireLength;
+  } else {
+    c.framesBToA++;
+    c.bytesBToA += wireLength;
+  }
+  // Wireshark's start and end are the earliest and the latest time (captures are not always in order).
+  if (timeNs < c.firstNs) c.firstNs = timeNs;
+  if (timeNs > c.lastNs) c.lastNs = timeNs;
+}
+
+interface Tally extends ConversationCounts {
+  first: number;
+  /** The end (0 lower, 1 higher) that sent the first packet: A. */
+  aSide: 0 | 1;
 }
 
 /** The conversations of `protocol` among the packets held, in the order they started. */
@@ -39,28 +61,10 @@ export function conversations(store: PacketStore, protocol: FollowProtocol): Con
     const stream = columns.stream[index]!;
     let t = tallies.get(stream);
     if (!t) {
-      t = {
-        first: number,
-        aSide: from as 0 | 1,
-        framesAToB: 0,
-        bytesAToB: 0,
-        framesBToA: 0,
-        bytesBToA: 0,
-        firstNs: timeNs,
-        lastNs: timeNs,
-      };
+      t = { first: number, aSide: from as 0 | 1, ...emptyCounts(timeNs) };
       tallies.set(stream, t);
     }
-    if (from === t.aSide) {
-      t.framesAToB++;
-      t.bytesAToB += wireLength;
-    } else {
-      t.framesBToA++;
-      t.bytesBToA += wireLength;
-    }
-    // Wireshark's start and end are the earliest and the latest time (captures are not always in order).
-    if (timeNs < t.firstNs) t.firstNs = timeNs;
-    if (timeNs > t.lastNs) t.lastNs = timeNs;
+    countPacket(t, from === t.aSide, wireLength, timeNs);
   });
   const out: Conversation[] = [];
   for (const [stream, t] of tallies) {
