@@ -270,8 +270,8 @@ export class PacketTable {
     return Math.max(MIN_COLUMN, this.initialWidths[column.id] ?? column.width);
   }
 
-  /** The header's cells, one per column: a click sorts, a grip resizes, the menu key or a right
-   *  click opens the header's menu. */
+  /** The header's cells, one per column: a click sorts, a grip resizes, a right click opens the
+   *  header's menu. */
   private buildHeader(): void {
     this.headerCells = this.columns.map((column, i) => {
       const cell = h(

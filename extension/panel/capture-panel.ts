@@ -116,6 +116,7 @@ export interface PanelHost {
   followStream(panel: CapturePanel, protocol: FollowProtocol, stream: number, previousFilter: string): void;
   /** Opens Statistics → Conversations on this capture. */
   showConversations(panel: CapturePanel): void;
+  /** Opens Statistics → I/O Graph on this capture. */
   showIoGraph(panel: CapturePanel): void;
   /** Apply as Column: adds a column of `field` (packetCapture.columns); an error says why not. */
   applyAsColumn(field: string): Promise<void>;
@@ -354,7 +355,9 @@ export class CapturePanel implements vscode.Disposable {
       kind: 'drops',
       label: `${count.toLocaleString('en-US')} packet${count === 1 ? '' : 's'} dropped by the kernel`,
     }));
-    return [...drops, ...markers].sort((a, b) => (a.timestampNs < b.timestampNs ? -1 : 1));
+    return [...drops, ...markers].sort((a, b) =>
+      a.timestampNs < b.timestampNs ? -1 : a.timestampNs > b.timestampNs ? 1 : 0,
+    );
   }
 
   /** Subscribes to packet arrivals and the capture's end (Wireshark's live pipe); returns an unsubscribe function. */
