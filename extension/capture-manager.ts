@@ -19,8 +19,13 @@ import {
   type CaptureFilterCheck,
   type ColumnWidthsByName,
   type CustomColumn,
+  customColumnId,
   type DeepTreeEvent,
   MAX_CUSTOM_COLUMNS,
+  type SortOrder,
+  TABLE_COLUMN_TITLES,
+  TABLE_COLUMNS,
+  type TableColumn,
 } from '../packet/protocol.js';
 import { TIME_FORMAT_NAMES, TIME_FORMATS, type TimeFormat } from '../packet/time-format.js';
 import { TsharkMissingError } from '../packet/tshark-filter.js';
@@ -39,6 +44,7 @@ import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } fr
 import { FollowPanel } from './panel/follow-panel.js';
 import { IoGraphPanel } from './panel/io-graph-panel.js';
 import { StatisticsPanel } from './panel/statistics-panel.js';
+import { captureContents } from './panel/table-rows.js';
 import type { PacketStore } from './store/packet-store.js';
 import type { WiresharkFilterStart } from './store/packet-view.js';
 import { WiresharkFields } from './store/wireshark-fields.js';
@@ -947,6 +953,39 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
 
   showIoGraph(panel: CapturePanel | undefined = this.current): void {
     this.showTab(this.ioGraphPanels, panel, (p) => new IoGraphPanel(this.tabHost, p));
+  }
+
+  /** Sort Packets…: a header's click from the keyboard. The active capture's columns (Pod and
+   *  Process when it has them, its custom columns), each either way, or packet order. */
+  async chooseSort(): Promise<void> {
+    const panel = this.current;
+    if (!panel) {
+      void vscode.window.showInformationMessage('Packet Capture: open or start a capture first.');
+      return;
+    }
+    const { pods, processes } = captureContents(panel.store);
+    const builtIn = TABLE_COLUMNS.filter((c) => (c !== 'pod' || pods) && (c !== 'process' || processes));
+    const columns: [TableColumn, string][] = [
+      ...builtIn.map((c): [TableColumn, string] => [c, TABLE_COLUMN_TITLES[c]]),
+      ...panel.customColumns.map((c, i): [TableColumn, string] => [customColumnId(i), c.title ?? c.field]),
+    ];
+    const current = panel.sortOrder;
+    const items = [
+      { label: 'Packet order', sort: undefined as SortOrder | undefined },
+      ...columns.flatMap(([column, title]) =>
+        [false, true].map((descending) => ({
+          label: `${title}, ${descending ? 'descending' : 'ascending'}`,
+          sort: { column, descending },
+        })),
+      ),
+    ].map((item) => ({
+      ...item,
+      ...(item.sort?.column === current?.column && item.sort?.descending === current?.descending
+        ? { description: 'current' }
+        : {}),
+    }));
+    const picked = await this.prompts.pick(items, { title: 'Sort Packets', placeHolder: 'Sort the table by…' });
+    if (picked) panel.sortRows(picked.sort);
   }
 
   /** View → Time Display Format: picks the Time column's format (the setting, in the workspace

@@ -50,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('showIoGraph', () => manager.showIoGraph());
   command('goToPacket', () => manager.goToPacket());
   command('timeDisplayFormat', () => manager.chooseTimeFormat());
+  command('sortPackets', () => manager.chooseSort());
   command('nextPacketInConversation', () => manager.packetInConversation(1));
   command('previousPacketInConversation', () => manager.packetInConversation(-1));
   command('markPacket', () => manager.markSelectedPacket());

@@ -213,6 +213,19 @@ export function customColumnIndex(column: TableColumn): number | undefined {
   return column.startsWith('custom') ? Number(column.slice('custom'.length)) : undefined;
 }
 
+/** The built-in columns' headers. */
+export const TABLE_COLUMN_TITLES: Record<(typeof TABLE_COLUMNS)[number], string> = {
+  number: 'No.',
+  time: 'Time',
+  pod: 'Pod',
+  process: 'Process',
+  source: 'Source',
+  destination: 'Destination',
+  protocol: 'Protocol',
+  length: 'Length',
+  info: 'Info',
+};
+
 /** The ids of the custom columns' places (custom0 is the first custom column). */
 export const CUSTOM_COLUMN_IDS = Array.from({ length: MAX_CUSTOM_COLUMNS }, (_, i) => customColumnId(i));
 export type TableColumn = (typeof TABLE_COLUMNS)[number] | CustomColumnId;

@@ -9,6 +9,7 @@ import {
   customColumnIndex,
   type Row,
   type SortOrder,
+  TABLE_COLUMN_TITLES,
   type TableColumn,
 } from '../packet/protocol.js';
 import { formatPacketTime, type TimeFormat } from '../packet/time-format.js';
@@ -36,17 +37,19 @@ const CUSTOM_COLUMN_WIDTH = 120;
 /** The table's columns; Info takes the rest of the width. The Pod column ("namespace/pod") shows
  *  only while the capture holds a pod's interface, the Process column ("node (1234)") only once it
  *  holds a packet whose process it names (setColumnShown). */
-export const COLUMNS: readonly Column[] = [
-  { id: 'number', title: 'No.', width: 96, numeric: true },
-  { id: 'time', title: 'Time', width: 104, numeric: true },
-  { id: 'pod', title: 'Pod', width: 200 },
-  { id: 'process', title: 'Process', width: 160 },
-  { id: 'source', title: 'Source', width: 168 },
-  { id: 'destination', title: 'Destination', width: 168 },
-  { id: 'protocol', title: 'Protocol', width: 84 },
-  { id: 'length', title: 'Length', width: 64, numeric: true },
-  { id: 'info', title: 'Info', width: 0 },
-];
+export const COLUMNS: readonly Column[] = (
+  [
+    { id: 'number', width: 96, numeric: true },
+    { id: 'time', width: 104, numeric: true },
+    { id: 'pod', width: 200 },
+    { id: 'process', width: 160 },
+    { id: 'source', width: 168 },
+    { id: 'destination', width: 168 },
+    { id: 'protocol', width: 84 },
+    { id: 'length', width: 64, numeric: true },
+    { id: 'info', width: 0 },
+  ] as const
+).map((c) => ({ ...c, title: TABLE_COLUMN_TITLES[c.id] }));
 
 /** Column widths as the panel keeps them, by column (Info has none: it fills the rest). */
 export type ColumnWidths = Partial<Record<ColumnId, number>>;

@@ -670,6 +670,16 @@ export class CapturePanel implements vscode.Disposable {
     return this.filterApplied(mode);
   }
 
+  /** The table's sort (undefined: packet order). */
+  get sortOrder(): SortOrder | undefined {
+    return this.state.sort;
+  }
+
+  /** The table's custom columns. */
+  get customColumns(): CustomColumn[] {
+    return this.state.customColumns ?? [];
+  }
+
   /** Sorts the rows by a column (undefined: packet order), for this capture and the next ones in
    *  this panel, as Wireshark keeps a sort across files. */
   sortRows(sort: SortOrder | undefined): void {

@@ -424,6 +424,29 @@ suite('capture files and "Save Capture As…"', () => {
       inPacketOrder.map((r) => r.number),
     );
     assert.equal(panel.view.sortOrder, undefined);
+
+    // From the keyboard: "Sort Packets…" offers each column either way, and packet order.
+    panel.webviewPanel?.reveal();
+    await until('the file panel to be the current one', () => api.manager.current === panel);
+    const prompts = api.manager.prompts;
+    let offered: string[] = [];
+    api.manager.prompts = {
+      ...prompts,
+      pick: async (items) => {
+        offered = items.map((i) => i.label);
+        return items.find((i) => i.label === 'Length, descending');
+      },
+    };
+    try {
+      await vscode.commands.executeCommand('packetCapture.sortPackets');
+    } finally {
+      api.manager.prompts = prompts;
+    }
+    assert.equal(offered[0], 'Packet order');
+    assert.ok(offered.includes('Info, ascending') && !offered.includes('Pod, ascending'), offered.join(', '));
+    await until('the rows sorted', () => !panel.counters().sorting);
+    assert.deepEqual(numbers(), byLength);
+    await sortRows({});
     panel.webviewPanel?.dispose();
   });
 
