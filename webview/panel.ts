@@ -632,8 +632,13 @@ export class Panel {
       : !current.descending
         ? { column, descending: true }
         : undefined;
+    this.requestSort(next);
+  }
+
+  /** Asks the host to sort the rows (undefined: packet order); the header shows it from the state. */
+  private requestSort(sort: SortOrder | undefined): void {
     void this.transport
-      .request('sortRows', next ?? {})
+      .request('sortRows', sort ?? {})
       .catch((e: unknown) => this.showNotice(`Could not sort the packets: ${messageOf(e)}`));
   }
 
@@ -1046,10 +1051,7 @@ export class Panel {
         .catch((e: unknown) => this.showNotice(`Could not remove the column: ${messageOf(e)}`));
       return;
     }
-    const sort = value === 'none' ? {} : { column, descending: value === 'descending' };
-    void this.transport
-      .request('sortRows', sort)
-      .catch((e: unknown) => this.showNotice(`Could not sort the packets: ${messageOf(e)}`));
+    this.requestSort(value === 'none' ? undefined : { column, descending: value === 'descending' });
   }
 
   /** Shows the menu at x, y, moved in so that its items fit in the panel. */

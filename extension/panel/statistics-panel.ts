@@ -54,8 +54,8 @@ export class StatisticsPanel extends SideTab<StatisticsMessage, StatisticsView> 
   }
 
   shown(): StatisticsView {
-    // Before the first count, or TCP's and UDP's (counted at once): counted now.
-    if (!this.last || hasPorts(this.protocol)) this.last = this.view(this.tcpUdp());
+    // Before the first count: TCP's table, counted at once.
+    this.last ??= this.view(this.tcpUdp());
     return this.last;
   }
 

@@ -7,7 +7,7 @@
 import { customColumnReads } from '../../packet/custom-columns.js';
 import type { DecodedPacket, Field } from '../../packet/decode/types.js';
 import type { ConversationRow } from '../../packet/statistics-protocol.js';
-import { type ConversationCounts, countPacket, emptyCounts } from './conversations.js';
+import { type ConversationCounts, countColumns, countPacket, emptyCounts } from './conversations.js';
 
 export type AddressProtocol = 'eth' | 'ip' | 'ipv6';
 
@@ -96,11 +96,6 @@ export function joinTallies(parts: AddressTally[][]): ConversationRow[] {
       stream: i,
       a: { address: t.a },
       b: { address: t.b },
-      framesAToB: t.framesAToB,
-      bytesAToB: t.bytesAToB,
-      framesBToA: t.framesBToA,
-      bytesBToA: t.bytesBToA,
-      startNs: t.firstNs,
-      durationNs: t.lastNs - t.firstNs,
+      ...countColumns(t),
     }));
 }

@@ -45,6 +45,18 @@ export function countPacket(c: ConversationCounts, byA: boolean, wireLength: num
   if (timeNs > c.lastNs) c.lastNs = timeNs;
 }
 
+/** The table's columns of the counts: each way, the start and how long it lasted. */
+export function countColumns(c: ConversationCounts) {
+  return {
+    framesAToB: c.framesAToB,
+    bytesAToB: c.bytesAToB,
+    framesBToA: c.framesBToA,
+    bytesBToA: c.bytesBToA,
+    startNs: c.firstNs,
+    durationNs: c.lastNs - c.firstNs,
+  };
+}
+
 interface Tally extends ConversationCounts {
   first: number;
   /** The end (0 lower, 1 higher) that sent the first packet: A. */
@@ -75,12 +87,7 @@ export function conversations(store: PacketStore, protocol: FollowProtocol): Con
       stream,
       a: ends[0],
       b: ends[1],
-      framesAToB: t.framesAToB,
-      bytesAToB: t.bytesAToB,
-      framesBToA: t.framesBToA,
-      bytesBToA: t.bytesBToA,
-      startNs: t.firstNs,
-      durationNs: t.lastNs - t.firstNs,
+      ...countColumns(t),
     });
   }
   return out;
