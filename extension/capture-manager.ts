@@ -42,6 +42,7 @@ import type { PodTarget } from './kubernetes/pod-target.js';
 import { WorkloadTarget } from './kubernetes/workload-target.js';
 import { CapturePanel, type ExportScope, type PanelHost, type PanelSettings } from './panel/capture-panel.js';
 import { FollowPanel } from './panel/follow-panel.js';
+import { HierarchyPanel } from './panel/hierarchy-panel.js';
 import { IoGraphPanel } from './panel/io-graph-panel.js';
 import { StatisticsPanel } from './panel/statistics-panel.js';
 import { captureContents } from './panel/table-rows.js';
@@ -953,6 +954,13 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
 
   showIoGraph(panel: CapturePanel | undefined = this.current): void {
     this.showTab(this.ioGraphPanels, panel, (p) => new IoGraphPanel(this.tabHost, p));
+  }
+
+  /** Statistics → Protocol Hierarchy tabs, open beside their captures. */
+  readonly hierarchyPanels = new Set<HierarchyPanel>();
+
+  showProtocolHierarchy(panel: CapturePanel | undefined = this.current): void {
+    this.showTab(this.hierarchyPanels, panel, (p) => new HierarchyPanel(this.tabHost, p));
   }
 
   /** Sort Packets…: a header's click from the keyboard. The active capture's columns (Pod and

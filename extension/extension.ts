@@ -48,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('followStream', () => manager.followSelectedStream());
   command('showConversations', () => manager.showConversations());
   command('showIoGraph', () => manager.showIoGraph());
+  command('showProtocolHierarchy', () => manager.showProtocolHierarchy());
   command('goToPacket', () => manager.goToPacket());
   command('timeDisplayFormat', () => manager.chooseTimeFormat());
   command('sortPackets', () => manager.chooseSort());

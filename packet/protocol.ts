@@ -283,6 +283,7 @@ export interface Requests {
   showConversations: { params: Record<string, never>; result: NoResult };
   /** Statistics → I/O Graph of this capture, in a tab beside it. */
   showIoGraph: { params: Record<string, never>; result: NoResult };
+  showProtocolHierarchy: { params: Record<string, never>; result: NoResult };
   validateCaptureFilter: { params: { filter: string }; result: CaptureFilterCheck };
   /** Display-filter names starting with `prefix`: ours, and Wireshark's when it is installed
    *  (packet/filter-fields.ts), at most COMPLETION_LIMIT. */
@@ -437,6 +438,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   markPacket: { index: required(wholeNumber()) },
   showConversations: {},
   showIoGraph: {},
+  showProtocolHierarchy: {},
   validateCaptureFilter: { filter: required(text) },
   completeField: { prefix: required(text) },
   checkDisplayFilter: { text: required(text) },

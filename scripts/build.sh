@@ -49,6 +49,8 @@ npx --no-install esbuild webview/follow.ts --bundle --platform=browser --target=
 cp webview/follow.css dist/webview/
 npx --no-install esbuild webview/statistics.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview/statistics.js --log-level=warning
 cp webview/statistics.css dist/webview/statistics.css
+npx --no-install esbuild webview/hierarchy.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview/hierarchy.js --log-level=warning
+cat webview/statistics.css webview/hierarchy.css > dist/webview/hierarchy.css
 npx --no-install esbuild webview/io-graph.ts --bundle --platform=browser --target=es2022 --format=esm --outfile=dist/webview/io-graph.js --log-level=warning
 # uPlot's own stylesheet (MIT, bundled in the page like its script), then ours over it.
 cat node_modules/uplot/dist/uPlot.min.css webview/io-graph.css > dist/webview/io-graph.css

@@ -27,6 +27,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** Sets text only when it changed (cheap to call every frame). */
+/** A statistics table's row: applied by a double click or Enter; ArrowUp / ArrowDown move the
+ *  focus to the row above or below. */
+export function applicableRow(tr: HTMLElement, apply: () => void): HTMLElement {
+  tr.tabIndex = 0;
+  tr.addEventListener('dblclick', apply);
+  tr.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') apply();
+    else if (e.key === 'ArrowDown') (tr.nextElementSibling as HTMLElement | null)?.focus();
+    else if (e.key === 'ArrowUp') (tr.previousElementSibling as HTMLElement | null)?.focus();
+  });
+  return tr;
+}
+
 export function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
 }

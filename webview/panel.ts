@@ -451,6 +451,11 @@ export class Panel {
       'Statistics: packets or bytes over time, all and displayed, in a tab beside the capture',
       () => void this.run('showIoGraph', {}),
     );
+    const hierarchy = button(
+      'Protocols',
+      'Statistics: the protocol hierarchy, in a tab beside the capture',
+      () => void this.run('showProtocolHierarchy', {}),
+    );
     const toolbar = h(
       'div',
       { class: 'toolbar' },
@@ -459,6 +464,7 @@ export class Panel {
       this.autoScroll,
       h('span', { class: 'tb-spacer' }),
       statistics,
+      hierarchy,
       ioGraph,
       save,
       wireshark,
@@ -704,7 +710,7 @@ export class Panel {
   }
 
   private async run(
-    method: 'saveCapture' | 'openInWireshark' | 'showConversations' | 'showIoGraph',
+    method: 'saveCapture' | 'openInWireshark' | 'showConversations' | 'showIoGraph' | 'showProtocolHierarchy',
     params: Record<string, never>,
   ): Promise<void> {
     try {

@@ -13,7 +13,7 @@ import {
   type StatisticsProtocol,
   type StatisticsView,
 } from '../packet/statistics-protocol.js';
-import { formatBytes, h } from './dom.js';
+import { applicableRow, formatBytes, h } from './dom.js';
 import { startTabPage } from './tab-page.js';
 
 /** Rows drawn at most (sorted first: the top of the order the user chose). */
@@ -142,19 +142,8 @@ export function mountStatistics(root: HTMLElement, post: (m: StatisticsMessage) 
     );
     const body = order.slice(0, MAX_DRAWN_ROWS).map((index) => {
       const row = rows[index]!;
-      const tr = h(
-        'tr',
-        { attrs: { tabindex: '0' } },
-        ...columns.map((c) => h('td', { text: c.text?.(row) ?? String(c.value(row)) })),
-      );
-      const apply = () => post({ type: 'apply', index });
-      tr.addEventListener('dblclick', apply);
-      tr.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter') apply();
-        else if (e.key === 'ArrowDown') (tr.nextElementSibling as HTMLElement | null)?.focus();
-        else if (e.key === 'ArrowUp') (tr.previousElementSibling as HTMLElement | null)?.focus();
-      });
-      return tr;
+      const tr = h('tr', {}, ...columns.map((c) => h('td', { text: c.text?.(row) ?? String(c.value(row)) })));
+      return applicableRow(tr, () => post({ type: 'apply', index }));
     });
     table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...body));
     const shownNote = rows.length > MAX_DRAWN_ROWS ? ` (the first ${MAX_DRAWN_ROWS} drawn)` : '';

@@ -11,6 +11,7 @@ import type { DecodedPacket } from '../../packet/decode/types.js';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import type { DisplayFilterError } from '../../packet/display-filter.js';
 import type { DisplayFilterCheck, FieldCompletion } from '../../packet/filter-fields.js';
+import type { HierarchyRow } from '../../packet/hierarchy-protocol.js';
 import {
   type CaptureChoice,
   type CaptureFilterCheck,
@@ -118,6 +119,7 @@ export interface PanelHost {
   showConversations(panel: CapturePanel): void;
   /** Opens Statistics → I/O Graph on this capture. */
   showIoGraph(panel: CapturePanel): void;
+  showProtocolHierarchy(panel: CapturePanel): void;
   /** Apply as Column: adds a column of `field` (packetCapture.columns); an error says why not. */
   applyAsColumn(field: string): Promise<void>;
   /** Removes the custom column at `index`. */
@@ -333,6 +335,11 @@ export class CapturePanel implements vscode.Disposable {
     return this.view.addressConversations(protocol);
   }
 
+  /** Statistics → Protocol Hierarchy of every packet held, or of `numbers` (the workers decode them). */
+  protocolHierarchy(numbers?: Uint32Array): Promise<HierarchyRow[]> {
+    return this.view.protocolHierarchy(numbers);
+  }
+
   /** The display filter applied to the table ('' for none). */
   get displayFilter(): string {
     return this.view.filterText;
@@ -474,6 +481,7 @@ export class CapturePanel implements vscode.Disposable {
     sortRows: ({ column, descending }) => this.sortRows(column && { column, descending: descending === true }),
     showConversations: () => this.host.showConversations(this),
     showIoGraph: () => this.host.showIoGraph(this),
+    showProtocolHierarchy: () => this.host.showProtocolHierarchy(this),
     applyAsColumn: ({ field }) => this.host.applyAsColumn(field),
     removeColumn: ({ index }) => this.host.removeColumn(index),
     saveColumnWidths: ({ widths }) => this.host.saveColumnWidths(widths),

@@ -56,13 +56,7 @@ export class IoGraphPanel extends SideTab<IoGraphMessage, IoGraphView> {
       check: checkIoGraphMessage,
       closesWith: capture.onDidDispose,
     });
-    this.followPackets(
-      (l) => capture.onPackets(l),
-      () => void this.count(),
-    );
-    const unsubscribe = capture.onDisplayFilter(() => void this.count());
-    this.onDidDispose(unsubscribe);
-    void this.count();
+    this.followCapture(capture, () => void this.count());
   }
 
   shown(): IoGraphView {

@@ -72,6 +72,20 @@ export abstract class SideTab<M extends { type: string }, Shown> implements vsco
     });
   }
 
+  /** Counts the tab again as packets arrive (as followPackets) and when the capture's display
+   *  filter changes, and counts it now. */
+  protected followCapture(
+    capture: {
+      onPackets(listener: () => void): () => void;
+      onDisplayFilter(listener: () => void): () => void;
+    },
+    count: () => void,
+  ): void {
+    this.followPackets((l) => capture.onPackets(l), count);
+    this.onDidDispose(capture.onDisplayFilter(count));
+    count();
+  }
+
   /** What the page shows now (tests read it as the page draws it). */
   abstract shown(): Shown;
 

@@ -3,6 +3,7 @@ import type { DecodeAsRule } from '../../packet/decode-as.js';
 import type { PodRef } from '../../packet/k8s-pod.js';
 import type { AddressProtocol, AddressTally } from './address-conversations.js';
 import type { SegmentSnapshot } from './packet-store.js';
+import type { PathTally } from './protocol-hierarchy.js';
 
 export interface FilterJob {
   id: number;
@@ -65,9 +66,21 @@ export interface AddressJob {
   decodeAs: DecodeAsRule[];
 }
 
+/** The protocol paths of `numbers` (Statistics → Protocol Hierarchy). */
+export type HierarchyJob = Omit<AddressJob, 'protocol'>;
+
+/** One segment's packets' paths of protocols (of those a part was given). */
+export interface SegmentPaths {
+  firstNumber: number;
+  tallies: PathTally[];
+}
+
 /** A job the workers share: each takes a part of its packets, in order, and answers with what
  *  it found in them (the parts are joined in order). */
-export type PartWork = { kind: 'texts'; job: ColumnTextJob } | { kind: 'addresses'; job: AddressJob };
+export type PartWork =
+  | { kind: 'texts'; job: ColumnTextJob }
+  | { kind: 'addresses'; job: AddressJob }
+  | { kind: 'hierarchy'; job: HierarchyJob };
 
 /** One worker's part of a PartWork, as the runner sends it: the job with the part's numbers. */
 export type PartMessage = PartWork & { id: number; part: number };
@@ -75,5 +88,5 @@ export type PartMessage = PartWork & { id: number; part: number };
 export interface PartReply {
   id: number;
   part: number;
-  result: ColumnTexts | AddressTally[];
+  result: ColumnTexts | AddressTally[] | SegmentPaths[];
 }

@@ -16,10 +16,13 @@ import type {
   ColumnTexts,
   FilterJob,
   FilterReply,
+  HierarchyJob,
   PartMessage,
   PartReply,
+  SegmentPaths,
 } from './filter-messages.js';
 import { type SegmentSnapshot, segmentComments } from './packet-store.js';
+import { HIERARCHY_READS, PathTallies, protocolPath } from './protocol-hierarchy.js';
 
 const CHUNK = 20000;
 let latestJob = 0;
@@ -100,7 +103,12 @@ function inRanges(ranges: [number, number][], n: number): boolean {
 /** Runs one part of a job the workers share (PartWork) and answers with its result. */
 function runPart(message: PartMessage): void {
   applyDecodeAs(message.job.decodeAs);
-  const result = message.kind === 'texts' ? columnTexts(message.job) : addressTallies(message.job);
+  const result =
+    message.kind === 'texts'
+      ? columnTexts(message.job)
+      : message.kind === 'addresses'
+        ? addressTallies(message.job)
+        : segmentPaths(message.job);
   const reply: PartReply = { id: message.id, part: message.part, result };
   parentPort!.postMessage(reply, 'ids' in result ? [result.ids.buffer as ArrayBuffer] : []);
 }
@@ -136,6 +144,31 @@ function addressTallies(job: AddressJob) {
       tallies.add(job.numbers[k]!, src, dst, wireLength, seg.times[i]!);
   });
   return tallies.tallies;
+}
+
+/** The paths of protocols of the part's packets, tallied by segment in packet order. */
+function segmentPaths(job: HierarchyJob): SegmentPaths[] {
+  const out: SegmentPaths[] = [];
+  let firstNumber = -1;
+  let tallies = new PathTallies();
+  eachPacket(job.numbers, job.segments, (_k, seg, i) => {
+    if (!seg) return;
+    if (seg.firstNumber !== firstNumber) {
+      if (firstNumber >= 0) out.push({ firstNumber, tallies: tallies.tallies });
+      firstNumber = seg.firstNumber;
+      tallies = new PathTallies();
+    }
+    const start = seg.offsets[i]!;
+    const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
+    const linkType = job.linkTypes[seg.interfaceIds[i]!] ?? 1;
+    const wireLength = seg.originalLengths[i]!;
+    tallies.add(
+      protocolPath(decodeForFilter(HIERARCHY_READS, linkType, data, wireLength, streams.at(seg.streams, i))),
+      wireLength,
+    );
+  });
+  if (firstNumber >= 0) out.push({ firstNumber, tallies: tallies.tallies });
+  return out;
 }
 
 /** The column's text of each packet of the part, as the table's rows show it (table-rows.ts). */

@@ -241,7 +241,7 @@ export class PacketStore {
   readonly secrets: DecryptionSecrets[] = [];
   /** The streams pass, over every packet as it is appended. */
   private readonly recorder = new StreamRecorder(new StreamAnalyzer());
-  private readonly replay = new StreamReplay();
+  private readonly replay = new StreamReplay((stream) => this.recorder.httpCount(stream));
 
   constructor(readonly limits: StoreLimits) {}
 

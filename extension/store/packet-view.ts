@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { ColoringRules } from '../../packet/coloring-rules.js';
 import type { DecodeAsRule } from '../../packet/decode-as.js';
 import { compileDisplayFilter, DisplayFilterError } from '../../packet/display-filter.js';
+import type { HierarchyRow } from '../../packet/hierarchy-protocol.js';
 import {
   type CustomColumn,
   type CustomColumnId,
@@ -23,12 +24,15 @@ import type {
   ColumnTexts,
   FilterJob,
   FilterReply,
+  HierarchyJob,
   PartMessage,
   PartReply,
   PartWork,
+  SegmentPaths,
 } from './filter-messages.js';
 import { OrderedReplies, sliceJob } from './filter-slices.js';
-import type { PacketStore } from './packet-store.js';
+import { type PacketStore, SEGMENT_PACKETS } from './packet-store.js';
+import { hierarchyRows, type PathTally } from './protocol-hierarchy.js';
 import { naturalKey, RowOrder, type SortKeys } from './row-order.js';
 import type { WiresharkJudging } from './wireshark-filter.js';
 
@@ -38,6 +42,8 @@ export interface FilterRunner {
   columnTexts(job: ColumnTextJob): Promise<ColumnTexts>;
   /** The Ethernet, IPv4 or IPv6 conversations of the job's packets, in the order they started. */
   addressConversations(job: AddressJob): Promise<ConversationRow[]>;
+  /** The paths of protocols of the job's packets, by segment, in packet order. */
+  protocolPaths(job: HierarchyJob): Promise<SegmentPaths[]>;
   dispose(): void;
 }
 
@@ -73,6 +79,10 @@ export class WorkerFilterRunner implements FilterRunner {
 
   async addressConversations(job: AddressJob): Promise<ConversationRow[]> {
     return joinTallies((await this.inParts({ kind: 'addresses', job })) as AddressTally[][]);
+  }
+
+  async protocolPaths(job: HierarchyJob): Promise<SegmentPaths[]> {
+    return ((await this.inParts({ kind: 'hierarchy', job })) as SegmentPaths[][]).flat();
   }
 
   /** Runs `work` in parts, one per thread: each worker decodes its share of the packets while the
@@ -241,6 +251,8 @@ export class PacketView {
   generation = 0;
   /** The Decode As rules the filter decodes packets with (the panel keeps them current). */
   decodeAs: DecodeAsRule[] = [];
+  /** Protocol Hierarchy's paths of the full segments, by segment, under the Decode As rules `key`. */
+  private readonly hierarchyCache = { key: '', bySegment: new Map<number, PathTally[][]>() };
   /** The colouring rules the rows are drawn with (none: rows are not coloured). */
   coloring?: ColoringRules;
   /** The table's custom columns (the panel keeps them current): a sort by one reads its field. */
@@ -466,6 +478,39 @@ export class PacketView {
       linkTypes: this.store.interfaces.map((i) => i.linkType),
       decodeAs: this.decodeAs,
     });
+  }
+
+  /** Statistics → Protocol Hierarchy: every packet held (or those `only` names, ascending),
+   *  decoded by the workers. Every packet held: a full segment's paths are kept, so a running
+   *  capture decodes only its new packets for each count. */
+  async protocolHierarchy(only?: Uint32Array): Promise<HierarchyRow[]> {
+    const segments = this.store.snapshots();
+    const job = { segments, linkTypes: this.store.interfaces.map((i) => i.linkType), decodeAs: this.decodeAs };
+    if (only) return hierarchyRows((await this.runner.protocolPaths({ ...job, numbers: only })).map((s) => s.tallies));
+    const cache = this.hierarchyCache;
+    const key = JSON.stringify(this.decodeAs);
+    if (cache.key !== key) cache.bySegment.clear();
+    cache.key = key;
+    for (const first of cache.bySegment.keys()) if (first < this.store.firstNumber) cache.bySegment.delete(first);
+    let count = 0;
+    const uncounted = segments.filter((seg) => !cache.bySegment.has(seg.firstNumber));
+    for (const seg of uncounted) count += seg.count;
+    const numbers = new Uint32Array(count);
+    let k = 0;
+    for (const seg of uncounted) for (let i = 0; i < seg.count; i++) numbers[k++] = seg.firstNumber + i;
+    const counted = new Map<number, PathTally[][]>();
+    for (const { firstNumber, tallies } of await this.runner.protocolPaths({ ...job, numbers })) {
+      const list = counted.get(firstNumber) ?? [];
+      list.push(tallies);
+      counted.set(firstNumber, list);
+    }
+    // Only a full segment keeps its paths: packets still arrive in the last one.
+    for (const seg of uncounted)
+      if (seg.count === SEGMENT_PACKETS && cache.key === key)
+        cache.bySegment.set(seg.firstNumber, counted.get(seg.firstNumber) ?? []);
+    return hierarchyRows(
+      segments.flatMap((seg) => cache.bySegment.get(seg.firstNumber) ?? counted.get(seg.firstNumber) ?? []),
+    );
   }
 
   /** Resolves once every row the view holds is in the sort's order (at once without a sort). */

@@ -281,11 +281,16 @@ export class Dissection {
     return true;
   }
 
-  /** Undecoded payload bytes as a "Data" layer (tree mode). */
+  /** Whether the decode records layers: the tree, or a filter's selective tree. */
+  get recordsLayers(): boolean {
+    return this.tree || this.fieldsOf !== undefined;
+  }
+
+  /** Undecoded payload bytes as a "Data" layer (when the decode records layers). */
   dataLayer(off: number, end: number): void {
     const n = end - off;
-    const l = this.layer('data', `Data (${n} byte${n === 1 ? '' : 's'})`, off, n);
-    l.fields.push(
+    const l = this.treeLayer('data', `Data (${n} byte${n === 1 ? '' : 's'})`, off, n);
+    l?.fields.push(
       field('data.data', `Data: ${n} byte${n === 1 ? '' : 's'}`, off, n),
       field('data.len', `[Length: ${n}]`, off, 0, n),
     );

@@ -1,12 +1,13 @@
-// DNS request/response pairing over UDP, as Wireshark 4.0 pairs them (packet-dns.c) in its first
-// pass and shows them in its second (tshark -2): per conversation (here: the UDP stream), a query
+// DNS request/response pairing over UDP and TCP, as Wireshark 4.0 pairs them (packet-dns.c) in its
+// first pass and shows them in its second (tshark -2): per conversation (here: the UDP or TCP
+// stream; over TCP, the first message of each segment, as our decoder reads it), a query
 // opens a transaction under its ID unless the ID's latest transaction is still unanswered and
 // younger than 5 seconds (then it is a retransmission of it); a response answers the ID's latest
 // transaction, the first response being the answer and later ones retransmissions; a response
 // with no transaction is unsolicited. A quoted message (inside an ICMP error) pairs with nothing.
 // The streams pass runs this once per packet in order (stream-records.ts records the outcome).
 // Not done: Wireshark's zone transfers (AXFR/IXFR, whose many responses all answer the query),
-// DNS over TCP (Wireshark pairs its reassembled messages).
+// DNS messages after the first in a TCP segment, or spread over several segments (reassembled).
 
 /** What a DNS message is to its transaction, as the second pass shows it. */
 export type DnsRole =

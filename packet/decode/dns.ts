@@ -225,7 +225,8 @@ function dns(d: Dissection, off: number, end: number, rend: number, mdns: boolea
   const response = (flags & 0x8000) !== 0;
   // Paired here, right after the ID and flags, as Wireshark pairs: a message cut short after them
   // still takes part in its transaction.
-  const pairing = tcp ? undefined : d.streams?.dns?.(id, response);
+  const pairing = d.streams?.dns?.(id, response);
+  if (d.transportOnly) return; // the streams pass pairs the message and needs nothing more of it
   const opcode = (flags >> 11) & 15;
   const rcode = flags & 15;
   m.info = (OPCODES[opcode] ?? `Unknown operation (${opcode})`) + (response ? ' response ' : ' ') + hex16(id);

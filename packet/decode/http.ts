@@ -1,10 +1,12 @@
 // HTTP/1.x (RFC 9112): request or status line, header lines, and where the body starts. Only
 // the segment at hand is decoded (no reassembly): a request whose headers continue in the next
 // segment shows what this one holds. Info as Wireshark's: the first line followed by a space,
-// then " (media/type)" when this segment carries body bytes with a Content-Type.
+// then " (media/type)" when this segment carries body bytes with a Content-Type. Requests and
+// responses are paired by the streams pass (http-transactions.ts); the tree shows the links.
 
 import { type Dissection, field } from './dissection.js';
-import { escapeBytes } from './format.js';
+import { escapeBytes, seconds } from './format.js';
+import type { HttpPairing } from './http-transactions.js';
 import type { Field } from './types.js';
 
 /** Longest first line or header line looked at; longer ones are cut with "…". */
@@ -85,6 +87,15 @@ function methodLength(b: Uint8Array, off: number, end: number): number {
   return 0;
 }
 
+/** Methods Wireshark calls notifications: such a message is in no transaction. */
+const NOTIFICATIONS = new Set(['NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE']);
+
+/** Whether a TCP payload starts as an HTTP message does (a method and a space, or a status line):
+ *  the streams pass leaves only such payloads to the decoders, to pair them. */
+export function startsHttpMessage(b: Uint8Array, off: number, end: number): boolean {
+  return methodLength(b, off, end) > 0 || isStatusLine(b, off, end);
+}
+
 /** "HTTP/1." followed by a digit and a space. */
 function isStatusLine(b: Uint8Array, off: number, end: number): boolean {
   return (
@@ -156,6 +167,9 @@ function http(d: Dissection, off: number, end: number, methodLen: number): void 
   d.protocol = 'HTTP';
   const L = d.treeLayer('http', 'Hypertext Transfer Protocol', off, end - off);
   const request = methodLen > 0;
+  const notification = request && NOTIFICATIONS.has(escapeBytes(b, off, off + methodLen));
+  const pairing = notification ? undefined : d.streams?.http?.(request);
+  if (d.transportOnly) return; // the streams pass pairs the message and needs nothing more of it
   const le = lineEnd(b, off, Math.min(end, off + MAX_LINE));
   const line = escapeBytes(b, off, le, MAX_LINE);
   let info = `${line} `;
@@ -196,7 +210,8 @@ function http(d: Dissection, off: number, end: number, methodLen: number): void 
         ),
       );
     }
-    L.fields.push(field(request ? 'http.request' : 'http.response', `${line}\\r\\n`, off, le - off, true, kids));
+    const kind = notification ? 'http.notification' : request ? 'http.request' : 'http.response';
+    L.fields.push(field(kind, `${line}\\r\\n`, off, le - off, true, kids));
   }
   // Header lines, up to the empty line.
   let o = nextLine(b, le, end);
@@ -255,8 +270,36 @@ function http(d: Dissection, off: number, end: number, methodLen: number): void 
       info += ` (${media})`;
     }
   }
+  if (L && pairing) L.fields.push(...transactionFields(pairing, o));
   if (L && headersDone && o < end) L.fields.push(field('http.file_data', `File Data: ${end - o} bytes`, o, end - o));
   d.info = info;
+}
+
+/** The message's links, as Wireshark's tree shows them after the headers (frame links "Go to
+ *  Linked Packet" follows). */
+function transactionFields(p: HttpPairing, at: number): Field[] {
+  const fields: Field[] = [];
+  const frame = (name: string, label: string, n: number) => {
+    if (n === 0) return;
+    const f = field(name, `[${label}: ${n}]`, at, 0, n);
+    f.link = n;
+    fields.push(f);
+  };
+  const kind = p.request ? 'request' : 'response';
+  const total = p.total > 0 ? `/${p.total}` : '';
+  fields.push(field(`http.${kind}_number`, `[HTTP ${kind} ${p.number}${total}]`, at, 0, p.number));
+  if (!p.request && !Number.isNaN(p.timeNs))
+    fields.push(field('http.time', `[Time since request: ${seconds(p.timeNs)} seconds]`, at, 0, p.timeNs / 1e9));
+  frame('http.prev_request_in', 'Prev request in frame', p.prevRequest);
+  if (!p.request) frame('http.prev_response_in', 'Prev response in frame', p.prevResponse);
+  frame(
+    p.request ? 'http.response_in' : 'http.request_in',
+    p.request ? 'Response in frame' : 'Request in frame',
+    p.linkFrame,
+  );
+  frame('http.next_request_in', 'Next request in frame', p.nextRequest);
+  if (!p.request) frame('http.next_response_in', 'Next response in frame', p.nextResponse);
+  return fields;
 }
 
 function nextLine(b: Uint8Array, e: number, end: number): number {

@@ -32,7 +32,7 @@ function run(d: Dissection, linkType: number): void {
     d.protocol = 'Unknown';
     d.info = `Link type ${linkType} is not supported`;
     d.note(d.info);
-    if (d.tree && d.length > 0) d.dataLayer(0, d.length);
+    if (d.recordsLayers && d.length > 0) d.dataLayer(0, d.length);
     return;
   }
   try {
@@ -143,9 +143,6 @@ export interface FilterReads {
   readsColumns: boolean;
 }
 
-/** The layers whose fields show what the streams pass recorded. */
-const STREAM_LAYERS = ['tcp', 'udp', 'dns', 'mdns'];
-
 /** The packet decoded as far as a display filter reads it: the columns, a selective tree or the whole tree. */
 export function decodeForFilter(
   reads: FilterReads,
@@ -154,12 +151,9 @@ export function decodeForFilter(
   originalLength: number,
   streams?: StreamContext,
 ): DecodedPacket {
-  // The streams' values show only in TCP's, UDP's and DNS's fields and in the columns (Info): a
-  // filter reading none of them is judged the same without them, and sooner.
-  const readsStreams =
-    reads.readsColumns ||
-    (reads.needsTree && (!reads.fieldLayers || STREAM_LAYERS.some((l) => reads.fieldLayers!.has(l))));
-  if (!readsStreams) streams = undefined;
+  // What the streams pass found shows in the columns (Info) and in the tree: not only in TCP's
+  // fields, also in which protocol a segment's payload goes to (none, for a retransmission).
+  if (!reads.readsColumns && !reads.needsTree) streams = undefined;
   if (reads.needsTree)
     return decodePacket(
       linkType,

@@ -46,7 +46,8 @@ export function dissectAh(d: Dissection, off: number, end: number, rend: number)
   if (len < 0) return;
   d.info = `AH (SPI=${hex32(u32(d.data, off + 4))})`;
   const next = d.data[off]!;
-  if (off + len < rend && !dispatchIpProto(d, next, off + len, end, rend) && d.tree) d.dataLayer(off + len, end);
+  if (off + len < rend && !dispatchIpProto(d, next, off + len, end, rend) && d.recordsLayers)
+    d.dataLayer(off + len, end);
 }
 
 export function dissectEsp(d: Dissection, off: number, end: number): void {

@@ -167,14 +167,14 @@ export function dissectIpv4(d: Dissection, off: number, end: number, rend: numbe
   const fragOff = (flags & 0x1fff) * 8;
   if (fragOff > 0) {
     d.info = `Fragmented IP protocol (proto=${ipProtoName(proto)} ${proto}, off=${fragOff}, ID=${hex16(id).slice(2)})`;
-    if (d.tree && pEnd > off + hl) d.dataLayer(off + hl, pEnd);
+    if (d.recordsLayers && pEnd > off + hl) d.dataLayer(off + hl, pEnd);
     return;
   }
   d.fragmented = (flags & 0x2000) !== 0;
   if (off + hl >= pRend) return;
   if (!dispatchIpProto(d, proto, off + hl, pEnd, pRend)) {
     d.info = `${ipProtoName(proto)} (${proto})`;
-    if (d.tree && pEnd > off + hl) d.dataLayer(off + hl, pEnd);
+    if (d.recordsLayers && pEnd > off + hl) d.dataLayer(off + hl, pEnd);
   }
 }
 

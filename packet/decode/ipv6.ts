@@ -183,7 +183,7 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
       o += 8;
       if (fo !== 0) {
         d.info = `IPv6 fragment (off=${fo} more=${more ? 'y' : 'n'} ident=${hex32(id)} nxt=${next})`;
-        if (d.tree && pEnd > o) d.dataLayer(o, pEnd);
+        if (d.recordsLayers && pEnd > o) d.dataLayer(o, pEnd);
         return;
       }
       if (more) d.fragmented = true;
@@ -206,7 +206,7 @@ function ipv6Packet(d: Dissection, off: number, end: number, rend: number, direc
   if (o >= pRend) return;
   if (!dispatchIpProto(d, nxt, o, pEnd, pRend)) {
     d.info = `Unknown IP Protocol: ${ipProtoName(nxt)} (${nxt})`;
-    if (d.tree && pEnd > o) d.dataLayer(o, pEnd);
+    if (d.recordsLayers && pEnd > o) d.dataLayer(o, pEnd);
   }
 }
 

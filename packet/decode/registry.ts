@@ -93,7 +93,7 @@ export function dispatchEtherType(d: Dissection, type: number, off: number, end:
   // Wireshark: the ethertype in hex as the protocol, its name (if it has one) as the info.
   d.protocol = hex16(type);
   if (e) d.info = e.name;
-  if (d.tree && off < end) d.dataLayer(off, end);
+  if (d.recordsLayers && off < end) d.dataLayer(off, end);
 }
 
 export function dispatchIpProto(d: Dissection, proto: number, off: number, end: number, rend: number): boolean {
@@ -103,12 +103,18 @@ export function dispatchIpProto(d: Dissection, proto: number, off: number, end: 
   return true;
 }
 
-/** The dissectors the streams pass runs: those whose messages it pairs (DNS over UDP). */
+/** The dissectors the streams pass runs: those whose messages it pairs (DNS, HTTP). */
 export const PASS_DISSECTORS = new Set<PayloadDissector>();
 
 /** Whether the streams pass runs a dissector on UDP port `port`'s payload. */
 export function passReadsUdpPort(port: number): boolean {
   const f = UDP_PORTS.get(port);
+  return f !== undefined && PASS_DISSECTORS.has(f);
+}
+
+/** Whether the streams pass runs a dissector on TCP port `port`'s payload. */
+export function passReadsTcpPort(port: number): boolean {
+  const f = TCP_PORTS.get(port);
   return f !== undefined && PASS_DISSECTORS.has(f);
 }
 
@@ -124,23 +130,23 @@ export function dispatchPorts(
   dport: number,
 ): boolean {
   if (off >= rend) return false;
-  const lo = Math.min(sport, dport);
-  const hi = Math.max(sport, dport);
-  // Port 0 is never looked up (Wireshark uses it to mean "no port").
-  let f = lo !== 0 ? table.get(lo) : undefined;
   // The streams pass needs nothing above the transport (no protocol our decoders know over TCP or
   // UDP carries another transport header) but the messages it pairs: it runs their dissectors
-  // alone, and stops at another port's, which would have taken the payload.
-  if (d.transportOnly) {
-    if (!d.streams?.dns) return false;
-    if (f === undefined && hi !== lo) f = table.get(hi);
-    return f !== undefined && PASS_DISSECTORS.has(f) && f(d, off, end, rend, sport, dport);
+  // alone, in the same order, and stops at another's, which would have taken the payload.
+  const passOnly = d.transportOnly;
+  if (passOnly && d.streams?.dns === undefined) return false;
+  const lo = Math.min(sport, dport);
+  const hi = Math.max(sport, dport);
+  for (let k = 0; k < (hi !== lo ? 2 : 1); k++) {
+    const port = k === 0 ? lo : hi;
+    const f = port !== 0 ? table.get(port) : undefined; // port 0: Wireshark's "no port"
+    if (f === undefined) continue;
+    if (passOnly && !PASS_DISSECTORS.has(f)) return false;
+    if (f(d, off, end, rend, sport, dport)) return true;
   }
-  if (f?.(d, off, end, rend, sport, dport)) return true;
-  if (hi !== lo) {
-    f = table.get(hi);
-    if (f?.(d, off, end, rend, sport, dport)) return true;
+  for (const h of heuristics) {
+    if (passOnly && !PASS_DISSECTORS.has(h)) return false;
+    if (h(d, off, end, rend, sport, dport)) return true;
   }
-  for (const h of heuristics) if (h(d, off, end, rend, sport, dport)) return true;
   return false;
 }

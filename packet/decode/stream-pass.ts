@@ -3,10 +3,11 @@
 // is called with exactly what the decoders would give it (test/unit/stream-pass.test.ts holds the
 // two to the same calls on every packet of the corpus and the generated mix). Anything else (other
 // link types, VLAN tags, IP options beyond the header length, extension headers, fragments, ICMP,
-// tunnels, short or odd headers) is left to the decoders: fastStreams returns false. So is DNS
-// over UDP when the context pairs DNS messages: its decoder reads the message's ID.
+// tunnels, short or odd headers) is left to the decoders: fastStreams returns false. So are the
+// messages the context pairs (DNS over UDP and TCP, HTTP): their decoders read them.
 import { u16, u32 } from './bytes.js';
-import { passReadsUdpPort } from './registry.js';
+import { startsHttpMessage } from './http.js';
+import { passReadsTcpPort, passReadsUdpPort } from './registry.js';
 import { emptyFacts, type NetworkEnds, type StreamContext, type TcpFacts } from './streams.js';
 
 const LINKTYPE_ETHERNET = 1;
@@ -76,8 +77,17 @@ function transport(
 
 function tcp(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
   if (end - off < 20) return false;
+  if (streams.dns && pairedPayload(b, off, end)) return false;
   streams.tcp(ends, tcpFacts(b, off, end, rend));
   return true;
+}
+
+/** Whether the TCP segment at `off` may carry a message the pass pairs: one on a port whose
+ *  dissector pairs, or one that starts as HTTP does (the HTTP heuristic may take it). */
+function pairedPayload(b: Uint8Array, off: number, end: number): boolean {
+  const payload = off + (b[off + 12]! >> 4) * 4;
+  if (payload >= end) return false;
+  return passReadsTcpPort(u16(b, off)) || passReadsTcpPort(u16(b, off + 2)) || startsHttpMessage(b, payload, end);
 }
 
 /** The TCP header at `off` (20 bytes captured at least) as the streams pass reads it, into one

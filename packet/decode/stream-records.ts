@@ -3,6 +3,7 @@
 // StreamRecorder writes a packet's record while the pass decodes it, StreamReplay reads it back
 // through the same StreamContext the decoders ask.
 import { DNS_ROLES, type DnsPairing, type DnsRole, DnsTransactions } from './dns-transactions.js';
+import { type HttpPairing, HttpTransactions } from './http-transactions.js';
 import {
   emptyView,
   headerCaptured,
@@ -26,7 +27,11 @@ const HEADER_CUT = 0x400000;
 /** A DNS message's role in its transaction (1 + its index in DNS_ROLES; 0: none), 3 bits. */
 const DNS_ROLE_SHIFT = 23;
 const DNS_ROLE_BITS = 0x3800000;
-const RECORD_BITS = TCP_RECORD | UDP_RECORD | FROM_HIGHER | QUOTED | HEADER_CUT | DNS_ROLE_BITS;
+/** An HTTP request / response (its links in the http columns). */
+const HTTP_REQUEST = 0x4000000;
+const HTTP_RESPONSE = 0x8000000;
+const RECORD_BITS =
+  TCP_RECORD | UDP_RECORD | FROM_HIGHER | QUOTED | HEADER_CUT | DNS_ROLE_BITS | HTTP_REQUEST | HTTP_RESPONSE;
 
 /** Per-packet records for `length` packets; every array over a SharedArrayBuffer (workers read them). */
 export interface StreamColumns {
@@ -34,7 +39,8 @@ export interface StreamColumns {
   stream: Int32Array;
   seq: Uint32Array;
   ack: Uint32Array;
-  /** TcpView.bits, with TCP_RECORD or UDP_RECORD, FROM_HIGHER, QUOTED, HEADER_CUT and the DNS role. */
+  /** TcpView.bits, with TCP_RECORD or UDP_RECORD, FROM_HIGHER, QUOTED, HEADER_CUT, the DNS role
+   *  and the HTTP message's kind. */
   bits: Uint32Array;
   scale: Int8Array;
   dupAckNum: Uint32Array;
@@ -44,13 +50,36 @@ export interface StreamColumns {
   initialRttNs: Float64Array;
   deltaNs: Float64Array;
   relativeNs: Float64Array;
-  /** A DNS message's other packet (DnsPairing.frame) and a response's time since its query. */
-  dnsFrame: Uint32Array;
-  dnsTimeNs: Float64Array;
+  /** A DNS or HTTP message's other packet (DnsPairing.frame, HttpPairing.linkFrame) and a
+   *  response's time since its query or request (a packet carries one message at most). */
+  linkFrame: Uint32Array;
+  linkTimeNs: Float64Array;
+  /** HTTP messages' transactions, once the segment has one (most have none: the memory is spent
+   *  only where there is HTTP). Workers read it from the segment's next snapshot. */
+  http?: HttpColumns;
+}
+
+/** An HTTP message's transaction: its number and its neighbours' messages (HttpPairing). */
+export interface HttpColumns {
+  number: Uint32Array;
+  prevRequest: Uint32Array;
+  prevResponse: Uint32Array;
+  nextRequest: Uint32Array;
+  nextResponse: Uint32Array;
 }
 
 function shared<T>(Kind: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
   return new Kind(new SharedArrayBuffer(length * Kind.BYTES_PER_ELEMENT));
+}
+
+function httpColumns(length: number): HttpColumns {
+  return {
+    number: shared(Uint32Array, length),
+    prevRequest: shared(Uint32Array, length),
+    prevResponse: shared(Uint32Array, length),
+    nextRequest: shared(Uint32Array, length),
+    nextResponse: shared(Uint32Array, length),
+  };
 }
 
 export function streamColumns(length: number): StreamColumns {
@@ -69,8 +98,8 @@ export function streamColumns(length: number): StreamColumns {
     initialRttNs: shared(Float64Array, length),
     deltaNs: shared(Float64Array, length),
     relativeNs: shared(Float64Array, length),
-    dnsFrame: shared(Uint32Array, length),
-    dnsTimeNs: shared(Float64Array, length),
+    linkFrame: shared(Uint32Array, length),
+    linkTimeNs: shared(Float64Array, length),
   };
 }
 
@@ -87,6 +116,13 @@ export function recordedSender(columns: StreamColumns, index: number): -1 | 0 | 
 export function recordedProtocol(columns: StreamColumns, index: number): 'tcp' | 'udp' | undefined {
   const bits = columns.bits[index]!;
   return bits & TCP_RECORD ? 'tcp' : bits & UDP_RECORD ? 'udp' : undefined;
+}
+
+/** Packet `index`'s conversation as one number: its UDP stream, or its TCP stream below zero
+ *  (the two are numbered apart, from 0 each). */
+function conversationKey(columns: StreamColumns, index: number): number {
+  const stream = columns.stream[index]!;
+  return columns.bits[index]! & TCP_RECORD ? -1 - stream : stream;
 }
 
 /** The bits saying which end sent the packet and whether it is quoted (recordedSender). */
@@ -111,6 +147,7 @@ export class StreamRecorder implements StreamContext {
   private timeNs = 0;
   private written = false;
   private readonly dnsTransactions = new DnsTransactions();
+  private readonly httpTransactions = new HttpTransactions();
 
   constructor(private readonly analyzer: StreamAnalyzer) {}
 
@@ -123,22 +160,47 @@ export class StreamRecorder implements StreamContext {
     this.analyzer.begin(frame, timeNs);
   }
 
-  /** A DNS message carried by the packet's UDP datagram: paired, and recorded (a query's record
-   *  is written again when its response comes). */
+  /** A DNS message carried by the packet's UDP datagram or TCP segment: paired, and recorded (a
+   *  query's record is written again when its response comes). */
   dns(id: number, response: boolean): DnsPairing | undefined {
     const c = this.columns;
     const i = this.index;
-    if (!c || !(c.bits[i]! & UDP_RECORD) || c.bits[i]! & DNS_ROLE_BITS) return undefined;
+    if (!c || !(c.bits[i]! & (UDP_RECORD | TCP_RECORD)) || c.bits[i]! & DNS_ROLE_BITS) return undefined;
     const pairing: DnsPairing =
       c.bits[i]! & QUOTED
         ? { role: response ? 'unsolicited' : 'query', frame: 0, timeNs: 0 }
-        : this.dnsTransactions.message(c.stream[i]!, id, response, this.frame, this.timeNs, (answer) => {
-            c.dnsFrame[i] = answer;
+        : this.dnsTransactions.message(conversationKey(c, i), id, response, this.frame, this.timeNs, (answer) => {
+            c.linkFrame[i] = answer;
           });
     c.bits[i] = c.bits[i]! | ((DNS_ROLES.indexOf(pairing.role) + 1) << DNS_ROLE_SHIFT);
-    c.dnsFrame[i] = pairing.frame;
-    c.dnsTimeNs[i] = pairing.timeNs;
+    c.linkFrame[i] = pairing.frame;
+    c.linkTimeNs[i] = pairing.timeNs;
     return pairing;
+  }
+
+  /** An HTTP request or response carried by the packet's TCP segment: paired, and recorded (its
+   *  record is written again when a later message changes its links). */
+  http(request: boolean): HttpPairing | undefined {
+    const c = this.columns;
+    const i = this.index;
+    if (!c || !(c.bits[i]! & TCP_RECORD) || c.bits[i]! & (QUOTED | HTTP_REQUEST | HTTP_RESPONSE)) return undefined;
+    c.bits[i] = c.bits[i]! | (request ? HTTP_REQUEST : HTTP_RESPONSE);
+    c.http ??= httpColumns(c.stream.length);
+    const http = c.http;
+    return this.httpTransactions.message(c.stream[i]!, request, this.frame, this.timeNs, (p) => {
+      c.linkFrame[i] = p.linkFrame;
+      c.linkTimeNs[i] = p.timeNs;
+      http.number[i] = p.number;
+      http.prevRequest[i] = p.prevRequest;
+      http.prevResponse[i] = p.prevResponse;
+      http.nextRequest[i] = p.nextRequest;
+      http.nextResponse[i] = p.nextResponse;
+    });
+  }
+
+  /** HTTP transactions TCP stream `stream` has had so far. */
+  httpCount(stream: number): number {
+    return this.httpTransactions.count(stream);
   }
 
   tcp(ends: NetworkEnds, facts: TcpFacts): TcpView | undefined {
@@ -182,6 +244,20 @@ export class StreamReplay implements StreamContext {
   private used = false;
   private readonly view = emptyView();
   private readonly pairing: DnsPairing = { role: 'query' satisfies DnsRole, frame: 0, timeNs: 0 };
+  private readonly httpPairing: HttpPairing = {
+    request: true,
+    number: 0,
+    total: 0,
+    linkFrame: 0,
+    timeNs: 0,
+    prevRequest: 0,
+    prevResponse: 0,
+    nextRequest: 0,
+    nextResponse: 0,
+  };
+
+  /** `httpCount`: a TCP stream's HTTP transactions so far, where the pass runs (StreamRecorder's). */
+  constructor(private readonly httpCount?: (stream: number) => number) {}
 
   at(columns: StreamColumns, index: number): this {
     this.columns = columns;
@@ -226,8 +302,27 @@ export class StreamReplay implements StreamContext {
     if (!c || !role) return undefined;
     const p = this.pairing;
     p.role = role;
-    p.frame = c.dnsFrame[i]!;
-    p.timeNs = c.dnsTimeNs[i]!;
+    p.frame = c.linkFrame[i]!;
+    p.timeNs = c.linkTimeNs[i]!;
+    return p;
+  }
+
+  http(): HttpPairing | undefined {
+    const c = this.columns;
+    const i = this.index;
+    const kind = c ? c.bits[i]! & (HTTP_REQUEST | HTTP_RESPONSE) : 0;
+    const http = c?.http;
+    if (!c || !http || kind === 0) return undefined;
+    const p = this.httpPairing;
+    p.request = kind === HTTP_REQUEST;
+    p.number = http.number[i]!;
+    p.total = this.httpCount?.(c.stream[i]!) ?? 0;
+    p.linkFrame = c.linkFrame[i]!;
+    p.timeNs = c.linkTimeNs[i]!;
+    p.prevRequest = http.prevRequest[i]!;
+    p.prevResponse = http.prevResponse[i]!;
+    p.nextRequest = http.nextRequest[i]!;
+    p.nextResponse = http.nextResponse[i]!;
     return p;
   }
 }

@@ -15,6 +15,7 @@
 // unknown until a handshake says). Reassembly, MPTCP and bytes in flight are not modelled.
 
 import type { DnsPairing } from './dns-transactions.js';
+import type { HttpPairing } from './http-transactions.js';
 
 /** tcp.analysis flags, Wireshark's bit values. */
 export const TCP_ANALYSIS = {
@@ -114,9 +115,11 @@ export interface StreamContext {
   tcp(ends: NetworkEnds, facts: TcpFacts): TcpView | undefined;
   /** A UDP datagram; its payload is [payloadAt, payloadEnd) of ends.data, as captured. */
   udp(ends: NetworkEnds, sport: number, dport: number, payloadAt: number, payloadEnd: number): number | undefined;
-  /** A DNS message in the UDP datagram just reported: its place in its transaction (the streams
-   *  pass pairs it; a record gives back what the pass found). */
+  /** A DNS message in the UDP datagram or TCP segment just reported: its place in its transaction
+   *  (the streams pass pairs it; a record gives back what the pass found). */
   dns?(id: number, response: boolean): DnsPairing | undefined;
+  /** An HTTP request or response in the TCP segment just reported, paired as dns() is. */
+  http?(request: boolean): HttpPairing | undefined;
 }
 
 interface UnackedSegment {

@@ -18,6 +18,7 @@ import {
   LINK_TYPES,
   LLC,
   PASS_DISSECTORS,
+  type PayloadDissector,
   PORT_PROTOCOLS,
   TCP_HEURISTICS,
   TCP_PORTS,
@@ -129,18 +130,22 @@ UDP_PORTS.set(4500, (d, off, end) => {
 });
 TCP_PORTS.set(53, dissectDnsTcp);
 TCP_PORTS.set(5353, dissectDnsTcp);
-for (const p of [80, 1900, 2710, 2869, 3128, 3132, 5985, 8080, 8088, 11371])
-  TCP_PORTS.set(p, (d, off, end) => dissectHttp(d, off, end));
+PASS_DISSECTORS.add(dissectDnsTcp);
+const dissectHttpPort: PayloadDissector = (d, off, end) => dissectHttp(d, off, end);
+const dissectHttpHeuristically: PayloadDissector = (d, off, end) => dissectHttpHeuristic(d, off, end);
+PASS_DISSECTORS.add(dissectHttpPort);
+PASS_DISSECTORS.add(dissectHttpHeuristically);
+for (const p of [80, 1900, 2710, 2869, 3128, 3132, 5985, 8080, 8088, 11371]) TCP_PORTS.set(p, dissectHttpPort);
 for (const p of [
   324, 443, 465, 636, 802, 853, 993, 995, 1300, 2221, 2443, 3249, 3250, 3251, 3252, 3496, 5061, 5671, 5684, 5868, 8883,
   11207, 19999, 27017,
 ]) {
   TCP_PORTS.set(p, dissectTls);
 }
-TCP_HEURISTICS.push((d, off, end) => dissectHttpHeuristic(d, off, end));
+TCP_HEURISTICS.push(dissectHttpHeuristically);
 
 // Decode As: the protocols above by Wireshark's names.
 PORT_PROTOCOLS.set('dns', { tcp: dissectDnsTcp, udp: dissectDnsUdp });
 PORT_PROTOCOLS.set('mdns', { tcp: dissectDnsTcp, udp: dissectMdns });
-PORT_PROTOCOLS.set('http', { tcp: (d, off, end) => dissectHttp(d, off, end) });
+PORT_PROTOCOLS.set('http', { tcp: dissectHttpPort });
 PORT_PROTOCOLS.set('tls', { tcp: dissectTls });

@@ -9,9 +9,14 @@ import { type Dissection, field, SharedFields, sharedField } from './dissection.
 import { bits, hex16 } from './format.js';
 import { dispatchPorts, TCP_HEURISTICS, TCP_PORTS } from './registry.js';
 import { tcpFacts } from './stream-pass.js';
-import { TCP_ANALYSED, type TcpView } from './streams.js';
+import { TCP_ANALYSED, TCP_ANALYSIS, type TcpView } from './streams.js';
 import { analysisFields, analysisInfo, timestampFields } from './tcp-analysis-tree.js';
 import type { Field } from './types.js';
+
+/** Segments whose payload Wireshark hands to no protocol above TCP (tcp.no_subdissector_on_error,
+ *  on by default; a keep-alive's byte is garbage): a resent or late segment would be taken for a
+ *  new message, a request sent twice paired twice. */
+const NOT_HANDED_ON = TCP_ANALYSIS.retransmission | TCP_ANALYSIS.outOfOrder | TCP_ANALYSIS.keepAlive;
 
 // Bit 8 is AE (Accurate ECN, RFC 9768), formerly NS; Wireshark 4.0.17 writes AE.
 const FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'AE'];
@@ -265,7 +270,8 @@ export function dissectTcp(d: Dissection, off: number, end: number, rend: number
   d.infoPrefix = analysisInfo(a);
   const poff = off + hl;
   if (seglen > 0) {
-    if (dispatchPorts(d, TCP_PORTS, TCP_HEURISTICS, poff, end, rend, sport, dport)) return;
+    if (!(a && a.bits & NOT_HANDED_ON) && dispatchPorts(d, TCP_PORTS, TCP_HEURISTICS, poff, end, rend, sport, dport))
+      return;
     if (L && end > poff)
       L.fields.push(
         field('tcp.payload', `TCP payload (${end - poff} byte${end - poff === 1 ? '' : 's'})`, poff, end - poff),

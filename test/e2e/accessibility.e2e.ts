@@ -4,7 +4,8 @@
 // Ctrl+Shift+N goes to it, Ctrl+/ to the filter bar (where frame.marked finds it); and axe-core
 // finds no serious or critical violation in the panel, a marked row in it, in the dark, light and
 // high-contrast themes. The I/O Graph beside it: its cursor moved by the arrows, Enter selecting
-// that moment's packet, axe-core in the three themes.
+// that moment's packet, axe-core in the three themes; and so the Protocol Hierarchy: the arrows
+// move through its rows, Enter applies one as the capture's display filter.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { FrameLocator, Page } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { screenshot, THEMES, useColorTheme, webviewWith, withCaptureFile } from '../vscode/workbench.js';
+import { assertFilter, screenshot, THEMES, useColorTheme, webviewWith, withCaptureFile } from '../vscode/workbench.js';
 
 const FILE = 'redis.pcap';
 const REDIS = fs.readFileSync(path.join(TCPDUMP_TESTS_DIR, 'resp_1_benchmark.pcap'));
@@ -151,6 +152,33 @@ test(
         await useColorTheme(page, folder, theme);
         const violations = await panelViolations(page);
         await screenshot(page, `io-graph-${theme[0]}`);
+        assert.deepEqual(violations, [], theme[0]);
+      }
+    }),
+);
+
+test(
+  'the Protocol Hierarchy from the keyboard: arrows move through the protocols, Enter applies one; axe-core in three themes',
+  { timeout: 300_000 },
+  (t) =>
+    withCaptureFile(t, FILE, REDIS, async ({ page, folder, frame }) => {
+      await frame.locator('vscode-button', { hasText: 'Protocols' }).click();
+      const hierarchy = await webviewWith(page, '.phs-table tbody tr');
+      const capture = await webviewWith(page, '.pt-row');
+      // The cooked link, IPv4 and TCP, nested: every packet in each.
+      const rows = hierarchy.locator('.phs-table tbody tr');
+      await hierarchy.locator('.stats-status', { hasText: /^150 packets$/ }).waitFor();
+      assert.deepEqual(await rows.locator('.phs-protocol').allTextContents(), ['sll', 'ip', 'tcp']);
+      await rows.first().focus();
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await assertFilter(capture.locator('vscode-textfield.tb-filter input'), 'tcp');
+
+      for (const theme of THEMES) {
+        await useColorTheme(page, folder, theme);
+        const violations = await panelViolations(page);
+        await screenshot(page, `protocol-hierarchy-${theme[0]}`);
         assert.deepEqual(violations, [], theme[0]);
       }
     }),

@@ -9,9 +9,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { FrameLocator } from 'playwright-core';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { quickOpen, screenshot, webviewFrame, webviewWith, withWorkbench } from '../vscode/workbench.js';
+import { assertFilter, quickOpen, screenshot, webviewFrame, webviewWith, withWorkbench } from '../vscode/workbench.js';
 import { chooseOption } from './helpers/capture-ui.js';
 
 const FILE = 'redis.pcap';
@@ -110,12 +109,3 @@ test('Follow Stream, Conversations and the I/O Graph, from the row menu and the 
     { files: { [FILE]: capture } },
   );
 });
-
-/** Waits until the capture's filter bar holds `text`. */
-async function assertFilter(input: ReturnType<FrameLocator['locator']>, text: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if ((await input.inputValue()) === text) return;
-    await new Promise((resolve) => setTimeout(resolve, 100)); // polling the field, bounded above
-  }
-  assert.equal(await input.inputValue(), text);
-}

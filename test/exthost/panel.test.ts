@@ -495,6 +495,63 @@ suite('capture files and "Save Capture As…"', () => {
     await until('the tab closed with its capture', () => !api.manager.ioGraphPanels.has(tab));
   });
 
+  test('Protocol Hierarchy: the protocols our decoders read, counted as tshark -z io,phs counts them; the display filter; a row applied', async () => {
+    const panel = await openFile(fixture);
+    await panel.receive({ type: 'request', id: 1, method: 'showProtocolHierarchy', params: {} });
+    const tab = await until('the Protocol Hierarchy tab', () =>
+      [...api.manager.hierarchyPanels].find((t) => t.capture === panel),
+    );
+    await vscode.commands.executeCommand('packetCapture.showProtocolHierarchy');
+    assert.equal([...api.manager.hierarchyPanels].filter((t) => t.capture === panel).length, 1, 'one tab per capture');
+    /** tshark's rows, as "depth protocol frames bytes" (a filter naming the frame's fields gives
+     *  tshark a "frame" root: left out, one level less). */
+    const phs = (filter: string) => {
+      const rows = execFileSync('tshark', ['-n', '-q', '-r', fixture, '-z', `io,phs${filter ? `,${filter}` : ''}`], {
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .flatMap((line) => {
+          const m = /^( *)(\S+) +frames:(\d+) bytes:(\d+)$/.exec(line);
+          return m ? [{ depth: m[1]!.length / 2, protocol: m[2]!, frames: Number(m[3]), bytes: Number(m[4]) }] : [];
+        });
+      const framed = rows[0]?.protocol === 'frame';
+      return lines((framed ? rows.slice(1) : rows).map((r) => ({ ...r, depth: r.depth - (framed ? 1 : 0) })));
+    };
+    const lines = (rows: { depth: number; protocol: string; frames: number; bytes: number }[]) =>
+      rows.map((r) => `${r.depth} ${r.protocol} ${r.frames} ${r.bytes}`);
+
+    // eapon1.pcap's NetBIOS, DHCP, SSDP, IGMP and EAPOL are beyond our decoders (their packets end
+    // in "data", or at UDP): the rows of Ethernet, IPv4, UDP and ARP are tshark's.
+    let view = await tab.count();
+    const read = ['eth', 'ip', 'udp', 'arp'];
+    const ours = lines(view.rows.filter((r) => read.includes(r.protocol)));
+    assert.deepEqual(
+      ours,
+      phs('').filter((line) => read.includes(line.split(' ')[1]!)),
+    );
+    assert.equal(view.frames, 114);
+    assert.equal(view.filter, '');
+
+    await panel.applyDisplayFilter('udp');
+    view = await tab.count();
+    assert.equal(view.filter, 'udp');
+    assert.equal(view.frames, 66);
+    assert.deepEqual(
+      lines(view.rows.filter((r) => read.includes(r.protocol))),
+      phs('udp').filter((line) => read.includes(line.split(' ')[1]!)),
+    );
+
+    await panel.applyDisplayFilter('');
+    view = await tab.count();
+    await tab.receive({ type: 'apply', index: view.rows.findIndex((r) => r.protocol === 'arp') });
+    assert.equal(panel.displayFilter, 'arp');
+    await tab.receive({ type: 'apply', index: 999 }); // a row that is not there: refused, nothing changes
+    assert.equal(panel.displayFilter, 'arp');
+    await panel.applyDisplayFilter('');
+    panel.webviewPanel?.dispose();
+    await until('the tab closed with its capture', () => !api.manager.hierarchyPanels.has(tab));
+  });
+
   test('Apply as Column: the field becomes a column (packetCapture.columns), its texts as tshark -T fields prints them, sortable, removable', async () => {
     const panel = await openFile(fixture);
     const columns = () => vscode.workspace.getConfiguration('packetCapture').get<{ field: string }[]>('columns');

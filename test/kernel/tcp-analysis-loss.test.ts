@@ -9,6 +9,11 @@
 // give tshark's values for every stream and analysis field of the capture saved as the panel saves
 // it: exactly, stream indices included; the analysis filters match tshark's frames; and Follow
 // Stream gives tshark's follow of each stream, byte for byte.
+// Then HTTP over the same lossy path (requests and responses both dropped at random, so some are
+// sent again): keep-alive connections carrying many transactions each, whose request/response
+// pairing (http.request_in, http.response_in, http.time, the next and previous transactions)
+// equals tshark's second pass for every message, in the tree and in the worker's filters; and the
+// capture's protocol hierarchy equals tshark's.
 // A–R on 198.18.42.0/24, R–B on 198.18.43.0/24; the namespaces (their devices, routes and iptables
 // rules with them) go when the test ends, also when it fails.
 import assert from 'node:assert/strict';
@@ -23,6 +28,7 @@ import { PacketStore } from '../../extension/store/packet-store.js';
 import { LocalTarget } from '../../extension/targets/local.js';
 import { followArgs, oursAsTshark, parseTsharkFollow } from '../unit/fixtures/follow.js';
 import { AnalysisComparison, parseTsharkAnalysis, tsharkAnalysisArgs } from '../unit/fixtures/tcp-analysis.js';
+import { compareTransactions, HTTP_PAIRING_FIELDS } from '../unit/fixtures/transactions.js';
 import { TSHARK_NO_REASSEMBLY, tsharkFrames } from '../unit/fixtures/tshark.js';
 import { useFilterWorker } from '../unit/helpers/filter-worker.js';
 import { REPO, scratchDir, within } from './helpers/agent.js';
@@ -52,6 +58,35 @@ const FILTERS = [
 const SINK = `const net = require('node:net');
 net.createServer((s) => { let n = 0; s.on('data', (d) => { n += d.length; }); s.on('end', () => s.end(String(n))); })
   .listen(${PORT}, process.argv[1], () => console.log('ready'));`;
+
+const HTTP_PORT = 8080;
+/** HTTP requests the client makes: HTTP_CONNECTIONS at a time, over keep-alive connections. */
+const HTTP_REQUESTS = 48;
+const HTTP_CONNECTIONS = 4;
+
+/** An HTTP server answering every request with a small JSON body. */
+const HTTP_SERVER = `require('node:http').createServer((q, s) => {
+  q.resume();
+  q.on('end', () => { s.setHeader('content-type', 'application/json'); s.end(JSON.stringify({ url: q.url })); });
+}).listen(${HTTP_PORT}, process.argv[1], () => console.log('ready'));`;
+
+/** An HTTP client: HTTP_REQUESTS GETs and POSTs, then "done". */
+const HTTP_CLIENT = `const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: ${HTTP_CONNECTIONS} });
+const one = (i) => new Promise((resolve, reject) => {
+  const post = i % 2 === 1;
+  const q = http.request({ host: process.argv[1], port: ${HTTP_PORT}, path: '/item/' + i, method: post ? 'POST' : 'GET', agent }, (r) => {
+    r.resume(); r.on('end', resolve);
+  });
+  q.on('error', reject);
+  q.end(post ? JSON.stringify({ i }) : undefined);
+});
+(async () => {
+  for (let i = 0; i < ${HTTP_REQUESTS}; i += ${HTTP_CONNECTIONS})
+    await Promise.all(Array.from({ length: ${HTTP_CONNECTIONS} }, (_, k) => one(i + k)));
+  agent.destroy();
+  console.log('done');
+})().catch((e) => { console.error(e); process.exit(1); });`;
 
 /** A source: sends TRANSFER_BYTES, ends its side, and prints the sink's count. */
 const SOURCE = `const net = require('node:net');
@@ -112,6 +147,8 @@ describe('TCP analysis on real loss, judged by tshark', () => {
     scratch = scratchDir('tcp-loss');
     const drop = ['-m', 'statistic', '--mode', 'random', '--probability', DROP_PROBABILITY, '-j', 'DROP'];
     net.r.exec('iptables', ['-A', 'FORWARD', '-p', 'tcp', '--dport', `${PORT}`, ...drop]);
+    for (const side of ['--dport', '--sport'])
+      net.r.exec('iptables', ['-A', 'FORWARD', '-p', 'tcp', side, `${HTTP_PORT}`, ...drop]);
   });
 
   after(() => net?.destroy());
@@ -189,6 +226,59 @@ describe('TCP analysis on real loss, judged by tshark', () => {
       const ours = oursAsTshark(store.follow('tcp', stream));
       assert.ok(ours.chunks.length > 0, `stream ${stream} carries bytes`);
       assert.deepEqual(ours, theirFollows.get(`tcp ${stream}`), `Follow of tcp.stream eq ${stream}`);
+    }
+  });
+
+  test('HTTP requests and responses are paired as tshark pairs them, with real retransmissions', async () => {
+    const store = new PacketStore({ maxPackets: 100_000, maxBytes: 64 << 20, whenFull: 'stop' });
+    const target = new LocalTarget(REPO, async () => undefined, net.b.name);
+    const live = new LiveCapture(
+      target,
+      { interfaces: ['vB'], filter: `tcp port ${HTTP_PORT}`, snaplen: 262144 },
+      store,
+      {
+        onStatus: () => {},
+        onPackets: () => {},
+      },
+    );
+    const server = new BoundedServer(net.b, [process.execPath, '-e', HTTP_SERVER, SINK_IP], BOUND_S);
+    try {
+      await server.waitReady(async () => server.output.startsWith('ready\n'));
+      await within(live.start(), 15_000, 'the capture to start');
+      const out = await runOk(net.a, [process.execPath, '-e', HTTP_CLIENT, SINK_IP], { timeoutMs: BOUND_S * 1000 });
+      assert.equal(out.trim(), 'done');
+    } finally {
+      await live.stop();
+      await server.stop();
+    }
+    const file = path.join(scratch, 'http.pcapng');
+    await writeCaptureFile(store, file, 'pcapng');
+    const { lines, paired, mismatches } = compareTransactions(file, store, 'http', HTTP_PAIRING_FIELDS);
+    assert.deepEqual(mismatches, []);
+    assert.ok(lines >= 2 * HTTP_REQUESTS, `${lines} HTTP messages for ${HTTP_REQUESTS} requests`);
+    assert.equal(paired, lines, 'every message is in a transaction');
+    const view = filterWorker.view(store);
+    view.endOfPackets();
+    // Statistics → Protocol Hierarchy of the same packets: Ethernet, IPv4, TCP and HTTP as tshark
+    // counts them (inside HTTP, tshark also reads the bodies' JSON, which our decoders leave).
+    const read = ['eth', 'ip', 'tcp', 'http'];
+    const phs = spawnSync('tshark', ['-n', ...TSHARK_NO_REASSEMBLY, '-r', file, '-q', '-z', 'io,phs'], {
+      encoding: 'utf8',
+    });
+    assert.equal(phs.status, 0, phs.stderr);
+    const theirRows = phs.stdout.split('\n').flatMap((line) => {
+      const m = /^( *)(\S+) +frames:(\d+) bytes:(\d+)$/.exec(line);
+      return m && read.includes(m[2]!) ? [`${m[1]!.length / 2} ${m[2]} ${m[3]} ${m[4]}`] : [];
+    });
+    const ourRows = (await view.protocolHierarchy())
+      .filter((r) => read.includes(r.protocol))
+      .map((r) => `${r.depth} ${r.protocol} ${r.frames} ${r.bytes}`);
+    assert.deepEqual(ourRows, theirRows);
+    assert.equal(theirRows.length, 4);
+    for (const filter of ['http.response_in', 'http.time >= 0', 'http.next_request_in']) {
+      view.setFilter(filter);
+      const shown = [...(await within(view.shownNumbers(), 30_000, `the filter "${filter}"`))];
+      assert.deepEqual(shown, tsharkFrames(file, filter, ['-2', ...TSHARK_NO_REASSEMBLY]), filter);
     }
   });
 });

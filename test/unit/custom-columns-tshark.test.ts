@@ -70,6 +70,7 @@ test('custom columns show each field as tshark -T fields prints it, on every pac
     run: () => assert.fail('no filter here'),
     columnTexts: () => assert.fail('no sort here'),
     addressConversations: () => assert.fail('no statistics here'),
+    protocolPaths: () => assert.fail('no statistics here'),
     dispose: () => {},
   });
   view.customColumns = FIELDS.map((field) => ({ field }));

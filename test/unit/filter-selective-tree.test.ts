@@ -49,9 +49,10 @@ function withoutExpert(fields: readonly Field[]): unknown[] {
     .map((f) => ({ ...f, children: f.children && withoutExpert(f.children) }));
 }
 
-/** The layers a selective tree keeps: all but Data and the expert ones. */
+/** The layers a selective tree keeps: all but the expert ones (Data too: the protocol hierarchy
+ *  counts it). */
 function keptLayers(p: DecodedPacket): string[] {
-  return p.layers.map((l) => l.protocol).filter((name) => name !== 'data' && !name.startsWith('_ws.'));
+  return p.layers.map((l) => l.protocol).filter((name) => !name.startsWith('_ws.'));
 }
 
 const FILTERS = [

@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { packetDetail } from '../../extension/panel/table-rows.js';
 import type { FilterJob, FilterReply } from '../../extension/store/filter-messages.js';
 import { OrderedReplies, SLICE_PACKETS, sliceJob } from '../../extension/store/filter-slices.js';
 import { PacketStore } from '../../extension/store/packet-store.js';
 import { StoreIngest } from '../../extension/store/store-ingest.js';
-import { readCaptureFile } from '../../packet/capture-file.js';
-import { decodePacket } from '../../packet/decode/index.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import { benchCapture } from './fixtures/bench-decode.js';
 import { useFilterWorker } from './helpers/filter-worker.js';
@@ -19,18 +18,18 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** The packets of the capture `text` matches, judged here on each packet's whole tree. */
+/** The packets of the capture `text` matches, judged here on each packet's whole tree, decoded
+ *  as part of its capture (its stream's analysis decides which protocol a segment's payload goes to). */
 function oneThreadMatches(bytes: Uint8Array, text: string): number[] {
   const filter = compileDisplayFilter(text);
-  const { reader, packets } = readCaptureFile(bytes);
-  return packets.flatMap((p, i) =>
-    filter.match(decodePacket(reader.interfaces[p.interfaceId]!.linkType, p.data, p.originalLength), {
-      number: i + 1,
-      length: p.originalLength,
-    })
-      ? [i + 1]
-      : [],
-  );
+  const store = new PacketStore({ maxPackets: 1e6, maxBytes: 1e9, whenFull: 'stop' });
+  new StoreIngest(store).push(bytes);
+  const matches: number[] = [];
+  for (let n = store.firstNumber; n <= store.lastNumber; n++) {
+    const detail = packetDetail(store, n)!;
+    if (filter.match(detail.decoded, { number: n, length: detail.length })) matches.push(n);
+  }
+  return matches;
 }
 
 function reply(numbers: number[], upTo: number, done: boolean): FilterReply {

@@ -29,6 +29,9 @@ const NO_ENGINE: FilterRunner = {
   addressConversations: () => {
     throw new Error('our engine was asked');
   },
+  protocolPaths: () => {
+    throw new Error('our engine was asked');
+  },
   dispose: () => {},
 };
 

@@ -11,6 +11,7 @@
 //   waitUnlessError(page, locator, ms)   wait for it, or fail at once with an error notification's words.
 //   webviewFrame(page)   the content of the active webview: iframe.webview.ready -> #active-frame.
 //   screenshot(page, name)   test-results/e2e/<name>.png.
+import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -197,6 +198,15 @@ export async function webviewWith(page: Page, selector: string): Promise<FrameLo
     await page.waitForTimeout(200); // polling for a frame that is still loading, bounded above
   }
   throw new Error(`no webview shows ${selector}`);
+}
+
+/** Waits until the capture's filter bar (`input`) holds `text`. */
+export async function assertFilter(input: Locator, text: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if ((await input.inputValue()) === text) return;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // polling the field, bounded above
+  }
+  assert.equal(await input.inputValue(), text);
 }
 
 const fileName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);

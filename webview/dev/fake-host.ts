@@ -205,6 +205,7 @@ export class FakeHost implements HostTransport {
   /** Times the panel asked for the Conversations tab (the real host opens it beside the panel). */
   conversationTabs = 0;
   ioGraphTabs = 0;
+  hierarchyTabs = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastTick = 0;
   private carry = 0;
@@ -676,6 +677,9 @@ export class FakeHost implements HostTransport {
       },
       showIoGraph: () => {
         this.ioGraphTabs++;
+      },
+      showProtocolHierarchy: () => {
+        this.hierarchyTabs++;
       },
       // As the real host: the column goes into the state (the setting's change, there).
       applyAsColumn: ({ field }) => {
