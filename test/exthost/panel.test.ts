@@ -14,7 +14,7 @@ import { naturalKey } from '../../extension/store/row-order.js';
 import { agentLinks } from '../kernel/helpers/bpf.js';
 import { createVethPair, type VethPair } from '../kernel/helpers/netns.js';
 import { dns as dnsMessage, ETH, eth, ip4, ipv4, PROTO, pcapngFile, udp } from '../unit/fixtures/packets.js';
-import { tsharkFrames } from '../unit/fixtures/tshark.js';
+import { hierarchyLines, tsharkFrames, tsharkHierarchy } from '../unit/fixtures/tshark.js';
 import { packetsIn } from './helpers/capture-files.js';
 import { sendUdp } from './helpers/traffic.js';
 import { until } from './helpers/until.js';
@@ -503,31 +503,14 @@ suite('capture files and "Save Capture As…"', () => {
     );
     await vscode.commands.executeCommand('packetCapture.showProtocolHierarchy');
     assert.equal([...api.manager.hierarchyPanels].filter((t) => t.capture === panel).length, 1, 'one tab per capture');
-    /** tshark's rows, as "depth protocol frames bytes" (a filter naming the frame's fields gives
-     *  tshark a "frame" root: left out, one level less). */
-    const phs = (filter: string) => {
-      const rows = execFileSync('tshark', ['-n', '-q', '-r', fixture, '-z', `io,phs${filter ? `,${filter}` : ''}`], {
-        encoding: 'utf8',
-      })
-        .split('\n')
-        .flatMap((line) => {
-          const m = /^( *)(\S+) +frames:(\d+) bytes:(\d+)$/.exec(line);
-          return m ? [{ depth: m[1]!.length / 2, protocol: m[2]!, frames: Number(m[3]), bytes: Number(m[4]) }] : [];
-        });
-      const framed = rows[0]?.protocol === 'frame';
-      return lines((framed ? rows.slice(1) : rows).map((r) => ({ ...r, depth: r.depth - (framed ? 1 : 0) })));
-    };
-    const lines = (rows: { depth: number; protocol: string; frames: number; bytes: number }[]) =>
-      rows.map((r) => `${r.depth} ${r.protocol} ${r.frames} ${r.bytes}`);
-
     // eapon1.pcap's NetBIOS, DHCP, SSDP, IGMP and EAPOL are beyond our decoders (their packets end
     // in "data", or at UDP): the rows of Ethernet, IPv4, UDP and ARP are tshark's.
     let view = await tab.count();
     const read = ['eth', 'ip', 'udp', 'arp'];
-    const ours = lines(view.rows.filter((r) => read.includes(r.protocol)));
+    const ours = hierarchyLines(view.rows.filter((r) => read.includes(r.protocol)));
     assert.deepEqual(
       ours,
-      phs('').filter((line) => read.includes(line.split(' ')[1]!)),
+      tsharkHierarchy(fixture).filter((line) => read.includes(line.split(' ')[1]!)),
     );
     assert.equal(view.frames, 114);
     assert.equal(view.filter, '');
@@ -537,8 +520,8 @@ suite('capture files and "Save Capture As…"', () => {
     assert.equal(view.filter, 'udp');
     assert.equal(view.frames, 66);
     assert.deepEqual(
-      lines(view.rows.filter((r) => read.includes(r.protocol))),
-      phs('udp').filter((line) => read.includes(line.split(' ')[1]!)),
+      hierarchyLines(view.rows.filter((r) => read.includes(r.protocol))),
+      tsharkHierarchy(fixture, 'udp').filter((line) => read.includes(line.split(' ')[1]!)),
     );
 
     await panel.applyDisplayFilter('');

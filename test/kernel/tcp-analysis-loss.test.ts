@@ -29,7 +29,7 @@ import { LocalTarget } from '../../extension/targets/local.js';
 import { followArgs, oursAsTshark, parseTsharkFollow } from '../unit/fixtures/follow.js';
 import { AnalysisComparison, parseTsharkAnalysis, tsharkAnalysisArgs } from '../unit/fixtures/tcp-analysis.js';
 import { compareTransactions, HTTP_PAIRING_FIELDS } from '../unit/fixtures/transactions.js';
-import { TSHARK_NO_REASSEMBLY, tsharkFrames } from '../unit/fixtures/tshark.js';
+import { hierarchyLines, TSHARK_NO_REASSEMBLY, tsharkFrames, tsharkHierarchy } from '../unit/fixtures/tshark.js';
 import { useFilterWorker } from '../unit/helpers/filter-worker.js';
 import { REPO, scratchDir, within } from './helpers/agent.js';
 import { registerCleanup } from './helpers/cleanup.js';
@@ -255,24 +255,18 @@ describe('TCP analysis on real loss, judged by tshark', () => {
     await writeCaptureFile(store, file, 'pcapng');
     const { lines, paired, mismatches } = compareTransactions(file, store, 'http', HTTP_PAIRING_FIELDS);
     assert.deepEqual(mismatches, []);
-    assert.ok(lines >= 2 * HTTP_REQUESTS, `${lines} HTTP messages for ${HTTP_REQUESTS} requests`);
+    // Not always every one: a request dropped before the capture point can come again marked as a
+    // retransmission (a later segment of the client's was captured first), which neither tshark
+    // nor our decoders hand to HTTP.
+    assert.ok(lines >= HTTP_REQUESTS, `${lines} HTTP messages for ${HTTP_REQUESTS} requests`);
     assert.equal(paired, lines, 'every message is in a transaction');
     const view = filterWorker.view(store);
     view.endOfPackets();
     // Statistics → Protocol Hierarchy of the same packets: Ethernet, IPv4, TCP and HTTP as tshark
     // counts them (inside HTTP, tshark also reads the bodies' JSON, which our decoders leave).
     const read = ['eth', 'ip', 'tcp', 'http'];
-    const phs = spawnSync('tshark', ['-n', ...TSHARK_NO_REASSEMBLY, '-r', file, '-q', '-z', 'io,phs'], {
-      encoding: 'utf8',
-    });
-    assert.equal(phs.status, 0, phs.stderr);
-    const theirRows = phs.stdout.split('\n').flatMap((line) => {
-      const m = /^( *)(\S+) +frames:(\d+) bytes:(\d+)$/.exec(line);
-      return m && read.includes(m[2]!) ? [`${m[1]!.length / 2} ${m[2]} ${m[3]} ${m[4]}`] : [];
-    });
-    const ourRows = (await view.protocolHierarchy())
-      .filter((r) => read.includes(r.protocol))
-      .map((r) => `${r.depth} ${r.protocol} ${r.frames} ${r.bytes}`);
+    const theirRows = tsharkHierarchy(file).filter((line) => read.includes(line.split(' ')[1]!));
+    const ourRows = hierarchyLines((await view.protocolHierarchy()).filter((r) => read.includes(r.protocol)));
     assert.deepEqual(ourRows, theirRows);
     assert.equal(theirRows.length, 4);
     for (const filter of ['http.response_in', 'http.time >= 0', 'http.next_request_in']) {

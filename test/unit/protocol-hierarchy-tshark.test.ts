@@ -21,7 +21,7 @@ import { benchCapture } from './fixtures/bench-decode.js';
 import { corpusCapture } from './fixtures/corpus-capture.js';
 import { MIX_LINK_TYPES, mixPackets } from './fixtures/mix.js';
 import { pcapngFile } from './fixtures/packets.js';
-import { haveTshark, TSHARK_NO_REASSEMBLY } from './fixtures/tshark.js';
+import { haveTshark, hierarchyLines, TSHARK_NO_REASSEMBLY, tsharkHierarchy } from './fixtures/tshark.js';
 import { useFilterWorker } from './helpers/filter-worker.js';
 import { liveStore } from './helpers/live-store.js';
 
@@ -82,30 +82,6 @@ function numbersFilter(numbers: readonly number[]): string {
   return `frame.number in {${ranges.join(', ')}}`;
 }
 
-/** tshark's hierarchy of `numbers` (all packets when undefined), as rows without the end counts. */
-function tsharkHierarchy(file: string, numbers?: readonly number[]): string[] {
-  const tap = numbers ? `io,phs,${numbersFilter(numbers)}` : 'io,phs';
-  const r = spawnSync('tshark', ['-n', ...TSHARK_NO_REASSEMBLY, '-r', file, '-q', '-z', tap], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const rows: string[] = [];
-  for (const line of r.stdout.split('\n')) {
-    const m = /^( *)(\S+) +frames:(\d+) bytes:(\d+)$/.exec(line);
-    if (!m) continue;
-    assert.ok(!m[2]!.startsWith('...'), 'a hierarchy shallow enough for tshark to print whole');
-    rows.push(`${m[1]!.length / 2} ${m[2]} ${m[3]} ${m[4]}`);
-  }
-  // With a filter, tshark's root is the frame; without, its children.
-  if (rows[0]?.startsWith('0 frame ')) return rows.slice(1).map((row) => row.replace(/^\d+/, (d) => `${+d - 1}`));
-  return rows;
-}
-
-function asLines(rows: readonly HierarchyRow[]): string[] {
-  return rows.map((r) => `${r.depth} ${r.protocol} ${r.frames} ${r.bytes}`);
-}
-
 /** Every row holds its end packets and its children's packets, and nothing else. */
 function assertConsistent(rows: readonly HierarchyRow[]): void {
   rows.forEach((row, i) => {
@@ -141,7 +117,7 @@ describe('Protocol Hierarchy against tshark -z io,phs', { skip: !haveTshark && '
       }
       assert.ok(judged.length >= store.held / 5, `${judged.length} of ${store.held} packets judged`);
       const ours = await worker.view(store).protocolHierarchy(Uint32Array.from(judged));
-      assert.deepEqual(asLines(ours), tsharkHierarchy(file, judged));
+      assert.deepEqual(hierarchyLines(ours), tsharkHierarchy(file, numbersFilter(judged)));
       assertConsistent(ours);
       assert.ok(ours.length >= 10, `${ours.length} rows`);
     });
