@@ -1084,6 +1084,40 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     this.current?.unmarkAll();
   }
 
+  /** Ignore/Unignore Packet (Ctrl+D): the packet selected in the active capture. */
+  async ignoreSelectedPacket(): Promise<void> {
+    const panel = this.current;
+    const number = panel?.selectedPacket();
+    if (!panel || number === undefined) {
+      void vscode.window.showInformationMessage('Packet Capture: select a packet in a capture first.');
+      return;
+    }
+    await this.redissecting(panel, () => panel.toggleIgnore(number));
+  }
+
+  /** Ignore All Displayed (Ctrl+Shift+D): every packet the active capture's view shows. */
+  async ignoreAllDisplayed(): Promise<void> {
+    const panel = this.current;
+    if (panel) await this.redissecting(panel, () => panel.ignoreDisplayed());
+  }
+
+  /** Unignore All Packets (Ctrl+Alt+D) of the active capture. */
+  async unignoreAllPackets(): Promise<void> {
+    const panel = this.current;
+    if (panel) await this.redissecting(panel, () => panel.unignoreAll());
+  }
+
+  /** Runs a change that dissects every packet again, with the window's progress while it does. */
+  private redissecting(panel: CapturePanel, change: () => Promise<void>): Thenable<void> {
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `Dissecting "${panel.title}" again` },
+      async () => {
+        await new Promise(setImmediate); // the progress shows before the dissection holds the thread
+        await change();
+      },
+    );
+  }
+
   /** Next / Previous Marked Packet (Ctrl+Shift+N / B) from the selected packet, or from either
    *  end when none is selected. */
   async markedPacket(step: 1 | -1): Promise<void> {

@@ -56,6 +56,9 @@ export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   command('previousPacketInConversation', () => manager.packetInConversation(-1));
   command('markPacket', () => manager.markSelectedPacket());
   command('unmarkAllPackets', () => manager.unmarkAllPackets());
+  command('ignorePacket', () => manager.ignoreSelectedPacket());
+  command('ignoreAllDisplayed', () => manager.ignoreAllDisplayed());
+  command('unignoreAllPackets', () => manager.unignoreAllPackets());
   command('nextMarkedPacket', () => manager.markedPacket(1));
   command('previousMarkedPacket', () => manager.markedPacket(-1));
   command('openCaptureFile', async () => {

@@ -18,6 +18,7 @@
 //                                   the packet's process (packet/process-comment.ts)
 //   debug.paused                     captured while a debugged process was paused (extension/debug/)
 //   frame.marked                     marked in the table (Mark Packet, Ctrl+M), as Wireshark's
+//   frame.ignored                    ignored (Ignore Packet, Ctrl+D), as Wireshark's
 //
 // Semantics follow Wireshark 4.0: a relation is false when the field is absent; "a != b" is
 // true when the field is present and no value equals b; "and" binds tighter than "or"; "not"
@@ -89,6 +90,8 @@ export interface FilterMeta {
   paused?: boolean;
   /** Marked in the table (Mark Packet). */
   marked?: boolean;
+  /** Ignored (Ignore Packet): decoded as a frame alone. */
+  ignored?: boolean;
 }
 
 export interface CompiledDisplayFilter {
@@ -161,10 +164,13 @@ const PROCESS_FIELD_NAMES: ReadonlyMap<string, ProcessField> = new Map(PROCESS_F
 const PAUSED_FIELD = 'debug.paused';
 /** Wireshark's: present (true) only on the packets marked, as in Wireshark's tree. */
 const MARKED_FIELD = 'frame.marked';
+/** Wireshark's: present (true) only on the packets ignored. */
+const IGNORED_FIELD = 'frame.ignored';
 /** The fields read from the meta's flags, each present only when its flag is set. */
 const FLAG_FIELDS: ReadonlyMap<string, (meta: FilterMeta) => boolean | undefined> = new Map([
   [PAUSED_FIELD, (meta: FilterMeta) => meta.paused],
   [MARKED_FIELD, (meta: FilterMeta) => meta.marked],
+  [IGNORED_FIELD, (meta: FilterMeta) => meta.ignored],
 ]);
 
 const PROTOCOL_ALIASES: ReadonlyMap<string, string> = new Map([
@@ -551,7 +557,7 @@ function metaRef(name: string, kind: FieldKind, value: (meta: FilterMeta) => str
   };
 }
 
-/** debug.paused, frame.marked: read from the meta, present only when the flag is set. */
+/** debug.paused, frame.marked, frame.ignored: read from the meta, present only when the flag is set. */
 function flagRef(name: string, flag: (meta: FilterMeta) => boolean | undefined): Ref {
   return {
     name,

@@ -68,6 +68,8 @@ export interface Row {
   marker?: RowMarker;
   /** Captured while the debuggee was paused. */
   paused?: boolean;
+  /** Ignored (Ignore Packet): decoded as a frame alone, drawn apart and never coloured by a rule. */
+  ignored?: boolean;
   /** The colouring rule the packet matched first (packet/coloring-rules.ts): its colour and name. */
   color?: ColoringColor;
   colorRule?: string;
@@ -279,6 +281,9 @@ export interface Requests {
   /** Marks the row's packet, or unmarks it when marked (Wireshark's Mark Packet); the host then
    *  sends the marks. */
   markPacket: { params: { index: number }; result: NoResult };
+  /** Ignores the row's packet, or unignores it when ignored (Wireshark's Ignore Packet): every
+   *  packet is dissected again; the host then sends the count of packets ignored. */
+  ignorePacket: { params: { index: number }; result: NoResult };
   /** Statistics → Conversations of this capture, in a tab beside it. */
   showConversations: { params: Record<string, never>; result: NoResult };
   /** Statistics → I/O Graph of this capture, in a tab beside it. */
@@ -320,6 +325,8 @@ export interface HostEvents {
   goToPacket: { number: number };
   /** The packets marked (frame.marked), ascending, after each change and to a new webview. */
   marks: { numbers: number[] };
+  /** How many packets are ignored, after each change and to a new webview (their rows say which). */
+  ignored: { count: number };
 }
 
 export interface DeepTreeEvent {
@@ -436,6 +443,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   followConversation: { index: required(wholeNumber()) },
   followStream: { index: required(wholeNumber()) },
   markPacket: { index: required(wholeNumber()) },
+  ignorePacket: { index: required(wholeNumber()) },
   showConversations: {},
   showIoGraph: {},
   showProtocolHierarchy: {},

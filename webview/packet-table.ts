@@ -692,7 +692,7 @@ export class PacketTable {
       slot.el.className = 'pt-row loading';
       for (const cell of c) cell.textContent = '';
     } else {
-      slot.el.className = `pt-row${row.color ? ` k-${row.color}` : ''}${row.direction ? ` d-${row.direction}` : ''}${markerClasses(row)}`;
+      slot.el.className = `pt-row${row.color ? ` k-${row.color}` : ''}${row.direction ? ` d-${row.direction}` : ''}${row.ignored ? ' ignored' : ''}${markerClasses(row)}`;
       // The colouring rule's name, as Wireshark's status bar shows it for the selected packet.
       if (row.colorRule) slot.el.title = `Colouring rule: ${row.colorRule}`;
       else slot.el.removeAttribute('title');

@@ -59,6 +59,7 @@ const MENU_ITEM_HEIGHT = 26;
 
 const ROW_MENU: MenuItem[] = [
   { label: 'Mark/Unmark Packet', value: 'mark', keybinding: 'Ctrl+M' },
+  { label: 'Ignore/Unignore Packet', value: 'ignore', keybinding: 'Ctrl+D' },
   { separator: true },
   { label: 'Follow Conversation', value: 'follow' },
   { label: 'Follow Stream', value: 'followStream', keybinding: 'Ctrl+Alt+Shift+T' },
@@ -191,6 +192,7 @@ export class Panel {
   private readonly autoScroll: HTMLElementTagNameMap['vscode-checkbox'];
   private readonly fieldInfo: HTMLElement;
   private readonly markedCounter: { item: HTMLElement; value: HTMLElement };
+  private readonly ignoredCounter: { item: HTMLElement; value: HTMLElement };
   private readonly notice: HTMLElement;
   private readonly noticeText: HTMLElement;
   private readonly menu: HTMLElementTagNameMap['vscode-context-menu'];
@@ -313,6 +315,9 @@ export class Panel {
     const marked = counter('Marked', 'Packets marked (Ctrl+M; Ctrl+Shift+N and Ctrl+Shift+B go to them)');
     marked.item.hidden = true;
     this.markedCounter = marked;
+    const ignored = counter('Ignored', 'Packets ignored: decoded as frames alone (Ctrl+D; Ctrl+Alt+D unignores all)');
+    ignored.item.hidden = true;
+    this.ignoredCounter = ignored;
     this.counterEls = {
       packets: packets.value,
       shown: shown.value,
@@ -334,6 +339,7 @@ export class Panel {
         packets.item,
         shown.item,
         marked.item,
+        ignored.item,
         bytes.item,
         rate.item,
         drops.item,
@@ -544,6 +550,7 @@ export class Panel {
     transport.onEvent('displayFilter', ({ text }) => this.hostFilter(text));
     transport.onEvent('goToPacket', ({ number }) => void this.goToPacket(number));
     transport.onEvent('marks', ({ numbers }) => this.marksChanged(numbers));
+    transport.onEvent('ignored', ({ count }) => this.ignoredChanged(count));
     transport.onEvent('deepTree', (tree) => this.deepTreeArrived(tree));
     this.setState(initial);
     this.updateFollowButton();
@@ -1011,6 +1018,14 @@ export class Panel {
     this.markedCounter.item.hidden = numbers.length === 0;
   }
 
+  /** Packets were ignored or unignored: every packet was dissected again, so the detail shown is
+   *  read again (the rows are, with the new generation); the Ignored counter while any is. */
+  private ignoredChanged(count: number): void {
+    this.ignoredCounter.value.textContent = count.toLocaleString('en-US');
+    this.ignoredCounter.item.hidden = count === 0;
+    if (this.detail !== undefined && this.table.selected >= 0) void this.fetchDetail(this.table.selected);
+  }
+
   private updateFollowButton(): void {
     this.followButton.disabled = this.table.selected < 0;
   }
@@ -1085,8 +1100,10 @@ export class Panel {
     this.menu.show = false;
     this.table.focus();
     if (index < 0) return;
-    if (value === 'mark')
-      void this.transport.request('markPacket', { index }).catch((e: unknown) => this.showNotice(messageOf(e)));
+    if (value === 'mark' || value === 'ignore')
+      void this.transport
+        .request(value === 'mark' ? 'markPacket' : 'ignorePacket', { index })
+        .catch((e: unknown) => this.showNotice(messageOf(e)));
     else if (value === 'follow') void this.followConversation(index);
     else if (value === 'followStream') void this.followConversation(index, 'followStream');
     else if (value === 'details') void this.openDetail(index);

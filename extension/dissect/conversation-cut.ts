@@ -2,6 +2,7 @@
 // connection's first packet the store holds up to and including the packet itself, so Wireshark's
 // TCP reassembly, HTTP/2 header tables and TLS sessions see what came before it. The cut is
 // bounded (packets, bytes, and how far back it looks), keeping the packets nearest the selected one.
+// Packets ignored (Ignore Packet) are left out, as Wireshark dissects the others without them.
 import { summarizePacket } from '../../packet/decode/index.js';
 import type { Conversation } from '../../packet/decode/types.js';
 import type { PacketStore } from '../store/packet-store.js';
@@ -60,6 +61,7 @@ export async function conversationCut(
       }
       const p = store.packet(n);
       if (!p) break;
+      if (store.ignored(n)) continue; // as if never captured, for Wireshark too
       const s = summarizePacket(p.linkType, p.data, p.originalLength);
       if (!sameConversation(conversation, s.conversation)) continue;
       if (bytes + p.data.length > limits.maxBytes) break;

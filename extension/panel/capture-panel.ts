@@ -169,6 +169,7 @@ export class CapturePanel implements vscode.Disposable {
   private rate = { at: Date.now(), received: 0, perSecond: 0 };
   private readonly packetListeners = new Set<() => void>();
   private readonly filterListeners = new Set<() => void>();
+  private readonly dissectionListeners = new Set<() => void>();
   /** The capture's drop reports: when the kernel's count of lost packets grew, and by how much. */
   private dropReports: { timestampNs: bigint; count: number }[] = [];
   private disposed = false;
@@ -278,16 +279,25 @@ export class CapturePanel implements vscode.Disposable {
     this.rowsChanged();
   }
 
-  /** The Decode As rules changed: rows are read anew and the display filter judges again. */
+  /** The Decode As rules changed: every packet is dissected again (a port's protocol decides what
+   *  the streams pass pairs), rows are read anew and the display filter judges again. */
   async decodeAsChanged(rules: DecodeAsRule[]): Promise<void> {
     this.view.decodeAs = rules;
-    this.view.generation++; // rows drawn with the old rules are stale
+    this.store.redissect();
+    await this.redissected('after Decode As changed');
+  }
+
+  /** Every packet was dissected again: the rows, the sort, the display filter's rows and the
+   *  statistics tabs read them anew. */
+  private async redissected(why: string): Promise<void> {
+    this.view.redissected();
     const text = this.view.filterText;
     if (text !== '')
       await this.applyDisplayFilter(text, this.view.textSearch).catch((e: Error) =>
-        this.host.log(`Panel "${this.title}": the display filter "${text}" after Decode As changed: ${e.message}`),
+        this.host.log(`Panel "${this.title}": the display filter "${text}" ${why}: ${e.message}`),
       );
     this.rowsChanged();
+    for (const l of this.dissectionListeners) l();
   }
 
   get title(): string {
@@ -322,6 +332,13 @@ export class CapturePanel implements vscode.Disposable {
   /** A capture runs in this panel: packets may still arrive. */
   get running(): boolean {
     return this.runningTarget !== undefined;
+  }
+
+  /** Subscribes to the packets being dissected again (Ignore Packet, Decode As); returns an
+   *  unsubscribe function. */
+  onDissection(listener: () => void): () => void {
+    this.dissectionListeners.add(listener);
+    return () => this.dissectionListeners.delete(listener);
   }
 
   /** Subscribes to display filter changes; returns an unsubscribe function. */
@@ -405,6 +422,7 @@ export class CapturePanel implements vscode.Disposable {
       this.counterFlow.reset();
       this.pushCounters();
       this.emit('marks', { numbers: this.markedNumbers() });
+      this.emit('ignored', { count: this.store.ignoredList().length });
       return;
     }
     if (message.type === 'countersShown') {
@@ -456,7 +474,9 @@ export class CapturePanel implements vscode.Disposable {
     getRows: ({ start, count }) => this.rows(start, count),
     getDetail: ({ index }) => {
       const detail = this.detail(index);
-      this.askDeepTree(detail.number, detail.decoded);
+      // An ignored packet's tree is the frame alone: Wireshark's would be the same.
+      if (this.store.ignored(detail.number)) this.deepTreeFor = undefined;
+      else this.askDeepTree(detail.number, detail.decoded);
       return detail;
     },
     setDisplayFilter: ({ text, textSearch }) => this.applyDisplayFilter(text, textSearch),
@@ -477,6 +497,10 @@ export class CapturePanel implements vscode.Disposable {
     markPacket: ({ index }) => {
       const number = this.view.numberAt(this.packetIndex(index));
       if (number !== undefined) this.toggleMark(number);
+    },
+    ignorePacket: async ({ index }) => {
+      const number = this.view.numberAt(this.packetIndex(index));
+      if (number !== undefined) await this.toggleIgnore(number);
     },
     sortRows: ({ column, descending }) => this.sortRows(column && { column, descending: descending === true }),
     showConversations: () => this.host.showConversations(this),
@@ -657,6 +681,30 @@ export class CapturePanel implements vscode.Disposable {
     return undefined;
   }
 
+  // ---- ignored packets: Wireshark's Ignore Packet, decoded as frames alone, every packet dissected
+  // again without them (PacketStore.setIgnored)
+
+  /** Ignores packet `number`, or unignores it when ignored. */
+  async toggleIgnore(number: number): Promise<void> {
+    await this.setIgnored([number], !this.store.ignored(number));
+  }
+
+  /** Ignore All Displayed: every packet the view shows (once the display filter judged them all). */
+  async ignoreDisplayed(): Promise<void> {
+    await this.setIgnored(await this.view.shownNumbers(), true);
+  }
+
+  /** Unignores every packet. */
+  async unignoreAll(): Promise<void> {
+    await this.setIgnored(this.store.ignoredList(), false);
+  }
+
+  private async setIgnored(numbers: Iterable<number>, ignore: boolean): Promise<void> {
+    if (!this.store.setIgnored(numbers, ignore)) return;
+    this.emit('ignored', { count: this.store.ignoredList().length });
+    await this.redissected(`after packets were ${ignore ? '' : 'un'}ignored`);
+  }
+
   /** Applies a display filter as if typed in the panel's filter bar (Follow Stream's Filter Out). */
   async showFilter(text: string): Promise<void> {
     await this.applyDisplayFilter(text);
@@ -765,6 +813,7 @@ export class CapturePanel implements vscode.Disposable {
     this.selectedNumber = undefined;
     this.marks.clear();
     this.emit('marks', { numbers: [] });
+    this.emit('ignored', { count: 0 });
     this.deepTreeFor = undefined;
     this.unsaved = false;
     this.file = undefined;

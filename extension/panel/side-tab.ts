@@ -13,6 +13,13 @@ export interface SideTabHost {
   log(line: string): void;
 }
 
+/** What a tab following a capture hears of it (SideTab.followCapture). */
+export interface FollowedCaptureEvents {
+  onPackets(listener: () => void): () => void;
+  onDisplayFilter(listener: () => void): () => void;
+  onDissection(listener: () => void): () => void;
+}
+
 export interface SideTabOptions<M> {
   viewType: string;
   title: string;
@@ -72,17 +79,12 @@ export abstract class SideTab<M extends { type: string }, Shown> implements vsco
     });
   }
 
-  /** Counts the tab again as packets arrive (as followPackets) and when the capture's display
-   *  filter changes, and counts it now. */
-  protected followCapture(
-    capture: {
-      onPackets(listener: () => void): () => void;
-      onDisplayFilter(listener: () => void): () => void;
-    },
-    count: () => void,
-  ): void {
+  /** Counts the tab again as packets arrive (as followPackets), when the capture's display
+   *  filter changes and when its packets are dissected again, and counts it now. */
+  protected followCapture(capture: FollowedCaptureEvents, count: () => void): void {
     this.followPackets((l) => capture.onPackets(l), count);
     this.onDidDispose(capture.onDisplayFilter(count));
+    this.onDidDispose(capture.onDissection(count));
     count();
   }
 

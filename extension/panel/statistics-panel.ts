@@ -25,6 +25,8 @@ export interface StatisticsCapture extends FollowedCapture {
   readonly running: boolean;
   /** Calls `listener` as packets arrive; returns the unsubscribe function. */
   onPackets(listener: () => void): () => void;
+  /** Calls `listener` when every packet was dissected again (Ignore Packet, Decode As). */
+  onDissection(listener: () => void): () => void;
   /** The Ethernet, IPv4 or IPv6 conversations of every packet held (the workers decode them). */
   addressConversations(protocol: AddressProtocol): Promise<ConversationRow[]>;
 }
@@ -51,6 +53,7 @@ export class StatisticsPanel extends SideTab<StatisticsMessage, StatisticsView> 
       (l) => capture.onPackets(l),
       () => void this.count(),
     );
+    this.onDidDispose(capture.onDissection(() => void this.count()));
   }
 
   shown(): StatisticsView {

@@ -53,8 +53,12 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
       ? decodeForFilter(reads, p.linkType, p.data, p.originalLength, store.streamsOf(p.number))
       : undefined;
     const s = decoded?.summary ?? summarizePacket(p.linkType, p.data, p.originalLength, store.streamsOf(p.number));
+    // An ignored packet is drawn as one (Wireshark gives it its own colours, not a rule's).
+    const ignored = store.ignored(p.number);
     const rule =
-      coloring && decoded ? coloringRuleOf(coloring, decoded, { number: p.number, length: p.originalLength }) : -1;
+      coloring && decoded && !ignored
+        ? coloringRuleOf(coloring, decoded, { number: p.number, length: p.originalLength })
+        : -1;
     const colored = rule >= 0 ? coloring!.rules[rule]!.rule : undefined;
     const process = parseProcessComments(p.comments);
     // One Pod column, two sources: the interface's name, else the process's comment.
@@ -80,6 +84,7 @@ export function tableRows(store: PacketStore, view: PacketView, start: number, c
       length: p.originalLength,
       info: s.info,
       direction: p.direction,
+      ...(ignored ? { ignored: true } : {}),
       ...(pod ? { pod: podLabel(pod) } : {}),
       ...(process ? { process: processLabel(process) } : {}),
       ...(colored ? { color: colored.color, colorRule: colored.name } : {}),

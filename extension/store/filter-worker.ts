@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { customColumnReads, customColumnText } from '../../packet/custom-columns.js';
 import type { FilterReads } from '../../packet/decode/index.js';
 import { applyDecodeAs, decodeForFilter, summarizePacket } from '../../packet/decode/index.js';
-import { StreamReplay } from '../../packet/decode/stream-records.js';
+import { recordedIgnored, StreamReplay } from '../../packet/decode/stream-records.js';
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import { podLabel } from '../../packet/k8s-pod.js';
 import { parseProcessComments, processLabel, processPod } from '../../packet/process-comment.js';
@@ -70,6 +70,7 @@ function run(job: FilterJob): void {
         process,
         paused,
         marked: marked.has(number),
+        ignored: recordedIgnored(seg.streams, i),
       };
       if (filter.match(decoded, meta)) matches.push(number);
       number++;

@@ -14,8 +14,10 @@
 import { type FollowedStream, type FollowProtocol, StreamFollower } from '../../packet/decode/follow.js';
 import { passStreams } from '../../packet/decode/index.js';
 import {
+  clearRecords,
   recordedProtocol,
   recordedStream,
+  recordIgnored,
   type StreamColumns,
   StreamRecorder,
   StreamReplay,
@@ -239,9 +241,14 @@ export class PacketStore {
   hasProcessPods = false;
   /** Decryption secrets read with the packets (a pcapng's DSBs), written again before them on save. */
   readonly secrets: DecryptionSecrets[] = [];
-  /** The streams pass, over every packet as it is appended. */
-  private readonly recorder = new StreamRecorder(new StreamAnalyzer());
+  /** The streams pass, over every packet as it is appended (and again by redissect()). */
+  private recorder = new StreamRecorder(new StreamAnalyzer());
   private readonly replay = new StreamReplay((stream) => this.recorder.httpCount(stream));
+  /** Packets ignored (Wireshark's Ignore Packet), by number: decoded as frames alone, left out of
+   *  the streams pass, so the packets around them read as if they had never been captured. */
+  private readonly ignoredNumbers = new Set<number>();
+  /** Counts the times every packet was dissected again: what was read from the packets before is stale. */
+  dissections = 0;
 
   constructor(readonly limits: StoreLimits) {}
 
@@ -343,6 +350,53 @@ export class PacketStore {
       this.heldBytes -= oldest.used;
       this.evicted += oldest.count;
     }
+    for (const n of this.ignoredNumbers) if (n < this.firstNumber) this.ignoredNumbers.delete(n);
+  }
+
+  /** Whether packet `number` is ignored (Ignore Packet). */
+  ignored(number: number): boolean {
+    return this.ignoredNumbers.size > 0 && this.ignoredNumbers.has(number);
+  }
+
+  /** The packets ignored that the store holds, ascending. */
+  ignoredList(): number[] {
+    return [...this.ignoredNumbers].sort((a, b) => a - b);
+  }
+
+  /** Ignores `numbers` (held ones), or unignores them, and dissects every packet again when that
+   *  changed one (as Wireshark does: streams, TCP analysis and pairings read as if the ignored
+   *  packets had never been captured). Returns whether any changed. */
+  setIgnored(numbers: Iterable<number>, ignore: boolean): boolean {
+    let changed = false;
+    for (const n of numbers) {
+      if (ignore === this.ignoredNumbers.has(n) || (ignore && !this.locate(n))) continue;
+      if (ignore) this.ignoredNumbers.add(n);
+      else this.ignoredNumbers.delete(n);
+      changed = true;
+    }
+    if (changed) this.redissect();
+    return changed;
+  }
+
+  /** Runs the streams pass again over every packet held, in order, leaving the ignored ones out
+   *  (their records say so). Synchronous: no packet is appended meanwhile. */
+  redissect(): void {
+    this.recorder = new StreamRecorder(new StreamAnalyzer());
+    for (const seg of this.segments) {
+      clearRecords(seg.streams, seg.count);
+      for (let i = 0; i < seg.count; i++) {
+        const number = seg.firstNumber + i;
+        if (this.ignored(number)) {
+          recordIgnored(seg.streams, i);
+          continue;
+        }
+        const offset = seg.offsets[i]!;
+        const data = seg.bytes.subarray(offset, offset + seg.capturedLengths[i]!);
+        this.recorder.at(seg.streams, i, number, seg.times[i]!);
+        passStreams(this.interfaces[seg.interfaceIds[i]!]?.linkType ?? 1, data, seg.originalLengths[i]!, this.recorder);
+      }
+    }
+    this.dissections++;
   }
 
   private locate(number: number): [Segment, number] | undefined {

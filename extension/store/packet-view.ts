@@ -251,7 +251,8 @@ export class PacketView {
   generation = 0;
   /** The Decode As rules the filter decodes packets with (the panel keeps them current). */
   decodeAs: DecodeAsRule[] = [];
-  /** Protocol Hierarchy's paths of the full segments, by segment, under the Decode As rules `key`. */
+  /** Protocol Hierarchy's paths of the full segments, by segment, under `key`: the Decode As rules
+   *  and the store's dissection (PacketStore.dissections). */
   private readonly hierarchyCache = { key: '', bySegment: new Map<number, PathTally[][]>() };
   /** The colouring rules the rows are drawn with (none: rows are not coloured). */
   coloring?: ColoringRules;
@@ -453,6 +454,14 @@ export class PacketView {
     this.mergeLater();
   }
 
+  /** Every packet was dissected again (PacketStore.redissect): rows drawn and sort keys read
+   *  before are stale. The panel applies its display filter again itself. */
+  redissected(): void {
+    this.generation++;
+    this.sortFromScratch();
+    this.mergeLater();
+  }
+
   private sortFromScratch(): void {
     this.sortJob++;
     this.sortBusy = false;
@@ -488,7 +497,7 @@ export class PacketView {
     const job = { segments, linkTypes: this.store.interfaces.map((i) => i.linkType), decodeAs: this.decodeAs };
     if (only) return hierarchyRows((await this.runner.protocolPaths({ ...job, numbers: only })).map((s) => s.tallies));
     const cache = this.hierarchyCache;
-    const key = JSON.stringify(this.decodeAs);
+    const key = `${this.store.dissections} ${JSON.stringify(this.decodeAs)}`;
     if (cache.key !== key) cache.bySegment.clear();
     cache.key = key;
     for (const first of cache.bySegment.keys()) if (first < this.store.firstNumber) cache.bySegment.delete(first);

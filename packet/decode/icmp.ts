@@ -63,6 +63,12 @@ const ECHO_LIKE = new Set([0, 8, 13, 14, 15, 16, 17, 18]);
 /** Types that quote the offending datagram. */
 const ERRORS = new Set([3, 4, 5, 11, 12]);
 
+/** Whether an ICMP message of `type` quotes a datagram (an error's): only such a message takes a
+ *  part in the capture's streams (the streams pass's fast path leaves it to the decoders). */
+export function icmpQuotes(type: number): boolean {
+  return ERRORS.has(type);
+}
+
 function pad20(s: string): string {
   return s.length >= 20 ? s : s + '                    '.slice(s.length);
 }
@@ -135,7 +141,7 @@ export function dissectIcmp(d: Dissection, off: number, end: number): void {
       );
   }
   // The quoted datagram: into the tree, and, without one, still counted in the capture's streams.
-  if (avail >= 8 && ERRORS.has(type) && end > off + 8 && (L || d.streams)) quoted(d, L, 0x0800, off + 8, end);
+  if (avail >= 8 && icmpQuotes(type) && end > off + 8 && (L || d.streams)) quoted(d, L, 0x0800, off + 8, end);
   d.info = info;
 }
 

@@ -213,7 +213,7 @@ export function dissectIcmpv6(d: Dissection, off: number, end: number): void {
   if (L && avail >= 8 && type === 2)
     L.fields.push(field('icmpv6.mtu', `MTU: ${u32(b, off + 4)}`, off + 4, 4, u32(b, off + 4)));
   // The quoted datagram: into the tree, and, without one, still counted in the capture's streams.
-  if (avail >= 8 && type >= 1 && type <= 4 && end > off + 8 && (L || d.streams)) quoted(d, L, 0x86dd, off + 8, end);
+  if (avail >= 8 && icmpv6Quotes(type) && end > off + 8 && (L || d.streams)) quoted(d, L, 0x86dd, off + 8, end);
   d.info = info;
 }
 
@@ -263,4 +263,9 @@ function options(d: Dissection, L: Layer | undefined, o: number, end: number): {
     o += len;
   }
   return out;
+}
+
+/** Whether an ICMPv6 message of `type` quotes a datagram (the errors, types 1 to 4; as icmpQuotes). */
+export function icmpv6Quotes(type: number): boolean {
+  return type >= 1 && type <= 4;
 }

@@ -27,6 +27,10 @@ export type { Conversation, DecodedPacket, Field, Layer, PacketSummary } from '.
 export type SummaryWithConversation = PacketSummary & { conversation?: Conversation };
 
 function run(d: Dissection, linkType: number): void {
+  if (d.streams?.ignored?.()) {
+    d.info = '<Ignored>'; // as Wireshark's frame dissector: no layer above the frame, no other column
+    return;
+  }
   const f = LINK_TYPES.get(linkType);
   if (!f) {
     d.protocol = 'Unknown';
@@ -85,6 +89,7 @@ function frameTree(d: Dissection, frame: Layer, linkType: number): void {
     if (p.charCodeAt(0) !== 0x5f) protocols = protocols ? `${protocols}:${p}` : p; // skip "_ws…"
   }
   frame.label = `Frame: ${wire} bytes on wire (${wire * 8} bits), ${cap} bytes captured (${cap * 8} bits)`;
+  const ignored = d.streams?.ignored?.() === true;
   frame.fields.push(
     frameFields.get(linkType, () =>
       field(
@@ -99,8 +104,10 @@ function frameTree(d: Dissection, frame: Layer, linkType: number): void {
     frameFields.get(2e6 + cap, () =>
       field('frame.cap_len', `Capture Length: ${cap} bytes (${cap * 8} bits)`, 0, 0, cap),
     ),
-    field('frame.protocols', `[Protocols in frame: ${protocols}]`, 0, 0, protocols),
   );
+  // An ignored frame stops before its protocols are listed, as Wireshark's does.
+  if (ignored) frame.fields.push(field('frame.ignored', '[Frame is ignored: True]', 0, 0, true));
+  else frame.fields.push(field('frame.protocols', `[Protocols in frame: ${protocols}]`, 0, 0, protocols));
 }
 
 const frameFields = new SharedFields();

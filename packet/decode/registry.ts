@@ -106,10 +106,18 @@ export function dispatchIpProto(d: Dissection, proto: number, off: number, end: 
 /** The dissectors the streams pass runs: those whose messages it pairs (DNS, HTTP). */
 export const PASS_DISSECTORS = new Set<PayloadDissector>();
 
-/** Whether the streams pass runs a dissector on UDP port `port`'s payload. */
-export function passReadsUdpPort(port: number): boolean {
-  const f = UDP_PORTS.get(port);
-  return f !== undefined && PASS_DISSECTORS.has(f);
+/** The pass's UDP dissectors of DNS messages (DNS, mDNS): each pairs its message from its first
+ *  four bytes, the ID and the flags, and reads nothing more in the pass. */
+export const PASS_DNS_OVER_UDP = new Set<PayloadDissector>();
+
+/** Whether the streams pass hands a UDP payload on these ports to a DNS dissector: dispatchPorts
+ *  tries the lower port's dissector, then the higher's, and in the pass stops at the first that is
+ *  not one of the pass's (no heuristic of the pass reads UDP). */
+export function passPairsUdpDns(sport: number, dport: number): boolean {
+  const lo = Math.min(sport, dport);
+  const hi = Math.max(sport, dport);
+  const f = (lo !== 0 ? UDP_PORTS.get(lo) : undefined) ?? (hi !== lo ? UDP_PORTS.get(hi) : undefined);
+  return f !== undefined && PASS_DNS_OVER_UDP.has(f);
 }
 
 /** Whether the streams pass runs a dissector on TCP port `port`'s payload. */

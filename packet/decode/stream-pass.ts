@@ -1,16 +1,23 @@
-// The streams pass's fast path. Nearly every packet of a capture is Ethernet II, then IPv4 or IPv6
-// straight to TCP or UDP: those headers are read here without the decoders, and the stream context
-// is called with exactly what the decoders would give it (test/unit/stream-pass.test.ts holds the
-// two to the same calls on every packet of the corpus and the generated mix). Anything else (other
-// link types, VLAN tags, IP options beyond the header length, extension headers, fragments, ICMP,
-// tunnels, short or odd headers) is left to the decoders: fastStreams returns false. So are the
-// messages the context pairs (DNS over UDP and TCP, HTTP): their decoders read them.
+// The streams pass's fast path. Nearly every packet of a capture is Ethernet II (VLAN-tagged or not),
+// Linux cooked or raw IP, then IPv4 or IPv6 straight to TCP or UDP: those headers are read here
+// without the decoders; ARP, SCTP and ICMP other than errors are known to give the streams nothing.
+// The stream context is called with exactly what the decoders would give it
+// (test/unit/stream-pass.test.ts holds the two to the same calls on every packet of the corpus, the
+// generated mix and the edge cases). Anything else (loopback's link types and others, IP options
+// beyond the header length, extension headers, fragments, ICMP errors, tunnels, short or odd
+// headers) is left to the decoders: fastStreams returns false. So are the TCP segments whose
+// messages the context pairs (DNS over TCP, HTTP): their decoders read them. A DNS message over UDP
+// is paired here, from the four bytes its decoder pairs it from.
 import { u16, u32 } from './bytes.js';
 import { startsHttpMessage } from './http.js';
-import { passReadsTcpPort, passReadsUdpPort } from './registry.js';
+import { icmpQuotes } from './icmp.js';
+import { icmpv6Quotes } from './icmpv6.js';
+import { passPairsUdpDns, passReadsTcpPort } from './registry.js';
 import { emptyFacts, type NetworkEnds, type StreamContext, type TcpFacts } from './streams.js';
 
 const LINKTYPE_ETHERNET = 1;
+/** Linux's ARPHRD_NETLINK: a cooked capture of netlink messages, no IP. */
+const ARPHRD_NETLINK = 824;
 
 /** The IP layer of the packet being read (reused: the stream context keeps none of it). */
 const ends: { -readonly [K in keyof NetworkEnds]: NetworkEnds[K] } = {
@@ -26,13 +33,45 @@ const facts: TcpFacts = emptyFacts();
 /** Reads the packet's transport headers into `streams`; false when the decoders must. */
 export function fastStreams(linkType: number, data: Uint8Array, wireLength: number, streams: StreamContext): boolean {
   const end = data.length;
-  if (linkType !== LINKTYPE_ETHERNET || end < 14) return false;
   const rend = Math.max(wireLength, end);
-  const type = u16(data, 12);
   ends.data = data;
-  if (type === 0x0800) return ipv4(data, 14, end, rend, streams);
-  if (type === 0x86dd) return ipv6(data, 14, end, rend, streams);
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      return ethernet(data, end, rend, streams);
+    case 12:
+    case 14:
+    case 101: // raw IP: the version says which
+      return end > 0 && (data[0]! >> 4 === 4 ? ipv4 : ipv6)(data, 0, end, rend, streams);
+    case 228:
+      return ipv4(data, 0, end, rend, streams);
+    case 229:
+      return ipv6(data, 0, end, rend, streams);
+    case 113: // Linux cooked capture: the protocol after a 16-byte header (but netlink's)
+      return end >= 16 && u16(data, 2) !== ARPHRD_NETLINK && byType(u16(data, 14), data, 16, end, rend, streams);
+    case 276: // its second version: the protocol first, a 20-byte header
+      return end >= 20 && u16(data, 8) !== ARPHRD_NETLINK && byType(u16(data, 0), data, 20, end, rend, streams);
+  }
   return false;
+}
+
+function ethernet(b: Uint8Array, end: number, rend: number, streams: StreamContext): boolean {
+  if (end < 14) return false;
+  let type = u16(b, 12);
+  let off = 14;
+  // 802.1Q and 802.1ad tags, two at most: the type after them.
+  for (let tags = 0; (type === 0x8100 || type === 0x88a8) && tags < 2; tags++) {
+    if (end - off < 4) return false;
+    type = u16(b, off + 2);
+    off += 4;
+  }
+  return byType(type, b, off, end, rend, streams);
+}
+
+/** The network layer of EtherType `type` at `off`: IP read here; ARP gives the streams nothing. */
+function byType(type: number, b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
+  if (type === 0x0800) return ipv4(b, off, end, rend, streams);
+  if (type === 0x86dd) return ipv6(b, off, end, rend, streams);
+  return type === 0x0806;
 }
 
 function ipv4(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
@@ -72,7 +111,10 @@ function transport(
 ): boolean {
   if (proto === 6) return tcp(b, off, end, rend, streams);
   if (proto === 17) return udp(b, off, end, rend, streams);
-  return false;
+  // Nothing for the streams: ICMP that quotes no datagram (not an error), SCTP.
+  if (proto === 1) return end - off < 1 || !icmpQuotes(b[off]!);
+  if (proto === 58) return end - off < 1 || !icmpv6Quotes(b[off]!);
+  return proto === 132;
 }
 
 function tcp(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
@@ -111,8 +153,13 @@ export function tcpFacts(b: Uint8Array, off: number, end: number, rend: number):
 function udp(b: Uint8Array, off: number, end: number, rend: number, streams: StreamContext): boolean {
   const length = end - off < 8 ? 0 : u16(b, off + 4);
   if (length < 8) return false;
-  if (streams.dns && (passReadsUdpPort(u16(b, off)) || passReadsUdpPort(u16(b, off + 2)))) return false;
-  streams.udp(ends, u16(b, off), u16(b, off + 2), off + 8, udpPayloadEnd(off, length, end, rend));
+  const sport = u16(b, off);
+  const dport = u16(b, off + 2);
+  const payloadEnd = udpPayloadEnd(off, length, end, rend);
+  streams.udp(ends, sport, dport, off + 8, payloadEnd);
+  // A DNS message is paired as its decoder pairs it: from its ID and flags, once both were captured.
+  if (streams.dns && payloadEnd - off >= 12 && passPairsUdpDns(sport, dport))
+    streams.dns(u16(b, off + 8), (b[off + 10]! & 0x80) !== 0);
   return true;
 }
 

@@ -30,8 +30,10 @@ const DNS_ROLE_BITS = 0x3800000;
 /** An HTTP request / response (its links in the http columns). */
 const HTTP_REQUEST = 0x4000000;
 const HTTP_RESPONSE = 0x8000000;
+/** The packet is ignored (Wireshark's Ignore Packet): the pass left it out, its record is empty. */
+const IGNORED = 0x10000000;
 const RECORD_BITS =
-  TCP_RECORD | UDP_RECORD | FROM_HIGHER | QUOTED | HEADER_CUT | DNS_ROLE_BITS | HTTP_REQUEST | HTTP_RESPONSE;
+  TCP_RECORD | UDP_RECORD | FROM_HIGHER | QUOTED | HEADER_CUT | DNS_ROLE_BITS | HTTP_REQUEST | HTTP_RESPONSE | IGNORED;
 
 /** Per-packet records for `length` packets; every array over a SharedArrayBuffer (workers read them). */
 export interface StreamColumns {
@@ -101,6 +103,38 @@ export function streamColumns(length: number): StreamColumns {
     linkFrame: shared(Uint32Array, length),
     linkTimeNs: shared(Float64Array, length),
   };
+}
+
+/** Empties the records of the first `count` packets, for the pass to run over them again. */
+export function clearRecords(columns: StreamColumns, count: number): void {
+  columns.stream.fill(-1, 0, count);
+  for (const a of [
+    columns.seq,
+    columns.ack,
+    columns.bits,
+    columns.scale,
+    columns.dupAckNum,
+    columns.dupAckFrame,
+    columns.ackedFrame,
+    columns.ackRttNs,
+    columns.initialRttNs,
+    columns.deltaNs,
+    columns.relativeNs,
+    columns.linkFrame,
+    columns.linkTimeNs,
+    ...(columns.http ? Object.values(columns.http) : []),
+  ])
+    a.fill(0, 0, count);
+}
+
+/** Records packet `index` as ignored (its record otherwise empty: the pass skips it). */
+export function recordIgnored(columns: StreamColumns, index: number): void {
+  columns.bits[index] = IGNORED;
+}
+
+/** Whether packet `index` is ignored (Wireshark's Ignore Packet; frame.ignored). */
+export function recordedIgnored(columns: StreamColumns, index: number): boolean {
+  return (columns.bits[index]! & IGNORED) !== 0;
 }
 
 /** Which end of its TCP or UDP conversation sent the packet (0 the lower, 1 the higher), or -1
@@ -285,6 +319,10 @@ export class StreamReplay implements StreamContext {
     v.deltaNs = c.deltaNs[i]!;
     v.relativeNs = c.relativeNs[i]!;
     return v;
+  }
+
+  ignored(): boolean {
+    return this.columns !== undefined && recordedIgnored(this.columns, this.index);
   }
 
   udp(): number | undefined {

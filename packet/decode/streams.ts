@@ -120,6 +120,8 @@ export interface StreamContext {
   dns?(id: number, response: boolean): DnsPairing | undefined;
   /** An HTTP request or response in the TCP segment just reported, paired as dns() is. */
   http?(request: boolean): HttpPairing | undefined;
+  /** The packet is ignored (Wireshark's Ignore Packet): decoded as a frame alone, as its record says. */
+  ignored?(): boolean;
 }
 
 interface UnackedSegment {

@@ -18,6 +18,7 @@ import {
   LINK_TYPES,
   LLC,
   PASS_DISSECTORS,
+  PASS_DNS_OVER_UDP,
   type PayloadDissector,
   PORT_PROTOCOLS,
   TCP_HEURISTICS,
@@ -119,8 +120,10 @@ IP_PROTOCOLS.set(132, dissectSctp);
 // Ports → L7 (Wireshark 4.0's registrations for these protocols).
 UDP_PORTS.set(53, dissectDnsUdp);
 UDP_PORTS.set(5353, dissectMdns);
-PASS_DISSECTORS.add(dissectDnsUdp);
-PASS_DISSECTORS.add(dissectMdns);
+for (const dns of [dissectDnsUdp, dissectMdns]) {
+  PASS_DISSECTORS.add(dns);
+  PASS_DNS_OVER_UDP.add(dns);
+}
 // IPsec NAT traversal (RFC 3948): ESP in UDP unless the non-ESP marker (4 zero bytes) says IKE.
 UDP_PORTS.set(4500, (d, off, end) => {
   if (end - off >= 4 && d.data[off] === 0 && d.data[off + 1] === 0 && d.data[off + 2] === 0 && d.data[off + 3] === 0)

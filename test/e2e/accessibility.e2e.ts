@@ -1,9 +1,9 @@
 // UI end-to-end in real VS Code: the capture panel for keyboard and screen-reader users. Tab
 // reaches the packet table, the detail tree and the bytes; arrows move inside each (the bytes pane
 // moves a byte cursor that selects the field holding it, as a click does); Ctrl+M marks a packet,
-// Ctrl+Shift+N goes to it, Ctrl+/ to the filter bar (where frame.marked finds it); and axe-core
-// finds no serious or critical violation in the panel, a marked row in it, in the dark, light and
-// high-contrast themes. The I/O Graph beside it: its cursor moved by the arrows, Enter selecting
+// Ctrl+Shift+N goes to it, Ctrl+D ignores another, Ctrl+/ goes to the filter bar (where
+// frame.marked finds the mark); and axe-core finds no serious or critical violation in the panel,
+// a marked and an ignored row in it, in the dark, light and high-contrast themes. The I/O Graph beside it: its cursor moved by the arrows, Enter selecting
 // that moment's packet, axe-core in the three themes; and so the Protocol Hierarchy: the arrows
 // move through its rows, Enter applies one as the capture's display filter.
 import * as assert from 'node:assert/strict';
@@ -49,7 +49,7 @@ async function panelViolations(page: Page): Promise<string[]> {
 }
 
 test(
-  'keyboard and screen readers: Tab through table, tree and bytes; Ctrl+M marks; axe-core in three themes',
+  'keyboard and screen readers: Tab through table, tree and bytes; Ctrl+M marks, Ctrl+D ignores; axe-core in three themes',
   { timeout: 300_000 },
   (t) =>
     withCaptureFile(t, FILE, REDIS, async ({ page, folder, frame }) => {
@@ -98,6 +98,13 @@ test(
       await rowOf(2).click();
       await page.keyboard.press('Control+Shift+N');
       await frame.locator('.pt-row.selected.marked .c-number', { hasText: /^6$/ }).waitFor({ timeout: 10_000 });
+      // Ctrl+D ignores the selected packet (Wireshark's key): a frame alone, "<Ignored>", drawn
+      // greyed, counted in the status bar. The ignored row stays for axe-core too.
+      await rowOf(3).click();
+      await page.keyboard.press('Control+D');
+      await frame.locator('.pt-row.ignored .c-info', { hasText: /^<Ignored>$/ }).waitFor({ timeout: 10_000 });
+      await frame.locator('.sb-item', { hasText: /^Ignored\s*1$/ }).waitFor();
+      assert.equal(await frame.locator('.pt-row.ignored .c-number').textContent(), '3');
 
       for (const theme of THEMES) {
         await useColorTheme(page, folder, theme);

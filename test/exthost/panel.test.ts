@@ -372,6 +372,57 @@ suite('capture files and "Save Capture As…"', () => {
     panel.webviewPanel?.dispose();
   });
 
+  test('Ignore Packet: Ctrl+D and the row menu ignore, the rows read <Ignored>, frame.ignored filters them, the Protocol Hierarchy counts them again, Ignore All Displayed, Unignore All', async () => {
+    const panel = await openFile(fixture);
+    panel.webviewPanel?.reveal();
+    await until('the file panel to be the current one', () => api.manager.current === panel);
+    await panel.receive({ type: 'request', id: 1, method: 'showProtocolHierarchy', params: {} });
+    const tab = await until('the Protocol Hierarchy tab', () =>
+      [...api.manager.hierarchyPanels].find((t) => t.capture === panel),
+    );
+    const ethFrames = () => tab.shown().rows.find((r) => r.protocol === 'eth')?.frames;
+    await until('the hierarchy counted', () => ethFrames() === 114);
+
+    await panel.receive({ type: 'request', id: 2, method: 'selectPacket', params: { number: 5 } });
+    await vscode.commands.executeCommand('packetCapture.ignorePacket');
+    await panel.receive({ type: 'request', id: 3, method: 'ignorePacket', params: { index: 9 } }); // the row menu, on packet 10
+    assert.deepEqual(panel.store.ignoredList(), [5, 10]);
+    const [five] = panel.rows(4, 1);
+    assert.deepEqual(
+      { info: five?.info, protocol: five?.protocol, ignored: five?.ignored },
+      { info: '<Ignored>', protocol: '', ignored: true },
+    );
+    assert.equal(panel.rows(5, 1)[0]?.ignored, undefined);
+    // The tab hears that every packet was dissected again: two frames are Ethernet no more.
+    await until('the hierarchy counted again', () => ethFrames() === 112);
+
+    await panel.applyDisplayFilter('frame.ignored');
+    await until('the display filter', () => !panel.view.filtering);
+    assert.deepEqual([...(await panel.view.shownNumbers())], [5, 10]);
+
+    // An ignored packet is UDP no more; then every UDP packet ignored: `udp` shows none, as in Wireshark.
+    await panel.applyDisplayFilter('udp');
+    await until('the display filter', () => !panel.view.filtering);
+    const udp = await panel.view.shownNumbers();
+    assert.deepEqual(
+      [...udp],
+      tsharkFrames(fixture, 'udp').filter((n) => n !== 5 && n !== 10),
+    );
+    await vscode.commands.executeCommand('packetCapture.ignoreAllDisplayed');
+    await until('the display filter again', () => !panel.view.filtering);
+    assert.equal((await panel.view.shownNumbers()).length, 0);
+    assert.equal(panel.store.ignoredList().length, new Set([5, 10, ...udp]).size);
+
+    await vscode.commands.executeCommand('packetCapture.unignoreAllPackets');
+    await until('the display filter again', () => !panel.view.filtering);
+    assert.deepEqual([...(await panel.view.shownNumbers())], tsharkFrames(fixture, 'udp'));
+    assert.deepEqual(panel.store.ignoredList(), []);
+    await panel.applyDisplayFilter('');
+    await until('the hierarchy counted again', () => ethFrames() === 114);
+    panel.webviewPanel?.dispose();
+    await until('the tab closed with its capture', () => !api.manager.hierarchyPanels.has(tab));
+  });
+
   test("a header's click sorts the rows (Length against tshark's frame.len), keeps each packet's delta, and back", async () => {
     const panel = await openFile(fixture);
     const sortRows = async (params: { column?: 'length' | 'source'; descending?: boolean }) => {

@@ -101,7 +101,13 @@ test("a process's command line is its argv, arguments with spaces whole", async 
   });
   try {
     await new Promise((resolve) => child.stdout.once('data', resolve));
-    assert.deepEqual(commandLine(child.pid!), ['my sleep', '30']);
+    // bash execs right after it printed: until then the command line is still bash's.
+    let line = commandLine(child.pid!);
+    for (let tries = 0; line[0] === 'bash' && tries < 2000; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      line = commandLine(child.pid!);
+    }
+    assert.deepEqual(line, ['my sleep', '30']);
   } finally {
     child.kill('SIGKILL');
   }

@@ -125,7 +125,7 @@ test('DNS over UDP and TCP, and HTTP: Wireshark names their fields as our decode
   for (const { layers, capturedLength } of [udp, tcp, http]) assertRangesInside(layers, capturedLength);
 });
 
-test('the conversation cut: one 5-tuple, both directions, from its SYN to the packet', async () => {
+test('the conversation cut: one 5-tuple, both directions, from its SYN to the packet, none ignored', async () => {
   const store = storeOf(corpus('resp_1_benchmark.pcap'));
   // Connection 35903 ↔ 6379 is packets 21-30, between its neighbours'.
   assert.deepEqual(await conversationCut(store, 26), { numbers: [21, 22, 23, 24, 25, 26], frame: 6 });
@@ -140,6 +140,9 @@ test('the conversation cut: one 5-tuple, both directions, from its SYN to the pa
     frame: 3,
   });
   assert.equal(await conversationCut(store, 9999), undefined);
+  // A packet ignored is left out, as Wireshark dissects the others without it.
+  store.setIgnored([23], true);
+  assert.deepEqual(await conversationCut(store, 26), { numbers: [21, 22, 24, 25, 26], frame: 5 });
 });
 
 test('a long look back lets the event loop run, and stops once the packet is no longer wanted', async () => {

@@ -33,6 +33,7 @@ const VALID: unknown[] = [
   request('saveCapture', { format: undefined }), // an optional field left undefined
   request('openInWireshark', {}, Number.MAX_SAFE_INTEGER),
   request('markPacket', { index: 9 }),
+  request('ignorePacket', { index: 9 }),
   request('saveColumnWidths', { widths: { number: 56, time: 112, source: 200, info: 0 } }),
   request('sortRows', { column: 'length', descending: true }),
   request('sortRows', {}),

@@ -202,6 +202,8 @@ export class FakeHost implements HostTransport {
   savedColumnWidths?: Record<string, number>;
   /** The packets marked, by number. */
   private readonly marked = new Set<number>();
+  /** The packets ignored, by number: their rows as the real host draws them. */
+  private readonly ignored = new Set<number>();
   /** Times the panel asked for the Conversations tab (the real host opens it beside the panel). */
   conversationTabs = 0;
   ioGraphTabs = 0;
@@ -354,6 +356,8 @@ export class FakeHost implements HostTransport {
   }
 
   private row(n: number, index: number): Row {
+    if (this.ignored.has(n + 1))
+      return { ...row(n, index), source: '', destination: '', protocol: '', info: '<Ignored>', ignored: true };
     const r = { ...row(n, index), ...this.colorOf(n) };
     if (this.options.markers) return fakeMarkerRow(n, r) ?? r;
     const process = this.options.processes ? processOf(n) : undefined;
@@ -664,6 +668,15 @@ export class FakeHost implements HostTransport {
         if (ordinal === undefined) return;
         if (!this.marked.delete(ordinal + 1)) this.marked.add(ordinal + 1);
         this.emit('marks', { numbers: [...this.marked].sort((a, b) => a - b) });
+      },
+      // As the real host: the row's packet ignored, or not, its rows drawn anew and the count sent.
+      ignorePacket: ({ index }) => {
+        const ordinal = this.ordinal(index);
+        if (ordinal === undefined) return;
+        if (!this.ignored.delete(ordinal + 1)) this.ignored.add(ordinal + 1);
+        this.generation++;
+        this.emit('ignored', { count: this.ignored.size });
+        this.pushCounters();
       },
       validateCaptureFilter: ({ filter }) => this.options.checkCaptureFilter(filter),
       completeField: ({ prefix }) => this.options.completeField(prefix),
