@@ -123,6 +123,9 @@ export class PacketTable {
   private readonly thumb: HTMLElement;
   private readonly empty: HTMLElement;
   private headerCells: HTMLElement[] = [];
+  /** The header cell the keyboard is on (ArrowUp from the first row), by column; undefined while
+   *  the keyboard is on the rows. */
+  private headerFocus?: number;
   private readonly header: HTMLElement;
   /** The columns shown, in order: the built-in ones, the custom ones, then Info. */
   private columns: readonly Column[] = COLUMNS;
@@ -281,7 +284,7 @@ export class PacketTable {
         'div',
         {
           class: `pt-th c-${column.id}${column.numeric ? ' num' : ''}`,
-          attrs: { role: 'columnheader' },
+          attrs: { role: 'columnheader', id: `pt-th-${i}` },
         },
         h('span', { class: 'pt-th-label', text: column.title }),
         h('span', { class: 'pt-th-sort', attrs: { 'aria-hidden': 'true' } }),
@@ -301,6 +304,51 @@ export class PacketTable {
       return cell;
     });
     this.header.replaceChildren(...this.headerCells);
+    if (this.headerFocus !== undefined) this.focusHeader(Math.min(this.headerFocus, this.headerCells.length - 1));
+  }
+
+  /** Puts the keyboard on header cell `column` (undefined: back on the rows). */
+  private focusHeader(column: number | undefined): void {
+    if (this.headerFocus !== undefined) this.headerCells[this.headerFocus]?.classList.remove('focused');
+    this.headerFocus = column;
+    if (column !== undefined) this.headerCells[column]!.classList.add('focused');
+    this.schedule(); // render() points aria-activedescendant at it
+  }
+
+  /** Keys on the header row: Left and Right move, Enter or Space sorts by the column (as a click),
+   *  the context-menu key opens the header's menu, Down or Escape go back to the rows. */
+  private onHeaderKey(e: KeyboardEvent, column: number): void {
+    const cell = this.headerCells[column]!;
+    switch (e.key) {
+      case 'ArrowLeft':
+      case 'ArrowRight':
+      case 'Home':
+      case 'End': {
+        const step = e.key === 'ArrowLeft' || e.key === 'End' ? -1 : 1;
+        const from = e.key === 'Home' ? -1 : e.key === 'End' ? this.columns.length : column;
+        let next = from + step;
+        while (next >= 0 && next < this.columns.length && !this.columnShown(next)) next += step;
+        if (next >= 0 && next < this.columns.length) this.focusHeader(next);
+        break;
+      }
+      case 'Enter':
+      case ' ':
+        this.events.sortBy(this.columns[column]!.id);
+        break;
+      case 'ContextMenu': {
+        const r = cell.getBoundingClientRect();
+        this.events.headerMenu(this.columns[column]!.id, r.left, r.bottom);
+        break;
+      }
+      case 'ArrowDown':
+      case 'Escape':
+        this.focusHeader(undefined);
+        if (this.total > 0) this.selectAndReveal(Math.max(0, this.selected), 'keyboard');
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
   }
 
   setRowCount(total: number): void {
@@ -522,9 +570,15 @@ export class PacketTable {
       this.element.style.setProperty(`--pt-w-${this.columns[i]!.id}`, `${w}px`);
   }
 
+  /** Whether column `i` is shown (an optional one only when the capture has it). */
+  private columnShown(i: number): boolean {
+    const id = this.columns[i]!.id;
+    return !isOptional(id) || this.optionalShown.has(id);
+  }
+
   /** aria-colindex and aria-colcount count the columns shown (optional ones only when shown). */
   private numberColumns(): void {
-    const shown = this.columns.map((c) => !isOptional(c.id) || this.optionalShown.has(c.id));
+    const shown = this.columns.map((_, i) => this.columnShown(i));
     let n = 0;
     const index = shown.map((s) => (s ? String(++n) : ''));
     const number = (cells: HTMLElement[]) => {
@@ -662,6 +716,7 @@ export class PacketTable {
         slot.hidden = false;
       }
     }
+    if (this.headerFocus !== undefined) active = this.headerCells[this.headerFocus]?.id ?? '';
     if (active) this.element.setAttribute('aria-activedescendant', active);
     else this.element.removeAttribute('aria-activedescendant');
     if (this.following && complete) {
@@ -742,12 +797,23 @@ export class PacketTable {
     if (index < 0) return;
     this.focus();
     e.preventDefault(); // keep focus on the grid, not on a cell
+    if (this.headerFocus !== undefined) this.focusHeader(undefined);
     this.setSelected(index);
     this.events.select(index, 'pointer');
   }
 
   private onKey(e: KeyboardEvent): void {
     if (e.target !== this.element) return;
+    if (this.headerFocus !== undefined) {
+      this.onHeaderKey(e, this.headerFocus);
+      return;
+    }
+    // Up from the first row goes to the header, whose cells sort (as the grid pattern has it).
+    if (e.key === 'ArrowUp' && (this.selected === 0 || this.total === 0)) {
+      e.preventDefault();
+      this.focusHeader(0);
+      return;
+    }
     const page = Math.max(1, Math.floor(this.viewHeight / this.rowHeight) - 1);
     const from = this.selected >= 0 ? this.selected : -1;
     const firstFull = Math.ceil(this.scrollY / this.rowHeight);

@@ -1,11 +1,12 @@
 // UI end-to-end in real VS Code: the capture panel for keyboard and screen-reader users. Tab
 // reaches the packet table, the detail tree and the bytes; arrows move inside each (the bytes pane
 // moves a byte cursor that selects the field holding it, as a click does); Ctrl+M marks a packet,
-// Ctrl+Shift+N goes to it, Ctrl+D ignores another, Ctrl+/ goes to the filter bar (where
-// frame.marked finds the mark); and axe-core finds no serious or critical violation in the panel,
-// a marked and an ignored row in it, in the dark, light and high-contrast themes. The I/O Graph beside it: its cursor moved by the arrows, Enter selecting
-// that moment's packet, axe-core in the three themes; and so the Protocol Hierarchy: the arrows
-// move through its rows, Enter applies one as the capture's display filter.
+// Ctrl+Shift+N goes to it, Ctrl+D ignores another, Up from the first row reaches the header,
+// Ctrl+/ goes to the filter bar (where frame.marked finds the mark); and axe-core finds no serious
+// or critical violation in the panel, a marked and an ignored row and the header's active cell in
+// it, in the dark, light and high-contrast themes. The I/O Graph beside it: its cursor moved by the
+// arrows, Enter selecting that moment's packet, axe-core in the three themes; and so the Protocol
+// Hierarchy: the arrows move through its rows, Enter applies one as the capture's display filter.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -105,6 +106,15 @@ test(
       await frame.locator('.pt-row.ignored .c-info', { hasText: /^<Ignored>$/ }).waitFor({ timeout: 10_000 });
       await frame.locator('.sb-item', { hasText: /^Ignored\s*1$/ }).waitFor();
       assert.equal(await frame.locator('.pt-row.ignored .c-number').textContent(), '3');
+      // Up from the first row: the header, Right along it; axe-core sees the header cell active.
+      await rowOf(1).click();
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('ArrowRight');
+      await frame.locator('.pt-th.focused.c-time').waitFor({ timeout: 10_000 });
+      assert.equal(
+        await frame.locator('.packet-table').getAttribute('aria-activedescendant'),
+        await frame.locator('.pt-th.c-time').getAttribute('id'),
+      );
 
       for (const theme of THEMES) {
         await useColorTheme(page, folder, theme);

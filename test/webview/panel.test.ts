@@ -1217,6 +1217,42 @@ test("a header's click sorts: ascending, descending, then packet order; the arro
   await close(w);
 });
 
+test('from the keyboard: Up from the first row reaches the header, Left and Right move, Enter sorts, Down goes back', {
+  skip,
+}, async () => {
+  const w = await open('rows=100&mode=file');
+  const { page } = w;
+  const active = () =>
+    page.evaluate(() => {
+      const id = document.querySelector('.packet-table')!.getAttribute('aria-activedescendant');
+      const el = id ? document.getElementById(id) : null;
+      return el?.classList.contains('pt-th')
+        ? `header ${el.classList[1]}`
+        : el
+          ? `row ${el.getAttribute('aria-rowindex')}`
+          : '';
+    });
+  await page.locator('.pt-row[aria-rowindex="2"]').click();
+  await page.keyboard.press('ArrowUp');
+  await page.waitForFunction(() => document.querySelector('.pt-th.focused.c-number'));
+  assert.equal(await active(), 'header c-number');
+  await page.keyboard.press('ArrowLeft'); // already the first: stays
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => document.querySelector('.pt-th.focused.c-info'));
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => document.querySelector('.pt-th.focused.c-length'));
+  assert.equal(await active(), 'header c-length');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(
+    () => document.querySelector('.pt-th.c-length')?.getAttribute('aria-sort') === 'ascending',
+  );
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => !document.querySelector('.pt-th.focused'));
+  assert.equal(await active(), 'row 2');
+  assert.deepEqual(w.problems, []);
+  await close(w);
+});
+
 test('file mode hides the capture form', { skip }, async () => {
   const w = await open('rows=5000&mode=file');
   const { page } = w;
