@@ -422,7 +422,7 @@ export class CapturePanel implements vscode.Disposable {
       this.counterFlow.reset();
       this.pushCounters();
       this.emit('marks', { numbers: this.markedNumbers() });
-      this.emit('ignored', { count: this.store.ignoredList().length });
+      this.emit('ignored', { count: this.store.ignoredCount });
       return;
     }
     if (message.type === 'countersShown') {
@@ -701,7 +701,7 @@ export class CapturePanel implements vscode.Disposable {
 
   private async setIgnored(numbers: Iterable<number>, ignore: boolean): Promise<void> {
     if (!this.store.setIgnored(numbers, ignore)) return;
-    this.emit('ignored', { count: this.store.ignoredList().length });
+    this.emit('ignored', { count: this.store.ignoredCount });
     await this.redissected(`after packets were ${ignore ? '' : 'un'}ignored`);
   }
 

@@ -358,6 +358,11 @@ export class PacketStore {
     return this.ignoredNumbers.size > 0 && this.ignoredNumbers.has(number);
   }
 
+  /** How many packets the store holds are ignored. */
+  get ignoredCount(): number {
+    return this.ignoredNumbers.size;
+  }
+
   /** The packets ignored that the store holds, ascending. */
   ignoredList(): number[] {
     return [...this.ignoredNumbers].sort((a, b) => a - b);

@@ -403,7 +403,8 @@ export class PacketView {
     this.wireshark = start(
       (numbers) => {
         if (job !== this.jobId) return;
-        this.append(numbers);
+        // tshark reads every packet; an ignored one is a frame alone, which its filter does not match.
+        this.append(numbers.filter((n) => !this.store.ignored(n)));
         this.testedUpTo = Math.max(this.testedUpTo, numbers[numbers.length - 1]!);
         this.wake(false);
       },

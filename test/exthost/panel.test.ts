@@ -399,6 +399,13 @@ suite('capture files and "Save Capture As…"', () => {
     await panel.applyDisplayFilter('frame.ignored');
     await until('the display filter', () => !panel.view.filtering);
     assert.deepEqual([...(await panel.view.shownNumbers())], [5, 10]);
+    // A filter tshark judges (NetBIOS: not our decoders') leaves the ignored packets out too.
+    await panel.applyDisplayFilter('nbns');
+    await until('tshark to judge', () => !panel.view.filtering);
+    assert.deepEqual(
+      [...(await panel.view.shownNumbers())],
+      tsharkFrames(fixture, 'nbns').filter((n) => n !== 5 && n !== 10),
+    );
 
     // An ignored packet is UDP no more; then every UDP packet ignored: `udp` shows none, as in Wireshark.
     await panel.applyDisplayFilter('udp');
