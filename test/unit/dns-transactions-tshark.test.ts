@@ -2,15 +2,19 @@
 // second pass (tshark -2, where a query knows its response): every packet of tcpdump's corpus,
 // and of a capture written to hold each case (an answer, retransmitted queries and responses, an
 // ID reused after Wireshark's 5 s, an unsolicited response, a response cut short, the same ID in
-// two conversations, mDNS's multicast, a query and its answer over TCP), read into the panel's store and shown as the panel shows
-// its tree, has tshark's dns.response_in, dns.response_to, dns.time, dns.retransmit_request_in,
-// dns.retransmit_response_in, dns.retransmission and dns.unsolicited.
+// two conversations, mDNS's multicast, a query and its answer over TCP), read into the panel's store
+// and shown as the panel shows its tree, has tshark's dns.response_in, dns.response_to, dns.time,
+// dns.retransmit_request_in, dns.retransmit_response_in, dns.retransmission and dns.unsolicited; and
+// so does DNS on another port once a Decode As rule reads it (every packet dissected again).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { PacketStore } from '../../extension/store/packet-store.js';
+import { applyDecodeAs } from '../../packet/decode/index.js';
+import { parseDecodeAs, tsharkDecodeAsArgs } from '../../packet/decode-as.js';
+import { readCapture, TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
 import { corpusCapture } from './fixtures/corpus-capture.js';
 import { concat, dns, ETH, eth, ip4, ipv4, PROTO, pcapngFile, TCP, tcp, u16, udp } from './fixtures/packets.js';
 import { assertFiltersMatchTshark, captureInStore, compareTransactions } from './fixtures/transactions.js';
@@ -126,6 +130,32 @@ describe('DNS pairing against tshark -2', { skip: !haveTshark && 'tshark not ins
       'dns.unsolicited',
       'dns.flags.response == 1 && !dns.response_to',
     ]);
+  });
+
+  it('Decode As: DNS on another port is paired once the rule is set and every packet dissected again', () => {
+    const { file, store } = captureInStore(
+      dir,
+      'dns-8053.pcap',
+      readCapture(join(TCPDUMP_TESTS_DIR, 'dns_udp_8053.pcap')),
+    );
+    // tshark finds DNS there by its heuristics; without a rule our decoders, by port, do not.
+    assert.equal(compare(file, store).mismatches.length, 2, 'without the rule, the two messages are not ours');
+    const rules = [parseDecodeAs('udp.port==8053,dns')];
+    applyDecodeAs(rules);
+    try {
+      store.redissect();
+      const { lines, paired, mismatches } = compareTransactions(
+        file,
+        store,
+        DNS_MESSAGES,
+        FIELDS,
+        tsharkDecodeAsArgs(rules),
+      );
+      assert.deepEqual(mismatches, []);
+      assert.ok(lines === 2 && paired === 2, `${lines} DNS messages, ${paired} with a pairing field`);
+    } finally {
+      applyDecodeAs([]);
+    }
   });
 
   it('tcpdump corpus as one capture: every DNS message over UDP and TCP', () => {
