@@ -7,6 +7,9 @@ import { hex16, hexColon, mac } from './format.js';
 import { dispatchEtherType, etherTypeName, LLC } from './registry.js';
 import type { Layer } from './types.js';
 
+/** Linux's ARPHRD_NETLINK: a cooked capture of netlink messages, no IP. */
+export const ARPHRD_NETLINK = 824;
+
 const PACKET_TYPES = ['Unicast to us', 'Broadcast', 'Multicast', 'Unicast to another host', 'Sent by us'];
 
 const ARPHRD: ReadonlyMap<number, string> = new Map([
@@ -116,7 +119,7 @@ function protocolField(proto: number, o: number): ReturnType<typeof field> {
 }
 
 function payload(d: Dissection, proto: number, hatype: number, off: number, end: number, rend: number): void {
-  if (hatype === 824) {
+  if (hatype === ARPHRD_NETLINK) {
     d.protocol = 'Netlink';
     return;
   }

@@ -13,11 +13,10 @@ import { startsHttpMessage } from './http.js';
 import { icmpQuotes } from './icmp.js';
 import { icmpv6Quotes } from './icmpv6.js';
 import { passPairsUdpDns, passReadsTcpPort } from './registry.js';
+import { ARPHRD_NETLINK } from './sll.js';
 import { emptyFacts, type NetworkEnds, type StreamContext, type TcpFacts } from './streams.js';
 
 const LINKTYPE_ETHERNET = 1;
-/** Linux's ARPHRD_NETLINK: a cooked capture of netlink messages, no IP. */
-const ARPHRD_NETLINK = 824;
 
 /** The IP layer of the packet being read (reused: the stream context keeps none of it). */
 const ends: { -readonly [K in keyof NetworkEnds]: NetworkEnds[K] } = {
