@@ -9,6 +9,7 @@ import {
   DEFAULT_COLORING_RULES,
   parseColoringRules,
 } from '../packet/coloring-rules.js';
+import { type MenuItem, menuPanel, menuTarget } from '../packet/context-menu.js';
 import { customColumnProblem } from '../packet/custom-columns.js';
 import type { FollowProtocol } from '../packet/decode/follow.js';
 import { applyDecodeAs } from '../packet/decode/index.js';
@@ -1066,6 +1067,23 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
     } catch (e) {
       void vscode.window.showInformationMessage(`Packet Capture: ${(e as Error).message}`);
     }
+  }
+
+  async copyText(text: string): Promise<void> {
+    await vscode.env.clipboard.writeText(text);
+  }
+
+  /** An item of a capture's context menu was chosen: the panel the menu was opened in does it, on
+   *  what the menu was opened on (VS Code hands over the webview's context, checked here). */
+  runMenuItem(item: MenuItem, context: unknown): void {
+    const target = menuTarget(context);
+    const id = menuPanel(context);
+    const panel = this.openPanels.find((p) => p.id === id);
+    if (!target || !(item.sections as readonly string[]).includes(target.webviewSection) || !panel) {
+      void vscode.window.showInformationMessage("Packet Capture: this command runs from a capture's context menu.");
+      return;
+    }
+    panel.menuAction(item.action, target);
   }
 
   /** Mark/Unmark Packet (Ctrl+M): the packet selected in the active capture. */

@@ -1,5 +1,6 @@
 // Extension entry point: commands, the capture-file editor, and the capture manager.
 import * as vscode from 'vscode';
+import { MENU_ITEMS, menuTarget } from '../packet/context-menu.js';
 import { AssistantTools } from './assistant/tools.js';
 import { CaptureManager } from './capture-manager.js';
 import { DebugCaptures } from './debug/debug-capture.js';
@@ -20,8 +21,16 @@ const EDITOR_OPTIONS = {
 export function activate(context: vscode.ExtensionContext): PacketCaptureApi {
   const manager = new CaptureManager(context);
   const debug = new DebugCaptures(manager);
-  const command = (id: string, run: (...args: unknown[]) => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(`packetCapture.${id}`, run));
+  // A context menu's item runs its command with the menu's context (packet/context-menu.ts); Mark,
+  // Ignore and Follow Stream from the palette or a key act on the selected packet instead.
+  const command = (id: string, run?: (arg?: unknown) => unknown) => {
+    const item = MENU_ITEMS.find((i) => i.command === `packetCapture.${id}`);
+    const handler = (arg?: unknown) =>
+      item && (!run || menuTarget(arg)) ? manager.runMenuItem(item, arg) : run?.(arg);
+    context.subscriptions.push(vscode.commands.registerCommand(`packetCapture.${id}`, handler));
+  };
+  for (const item of MENU_ITEMS)
+    if (item.command.startsWith('packetCapture.menu.')) command(item.command.slice('packetCapture.'.length));
 
   const storage = context.storageUri ?? context.globalStorageUri;
   const liveEditor = new LiveCaptureEditorProvider(

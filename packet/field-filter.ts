@@ -54,6 +54,57 @@ export function fieldFilter(field: Pick<Field, 'name' | 'value' | 'filter'>): st
   return literal === undefined ? name : `${name} == ${literal}`;
 }
 
+/** The fields an address column can show, by the address's kind, most common first: which one a
+ *  packet has depends on its link layer and protocol. */
+const ADDRESS_FIELDS = {
+  ipv4: { src: ['ip.src'], dst: ['ip.dst'] },
+  ipv6: { src: ['ipv6.src'], dst: ['ipv6.dst'] },
+  mac: { src: ['eth.src', 'sll.src.eth', 'arp.src.hw_mac'], dst: ['eth.dst', 'arp.dst.hw_mac'] },
+} as const;
+
+/**
+ * The filters a cell of the packet list may stand for (Wireshark's Apply as Filter there): the
+ * column's field and the cell's value, most likely first; the caller keeps the first that selects
+ * the cell's packet. `customField` is a custom column's field. None when the column shows no one
+ * field (Time, Info, Process) or the cell no value of the field's kind; a custom column's cell
+ * listing several occurrences ("a,b") gives none either.
+ */
+export function cellFilters(column: string, text: string, customField?: string): string[] {
+  switch (column) {
+    case 'number':
+      return /^\d+$/.test(text) ? [`frame.number == ${text}`] : [];
+    case 'length':
+      return /^\d+$/.test(text) ? [`frame.len == ${text}`] : [];
+    case 'source':
+    case 'destination': {
+      const end = column === 'source' ? 'src' : 'dst';
+      for (const kind of ['ipv4', 'ipv6', 'mac'] as const) {
+        const literal = valueLiteral(kind, text);
+        if (literal !== undefined) return ADDRESS_FIELDS[kind][end].map((field) => `${field} == ${literal}`);
+      }
+      return [];
+    }
+    case 'protocol': {
+      const name = text.toLowerCase();
+      return NAME.test(name) && filterNameKind(name) === 'protocol' ? [name] : [];
+    }
+    case 'pod': {
+      const slash = text.indexOf('/');
+      if (slash <= 0 || slash === text.length - 1) return [];
+      return [
+        `k8s.namespace == ${quoteString(text.slice(0, slash))} && k8s.pod == ${quoteString(text.slice(slash + 1))}`,
+      ];
+    }
+    default: {
+      const kind = customField && NAME.test(customField) ? filterNameKind(customField) : undefined;
+      if (kind === undefined || text === '' || text.includes(',')) return [];
+      if (kind === 'protocol' || kind === 'none') return [customField!];
+      const literal = valueLiteral(kind, text);
+      return literal === undefined ? [] : [`${customField} == ${literal}`];
+    }
+  }
+}
+
 /** The value as a literal of the field's kind; undefined when it is not one (a name still filters). */
 function valueLiteral(
   kind: 'number' | 'string' | 'boolean' | 'ipv4' | 'ipv6' | 'mac',

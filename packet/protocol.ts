@@ -2,7 +2,9 @@
 // this file; nothing here is copied. The webview pulls bulk data (rows, one packet's detail); the
 // host pushes small events (state, "count is now N"), and while the table follows the tail, the
 // few rows it shows with each count: the next frame draws them, so they are not asked for.
+
 import type { ColoringColor } from './coloring-rules.js';
+import type { MenuAction, MenuTarget } from './context-menu.js';
 import type { DecodedPacket, Layer } from './decode/types.js';
 import type { DisplayFilterCheck, FieldCompletion } from './filter-fields.js';
 import type { ProcessInfo } from './process-comment.js';
@@ -309,6 +311,8 @@ export interface Requests {
   removeColumn: { params: { index: number }; result: NoResult };
   /** Opens the source line of the debugger marker at table row `index`. */
   openMarker: { params: { index: number }; result: NoResult };
+  /** Puts `text` on the clipboard (the context menus' Copy items). */
+  copyText: { params: { text: string }; result: NoResult };
 }
 
 /** Host → webview events. */
@@ -327,6 +331,8 @@ export interface HostEvents {
   marks: { numbers: number[] };
   /** How many packets are ignored, after each change and to a new webview (their rows say which). */
   ignored: { count: number };
+  /** An item of a context menu was chosen (packet/context-menu.ts): do `action` on `target`. */
+  menuAction: { action: MenuAction; target: MenuTarget };
 }
 
 export interface DeepTreeEvent {
@@ -378,12 +384,14 @@ type Schema<T> = { [K in keyof T]-?: Field };
 const required = (check: Check): Field => ({ check, optional: false });
 const optional = (check: Check): Field => ({ check, optional: true });
 
-const text: Check = (v) =>
-  typeof v !== 'string'
-    ? 'is not text'
-    : v.length > MAX_MESSAGE_TEXT
-      ? `is longer than ${MAX_MESSAGE_TEXT} characters`
-      : undefined;
+/** The most a Copy item puts on the clipboard: a whole packet of the largest snapshot length, as hex. */
+export const MAX_COPIED_TEXT = 2 * 262144;
+
+const longText =
+  (max: number): Check =>
+  (v) =>
+    typeof v !== 'string' ? 'is not text' : v.length > max ? `is longer than ${max} characters` : undefined;
+const text = longText(MAX_MESSAGE_TEXT);
 const wholeNumber =
   (max = Number.MAX_SAFE_INTEGER): Check =>
   (v) =>
@@ -454,6 +462,7 @@ const REQUEST_PARAMS: { [M in RequestName]: Schema<Requests[M]['params']> } = {
   saveColumnWidths: { widths: required(columnWidths) },
   openInWireshark: {},
   openMarker: { index: required(wholeNumber()) },
+  copyText: { text: required(longText(MAX_COPIED_TEXT)) },
   sortRows: { column: optional(oneOf(...TABLE_COLUMNS, ...CUSTOM_COLUMN_IDS)), descending: optional(flag) },
   applyAsColumn: { field: required(text) },
   removeColumn: { index: required(wholeNumber(MAX_CUSTOM_COLUMNS - 1)) },

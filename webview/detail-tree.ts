@@ -3,12 +3,14 @@
 // (and per field name below it), the selected field by name from one packet to the next.
 import '@vscode-elements/elements/dist/vscode-tree/index.js';
 import '@vscode-elements/elements/dist/vscode-tree-item/index.js';
+import { menuContext } from '../packet/context-menu.js';
+import { customColumnProblem } from '../packet/custom-columns.js';
 import type { Field } from '../packet/decode/types.js';
 import { fieldFilter, layerFilter } from '../packet/field-filter.js';
 import { type PodRef, parsePodInterfaceName } from '../packet/k8s-pod.js';
 import { PROCESS_FIELDS, type ProcessInfo, processLabel, processPod } from '../packet/process-comment.js';
 import type { PacketDetail } from '../packet/protocol.js';
-import { h } from './dom.js';
+import { h, isMenuKey, openContextMenu } from './dom.js';
 
 type TreeItem = HTMLElementTagNameMap['vscode-tree-item'];
 
@@ -32,8 +34,6 @@ export interface DetailTreeEvents {
   /** A node was selected (click, keyboard, or a byte in the hex view): highlight its bytes. */
   select(node: TreeNode | undefined): void;
   expandedChange(expanded: Record<string, boolean>): void;
-  /** The context menu was asked for on a node (right click, the menu key, Shift+F10), at x, y. */
-  contextMenu(node: TreeNode, x: number, y: number): void;
   /** A node referring to another packet was activated (double click, Enter): go there. */
   goToPacket(number: number): void;
 }
@@ -80,6 +80,19 @@ function processSection(process: ProcessInfo | null | undefined, interfaceName: 
   return [{ name: 'proc', label: `Process: ${processLabel(process)}`, offset: 0, length: 0, children }];
 }
 
+/** A node's data-vscode-context: which node of which packet's tree, and which items it offers. */
+function nodeMenuContext(node: TreeNode, index: number, packet: number): string {
+  return menuContext(
+    { webviewSection: 'node', packet, node: index },
+    {
+      nodeFilter: node.filter !== undefined,
+      nodeName: node.name !== undefined,
+      nodeLink: node.link !== undefined,
+      nodeColumn: node.name !== undefined && customColumnProblem(node.name) === undefined,
+    },
+  );
+}
+
 export class DetailTree {
   readonly element: HTMLElement;
   private readonly tree: HTMLElementTagNameMap['vscode-tree'];
@@ -87,6 +100,8 @@ export class DetailTree {
   /** One quiet line below the tree (what Wireshark would add, when it is missing). */
   private readonly note: HTMLElement;
   private nodes: TreeNode[] = [];
+  /** The packet whose tree is shown. */
+  private packet: number | undefined;
   private readonly keyCount = new Map<string, number>();
   private readonly byItem = new WeakMap<Element, TreeNode>();
   private selected: TreeNode | undefined;
@@ -129,14 +144,12 @@ export class DetailTree {
       const item = path.find((t): t is TreeItem => t instanceof HTMLElement && t.tagName === 'VSCODE-TREE-ITEM');
       if (item?.branch) item.open = !item.open;
     });
-    // A right click, or from the keyboard the menu key or Shift+F10 (the browser sends those to
-    // the focused node as the same event): the node's menu, the node selected as Wireshark does.
+    // A right click selects its node, as Wireshark's; VS Code's menu then opens on the node's
+    // data-vscode-context (packet/context-menu.ts). The menu key and Shift+F10 open it below the
+    // focused node.
     this.tree.addEventListener('contextmenu', (e) => {
       const node = this.nodeOfEvent(e);
-      if (!node) return;
-      e.preventDefault();
-      if (node !== this.selected) this.choose(node, true);
-      this.events.contextMenu(node, e.clientX, e.clientY);
+      if (node && node !== this.selected) this.choose(node, true);
     });
     // A node referring to another packet goes there on a double click or Enter, as in Wireshark.
     this.tree.addEventListener('dblclick', (e) => {
@@ -144,7 +157,13 @@ export class DetailTree {
       if (link !== undefined) this.events.goToPacket(link);
     });
     this.tree.addEventListener('keydown', (e) => {
-      const link = this.nodeOfEvent(e)?.link;
+      const node = this.nodeOfEvent(e);
+      if (node && isMenuKey(e)) {
+        e.preventDefault();
+        openContextMenu(node.item);
+        return;
+      }
+      const link = node?.link;
       if (e.key !== 'Enter' || link === undefined) return;
       e.preventDefault();
       this.events.goToPacket(link);
@@ -172,6 +191,7 @@ export class DetailTree {
   clear(message = 'Select a packet to see its layers and bytes.'): void {
     this.discardTreeChanges(() => this.tree.replaceChildren());
     this.nodes = [];
+    this.packet = undefined;
     this.selected = undefined;
     this.empty.textContent = message;
     this.empty.hidden = false;
@@ -186,9 +206,15 @@ export class DetailTree {
     this.note.hidden = false;
   }
 
+  /** The node of the packet's tree a context menu was opened on, if that tree is still shown. */
+  menuNode(packet: number, node: number): TreeNode | undefined {
+    return packet === this.packet ? this.nodes[node] : undefined;
+  }
+
   show(detail: PacketDetail): void {
     const items: TreeItem[] = [];
     this.nodes = [];
+    this.packet = detail.number;
     this.keyCount.clear();
     this.selected = undefined;
 
@@ -258,6 +284,8 @@ export class DetailTree {
       items.push(item);
     }
 
+    for (const [i, node] of this.nodes.entries())
+      node.item.dataset.vscodeContext = nodeMenuContext(node, i, detail.number);
     this.discardTreeChanges(() => this.tree.replaceChildren(...items));
     this.empty.hidden = true;
     this.tree.hidden = false;

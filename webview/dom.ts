@@ -9,6 +9,22 @@ export interface ElementProps {
   attrs?: Record<string, string>;
 }
 
+/** The keys that open a context menu: the menu key, Shift+F10. */
+export function isMenuKey(e: KeyboardEvent): boolean {
+  return e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey);
+}
+
+/**
+ * Opens `el`'s context menu as a right click on it would, just below it. For a menu asked for from
+ * the keyboard: the browser's own event starts at the focused element (the table, the tree), and
+ * VS Code reads the menu's context (data-vscode-context) from where the event starts.
+ */
+export function openContextMenu(el: Element): void {
+  const r = el.getBoundingClientRect();
+  const at = { clientX: r.left + Math.min(24, r.width / 2), clientY: r.bottom };
+  el.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, composed: true, ...at }));
+}
+
 /** Creates an element (built-in or custom: the tag maps give it its type). */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -26,7 +42,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** Sets text only when it changed (cheap to call every frame). */
 /** A statistics table's row: applied by a double click or Enter; ArrowUp / ArrowDown move the
  *  focus to the row above or below. */
 export function applicableRow(tr: HTMLElement, apply: () => void): HTMLElement {
@@ -40,6 +55,7 @@ export function applicableRow(tr: HTMLElement, apply: () => void): HTMLElement {
   return tr;
 }
 
+/** Sets text only when it changed (cheap to call every frame). */
 export function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
 }

@@ -3,6 +3,7 @@
 // few rows rewrites only the rows that came into view). The scrollbar is drawn here: a native one
 // over a tall spacer breaks at millions of rows (browsers cap an element's height), as
 // microsoft/vscode-hexeditor found. Data comes from the RowCache; the table only says what it shows.
+import { menuContext } from '../packet/context-menu.js';
 import {
   type CustomColumn,
   customColumnId,
@@ -13,7 +14,7 @@ import {
   type TableColumn,
 } from '../packet/protocol.js';
 import { formatPacketTime, type TimeFormat } from '../packet/time-format.js';
-import { h } from './dom.js';
+import { h, isMenuKey, openContextMenu } from './dom.js';
 import { markerCellText, markerClasses, packetNumberOf } from './markers.js';
 import type { RowCache } from './row-cache.js';
 
@@ -63,7 +64,6 @@ const FOLLOW_WAIT_MS = 1000;
 export interface TableEvents {
   select(index: number, how: 'pointer' | 'keyboard'): void;
   open(index: number): void;
-  contextMenu(index: number, x: number, y: number): void;
   followChange(following: boolean): void;
   /** While following: the rows a screen shows (the newest, which the host then sends with each
    *  count); 0 once it stops following. */
@@ -73,8 +73,6 @@ export interface TableEvents {
   columnsChange(widths: ColumnWidths): void;
   /** A header was clicked: sort by its column (the panel picks the direction). */
   sortBy(column: ColumnId): void;
-  /** The context menu was asked for on a header, at x, y. */
-  headerMenu(column: ColumnId, x: number, y: number): void;
 }
 
 interface Slot {
@@ -88,8 +86,11 @@ interface Slot {
   hidden: boolean;
 }
 
+/** Columns whose cells show no one field's value: their cells give no filter. */
+const COLUMNS_WITHOUT_FIELD = new Set<ColumnId>(['time', 'info', 'process']);
+
 /** A cell's text (packet data: always set as text, never as markup). */
-function cellText(row: Row, column: ColumnId, timeFormat: TimeFormat): string {
+export function cellText(row: Row, column: ColumnId, timeFormat: TimeFormat): string {
   switch (column) {
     case 'number':
       return String(row.number);
@@ -206,13 +207,13 @@ export class PacketTable {
       const index = this.indexAt(e);
       if (index >= 0) this.events.open(index);
     });
+    // A right click selects its row, as Wireshark's; VS Code's menu then opens on the row's
+    // data-vscode-context (packet/context-menu.ts).
     this.rowsLayer.addEventListener('contextmenu', (e) => {
       const index = this.indexAt(e);
-      if (index < 0) return;
-      e.preventDefault();
+      if (index < 0 || index === this.selected) return;
       this.setSelected(index);
       this.events.select(index, 'pointer');
-      this.events.contextMenu(index, e.clientX, e.clientY);
     });
     this.element.addEventListener('keydown', (e) => this.onKey(e));
     this.bindScrollbar();
@@ -292,10 +293,11 @@ export class PacketTable {
       cell.addEventListener('click', (e) => {
         if (!(e.target as Element).closest('.pt-resize')) this.events.sortBy(column.id);
       });
-      cell.addEventListener('contextmenu', (e) => {
-        e.preventDefault();
-        this.events.headerMenu(column.id, e.clientX, e.clientY);
-      });
+      const custom = customColumnIndex(column.id) !== undefined;
+      cell.dataset.vscodeContext = menuContext(
+        { webviewSection: 'header', column: column.id },
+        { customColumn: custom },
+      );
       if (i < this.columns.length - 1) {
         const grip = h('div', { class: 'pt-resize', attrs: { 'aria-hidden': 'true' } });
         this.bindResize(grip, i);
@@ -318,7 +320,11 @@ export class PacketTable {
   /** Keys on the header row: Left and Right move, Enter or Space sorts by the column (as a click),
    *  the context-menu key opens the header's menu, Down or Escape go back to the rows. */
   private onHeaderKey(e: KeyboardEvent, column: number): void {
-    const cell = this.headerCells[column]!;
+    if (isMenuKey(e)) {
+      e.preventDefault();
+      openContextMenu(this.headerCells[column]!);
+      return;
+    }
     switch (e.key) {
       case 'ArrowLeft':
       case 'ArrowRight':
@@ -335,11 +341,6 @@ export class PacketTable {
       case ' ':
         this.events.sortBy(this.columns[column]!.id);
         break;
-      case 'ContextMenu': {
-        const r = cell.getBoundingClientRect();
-        this.events.headerMenu(this.columns[column]!.id, r.left, r.bottom);
-        break;
-      }
       case 'ArrowDown':
       case 'Escape':
         this.focusHeader(undefined);
@@ -550,9 +551,15 @@ export class PacketTable {
     this.slots = [];
     for (let k = 0; k < size; k++) {
       // The direction mark is the number cell's ::before (CSS): one element less per row.
-      const cells = this.columns.map((column) =>
-        h('div', { class: `pt-cell${column.numeric ? ' num' : ''} c-${column.id}`, attrs: { role: 'gridcell' } }),
-      );
+      const cells = this.columns.map((column) => {
+        const cell = h('div', {
+          class: `pt-cell${column.numeric ? ' num' : ''} c-${column.id}`,
+          attrs: { role: 'gridcell' },
+        });
+        // A cell of a column showing one field offers Apply/Prepare as Filter on its value.
+        if (!COLUMNS_WITHOUT_FIELD.has(column.id)) cell.dataset.vscodeContext = JSON.stringify({ column: column.id });
+        return cell;
+      });
       const el = h(
         'div',
         { class: 'pt-row', attrs: { role: 'row', id: `pt-row-${k}`, 'aria-selected': 'false' } },
@@ -742,6 +749,7 @@ export class PacketTable {
     slot.index = index;
     slot.row = row;
     slot.el.setAttribute('aria-rowindex', String(index + 2));
+    slot.el.dataset.vscodeContext = menuContext({ webviewSection: 'row', row: index });
     const c = slot.cells;
     if (!row) {
       slot.el.className = 'pt-row loading';
@@ -806,6 +814,12 @@ export class PacketTable {
     if (e.target !== this.element) return;
     if (this.headerFocus !== undefined) {
       this.onHeaderKey(e, this.headerFocus);
+      return;
+    }
+    if (isMenuKey(e)) {
+      e.preventDefault();
+      const row = this.slots.find((slot) => slot.index === this.selected && !slot.hidden);
+      if (row) openContextMenu(row.el);
       return;
     }
     // Up from the first row goes to the header, whose cells sort (as the grid pattern has it).

@@ -3,14 +3,15 @@
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import '@vscode-elements/elements/dist/vscode-context-menu/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
-import { customColumnProblem } from '../packet/custom-columns.js';
-import { combineFilters, FILTER_COMBINATIONS, type FilterCombination } from '../packet/field-filter.js';
+import type { MenuAction, MenuTarget } from '../packet/context-menu.js';
+import { compileDisplayFilter } from '../packet/display-filter.js';
+import { cellFilters, combineFilters, type FilterCombination } from '../packet/field-filter.js';
 import type { DisplayFilterCheck } from '../packet/filter-fields.js';
+import { parsePodInterfaceName } from '../packet/k8s-pod.js';
 import {
   type CountersEvent,
   type CounterUpdate,
@@ -27,7 +28,7 @@ import { debounce, formatBytes, formatCount, h, messageOf, setText } from './dom
 import { FilterCompletion } from './filter-completion.js';
 import { HexView } from './hex-view.js';
 import { opensSource } from './markers.js';
-import { type ColumnId, PacketTable } from './packet-table.js';
+import { type ColumnId, cellText, PacketTable } from './packet-table.js';
 import { PodCountersView } from './pod-counters.js';
 import { RowCache } from './row-cache.js';
 
@@ -52,52 +53,14 @@ const DISPLAY_FILTER_DELAY_MS = 300;
 const KEYBOARD_DETAIL_DELAY_MS = 80;
 
 type Button = HTMLElementTagNameMap['vscode-button'];
-type MenuItem = NonNullable<HTMLElementTagNameMap['vscode-context-menu']['data']>[number];
+/** How an Apply/Prepare as Filter item combines its filter, and whether it applies it. */
+function filterUse(action: MenuAction): { how: FilterCombination; apply: boolean } | undefined {
+  const [use, how] = action.split(':');
+  return use === 'apply' || use === 'prepare' ? { how: how as FilterCombination, apply: use === 'apply' } : undefined;
+}
 
-/** About the height of a context menu's line, to keep a menu inside the panel. */
-const MENU_ITEM_HEIGHT = 26;
-
-const ROW_MENU: MenuItem[] = [
-  { label: 'Mark/Unmark Packet', value: 'mark', keybinding: 'Ctrl+M' },
-  { label: 'Ignore/Unignore Packet', value: 'ignore', keybinding: 'Ctrl+D' },
-  { separator: true },
-  { label: 'Follow Conversation', value: 'follow' },
-  { label: 'Follow Stream', value: 'followStream', keybinding: 'Ctrl+Alt+Shift+T' },
-  { label: 'Show Packet Details', value: 'details', keybinding: 'Enter' },
-  { separator: true },
-  { label: 'Copy Row as Text', value: 'copy' },
-];
-
-/** A tree node naming another packet has this first in its menu. */
-const GO_TO_LINKED: MenuItem = { label: 'Go to Linked Packet', value: 'goto' };
-
-/** A tree node's menu, as Wireshark's: the six ways of using the node's filter, and Copy. */
-const TREE_MENU: MenuItem[] = [
-  { label: 'Apply as Filter ▸', value: 'apply' },
-  { label: 'Prepare as Filter ▸', value: 'prepare' },
-  { label: 'Copy ▸', value: 'copy' },
-];
-
-/** A tree node whose field our decoders know can be a column of the table. */
-const APPLY_AS_COLUMN: MenuItem = { label: 'Apply as Column', value: 'column' };
-
-/** A column header's menu, as Wireshark's; a custom column's also removes it. */
-const HEADER_MENU: MenuItem[] = [
-  { label: 'Sort Ascending', value: 'ascending' },
-  { label: 'Sort Descending', value: 'descending' },
-  { label: 'Do Not Sort', value: 'none' },
-];
-const REMOVE_COLUMN: MenuItem = { label: 'Remove This Column', value: 'remove' };
-
-/** Wireshark's Copy submenu of a tree node: what of the node goes to the clipboard. */
-const COPY_MENU: MenuItem[] = [
-  { label: 'Summary as Text', value: 'copy:label' },
-  { label: '…as Filter', value: 'copy:filter' },
-  { label: 'Value', value: 'copy:value' },
-  { label: 'Field Name', value: 'copy:name' },
-  { label: 'Bytes as Hex', value: 'copy:hex' },
-  { label: 'Bytes as Printable Text', value: 'copy:text' },
-];
+/** What right clicks on it open: VS Code's menu, without the page's Cut, Copy and Paste. */
+const OWN_MENUS = JSON.stringify({ preventDefaultContextMenuItems: true });
 
 /** What "Copy ▸ `what`" copies of `node`, whose bytes are [node.offset, +length) of `bytes`;
  *  undefined when the node has none of it. */
@@ -123,10 +86,6 @@ export function copiedText(node: TreeNode, what: string, bytes: Uint8Array): str
     default:
       return undefined;
   }
-}
-
-function filterSubmenu(use: 'apply' | 'prepare'): MenuItem[] {
-  return FILTER_COMBINATIONS.map((c) => ({ label: c.label, value: `${use}:${c.id}` }));
 }
 
 function button(text: string, title: string, onClick: () => void, secondary = true): Button {
@@ -195,24 +154,12 @@ export class Panel {
   private readonly ignoredCounter: { item: HTMLElement; value: HTMLElement };
   private readonly notice: HTMLElement;
   private readonly noticeText: HTMLElement;
-  private readonly menu: HTMLElementTagNameMap['vscode-context-menu'];
-  private readonly menuHost: HTMLElement;
 
   private filterSeq = 0;
   private appliedFilter: string;
   private textSearch: boolean;
   private detailSeq = 0;
   private detail: PacketDetail | undefined;
-  private menuIndex = -1;
-  /** The filter of the tree node the menu is open on; undefined while it is a row's menu. */
-  private menuFilter: string | undefined;
-  /** The header whose menu is open. */
-  private menuColumn: ColumnId | undefined;
-  /** The tree node the menu is open on. */
-  private menuNode: TreeNode | undefined;
-  /** The packet the tree node the menu is open on refers to, if it does. */
-  private menuLink: number | undefined;
-  private menuPoint = { x: 0, y: 0 };
   /** The filter bar's text applied a moment after typing stops (Enter: at once). */
   private readonly applyTyped = debounce(() => void this.applyFilter(this.filterField.value), DISPLAY_FILTER_DELAY_MS);
 
@@ -237,7 +184,6 @@ export class Panel {
       {
         select: (index, how) => this.rowSelected(index, how),
         open: (index) => void this.openDetail(index),
-        contextMenu: (index, x, y) => this.openMenu(index, x, y),
         followChange: (following) => {
           this.autoScroll.checked = following;
         },
@@ -255,7 +201,6 @@ export class Panel {
             .catch((e: unknown) => this.showNotice(`Could not keep the column widths: ${messageOf(e)}`));
         },
         sortBy: (column) => this.sortBy(column),
-        headerMenu: (column, x, y) => this.openHeaderMenu(column, x, y),
       },
       this.ui.columnWidths ?? initial.columnWidths,
     );
@@ -265,7 +210,6 @@ export class Panel {
     this.tree = new DetailTree(this.ui.expanded, {
       select: (node) => this.fieldSelected(node),
       expandedChange: () => saveUi(),
-      contextMenu: (node, x, y) => this.openTreeMenu(node, x, y),
       goToPacket: (number) => void this.goToPacket(number),
     });
     this.tree.selectedKey = this.ui.selectedField;
@@ -511,18 +455,9 @@ export class Panel {
       saveUi();
     });
 
-    // ---- context menu and notices
-    this.menu = document.createElement('vscode-context-menu');
-    this.menu.data = ROW_MENU;
-    // Each choice closes the menu itself: one that opens a submenu keeps it open.
-    this.menu.preventClose = true;
-    this.menu.addEventListener('vsc-context-menu-select', (e) =>
-      this.menuSelected((e as CustomEvent<{ value: string }>).detail.value),
-    );
-    this.menu.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && this.menuFilter !== undefined) this.tree.focus();
-    });
-    this.menuHost = h('div', { class: 'menu-host' }, this.menu);
+    // ---- context menus (VS Code's: packet/context-menu.ts) and notices
+    this.table.element.dataset.vscodeContext = OWN_MENUS;
+    this.tree.element.dataset.vscodeContext = OWN_MENUS;
     this.noticeText = h('span', { class: 'notice-text' });
     const dismiss = h('button', {
       class: 'notice-close',
@@ -542,7 +477,6 @@ export class Panel {
       this.filterMessage,
       mainSplit,
       this.notice,
-      this.menuHost,
     );
 
     transport.onEvent('state', (state) => this.setState(state));
@@ -552,6 +486,7 @@ export class Panel {
     transport.onEvent('marks', ({ numbers }) => this.marksChanged(numbers));
     transport.onEvent('ignored', ({ count }) => this.ignoredChanged(count));
     transport.onEvent('deepTree', (tree) => this.deepTreeArrived(tree));
+    transport.onEvent('menuAction', ({ action, target }) => this.menuAction(action, target));
     this.setState(initial);
     this.updateFollowButton();
   }
@@ -1030,124 +965,104 @@ export class Panel {
     this.followButton.disabled = this.table.selected < 0;
   }
 
-  // ---- context menu
+  // ---- context menus
 
-  private openMenu(index: number, x: number, y: number): void {
-    this.menuIndex = index;
-    this.menuFilter = undefined;
-    this.menuColumn = undefined;
-    this.menu.data = ROW_MENU;
-    this.showMenu(x, y);
+  /** An item of a context menu was chosen (VS Code's menu, handed on by the host): do it on what
+   *  the menu was opened on. */
+  private menuAction(action: MenuAction, target: MenuTarget): void {
+    switch (target.webviewSection) {
+      case 'row':
+        this.rowMenuAction(action, target.row, target.column);
+        break;
+      case 'node': {
+        const node = this.tree.menuNode(target.packet, target.node);
+        if (node) this.nodeMenuAction(action, node);
+        else this.showNotice('Another packet is shown now: open the menu on its tree again.');
+        break;
+      }
+      case 'header':
+        this.headerMenuAction(action, target.column);
+        break;
+    }
   }
 
-  /** A tree node's menu; a node no filter names (a label, a note) has Copy alone. */
-  private openTreeMenu(node: TreeNode, x: number, y: number): void {
-    this.menuNode = node;
-    this.menuFilter = node.filter ?? '';
-    this.menuColumn = undefined;
-    this.menuLink = node.link;
-    const filters = node.filter === undefined ? [TREE_MENU[2]!] : TREE_MENU;
-    const column = node.name !== undefined && customColumnProblem(node.name) === undefined;
-    const menu = column ? [...filters, APPLY_AS_COLUMN] : filters;
-    this.menu.data = node.link === undefined ? menu : [GO_TO_LINKED, ...menu];
-    this.showMenu(x, y);
+  /** A row's item; `column`: the cell right-clicked, whose value Apply/Prepare as Filter use. */
+  private rowMenuAction(action: MenuAction, index: number, column: ColumnId | undefined): void {
+    this.table.focus();
+    const use = filterUse(action);
+    if (use) {
+      if (column)
+        void this.cellFilter(index, column).then(
+          (filter) =>
+            filter ? this.useFilter(filter, use.how, use.apply) : this.showNotice('This cell gives no filter.'),
+          (e: unknown) => this.showNotice(messageOf(e)),
+        );
+    } else if (action === 'mark' || action === 'ignore')
+      void this.transport
+        .request(action === 'mark' ? 'markPacket' : 'ignorePacket', { index })
+        .catch((e: unknown) => this.showNotice(messageOf(e)));
+    else if (action === 'follow') void this.followConversation(index);
+    else if (action === 'followStream') void this.followConversation(index, 'followStream');
+    else if (action === 'details') void this.openDetail(index);
+    else if (action === 'copy') {
+      const row = this.cache.row(index);
+      if (row) this.copy(rowText(row));
+    }
   }
 
-  /** A column header's menu: sort either way or not, and remove a custom column. */
-  private openHeaderMenu(column: ColumnId, x: number, y: number): void {
-    this.menuColumn = column;
-    this.menuFilter = undefined;
-    this.menuIndex = -1;
-    this.menu.data = customColumnIndex(column) === undefined ? HEADER_MENU : [...HEADER_MENU, REMOVE_COLUMN];
-    this.showMenu(x, y);
+  private nodeMenuAction(action: MenuAction, node: TreeNode): void {
+    if (action === 'goto') {
+      if (node.link !== undefined) void this.goToPacket(node.link);
+    } else if (action === 'column') {
+      if (node.name)
+        void this.transport
+          .request('applyAsColumn', { field: node.name })
+          .catch((e: unknown) => this.showNotice(`Could not add the column: ${messageOf(e)}`));
+    } else if (action.startsWith('copy:')) {
+      const text = copiedText(node, action.slice('copy:'.length), this.hex.packetBytes);
+      if (text === undefined) this.showNotice('This node has nothing of that kind to copy.');
+      else this.copy(text);
+    } else {
+      const use = filterUse(action);
+      if (use && node.filter !== undefined) this.useFilter(node.filter, use.how, use.apply);
+    }
   }
 
-  private headerMenuSelected(value: string, column: ColumnId): void {
-    this.menu.show = false;
+  /** The filter of a row's cell, as Wireshark's Apply as Filter on the packet list makes it: the
+   *  first the cell may stand for that selects the row's packet (its detail, decoded). */
+  private async cellFilter(index: number, column: ColumnId): Promise<string | undefined> {
+    const row = this.cache.row(index);
+    if (!row) return undefined;
+    const custom = customColumnIndex(column);
+    const field = custom === undefined ? undefined : this.state.customColumns?.[custom]?.field;
+    const candidates = cellFilters(column, cellText(row, column, this.state.timeFormat ?? 'relative'), field);
+    if (candidates.length === 0) return undefined;
+    const detail =
+      this.detail?.number === row.number ? this.detail : await this.transport.request('getDetail', { index });
+    const meta = { number: detail.number, length: detail.length, pod: parsePodInterfaceName(detail.interfaceName) };
+    return candidates.find((filter) => compileDisplayFilter(filter).match(detail.decoded, meta));
+  }
+
+  /** Sort either way or not (Wireshark's header menu), or remove a custom column. */
+  private headerMenuAction(action: MenuAction, column: ColumnId): void {
     this.table.focus();
     const index = customColumnIndex(column);
-    if (value === 'remove' && index !== undefined) {
+    if (action === 'remove' && index !== undefined) {
       void this.transport
         .request('removeColumn', { index })
         .catch((e: unknown) => this.showNotice(`Could not remove the column: ${messageOf(e)}`));
-      return;
-    }
-    this.requestSort(value === 'none' ? undefined : { column, descending: value === 'descending' });
-  }
-
-  /** Shows the menu at x, y, moved in so that its items fit in the panel. */
-  private showMenu(x: number, y: number): void {
-    this.menuPoint = { x, y };
-    const rect = this.element.getBoundingClientRect();
-    const height = this.menu.data.length * MENU_ITEM_HEIGHT + 12;
-    const left = Math.min(x - rect.left, rect.width - 220);
-    const top = Math.min(y - rect.top, rect.height - height);
-    this.menuHost.style.left = `${Math.max(0, left)}px`;
-    this.menuHost.style.top = `${Math.max(0, top)}px`;
-    this.menu.show = true;
-  }
-
-  private menuSelected(value: string): void {
-    if (this.menuColumn !== undefined) {
-      this.headerMenuSelected(value, this.menuColumn);
-      return;
-    }
-    if (this.menuFilter !== undefined) {
-      this.treeMenuSelected(value, this.menuFilter);
-      return;
-    }
-    const index = this.menuIndex;
-    this.menu.show = false;
-    this.table.focus();
-    if (index < 0) return;
-    if (value === 'mark' || value === 'ignore')
-      void this.transport
-        .request(value === 'mark' ? 'markPacket' : 'ignorePacket', { index })
-        .catch((e: unknown) => this.showNotice(messageOf(e)));
-    else if (value === 'follow') void this.followConversation(index);
-    else if (value === 'followStream') void this.followConversation(index, 'followStream');
-    else if (value === 'details') void this.openDetail(index);
-    else if (value === 'copy') {
-      const row = this.cache.row(index);
-      if (row)
-        void navigator.clipboard
-          ?.writeText(rowText(row))
-          .catch((e: unknown) => this.showNotice(`Could not copy: ${messageOf(e)}`));
+    } else if (action === 'ascending' || action === 'descending') {
+      this.requestSort({ column, descending: action === 'descending' });
+    } else if (action === 'none') {
+      this.requestSort(undefined);
     }
   }
 
-  private treeMenuSelected(value: string, filter: string): void {
-    if (value === GO_TO_LINKED.value && this.menuLink !== undefined) {
-      this.menu.show = false;
-      void this.goToPacket(this.menuLink);
-      return;
-    }
-    if (value === 'apply' || value === 'prepare' || value === 'copy') {
-      this.menu.data = value === 'copy' ? COPY_MENU : filterSubmenu(value);
-      this.showMenu(this.menuPoint.x, this.menuPoint.y); // the submenu in its place, keyboard and all
-      return;
-    }
-    this.menu.show = false;
-    if (value === APPLY_AS_COLUMN.value) {
-      const field = this.menuNode?.name;
-      if (field)
-        void this.transport
-          .request('applyAsColumn', { field })
-          .catch((e: unknown) => this.showNotice(`Could not add the column: ${messageOf(e)}`));
-      return;
-    }
-    if (value.startsWith('copy:')) {
-      const node = this.menuNode;
-      const text = node && copiedText(node, value.slice(5), this.hex.packetBytes);
-      if (text === undefined) this.showNotice('This node has nothing of that kind to copy.');
-      else
-        void navigator.clipboard
-          ?.writeText(text)
-          .catch((e: unknown) => this.showNotice(`Could not copy: ${messageOf(e)}`));
-      return;
-    }
-    const [use, how] = value.split(':') as ['apply' | 'prepare', FilterCombination];
-    this.useFilter(filter, how, use === 'apply');
+  /** The clipboard is the host's: a page may write it only right after a click in it. */
+  private copy(text: string): void {
+    void this.transport
+      .request('copyText', { text })
+      .catch((e: unknown) => this.showNotice(`Could not copy: ${messageOf(e)}`));
   }
 
   /**

@@ -5,6 +5,7 @@
 // detail.
 import type * as vscode from 'vscode';
 import type { ColoringRules } from '../../packet/coloring-rules.js';
+import type { MenuAction, MenuTarget } from '../../packet/context-menu.js';
 import { type FollowProtocol, streamFilter } from '../../packet/decode/follow.js';
 import { summarizePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket } from '../../packet/decode/types.js';
@@ -86,6 +87,8 @@ export interface PanelHost {
   /** Asks which packets and where, writes them; the count written, undefined when cancelled or failed. */
   save(panel: CapturePanel, format?: 'pcapng' | 'pcap'): Promise<number | undefined>;
   openInWireshark(panel: CapturePanel): Promise<void>;
+  /** Puts text on the clipboard (a context menu's Copy). */
+  copyText(text: string): Promise<void>;
   onDidChangeCapture(panel: CapturePanel): void;
   /** The panel's webview closed (its tab, or its window); the capture may go on without it. */
   onDidClosePanel(panel: CapturePanel): void;
@@ -128,7 +131,12 @@ export interface PanelHost {
   saveColumnWidths(widths: ColumnWidthsByName): Promise<void>;
 }
 
+/** Panels made so far in this extension host: each takes the next number as its id. */
+let panelsMade = 0;
+
 export class CapturePanel implements vscode.Disposable {
+  /** Names this panel in its page, so a context menu's choice comes back to it. */
+  readonly id = `panel${++panelsMade}`;
   store: PacketStore;
   view: PacketView;
   live?: LiveCapture;
@@ -214,7 +222,7 @@ export class CapturePanel implements vscode.Disposable {
     this.webviewPanel = webviewPanel;
     const webview = webviewPanel.webview;
     webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.host.extensionUri)] };
-    webview.html = panelHtml(webview, this.host.extensionUri, this.state);
+    webview.html = panelHtml(webview, this.host.extensionUri, this.state, this.id);
     this.webviewListeners = [
       webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
       webviewPanel.onDidDispose(() => {
@@ -401,6 +409,11 @@ export class CapturePanel implements vscode.Disposable {
     void this.webviewPanel.webview.postMessage(message);
   }
 
+  /** A context menu's item was chosen on this panel's page: the page does it. */
+  menuAction(action: MenuAction, target: MenuTarget): void {
+    this.emit('menuAction', { action, target });
+  }
+
   private emit<E extends keyof HostEvents>(name: E, data: HostEvents[E]): void {
     this.post({ type: 'event', name, data } as HostMessage);
   }
@@ -516,6 +529,7 @@ export class CapturePanel implements vscode.Disposable {
       await this.host.save(this, format);
     },
     openInWireshark: () => this.host.openInWireshark(this),
+    copyText: ({ text }) => this.host.copyText(text),
     openMarker: async ({ index }) => {
       const slot = this.markersShown?.slot(index);
       const source = slot && 'marker' in slot ? slot.marker.source : undefined;

@@ -12,12 +12,20 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, state: PanelState): string {
+/** The capture panel's page; `panelId` names it to its context menus (packet/context-menu.ts). */
+export function panelHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  state: PanelState,
+  panelId: string,
+): string {
+  const data = escapeHtml(JSON.stringify(state));
+  const menu = escapeHtml(JSON.stringify({ panel: panelId }));
   return pageHtml(webview, extensionUri, {
     title: state.title,
     script: 'panel.js',
     styles: ['page.css', 'panel.css'],
-    root: `<div id="app" data-state="${escapeHtml(JSON.stringify(state))}"></div>`,
+    root: `<div id="app" data-state="${data}" data-vscode-context="${menu}"></div>`,
   });
 }
 

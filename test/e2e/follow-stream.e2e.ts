@@ -10,7 +10,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { TCPDUMP_TESTS_DIR } from '../fixtures/tcpdump-tests.js';
-import { assertFilter, quickOpen, screenshot, webviewFrame, webviewWith, withWorkbench } from '../vscode/workbench.js';
+import {
+  assertFilter,
+  chooseFromContextMenu,
+  quickOpen,
+  screenshot,
+  webviewFrame,
+  webviewWith,
+  withWorkbench,
+} from '../vscode/workbench.js';
 import { chooseOption } from './helpers/capture-ui.js';
 
 const FILE = 'redis.pcap';
@@ -48,7 +56,7 @@ test('Follow Stream, Conversations and the I/O Graph, from the row menu and the 
 
       // The row's menu → Follow Stream.
       await panel.locator('.pt-row.selected').click({ button: 'right' });
-      await panel.locator('vscode-context-menu-item[label="Follow Stream"]').click();
+      await chooseFromContextMenu(page, 'Follow TCP/UDP Stream');
       await page.locator('.tabs-container .tab[aria-label^="Follow TCP Stream (tcp.stream eq 1)"]').waitFor();
       const follow = await webviewWith(page, '.follow-content');
       await follow.locator('.follow-content .peer1').first().waitFor();

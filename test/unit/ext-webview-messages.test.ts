@@ -2,7 +2,7 @@
 // acts on them: what the real webview sends passes unchanged; anything else is refused with a reason.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkWebviewMessage, MAX_MESSAGE_LIST, MAX_MESSAGE_TEXT } from '../../packet/protocol.js';
+import { checkWebviewMessage, MAX_COPIED_TEXT, MAX_MESSAGE_LIST, MAX_MESSAGE_TEXT } from '../../packet/protocol.js';
 
 const request = (method: string, params: unknown, id: unknown = 1) => ({ type: 'request', id, method, params });
 
@@ -37,6 +37,7 @@ const VALID: unknown[] = [
   request('saveColumnWidths', { widths: { number: 56, time: 112, source: 200, info: 0 } }),
   request('sortRows', { column: 'length', descending: true }),
   request('sortRows', {}),
+  request('copyText', { text: 'ab'.repeat(262144) }), // a packet of the largest snapshot length, as hex
 ];
 
 test('every message the webview sends is accepted as it is', () => {
@@ -79,6 +80,7 @@ const INVALID: [string, unknown, RegExp][] = [
   ['a field the method does not take', request('stopCapture', { force: true }), /params has an unexpected field/],
   ['a filter as an object', request('setDisplayFilter', { text: { toString: 'x' } }), /params\.text is not text/],
   ['a huge string', request('setDisplayFilter', { text: 'x'.repeat(MAX_MESSAGE_TEXT + 1) }), /longer than/],
+  ['a copy longer than a packet', request('copyText', { text: 'x'.repeat(MAX_COPIED_TEXT + 1) }), /longer than/],
   ['text search as text', request('setDisplayFilter', { text: 'x', textSearch: 'yes' }), /textSearch is not true/],
   ['a packet number that is not whole', request('rowOf', { number: 1.5 }), /params\.number/],
   ['a packet number as text', request('selectPacket', { number: '22' }), /params\.number/],

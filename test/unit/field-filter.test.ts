@@ -11,6 +11,7 @@ import { decodePacket } from '../../packet/decode/index.js';
 import type { DecodedPacket, Field } from '../../packet/decode/types.js';
 import { compileDisplayFilter, type FilterMeta } from '../../packet/display-filter.js';
 import {
+  cellFilters,
   combineFilters,
   FILTER_COMBINATIONS,
   type FilterCombination,
@@ -162,6 +163,67 @@ describe('Apply as Filter: the selected field', () => {
     assert.equal(fieldFilter({ name: 'ip.src', value: '10.0.0.1 || 1' }), 'ip.src');
     assert.equal(fieldFilter({ name: 'eth.src', value: 'Intel_12:34:56' }), 'eth.src');
     assert.equal(fieldFilter({ name: 'tcp.port', value: 1e21 }), 'tcp.port');
+  });
+});
+
+describe('Apply as Filter: a cell of the packet list', () => {
+  /** The filter the panel takes for a cell: the first it may stand for that selects the packet. */
+  const cellFilter = (column: string, text: string, p: DecodedPacket, meta: FilterMeta, field?: string) =>
+    cellFilters(column, text, field).find((f) => matches(f, p, meta));
+
+  it('every Source, Destination, Protocol, Length and No. cell of every fixture packet selects its packet', () => {
+    const checked: Record<string, number> = {};
+    const unmatched: string[] = [];
+    const check = (linkType: number, data: Uint8Array, originalLength?: number) => {
+      const p = decodePacket(linkType, data, originalLength);
+      const meta = metaOf(p);
+      const cells = { ...p.summary, length: String(meta.length), number: String(meta.number) };
+      for (const column of ['number', 'source', 'destination', 'protocol', 'length'] as const) {
+        if (cellFilters(column, cells[column]).length === 0) continue;
+        const filter = cellFilter(column, cells[column], p, meta);
+        if (filter === undefined) {
+          unmatched.push(`${column} "${cells[column]}" of ${p.layers.map((l) => l.protocol).join('/')}`);
+          continue;
+        }
+        assertSelects(filter, p, meta, `${column} "${cells[column]}"`);
+        checked[column] = (checked[column] ?? 0) + 1;
+      }
+    };
+    for (const p of mixPackets(0)) check(MIX_LINK_TYPES[p.iface ?? 0]!, p.data, p.originalLength);
+    for (const p of edgePackets()) check(EDGE_LINK_TYPES[p.iface ?? 0]!, p.data, p.originalLength);
+    for (const file of tcpdumpTestCaptures()) {
+      const { reader, packets } = readCaptureFile(readCapture(file));
+      for (const p of packets) check(reader.interfaces[p.interfaceId]!.linkType, p.data, p.originalLength);
+    }
+    for (const column of ['source', 'destination', 'protocol'])
+      assert.ok(checked[column]! > 1000, JSON.stringify(checked));
+    // A cell no field of its packet holds gives no filter (the panel says so): an IPv6 routing
+    // header's final destination, a RARP packet (an ARP layer), a cooked capture's unknown payload.
+    assert.ok(unmatched.length <= 8, unmatched.join('; '));
+  });
+
+  it('each column: its field by the value’s kind; a pod by its namespace and name; none without one field', () => {
+    assert.deepEqual(cellFilters('source', '10.0.0.1'), ['ip.src == 10.0.0.1']);
+    assert.deepEqual(cellFilters('destination', '2001:db8::1'), ['ipv6.dst == 2001:db8::1']);
+    assert.deepEqual(cellFilters('source', '02:00:00:AA:00:01'), [
+      'eth.src == 02:00:00:aa:00:01',
+      'sll.src.eth == 02:00:00:aa:00:01',
+      'arp.src.hw_mac == 02:00:00:aa:00:01',
+    ]);
+    assert.deepEqual(cellFilters('source', 'Broadcast'), []);
+    assert.deepEqual(cellFilters('protocol', 'DNS'), ['dns']);
+    assert.deepEqual(cellFilters('protocol', 'TLSv1.3'), [], 'a version is no protocol name');
+    assert.deepEqual(cellFilters('length', '60'), ['frame.len == 60']);
+    assert.deepEqual(cellFilters('number', '7'), ['frame.number == 7']);
+    assert.deepEqual(cellFilters('pod', 'default/web-0'), ['k8s.namespace == "default" && k8s.pod == "web-0"']);
+    assert.deepEqual(cellFilters('pod', ''), []);
+    assert.deepEqual(cellFilters('info', 'Standard query'), []);
+    assert.deepEqual(cellFilters('time', '0.000001'), []);
+    assert.deepEqual(cellFilters('custom0', 'a"b.example', 'dns.qry.name'), ['dns.qry.name == "a\\"b.example"']);
+    assert.deepEqual(cellFilters('custom0', '443', 'tcp.dstport'), ['tcp.dstport == 443']);
+    assert.deepEqual(cellFilters('custom0', '443,80', 'tcp.dstport'), [], 'several occurrences');
+    assert.deepEqual(cellFilters('custom0', '', 'tcp.dstport'), [], 'the packet has none');
+    assert.deepEqual(cellFilters('custom0', 'x', 'no.such.field'), []);
   });
 });
 

@@ -134,12 +134,15 @@ export async function useColorTheme(
   await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor();
 }
 
+/** Matches a label that is exactly `label` (spaces around it aside). */
+function exactly(label: string): RegExp {
+  return new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+}
+
 /** The open quick pick's row whose label is exactly `label`. */
 export function quickPickRow(page: Page, label: string): Locator {
   return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({
-    has: page.locator('.label-name', {
-      hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`),
-    }),
+    has: page.locator('.label-name', { hasText: exactly(label) }),
   });
 }
 
@@ -198,6 +201,47 @@ export async function webviewWith(page: Page, selector: string): Promise<FrameLo
     await page.waitForTimeout(200); // polling for a frame that is still loading, bounded above
   }
   throw new Error(`no webview shows ${selector}`);
+}
+
+/** The workbench's context menu shown last (a submenu, when one is open): VS Code draws it in the
+ *  page, outside every webview. */
+function openMenu(page: Page): Locator {
+  return page.locator('.context-view .monaco-menu').last();
+}
+
+/** The items of the context menu shown last, by label, in order (separators left out). */
+export async function contextMenuLabels(page: Page): Promise<string[]> {
+  const menu = openMenu(page);
+  await menu.waitFor();
+  return menu
+    .locator(':scope > .monaco-action-bar > .actions-container > .action-item > .action-menu-item .action-label')
+    .allTextContents();
+}
+
+/** Runs an item of the context menu shown last. */
+async function pressMenuItem(page: Page, label: string): Promise<void> {
+  const item = openMenu(page).locator(
+    ':scope > .monaco-action-bar > .actions-container > .action-item > .action-menu-item',
+    { has: page.locator('.action-label', { hasText: exactly(label) }) },
+  );
+  // The pointer on it (the menu's own focus follows it), then Enter: a click can land while the
+  // menu still ignores the pointer, having just opened under it.
+  await item.hover();
+  await page.keyboard.press('Enter');
+}
+
+/** Chooses an item of the context menu that is open; each label but the last opens a submenu. */
+export async function chooseFromContextMenu(page: Page, ...labels: string[]): Promise<void> {
+  for (const label of labels) await pressMenuItem(page, label);
+  await page.locator('.context-view .monaco-menu').first().waitFor({ state: 'detached' });
+}
+
+/** Opens the submenu `label` of the context menu shown last. */
+export async function openContextSubmenu(page: Page, label: string): Promise<void> {
+  const menus = page.locator('.context-view .monaco-menu');
+  const shown = await menus.count();
+  await pressMenuItem(page, label);
+  await menus.nth(shown).waitFor();
 }
 
 /** Waits until the capture's filter bar (`input`) holds `text`. */

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { CaptureFilterChecker } from '../../extension/capture/capture-filter-check.js';
 import { buildDevPage, DEV_PAGE_TYPES } from './helpers/dev-page.js';
 
@@ -98,6 +98,7 @@ async function open(query: string, viewport = { width: 1400, height: 900 }): Pro
   await page.exposeFunction('__checkCaptureFilter', (filter: string) => filterChecker.check(filter));
   // tsx compiles this file with esbuild's keepNames: functions passed to the page call __name().
   await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+  await page.addInitScript(recordMenus);
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) =>
       console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
@@ -112,6 +113,51 @@ async function open(query: string, viewport = { width: 1400, height: 900 }): Pro
     );
   });
   return watch;
+}
+
+/** Where a context menu opened and the context VS Code read for it. */
+interface OpenedMenu {
+  context: Record<string, unknown>;
+  x: number;
+  y: number;
+}
+
+/**
+ * In the page: each context menu the page does not handle itself is recorded as VS Code's webview
+ * host reads it (window.__menus): the data-vscode-context keys from the event's target up to the
+ * root, the nearer element's winning. VS Code then shows the items of package.json's
+ * menus."webview/context" whose `when` holds (tested in code-server: test/e2e/context-menus.e2e.ts).
+ */
+function recordMenus(): void {
+  const menus: OpenedMenu[] = [];
+  Object.assign(window, { __menus: menus });
+  window.addEventListener('contextmenu', (e) => {
+    if (e.defaultPrevented) return;
+    e.preventDefault();
+    let context: Record<string, unknown> = {};
+    for (let el = (e.target as Element).closest('[data-vscode-context]'); el; ) {
+      context = { ...JSON.parse((el as HTMLElement).dataset.vscodeContext!), ...context };
+      el = el.parentElement?.closest('[data-vscode-context]') ?? null;
+    }
+    menus.push({ context, x: e.clientX, y: e.clientY });
+  });
+}
+
+/** Opens a context menu (`open`: a right click, a key) and returns it as VS Code reads it. */
+async function openMenu(page: Page, open: () => Promise<void>): Promise<OpenedMenu> {
+  const count = await page.evaluate(() => (window as unknown as { __menus: OpenedMenu[] }).__menus.length);
+  await open();
+  await page.waitForFunction((n) => (window as unknown as { __menus: OpenedMenu[] }).__menus.length > n, count);
+  return page.evaluate(() => (window as unknown as { __menus: OpenedMenu[] }).__menus.at(-1)!);
+}
+
+/** Runs a menu item's command (package.json) with the menu's context, as VS Code and the host do. */
+async function chooseMenuItem(page: Page, menu: OpenedMenu, command: string): Promise<void> {
+  type Dev = { __dev: { fake: { menuItem(command: string, context: unknown): void } } };
+  await page.evaluate(([c, context]) => (window as unknown as Dev).__dev.fake.menuItem(c, context), [
+    command,
+    menu.context,
+  ] as const);
 }
 
 async function close(watch: PageWatch): Promise<void> {
@@ -678,10 +724,38 @@ test('display filter: expression, text search, error; follow conversation', { sk
     row.number,
   );
 
-  // Context menu: Follow Conversation is there too.
-  await page.locator('.pt-row:not([hidden])').first().click({ button: 'right' });
-  await page.waitForFunction(() => document.querySelector('vscode-context-menu')?.show === true);
-  await page.keyboard.press('Escape');
+  // The row's menu has Follow Conversation too: a right click selects the row it lands on (here,
+  // another packet of the conversation), and the item follows from that row.
+  type Dev = { __dev: { fake: { calls: Record<string, number> } } };
+  const follows = () => page.evaluate(() => (window as unknown as Dev).__dev.fake.calls.followConversation ?? 0);
+  const before = await follows();
+  await scrollTo(page, 0);
+  const menu = await openMenu(page, () => page.locator('.pt-row[aria-rowindex="3"]').click({ button: 'right' }));
+  assert.deepEqual(menu.context, { preventDefaultContextMenuItems: true, webviewSection: 'row', row: 1 });
+  await page.waitForFunction(() => document.querySelector('.pt-row.selected')?.getAttribute('aria-rowindex') === '3');
+  await chooseMenuItem(page, menu, 'packetCapture.menu.followConversation');
+  await page.waitForFunction((n) => ((window as unknown as Dev).__dev.fake.calls.followConversation ?? 0) > n, before);
+
+  // A cell's Apply as Filter: the column's field with the cell's value (the cell the click landed
+  // on; the menu key's menu, on no cell, has none).
+  const cell = page.locator('.pt-row[aria-rowindex="3"]:not(.loading) .c-source');
+  const source = (await cell.textContent()) ?? '';
+  const cellMenu = await openMenu(page, () => cell.click({ button: 'right' }));
+  assert.deepEqual(cellMenu.context, {
+    preventDefaultContextMenuItems: true,
+    webviewSection: 'row',
+    row: 1,
+    column: 'source',
+  });
+  await chooseMenuItem(page, cellMenu, 'packetCapture.menu.applyAsFilter.selected');
+  await page.waitForFunction(
+    (want) => document.querySelector<HTMLInputElement>('vscode-textfield.tb-filter')!.value === want,
+    `ip.src == ${source}`,
+  );
+  const info = await openMenu(page, () =>
+    page.locator('.pt-row:not([hidden]):not(.loading) .c-info').first().click({ button: 'right' }),
+  );
+  assert.equal(info.context.column, undefined, 'Info shows no one field');
   assert.deepEqual(w.problems, []);
   await close(w);
 });
@@ -1658,20 +1732,23 @@ test('Go to Linked Packet: a field naming another packet goes there by double cl
   await page.keyboard.press('Enter');
   await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === n, frame);
 
-  // The node's menu starts with Go to Linked Packet.
+  // The node's menu offers Go to Linked Packet (nodeLink), and the filter and column items.
   ({ node, frame } = await fromSynAck());
-  await node.click({ button: 'right' });
-  const labels = await page.evaluate(() =>
-    document.querySelector('vscode-context-menu')!.data.map((item) => item.label ?? ''),
+  const menu = await openMenu(page, () => node.click({ button: 'right' }));
+  assert.deepEqual(
+    { ...menu.context, node: undefined, packet: undefined },
+    {
+      preventDefaultContextMenuItems: true,
+      webviewSection: 'node',
+      node: undefined,
+      packet: undefined,
+      nodeFilter: true,
+      nodeName: true,
+      nodeLink: true,
+      nodeColumn: true,
+    },
   );
-  assert.deepEqual(labels, [
-    'Go to Linked Packet',
-    'Apply as Filter ▸',
-    'Prepare as Filter ▸',
-    'Copy ▸',
-    'Apply as Column',
-  ]);
-  await page.locator('vscode-context-menu-item[label="Go to Linked Packet"]').click();
+  await chooseMenuItem(page, menu, 'packetCapture.menu.goToLinkedPacket');
   await page.waitForFunction((n) => document.querySelector('.pt-row.selected .c-number')?.textContent === n, frame);
 
   // A linked packet the view does not hold: a notice, and the selection stays.
@@ -1702,13 +1779,12 @@ test('Apply as Column: a tree node’s field becomes a column before Info, its h
 }, async () => {
   const w = await open('rows=1000');
   const { page } = w;
-  const menuLabels = () =>
-    page.evaluate(() => document.querySelector('vscode-context-menu')!.data.map((item) => item.label ?? ''));
-  const choose = (label: string) => page.locator(`vscode-context-menu-item[label="${label}"]`).click();
   await scrollTo(page, 0);
   const row = await selectRow(page, 'DNS', '<img');
-  await (await revealNode(page, 'dns/dns.qry.name')).click({ button: 'right' });
-  await choose('Apply as Column');
+  const name = await revealNode(page, 'dns/dns.qry.name');
+  const nodeMenu = await openMenu(page, () => name.click({ button: 'right' }));
+  assert.equal(nodeMenu.context.nodeColumn, true, 'a field our decoders know can be a column');
+  await chooseMenuItem(page, nodeMenu, 'packetCapture.menu.applyAsColumn');
   const header = page.locator('.pt-th.c-custom0');
   await header.waitFor();
   assert.equal(await header.locator('.pt-th-label').textContent(), 'dns.qry.name');
@@ -1722,18 +1798,31 @@ test('Apply as Column: a tree node’s field becomes a column before Info, its h
   const order = await page.locator('.pt-header .pt-th').evaluateAll((cells) => cells.map((c) => c.classList[1]));
   assert.deepEqual(order.slice(-2), ['c-custom0', 'c-info']);
 
-  // Its header's menu: Wireshark's sorts, and Remove This Column.
-  await header.click({ button: 'right' });
-  assert.deepEqual(await menuLabels(), ['Sort Ascending', 'Sort Descending', 'Do Not Sort', 'Remove This Column']);
-  await choose('Sort Descending');
+  // Its header's menu: Wireshark's sorts, and Remove This Column (customColumn).
+  let menu = await openMenu(page, () => header.click({ button: 'right' }));
+  assert.deepEqual(menu.context, {
+    preventDefaultContextMenuItems: true,
+    webviewSection: 'header',
+    column: 'custom0',
+    customColumn: true,
+  });
+  await chooseMenuItem(page, menu, 'packetCapture.menu.sortDescending');
   await page.waitForFunction(
     () => document.querySelector('.pt-th.c-custom0')?.getAttribute('aria-sort') === 'descending',
   );
-  await page.locator('.pt-th.c-length').click({ button: 'right' });
-  assert.deepEqual(await menuLabels(), ['Sort Ascending', 'Sort Descending', 'Do Not Sort'], 'a built-in column stays');
+  menu = await openMenu(page, () => page.locator('.pt-th.c-length').click({ button: 'right' }));
+  assert.equal(menu.context.customColumn, false, 'a built-in column stays');
+  // From the keyboard: Up from the first row to the header, the menu key on the column focused.
+  await scrollTo(page, 0);
+  await page.locator('.pt-row[aria-rowindex="2"]').click();
+  await page.keyboard.press('ArrowUp');
+  menu = await openMenu(page, () => page.keyboard.press('ContextMenu'));
+  assert.equal(menu.context.column, 'number');
+  const numberHeader = await page.locator('.pt-th.c-number').boundingBox();
+  assert.ok(numberHeader && menu.y >= numberHeader.y && menu.x < numberHeader.x + numberHeader.width, 'below it');
   await page.keyboard.press('Escape');
-  await header.click({ button: 'right' });
-  await choose('Remove This Column');
+  menu = await openMenu(page, () => header.click({ button: 'right' }));
+  await chooseMenuItem(page, menu, 'packetCapture.menu.removeColumn');
   await header.waitFor({ state: 'detached' });
   assert.deepEqual(w.problems, []);
   await close(w);
@@ -1750,53 +1839,41 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
   };
   const filterText = () => page.locator('vscode-textfield.tb-filter').evaluate((el) => (el as HTMLInputElement).value);
   const applied = () => page.evaluate(() => (window as unknown as Dev).__dev.fake.calls.setDisplayFilter ?? 0);
-  const menuShown = () => page.evaluate(() => document.querySelector('vscode-context-menu')?.show === true);
-  const menuLabels = () =>
-    page.evaluate(() => document.querySelector('vscode-context-menu')!.data.map((item) => item.label ?? ''));
-  const choose = async (label: string) => {
-    await page.locator(`vscode-context-menu-item[label="${label}"]`).click();
-  };
+  /** Right-clicks a node and runs a menu item's command on it. */
+  const choose = async (label: Locator, command: string) =>
+    chooseMenuItem(page, await openMenu(page, () => label.click({ button: 'right' })), command);
   /** Selects (and reveals) a node by key, and returns its label. */
   const reveal = (key: string) => revealNode(page, key);
+  const layer = (text: string) => page.locator('vscode-tree > vscode-tree-item > .dt-label', { hasText: text });
   await scrollTo(page, 0);
   const row = await selectRow(page, 'DNS', '<img');
 
   // A layer: Apply as Filter ▸ Selected puts its protocol in the bar and applies it.
   let sent = await applied();
-  await page
-    .locator('vscode-tree > vscode-tree-item > .dt-label', { hasText: 'Domain Name System' })
-    .click({ button: 'right' });
-  assert.deepEqual(await menuLabels(), ['Apply as Filter ▸', 'Prepare as Filter ▸', 'Copy ▸', 'Apply as Column']);
-  await choose('Apply as Filter ▸');
-  assert.deepEqual(await menuLabels(), [
-    'Selected',
-    'Not Selected',
-    '…and Selected',
-    '…or Selected',
-    '…and not Selected',
-    '…or not Selected',
-  ]);
-  await choose('Selected');
-  assert.equal(await filterText(), 'dns');
+  const dnsMenu = await openMenu(page, () => layer('Domain Name System').click({ button: 'right' }));
+  assert.deepEqual(
+    [dnsMenu.context.webviewSection, dnsMenu.context.nodeFilter, dnsMenu.context.nodeLink],
+    ['node', true, false],
+  );
+  await chooseMenuItem(page, dnsMenu, 'packetCapture.menu.applyAsFilter.selected');
+  await page.waitForFunction(
+    () => (document.querySelector('vscode-textfield.tb-filter') as HTMLInputElement).value === 'dns',
+  );
   assert.equal(await applied(), sent + 1, 'applied as Enter would');
   await waitForFilteredView(page, 'expression', { protocols: ['DNS'] });
 
   // A field whose value is markup, …and Selected: one quoted literal, text in the bar.
   sent = await applied();
-  await (await reveal('dns/dns.qry.name')).click({ button: 'right' });
-  await choose('Apply as Filter ▸');
-  await choose('…and Selected');
+  await choose(await reveal('dns/dns.qry.name'), 'packetCapture.menu.applyAsFilter.andSelected');
+  await page.waitForFunction((n) => ((window as unknown as Dev).__dev.fake.calls.setDisplayFilter ?? 0) > n, sent);
   assert.equal(await filterText(), 'dns && dns.qry.name == "<img src=x onerror=alert(1)>.example"');
   assert.equal(await applied(), sent + 1);
   await waitForFilteredView(page, 'expression', { infoIncludes: '<img src=x onerror=alert(1)>' });
 
   // Prepare as Filter: the bar holds the expression, unapplied, focused; Enter applies it.
   sent = await applied();
-  await page
-    .locator('vscode-tree > vscode-tree-item > .dt-label', { hasText: 'User Datagram Protocol' })
-    .click({ button: 'right' });
-  await choose('Prepare as Filter ▸');
-  await choose('…or not Selected');
+  await choose(layer('User Datagram Protocol'), 'packetCapture.menu.prepareAsFilter.orNotSelected');
+  await page.waitForFunction(() => document.activeElement?.tagName === 'VSCODE-TEXTFIELD');
   const prepared = '(dns && dns.qry.name == "<img src=x onerror=alert(1)>.example") || !udp';
   assert.equal(await filterText(), prepared);
   assert.equal(await applied(), sent, 'not applied');
@@ -1804,35 +1881,32 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
   await page.keyboard.press('Enter');
   assert.equal(await applied(), sent + 1, 'Enter applies what was prepared');
 
-  // A node no filter names (a label of ours) has Copy alone.
-  await page.locator('vscode-tree > vscode-tree-item > .dt-label').first().dblclick();
-  await page.locator('vscode-tree-item .dt-label', { hasText: 'Arrival Time:' }).click({ button: 'right' });
-  assert.equal(await menuShown(), true);
-  assert.deepEqual(await menuLabels(), ['Copy ▸']);
-  await page.keyboard.press('Escape');
+  // A node no filter names (a label of ours) offers Copy alone: no filter, no field name, no column.
+  await layer('Frame').first().dblclick();
+  const label = await openMenu(page, () =>
+    page.locator('vscode-tree-item .dt-label', { hasText: 'Arrival Time:' }).click({ button: 'right' }),
+  );
+  assert.deepEqual(
+    [label.context.nodeFilter, label.context.nodeName, label.context.nodeColumn, label.context.nodeLink],
+    [false, true, false, false],
+  );
 
-  // The keyboard: Shift+F10 on the focused node, arrows and Enter through the menu.
+  // The keyboard: Shift+F10 or the menu key on the focused node opens its menu below it.
   sent = await applied();
   const port = await reveal('udp/udp.srcport');
   await port.click();
-  const menuFocused = () => page.waitForFunction(() => document.activeElement?.tagName === 'VSCODE-CONTEXT-MENU');
-  await page.keyboard.press('Shift+F10');
-  await menuFocused();
-  await page.keyboard.press('Escape'); // closes it, back on the node
-  await page.waitForFunction(() => document.activeElement?.tagName === 'VSCODE-TREE-ITEM');
-  assert.equal(await menuShown(), false);
-  await page.keyboard.press('Shift+F10');
-  await menuFocused();
-  await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('Enter'); // Apply as Filter ▸
-  await page.waitForFunction(() => document.querySelector('vscode-context-menu')?.data.length === 6);
-  await page.screenshot({ path: join(RESULTS, 'tree-filter-menu.png') });
-  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('Enter'); // …and Selected
+  for (const key of ['Shift+F10', 'ContextMenu']) {
+    const menu = await openMenu(page, () => page.keyboard.press(key));
+    const box = (await port.boundingBox())!;
+    assert.ok(menu.y >= box.y + box.height - 1 && menu.y <= box.y + box.height + 1, `${key}: below the node`);
+    assert.equal(menu.context.nodeFilter, true);
+  }
+  const menu = await openMenu(page, () => page.keyboard.press('Shift+F10'));
+  await chooseMenuItem(page, menu, 'packetCapture.menu.applyAsFilter.andSelected');
+  await page.waitForFunction((n) => ((window as unknown as Dev).__dev.fake.calls.setDisplayFilter ?? 0) > n, sent);
   const srcport = /Source Port: (\d+)/.exec((await port.textContent()) ?? '')?.[1];
   assert.equal(await filterText(), `(${prepared}) && udp.srcport == ${srcport}`);
   assert.equal(await applied(), sent + 1);
-  assert.equal(await menuShown(), false);
 
   // Wireshark's tree: a node's filter is Wireshark's own, handed on as it is.
   sent = await applied();
@@ -1856,9 +1930,8 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
     },
   ];
   await page.evaluate((e) => (window as unknown as Dev).__dev.fake.deepTree(e), { number: row.number, layers });
-  await (await reveal('resp/resp.string')).click({ button: 'right' });
-  await choose('Apply as Filter ▸');
-  await choose('Selected');
+  await choose(await reveal('resp/resp.string'), 'packetCapture.menu.applyAsFilter.selected');
+  await page.waitForFunction((n) => ((window as unknown as Dev).__dev.fake.calls.setDisplayFilter ?? 0) > n, sent);
   assert.equal(await filterText(), 'resp.string == "PING"');
   assert.equal(await applied(), sent + 1);
   assert.deepEqual(w.dialogs, []);
@@ -1869,23 +1942,30 @@ test('a tree node’s menu: Apply as Filter and Prepare as Filter, by pointer an
 test('a tree node’s Copy ▸: its summary, filter, value, field name and bytes, as text only', { skip }, async () => {
   const w = await open('rows=1000');
   const { page } = w;
-  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
   await scrollTo(page, 0);
   await selectRow(page, 'DNS', '<img');
-  const reveal = (key: string) => revealNode(page, key);
-  const copy = async (key: string, item: string) => {
-    await (await reveal(key)).click({ button: 'right' });
-    await page.locator('vscode-context-menu-item[label="Copy ▸"]').click();
-    await page.locator(`vscode-context-menu-item[label="${item}"]`).click();
-    return page.evaluate(() => navigator.clipboard.readText());
+  type Dev = { __dev: { fake: { copied: string[] } } };
+  /** What the panel asks the host to put on the clipboard (the host's is VS Code's). */
+  const copy = async (key: string, what: string) => {
+    const node = await revealNode(page, key);
+    const count = await page.evaluate(() => (window as unknown as Dev).__dev.fake.copied.length);
+    await chooseMenuItem(
+      page,
+      await openMenu(page, () => node.click({ button: 'right' })),
+      `packetCapture.menu.copy.${what}`,
+    );
+    await page.waitForFunction((n) => (window as unknown as Dev).__dev.fake.copied.length > n, count);
+    return page.evaluate(() => (window as unknown as Dev).__dev.fake.copied.at(-1)!);
   };
   const name = '<img src=x onerror=alert(1)>.example';
-  assert.equal(await copy('dns/dns.qry.name', 'Value'), name);
-  assert.equal(await copy('dns/dns.qry.name', 'Field Name'), 'dns.qry.name');
-  assert.equal(await copy('dns/dns.qry.name', '…as Filter'), `dns.qry.name == "${name}"`);
-  assert.match(await copy('dns/dns.qry.name', 'Summary as Text'), /^Name: <img src=x/);
-  const port = await copy('udp/udp.srcport', 'Value');
-  assert.equal(await copy('udp/udp.srcport', 'Bytes as Hex'), Number(port).toString(16).padStart(4, '0'));
+  assert.equal(await copy('dns/dns.qry.name', 'value'), name);
+  assert.equal(await copy('dns/dns.qry.name', 'name'), 'dns.qry.name');
+  assert.equal(await copy('dns/dns.qry.name', 'filter'), `dns.qry.name == "${name}"`);
+  assert.match(await copy('dns/dns.qry.name', 'label'), /^Name: <img src=x/);
+  const port = await copy('udp/udp.srcport', 'value');
+  assert.equal(await copy('udp/udp.srcport', 'hex'), Number(port).toString(16).padStart(4, '0'));
+  // The name's bytes as the wire has them, its length octets left out as unprintable.
+  assert.equal(await copy('dns/dns.qry.name', 'text'), '<img src=x onerror=alert(1)>example');
   // The markup stayed text: nothing of it became an element.
   assert.equal(await page.locator('img').count(), 0);
   assert.deepEqual(w.problems, []);

@@ -5,6 +5,8 @@
 // tail=0 (counts without the newest rows: the table asks for them), pods=1 (a capture of
 // Kubernetes pods), processes=1 (a capture that names each packet's process), markers=1 (debugger
 // markers among the rows), theme (dark|light).
+// The context menus are VS Code's (packet/context-menu.ts): a plain browser shows its own here, and
+// `__dev.fake.menuItem(command, context)` runs an item as VS Code and the host would.
 import { mountPanel } from '../panel.js';
 import { MemoryUiStore } from '../transport.js';
 import { DEFAULT_OPTIONS, FakeHost, type FakeOptions } from './fake-host.js';

@@ -5,6 +5,7 @@
 // through structuredClone, as postMessage would.
 
 import { coloringRuleOf, compileColoringRules, DEFAULT_COLORING_RULES } from '../../packet/coloring-rules.js';
+import { MENU_ITEMS, menuTarget } from '../../packet/context-menu.js';
 import { customColumnText } from '../../packet/custom-columns.js';
 import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
 import {
@@ -215,6 +216,8 @@ export class FakeHost implements HostTransport {
   tailRows = 0;
   /** The packet the panel says is selected (Save → Selected). */
   selected: number | undefined;
+  /** What the panel put on the clipboard, in order. */
+  readonly copied: string[] = [];
   /** Requests answered, by method (the dev page shows them). */
   readonly calls: Partial<Record<RequestName, number>> = {};
 
@@ -476,6 +479,17 @@ export class FakeHost implements HostTransport {
     this.emit('deepTree', event);
   }
 
+  /** As VS Code runs a context menu's item and the real host hands it on: `context` is what VS Code
+   *  read from the page's data-vscode-context where the menu opened (the checks read it as VS
+   *  Code does), checked as the real host checks it. */
+  menuItem(command: string, context: unknown): void {
+    const item = MENU_ITEMS.find((i) => i.command === command);
+    const target = menuTarget(context);
+    if (!item || !target || !(item.sections as readonly string[]).includes(target.webviewSection))
+      throw new Error(`${command} does not apply to ${JSON.stringify(context)}`);
+    this.emit('menuAction', { action: item.action, target });
+  }
+
   private emit<E extends keyof HostEvents>(name: E, data: HostEvents[E]): void {
     const copy = structuredClone(data);
     setTimeout(() => this.events.emit(name, copy), 0);
@@ -719,6 +733,9 @@ export class FakeHost implements HostTransport {
       },
       openMarker: () => {
         if (!this.options.markers) throw new HostError('The fake host has no debugger markers.');
+      },
+      copyText: ({ text }) => {
+        this.copied.push(text);
       },
     };
 }
