@@ -468,7 +468,9 @@ function webview(): void {
   });
   const file = path.join(ROOT, 'test-results/webview/measurements.json');
   if (r.status !== 0 || !fs.existsSync(file)) {
-    console.log(`4. webview: the browser measurement did not run (${r.status}): ${r.stdout.slice(-400)}`);
+    const failed = r.stdout.split('\n').filter((line) => line.startsWith('not ok'));
+    const why = failed.length > 0 ? failed.join('; ') : r.stdout.slice(-400);
+    console.log(`4. webview: the browser measurement did not run (${r.status}): ${why}`);
     return;
   }
   const m = JSON.parse(fs.readFileSync(file, 'utf8'));
