@@ -9,7 +9,7 @@ import {
   DEFAULT_COLORING_RULES,
   parseColoringRules,
 } from '../packet/coloring-rules.js';
-import { type MenuItem, menuPanel, menuTarget } from '../packet/context-menu.js';
+import { itemTarget, type MenuItem, menuPanel } from '../packet/context-menu.js';
 import { customColumnProblem } from '../packet/custom-columns.js';
 import type { FollowProtocol } from '../packet/decode/follow.js';
 import { applyDecodeAs } from '../packet/decode/index.js';
@@ -1076,10 +1076,10 @@ export class CaptureManager implements PanelHost, LiveCaptureHost, vscode.Dispos
   /** An item of a capture's context menu was chosen: the panel the menu was opened in does it, on
    *  what the menu was opened on (VS Code hands over the webview's context, checked here). */
   runMenuItem(item: MenuItem, context: unknown): void {
-    const target = menuTarget(context);
+    const target = itemTarget(item, context);
     const id = menuPanel(context);
     const panel = this.openPanels.find((p) => p.id === id);
-    if (!target || !(item.sections as readonly string[]).includes(target.webviewSection) || !panel) {
+    if (!target || !panel) {
       void vscode.window.showInformationMessage("Packet Capture: this command runs from a capture's context menu.");
       return;
     }

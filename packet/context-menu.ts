@@ -116,6 +116,13 @@ export function menuTarget(context: unknown): MenuTarget | undefined {
   }
 }
 
+/** The target `item` acts on, from the context VS Code gave its command: undefined when the
+ *  context names no target of ours or one of a section the item is not offered in. */
+export function itemTarget(item: MenuItem, context: unknown): MenuTarget | undefined {
+  const target = menuTarget(context);
+  return target && (item.sections as readonly MenuSection[]).includes(target.webviewSection) ? target : undefined;
+}
+
 /** Which capture's panel the menu was opened in: the id the host put on the page's root. */
 export function menuPanel(context: unknown): string | undefined {
   const id = typeof context === 'object' && context !== null ? (context as Record<string, unknown>).panel : undefined;

@@ -5,7 +5,7 @@
 // through structuredClone, as postMessage would.
 
 import { coloringRuleOf, compileColoringRules, DEFAULT_COLORING_RULES } from '../../packet/coloring-rules.js';
-import { MENU_ITEMS, menuTarget } from '../../packet/context-menu.js';
+import { itemTarget, MENU_ITEMS } from '../../packet/context-menu.js';
 import { customColumnText } from '../../packet/custom-columns.js';
 import { type CompiledDisplayFilter, compileDisplayFilter } from '../../packet/display-filter.js';
 import {
@@ -484,9 +484,8 @@ export class FakeHost implements HostTransport {
    *  Code does), checked as the real host checks it. */
   menuItem(command: string, context: unknown): void {
     const item = MENU_ITEMS.find((i) => i.command === command);
-    const target = menuTarget(context);
-    if (!item || !target || !(item.sections as readonly string[]).includes(target.webviewSection))
-      throw new Error(`${command} does not apply to ${JSON.stringify(context)}`);
+    const target = item && itemTarget(item, context);
+    if (!item || !target) throw new Error(`${command} does not apply to ${JSON.stringify(context)}`);
     this.emit('menuAction', { action: item.action, target });
   }
 
