@@ -209,20 +209,6 @@ static bool runs_as_root(uint32_t pid) {
   return stat(path, &st) == 0 && st.st_uid == 0;
 }
 
-// The first ancestor of `pid` outside container `id`: the runtime's shim (containerd-shim,
-// conmon) that started the container's first process; 0 when none is found or it is not root's.
-static uint32_t shim_of(uint32_t pid, const char *id) {
-  for (int i = 0; i < MAX_ANCESTORS && pid > 1; i++) {
-    uint32_t parent = pcore_parent_of(pid);
-    if (parent == 0) return 0;
-    char container[PCORE_CONTAINER_ID_LEN + 1];
-    pcore_container_of(parent, container);
-    if (strcmp(container, id) != 0) return runs_as_root(parent) ? parent : 0;
-    pid = parent;
-  }
-  return 0;
-}
-
 // containerd's shim (runtime v2) works in the bundle of the container it was started for, the
 // pod's sandbox, and every container of the pod has its bundle beside it, in a folder named by
 // its id: STATE/io.containerd.runtime.v2.task/NAMESPACE/ID. Wherever the runtime's state folder
@@ -240,14 +226,28 @@ static bool bundle_beside_shim(uint32_t shim, const char *id, char *out, size_t 
   return written > 0 && (size_t)written < size;
 }
 
+// The bundle of container `id` beside its runtime's shim: the shim is the first ancestor of `pid`
+// outside the container, running as root, whose working folder is a bundle. A process just started
+// by `kubectl exec` may still be the child of the runc that started it, exiting, its working
+// folder gone: the walk goes on past it to the shim. Processes of other users are never trusted.
+static bool bundle_of_ancestors(uint32_t pid, const char *id, char *out, size_t size) {
+  for (int i = 0; i < MAX_ANCESTORS && pid > 1; i++) {
+    pid = pcore_parent_of(pid);
+    if (pid == 0) return false;
+    char container[PCORE_CONTAINER_ID_LEN + 1];
+    pcore_container_of(pid, container);
+    if (strcmp(container, id) != 0 && runs_as_root(pid) && bundle_beside_shim(pid, id, out, size)) return true;
+  }
+  return false;
+}
+
 void pcore_pod_names_of(uint32_t pid, const char *id, struct pcore_pod_names *out) {
   *out = (struct pcore_pod_names){0};
   if (!pcore_is_container_id(id)) return;
   char path[PATH_MAX + 64];
   size_t len = 0;
   char *text = NULL;
-  uint32_t shim = shim_of(pid, id);
-  if (shim && bundle_beside_shim(shim, id, path, sizeof(path))) text = read_bounded(path, &len);
+  if (bundle_of_ancestors(pid, id, path, sizeof(path))) text = read_bounded(path, &len);
   for (size_t i = 0; !text && i < sizeof(DEFAULT_BUNDLES) / sizeof(DEFAULT_BUNDLES[0]); i++) {
     snprintf(path, sizeof(path), "%s%s%s", DEFAULT_BUNDLES[i].prefix, id, DEFAULT_BUNDLES[i].suffix);
     text = read_bounded(path, &len);

@@ -21,10 +21,11 @@ struct pcore_pod_names {
 };
 
 // The names of container `id` (64 hex digits) that process `pid` runs in: its bundle is found
-// beside the bundle of the runtime's shim that started it (the shim's working folder, the first
-// ancestor of `pid` outside the container, which must run as root), or at containerd's and CRI-O's
-// default places; only a regular file of root's, not writable by others, of at most 1 MiB. All ""
-// when there is none (not a Kubernetes container, a runtime that keeps its bundles elsewhere).
+// beside the bundle of the runtime's shim that started it (the shim's working folder: the first
+// ancestor of `pid` outside the container that runs as root and works in a bundle), or at
+// containerd's and CRI-O's default places; only a regular file of root's, not writable by others,
+// of at most 1 MiB. All "" when there is none (not a Kubernetes container, a runtime that keeps its
+// bundles elsewhere).
 void pcore_pod_names_of(uint32_t pid, const char *id, struct pcore_pod_names *out);
 
 // The names in the text of an OCI bundle's config.json (untrusted: any bytes, `len` of them).

@@ -3,7 +3,8 @@
 // and PodUID lines, in ptcpdump's order. Containers as containerd makes them, without Kubernetes:
 // a cgroup (v1 here) named by the container's id holds the process; its parent outside the
 // container, the runtime's shim, works in the pod sandbox's bundle folder, beside which each
-// container's bundle holds a config.json. The bundle is untrusted: values Kubernetes would refuse,
+// container's bundle holds a config.json (runc, which starts a process for `kubectl exec`, may still
+// stand between them, working elsewhere). The bundle is untrusted: values Kubernetes would refuse,
 // escapes, keys given twice or only inside other values, malformed or oversized JSON, a symbolic
 // link, a FIFO each leave their lines out (the container id stays), and the capture goes on.
 import assert from 'node:assert/strict';
@@ -63,11 +64,19 @@ interface Case {
   /** Makes the bundle's config.json at `file` (or leaves it out). */
   bundle: (file: string) => void;
   expected: { container?: string; pod?: string; namespace?: string; uid?: string };
+  /** Started as `kubectl exec` starts a process: through runc, still there between it and the shim. */
+  throughRunc?: true;
 }
 
 const CASES: Case[] = [
   { what: "containerd's annotations", bundle: (f) => fs.writeFileSync(f, ociConfig(CONTAINERD)), expected: ALL },
   { what: "CRI-O's annotations", bundle: (f) => fs.writeFileSync(f, ociConfig(CRIO)), expected: ALL },
+  {
+    what: "a process runc started and is still the parent of, runc's working folder no bundle",
+    bundle: (f) => fs.writeFileSync(f, ociConfig(CONTAINERD)),
+    expected: ALL,
+    throughRunc: true,
+  },
   {
     what: "a pod sandbox's own container: no container name",
     bundle: (f) => {
@@ -186,10 +195,14 @@ function containerId(i: number): string {
   return `${i.toString(16).padStart(4, '0')}${'c0de'.repeat(15)}`;
 }
 
+// The container's first process: it joins the container's cgroup ($0), then runs `$@` as its child.
+const JOIN = 'echo $$ > "$0/cgroup.procs" && "$@"; exit $?';
 // The shim: outside the container, in its working folder, it starts the container's first process,
-// which joins the container's cgroup and then runs `$@` as its child, so that the agent climbs two
-// generations to the shim.
-const SHIM = 'sh -c \'echo $$ > "$0/cgroup.procs" && "$@"; exit $?\' "$@"; exit $?';
+// so that the agent climbs two generations to the shim.
+const SHIM = `sh -c '${JOIN}' "$@"; exit $?`;
+// The same through runc as `kubectl exec` meets it: the shim's child, outside the container, working
+// in another folder, it starts the process and is still there when the process sends.
+const SHIM_THEN_RUNC = `sh -c 'cd / && sh -c "$0" "$@"; exit $?' '${JOIN}' "$@"; exit $?`;
 // The container's process: one datagram to HOST:PORT, then "sent", then it stays until stdin closes
 // (the agent reads a process's names from /proc when it meets its first packet).
 const SEND = [
@@ -219,7 +232,8 @@ describe('process attribution: the Kubernetes names of a container, from its OCI
     const cgroup = `/sys/fs/cgroup/pids/pcapk-${process.pid}-podn/${containerId(i)}`;
     removals.push(makeCgroup(cgroup));
     const command = ['ip', 'netns', 'exec', pair.a.ns.name, 'python3', '-c', SEND, pair.b.ip4, String(PORT + i)];
-    const child = spawn('sh', ['-c', SHIM, 'shim', cgroup, ...command], {
+    const shim = CASES[i]!.throughRunc ? SHIM_THEN_RUNC : SHIM;
+    const child = spawn('sh', ['-c', shim, 'shim', cgroup, ...command], {
       cwd: path.join(state, sandbox),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
