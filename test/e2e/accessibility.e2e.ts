@@ -155,7 +155,8 @@ test(
       await plot.focus();
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
-      const selected = capture.locator('.pt-row.selected .c-number');
+      // The row is drawn at once and filled when its page comes: wait for its number.
+      const selected = capture.locator('.pt-row.selected .c-number', { hasText: /^\d+$/ });
       await selected.waitFor({ timeout: 10_000 });
       const last = Number(await selected.textContent());
       assert.ok(last > 100, `a packet of the last millisecond selected (${last})`);
