@@ -4,7 +4,7 @@
 // ICMP error quotes does not (Wireshark's conversation tables skip error packets' taps); a
 // conversation is a pair of addresses, its end A the source of its first header. The filter workers decode the packets (each a share of them) and tally what they read;
 // the parts are then joined here in packet order.
-import { customColumnReads } from '../../packet/custom-columns.js';
+import type { FilterReads } from '../../packet/decode/index.js';
 import type { DecodedPacket, Field } from '../../packet/decode/types.js';
 import type { ConversationRow } from '../../packet/statistics-protocol.js';
 import { type ConversationCounts, countColumns, countPacket, emptyCounts } from './conversations.js';
@@ -19,9 +19,10 @@ export interface AddressTally extends ConversationCounts {
   first: number;
 }
 
-/** What decoding a packet must read to see the protocol's addresses. */
-export function addressReads(protocol: AddressProtocol) {
-  return customColumnReads([`${protocol}.src`, `${protocol}.dst`]);
+/** What decoding a packet must read to see the protocol's addresses: its layers, and the fields of
+ *  the protocol's own (not the columns, nor the headers an ICMP error quotes, which count in none). */
+export function addressReads(protocol: AddressProtocol): FilterReads {
+  return { needsTree: true, fieldLayers: new Set([protocol]), readsColumns: false };
 }
 
 /** Each of the protocol's headers' source and destination, in the order the packet holds them
