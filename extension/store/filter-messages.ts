@@ -56,9 +56,9 @@ export interface ColumnTexts {
   ids: Uint32Array;
 }
 
-/** The Ethernet, IPv4 or IPv6 conversations of `numbers` (Statistics → Conversations). */
-export interface AddressJob {
-  protocol: AddressProtocol;
+/** Packets to count statistics of (Statistics → Conversations for Ethernet, IPv4 or IPv6, and
+ *  Protocol Hierarchy): what they found, segment by segment, so full segments' counts can be kept. */
+export interface SegmentJob {
   /** Packet numbers, ascending. */
   numbers: Uint32Array;
   segments: SegmentSnapshot[];
@@ -66,21 +66,28 @@ export interface AddressJob {
   decodeAs: DecodeAsRule[];
 }
 
-/** The protocol paths of `numbers` (Statistics → Protocol Hierarchy). */
-export type HierarchyJob = Omit<AddressJob, 'protocol'>;
-
-/** One segment's packets' paths of protocols (of those a part was given). */
-export interface SegmentPaths {
+/** What a part counted among one segment's packets (those of the segment it was given). */
+export interface SegmentCount<T> {
   firstNumber: number;
-  tallies: PathTally[];
+  tallies: T;
 }
+
+/** One segment's packets' paths of protocols. */
+export type SegmentPaths = SegmentCount<PathTally[]>;
+/** The Ethernet, IPv4 or IPv6 conversations of the job's packets. */
+export interface AddressJob extends SegmentJob {
+  protocol: AddressProtocol;
+}
+
+/** One segment's packets' conversations of a protocol. */
+export type SegmentAddresses = SegmentCount<AddressTally[]>;
 
 /** A job the workers share: each takes a part of its packets, in order, and answers with what
  *  it found in them (the parts are joined in order). */
 export type PartWork =
   | { kind: 'texts'; job: ColumnTextJob }
   | { kind: 'addresses'; job: AddressJob }
-  | { kind: 'hierarchy'; job: HierarchyJob };
+  | { kind: 'hierarchy'; job: SegmentJob };
 
 /** One worker's part of a PartWork, as the runner sends it: the job with the part's numbers. */
 export type PartMessage = PartWork & { id: number; part: number };
@@ -88,5 +95,5 @@ export type PartMessage = PartWork & { id: number; part: number };
 export interface PartReply {
   id: number;
   part: number;
-  result: ColumnTexts | AddressTally[] | SegmentPaths[];
+  result: ColumnTexts | SegmentAddresses[] | SegmentPaths[];
 }

@@ -9,16 +9,18 @@ import { recordedIgnored, StreamReplay } from '../../packet/decode/stream-record
 import { compileDisplayFilter } from '../../packet/display-filter.js';
 import { podLabel } from '../../packet/k8s-pod.js';
 import { parseProcessComments, processLabel, processPod } from '../../packet/process-comment.js';
-import { AddressTallies, addressPairs, addressReads } from './address-conversations.js';
+import { AddressTallies, addressReads } from './address-conversations.js';
 import type {
   AddressJob,
   ColumnTextJob,
   ColumnTexts,
   FilterJob,
   FilterReply,
-  HierarchyJob,
   PartMessage,
   PartReply,
+  SegmentAddresses,
+  SegmentCount,
+  SegmentJob,
   SegmentPaths,
 } from './filter-messages.js';
 import { type SegmentSnapshot, segmentComments } from './packet-store.js';
@@ -108,7 +110,7 @@ function runPart(message: PartMessage): void {
     message.kind === 'texts'
       ? columnTexts(message.job)
       : message.kind === 'addresses'
-        ? addressTallies(message.job)
+        ? segmentAddresses(message.job)
         : segmentPaths(message.job);
   const reply: PartReply = { id: message.id, part: message.part, result };
   parentPort!.postMessage(reply, 'ids' in result ? [result.ids.buffer as ArrayBuffer] : []);
@@ -130,46 +132,58 @@ function eachPacket(
   }
 }
 
-/** The conversations of the part's packets, tallied in packet order. */
-function addressTallies(job: AddressJob) {
-  const reads = addressReads(job.protocol);
-  const tallies = new AddressTallies();
+/** Counts the part's packets segment by segment, in packet order: `count` adds a packet to its
+ *  segment's tallies (`start` makes them), `end` turns them into the answer. */
+function countBySegment<Tallies, T>(
+  job: SegmentJob,
+  start: () => Tallies,
+  count: (tallies: Tallies, seg: SegmentSnapshot, i: number, number: number) => void,
+  end: (tallies: Tallies) => T,
+): SegmentCount<T>[] {
+  const out: SegmentCount<T>[] = [];
+  let firstNumber = -1;
+  let tallies = start();
   eachPacket(job.numbers, job.segments, (k, seg, i) => {
     if (!seg) return;
-    const start = seg.offsets[i]!;
-    const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
-    const linkType = job.linkTypes[seg.interfaceIds[i]!] ?? 1;
-    const wireLength = seg.originalLengths[i]!;
-    const decoded = decodeForFilter(reads, linkType, data, wireLength, streams.at(seg.streams, i));
-    for (const [src, dst] of addressPairs(decoded, job.protocol))
-      tallies.add(job.numbers[k]!, src, dst, wireLength, seg.times[i]!);
+    if (seg.firstNumber !== firstNumber) {
+      if (firstNumber >= 0) out.push({ firstNumber, tallies: end(tallies) });
+      firstNumber = seg.firstNumber;
+      tallies = start();
+    }
+    count(tallies, seg, i, job.numbers[k]!);
   });
-  return tallies.tallies;
+  if (firstNumber >= 0) out.push({ firstNumber, tallies: end(tallies) });
+  return out;
 }
 
-/** The paths of protocols of the part's packets, tallied by segment in packet order. */
-function segmentPaths(job: HierarchyJob): SegmentPaths[] {
-  const out: SegmentPaths[] = [];
-  let firstNumber = -1;
-  let tallies = new PathTallies();
-  eachPacket(job.numbers, job.segments, (_k, seg, i) => {
-    if (!seg) return;
-    if (seg.firstNumber !== firstNumber) {
-      if (firstNumber >= 0) out.push({ firstNumber, tallies: tallies.tallies });
-      firstNumber = seg.firstNumber;
-      tallies = new PathTallies();
-    }
-    const start = seg.offsets[i]!;
-    const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
-    const linkType = job.linkTypes[seg.interfaceIds[i]!] ?? 1;
-    const wireLength = seg.originalLengths[i]!;
-    tallies.add(
-      protocolPath(decodeForFilter(HIERARCHY_READS, linkType, data, wireLength, streams.at(seg.streams, i))),
-      wireLength,
-    );
-  });
-  if (firstNumber >= 0) out.push({ firstNumber, tallies: tallies.tallies });
-  return out;
+/** Packet `i` of a segment, decoded as `reads` asks. */
+function decodeIn(job: SegmentJob, seg: SegmentSnapshot, i: number, reads: FilterReads) {
+  const start = seg.offsets[i]!;
+  const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
+  const linkType = job.linkTypes[seg.interfaceIds[i]!] ?? 1;
+  return decodeForFilter(reads, linkType, data, seg.originalLengths[i]!, streams.at(seg.streams, i));
+}
+
+/** The conversations of the job's protocol among the part's packets, by segment. */
+function segmentAddresses(job: AddressJob): SegmentAddresses[] {
+  const reads = addressReads(job.protocol);
+  return countBySegment(
+    job,
+    () => new AddressTallies(job.protocol),
+    (tallies, seg, i, number) =>
+      tallies.add(number, decodeIn(job, seg, i, reads), seg.originalLengths[i]!, seg.times[i]!),
+    (tallies) => tallies.tallies,
+  );
+}
+
+/** The paths of protocols of the part's packets, by segment. */
+function segmentPaths(job: SegmentJob): SegmentPaths[] {
+  return countBySegment(
+    job,
+    () => new PathTallies(),
+    (tallies, seg, i) => tallies.add(protocolPath(decodeIn(job, seg, i, HIERARCHY_READS)), seg.originalLengths[i]!),
+    (tallies) => tallies.tallies,
+  );
 }
 
 /** The column's text of each packet of the part, as the table's rows show it (table-rows.ts). */

@@ -24,26 +24,28 @@ import type {
   ColumnTexts,
   FilterJob,
   FilterReply,
-  HierarchyJob,
   PartMessage,
   PartReply,
   PartWork,
+  SegmentAddresses,
+  SegmentJob,
   SegmentPaths,
 } from './filter-messages.js';
 import { OrderedReplies, sliceJob } from './filter-slices.js';
-import { type PacketStore, SEGMENT_PACKETS } from './packet-store.js';
+import type { PacketStore } from './packet-store.js';
 import { hierarchyRows, type PathTally } from './protocol-hierarchy.js';
 import { naturalKey, RowOrder, type SortKeys } from './row-order.js';
+import { SegmentCounts } from './segment-counts.js';
 import type { WiresharkJudging } from './wireshark-filter.js';
 
 export interface FilterRunner {
   run(job: FilterJob, onReply: (reply: FilterReply) => void): void;
   /** The column's text of each packet of the job (a sort's keys). */
   columnTexts(job: ColumnTextJob): Promise<ColumnTexts>;
-  /** The Ethernet, IPv4 or IPv6 conversations of the job's packets, in the order they started. */
-  addressConversations(job: AddressJob): Promise<ConversationRow[]>;
+  /** The Ethernet, IPv4 or IPv6 conversations of the job's packets, by segment, in packet order. */
+  addressTallies(job: AddressJob): Promise<SegmentAddresses[]>;
   /** The paths of protocols of the job's packets, by segment, in packet order. */
-  protocolPaths(job: HierarchyJob): Promise<SegmentPaths[]>;
+  protocolPaths(job: SegmentJob): Promise<SegmentPaths[]>;
   dispose(): void;
 }
 
@@ -77,11 +79,11 @@ export class WorkerFilterRunner implements FilterRunner {
     return joinTexts((await this.inParts({ kind: 'texts', job })) as ColumnTexts[]);
   }
 
-  async addressConversations(job: AddressJob): Promise<ConversationRow[]> {
-    return joinTallies((await this.inParts({ kind: 'addresses', job })) as AddressTally[][]);
+  async addressTallies(job: AddressJob): Promise<SegmentAddresses[]> {
+    return ((await this.inParts({ kind: 'addresses', job })) as SegmentAddresses[][]).flat();
   }
 
-  async protocolPaths(job: HierarchyJob): Promise<SegmentPaths[]> {
+  async protocolPaths(job: SegmentJob): Promise<SegmentPaths[]> {
     return ((await this.inParts({ kind: 'hierarchy', job })) as SegmentPaths[][]).flat();
   }
 
@@ -251,9 +253,13 @@ export class PacketView {
   generation = 0;
   /** The Decode As rules the filter decodes packets with (the panel keeps them current). */
   decodeAs: DecodeAsRule[] = [];
-  /** Protocol Hierarchy's paths of the full segments, by segment, under `key`: the Decode As rules
-   *  and the store's dissection (PacketStore.dissections). */
-  private readonly hierarchyCache = { key: '', bySegment: new Map<number, PathTally[][]>() };
+  /** What Statistics counted in each full segment: each protocol's conversations, protocol paths. */
+  private readonly addressCounts = {
+    eth: new SegmentCounts<AddressTally[]>(),
+    ip: new SegmentCounts<AddressTally[]>(),
+    ipv6: new SegmentCounts<AddressTally[]>(),
+  };
+  private readonly pathCounts = new SegmentCounts<PathTally[]>();
   /** The colouring rules the rows are drawn with (none: rows are not coloured). */
   coloring?: ColoringRules;
   /** The table's custom columns (the panel keeps them current): a sort by one reads its field. */
@@ -474,53 +480,42 @@ export class PacketView {
   }
 
   /** Statistics → Conversations for Ethernet, IPv4 or IPv6: every packet held (or those `only`
-   *  names, ascending), decoded by the workers. */
-  addressConversations(protocol: AddressProtocol, only?: Uint32Array): Promise<ConversationRow[]> {
-    let numbers = only;
-    if (!numbers) {
-      numbers = new Uint32Array(this.store.held);
-      for (let i = 0; i < numbers.length; i++) numbers[i] = this.store.firstNumber + i;
-    }
-    return this.runner.addressConversations({
-      protocol,
-      numbers,
-      segments: this.store.snapshots(),
-      linkTypes: this.store.interfaces.map((i) => i.linkType),
-      decodeAs: this.decodeAs,
-    });
+   *  names, ascending), decoded by the workers. Every packet held: a full segment's conversations
+   *  are kept, so a running capture's next count, or the endpoints of the same protocol, decode
+   *  only the packets of the last segment. */
+  async addressConversations(protocol: AddressProtocol, only?: Uint32Array): Promise<ConversationRow[]> {
+    const count = (numbers: Uint32Array) => this.runner.addressTallies({ ...this.segmentJob(numbers), protocol });
+    const tallies = only
+      ? (await count(only)).map((s) => s.tallies)
+      : await this.addressCounts[protocol].count(this.store, this.countsKey(), count);
+    return joinTallies(tallies);
   }
 
   /** Statistics → Protocol Hierarchy: every packet held (or those `only` names, ascending),
    *  decoded by the workers. Every packet held: a full segment's paths are kept, so a running
    *  capture decodes only its new packets for each count. */
   async protocolHierarchy(only?: Uint32Array): Promise<HierarchyRow[]> {
-    const segments = this.store.snapshots();
-    const job = { segments, linkTypes: this.store.interfaces.map((i) => i.linkType), decodeAs: this.decodeAs };
-    if (only) return hierarchyRows((await this.runner.protocolPaths({ ...job, numbers: only })).map((s) => s.tallies));
-    const cache = this.hierarchyCache;
-    const key = `${this.store.dissections} ${JSON.stringify(this.decodeAs)}`;
-    if (cache.key !== key) cache.bySegment.clear();
-    cache.key = key;
-    for (const first of cache.bySegment.keys()) if (first < this.store.firstNumber) cache.bySegment.delete(first);
-    let count = 0;
-    const uncounted = segments.filter((seg) => !cache.bySegment.has(seg.firstNumber));
-    for (const seg of uncounted) count += seg.count;
-    const numbers = new Uint32Array(count);
-    let k = 0;
-    for (const seg of uncounted) for (let i = 0; i < seg.count; i++) numbers[k++] = seg.firstNumber + i;
-    const counted = new Map<number, PathTally[][]>();
-    for (const { firstNumber, tallies } of await this.runner.protocolPaths({ ...job, numbers })) {
-      const list = counted.get(firstNumber) ?? [];
-      list.push(tallies);
-      counted.set(firstNumber, list);
-    }
-    // Only a full segment keeps its paths: packets still arrive in the last one.
-    for (const seg of uncounted)
-      if (seg.count === SEGMENT_PACKETS && cache.key === key)
-        cache.bySegment.set(seg.firstNumber, counted.get(seg.firstNumber) ?? []);
-    return hierarchyRows(
-      segments.flatMap((seg) => cache.bySegment.get(seg.firstNumber) ?? counted.get(seg.firstNumber) ?? []),
-    );
+    const paths = only
+      ? (await this.runner.protocolPaths(this.segmentJob(only))).map((s) => s.tallies)
+      : await this.pathCounts.count(this.store, this.countsKey(), (numbers) =>
+          this.runner.protocolPaths(this.segmentJob(numbers)),
+        );
+    return hierarchyRows(paths);
+  }
+
+  private segmentJob(numbers: Uint32Array): SegmentJob {
+    return {
+      numbers,
+      segments: this.store.snapshots(),
+      linkTypes: this.store.interfaces.map((i) => i.linkType),
+      decodeAs: this.decodeAs,
+    };
+  }
+
+  /** What the statistics' counts hold under: the store's dissection (PacketStore.dissections) and
+   *  the Decode As rules. */
+  private countsKey(): string {
+    return `${this.store.dissections} ${JSON.stringify(this.decodeAs)}`;
   }
 
   /** Resolves once every row the view holds is in the sort's order (at once without a sort). */

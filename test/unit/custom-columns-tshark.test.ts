@@ -69,7 +69,7 @@ test('custom columns show each field as tshark -T fields prints it, on every pac
   const view = new PacketView(store, {
     run: () => assert.fail('no filter here'),
     columnTexts: () => assert.fail('no sort here'),
-    addressConversations: () => assert.fail('no statistics here'),
+    addressTallies: () => assert.fail('no statistics here'),
     protocolPaths: () => assert.fail('no statistics here'),
     dispose: () => {},
   });

@@ -122,15 +122,19 @@ describe('Protocol Hierarchy against tshark -z io,phs', { skip: !haveTshark && '
       assert.ok(ours.length >= 10, `${ours.length} rows`);
     });
 
-  it('a growing capture: a full segment is decoded once, and each count equals one from scratch', async () => {
+  it('a growing capture: a full segment is decoded once, and each count equals one from scratch (the Ethernet and IP conversations too)', async () => {
     const bytes = benchCapture(SEGMENT_PACKETS + 3000);
     const { store, add, count } = liveStore(bytes);
     const inner = new WorkerFilterRunner(join(worker.scratch, 'filter-worker.js'));
     const decoded: number[] = [];
+    const decodedForAddresses: number[] = [];
     const runner: FilterRunner = {
       run: (job, onReply) => inner.run(job, onReply),
       columnTexts: (job) => inner.columnTexts(job),
-      addressConversations: (job) => inner.addressConversations(job),
+      addressTallies: (job) => {
+        decodedForAddresses.push(job.numbers.length);
+        return inner.addressTallies(job);
+      },
       protocolPaths: (job) => {
         decoded.push(job.numbers.length);
         return inner.protocolPaths(job);
@@ -141,11 +145,21 @@ describe('Protocol Hierarchy against tshark -z io,phs', { skip: !haveTshark && '
     try {
       add(0, SEGMENT_PACKETS + 1000);
       await view.protocolHierarchy();
+      await view.addressConversations('eth');
       add(SEGMENT_PACKETS + 1000, count);
       const grown = await view.protocolHierarchy();
       assert.deepEqual(decoded, [SEGMENT_PACKETS + 1000, count - SEGMENT_PACKETS], 'the full segment decoded once');
       const all = Uint32Array.from({ length: count }, (_, i) => i + 1);
       assert.deepEqual(grown, await view.protocolHierarchy(all));
+      // Ethernet's conversations were counted before: only the last segment is decoded again; IPv4's
+      // and IPv6's from scratch.
+      for (const protocol of ['eth', 'ip', 'ipv6'] as const) {
+        const counted = await view.addressConversations(protocol);
+        assert.ok(counted.length > 1, `${protocol}: ${counted.length} conversations`);
+        assert.deepEqual(counted, await view.addressConversations(protocol, all), protocol);
+      }
+      const last = count - SEGMENT_PACKETS;
+      assert.deepEqual(decodedForAddresses, [SEGMENT_PACKETS + 1000, last, count, count, count, count, count]);
       assert.equal(
         grown.filter((r) => r.depth === 0).reduce((n, r) => n + r.frames, 0),
         count,

@@ -26,7 +26,7 @@ const NO_ENGINE: FilterRunner = {
   columnTexts: () => {
     throw new Error('our engine was asked');
   },
-  addressConversations: () => {
+  addressTallies: () => {
     throw new Error('our engine was asked');
   },
   protocolPaths: () => {
