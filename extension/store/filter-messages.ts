@@ -56,8 +56,8 @@ export interface ColumnTexts {
   ids: Uint32Array;
 }
 
-/** Packets to count statistics of (Statistics → Conversations for Ethernet, IPv4 or IPv6, and
- *  Protocol Hierarchy): what they found, segment by segment, so full segments' counts can be kept. */
+/** Packets whose statistics the workers count (Conversations for Ethernet, IPv4 or IPv6, Protocol
+ *  Hierarchy), answering segment by segment so that a full segment's counts can be kept. */
 export interface SegmentJob {
   /** Packet numbers, ascending. */
   numbers: Uint32Array;
