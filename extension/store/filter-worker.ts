@@ -54,14 +54,11 @@ function run(job: FilterJob): void {
         continue;
       }
       // 0 <= i < seg.count: every per-packet array holds index i.
-      const start = seg.offsets[i]!;
-      const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
       const originalLength = seg.originalLengths[i]!;
       const interfaceId = seg.interfaceIds[i]!;
-      const linkType = job.linkTypes[interfaceId] ?? 1;
       // Filters on the columns alone (text search, info, frame.len) need no field tree, and
       // one on a few protocols' fields only those protocols' fields.
-      const decoded = decodeForFilter(filter, linkType, data, originalLength, streams.at(seg.streams, i));
+      const decoded = decodeIn(job.linkTypes, seg, i, filter);
       // The comments are read only for filters on the process (proc.*, container.*, k8s.*).
       const process = filter.needsProcess ? parseProcessComments(segmentComments(seg, i)) : undefined;
       const paused = job.paused !== undefined && inRanges(job.paused, number);
@@ -156,12 +153,16 @@ function countBySegment<Tallies, T>(
   return out;
 }
 
-/** Packet `i` of a segment, decoded as `reads` asks. */
-function decodeIn(job: SegmentJob, seg: SegmentSnapshot, i: number, reads: FilterReads) {
+/** Packet `i` of a segment: its captured bytes. */
+function bytesOf(seg: SegmentSnapshot, i: number): Uint8Array {
   const start = seg.offsets[i]!;
-  const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
-  const linkType = job.linkTypes[seg.interfaceIds[i]!] ?? 1;
-  return decodeForFilter(reads, linkType, data, seg.originalLengths[i]!, streams.at(seg.streams, i));
+  return seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
+}
+
+/** Packet `i` of a segment, decoded as `reads` asks (its link type by its interface's id). */
+function decodeIn(linkTypes: number[], seg: SegmentSnapshot, i: number, reads: FilterReads) {
+  const linkType = linkTypes[seg.interfaceIds[i]!] ?? 1;
+  return decodeForFilter(reads, linkType, bytesOf(seg, i), seg.originalLengths[i]!, streams.at(seg.streams, i));
 }
 
 /** The conversations of the job's protocol among the part's packets, by segment. */
@@ -171,7 +172,7 @@ function segmentAddresses(job: AddressJob): SegmentAddresses[] {
     job,
     () => new AddressTallies(job.protocol),
     (tallies, seg, i, number) =>
-      tallies.add(number, decodeIn(job, seg, i, reads), seg.originalLengths[i]!, seg.times[i]!),
+      tallies.add(number, decodeIn(job.linkTypes, seg, i, reads), seg.originalLengths[i]!, seg.times[i]!),
     (tallies) => tallies.tallies,
   );
 }
@@ -181,7 +182,8 @@ function segmentPaths(job: SegmentJob): SegmentPaths[] {
   return countBySegment(
     job,
     () => new PathTallies(),
-    (tallies, seg, i) => tallies.add(protocolPath(decodeIn(job, seg, i, HIERARCHY_READS)), seg.originalLengths[i]!),
+    (tallies, seg, i) =>
+      tallies.add(protocolPath(decodeIn(job.linkTypes, seg, i, HIERARCHY_READS)), seg.originalLengths[i]!),
     (tallies) => tallies.tallies,
   );
 }
@@ -212,14 +214,9 @@ function columnText(job: ColumnTextJob, seg: SegmentSnapshot, i: number, reads?:
     const pod = job.pods[interfaceId] ?? (process && processPod(process));
     return pod ? podLabel(pod) : '';
   }
-  const start = seg.offsets[i]!;
-  const data = seg.bytes.subarray(start, start + seg.capturedLengths[i]!);
+  if (job.column === 'custom') return customColumnText(decodeIn(job.linkTypes, seg, i, reads!), job.field ?? '');
   const linkType = job.linkTypes[interfaceId] ?? 1;
-  if (job.column === 'custom') {
-    const decoded = decodeForFilter(reads!, linkType, data, seg.originalLengths[i]!, streams.at(seg.streams, i));
-    return customColumnText(decoded, job.field ?? '');
-  }
-  return summarizePacket(linkType, data, seg.originalLengths[i]!, streams.at(seg.streams, i))[job.column];
+  return summarizePacket(linkType, bytesOf(seg, i), seg.originalLengths[i]!, streams.at(seg.streams, i))[job.column];
 }
 
 parentPort!.on('message', (message: FilterJob | PartMessage) => ('part' in message ? runPart(message) : run(message)));
